@@ -1,0 +1,1 @@
+"""clusterbot's kernel and edges: messages in, replies out, storage, rendering and entry points."""

@@ -1,0 +1,89 @@
+"""Wires knowledge, storage, handlers and rendering into the Bot every adapter talks to."""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from bot.core import Context, Handler, Incoming, Reply, Router, split_command
+from bot.db import make_engine, session_scope, upgrade
+from bot.models import User
+from bot.render import Renderer
+from bot.settings import Settings
+from handlers import build_router
+from knowledge import KnowledgeBase, Understanding, load, understand
+
+log = logging.getLogger("clusterbot")
+
+
+@dataclass
+class Bot:
+    """The platform-neutral bot: one `handle` for every adapter."""
+
+    settings: Settings
+    kb: KnowledgeBase = field(default_factory=load)
+    engine: Engine | None = None
+    router: Router = field(default_factory=build_router)
+
+    def __post_init__(self) -> None:
+        if self.engine is None:
+            self.engine = make_engine(self.settings.database_url)
+        upgrade(self.engine)
+        self.renderer = Renderer(tuple(self.kb.languages))
+
+    def handle_sync(self, msg: Incoming) -> Reply:
+        """Understand and answer one message inside one database transaction."""
+        assert self.engine is not None
+        command = split_command(msg.text) if not msg.action else None
+        text = command[1] if command else msg.text
+        understood = understand(text, self.kb) if not msg.action else Understanding("action", None, 1.0)
+        if command:
+            understood = Understanding(command[0], understood.lang, 1.0, **_entities(understood))
+        try:
+            with session_scope(self.engine) as session:
+                user = session.get(User, msg.identity)
+                if user is None:
+                    user = User(identity=msg.identity)
+                    session.add(user)
+                lang = self._language(msg, understood, user)
+                ctx = Context(session, self.kb, user, lang, understood)
+                return self._route(msg, command, understood)(msg, ctx)
+        except Exception:
+            log.exception("handler failed for %s", msg.identity)
+            return Reply("help/error.j2", {}, self._language(msg, understood, None), "error", 0.0)
+
+    async def handle(self, msg: Incoming) -> Reply:
+        """The async entry for adapters: the handler and its transaction run in a worker thread."""
+        return await asyncio.to_thread(self.handle_sync, msg)
+
+    def _route(self, msg: Incoming, command: tuple[str, str] | None, u: Understanding) -> Handler:
+        if msg.action:
+            prefix = msg.action.partition(":")[0]
+            return self.router.actions.get(prefix) or self.router.commands["*"]
+        if command:
+            return self.router.commands.get(command[0]) or self.router.commands["*"]
+        return self.router.intents.get(u.intent) or self.router.intents["unknown"]
+
+    def _language(self, msg: Incoming, u: Understanding, user: User | None) -> str:
+        """Forced language, then the message's own, then the platform's hint, then the user's."""
+        supported = self.kb.languages
+        hint = (msg.locale or "").replace("_", "-").split("-")[0].casefold()
+        for code in (msg.lang, u.lang, hint, user.lang if user else None):
+            if code and code in supported:
+                return code
+        return self.settings.default_language
+
+    def render_plain(self, reply: Reply) -> str:
+        """The reply as plain text (terminal, JSON)."""
+        return self.renderer.plain(reply)
+
+
+def _entities(u: Understanding) -> dict[str, object]:
+    return {
+        "sectors": u.sectors,
+        "agencies": u.agencies,
+        "country": u.country,
+        "concept": u.concept,
+        "acronyms": u.acronyms,
+    }

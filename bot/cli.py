@@ -1,0 +1,127 @@
+"""The `clusterbot` command: run, chat, ask, import-clusters, db upgrade."""
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+LANG_CHOICES = ("auto", "en", "zh", "fr", "es", "ar")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clusterbot",
+        description="Answers questions on the IASC cluster approach and its leads.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("run", help="run the bot (the terminal chat when no platform tokens are set)")
+
+    chat = sub.add_parser("chat", help="interactive terminal chat (also reads piped lines)")
+    chat.add_argument("--user", default="local", help="who is chatting (default: local)")
+
+    ask = sub.add_parser("ask", help="answer one question, or one a line from standard input")
+    ask.add_argument("--lang", choices=LANG_CHOICES, default="auto", help="reply language")
+    ask.add_argument("--json", action="store_true", help="print JSON (one object a line)")
+    ask.add_argument("question", nargs="+", help="the question, or - to read lines from stdin")
+
+    imp = sub.add_parser("import-clusters", help="load country cluster records from a CSV file")
+    imp.add_argument("file", type=Path)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="apply pending migrations")
+    return parser
+
+
+def _bot(settings: Settings) -> "Bot":
+    from bot.app import Bot
+
+    return Bot(settings)
+
+
+def _chat(settings: Settings, user: str) -> int:
+    from bot.adapters.terminal import chat
+
+    bot = _bot(settings)
+    interactive = sys.stdin.isatty()
+    chat(bot.handle_sync, bot.render_plain, user, sys.stdin, sys.stdout, interactive)
+    return 0
+
+
+def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.core import Incoming
+
+    bot = _bot(settings)
+    forced = None if args.lang == "auto" else args.lang
+    batch = args.question == ["-"]
+    questions = sys.stdin if batch else [" ".join(args.question)]
+    for line in questions:
+        question = line.rstrip("\r\n")
+        reply = bot.handle_sync(Incoming("console:ask", "console:ask", text=question, lang=forced))
+        text = bot.render_plain(reply)
+        if args.json:
+            row = {
+                "question": question,
+                "text": text,
+                "lang": reply.lang,
+                "intent": reply.intent,
+                "confidence": reply.confidence,
+                "sources": list(reply.sources),
+            }
+            print(json.dumps(row, ensure_ascii=False), flush=batch)
+        else:
+            print(text + ("\n" if batch else ""), flush=batch)
+    return 0
+
+
+def _import(settings: Settings, path: Path) -> int:
+    from bot.db import make_engine, upgrade
+    from bot.records import RecordsError, import_csv
+    from knowledge import load
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        result = import_csv(path, load(), engine)
+    except RecordsError as exc:
+        print(f"{path}: nothing imported; fix these rows and try again:", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    print(f"{path}: {result.added} added, {result.updated} updated")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `clusterbot` command."""
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    command = args.command or "run"
+    if command == "db":
+        from bot.db import make_engine, upgrade
+
+        upgrade(make_engine(settings.database_url))
+        print("database is up to date")
+        return 0
+    if command == "ask":
+        return _ask(settings, args)
+    if command == "import-clusters":
+        return _import(settings, args.file)
+    if command == "chat":
+        return _chat(settings, args.user)
+    # run: the platforms join here as their adapters land; with none configured, chat locally.
+    return _chat(settings, "local")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

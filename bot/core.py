@@ -1,0 +1,119 @@
+"""The platform-neutral kernel: what came in, what to say back, and who handles it."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.models import User
+    from knowledge import KnowledgeBase, Understanding
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message or button press, already translated out of its platform's shape."""
+
+    identity: str  # who: "console:alice", "slack:T1:U2", "telegram:123"
+    chat: str  # where the reply goes: a chat, channel or terminal
+    text: str = ""
+    action: str | None = None  # a button's action id, e.g. "lang:fr"
+    locale: str | None = None  # the platform's language hint for this user
+    lang: str | None = None  # a language forced for this one message (ask --lang)
+    thread: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button (or numbered choice) offered with a reply; pressing it sends `action`."""
+
+    label: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to say, never how: a template, JSON-able data, and choices."""
+
+    template: str
+    data: Mapping[str, Any]
+    lang: str
+    intent: str
+    confidence: float = 1.0
+    sources: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()
+
+
+@dataclass(slots=True)
+class Context:
+    """What a handler may use: the database session, the knowledge, the user and their language."""
+
+    session: "Session"
+    kb: "KnowledgeBase"
+    user: "User"
+    lang: str
+    understanding: "Understanding"
+
+
+Handler = Callable[[Incoming, Context], Reply]
+
+
+@dataclass
+class Router:
+    """Maps commands, button actions and understood intents to handlers."""
+
+    commands: dict[str, Handler] = field(default_factory=dict)
+    actions: dict[str, Handler] = field(default_factory=dict)
+    intents: dict[str, Handler] = field(default_factory=dict)
+
+    def command(self, *names: str) -> Callable[[Handler], Handler]:
+        """Register a handler for `/name` commands."""
+
+        def register(fn: Handler) -> Handler:
+            for name in names:
+                self.commands[name] = fn
+            return fn
+
+        return register
+
+    def action(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Register a handler for button actions `prefix:...`."""
+
+        def register(fn: Handler) -> Handler:
+            self.actions[prefix] = fn
+            return fn
+
+        return register
+
+    def intent(self, *names: str) -> Callable[[Handler], Handler]:
+        """Register a handler for understood intents."""
+
+        def register(fn: Handler) -> Handler:
+            for name in names:
+                self.intents[name] = fn
+            return fn
+
+        return register
+
+    def merge(self, other: "Router") -> None:
+        """Take over another router's registrations; a clash is a programming error."""
+        for mine, theirs in (
+            (self.commands, other.commands),
+            (self.actions, other.actions),
+            (self.intents, other.intents),
+        ):
+            clash = mine.keys() & theirs.keys()
+            if clash:
+                raise ValueError(f"registered twice: {sorted(clash)}")
+            mine.update(theirs)
+
+
+def split_command(text: str) -> tuple[str, str] | None:
+    """`/lead wash sudan` -> ("lead", "wash sudan"); None when the text is not a command."""
+    text = text.strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    name = head.split("@", 1)[0].casefold()  # Telegram appends @botname in groups
+    return (name, rest.strip()) if name.isascii() and name.replace("_", "").isalnum() else None

@@ -1,0 +1,83 @@
+"""Render a Reply through its jinja2 template, in its language, to safe HTML or plain text.
+
+One escaping step: templates autoescape every value into a small HTML subset (<b>, <i>, <code>,
+<a>). Telegram takes that as it is; Slack and the terminal convert it; user text therefore never
+becomes markup, a link or a mention anywhere.
+"""
+
+import html
+import io
+import re
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot.core import Reply
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LOCALES = TEMPLATES / "locale"
+_TAG = re.compile(r"</?(?:b|i|u|s|code|pre|blockquote)>")
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
+
+
+def load_translations(lang: str, locales: Path = LOCALES) -> NullTranslations:
+    """The gettext catalog for `lang`, compiled in memory from its .po file (English: none)."""
+    po = locales / lang / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
+
+
+class Renderer:
+    """One jinja2 environment per language, each with its own catalog installed."""
+
+    def __init__(self, languages: tuple[str, ...], templates: Path = TEMPLATES) -> None:
+        self.envs: dict[str, Environment] = {}
+        loader = FileSystemLoader(str(templates))
+        for lang in languages:
+            env = Environment(
+                loader=loader,
+                autoescape=True,
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                extensions=["jinja2.ext.i18n"],
+            )
+            env.install_gettext_translations(  # type: ignore[attr-defined]
+                load_translations(lang, templates / "locale"), newstyle=True
+            )
+            self.envs[lang] = env
+
+    def html(self, reply: Reply) -> str:
+        """The reply as Telegram-style HTML with every value escaped."""
+        env = self.envs.get(reply.lang) or self.envs["en"]
+        text = env.get_template(reply.template).render(**reply.data)
+        return _tidy(text)
+
+    def plain(self, reply: Reply) -> str:
+        """The reply as plain text, for the terminal and JSON output."""
+        return to_plain(self.html(reply))
+
+
+def _tidy(text: str) -> str:
+    """Drop trailing spaces and runs of blank lines that template logic leaves behind."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out)
+
+
+def to_plain(markup: str) -> str:
+    """Strip our own tags and undo the escaping: user text comes back exactly as typed."""
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(1) else m.group(2), markup)
+    return html.unescape(_TAG.sub("", text))

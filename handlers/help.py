@@ -1,0 +1,83 @@
+"""Help, greetings, language choice, and honest answers when we do not understand."""
+
+from dataclasses import replace
+
+from bot.core import Choice, Context, Incoming, Reply, Router
+from handlers.common import reply, sector_label
+
+router = Router()
+
+EXAMPLES = ("who_leads", "agency", "country", "concept")
+
+
+def _languages(ctx: Context) -> list[dict[str, str]]:
+    return [{"code": c, "native": lang.native} for c, lang in ctx.kb.languages.items()]
+
+
+@router.command("start", "help")
+@router.intent("help", "greeting")
+def show_help(msg: Incoming, ctx: Context) -> Reply:
+    """What the bot can do, with example questions."""
+    return reply(ctx, "help/help.j2", languages=_languages(ctx), current=ctx.lang)
+
+
+@router.intent("unknown", "unknown_cluster")
+def not_understood(msg: Incoming, ctx: Context) -> Reply:
+    """Say plainly that we do not know, list what we do know, and never guess a lead."""
+    u = ctx.understanding
+    clusters = [sector_label(ctx, c.id) for c in ctx.kb.clusters]
+    return reply(
+        ctx,
+        "help/not_understood.j2",
+        cluster_question=u.intent == "unknown_cluster",
+        name=u.unknown_name,
+        suggestions=[sector_label(ctx, s) for s in u.suggestions],
+        clusters=clusters,
+    )
+
+
+@router.intent("empty")
+def empty(msg: Incoming, ctx: Context) -> Reply:
+    """An empty message gets a nudge, not silence."""
+    return reply(ctx, "help/empty.j2")
+
+
+@router.intent("too_long")
+def too_long(msg: Incoming, ctx: Context) -> Reply:
+    """A message past the limit is refused with the limit stated."""
+    from knowledge.matching import MAX_UNDERSTOOD
+
+    return reply(ctx, "help/too_long.j2", length=len(msg.text), limit=MAX_UNDERSTOOD)
+
+
+@router.command("lang", "language")
+def set_language(msg: Incoming, ctx: Context) -> Reply:
+    """`/lang xx` remembers a language for this user; `/lang` alone shows the choices."""
+    code = msg.text.partition(" ")[2].strip().casefold()
+    return _choose(ctx, code)
+
+
+@router.action("lang")
+def language_button(msg: Incoming, ctx: Context) -> Reply:
+    """A language button press: same as `/lang xx`."""
+    return _choose(ctx, (msg.action or "").partition(":")[2])
+
+
+def _choose(ctx: Context, code: str) -> Reply:
+    if code in ctx.kb.languages:
+        ctx.user.lang = code
+        ctx.session.add(ctx.user)
+        ctx.lang = code
+        return reply(ctx, "help/lang_set.j2", native=ctx.kb.languages[code].native, code=code)
+    result = reply(
+        ctx, "help/lang_choose.j2", asked=code[:20], languages=_languages(ctx), current=ctx.lang
+    )
+    choices = tuple(Choice(lang["native"], f"lang:{lang['code']}") for lang in _languages(ctx))
+    return replace(result, choices=choices)
+
+
+@router.command("*")
+def unknown_command(msg: Incoming, ctx: Context) -> Reply:
+    """Any command we do not have ("*"): say so and point to /help."""
+    name = msg.text.strip().split()[0][:40] if msg.text.strip() else ""
+    return reply(ctx, "help/unknown_command.j2", command=name)

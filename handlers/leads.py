@@ -1,0 +1,154 @@
+"""Who leads which cluster: globally, per agency, and per country from our records."""
+
+from dataclasses import replace
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.core import Context, Incoming, Reply, Router
+from bot.models import CountryCluster
+from handlers.common import agency_label, country_name, reply, sector_label
+from handlers.help import not_understood
+from knowledge import KnowledgeBase, Lead, understand
+
+router = Router()
+
+
+def _lead(ctx: Context, lead: Lead) -> dict[str, Any]:
+    words = ctx.kb.text(ctx.lang)
+    return {
+        **agency_label(ctx, lead.agency),
+        "role": lead.role,
+        "role_label": words.roles[lead.role],
+        "when": words.conditions[lead.when] if lead.when else "",
+    }
+
+
+def _record(ctx: Context, row: CountryCluster) -> dict[str, Any]:
+    return {
+        "lead": row.lead,
+        "co_lead": row.co_lead,
+        "coordinator": row.coordinator,
+        "contact": row.contact,
+        "activated_on": row.activated_on.isoformat() if row.activated_on else "",
+        "source": row.source,
+    }
+
+
+def sector_facts(ctx: Context, sector_id: str) -> dict[str, Any]:
+    """Everything we say about one cluster or AoR, named in the user's language."""
+    sector = ctx.kb.sectors[sector_id]
+    words = ctx.kb.text(ctx.lang)
+    return {
+        **sector_label(ctx, sector_id),
+        "kind": sector.kind,
+        "leads": [_lead(ctx, lead) for lead in sector.leads],
+        "note": words.sectors[sector_id].note,
+        "parent": sector_label(ctx, sector.parent) if sector.parent else None,
+        "aors": [sector_facts(ctx, a) for a in sector.aors],
+    }
+
+
+def _sources(kb: KnowledgeBase, sectors: list[str]) -> tuple[str, ...]:
+    keys: list[str] = []
+    for s in sectors:
+        keys += kb.sectors[s].sources
+        for aor in kb.sectors[s].aors:
+            keys += kb.sectors[aor].sources
+    return tuple(keys)
+
+
+@router.intent("who_leads")
+def who_leads(msg: Incoming, ctx: Context) -> Reply:
+    """Global lead of each named cluster, and the country record when a country is named."""
+    u = ctx.understanding
+    # An AoR named together with its own cluster is already listed under that cluster.
+    sectors = [
+        s for s in u.sectors if not (ctx.kb.sectors[s].parent and ctx.kb.sectors[s].parent in u.sectors)
+    ]
+    country = None
+    if u.country:
+        rows = {
+            r.cluster: r
+            for r in ctx.session.exec(
+                select(CountryCluster).where(
+                    CountryCluster.country == u.country, col(CountryCluster.cluster).in_(sectors)
+                )
+            )
+        }
+        country = {
+            "code": u.country,
+            "name": country_name(ctx, u.country),
+            "records": {s: _record(ctx, rows[s]) for s in sectors if s in rows},
+        }
+    return reply(
+        ctx,
+        "leads/who_leads.j2",
+        _sources(ctx.kb, sectors),
+        sectors=[sector_facts(ctx, s) for s in sectors],
+        country=country,
+    )
+
+
+@router.intent("agency_clusters")
+def agency_clusters(msg: Incoming, ctx: Context) -> Reply:
+    """The clusters and AoRs an agency has a part in leading globally."""
+    u = ctx.understanding
+    agencies = []
+    keys: list[str] = []
+    for agency in u.agencies:
+        parts = []
+        for sector, lead in ctx.kb.clusters_led_by(agency):
+            parts.append({**sector_facts(ctx, sector.id), "part": _lead(ctx, lead)})
+            keys += sector.sources
+        keys += ctx.kb.agencies[agency].sources
+        agencies.append({**agency_label(ctx, agency), "sectors": parts})
+    return reply(ctx, "leads/agency_clusters.j2", tuple(keys), agencies=agencies)
+
+
+@router.intent("list_clusters")
+def list_clusters(msg: Incoming, ctx: Context) -> Reply:
+    """The 11 global clusters and their lead agencies."""
+    clusters = [sector_facts(ctx, c.id) for c in ctx.kb.clusters]
+    return reply(ctx, "leads/list_clusters.j2", ("S",), clusters=clusters)
+
+
+@router.intent("country_clusters")
+def country_clusters(msg: Incoming, ctx: Context) -> Reply:
+    """Every cluster record we hold for one country."""
+    code = ctx.understanding.country or ""
+    rows = ctx.session.exec(
+        select(CountryCluster).where(CountryCluster.country == code).order_by(CountryCluster.cluster)
+    ).all()
+    records = [
+        {**sector_label(ctx, r.cluster), **_record(ctx, r)} for r in rows if r.cluster in ctx.kb.sectors
+    ]
+    return reply(
+        ctx,
+        "leads/country_clusters.j2",
+        country={"code": code, "name": country_name(ctx, code)},
+        records=records,
+    )
+
+
+def _lead_command(msg: Incoming, ctx: Context, args: str) -> Reply:
+    """`/lead <cluster> [country]` is a who-leads question with the words given."""
+    if not args:
+        return reply(ctx, "leads/lead_usage.j2")
+    understood = understand(args, ctx.kb)
+    ctx.understanding = replace(understood, intent="who_leads" if understood.sectors else "unknown")
+    if not understood.sectors:
+        return not_understood(msg, ctx)
+    return who_leads(msg, ctx)
+
+
+@router.command("lead")
+def lead_command(msg: Incoming, ctx: Context) -> Reply:
+    """`/lead <cluster> [country]`."""
+    return _lead_command(msg, ctx, msg.text.partition(" ")[2].strip())
+
+
+@router.command("clusters")
+def clusters_command(msg: Incoming, ctx: Context) -> Reply:
+    """`/clusters`: the list of global clusters."""
+    return list_clusters(msg, ctx)

@@ -1,0 +1,325 @@
+"""Find clusters, agencies, countries, concepts and intent words in a message, in any language.
+
+Matching is alias-aware and typo-tolerant, but strict about what it accepts: exact phrases first,
+then a close fuzzy match only for words long enough that one slip cannot turn an unknown name
+into a real cluster.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
+
+_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
+_LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+# Scripts written without spaces (or with attached prefixes) are matched as substrings.
+_NO_BOUNDARY = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u0600-\u06ff]")
+MAX_UNDERSTOOD = 1000
+# Letters and marks that only one of the Latin-script languages uses.
+_MARKS = {"es": "¿¡ñáíóú", "fr": "çœèêëàâîïôûù"}
+
+
+def normalize(text: str) -> str:
+    """Fold text for matching: NFKC, case, Latin accents, Arabic letter forms, punctuation."""
+    text = unicodedata.normalize("NFKC", text[: MAX_UNDERSTOOD * 2]).casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    out = []
+    for ch in decomposed:
+        cat = unicodedata.category(ch)
+        if cat == "Mn":
+            continue  # accents and Arabic diacritics
+        if cat[0] in "PSZC" and ch not in "-'":
+            out.append(" ")
+        else:
+            out.append(ch)
+    folded = unicodedata.normalize("NFC", "".join(out)).translate(_ALEF)
+    folded = folded.replace("-", " ").replace("'", " ")
+    return " ".join(folded.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A phrase found in the text: what it points to, where, and how sure we are (0..1)."""
+
+    target: str
+    phrase: str
+    start: int
+    score: float
+
+
+def _pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex for many phrases, longest first; word boundaries only where the script has them."""
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    if not ordered:
+        return None
+    parts = []
+    for p in ordered:
+        body = re.escape(p)
+        parts.append(body if _NO_BOUNDARY.search(p) else rf"(?<!\w){body}(?!\w)")
+    return re.compile("|".join(parts))
+
+
+class PhraseIndex:
+    """Phrases pointing at targets, found exactly or (for long Latin words) fuzzily."""
+
+    def __init__(
+        self,
+        pairs: Iterable[tuple[str, str]],
+        caps_only: frozenset[str] = frozenset(),
+        fuzzy: bool = False,
+        common_words: frozenset[str] = frozenset(),
+    ) -> None:
+        self.targets: dict[str, str] = {}
+        self.caps: dict[str, str] = {}
+        for phrase, target in pairs:
+            norm = normalize(phrase)
+            if not norm:
+                continue
+            if norm in caps_only:
+                self.caps[norm.upper()] = target
+            else:
+                self.targets.setdefault(norm, target)
+        self.exact = _pattern(self.targets)
+        self.caps_pattern = (
+            re.compile(r"(?<!\w)(" + "|".join(map(re.escape, self.caps)) + r")(?!\w)")
+            if self.caps
+            else None
+        )
+        self.common_words = common_words
+        # Fuzzy candidates by word count: only Latin phrases of 5+ letters.
+        self.fuzzy: dict[int, list[str]] = {}
+        if fuzzy:
+            for norm in self.targets:
+                if len(norm) >= 5 and not _NO_BOUNDARY.search(norm):
+                    self.fuzzy.setdefault(len(norm.split()), []).append(norm)
+
+    def find(self, norm: str, original: str = "") -> list[Hit]:
+        """All hits in `norm` (and capitals-only names in `original`), best first per position."""
+        hits: list[Hit] = []
+        covered: set[int] = set()
+        if self.exact is not None:
+            for m in self.exact.finditer(norm):
+                hits.append(Hit(self.targets[m.group()], m.group(), m.start(), 1.0))
+                covered.update(range(m.start(), m.end()))
+        if self.caps_pattern is not None and original:
+            for m in self.caps_pattern.finditer(original):
+                hits.append(Hit(self.caps[m.group(1)], m.group(1).casefold(), -1, 1.0))
+        if self.fuzzy:
+            hits.extend(self._fuzzy(norm, covered))
+        return hits
+
+    def _fuzzy(self, norm: str, covered: set[int]) -> list[Hit]:
+        words = [(m.start(), m.group()) for m in re.finditer(r"[^\s]+", norm)]
+        hits: list[Hit] = []
+        used: set[int] = set()
+        for size in sorted(self.fuzzy, reverse=True):
+            choices = self.fuzzy[size]
+            for i in range(len(words) - size + 1):
+                window = words[i : i + size]
+                if any(j in used for j in range(i, i + size)):
+                    continue
+                if any(start in covered for start, _ in window):
+                    continue
+                if all(w in self.common_words for _, w in window):
+                    continue
+                text = " ".join(w for _, w in window)
+                if len(text) < 5 or _NO_BOUNDARY.search(text):
+                    continue
+                cutoff = 88.0 if len(text) < 8 else 85.0
+                best = process.extractOne(text, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+                if best is not None:
+                    phrase, score, _ = best
+                    hits.append(Hit(self.targets[phrase], phrase, window[0][0], score / 100))
+                    used.update(range(i, i + size))
+        return hits
+
+    def suggest(self, text: str, limit: int = 3) -> list[str]:
+        """Targets whose names look a little like `text`: for "did you mean", never an answer."""
+        if not text:
+            return []
+        found = process.extract(text, list(self.targets), scorer=fuzz.WRatio, limit=limit * 4)
+        seen: dict[str, None] = {}
+        for phrase, score, _ in found:
+            if score >= 70:
+                seen.setdefault(self.targets[phrase], None)
+        return list(seen)[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class Entities:
+    """What a message mentions, each list best first and without repeats."""
+
+    sectors: tuple[str, ...]
+    agencies: tuple[str, ...]
+    countries: tuple[str, ...]
+    concepts: tuple[tuple[str, float], ...]
+    intents: frozenset[str]
+    acronyms: tuple[str, ...]
+    fuzzy: bool
+    leftover: str
+
+
+def _distinct(hits: list[Hit]) -> tuple[str, ...]:
+    ordered = sorted(hits, key=lambda h: (h.start, -len(h.phrase)))
+    return tuple(dict.fromkeys(h.target for h in ordered))
+
+
+@lru_cache(maxsize=8)
+def _territories(lang: str) -> dict[str, str]:
+    from babel import Locale
+
+    names: dict[str, str] = Locale.parse(lang).territories
+    return {code: name for code, name in names.items() if len(code) == 2 and code.isalpha()}
+
+
+def _weight(phrase: str) -> float:
+    """How much a matched keyword says: dense scripts carry more per character."""
+    dense = len(_NO_BOUNDARY.findall(phrase))
+    return (len(phrase) - dense) + dense * 2.5
+
+
+class Matcher:
+    """Indexes built once over every language, so a message in any of them is understood."""
+
+    def __init__(self, kb: "KnowledgeBase") -> None:
+        self.kb = kb
+        langs = list(kb.languages.values())
+        common = frozenset().union(*(lang.vocabulary for lang in langs))
+        intent_phrases = [
+            (p, group) for lang in langs for group, ps in lang.intent_words.items() for p in ps
+        ]
+        self.intents = PhraseIndex(intent_phrases)
+        common |= frozenset(normalize(p) for p, _ in intent_phrases if " " not in p)
+        self.common_words = common
+        self.sectors = PhraseIndex(
+            (
+                (alias, key)
+                for lang in langs
+                for key, names in lang.sectors.items()
+                for alias in (names.name, names.short, *names.aliases)
+            ),
+            caps_only=kb.caps_only,
+            fuzzy=True,
+            common_words=common,
+        )
+        self.agencies = PhraseIndex(
+            (
+                (alias, key)
+                for lang in langs
+                for key, names in lang.agencies.items()
+                for alias in (names.name, names.short, key, *names.aliases)
+            ),
+            caps_only=kb.caps_only,
+            fuzzy=True,
+            common_words=common,
+        )
+        self.concepts = PhraseIndex(
+            (kw, key) for lang in langs for key, text in lang.concepts.items() for kw in text.keywords
+        )
+        self.acronyms = PhraseIndex(((a, a) for a in kb.acronyms), caps_only=kb.caps_only)
+        self.vocabulary = {
+            lang.code: frozenset(normalize(w) for w in lang.vocabulary) for lang in langs
+        }
+        country_pairs = [
+            (name, code) for lang in kb.languages for code, name in _territories(lang).items()
+        ]
+        country_pairs += [
+            (alias, code)
+            for lang in langs
+            for code, aliases in lang.country_aliases.items()
+            for alias in aliases
+        ]
+        self.countries = PhraseIndex(
+            country_pairs, caps_only=kb.caps_only, fuzzy=True, common_words=common
+        )
+
+    def language(self, text: str) -> str | None:
+        """The language a message is written in, by script and then by vocabulary; None if unsure."""
+        cjk = len(_CJK.findall(text))
+        arabic = len(_ARABIC.findall(text))
+        latin = len(_LATIN.findall(text))
+        if cjk and cjk * 2 >= latin and "zh" in self.vocabulary:
+            return "zh"
+        if arabic and arabic >= latin and "ar" in self.vocabulary:
+            return "ar"
+        if not latin:
+            return None
+        words = normalize(text).split()
+        lowered = text.casefold()
+        scores: dict[str, float] = {}
+        for code, vocabulary in self.vocabulary.items():
+            if code in {"zh", "ar"}:
+                continue
+            scores[code] = float(sum(w in vocabulary for w in words))
+            scores[code] += sum(1.5 for ch in _MARKS.get(code, "") if ch in lowered)
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        if not ranked or ranked[0][1] == 0:
+            return None
+        if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+            return "en" if ranked[0][0] == "en" or ranked[1][0] == "en" else None
+        return ranked[0][0]
+
+    def country_name(self, code: str, lang: str) -> str:
+        """The country's name in `lang` (CLDR), or the code when unknown."""
+        return _territories(lang if lang in self.kb.languages else "en").get(code, code)
+
+    def find_country(self, text: str) -> str | None:
+        """The ISO code of the country named in `text`, if exactly one stands out."""
+        norm = normalize(text)
+        if len(norm) == 2 and norm.upper() in _territories("en"):
+            return norm.upper()
+        hits = self.countries.find(norm, text)
+        return _distinct(hits)[0] if hits else None
+
+    def find_sector(self, text: str) -> str | None:
+        """The cluster or AoR that `text` names, if any."""
+        hits = self.sectors.find(normalize(text), text)
+        return _distinct(hits)[0] if hits else None
+
+    def find_agency(self, text: str) -> str | None:
+        """The agency that `text` names, if any."""
+        hits = self.agencies.find(normalize(text), text)
+        return _distinct(hits)[0] if hits else None
+
+    def entities(self, text: str) -> Entities:
+        """Everything the matcher recognises in one message."""
+        norm = normalize(text)
+        original = unicodedata.normalize("NFKC", text[: MAX_UNDERSTOOD * 2])
+        sector_hits = self.sectors.find(norm, original)
+        agency_hits = self.agencies.find(norm, original)
+        # A name that is both an agency and a cluster word (e.g. "habitat") counts as the agency
+        # only where no cluster was meant; countries never claim a cluster's words.
+        country_hits = [
+            h for h in self.countries.find(norm, original)
+            if h.phrase not in {s.phrase for s in sector_hits}
+        ]
+        concept_scores: dict[str, float] = {}
+        for hit in self.concepts.find(norm):
+            concept_scores[hit.target] = concept_scores.get(hit.target, 0.0) + _weight(hit.phrase)
+        concepts = tuple(sorted(concept_scores.items(), key=lambda kv: -kv[1]))
+        intents = frozenset(h.target for h in self.intents.find(norm))
+        acronyms = _distinct(self.acronyms.find(norm, original))
+        known = {w for h in (*sector_hits, *agency_hits, *country_hits) for w in h.phrase.split()}
+        leftover = " ".join(
+            w for w in norm.split()
+            if w not in self.common_words and w not in known and not w.isdigit()
+        )
+        return Entities(
+            sectors=_distinct(sector_hits),
+            agencies=_distinct(agency_hits),
+            countries=_distinct(country_hits),
+            concepts=concepts,
+            intents=intents,
+            acronyms=acronyms,
+            fuzzy=any(h.score < 1.0 for h in (*sector_hits, *agency_hits)),
+            leftover=leftover,
+        )
