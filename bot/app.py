@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.engine import Engine
 
@@ -37,9 +37,11 @@ class Bot:
         assert self.engine is not None
         command = split_command(msg.text) if not msg.action else None
         text = command[1] if command else msg.text
-        understood = understand(text, self.kb) if not msg.action else Understanding("action", None, 1.0)
+        understood = (
+            understand(text, self.kb) if not msg.action else Understanding("action", None, 1.0)
+        )
         if command:
-            understood = Understanding(command[0], understood.lang, 1.0, **_entities(understood))
+            understood = replace(understood, intent=command[0], confidence=1.0)
         try:
             with session_scope(self.engine) as session:
                 user = session.get(User, msg.identity)
@@ -77,13 +79,3 @@ class Bot:
     def render_plain(self, reply: Reply) -> str:
         """The reply as plain text (terminal, JSON)."""
         return self.renderer.plain(reply)
-
-
-def _entities(u: Understanding) -> dict[str, object]:
-    return {
-        "sectors": u.sectors,
-        "agencies": u.agencies,
-        "country": u.country,
-        "concept": u.concept,
-        "acronyms": u.acronyms,
-    }

@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="apply pending migrations")
+    rev = db_sub.add_parser("revision", help="write a migration for model changes (autogenerate)")
+    rev.add_argument("message")
     return parser
 
 
@@ -105,12 +107,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `clusterbot` command."""
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     command = args.command or "run"
     if command == "db":
-        from bot.db import make_engine, upgrade
+        from bot.db import make_engine, new_revision, upgrade
 
-        upgrade(make_engine(settings.database_url))
+        engine = make_engine(settings.database_url)
+        if args.db_command == "revision":
+            print(f"wrote migration {new_revision(engine, args.message)}; review it, then commit")
+            return 0
+        upgrade(engine)
         print("database is up to date")
         return 0
     if command == "ask":

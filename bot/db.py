@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from bot import migrations
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -56,15 +58,11 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
-def head_revision() -> str:
-    """The newest migration's id, read from the migration scripts."""
+def alembic_heads() -> list[str]:
+    """The head revisions as Alembic sees them (one, unless migrations have branched)."""
     from alembic.script import ScriptDirectory
 
-    from bot.migrations import HEAD
-
-    heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
-    assert heads == [HEAD], f"bot/migrations/__init__.py HEAD={HEAD} but scripts say {heads}"
-    return HEAD
+    return list(ScriptDirectory(str(MIGRATIONS)).get_heads())
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -77,11 +75,22 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (a no-op when it is already there)."""
-    from bot.migrations import HEAD
-
     # Checking the version first keeps Alembic (slow to import) off the common start-up path.
-    if current_revision(engine) == HEAD:
+    if current_revision(engine) == migrations.head():
         return
     from alembic import command
 
     command.upgrade(_alembic_config(engine), "head")
+
+
+def new_revision(engine: Engine, message: str) -> str:
+    """Write a migration for the difference between the models and an up-to-date database."""
+    from alembic import command
+
+    upgrade(engine)
+    rev = migrations.next_revision()
+    slug = "_".join(message.casefold().split())[:40] or "change"
+    cfg = _alembic_config(engine)
+    cfg.set_main_option("file_template", f"{rev}_{slug}")
+    command.revision(cfg, message, autogenerate=True, rev_id=rev)
+    return rev

@@ -12,7 +12,16 @@ from bot.db import session_scope
 from bot.models import CountryCluster, utcnow
 from knowledge import KnowledgeBase
 
-COLUMNS = ("country", "cluster", "lead", "co_lead", "coordinator", "contact", "activated_on", "source")
+COLUMNS = (
+    "country",
+    "cluster",
+    "lead",
+    "co_lead",
+    "coordinator",
+    "contact",
+    "activated_on",
+    "source",
+)
 REQUIRED = ("country", "cluster", "lead")
 LIMITS = {"lead": 200, "co_lead": 200, "coordinator": 200, "contact": 200, "source": 500}
 
@@ -48,7 +57,10 @@ def _parse(path: Path, kb: KnowledgeBase) -> list[CountryCluster]:
         unknown = [h for h in header if h not in COLUMNS]
         if missing or unknown:
             raise RecordsError(
-                [f"line 1: columns must be {', '.join(COLUMNS)} (missing: {missing}, unknown: {unknown})"]
+                [
+                    f"line 1: columns must be {', '.join(COLUMNS)}"
+                    f" (missing: {missing}, unknown: {unknown})"
+                ]
             )
         try:
             for record in reader:
@@ -66,14 +78,18 @@ def _parse(path: Path, kb: KnowledgeBase) -> list[CountryCluster]:
                 if not values.get("lead"):
                     problems.append("lead is empty")
                 problems += [
-                    f"{k} is longer than {n} characters" for k, n in LIMITS.items() if len(values.get(k, "")) > n
+                    f"{k} is longer than {n} characters"
+                    for k, n in LIMITS.items()
+                    if len(values.get(k, "")) > n
                 ]
                 activated = None
                 if values.get("activated_on"):
                     try:
                         activated = date.fromisoformat(values["activated_on"])
                     except ValueError:
-                        problems.append(f"activated_on {values['activated_on']!r} is not YYYY-MM-DD")
+                        problems.append(
+                            f"activated_on {values['activated_on']!r} is not YYYY-MM-DD"
+                        )
                 if country and cluster:
                     key = (country, cluster)
                     if key in seen:

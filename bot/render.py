@@ -79,5 +79,7 @@ def _tidy(text: str) -> str:
 
 def to_plain(markup: str) -> str:
     """Strip our own tags and undo the escaping: user text comes back exactly as typed."""
-    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(1) else m.group(2), markup)
+    text = _LINK.sub(
+        lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(1) else m.group(2), markup
+    )
     return html.unescape(_TAG.sub("", text))

@@ -64,7 +64,9 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
     u = ctx.understanding
     # An AoR named together with its own cluster is already listed under that cluster.
     sectors = [
-        s for s in u.sectors if not (ctx.kb.sectors[s].parent and ctx.kb.sectors[s].parent in u.sectors)
+        s
+        for s in u.sectors
+        if not (ctx.kb.sectors[s].parent and ctx.kb.sectors[s].parent in u.sectors)
     ]
     country = None
     if u.country:
@@ -118,10 +120,14 @@ def country_clusters(msg: Incoming, ctx: Context) -> Reply:
     """Every cluster record we hold for one country."""
     code = ctx.understanding.country or ""
     rows = ctx.session.exec(
-        select(CountryCluster).where(CountryCluster.country == code).order_by(CountryCluster.cluster)
+        select(CountryCluster)
+        .where(CountryCluster.country == code)
+        .order_by(CountryCluster.cluster)
     ).all()
     records = [
-        {**sector_label(ctx, r.cluster), **_record(ctx, r)} for r in rows if r.cluster in ctx.kb.sectors
+        {**sector_label(ctx, r.cluster), **_record(ctx, r)}
+        for r in rows
+        if r.cluster in ctx.kb.sectors
     ]
     return reply(
         ctx,
@@ -136,7 +142,9 @@ def _lead_command(msg: Incoming, ctx: Context, args: str) -> Reply:
     if not args:
         return reply(ctx, "leads/lead_usage.j2")
     understood = understand(args, ctx.kb)
-    ctx.understanding = replace(understood, intent="who_leads" if understood.sectors else "unknown")
+    ctx.understanding = replace(
+        understood, intent="who_leads" if understood.sectors else "unknown"
+    )
     if not understood.sectors:
         return not_understood(msg, ctx)
     return who_leads(msg, ctx)

@@ -128,7 +128,9 @@ class KnowledgeBase:
 
     def clusters_led_by(self, agency: str) -> list[tuple[Sector, Lead]]:
         """Every cluster and AoR in which `agency` has a part, with that part."""
-        return [(s, lead) for s in self.sectors.values() for lead in s.leads if lead.agency == agency]
+        return [
+            (s, lead) for s in self.sectors.values() for lead in s.leads if lead.agency == agency
+        ]
 
     @cached_property
     def matcher(self) -> Any:
@@ -145,7 +147,7 @@ def _tuple(value: Any) -> tuple[str, ...]:
 def _read(path: Path) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open(encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=loader)  # noqa: S506 (a safe loader)
+        data = yaml.load(fh, Loader=loader)
     if not isinstance(data, dict):
         raise KnowledgeError(f"{path.name}: expected a mapping at the top")
     return data
@@ -288,7 +290,10 @@ def load(data_dir: Path = DATA_DIR, languages: tuple[str, ...] = LANGUAGES) -> K
             key, "aor", leads(entry), _tuple(entry["sources"]), parent=str(entry["cluster"])
         )
     return KnowledgeBase(
-        sources={k: Source(k, str(v["title"]), str(v.get("url") or "")) for k, v in facts["sources"].items()},
+        sources={
+            k: Source(k, str(v["title"]), str(v.get("url") or ""))
+            for k, v in facts["sources"].items()
+        },
         agencies={k: Agency(k, _tuple(v["sources"])) for k, v in facts["agencies"].items()},
         sectors=sectors,
         concepts={

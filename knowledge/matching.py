@@ -57,7 +57,7 @@ class Hit:
 
 
 def _pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
-    """One regex for many phrases, longest first; word boundaries only where the script has them."""
+    """One regex for many phrases, longest first; word boundaries only where scripts have them."""
     ordered = sorted(set(phrases), key=len, reverse=True)
     if not ordered:
         return None
@@ -177,7 +177,7 @@ def _distinct(hits: list[Hit]) -> tuple[str, ...]:
 def _territories(lang: str) -> dict[str, str]:
     from babel import Locale
 
-    names: dict[str, str] = Locale.parse(lang).territories
+    names = dict(Locale.parse(lang).territories)
     return {code: name for code, name in names.items() if len(code) == 2 and code.isalpha()}
 
 
@@ -223,7 +223,10 @@ class Matcher:
             common_words=common,
         )
         self.concepts = PhraseIndex(
-            (kw, key) for lang in langs for key, text in lang.concepts.items() for kw in text.keywords
+            (kw, key)
+            for lang in langs
+            for key, text in lang.concepts.items()
+            for kw in text.keywords
         )
         self.acronyms = PhraseIndex(((a, a) for a in kb.acronyms), caps_only=kb.caps_only)
         self.vocabulary = {
@@ -243,7 +246,7 @@ class Matcher:
         )
 
     def language(self, text: str) -> str | None:
-        """The language a message is written in, by script and then by vocabulary; None if unsure."""
+        """The language of a message, by script and then by vocabulary; None if unsure."""
         cjk = len(_CJK.findall(text))
         arabic = len(_ARABIC.findall(text))
         latin = len(_LATIN.findall(text))
@@ -299,7 +302,8 @@ class Matcher:
         # A name that is both an agency and a cluster word (e.g. "habitat") counts as the agency
         # only where no cluster was meant; countries never claim a cluster's words.
         country_hits = [
-            h for h in self.countries.find(norm, original)
+            h
+            for h in self.countries.find(norm, original)
             if h.phrase not in {s.phrase for s in sector_hits}
         ]
         concept_scores: dict[str, float] = {}
@@ -310,7 +314,8 @@ class Matcher:
         acronyms = _distinct(self.acronyms.find(norm, original))
         known = {w for h in (*sector_hits, *agency_hits, *country_hits) for w in h.phrase.split()}
         leftover = " ".join(
-            w for w in norm.split()
+            w
+            for w in norm.split()
             if w not in self.common_words and w not in known and not w.isdigit()
         )
         return Entities(

@@ -13,7 +13,9 @@ from knowledge.matching import MAX_UNDERSTOOD
 # A concept needs about one real keyword (e.g. "last resort", "最后手段") to be chosen.
 STRONG_CONCEPT = 6.0
 # Concepts that are themselves about who leads: a lead word does not override them.
-LEAD_CONCEPTS = frozenset({"ngo_co_lead", "government_role", "inter_cluster", "activation_decision"})
+LEAD_CONCEPTS = frozenset(
+    {"ngo_co_lead", "government_role", "inter_cluster", "activation_decision"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +61,17 @@ def understand(text: str, kb: KnowledgeBase) -> Understanding:
         # "Is education activated in Sudan?" is about that country's record, whatever the words.
         if concept and strong and not country and (not lead or concept in LEAD_CONCEPTS):
             return found(
-                "concept", min(1.0, score / 12), sectors=e.sectors, concept=concept, related=related
+                "concept",
+                min(1.0, score / 12),
+                sectors=e.sectors,
+                concept=concept,
+                related=related,
             )
         return found(
-            "who_leads", sure, sectors=e.sectors, agencies=e.agencies,
+            "who_leads",
+            sure,
+            sectors=e.sectors,
+            agencies=e.agencies,
             related=(concept,) if concept else (),
         )
     if e.agencies and "which_clusters" in e.intents:
@@ -73,7 +82,10 @@ def understand(text: str, kb: KnowledgeBase) -> Understanding:
         return found("agency_clusters", sure, agencies=e.agencies)
     if country and (lead or "cluster_word" in e.intents or "list_clusters" in e.intents):
         return found("country_clusters", 0.9)
-    unknown = {"unknown_name": e.leftover[:60], "suggestions": tuple(matcher.sectors.suggest(e.leftover))}
+    unknown = {
+        "unknown_name": e.leftover[:60],
+        "suggestions": tuple(matcher.sectors.suggest(e.leftover)),
+    }
     if "cluster_word" in e.intents and e.leftover and (lead or "list_clusters" not in e.intents):
         return found("unknown_cluster", 0.9, **unknown)
     if "list_clusters" in e.intents or "cluster_word" in e.intents:

@@ -1,2 +1,1 @@
-"""Adapters: the only code that knows a platform. Each turns native input into Incoming and a
-Reply into the platform's own output."""
+"""Adapters: the only code that knows a platform (native input in, rendered Reply out)."""

@@ -1,3 +1,19 @@
-"""Alembic migrations. HEAD names the newest revision so start-up can skip Alembic when current."""
+"""Alembic migrations, numbered 0001, 0002, ...; the newest number is the head revision.
 
-HEAD = "0001"
+Knowing the head from the file names lets start-up skip importing Alembic when the database is
+already current (a test checks that Alembic agrees).
+"""
+
+from pathlib import Path
+
+VERSIONS = Path(__file__).parent / "versions"
+
+
+def head() -> str:
+    """The newest revision id, from the numbered file names."""
+    return max(p.name[:4] for p in VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def next_revision() -> str:
+    """The id a new migration takes."""
+    return f"{int(head()) + 1:04d}"

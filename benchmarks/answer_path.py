@@ -1,0 +1,172 @@
+"""Benchmark the answer path against a constant-reply baseline run in the same process.
+
+Reports median and p99 per answer over a fixed set of questions in all five languages, the
+`clusterbot ask --json -` batch of 1,000 questions beside a batch of constant-reply commands, and
+the cold start of `clusterbot ask`. Run: `make bench` (or `python benchmarks/answer_path.py`).
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bot.app import Bot
+from bot.core import Context, Incoming, Reply, Router
+from bot.db import make_engine
+from bot.settings import Settings
+from handlers import build_router
+from knowledge import load
+
+ROOT = Path(__file__).parent.parent
+SUBJECTS = {
+    "en": [
+        "who leads {c}?",
+        "{c} cluster lead",
+        "who is in charge of {c} in Sudan?",
+        "lead of {c}",
+    ],
+    "zh": ["{c}集群由谁牵头？", "谁负责{c}？", "苏丹的{c}集群由谁牵头"],
+    "fr": [
+        "Qui dirige le cluster {c} ?",
+        "qui est responsable du cluster {c} au Soudan ?",
+        "chef de file {c}",
+    ],
+    "es": [
+        "¿Quién lidera el clúster de {c}?",
+        "¿quién dirige {c} en Sudán?",
+        "líder del clúster {c}",
+    ],
+    "ar": ["من يقود مجموعة {c}؟", "من يقود {c} في السودان؟"],
+}
+EXTRA = [
+    "what does provider of last resort mean",
+    "what are the activation criteria",
+    "which clusters does UNICEF lead",
+    "世界粮食计划署负责哪些集群",
+    "什么是最后手段提供者？",
+    "Quels sont les critères d'activation ?",
+    "¿Cuáles son las seis funciones básicas?",
+    "ما هي معايير التفعيل؟",
+    "nutriton clustr lead?",
+    "who leads the cybersecurity cluster",
+    "hello",
+    "",
+    "what does ERC mean",
+    "x" * 5000,
+]
+
+
+def questions() -> list[str]:
+    kb = load()
+    out = []
+    for lang, forms in SUBJECTS.items():
+        words = kb.text(lang)
+        for cluster in kb.clusters:
+            for form in forms:
+                out.append(form.format(c=words.sectors[cluster.id].name))
+    return out + EXTRA
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def time_each(bot: Bot, items: list[str], rounds: int) -> list[float]:
+    samples = []
+    for _ in range(rounds):
+        for text in items:
+            start = time.perf_counter()
+            reply = bot.handle_sync(Incoming("console:bench", "console:bench", text))
+            bot.render_plain(reply)
+            samples.append(time.perf_counter() - start)
+    return samples
+
+
+def constant_router() -> Router:
+    """The same path (transaction, user, routing, rendering) with a constant reply."""
+    router = build_router()
+
+    def constant(msg: Incoming, ctx: Context) -> Reply:
+        return Reply("help/empty.j2", {}, ctx.lang, "constant")
+
+    router.intents = dict.fromkeys(router.intents, constant)
+    router.commands = dict.fromkeys(router.commands, constant)
+    return router
+
+
+def in_process(items: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        settings = Settings(database_url=url)
+        kb = load()
+        full = Bot(settings, kb=kb, engine=make_engine(url))
+        base = Bot(settings, kb=kb, engine=make_engine(url), router=constant_router())
+        constant_items = ["/ping"] * len(items)
+        time_each(full, items, 1)  # warm caches, templates, first user row
+        time_each(base, constant_items, 1)
+        base_s = time_each(base, constant_items, 3)
+        full_s = time_each(full, items, 3)
+    print(f"answer path over {len(items)} questions x 3 rounds ({len(full_s)} answers)")
+    for name, s in (("baseline (constant reply)", base_s), ("full answer", full_s)):
+        print(
+            f"  {name:26} median {statistics.median(s) * 1e3:6.2f} ms   p99 {percentile(s, 99) * 1e3:6.2f} ms"
+        )
+    print(
+        f"  ratio full/baseline: median {statistics.median(full_s) / statistics.median(base_s):.2f}x"
+        f"   p99 {percentile(full_s, 99) / percentile(base_s, 99):.2f}x"
+    )
+
+
+def batch(items: list[str]) -> None:
+    lines = [items[i % len(items)] for i in range(1000)]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "CLUSTERBOT_DATABASE_URL": f"sqlite:///{tmp}/batch.db"}
+
+        def run(stdin: str) -> float:
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "bot.cli", "ask", "--json", "-"],
+                input=stdin,
+                env=env,
+                cwd=tmp,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            return time.perf_counter() - start
+
+        run("warm\n")
+        base = min(run("/ping\n" * 1000) for _ in range(3))
+        full = min(run("\n".join(lines) + "\n") for _ in range(3))
+        cold = sorted(
+            (
+                lambda: (
+                    t := time.perf_counter(),
+                    subprocess.run(
+                        [sys.executable, "-m", "bot.cli", "ask", "who leads WASH"],
+                        env=env,
+                        cwd=tmp,
+                        capture_output=True,
+                        check=True,
+                    ),
+                    time.perf_counter() - t,
+                )[2]
+            )()
+            for _ in range(5)
+        )
+    print("ask --json - with 1,000 questions (best of 3, whole process)")
+    print(f"  baseline (1,000 unknown commands) {base:6.2f} s")
+    print(f"  1,000 questions                   {full:6.2f} s   ratio {full / base:.2f}x")
+    print(
+        f'cold start of `clusterbot ask "who leads WASH"`: median of 5 {statistics.median(cold):.2f} s'
+    )
+
+
+if __name__ == "__main__":
+    items = questions()
+    in_process(items)
+    batch(items)

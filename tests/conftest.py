@@ -1,0 +1,96 @@
+"""Shared fixtures: the knowledge base, a bot on a fresh database, and a `chat` to talk to it."""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot.app import Bot
+from bot.core import Incoming, Reply
+from bot.db import make_engine
+from bot.settings import Settings
+from knowledge import KnowledgeBase, load
+
+POSTGRES_URL = os.environ.get("CLUSTERBOT_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load()
+
+
+def _postgres_engine() -> Iterator[Engine]:
+    """A PostgreSQL engine confined to a schema of its own, dropped afterwards."""
+    if not POSTGRES_URL:
+        if os.environ.get("CLUSTERBOT_REQUIRE_POSTGRES"):
+            pytest.fail(
+                "CLUSTERBOT_REQUIRE_POSTGRES is set but CLUSTERBOT_TEST_POSTGRES_URL is not"
+            )
+        pytest.skip("PostgreSQL tests need CLUSTERBOT_TEST_POSTGRES_URL (CI sets it)")
+    schema = f"cb_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    engine = make_engine(f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """The same test on SQLite and, when a URL is given, on PostgreSQL."""
+    if request.param == "sqlite":
+        engine = make_engine("sqlite://")
+        yield engine
+        engine.dispose()
+    else:
+        yield from _postgres_engine()
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    engine = make_engine("sqlite://")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def bot(kb: KnowledgeBase, engine: Engine) -> Bot:
+    return Bot(Settings(database_url="sqlite://"), kb=kb, engine=engine)
+
+
+@dataclass
+class Chat:
+    """Push a message, read the reply: tests read like a conversation."""
+
+    bot: Bot
+    user: str = "console:tester"
+    last: Reply | None = None
+
+    def __call__(self, text: str = "", action: str | None = None, **kw: str) -> str:
+        self.last = self.bot.handle_sync(Incoming(self.user, self.user, text, action, **kw))
+        return self.bot.render_plain(self.last)
+
+    def html(self) -> str:
+        assert self.last is not None
+        return self.bot.renderer.html(self.last)
+
+
+@pytest.fixture
+def chat(bot: Bot) -> Chat:
+    return Chat(bot)
+
+
+@pytest.fixture
+def chat_as(bot: Bot) -> Callable[[str], Chat]:
+    return lambda user: Chat(bot, user)

@@ -1,0 +1,110 @@
+"""The command line as scripts use it: ask, the JSON batch, the piped chat, import, db upgrade."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CLUSTERBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_ask_one_question(tmp_path: Path) -> None:
+    out = run(["ask", "who", "leads", "WASH?"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "United Nations Children's Fund (UNICEF)" in out.stdout
+
+
+def test_ask_with_forced_language_and_json(tmp_path: Path) -> None:
+    out = run(["ask", "--lang", "fr", "--json", "who leads health"], tmp_path)
+    row = json.loads(out.stdout)
+    assert row["lang"] == "fr" and row["intent"] == "who_leads"
+    assert 0 <= row["confidence"] <= 1 and row["sources"]
+    assert "OMS" in row["text"]
+
+
+def test_json_batch_of_a_thousand_questions_in_order(tmp_path: Path) -> None:
+    questions = [
+        "who leads WASH",
+        "健康集群由谁牵头？",
+        "",
+        "Qui dirige le cluster santé ?",
+        "¿Quién lidera el clúster de logística?",
+        "x" * 5000,
+        "🙂",
+        "who leads the cybersecurity cluster",
+    ]
+    lines = [questions[i % len(questions)] for i in range(1000)]
+    out = run(["ask", "--json", "-"], tmp_path, stdin="\n".join(lines) + "\n")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(rows) == 1000
+    for question, row in zip(lines, rows, strict=True):
+        assert row["question"] == question
+        assert {"text", "lang", "intent", "confidence", "sources"} <= row.keys()
+        assert row["text"]
+    assert rows[1]["lang"] == "zh" and rows[3]["lang"] == "fr" and rows[4]["lang"] == "es"
+
+
+def test_piped_chat_answers_each_line_in_order(tmp_path: Path) -> None:
+    out = run(
+        ["chat", "--user", "amina"],
+        tmp_path,
+        stdin="/lang fr\nWASH?\nwho leads health\n/lang\n2\n",
+    )
+    assert out.returncode == 0, out.stderr
+    replies = out.stdout.strip().split("\n\n")
+    assert "français" in replies[0]
+    assert "Fonds des Nations Unies pour l'enfance" in out.stdout or "UNICEF" in replies[1]
+    assert "World Health Organization" in out.stdout
+    assert "[2] 中文" in out.stdout
+    assert out.stdout.rstrip().endswith(("中文", "。")) or "中文" in out.stdout
+
+
+def test_chat_remembers_language_across_processes(tmp_path: Path) -> None:
+    run(["chat", "--user", "li"], tmp_path, stdin="/lang zh\n")
+    out = run(["chat", "--user", "li"], tmp_path, stdin="WASH?\n")
+    assert "联合国儿童基金会" in out.stdout
+
+
+def test_import_clusters_reports_bad_rows(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "country,cluster,lead\nSudan,health,WHO\nNowhere,health,WHO\n", encoding="utf-8"
+    )
+    out = run(["import-clusters", str(bad)], tmp_path)
+    assert out.returncode == 1
+    assert "nothing imported" in out.stderr and "line 3: unknown country 'Nowhere'" in out.stderr
+    good = run(
+        ["import-clusters", str(ROOT / "examples" / "country-clusters.sample.csv")], tmp_path
+    )
+    assert good.returncode == 0 and "4 added" in good.stdout
+    answer = run(["ask", "who leads CCCM in South Sudan"], tmp_path)
+    assert "SAMPLE NGO co-lead" in answer.stdout
+
+
+def test_db_upgrade(tmp_path: Path) -> None:
+    out = run(["db", "upgrade"], tmp_path)
+    assert out.returncode == 0 and "up to date" in out.stdout
+    assert (tmp_path / "cli.db").exists()
+
+
+@pytest.mark.parametrize("args", [["ask"], ["ask", "--lang", "xx", "hi"], ["nonsense"]])
+def test_bad_arguments_are_rejected_cleanly(tmp_path: Path, args: list[str]) -> None:
+    out = run(args, tmp_path)
+    assert out.returncode == 2 and "usage:" in out.stderr and "Traceback" not in out.stderr

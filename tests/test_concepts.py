@@ -1,0 +1,135 @@
+"""The concepts, the acronyms, and the questions field staff actually ask."""
+
+import pytest
+
+from tests.conftest import Chat
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what is the cluster approach and when did it start?", ["2005"]),
+        ("what are the four aims of the cluster approach", ["Predictable leadership"]),
+        (
+            "What does provider of last resort actually oblige the cluster lead agency to do, and what if there is no funding?",
+            ["funding", "last resort"],
+        ),
+        ("What are the six core functions of a cluster?", ["6. Support strong advocacy"]),
+        ("what are the responsibilities of a country cluster lead", ["13. providing assistance"]),
+        (
+            "What are the criteria for activating a cluster?",
+            ["sharp deterioration", "humanitarian principles"],
+        ),
+        (
+            "Our HCT wants a CCCM cluster. What are the steps and who writes the letter?",
+            ["5. The RC/HC writes to the Emergency Relief Coordinator", "Within 24 hours", "EDG"],
+        ),
+        (
+            "Who decides to activate a cluster: the HC, the ERC, the IASC Principals or the EDG? How long does it take?",
+            ["24 hours", "Emergency Directors Group"],
+        ),
+        ("What is the ICCG and who chairs it?", ["OCHA"]),
+        ("When and how is a cluster deactivated, and what is a transition plan?", ["90 days"]),
+        (
+            "How often must the cluster architecture be reviewed after a sudden-onset disaster?",
+            ["within 3 months"],
+        ),
+        (
+            "Can our (national) NGO co-lead or co-coordinate a cluster, and are we then accountable as provider of last resort?",
+            ["does not", "provider of last resort"],
+        ),
+        (
+            "What is the difference between a cluster and a sector (or working group)?",
+            ["formally activated"],
+        ),
+        ("Is the cluster system used in a refugee crisis? Who coordinates refugees?", ["UNHCR"]),
+        (
+            "What is CCPM, when do we have to run it, and is it an evaluation of the coordinator?",
+            ["not a performance appraisal"],
+        ),
+        (
+            "What is the difference between the HCT and the UNCT? Are NGOs members of the HCT?",
+            ["Resident Coordinator"],
+        ),
+        (
+            "What is a System-Wide Scale-Up and does it automatically activate clusters?",
+            ["does not by itself activate"],
+        ),
+        (
+            "Does the humanitarian reset mean clusters are being merged or abolished?",
+            ["no final decision"],
+        ),
+        (
+            "What is the Flagship Initiative / area-based coordination, and does it replace clusters in pilot countries?",
+            ["Colombia"],
+        ),
+        (
+            "Can government co-lead a cluster, and what happens to cluster leadership when the government takes over?",
+            ["transition"],
+        ),
+        (
+            "How do I report our activities to the cluster (3W/4W/5W), and what sector code should I use?",
+            ["we do not hold"],
+        ),
+        (
+            "Which clusters are in this year's HRP for Sudan, and how do I get funding through the cluster (pooled funds)?",
+            ["we do not hold"],
+        ),
+        (
+            "Who is the cluster coordinator for WASH in Yemen, and how do I join the cluster mailing list?",
+            ["no country record"],
+        ),
+        (
+            "Has the Education cluster been officially activated in Sudan, or is it a sector?",
+            ["no country record for Education in Sudan"],
+        ),
+        (
+            "Who leads CCCM after an earthquake versus in a conflict IDP situation?",
+            ["IOM", "UNHCR"],
+        ),
+        (
+            "Which agency leads shelter here: IFRC or UNHCR? Does it depend on whether it's a flood or a conflict?",
+            ["natural disasters", "conflict"],
+        ),
+        ("Who leads the nutrition cluster (globally, and in our country)?", ["UNICEF"]),
+        (
+            "global cluster leads are accountable to whom?",
+            ["accountable to the Emergency Relief Coordinator"],
+        ),
+    ],
+)
+def test_field_questions(chat: Chat, question: str, expected: list[str]) -> None:
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent not in {"unknown", "unknown_cluster"}
+    for phrase in expected:
+        assert phrase in answer, f"{phrase!r} not in answer to {question!r}:\n{answer}"
+    assert chat.last.sources
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "phrase"),
+    [
+        ("什么是最后手段提供者？", "zh", "最后"),
+        ("Quels sont les critères d'activation d'un cluster ?", "fr", "1."),
+        ("¿Cuáles son las seis funciones básicas de un clúster?", "es", "6."),
+        ("ما هي معايير تفعيل المجموعة؟", "ar", "1."),
+    ],
+)
+def test_concepts_in_other_languages(chat: Chat, question: str, lang: str, phrase: str) -> None:
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "concept"
+    assert chat.last.lang == lang
+    assert phrase in answer
+
+
+def test_acronyms(chat: Chat) -> None:
+    assert "Emergency Relief Coordinator" in chat("what does ERC stand for")
+    answer = chat("/acronyms")
+    for acronym in ["HC", "RC", "HCT", "CLA", "IASC", "OCHA", "UNCT", "CCPM", "AoR"]:
+        assert f"• {acronym}:" in answer
+
+
+def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
+    answer = chat("what is the price of fuel in Juba")
+    assert "I don't know that" in answer
+    assert "who leads health" in answer

@@ -1,0 +1,100 @@
+"""Country records: import from CSV (all or nothing) and answers from them."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.app import Bot
+from bot.models import CountryCluster
+from bot.records import RecordsError, import_csv
+from bot.settings import Settings
+from knowledge import KnowledgeBase
+from tests.conftest import Chat
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "country-clusters.sample.csv"
+HEADER = "country,cluster,lead,co_lead,coordinator,contact,activated_on,source\n"
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "records.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+def count(engine: Engine) -> int:
+    with Session(engine) as s:
+        return len(s.exec(select(CountryCluster)).all())
+
+
+def test_sample_file_imports_and_answers(any_engine: Engine, kb: KnowledgeBase) -> None:
+    result = import_csv(EXAMPLE, kb, any_engine)
+    assert result.added >= 3 and result.updated == 0
+    again = import_csv(EXAMPLE, kb, any_engine)
+    assert again.added == 0 and again.updated == result.added
+    chat = Chat(Bot(Settings(), kb=kb, engine=any_engine))
+    answer = chat("who leads health in Sudan?")
+    assert "In Sudan, from our country records:" in answer
+    assert "SAMPLE" in answer  # the sample file says it is sample data
+    assert "Global lead agency" in answer  # the global arrangement stays visible
+
+
+def test_no_record_says_so(chat: Chat) -> None:
+    answer = chat("who leads shelter in Haiti")
+    assert "We hold no country record for Shelter in Haiti" in answer
+    assert "IFRC" in answer
+
+
+def test_country_overview(bot: Bot, kb: KnowledgeBase, engine: Engine, tmp_path: Path) -> None:
+    import_csv(
+        write(
+            tmp_path,
+            "Sudan,health,WHO,,A. Person,a@example.org,2023-05-01,test\n"
+            "SD,nutrition,UNICEF,,,,,test\n",
+        ),
+        kb,
+        engine,
+    )
+    answer = Chat(bot)("which clusters are active in Sudan?")
+    assert "Health: WHO" in answer and "Nutrition: UNICEF" in answer
+
+
+def test_bad_rows_are_reported_by_line_and_nothing_loads(
+    tmp_path: Path, kb: KnowledgeBase, engine: Engine
+) -> None:
+    path = write(
+        tmp_path,
+        "Sudan,health,WHO,,,,2023-05-01,ok\n"
+        "Atlantis,health,WHO,,,,,bad country\n"
+        "Sudan,cybersecurity,WHO,,,,,bad cluster\n"
+        "Chad,wash,,,,,,no lead\n"
+        "Chad,logistics,WFP,,,,31/12/2023,bad date\n"
+        "Sudan,health,WHO,,,,,duplicate\n",
+    )
+    with pytest.raises(RecordsError) as err:
+        import_csv(path, kb, engine)
+    text = "\n".join(err.value.errors)
+    assert "line 3: unknown country 'Atlantis'" in text
+    assert "line 4: unknown cluster 'cybersecurity'" in text
+    assert "line 5: lead is empty" in text
+    assert "line 6: activated_on '31/12/2023' is not YYYY-MM-DD" in text
+    assert "line 7: same country and cluster as line 2" in text
+    assert count(engine) == 0
+
+
+def test_wrong_columns_are_rejected(tmp_path: Path, kb: KnowledgeBase, engine: Engine) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("nation,sector\nSudan,health\n", encoding="utf-8")
+    with pytest.raises(RecordsError) as err:
+        import_csv(path, kb, engine)
+    assert "line 1: columns must be" in err.value.errors[0]
+
+
+def test_record_text_is_shown_not_interpreted(
+    bot: Bot, kb: KnowledgeBase, engine: Engine, tmp_path: Path
+) -> None:
+    import_csv(write(tmp_path, 'Sudan,wash,"<b>UNICEF</b> & <!channel>",,,,,x\n'), kb, engine)
+    chat = Chat(bot)
+    assert "<b>UNICEF</b> & <!channel>" in chat("who leads WASH in Sudan")
+    assert "&lt;b&gt;UNICEF&lt;/b&gt; &amp; &lt;!channel&gt;" in chat.html()

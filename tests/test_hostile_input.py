@@ -1,0 +1,88 @@
+"""Broken and hostile input: a clear answer or a clean rejection, never a crash or markup."""
+
+import pytest
+
+from bot.app import Bot
+from bot.core import Incoming
+from bot.render import to_plain
+from tests.conftest import Chat
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\x00\x01\x02\x1b[31m",
+        "🙂🙂🙂",
+        "who leads 🚰 WASH 💧?",
+        "WASH 集群 qui dirige ¿quién? من يقود",
+        "x" * 10_000,
+        "who leads " * 1000,
+        "\u202e\u200b\ufeff who leads health",
+        "/",
+        "//",
+        "/lead",
+        "/lead \x00",
+        "/lang zz",
+        "/lang " + "a" * 500,
+        "/unknown_command_here with args",
+        "/start@clusterbot_bot",
+        "ñ" * 3000,
+        "%(cluster)s {{ 7*7 }} {% raw %}",
+    ],
+)
+def test_never_crashes_always_answers(chat: Chat, text: str) -> None:
+    answer = chat(text)
+    assert answer.strip()
+    assert chat.last is not None and chat.last.intent != "error"
+    assert "Traceback" not in answer
+    assert "49" not in answer  # templates never evaluate user text
+
+
+def test_empty_message_gets_a_nudge(chat: Chat) -> None:
+    assert "empty" in chat("   ")
+
+
+def test_too_long_message_states_the_limit(chat: Chat) -> None:
+    answer = chat("who leads health " + "x" * 10_000)
+    assert "10017 characters" in answer and "1000" in answer
+
+
+def test_unknown_command_points_to_help(chat: Chat) -> None:
+    answer = chat("/frobnicate now")
+    assert "/frobnicate" in answer and "/help" in answer
+
+
+@pytest.mark.parametrize(
+    "evil", ["<!channel>", "<!here>", "<@U123ABC>", "<b>bold</b>", "<a href='x'>y</a>", "&amp;"]
+)
+def test_user_text_never_becomes_markup(chat: Chat, evil: str) -> None:
+    answer = chat(f"who leads the {evil} cluster")
+    html = chat.html()
+    assert (
+        "<!" not in html
+        and "<@" not in html
+        and "<a href='x'>" not in html
+        and "<b>bold" not in html
+    )
+    # The plain text shows exactly what was typed, whatever it was.
+    if chat.last is not None and chat.last.data.get("name"):
+        assert to_plain(html) == answer
+
+
+def test_a_failing_handler_is_an_apology_not_a_crash(bot: Bot) -> None:
+    def broken(msg: Incoming, ctx: object) -> None:
+        raise RuntimeError("boom")
+
+    bot.router.intents["who_leads"] = broken  # type: ignore[assignment]
+    reply = bot.handle_sync(Incoming("console:x", "console:x", "who leads WASH"))
+    assert reply.intent == "error"
+    assert "something went wrong on our side" in bot.render_plain(reply)
+
+
+def test_stale_or_forged_button_gets_an_answer(chat: Chat) -> None:
+    answer = chat(action="nope:1:2")
+    assert "/help" in answer
+    answer = chat(action="lang:xx")
+    assert "Choose a language" in answer

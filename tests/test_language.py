@@ -1,0 +1,56 @@
+"""The reply language follows the question, then the platform hint, then the user's /lang."""
+
+import pytest
+
+from tests.conftest import Chat
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("who leads WASH", "en"),
+        ("健康集群由谁牵头？", "zh"),
+        ("Qui dirige le cluster santé ?", "fr"),
+        ("¿Quién lidera el clúster de logística?", "es"),
+        ("من يقود مجموعة الصحة؟", "ar"),
+        ("nutriton clustr lead?", "en"),
+        ("WASH集群谁负责", "zh"),
+    ],
+)
+def test_reply_follows_the_question(chat: Chat, question: str, lang: str) -> None:
+    chat(question)
+    assert chat.last is not None
+    assert chat.last.lang == lang
+    assert chat.last.intent == "who_leads"
+
+
+def test_lang_preference_is_remembered_per_user(chat_as) -> None:  # type: ignore[no-untyped-def]
+    alice, bob = chat_as("console:alice"), chat_as("console:bob")
+    assert "français" in alice("/lang fr")
+    alice("WASH?")
+    assert alice.last.lang == "fr"
+    bob("WASH?")
+    assert bob.last.lang == "en"
+    # A question that shows its language still gets an answer in that language.
+    alice("¿Quién lidera el clúster de salud?")
+    assert alice.last.lang == "es"
+
+
+def test_platform_hint_beats_preference_when_the_text_is_neutral(chat: Chat) -> None:
+    chat("/lang fr")
+    chat("WASH?", locale="es-ES")
+    assert chat.last is not None and chat.last.lang == "es"
+
+
+def test_lang_without_code_offers_buttons(chat: Chat) -> None:
+    chat("/lang")
+    assert chat.last is not None
+    assert [c.action for c in chat.last.choices] == [
+        "lang:en",
+        "lang:zh",
+        "lang:fr",
+        "lang:es",
+        "lang:ar",
+    ]
+    chat(action="lang:ar")
+    assert chat.last.lang == "ar"

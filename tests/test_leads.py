@@ -1,0 +1,130 @@
+"""Who leads what: every cluster in every language, nuances, reverse and country look-ups."""
+
+import pytest
+
+from knowledge import LANGUAGES, KnowledgeBase, load
+from tests.conftest import Chat
+
+QUESTION = {
+    "en": "who leads the {name} cluster?",
+    "zh": "{name}集群由谁牵头？",
+    "fr": "Qui dirige le cluster {name} ?",
+    "es": "¿Quién lidera el clúster de {name}?",
+    "ar": "من يقود مجموعة {name}؟",
+}
+KB = load()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("cluster", [c.id for c in KB.clusters])
+def test_every_cluster_lead_in_every_language(chat: Chat, lang: str, cluster: str) -> None:
+    words = KB.text(lang)
+    answer = chat(QUESTION[lang].format(name=words.sectors[cluster].name))
+    assert chat.last is not None
+    assert chat.last.intent == "who_leads"
+    assert chat.last.lang == lang
+    assert words.sectors[cluster].name in answer
+    for lead in KB.sectors[cluster].leads:
+        agency = words.agencies[lead.agency]
+        assert agency.name in answer and agency.short in answer
+    assert chat.last.sources, "every answer names its sources"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "absent"),
+    [
+        ("who leads WASH", ["UNICEF"], ["WHO"]),
+        ("nutriton clustr lead?", ["Nutrition", "UNICEF"], []),
+        ("who leads helth", ["Health", "World Health Organization (WHO)"], []),
+        ("logstics cluster lead", ["Logistics", "WFP"], []),
+        ("who leads education", ["UNICEF", "Save the Children", "co-lead"], []),
+        ("who leads shelter", ["IFRC", "natural disasters", "UNHCR", "conflict", "convener"], []),
+        ("who leads CCCM", ["IOM", "natural disasters", "UNHCR", "conflict"], []),
+        ("who leads food security", ["WFP", "FAO", "co-lead"], []),
+        ("who leads the ETC", ["WFP", "out of date"], []),
+        ("who leads early recovery", ["UNDP"], []),
+    ],
+)
+def test_leads_with_their_nuances(
+    chat: Chat, question: str, expected: list[str], absent: list[str]
+) -> None:
+    answer = chat(question)
+    for word in expected:
+        assert word in answer
+    for word in absent:
+        assert f"({word})" not in answer
+
+
+def test_protection_lists_its_areas_of_responsibility(chat: Chat) -> None:
+    answer = chat(
+        "What are the Protection Areas of Responsibility and who leads GBV, Child Protection, HLP and Mine Action?"
+    )
+    for aor, agency in [
+        ("Child Protection", "UNICEF"),
+        ("Gender-Based Violence", "UNFPA"),
+        ("Housing, Land and Property", "NRC"),
+        ("Mine Action", "UNMAS"),
+    ]:
+        line = next(line for line in answer.splitlines() if line.startswith(f"• {aor}"))
+        assert agency in line
+    assert "UN-Habitat" in answer and "since 2016" in answer
+
+
+def test_an_aor_alone_names_its_cluster(chat: Chat) -> None:
+    answer = chat("who leads GBV?")
+    assert "UNFPA" in answer and "Protection" in answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "clusters"),
+    [
+        (
+            "which clusters does UNICEF lead",
+            "en",
+            ["Education", "Nutrition", "WASH", "Child Protection"],
+        ),
+        ("which clusters does WFP lead?", "en", ["Logistics", "ETC", "Food Security"]),
+        ("世界粮食计划署负责哪些集群", "zh", None),
+        ("Quels clusters le HCR dirige-t-il ?", "fr", None),
+    ],
+)
+def test_clusters_an_agency_leads(
+    chat: Chat, kb: KnowledgeBase, question: str, lang: str, clusters: list[str] | None
+) -> None:
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "agency_clusters"
+    assert chat.last.lang == lang
+    agency = chat.last.data["agencies"][0]["id"]
+    expected = clusters or [
+        kb.text(lang).sectors[s.id].name for s, _ in kb.clusters_led_by(agency)
+    ]
+    for name in expected:
+        assert name in answer
+
+
+def test_ocha_leads_no_cluster(chat: Chat) -> None:
+    answer = chat("which clusters does OCHA lead?")
+    assert "not a global lead" in answer
+
+
+def test_unknown_cluster_never_names_an_agency(chat: Chat, kb: KnowledgeBase) -> None:
+    for question in [
+        "who leads the cybersecurity cluster",
+        "who leads the space cluster?",
+        "qui dirige le cluster cybersécurité ?",
+        "谁牵头网络安全集群？",
+    ]:
+        answer = chat(question)
+        assert chat.last is not None and chat.last.intent in {"unknown_cluster", "unknown"}, (
+            question
+        )
+        for agency in kb.agencies:
+            for lang in kb.languages.values():
+                assert lang.agencies[agency].name not in answer, (question, agency)
+
+
+def test_list_of_clusters(chat: Chat, kb: KnowledgeBase) -> None:
+    answer = chat("/clusters")
+    assert "11 global clusters" in answer
+    for cluster in kb.clusters:
+        assert kb.text("en").sectors[cluster.id].name in answer
