@@ -80,8 +80,7 @@ def time_each(bot: Bot, items: list[str], rounds: int) -> list[float]:
     for _ in range(rounds):
         for text in items:
             start = time.perf_counter()
-            reply = bot.handle_sync(Incoming("console:bench", "console:bench", text))
-            bot.render_plain(reply)
+            bot.render_plain(bot.handle_sync(Incoming("console:bench", "console:bench", text)))
             samples.append(time.perf_counter() - start)
     return samples
 

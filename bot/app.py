@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy.engine import Engine
 
-from bot.core import Context, Handler, Incoming, Reply, Router, split_command
+from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import User
 from bot.render import Renderer
@@ -32,7 +32,7 @@ class Bot:
         upgrade(self.engine)
         self.renderer = Renderer(tuple(self.kb.languages))
 
-    def handle_sync(self, msg: Incoming) -> Reply:
+    def handle_sync(self, msg: Incoming) -> list[Reply]:
         """Understand and answer one message inside one database transaction."""
         assert self.engine is not None
         command = split_command(msg.text) if not msg.action else None
@@ -50,12 +50,19 @@ class Bot:
                     session.add(user)
                 lang = self._language(msg, understood, user)
                 ctx = Context(session, self.kb, user, lang, understood)
-                return self._route(msg, command, understood)(msg, ctx)
+                # A conversation in progress (e.g. a checklist) sees the message first.
+                for conversation in self.router.conversations:
+                    taken = conversation(msg, ctx)
+                    if taken is not None:
+                        return as_list(taken)
+                replies = as_list(self._route(msg, command, understood)(msg, ctx))
+                return replies + ctx.followups
         except Exception:
             log.exception("handler failed for %s", msg.identity)
-            return Reply("help/error.j2", {}, self._language(msg, understood, None), "error", 0.0)
+            lang = self._language(msg, understood, None)
+            return [Reply("help/error.j2", {}, lang, "error", 0.0)]
 
-    async def handle(self, msg: Incoming) -> Reply:
+    async def handle(self, msg: Incoming) -> list[Reply]:
         """The async entry for adapters: the handler and its transaction run in a worker thread."""
         return await asyncio.to_thread(self.handle_sync, msg)
 
@@ -76,6 +83,6 @@ class Bot:
                 return code
         return self.settings.default_language
 
-    def render_plain(self, reply: Reply) -> str:
-        """The reply as plain text (terminal, JSON)."""
-        return self.renderer.plain(reply)
+    def render_plain(self, replies: list[Reply]) -> str:
+        """The replies as plain text (terminal, JSON), separated by a blank line."""
+        return "\n\n".join(self.renderer.plain(r) for r in replies)

@@ -55,7 +55,8 @@ def _chat(settings: Settings, user: str) -> int:
 
     bot = _bot(settings)
     interactive = sys.stdin.isatty()
-    chat(bot.handle_sync, bot.render_plain, user, sys.stdin, sys.stdout, interactive)
+    files = settings.drafts_dir
+    chat(bot.handle_sync, bot.renderer.plain, user, sys.stdin, sys.stdout, interactive, files)
     return 0
 
 
@@ -68,8 +69,11 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     questions = sys.stdin if batch else [" ".join(args.question)]
     for line in questions:
         question = line.rstrip("\r\n")
-        reply = bot.handle_sync(Incoming("console:ask", "console:ask", text=question, lang=forced))
-        text = bot.render_plain(reply)
+        replies = bot.handle_sync(
+            Incoming("console:ask", "console:ask", text=question, lang=forced)
+        )
+        text = bot.render_plain(replies)
+        reply = replies[0]
         if args.json:
             row = {
                 "question": question,

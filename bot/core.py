@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -43,6 +43,7 @@ class Reply:
     confidence: float = 1.0
     sources: tuple[str, ...] = ()
     choices: tuple[Choice, ...] = ()
+    file_name: str = ""  # also deliver the rendered text as a file of this name (a draft letter)
 
 
 @dataclass(slots=True)
@@ -54,9 +55,19 @@ class Context:
     user: "User"
     lang: str
     understanding: "Understanding"
+    followups: list[Reply] = field(default_factory=list)  # said after the handler's reply
 
 
-Handler = Callable[[Incoming, Context], Reply]
+Handler = Callable[[Incoming, Context], "Reply | list[Reply]"]
+Conversation = Callable[[Incoming, Context], "Reply | list[Reply] | None"]
+
+
+H = TypeVar("H", bound=Handler)
+
+
+def as_list(replies: "Reply | list[Reply]") -> list[Reply]:
+    """A handler may return one reply or several; callers always get a list."""
+    return replies if isinstance(replies, list) else [replies]
 
 
 @dataclass
@@ -66,35 +77,41 @@ class Router:
     commands: dict[str, Handler] = field(default_factory=dict)
     actions: dict[str, Handler] = field(default_factory=dict)
     intents: dict[str, Handler] = field(default_factory=dict)
+    conversations: list[Conversation] = field(default_factory=list)
 
-    def command(self, *names: str) -> Callable[[Handler], Handler]:
+    def command(self, *names: str) -> Callable[[H], H]:
         """Register a handler for `/name` commands."""
 
-        def register(fn: Handler) -> Handler:
+        def register(fn: H) -> H:
             for name in names:
                 self.commands[name] = fn
             return fn
 
         return register
 
-    def action(self, prefix: str) -> Callable[[Handler], Handler]:
+    def action(self, prefix: str) -> Callable[[H], H]:
         """Register a handler for button actions `prefix:...`."""
 
-        def register(fn: Handler) -> Handler:
+        def register(fn: H) -> H:
             self.actions[prefix] = fn
             return fn
 
         return register
 
-    def intent(self, *names: str) -> Callable[[Handler], Handler]:
+    def intent(self, *names: str) -> Callable[[H], H]:
         """Register a handler for understood intents."""
 
-        def register(fn: Handler) -> Handler:
+        def register(fn: H) -> H:
             for name in names:
                 self.intents[name] = fn
             return fn
 
         return register
+
+    def conversation(self, fn: Conversation) -> Conversation:
+        """Register a hook that sees every message first and may take it (returns non-None)."""
+        self.conversations.append(fn)
+        return fn
 
     def merge(self, other: "Router") -> None:
         """Take over another router's registrations; a clash is a programming error."""
@@ -107,6 +124,7 @@ class Router:
             if clash:
                 raise ValueError(f"registered twice: {sorted(clash)}")
             mine.update(theirs)
+        self.conversations.extend(other.conversations)
 
 
 def split_command(text: str) -> tuple[str, str] | None:

@@ -1,8 +1,9 @@
 """Database tables. Country records live here; global facts live in knowledge/."""
 
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -34,4 +35,32 @@ class CountryCluster(SQLModel, table=True):
     contact: str = Field(default="", max_length=200)
     activated_on: date | None = None
     source: str = Field(default="", max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+OPEN_STATES = ("open", "paused")
+
+
+class ChecklistRun(SQLModel, table=True):
+    """One user's activation checklist in one chat; every answer is saved as it is given."""
+
+    __table_args__ = (
+        # At most one open (or paused) checklist per user per chat, enforced by the database.
+        Index(
+            "ix_checklistrun_one_open",
+            "identity",
+            "chat",
+            unique=True,
+            sqlite_where=text("status IN ('open', 'paused')"),
+            postgresql_where=text("status IN ('open', 'paused')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity: str = Field(max_length=200, index=True)
+    chat: str = Field(max_length=200)
+    status: str = Field(default="open", max_length=12)  # open|paused|done|cancelled|expired
+    position: int = 0  # index into knowledge.checklist.questions(answers)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

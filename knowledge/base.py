@@ -99,6 +99,7 @@ class Language:
     acronyms: Mapping[str, str]
     country_aliases: Mapping[str, tuple[str, ...]]
     concepts: Mapping[str, ConceptText]
+    checklist_words: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,13 @@ class KnowledgeBase:
         return [
             (s, lead) for s in self.sectors.values() for lead in s.leads if lead.agency == agency
         ]
+
+    @cached_property
+    def checklist_words(self) -> Any:
+        """Answer and control words of every language, for the activation checklist."""
+        from knowledge.checklist import Words
+
+        return Words(self)
 
     @cached_property
     def matcher(self) -> Any:
@@ -205,10 +213,13 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
             need(got, key, section)
         return {str(k): str(v).strip() for k, v in got.items()}
 
-    intent_words = {k: _tuple(v) for k, v in (raw.get("intent_words") or {}).items()}
-    for group in en_raw.get("intent_words") or {}:
-        if not intent_words.get(group):
-            gaps.append(f"{where}: intent_words.{group} is missing or empty")
+    def groups(section: str) -> dict[str, tuple[str, ...]]:
+        got = {str(k): _tuple(v) for k, v in (raw.get(section) or {}).items()}
+        for group in en_raw.get(section) or {}:
+            if not got.get(group):
+                gaps.append(f"{where}: {section}.{group} is missing or empty")
+        return got
+
     meta = raw.get("language") or {}
     if meta.get("code") != code:
         gaps.append(f"{where}: language.code must be {code!r}")
@@ -217,7 +228,7 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         name=str(meta.get("name") or code),
         native=str(meta.get("native") or code),
         vocabulary=frozenset(str(w).casefold() for w in need(raw, "vocabulary", "") or ()),
-        intent_words=intent_words,
+        intent_words=groups("intent_words"),
         conditions=table("conditions", en_raw.get("conditions") or {}),
         roles=table("roles", ROLES),
         agencies=agencies,
@@ -227,6 +238,7 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
             str(k).upper(): _tuple(v) for k, v in (raw.get("country_aliases") or {}).items()
         },
         concepts=concepts,
+        checklist_words=groups("checklist_words"),
     )
 
 

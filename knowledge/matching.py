@@ -56,8 +56,12 @@ class Hit:
     score: float
 
 
-def _pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
-    """One regex for many phrases, longest first; word boundaries only where scripts have them."""
+def _pattern(phrases: Iterable[str], overlapping: bool = False) -> re.Pattern[str] | None:
+    """One regex for many phrases, longest first; word boundaries only where scripts have them.
+
+    With `overlapping`, the longest phrase starting at every position is found, so "four aims of
+    the cluster approach" yields both "aims of the cluster approach" and "cluster approach".
+    """
     ordered = sorted(set(phrases), key=len, reverse=True)
     if not ordered:
         return None
@@ -65,7 +69,8 @@ def _pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
     for p in ordered:
         body = re.escape(p)
         parts.append(body if _NO_BOUNDARY.search(p) else rf"(?<!\w){body}(?!\w)")
-    return re.compile("|".join(parts))
+    alternatives = "|".join(parts)
+    return re.compile(f"(?=({alternatives}))" if overlapping else f"({alternatives})")
 
 
 class PhraseIndex:
@@ -77,6 +82,7 @@ class PhraseIndex:
         caps_only: frozenset[str] = frozenset(),
         fuzzy: bool = False,
         common_words: frozenset[str] = frozenset(),
+        overlapping: bool = False,
     ) -> None:
         self.targets: dict[str, str] = {}
         self.caps: dict[str, str] = {}
@@ -88,7 +94,7 @@ class PhraseIndex:
                 self.caps[norm.upper()] = target
             else:
                 self.targets.setdefault(norm, target)
-        self.exact = _pattern(self.targets)
+        self.exact = _pattern(self.targets, overlapping)
         self.caps_pattern = (
             re.compile(r"(?<!\w)(" + "|".join(map(re.escape, self.caps)) + r")(?!\w)")
             if self.caps
@@ -108,8 +114,9 @@ class PhraseIndex:
         covered: set[int] = set()
         if self.exact is not None:
             for m in self.exact.finditer(norm):
-                hits.append(Hit(self.targets[m.group()], m.group(), m.start(), 1.0))
-                covered.update(range(m.start(), m.end()))
+                phrase = m.group(1)
+                hits.append(Hit(self.targets[phrase], phrase, m.start(), 1.0))
+                covered.update(range(m.start(), m.start() + len(phrase)))
         if self.caps_pattern is not None and original:
             for m in self.caps_pattern.finditer(original):
                 hits.append(Hit(self.caps[m.group(1)], m.group(1).casefold(), -1, 1.0))
@@ -129,14 +136,18 @@ class PhraseIndex:
                     continue
                 if any(start in covered for start, _ in window):
                     continue
-                if all(w in self.common_words for _, w in window):
+                # Everyday words ("le", "cluster") never take part in a fuzzy match.
+                if any(w in self.common_words for _, w in window):
                     continue
                 text = " ".join(w for _, w in window)
                 if len(text) < 5 or _NO_BOUNDARY.search(text):
                     continue
                 cutoff = 88.0 if len(text) < 8 else 85.0
                 best = process.extractOne(text, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
-                if best is not None:
+                if best is not None and all(
+                    fuzz.ratio(a, b) >= 75
+                    for a, b in zip(text.split(), best[0].split(), strict=True)
+                ):
                     phrase, score, _ = best
                     hits.append(Hit(self.targets[phrase], phrase, window[0][0], score / 100))
                     used.update(range(i, i + size))
@@ -197,7 +208,7 @@ class Matcher:
         intent_phrases = [
             (p, group) for lang in langs for group, ps in lang.intent_words.items() for p in ps
         ]
-        self.intents = PhraseIndex(intent_phrases)
+        self.intents = PhraseIndex(intent_phrases, overlapping=True)
         common |= frozenset(normalize(p) for p, _ in intent_phrases if " " not in p)
         self.common_words = common
         self.sectors = PhraseIndex(
@@ -223,10 +234,13 @@ class Matcher:
             common_words=common,
         )
         self.concepts = PhraseIndex(
-            (kw, key)
-            for lang in langs
-            for key, text in lang.concepts.items()
-            for kw in text.keywords
+            (
+                (kw, key)
+                for lang in langs
+                for key, text in lang.concepts.items()
+                for kw in text.keywords
+            ),
+            overlapping=True,
         )
         self.acronyms = PhraseIndex(((a, a) for a in kb.acronyms), caps_only=kb.caps_only)
         self.vocabulary = {

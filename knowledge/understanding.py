@@ -57,6 +57,8 @@ def understand(text: str, kb: KnowledgeBase) -> Understanding:
             intent, lang, round(confidence, 2), country=country, acronyms=e.acronyms, **details
         )
 
+    if "checklist" in e.intents:
+        return found("start_checklist", 0.9, sectors=e.sectors)
     if e.sectors:
         # "Is education activated in Sudan?" is about that country's record, whatever the words.
         if concept and strong and not country and (not lead or concept in LEAD_CONCEPTS):
@@ -80,7 +82,7 @@ def understand(text: str, kb: KnowledgeBase) -> Understanding:
         return found("concept", min(1.0, score / 12), concept=concept, related=related)
     if e.agencies and (lead or "cluster_word" in e.intents):
         return found("agency_clusters", sure, agencies=e.agencies)
-    if country and (lead or "cluster_word" in e.intents or "list_clusters" in e.intents):
+    if country and e.intents & {"lead", "cluster_word", "list_clusters", "which_clusters"}:
         return found("country_clusters", 0.9)
     unknown = {
         "unknown_name": e.leftover[:60],

@@ -3,7 +3,7 @@
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import text
@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bot.app import Bot
 from bot.core import Incoming, Reply
-from bot.db import make_engine
+from bot.db import make_engine, upgrade
 from bot.settings import Settings
 from knowledge import KnowledgeBase, load
 
@@ -51,15 +51,19 @@ def any_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """The same test on SQLite and, when a URL is given, on PostgreSQL."""
     if request.param == "sqlite":
         engine = make_engine("sqlite://")
+        upgrade(engine)
         yield engine
         engine.dispose()
     else:
-        yield from _postgres_engine()
+        for engine in _postgres_engine():
+            upgrade(engine)
+            yield engine
 
 
 @pytest.fixture
 def engine() -> Iterator[Engine]:
     engine = make_engine("sqlite://")
+    upgrade(engine)
     yield engine
     engine.dispose()
 
@@ -77,13 +81,15 @@ class Chat:
     user: str = "console:tester"
     last: Reply | None = None
 
+    replies: list[Reply] = field(default_factory=list)
+
     def __call__(self, text: str = "", action: str | None = None, **kw: str) -> str:
-        self.last = self.bot.handle_sync(Incoming(self.user, self.user, text, action, **kw))
-        return self.bot.render_plain(self.last)
+        self.replies = self.bot.handle_sync(Incoming(self.user, self.user, text, action, **kw))
+        self.last = self.replies[0]
+        return self.bot.render_plain(self.replies)
 
     def html(self) -> str:
-        assert self.last is not None
-        return self.bot.renderer.html(self.last)
+        return "\n\n".join(self.bot.renderer.html(r) for r in self.replies)
 
 
 @pytest.fixture

@@ -1,0 +1,294 @@
+"""The guided activation checklist: one question at a time, saved with every answer."""
+
+from dataclasses import replace
+from datetime import UTC, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.core import Choice, Context, Incoming, Reply, Router, split_command
+from bot.models import OPEN_STATES, ChecklistRun, utcnow
+from handlers.common import agency_label, reply, sector_label
+from knowledge.checklist import (
+    STEPS,
+    Answer,
+    Invalid,
+    Question,
+    control,
+    default_lead,
+    global_leads,
+    parse,
+    questions,
+    step_texts,
+    verdict,
+)
+
+router = Router()
+EXPIRES_AFTER = timedelta(days=30)
+# Intents that mean "the user asked something" rather than answered, mid-checklist.
+QUESTIONS = frozenset(
+    {"concept", "who_leads", "agency_clusters", "list_clusters", "acronym", "country_clusters"}
+)
+BUTTONS = {
+    "yes_no": ("yes", "no", "unsure"),
+    "step": ("done", "not_yet", "not_applicable"),
+    "lead": ("yes",),
+    "colead": ("none",),
+}
+
+
+def open_run(ctx: Context, msg: Incoming) -> ChecklistRun | None:
+    """The open or paused checklist of this user in this chat, if any."""
+    return ctx.session.exec(
+        select(ChecklistRun).where(
+            ChecklistRun.identity == msg.identity,
+            ChecklistRun.chat == msg.chat,
+            col(ChecklistRun.status).in_(OPEN_STATES),
+        )
+    ).first()
+
+
+def _label(ctx: Context, group: str) -> str:
+    """A button label: the language's own first word for that answer."""
+    word = ctx.kb.text(ctx.lang).checklist_words[group][0]
+    return word[:1].upper() + word[1:]
+
+
+def _answer_text(ctx: Context, q: Question, entry: dict[str, Any] | None) -> str:
+    """A stored answer as the user would recognise it."""
+    if not entry or entry.get("skipped"):
+        return ""
+    value = entry.get("value")
+    if q.kind == "country":
+        return str(value.get("name", "")) if isinstance(value, dict) else ""
+    if q.kind == "clusters":
+        return ", ".join(sector_label(ctx, c)["name"] for c in value or [])
+    if q.kind in {"yes_no", "step"}:
+        return _label(ctx, str(value))
+    if q.kind in {"lead", "colead"} and value in ctx.kb.agencies:
+        return agency_label(ctx, str(value))["acronym"]
+    return str(value or "")
+
+
+def _question_data(ctx: Context, run: ChecklistRun, q: Question) -> dict[str, Any]:
+    qs = questions(run.answers)
+    data: dict[str, Any] = {
+        "key": q.key,
+        "kind": q.kind,
+        "number": run.position + 1,
+        "total": len(qs),
+        "cluster": sector_label(ctx, q.cluster) if q.cluster else None,
+        "step": q.step,
+        "step_text": step_texts(ctx.kb, ctx.lang).get(q.step or 0, ""),
+        "previous": _answer_text(ctx, q, run.answers.get(q.key)),
+        "first_criterion_question": q.key == "change",
+        "first_cluster_question": q.key.startswith("gaps:") and q.key == qs[4].key,
+    }
+    if q.kind == "lead" and q.cluster:
+        data["default"] = agency_label(ctx, default_lead(ctx.kb, q.cluster))
+    return data
+
+
+def ask(ctx: Context, run: ChecklistRun, note: str = "", intro: bool = False) -> Reply:
+    """The current question, with buttons for its usual answers."""
+    q = questions(run.answers)[run.position]
+    choices = tuple(
+        Choice(_label(ctx, group), f"chk:{run.id}:{group}") for group in BUTTONS.get(q.kind, ())
+    )
+    r = reply(
+        ctx, "checklist/question.j2", question=_question_data(ctx, run, q), note=note, intro=intro
+    )
+    return replace(r, intent="checklist", choices=choices)
+
+
+def _save(ctx: Context, run: ChecklistRun, **changes: Any) -> None:
+    for name, value in changes.items():
+        setattr(run, name, value)
+    run.updated_at = utcnow()
+    ctx.session.add(run)
+    ctx.session.flush()
+
+
+def _record(ctx: Context, run: ChecklistRun, q: Question, entry: dict[str, Any]) -> list[Reply]:
+    """Store one answer (a new dict: JSON columns do not see in-place edits) and move on."""
+    answers = {**run.answers, q.key: {**entry, "at": utcnow().isoformat()}}
+    _save(ctx, run, answers=answers, position=run.position + 1)
+    if run.position >= len(questions(answers)):
+        return finish(ctx, run)
+    return [ask(ctx, run)]
+
+
+@router.command("checklist")
+@router.intent("start_checklist")
+def start_checklist(msg: Incoming, ctx: Context) -> Reply:
+    """Start a checklist, or show where the open one stands."""
+    run = open_run(ctx, msg)
+    if run is not None:
+        _save(ctx, run, status="open")
+        return ask(ctx, run, note="resumed")
+    run = ChecklistRun(identity=msg.identity, chat=msg.chat)
+    _save(ctx, run)
+    return ask(ctx, run, intro=True)
+
+
+@router.conversation
+def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | None:
+    """Read a message as the answer to the open checklist's question, when it is one."""
+    run = open_run(ctx, msg)
+    if run is None or msg.action:
+        return None
+    if utcnow() - run.updated_at.replace(tzinfo=run.updated_at.tzinfo or UTC) > EXPIRES_AFTER:
+        _save(ctx, run, status="expired")
+        return reply(ctx, "checklist/expired.j2", started=run.created_at.date().isoformat())
+    command = split_command(msg.text)
+    if ctx.understanding.intent == "start_checklist" and not command:
+        return None  # start_checklist shows the open checklist where it stands
+    if command:
+        if command[0] != "checklist" and run.status == "open":
+            ctx.followups.append(ask(ctx, run, note="reminder"))
+        return None
+    action = control(msg.text, ctx.kb.checklist_words)
+    if run.status == "paused":
+        if action == "resume":
+            _save(ctx, run, status="open")
+            return ask(ctx, run, note="resumed")
+        return None
+    if action:
+        return _control(ctx, run, action)
+    return answer(ctx, run, msg.text)
+
+
+def answer(ctx: Context, run: ChecklistRun, text: str) -> Reply | list[Reply] | None:
+    """Record `text` as the answer, answer it as a question, or ask again."""
+    q = questions(run.answers)[run.position]
+    u = ctx.understanding
+    asked = u.intent in QUESTIONS and text.rstrip().endswith(("?", "？", "؟"))
+    parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words)
+    if (isinstance(parsed, Invalid) and u.intent in QUESTIONS) or asked:
+        # An ordinary question: answer it, then ask the checklist question again.
+        ctx.followups.append(ask(ctx, run, note="reminder"))
+        return None
+    if isinstance(parsed, Invalid):
+        return ask(ctx, run, note=f"invalid_{parsed.reason}")
+    return _record(ctx, run, q, _entry(parsed))
+
+
+def _entry(parsed: Answer) -> dict[str, Any]:
+    return {"value": parsed.value, "note": parsed.note}
+
+
+def _control(ctx: Context, run: ChecklistRun, action: str) -> Reply | list[Reply]:
+    qs = questions(run.answers)
+    if action == "back":
+        _save(ctx, run, position=max(0, run.position - 1))
+        return ask(ctx, run, note="back")
+    if action == "skip":
+        return _record(ctx, run, qs[run.position], {"value": None, "skipped": True})
+    if action == "status":
+        return status(ctx, run)
+    if action == "pause":
+        _save(ctx, run, status="paused")
+        return replace(reply(ctx, "checklist/paused.j2"), intent="checklist")
+    if action == "resume":
+        return ask(ctx, run, note="resumed")
+    if action == "restart":
+        _save(ctx, run, answers={}, position=0)
+        return ask(ctx, run, note="restarted")
+    _save(ctx, run, status="cancelled")
+    return replace(reply(ctx, "checklist/cancelled.j2"), intent="checklist")
+
+
+def status(ctx: Context, run: ChecklistRun) -> Reply:
+    """Where the user is, what is answered, and what is left."""
+    qs = questions(run.answers)
+    items = []
+    for i, q in enumerate(qs):
+        entry = run.answers.get(q.key) or {}
+        items.append(
+            {
+                **_question_data(ctx, run, q),
+                "number": i + 1,
+                "current": i == run.position,
+                "answered": bool(entry) and not entry.get("skipped"),
+                "skipped": bool(entry.get("skipped")),
+                "previous": _answer_text(ctx, q, entry),
+            }
+        )
+    left = sum(1 for item in items if not item["answered"])
+    r = reply(ctx, "checklist/status.j2", items=items, left=left, position=run.position + 1)
+    return replace(r, intent="checklist")
+
+
+@router.action("chk")
+def checklist_button(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
+    """A checklist button: the same as typing the answer, if it belongs to the open checklist."""
+    parts = (msg.action or "").split(":")
+    run_id, group = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    run = open_run(ctx, msg)
+    if run is None or str(run.id) != run_id or run.status != "open":
+        return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
+    q = questions(run.answers)[run.position]
+    if group not in BUTTONS.get(q.kind, ()):
+        return [replace(reply(ctx, "checklist/stale.j2"), intent="checklist"), ask(ctx, run)]
+    word = ctx.kb.text("en").checklist_words[group][0]
+    parsed = parse(q, word, ctx.kb, ctx.kb.checklist_words)
+    assert isinstance(parsed, Answer)
+    return _record(ctx, run, q, _entry(parsed))
+
+
+def finish(ctx: Context, run: ChecklistRun) -> list[Reply]:
+    """Close the checklist: a verdict per cluster, the summary, and the draft letter."""
+    _save(ctx, run, status="done")
+    data = summary_data(ctx, run)
+    summary = replace(reply(ctx, "checklist/summary.j2", **data), intent="checklist_done")
+    letter = reply(ctx, "checklist/draft_letter.j2", **data)
+    letter = replace(letter, intent="draft_letter", file_name=f"activation-draft-{run.id}.md")
+    return [summary, letter]
+
+
+def summary_data(ctx: Context, run: ChecklistRun) -> dict[str, Any]:
+    """Everything the summary and the letter say, from the stored answers."""
+    a = run.answers
+    chosen = list((a.get("clusters") or {}).get("value") or [])
+    steps = step_texts(ctx.kb, ctx.lang)
+    clusters = []
+    for c in chosen:
+        v = verdict(a, c)
+        lead = (a.get(f"lead:{c}") or {}).get("value") or default_lead(ctx.kb, c)
+        colead = (a.get(f"colead:{c}") or {}).get("value") or ""
+        known = lead in ctx.kb.agencies
+        clusters.append(
+            {
+                **sector_label(ctx, c),
+                "outcome": v.outcome,
+                "criterion1": v.criterion1,
+                "criterion2": v.criterion2,
+                "missing": list(v.missing),
+                "gaps_note": (a.get(f"gaps:{c}") or {}).get("note", ""),
+                "capacity_note": (a.get(f"capacity:{c}") or {}).get("note", ""),
+                "lead": agency_label(ctx, lead) if known else {"name": lead, "acronym": lead},
+                "lead_differs": lead not in global_leads(ctx.kb, c),
+                "global_leads": [agency_label(ctx, x) for x in sorted(global_leads(ctx.kb, c))],
+                "colead": agency_label(ctx, colead)["name"]
+                if colead in ctx.kb.agencies
+                else colead,
+            }
+        )
+    country = (a.get("country") or {}).get("value") or {}
+    return {
+        "country": country.get("name", "") if isinstance(country, dict) else "",
+        "emergency": (a.get("emergency") or {}).get("value") or "",
+        "change": (a.get("change") or {}).get("value") or "",
+        "change_note": (a.get("change") or {}).get("note", ""),
+        "clusters": clusters,
+        "steps": [
+            {
+                "number": n,
+                "text": steps.get(n, ""),
+                "status": (a.get(f"step:{n}") or {}).get("value") or "",
+                "note": (a.get(f"step:{n}") or {}).get("note", ""),
+            }
+            for n in range(1, STEPS + 1)
+        ],
+        "date": utcnow().date().isoformat(),
+    }

@@ -1,0 +1,204 @@
+"""The activation checklist as pure logic: the questions, reading answers, and the verdict.
+
+The questions follow the IASC activation procedure: the context, the two criteria (asked per
+cluster where they differ by cluster), the eight steps, then each cluster's proposed lead. The
+list depends only on the answers so far, so it can be rebuilt at any time from stored answers.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge.base import KnowledgeBase
+from knowledge.matching import normalize
+
+STEPS = 8
+YES_NO = ("yes", "no", "unsure")
+STEP_STATUS = ("done", "not_yet", "not_applicable")
+CONTROLS = ("back", "skip", "status", "pause", "resume", "restart", "cancel")
+MAX_TEXT = 500
+_NUMBERED = re.compile(r"^\s*(\d+)[.、．]\s*(.+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One checklist question; `kind` says how its answer is read."""
+
+    key: str
+    kind: str  # country | text | clusters | yes_no | step | lead | colead
+    cluster: str | None = None
+    step: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A parsed answer: the stored value (JSON-able) and an optional note."""
+
+    value: Any
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """An answer that does not fit the question; `reason` picks the re-prompt."""
+
+    reason: str
+
+
+def questions(answers: Mapping[str, Any]) -> list[Question]:
+    """Every question, in order, for the clusters chosen so far."""
+    chosen = list((answers.get("clusters") or {}).get("value") or [])
+    out = [
+        Question("country", "country"),
+        Question("emergency", "text"),
+        Question("clusters", "clusters"),
+        Question("change", "yes_no"),
+    ]
+    for c in chosen:
+        out.append(Question(f"gaps:{c}", "yes_no", cluster=c))
+        out.append(Question(f"capacity:{c}", "yes_no", cluster=c))
+    out += [Question(f"step:{n}", "step", step=n) for n in range(1, STEPS + 1)]
+    for c in chosen:
+        out.append(Question(f"lead:{c}", "lead", cluster=c))
+        out.append(Question(f"colead:{c}", "colead", cluster=c))
+    return out
+
+
+def step_texts(kb: KnowledgeBase, lang: str) -> dict[int, str]:
+    """The eight activation steps in `lang`, taken from the activation_steps explanation."""
+    body = kb.text(lang).concepts["activation_steps"].body
+    steps = {}
+    for line in body.splitlines():
+        m = _NUMBERED.match(line)
+        if m and 1 <= int(m.group(1)) <= STEPS:
+            steps[int(m.group(1))] = m.group(2).strip()
+    return steps
+
+
+class Words:
+    """Answer and control words of every language, normalised once."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.groups: dict[str, set[str]] = {}
+        for lang in kb.languages.values():
+            for group, words in lang.checklist_words.items():
+                self.groups.setdefault(group, set()).update(normalize(w) for w in words)
+
+    def which(self, text: str, groups: tuple[str, ...]) -> tuple[str | None, str]:
+        """The group whose word opens `text` (longest word wins), and the rest as a note."""
+        norm = normalize(text)
+        candidates = sorted(
+            ((g, w) for g in groups for w in self.groups.get(g, ()) if w),
+            key=lambda gw: -len(gw[1]),
+        )
+        for group, word in candidates:
+            if norm == word:
+                return group, ""
+            if norm.startswith(word + " "):
+                return group, _after(text, word)
+        return None, ""
+
+
+def _after(text: str, word: str) -> str:
+    """What follows `word` in the user's own characters (the note after "done - ...")."""
+    for i in range(1, len(text) + 1):
+        if normalize(text[:i]) == word:
+            return text[i:].strip(" -:,.;，。：、")
+    return ""
+
+
+def control(text: str, words: Words) -> str | None:
+    """A checklist command (back, skip, status, ...) when the whole message is one."""
+    norm = normalize(text)
+    for group in CONTROLS:
+        if norm in words.groups.get(group, ()):
+            return group
+    return None
+
+
+def parse(q: Question, text: str, kb: KnowledgeBase, words: Words) -> Answer | Invalid:
+    """Read `text` as an answer to `q`."""
+    text = text.strip()
+    if not text:
+        return Invalid("empty")
+    if len(text) > MAX_TEXT:
+        return Invalid("too_long")
+    if q.kind == "country":
+        code = kb.matcher.find_country(text)
+        return Answer({"code": code, "name": text})
+    if q.kind == "text":
+        return Answer(text)
+    if q.kind == "clusters":
+        found = [s for s in kb.matcher.entities(text).sectors if kb.sectors[s].kind == "cluster"]
+        return Answer(found) if found else Invalid("no_cluster")
+    if q.kind == "yes_no":
+        group, note = words.which(text, YES_NO)
+        return Answer(group, note) if group else Invalid("yes_no")
+    if q.kind == "step":
+        group, note = words.which(text, (*STEP_STATUS, "yes", "no"))
+        status = {"yes": "done", "no": "not_yet"}.get(group or "", group)
+        return Answer(status, note) if status else Invalid("step")
+    if q.kind == "lead":
+        group, _ = words.which(text, ("yes",))
+        if group:
+            return Answer(default_lead(kb, q.cluster or ""))
+        agency = kb.matcher.find_agency(text)
+        return Answer(agency or text)
+    if q.kind == "colead":
+        group, _ = words.which(text, ("none", "no"))
+        if group and normalize(text) in words.groups.get(group, set()):
+            return Answer("")
+        return Answer(kb.matcher.find_agency(text) or text)
+    raise ValueError(f"unknown question kind {q.kind}")
+
+
+def default_lead(kb: KnowledgeBase, cluster: str) -> str:
+    """The first global lead of a cluster: the suggestion a coordinator can accept."""
+    return kb.sectors[cluster].leads[0].agency
+
+
+def global_leads(kb: KnowledgeBase, cluster: str) -> set[str]:
+    """Every agency with a global leading part in `cluster`."""
+    return {lead.agency for lead in kb.sectors[cluster].leads}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether activation of one cluster is justified by the answers: met, not_met or unclear."""
+
+    cluster: str
+    outcome: str
+    criterion1: str
+    criterion2: str
+    missing: tuple[str, ...]
+
+
+def _value(answers: Mapping[str, Any], key: str) -> Any:
+    entry = answers.get(key)
+    return entry.get("value") if isinstance(entry, dict) else None
+
+
+def _combine(*parts: str) -> str:
+    if "not_met" in parts:
+        return "not_met"
+    return "met" if all(p == "met" for p in parts) else "unclear"
+
+
+def verdict(answers: Mapping[str, Any], cluster: str) -> Verdict:
+    """Criterion 1 needs a sharp change AND gaps; criterion 2 needs national capacity short."""
+    as_outcome = {"yes": "met", "no": "not_met"}
+    change = as_outcome.get(_value(answers, "change"), "unclear")
+    gaps = as_outcome.get(_value(answers, f"gaps:{cluster}"), "unclear")
+    capacity = as_outcome.get(_value(answers, f"capacity:{cluster}"), "unclear")
+    c1 = _combine(change, gaps)
+    missing = tuple(
+        key
+        for key, outcome in (
+            ("change", change),
+            (f"gaps:{cluster}", gaps),
+            (f"capacity:{cluster}", capacity),
+        )
+        if outcome == "unclear"
+    )
+    return Verdict(cluster, _combine(c1, capacity), c1, capacity, missing)

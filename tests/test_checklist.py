@@ -1,0 +1,195 @@
+"""The activation checklist: walk-throughs, controls, persistence, many users, the verdict."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.app import Bot
+from bot.core import Incoming
+from bot.models import ChecklistRun, utcnow
+from bot.settings import Settings
+from knowledge import KnowledgeBase
+from knowledge.checklist import verdict
+from tests.conftest import Chat
+
+ENGLISH_WALK = [
+    ("/checklist", "Question 1 of"),
+    ("Sudan", "what has happened"),
+    ("Fighting displaced two million people", "Which clusters"),
+    ("health and shelterr", "Criterion 1: has there been a sharp deterioration"),
+    ("yes - fighting spread to Darfur", "Criterion 1, Health"),
+    ("yes", "Criterion 2, Health"),
+    ("yes, ministry overwhelmed", "Criterion 1, Shelter"),
+    ("no", "Criterion 2, Shelter"),
+    ("unsure", "Activation step 1 of 8"),
+]
+
+
+def walk(chat: Chat, steps: list[tuple[str, str]]) -> None:
+    for text, expected in steps:
+        answer = chat(text)
+        assert expected in answer, f"after {text!r}:\n{answer}"
+
+
+def finish_steps_and_leads(chat: Chat) -> str:
+    for _ in range(8):
+        chat("done")
+    chat("yes")  # keep WHO for health
+    chat("none")
+    chat("IOM")  # not the global shelter lead
+    return chat("NRC")
+
+
+def test_full_walk_through_in_english(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    answer = finish_steps_and_leads(chat)
+    assert [r.intent for r in chat.replies] == ["checklist_done", "draft_letter"]
+    summary, letter = answer.split("# DRAFT", 1)
+    assert "Health: the activation criteria are met" in summary
+    assert "Shelter: the activation criteria are not met" in summary
+    assert "ministry overwhelmed" in summary
+    assert "This differs from the global lead (IFRC, UNHCR)" in summary
+    assert "Proposed cluster activation, Sudan" in letter
+    assert "**Health**: World Health Organization (WHO)" in letter
+    assert "**Shelter**: International Organization for Migration (IOM), co-lead: Norwegian Refugee Council" in letter
+    assert "Explain why this organisation is better placed" in letter
+    assert "To: the Emergency Relief Coordinator" in letter
+    assert chat.replies[1].file_name.endswith(".md")
+    # Done: the next message is an ordinary question again.
+    assert "UNICEF" in chat("who leads WASH")
+
+
+def test_steps_name_who_acts(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    answers = [chat("done") for _ in range(6)]
+    assert "Within 24 hours the ERC forwards" in answers[4]
+    assert "ERC confirms the endorsement" in answers[5]
+
+
+def test_invalid_answer_reprompts_without_moving(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:5])
+    answer = chat("purple")
+    assert "Please answer yes, no or unsure" in answer
+    assert "Criterion 1, Health" in answer
+    assert "Criterion 2, Health" in chat("yes")
+
+
+def test_questions_are_answered_without_losing_the_place(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:5])
+    answer = chat("what does provider of last resort mean?")
+    assert "Provider of last resort" in answer
+    assert answer.rstrip().endswith("for Health?")
+    assert "Criterion 2, Health" in chat("yes")
+
+
+def test_back_skip_status_pause_resume_restart_cancel(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:4])
+    answer = chat("back")
+    assert "Which clusters" in answer and "Your earlier answer: Health, Shelter" in answer
+    chat("health")
+    assert "Criterion 1, Health" in chat("skip")
+    status = chat("status")
+    assert "↷ 4. Criterion 1: sharp change" in status and "▶ 5." in status
+    assert "paused" in chat("pause")
+    assert "UNICEF" in chat("who leads WASH")  # paused: ordinary chat
+    assert "Welcome back" in chat("resume")
+    assert "Starting again" in chat("restart")
+    assert "▶ 1. Country or response" in chat("status")
+    assert "cancelled" in chat("cancel")
+    assert "UNICEF" in chat("who leads WASH")
+
+
+def test_stale_button_is_refused_politely(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:4])
+    old = chat.last.choices[0].action  # type: ignore[union-attr]
+    chat("cancel")
+    assert "no longer open" in chat(action=old)
+    chat("/checklist")
+    assert "no longer open" in chat(action=old)
+    assert "no longer open" in chat(action="chk:999:yes:extra")
+
+
+def test_buttons_answer_like_typing(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:4])
+    choices = {c.label: c.action for c in chat.last.choices}  # type: ignore[union-attr]
+    assert list(choices) == ["Yes", "No", "Unsure"]
+    assert "Criterion 1, Health" in chat(action=choices["Yes"])
+
+
+def test_answers_survive_a_restart(kb: KnowledgeBase, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'restart.db'}"
+    first = Chat(Bot(Settings(database_url=url), kb=kb))
+    walk(first, ENGLISH_WALK[:6])
+    second = Chat(Bot(Settings(database_url=url), kb=kb))  # a new process would do the same
+    answer = second("/checklist")
+    assert "Welcome back" in answer and "Criterion 2, Health" in answer
+    status = second("status")
+    assert "1. Country or response: Sudan" in status
+    assert "5. Criterion 1: gaps in Health: Yes" in status
+
+
+def test_one_open_checklist_per_user_per_chat(bot: Bot, engine: Engine) -> None:
+    a = Chat(bot, "console:a")
+    a("/checklist")
+    assert "Welcome back" in a("/checklist")
+    with Session(engine) as s:
+        assert len(s.exec(select(ChecklistRun)).all()) == 1
+    # The same person in another chat has a checklist of their own.
+    elsewhere = bot.handle_sync(Incoming("console:a", "console:a#team", "/checklist"))
+    assert "Question 1 of" in bot.render_plain(elsewhere)
+    with Session(engine) as s:
+        assert len(s.exec(select(ChecklistRun)).all()) == 2
+
+
+def test_expired_checklist_says_so(chat: Chat, engine: Engine) -> None:
+    walk(chat, ENGLISH_WALK[:3])
+    with Session(engine) as s:
+        run = s.exec(select(ChecklistRun)).one()
+        run.updated_at = utcnow() - timedelta(days=31)
+        s.add(run)
+        s.commit()
+    assert "expired" in chat("health")
+    assert "Question 1 of" in chat("/checklist")
+
+
+def test_a_hundred_users_interleaved_never_mix(bot: Bot) -> None:
+    rng = random.Random(7)
+    countries = ["Sudan", "Chad", "Haiti", "Yemen", "Somalia", "Mali", "Niger", "Syria", "Iraq", "Libya"]
+    users = {f"console:u{i}": Chat(bot, f"console:u{i}") for i in range(100)}
+    script = {
+        uid: ["/checklist", countries[i % 10], f"event {i}", "health", "yes", "yes", "no"]
+        for i, uid in enumerate(users)
+    }
+    pending = {uid: 0 for uid in users}
+    while pending:
+        uid = rng.choice(list(pending))
+        users[uid](script[uid][pending[uid]])
+        pending[uid] += 1
+        if pending[uid] == len(script[uid]):
+            del pending[uid]
+    for i, (uid, chat) in enumerate(users.items()):
+        status = chat("status")
+        assert f"1. Country or response: {countries[i % 10]}" in status
+        assert f"2. What happened: event {i}" in status
+        assert "6. Criterion 2: national capacity for Health: No" in status
+
+
+@pytest.mark.parametrize(
+    ("answers", "outcome"),
+    [
+        ({"change": "yes", "gaps:health": "yes", "capacity:health": "yes"}, "met"),
+        ({"change": "no", "gaps:health": "yes", "capacity:health": "yes"}, "not_met"),
+        ({"change": "yes", "gaps:health": "yes", "capacity:health": "no"}, "not_met"),
+        ({"change": "yes", "gaps:health": "unsure", "capacity:health": "yes"}, "unclear"),
+        ({"change": "yes", "capacity:health": "yes"}, "unclear"),
+        ({"change": "unsure", "gaps:health": "yes", "capacity:health": "no"}, "not_met"),
+    ],
+)
+def test_verdict(answers: dict[str, str], outcome: str) -> None:
+    v = verdict({k: {"value": val} for k, val in answers.items()}, "health")
+    assert v.outcome == outcome
+    if outcome == "unclear":
+        assert v.missing
