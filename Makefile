@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test bench catalogs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,17 +13,22 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-run: $(BIN)/.installed
+# Compiled catalogs load fast; the renderer falls back to the .po files when these are stale.
+catalogs: $(BIN)/.installed
+	$(BIN)/pybabel compile -d templates/locale >/dev/null
+
+run: catalogs
 	$(BIN)/clusterbot run
 
-test: $(BIN)/.installed
+test: catalogs
 	$(BIN)/ruff check bot handlers knowledge tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q -n 2
 
-bench: $(BIN)/.installed
+bench: catalogs
 	$(BIN)/python benchmarks/answer_path.py
+	$(BIN)/python benchmarks/checklist_step.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import User
-from bot.render import Renderer
+from bot.render import renderer_for
 from bot.settings import Settings
 from handlers import build_router
 from knowledge import KnowledgeBase, Understanding, load, understand
@@ -30,7 +30,7 @@ class Bot:
         if self.engine is None:
             self.engine = make_engine(self.settings.database_url)
         upgrade(self.engine)
-        self.renderer = Renderer(tuple(self.kb.languages))
+        self.renderer = renderer_for(tuple(self.kb.languages))
 
     def handle_sync(self, msg: Incoming) -> list[Reply]:
         """Understand and answer one message inside one database transaction."""

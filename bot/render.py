@@ -8,6 +8,7 @@ becomes markup, a link or a mention anywhere.
 import html
 import io
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -24,16 +25,30 @@ _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
 
 
 def load_translations(lang: str, locales: Path = LOCALES) -> NullTranslations:
-    """The gettext catalog for `lang`, compiled in memory from its .po file (English: none)."""
+    """The gettext catalog for `lang` (English: none).
+
+    The compiled .mo (written by `make`, see README) is read when it is current; otherwise the
+    .po is compiled in memory, which is slower but never serves stale text.
+    """
     po = locales / lang / "LC_MESSAGES" / "messages.po"
     if not po.exists():
         return NullTranslations()
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as fh:
+            return Translations(fh)
     with po.open("rb") as fh:
         catalog = read_po(fh, locale=lang)
     buf = io.BytesIO()
     write_mo(buf, catalog)
     buf.seek(0)
     return Translations(buf)
+
+
+@lru_cache(maxsize=4)
+def renderer_for(languages: tuple[str, ...]) -> "Renderer":
+    """One shared renderer per set of languages: environments and catalogs load once."""
+    return Renderer(languages)
 
 
 class Renderer:

@@ -21,8 +21,12 @@ _ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
-# Scripts written without spaces (or with attached prefixes) are matched as substrings.
+# Scripts that fuzzy matching leaves alone (Chinese is matched inside runs, Arabic by words).
 _NO_BOUNDARY = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u0600-\u06ff]")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+# Arabic attaches "the" (ال) and "and/with/for/as" (و ف ب ل ك) to words: fold them away so that
+# "بالسودان" finds "السودان", while "القطري" (national) does not find "قطر" (Qatar).
+_AR_CLITIC = re.compile(r"(?<!\S)(?:[وفبك]?ال|لل)(?=\S\S)")
 MAX_UNDERSTOOD = 1000
 # Letters and marks that only one of the Latin-script languages uses.
 _MARKS = {"es": "¿¡ñáíóú", "fr": "çœèêëàâîïôûù"}
@@ -43,7 +47,8 @@ def normalize(text: str) -> str:
             out.append(ch)
     folded = unicodedata.normalize("NFC", "".join(out)).translate(_ALEF)
     folded = folded.replace("-", " ").replace("'", " ")
-    return " ".join(folded.split())
+    folded = _CJK_RUN.sub(lambda m: f" {m.group()} ", folded)
+    return " ".join(_AR_CLITIC.sub("", folded).split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,25 +61,19 @@ class Hit:
     score: float
 
 
-def _pattern(phrases: Iterable[str], overlapping: bool = False) -> re.Pattern[str] | None:
-    """One regex for many phrases, longest first; word boundaries only where scripts have them.
-
-    With `overlapping`, the longest phrase starting at every position is found, so "four aims of
-    the cluster approach" yields both "aims of the cluster approach" and "cluster approach".
-    """
-    ordered = sorted(set(phrases), key=len, reverse=True)
-    if not ordered:
-        return None
-    parts = []
-    for p in ordered:
-        body = re.escape(p)
-        parts.append(body if _NO_BOUNDARY.search(p) else rf"(?<!\w){body}(?!\w)")
-    alternatives = "|".join(parts)
-    return re.compile(f"(?=({alternatives}))" if overlapping else f"({alternatives})")
+def _tokens(norm: str) -> list[tuple[int, str]]:
+    """Words of normalised text with their offsets."""
+    return [(m.start(), m.group()) for m in re.finditer(r"\S+", norm)]
 
 
 class PhraseIndex:
-    """Phrases pointing at targets, found exactly or (for long Latin words) fuzzily."""
+    """Phrases pointing at targets, found exactly or (for long Latin words) fuzzily.
+
+    Exact matching is dictionary look-ups over word n-grams (and character n-grams inside
+    Chinese runs), so building an index costs nothing and a look-up is linear in the text.
+    With `overlapping`, the longest phrase at every position counts, so "four aims of the
+    cluster approach" yields both "aims of the cluster approach" and "cluster approach".
+    """
 
     def __init__(
         self,
@@ -94,11 +93,10 @@ class PhraseIndex:
                 self.caps[norm.upper()] = target
             else:
                 self.targets.setdefault(norm, target)
-        self.exact = _pattern(self.targets, overlapping)
-        self.caps_pattern = (
-            re.compile(r"(?<!\w)(" + "|".join(map(re.escape, self.caps)) + r")(?!\w)")
-            if self.caps
-            else None
+        self.overlapping = overlapping
+        self.max_words = max((len(p.split()) for p in self.targets), default=1)
+        self.cjk_lengths = sorted(
+            {len(p) for p in self.targets if " " not in p and _CJK.search(p)}, reverse=True
         )
         self.common_words = common_words
         # Fuzzy candidates by word count: only Latin phrases of 5+ letters.
@@ -109,23 +107,54 @@ class PhraseIndex:
                     self.fuzzy.setdefault(len(norm.split()), []).append(norm)
 
     def find(self, norm: str, original: str = "") -> list[Hit]:
-        """All hits in `norm` (and capitals-only names in `original`), best first per position."""
+        """All hits in `norm` (and capitals-only names in `original`), leftmost-longest."""
+        words = _tokens(norm)
         hits: list[Hit] = []
         covered: set[int] = set()
-        if self.exact is not None:
-            for m in self.exact.finditer(norm):
-                phrase = m.group(1)
-                hits.append(Hit(self.targets[phrase], phrase, m.start(), 1.0))
-                covered.update(range(m.start(), m.start() + len(phrase)))
-        if self.caps_pattern is not None and original:
-            for m in self.caps_pattern.finditer(original):
-                hits.append(Hit(self.caps[m.group(1)], m.group(1).casefold(), -1, 1.0))
+        i = 0
+        while i < len(words):
+            size = self._words_at(words, i)
+            if size:
+                phrase = " ".join(w for _, w in words[i : i + size])
+                hits.append(Hit(self.targets[phrase], phrase, words[i][0], 1.0))
+                covered.update(range(i, i + size))
+                i += 1 if self.overlapping else size
+                continue
+            if _CJK.search(words[i][1]):
+                hits.extend(self._inside(words[i]))
+            i += 1
+        if self.caps and original:
+            for word in re.findall(r"\w+", original):
+                if word in self.caps:
+                    hits.append(Hit(self.caps[word], word.casefold(), -1, 1.0))
         if self.fuzzy:
-            hits.extend(self._fuzzy(norm, covered))
+            hits.extend(self._fuzzy(words, covered))
         return hits
 
-    def _fuzzy(self, norm: str, covered: set[int]) -> list[Hit]:
-        words = [(m.start(), m.group()) for m in re.finditer(r"[^\s]+", norm)]
+    def _words_at(self, words: list[tuple[int, str]], i: int) -> int:
+        """How many words from `i` form the longest known phrase (0: none)."""
+        for size in range(min(self.max_words, len(words) - i), 0, -1):
+            if " ".join(w for _, w in words[i : i + size]) in self.targets:
+                return size
+        return 0
+
+    def _inside(self, word: tuple[int, str]) -> list[Hit]:
+        """Phrases inside a run of Chinese (written without spaces), leftmost-longest."""
+        offset, text = word
+        hits = []
+        j = 0
+        while j < len(text):
+            for length in self.cjk_lengths:
+                piece = text[j : j + length]
+                if len(piece) == length and piece in self.targets:
+                    hits.append(Hit(self.targets[piece], piece, offset + j, 1.0))
+                    j += 1 if self.overlapping else length
+                    break
+            else:
+                j += 1
+        return hits
+
+    def _fuzzy(self, words: list[tuple[int, str]], covered: set[int]) -> list[Hit]:
         hits: list[Hit] = []
         used: set[int] = set()
         for size in sorted(self.fuzzy, reverse=True):
@@ -134,7 +163,7 @@ class PhraseIndex:
                 window = words[i : i + size]
                 if any(j in used for j in range(i, i + size)):
                     continue
-                if any(start in covered for start, _ in window):
+                if any(j in covered for j in range(i, i + size)):
                     continue
                 # Everyday words ("le", "cluster") never take part in a fuzzy match.
                 if any(w in self.common_words for _, w in window):
@@ -184,17 +213,25 @@ def _distinct(hits: list[Hit]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(h.target for h in ordered))
 
 
+# CLDR lists a few two-letter "territories" that are not countries ("UN" is Naciones Unidas).
+_NOT_COUNTRIES = frozenset({"UN", "EU", "EZ", "QO", "XA", "XB", "ZZ"})
+
+
 @lru_cache(maxsize=8)
 def _territories(lang: str) -> dict[str, str]:
     from babel import Locale
 
     names = dict(Locale.parse(lang).territories)
-    return {code: name for code, name in names.items() if len(code) == 2 and code.isalpha()}
+    return {
+        code: name
+        for code, name in names.items()
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    }
 
 
 def _weight(phrase: str) -> float:
     """How much a matched keyword says: dense scripts carry more per character."""
-    dense = len(_NO_BOUNDARY.findall(phrase))
+    dense = len(_CJK.findall(phrase))
     return (len(phrase) - dense) + dense * 2.5
 
 
@@ -311,8 +348,12 @@ class Matcher:
         """Everything the matcher recognises in one message."""
         norm = normalize(text)
         original = unicodedata.normalize("NFKC", text[: MAX_UNDERSTOOD * 2])
-        sector_hits = self.sectors.find(norm, original)
         agency_hits = self.agencies.find(norm, original)
+        # "health" inside "World Health Organization" names the agency, not the cluster.
+        inside = {
+            i for h in agency_hits if h.start >= 0 for i in range(h.start, h.start + len(h.phrase))
+        }
+        sector_hits = [h for h in self.sectors.find(norm, original) if h.start not in inside]
         # A name that is both an agency and a cluster word (e.g. "habitat") counts as the agency
         # only where no cluster was meant; countries never claim a cluster's words.
         country_hits = [

@@ -1,9 +1,11 @@
 """Shared fixtures: the knowledge base, a bot on a fresh database, and a `chat` to talk to it."""
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -60,10 +62,21 @@ def any_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
             yield engine
 
 
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    engine = make_engine("sqlite://")
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; tests get copies (running Alembic per test is slow)."""
+    path = tmp_path_factory.mktemp("db") / "migrated.db"
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def engine(migrated_db: Path, tmp_path: Path) -> Iterator[Engine]:
+    copy = tmp_path / "bot.db"
+    shutil.copyfile(migrated_db, copy)
+    engine = make_engine(f"sqlite:///{copy}")
     yield engine
     engine.dispose()
 

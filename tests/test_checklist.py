@@ -1,7 +1,9 @@
 """The activation checklist: walk-throughs, controls, persistence, many users, the verdict."""
 
 import random
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -54,7 +56,10 @@ def test_full_walk_through_in_english(chat: Chat) -> None:
     assert "This differs from the global lead (IFRC, UNHCR)" in summary
     assert "Proposed cluster activation, Sudan" in letter
     assert "**Health**: World Health Organization (WHO)" in letter
-    assert "**Shelter**: International Organization for Migration (IOM), co-lead: Norwegian Refugee Council" in letter
+    assert (
+        "**Shelter**: International Organization for Migration (IOM), co-lead: Norwegian Refugee Council"
+        in letter
+    )
     assert "Explain why this organisation is better placed" in letter
     assert "To: the Emergency Relief Coordinator" in letter
     assert chat.replies[1].file_name.endswith(".md")
@@ -157,7 +162,18 @@ def test_expired_checklist_says_so(chat: Chat, engine: Engine) -> None:
 
 def test_a_hundred_users_interleaved_never_mix(bot: Bot) -> None:
     rng = random.Random(7)
-    countries = ["Sudan", "Chad", "Haiti", "Yemen", "Somalia", "Mali", "Niger", "Syria", "Iraq", "Libya"]
+    countries = [
+        "Sudan",
+        "Chad",
+        "Haiti",
+        "Yemen",
+        "Somalia",
+        "Mali",
+        "Niger",
+        "Syria",
+        "Iraq",
+        "Libya",
+    ]
     users = {f"console:u{i}": Chat(bot, f"console:u{i}") for i in range(100)}
     script = {
         uid: ["/checklist", countries[i % 10], f"event {i}", "health", "yes", "yes", "no"]
@@ -170,7 +186,7 @@ def test_a_hundred_users_interleaved_never_mix(bot: Bot) -> None:
         pending[uid] += 1
         if pending[uid] == len(script[uid]):
             del pending[uid]
-    for i, (uid, chat) in enumerate(users.items()):
+    for i, chat in enumerate(users.values()):
         status = chat("status")
         assert f"1. Country or response: {countries[i % 10]}" in status
         assert f"2. What happened: event {i}" in status
@@ -193,3 +209,54 @@ def test_verdict(answers: dict[str, str], outcome: str) -> None:
     assert v.outcome == outcome
     if outcome == "unclear":
         assert v.missing
+
+
+ZH_LINES = [
+    "/checklist",
+    "苏丹",
+    "冲突导致两百万人流离失所",
+    "卫生",
+    "是",
+    "是",
+    "是，国家系统不堪重负",
+]
+ZH_LINES += ["完成"] * 8 + ["是", "无"]
+EN_LINES = [
+    "/checklist",
+    "Sudan",
+    "Fighting displaced two million people",
+    "health",
+    "yes",
+    "yes",
+    "yes",
+]
+EN_LINES += ["done"] * 8 + ["yes", "none"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            EN_LINES,
+            ["Health: the activation criteria are met", "To: the Emergency Relief Coordinator"],
+        ),
+        (ZH_LINES, ["国家系统不堪重负", "苏丹"]),
+    ],
+)
+def test_walk_through_the_piped_terminal_with_a_restart(
+    tmp_path: Path, migrated_db: Path, lines: list[str], expected: list[str]
+) -> None:
+    from tests.test_cli import run
+
+    shutil.copyfile(migrated_db, tmp_path / "cli.db")
+    half = len(lines) // 2
+    first = run(["chat", "--user", "coordinator"], tmp_path, stdin="\n".join(lines[:half]) + "\n")
+    assert first.returncode == 0, first.stderr
+    # A new process: the checklist resumes where the first one stopped.
+    second = run(["chat", "--user", "coordinator"], tmp_path, stdin="\n".join(lines[half:]) + "\n")
+    assert second.returncode == 0, second.stderr
+    for phrase in expected:
+        assert phrase in second.stdout, second.stdout
+    saved = list((tmp_path / "drafts").glob("activation-draft-*.md"))
+    assert len(saved) == 1 and "# " in saved[0].read_text(encoding="utf-8")
+    assert f"[saved as {saved[0].resolve()}]" in second.stdout

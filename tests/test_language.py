@@ -26,7 +26,7 @@ def test_reply_follows_the_question(chat: Chat, question: str, lang: str) -> Non
 
 def test_lang_preference_is_remembered_per_user(chat_as) -> None:  # type: ignore[no-untyped-def]
     alice, bob = chat_as("console:alice"), chat_as("console:bob")
-    assert "français" in alice("/lang fr")
+    assert "Français" in alice("/lang fr")
     alice("WASH?")
     assert alice.last.lang == "fr"
     bob("WASH?")
