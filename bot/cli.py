@@ -1,4 +1,4 @@
-"""The `clusterbot` command: run, chat, ask, import-clusters, db upgrade."""
+"""The `clusterbot` command: run, serve, chat, ask, import-clusters, db upgrade."""
 
 import argparse
 import json
@@ -24,6 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("run", help="run the bot (the terminal chat when no platform tokens are set)")
+
+    serve = sub.add_parser("serve", help="serve the chat platforms (Telegram) over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
 
     chat = sub.add_parser("chat", help="interactive terminal chat (also reads piped lines)")
     chat.add_argument("--user", default="local", help="who is chatting (default: local)")
@@ -89,6 +93,35 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(settings: Settings, host: str, port: int) -> int:
+    """Run bot.web under uvicorn until stopped; non-zero when a platform had to stop."""
+    if not settings.telegram_bot_token:
+        print("clusterbot serve: no platform configured; set TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    from bot.web import create_app
+
+    fatal: list[str] = []
+
+    def on_fatal(reason: str) -> None:
+        fatal.append(reason)
+        server.should_exit = True  # uvicorn then runs the lifespan's shutdown
+
+    app = create_app(settings, on_fatal=on_fatal)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower())
+    )
+    server.run()
+    if fatal:
+        print(f"clusterbot serve: stopped: {fatal[0]}", file=sys.stderr)
+        return 1
+    if not server.started:
+        print("clusterbot serve: could not start (see the log above)", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _import(settings: Settings, path: Path) -> int:
     from bot.db import make_engine, upgrade
     from bot.records import RecordsError, import_csv
@@ -131,7 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _import(settings, args.file)
     if command == "chat":
         return _chat(settings, args.user)
-    # run: the platforms join here as their adapters land; with none configured, chat locally.
+    if command == "serve":
+        return _serve(settings, args.host, args.port)
+    # run: serve the platforms that are configured; with none, chat locally.
+    if settings.telegram_bot_token:
+        return _serve(settings, "127.0.0.1", 8080)
     return _chat(settings, "local")
 
 

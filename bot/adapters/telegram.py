@@ -1,0 +1,521 @@
+"""The Telegram adapter: updates in as Incoming, Replies out as HTML with inline keyboards."""
+
+import asyncio
+import datetime as dtm
+import html
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, ExtBot
+from telegram.ext import TypeHandler as _TypeHandler
+
+from bot.core import Choice, Incoming, Reply
+from bot.render import Renderer, to_plain
+
+log = logging.getLogger("clusterbot.telegram")
+
+Handle = Callable[[Incoming], Awaitable[list[Reply]]]
+PTBApplication = Application[Any, Any, Any, Any, Any, Any]
+
+MAX_MESSAGE = 4096  # Telegram's limit for one message's text
+MAX_INCOMING = 4096  # Telegram never sends more: a longer text is not a real user message
+MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit for a button's data
+MAX_DESCRIPTION = 256  # Telegram's limit for a command's description
+COMMANDS_TEMPLATE = "help/telegram_commands.j2"
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
+CONFLICT_MESSAGE = (
+    "Telegram answered 409 Conflict to getUpdates: another instance is already polling this "
+    "bot token. Stopping this one instead of fighting it. Run one polling instance per token, "
+    "or set TELEGRAM_WEBHOOK_URL to run several workers behind a webhook."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What became of replies sent to one chat: delivered, or why not."""
+
+    chat: str
+    delivered: bool
+    reason: str = ""
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """A RetryAfter's wait in seconds, whether PTB gives it as int or timedelta."""
+    value: Any = exc.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z]+)[^>]*>")
+_ATOM = re.compile(r"<[^>]*>|&#?\w+;|[^<&]")
+
+
+def _track(stack: list[tuple[str, str]], text: str) -> None:
+    """Update the open-tag stack with the tags in `text`."""
+    for m in _TAG.finditer(text):
+        closing, name = m.group(1), m.group(2).lower()
+        if not closing:
+            stack.append((name, m.group(0)))
+        elif stack and stack[-1][0] == name:
+            stack.pop()
+
+
+def _closers(stack: list[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _ in reversed(stack))
+
+
+def _openers(stack: list[tuple[str, str]]) -> str:
+    return "".join(tag for _, tag in stack)
+
+
+def _split_line(line: str, room: int) -> list[str]:
+    """Cut one over-long line into pieces of at most `room`, never inside a tag or an entity."""
+    pieces: list[str] = []
+    current = ""
+    space_at = -1  # where the last plain space in `current` ends, to cut between words
+    for atom in _ATOM.findall(line):
+        if current and utf16_len(current + atom) > room:
+            if 0 < space_at < len(current):
+                pieces.append(current[:space_at])
+                current = current[space_at:]
+            else:
+                pieces.append(current)
+                current = ""
+            space_at = -1
+        current += atom
+        if atom == " ":
+            space_at = len(current)
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split Telegram HTML into messages of at most `limit`, each valid on its own.
+
+    Cuts between lines; a line too long by itself is cut in its plain text, outside tags and
+    entities. A tag still open at a cut is closed at the end of that chunk and opened again at
+    the start of the next.
+    """
+    if utf16_len(text) <= limit:
+        return [text]
+    # Room for the tags we may have to close and reopen around a cut.
+    margin = min(limit // 4, 200)
+    segments: list[tuple[str, str]] = []  # (separator before it, text)
+    for line in text.split("\n"):
+        if utf16_len(line) + margin > limit:
+            parts = _split_line(line, limit - margin)
+            segments.append(("\n", parts[0]))
+            segments.extend(("", part) for part in parts[1:])
+        else:
+            segments.append(("\n", line))
+    chunks: list[str] = []
+    stack: list[tuple[str, str]] = []
+    current = ""
+    started = False
+    for sep, segment in segments:
+        after = list(stack)
+        _track(after, segment)
+        candidate = current + (sep if started else "") + segment
+        if started and utf16_len(candidate + _closers(after)) > limit:
+            chunks.append(current + _closers(stack))
+            current = _openers(stack) + segment
+        else:
+            current = candidate
+        started = True
+        stack = after
+    chunks.append(current + _closers(stack))
+    return [c for c in chunks if c.strip()]
+
+
+def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    """Inline buttons for the choices, three to a row; a choice too big for Telegram is dropped."""
+    buttons = []
+    for c in choices:
+        if len(c.action.encode()) > MAX_CALLBACK_DATA:
+            log.error("button %r dropped: action id over 64 bytes", c.action)
+            continue
+        buttons.append(InlineKeyboardButton(c.label[:64], callback_data=c.action))
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
+
+
+def command_menu(renderer: Renderer, lang: str) -> list[BotCommand]:
+    """The command menu in one language, from the telegram_commands template."""
+    text = renderer.plain(Reply(COMMANDS_TEMPLATE, {}, lang, "commands"))
+    commands = []
+    for line in text.splitlines():
+        name, sep, description = line.partition("|")
+        if sep and name.strip() and description.strip():
+            commands.append(BotCommand(name.strip(), description.strip()[:MAX_DESCRIPTION]))
+    return commands
+
+
+class _TolerantBot(ExtBot[Any]):
+    """PTB's bot, except that one malformed update in a getUpdates batch cannot stall polling.
+
+    PTB parses a batch as a whole: one update it cannot read fails the batch, the offset never
+    moves, and every later update waits forever. Each unreadable update is swapped for an empty
+    one with the same id, which confirms it and which our handler logs and skips.
+    """
+
+    async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
+        result = await super()._post(endpoint, data, **kwargs)
+        if endpoint != "getUpdates" or not isinstance(result, list):
+            return result
+        kept = []
+        for item in result:
+            try:
+                Update.de_json(item, self)
+                kept.append(item)
+            except Exception as exc:
+                update_id = item.get("update_id") if isinstance(item, dict) else None
+                log.warning("telegram: unreadable update %s skipped: %s", update_id, exc)
+                if isinstance(update_id, int):
+                    kept.append({"update_id": update_id})
+        return kept
+
+
+class TelegramAdapter:
+    """Runs one bot token: polling or webhook intake, routing through `handle`, sending replies."""
+
+    def __init__(
+        self,
+        handle: Handle,
+        renderer: Renderer,
+        token: str,
+        api_url: str = "https://api.telegram.org",
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        rate_limiter: BaseRateLimiter[Any] | None = None,
+        on_fatal: Callable[[str], None] | None = None,
+        poll_timeout: float = 10.0,
+    ) -> None:
+        # PTB 22 gives RetryAfter.retry_after as int unless this is set; later majors always
+        # use timedelta. Opt in now (retry_seconds reads both).
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        if webhook_url and not webhook_secret:
+            raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET as well")
+        self.handle = handle
+        self.renderer = renderer
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.on_fatal = on_fatal
+        self.poll_timeout = poll_timeout
+        self.migrated: dict[int, int] = {}  # group id -> supergroup id, learnt from Telegram
+        self.fatal: str | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        base = api_url.rstrip("/")
+        limiter = rate_limiter if rate_limiter is not None else AIORateLimiter(max_retries=5)
+        bot = _TolerantBot(
+            token,
+            base_url=f"{base}/bot",
+            base_file_url=f"{base}/file/bot",
+            rate_limiter=limiter,
+        )
+        self.application: PTBApplication = ApplicationBuilder().bot(bot).build()
+        self.application.add_handler(_TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+
+    @property
+    def username(self) -> str:
+        """Our bot's @username (known after start)."""
+        return self.application.bot.username or ""
+
+    async def start(self) -> None:
+        """Log in (getMe), register the command menu, and start polling or set the webhook."""
+        app = self.application
+        await app.initialize()
+        await self.register_commands()
+        await app.start()
+        if self.webhook_url:
+            await app.bot.set_webhook(
+                self.webhook_url,
+                secret_token=self.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("telegram: webhook set for @%s", self.username)
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(
+                timeout=dtm.timedelta(seconds=self.poll_timeout),
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=self._on_polling_error,
+            )
+            log.info("telegram: polling for @%s", self.username)
+
+    async def stop(self) -> None:
+        """Stop intake, finish what is queued, and close the HTTP clients."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def register_commands(self) -> None:
+        """Register the command menu (setMyCommands) in every language; English is the default."""
+        bot = self.application.bot
+        for lang in ("", *self.renderer.envs):
+            try:
+                commands = command_menu(self.renderer, lang or "en")
+                await bot.set_my_commands(commands, language_code=lang or None)
+            except TelegramError as exc:
+                log.error("telegram: setMyCommands failed for %r: %s", lang or "default", exc)
+
+    async def feed(self, data: Mapping[str, Any]) -> bool:
+        """Queue one update received on the webhook; a malformed one is logged and dropped."""
+        try:
+            update = Update.de_json(dict(data), self.application.bot)
+        except Exception as exc:
+            log.warning("telegram: malformed update skipped: %s", exc)
+            return False
+        await self.application.update_queue.put(update)
+        return True
+
+    def _on_polling_error(self, exc: TelegramError) -> None:
+        if isinstance(exc, Conflict):
+            if self.fatal is None:
+                self.fatal = CONFLICT_MESSAGE
+                log.critical("telegram: %s (%s)", CONFLICT_MESSAGE, exc)
+                # The callback must not block or raise: stop polling from a task of our own.
+                self._tasks.add(asyncio.get_running_loop().create_task(self._conflict_stop()))
+            return
+        log.warning("telegram: polling error, retrying: %s", exc)
+
+    async def _conflict_stop(self) -> None:
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.on_fatal is not None:
+            self.on_fatal(CONFLICT_MESSAGE)
+
+    async def _on_error(self, update: object, context: Any) -> None:
+        log.error("telegram: error while handling an update", exc_info=context.error)
+
+    async def _on_update(self, update: Update, context: Any) -> None:
+        """Every update comes here; nothing escapes: a bad one is logged and skipped."""
+        try:
+            if update.callback_query is not None:
+                await self._on_button(update.callback_query)
+            elif update.message is not None:
+                await self._on_message(update.message)
+            else:
+                log.info("telegram: update %s skipped: not a message or button", update.update_id)
+        except Exception:
+            log.exception("telegram: update %s failed", update.update_id)
+
+    def _addressed(self, message: Message, text: str) -> str | None:
+        """The text to handle when a group message is meant for us, else None."""
+        username = self.username.casefold()
+        if text.startswith("/"):
+            head = text.split(maxsplit=1)[0]
+            _, at, target = head.partition("@")
+            if at and target.casefold() != username:
+                return None  # a command for another bot
+            return text
+        mentions = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+        ours = [
+            part
+            for entity, part in mentions.items()
+            if part.casefold() == f"@{username}"
+            or (entity.user is not None and entity.user.id == self.application.bot.id)
+        ]
+        if ours:
+            for part in ours:
+                text = text.replace(part, " ")
+            return " ".join(text.split())
+        replied = message.reply_to_message
+        if (
+            replied is not None
+            and replied.from_user is not None
+            and replied.from_user.id == self.application.bot.id
+        ):
+            return text
+        return None
+
+    async def _on_message(self, message: Message) -> None:
+        chat, user = message.chat, message.from_user
+        if message.migrate_to_chat_id is not None:
+            self.migrated[chat.id] = message.migrate_to_chat_id
+            log.warning(
+                "telegram: group %s migrated to supergroup %s; replies go there now",
+                chat.id,
+                message.migrate_to_chat_id,
+            )
+            return
+        text = message.text
+        if text is None or user is None:
+            log.info("telegram: message %s skipped: no text or no sender", message.message_id)
+            return
+        if len(text) > MAX_INCOMING:
+            log.warning(
+                "telegram: message %s skipped: %d characters is more than Telegram allows",
+                message.message_id,
+                len(text),
+            )
+            return
+        if chat.type in GROUPS:
+            addressed = self._addressed(message, text)
+            if addressed is None:
+                return  # not for us: groups hear from us only when they ask
+            text = addressed
+        elif chat.type != ChatType.PRIVATE:
+            log.info("telegram: message in %s chat %s skipped", chat.type, chat.id)
+            return
+        incoming = Incoming(
+            identity=f"telegram:{user.id}",
+            chat=f"telegram:{chat.id}",
+            text=text,
+            locale=user.language_code,
+            thread=str(message.message_thread_id) if message.is_topic_message else None,
+        )
+        replies = await self.handle(incoming)
+        reply_to = message.message_id if chat.type in GROUPS else None
+        thread = message.message_thread_id if message.is_topic_message else None
+        await self.send(chat.id, replies, reply_to=reply_to, thread=thread)
+
+    async def _on_button(self, query: CallbackQuery) -> None:
+        try:
+            await query.answer()  # stops the button's spinner, whatever happens next
+        except TelegramError as exc:
+            log.info("telegram: answerCallbackQuery failed: %s", exc)
+        data = query.data
+        if not data or len(data.encode()) > MAX_CALLBACK_DATA:
+            log.info("telegram: button press %s skipped: no usable data", query.id)
+            return
+        chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+        incoming = Incoming(
+            identity=f"telegram:{query.from_user.id}",
+            chat=f"telegram:{chat_id}",
+            action=data,
+            locale=query.from_user.language_code,
+        )
+        await self.send(chat_id, await self.handle(incoming))
+
+    async def deliver(self, chat: str, replies: list[Reply]) -> Delivery:
+        """Send replies to a `telegram:<chat id>` destination (for notifications)."""
+        return await self.send(int(chat.partition(":")[2]), replies)
+
+    async def send(
+        self,
+        chat_id: int,
+        replies: list[Reply],
+        reply_to: int | None = None,
+        thread: int | None = None,
+    ) -> Delivery:
+        """Send replies as HTML messages (split when long), with buttons and files."""
+        chat_id = self.migrated.get(chat_id, chat_id)
+        try:
+            for reply in replies:
+                chunks = split_html(self.renderer.html(reply))
+                markup = keyboard(reply.choices) if reply.choices else None
+                for i, chunk in enumerate(chunks):
+                    chat_id = await self._send_text(
+                        chat_id,
+                        chunk,
+                        markup if i == len(chunks) - 1 else None,
+                        reply_to,
+                        thread,
+                    )
+                    reply_to = None  # only the first message answers the user's
+                if reply.file_name:
+                    await self.application.bot.send_document(
+                        chat_id,
+                        document=(self.renderer.plain(reply) + "\n").encode(),
+                        filename=Path(reply.file_name).name,
+                        message_thread_id=thread,
+                    )
+        except Forbidden as exc:
+            log.warning(
+                "telegram: chat %s cannot be reached (the user blocked the bot or it was "
+                "removed): %s; reply not delivered",
+                chat_id,
+                exc.message,
+            )
+            return Delivery(f"telegram:{chat_id}", False, f"forbidden: {exc.message}")
+        except RetryAfter as exc:
+            log.error(
+                "telegram: chat %s still rate limited after retries (retry after %.0f s)",
+                chat_id,
+                retry_seconds(exc),
+            )
+            return Delivery(f"telegram:{chat_id}", False, f"rate limited: {exc.message}")
+        except TelegramError as exc:
+            log.error("telegram: sending to chat %s failed: %s", chat_id, exc)
+            return Delivery(f"telegram:{chat_id}", False, f"error: {exc.message}")
+        return Delivery(f"telegram:{chat_id}", True)
+
+    async def _send_text(
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        reply_to: int | None,
+        thread: int | None,
+    ) -> int:
+        """One sendMessage; follows a group's migration once. Returns the chat id used."""
+        params = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        try:
+            await self.application.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                reply_parameters=params,
+                message_thread_id=thread,
+            )
+            return chat_id
+        except ChatMigrated as exc:
+            log.warning(
+                "telegram: group %s migrated to supergroup %s; resending there",
+                chat_id,
+                exc.new_chat_id,
+            )
+            self.migrated[chat_id] = exc.new_chat_id
+            await self.application.bot.send_message(
+                exc.new_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+            return exc.new_chat_id
+        except BadRequest as exc:
+            if "parse entities" not in exc.message.lower():
+                raise
+            # Our markup should always parse; if it does not, say it without tags, not nothing.
+            log.error("telegram: HTML refused (%s); sending it without markup", exc.message)
+            await self.application.bot.send_message(
+                chat_id,
+                html.escape(to_plain(text), quote=False),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+            return chat_id

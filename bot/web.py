@@ -1,0 +1,109 @@
+"""The ASGI app that `clusterbot serve` runs: health check and the chat platforms' endpoints.
+
+Each configured platform contributes its routes and its start/stop, run by the app's lifespan;
+Slack's `/slack/events` joins the same way beside Telegram's webhook.
+"""
+
+import contextlib
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.app import Bot
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.adapters.telegram import TelegramAdapter
+
+log = logging.getLogger("clusterbot.web")
+
+TELEGRAM_WEBHOOK = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_BYTES = 1 << 20  # a real update is a few kilobytes
+
+
+@dataclass
+class Platform:
+    """One chat platform served by the app: its routes, and what to run at start and stop."""
+
+    name: str
+    start: Callable[[], Awaitable[None]]
+    stop: Callable[[], Awaitable[None]]
+    routes: list[BaseRoute] = field(default_factory=list)
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: the process serves HTTP."""
+    return PlainTextResponse("ok")
+
+
+def telegram_platform(
+    bot: Bot, settings: Settings, on_fatal: Callable[[str], None] | None = None
+) -> tuple[Platform, "TelegramAdapter"]:
+    """The Telegram adapter for `settings`, with its webhook route in webhook mode."""
+    from bot.adapters.telegram import TelegramAdapter
+
+    assert settings.telegram_bot_token
+    adapter = TelegramAdapter(
+        bot.handle,
+        bot.renderer,
+        settings.telegram_bot_token,
+        api_url=settings.telegram_api_url,
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=settings.telegram_webhook_secret,
+        on_fatal=on_fatal,
+    )
+    secret = (settings.telegram_webhook_secret or "").encode()
+
+    async def webhook(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not secret or not hmac.compare_digest(given, secret):
+            log.warning("telegram webhook: missing or wrong secret token; update ignored")
+            return PlainTextResponse("forbidden", status_code=403)
+        body = await request.body()
+        try:
+            data = json.loads(body) if len(body) <= MAX_UPDATE_BYTES else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            log.warning("telegram webhook: body is not an update (%d bytes); skipped", len(body))
+            return PlainTextResponse("bad update", status_code=400)
+        await adapter.feed(data)
+        return PlainTextResponse("ok")
+
+    routes: list[BaseRoute] = []
+    if settings.telegram_webhook_url:
+        routes.append(Route(TELEGRAM_WEBHOOK, webhook, methods=["POST"]))
+    return Platform("telegram", adapter.start, adapter.stop, routes), adapter
+
+
+def create_app(
+    settings: Settings, bot: Bot | None = None, on_fatal: Callable[[str], None] | None = None
+) -> Starlette:
+    """The app serving every configured platform; `on_fatal` hears why one had to stop."""
+    the_bot = bot if bot is not None else Bot(settings)
+    platforms: list[Platform] = []
+    if settings.telegram_bot_token:
+        platforms.append(telegram_platform(the_bot, settings, on_fatal)[0])
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            for platform in platforms:
+                stack.push_async_callback(platform.stop)  # also undoes a half-done start
+                await platform.start()
+                log.info("%s started", platform.name)
+            yield
+
+    routes: list[BaseRoute] = [Route("/healthz", healthz)]
+    for platform in platforms:
+        routes.extend(platform.routes)
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,1 @@
+"""Stand-in servers for the platforms, used by the end-to-end tests."""

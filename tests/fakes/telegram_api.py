@@ -1,0 +1,397 @@
+"""A local stand-in for the Telegram Bot API: real HTTP on 127.0.0.1, recording every call.
+
+PTB posts form-encoded (or multipart) requests to `/bot<TOKEN>/<method>`, non-string values as
+JSON strings. The stand-in serves queued updates through getUpdates, records what the bot sends,
+and can be told to fail: 429 with retry_after, 403 for a blocked chat, 409 for getUpdates, or a
+group that migrated to a supergroup.
+"""
+
+import asyncio
+import contextlib
+import email.parser
+import email.policy
+import itertools
+import json
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+TOKEN = "123456:TEST-token"
+BOT_ID = 123456
+BOT_USERNAME = "clusterbot_test_bot"
+BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "clusterbot", "username": BOT_USERNAME}
+JSON_FIELDS = {
+    "chat_id",
+    "reply_markup",
+    "commands",
+    "scope",
+    "offset",
+    "limit",
+    "timeout",
+    "allowed_updates",
+    "message_id",
+    "reply_parameters",
+    "message_thread_id",
+    "link_preview_options",
+    "show_alert",
+    "drop_pending_updates",
+}
+
+
+def free_socket() -> socket.socket:
+    """A listening-ready socket bound to a free port on 127.0.0.1."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass
+class Call:
+    """One request the bot made: the method, its parameters, and when it arrived."""
+
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.perf_counter)
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.params.get("chat_id", 0))
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, callback_data) of the inline keyboard, row by row."""
+        markup = self.params.get("reply_markup") or {}
+        return [
+            (b["text"], b.get("callback_data", ""))
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+        ]
+
+
+class FakeTelegram:
+    """The stand-in server; start() serves it in a background thread, stop() ends it."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.updates: list[dict[str, Any]] = []
+        self.pushed_at: dict[int, float] = {}  # update_id -> perf_counter when queued
+        self.cond = threading.Condition()
+        self.fail_429: dict[str, list[int]] = {}  # method -> retry_after for each next call
+        self.blocked: set[int] = set()
+        self.migrated: dict[int, int] = {}
+        self.conflict = False
+        self.max_poll_wait = 1.0
+        self._ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._new_update: asyncio.Event | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def start(self) -> "FakeTelegram":
+        sock = free_socket()
+        port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        app = Starlette(
+            routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])],
+            lifespan=self._lifespan,
+        )
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("fake Telegram API did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        self._loop = asyncio.get_running_loop()
+        self._new_update = asyncio.Event()
+        yield
+
+    # ---- what tests push -------------------------------------------------------------------
+
+    def push(self, update: dict[str, Any]) -> int:
+        """Queue one update (update_id assigned) for getUpdates; returns its id."""
+        with self.cond:
+            update_id = next(self._ids)
+            update = {"update_id": update_id, **update}
+            self.updates.append(update)
+            self.pushed_at[update_id] = time.perf_counter()
+        if self._loop is not None and self._new_update is not None:
+            self._loop.call_soon_threadsafe(self._new_update.set)
+        return update_id
+
+    def message(
+        self,
+        text: str,
+        user_id: int = 42,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        language_code: str | None = "en",
+        reply_to_bot: bool = False,
+        first_name: str = "Amina",
+    ) -> dict[str, Any]:
+        """A message update as Telegram would send it, with command and mention entities."""
+        chat_id = user_id if chat_id is None else chat_id
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            user["language_code"] = language_code
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if chat_type != "private":
+            chat["title"] = "Coordination group"
+        entities = []
+        if text.startswith("/"):
+            entities.append({"type": "bot_command", "offset": 0, "length": utf16(text.split()[0])})
+        pos = 0
+        for word in text.split(" "):
+            if word.startswith("@") and len(word) > 1:
+                entities.append(
+                    {"type": "mention", "offset": utf16(text[:pos]), "length": utf16(word)}
+                )
+            pos += len(word) + 1
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "text": text,
+        }
+        if entities:
+            msg["entities"] = entities
+        if reply_to_bot:
+            msg["reply_to_message"] = {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": chat,
+                "from": BOT_USER,
+                "text": "an earlier answer",
+            }
+        return {"message": msg}
+
+    def button(
+        self,
+        data: str,
+        user_id: int = 42,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        language_code: str | None = "en",
+    ) -> dict[str, Any]:
+        """A callback_query update: the user pressed a button under one of our messages."""
+        chat_id = user_id if chat_id is None else chat_id
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "Amina"}
+        if language_code:
+            user["language_code"] = language_code
+        return {
+            "callback_query": {
+                "id": str(next(self._message_ids)),
+                "from": user,
+                "chat_instance": "ci-1",
+                "data": data,
+                "message": {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": chat_type},
+                    "from": BOT_USER,
+                    "text": "a question with buttons",
+                },
+            }
+        }
+
+    # ---- what tests read -------------------------------------------------------------------
+
+    def of(self, method: str, chat_id: int | None = None) -> list[Call]:
+        with self.cond:
+            return [
+                c
+                for c in self.calls
+                if c.method == method and (chat_id is None or c.chat_id == chat_id)
+            ]
+
+    def wait_for(
+        self, predicate: Callable[[list[Call]], bool], timeout: float = 30.0
+    ) -> list[Call]:
+        """Wait (bounded) until predicate(calls) holds; returns the calls. Fails on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not predicate(self.calls):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    summary = [(c.method, c.params) for c in self.calls][-15:]
+                    raise AssertionError(f"timed out; last calls: {summary}")
+                self.cond.wait(left)
+            return list(self.calls)
+
+    def wait_sent(self, chat_id: int, count: int = 1, timeout: float = 30.0) -> list[Call]:
+        """Wait for `count` sendMessage calls to chat_id; returns them all."""
+        self.wait_for(
+            lambda calls: (
+                sum(1 for c in calls if c.method == "sendMessage" and c.chat_id == chat_id)
+                >= count
+            ),
+            timeout,
+        )
+        return self.of("sendMessage", chat_id)
+
+    def queue_empty(self) -> bool:
+        with self.cond:
+            return not self.updates
+
+    # ---- the API ---------------------------------------------------------------------------
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        body = await request.body()
+        ctype = request.headers.get("content-type", "")
+        raw: dict[str, Any] = {}
+        if ctype.startswith("multipart/form-data"):
+            msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body
+            )
+            for part in msg.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                filename = part.get_filename()
+                payload = part.get_payload(decode=True)
+                if filename:
+                    raw[str(name)] = {"filename": filename, "content": payload}
+                else:
+                    raw[str(name)] = payload.decode() if isinstance(payload, bytes) else payload
+        elif ctype.startswith("application/json"):
+            raw = json.loads(body or b"{}")
+        else:
+            raw = dict(parse_qsl(body.decode(), keep_blank_values=True))
+            raw.update(request.query_params)
+        params: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in JSON_FIELDS and isinstance(value, str):
+                with contextlib.suppress(ValueError):
+                    value = json.loads(value)
+            params[key] = value
+        return params
+
+    @staticmethod
+    def _error(code: int, description: str, **parameters: Any) -> JSONResponse:
+        body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+        if parameters:
+            body["parameters"] = parameters
+        return JSONResponse(body, status_code=code)
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        if request.path_params["token"] != self.token:
+            return self._error(401, "Unauthorized")
+        method = request.path_params["method"]
+        params = await self._params(request)
+        if method == "getUpdates":
+            return await self._get_updates(params)
+        with self.cond:
+            retry = self.fail_429.get(method)
+            if retry:
+                seconds = retry.pop(0)
+                self.calls.append(Call(f"{method}:429", params))
+                self.cond.notify_all()
+                return self._error(
+                    429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
+                )
+            self.calls.append(Call(method, params))
+            self.cond.notify_all()
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, int) and chat_id in self.blocked:
+            return self._error(403, "Forbidden: bot was blocked by the user")
+        if isinstance(chat_id, int) and chat_id in self.migrated:
+            return self._error(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.migrated[chat_id],
+            )
+        return JSONResponse({"ok": True, "result": self._result(method, params)})
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {**BOT_USER, "can_join_groups": True, "can_read_all_group_messages": False}
+        if method in {"sendMessage", "editMessageText", "sendDocument"}:
+            chat_id = int(params.get("chat_id", 0))
+            chat_type = "private" if chat_id > 0 else "supergroup"
+            result: dict[str, Any] = {
+                "message_id": int(params.get("message_id") or next(self._message_ids)),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": chat_type},
+                "from": BOT_USER,
+            }
+            if method == "sendDocument":
+                doc = params.get("document") or {}
+                result["document"] = {
+                    "file_id": "doc-1",
+                    "file_unique_id": "doc-1u",
+                    "file_name": doc.get("filename", "") if isinstance(doc, dict) else "",
+                }
+            else:
+                result["text"] = params.get("text", "")
+            return result
+        if method == "getWebhookInfo":
+            return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        return True  # deleteWebhook, setWebhook, setMyCommands, answerCallbackQuery, ...
+
+    async def _get_updates(self, params: dict[str, Any]) -> JSONResponse:
+        with self.cond:
+            self.calls.append(Call("getUpdates", params))
+            self.cond.notify_all()
+        if self.conflict:
+            return self._error(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only one "
+                "bot instance is running",
+            )
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        wait = min(float(params.get("timeout") or 0), self.max_poll_wait)
+        deadline = time.monotonic() + wait
+        while True:
+            with self.cond:
+                if offset:
+                    # Telegram forgets updates once a later offset confirms them.
+                    self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                ready = self.updates[:limit]
+                if ready or time.monotonic() >= deadline:
+                    return JSONResponse({"ok": True, "result": ready})
+                assert self._new_update is not None
+                self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._new_update.wait(), max(0.0, deadline - time.monotonic())
+                )
