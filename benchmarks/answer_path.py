@@ -57,6 +57,7 @@ EXTRA = [
     "what does ERC mean",
     "x" * 5000,
 ]
+FIELD_QUESTIONS = ROOT.parent / "shared" / "reference" / "field-questions.md"
 
 
 def questions() -> list[str]:
@@ -67,6 +68,11 @@ def questions() -> list[str]:
         for cluster in kb.clusters:
             for form in forms:
                 out.append(form.format(c=words.sectors[cluster.id].name))
+    # The questions users actually ask, where the reference list is at hand (it sits beside the
+    # project in the team's checkout).
+    if FIELD_QUESTIONS.exists():
+        lines = FIELD_QUESTIONS.read_text(encoding="utf-8").splitlines()
+        out += [line.split(". ", 1)[1] for line in lines if line[:1].isdigit() and ". " in line]
     return out + EXTRA
 
 
@@ -75,14 +81,16 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def time_each(bot: Bot, items: list[str], rounds: int) -> list[float]:
-    samples = []
+def time_each(bot: Bot, items: list[str], rounds: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU seconds per answer (CPU time leaves out waits for a busy machine)."""
+    wall, cpu = [], []
     for _ in range(rounds):
         for text in items:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             bot.render_plain(bot.handle_sync(Incoming("console:bench", "console:bench", text)))
-            samples.append(time.perf_counter() - start)
-    return samples
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.thread_time() - start_cpu)
+    return wall, cpu
 
 
 def constant_router() -> Router:
@@ -107,9 +115,15 @@ def in_process(items: list[str]) -> None:
         constant_items = ["/ping"] * len(items)
         time_each(full, items, 1)  # warm caches, templates, first user row
         time_each(base, constant_items, 1)
-        base_s = time_each(base, constant_items, 3)
-        full_s = time_each(full, items, 3)
+        base_s, base_cpu = time_each(base, constant_items, 3)
+        full_s, full_cpu = time_each(full, items, 3)
     print(f"answer path over {len(items)} questions x 3 rounds ({len(full_s)} answers)")
+    for label, b, f in (("wall clock", base_s, full_s), ("CPU time", base_cpu, full_cpu)):
+        report(label, b, f)
+
+
+def report(label: str, base_s: list[float], full_s: list[float]) -> None:
+    print(f" {label}:")
     for name, s in (("baseline (constant reply)", base_s), ("full answer", full_s)):
         print(
             f"  {name:26} median {statistics.median(s) * 1e3:6.2f} ms   p99 {percentile(s, 99) * 1e3:6.2f} ms"

@@ -4,10 +4,9 @@ from dataclasses import replace
 
 from bot.core import Choice, Context, Incoming, Reply, Router
 from handlers.common import reply, sector_label
+from knowledge.matching import MAX_UNDERSTOOD
 
 router = Router()
-
-EXAMPLES = ("who_leads", "agency", "country", "concept")
 
 
 def _languages(ctx: Context) -> list[dict[str, str]]:
@@ -45,8 +44,6 @@ def empty(msg: Incoming, ctx: Context) -> Reply:
 @router.intent("too_long")
 def too_long(msg: Incoming, ctx: Context) -> Reply:
     """A message past the limit is refused with the limit stated."""
-    from knowledge.matching import MAX_UNDERSTOOD
-
     return reply(ctx, "help/too_long.j2", length=len(msg.text), limit=MAX_UNDERSTOOD)
 
 

@@ -9,7 +9,7 @@ from bot.core import Context, Incoming, Reply, Router
 from bot.models import CountryCluster
 from handlers.common import agency_label, country_name, reply, sector_label
 from handlers.help import not_understood
-from knowledge import KnowledgeBase, Lead, understand
+from knowledge import KnowledgeBase, Lead
 
 router = Router()
 
@@ -137,23 +137,14 @@ def country_clusters(msg: Incoming, ctx: Context) -> Reply:
     )
 
 
-def _lead_command(msg: Incoming, ctx: Context, args: str) -> Reply:
-    """`/lead <cluster> [country]` is a who-leads question with the words given."""
-    if not args:
-        return reply(ctx, "leads/lead_usage.j2")
-    understood = understand(args, ctx.kb)
-    ctx.understanding = replace(
-        understood, intent="who_leads" if understood.sectors else "unknown"
-    )
-    if not understood.sectors:
-        return not_understood(msg, ctx)
-    return who_leads(msg, ctx)
-
-
 @router.command("lead")
 def lead_command(msg: Incoming, ctx: Context) -> Reply:
-    """`/lead <cluster> [country]`."""
-    return _lead_command(msg, ctx, msg.text.partition(" ")[2].strip())
+    """`/lead <cluster> [country]`: the bot has already understood the words after the command."""
+    u = ctx.understanding
+    if not msg.text.partition(" ")[2].strip():
+        return reply(ctx, "leads/lead_usage.j2")
+    ctx.understanding = replace(u, intent="who_leads" if u.sectors else "unknown")
+    return who_leads(msg, ctx) if u.sectors else not_understood(msg, ctx)
 
 
 @router.command("clusters")

@@ -128,3 +128,13 @@ def test_list_of_clusters(chat: Chat, kb: KnowledgeBase) -> None:
     assert "11 global clusters" in answer
     for cluster in kb.clusters:
         assert kb.text("en").sectors[cluster.id].name in answer
+
+
+def test_lead_command(chat: Chat) -> None:
+    answer = chat("/lead wash Sudan")
+    assert (
+        "UNICEF" in answer
+        and "no country record for Water, Sanitation and Hygiene in Sudan" in answer
+    )
+    assert "Usage: /lead" in chat("/lead")
+    assert "I don't know" in chat("/lead cybersecurity")
