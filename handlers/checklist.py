@@ -82,7 +82,6 @@ def _question_data(ctx: Context, run: ChecklistRun, q: Question) -> dict[str, An
         "step_text": step_texts(ctx.kb, ctx.lang).get(q.step or 0, ""),
         "previous": _answer_text(ctx, q, run.answers.get(q.key)),
         "first_criterion_question": q.key == "change",
-        "first_cluster_question": q.key.startswith("gaps:") and q.key == qs[4].key,
     }
     if q.kind == "lead" and q.cluster:
         data["default"] = agency_label(ctx, default_lead(ctx.kb, q.cluster))
