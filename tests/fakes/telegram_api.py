@@ -171,9 +171,7 @@ class FakeTelegram:
     ) -> dict[str, Any]:
         """A message update as Telegram would send it, with command and mention entities."""
         chat_id = user_id if chat_id is None else chat_id
-        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
-        if language_code:
-            user["language_code"] = language_code
+        user = _user(user_id, language_code, first_name)
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type != "private":
             chat["title"] = "Coordination group"
@@ -216,9 +214,7 @@ class FakeTelegram:
     ) -> dict[str, Any]:
         """A callback_query update: the user pressed a button under one of our messages."""
         chat_id = user_id if chat_id is None else chat_id
-        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "Amina"}
-        if language_code:
-            user["language_code"] = language_code
+        user = _user(user_id, language_code)
         return {
             "callback_query": {
                 "id": str(next(self._message_ids)),
@@ -395,3 +391,11 @@ class FakeTelegram:
                 await asyncio.wait_for(
                     self._new_update.wait(), max(0.0, deadline - time.monotonic())
                 )
+
+
+def _user(user_id: int, language_code: str | None, first_name: str = "Amina") -> dict[str, Any]:
+    """The `from` of an update: a person, with their app language when they have one set."""
+    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if language_code:
+        user["language_code"] = language_code
+    return user
