@@ -12,11 +12,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+ROLES = ("admin", "coordinator", "hc", "erc", "partner")
+
+
 class User(SQLModel, table=True):
-    """Someone who talks to the bot on any platform, with their remembered language."""
+    """Someone who talks to the bot on any platform, with their remembered language and role."""
 
     identity: str = Field(primary_key=True, max_length=200)
     lang: str | None = Field(default=None, max_length=8)
+    role: str = Field(
+        default="partner", max_length=12, sa_column_kwargs={"server_default": "partner"}
+    )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -64,3 +70,125 @@ class ChecklistRun(SQLModel, table=True):
     answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+PROPOSAL_STATES = ("draft", "submitted", "forwarded", "endorsed", "returned", "announced")
+
+
+class Proposal(SQLModel, table=True):
+    """An activation proposal for one country/response, moving through the IASC procedure."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    country: str = Field(max_length=2, index=True)  # ISO 3166-1 alpha-2
+    response: str = Field(default="", max_length=200)  # the emergency, in the proposer's words
+    justification: str = Field(default="", max_length=4000)
+    status: str = Field(default="draft", max_length=12, index=True)
+    created_by: str = Field(max_length=200)
+    checklist_id: int | None = Field(default=None, foreign_key="checklistrun.id")
+    submitted_at: datetime | None = None  # the ERC's 24 hours to forward count from here
+    endorsed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+CLUSTER_STATES = ("active", "deactivation_planned", "deactivated")
+
+
+class ProposalCluster(SQLModel, table=True):
+    """One cluster in a proposal, its proposed lead and co-lead, and later its deactivation."""
+
+    __table_args__ = (UniqueConstraint("proposal_id", "cluster"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    cluster: str = Field(max_length=40)  # a cluster id from knowledge/
+    lead: str = Field(max_length=200)  # an agency id from knowledge/, or a name given by people
+    co_lead: str = Field(default="", max_length=200)
+    status: str = Field(default="active", max_length=24)
+    transition_plan: str = Field(default="", max_length=4000)
+
+
+class ProposalEvent(SQLModel, table=True):
+    """One move of a proposal (or of one of its clusters): who made it, when, and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    cluster: str = Field(default="", max_length=40)  # set for per-cluster moves
+    actor: str = Field(max_length=200)
+    from_status: str = Field(max_length=24)
+    to_status: str = Field(max_length=24)
+    note: str = Field(default="", max_length=4000)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Reminder(SQLModel, table=True):
+    """A reminder due at a time, kept as a row so a restart never forgets it."""
+
+    __table_args__ = (UniqueConstraint("proposal_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    kind: str = Field(max_length=24)  # "forward_due" | "transition_plan_due"
+    due_at: datetime = Field(index=True)
+    done: bool = False
+
+
+class Subscription(SQLModel, table=True):
+    """A chat, channel or webhook that hears of activations for a country and/or clusters."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # "telegram:CHAT_ID", "slack:TEAM:CHANNEL" or "webhook:URL"
+    target: str = Field(max_length=1000, index=True)
+    country: str | None = Field(default=None, max_length=2)  # None: every country
+    clusters: list[str] = Field(default_factory=list, sa_type=JSON)  # empty: every cluster
+    lang: str = Field(default="en", max_length=8)
+    active: bool = True
+    inactive_reason: str = Field(default="", max_length=500)
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+NOTIFICATION_STATES = ("pending", "sent", "failed", "dead")
+
+
+class Notification(SQLModel, table=True):
+    """An outbox row: one message to one destination, written in the transaction that caused it.
+
+    `key` is unique, so causing the same notification twice (endorsing twice) stores it once.
+    `failed` means undeliverable for good (blocked, deleted: see `last_error`); `dead` means it
+    kept failing and waits for `clusterbot outbox retry`.
+    """
+
+    __table_args__ = (Index("ix_notification_due", "status", "priority", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True)
+    target: str = Field(max_length=1000)  # as Subscription.target, or a user's identity
+    template: str = Field(max_length=200)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    lang: str = Field(default="en", max_length=8)
+    priority: int = 10  # lower goes first
+    status: str = Field(default="pending", max_length=12)
+    attempts: int = 0
+    due_at: datetime = Field(default_factory=utcnow)
+    lease_until: datetime | None = None  # a claim by a dispatcher, void once passed
+    claimed_by: str = Field(default="", max_length=100)
+    last_error: str = Field(default="", max_length=1000)
+    subscription_id: int | None = Field(default=None, foreign_key="subscription.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class IntakeEvent(SQLModel, table=True):
+    """A platform event seen at intake (Slack event_id, Telegram update_id), to answer it once.
+
+    `done` is set once the reply went out; a retry of an event seen but not done is handled again.
+    """
+
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    event_id: str = Field(max_length=200)
+    done: bool = False
+    seen_at: datetime = Field(default_factory=utcnow, index=True)
