@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from bot.core import Reply
 from bot.models import Notification, utcnow
@@ -38,7 +38,8 @@ def enqueue(
     The key names the cause and the destination (e.g. "endorsed:12:sub:7"), so doing the same
     thing twice never notifies anyone twice.
     """
-    if session.exec(select(Notification.id).where(Notification.key == key)).first() is not None:
+    existing = select(col(Notification.id)).where(Notification.key == key)
+    if session.exec(existing).first() is not None:
         return False
     session.add(
         Notification(
@@ -59,7 +60,7 @@ def enqueue(
 def counts(session: Session) -> dict[str, int]:
     """How many notifications are pending, sent, failed and dead."""
     rows = session.exec(
-        select(Notification.status, func.count()).group_by(Notification.status)
+        select(Notification.status, func.count()).group_by(col(Notification.status))
     ).all()
     found = {status: int(n) for status, n in rows}
     return {status: found.get(status, 0) for status in ("pending", "sent", "failed", "dead")}
