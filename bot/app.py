@@ -55,6 +55,9 @@ class Bot:
                     user = User(identity=msg.identity)
                     session.add(user)
                 lang = self._language(msg, understood, user)
+                if user.reply_lang != lang:
+                    user.reply_lang = lang
+                    session.add(user)
                 ctx = Context(session, self.kb, user, lang, understood)
                 # A conversation in progress (e.g. a checklist) sees the message first.
                 for conversation in self.router.conversations:
@@ -81,10 +84,14 @@ class Bot:
         return self.router.intents.get(u.intent) or self.router.intents["unknown"]
 
     def _language(self, msg: Incoming, u: Understanding, user: User | None) -> str:
-        """Forced language, then the message's own, then the platform's hint, then the user's."""
+        """Forced language, then the message's own, then the platform's hint, then the user's.
+
+        A button press has no words: it continues in the language of the reply that showed it.
+        """
         supported = self.kb.languages
         hint = (msg.locale or "").replace("_", "-").split("-")[0].casefold()
-        for code in (msg.lang, u.lang, hint, user.lang if user else None):
+        previous = user.reply_lang if user and msg.action else None
+        for code in (msg.lang, u.lang, previous, hint, user.lang if user else None):
             if code and code in supported:
                 return code
         return self.settings.default_language

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from bot.app import Bot
 
 LANG_CHOICES = ("auto", "en", "zh", "fr", "es", "ar")
+ROLES = ("admin", "coordinator", "hc", "erc", "partner")  # as bot.models.ROLES (kept light here)
+MOVE_COMMANDS = ("submit", "forward", "endorse", "return", "plan-deactivation", "deactivate")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,12 +42,61 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import-clusters", help="load country cluster records from a CSV file")
     imp.add_argument("file", type=Path)
 
+    _workflow_parsers(sub)
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="apply pending migrations")
     rev = db_sub.add_parser("revision", help="write a migration for model changes (autogenerate)")
     rev.add_argument("message")
     return parser
+
+
+def _workflow_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """`users`, `proposals` and `subscriptions`: the activation workflow from the shell."""
+    users = sub.add_parser("users", help="roles: who may move proposals")
+    users_sub = users.add_subparsers(dest="action", metavar="ACTION", required=True)
+    grant = users_sub.add_parser("grant", help="give IDENTITY a ROLE")
+    grant.add_argument("identity", help="e.g. slack:T1:U2, telegram:123, console:alice")
+    grant.add_argument("role", choices=ROLES)
+    users_sub.add_parser("list", help="everyone the bot knows, with their role")
+
+    props = sub.add_parser("proposals", help="activation proposals through endorsement")
+    props_sub = props.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = props_sub.add_parser("create", help="a draft proposal; prints its id")
+    create.add_argument("--as", dest="actor", required=True, metavar="IDENTITY")
+    create.add_argument("--country", required=True, help="a country name or ISO code")
+    create.add_argument("--cluster", action="append", required=True, metavar="K")
+    create.add_argument("--lead", action="append", default=[], metavar="K=AGENCY")
+    create.add_argument("--co-lead", action="append", default=[], metavar="K=AGENCY")
+    create.add_argument("--response", default="", help="the emergency, in a few words")
+    create.add_argument("--justification", default="")
+    for name in MOVE_COMMANDS:
+        move = props_sub.add_parser(name, help=f"{name} a proposal (refused: exit status 1)")
+        move.add_argument("id", type=int)
+        move.add_argument("--as", dest="actor", required=True, metavar="IDENTITY")
+        move.add_argument("--note", default="", help="why (feedback or transition plan)")
+        if name in ("plan-deactivation", "deactivate"):
+            move.add_argument("--cluster", required=True, metavar="K")
+    show = props_sub.add_parser("show", help="one proposal with its history")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    plist = props_sub.add_parser("list", help="proposals, newest first")
+    plist.add_argument("--country")
+    plist.add_argument("--json", action="store_true")
+
+    subs = sub.add_parser("subscriptions", help="who hears of endorsed activations")
+    subs_sub = subs.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = subs_sub.add_parser("add", help="subscribe a chat, channel or webhook")
+    add.add_argument(
+        "--target", required=True, help="telegram:CHAT_ID|slack:TEAM:CHANNEL|webhook:URL"
+    )
+    add.add_argument("--country")
+    add.add_argument("--cluster", action="append", default=[], metavar="K")
+    add.add_argument("--lang", choices=LANG_CHOICES[1:], default="en")
+    subs_sub.add_parser("list", help="every subscription, inactive ones with the reason")
+    remove = subs_sub.add_parser("remove", help="end a subscription")
+    remove.add_argument("id", type=int)
 
 
 def _bot(settings: Settings) -> "Bot":
@@ -158,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(engine)
         print("database is up to date")
         return 0
+    if command in ("users", "proposals", "subscriptions"):
+        from bot.workflow_cli import run_workflow
+
+        return run_workflow(settings, command, args)
     if command == "ask":
         return _ask(settings, args)
     if command == "import-clusters":

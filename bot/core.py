@@ -22,6 +22,9 @@ class Incoming:
     locale: str | None = None  # the platform's language hint for this user
     lang: str | None = None  # a language forced for this one message (ask --lang)
     thread: str | None = None
+    # The platform says this person may change the chat's settings (always so in a private
+    # chat; in a group, only its admins): subscribing a group needs it.
+    may_manage_chat: bool = True
 
 
 @dataclass(frozen=True, slots=True)

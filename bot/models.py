@@ -23,6 +23,8 @@ class User(SQLModel, table=True):
     role: str = Field(
         default="partner", max_length=12, sa_column_kwargs={"server_default": "partner"}
     )
+    # The language of the last reply: a button pressed under it answers in the same language.
+    reply_lang: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -119,6 +121,18 @@ class ProposalEvent(SQLModel, table=True):
     to_status: str = Field(max_length=24)
     note: str = Field(default="", max_length=4000)
     at: datetime = Field(default_factory=utcnow)
+
+
+class PendingMove(SQLModel, table=True):
+    """A move asked for in chat, waiting for the same person to press Confirm."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity: str = Field(max_length=200)
+    proposal_id: int = Field(foreign_key="proposal.id")
+    move: str = Field(max_length=24)
+    cluster: str = Field(default="", max_length=40)
+    note: str = Field(default="", max_length=4000)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Reminder(SQLModel, table=True):

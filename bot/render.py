@@ -45,6 +45,16 @@ def load_translations(lang: str, locales: Path = LOCALES) -> NullTranslations:
     return Translations(buf)
 
 
+@lru_cache(maxsize=8)
+def _catalog(lang: str) -> NullTranslations:
+    return load_translations(lang)
+
+
+def translate(lang: str, message: str) -> str:
+    """One message (a button label marked with N_ in handlers) from the `lang` catalog."""
+    return str(_catalog(lang).gettext(message))
+
+
 @lru_cache(maxsize=4)
 def renderer_for(languages: tuple[str, ...]) -> "Renderer":
     """One shared renderer per set of languages: environments and catalogs load once."""

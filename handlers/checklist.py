@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from bot.core import Choice, Context, Incoming, Reply, Router, split_command
 from bot.models import OPEN_STATES, ChecklistRun, utcnow
-from handlers.common import agency_label, reply, sector_label
+from handlers.common import N_, agency_label, choice, reply, sector_label
 from knowledge.checklist import (
     STEPS,
     Answer,
@@ -239,7 +239,11 @@ def finish(ctx: Context, run: ChecklistRun) -> list[Reply]:
     """Close the checklist: a verdict per cluster, the summary, and the draft letter."""
     _save(ctx, run, status="done")
     data = summary_data(ctx, run)
-    summary = replace(reply(ctx, "checklist/summary.j2", **data), intent="checklist_done")
+    summary = replace(
+        reply(ctx, "checklist/summary.j2", **data),
+        intent="checklist_done",
+        choices=(choice(ctx, N_("Create an activation proposal"), f"prop:chk:{run.id}"),),
+    )
     letter = reply(ctx, "checklist/draft_letter.j2", **data)
     letter = replace(letter, intent="draft_letter", file_name=f"activation-draft-{run.id}.md")
     return [summary, letter]

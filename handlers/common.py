@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from bot.core import Context, Reply
+from bot.core import Choice, Context, Reply
+from bot.render import translate
 
 
 def reply(ctx: Context, template: str, sources: tuple[str, ...] = (), **data: Any) -> Reply:
@@ -34,3 +35,13 @@ def sector_label(ctx: Context, sector: str) -> dict[str, str]:
 def country_name(ctx: Context, code: str) -> str:
     """A country's name in the user's language (CLDR)."""
     return str(ctx.kb.matcher.country_name(code, ctx.lang))
+
+
+def N_(message: str) -> str:  # the name pybabel looks for
+    """Mark a button label for the catalogs; `choice` translates it when used."""
+    return message
+
+
+def choice(ctx: Context, label: str, action: str) -> Choice:
+    """A button whose label (marked with N_) is shown in the user's language."""
+    return Choice(translate(ctx.lang, label), action)

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -93,11 +94,13 @@ class Chat:
     bot: Bot
     user: str = "console:tester"
     last: Reply | None = None
+    where: str = ""  # the chat, when not the user's own (e.g. "telegram:-100")
 
     replies: list[Reply] = field(default_factory=list)
 
-    def __call__(self, text: str = "", action: str | None = None, **kw: str) -> str:
-        self.replies = self.bot.handle_sync(Incoming(self.user, self.user, text, action, **kw))
+    def __call__(self, text: str = "", action: str | None = None, **kw: Any) -> str:
+        where = self.where or self.user
+        self.replies = self.bot.handle_sync(Incoming(self.user, where, text, action, **kw))
         self.last = self.replies[0]
         return self.bot.render_plain(self.replies)
 
@@ -111,5 +114,6 @@ def chat(bot: Bot) -> Chat:
 
 
 @pytest.fixture
-def chat_as(bot: Bot) -> Callable[[str], Chat]:
-    return lambda user: Chat(bot, user)
+def chat_as(bot: Bot) -> Callable[..., Chat]:
+    """`chat_as("telegram:1")`, or `chat_as("telegram:1", where="telegram:-100")` in a group."""
+    return lambda user, where="": Chat(bot, user, where=where)

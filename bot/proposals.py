@@ -1,0 +1,477 @@
+"""Activation proposals through the IASC procedure: who may move them, and what a move does.
+
+`draft` -> `submitted` (the RC/HC sends it to the ERC) -> `forwarded` (the ERC sends it to the
+IASC Principals, due within 24 hours) -> `endorsed` or `returned` (feedback; submitted again
+later) -> `announced` once every partner notification has gone out. Each endorsed cluster can then
+be `deactivation_planned` (with its transition plan) and `deactivated`.
+
+Chat handlers and the shell both call these functions, so a rule lives in one place.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot import outbox, roles, subscriptions
+from bot.models import (
+    CountryCluster,
+    Notification,
+    Proposal,
+    ProposalCluster,
+    ProposalEvent,
+    Reminder,
+    User,
+    utcnow,
+)
+from knowledge import KnowledgeBase
+
+FORWARD_WITHIN = timedelta(hours=24)  # the ERC forwards a proposal within 24 hours
+SYSTEM = "clusterbot"  # the actor of automatic moves (announcement)
+CREATE_ROLES = ("coordinator", "hc")
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One allowed change of state, and who may make it."""
+
+    name: str
+    from_states: tuple[str, ...]
+    to_state: str
+    roles: tuple[str, ...]
+    needs_note: bool = False
+    per_cluster: bool = False
+
+
+MOVES = {
+    m.name: m
+    for m in (
+        Move("submit", ("draft", "returned"), "submitted", ("hc",)),
+        Move("forward", ("submitted",), "forwarded", ("erc",)),
+        Move("endorse", ("forwarded",), "endorsed", ("erc",)),
+        Move("return", ("submitted", "forwarded"), "returned", ("erc",), needs_note=True),
+        Move(
+            "plan_deactivation",
+            ("active",),
+            "deactivation_planned",
+            ("coordinator", "hc"),
+            needs_note=True,
+            per_cluster=True,
+        ),
+        Move("deactivate", ("deactivation_planned",), "deactivated", ("hc",), per_cluster=True),
+    )
+}
+LIVE = ("endorsed", "announced")  # proposals whose clusters are active and can be deactivated
+
+
+class Refused(Exception):
+    """A request that cannot be carried out; `reason` names why, `details` fill the message."""
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+    def __str__(self) -> str:
+        extra = ", ".join(f"{k}={v}" for k, v in self.details.items())
+        return f"{self.reason} ({extra})" if extra else self.reason
+
+
+def identity_target(identity: str) -> str | None:
+    """Where a person can be notified directly: their private chat, when the platform has one."""
+    platform, _, rest = identity.partition(":")
+    if platform == "telegram" and rest.lstrip("-").isdigit():
+        return identity  # a private chat's id is the user's id
+    if platform == "slack" and rest.count(":") == 1:
+        return identity  # chat.postMessage to a user id opens the DM with them
+    return None
+
+
+def create(
+    session: Session,
+    kb: KnowledgeBase,
+    actor: User,
+    country: str,
+    clusters: dict[str, tuple[str, str]],
+    response: str = "",
+    justification: str = "",
+    checklist_id: int | None = None,
+) -> Proposal:
+    """A draft proposal; `clusters` maps a cluster id to its proposed (lead, co-lead)."""
+    try:
+        roles.require(actor, "create", CREATE_ROLES)
+    except roles.NotAllowed as exc:
+        raise Refused("not_allowed", move="create", roles=list(exc.roles)) from exc
+    unknown = [c for c in clusters if c not in kb.sectors or kb.sectors[c].kind != "cluster"]
+    if not clusters or unknown:
+        raise Refused("no_cluster", unknown=unknown)
+    if not country:
+        raise Refused("no_country")
+    proposal = Proposal(
+        country=country,
+        response=response[:200],
+        justification=justification[:4000],
+        created_by=actor.identity,
+        checklist_id=checklist_id,
+    )
+    session.add(proposal)
+    session.flush()
+    assert proposal.id is not None
+    for cluster, (lead, co_lead) in clusters.items():
+        session.add(
+            ProposalCluster(
+                proposal_id=proposal.id,
+                cluster=cluster,
+                lead=(lead or kb.sectors[cluster].leads[0].agency)[:200],
+                co_lead=co_lead[:200],
+            )
+        )
+    _record(session, proposal, actor.identity, "", "draft", "")
+    return proposal
+
+
+def get(session: Session, proposal_id: int) -> Proposal:
+    """The proposal, or Refused("not_found")."""
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise Refused("not_found", id=proposal_id)
+    return proposal
+
+
+def check(
+    session: Session, proposal_id: int, actor: User, move_name: str, cluster: str = ""
+) -> tuple[Proposal, Move]:
+    """Raise Refused unless `actor` may make `move_name` now; used before asking to confirm."""
+    move = MOVES.get(move_name)
+    if move is None:
+        raise Refused("unknown_move", move=move_name)
+    proposal = get(session, proposal_id)
+    try:
+        roles.require(actor, move.name, move.roles)
+    except roles.NotAllowed as exc:
+        raise Refused("not_allowed", move=move.name, roles=list(exc.roles)) from exc
+    if move.per_cluster:
+        row = _cluster(session, proposal, cluster)
+        if proposal.status not in LIVE or row.status not in move.from_states:
+            raise Refused("wrong_state", move=move.name, status=row.status, id=proposal.id)
+    elif proposal.status not in move.from_states:
+        raise Refused("wrong_state", move=move.name, status=proposal.status, id=proposal.id)
+    return proposal, move
+
+
+def apply(
+    session: Session,
+    kb: KnowledgeBase,
+    proposal_id: int,
+    actor: User,
+    move_name: str,
+    note: str = "",
+    cluster: str = "",
+    now: datetime | None = None,
+) -> Proposal:
+    """Make the move, record who, when and why, and do what it entails, in one transaction."""
+    proposal, move = check(session, proposal_id, actor, move_name, cluster)
+    note = note.strip()[:4000]
+    if move.needs_note and not note:
+        raise Refused("note_needed", move=move.name)
+    now = now or utcnow()
+    assert proposal.id is not None
+    if move.per_cluster:
+        row = _cluster(session, proposal, cluster)
+        _record(session, proposal, actor.identity, row.status, move.to_state, note, cluster)
+        row.status = move.to_state
+        if move.name == "plan_deactivation":
+            row.transition_plan = note
+        session.add(row)
+        return proposal
+    _record(session, proposal, actor.identity, proposal.status, move.to_state, note)
+    proposal.status = move.to_state
+    proposal.updated_at = now
+    session.add(proposal)
+    if move.name == "submit":
+        proposal.submitted_at = now
+        _remind(session, proposal.id, "forward_due", now + FORWARD_WITHIN)
+        _tell_people(session, kb, proposal, "submitted", roles.holders(session, "erc"), note)
+    elif move.name == "return":
+        _done_reminder(session, proposal.id, "forward_due")
+        _tell_people(session, kb, proposal, "returned", _proposers(session, proposal), note)
+    elif move.name == "forward":
+        _done_reminder(session, proposal.id, "forward_due")
+    elif move.name == "endorse":
+        proposal.endorsed_at = now
+        _endorse(session, kb, proposal, now)
+    return proposal
+
+
+def _cluster(session: Session, proposal: Proposal, cluster: str) -> ProposalCluster:
+    row = session.exec(
+        select(ProposalCluster).where(
+            ProposalCluster.proposal_id == proposal.id, ProposalCluster.cluster == cluster
+        )
+    ).first()
+    if row is None:
+        raise Refused("cluster_not_in_proposal", cluster=cluster, id=proposal.id)
+    return row
+
+
+def clusters_of(session: Session, proposal_id: int) -> list[ProposalCluster]:
+    """The proposal's clusters in the order they were proposed."""
+    return list(
+        session.exec(
+            select(ProposalCluster)
+            .where(ProposalCluster.proposal_id == proposal_id)
+            .order_by(col(ProposalCluster.id))
+        ).all()
+    )
+
+
+def _record(
+    session: Session,
+    proposal: Proposal,
+    actor: str,
+    before: str,
+    after: str,
+    note: str,
+    cluster: str = "",
+) -> None:
+    assert proposal.id is not None
+    session.add(
+        ProposalEvent(
+            proposal_id=proposal.id,
+            actor=actor,
+            from_status=before,
+            to_status=after,
+            note=note,
+            cluster=cluster,
+        )
+    )
+
+
+def _remind(session: Session, proposal_id: int, kind: str, due: datetime) -> None:
+    found = session.exec(
+        select(Reminder).where(Reminder.proposal_id == proposal_id, Reminder.kind == kind)
+    ).first()
+    reminder = found or Reminder(proposal_id=proposal_id, kind=kind, due_at=due)
+    reminder.due_at, reminder.done = due, False
+    session.add(reminder)
+
+
+def _done_reminder(session: Session, proposal_id: int, kind: str) -> None:
+    for reminder in session.exec(
+        select(Reminder).where(Reminder.proposal_id == proposal_id, Reminder.kind == kind)
+    ):
+        reminder.done = True
+        session.add(reminder)
+
+
+def _proposers(session: Session, proposal: Proposal) -> list[User]:
+    """The proposal's creator and whoever submitted it."""
+    ids = {proposal.created_by}
+    ids |= set(
+        session.exec(
+            select(ProposalEvent.actor).where(
+                ProposalEvent.proposal_id == proposal.id, ProposalEvent.to_status == "submitted"
+            )
+        ).all()
+    )
+    return [roles.user(session, i) for i in sorted(ids)]
+
+
+def _agency_text(kb: KnowledgeBase, agency: str) -> str:
+    """How a country record names an agency: its English short name when we know it."""
+    return kb.text("en").agencies[agency].short if agency in kb.agencies else agency
+
+
+def _endorse(session: Session, kb: KnowledgeBase, proposal: Proposal, now: datetime) -> None:
+    """Country records follow the endorsed arrangement; subscribers hear of it (outbox)."""
+    assert proposal.id is not None
+    rows = clusters_of(session, proposal.id)
+    source = f"Activation proposal #{proposal.id}, endorsed {now.date().isoformat()}"
+    for pc in rows:
+        record = session.exec(
+            select(CountryCluster).where(
+                CountryCluster.country == proposal.country, CountryCluster.cluster == pc.cluster
+            )
+        ).first() or CountryCluster(country=proposal.country, cluster=pc.cluster, lead="")
+        record.lead = _agency_text(kb, pc.lead)
+        record.co_lead = _agency_text(kb, pc.co_lead) if pc.co_lead else ""
+        record.activated_on = now.date()
+        record.source = source
+        record.updated_at = now
+        session.add(record)
+    clusters = [pc.cluster for pc in rows]
+    for sub in subscriptions.matching(session, proposal.country, clusters):
+        outbox.enqueue(
+            session,
+            key=f"endorsed:{proposal.id}:sub:{sub.id}",
+            target=sub.target,
+            template="proposals/notice.j2",
+            data=notice_data(session, kb, proposal, "endorsed", sub.lang),
+            lang=sub.lang,
+            priority=outbox.BULK,
+            subscription_id=sub.id,
+        )
+    _tell_people(session, kb, proposal, "endorsed", _proposers(session, proposal), "")
+
+
+def _tell_people(
+    session: Session,
+    kb: KnowledgeBase,
+    proposal: Proposal,
+    kind: str,
+    people: list[User],
+    note: str,
+    key_suffix: str = "",
+) -> None:
+    """Queue a notice for each person reachable directly, in their language."""
+    events = session.exec(
+        select(ProposalEvent.id).where(ProposalEvent.proposal_id == proposal.id)
+    ).all()
+    for person in people:
+        target = identity_target(person.identity)
+        if target is None:
+            continue
+        lang = person.lang or "en"
+        outbox.enqueue(
+            session,
+            key=f"{kind}:{proposal.id}:{len(events)}{key_suffix}:user:{person.identity}",
+            target=target,
+            template="proposals/notice.j2",
+            data={**notice_data(session, kb, proposal, kind, lang), "note": note},
+            lang=lang,
+            priority=outbox.REMINDER,
+        )
+
+
+def notice_data(
+    session: Session, kb: KnowledgeBase, proposal: Proposal, kind: str, lang: str
+) -> dict[str, Any]:
+    """What a notification about `proposal` says, named in `lang` (plain JSON)."""
+    data = view(session, kb, proposal, lang)
+    return {**data, "kind": kind, "note": ""}
+
+
+def view(session: Session, kb: KnowledgeBase, proposal: Proposal, lang: str) -> dict[str, Any]:
+    """A proposal as plain data for templates and `--json`, names in `lang`."""
+    assert proposal.id is not None
+    words = kb.text(lang)
+
+    def agency(value: str) -> dict[str, str]:
+        if value in kb.agencies:
+            names = words.agencies[value]
+            return {"id": value, "name": names.name, "acronym": names.short}
+        return {"id": "", "name": value, "acronym": value}
+
+    history = session.exec(
+        select(ProposalEvent)
+        .where(ProposalEvent.proposal_id == proposal.id)
+        .order_by(col(ProposalEvent.id))
+    ).all()
+    return {
+        "id": proposal.id,
+        "country": {
+            "code": proposal.country,
+            "name": kb.matcher.country_name(proposal.country, lang),
+        },
+        "response": proposal.response,
+        "justification": proposal.justification,
+        "status": proposal.status,
+        "created_by": proposal.created_by,
+        "checklist_id": proposal.checklist_id,
+        "submitted_at": _iso(proposal.submitted_at),
+        "forward_due": _iso(proposal.submitted_at + FORWARD_WITHIN)
+        if proposal.submitted_at and proposal.status == "submitted"
+        else "",
+        "endorsed_at": _iso(proposal.endorsed_at),
+        "clusters": [
+            {
+                "id": pc.cluster,
+                "name": words.sectors[pc.cluster].name,
+                "short": words.sectors[pc.cluster].short,
+                "lead": agency(pc.lead),
+                "co_lead": agency(pc.co_lead) if pc.co_lead else None,
+                "status": pc.status,
+                "transition_plan": pc.transition_plan,
+            }
+            for pc in clusters_of(session, proposal.id)
+        ],
+        "history": [
+            {
+                "at": _iso(e.at),
+                "actor": e.actor,
+                "from": e.from_status,
+                "to": e.to_status,
+                "cluster": e.cluster,
+                "note": e.note,
+            }
+            for e in history
+        ],
+    }
+
+
+def _iso(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC") if when else ""
+
+
+def listing(session: Session, country: str | None = None) -> list[Proposal]:
+    """Proposals, newest first, of one country when given."""
+    query = select(Proposal).order_by(col(Proposal.id).desc())
+    if country:
+        query = query.where(Proposal.country == country)
+    return list(session.exec(query).all())
+
+
+def tick(
+    session: Session,
+    kb: KnowledgeBase,
+    now: datetime | None = None,
+    plan_after: timedelta = timedelta(days=90),
+) -> None:
+    """Time-driven work, run by the dispatcher each round: due reminders and announcements."""
+    now = now or utcnow()
+    due = session.exec(
+        select(Reminder).where(col(Reminder.due_at) <= now, col(Reminder.done).is_(False))
+    ).all()
+    for reminder in due:
+        reminder.done = True
+        session.add(reminder)
+        proposal = session.get(Proposal, reminder.proposal_id)
+        if proposal is None:
+            continue
+        if reminder.kind == "forward_due" and proposal.status == "submitted":
+            people = roles.holders(session, "erc") + _proposers(session, proposal)
+            _tell_people(session, kb, proposal, "forward_overdue", people, "")
+        elif reminder.kind == "transition_plan_due" and proposal.status in LIVE:
+            unplanned = [
+                pc for pc in clusters_of(session, reminder.proposal_id) if pc.status == "active"
+            ]
+            if unplanned:
+                _tell_people(
+                    session,
+                    kb,
+                    proposal,
+                    "plan_overdue",
+                    roles.holders(session, "coordinator"),
+                    "",
+                )
+    _announce(session, now, plan_after)
+
+
+def _announce(session: Session, now: datetime, plan_after: timedelta) -> None:
+    """An endorsed proposal is announced once none of its partner notifications is pending."""
+    for proposal in session.exec(select(Proposal).where(Proposal.status == "endorsed")).all():
+        waiting = session.exec(
+            select(Notification.id).where(
+                col(Notification.key).startswith(f"endorsed:{proposal.id}:sub:"),
+                Notification.status == "pending",
+            )
+        ).first()
+        if waiting is not None:
+            continue
+        assert proposal.id is not None
+        _record(session, proposal, SYSTEM, "endorsed", "announced", "")
+        proposal.status = "announced"
+        proposal.updated_at = now
+        session.add(proposal)
+        _remind(session, proposal.id, "transition_plan_due", now + plan_after)

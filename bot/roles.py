@@ -1,0 +1,54 @@
+"""Who may do what: the roles people hold, and granting them."""
+
+from sqlmodel import Session, col, select
+
+from bot.models import ROLES, User, utcnow
+
+
+class NotAllowed(Exception):
+    """The person's role does not allow what they asked; `roles` are those that do."""
+
+    def __init__(self, what: str, roles: tuple[str, ...]) -> None:
+        super().__init__(f"{what} needs one of these roles: {', '.join(roles)}")
+        self.what = what
+        self.roles = roles
+
+
+def user(session: Session, identity: str) -> User:
+    """The user with `identity`, created (as a partner) on first sight."""
+    found = session.get(User, identity)
+    if found is None:
+        found = User(identity=identity)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def require(person: User, what: str, roles: tuple[str, ...]) -> None:
+    """Raise NotAllowed unless `person` holds one of `roles` (admins may do everything)."""
+    if person.role != "admin" and person.role not in roles:
+        raise NotAllowed(what, tuple(r for r in ROLES if r in roles or r == "admin"))
+
+
+def grant(session: Session, identity: str, role: str, by: User | None = None) -> User:
+    """Give `identity` the `role`; `by` (None from the shell) must be an admin in chat."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
+    if by is not None:
+        require(by, "grant", ("admin",))
+    target = user(session, identity)
+    target.role = role
+    target.updated_at = utcnow()
+    session.add(target)
+    return target
+
+
+def everyone(session: Session) -> list[User]:
+    """Every known user, those with a role other than partner first."""
+    rows = session.exec(select(User).order_by(col(User.role), col(User.identity))).all()
+    return sorted(rows, key=lambda u: (u.role == "partner", u.identity))
+
+
+def holders(session: Session, *roles: str) -> list[User]:
+    """The users holding any of `roles`."""
+    return list(session.exec(select(User).where(col(User.role).in_(roles))).all())

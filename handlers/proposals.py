@@ -1,0 +1,264 @@
+"""Activation proposals in chat: create, show, list, and move them, each move confirmed."""
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot import proposals, roles
+from bot.core import Context, Incoming, Reply, Router
+from bot.models import ROLES, ChecklistRun, PendingMove, Proposal, utcnow
+from bot.proposals import Refused
+from handlers.common import N_, choice, reply
+from knowledge.checklist import default_lead
+
+router = Router()
+
+CONFIRM_WITHIN = timedelta(hours=24)  # an older Confirm button is stale
+MOVE_LABELS = {
+    "submit": N_("Submit to the ERC"),
+    "forward": N_("Forward to the Principals"),
+    "endorse": N_("Record the endorsement"),
+}
+
+
+def _args(msg: Incoming) -> str:
+    return msg.text.partition(" ")[2].strip()
+
+
+def _number(text: str) -> tuple[int | None, str]:
+    """`#12 rest` or `12 rest` -> (12, "rest")."""
+    head, _, rest = text.partition(" ")
+    head = head.lstrip("#")
+    return (int(head), rest.strip()) if head.isdigit() and len(head) < 10 else (None, text)
+
+
+def _refused(ctx: Context, exc: Refused) -> Reply:
+    return reply(ctx, "proposals/refused.j2", reason=exc.reason, **exc.details)
+
+
+def _shown(ctx: Context, proposal: Proposal, template: str = "proposals/show.j2") -> Reply:
+    """The proposal, with a button for each move this person may make now."""
+    data: dict[str, Any] = proposals.view(ctx.session, ctx.kb, proposal, ctx.lang)
+    buttons = []
+    for move, label in MOVE_LABELS.items():
+        try:
+            proposals.check(ctx.session, data["id"], ctx.user, move)
+        except Refused:
+            continue
+        buttons.append(choice(ctx, label, f"prop:ask:{data['id']}:{move}"))
+    return replace(reply(ctx, template, **data), choices=tuple(buttons))
+
+
+@router.command("proposals")
+def list_proposals(msg: Incoming, ctx: Context) -> Reply:
+    """`/proposals [country]`: newest first."""
+    country = ctx.understanding.country
+    rows = [
+        proposals.view(ctx.session, ctx.kb, p, ctx.lang)
+        for p in proposals.listing(ctx.session, country)[:20]
+    ]
+    name = rows[0]["country"]["name"] if rows and country else ""
+    return reply(ctx, "proposals/list.j2", proposals=rows, country=name)
+
+
+@router.command("proposal")
+def show_proposal(msg: Incoming, ctx: Context) -> Reply:
+    """`/proposal 12`: one proposal and its history."""
+    number, _ = _number(_args(msg))
+    if number is None:
+        return reply(ctx, "proposals/usage.j2")
+    try:
+        return _shown(ctx, proposals.get(ctx.session, number))
+    except Refused as exc:
+        return _refused(ctx, exc)
+
+
+@router.command("propose")
+def propose(msg: Incoming, ctx: Context) -> Reply:
+    """`/propose Sudan health nutrition`, or `/propose` alone after a finished checklist."""
+    u = ctx.understanding
+    if not _args(msg):
+        run = ctx.session.exec(
+            select(ChecklistRun)
+            .where(
+                ChecklistRun.identity == msg.identity,
+                ChecklistRun.chat == msg.chat,
+                ChecklistRun.status == "done",
+            )
+            .order_by(col(ChecklistRun.id).desc())
+        ).first()
+        return _from_checklist(ctx, run) if run else reply(ctx, "proposals/usage.j2")
+    clusters = {s: ("", "") for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"}
+    try:
+        created = proposals.create(ctx.session, ctx.kb, ctx.user, u.country or "", clusters)
+    except Refused as exc:
+        return _refused(ctx, exc)
+    return _shown(ctx, created, "proposals/created.j2")
+
+
+@router.action("prop")
+def proposal_button(msg: Incoming, ctx: Context) -> Reply:
+    """`prop:ask:<id>:<move>`, `prop:ok:<pending>`, `prop:no:<pending>`, `prop:chk:<run>`."""
+    parts = (msg.action or "").split(":")
+    try:
+        if len(parts) == 4 and parts[1] == "ask" and parts[2].isdigit():
+            return _confirm(msg, ctx, int(parts[2]), parts[3], "", "")
+        if len(parts) == 3 and parts[1] in ("ok", "no") and parts[2].isdigit():
+            return _decide(msg, ctx, int(parts[2]), parts[1] == "ok")
+        if len(parts) == 3 and parts[1] == "chk" and parts[2].isdigit():
+            run = ctx.session.get(ChecklistRun, int(parts[2]))
+            if run and run.identity == msg.identity and run.status == "done":
+                return _from_checklist(ctx, run)
+    except Refused as exc:
+        return _refused(ctx, exc)
+    return _refused(ctx, Refused("stale"))
+
+
+def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
+    """A draft from a finished checklist: its country, clusters, leads and what happened."""
+    a = run.answers
+    country = (a.get("country") or {}).get("value") or {}
+    code = country.get("code") if isinstance(country, dict) else None
+    clusters = {}
+    for c in (a.get("clusters") or {}).get("value") or []:
+        lead = (a.get(f"lead:{c}") or {}).get("value") or default_lead(ctx.kb, c)
+        co_lead = (a.get(f"colead:{c}") or {}).get("value") or ""
+        clusters[c] = (str(lead), str(co_lead))
+    what = (a.get("emergency") or {}).get("value") or ""
+    why = (a.get("change") or {}).get("note", "")
+    try:
+        created = proposals.create(
+            ctx.session,
+            ctx.kb,
+            ctx.user,
+            code or "",
+            clusters,
+            response=str(what),
+            justification=str(why),
+            checklist_id=run.id,
+        )
+    except Refused as exc:
+        return _refused(ctx, exc)
+    return _shown(ctx, created, "proposals/created.j2")
+
+
+def _move_command(msg: Incoming, ctx: Context, move: str, with_cluster: bool = False) -> Reply:
+    number, rest = _number(_args(msg))
+    if number is None:
+        return reply(ctx, "proposals/usage.j2")
+    cluster = ""
+    if with_cluster:
+        word, _, rest = rest.partition(" ")
+        found = ctx.kb.matcher.find_sector(word)
+        cluster = str(found) if found else word
+    try:
+        return _confirm(msg, ctx, number, move, rest.strip(), cluster)
+    except Refused as exc:
+        return _refused(ctx, exc)
+
+
+@router.command("submit")
+def submit(msg: Incoming, ctx: Context) -> Reply:
+    """`/submit 12 [note]`: the RC/HC sends the proposal to the ERC."""
+    return _move_command(msg, ctx, "submit")
+
+
+@router.command("forward")
+def forward(msg: Incoming, ctx: Context) -> Reply:
+    """`/forward 12`: the ERC sends it to the IASC Principals."""
+    return _move_command(msg, ctx, "forward")
+
+
+@router.command("endorse")
+def endorse(msg: Incoming, ctx: Context) -> Reply:
+    """`/endorse 12`: the ERC records the Principals' endorsement."""
+    return _move_command(msg, ctx, "endorse")
+
+
+@router.command("return")
+def return_with_feedback(msg: Incoming, ctx: Context) -> Reply:
+    """`/return 12 feedback`: back to the proposer, who may submit again."""
+    return _move_command(msg, ctx, "return")
+
+
+@router.command("plan")
+def plan_deactivation(msg: Incoming, ctx: Context) -> Reply:
+    """`/plan 12 health transition plan...`: one cluster's deactivation is planned."""
+    return _move_command(msg, ctx, "plan_deactivation", with_cluster=True)
+
+
+@router.command("deactivate")
+def deactivate(msg: Incoming, ctx: Context) -> Reply:
+    """`/deactivate 12 health`: one cluster is deactivated."""
+    return _move_command(msg, ctx, "deactivate", with_cluster=True)
+
+
+def _confirm(
+    msg: Incoming, ctx: Context, number: int, move: str, note: str, cluster: str
+) -> Reply:
+    """Check the move now, keep it aside, and ask the person to confirm it."""
+    proposal, checked = proposals.check(ctx.session, number, ctx.user, move, cluster)
+    if checked.needs_note and not note:
+        raise Refused("note_needed", move=move)
+    pending = PendingMove(
+        identity=msg.identity, proposal_id=number, move=move, cluster=cluster, note=note[:4000]
+    )
+    ctx.session.add(pending)
+    ctx.session.flush()
+    name = ctx.kb.matcher.country_name(proposal.country, ctx.lang)
+    r = reply(
+        ctx, "proposals/confirm.j2", id=number, move=move, country=name, note=note, cluster=cluster
+    )
+    buttons = (
+        choice(ctx, N_("Confirm"), f"prop:ok:{pending.id}"),
+        choice(ctx, N_("Cancel"), f"prop:no:{pending.id}"),
+    )
+    return replace(r, choices=buttons)
+
+
+def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Reply:
+    """Carry out (or drop) a move the same person asked for within the last day."""
+    pending = ctx.session.get(PendingMove, pending_id)
+    if (
+        pending is None
+        or pending.identity != msg.identity
+        or utcnow() - pending.created_at > CONFIRM_WITHIN
+    ):
+        raise Refused("stale")
+    ctx.session.delete(pending)
+    if not confirmed:
+        return reply(ctx, "proposals/cancelled.j2")
+    proposal = proposals.apply(
+        ctx.session,
+        ctx.kb,
+        pending.proposal_id,
+        ctx.user,
+        pending.move,
+        pending.note,
+        pending.cluster,
+    )
+    return reply(
+        ctx, "proposals/moved.j2", id=proposal.id, status=proposal.status, cluster=pending.cluster
+    )
+
+
+@router.command("role")
+def my_role(msg: Incoming, ctx: Context) -> Reply:
+    """`/role`: what this person may do."""
+    return reply(ctx, "proposals/role.j2", role=ctx.user.role, granted="")
+
+
+@router.command("grant")
+def grant(msg: Incoming, ctx: Context) -> Reply:
+    """`/grant IDENTITY ROLE` (admins only)."""
+    identity, _, role = _args(msg).partition(" ")
+    role = role.strip().casefold()
+    if not identity or role not in ROLES:
+        return reply(ctx, "proposals/usage.j2")
+    try:
+        roles.grant(ctx.session, identity, role, by=ctx.user)
+    except roles.NotAllowed as exc:
+        return _refused(ctx, Refused("not_allowed", move="grant", roles=list(exc.roles)))
+    return reply(ctx, "proposals/role.j2", role=role, granted=identity)

@@ -1,0 +1,69 @@
+"""Partner subscriptions in chat: /subscribe, /unsubscribe and /subscriptions for this chat."""
+
+from typing import Any
+
+from bot import subscriptions
+from bot.core import Context, Incoming, Reply, Router
+from bot.models import Subscription
+from handlers.common import country_name, reply, sector_label
+
+router = Router()
+
+
+def _view(ctx: Context, sub: Subscription) -> dict[str, Any]:
+    return {
+        "id": sub.id,
+        "country": country_name(ctx, sub.country) if sub.country else "",
+        "clusters": [sector_label(ctx, c)["name"] for c in sub.clusters if c in ctx.kb.sectors],
+        "lang": sub.lang,
+    }
+
+
+def _may_change(msg: Incoming, ctx: Context) -> Reply | None:
+    """A refusal when this chat cannot be notified or this person may not change it."""
+    try:
+        subscriptions.check_target(msg.chat)
+    except subscriptions.BadTarget:
+        return reply(ctx, "subscriptions/refused.j2", reason="not_here")
+    if not msg.may_manage_chat:
+        return reply(ctx, "subscriptions/refused.j2", reason="not_admin")
+    return None
+
+
+@router.command("subscribe")
+def subscribe(msg: Incoming, ctx: Context) -> Reply:
+    """`/subscribe Sudan health nutrition`: this chat hears of endorsed activations."""
+    refused = _may_change(msg, ctx)
+    if refused:
+        return refused
+    u = ctx.understanding
+    clusters = [s for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"]
+    if not u.country and not clusters:
+        return reply(ctx, "subscriptions/refused.j2", reason="usage")
+    sub, new = subscriptions.add(
+        ctx.session, msg.chat, u.country, clusters, ctx.lang, created_by=msg.identity
+    )
+    return reply(ctx, "subscriptions/added.j2", new=new, **_view(ctx, sub))
+
+
+@router.command("unsubscribe")
+def unsubscribe(msg: Incoming, ctx: Context) -> Reply:
+    """`/unsubscribe` (all of this chat's), `/unsubscribe 3`, or `/unsubscribe Sudan`."""
+    refused = _may_change(msg, ctx)
+    if refused:
+        return refused
+    words = msg.text.partition(" ")[2].strip().lstrip("#")
+    country = ctx.understanding.country
+    ended = 0
+    for sub in subscriptions.for_target(ctx.session, msg.chat):
+        chosen = str(sub.id) == words if words.isdigit() else (not words or sub.country == country)
+        if chosen and subscriptions.remove(ctx.session, sub.id or 0, msg.chat):
+            ended += 1
+    return reply(ctx, "subscriptions/removed.j2", count=ended)
+
+
+@router.command("subscriptions")
+def list_subscriptions(msg: Incoming, ctx: Context) -> Reply:
+    """`/subscriptions`: what this chat hears about."""
+    subs = subscriptions.for_target(ctx.session, msg.chat)
+    return reply(ctx, "subscriptions/list.j2", subscriptions=[_view(ctx, s) for s in subs])

@@ -1,0 +1,289 @@
+"""Activation proposals: who may move them, the path from checklist to announcement, and effects."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot import outbox, proposals, roles, subscriptions
+from bot.db import session_scope
+from bot.models import ROLES, CountryCluster, Notification, Proposal, User, utcnow
+from bot.proposals import MOVES, Refused
+from knowledge import KnowledgeBase
+from tests.conftest import Chat
+from tests.test_checklist import EN_LINES, ZH_LINES
+
+STATE_BEFORE = {
+    "submit": "draft",
+    "forward": "submitted",
+    "endorse": "forwarded",
+    "return": "submitted",
+    "plan_deactivation": "endorsed",
+    "deactivate": "endorsed",
+}
+MAY = {
+    "create": {"admin", "coordinator", "hc"},
+    "submit": {"admin", "hc"},
+    "forward": {"admin", "erc"},
+    "endorse": {"admin", "erc"},
+    "return": {"admin", "erc"},
+    "plan_deactivation": {"admin", "coordinator", "hc"},
+    "deactivate": {"admin", "hc"},
+}
+
+
+def _people(session: Session) -> dict[str, User]:
+    return {role: roles.grant(session, f"telegram:{i + 1}", role) for i, role in enumerate(ROLES)}
+
+
+def _draft(session: Session, kb: KnowledgeBase, by: User, *clusters: str) -> Proposal:
+    return proposals.create(
+        session, kb, by, "SD", {c: ("", "") for c in clusters or ("health",)}, "Floods"
+    )
+
+
+@pytest.mark.parametrize("move", sorted(MOVES))
+@pytest.mark.parametrize("role", ROLES)
+def test_permission_matrix(engine: Engine, kb: KnowledgeBase, move: str, role: str) -> None:
+    with session_scope(engine) as session:
+        people = _people(session)
+        p = _draft(session, kb, people["admin"])
+        p.status = STATE_BEFORE[move]
+        cluster = "health" if MOVES[move].per_cluster else ""
+        if move == "deactivate":
+            proposals.apply(
+                session, kb, p.id or 0, people["admin"], "plan_deactivation", "x", "health"
+            )
+        if role in MAY[move]:
+            moved = proposals.apply(session, kb, p.id or 0, people[role], move, "why", cluster)
+            assert moved.status == MOVES[move].to_state or cluster
+        else:
+            with pytest.raises(Refused) as refused:
+                proposals.apply(session, kb, p.id or 0, people[role], move, "why", cluster)
+            assert refused.value.reason == "not_allowed"
+            assert set(refused.value.details["roles"]) == MAY[move]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_create(engine: Engine, kb: KnowledgeBase, role: str) -> None:
+    with session_scope(engine) as session:
+        person = _people(session)[role]
+        if role in MAY["create"]:
+            assert _draft(session, kb, person).status == "draft"
+        else:
+            with pytest.raises(Refused, match="not_allowed"):
+                _draft(session, kb, person)
+
+
+def test_moves_out_of_order_are_refused(engine: Engine, kb: KnowledgeBase) -> None:
+    with session_scope(engine) as session:
+        people = _people(session)
+        p = _draft(session, kb, people["hc"])
+        for move in ("forward", "endorse", "return"):
+            with pytest.raises(Refused, match="wrong_state"):
+                proposals.apply(session, kb, p.id or 0, people["erc"], move, "note")
+        with pytest.raises(Refused, match="note_needed"):
+            proposals.apply(session, kb, p.id or 0, people["hc"], "submit")
+            proposals.apply(session, kb, p.id or 0, people["erc"], "return", "  ")
+
+
+def test_endorsing_twice_notifies_once_and_updates_country_records(
+    any_engine: Engine, kb: KnowledgeBase
+) -> None:
+    with session_scope(any_engine) as session:
+        people = _people(session)
+        subscriptions.add(session, "telegram:-100", "SD", ["health"], "fr")
+        subscriptions.add(session, "slack:T1:C1", None, [], "en")
+        subscriptions.add(session, "telegram:-200", "SD", ["shelter"], "en")  # other cluster
+        subscriptions.add(session, "telegram:-300", "HT", [], "en")  # other country
+        p = _draft(session, kb, people["coordinator"], "health", "nutrition")
+        pid = p.id or 0
+        for who, move in (("hc", "submit"), ("erc", "forward"), ("erc", "endorse")):
+            proposals.apply(session, kb, pid, people[who], move)
+    with session_scope(any_engine) as session, pytest.raises(Refused, match="wrong_state"):
+        proposals.apply(session, kb, pid, people["erc"], "endorse")
+    with session_scope(any_engine) as session:
+        fan_out = select(Notification).where(col(Notification.subscription_id).is_not(None))
+        sent = session.exec(fan_out).all()
+        assert sorted(n.target for n in sent) == ["slack:T1:C1", "telegram:-100"]
+        french = next(n for n in sent if n.target == "telegram:-100")
+        assert french.lang == "fr" and french.data["country"]["name"] == "Soudan"
+        records = {
+            r.cluster: r
+            for r in session.exec(select(CountryCluster).where(CountryCluster.country == "SD"))
+        }
+        assert records["health"].lead == "WHO" and records["nutrition"].lead == "UNICEF"
+        assert f"Activation proposal #{pid}" in records["health"].source
+
+
+def test_country_question_answers_from_the_endorsed_arrangement(
+    chat_as: Callable[..., Chat], engine: Engine, kb: KnowledgeBase
+) -> None:
+    with session_scope(engine) as session:
+        people = _people(session)
+        p = proposals.create(session, kb, people["hc"], "SD", {"health": ("IOM", "NRC")})
+        for who, move in (("hc", "submit"), ("erc", "forward"), ("erc", "endorse")):
+            proposals.apply(session, kb, p.id or 0, people[who], move)
+    answer = chat_as("console:someone")("who leads health in Sudan")
+    assert "Lead: IOM" in answer and "Co-lead: NRC" in answer
+
+
+def test_reminders_and_announcement(engine: Engine, kb: KnowledgeBase) -> None:
+    with session_scope(engine) as session:
+        people = _people(session)
+        subscriptions.add(session, "telegram:-100", "SD", [], "en")
+        p = _draft(session, kb, people["hc"])
+        pid = p.id or 0
+        proposals.apply(session, kb, pid, people["hc"], "submit")
+        proposals.tick(session, kb)  # not due yet
+        assert not _keys(session, "forward_overdue")
+        proposals.tick(session, kb, utcnow() + timedelta(hours=25))
+        reminded = _keys(session, "forward_overdue")
+        # the ERC role holders and the submitter (the admin holds no ERC role)
+        assert sorted(n.target for n in reminded) == ["telegram:3", "telegram:4"]
+        proposals.tick(session, kb, utcnow() + timedelta(hours=50))
+        assert len(_keys(session, "forward_overdue")) == 2  # once, not every round
+        for move in ("forward", "endorse"):
+            proposals.apply(session, kb, pid, people["erc"], move)
+        proposals.tick(session, kb)
+        assert session.get(Proposal, pid).status == "endorsed"  # type: ignore[union-attr]
+        for n in _keys(session, "endorsed"):
+            n.status = "sent"
+            session.add(n)
+        proposals.tick(session, kb)
+        assert session.get(Proposal, pid).status == "announced"  # type: ignore[union-attr]
+        proposals.tick(session, kb, utcnow() + timedelta(days=91))
+        assert [n.target for n in _keys(session, "plan_overdue")] == ["telegram:2"]
+
+
+def _keys(session: Session, prefix: str) -> list[Notification]:
+    rows = session.exec(select(Notification)).all()
+    return [n for n in rows if n.key.startswith(prefix + ":")]
+
+
+def _grant(chat: Chat, role: str) -> None:
+    with session_scope(chat.bot.engine) as session:  # type: ignore[arg-type]
+        roles.grant(session, chat.user, role)
+
+
+def _press(chat: Chat, label: str) -> str:
+    assert chat.last is not None
+    action = next(c.action for c in chat.last.choices if c.label == label)
+    return chat(action=action)
+
+
+@pytest.mark.parametrize(
+    ("lines", "buttons", "expected"),
+    [
+        (
+            EN_LINES,
+            ("Create an activation proposal", "Submit to the ERC", "Confirm"),
+            ["Draft proposal #1 created", "Health: World Health Organization (WHO)"],
+        ),
+        (ZH_LINES, None, ["苏丹", "世界卫生组织"]),
+    ],
+)
+def test_from_checklist_to_announcement(
+    chat_as: Callable[..., Chat],
+    kb: KnowledgeBase,
+    lines: list[str],
+    buttons: tuple[str, ...] | None,
+    expected: list[str],
+) -> None:
+    hc, erc = chat_as("telegram:10"), chat_as("telegram:20")
+    _grant(hc, "hc")
+    _grant(erc, "erc")
+    with session_scope(hc.bot.engine) as session:  # type: ignore[arg-type]
+        subscriptions.add(session, "telegram:-100", "SD", ["health"], "zh")
+    for line in lines:
+        hc(line)
+    created = _press(hc, buttons[0]) if buttons else hc(action=hc.replies[0].choices[0].action)
+    for text in expected:
+        assert text in created
+    assert hc.last is not None
+    confirm = hc(action=hc.last.choices[0].action)  # submit
+    assert hc.last.intent != "error"
+    moved = hc(action=hc.last.choices[0].action)  # confirm
+    assert "#1" in confirm and "#1" in moved
+    assert erc("/endorse 1") != "" and erc.last is not None
+    assert erc.last.data["reason"] == "wrong_state"  # not forwarded yet
+    erc("/forward 1")
+    erc(action=erc.last.choices[0].action)
+    erc("/endorse 1")
+    done = erc(action=erc.last.choices[0].action)
+    assert "endorsed" in done or "已" in done
+    with session_scope(hc.bot.engine) as session:  # type: ignore[arg-type]
+        notices = session.exec(
+            select(Notification).where(Notification.target == "telegram:-100")
+        ).all()
+        assert len(notices) == 1 and notices[0].lang == "zh"
+        text = hc.bot.renderer.plain(outbox.as_reply(notices[0]))
+        assert "苏丹" in text and "世界卫生组织" in text
+        proposals.tick(session, kb)
+        notices[0].status = "sent"
+        session.add(notices[0])
+    with session_scope(hc.bot.engine) as session:  # type: ignore[arg-type]
+        proposals.tick(session, kb)
+    erc("/proposal 1")
+    assert erc.last is not None and erc.last.data["status"] == "announced"
+
+
+def test_refusal_names_who_may(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    chat("/propose Sudan health")
+    answer = chat("/submit 1")
+    assert (
+        answer
+        == "Only these roles may submit to the ERC: admin, RC/HC. Ask an admin if you need one."
+    )
+
+
+def test_confirmation_buttons_belong_to_one_person(chat_as: Callable[..., Chat]) -> None:
+    hc, other = chat_as("telegram:10"), chat_as("telegram:11")
+    _grant(hc, "hc")
+    _grant(other, "hc")
+    hc("/propose Sudan health")
+    hc("/submit 1 ready")
+    assert hc.last is not None
+    confirm, cancel = (c.action for c in hc.last.choices)
+    assert "no longer valid" in other(action=confirm)
+    assert "no longer valid" in hc(action="prop:ok:999")
+    assert "no longer valid" in hc(action="prop:ok:-1:x")
+    assert hc(action=cancel) == "Cancelled; nothing was changed."
+    hc("/submit 1 ready")
+    assert hc.last is not None
+    confirm = hc.last.choices[0].action
+    assert "submitted to the ERC" in hc(action=confirm)
+    assert "no longer valid" in hc(action=confirm)  # used once
+
+
+def test_return_needs_feedback_and_the_proposer_hears_it(chat_as: Callable[..., Chat]) -> None:
+    hc, erc = chat_as("telegram:10"), chat_as("telegram:20")
+    _grant(hc, "hc")
+    _grant(erc, "erc")
+    hc("/propose Sudan health")
+    hc("/submit 1")
+    hc(action=hc.last.choices[0].action)  # type: ignore[union-attr]
+    assert "needs a note" in erc("/return 1")
+    erc("/return 1 <b>add the numbers</b> <!channel>")
+    assert "add the numbers" in erc.html() and "&lt;b&gt;" in erc.html()
+    erc(action=erc.last.choices[0].action)  # type: ignore[union-attr]
+    with session_scope(hc.bot.engine) as session:  # type: ignore[arg-type]
+        told = [n for n in session.exec(select(Notification)) if n.target == "telegram:10"]
+    assert told and told[-1].data["note"] == "<b>add the numbers</b> <!channel>"
+    assert "returned with feedback" in hc("/proposal 1")
+
+
+def test_unknown_and_broken_proposal_commands(chat: Chat) -> None:
+    assert "Activation proposals" in chat("/proposal")
+    assert "There is no proposal #99" in chat("/proposal 99")
+    assert "Activation proposals" in chat("/submit abc")
+    assert "There are no activation proposals yet" in chat("/proposals")
+    _grant(chat, "coordinator")
+    assert "Name at least one" in chat("/propose Sudan")
+    assert "Name the country" in chat("/propose health")
+    assert "Activation proposals" in chat("/propose")  # no finished checklist
+    assert "no longer valid" in chat(action="prop:chk:1")
+    assert chat("/role").startswith("Your role: coordinator.")

@@ -1,0 +1,130 @@
+"""Partner subscriptions in chat and from the shell, and the workflow commands scripts rely on."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.cli import ROLES as CLI_ROLES
+from bot.cli import main
+from bot.models import ROLES
+from tests.conftest import Chat
+
+
+def test_subscribe_a_group_in_its_language(chat_as: Callable[..., Chat]) -> None:
+    admin = chat_as("telegram:7", where="telegram:-100")
+    assert "Soudan" in admin("/subscribe Soudan santé nutrition", locale="fr")
+    assert admin.last is not None and admin.last.lang == "fr"
+    assert admin.last.data["clusters"] == ["Santé", "Nutrition"]
+    assert admin("/subscribe Soudan santé nutrition", lang="en").startswith(
+        "This chat already has that subscription (#1)"
+    )
+    listed = admin("/subscriptions", lang="en")
+    assert "#1: Sudan; Health, Nutrition" in listed
+    assert admin("/unsubscribe", lang="en") == "1 subscription ended."
+    assert "no subscriptions" in admin("/subscriptions", lang="en")
+
+
+def test_only_group_admins_change_subscriptions(chat_as: Callable[..., Chat]) -> None:
+    member = chat_as("telegram:8", where="telegram:-100")
+    answer = member("/subscribe Sudan health", may_manage_chat=False)
+    assert answer == "Only the group's admins may change its subscriptions."
+    assert "no subscriptions" in member("/subscriptions")
+
+
+def test_terminal_cannot_subscribe_and_usage_is_explained(chat: Chat) -> None:
+    assert "Notifications cannot reach this chat" in chat("/subscribe Sudan health")
+    group = Chat(chat.bot, "telegram:9", where="telegram:-5")
+    assert "e.g. /subscribe Sudan health nutrition" in group("/subscribe")
+    assert "e.g. /subscribe Sudan health nutrition" in group("/subscribe 🙂 <!channel>")
+
+
+def test_unsubscribe_one_by_number_or_country(chat_as: Callable[..., Chat]) -> None:
+    admin = chat_as("telegram:7", where="telegram:-100")
+    admin("/subscribe Sudan health")
+    admin("/subscribe Haiti")
+    admin("/subscribe Chad")
+    assert admin("/unsubscribe #2") == "1 subscription ended."
+    assert admin("/unsubscribe Sudan") == "1 subscription ended."
+    assert "#3: Chad; every cluster" in admin("/subscriptions")
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out.strip(), out.err.strip()
+
+
+@pytest.fixture
+def shell_db(migrated_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "shell.db"
+    db.write_bytes(migrated_db.read_bytes())
+    monkeypatch.setenv("CLUSTERBOT_DATABASE_URL", f"sqlite:///{db}")
+    return db
+
+
+def test_shell_workflow_end_to_end(shell_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _cli(["users", "grant", "console:hc", "hc"], capsys)[0] == 0
+    assert _cli(["users", "grant", "telegram:42", "erc"], capsys)[0] == 0
+    code, out, _ = _cli(["users", "list"], capsys)
+    assert "console:hc\thc" in out and "telegram:42\terc" in out
+    code, sub_id, _ = _cli(
+        ["subscriptions", "add", "--target", "telegram:-100", "--country", "SD", "--lang", "ar"],
+        capsys,
+    )
+    assert code == 0 and sub_id == "1"
+    code, pid, err = _cli(
+        [
+            "proposals", "create", "--as", "console:hc", "--country", "Sudan",
+            "--cluster", "health", "--cluster", "shelter", "--lead", "shelter=IOM",
+        ],
+        capsys,
+    )  # fmt: skip
+    assert (code, pid, err) == (0, "1", "")
+    code, _, err = _cli(["proposals", "forward", pid, "--as", "console:hc"], capsys)
+    assert code == 1
+    assert (
+        err
+        == "refused: Only these roles may forward to the IASC Principals: admin, ERC. Ask an admin if you need one."
+    )
+    for move, who in (
+        ("submit", "console:hc"),
+        ("forward", "telegram:42"),
+        ("endorse", "telegram:42"),
+    ):
+        code, out, err = _cli(["proposals", move, pid, "--as", who], capsys)
+        assert code == 0, err
+    code, out, _ = _cli(["proposals", "show", pid, "--json"], capsys)
+    shown = json.loads(out)
+    assert shown["status"] == "endorsed"
+    assert [c["lead"]["acronym"] for c in shown["clusters"]] == ["WHO", "IOM"]
+    assert [h["to"] for h in shown["history"]] == ["draft", "submitted", "forwarded", "endorsed"]
+    code, out, _ = _cli(["proposals", "list", "--country", "Sudan"], capsys)
+    assert out == "#1\tendorsed\tSudan\tHealth, Shelter"
+    code, out, _ = _cli(["subscriptions", "list"], capsys)
+    assert out == "1\ttelegram:-100\tSD\t*\tar\tactive"
+    assert _cli(["subscriptions", "remove", "1"], capsys)[0] == 0
+    assert _cli(["subscriptions", "remove", "1"], capsys)[0] == 0  # already ended: still there
+    assert _cli(["subscriptions", "remove", "9"], capsys)[0] == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["subscriptions", "add", "--target", "console:me"],
+        ["subscriptions", "add", "--target", "slack:T1:C1", "--country", "Atlantis"],
+        ["proposals", "create", "--as", "console:x", "--country", "SD", "--cluster", "cyber"],
+        ["proposals", "create", "--as", "console:x", "--country", "SD", "--cluster", "health",
+         "--lead", "health"],
+    ],
+)  # fmt: skip
+def test_shell_rejects_bad_input(
+    shell_db: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    code, out, err = _cli(args, capsys)
+    assert code == 2 and err.startswith("error: ") and not out
+
+
+def test_cli_role_names_match_the_model() -> None:
+    assert CLI_ROLES == ROLES
