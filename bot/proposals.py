@@ -131,9 +131,14 @@ def create(
     return proposal
 
 
-def get(session: Session, proposal_id: int) -> Proposal:
-    """The proposal, or Refused("not_found")."""
-    proposal = session.get(Proposal, proposal_id)
+def get(session: Session, proposal_id: int, lock: bool = False) -> Proposal:
+    """The proposal, or Refused("not_found"); `lock` holds its row until the commit.
+
+    Moves lock the row (PostgreSQL), so two people endorsing at once are served in turn: the
+    second sees "endorsed" and is refused. SQLite lets one writer in at a time anyway.
+    """
+    query = select(Proposal).where(Proposal.id == proposal_id)
+    proposal = session.exec(query.with_for_update() if lock else query).first()
     if proposal is None:
         raise Refused("not_found", id=proposal_id)
     return proposal
@@ -146,7 +151,7 @@ def check(
     move = MOVES.get(move_name)
     if move is None:
         raise Refused("unknown_move", move=move_name)
-    proposal = get(session, proposal_id)
+    proposal = get(session, proposal_id, lock=True)
     try:
         roles.require(actor, move.name, move.roles)
     except roles.NotAllowed as exc:

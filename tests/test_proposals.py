@@ -1,10 +1,13 @@
 """Activation proposals: who may move them, the path from checklist to announcement, and effects."""
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from bot import outbox, proposals, roles, subscriptions
@@ -287,3 +290,31 @@ def test_unknown_and_broken_proposal_commands(chat: Chat) -> None:
     assert "Activation proposals" in chat("/propose")  # no finished checklist
     assert "no longer valid" in chat(action="prop:chk:1")
     assert chat("/role").startswith("Your role: coordinator.")
+
+
+def test_two_people_endorsing_at_once_notify_once(any_engine: Engine, kb: KnowledgeBase) -> None:
+    with session_scope(any_engine) as session:
+        people = _people(session)
+        roles.grant(session, "telegram:99", "erc")
+        subscriptions.add(session, "telegram:-100", "SD", [], "en")
+        pid = _draft(session, kb, people["hc"]).id or 0
+        proposals.apply(session, kb, pid, people["hc"], "submit")
+        proposals.apply(session, kb, pid, people["erc"], "forward")
+    start = threading.Barrier(2)
+
+    def endorse(identity: str) -> str:
+        start.wait()
+        try:
+            with session_scope(any_engine) as session:
+                proposals.apply(session, kb, pid, roles.user(session, identity), "endorse")
+            return "endorsed"
+        except Refused as exc:
+            return exc.reason
+        except OperationalError:  # SQLite: the database was locked by the other writer
+            return "busy"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(endorse, ["telegram:4", "telegram:99"]))
+    assert outcomes in (["endorsed", "wrong_state"], ["busy", "endorsed"])
+    with session_scope(any_engine) as session:
+        assert len(_keys(session, "endorsed")) == 2  # the subscriber and the proposer, once each
