@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import outbox, roles, subscriptions
@@ -134,11 +135,15 @@ def create(
 def get(session: Session, proposal_id: int, lock: bool = False) -> Proposal:
     """The proposal, or Refused("not_found"); `lock` holds its row until the commit.
 
-    Moves lock the row (PostgreSQL), so two people endorsing at once are served in turn: the
-    second sees "endorsed" and is refused. SQLite lets one writer in at a time anyway.
+    Moves lock the row, so two people endorsing at once are served in turn: the second sees
+    "endorsed" and is refused. The lock is a no-op write, not `FOR UPDATE`, because SQLite ignores
+    `FOR UPDATE` and starts its transaction only at the first write; the write takes the row lock
+    on PostgreSQL and the database's write lock on SQLite, before the state is read.
     """
-    query = select(Proposal).where(Proposal.id == proposal_id)
-    proposal = session.exec(query.with_for_update() if lock else query).first()
+    if lock:
+        touch = update(Proposal).where(col(Proposal.id) == proposal_id)
+        session.execute(touch.values(updated_at=Proposal.updated_at))
+    proposal = session.exec(select(Proposal).where(Proposal.id == proposal_id)).first()
     if proposal is None:
         raise Refused("not_found", id=proposal_id)
     return proposal

@@ -1,7 +1,7 @@
 """Activation proposals: who may move them, the path from checklist to announcement, and effects."""
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -11,11 +11,11 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from bot import outbox, proposals, roles, subscriptions
-from bot.db import session_scope
+from bot.db import session_scope, upgrade
 from bot.models import ROLES, CountryCluster, Notification, Proposal, User, utcnow
 from bot.proposals import MOVES, Refused
 from knowledge import KnowledgeBase
-from tests.conftest import Chat
+from tests.conftest import Chat, _postgres_engine
 from tests.test_checklist import EN_LINES, ZH_LINES
 
 STATE_BEFORE = {
@@ -292,7 +292,24 @@ def test_unknown_and_broken_proposal_commands(chat: Chat) -> None:
     assert chat("/role").startswith("Your role: coordinator.")
 
 
-def test_two_people_endorsing_at_once_notify_once(any_engine: Engine, kb: KnowledgeBase) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A database two threads reach through separate connections, as two workers would.
+
+    (`any_engine`'s in-memory SQLite shares one connection between threads: no isolation.)
+    """
+    if request.param == "sqlite":
+        yield request.getfixturevalue("engine")
+    else:
+        for engine in _postgres_engine():
+            upgrade(engine)
+            yield engine
+
+
+def test_two_people_endorsing_at_once_notify_once(
+    shared_engine: Engine, kb: KnowledgeBase
+) -> None:
+    any_engine = shared_engine
     with session_scope(any_engine) as session:
         people = _people(session)
         roles.grant(session, "telegram:99", "erc")

@@ -126,7 +126,19 @@ def test_command_menu_registered_in_every_language(polling: FakeTelegram) -> Non
     by_lang = {c.params.get("language_code", ""): c.params["commands"] for c in calls}
     assert {"en", "zh", "fr", "es", "ar"} <= set(by_lang)
     names = [c["command"] for c in by_lang["en"]]
-    assert names == ["help", "start", "lead", "clusters", "acronyms", "lang", "checklist"]
+    assert names == [
+        "help",
+        "start",
+        "lead",
+        "clusters",
+        "acronyms",
+        "lang",
+        "checklist",
+        "subscribe",
+        "unsubscribe",
+        "subscriptions",
+        "proposals",
+    ]
     lead = {c["command"]: c["description"] for c in by_lang["fr"]}["lead"]
     assert lead == "qui dirige un cluster"
 
