@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="run the bot (the terminal chat when no platform tokens are set)")
 
-    serve = sub.add_parser("serve", help="serve the chat platforms (Telegram) over HTTP")
+    serve = sub.add_parser("serve", help="serve the chat platforms (Slack, Telegram) over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on")
 
@@ -146,8 +146,12 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, host: str, port: int) -> int:
     """Run bot.web under uvicorn until stopped; non-zero when a platform had to stop."""
-    if not settings.telegram_bot_token:
-        print("clusterbot serve: no platform configured; set TELEGRAM_BOT_TOKEN", file=sys.stderr)
+    if not (settings.telegram_bot_token or settings.slack_configured):
+        print(
+            "clusterbot serve: no platform configured; set TELEGRAM_BOT_TOKEN, or "
+            "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID) with SLACK_SIGNING_SECRET",
+            file=sys.stderr,
+        )
         return 2
     import uvicorn
 
@@ -222,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "serve":
         return _serve(settings, args.host, args.port)
     # run: serve the platforms that are configured; with none, chat locally.
-    if settings.telegram_bot_token:
+    if settings.telegram_bot_token or settings.slack_configured:
         return _serve(settings, "127.0.0.1", 8080)
     return _chat(settings, "local")
 

@@ -21,11 +21,15 @@ from bot.app import Bot
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.adapters.slack import SlackAdapter
     from bot.adapters.telegram import TelegramAdapter
 
 log = logging.getLogger("clusterbot.web")
 
 TELEGRAM_WEBHOOK = "/telegram/webhook"
+SLACK_EVENTS = "/slack/events"
+SLACK_INSTALL = "/slack/install"
+SLACK_OAUTH_REDIRECT = "/slack/oauth_redirect"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1 << 20  # a real update is a few kilobytes
 
@@ -85,6 +89,37 @@ def telegram_platform(
     return Platform("telegram", adapter.start, adapter.stop, routes), adapter
 
 
+def slack_platform(bot: Bot, settings: Settings) -> tuple[Platform, "SlackAdapter"]:
+    """The Slack adapter for `settings`: events, commands and buttons, and OAuth when set up."""
+    from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+
+    from bot.adapters.slack import SlackAdapter
+
+    assert settings.slack_signing_secret and bot.engine is not None
+    adapter = SlackAdapter(
+        bot.handle,
+        bot.renderer,
+        bot.engine,
+        signing_secret=settings.slack_signing_secret,
+        token=settings.slack_bot_token,
+        api_url=settings.slack_api_url,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        app_token=settings.slack_app_token,
+        commands=bot.router.commands.keys(),
+    )
+    handler = AsyncSlackRequestHandler(adapter.app)
+
+    async def endpoint(request: Request) -> Response:
+        return await handler.handle(request)
+
+    routes: list[BaseRoute] = [Route(SLACK_EVENTS, endpoint, methods=["POST"])]
+    if settings.slack_client_id:
+        routes.append(Route(SLACK_INSTALL, endpoint, methods=["GET"]))
+        routes.append(Route(SLACK_OAUTH_REDIRECT, endpoint, methods=["GET"]))
+    return Platform("slack", adapter.start, adapter.stop, routes), adapter
+
+
 def create_app(
     settings: Settings, bot: Bot | None = None, on_fatal: Callable[[str], None] | None = None
 ) -> Starlette:
@@ -93,6 +128,8 @@ def create_app(
     platforms: list[Platform] = []
     if settings.telegram_bot_token:
         platforms.append(telegram_platform(the_bot, settings, on_fatal)[0])
+    if settings.slack_configured:
+        platforms.append(slack_platform(the_bot, settings)[0])
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,0 +1,891 @@
+"""The Slack adapter: events, slash commands and buttons in as Incoming; Replies out as Block Kit.
+
+Bolt's AsyncApp verifies every request and routes it to a listener here. Each listener
+acknowledges at once and hands the work to a task of ours, so Slack hears back within its
+3 seconds whatever the work costs, and a failure is logged instead of lost.
+"""
+
+import asyncio
+import html
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.oauth.installation_store import Bot as InstalledBot
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import delete, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from bot.core import Choice, Incoming, Reply
+from bot.db import session_scope
+from bot.models import IntakeEvent, utcnow
+from bot.outbox import Pace, RetryLater, Undeliverable
+from bot.render import Renderer
+
+log = logging.getLogger("clusterbot.slack")
+
+Handle = Callable[[Incoming], Awaitable[list[Reply]]]
+Block = dict[str, Any]
+
+COMMAND = "/cluster"
+SHARE_ACTION = "clusterbot_share"  # a namespace no Choice.action uses (they are "prefix:...")
+HOME_ACTION = "home:"
+SHARE_TEMPLATE = "help/slack_share.j2"
+SCOPES = [
+    "commands",
+    "chat:write",
+    "app_mentions:read",
+    "im:history",
+    "im:read",
+    "im:write",
+    "users:read",
+    "channels:read",
+]
+MAX_SECTION = 3000  # characters of one section's text
+MAX_BLOCKS = 50  # blocks in one message
+MAX_HOME_BLOCKS = 100  # blocks in a Home tab view
+MAX_BUTTONS = 25  # elements in one actions block
+MAX_BUTTON_TEXT = 75
+MAX_ACTION_ID = 255
+MAX_VALUE = 2000  # a button's value
+MAX_FALLBACK = 3000  # the notification text we send beside the blocks
+MAX_INCOMING = 40000  # Slack's own limit on a message's text
+SEEN_FOR = timedelta(minutes=1)  # an event claimed but not done this long ago is taken over
+KEEP_FOR = timedelta(days=1)  # Slack retries for minutes; a day of event ids is plenty
+PRUNE_EVERY = 3600.0  # seconds between prunes of old intake rows
+LOCALE_TTL = 3600.0  # seconds a user's Slack locale is trusted
+UNDELIVERABLE = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "account_inactive",
+    "invalid_auth",
+    "token_revoked",
+}
+
+
+# ---- incoming text ------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"<([^<>]*)>")
+
+
+def _token_text(token: str) -> str:
+    """One `<...>` token of Slack's message format as the plain text a reader sees."""
+    target, _, label = token.partition("|")
+    if target.startswith("@"):  # a user: <@U123> or <@U123|name>
+        return f"@{label or target[1:]}"
+    if target.startswith("#"):  # a channel: <#C1|name>
+        return f"#{label or target[1:]}"
+    if target.startswith("!"):  # <!channel>, <!here>, <!subteam^S1|@team>, <!date^...|text>
+        if label:
+            return label
+        return f"@{target[1:].split('^', 1)[0]}"
+    return label or target  # a link: <http://x|label>, <mailto:a@b>
+
+
+def plain_text(text: str, bot_user: str | None = None) -> str:
+    """Slack's escaped message text as the plain text the user typed; our own mention dropped.
+
+    Slack escapes `& < >` and writes mentions, channels and links as `<...>` tokens: resolve
+    the tokens, then unescape once, so `&amp;lt;` stays `&lt;` as the user wrote it.
+    """
+    if bot_user:
+        text = re.sub(rf"<@{re.escape(bot_user)}(?:\|[^<>]*)?>", " ", text)
+    text = _TOKEN.sub(lambda m: _token_text(m.group(1)), text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split(" ")).strip()
+
+
+# ---- outgoing text ------------------------------------------------------------------------------
+
+_HTML = re.compile(r'<(/?)(b|i|u|s|code|pre|blockquote|a)(?: href="([^"]*)")?>')
+_MARKS = {"b": "*", "i": "_", "s": "~", "code": "`", "pre": "```", "u": ""}
+
+
+def escape(text: str) -> str:
+    """Slack's own escaping: only `&`, `<` and `>` (a quote escaped would show as `&#39;`)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(href: str, label: str) -> str:
+    """A link Slack shows as `label`; anything but a plain web address stays text."""
+    url = html.unescape(href)
+    if re.fullmatch(r"https?://[^\s<>|]+", url) and label:
+        return f"<{escape(url)}|{label.replace('|', '¦')}>"
+    return f"{label} ({escape(url)})" if label and url else label or escape(url)
+
+
+def to_mrkdwn(markup: str) -> str:
+    """The renderer's HTML subset as Slack mrkdwn, every piece of text escaped Slack's way.
+
+    Text between our tags is unescaped from HTML and escaped again for Slack, so a user's
+    `<!channel>` or `<@U1>` arrives as `&lt;!channel&gt;`: shown, never a mention.
+    """
+    out: list[str] = []
+    link: list[str] | None = None  # the label being collected, while inside <a>
+    href = ""
+    quote = False
+    pos = 0
+    for m in _HTML.finditer(markup):
+        piece = escape(html.unescape(markup[pos : m.start()]))
+        if quote:
+            piece = piece.replace("\n", "\n> ")
+        (link if link is not None else out).append(piece)
+        pos = m.end()
+        closing, tag = m.group(1) == "/", m.group(2)
+        if tag == "a":
+            if not closing:
+                link, href = [], m.group(3) or ""
+            elif link is not None:
+                out.append(_link(href, "".join(link)))
+                link = None
+        elif tag == "blockquote":
+            quote = not closing
+            if quote:
+                out.append("> ")
+        else:
+            (link if link is not None else out).append(_MARKS[tag])
+    tail = escape(html.unescape(markup[pos:]))
+    (link if link is not None else out).append(tail)
+    if link is not None:  # an unclosed <a>: keep its words
+        out.append("".join(link))
+    return "".join(out)
+
+
+def _cut(line: str, limit: int) -> list[str]:
+    """A line longer than `limit` in pieces, between words when it can, never inside `&amp;`."""
+    pieces = []
+    while len(line) > limit:
+        at = line.rfind(" ", limit // 2, limit)
+        if at <= 0:
+            at = limit
+            amp = line.rfind("&", at - 5, at)
+            if amp > 0 and ";" not in line[amp:at]:
+                at = amp
+        pieces.append(line[:at])
+        line = line[at:].lstrip(" ")
+    return [*pieces, line]
+
+
+def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
+    """Slack mrkdwn in pieces of at most `limit` characters, cut between lines where possible."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        for piece in _cut(line, limit):
+            joined = f"{current}\n{piece}" if current else piece
+            if len(joined) > limit:
+                chunks.append(current)
+                current = piece
+            else:
+                current = joined
+    if current.strip():
+        chunks.append(current)
+    return chunks or [""]
+
+
+def buttons(choices: Collection[Choice], extra: Collection[Block] = ()) -> list[Block]:
+    """Actions blocks (25 buttons each) whose action_id and value carry each Choice.action."""
+    elements: list[Block] = []
+    seen: set[str] = set()
+    for c in choices:
+        if len(c.action) > MAX_ACTION_ID or c.action in seen:
+            log.error("slack: button %r dropped: action id too long or repeated", c.action)
+            continue
+        seen.add(c.action)
+        elements.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": c.label[:MAX_BUTTON_TEXT] or "?"},
+                "action_id": c.action,
+                "value": c.action,
+            }
+        )
+    elements.extend(extra)
+    return [
+        {"type": "actions", "elements": elements[i : i + MAX_BUTTONS]}
+        for i in range(0, len(elements), MAX_BUTTONS)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One Slack message: Block Kit blocks, and the plain `text` shown in notifications."""
+
+    text: str
+    blocks: list[Block]
+
+    def payload(self) -> dict[str, Any]:
+        """The fields chat.postMessage and response_url take alike."""
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def reply_blocks(renderer: Renderer, reply: Reply) -> list[Block]:
+    """One reply as sections of at most 3000 characters, then its buttons."""
+    sections: list[Block] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+        for chunk in split_text(to_mrkdwn(renderer.html(reply)))
+        if chunk.strip()
+    ]
+    return sections + (buttons(reply.choices) if reply.choices else [])
+
+
+def _fallback(blocks: list[Block]) -> str:
+    """The notification text for a message: its sections' text, shortened."""
+    text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
+    return text if len(text) <= MAX_FALLBACK else text[: MAX_FALLBACK - 1] + "…"
+
+
+def messages(
+    renderer: Renderer, replies: list[Reply], extra: list[Block] | None = None
+) -> list[Message]:
+    """Replies as Slack messages of at most 50 blocks; `extra` blocks end the last one."""
+    blocks = [b for r in replies for b in reply_blocks(renderer, r)] + (extra or [])
+    out = []
+    for i in range(0, len(blocks), MAX_BLOCKS):
+        part = blocks[i : i + MAX_BLOCKS]
+        out.append(Message(_fallback(part) or " ", part))
+    return out
+
+
+# ---- intake: each event answered once -----------------------------------------------------------
+
+
+def claim_event(engine: Engine, event_id: str) -> bool:
+    """True when this process should handle the event: new, or seen long ago and never done.
+
+    The unique key makes a concurrent or retried copy fail to insert; an event claimed over a
+    minute ago and still not done (its handler died) is taken over by one conditional update.
+    """
+    try:
+        with session_scope(engine) as session:
+            session.add(IntakeEvent(platform="slack", event_id=event_id))
+        return True
+    except IntegrityError:
+        pass
+    with session_scope(engine) as session:
+        result = session.connection().execute(
+            update(IntakeEvent)
+            .where(
+                col(IntakeEvent.platform) == "slack",
+                col(IntakeEvent.event_id) == event_id,
+                col(IntakeEvent.done).is_(False),
+                col(IntakeEvent.seen_at) < utcnow() - SEEN_FOR,
+            )
+            .values(seen_at=utcnow())
+        )
+        return bool(result.rowcount)
+
+
+def finish_event(engine: Engine, event_id: str) -> None:
+    """Record that the event was answered, so no retry answers it again."""
+    with session_scope(engine) as session:
+        session.connection().execute(
+            update(IntakeEvent)
+            .where(col(IntakeEvent.platform) == "slack", col(IntakeEvent.event_id) == event_id)
+            .values(done=True)
+        )
+
+
+def prune_events(engine: Engine) -> int:
+    """Forget event ids older than a day (Slack stops retrying within minutes)."""
+    with session_scope(engine) as session:
+        result = session.connection().execute(
+            delete(IntakeEvent).where(
+                col(IntakeEvent.platform) == "slack",
+                col(IntakeEvent.seen_at) < utcnow() - KEEP_FOR,
+            )
+        )
+        return int(result.rowcount)
+
+
+# ---- OAuth stores: slack_sdk's SQLAlchemy stores on our own (sync) engine ---------------------
+
+
+class ThreadedInstallationStore(AsyncInstallationStore):
+    """slack_sdk's SQLAlchemy installation store for async Bolt, run in worker threads.
+
+    The sync store works on the engine we already have (SQLite or PostgreSQL); its async twin
+    would need a second, async engine and driver.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.store = SQLAlchemyInstallationStore(client_id="", engine=engine)
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The store's logger (required by the interface)."""
+        return log
+
+    async def async_save(self, installation: Installation) -> None:
+        """Store a workspace's installation (tokens) after the OAuth flow."""
+        await asyncio.to_thread(self.store.save, installation)
+
+    async def async_save_bot(self, bot: InstalledBot) -> None:
+        """Store a workspace's bot token."""
+        await asyncio.to_thread(self.store.save_bot, bot)
+
+    async def async_find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> InstalledBot | None:
+        """The bot installed in a workspace, if any."""
+        return await asyncio.to_thread(
+            lambda: self.store.find_bot(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+        )
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        """A workspace's installation, if any."""
+        return await asyncio.to_thread(
+            lambda: self.store.find_installation(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                user_id=user_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+        )
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Forget a workspace's bot (the app was uninstalled)."""
+        await asyncio.to_thread(
+            lambda: self.store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+        )
+
+    async def async_delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        """Forget a workspace's installation."""
+        await asyncio.to_thread(
+            lambda: self.store.delete_installation(
+                enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
+            )
+        )
+
+
+class ThreadedStateStore(AsyncOAuthStateStore):
+    """slack_sdk's SQLAlchemy OAuth state store for async Bolt, run in worker threads."""
+
+    def __init__(self, engine: Engine, expiration_seconds: int = 600) -> None:
+        self.store = SQLAlchemyOAuthStateStore(
+            expiration_seconds=expiration_seconds, engine=engine
+        )
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The store's logger (required by the interface)."""
+        return log
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        """A new state value for one install attempt."""
+        return await asyncio.to_thread(self.store.issue)
+
+    async def async_consume(self, state: str) -> bool:
+        """True once for a state we issued and that has not expired."""
+        return await asyncio.to_thread(self.store.consume, state)
+
+
+# ---- the adapter --------------------------------------------------------------------------------
+
+
+def _team(body: Mapping[str, Any]) -> str:
+    """The workspace a request comes from, whatever its payload's shape."""
+    team = body.get("team_id") or body.get("team") or body.get("user", {}).get("team_id") or ""
+    return str(team.get("id", "") if isinstance(team, dict) else team)
+
+
+class SlackAdapter:
+    """One Bolt AsyncApp: verifies and acknowledges requests, routes them through `handle`."""
+
+    def __init__(
+        self,
+        handle: Handle,
+        renderer: Renderer,
+        engine: Engine,
+        *,
+        signing_secret: str,
+        token: str | None = None,
+        api_url: str = "https://slack.com/api/",
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        app_token: str | None = None,
+        commands: Collection[str] = (),
+    ) -> None:
+        self.handle = handle
+        self.renderer = renderer
+        self.engine = engine
+        self.api_url = api_url
+        self.app_token = app_token
+        self.commands = {c.casefold() for c in commands if c != "*"}
+        self.installations: ThreadedInstallationStore | None = None
+        self.states: ThreadedStateStore | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._locales: dict[tuple[str, str], tuple[str | None, float]] = {}
+        self._next_prune = 0.0
+        self._socket: Any = None
+        # Replies to people retry a 429 in place (twice); the outbox's sender does its own.
+        client = AsyncWebClient(
+            token=None if client_id else token,
+            base_url=api_url,
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        )
+        oauth = None
+        if client_id:
+            self.installations = ThreadedInstallationStore(engine)
+            self.states = ThreadedStateStore(engine)
+            oauth = AsyncOAuthSettings(
+                client_id=client_id,
+                client_secret=client_secret,
+                scopes=SCOPES,
+                installation_store=self.installations,
+                state_store=self.states,
+            )
+        # process_before_response: each listener acks first and queues its own work, so
+        # Bolt returns the ack at once instead of polling for it every 10 ms.
+        self.app = AsyncApp(
+            signing_secret=signing_secret,
+            client=client,
+            oauth_settings=oauth,
+            process_before_response=True,
+            name="clusterbot",
+        )
+        self.app.command(COMMAND)(self._on_command)
+        self.app.action(re.compile(".+"))(self._on_action)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+        self.app.event("app_home_opened")(self._on_home)
+        self.app.error(self._on_error)
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Create the OAuth tables, forget old event ids, connect Socket Mode when configured."""
+        for store in (self.installations, self.states):
+            if store is not None:
+                await asyncio.to_thread(store.store.create_tables)
+        await asyncio.to_thread(prune_events, self.engine)
+        self._next_prune = time.monotonic() + PRUNE_EVERY
+        if self.app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+            await self._socket.connect_async()
+            log.info("slack: socket mode connected")
+
+    async def stop(self) -> None:
+        """Close Socket Mode and let replies in progress finish (bounded)."""
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=10)
+            for task in pending:
+                task.cancel()
+
+    def sender(self) -> "SlackSender":
+        """A notification sender using this app's token or installations."""
+        return SlackSender(
+            self.renderer,
+            token=self.app.client.token,
+            api_url=self.api_url,
+            installations=self.installations,
+        )
+
+    # ---- plumbing ---------------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        """Run `work` after the ack; whatever it raises is logged, never lost or fatal."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("slack: %s failed", what)
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _on_error(self, error: Exception, body: Mapping[str, Any]) -> None:
+        log.error("slack: error in a listener for %s", body.get("type"), exc_info=error)
+
+    async def _locale(self, client: AsyncWebClient, team: str, user: str) -> str | None:
+        """The user's Slack locale (users.info), cached; None when Slack will not say."""
+        key = (team, user)
+        cached = self._locales.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        locale = None
+        try:
+            response = await client.users_info(user=user, include_locale=True)
+            found = (response.get("user") or {}).get("locale")
+            locale = found if isinstance(found, str) else None
+        except SlackApiError as exc:
+            log.info("slack: no locale for %s: %s", user, exc.response.get("error"))
+        if len(self._locales) > 10_000:
+            self._locales.clear()
+        self._locales[key] = (locale, time.monotonic() + LOCALE_TTL)
+        return locale
+
+    async def _post(
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        replies: list[Reply],
+        thread: str | None = None,
+    ) -> None:
+        """Post replies in a channel (or thread); a message Slack refuses is logged."""
+        for message in messages(self.renderer, replies):
+            try:
+                await client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=thread,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **message.payload(),
+                )
+            except SlackApiError as exc:
+                log.error(
+                    "slack: reply to %s not delivered: %s", channel, exc.response.get("error")
+                )
+                return
+
+    # ---- events -----------------------------------------------------------------------------
+
+    async def _once(self, body: Mapping[str, Any], work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` unless this event (by event_id) was answered or is being answered."""
+        event_id = str(body.get("event_id") or "")
+        if not event_id:
+            await work()
+            return
+        if not await asyncio.to_thread(claim_event, self.engine, event_id):
+            log.info("slack: event %s already handled; retry ignored", event_id)
+            return
+        await work()
+        await asyncio.to_thread(finish_event, self.engine, event_id)
+        if time.monotonic() > self._next_prune:
+            self._next_prune = time.monotonic() + PRUNE_EVERY
+            await asyncio.to_thread(prune_events, self.engine)
+
+    async def _on_mention(
+        self, ack: Any, body: dict[str, Any], event: dict[str, Any], client: Any, context: Any
+    ) -> None:
+        """@clusterbot in a channel: answer in the message's thread."""
+        await ack()
+        if event.get("bot_id"):
+            return
+        thread = event.get("thread_ts") or event.get("ts")
+        self._spawn(
+            self._once(body, lambda: self._answer(client, context, body, event, thread)),
+            "app_mention",
+        )
+
+    async def _on_message(
+        self, ack: Any, body: dict[str, Any], event: dict[str, Any], client: Any, context: Any
+    ) -> None:
+        """A direct message: a private chat. Edits, bots and our own messages are ignored."""
+        await ack()
+        if (
+            event.get("channel_type") != "im"
+            or event.get("subtype")
+            or event.get("bot_id")
+            or event.get("user") in (None, context.get("bot_user_id"))
+        ):
+            return
+        self._spawn(
+            self._once(body, lambda: self._answer(client, context, body, event, None)), "message"
+        )
+
+    async def _answer(
+        self,
+        client: AsyncWebClient,
+        context: Mapping[str, Any],
+        body: Mapping[str, Any],
+        event: Mapping[str, Any],
+        thread: str | None,
+    ) -> None:
+        text = str(event.get("text") or "")
+        team, user, channel = _team(body), str(event["user"]), str(event["channel"])
+        if len(text) > MAX_INCOMING:
+            log.warning("slack: message of %d characters skipped", len(text))
+            return
+        incoming = Incoming(
+            identity=f"slack:{team}:{user}",
+            chat=f"slack:{team}:{channel}",
+            text=plain_text(text, context.get("bot_user_id")),
+            locale=await self._locale(client, team, user),
+            thread=thread,
+        )
+        await self._post(client, channel, await self.handle(incoming), thread)
+
+    async def _on_home(
+        self, ack: Any, body: dict[str, Any], event: dict[str, Any], client: Any
+    ) -> None:
+        """The Home tab: a short guide and the user's language, published as a view."""
+        await ack()
+        if event.get("tab", "home") != "home":
+            return
+        self._spawn(self._once(body, lambda: self._publish_home(client, body, event)), "home")
+
+    async def _publish_home(
+        self, client: AsyncWebClient, body: Mapping[str, Any], event: Mapping[str, Any]
+    ) -> None:
+        team, user = _team(body), str(event["user"])
+        incoming = Incoming(
+            identity=f"slack:{team}:{user}",
+            chat=f"slack:{team}:{event.get('channel') or user}",
+            action=HOME_ACTION,
+            locale=await self._locale(client, team, user),
+        )
+        blocks = [b for r in await self.handle(incoming) for b in reply_blocks(self.renderer, r)]
+        try:
+            await client.views_publish(
+                user_id=user, view={"type": "home", "blocks": blocks[:MAX_HOME_BLOCKS]}
+            )
+        except SlackApiError as exc:
+            log.error("slack: home tab for %s not published: %s", user, exc.response.get("error"))
+
+    # ---- the slash command --------------------------------------------------------------------
+
+    def command_text(self, text: str) -> str:
+        """`/cluster lang fr` -> "/lang fr"; anything not starting with a command is a question."""
+        text = text.strip()
+        word = text.split(maxsplit=1)[0].casefold() if text else ""
+        if not text:
+            return "/help"
+        if word in self.commands:
+            return "/" + text
+        return text
+
+    async def _on_command(
+        self, ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any
+    ) -> None:
+        """`/cluster ...`: acked at once, answered to the asker alone, with a Share button."""
+        await ack()
+        self._spawn(self._command(client, respond, context, body), "slash command")
+
+    async def _command(
+        self, client: AsyncWebClient, respond: Any, context: Any, body: Mapping[str, Any]
+    ) -> None:
+        team, user = _team(body), str(body.get("user_id", ""))
+        channel = str(body.get("channel_id", ""))
+        text = self.command_text(plain_text(str(body.get("text", ""))[:MAX_INCOMING]))
+        incoming = Incoming(
+            identity=f"slack:{team}:{user}",
+            chat=f"slack:{team}:{channel}",
+            text=text,
+            locale=await self._locale(client, team, user),
+        )
+        replies = await self.handle(incoming)
+        await self._respond(respond, messages(self.renderer, replies, self._share(text, replies)))
+
+    def _share(self, text: str, replies: list[Reply]) -> list[Block]:
+        """A "Share in channel" button, for answers that are not a step in a conversation.
+
+        The button carries the question, not the answer: Slack does not send an ephemeral
+        message back with the press, so the answer is made again in the same language.
+        """
+        if not replies or any(r.choices for r in replies):
+            return []
+        value = json.dumps({"q": text, "l": replies[0].lang}, ensure_ascii=False)
+        if len(value) > MAX_VALUE:
+            return []
+        label = self.renderer.plain(Reply(SHARE_TEMPLATE, {}, replies[0].lang, "label"))
+        button = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": label[:MAX_BUTTON_TEXT]},
+            "action_id": SHARE_ACTION,
+            "value": value,
+        }
+        return [{"type": "actions", "elements": [button]}]
+
+    async def _respond(self, respond: Any, out: list[Message], **kw: Any) -> None:
+        """Answer through the response_url, visible only to the person who asked."""
+        for message in out:
+            try:
+                await respond(
+                    response_type="ephemeral", replace_original=False, **message.payload(), **kw
+                )
+            except Exception as exc:
+                log.error("slack: ephemeral answer not delivered: %s", exc)
+                return
+
+    # ---- buttons ------------------------------------------------------------------------------
+
+    async def _on_action(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any
+    ) -> None:
+        """A button press: the share button, or a Choice that goes through the router."""
+        await ack()
+        if action.get("action_id") == SHARE_ACTION:
+            self._spawn(self._shared(client, respond, body, action), "share")
+        else:
+            self._spawn(self._pressed(client, respond, body, action), "button")
+
+    def _where(self, body: Mapping[str, Any]) -> tuple[str, str, str]:
+        team = _team(body)
+        user = str(body.get("user", {}).get("id", ""))
+        channel = str(
+            (body.get("channel") or {}).get("id")
+            or body.get("container", {}).get("channel_id", "")
+        )
+        return team, user, channel
+
+    async def _pressed(
+        self,
+        client: AsyncWebClient,
+        respond: Any,
+        body: Mapping[str, Any],
+        action: Mapping[str, Any],
+    ) -> None:
+        value = str(action.get("value") or action.get("action_id") or "")
+        team, user, channel = self._where(body)
+        if not value or len(value) > MAX_VALUE or not user:
+            log.info("slack: button press without a usable value skipped")
+            return
+        incoming = Incoming(
+            identity=f"slack:{team}:{user}",
+            chat=f"slack:{team}:{channel or user}",
+            action=value,
+            locale=await self._locale(client, team, user),
+        )
+        replies = await self.handle(incoming)
+        container = body.get("container") or {}
+        if container.get("is_ephemeral") or not channel:
+            await self._respond(respond, messages(self.renderer, replies))
+        else:
+            thread = (body.get("message") or {}).get("thread_ts")
+            await self._post(client, channel, replies, thread)
+
+    async def _shared(
+        self,
+        client: AsyncWebClient,
+        respond: Any,
+        body: Mapping[str, Any],
+        action: Mapping[str, Any],
+    ) -> None:
+        """Post the answer for everyone in the channel, and drop the private copy."""
+        try:
+            asked = json.loads(str(action.get("value", "")))
+            text, lang = str(asked["q"]), str(asked["l"])
+        except (ValueError, KeyError, TypeError):
+            log.info("slack: share press with an unreadable value skipped")
+            return
+        team, user, channel = self._where(body)
+        incoming = Incoming(
+            identity=f"slack:{team}:{user}", chat=f"slack:{team}:{channel}", text=text, lang=lang
+        )
+        replies = await self.handle(incoming)
+        try:
+            for message in messages(self.renderer, replies):
+                await client.chat_postMessage(
+                    channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
+                )
+        except SlackApiError as exc:
+            log.error("slack: sharing in %s failed: %s", channel, exc.response.get("error"))
+            return
+        try:
+            await respond(delete_original=True)
+        except Exception as exc:
+            log.info("slack: private copy not deleted: %s", exc)
+
+
+# ---- notifications ------------------------------------------------------------------------------
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float:
+    """Slack's Retry-After header in seconds (1 when missing or unreadable)."""
+    for key, value in headers.items():
+        if key.casefold() == "retry-after":
+            try:
+                return max(float(value[0] if isinstance(value, list) else value), 0.0)
+            except (TypeError, ValueError):
+                break
+    return 1.0
+
+
+class SlackSender:
+    """Delivers outbox notifications to `slack:TEAM:CHANNEL` with chat.postMessage."""
+
+    prefix = "slack"
+
+    def __init__(
+        self,
+        renderer: Renderer,
+        *,
+        token: str | None = None,
+        api_url: str = "https://slack.com/api/",
+        installations: AsyncInstallationStore | None = None,
+    ) -> None:
+        self.renderer = renderer
+        self.token = token
+        self.installations = installations
+        # No retry handler for 429: the dispatcher reschedules the row at Retry-After.
+        self.client = AsyncWebClient(base_url=api_url)
+
+    def pace(self, target: str) -> Pace:
+        """Slack allows about one message a second per channel; a few hundred a minute overall."""
+        return Pace(per_second=5.0, min_interval=1.0)
+
+    async def _token(self, team: str) -> str:
+        if self.installations is not None:
+            bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
+            if bot is None or not bot.bot_token:
+                raise Undeliverable(f"no installation for workspace {team}")
+            return bot.bot_token
+        if not self.token:
+            raise Undeliverable("no Slack bot token configured")
+        return self.token
+
+    async def send(self, target: str, reply: Reply) -> None:
+        """Post the rendered reply; 429 -> RetryLater, a channel gone for good -> Undeliverable."""
+        prefix, _, rest = target.partition(":")
+        team, _, channel = rest.partition(":")
+        if prefix != self.prefix or not team or not channel:
+            raise Undeliverable(f"not a Slack target: {target!r}")
+        token = await self._token(team)
+        for message in messages(self.renderer, [reply]):
+            try:
+                await self.client.chat_postMessage(
+                    token=token,
+                    channel=channel,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **message.payload(),
+                )
+            except SlackApiError as exc:
+                error = str(exc.response.get("error") or "")
+                if exc.response.status_code == 429:
+                    raise RetryLater(_retry_after(exc.response.headers)) from exc
+                if error in UNDELIVERABLE:
+                    raise Undeliverable(error) from exc
+                raise

@@ -1,0 +1,339 @@
+"""A local stand-in for the Slack Web API: real HTTP on 127.0.0.1, recording every call.
+
+slack_sdk posts to `<base_url><method>` (JSON or form-encoded, the token in the Authorization
+header). The stand-in answers auth.test, chat.postMessage, chat.postEphemeral, users.info,
+views.publish, apps.connections.open and oauth.v2.access, records `response_url` posts, and can be
+told to fail: 429 with Retry-After, an error such as not_in_channel for a channel, or Slack's
+one-message-a-second pace per channel. Socket Mode is served by a websocket stand-in (aiohttp)
+whose URL apps.connections.open hands out.
+"""
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import uvicorn
+from aiohttp import WSMsgType, web
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from tests.fakes.telegram_api import free_socket
+
+TEAM = "T0001"
+BOT_USER = "UBOT"
+BOT_ID = "B0001"
+TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@dataclass
+class Call:
+    """One request the app made: the method, its parameters, the token, when it arrived."""
+
+    method: str
+    params: dict[str, Any]
+    token: str = ""
+    at: float = field(default_factory=time.perf_counter)
+
+    @property
+    def text(self) -> str:
+        """What a reader sees: the message's section texts (or its fallback text)."""
+        blocks = self.params.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        sections = [b["text"]["text"] for b in blocks if b.get("type") == "section"]
+        return "\n".join(sections) if sections else str(self.params.get("text", ""))
+
+    @property
+    def channel(self) -> str:
+        return str(self.params.get("channel", ""))
+
+    @property
+    def buttons(self) -> list[tuple[str, str, str]]:
+        """(label, action_id, value) of every button in the message."""
+        blocks = self.params.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        return [
+            (e["text"]["text"], e["action_id"], e.get("value", ""))
+            for b in blocks
+            if b.get("type") == "actions"
+            for e in b["elements"]
+        ]
+
+
+class FakeSlack:
+    """The stand-in server; start() serves it in background threads, stop() ends it."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.cond = threading.Condition()
+        self.fail_429: dict[str, list[int]] = {}  # method -> Retry-After for each next call
+        self.errors: dict[str, str] = {}  # channel -> error chat.postMessage answers
+        self.locales: dict[str, str] = {}  # user -> Slack locale (default en-US)
+        self.enforce_pace = False  # answer 429 to a second post in a channel within 1 s
+        self.acks: list[dict[str, Any]] = []  # Socket Mode acknowledgements received
+        self._last_post: dict[str, float] = {}
+        self._ts = itertools.count(1)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ws_loop: asyncio.AbstractEventLoop | None = None
+        self._ws_runner: web.AppRunner | None = None
+        self._ws_thread: threading.Thread | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self.url = ""
+        self.ws_url = ""
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def start(self) -> "FakeSlack":
+        sock = free_socket()
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        app = Starlette(
+            routes=[
+                Route("/api/{method}", self._endpoint, methods=["GET", "POST"]),
+                Route("/response/{key}", self._response_url, methods=["POST"]),
+            ]
+        )
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self._thread.start()
+        self._start_ws()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("fake Slack API did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._ws_loop is not None and self._ws_runner is not None:
+            runner = self._ws_runner
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), self._ws_loop).result(10)
+            self._ws_loop.call_soon_threadsafe(self._ws_loop.stop)
+        if self._ws_thread is not None:
+            self._ws_thread.join(timeout=10)
+
+    @property
+    def api_url(self) -> str:
+        """The base URL to give slack_sdk (SLACK_API_URL)."""
+        return self.url + "/api/"
+
+    def response_url(self, key: str = "") -> str:
+        """A response_url for a slash command or button press, recorded as "response"."""
+        return f"{self.url}/response/{key or uuid.uuid4().hex}"
+
+    # ---- Socket Mode -----------------------------------------------------------------------
+
+    def _start_ws(self) -> None:
+        sock = free_socket()
+        self.ws_url = f"ws://127.0.0.1:{sock.getsockname()[1]}/link"
+        ready = threading.Event()
+        loop = asyncio.new_event_loop()
+        self._ws_loop = loop
+
+        async def setup() -> None:
+            app = web.Application()
+            app.router.add_get("/link", self._ws_handler)
+            self._ws_runner = web.AppRunner(app)
+            await self._ws_runner.setup()
+            await web.SockSite(self._ws_runner, sock).start()
+            ready.set()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(setup())
+            loop.run_forever()
+            loop.close()
+
+        self._ws_thread = threading.Thread(target=run, daemon=True)
+        self._ws_thread.start()
+        ready.wait(10)
+
+    async def _ws_handler(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                with self.cond:
+                    self.acks.append(json.loads(msg.data))
+                    self.cond.notify_all()
+        self._sockets.remove(ws)
+        return ws
+
+    def push_envelope(self, payload: dict[str, Any], kind: str = "events_api") -> str:
+        """Send one Socket Mode envelope to every connected client; returns its envelope_id."""
+        envelope_id = uuid.uuid4().hex
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": False,
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        assert self._ws_loop is not None
+
+        async def send() -> None:
+            for ws in list(self._sockets):
+                await ws.send_str(json.dumps(envelope))
+
+        asyncio.run_coroutine_threadsafe(send(), self._ws_loop).result(10)
+        return envelope_id
+
+    def connected(self) -> bool:
+        return bool(self._sockets)
+
+    # ---- what tests read -------------------------------------------------------------------
+
+    def of(self, method: str, channel: str | None = None) -> list[Call]:
+        with self.cond:
+            return [
+                c
+                for c in self.calls
+                if c.method == method and (channel is None or c.channel == channel)
+            ]
+
+    def wait_for(
+        self, predicate: Callable[[list[Call]], bool], timeout: float = 20.0
+    ) -> list[Call]:
+        """Wait (bounded) until predicate(calls) holds; returns the calls. Fails on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not predicate(self.calls):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    summary = [(c.method, c.params) for c in self.calls][-10:]
+                    raise AssertionError(f"timed out; last calls: {summary}")
+                self.cond.wait(left)
+            return list(self.calls)
+
+    def wait_calls(
+        self, method: str, count: int = 1, channel: str | None = None, timeout: float = 20.0
+    ) -> list[Call]:
+        """Wait for `count` calls of `method` (to `channel`); returns them all."""
+        self.wait_for(lambda _: len(self._of(method, channel)) >= count, timeout)
+        return self.of(method, channel)
+
+    def _of(self, method: str, channel: str | None) -> list[Call]:
+        return [
+            c
+            for c in self.calls
+            if c.method == method and (channel is None or c.channel == channel)
+        ]
+
+    # ---- the API ---------------------------------------------------------------------------
+
+    @staticmethod
+    async def _params(request: Request) -> dict[str, Any]:
+        body = await request.body()
+        ctype = request.headers.get("content-type", "")
+        params: dict[str, Any] = dict(request.query_params)
+        if ctype.startswith("application/json"):
+            params.update(json.loads(body or b"{}"))
+        elif body:
+            params.update(parse_qsl(body.decode(), keep_blank_values=True))
+        return params
+
+    def _record(self, call: Call) -> None:
+        with self.cond:
+            self.calls.append(call)
+            self.cond.notify_all()
+
+    async def _response_url(self, request: Request) -> PlainTextResponse:
+        params = await self._params(request)
+        params["key"] = request.path_params["key"]
+        self._record(Call("response", params))
+        return PlainTextResponse("ok")
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        method = request.path_params["method"]
+        params = await self._params(request)
+        auth = request.headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ") or str(params.get("token", ""))
+        with self.cond:
+            retry = self.fail_429.get(method)
+            if retry:
+                seconds = retry.pop(0)
+                self.calls.append(Call(f"{method}:429", params, token))
+                self.cond.notify_all()
+                return self._rate_limited(seconds)
+            channel = str(params.get("channel", ""))
+            if method == "chat.postMessage" and self.enforce_pace:
+                now = time.monotonic()
+                last = self._last_post.get(channel)
+                if last is not None and now - last < 1.0:
+                    self.calls.append(Call(f"{method}:429", params, token))
+                    self.cond.notify_all()
+                    return self._rate_limited(1)
+                self._last_post[channel] = now
+            self.calls.append(Call(method, params, token))
+            self.cond.notify_all()
+            error = self.errors.get(channel) if method.startswith("chat.") else None
+        if error:
+            return JSONResponse({"ok": False, "error": error})
+        if not token.startswith(("xoxb-", "xapp-")) and method not in {"oauth.v2.access"}:
+            return JSONResponse({"ok": False, "error": "not_authed"})
+        return JSONResponse({"ok": True, **self._result(method, params, token)})
+
+    @staticmethod
+    def _rate_limited(seconds: int) -> JSONResponse:
+        return JSONResponse(
+            {"ok": False, "error": "ratelimited"},
+            status_code=429,
+            headers={"Retry-After": str(seconds)},
+        )
+
+    def _result(self, method: str, params: dict[str, Any], token: str) -> dict[str, Any]:
+        if method == "auth.test":
+            team = "T0002" if token == "xoxb-installed" else TEAM
+            return {
+                "url": "https://example.slack.com/",
+                "team": "Coordination",
+                "user": "clusterbot",
+                "team_id": team,
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
+        if method in {"chat.postMessage", "chat.postEphemeral"}:
+            return {"channel": params.get("channel"), "ts": f"{time.time():.0f}.{next(self._ts)}"}
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            return {"user": {"id": user, "locale": self.locales.get(user, "en-US")}}
+        if method == "views.publish":
+            return {"view": {"id": "V1", **(params.get("view") or {})}}
+        if method == "apps.connections.open":
+            return {"url": self.ws_url}
+        if method == "oauth.v2.access":
+            return {
+                "access_token": "xoxb-installed",
+                "token_type": "bot",
+                "scope": "commands,chat:write",
+                "bot_user_id": BOT_USER,
+                "app_id": "A0001",
+                "team": {"id": "T0002", "name": "Partner workspace"},
+                "enterprise": None,
+                "is_enterprise_install": False,
+                "authed_user": {"id": "U0009"},
+            }
+        return {}

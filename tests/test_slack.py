@@ -1,0 +1,634 @@
+"""End-to-end: the real Bolt AsyncApp, served by bot.web under uvicorn, against a Slack stand-in.
+
+Requests are signed the way Slack signs them and sent over real HTTP on 127.0.0.1; assertions
+read what a user would see: the messages, buttons and views recorded by the stand-in.
+"""
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import httpx
+import pytest
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.adapters.slack import (
+    MAX_BLOCKS,
+    MAX_SECTION,
+    SHARE_ACTION,
+    SlackSender,
+    plain_text,
+    to_mrkdwn,
+)
+from bot.app import Bot
+from bot.core import Context, Incoming, Reply
+from bot.db import make_engine, session_scope
+from bot.models import IntakeEvent, utcnow
+from bot.outbox import RetryLater, Undeliverable
+from bot.settings import Settings
+from bot.web import SLACK_EVENTS, SLACK_INSTALL, SLACK_OAUTH_REDIRECT, create_app
+from knowledge import KnowledgeBase
+from tests.fakes.slack_api import (
+    APP_TOKEN,
+    BOT_USER,
+    SIGNING_SECRET,
+    TEAM,
+    TOKEN,
+    Call,
+    FakeSlack,
+)
+from tests.test_telegram import served
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    api = FakeSlack().start()
+    yield api
+    api.stop()
+
+
+def _settings(fake: FakeSlack, **kw: Any) -> Settings:
+    return Settings(
+        database_url="sqlite://",
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.api_url,
+        **kw,
+    )
+
+
+def signed(
+    body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET
+) -> dict[str, str]:
+    """The headers Slack sends: a timestamp and the HMAC signature of timestamp and body."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+@dataclass
+class Slack:
+    """Talk to the app as Slack does; read what it sent through the stand-in."""
+
+    fake: FakeSlack
+    url: str
+
+    def post(self, body: str, ctype: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        all_headers = {"Content-Type": ctype, **signed(body), **(headers or {})}
+        return httpx.post(self.url + SLACK_EVENTS, content=body, headers=all_headers, timeout=10)
+
+    def command(self, text: str, user: str = "U0001", channel: str = "C0001") -> list[Call]:
+        """Run `/cluster text`; returns the response_url posts made for it."""
+        key = f"cmd{next(_ids)}"
+        body = urlencode(
+            {
+                "token": "x",
+                "team_id": TEAM,
+                "team_domain": "coord",
+                "channel_id": channel,
+                "channel_name": "general",
+                "user_id": user,
+                "user_name": "amina",
+                "command": "/cluster",
+                "text": text,
+                "api_app_id": "A0001",
+                "response_url": self.fake.response_url(key),
+                "trigger_id": "1.2.3",
+            }
+        )
+        response = self.post(body, "application/x-www-form-urlencoded")
+        assert response.status_code == 200, response.text
+        self.fake.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
+        time.sleep(0.05)  # a multi-message answer posts several times
+        return [c for c in self.fake.of("response") if c.params.get("key") == key]
+
+    def event(
+        self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None
+    ) -> httpx.Response:
+        body = json.dumps(
+            {
+                "token": "x",
+                "team_id": TEAM,
+                "api_app_id": "A0001",
+                "event": {"event_ts": event.get("ts", "1.1"), **event},
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{next(_ids):08d}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+            }
+        )
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        response = self.post(body, "application/json", headers if retry else None)
+        assert response.status_code == 200, response.text
+        return response
+
+    def dm(self, text: str, user: str = "U0001", **kw: Any) -> str:
+        """A direct message; returns the text of the answer."""
+        before = len(self.fake.of("chat.postMessage", "D0001"))
+        self.event(
+            {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D0001",
+                "user": user,
+                "text": text,
+                "ts": f"{time.time():.6f}",
+            },
+            **kw,
+        )
+        return self.fake.wait_calls("chat.postMessage", before + 1, "D0001")[before].text
+
+    def press(
+        self,
+        action_id: str,
+        value: str,
+        user: str = "U0001",
+        channel: str = "C0001",
+        ephemeral: bool = True,
+    ) -> str:
+        """Press a button; returns the key of its response_url."""
+        key = f"act{next(_ids)}"
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM, "domain": "coord"},
+            "user": {"id": user, "team_id": TEAM},
+            "api_app_id": "A0001",
+            "token": "x",
+            "trigger_id": "1.2.3",
+            "container": {"type": "message", "is_ephemeral": ephemeral, "channel_id": channel},
+            "channel": {"id": channel, "name": "general"},
+            "response_url": self.fake.response_url(key),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "value": value,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        response = self.post(body, "application/x-www-form-urlencoded")
+        assert response.status_code == 200, response.text
+        return key
+
+
+@pytest.fixture
+def slack(fake: FakeSlack, bot: Bot) -> Iterator[Slack]:
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        yield Slack(fake, url)
+
+
+def assert_no_ping(text: str) -> None:
+    """Nothing in the text can reach Slack as a mention, a channel ping or a link."""
+    tokens = re.findall(r"<[^>]*>", text)
+    assert all(re.fullmatch(r"<https?://[^|<>]+\|[^<>]*>", t) for t in tokens), tokens
+
+
+# ---- the slash command ----------------------------------------------------------------------
+
+
+def test_slash_command_answers_privately_and_share_posts_it_visibly(slack: Slack) -> None:
+    [answer] = slack.command("who leads WASH?")
+    assert answer.params["response_type"] == "ephemeral"
+    assert "UNICEF" in answer.text
+    assert answer.params["text"]  # the notification fallback
+    [(label, action_id, value)] = answer.buttons
+    assert label == "Share in channel" and action_id == SHARE_ACTION
+    assert not slack.fake.of("chat.postMessage")  # nobody else saw it
+
+    key = slack.press(SHARE_ACTION, value)
+    [shared] = slack.fake.wait_calls("chat.postMessage", 1, "C0001")
+    assert shared.text == answer.text
+    assert not shared.buttons
+    slack.fake.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
+    [deleted] = [c for c in slack.fake.of("response") if c.params.get("key") == key]
+    assert deleted.params.get("delete_original") is True
+
+
+def test_subcommands_map_to_bot_commands_and_buttons_reach_the_router(slack: Slack) -> None:
+    [help_text] = slack.command("help")
+    assert "/clusters" in help_text.text and "who leads WASH?" in help_text.text
+
+    [choose] = slack.command("lang")
+    buttons = choose.buttons
+    assert ("Français", "lang:fr", "lang:fr") in buttons
+    assert SHARE_ACTION not in [b[1] for b in buttons]  # a step, not an answer to share
+
+    key = slack.press("lang:fr", "lang:fr")
+    slack.fake.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
+    [chosen] = [c for c in slack.fake.of("response") if c.params.get("key") == key]
+    assert chosen.params["response_type"] == "ephemeral"
+    assert "Je répondrai en Français" in chosen.text
+
+
+def test_empty_command_shows_help(slack: Slack) -> None:
+    [answer] = slack.command("   ")
+    assert "/clusters" in answer.text
+
+
+# ---- events ----------------------------------------------------------------------------------
+
+
+def test_app_mention_is_answered_in_its_thread(slack: Slack) -> None:
+    slack.event(
+        {
+            "type": "app_mention",
+            "user": "U0002",
+            "channel": "C0009",
+            "text": f"<@{BOT_USER}> who leads shelter?",
+            "ts": "1700000000.000100",
+        }
+    )
+    [answer] = slack.fake.wait_calls("chat.postMessage", 1, "C0009")
+    assert answer.params["thread_ts"] == "1700000000.000100"
+    assert "Shelter" in answer.text and "UNHCR" in answer.text
+
+    slack.event(  # a mention inside a thread answers in that thread
+        {
+            "type": "app_mention",
+            "user": "U0002",
+            "channel": "C0009",
+            "text": f"<@{BOT_USER}> who leads WASH?",
+            "ts": "1700000001.000200",
+            "thread_ts": "1700000000.000100",
+        }
+    )
+    answers = slack.fake.wait_calls("chat.postMessage", 2, "C0009")
+    assert answers[1].params["thread_ts"] == "1700000000.000100"
+
+
+def test_direct_messages_are_a_private_chat_and_bots_edits_and_self_are_ignored(
+    slack: Slack,
+) -> None:
+    assert "UNICEF" in slack.dm("who leads WASH?")
+    assert slack.fake.of("chat.postMessage", "D0001")[0].params.get("thread_ts") is None
+    ignored = [
+        {"user": "U0001", "subtype": "message_changed"},
+        {"user": "U0003", "bot_id": "B0009"},
+        {"user": BOT_USER},
+        {"user": "U0001", "channel_type": "channel"},
+    ]
+    for extra in ignored:
+        slack.event(
+            {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D0001",
+                "text": "who leads WASH?",
+                "ts": "1.2",
+                **extra,
+            }
+        )
+    assert "UNHCR" in slack.dm("who leads shelter?")
+    time.sleep(0.2)
+    assert len(slack.fake.of("chat.postMessage", "D0001")) == 2
+
+
+def test_a_chinese_question_is_answered_in_chinese(slack: Slack) -> None:
+    answer = slack.dm("谁牵头水、环境卫生和个人卫生？")
+    assert re.search(r"[\u4e00-\u9fff]{4}", answer), answer
+
+
+def test_the_slack_locale_is_a_hint_when_the_question_shows_no_language(slack: Slack) -> None:
+    slack.fake.locales["U0077"] = "fr-FR"
+    [answer] = slack.command("help", user="U0077")
+    assert "Posez" in answer.text or "Demandez" in answer.text or "cluster" in answer.text
+    assert answer.buttons[0][0] == "Partager dans le canal"
+
+
+def test_user_text_is_shown_never_pinged(fake: FakeSlack, bot: Bot) -> None:
+    def echo(msg: Incoming, ctx: Context) -> Reply:
+        # A real template showing what the user typed (handlers cap theirs).
+        return Reply("help/unknown_command.j2", {"command": msg.text}, "en", "x")
+
+    bot.router.commands["echo"] = echo
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        slack = Slack(fake, url)
+        # As Slack sends it: what the user typed escaped, their @-mentions as tokens.
+        typed = "/echo <!channel> <!here> <@U0123> &lt;@U0456&gt; &lt;b&gt;bold&lt;/b&gt; &amp; 'q' \"d\""
+        answer = slack.dm(typed)
+    assert_no_ping(answer)
+    assert "@channel" in answer and "@here" in answer and "@U0123" in answer
+    assert "&lt;@U0456&gt;" in answer and "&lt;b&gt;bold&lt;/b&gt;" in answer
+    assert "&amp;" in answer and "'q'" in answer and '"d"' in answer
+    assert "&#39;" not in answer and "&#34;" not in answer
+
+
+def test_a_long_answer_is_split_to_fit_slack(fake: FakeSlack, bot: Bot) -> None:
+    def long_reply(msg: Incoming, ctx: Context) -> Reply:
+        return Reply("help/unknown_command.j2", {"command": "<b>&" + " word" * 40000}, "en", "x")
+
+    bot.router.commands["long"] = long_reply
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        slack = Slack(fake, url)
+        slack.event(
+            {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D0001",
+                "user": "U0001",
+                "text": "/long",
+                "ts": "5.5",
+            }
+        )
+        fake.wait_calls("chat.postMessage", 2, "D0001")
+        time.sleep(0.3)
+    posts = fake.of("chat.postMessage", "D0001")
+    assert len(posts) == 2  # 200000 characters: 67 sections, two messages
+    for post in posts:
+        blocks = post.params["blocks"]
+        assert len(blocks) <= MAX_BLOCKS
+        assert all(len(b["text"]["text"]) <= MAX_SECTION for b in blocks)
+        assert len(post.params["text"]) <= 3000
+    whole = "".join(p.text for p in posts)
+    assert whole.count("word") == 40000 and "&lt;b&gt;&amp;" in whole
+
+
+def test_the_home_tab_shows_a_guide_in_the_users_language(slack: Slack) -> None:
+    slack.fake.locales["U0005"] = "es-ES"
+    slack.event({"type": "app_home_opened", "user": "U0005", "channel": "D0005", "tab": "home"})
+    [view] = slack.fake.wait_calls("views.publish")
+    assert view.params["user_id"] == "U0005"
+    text = Call("x", {"blocks": view.params["view"]["blocks"]}).text
+    assert view.params["view"]["type"] == "home"
+    assert "/cluster" in text and "español" in text
+
+
+# ---- security and retries ----------------------------------------------------------------------
+
+
+def test_forged_and_stale_requests_are_refused(slack: Slack) -> None:
+    body = urlencode({"command": "/cluster", "text": "help", "team_id": TEAM, "user_id": "U1"})
+    ctype = {"Content-Type": "application/x-www-form-urlencoded"}
+    forged = httpx.post(
+        slack.url + SLACK_EVENTS, content=body, headers={**ctype, **signed(body, secret="wrong")}
+    )
+    stale = httpx.post(
+        slack.url + SLACK_EVENTS,
+        content=body,
+        headers={**ctype, **signed(body, timestamp=int(time.time()) - 6 * 60)},
+    )
+    unsigned = httpx.post(slack.url + SLACK_EVENTS, content=body, headers=ctype)
+    assert (forged.status_code, stale.status_code, unsigned.status_code) == (401, 401, 401)
+    time.sleep(0.2)
+    assert not slack.fake.of("response") and not slack.fake.of("chat.postMessage")
+
+
+def test_retries_and_repeated_event_ids_are_answered_once_even_after_a_restart(
+    fake: FakeSlack, kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'slack.db'}"
+    event = {
+        "type": "app_mention",
+        "user": "U0002",
+        "channel": "C0042",
+        "text": f"<@{BOT_USER}> who leads WASH?",
+        "ts": "9.1",
+    }
+    engine = make_engine(url)
+    with served(create_app(_settings(fake), bot=Bot(Settings(), kb=kb, engine=engine))) as base:
+        slack = Slack(fake, base)
+        slack.event(event, event_id="EvONCE")
+        slack.event(event, event_id="EvONCE", retry=1)
+        slack.event(event, event_id="EvONCE")
+        fake.wait_calls("chat.postMessage", 1, "C0042")
+        time.sleep(0.3)
+    engine.dispose()
+    engine = make_engine(url)  # a new process on the same database
+    with served(create_app(_settings(fake), bot=Bot(Settings(), kb=kb, engine=engine))) as base:
+        Slack(fake, base).event(event, event_id="EvONCE", retry=2)
+        time.sleep(0.3)
+    engine.dispose()
+    assert len(fake.of("chat.postMessage", "C0042")) == 1
+
+
+def test_an_event_seen_long_ago_but_never_answered_is_answered(
+    slack: Slack, bot: Bot, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        session.add(
+            IntakeEvent(
+                platform="slack", event_id="EvLOST", seen_at=utcnow() - timedelta(minutes=2)
+            )
+        )
+        session.add(IntakeEvent(platform="slack", event_id="EvBUSY"))  # in progress elsewhere
+    event = {
+        "type": "app_mention",
+        "user": "U0002",
+        "channel": "C0043",
+        "text": f"<@{BOT_USER}> who leads WASH?",
+        "ts": "9.2",
+    }
+    slack.event(event, event_id="EvBUSY", retry=1)
+    slack.event(event, event_id="EvLOST", retry=2)
+    slack.fake.wait_calls("chat.postMessage", 1, "C0043")
+    time.sleep(0.3)
+    assert len(slack.fake.of("chat.postMessage", "C0043")) == 1
+    with session_scope(engine) as session:
+        rows = {r.event_id: r.done for r in session.exec(select(IntakeEvent)).all()}
+    assert rows["EvLOST"] is True and rows["EvBUSY"] is False
+
+
+def test_a_rate_limited_reply_is_retried(slack: Slack) -> None:
+    slack.fake.fail_429["chat.postMessage"] = [1]
+    answer = slack.dm("who leads WASH?")
+    assert "UNICEF" in answer
+    assert len(slack.fake.of("chat.postMessage:429")) == 1
+
+
+def test_a_refused_reply_is_logged_and_the_app_carries_on(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack.fake.errors["C0404"] = "not_in_channel"
+    slack.event(
+        {
+            "type": "app_mention",
+            "user": "U0002",
+            "channel": "C0404",
+            "text": f"<@{BOT_USER}> who leads WASH?",
+            "ts": "9.3",
+        }
+    )
+    slack.fake.wait_calls("chat.postMessage", 1, "C0404")
+    assert "UNICEF" in slack.dm("who leads WASH?")
+    assert any("not_in_channel" in r.getMessage() for r in caplog.records)
+
+
+# ---- Socket Mode and OAuth ---------------------------------------------------------------------
+
+
+def test_socket_mode_receives_events_and_acknowledges_them(fake: FakeSlack, bot: Bot) -> None:
+    settings = _settings(fake, slack_app_token=APP_TOKEN)
+    with served(create_app(settings, bot=bot)):
+        fake.wait_for(lambda calls: any(c.method == "apps.connections.open" for c in calls))
+        deadline = time.monotonic() + 10
+        while not fake.connected():
+            assert time.monotonic() < deadline, "socket mode did not connect"
+            time.sleep(0.02)
+        envelope = fake.push_envelope(
+            {
+                "token": "x",
+                "team_id": TEAM,
+                "api_app_id": "A0001",
+                "type": "event_callback",
+                "event_id": "EvSOCKET",
+                "event_time": int(time.time()),
+                "event": {
+                    "type": "message",
+                    "channel_type": "im",
+                    "channel": "D0777",
+                    "user": "U0001",
+                    "text": "who leads WASH?",
+                    "ts": "7.7",
+                },
+            }
+        )
+        [answer] = fake.wait_calls("chat.postMessage", 1, "D0777")
+        fake.wait_for(lambda _: any(a.get("envelope_id") == envelope for a in fake.acks))
+    assert "UNICEF" in answer.text
+    assert fake.of("apps.connections.open")[0].token == APP_TOKEN
+
+
+def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, bot: Bot) -> None:
+    settings = Settings(
+        database_url="sqlite://",
+        slack_client_id="111.222",
+        slack_client_secret="client-secret",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.api_url,
+    )
+    with served(create_app(settings, bot=bot)) as url:
+        start = httpx.get(url + SLACK_INSTALL, follow_redirects=False)
+        assert start.status_code == 200  # the "Add to Slack" page
+        found = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', start.text)
+        assert found, start.text
+        target = found[1]
+        state = parse_qs(urlparse(target.replace("&amp;", "&")).query)["state"][0]
+        cookie = start.headers["set-cookie"].split(";", 1)[0]
+        assert "secure" in start.headers["set-cookie"].lower()
+        redirect = httpx.get(
+            f"{url}{SLACK_OAUTH_REDIRECT}?code=abc&state={state}", headers={"Cookie": cookie}
+        )
+        assert redirect.status_code == 200, redirect.text
+        assert fake.of("oauth.v2.access")[0].params["code"] == "abc"
+
+        # A replayed state is refused.
+        again = httpx.get(
+            f"{url}{SLACK_OAUTH_REDIRECT}?code=abc&state={state}", headers={"Cookie": cookie}
+        )
+        assert again.status_code >= 400
+
+        # The installed workspace's events are answered with its own token.
+        body = json.dumps(
+            {
+                "team_id": "T0002",
+                "api_app_id": "A0001",
+                "type": "event_callback",
+                "event_id": "EvOAUTH",
+                "event_time": int(time.time()),
+                "event": {
+                    "type": "message",
+                    "channel_type": "im",
+                    "channel": "D0002",
+                    "user": "U0009",
+                    "text": "who leads WASH?",
+                    "ts": "8.8",
+                },
+            }
+        )
+        response = httpx.post(
+            url + SLACK_EVENTS,
+            content=body,
+            headers={"Content-Type": "application/json", **signed(body)},
+        )
+        assert response.status_code == 200
+        [answer] = fake.wait_calls("chat.postMessage", 1, "D0002")
+    assert answer.token == "xoxb-installed" and "UNICEF" in answer.text
+
+
+# ---- notifications ------------------------------------------------------------------------------
+
+
+def test_sender_delivers_and_reports_rate_limits_and_gone_channels(
+    fake: FakeSlack, bot: Bot
+) -> None:
+    asyncio.run(_sender_checks(fake, bot))
+
+
+async def _sender_checks(fake: FakeSlack, bot: Bot) -> None:
+    sender = SlackSender(bot.renderer, token=TOKEN, api_url=fake.api_url)
+    reply = Reply("help/lang_set.j2", {"native": "English", "code": "en"}, "en", "notification")
+    assert sender.pace(f"slack:{TEAM}:C0001").min_interval >= 1.0
+    fake.enforce_pace = True  # Slack's one message a second per channel
+    await sender.send(f"slack:{TEAM}:C0001", reply)
+    [sent] = fake.of("chat.postMessage", "C0001")
+    assert "English" in sent.text and sent.token == TOKEN
+
+    with pytest.raises(RetryLater) as later:
+        await sender.send(f"slack:{TEAM}:C0001", reply)  # within a second of the last one
+    assert later.value.seconds == 1
+
+    fake.fail_429["chat.postMessage"] = [7]
+    with pytest.raises(RetryLater) as later:
+        await sender.send(f"slack:{TEAM}:C0002", reply)
+    assert later.value.seconds == 7
+
+    fake.errors["C0003"] = "not_in_channel"
+    with pytest.raises(Undeliverable, match="not_in_channel"):
+        await sender.send(f"slack:{TEAM}:C0003", reply)
+    with pytest.raises(Undeliverable):
+        await sender.send("telegram:42", reply)
+
+
+# ---- pure pieces ---------------------------------------------------------------------------------
+
+
+def test_incoming_text_is_resolved_to_what_the_user_typed() -> None:
+    text = (
+        f"<@{BOT_USER}> who leads <#C1|wash-haiti> for <@U2|amina>? <!channel> "
+        "<https://example.org|site> &amp; &lt;b&gt; <!subteam^S1|@coord>"
+    )
+    assert plain_text(text, BOT_USER) == (
+        "who leads #wash-haiti for @amina? @channel site & <b> @coord"
+    )
+
+
+def test_markup_becomes_mrkdwn_with_only_slacks_escaping() -> None:
+    html = (
+        '<b>WASH</b> <i>src</i> <code>x&lt;y</code> <a href="https://a.org/?q=1&amp;r=2">A&amp;B</a>'
+        ' <a href="javascript:alert(1)">bad</a> &#39;&#34; &lt;!channel&gt;'
+    )
+    assert to_mrkdwn(html) == (
+        "*WASH* _src_ `x&lt;y` <https://a.org/?q=1&amp;r=2|A&amp;B> bad (javascript:alert(1))"
+        " '\" &lt;!channel&gt;"
+    )
+
+
+def test_slack_and_telegram_run_side_by_side(fake: FakeSlack, bot: Bot) -> None:
+    from tests.fakes.telegram_api import TOKEN as TG_TOKEN
+    from tests.fakes.telegram_api import FakeTelegram
+
+    telegram = FakeTelegram().start()
+    try:
+        settings = _settings(fake, telegram_bot_token=TG_TOKEN, telegram_api_url=telegram.url)
+        with served(create_app(settings, bot=bot)) as url:
+            telegram.wait_for(lambda calls: any(c.method == "getUpdates" for c in calls))
+            telegram.push(telegram.message("who leads WASH?", user_id=5))
+            assert "UNICEF" in telegram.wait_sent(5)[0].text
+            assert "UNICEF" in Slack(fake, url).dm("who leads WASH?")
+    finally:
+        telegram.stop()
