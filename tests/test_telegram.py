@@ -334,3 +334,17 @@ def test_two_pollers_on_one_token_stop_with_a_clear_message(
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "409 Conflict" in proc.stderr and "another instance" in proc.stderr
     assert len(fake.of("getUpdates")) <= 3  # stopped, not a retry loop
+
+
+def test_only_group_admins_subscribe_the_group(polling: FakeTelegram) -> None:
+    polling.admins.add((GROUP, 7))
+
+    def group(text: str, user_id: int) -> str:
+        before = len(polling.of("sendMessage", GROUP))
+        polling.push(polling.message(text, user_id=user_id, chat_id=GROUP, chat_type="supergroup"))
+        return polling.wait_sent(GROUP, before + 1)[before].text
+
+    refused = group(f"/subscribe@{BOT_USERNAME} Sudan health", user_id=5)
+    assert refused == "Only the group's admins may change its subscriptions."
+    assert group("/subscribe Sudan health", user_id=7).startswith("Subscribed")
+    assert "#1: Sudan; Health" in group("/subscriptions", user_id=5)  # anyone may look

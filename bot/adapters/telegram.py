@@ -21,7 +21,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -33,7 +33,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, ExtBot
 from telegram.ext import TypeHandler as _TypeHandler
 
-from bot.core import Choice, Incoming, Reply
+from bot.core import Choice, Incoming, Reply, split_command
 from bot.render import Renderer, to_plain
 
 log = logging.getLogger("clusterbot.telegram")
@@ -47,6 +47,7 @@ MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit for a button's data
 MAX_DESCRIPTION = 256  # Telegram's limit for a command's description
 COMMANDS_TEMPLATE = "help/telegram_commands.j2"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+CHAT_SETTING_COMMANDS = {"subscribe", "unsubscribe"}  # in a group, for its admins only
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
 CONFLICT_MESSAGE = (
     "Telegram answered 409 Conflict to getUpdates: another instance is already polling this "
@@ -399,11 +400,33 @@ class TelegramAdapter:
             text=text,
             locale=user.language_code,
             thread=str(message.message_thread_id) if message.is_topic_message else None,
+            may_manage_chat=await self._may_manage(message, text),
         )
         replies = await self.handle(incoming)
         reply_to = message.message_id if chat.type in GROUPS else None
         thread = message.message_thread_id if message.is_topic_message else None
         await self.send(chat.id, replies, reply_to=reply_to, thread=thread)
+
+    async def _may_manage(self, message: Message, text: str) -> bool:
+        """Whether the sender may change this chat's settings: anyone in private, admins in groups.
+
+        Asked of Telegram only for the commands that change a chat's settings, to spare an API
+        call on every group message.
+        """
+        chat, user = message.chat, message.from_user
+        if chat.type not in GROUPS:
+            return True
+        command = split_command(text)
+        if command is None or command[0] not in CHAT_SETTING_COMMANDS or user is None:
+            return True
+        if message.sender_chat is not None and message.sender_chat.id == chat.id:
+            return True  # an anonymous admin posting as the group
+        try:
+            member = await self.application.bot.get_chat_member(chat.id, user.id)
+        except TelegramError as exc:
+            log.warning("telegram: could not check admin rights in %s: %s", chat.id, exc)
+            return False
+        return member.status in {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
     async def _on_button(self, query: CallbackQuery) -> None:
         try:

@@ -99,6 +99,7 @@ class FakeTelegram:
         self.fail_429: dict[str, list[int]] = {}  # method -> retry_after for each next call
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
+        self.admins: set[tuple[int, int]] = set()  # (chat id, user id) of group administrators
         self.conflict = False
         self.max_poll_wait = 1.0
         self._ids = itertools.count(1)
@@ -359,6 +360,28 @@ class FakeTelegram:
             else:
                 result["text"] = params.get("text", "")
             return result
+        if method == "getChatMember":
+            chat_id, user_id = int(params.get("chat_id", 0)), int(params.get("user_id", 0))
+            status = "administrator" if (chat_id, user_id) in self.admins else "member"
+            member: dict[str, Any] = {"status": status, "user": _user(user_id, "en", "Amina")}
+            if status == "administrator":
+                member.update(
+                    {
+                        "can_be_edited": False,
+                        "is_anonymous": False,
+                        "can_manage_chat": True,
+                        "can_delete_messages": True,
+                        "can_manage_video_chats": True,
+                        "can_restrict_members": True,
+                        "can_promote_members": False,
+                        "can_change_info": True,
+                        "can_invite_users": True,
+                        "can_post_stories": False,
+                        "can_edit_stories": False,
+                        "can_delete_stories": False,
+                    }
+                )
+            return member
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         return True  # deleteWebhook, setWebhook, setMyCommands, answerCallbackQuery, ...
