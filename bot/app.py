@@ -55,21 +55,29 @@ class Bot:
                     user = User(identity=msg.identity)
                     session.add(user)
                 lang = self._language(msg, understood, user)
-                if user.reply_lang != lang:
-                    user.reply_lang = lang
-                    session.add(user)
                 ctx = Context(session, self.kb, user, lang, understood)
-                # A conversation in progress (e.g. a checklist) sees the message first.
-                for conversation in self.router.conversations:
-                    taken = conversation(msg, ctx)
-                    if taken is not None:
-                        return as_list(taken)
-                replies = as_list(self._route(msg, command, understood)(msg, ctx))
-                return replies + ctx.followups
+                replies = self._replies(msg, ctx, command)
+                # Buttons answer in the language they were shown in (a write only then).
+                shown = next((r.lang for r in replies if r.choices), None)
+                if shown and user.reply_lang != shown:
+                    user.reply_lang = shown
+                    session.add(user)
+                return replies
         except Exception:
             log.exception("handler failed for %s", msg.identity)
             lang = self._language(msg, understood, None)
             return [Reply("help/error.j2", {}, lang, "error", 0.0)]
+
+    def _replies(
+        self, msg: Incoming, ctx: Context, command: tuple[str, str] | None
+    ) -> list[Reply]:
+        # A conversation in progress (e.g. a checklist) sees the message first.
+        for conversation in self.router.conversations:
+            taken = conversation(msg, ctx)
+            if taken is not None:
+                return as_list(taken)
+        replies = as_list(self._route(msg, command, ctx.understanding)(msg, ctx))
+        return replies + ctx.followups
 
     async def handle(self, msg: Incoming) -> list[Reply]:
         """The async entry for adapters: the handler and its transaction run in a worker thread."""
@@ -86,7 +94,7 @@ class Bot:
     def _language(self, msg: Incoming, u: Understanding, user: User | None) -> str:
         """Forced language, then the message's own, then the platform's hint, then the user's.
 
-        A button press has no words: it continues in the language of the reply that showed it.
+        A button press has no words: it answers in the language of the last reply with buttons.
         """
         supported = self.kb.languages
         hint = (msg.locale or "").replace("_", "-").split("-")[0].casefold()

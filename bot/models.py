@@ -23,7 +23,7 @@ class User(SQLModel, table=True):
     role: str = Field(
         default="partner", max_length=12, sa_column_kwargs={"server_default": "partner"}
     )
-    # The language of the last reply: a button pressed under it answers in the same language.
+    # The language of the last reply with buttons: a press answers in the same language.
     reply_lang: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
