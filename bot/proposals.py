@@ -332,9 +332,12 @@ def _tell_people(
     kind: str,
     people: list[User],
     note: str,
-    key_suffix: str = "",
 ) -> None:
-    """Queue a notice for each person reachable directly, in their language."""
+    """Queue a notice for each person reachable directly, in their language.
+
+    The key counts the proposal's recorded moves, so a second return (say) is a new notice while
+    the same move never notifies anyone twice.
+    """
     events = session.exec(
         select(ProposalEvent.id).where(ProposalEvent.proposal_id == proposal.id)
     ).all()
@@ -345,7 +348,7 @@ def _tell_people(
         lang = person.lang or "en"
         outbox.enqueue(
             session,
-            key=f"{kind}:{proposal.id}:{len(events)}{key_suffix}:user:{person.identity}",
+            key=f"{kind}:{proposal.id}:{len(events)}:user:{person.identity}",
             target=target,
             template="proposals/notice.j2",
             data={**notice_data(session, kb, proposal, kind, lang), "note": note},

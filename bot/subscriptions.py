@@ -69,7 +69,10 @@ def everything(session: Session) -> list[Subscription]:
 
 
 def remove(session: Session, sub_id: int, target: str | None = None) -> bool:
-    """Delete one subscription (only of `target` when given); True when there was one."""
+    """End one subscription (only of `target` when given); True when there was one.
+
+    The row stays, marked inactive, because notifications already sent refer to it.
+    """
     sub = session.get(Subscription, sub_id)
     if sub is None or (target is not None and sub.target != target):
         return False
