@@ -1,16 +1,20 @@
 """Wires knowledge, storage, handlers and rendering into the Bot every adapter talks to."""
 
 import asyncio
+import functools
 import gc
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from bot import outbox, proposals
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import User
-from bot.render import renderer_for
+from bot.render import Renderer, renderer_for
 from bot.settings import Settings
 from handlers import build_router
 from knowledge import KnowledgeBase, Understanding, load, understand
@@ -104,6 +108,83 @@ class Bot:
                 return code
         return self.settings.default_language
 
+    async def retarget(self, old: str, new: str) -> None:
+        """A chat moved (Telegram group to supergroup): its subscriptions follow it."""
+        await asyncio.to_thread(self._outbox_change, outbox.retarget, old, new)
+
+    async def deactivate(self, target: str, reason: str) -> None:
+        """A chat is gone (blocked the bot, deleted): its subscriptions stop."""
+        await asyncio.to_thread(self._outbox_change, outbox.deactivate, target, reason)
+
+    def _outbox_change(self, change: Callable[[Session, str, str], int], a: str, b: str) -> None:
+        assert self.engine is not None
+        try:
+            with session_scope(self.engine) as session:
+                change(session, a, b)
+        except Exception:
+            log.exception("recording %s(%s, %s) failed", change.__name__, a, b)
+
+    def dispatcher(self, senders: list[outbox.Sender] | None = None) -> outbox.Dispatcher:
+        """A notification dispatcher on this bot's database, with the configured senders."""
+        assert self.engine is not None
+        return dispatcher_for(self.settings, self.engine, self.renderer, self.kb, senders)
+
     def render_plain(self, replies: list[Reply]) -> str:
         """The replies as plain text (terminal, JSON), separated by a blank line."""
         return "\n\n".join(self.renderer.plain(r) for r in replies)
+
+
+def senders_for(settings: Settings, renderer: Renderer, engine: Engine) -> list[outbox.Sender]:
+    """One Sender per configured platform; targets of any other platform wait in the outbox."""
+    senders: list[outbox.Sender] = []
+    if settings.slack_configured:
+        from bot.adapters.slack import SlackSender, ThreadedInstallationStore
+
+        installations = ThreadedInstallationStore(engine) if settings.slack_client_id else None
+        senders.append(
+            SlackSender(
+                renderer,
+                token=settings.slack_bot_token,
+                api_url=settings.slack_api_url,
+                installations=installations,
+            )
+        )
+    if settings.telegram_bot_token:
+        from bot.adapters.telegram import TelegramSender
+
+        senders.append(
+            TelegramSender(
+                renderer,
+                settings.telegram_bot_token,
+                api_url=settings.telegram_api_url,
+                per_second=settings.telegram_notify_rate,
+            )
+        )
+    if settings.webhook_secret:
+        from bot.adapters.webhook import WebhookSender
+
+        senders.append(WebhookSender(renderer, settings.webhook_secret))
+    return senders
+
+
+def dispatcher_for(
+    settings: Settings,
+    engine: Engine,
+    renderer: Renderer,
+    kb: KnowledgeBase,
+    senders: list[outbox.Sender] | None = None,
+) -> outbox.Dispatcher:
+    """The dispatcher `serve` and `dispatch` run, tuned by the CLUSTERBOT_OUTBOX_* settings.
+
+    Each round it also runs the proposals' time-driven work (due reminders, announcements).
+    """
+    return outbox.Dispatcher(
+        engine,
+        senders_for(settings, renderer, engine) if senders is None else senders,
+        functools.partial(proposals.tick, kb=kb),
+        max_attempts=settings.outbox_max_attempts,
+        backoff=settings.outbox_backoff_seconds,
+        lease=settings.outbox_lease_seconds,
+        concurrency=settings.outbox_concurrency,
+        share=settings.outbox_rate_share,
+    )

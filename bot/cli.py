@@ -1,4 +1,4 @@
-"""The `clusterbot` command: run, serve, chat, ask, import-clusters, db upgrade."""
+"""The `clusterbot` command: run, serve, chat, ask, import-clusters, db, dispatch, outbox."""
 
 import argparse
 import json
@@ -49,6 +49,20 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply pending migrations")
     rev = db_sub.add_parser("revision", help="write a migration for model changes (autogenerate)")
     rev.add_argument("message")
+
+    # -- notifications: the dispatcher and the outbox (one block; see README: Notifications) --
+    dispatch = sub.add_parser("dispatch", help="deliver due notifications until stopped")
+    dispatch.add_argument(
+        "--once", action="store_true", help="deliver what is due, then exit (see README)"
+    )
+    box = sub.add_parser("outbox", help="the notification outbox: counts and dead letters")
+    box_sub = box.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
+    status = box_sub.add_parser("status", help="count pending, sent, failed and dead messages")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    retry = box_sub.add_parser("retry", help="re-queue dead messages")
+    retry.add_argument(
+        "--failed", action="store_true", help="re-queue undeliverable (failed) ones too"
+    )
     return parser
 
 
@@ -97,6 +111,63 @@ def _workflow_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]"
     subs_sub.add_parser("list", help="every subscription, inactive ones with the reason")
     remove = subs_sub.add_parser("remove", help="end a subscription")
     remove.add_argument("id", type=int)
+
+
+def _dispatch(settings: Settings, once: bool) -> int:
+    """Run the dispatcher (until stopped, or until nothing is due with --once)."""
+    import asyncio
+    import signal
+
+    from bot.app import dispatcher_for
+    from bot.db import make_engine, upgrade
+    from bot.render import renderer_for
+    from knowledge import LANGUAGES, load
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    dispatcher = dispatcher_for(settings, engine, renderer_for(LANGUAGES), load())
+    if not dispatcher.senders:
+        print(
+            "clusterbot dispatch: no sender configured (set TELEGRAM_BOT_TOKEN or "
+            "CLUSTERBOT_WEBHOOK_SECRET); notifications stay pending",
+            file=sys.stderr,
+        )
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, dispatcher.stop)
+        await (dispatcher.run_once() if once else dispatcher.run_forever())
+
+    asyncio.run(run())
+    stats = dispatcher.stats
+    print(
+        f"dispatch: {stats.sent} sent, {stats.rate_limited} rate limited, {stats.retried} to "
+        f"retry, {stats.failed} undeliverable, {stats.dead} dead",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _outbox(settings: Settings, args: argparse.Namespace) -> int:
+    """`outbox status` and `outbox retry`."""
+    from bot import outbox
+    from bot.db import make_engine, session_scope, upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        if args.outbox_command == "retry":
+            n = outbox.retry_dead(session, include_failed=args.failed)
+            print(f"{n} notification(s) re-queued")
+            return 0
+        counts = outbox.counts(session)
+    if args.json:
+        print(json.dumps(counts))
+    else:
+        for state, n in counts.items():
+            print(f"{state:8} {n}")
+    return 0
 
 
 def _bot(settings: Settings) -> "Bot":
@@ -225,6 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _chat(settings, args.user)
     if command == "serve":
         return _serve(settings, args.host, args.port)
+    if command == "dispatch":
+        return _dispatch(settings, args.once)
+    if command == "outbox":
+        return _outbox(settings, args)
     # run: serve the platforms that are configured; with none, chat locally.
     if settings.telegram_bot_token or settings.slack_configured:
         return _serve(settings, "127.0.0.1", 8080)

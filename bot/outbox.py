@@ -5,16 +5,32 @@ only if the change that caused it was committed. A dispatcher (see `Dispatcher`)
 hands them to the platform's `Sender`, and records what became of each.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+import asyncio
+import contextlib
+import contextvars
+import logging
+import math
+import os
+import random
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, and_, false, func, or_, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.core import Reply
-from bot.models import Notification, utcnow
+from bot.db import session_scope
+from bot.models import Notification, Subscription, utcnow
+
+log = logging.getLogger("clusterbot.outbox")
+T = TypeVar("T")
 
 INTERACTIVE = 0  # replies someone is waiting for: always ahead of bulk
 REMINDER = 5
@@ -115,3 +131,581 @@ class Sender(Protocol):
     async def send(self, target: str, reply: Reply) -> None:
         """Render `reply` for the platform and deliver it to `target`."""
         ...
+
+
+# The key of the notification being delivered, for senders whose payload names it (webhooks).
+current_key: contextvars.ContextVar[str] = contextvars.ContextVar("current_key", default="")
+
+PENDING_RATE_LIMITED = "rate limited: "  # last_error of a row held back by a RetryLater
+NO_SENDER = "no sender configured for {prefix!r} targets in this dispatcher; waiting"
+
+
+def retry_dead(session: Session, include_failed: bool = False) -> int:
+    """Put dead notifications (and failed ones, if asked) back in the queue; how many."""
+    states = ["dead", "failed"] if include_failed else ["dead"]
+    result = session.execute(
+        update(Notification)
+        .where(col(Notification.status).in_(states))
+        .values(
+            status="pending",
+            attempts=0,
+            due_at=utcnow(),
+            lease_until=None,
+            claimed_by="",
+            last_error="",
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def retarget(session: Session, old: str, new: str) -> int:
+    """A destination moved (a group became a supergroup): follow it; how many subscriptions.
+
+    Pending notifications move too, so nothing waits on the old address.
+    """
+    if old == new:
+        return 0
+    moved = session.execute(
+        update(Subscription).where(col(Subscription.target) == old).values(target=new)
+    )
+    session.execute(
+        update(Notification)
+        .where(col(Notification.target) == old, col(Notification.status) == "pending")
+        .values(target=new)
+    )
+    log.warning("outbox: %s moved to %s; subscriptions and pending messages follow", old, new)
+    return int(moved.rowcount)  # type: ignore[attr-defined]
+
+
+def deactivate(session: Session, target: str, reason: str) -> int:
+    """A destination is gone for good: later fan-outs skip its subscriptions; how many."""
+    result = session.execute(
+        update(Subscription)
+        .where(col(Subscription.target) == target, col(Subscription.active))
+        .values(active=False, inactive_reason=reason[:500])
+    )
+    count = int(result.rowcount)  # type: ignore[attr-defined]
+    if count:
+        log.warning("outbox: %d subscription(s) of %s deactivated: %s", count, target, reason)
+    return count
+
+
+def prefix_of(target: str) -> str:
+    """The platform part of a target ("telegram" of "telegram:42")."""
+    return target.partition(":")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A notification this dispatcher holds a lease on, with what delivering it needs."""
+
+    id: int
+    key: str
+    target: str
+    template: str
+    data: dict[str, Any]
+    lang: str
+    priority: int
+    attempts: int
+    subscription_id: int | None
+
+    def reply(self) -> Reply:
+        """What the sender renders."""
+        return Reply(self.template, self.data, self.lang, "notification")
+
+
+@dataclass
+class Stats:
+    """What one dispatcher did since it started (for logs, tests and benchmarks)."""
+
+    sent: int = 0
+    rate_limited: int = 0
+    retried: int = 0
+    failed: int = 0
+    dead: int = 0
+    moved: int = 0
+    max_in_flight: int = 0
+    by_outcome: Counter[str] = field(default_factory=Counter)
+
+
+_CLAIM_COLUMNS = (
+    col(Notification.id),
+    col(Notification.key),
+    col(Notification.target),
+    col(Notification.template),
+    col(Notification.data),
+    col(Notification.lang),
+    col(Notification.priority),
+    col(Notification.attempts),
+    col(Notification.subscription_id),
+)
+_ORDER = (col(Notification.priority), col(Notification.due_at), col(Notification.id))
+
+
+def _claimed(row: Sequence[Any]) -> Claimed:
+    return Claimed(
+        int(row[0]), row[1], row[2], row[3], dict(row[4] or {}), row[5], row[6], row[7], row[8]
+    )
+
+
+class Dispatcher:
+    """Delivers due notifications through the Senders, within each platform's limits.
+
+    Each round: run `tick` (e.g. due reminders) in its own transaction, then, per platform,
+    claim as many due rows as its pace allows in the next moment (one per destination, never a
+    destination still waiting for its next slot), highest priority first, and send each at its
+    slot. A claim is a lease: a dispatcher that dies leaves rows that others take back once the
+    lease has passed. Several dispatchers share the work on PostgreSQL; on SQLite run one.
+
+    The rate is each Sender's overall `Pace.per_second` times `share` (give each of several
+    dispatchers its share of the platform's limit). Senders pace below the platform's limit, so
+    replies the adapters send to people asking questions never wait behind a fan-out.
+    """
+
+    HORIZON = 0.25  # seconds of sending slots claimed ahead of time
+
+    def __init__(
+        self,
+        engine: Engine,
+        senders: Sequence[Sender],
+        tick: Callable[[Session], None] | None = None,
+        *,
+        max_attempts: int = 8,
+        backoff: float = 30.0,
+        backoff_cap: float = 3600.0,
+        lease: float = 60.0,
+        concurrency: int = 32,
+        share: float = 1.0,
+        idle: float = 0.5,
+        once_wait: float = 300.0,
+        worker: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.senders = {s.prefix: s for s in senders}
+        self.tick = tick
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.backoff_cap = backoff_cap
+        self.lease = lease
+        self.concurrency = concurrency
+        self.share = share
+        self.idle = idle
+        self.once_wait = once_wait
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self.stats = Stats()
+        self.postgres = engine.dialect.name == "postgresql"
+        self._rate = {p: self._overall_rate(s) for p, s in self.senders.items()}
+        self._next_slot: dict[str, float] = dict.fromkeys(self.senders, 0.0)
+        self._next_target: dict[str, float] = {}
+        self._in_flight: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._unserved_logged: set[str] = set()
+        self._unserved_checked = -math.inf
+        # One thread does all database work, in order: SQLite wants one writer, and the event
+        # loop never waits on the database.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+
+    def _overall_rate(self, sender: Sender) -> float:
+        try:
+            rate = sender.pace(f"{sender.prefix}:").per_second
+        except Exception:
+            log.exception("outbox: %s sender has no overall pace; using 1 a second", sender)
+            rate = 1.0
+        return max(rate * self.share, 0.01)
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask `run_forever` to finish what is in flight and return."""
+        self._stop.set()
+        self._wake.set()
+
+    async def run_forever(self) -> Stats:
+        """Deliver until `stop()`; a short sleep when nothing is due."""
+        await self._start()
+        try:
+            while not self._stop.is_set():
+                claimed = await self._safe_round()
+                await self._pause(claimed)
+        finally:
+            await self._finish()
+        return self.stats
+
+    async def run_once(self) -> Stats:
+        """Deliver until nothing is due, then return.
+
+        Waits for rows due within a few seconds, and for rows a platform asked us to hold back
+        (429 Retry-After) up to `once_wait` seconds; rows backing off after errors (30 s and up)
+        stay pending for the next run and do not keep `--once` waiting.
+        """
+        await self._start()
+        try:
+            while not self._stop.is_set():
+                claimed = await self._safe_round()
+                if not claimed and not self._tasks and not await self._db(self._waiting):
+                    break
+                await self._pause(claimed, idle=0.05)
+        finally:
+            await self._finish()
+        return self.stats
+
+    async def _start(self) -> None:
+        for sender in self.senders.values():
+            start = getattr(sender, "start", None)
+            if start is not None:
+                await start()
+        if not self.postgres:
+            # SQLite runs one dispatcher: a lease left by a dispatcher that died is void now.
+            await self._db(self._release_all)
+
+    async def _finish(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for sender in self.senders.values():
+            stop = getattr(sender, "stop", None)
+            if stop is not None:
+                try:
+                    await stop()
+                except Exception:
+                    log.exception("outbox: stopping the %s sender failed", sender.prefix)
+        self._pool.shutdown(wait=True)
+
+    async def _pause(self, claimed: int, idle: float | None = None) -> None:
+        """Sleep briefly when work is moving, longer (or until woken) when nothing was due."""
+        delay = self.HORIZON / 5 if claimed or self._tasks else (idle or self.idle)
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def _safe_round(self) -> int:
+        try:
+            return await self._round()
+        except Exception:
+            # The database may be away for a moment: leases keep the rows safe; try again.
+            log.exception("outbox: dispatch round failed; trying again")
+            await asyncio.sleep(1.0)
+            return 0
+
+    async def _round(self) -> int:
+        if self.tick is not None:
+            await self._db(self._tick)
+        now = time.monotonic()
+        if now - self._unserved_checked > 30:
+            self._unserved_checked = now
+            await self._db(self._note_unserved)
+        claimed = 0
+        for prefix in self.senders:
+            budget = self._budget(prefix, now)
+            if budget <= 0:
+                continue
+            busy = sorted(
+                t
+                for t, at in self._next_target.items()
+                if (at > now or self._in_flight[t]) and prefix_of(t) == prefix
+            )
+            rows = await self._db(self._claim, prefix, budget, busy)
+            for row in rows:
+                self._schedule(row)
+            claimed += len(rows)
+        self._prune(now)
+        return claimed
+
+    def _budget(self, prefix: str, now: float) -> int:
+        free = self.concurrency - len(self._tasks)
+        if free <= 0:
+            return 0
+        ahead = now + self.HORIZON - max(self._next_slot[prefix], now)
+        return min(free, max(0, math.ceil(ahead * self._rate[prefix])))
+
+    def _prune(self, now: float) -> None:
+        if len(self._next_target) > 10_000:
+            self._next_target = {t: at for t, at in self._next_target.items() if at > now}
+
+    def _schedule(self, row: Claimed) -> None:
+        prefix = prefix_of(row.target)
+        sender = self.senders[prefix]
+        now = time.monotonic()
+        slot = max(now, self._next_slot[prefix])
+        self._next_slot[prefix] = slot + 1.0 / self._rate[prefix]
+        try:
+            interval = sender.pace(row.target).min_interval
+        except Exception:
+            interval = 1.0
+        self._next_target[row.target] = slot + interval
+        self._in_flight[row.target] += 1
+        task = asyncio.get_running_loop().create_task(self._deliver(sender, row, slot))
+        self._tasks.add(task)
+        self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._tasks))
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, sender: Sender, row: Claimed, slot: float) -> None:
+        try:
+            wait = slot - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            current_key.set(row.key)
+            outcome: BaseException | None = None
+            try:
+                await sender.send(row.target, row.reply())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                outcome = exc
+            await self._db(self._record, row, outcome)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "outbox: recording the outcome of %s failed; its lease will lapse", row.key
+            )
+        finally:
+            self._in_flight[row.target] -= 1
+            if self._in_flight[row.target] <= 0:
+                del self._in_flight[row.target]
+            self._wake.set()
+
+    # ---- database work (in the dispatcher's one database thread) ---------------------------
+
+    def _tick(self) -> None:
+        assert self.tick is not None
+        try:
+            with session_scope(self.engine) as session:
+                self.tick(session)
+        except Exception:
+            log.exception("outbox: tick failed")
+
+    def _due(self, now: datetime) -> ColumnElement[bool]:
+        return and_(
+            col(Notification.status) == "pending",
+            col(Notification.due_at) <= now,
+            or_(col(Notification.lease_until).is_(None), col(Notification.lease_until) < now),
+        )
+
+    def _served(self) -> ColumnElement[bool]:
+        if not self.senders:
+            return false()
+        return or_(*(col(Notification.target).startswith(f"{p}:") for p in self.senders))
+
+    def _claim(self, prefix: str, limit: int, busy: list[str]) -> list[Claimed]:
+        """Lease up to `limit` due rows of one platform, one per destination, best first."""
+        now = utcnow()
+        lease = now + timedelta(seconds=self.lease)
+        where = [self._due(now), col(Notification.target).startswith(f"{prefix}:")]
+        if busy:
+            where.append(col(Notification.target).not_in(busy))
+        with self.engine.connect() as conn:
+            if self.postgres:
+                # Rows another dispatcher is claiming right now are skipped, not waited for.
+                candidates = conn.execute(
+                    select(col(Notification.id), col(Notification.target))
+                    .where(*where)
+                    .order_by(*_ORDER)
+                    .limit(limit * 4)
+                    .with_for_update(skip_locked=True)
+                ).all()
+                ids: list[int] = []
+                seen: set[str] = set()
+                for row_id, target in candidates:
+                    if row_id is not None and target not in seen and len(ids) < limit:
+                        seen.add(target)
+                        ids.append(row_id)
+                if not ids:
+                    conn.rollback()
+                    return []
+                chosen = col(Notification.id).in_(ids)
+            else:
+                # SQLite: take the write lock first, so the pick and the lease are one step.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                n = Notification.__table__  # type: ignore[attr-defined]
+                rank = (
+                    func.row_number()
+                    .over(partition_by=n.c.target, order_by=(n.c.priority, n.c.due_at, n.c.id))
+                    .label("rank")
+                )
+                ranked = select(n.c.id, n.c.priority, n.c.due_at, rank).where(*where).subquery()
+                chosen = col(Notification.id).in_(
+                    select(ranked.c.id)
+                    .where(ranked.c.rank == 1)
+                    .order_by(ranked.c.priority, ranked.c.due_at, ranked.c.id)
+                    .limit(limit)
+                )
+            rows = conn.execute(
+                update(Notification)
+                .where(chosen)
+                .values(lease_until=lease, claimed_by=self.worker[:100])
+                .returning(*_CLAIM_COLUMNS)
+            ).all()
+            conn.commit()
+        claimed = sorted((_claimed(tuple(r)) for r in rows), key=lambda c: (c.priority, c.id))
+        return claimed
+
+    def _release_all(self) -> None:
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(Notification)
+                .where(
+                    col(Notification.status) == "pending",
+                    col(Notification.lease_until).is_not(None),
+                )
+                .values(lease_until=None, claimed_by="")
+            )
+
+    def _waiting(self) -> bool:
+        """Whether `run_once` should wait: something due soon, or held back by a 429."""
+        now = utcnow()
+        soon = or_(
+            col(Notification.due_at) <= now + timedelta(seconds=5),
+            and_(
+                col(Notification.last_error).startswith(PENDING_RATE_LIMITED),
+                col(Notification.due_at) <= now + timedelta(seconds=self.once_wait),
+            ),
+        )
+        free = or_(col(Notification.lease_until).is_(None), col(Notification.lease_until) < now)
+        with Session(self.engine) as session:
+            found = session.exec(
+                select(col(Notification.id))
+                .where(col(Notification.status) == "pending", soon, free, self._served())
+                .limit(1)
+            ).first()
+        return found is not None
+
+    def _note_unserved(self) -> None:
+        """Mark (and log once) pending rows for platforms this dispatcher has no sender for."""
+        with session_scope(self.engine) as session:
+            targets = session.exec(
+                select(col(Notification.target))
+                .where(
+                    col(Notification.status) == "pending",
+                    ~self._served(),
+                    ~col(Notification.last_error).startswith("no sender configured"),
+                )
+                .limit(1000)
+            ).all()
+            for prefix in sorted({prefix_of(t) for t in targets}):
+                message = NO_SENDER.format(prefix=prefix)
+                result = session.execute(
+                    update(Notification)
+                    .where(
+                        col(Notification.status) == "pending",
+                        col(Notification.target).startswith(f"{prefix}:"),
+                    )
+                    .values(last_error=message)
+                )
+                if prefix not in self._unserved_logged:
+                    self._unserved_logged.add(prefix)
+                    log.warning(
+                        "outbox: %d notification(s) wait: %s",
+                        result.rowcount,  # type: ignore[attr-defined]
+                        message,
+                    )
+
+    def _record(self, row: Claimed, outcome: BaseException | None) -> None:
+        """Write what became of one send, in its own commit (the "was sent" guard)."""
+        now = utcnow()
+        done: dict[str, Any] = {"lease_until": None, "claimed_by": ""}
+        ident = col(Notification.id) == row.id
+        with session_scope(self.engine) as session:
+            if outcome is None:
+                session.execute(
+                    update(Notification)
+                    .where(ident)
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        attempts=row.attempts + 1,
+                        last_error="",
+                        lease_until=None,  # claimed_by stays: which dispatcher sent it
+                    )
+                )
+                self.stats.sent += 1
+                log.info("outbox: sent %s to %s", row.key, row.target)
+            elif isinstance(outcome, RetryLater):
+                self._next_target[row.target] = time.monotonic() + outcome.seconds
+                session.execute(
+                    update(Notification)
+                    .where(ident)
+                    .values(
+                        due_at=now + timedelta(seconds=outcome.seconds),
+                        last_error=f"{PENDING_RATE_LIMITED}retry after {outcome.seconds:g} s",
+                        **done,
+                    )
+                )
+                self.stats.rate_limited += 1
+                log.warning(
+                    "outbox: %s to %s rate limited; again in %g s",
+                    row.key,
+                    row.target,
+                    outcome.seconds,
+                )
+            elif isinstance(outcome, Undeliverable):
+                reason = str(outcome)[:500] or "undeliverable"
+                session.execute(
+                    update(Notification)
+                    .where(ident)
+                    .values(
+                        status="failed",
+                        attempts=row.attempts + 1,
+                        last_error=f"undeliverable: {reason}"[:1000],
+                        **done,
+                    )
+                )
+                deactivate(session, row.target, reason)
+                self.stats.failed += 1
+                log.warning("outbox: %s to %s undeliverable: %s", row.key, row.target, reason)
+            elif isinstance(outcome, Moved) and row.attempts + 1 < self.max_attempts:
+                retarget(session, row.target, outcome.new_target)
+                session.execute(
+                    update(Notification)
+                    .where(ident)
+                    .values(
+                        target=outcome.new_target,
+                        due_at=now,
+                        attempts=row.attempts + 1,
+                        last_error=f"moved to {outcome.new_target}"[:1000],
+                        **done,
+                    )
+                )
+                self.stats.moved += 1
+            else:
+                attempts = row.attempts + 1
+                error = f"{type(outcome).__name__}: {outcome}"[:900]
+                if attempts >= self.max_attempts:
+                    session.execute(
+                        update(Notification)
+                        .where(ident)
+                        .values(
+                            status="dead",
+                            attempts=attempts,
+                            last_error=f"dead after {attempts} attempts: {error}",
+                            **done,
+                        )
+                    )
+                    self.stats.dead += 1
+                    log.error("outbox: %s to %s is dead: %s", row.key, row.target, error)
+                else:
+                    delay = min(self.backoff_cap, self.backoff * 2 ** (attempts - 1))
+                    delay *= random.uniform(0.75, 1.25)  # spreads retries apart
+                    session.execute(
+                        update(Notification)
+                        .where(ident)
+                        .values(
+                            attempts=attempts,
+                            due_at=now + timedelta(seconds=delay),
+                            last_error=f"transient: {error}",
+                            **done,
+                        )
+                    )
+                    self.stats.retried += 1
+                    log.warning(
+                        "outbox: %s to %s failed (%s); attempt %d again in %.0f s",
+                        row.key,
+                        row.target,
+                        error,
+                        attempts + 1,
+                        delay,
+                    )

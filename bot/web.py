@@ -4,6 +4,7 @@ Each configured platform contributes its routes and its start/stop, run by the a
 Slack's `/slack/events` joins the same way beside Telegram's webhook.
 """
 
+import asyncio
 import contextlib
 import hmac
 import json
@@ -23,6 +24,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.adapters.slack import SlackAdapter
     from bot.adapters.telegram import TelegramAdapter
+    from bot.outbox import Dispatcher
 
 log = logging.getLogger("clusterbot.web")
 
@@ -64,6 +66,8 @@ def telegram_platform(
         webhook_url=settings.telegram_webhook_url,
         webhook_secret=settings.telegram_webhook_secret,
         on_fatal=on_fatal,
+        on_moved=bot.retarget,
+        on_gone=bot.deactivate,
     )
     secret = (settings.telegram_webhook_secret or "").encode()
 
@@ -120,6 +124,21 @@ def slack_platform(bot: Bot, settings: Settings) -> tuple[Platform, "SlackAdapte
     return Platform("slack", adapter.start, adapter.stop, routes), adapter
 
 
+def dispatcher_participant(dispatcher: "Dispatcher") -> Platform:
+    """The notification dispatcher as a background participant of the app's lifespan."""
+    tasks: list[asyncio.Task[object]] = []
+
+    async def start() -> None:
+        tasks.append(asyncio.get_running_loop().create_task(dispatcher.run_forever()))
+
+    async def stop() -> None:
+        dispatcher.stop()
+        for task in tasks:
+            await task  # lets what is in flight finish and be recorded
+
+    return Platform("dispatcher", start, stop)
+
+
 def create_app(
     settings: Settings, bot: Bot | None = None, on_fatal: Callable[[str], None] | None = None
 ) -> Starlette:
@@ -130,6 +149,8 @@ def create_app(
         platforms.append(telegram_platform(the_bot, settings, on_fatal)[0])
     if settings.slack_configured:
         platforms.append(slack_platform(the_bot, settings)[0])
+    if settings.dispatch_in_serve:
+        platforms.append(dispatcher_participant(the_bot.dispatcher()))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     CallbackQuery,
     InlineKeyboardButton,
@@ -34,17 +35,27 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRa
 from telegram.ext import TypeHandler as _TypeHandler
 
 from bot.core import Choice, Incoming, Reply, split_command
+from bot.outbox import Moved, Pace, RetryLater, Undeliverable
 from bot.render import Renderer, to_plain
 
 log = logging.getLogger("clusterbot.telegram")
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
+# Told when a chat moved (old target, new target) or is gone (target, reason): records it.
+OnMoved = Callable[[str, str], Awaitable[None]]
+OnGone = Callable[[str, str], Awaitable[None]]
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 
 MAX_MESSAGE = 4096  # Telegram's limit for one message's text
 MAX_INCOMING = 4096  # Telegram never sends more: a longer text is not a real user message
 MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit for a button's data
 MAX_DESCRIPTION = 256  # Telegram's limit for a command's description
+# Telegram allows about 30 messages a second overall; notifications take 25 of them, so the
+# replies the adapter sends to people asking questions always find room (README: Notifications).
+NOTIFY_RATE = 25.0
+# One message a second to a private chat, 20 a minute to a group; a little margin for jitter.
+PRIVATE_INTERVAL = 1.1
+GROUP_INTERVAL = 3.1
 COMMANDS_TEMPLATE = "help/telegram_commands.j2"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 CHAT_SETTING_COMMANDS = {"subscribe", "unsubscribe"}  # in a group, for its admins only
@@ -221,6 +232,8 @@ class TelegramAdapter:
         rate_limiter: BaseRateLimiter[Any] | None = None,
         on_fatal: Callable[[str], None] | None = None,
         poll_timeout: float = 10.0,
+        on_moved: OnMoved | None = None,
+        on_gone: OnGone | None = None,
     ) -> None:
         # PTB 22 gives RetryAfter.retry_after as int unless this is set; later majors always
         # use timedelta. Opt in now (retry_seconds reads both).
@@ -232,6 +245,8 @@ class TelegramAdapter:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.on_fatal = on_fatal
+        self.on_moved = on_moved
+        self.on_gone = on_gone
         self.poll_timeout = poll_timeout
         self.migrated: dict[int, int] = {}  # group id -> supergroup id, learnt from Telegram
         self.fatal: str | None = None
@@ -304,6 +319,23 @@ class TelegramAdapter:
         await self.application.update_queue.put(update)
         return True
 
+    async def _moved(self, old: int, new: int) -> None:
+        """Remember a group's new id, and have its subscriptions follow it."""
+        self.migrated[old] = new
+        if self.on_moved is not None:
+            try:
+                await self.on_moved(f"telegram:{old}", f"telegram:{new}")
+            except Exception:
+                log.exception("telegram: recording the move of %s to %s failed", old, new)
+
+    async def _gone(self, chat_id: int, reason: str) -> None:
+        """A chat we cannot reach any more: its subscriptions stop."""
+        if self.on_gone is not None:
+            try:
+                await self.on_gone(f"telegram:{chat_id}", reason)
+            except Exception:
+                log.exception("telegram: recording that chat %s is gone failed", chat_id)
+
     def _on_polling_error(self, exc: TelegramError) -> None:
         if isinstance(exc, Conflict):
             if self.fatal is None:
@@ -368,7 +400,7 @@ class TelegramAdapter:
     async def _on_message(self, message: Message) -> None:
         chat, user = message.chat, message.from_user
         if message.migrate_to_chat_id is not None:
-            self.migrated[chat.id] = message.migrate_to_chat_id
+            await self._moved(chat.id, message.migrate_to_chat_id)
             log.warning(
                 "telegram: group %s migrated to supergroup %s; replies go there now",
                 chat.id,
@@ -486,6 +518,7 @@ class TelegramAdapter:
                 chat_id,
                 exc.message,
             )
+            await self._gone(chat_id, f"forbidden: {exc.message}")
             return Delivery(f"telegram:{chat_id}", False, f"forbidden: {exc.message}")
         except RetryAfter as exc:
             log.error(
@@ -496,6 +529,8 @@ class TelegramAdapter:
             return Delivery(f"telegram:{chat_id}", False, f"rate limited: {exc.message}")
         except TelegramError as exc:
             log.error("telegram: sending to chat %s failed: %s", chat_id, exc)
+            if isinstance(exc, BadRequest) and "chat not found" in exc.message.lower():
+                await self._gone(chat_id, f"chat not found: {exc.message}")
             return Delivery(f"telegram:{chat_id}", False, f"error: {exc.message}")
         return Delivery(f"telegram:{chat_id}", True)
 
@@ -525,7 +560,7 @@ class TelegramAdapter:
                 chat_id,
                 exc.new_chat_id,
             )
-            self.migrated[chat_id] = exc.new_chat_id
+            await self._moved(chat_id, exc.new_chat_id)
             await self.application.bot.send_message(
                 exc.new_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
             )
@@ -542,3 +577,73 @@ class TelegramAdapter:
                 reply_markup=markup,
             )
             return chat_id
+
+
+class TelegramSender:
+    """Delivers outbox notifications to Telegram chats, naming each outcome for the dispatcher.
+
+    Its own PTB Bot, without PTB's rate limiter: a 429 goes back to the dispatcher, which holds
+    that row back and keeps sending to everyone else.
+    """
+
+    prefix = "telegram"
+
+    def __init__(
+        self,
+        renderer: Renderer,
+        token: str,
+        api_url: str = "https://api.telegram.org",
+        per_second: float = NOTIFY_RATE,
+    ) -> None:
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        self.renderer = renderer
+        self.per_second = per_second
+        base = api_url.rstrip("/")
+        self.bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+
+    async def start(self) -> None:
+        """Open the HTTP client (and log in with getMe)."""
+        await self.bot.initialize()
+
+    async def stop(self) -> None:
+        """Close the HTTP client."""
+        await self.bot.shutdown()
+
+    def pace(self, target: str) -> Pace:
+        """Groups (negative ids) 20 a minute, private chats 1 a second, 25 a second in all."""
+        group = target.partition(":")[2].strip().startswith("-")
+        return Pace(self.per_second, GROUP_INTERVAL if group else PRIVATE_INTERVAL)
+
+    async def send(self, target: str, reply: Reply) -> None:
+        """Send the notification as HTML (split when long, chunks paced like messages)."""
+        try:
+            chat_id = int(target.partition(":")[2])
+        except ValueError:
+            raise Undeliverable(f"not a Telegram chat id: {target[:100]!r}") from None
+        chunks = split_html(self.renderer.html(reply))
+        try:
+            for i, chunk in enumerate(chunks):
+                if i:
+                    await asyncio.sleep(self.pace(target).min_interval)
+                await self._send_text(chat_id, chunk)
+        except RetryAfter as exc:
+            raise RetryLater(retry_seconds(exc)) from exc
+        except Forbidden as exc:
+            raise Undeliverable(f"forbidden: {exc.message}") from exc
+        except ChatMigrated as exc:
+            raise Moved(f"telegram:{exc.new_chat_id}") from exc
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                raise Undeliverable(f"chat not found: {exc.message}") from exc
+            raise
+
+    async def _send_text(self, chat_id: int, text: str) -> None:
+        try:
+            await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        except BadRequest as exc:
+            if "parse entities" not in exc.message.lower():
+                raise
+            log.error("telegram: HTML refused (%s); sending it without markup", exc.message)
+            await self.bot.send_message(
+                chat_id, html.escape(to_plain(text), quote=False), parse_mode=ParseMode.HTML
+            )

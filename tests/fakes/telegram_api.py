@@ -3,7 +3,9 @@
 PTB posts form-encoded (or multipart) requests to `/bot<TOKEN>/<method>`, non-string values as
 JSON strings. The stand-in serves queued updates through getUpdates, records what the bot sends,
 and can be told to fail: 429 with retry_after, 403 for a blocked chat, 409 for getUpdates, or a
-group that migrated to a supergroup.
+group that migrated to a supergroup. Given `Limits`, it enforces Telegram's flood limits on sends
+(overall per second, one a second per private chat, 20 a minute per group) and answers 429 with
+retry_after when a bot goes faster.
 """
 
 import asyncio
@@ -15,6 +17,7 @@ import json
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,12 +90,30 @@ class Call:
         ]
 
 
+@dataclass
+class Limits:
+    """Telegram's flood limits on sending (raise them for benchmarks)."""
+
+    per_second: float = 30.0  # all chats together, in any one-second window
+    private_interval: float = 1.0  # seconds between two messages to one private chat
+    group_per_minute: int = 20  # messages to one group in any sixty-second window
+    retry_after: int = 1  # what a 429 tells the bot to wait
+
+
+SENDS = {"sendMessage", "sendDocument"}
+
+
 class FakeTelegram:
     """The stand-in server; start() serves it in a background thread, stop() ends it."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, limits: Limits | None = None) -> None:
         self.token = token
+        self.limits = limits
         self.calls: list[Call] = []
+        self.delivered: list[Call] = []  # sends answered ok: what people received
+        self._recent: deque[float] = deque()  # arrival times of sends in the last second
+        self._last_private: dict[int, float] = {}
+        self._group_recent: dict[int, deque[float]] = {}
         self.updates: list[dict[str, Any]] = []
         self.pushed_at: dict[int, float] = {}  # update_id -> perf_counter when queued
         self.cond = threading.Condition()
@@ -267,6 +288,35 @@ class FakeTelegram:
         )
         return self.of("sendMessage", chat_id)
 
+    def count_429(self) -> int:
+        """How many requests were answered 429 (flood control)."""
+        with self.cond:
+            return sum(1 for c in self.calls if c.method.endswith(":429"))
+
+    def _over_limit(self, chat_id: int, now: float) -> bool:
+        """Whether this send breaks a flood limit; if not, it is counted (caller holds cond)."""
+        limits = self.limits
+        if limits is None:
+            return False
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= limits.per_second:
+            return True
+        if chat_id < 0:
+            recent = self._group_recent.setdefault(chat_id, deque())
+            while recent and now - recent[0] >= 60.0:
+                recent.popleft()
+            if len(recent) >= limits.group_per_minute:
+                return True
+            recent.append(now)
+        else:
+            last = self._last_private.get(chat_id)
+            if last is not None and now - last < limits.private_interval:
+                return True
+            self._last_private[chat_id] = now
+        self._recent.append(now)
+        return False
+
     def queue_empty(self) -> bool:
         with self.cond:
             return not self.updates
@@ -325,9 +375,27 @@ class FakeTelegram:
                 return self._error(
                     429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
                 )
-            self.calls.append(Call(method, params))
+            chat_id = params.get("chat_id")
+            if (
+                method in SENDS
+                and isinstance(chat_id, int)
+                and self._over_limit(chat_id, time.monotonic())
+            ):
+                assert self.limits is not None
+                self.calls.append(Call(f"{method}:429", params))
+                self.cond.notify_all()
+                seconds = self.limits.retry_after
+                return self._error(
+                    429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
+                )
+            call = Call(method, params)
+            self.calls.append(call)
+            ok = not (
+                isinstance(chat_id, int) and (chat_id in self.blocked or chat_id in self.migrated)
+            )
+            if ok and method in SENDS:
+                self.delivered.append(call)
             self.cond.notify_all()
-        chat_id = params.get("chat_id")
         if isinstance(chat_id, int) and chat_id in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
         if isinstance(chat_id, int) and chat_id in self.migrated:

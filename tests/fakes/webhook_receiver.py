@@ -1,0 +1,76 @@
+"""A partner's webhook endpoint on 127.0.0.1: checks the HMAC signature, records what arrives.
+
+Answers 401 to a body whose signature does not match; `script` holds status codes to answer the
+next requests with (e.g. 429, 500, 410) before answering 200 again.
+"""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.fakes.telegram_api import free_socket
+
+SIGNATURE_HEADER = "X-Clusterbot-Signature"
+
+
+class FakeWebhook:
+    """The receiver; start() serves it in a background thread, stop() ends it."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret.encode()
+        self.received: list[dict[str, Any]] = []  # payloads accepted (signature valid)
+        self.rejected = 0  # bad signatures
+        self.answers: list[int] = []  # status of every request, in order
+        self.script: list[int] = []  # statuses to answer next, before 200
+        self.retry_after = "1"
+        self.lock = threading.Lock()
+        self.url = ""
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "FakeWebhook":
+        sock = free_socket()
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+        app = Starlette(routes=[Route("/hook", self._endpoint, methods=["POST"])])
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("fake webhook did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        body = await request.body()
+        expected = "sha256=" + hmac.new(self.secret, body, hashlib.sha256).hexdigest()
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        with self.lock:
+            if not hmac.compare_digest(given, expected):
+                self.rejected += 1
+                self.answers.append(401)
+                return JSONResponse({"error": "bad signature"}, status_code=401)
+            status = self.script.pop(0) if self.script else 200
+            self.answers.append(status)
+            if status == 200:
+                self.received.append(json.loads(body))
+        headers = {"Retry-After": self.retry_after} if status == 429 else None
+        return JSONResponse({"status": status}, status_code=status, headers=headers)
