@@ -345,7 +345,7 @@ def _tell_people(
         target = identity_target(person.identity)
         if target is None:
             continue
-        lang = person.lang or "en"
+        lang = person.lang or person.reply_lang or "en"  # their choice, else their last words
         outbox.enqueue(
             session,
             key=f"{kind}:{proposal.id}:{len(events)}:user:{person.identity}",
