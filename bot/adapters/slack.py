@@ -112,7 +112,7 @@ def plain_text(text: str, bot_user: str | None = None) -> str:
         text = re.sub(rf"<@{re.escape(bot_user)}(?:\|[^<>]*)?>", " ", text)
     text = _TOKEN.sub(lambda m: _token_text(m.group(1)), text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return " ".join(text.split(" ")).strip()
+    return re.sub(r"[ \t]{2,}", " ", text).strip()  # the gap a dropped mention leaves
 
 
 # ---- outgoing text ------------------------------------------------------------------------------
