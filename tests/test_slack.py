@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -671,3 +672,41 @@ def test_slack_settings_use_slacks_own_names(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("SLACK_BOT_TOKEN")
     monkeypatch.setenv("SLACK_CLIENT_ID", "111.222")
     assert Settings(database_url="sqlite://").slack_configured  # many workspaces via OAuth
+
+
+def test_requests_are_acknowledged_before_the_work_is_done(fake: FakeSlack, bot: Bot) -> None:
+    release = threading.Event()
+
+    def slow(msg: Incoming, ctx: Context) -> Reply:
+        release.wait(20)  # the answer cannot exist until the test says so
+        return Reply("help/empty.j2", {}, "en", "x")
+
+    bot.router.commands["slow"] = slow
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        slack = Slack(fake, url)
+        key = "slowcmd"
+        body = urlencode(
+            {
+                "team_id": TEAM,
+                "channel_id": "C0001",
+                "user_id": "U0001",
+                "command": "/cluster",
+                "text": "slow",
+                "response_url": fake.response_url(key),
+            }
+        )
+        acked = slack.post(body, "application/x-www-form-urlencoded")
+        mention = slack.event(
+            {
+                "type": "app_mention",
+                "user": "U0002",
+                "channel": "C0050",
+                "text": f"<@{BOT_USER}> /slow",
+                "ts": "3.3",
+            }
+        )
+        assert acked.status_code == 200 and mention.status_code == 200
+        assert not fake.of("response") and not fake.of("chat.postMessage", "C0050")
+        release.set()
+        fake.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
+        fake.wait_calls("chat.postMessage", 1, "C0050")
