@@ -29,6 +29,7 @@ test: catalogs
 bench: catalogs
 	$(BIN)/python benchmarks/answer_path.py
 	$(BIN)/python benchmarks/checklist_step.py
+	$(BIN)/python benchmarks/slack.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +28,10 @@ from bot.adapters.slack import (
     MAX_SECTION,
     SHARE_ACTION,
     SlackSender,
+    claim_event,
+    finish_event,
     plain_text,
+    prune_events,
     to_mrkdwn,
 )
 from bot.app import Bot
@@ -221,7 +225,8 @@ def test_slash_command_answers_privately_and_share_posts_it_visibly(slack: Slack
 
 def test_subcommands_map_to_bot_commands_and_buttons_reach_the_router(slack: Slack) -> None:
     [help_text] = slack.command("help")
-    assert "/clusters" in help_text.text and "who leads WASH?" in help_text.text
+    assert "/cluster clusters" in help_text.text and "who leads WASH?" in help_text.text
+    assert "/cluster lead" in help_text.text
 
     [choose] = slack.command("lang")
     buttons = choose.buttons
@@ -237,7 +242,7 @@ def test_subcommands_map_to_bot_commands_and_buttons_reach_the_router(slack: Sla
 
 def test_empty_command_shows_help(slack: Slack) -> None:
     [answer] = slack.command("   ")
-    assert "/clusters" in answer.text
+    assert "/cluster clusters" in answer.text
 
 
 # ---- events ----------------------------------------------------------------------------------
@@ -632,3 +637,76 @@ def test_slack_and_telegram_run_side_by_side(fake: FakeSlack, bot: Bot) -> None:
             assert "UNICEF" in Slack(fake, url).dm("who leads WASH?")
     finally:
         telegram.stop()
+
+
+def test_intake_answers_each_event_once_on_both_databases(any_engine: Engine) -> None:
+    assert claim_event(any_engine, "Ev1") is True
+    assert claim_event(any_engine, "Ev1") is False  # a retry while the first is at work
+    finish_event(any_engine, "Ev1")
+    assert claim_event(any_engine, "Ev1") is False
+    with session_scope(any_engine) as session:
+        long_ago = utcnow() - timedelta(minutes=5)
+        session.add(IntakeEvent(platform="slack", event_id="EvDead", seen_at=long_ago))
+        session.add(
+            IntakeEvent(platform="slack", event_id="EvOld", seen_at=utcnow() - timedelta(days=2))
+        )
+        session.add(IntakeEvent(platform="telegram", event_id="Ev1", seen_at=long_ago))
+    assert claim_event(any_engine, "EvDead") is True  # its handler died: take it over, once
+    assert claim_event(any_engine, "EvDead") is False
+    assert prune_events(any_engine) == 1
+    with session_scope(any_engine) as session:
+        left = {(r.platform, r.event_id) for r in session.exec(select(IntakeEvent)).all()}
+    assert left == {("slack", "Ev1"), ("slack", "EvDead"), ("telegram", "Ev1")}
+
+
+def test_slack_settings_use_slacks_own_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert not Settings(database_url="sqlite://").slack_configured
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    assert not Settings(database_url="sqlite://").slack_configured  # no signing secret
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
+    settings = Settings(database_url="sqlite://")
+    assert settings.slack_configured and settings.slack_api_url == "http://127.0.0.1:9/api/"
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    monkeypatch.setenv("SLACK_CLIENT_ID", "111.222")
+    assert Settings(database_url="sqlite://").slack_configured  # many workspaces via OAuth
+
+
+def test_requests_are_acknowledged_before_the_work_is_done(fake: FakeSlack, bot: Bot) -> None:
+    release = threading.Event()
+
+    def slow(msg: Incoming, ctx: Context) -> Reply:
+        release.wait(20)  # the answer cannot exist until the test says so
+        return Reply("help/empty.j2", {}, "en", "x")
+
+    bot.router.commands["slow"] = slow
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        slack = Slack(fake, url)
+        key = "slowcmd"
+        body = urlencode(
+            {
+                "team_id": TEAM,
+                "channel_id": "C0001",
+                "user_id": "U0001",
+                "command": "/cluster",
+                "text": "slow",
+                "response_url": fake.response_url(key),
+            }
+        )
+        acked = slack.post(body, "application/x-www-form-urlencoded")
+        mention = slack.event(
+            {
+                "type": "app_mention",
+                "user": "U0002",
+                "channel": "C0050",
+                "text": f"<@{BOT_USER}> /slow",
+                "ts": "3.3",
+            }
+        )
+        assert acked.status_code == 200 and mention.status_code == 200
+        assert not fake.of("response") and not fake.of("chat.postMessage", "C0050")
+        release.set()
+        fake.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
+        fake.wait_calls("chat.postMessage", 1, "C0050")

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store import Bot as InstalledBot
 from slack_sdk.oauth.installation_store import Installation
@@ -27,6 +29,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -109,7 +112,7 @@ def plain_text(text: str, bot_user: str | None = None) -> str:
         text = re.sub(rf"<@{re.escape(bot_user)}(?:\|[^<>]*)?>", " ", text)
     text = _TOKEN.sub(lambda m: _token_text(m.group(1)), text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return " ".join(text.split(" ")).strip()
+    return re.sub(r"[ \t]{2,}", " ", text).strip()  # the gap a dropped mention leaves
 
 
 # ---- outgoing text ------------------------------------------------------------------------------
@@ -452,11 +455,15 @@ class SlackAdapter:
         self._locales: dict[tuple[str, str], tuple[str | None, float]] = {}
         self._next_prune = 0.0
         self._socket: Any = None
+        self._session: aiohttp.ClientSession | None = None
+        self._retries: list[AsyncRetryHandler] = [
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2)
+        ]
         # Replies to people retry a 429 in place (twice); the outbox's sender does its own.
         client = AsyncWebClient(
             token=None if client_id else token,
             base_url=api_url,
-            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+            retry_handlers=list(self._retries),
         )
         oauth = None
         if client_id:
@@ -489,6 +496,10 @@ class SlackAdapter:
 
     async def start(self) -> None:
         """Create the OAuth tables, forget old event ids, connect Socket Mode when configured."""
+        # One HTTP session (kept-alive connections) for every call, made on the serving loop;
+        # Bolt's per-request clients share it.
+        self._session = aiohttp.ClientSession()
+        self.app.client.session = self._session
         for store in (self.installations, self.states):
             if store is not None:
                 await asyncio.to_thread(store.store.create_tables)
@@ -510,6 +521,10 @@ class SlackAdapter:
             _, pending = await asyncio.wait(set(self._tasks), timeout=10)
             for task in pending:
                 task.cancel()
+        if self._session is not None:
+            self.app.client.session = None
+            await self._session.close()
+            self._session = None
 
     def sender(self) -> "SlackSender":
         """A notification sender using this app's token or installations."""
@@ -686,16 +701,12 @@ class SlackAdapter:
             return "/" + text
         return text
 
-    async def _on_command(
-        self, ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any
-    ) -> None:
+    async def _on_command(self, ack: Any, body: dict[str, Any], client: Any) -> None:
         """`/cluster ...`: acked at once, answered to the asker alone, with a Share button."""
         await ack()
-        self._spawn(self._command(client, respond, context, body), "slash command")
+        self._spawn(self._command(client, body), "slash command")
 
-    async def _command(
-        self, client: AsyncWebClient, respond: Any, context: Any, body: Mapping[str, Any]
-    ) -> None:
+    async def _command(self, client: AsyncWebClient, body: Mapping[str, Any]) -> None:
         team, user = _team(body), str(body.get("user_id", ""))
         channel = str(body.get("channel_id", ""))
         text = self.command_text(plain_text(str(body.get("text", ""))[:MAX_INCOMING]))
@@ -706,7 +717,8 @@ class SlackAdapter:
             locale=await self._locale(client, team, user),
         )
         replies = await self.handle(incoming)
-        await self._respond(respond, messages(self.renderer, replies, self._share(text, replies)))
+        out = messages(self.renderer, replies, self._share(text, replies))
+        await self._respond(body, out)
 
     def _share(self, text: str, replies: list[Reply]) -> list[Block]:
         """A "Share in channel" button, for answers that are not a step in a conversation.
@@ -728,28 +740,41 @@ class SlackAdapter:
         }
         return [{"type": "actions", "elements": [button]}]
 
-    async def _respond(self, respond: Any, out: list[Message], **kw: Any) -> None:
+    async def _respond(self, body: Mapping[str, Any], out: list[Message]) -> None:
         """Answer through the response_url, visible only to the person who asked."""
         for message in out:
-            try:
-                await respond(
-                    response_type="ephemeral", replace_original=False, **message.payload(), **kw
-                )
-            except Exception as exc:
-                log.error("slack: ephemeral answer not delivered: %s", exc)
+            payload = {"response_type": "ephemeral", "replace_original": False}
+            if not await self._webhook(body, {**payload, **message.payload()}):
                 return
+
+    async def _webhook(self, body: Mapping[str, Any], payload: dict[str, Any]) -> bool:
+        """One post to the request's response_url; a refusal is logged. True when accepted."""
+        url = str(body.get("response_url") or "")
+        if not url:
+            log.error("slack: no response_url to answer %s", body.get("type") or "a command")
+            return False
+        hook = AsyncWebhookClient(url, session=self._session, retry_handlers=self._retries)
+        try:
+            response = await hook.send_dict(payload)
+        except Exception as exc:
+            log.error("slack: response_url post failed: %s", exc)
+            return False
+        if response.status_code != 200:
+            log.error("slack: response_url refused: %s %s", response.status_code, response.body)
+            return False
+        return True
 
     # ---- buttons ------------------------------------------------------------------------------
 
     async def _on_action(
-        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any
     ) -> None:
         """A button press: the share button, or a Choice that goes through the router."""
         await ack()
         if action.get("action_id") == SHARE_ACTION:
-            self._spawn(self._shared(client, respond, body, action), "share")
+            self._spawn(self._shared(client, body, action), "share")
         else:
-            self._spawn(self._pressed(client, respond, body, action), "button")
+            self._spawn(self._pressed(client, body, action), "button")
 
     def _where(self, body: Mapping[str, Any]) -> tuple[str, str, str]:
         team = _team(body)
@@ -763,7 +788,6 @@ class SlackAdapter:
     async def _pressed(
         self,
         client: AsyncWebClient,
-        respond: Any,
         body: Mapping[str, Any],
         action: Mapping[str, Any],
     ) -> None:
@@ -781,7 +805,7 @@ class SlackAdapter:
         replies = await self.handle(incoming)
         container = body.get("container") or {}
         if container.get("is_ephemeral") or not channel:
-            await self._respond(respond, messages(self.renderer, replies))
+            await self._respond(body, messages(self.renderer, replies))
         else:
             thread = (body.get("message") or {}).get("thread_ts")
             await self._post(client, channel, replies, thread)
@@ -789,7 +813,6 @@ class SlackAdapter:
     async def _shared(
         self,
         client: AsyncWebClient,
-        respond: Any,
         body: Mapping[str, Any],
         action: Mapping[str, Any],
     ) -> None:
@@ -813,10 +836,7 @@ class SlackAdapter:
         except SlackApiError as exc:
             log.error("slack: sharing in %s failed: %s", channel, exc.response.get("error"))
             return
-        try:
-            await respond(delete_original=True)
-        except Exception as exc:
-            log.info("slack: private copy not deleted: %s", exc)
+        await self._webhook(body, {"delete_original": True})
 
 
 # ---- notifications ------------------------------------------------------------------------------
