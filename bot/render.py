@@ -71,6 +71,8 @@ class Renderer:
             env = Environment(
                 loader=loader,
                 autoescape=True,
+                # Templates ship with the code: no stat() of the file on every render.
+                auto_reload=False,
                 undefined=StrictUndefined,
                 trim_blocks=True,
                 lstrip_blocks=True,
