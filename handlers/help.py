@@ -17,12 +17,7 @@ def _languages(ctx: Context) -> list[dict[str, str]]:
 @router.intent("help", "greeting")
 def show_help(msg: Incoming, ctx: Context) -> Reply:
     """What the bot can do, with example questions."""
-    # Slack's composer takes any leading "/" as its own slash command: there, ours are
-    # subcommands of /cluster. (The identity's platform prefix is all a handler knows of it.)
-    command = "/cluster " if msg.identity.startswith("slack:") else "/"
-    return reply(
-        ctx, "help/help.j2", languages=_languages(ctx), current=ctx.lang, command=command
-    )
+    return reply(ctx, "help/help.j2", languages=_languages(ctx), current=ctx.lang)
 
 
 @router.intent("unknown", "unknown_cluster")

@@ -710,3 +710,13 @@ def test_requests_are_acknowledged_before_the_work_is_done(fake: FakeSlack, bot:
         release.set()
         fake.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
         fake.wait_calls("chat.postMessage", 1, "C0050")
+
+
+def test_commands_named_in_any_answer_are_shown_as_slack_users_type_them() -> None:
+    from bot.adapters.slack import slash_commands
+
+    text = "Type /help or (/lead health); /cluster stays, a/b and https://x.org/lead do not change"
+    assert slash_commands(text) == (
+        "Type /cluster help or (/cluster lead health); /cluster stays, a/b and "
+        "https://x.org/lead do not change"
+    )

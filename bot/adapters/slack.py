@@ -239,11 +239,23 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
+# A command the bot names ("/help", "type /lead health") at the start of a word.
+_COMMAND = re.compile(r"(^|[\s(“\"'])/(?!cluster\b)([a-z][a-z_]{1,30})\b", re.M)
+
+
+def slash_commands(text: str) -> str:
+    """Our commands as Slack users type them ("/lead" -> "/cluster lead").
+
+    Slack's composer takes any leading "/" as its own slash command: there, ours are subcommands.
+    """
+    return _COMMAND.sub(lambda m: f"{m.group(1)}{COMMAND} {m.group(2)}", text)
+
+
 def reply_blocks(renderer: Renderer, reply: Reply) -> list[Block]:
     """One reply as sections of at most 3000 characters, then its buttons."""
     sections: list[Block] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
-        for chunk in split_text(to_mrkdwn(renderer.html(reply)))
+        for chunk in split_text(slash_commands(to_mrkdwn(renderer.html(reply))))
         if chunk.strip()
     ]
     return sections + (buttons(reply.choices) if reply.choices else [])
