@@ -12,7 +12,6 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Leave alone tables that others manage (e.g. the Slack OAuth stores' own tables)."""
     return type_ != "table" or name in SQLModel.metadata.tables
 
-
 engine = config.attributes["engine"]
 
 with engine.begin() as connection:
