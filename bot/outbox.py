@@ -54,23 +54,53 @@ def enqueue(
     The key names the cause and the destination (e.g. "endorsed:12:sub:7"), so doing the same
     thing twice never notifies anyone twice.
     """
-    existing = select(col(Notification.id)).where(Notification.key == key)
-    if session.exec(existing).first() is not None:
-        return False
-    session.add(
-        Notification(
-            key=key,
-            target=target,
-            template=template,
-            data=dict(data),
-            lang=lang,
-            priority=priority,
-            subscription_id=subscription_id,
-            due_at=due_at or utcnow(),
-        )
-    )
-    session.flush()
-    return True
+    now = utcnow()
+    values: dict[str, Any] = {
+        "key": key,
+        "target": target,
+        "template": template,
+        "data": dict(data),
+        "lang": lang,
+        "priority": priority,
+        "status": "pending",
+        "attempts": 0,
+        "due_at": due_at or now,
+        "claimed_by": "",
+        "last_error": "",
+        "subscription_id": subscription_id,
+        "created_at": now,
+    }
+    statement = _insert_once(session.get_bind().dialect.name)
+    if statement is None:  # a database without ON CONFLICT: look first
+        existing = select(col(Notification.id)).where(Notification.key == key)
+        if session.exec(existing).first() is not None:
+            return False
+        session.add(Notification.model_validate(values))
+        session.flush()
+        return True
+    # One statement: a concurrent enqueue of the same key waits for the other, then skips.
+    result: Any = session.execute(statement, values)
+    return bool(result.rowcount == 1)
+
+
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_once(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (key) DO NOTHING for this dialect, built once (None: unsupported)."""
+    if dialect not in _INSERTS:
+        table = Notification.__table__  # type: ignore[attr-defined]
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            _INSERTS[dialect] = pg_insert(table).on_conflict_do_nothing(index_elements=["key"])
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            _INSERTS[dialect] = sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"])
+        else:
+            _INSERTS[dialect] = None
+    return _INSERTS[dialect]
 
 
 def counts(session: Session) -> dict[str, int]:
@@ -303,6 +333,8 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._unserved_logged: set[str] = set()
         self._unserved_checked = -math.inf
+        self._outcomes: list[tuple[Claimed, BaseException | None, asyncio.Future[None]]] = []
+        self._flushing = False
         # One thread does all database work, in order: SQLite wants one writer, and the event
         # loop never waits on the database.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
@@ -456,7 +488,7 @@ class Dispatcher:
                 raise
             except Exception as exc:
                 outcome = exc
-            await self._db(self._record, row, outcome)
+            await self._recorded(row, outcome)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -469,7 +501,40 @@ class Dispatcher:
                 del self._in_flight[row.target]
             self._wake.set()
 
+    async def _recorded(self, row: Claimed, outcome: BaseException | None) -> None:
+        """Record one outcome as soon as the database thread is free; return once committed.
+
+        Outcomes that finish while a commit is under way go together in the next one (a group
+        commit): the "was sent" window stays one commit wide, whatever the rate.
+        """
+        done = asyncio.get_running_loop().create_future()
+        self._outcomes.append((row, outcome, done))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        try:
+            while self._outcomes:
+                batch, self._outcomes = self._outcomes, []
+                try:
+                    await self._db(self._record_all, [(row, out) for row, out, _ in batch])
+                except Exception as exc:
+                    for _, _, done in batch:
+                        done.set_exception(exc)
+                else:
+                    for _, _, done in batch:
+                        done.set_result(None)
+        finally:
+            self._flushing = False
+
     # ---- database work (in the dispatcher's one database thread) ---------------------------
+
+    def _record_all(self, outcomes: list[tuple[Claimed, BaseException | None]]) -> None:
+        with session_scope(self.engine) as session:
+            for row, outcome in outcomes:
+                self._record(session, row, outcome)
 
     def _tick(self) -> None:
         assert self.tick is not None
@@ -604,108 +669,107 @@ class Dispatcher:
                         message,
                     )
 
-    def _record(self, row: Claimed, outcome: BaseException | None) -> None:
-        """Write what became of one send, in its own commit (the "was sent" guard)."""
+    def _record(self, session: Session, row: Claimed, outcome: BaseException | None) -> None:
+        """Write what became of one send; the caller commits at once (the "was sent" guard)."""
         now = utcnow()
         done: dict[str, Any] = {"lease_until": None, "claimed_by": ""}
         ident = col(Notification.id) == row.id
-        with session_scope(self.engine) as session:
-            if outcome is None:
-                session.execute(
-                    update(Notification)
-                    .where(ident)
-                    .values(
-                        status="sent",
-                        sent_at=now,
-                        attempts=row.attempts + 1,
-                        last_error="",
-                        lease_until=None,  # claimed_by stays: which dispatcher sent it
-                    )
+        if outcome is None:
+            session.execute(
+                update(Notification)
+                .where(ident)
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    attempts=row.attempts + 1,
+                    last_error="",
+                    lease_until=None,  # claimed_by stays: which dispatcher sent it
                 )
-                self.stats.sent += 1
-                log.info("outbox: sent %s to %s", row.key, row.target)
-            elif isinstance(outcome, RetryLater):
-                self._next_target[row.target] = time.monotonic() + outcome.seconds
+            )
+            self.stats.sent += 1
+            log.info("outbox: sent %s to %s", row.key, row.target)
+        elif isinstance(outcome, RetryLater):
+            self._next_target[row.target] = time.monotonic() + outcome.seconds
+            session.execute(
+                update(Notification)
+                .where(ident)
+                .values(
+                    due_at=now + timedelta(seconds=outcome.seconds),
+                    last_error=f"{PENDING_RATE_LIMITED}retry after {outcome.seconds:g} s",
+                    **done,
+                )
+            )
+            self.stats.rate_limited += 1
+            log.warning(
+                "outbox: %s to %s rate limited; again in %g s",
+                row.key,
+                row.target,
+                outcome.seconds,
+            )
+        elif isinstance(outcome, Undeliverable):
+            reason = str(outcome)[:500] or "undeliverable"
+            session.execute(
+                update(Notification)
+                .where(ident)
+                .values(
+                    status="failed",
+                    attempts=row.attempts + 1,
+                    last_error=f"undeliverable: {reason}"[:1000],
+                    **done,
+                )
+            )
+            deactivate(session, row.target, reason)
+            self.stats.failed += 1
+            log.warning("outbox: %s to %s undeliverable: %s", row.key, row.target, reason)
+        elif isinstance(outcome, Moved) and row.attempts + 1 < self.max_attempts:
+            retarget(session, row.target, outcome.new_target)
+            session.execute(
+                update(Notification)
+                .where(ident)
+                .values(
+                    target=outcome.new_target,
+                    due_at=now,
+                    attempts=row.attempts + 1,
+                    last_error=f"moved to {outcome.new_target}"[:1000],
+                    **done,
+                )
+            )
+            self.stats.moved += 1
+        else:
+            attempts = row.attempts + 1
+            error = f"{type(outcome).__name__}: {outcome}"[:900]
+            if attempts >= self.max_attempts:
                 session.execute(
                     update(Notification)
                     .where(ident)
                     .values(
-                        due_at=now + timedelta(seconds=outcome.seconds),
-                        last_error=f"{PENDING_RATE_LIMITED}retry after {outcome.seconds:g} s",
+                        status="dead",
+                        attempts=attempts,
+                        last_error=f"dead after {attempts} attempts: {error}",
                         **done,
                     )
                 )
-                self.stats.rate_limited += 1
+                self.stats.dead += 1
+                log.error("outbox: %s to %s is dead: %s", row.key, row.target, error)
+            else:
+                delay = min(self.backoff_cap, self.backoff * 2 ** (attempts - 1))
+                delay *= random.uniform(0.75, 1.25)  # spreads retries apart
+                session.execute(
+                    update(Notification)
+                    .where(ident)
+                    .values(
+                        attempts=attempts,
+                        due_at=now + timedelta(seconds=delay),
+                        last_error=f"transient: {error}",
+                        **done,
+                    )
+                )
+                self.stats.retried += 1
                 log.warning(
-                    "outbox: %s to %s rate limited; again in %g s",
+                    "outbox: %s to %s failed (%s); attempt %d again in %.0f s",
                     row.key,
                     row.target,
-                    outcome.seconds,
+                    error,
+                    attempts + 1,
+                    delay,
                 )
-            elif isinstance(outcome, Undeliverable):
-                reason = str(outcome)[:500] or "undeliverable"
-                session.execute(
-                    update(Notification)
-                    .where(ident)
-                    .values(
-                        status="failed",
-                        attempts=row.attempts + 1,
-                        last_error=f"undeliverable: {reason}"[:1000],
-                        **done,
-                    )
-                )
-                deactivate(session, row.target, reason)
-                self.stats.failed += 1
-                log.warning("outbox: %s to %s undeliverable: %s", row.key, row.target, reason)
-            elif isinstance(outcome, Moved) and row.attempts + 1 < self.max_attempts:
-                retarget(session, row.target, outcome.new_target)
-                session.execute(
-                    update(Notification)
-                    .where(ident)
-                    .values(
-                        target=outcome.new_target,
-                        due_at=now,
-                        attempts=row.attempts + 1,
-                        last_error=f"moved to {outcome.new_target}"[:1000],
-                        **done,
-                    )
-                )
-                self.stats.moved += 1
-            else:
-                attempts = row.attempts + 1
-                error = f"{type(outcome).__name__}: {outcome}"[:900]
-                if attempts >= self.max_attempts:
-                    session.execute(
-                        update(Notification)
-                        .where(ident)
-                        .values(
-                            status="dead",
-                            attempts=attempts,
-                            last_error=f"dead after {attempts} attempts: {error}",
-                            **done,
-                        )
-                    )
-                    self.stats.dead += 1
-                    log.error("outbox: %s to %s is dead: %s", row.key, row.target, error)
-                else:
-                    delay = min(self.backoff_cap, self.backoff * 2 ** (attempts - 1))
-                    delay *= random.uniform(0.75, 1.25)  # spreads retries apart
-                    session.execute(
-                        update(Notification)
-                        .where(ident)
-                        .values(
-                            attempts=attempts,
-                            due_at=now + timedelta(seconds=delay),
-                            last_error=f"transient: {error}",
-                            **done,
-                        )
-                    )
-                    self.stats.retried += 1
-                    log.warning(
-                        "outbox: %s to %s failed (%s); attempt %d again in %.0f s",
-                        row.key,
-                        row.target,
-                        error,
-                        attempts + 1,
-                        delay,
-                    )
