@@ -379,6 +379,9 @@ class Dispatcher:
                 if not claimed and not self._tasks and not await self._db(self._waiting):
                     break
                 await self._pause(claimed, idle=0.05)
+            if self.tick is not None:
+                # Once more after the last outcomes are recorded (e.g. to announce a proposal).
+                await self._db(self._tick)
         finally:
             await self._finish()
         return self.stats
