@@ -79,7 +79,7 @@ def enqueue(
         session.flush()
         return True
     # One statement: a concurrent enqueue of the same key waits for the other, then skips.
-    result: Any = session.execute(statement, values)
+    result: Any = session.connection().execute(statement, values)
     return bool(result.rowcount == 1)
 
 
