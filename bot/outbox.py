@@ -79,7 +79,7 @@ def enqueue(
         session.flush()
         return True
     # One statement: a concurrent enqueue of the same key waits for the other, then skips.
-    result: Any = session.execute(statement, values)
+    result: Any = session.connection().execute(statement, values)
     return bool(result.rowcount == 1)
 
 
@@ -390,7 +390,11 @@ class Dispatcher:
         for sender in self.senders.values():
             start = getattr(sender, "start", None)
             if start is not None:
-                await start()
+                try:
+                    await start()
+                except Exception:
+                    # e.g. the platform is unreachable right now: sends fail and retry later.
+                    log.exception("outbox: starting the %s sender failed", sender.prefix)
         if not self.postgres:
             # SQLite runs one dispatcher: a lease left by a dispatcher that died is void now.
             await self._db(self._release_all)

@@ -134,7 +134,10 @@ def dispatcher_participant(dispatcher: "Dispatcher") -> Platform:
     async def stop() -> None:
         dispatcher.stop()
         for task in tasks:
-            await task  # lets what is in flight finish and be recorded
+            try:
+                await task  # lets what is in flight finish and be recorded
+            except Exception:
+                log.exception("the notification dispatcher failed")
 
     return Platform("dispatcher", start, stop)
 
