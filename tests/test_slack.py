@@ -42,6 +42,7 @@ from bot.outbox import RetryLater, Undeliverable
 from bot.settings import Settings
 from bot.web import SLACK_EVENTS, SLACK_INSTALL, SLACK_OAUTH_REDIRECT, create_app
 from knowledge import KnowledgeBase
+from tests.fakes.server import served
 from tests.fakes.slack_api import (
     APP_TOKEN,
     BOT_USER,
@@ -51,7 +52,6 @@ from tests.fakes.slack_api import (
     Call,
     FakeSlack,
 )
-from tests.test_telegram import served
 
 _ids = itertools.count(1)
 

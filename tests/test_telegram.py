@@ -4,54 +4,30 @@ Polling and webhook mode, over real HTTP on 127.0.0.1. Assertions read what a us
 the recorded sendMessage text and keyboard.
 """
 
-import contextlib
 import logging
 import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 
 from bot.adapters.telegram import MAX_MESSAGE, split_html, utf16_len
 from bot.app import Bot
 from bot.core import Context, Incoming, Reply
 from bot.settings import Settings
 from bot.web import SECRET_HEADER, TELEGRAM_WEBHOOK, create_app
-from tests.fakes.telegram_api import BOT_USERNAME, TOKEN, FakeTelegram, free_socket
+from tests.fakes.server import free_socket, served
+from tests.fakes.telegram_api import BOT_USERNAME, TOKEN, FakeTelegram
 
 ROOT = Path(__file__).parent.parent
 SECRET = "s3cret-token_for-tests"
 GROUP = -1001
 ALLOWED_TAGS = {"b", "i", "u", "s", "a", "code", "pre", "blockquote"}
-
-
-@contextlib.contextmanager
-def served(app: Starlette) -> Iterator[str]:
-    """Serve the ASGI app with uvicorn in a thread (lifespan on); yields its base URL."""
-    sock = free_socket()
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "the app failed to start"
-        assert time.monotonic() < deadline, "the app did not start in 15 s"
-        time.sleep(0.02)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "the app did not stop in 15 s"
 
 
 @pytest.fixture

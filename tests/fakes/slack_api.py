@@ -9,6 +9,7 @@ whose URL apps.connections.open hands out.
 """
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
@@ -19,14 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from aiohttp import WSMsgType, web
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from tests.fakes.telegram_api import free_socket
+from tests.fakes.server import free_socket, served
 
 TEAM = "T0001"
 BOT_USER = "UBOT"
@@ -85,8 +85,7 @@ class FakeSlack:
         self.acks: list[dict[str, Any]] = []  # Socket Mode acknowledgements received
         self._last_post: dict[str, float] = {}
         self._ts = itertools.count(1)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._running = contextlib.ExitStack()
         self._ws_loop: asyncio.AbstractEventLoop | None = None
         self._ws_runner: web.AppRunner | None = None
         self._ws_thread: threading.Thread | None = None
@@ -97,33 +96,18 @@ class FakeSlack:
     # ---- running ---------------------------------------------------------------------------
 
     def start(self) -> "FakeSlack":
-        sock = free_socket()
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         app = Starlette(
             routes=[
                 Route("/api/{method}", self._endpoint, methods=["GET", "POST"]),
                 Route("/response/{key}", self._response_url, methods=["POST"]),
             ]
         )
-        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
+        self.url = self._running.enter_context(served(app, lifespan="auto"))
         self._start_ws()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake Slack API did not start")
-            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._running.close()
         if self._ws_loop is not None and self._ws_runner is not None:
             runner = self._ws_runner
             asyncio.run_coroutine_threadsafe(runner.cleanup(), self._ws_loop).result(10)

@@ -14,7 +14,6 @@ import email.parser
 import email.policy
 import itertools
 import json
-import socket
 import threading
 import time
 from collections import deque
@@ -23,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.server import served
 
 TOKEN = "123456:TEST-token"
 BOT_ID = 123456
@@ -49,14 +49,6 @@ JSON_FIELDS = {
     "show_alert",
     "drop_pending_updates",
 }
-
-
-def free_socket() -> socket.socket:
-    """A listening-ready socket bound to a free port on 127.0.0.1."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
 
 
 def utf16(text: str) -> int:
@@ -127,40 +119,21 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._new_update: asyncio.Event | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._running = contextlib.ExitStack()
         self.url = ""
 
     # ---- running ---------------------------------------------------------------------------
 
     def start(self) -> "FakeTelegram":
-        sock = free_socket()
-        port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
         app = Starlette(
             routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])],
             lifespan=self._lifespan,
         )
-        config = uvicorn.Config(
-            app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake Telegram API did not start")
-            time.sleep(0.01)
+        self.url = self._running.enter_context(served(app))
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._running.close()
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:

@@ -4,20 +4,19 @@ Answers 401 to a body whose signature does not match; `script` holds status code
 next requests with (e.g. 429, 500, 410) before answering 200 again.
 """
 
+import contextlib
 import hashlib
 import hmac
 import json
 import threading
-import time
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.telegram_api import free_socket
+from tests.fakes.server import served
 
 SIGNATURE_HEADER = "X-Clusterbot-Signature"
 
@@ -34,30 +33,15 @@ class FakeWebhook:
         self.retry_after = "1"
         self.lock = threading.Lock()
         self.url = ""
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._running = contextlib.ExitStack()
 
     def start(self) -> "FakeWebhook":
-        sock = free_socket()
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
         app = Starlette(routes=[Route("/hook", self._endpoint, methods=["POST"])])
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake webhook did not start")
-            time.sleep(0.01)
+        self.url = self._running.enter_context(served(app)) + "/hook"
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._running.close()
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         body = await request.body()
