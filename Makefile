@@ -29,7 +29,9 @@ test: catalogs
 bench: catalogs
 	$(BIN)/python benchmarks/answer_path.py
 	$(BIN)/python benchmarks/checklist_step.py
+	$(BIN)/python benchmarks/telegram.py
 	$(BIN)/python benchmarks/slack.py
+	$(BIN)/python benchmarks/outbox.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
