@@ -31,9 +31,9 @@ from bot.settings import Settings
 from bot.web import create_app
 from knowledge import LANGUAGES
 from tests.conftest import _postgres_engine
+from tests.fakes.server import served
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Limits
 from tests.fakes.webhook_receiver import FakeWebhook
-from tests.test_telegram import served
 
 ROOT = Path(__file__).parent.parent
 SECRET = "webhook-secret-for-tests"
@@ -345,3 +345,23 @@ def test_cli_outbox_status_and_retry(tmp_path: Path, migrated_db: Path) -> None:
     }
     assert "1 notification(s) re-queued" in cli("outbox", "retry")
     assert "pending  3" in cli("outbox", "status")
+
+
+def test_slack_channels_are_paced_to_one_message_a_second(engine: Engine) -> None:
+    from bot.adapters.slack import SlackSender
+    from tests.fakes.slack_api import TEAM, FakeSlack
+    from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
+
+    slack = FakeSlack().start()
+    try:
+        slack.enforce_pace = True  # the stand-in answers 429 to a second post within 1 s
+        channels = [f"slack:{TEAM}:C{n}" for n in range(4)]
+        notify(engine, channels * 3)  # three messages for each of four channels
+        sender = SlackSender(renderer_for(LANGUAGES), token=SLACK_TOKEN, api_url=slack.api_url)
+        stats = run(engine, sender).stats
+        posted = slack.of("chat.postMessage")
+        assert stats.rate_limited == 0 and not slack.of("chat.postMessage:429")
+        assert Counter(c.channel for c in posted) == {f"C{n}": 3 for n in range(4)}
+        assert "n 0 &lt;b&gt;&amp;" in posted[0].text  # user text stays text in mrkdwn
+    finally:
+        slack.stop()

@@ -886,7 +886,7 @@ class SlackSender:
 
     def pace(self, target: str) -> Pace:
         """Slack allows about one message a second per channel; a few hundred a minute overall."""
-        return Pace(per_second=5.0, min_interval=1.0)
+        return Pace(per_second=5.0, min_interval=1.1)  # a margin for network jitter
 
     async def _token(self, team: str) -> str:
         if self.installations is not None:
