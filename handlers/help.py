@@ -78,9 +78,3 @@ def unknown_command(msg: Incoming, ctx: Context) -> Reply:
     """Any command we do not have ("*"): say so and point to /help."""
     name = msg.text.strip().split()[0][:40] if msg.text.strip() else ""
     return reply(ctx, "help/unknown_command.j2", command=name)
-
-
-@router.action("home")
-def home(msg: Incoming, ctx: Context) -> Reply:
-    """A platform's home screen (Slack's App Home tab): a short guide and the user's language."""
-    return reply(ctx, "help/home.j2", native=ctx.kb.languages[ctx.lang].native)

@@ -335,3 +335,22 @@ def test_two_people_endorsing_at_once_notify_once(
     assert outcomes in (["endorsed", "wrong_state"], ["busy", "endorsed"])
     with session_scope(any_engine) as session:
         assert len(_keys(session, "endorsed")) == 2  # the subscriber and the proposer, once each
+
+
+def test_home_screen_shows_checklist_subscriptions_and_recent_activations(
+    chat_as: Callable[..., Chat], engine: Engine, kb: KnowledgeBase
+) -> None:
+    me = chat_as("slack:T1:U1", where="slack:T1:C1")
+    home = me(action="home:")
+    assert "None endorsed yet." in home and "checklist open" not in home
+    me("/subscribe Sudan health")
+    me("/checklist")
+    with session_scope(engine) as session:
+        people = _people(session)
+        pid = _draft(session, kb, people["hc"], "health", "wash").id or 0
+        for who, move in (("hc", "submit"), ("erc", "forward"), ("erc", "endorse")):
+            proposals.apply(session, kb, pid, people[who], move)
+    home = me(action="home:")
+    assert "You have an activation checklist open; type /checklist to go on." in home
+    assert "#1: Sudan; Health" in home
+    assert f"#{pid} Sudan: Health, WASH (" in home
