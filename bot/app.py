@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -181,7 +182,9 @@ def dispatcher_for(
     return outbox.Dispatcher(
         engine,
         senders_for(settings, renderer, engine) if senders is None else senders,
-        functools.partial(proposals.tick, kb=kb),
+        functools.partial(
+            proposals.tick, kb=kb, plan_after=timedelta(days=settings.transition_plan_days)
+        ),
         max_attempts=settings.outbox_max_attempts,
         backoff=settings.outbox_backoff_seconds,
         lease=settings.outbox_lease_seconds,

@@ -65,3 +65,6 @@ class Settings(BaseSettings):
     outbox_concurrency: int = 32  # messages one dispatcher holds in flight at most
     outbox_rate_share: float = 1.0  # this dispatcher's share of each platform's rate
     telegram_notify_rate: float = 25.0  # notifications a second (Telegram allows ~30 in all)
+    # Coordinators are reminded when an announced activation has clusters without a
+    # deactivation/transition plan this many days after the announcement.
+    transition_plan_days: int = 90
