@@ -1,4 +1,4 @@
-"""Serving an ASGI app over real HTTP on 127.0.0.1 from a background thread.
+"""What the stand-ins share: serving an ASGI app on 127.0.0.1, and waiting for recorded calls.
 
 The app under test and every stand-in (Telegram, Slack, webhook receiver) start the same way.
 """
@@ -7,7 +7,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import uvicorn
@@ -43,3 +43,22 @@ def served(app: Any, lifespan: str = "on", timeout: float = 15.0) -> Iterator[st
         server.should_exit = True
         thread.join(timeout=timeout)
         assert not thread.is_alive(), f"the server did not stop in {timeout:g} s"
+
+
+class Recording:
+    """The calls a stand-in received (each with `method` and `params`), guarded by `cond`."""
+
+    calls: list[Any]
+    cond: threading.Condition
+
+    def wait_for(self, predicate: Callable[[list[Any]], bool], timeout: float = 30.0) -> list[Any]:
+        """Wait (bounded) until predicate(calls) holds; returns the calls. Fails on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not predicate(self.calls):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    summary = [(c.method, c.params) for c in self.calls][-15:]
+                    raise AssertionError(f"timed out; last calls: {summary}")
+                self.cond.wait(left)
+            return list(self.calls)

@@ -15,7 +15,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from tests.fakes.server import free_socket, served
+from tests.fakes.server import Recording, free_socket, served
 
 TEAM = "T0001"
 BOT_USER = "UBOT"
@@ -72,7 +71,7 @@ class Call:
         ]
 
 
-class FakeSlack:
+class FakeSlack(Recording):
     """The stand-in server; start() serves it in background threads, stop() ends it."""
 
     def __init__(self) -> None:
@@ -196,20 +195,6 @@ class FakeSlack:
                 for c in self.calls
                 if c.method == method and (channel is None or c.channel == channel)
             ]
-
-    def wait_for(
-        self, predicate: Callable[[list[Call]], bool], timeout: float = 20.0
-    ) -> list[Call]:
-        """Wait (bounded) until predicate(calls) holds; returns the calls. Fails on timeout."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while not predicate(self.calls):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    summary = [(c.method, c.params) for c in self.calls][-10:]
-                    raise AssertionError(f"timed out; last calls: {summary}")
-                self.cond.wait(left)
-            return list(self.calls)
 
     def wait_calls(
         self, method: str, count: int = 1, channel: str | None = None, timeout: float = 20.0

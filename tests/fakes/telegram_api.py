@@ -17,7 +17,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.server import served
+from tests.fakes.server import Recording, served
 
 TOKEN = "123456:TEST-token"
 BOT_ID = 123456
@@ -95,7 +95,7 @@ class Limits:
 SENDS = {"sendMessage", "sendDocument"}
 
 
-class FakeTelegram:
+class FakeTelegram(Recording):
     """The stand-in server; start() serves it in a background thread, stop() ends it."""
 
     def __init__(self, token: str = TOKEN, limits: Limits | None = None) -> None:
@@ -235,20 +235,6 @@ class FakeTelegram:
                 for c in self.calls
                 if c.method == method and (chat_id is None or c.chat_id == chat_id)
             ]
-
-    def wait_for(
-        self, predicate: Callable[[list[Call]], bool], timeout: float = 30.0
-    ) -> list[Call]:
-        """Wait (bounded) until predicate(calls) holds; returns the calls. Fails on timeout."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while not predicate(self.calls):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    summary = [(c.method, c.params) for c in self.calls][-15:]
-                    raise AssertionError(f"timed out; last calls: {summary}")
-                self.cond.wait(left)
-            return list(self.calls)
 
     def wait_sent(self, chat_id: int, count: int = 1, timeout: float = 30.0) -> list[Call]:
         """Wait for `count` sendMessage calls to chat_id; returns them all."""
