@@ -150,13 +150,21 @@ def get(session: Session, proposal_id: int, lock: bool = False) -> Proposal:
 
 
 def check(
-    session: Session, proposal_id: int, actor: User, move_name: str, cluster: str = ""
+    session: Session,
+    proposal_id: int,
+    actor: User,
+    move_name: str,
+    cluster: str = "",
+    lock: bool = False,
 ) -> tuple[Proposal, Move]:
-    """Raise Refused unless `actor` may make `move_name` now; used before asking to confirm."""
+    """Raise Refused unless `actor` may make `move_name` now.
+
+    Showing buttons and asking to confirm only look; `apply` locks (see `get`).
+    """
     move = MOVES.get(move_name)
     if move is None:
         raise Refused("unknown_move", move=move_name)
-    proposal = get(session, proposal_id, lock=True)
+    proposal = get(session, proposal_id, lock=lock)
     try:
         roles.require(actor, move.name, move.roles)
     except roles.NotAllowed as exc:
@@ -181,7 +189,7 @@ def apply(
     now: datetime | None = None,
 ) -> Proposal:
     """Make the move, record who, when and why, and do what it entails, in one transaction."""
-    proposal, move = check(session, proposal_id, actor, move_name, cluster)
+    proposal, move = check(session, proposal_id, actor, move_name, cluster, lock=True)
     note = note.strip()[:4000]
     if move.needs_note and not note:
         raise Refused("note_needed", move=move.name)
