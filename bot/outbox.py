@@ -168,6 +168,7 @@ current_key: contextvars.ContextVar[str] = contextvars.ContextVar("current_key",
 
 PENDING_RATE_LIMITED = "rate limited: "  # last_error of a row held back by a RetryLater
 NO_SENDER = "no sender configured for {prefix!r} targets in this dispatcher; waiting"
+TICK_EVERY = 5.0  # seconds between runs of the tick hook (reminders are due in hours, not ms)
 
 
 def retry_dead(session: Session, include_failed: bool = False) -> int:
@@ -327,6 +328,7 @@ class Dispatcher:
         self._rate = {p: self._overall_rate(s) for p, s in self.senders.items()}
         self._next_slot: dict[str, float] = dict.fromkeys(self.senders, 0.0)
         self._next_target: dict[str, float] = {}
+        self._ticked = -TICK_EVERY  # monotonic time of the last tick: the first round ticks
         self._in_flight: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
@@ -431,9 +433,10 @@ class Dispatcher:
             return 0
 
     async def _round(self) -> int:
-        if self.tick is not None:
-            await self._db(self._tick)
         now = time.monotonic()
+        if self.tick is not None and now - self._ticked >= TICK_EVERY:
+            self._ticked = now
+            await self._db(self._tick)
         if now - self._unserved_checked > 30:
             self._unserved_checked = now
             await self._db(self._note_unserved)
@@ -495,6 +498,9 @@ class Dispatcher:
                 raise
             except Exception as exc:
                 outcome = exc
+            if isinstance(outcome, RetryLater):
+                # Here, on the event loop that owns the pacing state, not in the database thread.
+                self._next_target[row.target] = time.monotonic() + outcome.seconds
             await self._recorded(row, outcome)
         except asyncio.CancelledError:
             raise
@@ -539,9 +545,22 @@ class Dispatcher:
     # ---- database work (in the dispatcher's one database thread) ---------------------------
 
     def _record_all(self, outcomes: list[tuple[Claimed, BaseException | None]]) -> None:
-        with session_scope(self.engine) as session:
+        try:
+            with session_scope(self.engine) as session:
+                for row, outcome in outcomes:
+                    self._record(session, row, outcome)
+        except Exception:
+            if len(outcomes) == 1:
+                raise
+            # One bad row must not undo the others' "sent" (they would go out again): record
+            # each in a transaction of its own.
+            log.exception("outbox: %d outcomes failed together; one by one now", len(outcomes))
             for row, outcome in outcomes:
-                self._record(session, row, outcome)
+                try:
+                    with session_scope(self.engine) as session:
+                        self._record(session, row, outcome)
+                except Exception:
+                    log.exception("outbox: the outcome of %s was not recorded", row.key)
 
     def _tick(self) -> None:
         assert self.tick is not None
@@ -696,7 +715,6 @@ class Dispatcher:
             self.stats.sent += 1
             log.info("outbox: sent %s to %s", row.key, row.target)
         elif isinstance(outcome, RetryLater):
-            self._next_target[row.target] = time.monotonic() + outcome.seconds
             session.execute(
                 update(Notification)
                 .where(ident)

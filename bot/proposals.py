@@ -2,7 +2,8 @@
 
 `draft` -> `submitted` (the RC/HC sends it to the ERC) -> `forwarded` (the ERC sends it to the
 IASC Principals, due within 24 hours) -> `endorsed` or `returned` (feedback; submitted again
-later) -> `announced` once every partner notification has gone out. Each endorsed cluster can then
+later) -> `announced` once no partner notification is still pending (sent, or recorded as
+undeliverable or dead). Each endorsed cluster can then
 be `deactivation_planned` (with its transition plan) and `deactivated`.
 
 Chat handlers and the shell both call these functions, so a rule lives in one place.
@@ -27,6 +28,7 @@ from bot.models import (
     utcnow,
 )
 from knowledge import KnowledgeBase
+from knowledge.checklist import default_lead
 
 FORWARD_WITHIN = timedelta(hours=24)  # the ERC forwards a proposal within 24 hours
 SYSTEM = "clusterbot"  # the actor of automatic moves (announcement)
@@ -124,7 +126,7 @@ def create(
             ProposalCluster(
                 proposal_id=proposal.id,
                 cluster=cluster,
-                lead=(lead or kb.sectors[cluster].leads[0].agency)[:200],
+                lead=(lead or default_lead(kb, cluster))[:200],
                 co_lead=co_lead[:200],
             )
         )
@@ -201,6 +203,8 @@ def apply(
         row.status = move.to_state
         if move.name == "plan_deactivation":
             row.transition_plan = note
+        elif move.name == "deactivate":
+            _retire_record(session, proposal, row.cluster)
         session.add(row)
         return proposal
     _record(session, proposal, actor.identity, proposal.status, move.to_state, note)
@@ -220,6 +224,21 @@ def apply(
         proposal.endorsed_at = now
         _endorse(session, kb, proposal, now)
     return proposal
+
+
+def _retire_record(session: Session, proposal: Proposal, cluster: str) -> None:
+    """A deactivated cluster leaves the country records, if the record is still this one's."""
+    record = session.exec(
+        select(CountryCluster).where(
+            CountryCluster.country == proposal.country, CountryCluster.cluster == cluster
+        )
+    ).first()
+    if record is not None and record.source.startswith(f"{_source_prefix(proposal)},"):
+        session.delete(record)
+
+
+def _source_prefix(proposal: Proposal) -> str:
+    return f"Activation proposal #{proposal.id}"
 
 
 def _cluster(session: Session, proposal: Proposal, cluster: str) -> ProposalCluster:
@@ -305,7 +324,7 @@ def _endorse(session: Session, kb: KnowledgeBase, proposal: Proposal, now: datet
     """Country records follow the endorsed arrangement; subscribers hear of it (outbox)."""
     assert proposal.id is not None
     rows = clusters_of(session, proposal.id)
-    source = f"Activation proposal #{proposal.id}, endorsed {now.date().isoformat()}"
+    source = f"{_source_prefix(proposal)}, endorsed {now.date().isoformat()}"
     for pc in rows:
         record = session.exec(
             select(CountryCluster).where(
@@ -319,13 +338,16 @@ def _endorse(session: Session, kb: KnowledgeBase, proposal: Proposal, now: datet
         record.updated_at = now
         session.add(record)
     clusters = [pc.cluster for pc in rows]
+    notices: dict[str, dict[str, Any]] = {}  # one rendering of the data per language
     for sub in subscriptions.matching(session, proposal.country, clusters):
+        if sub.lang not in notices:
+            notices[sub.lang] = notice_data(session, kb, proposal, "endorsed", sub.lang)
         outbox.enqueue(
             session,
             key=f"endorsed:{proposal.id}:sub:{sub.id}",
             target=sub.target,
             template="proposals/notice.j2",
-            data=notice_data(session, kb, proposal, "endorsed", sub.lang),
+            data=notices[sub.lang],
             lang=sub.lang,
             priority=outbox.BULK,
             subscription_id=sub.id,
@@ -365,12 +387,19 @@ def _tell_people(
         )
 
 
+PUBLIC = ("id", "country", "response", "status", "forward_due", "endorsed_at", "clusters")
+
+
 def notice_data(
     session: Session, kb: KnowledgeBase, proposal: Proposal, kind: str, lang: str
 ) -> dict[str, Any]:
-    """What a notification about `proposal` says, named in `lang` (plain JSON)."""
+    """What a notification about `proposal` says, named in `lang` (plain JSON).
+
+    Only what partners may see: no history, no identities, no justification (a webhook passes
+    the data on to other tools as it is).
+    """
     data = view(session, kb, proposal, lang)
-    return {**data, "kind": kind, "note": ""}
+    return {**{k: data[k] for k in PUBLIC}, "kind": kind, "note": ""}
 
 
 def view(session: Session, kb: KnowledgeBase, proposal: Proposal, lang: str) -> dict[str, Any]:
@@ -491,8 +520,15 @@ def _announce(session: Session, now: datetime, plan_after: timedelta) -> None:
         if waiting is not None:
             continue
         assert proposal.id is not None
+        # Several dispatchers may tick at once: only the one whose update lands announces.
+        claimed = session.execute(
+            update(Proposal)
+            .where(col(Proposal.id) == proposal.id, col(Proposal.status) == "endorsed")
+            .values(status="announced", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        session.refresh(proposal)
         _record(session, proposal, SYSTEM, "endorsed", "announced", "")
-        proposal.status = "announced"
-        proposal.updated_at = now
-        session.add(proposal)
         _remind(session, proposal.id, "transition_plan_due", now + plan_after)

@@ -1,11 +1,12 @@
-"""A platform's home screen (Slack's App Home tab): a guide and what is going on for this user."""
+"""A platform's home screen (e.g. an App Home tab): a guide and what is going on for this user."""
 
 from sqlmodel import col, select
 
 from bot import proposals
 from bot.core import Context, Incoming, Reply, Router
 from bot.models import OPEN_STATES, ChecklistRun, Proposal, Subscription
-from handlers.common import country_name, reply, sector_label
+from handlers import subscriptions
+from handlers.common import reply
 
 router = Router()
 
@@ -36,13 +37,6 @@ def home(msg: Incoming, ctx: Context) -> Reply:
         "help/home.j2",
         native=ctx.kb.languages[ctx.lang].native,
         open_checklists=len(checklists),
-        subscriptions=[
-            {
-                "id": s.id,
-                "country": country_name(ctx, s.country) if s.country else "",
-                "clusters": [sector_label(ctx, c)["name"] for c in s.clusters],
-            }
-            for s in subs
-        ],
+        subscriptions=[subscriptions.view(ctx, s) for s in subs],
         activations=[proposals.view(ctx.session, ctx.kb, p, ctx.lang) for p in recent],
     )

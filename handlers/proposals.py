@@ -10,7 +10,7 @@ from bot import proposals, roles
 from bot.core import Context, Incoming, Reply, Router
 from bot.models import ROLES, ChecklistRun, PendingMove, Proposal, utcnow
 from bot.proposals import Refused
-from handlers.common import N_, choice, reply
+from handlers.common import N_, choice, country_name, reply
 from knowledge.checklist import default_lead
 
 router = Router()
@@ -59,7 +59,7 @@ def list_proposals(msg: Incoming, ctx: Context) -> Reply:
         proposals.view(ctx.session, ctx.kb, p, ctx.lang)
         for p in proposals.listing(ctx.session, country)[:20]
     ]
-    name = rows[0]["country"]["name"] if rows and country else ""
+    name = country_name(ctx, country) if country else ""
     return reply(ctx, "proposals/list.j2", proposals=rows, country=name)
 
 
@@ -117,7 +117,13 @@ def proposal_button(msg: Incoming, ctx: Context) -> Reply:
 
 
 def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
-    """A draft from a finished checklist: its country, clusters, leads and what happened."""
+    """A draft from a finished checklist: its country, clusters, leads and what happened.
+
+    One checklist makes one proposal: asking again (or a double press) shows the one it made.
+    """
+    made = ctx.session.exec(select(Proposal).where(Proposal.checklist_id == run.id)).first()
+    if made is not None:
+        return _shown(ctx, made)
     a = run.answers
     country = (a.get("country") or {}).get("value") or {}
     code = country.get("code") if isinstance(country, dict) else None
@@ -207,7 +213,7 @@ def _confirm(
     )
     ctx.session.add(pending)
     ctx.session.flush()
-    name = ctx.kb.matcher.country_name(proposal.country, ctx.lang)
+    name = country_name(ctx, proposal.country)
     r = reply(
         ctx, "proposals/confirm.j2", id=number, move=move, country=name, note=note, cluster=cluster
     )

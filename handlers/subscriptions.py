@@ -10,7 +10,8 @@ from handlers.common import country_name, reply, sector_label
 router = Router()
 
 
-def _view(ctx: Context, sub: Subscription) -> dict[str, Any]:
+def view(ctx: Context, sub: Subscription) -> dict[str, Any]:
+    """A subscription as template data, named in the user's language."""
     return {
         "id": sub.id,
         "country": country_name(ctx, sub.country) if sub.country else "",
@@ -43,7 +44,7 @@ def subscribe(msg: Incoming, ctx: Context) -> Reply:
     sub, new = subscriptions.add(
         ctx.session, msg.chat, u.country, clusters, ctx.lang, created_by=msg.identity
     )
-    return reply(ctx, "subscriptions/added.j2", new=new, **_view(ctx, sub))
+    return reply(ctx, "subscriptions/added.j2", new=new, **view(ctx, sub))
 
 
 @router.command("unsubscribe")
@@ -54,6 +55,9 @@ def unsubscribe(msg: Incoming, ctx: Context) -> Reply:
         return refused
     words = msg.text.partition(" ")[2].strip().lstrip("#")
     country = ctx.understanding.country
+    if words and not words.isdigit() and not country:
+        # Words that name no country (a typo, a cluster) must not end every subscription.
+        return reply(ctx, "subscriptions/refused.j2", reason="usage")
     ended = 0
     for sub in subscriptions.for_target(ctx.session, msg.chat):
         chosen = str(sub.id) == words if words.isdigit() else (not words or sub.country == country)
@@ -66,4 +70,4 @@ def unsubscribe(msg: Incoming, ctx: Context) -> Reply:
 def list_subscriptions(msg: Incoming, ctx: Context) -> Reply:
     """`/subscriptions`: what this chat hears about."""
     subs = subscriptions.for_target(ctx.session, msg.chat)
-    return reply(ctx, "subscriptions/list.j2", subscriptions=[_view(ctx, s) for s in subs])
+    return reply(ctx, "subscriptions/list.j2", subscriptions=[view(ctx, s) for s in subs])

@@ -354,3 +354,44 @@ def test_home_screen_shows_checklist_subscriptions_and_recent_activations(
     assert "You have an activation checklist open; type /checklist to go on." in home
     assert "#1: Sudan; Health" in home
     assert f"#{pid} Sudan: Health, WASH (" in home
+
+
+def test_one_checklist_makes_one_proposal(chat_as: Callable[..., Chat]) -> None:
+    hc = chat_as("telegram:10")
+    _grant(hc, "hc")
+    for line in EN_LINES:
+        hc(line)
+    assert hc.last is not None
+    create = hc.last.choices[0].action
+    assert "Draft proposal #1 created" in hc(action=create)
+    again = hc(action=create)  # a double press
+    assert again.startswith("Activation proposal #1: Sudan") and "#2" not in again
+    assert hc("/propose").startswith("Activation proposal #1: Sudan")
+
+
+def test_deactivation_retires_the_country_record_and_partners_see_no_history(
+    chat_as: Callable[..., Chat], engine: Engine, kb: KnowledgeBase
+) -> None:
+    with session_scope(engine) as session:
+        people = _people(session)
+        subscriptions.add(session, "webhook:https://partner.example/hook", "SD", [], "en")
+        pid = _draft(session, kb, people["hc"], "health").id or 0
+        for who, move, note in (
+            ("hc", "submit", ""),
+            ("erc", "return", "secret internal feedback"),
+            ("hc", "submit", ""),
+            ("erc", "forward", ""),
+            ("erc", "endorse", ""),
+        ):
+            proposals.apply(session, kb, pid, people[who], move, note)
+        [notice] = [n for n in session.exec(select(Notification)) if n.target.startswith("web")]
+        assert "history" not in notice.data and "telegram:" not in str(notice.data)
+        assert "secret internal feedback" not in str(notice.data)
+    asker = chat_as("console:someone")
+    assert "Lead: WHO" in asker("who leads health in Sudan")
+    with session_scope(engine) as session:
+        proposals.apply(
+            session, kb, pid, people["coordinator"], "plan_deactivation", "to WASH", "health"
+        )
+        proposals.apply(session, kb, pid, people["hc"], "deactivate", "", "health")
+    assert "Lead: WHO" not in asker("who leads health in Sudan")

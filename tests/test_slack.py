@@ -223,6 +223,14 @@ def test_slash_command_answers_privately_and_share_posts_it_visibly(slack: Slack
     assert deleted.params.get("delete_original") is True
 
 
+def test_answers_that_change_something_offer_no_share_button(slack: Slack) -> None:
+    [listed] = slack.command("proposals")
+    assert SHARE_ACTION in [b[1] for b in listed.buttons]  # reading is safe to repeat
+    [subscribed] = slack.command("subscribe Sudan health")
+    assert subscribed.text.startswith("Subscribed")
+    assert not subscribed.buttons  # sharing would run /subscribe again
+
+
 def test_subcommands_map_to_bot_commands_and_buttons_reach_the_router(slack: Slack) -> None:
     [help_text] = slack.command("help")
     assert "/cluster clusters" in help_text.text and "who leads WASH?" in help_text.text

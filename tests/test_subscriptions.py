@@ -45,6 +45,10 @@ def test_unsubscribe_one_by_number_or_country(chat_as: Callable[..., Chat]) -> N
     admin("/subscribe Sudan health")
     admin("/subscribe Haiti")
     admin("/subscribe Chad")
+    admin("/subscribe health")  # every country
+    assert "e.g. /subscribe" in admin("/unsubscribe Narnia")  # no country: ends nothing
+    assert "e.g. /subscribe" in admin("/unsubscribe health")
+    assert "#4: every country; Health" in admin("/subscriptions")
     assert admin("/unsubscribe #2") == "1 subscription ended."
     assert admin("/unsubscribe Sudan") == "1 subscription ended."
     assert "#3: Chad; every cluster" in admin("/subscriptions")

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from bot.core import Choice, Incoming, Reply
+from bot.core import Choice, Incoming, Reply, split_command
 from bot.db import session_scope
 from bot.models import IntakeEvent, utcnow
 from bot.outbox import Pace, RetryLater, Undeliverable
@@ -73,14 +73,18 @@ SEEN_FOR = timedelta(minutes=1)  # an event claimed but not done this long ago i
 KEEP_FOR = timedelta(days=1)  # Slack retries for minutes; a day of event ids is plenty
 PRUNE_EVERY = 3600.0  # seconds between prunes of old intake rows
 LOCALE_TTL = 3600.0  # seconds a user's Slack locale is trusted
+# Errors that mean the channel (or the workspace's install) is gone: the subscription ends.
+# invalid_auth is not among them: a mistyped or rotated token would end every subscription;
+# it is retried, and ends dead in `clusterbot outbox status` for someone to see.
 UNDELIVERABLE = {
     "channel_not_found",
     "not_in_channel",
     "is_archived",
     "account_inactive",
-    "invalid_auth",
     "token_revoked",
 }
+# Commands whose answer only tells (nothing changes): the only ones a Share button may ask again.
+SHAREABLE = {"help", "start", "clusters", "lead", "acronyms", "proposal", "proposals"}
 
 
 # ---- incoming text ------------------------------------------------------------------------------
@@ -538,15 +542,6 @@ class SlackAdapter:
             await self._session.close()
             self._session = None
 
-    def sender(self) -> "SlackSender":
-        """A notification sender using this app's token or installations."""
-        return SlackSender(
-            self.renderer,
-            token=self.app.client.token,
-            api_url=self.api_url,
-            installations=self.installations,
-        )
-
     # ---- plumbing ---------------------------------------------------------------------------
 
     def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
@@ -578,6 +573,8 @@ class SlackAdapter:
             locale = found if isinstance(found, str) else None
         except SlackApiError as exc:
             log.info("slack: no locale for %s: %s", user, exc.response.get("error"))
+        except Exception as exc:  # a network error costs the hint, never the answer
+            log.info("slack: no locale for %s: %s", user, exc)
         if len(self._locales) > 10_000:
             self._locales.clear()
         self._locales[key] = (locale, time.monotonic() + LOCALE_TTL)
@@ -738,8 +735,11 @@ class SlackAdapter:
         The button carries the question, not the answer: Slack does not send an ephemeral
         message back with the press, so the answer is made again in the same language.
         """
+        command = split_command(text)
         if not replies or any(r.choices for r in replies):
             return []
+        if command is not None and command[0] not in SHAREABLE:
+            return []  # asking again would do it again (a second proposal, a subscription)
         value = json.dumps({"q": text, "l": replies[0].lang}, ensure_ascii=False)
         if len(value) > MAX_VALUE:
             return []
@@ -895,7 +895,7 @@ class SlackSender:
                 raise Undeliverable(f"no installation for workspace {team}")
             return bot.bot_token
         if not self.token:
-            raise Undeliverable("no Slack bot token configured")
+            raise RuntimeError("no Slack bot token configured")  # a setting to fix: retried
         return self.token
 
     async def send(self, target: str, reply: Reply) -> None:
