@@ -128,7 +128,8 @@ def _dispatch(settings: Settings, once: bool) -> int:
     dispatcher = dispatcher_for(settings, engine, renderer_for(LANGUAGES), load())
     if not dispatcher.senders:
         print(
-            "clusterbot dispatch: no sender configured (set TELEGRAM_BOT_TOKEN or "
+            "clusterbot dispatch: no sender configured (set TELEGRAM_BOT_TOKEN, Slack's "
+            "SLACK_BOT_TOKEN or SLACK_CLIENT_ID with SLACK_SIGNING_SECRET, or "
             "CLUSTERBOT_WEBHOOK_SECRET); notifications stay pending",
             file=sys.stderr,
         )

@@ -22,8 +22,9 @@ class Incoming:
     locale: str | None = None  # the platform's language hint for this user
     lang: str | None = None  # a language forced for this one message (ask --lang)
     thread: str | None = None
-    # The platform says this person may change the chat's settings (always so in a private
-    # chat; in a group, only its admins): subscribing a group needs it.
+    # The platform says this person may change the chat's settings: subscribing a chat needs
+    # it. Always so in a private chat; in a Telegram group only its admins; in a Slack channel
+    # its members (only they can write there).
     may_manage_chat: bool = True
 
 

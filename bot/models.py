@@ -74,9 +74,6 @@ class ChecklistRun(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-PROPOSAL_STATES = ("draft", "submitted", "forwarded", "endorsed", "returned", "announced")
-
-
 class Proposal(SQLModel, table=True):
     """An activation proposal for one country/response, moving through the IASC procedure."""
 
@@ -84,16 +81,13 @@ class Proposal(SQLModel, table=True):
     country: str = Field(max_length=2, index=True)  # ISO 3166-1 alpha-2
     response: str = Field(default="", max_length=200)  # the emergency, in the proposer's words
     justification: str = Field(default="", max_length=4000)
-    status: str = Field(default="draft", max_length=12, index=True)
+    status: str = Field(default="draft", max_length=12, index=True)  # see bot/proposals.py
     created_by: str = Field(max_length=200)
     checklist_id: int | None = Field(default=None, foreign_key="checklistrun.id")
     submitted_at: datetime | None = None  # the ERC's 24 hours to forward count from here
     endorsed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-
-
-CLUSTER_STATES = ("active", "deactivation_planned", "deactivated")
 
 
 class ProposalCluster(SQLModel, table=True):
@@ -106,7 +100,7 @@ class ProposalCluster(SQLModel, table=True):
     cluster: str = Field(max_length=40)  # a cluster id from knowledge/
     lead: str = Field(max_length=200)  # an agency id from knowledge/, or a name given by people
     co_lead: str = Field(default="", max_length=200)
-    status: str = Field(default="active", max_length=24)
+    status: str = Field(default="active", max_length=24)  # deactivation_planned|deactivated
     transition_plan: str = Field(default="", max_length=4000)
 
 
@@ -162,9 +156,6 @@ class Subscription(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-NOTIFICATION_STATES = ("pending", "sent", "failed", "dead")
-
-
 class Notification(SQLModel, table=True):
     """An outbox row: one message to one destination, written in the transaction that caused it.
 
@@ -182,7 +173,7 @@ class Notification(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     lang: str = Field(default="en", max_length=8)
     priority: int = 10  # lower goes first
-    status: str = Field(default="pending", max_length=12)
+    status: str = Field(default="pending", max_length=12)  # pending|sent|failed|dead
     attempts: int = 0
     due_at: datetime = Field(default_factory=utcnow)
     lease_until: datetime | None = None  # a claim by a dispatcher, void once passed

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -256,7 +256,6 @@ class Stats:
     dead: int = 0
     moved: int = 0
     max_in_flight: int = 0
-    by_outcome: Counter[str] = field(default_factory=Counter)
 
 
 _CLAIM_COLUMNS = (
