@@ -128,8 +128,15 @@ def dispatcher_participant(dispatcher: "Dispatcher") -> Platform:
     """The notification dispatcher as a background participant of the app's lifespan."""
     tasks: list[asyncio.Task[object]] = []
 
+    def report(task: "asyncio.Task[object]") -> None:
+        if not task.cancelled() and task.exception() is not None:
+            # Said now, not at shutdown: until then no notification goes out.
+            log.error("the notification dispatcher stopped", exc_info=task.exception())
+
     async def start() -> None:
-        tasks.append(asyncio.get_running_loop().create_task(dispatcher.run_forever()))
+        task = asyncio.get_running_loop().create_task(dispatcher.run_forever())
+        task.add_done_callback(report)
+        tasks.append(task)
 
     async def stop() -> None:
         dispatcher.stop()

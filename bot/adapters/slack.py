@@ -73,6 +73,7 @@ SEEN_FOR = timedelta(minutes=1)  # an event claimed but not done this long ago i
 KEEP_FOR = timedelta(days=1)  # Slack retries for minutes; a day of event ids is plenty
 PRUNE_EVERY = 3600.0  # seconds between prunes of old intake rows
 LOCALE_TTL = 3600.0  # seconds a user's Slack locale is trusted
+TOKEN_TTL = 300.0  # seconds the sender trusts a workspace's bot token from the installations
 # Errors that mean the channel (or the workspace's install) is gone: the subscription ends.
 # invalid_auth is not among them: a mistyped or rotated token would end every subscription;
 # it is retried, and ends dead in `clusterbot outbox status` for someone to see.
@@ -881,8 +882,22 @@ class SlackSender:
         self.renderer = renderer
         self.token = token
         self.installations = installations
+        self.api_url = api_url
+        self._tokens: dict[str, tuple[str, float]] = {}  # team -> (bot token, trusted until)
+        self._session: aiohttp.ClientSession | None = None
         # No retry handler for 429: the dispatcher reschedules the row at Retry-After.
         self.client = AsyncWebClient(base_url=api_url)
+
+    async def start(self) -> None:
+        """One kept-alive HTTP session for every notification (made on the serving loop)."""
+        self._session = aiohttp.ClientSession()
+        self.client = AsyncWebClient(base_url=self.api_url, session=self._session)
+
+    async def stop(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     def pace(self, target: str) -> Pace:
         """Slack allows about one message a second per channel; a few hundred a minute overall."""
@@ -890,9 +905,13 @@ class SlackSender:
 
     async def _token(self, team: str) -> str:
         if self.installations is not None:
+            cached = self._tokens.get(team)
+            if cached is not None and cached[1] > time.monotonic():
+                return cached[0]  # a fan-out to one workspace reads its install once
             bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
             if bot is None or not bot.bot_token:
                 raise Undeliverable(f"no installation for workspace {team}")
+            self._tokens[team] = (bot.bot_token, time.monotonic() + TOKEN_TTL)
             return bot.bot_token
         if not self.token:
             raise RuntimeError("no Slack bot token configured")  # a setting to fix: retried
