@@ -23,15 +23,13 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot import intake
 from bot.adapters.slack import (
     MAX_BLOCKS,
     MAX_SECTION,
     SHARE_ACTION,
     SlackSender,
-    claim_event,
-    finish_event,
     plain_text,
-    prune_events,
     to_mrkdwn,
 )
 from bot.app import Bot
@@ -648,10 +646,10 @@ def test_slack_and_telegram_run_side_by_side(fake: FakeSlack, bot: Bot) -> None:
 
 
 def test_intake_answers_each_event_once_on_both_databases(any_engine: Engine) -> None:
-    assert claim_event(any_engine, "Ev1") is True
-    assert claim_event(any_engine, "Ev1") is False  # a retry while the first is at work
-    finish_event(any_engine, "Ev1")
-    assert claim_event(any_engine, "Ev1") is False
+    assert intake.claim(any_engine, "slack", "Ev1") is True
+    assert intake.claim(any_engine, "slack", "Ev1") is False  # a retry while the first is at work
+    intake.finish(any_engine, "slack", "Ev1")
+    assert intake.claim(any_engine, "slack", "Ev1") is False
     with session_scope(any_engine) as session:
         long_ago = utcnow() - timedelta(minutes=5)
         session.add(IntakeEvent(platform="slack", event_id="EvDead", seen_at=long_ago))
@@ -659,9 +657,11 @@ def test_intake_answers_each_event_once_on_both_databases(any_engine: Engine) ->
             IntakeEvent(platform="slack", event_id="EvOld", seen_at=utcnow() - timedelta(days=2))
         )
         session.add(IntakeEvent(platform="telegram", event_id="Ev1", seen_at=long_ago))
-    assert claim_event(any_engine, "EvDead") is True  # its handler died: take it over, once
-    assert claim_event(any_engine, "EvDead") is False
-    assert prune_events(any_engine) == 1
+    assert (
+        intake.claim(any_engine, "slack", "EvDead") is True
+    )  # its handler died: take it over, once
+    assert intake.claim(any_engine, "slack", "EvDead") is False
+    assert intake.prune(any_engine, "slack") == 1
     with session_scope(any_engine) as session:
         left = {(r.platform, r.event_id) for r in session.exec(select(IntakeEvent)).all()}
     assert left == {("slack", "Ev1"), ("slack", "EvDead"), ("telegram", "Ev1")}

@@ -13,7 +13,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -30,14 +29,10 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
-from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
 
+from bot import intake
 from bot.core import Choice, Incoming, Reply, split_command
-from bot.db import session_scope
-from bot.models import IntakeEvent, utcnow
 from bot.outbox import Pace, RetryLater, Undeliverable
 from bot.render import Renderer
 
@@ -69,8 +64,7 @@ MAX_ACTION_ID = 255
 MAX_VALUE = 2000  # a button's value
 MAX_FALLBACK = 3000  # the notification text we send beside the blocks
 MAX_INCOMING = 40000  # Slack's own limit on a message's text
-SEEN_FOR = timedelta(minutes=1)  # an event claimed but not done this long ago is taken over
-KEEP_FOR = timedelta(days=1)  # Slack retries for minutes; a day of event ids is plenty
+PLATFORM = "slack"  # our name for Slack in the intake table
 PRUNE_EVERY = 3600.0  # seconds between prunes of old intake rows
 LOCALE_TTL = 3600.0  # seconds a user's Slack locale is trusted
 TOKEN_TTL = 300.0  # seconds the sender trusts a workspace's bot token from the installations
@@ -287,54 +281,6 @@ def messages(
 # ---- intake: each event answered once -----------------------------------------------------------
 
 
-def claim_event(engine: Engine, event_id: str) -> bool:
-    """True when this process should handle the event: new, or seen long ago and never done.
-
-    The unique key makes a concurrent or retried copy fail to insert; an event claimed over a
-    minute ago and still not done (its handler died) is taken over by one conditional update.
-    """
-    try:
-        with session_scope(engine) as session:
-            session.add(IntakeEvent(platform="slack", event_id=event_id))
-        return True
-    except IntegrityError:
-        pass
-    with session_scope(engine) as session:
-        result = session.connection().execute(
-            update(IntakeEvent)
-            .where(
-                col(IntakeEvent.platform) == "slack",
-                col(IntakeEvent.event_id) == event_id,
-                col(IntakeEvent.done).is_(False),
-                col(IntakeEvent.seen_at) < utcnow() - SEEN_FOR,
-            )
-            .values(seen_at=utcnow())
-        )
-        return bool(result.rowcount)
-
-
-def finish_event(engine: Engine, event_id: str) -> None:
-    """Record that the event was answered, so no retry answers it again."""
-    with session_scope(engine) as session:
-        session.connection().execute(
-            update(IntakeEvent)
-            .where(col(IntakeEvent.platform) == "slack", col(IntakeEvent.event_id) == event_id)
-            .values(done=True)
-        )
-
-
-def prune_events(engine: Engine) -> int:
-    """Forget event ids older than a day (Slack stops retrying within minutes)."""
-    with session_scope(engine) as session:
-        result = session.connection().execute(
-            delete(IntakeEvent).where(
-                col(IntakeEvent.platform) == "slack",
-                col(IntakeEvent.seen_at) < utcnow() - KEEP_FOR,
-            )
-        )
-        return int(result.rowcount)
-
-
 # ---- OAuth stores: slack_sdk's SQLAlchemy stores on our own (sync) engine ---------------------
 
 
@@ -520,7 +466,7 @@ class SlackAdapter:
         for store in (self.installations, self.states):
             if store is not None:
                 await asyncio.to_thread(store.store.create_tables)
-        await asyncio.to_thread(prune_events, self.engine)
+        await asyncio.to_thread(intake.prune, self.engine, PLATFORM)
         self._next_prune = time.monotonic() + PRUNE_EVERY
         if self.app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -612,14 +558,14 @@ class SlackAdapter:
         if not event_id:
             await work()
             return
-        if not await asyncio.to_thread(claim_event, self.engine, event_id):
+        if not await asyncio.to_thread(intake.claim, self.engine, PLATFORM, event_id):
             log.info("slack: event %s already handled; retry ignored", event_id)
             return
         await work()
-        await asyncio.to_thread(finish_event, self.engine, event_id)
+        await asyncio.to_thread(intake.finish, self.engine, PLATFORM, event_id)
         if time.monotonic() > self._next_prune:
             self._next_prune = time.monotonic() + PRUNE_EVERY
-            await asyncio.to_thread(prune_events, self.engine)
+            await asyncio.to_thread(intake.prune, self.engine, PLATFORM)
 
     async def _on_mention(
         self, ack: Any, body: dict[str, Any], event: dict[str, Any], client: Any, context: Any
