@@ -324,3 +324,25 @@ def test_only_group_admins_subscribe_the_group(polling: FakeTelegram) -> None:
     assert refused == "Only the group's admins may change its subscriptions."
     assert group("/subscribe Sudan health", user_id=7).startswith("Subscribed")
     assert "#1: Sudan; Health" in group("/subscriptions", user_id=5)  # anyone may look
+
+
+def test_a_proposal_move_is_confirmed_with_inline_buttons(polling: FakeTelegram, bot: Bot) -> None:
+    from bot import roles
+    from bot.db import session_scope
+
+    with session_scope(bot.engine) as session:  # type: ignore[arg-type]
+        roles.grant(session, "telegram:42", "hc")
+    created = ask(polling, "/propose Sudan health")
+    assert "Draft proposal #1 created" in created
+    offered = polling.of("sendMessage", 42)[-1].buttons
+    assert offered == [("Submit to the ERC", "prop:ask:1:submit")]
+    polling.push(polling.button("prop:ask:1:submit"))
+    confirm = polling.wait_sent(42, 2)[-1]
+    assert "Please confirm: submit to the ERC, proposal #1 (Sudan)?" in confirm.text
+    [(ok_label, ok), (no_label, _)] = confirm.buttons
+    assert (ok_label, no_label) == ("Confirm", "Cancel")
+    polling.push(polling.button(ok))
+    done = polling.wait_sent(42, 3)[-1].text
+    assert "Done: proposal #1 is now: submitted to the ERC." in done
+    polling.push(polling.button(ok))  # pressed again: nothing moves twice
+    assert "no longer valid" in polling.wait_sent(42, 4)[-1].text
