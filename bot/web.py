@@ -9,6 +9,7 @@ import contextlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import intake
 from bot.app import Bot
 from bot.settings import Settings
 
@@ -34,6 +36,7 @@ SLACK_INSTALL = "/slack/install"
 SLACK_OAUTH_REDIRECT = "/slack/oauth_redirect"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1 << 20  # a real update is a few kilobytes
+PRUNE_EVERY = 3600.0  # seconds between forgetting old webhook update ids
 
 
 @dataclass
@@ -70,6 +73,8 @@ def telegram_platform(
         on_gone=bot.deactivate,
     )
     secret = (settings.telegram_webhook_secret or "").encode()
+    engine = bot.engine
+    pruned = [-PRUNE_EVERY]  # when update ids older than a day were last forgotten
 
     async def webhook(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
@@ -84,6 +89,18 @@ def telegram_platform(
         if not isinstance(data, dict):
             log.warning("telegram webhook: body is not an update (%d bytes); skipped", len(body))
             return PlainTextResponse("bad update", status_code=400)
+        update_id = data.get("update_id")
+        if isinstance(update_id, int) and engine is not None:
+            # Telegram resends an update whose 200 it did not get: answer each one once.
+            if not await asyncio.to_thread(intake.claim, engine, "telegram", str(update_id)):
+                log.info("telegram webhook: update %s seen before; skipped", update_id)
+                return PlainTextResponse("ok")
+            await adapter.feed(data)
+            await asyncio.to_thread(intake.finish, engine, "telegram", str(update_id))
+            if time.monotonic() >= pruned[0] + PRUNE_EVERY:
+                pruned[0] = time.monotonic()
+                await asyncio.to_thread(intake.prune, engine, "telegram")
+            return PlainTextResponse("ok")
         await adapter.feed(data)
         return PlainTextResponse("ok")
 
