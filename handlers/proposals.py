@@ -75,9 +75,31 @@ def show_proposal(msg: Incoming, ctx: Context) -> Reply:
         return _refused(ctx, exc)
 
 
+def _leads(ctx: Context, text: str) -> dict[str, tuple[str, str]]:
+    """`health=IOM` or `shelter=UNHCR/NRC` words: a cluster's proposed lead (and co-lead).
+
+    An agency we know is kept by its id; any other name (an NGO) as written.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    for word in text.split():
+        key, sep, value = word.partition("=")
+        cluster = ctx.kb.matcher.find_sector(key) if sep and value else None
+        if cluster and ctx.kb.sectors[cluster].kind == "cluster":
+            lead, _, co_lead = value.partition("/")
+            found[cluster] = (_agency(ctx, lead), _agency(ctx, co_lead) if co_lead else "")
+    return found
+
+
+def _agency(ctx: Context, name: str) -> str:
+    return str(ctx.kb.matcher.find_agency(name) or name.strip())
+
+
 @router.command("propose")
 def propose(msg: Incoming, ctx: Context) -> Reply:
-    """`/propose Sudan health nutrition`, or `/propose` alone after a finished checklist."""
+    """`/propose Sudan health nutrition shelter=IOM/NRC`, or alone after a finished checklist.
+
+    A cluster named alone gets its global lead; `cluster=LEAD/CO-LEAD` proposes others.
+    """
     u = ctx.understanding
     if not _args(msg):
         run = ctx.session.exec(
@@ -90,7 +112,9 @@ def propose(msg: Incoming, ctx: Context) -> Reply:
             .order_by(col(ChecklistRun.id).desc())
         ).first()
         return _from_checklist(ctx, run) if run else reply(ctx, "proposals/usage.j2")
+    named = _leads(ctx, _args(msg))
     clusters = {s: ("", "") for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"}
+    clusters.update(named)
     try:
         created = proposals.create(ctx.session, ctx.kb, ctx.user, u.country or "", clusters)
     except Refused as exc:

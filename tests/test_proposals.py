@@ -395,3 +395,14 @@ def test_deactivation_retires_the_country_record_and_partners_see_no_history(
         )
         proposals.apply(session, kb, pid, people["hc"], "deactivate", "", "health")
     assert "Lead: WHO" not in asker("who leads health in Sudan")
+
+
+def test_proposed_leads_other_than_the_global_ones(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    shown = chat("/propose Sudan health shelter=IOM/NRC nutrition=Concern")
+    assert "• Health: World Health Organization (WHO)" in shown
+    assert (
+        "• Shelter: International Organization for Migration (IOM); "
+        "co-lead: Norwegian Refugee Council (NRC)"
+    ) in shown
+    assert "• Nutrition: Concern" in shown
