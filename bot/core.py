@@ -27,6 +27,11 @@ class Incoming:
     # its members (only they can write there).
     may_manage_chat: bool = True
 
+    @property
+    def args(self) -> str:
+        """The words after a `/command` (empty when there are none)."""
+        return self.text.partition(" ")[2].strip()
+
 
 @dataclass(frozen=True, slots=True)
 class Choice:

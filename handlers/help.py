@@ -50,7 +50,7 @@ def too_long(msg: Incoming, ctx: Context) -> Reply:
 @router.command("lang", "language")
 def set_language(msg: Incoming, ctx: Context) -> Reply:
     """`/lang xx` remembers a language for this user; `/lang` alone shows the choices."""
-    code = msg.text.partition(" ")[2].strip().casefold()
+    code = msg.args.casefold()
     return _choose(ctx, code)
 
 

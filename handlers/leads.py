@@ -141,7 +141,7 @@ def country_clusters(msg: Incoming, ctx: Context) -> Reply:
 def lead_command(msg: Incoming, ctx: Context) -> Reply:
     """`/lead <cluster> [country]`: the bot has already understood the words after the command."""
     u = ctx.understanding
-    if not msg.text.partition(" ")[2].strip():
+    if not msg.args:
         return reply(ctx, "leads/lead_usage.j2")
     ctx.understanding = replace(u, intent="who_leads" if u.sectors else "unknown")
     return who_leads(msg, ctx) if u.sectors else not_understood(msg, ctx)

@@ -23,10 +23,6 @@ MOVE_LABELS = {
 }
 
 
-def _args(msg: Incoming) -> str:
-    return msg.text.partition(" ")[2].strip()
-
-
 def _number(text: str) -> tuple[int | None, str]:
     """`#12 rest` or `12 rest` -> (12, "rest")."""
     head, _, rest = text.partition(" ")
@@ -66,7 +62,7 @@ def list_proposals(msg: Incoming, ctx: Context) -> Reply:
 @router.command("proposal")
 def show_proposal(msg: Incoming, ctx: Context) -> Reply:
     """`/proposal 12`: one proposal and its history."""
-    number, _ = _number(_args(msg))
+    number, _ = _number(msg.args)
     if number is None:
         return reply(ctx, "proposals/usage.j2")
     try:
@@ -101,7 +97,7 @@ def propose(msg: Incoming, ctx: Context) -> Reply:
     A cluster named alone gets its global lead; `cluster=LEAD/CO-LEAD` proposes others.
     """
     u = ctx.understanding
-    if not _args(msg):
+    if not msg.args:
         run = ctx.session.exec(
             select(ChecklistRun)
             .where(
@@ -112,7 +108,7 @@ def propose(msg: Incoming, ctx: Context) -> Reply:
             .order_by(col(ChecklistRun.id).desc())
         ).first()
         return _from_checklist(ctx, run) if run else reply(ctx, "proposals/usage.j2")
-    named = _leads(ctx, _args(msg))
+    named = _leads(ctx, msg.args)
     clusters = {s: ("", "") for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"}
     clusters.update(named)
     try:
@@ -175,7 +171,7 @@ def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
 
 
 def _move_command(msg: Incoming, ctx: Context, move: str, with_cluster: bool = False) -> Reply:
-    number, rest = _number(_args(msg))
+    number, rest = _number(msg.args)
     if number is None:
         return reply(ctx, "proposals/usage.j2")
     cluster = ""
@@ -283,7 +279,7 @@ def my_role(msg: Incoming, ctx: Context) -> Reply:
 @router.command("grant")
 def grant(msg: Incoming, ctx: Context) -> Reply:
     """`/grant IDENTITY ROLE` (admins only)."""
-    identity, _, role = _args(msg).partition(" ")
+    identity, _, role = msg.args.partition(" ")
     role = role.strip().casefold()
     if not identity or role not in ROLES:
         return reply(ctx, "proposals/usage.j2")

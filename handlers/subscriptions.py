@@ -53,7 +53,7 @@ def unsubscribe(msg: Incoming, ctx: Context) -> Reply:
     refused = _may_change(msg, ctx)
     if refused:
         return refused
-    words = msg.text.partition(" ")[2].strip().lstrip("#")
+    words = msg.args.lstrip("#")
     country = ctx.understanding.country
     if words and not words.isdigit() and not country:
         # Words that name no country (a typo, a cluster) must not end every subscription.
