@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import outbox, proposals
+from bot.conversation import last_subject, remember
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import User
@@ -19,6 +20,7 @@ from bot.render import Renderer, renderer_for
 from bot.settings import Settings
 from handlers import build_router
 from knowledge import KnowledgeBase, Understanding, load, understand
+from knowledge.understanding import FOLLOWABLE
 
 log = logging.getLogger("clusterbot")
 
@@ -37,7 +39,9 @@ class Bot:
             self.engine = make_engine(self.settings.database_url)
         upgrade(self.engine)
         self.renderer = renderer_for(tuple(self.kb.languages))
-        self.kb.matcher  # noqa: B018 (build the indexes now, not on the first question)
+        # Build the indexes now, not on the first question.
+        self.kb.matcher  # noqa: B018
+        self.kb.ranker  # noqa: B018
         # The knowledge, indexes and templates live as long as the process: move them out of the
         # garbage collector's sight, or every full collection walks them (seen as p99 stalls).
         gc.collect()
@@ -48,13 +52,16 @@ class Bot:
         assert self.engine is not None
         command = split_command(msg.text) if not msg.action else None
         text = command[1] if command else msg.text
-        understood = (
-            understand(text, self.kb) if not msg.action else Understanding("action", None, 1.0)
-        )
-        if command:
-            understood = replace(understood, intent=command[0], confidence=1.0)
+        understood = Understanding("action", None, 1.0)
         try:
             with session_scope(self.engine) as session:
+                previous = None
+                if not msg.action:
+                    # Only a typed question may follow the last one ("and in Haiti?").
+                    previous = None if command else last_subject(session, msg.identity, msg.chat)
+                    understood = understand(text, self.kb, previous)
+                if command:
+                    understood = replace(understood, intent=command[0], confidence=1.0)
                 user = session.get(User, msg.identity)
                 if user is None:
                     user = User(identity=msg.identity)
@@ -62,6 +69,8 @@ class Bot:
                 lang = self._language(msg, understood, user)
                 ctx = Context(session, self.kb, user, lang, understood)
                 replies = self._replies(msg, ctx, command)
+                if not msg.action and (previous or understood.intent in FOLLOWABLE):
+                    remember(session, msg.identity, msg.chat, ctx.understanding.subject())
                 # Buttons answer in the language they were shown in (a write only then).
                 shown = next((r.lang for r in replies if r.choices), None)
                 if shown and user.reply_lang != shown:

@@ -197,3 +197,15 @@ class IntakeEvent(SQLModel, table=True):
     event_id: str = Field(max_length=200)
     done: bool = False
     seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ConversationSubject(SQLModel, table=True):
+    """The last question's subject per person and chat, so "and in Haiti?" can follow it.
+
+    In the database, not in memory, so a follow-up works on every platform and replica.
+    """
+
+    identity: str = Field(primary_key=True, max_length=200)
+    chat: str = Field(primary_key=True, max_length=200)
+    subject: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,42 +1,110 @@
-"""Explanations of the cluster approach's concepts, and what acronyms stand for."""
+"""Explanations of the cluster approach: a whole topic, one passage of it, or an acronym."""
 
-from bot.core import Context, Incoming, Reply, Router
+from dataclasses import replace
+
+from bot.core import Choice, Context, Incoming, Reply, Router
 from handlers.common import reply, sector_label
 
 router = Router()
 
 
+def topic_title(ctx: Context, topic: str) -> str:
+    """A topic's title in the user's language: a concept, a passage or an acronym."""
+    kb = ctx.kb
+    if topic in kb.concepts:
+        return kb.text(ctx.lang).concepts[topic].title
+    if topic in kb.passages:
+        return kb.passage_title(kb.passages[topic], ctx.lang)
+    return topic.partition(":")[2] or topic
+
+
+def topic_choices(ctx: Context, topics: tuple[str, ...]) -> tuple[Choice, ...]:
+    """Buttons that show each topic."""
+    return tuple(Choice(topic_title(ctx, t), f"topic:{t}") for t in topics if _known(ctx, t))
+
+
+def _known(ctx: Context, topic: str) -> bool:
+    kind, _, acronym = topic.partition(":")
+    return (
+        topic in ctx.kb.concepts
+        or topic in ctx.kb.passages
+        or (kind == "acronym" and acronym in ctx.kb.acronyms)
+    )
+
+
 @router.intent("concept")
 def explain(msg: Incoming, ctx: Context) -> Reply:
-    """The concept's explanation, with related concepts to ask about next."""
-    u = ctx.understanding
-    assert u.concept is not None
-    words = ctx.kb.text(ctx.lang)
-    concept = ctx.kb.concepts[u.concept]
-    text = words.concepts[u.concept]
+    """The passage or topic that answers the question, with the whole topic a button away."""
+    topic = ctx.understanding.topic
+    assert topic is not None
+    return show_topic(ctx, topic)
+
+
+def show_topic(ctx: Context, topic: str) -> Reply:
+    """One passage when it stands alone (a step, a function, a named fact), else its topic."""
+    kb = ctx.kb
+    if topic.startswith("acronym:"):
+        return _acronyms(ctx, (topic.partition(":")[2],))
+    passage = kb.passages.get(topic)
+    # Unnamed lines (`concept.N`) only point the ranker at their topic.
+    if passage is not None and "." not in passage.id:
+        concept = kb.concepts[passage.concept]
+        topic_words = kb.text(ctx.lang).concepts[passage.concept]
+        r = reply(
+            ctx,
+            "concepts/passage.j2",
+            concept.sources,
+            topic=passage.id,
+            title=kb.passage_title(passage, ctx.lang),
+            text=kb.passage_text(passage, ctx.lang),
+            whole=topic_words.title,
+            honest=concept.honest,
+            sectors=[sector_label(ctx, s) for s in ctx.understanding.sectors],
+        )
+        return replace(r, choices=(Choice(topic_words.title, f"topic:{passage.concept}"),))
+    key = passage.concept if passage is not None else topic
+    concept = kb.concepts[key]
+    words = kb.text(ctx.lang)
+    related = [r for r in ctx.understanding.related if _known(ctx, r) and r != key]
     return reply(
         ctx,
         "concepts/explain.j2",
         concept.sources,
-        title=text.title,
-        body=text.body.splitlines(),
+        topic=key,
+        title=words.concepts[key].title,
+        body=words.concepts[key].body.splitlines(),
         honest=concept.honest,
-        sectors=[sector_label(ctx, s) for s in u.sectors],
-        related=[words.concepts[c].title for c in u.related],
+        sectors=[sector_label(ctx, s) for s in ctx.understanding.sectors],
+        related=list(dict.fromkeys(topic_title(ctx, r) for r in related)),
     )
+
+
+@router.action("topic")
+def topic_button(msg: Incoming, ctx: Context) -> Reply:
+    """A topic button ("the whole procedure", a nearest topic after "I don't know")."""
+    topic = (msg.action or "").partition(":")[2]
+    if not _known(ctx, topic):
+        from handlers.help import not_understood
+
+        return not_understood(msg, ctx)
+    ctx.understanding = replace(ctx.understanding, intent="concept", topic=topic)
+    return show_topic(ctx, topic)
+
+
+def _acronyms(ctx: Context, which: tuple[str, ...]) -> Reply:
+    words = ctx.kb.text(ctx.lang)
+    acronyms = [{"acronym": a, "meaning": words.acronyms[a]} for a in which]
+    topic = f"acronym:{which[0]}" if len(which) == 1 else None
+    return reply(ctx, "concepts/acronyms.j2", ("S",), acronyms=acronyms, topic=topic)
 
 
 @router.intent("acronym")
 def expand_acronym(msg: Incoming, ctx: Context) -> Reply:
     """What each acronym in the message stands for."""
-    words = ctx.kb.text(ctx.lang)
-    acronyms = [{"acronym": a, "meaning": words.acronyms[a]} for a in ctx.understanding.acronyms]
-    return reply(ctx, "concepts/acronyms.j2", ("S",), acronyms=acronyms)
+    return _acronyms(ctx, ctx.understanding.acronyms)
 
 
 @router.command("acronyms")
 def list_acronyms(msg: Incoming, ctx: Context) -> Reply:
     """`/acronyms`: every acronym we expand."""
-    words = ctx.kb.text(ctx.lang)
-    acronyms = [{"acronym": a, "meaning": words.acronyms[a]} for a in sorted(ctx.kb.acronyms)]
-    return reply(ctx, "concepts/acronyms.j2", ("S",), acronyms=acronyms)
+    return _acronyms(ctx, tuple(sorted(ctx.kb.acronyms)))

@@ -22,17 +22,31 @@ def show_help(msg: Incoming, ctx: Context) -> Reply:
 
 @router.intent("unknown", "unknown_cluster")
 def not_understood(msg: Incoming, ctx: Context) -> Reply:
-    """Say plainly that we do not know, list what we do know, and never guess a lead."""
+    """Say plainly that we do not know, list what we do know, and never guess a lead.
+
+    The nearest topics the ranker found, not sure enough to answer, become buttons.
+    """
+    from handlers.concepts import topic_choices
+
     u = ctx.understanding
     clusters = [sector_label(ctx, c.id) for c in ctx.kb.clusters]
-    return reply(
+    nearest = topic_choices(ctx, u.related) if u.intent == "unknown" else ()
+    result = reply(
         ctx,
         "help/not_understood.j2",
         cluster_question=u.intent == "unknown_cluster",
         name=u.unknown_name,
         suggestions=[sector_label(ctx, s) for s in u.suggestions],
         clusters=clusters,
+        nearest=bool(nearest),
     )
+    return replace(result, choices=nearest)
+
+
+@router.intent("thanks")
+def thanks(msg: Incoming, ctx: Context) -> Reply:
+    """A thank-you gets a short answer, not the whole help."""
+    return reply(ctx, "help/thanks.j2")
 
 
 @router.intent("empty")

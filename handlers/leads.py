@@ -87,9 +87,27 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         ctx,
         "leads/who_leads.j2",
         _sources(ctx.kb, sectors),
+        checks=_checks(ctx, sectors, u.agencies),
         sectors=[sector_facts(ctx, s) for s in sectors],
         country=country,
+        topic="who_leads",
     )
+
+
+def _checks(ctx: Context, sectors: list[str], agencies: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Yes or no for each agency and cluster named together ("is X a co-lead of Y?")."""
+    out = []
+    for agency in agencies:
+        for s in sectors:
+            parts = [lead for lead in ctx.kb.sectors[s].leads if lead.agency == agency]
+            out.append(
+                {
+                    "agency": agency_label(ctx, agency),
+                    "sector": sector_label(ctx, s),
+                    "parts": [_lead(ctx, lead) for lead in parts],
+                }
+            )
+    return out
 
 
 @router.intent("agency_clusters")

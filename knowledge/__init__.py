@@ -1,19 +1,20 @@
 """The facts clusterbot states, as validated data, and the pure look-ups over them.
 
 Nothing here imports the rest of clusterbot: the knowledge base can be loaded, checked and
-queried on its own (tests, scripts, other tools).
+queried on its own (tests, scripts, other tools). Modules import in one direction only:
+facts <- matching <- ranking <- base <- checklist, understanding.
 """
 
-from knowledge.base import (
+from knowledge.base import KnowledgeBase, load
+from knowledge.facts import (
     LANGUAGES,
     Agency,
     Concept,
-    KnowledgeBase,
     KnowledgeError,
     Lead,
+    Passage,
     Sector,
     Source,
-    load,
 )
 from knowledge.understanding import Understanding, understand
 
@@ -24,6 +25,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeError",
     "Lead",
+    "Passage",
     "Sector",
     "Source",
     "Understanding",

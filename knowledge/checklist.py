@@ -5,20 +5,18 @@ cluster where they differ by cluster), the eight steps, then each cluster's prop
 list depends only on the answers so far, so it can be rebuilt at any time from stored answers.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.matching import normalize
+from knowledge.matching import AnswerWords, normalize
 
 STEPS = 8
 YES_NO = ("yes", "no", "unsure")
 STEP_STATUS = ("done", "not_yet", "not_applicable")
 CONTROLS = ("back", "skip", "status", "pause", "resume", "restart", "cancel")
 MAX_TEXT = 500
-_NUMBERED = re.compile(r"^\s*(\d+)[.、．]\s*(.+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,49 +64,11 @@ def questions(answers: Mapping[str, Any]) -> list[Question]:
 
 
 def step_texts(kb: KnowledgeBase, lang: str) -> dict[int, str]:
-    """The eight activation steps in `lang`, taken from the activation_steps explanation."""
-    body = kb.text(lang).concepts["activation_steps"].body
-    steps = {}
-    for line in body.splitlines():
-        m = _NUMBERED.match(line)
-        if m and 1 <= int(m.group(1)) <= STEPS:
-            steps[int(m.group(1))] = m.group(2).strip()
-    return steps
+    """The eight activation steps in `lang`, from the step passages of the knowledge."""
+    return {p.n: kb.passage_text(p, lang) for p in kb.passages.values() if p.kind == "step"}
 
 
-class Words:
-    """Answer and control words of every language, normalised once."""
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.groups: dict[str, set[str]] = {}
-        for lang in kb.languages.values():
-            for group, words in lang.checklist_words.items():
-                self.groups.setdefault(group, set()).update(normalize(w) for w in words)
-
-    def which(self, text: str, groups: tuple[str, ...]) -> tuple[str | None, str]:
-        """The group whose word opens `text` (longest word wins), and the rest as a note."""
-        norm = normalize(text)
-        candidates = sorted(
-            ((g, w) for g in groups for w in self.groups.get(g, ()) if w),
-            key=lambda gw: -len(gw[1]),
-        )
-        for group, word in candidates:
-            if norm == word:
-                return group, ""
-            if norm.startswith(word + " "):
-                return group, _after(text, word)
-        return None, ""
-
-
-def _after(text: str, word: str) -> str:
-    """What follows `word` in the user's own characters (the note after "done - ...")."""
-    for i in range(1, len(text) + 1):
-        if normalize(text[:i]) == word:
-            return text[i:].strip(" -:,.;，。：、")
-    return ""
-
-
-def control(text: str, words: Words) -> str | None:
+def control(text: str, words: AnswerWords) -> str | None:
     """A checklist command (back, skip, status, ...) when the whole message is one."""
     norm = normalize(text)
     for group in CONTROLS:
@@ -117,7 +77,7 @@ def control(text: str, words: Words) -> str | None:
     return None
 
 
-def parse(q: Question, text: str, kb: KnowledgeBase, words: Words) -> Answer | Invalid:
+def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answer | Invalid:
     """Read `text` as an answer to `q`."""
     text = text.strip()
     if not text:

@@ -10,12 +10,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
-if TYPE_CHECKING:
-    from knowledge.base import KnowledgeBase
+from knowledge.facts import Facts, Language
 
 _ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -186,10 +185,15 @@ class PhraseIndex:
         """Targets whose names look a little like `text`: for "did you mean", never an answer."""
         if not text:
             return []
-        found = process.extract(text, list(self.targets), scorer=fuzz.WRatio, limit=limit * 4)
+        # Plain edit distance on each word: "cash" is not one slip from "wash" (75), "helth"
+        # is from "health" (91). WRatio's partial matches suggested WASH for any "...ash".
         seen: dict[str, None] = {}
-        for phrase, score, _ in found:
-            if score >= 70:
+        for word in text.split():
+            if len(word) < 4:
+                continue
+            for phrase, _, _ in process.extract(
+                word, list(self.targets), scorer=fuzz.ratio, limit=limit, score_cutoff=80
+            ):
                 seen.setdefault(self.targets[phrase], None)
         return list(seen)[:limit]
 
@@ -201,11 +205,31 @@ class Entities:
     sectors: tuple[str, ...]
     agencies: tuple[str, ...]
     countries: tuple[str, ...]
-    concepts: tuple[tuple[str, float], ...]
     intents: frozenset[str]
     acronyms: tuple[str, ...]
     fuzzy: bool
-    leftover: str
+    leftover: str  # the words that are none of the above nor everyday words
+    rest: str  # the normalised text without names, lead and cluster words: what else it asks
+    words: int  # how many words the message has (a Chinese run counts as one)
+
+
+# Intent words the lead rules answer; what a question says beside them goes to the ranker.
+_RULE_WORDS = frozenset({"lead", "cluster_word", "followup"})
+_LIST_WORDS = frozenset({"which_clusters", "list_clusters"})
+
+
+def _blank(norm: str, hits: Iterable[Hit]) -> str:
+    """`norm` with every hit's phrase blanked out (capitals-only hits wherever the word is)."""
+    chars = list(norm)
+    whole_words = set()
+    for h in hits:
+        if h.start < 0:
+            whole_words.add(h.phrase)
+            continue
+        for i in range(h.start, min(len(chars), h.start + len(h.phrase))):
+            chars[i] = " "
+    words = "".join(chars).split()
+    return " ".join(w for w in words if w not in whole_words)
 
 
 def _distinct(hits: list[Hit]) -> tuple[str, ...]:
@@ -215,6 +239,22 @@ def _distinct(hits: list[Hit]) -> tuple[str, ...]:
 
 # CLDR lists a few two-letter "territories" that are not countries ("UN" is Naciones Unidas).
 _NOT_COUNTRIES = frozenset({"UN", "EU", "EZ", "QO", "XA", "XB", "ZZ"})
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    """py3langid's model (about 1 s to load): loaded only when the word lists tie."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE)
+
+
+@lru_cache(maxsize=256)
+def _identify(text: str, candidates: tuple[str, ...]) -> str:
+    """Break a tie between our word lists with a language identifier limited to `candidates`."""
+    identifier = _identifier()
+    identifier.set_languages(list(candidates))
+    return str(identifier.classify(text)[0])
 
 
 @lru_cache(maxsize=8)
@@ -229,25 +269,35 @@ def _territories(lang: str) -> dict[str, str]:
     }
 
 
-def _weight(phrase: str) -> float:
-    """How much a matched keyword says: dense scripts carry more per character."""
-    dense = len(_CJK.findall(phrase))
-    return (len(phrase) - dense) + dense * 2.5
+def stop_words(code: str, lang: Language) -> frozenset[str]:
+    """Words that say nothing about the question: bm25s's lists and the language file's own."""
+    from bm25s import stopwords
+
+    lists = {
+        "en": stopwords.STOPWORDS_EN_PLUS,
+        "fr": stopwords.STOPWORDS_FRENCH,
+        "es": stopwords.STOPWORDS_SPANISH,
+        "zh": stopwords.STOPWORDS_CHINESE,
+    }
+    return frozenset(normalize(w) for w in (*lists.get(code, ()), *lang.stopwords))
 
 
 class Matcher:
     """Indexes built once over every language, so a message in any of them is understood."""
 
-    def __init__(self, kb: "KnowledgeBase") -> None:
+    def __init__(self, kb: Facts) -> None:
         self.kb = kb
         langs = list(kb.languages.values())
-        common = frozenset().union(*(lang.vocabulary for lang in langs))
+        self.stop = {code: stop_words(code, lang) for code, lang in kb.languages.items()}
+        common = frozenset().union(*(lang.vocabulary for lang in langs), *self.stop.values())
         intent_phrases = [
             (p, group) for lang in langs for group, ps in lang.intent_words.items() for p in ps
         ]
         self.intents = PhraseIndex(intent_phrases, overlapping=True)
         common |= frozenset(normalize(p) for p, _ in intent_phrases if " " not in p)
         self.common_words = common
+        # Single characters of Chinese that are everyday words (的, 是, 吗): not left over.
+        self.cjk_common = frozenset(w for w in common if len(w) == 1 and _CJK.search(w))
         self.sectors = PhraseIndex(
             (
                 (alias, key)
@@ -269,15 +319,6 @@ class Matcher:
             caps_only=kb.caps_only,
             fuzzy=True,
             common_words=common,
-        )
-        self.concepts = PhraseIndex(
-            (
-                (kw, key)
-                for lang in langs
-                for key, text in lang.concepts.items()
-                for kw in text.keywords
-            ),
-            overlapping=True,
         )
         self.acronyms = PhraseIndex(((a, a) for a in kb.acronyms), caps_only=kb.caps_only)
         self.vocabulary = {
@@ -318,9 +359,8 @@ class Matcher:
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         if not ranked or ranked[0][1] == 0:
             return None
-        if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-            return "en" if ranked[0][0] == "en" or ranked[1][0] == "en" else None
-        return ranked[0][0]
+        tied = [code for code, score in ranked if score == ranked[0][1]]
+        return tied[0] if len(tied) == 1 else _identify(text, tuple(tied))
 
     def country_name(self, code: str, lang: str) -> str:
         """The country's name in `lang` (CLDR), or the code when unknown."""
@@ -361,25 +401,78 @@ class Matcher:
             for h in self.countries.find(norm, original)
             if h.phrase not in {s.phrase for s in sector_hits}
         ]
-        concept_scores: dict[str, float] = {}
-        for hit in self.concepts.find(norm):
-            concept_scores[hit.target] = concept_scores.get(hit.target, 0.0) + _weight(hit.phrase)
-        concepts = tuple(sorted(concept_scores.items(), key=lambda kv: -kv[1]))
-        intents = frozenset(h.target for h in self.intents.find(norm))
-        acronyms = _distinct(self.acronyms.find(norm, original))
-        known = {w for h in (*sector_hits, *agency_hits, *country_hits) for w in h.phrase.split()}
-        leftover = " ".join(
-            w
-            for w in norm.split()
-            if w not in self.common_words and w not in known and not w.isdigit()
-        )
+        intent_hits = self.intents.find(norm)
+        intents = frozenset(h.target for h in intent_hits)
+        acronym_hits = self.acronyms.find(norm, original)
+        acronyms = _distinct(acronym_hits)
+        found = (*sector_hits, *agency_hits, *country_hits, *acronym_hits)
+        known = {w for h in found for w in h.phrase.split()}
+        # Inside a run of Chinese, take out what was recognised; what remains is left over.
+        cjk_known = sorted(
+            {h.phrase for h in (*found, *intent_hits) if _CJK.search(h.phrase)}, key=len
+        )[::-1]
+        leftover_words = []
+        for w in norm.split():
+            if w in self.common_words or w in known or w.isdigit():
+                continue
+            if _CJK.search(w):
+                for phrase in cjk_known:
+                    w = w.replace(phrase, " ")
+                w = "".join(ch for ch in w if ch.strip() and ch not in self.cjk_common)
+                if not w:
+                    continue
+            leftover_words.append(w)
+        leftover = " ".join(leftover_words)
+        # Acronyms stay: "ERC" or "HCT" says what a question about the procedure is about.
+        # Lead and cluster words go too when a name is there ("who leads health"): the rules
+        # answer those; without a name they may be what the question is about.
+        names = (*sector_hits, *agency_hits, *country_hits)
+        masked = [
+            *names,
+            *(h for h in intent_hits if h.target in _LIST_WORDS),
+            *(h for h in intent_hits if names and h.target in _RULE_WORDS),
+        ]
+        rest = _blank(norm, masked)
         return Entities(
             sectors=_distinct(sector_hits),
             agencies=_distinct(agency_hits),
             countries=_distinct(country_hits),
-            concepts=concepts,
             intents=intents,
             acronyms=acronyms,
             fuzzy=any(h.score < 1.0 for h in (*sector_hits, *agency_hits)),
             leftover=leftover,
+            rest=rest,
+            words=len(norm.split()),
         )
+
+
+class AnswerWords:
+    """Answer and control words of every language (yes, no, done, back …), normalised once."""
+
+    def __init__(self, kb: Facts) -> None:
+        self.groups: dict[str, set[str]] = {}
+        for lang in kb.languages.values():
+            for group, words in lang.checklist_words.items():
+                self.groups.setdefault(group, set()).update(normalize(w) for w in words)
+
+    def which(self, text: str, groups: tuple[str, ...]) -> tuple[str | None, str]:
+        """The group whose word opens `text` (longest word wins), and the rest as a note."""
+        norm = normalize(text)
+        candidates = sorted(
+            ((g, w) for g in groups for w in self.groups.get(g, ()) if w),
+            key=lambda gw: -len(gw[1]),
+        )
+        for group, word in candidates:
+            if norm == word:
+                return group, ""
+            if norm.startswith(word + " "):
+                return group, _after(text, word)
+        return None, ""
+
+
+def _after(text: str, word: str) -> str:
+    """What follows `word` in the user's own characters (the note after "done - ...")."""
+    for i in range(1, len(text) + 1):
+        if normalize(text[:i]) == word:
+            return text[i:].strip(" -:,.;，。：、")
+    return ""

@@ -1,21 +1,25 @@
 """Turn one message into an intent and its entities: pure, fast, and never a guess.
 
-The rules are ordered from the most specific to the least; when nothing fits well, the intent is
-"unknown" and the handler says so, with suggestions, instead of naming an agency.
+Answering is three honest steps. Precise rules first, where precision is the point: who leads
+a cluster, what an agency leads, a country's records, commands. Then the ranker, over passages
+cut at the grain of the facts, for everything else. Then "I don't know", with the nearest
+topics offered. A follow-up ("and in Haiti?") re-asks the last question with one thing swapped.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.matching import MAX_UNDERSTOOD
+from knowledge.matching import MAX_UNDERSTOOD, Entities
+from knowledge.ranking import Ranked
 
-# A concept needs about one real keyword (e.g. "last resort", "最后手段") to be chosen.
-STRONG_CONCEPT = 6.0
-# Concepts that are themselves about who leads: a lead word does not override them.
-LEAD_CONCEPTS = frozenset(
-    {"ngo_co_lead", "government_role", "inter_cluster", "activation_decision"}
-)
+# The ranker's confidence (the weighted share of the question's words a passage covers) from
+# which its best passage answers; below it we say we do not know and offer the nearest topics.
+CONFIDENT = 0.4
+# Intents whose subject a follow-up can swap one part of.
+FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters"})
+# A name we do not know is a cluster name only when it is short ("the cash cluster").
+NAME_WORDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,15 +32,27 @@ class Understanding:
     sectors: tuple[str, ...] = ()
     agencies: tuple[str, ...] = ()
     country: str | None = None
-    concept: str | None = None
-    related: tuple[str, ...] = ()
+    topic: str | None = None  # a passage id, a concept id or "acronym:XX"
+    related: tuple[str, ...] = ()  # the nearest other topics, for buttons
     acronyms: tuple[str, ...] = ()
     unknown_name: str = ""
     suggestions: tuple[str, ...] = ()
+    followup: bool = False  # re-asked with one thing swapped from the last question
+
+    def subject(self) -> dict[str, Any]:
+        """What a follow-up may build on, as JSON-able data (stored per person and chat)."""
+        return {
+            "intent": self.intent,
+            "sectors": list(self.sectors),
+            "agencies": list(self.agencies),
+            "country": self.country,
+        }
 
 
-def understand(text: str, kb: KnowledgeBase) -> Understanding:
-    """Classify `text`; the language is None when the text does not show one."""
+def understand(
+    text: str, kb: KnowledgeBase, previous: dict[str, Any] | None = None
+) -> Understanding:
+    """Classify `text`; `previous` is the last question's subject, for follow-ups."""
     text = text.strip()
     if not text:
         return Understanding("empty", None, 1.0)
@@ -45,59 +61,119 @@ def understand(text: str, kb: KnowledgeBase) -> Understanding:
     if len(text) > MAX_UNDERSTOOD:
         return Understanding("too_long", lang, 1.0)
     e = matcher.entities(text)
-    country = e.countries[0] if e.countries else None
-    concept, score = e.concepts[0] if e.concepts else (None, 0.0)
-    strong = score >= STRONG_CONCEPT
-    related = tuple(c for c, _ in e.concepts[1:3])
-    lead = "lead" in e.intents
-    sure = 0.75 if e.fuzzy else 0.95
+    if previous:
+        again = _followup(e, previous, lang)
+        if again is not None:
+            return again
+    langs = [lang] if lang else ["en", "fr", "es"]
+    # The ranker sees what the question asks beside the names and lead words, so "what does
+    # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
+    ranked = kb.ranker.rank(e.rest, langs, limit=4)
+    return _classify(e, lang, ranked, kb, langs)
 
-    def found(intent: str, confidence: float, **details: Any) -> Understanding:
+
+def _classify(
+    e: Entities, lang: str | None, ranked: list[Ranked], kb: KnowledgeBase, langs: list[str]
+) -> Understanding:
+    country = e.countries[0] if e.countries else None
+    best = ranked[0] if ranked else None
+    sure = best is not None and best.confidence >= CONFIDENT
+    lead = "lead" in e.intents
+    which = "which_clusters" in e.intents
+    confidence = 0.75 if e.fuzzy else 0.95
+
+    def found(intent: str, conf: float, **details: Any) -> Understanding:
         return Understanding(
-            intent, lang, round(confidence, 2), country=country, acronyms=e.acronyms, **details
+            intent, lang, round(conf, 2), country=country, acronyms=e.acronyms, **details
         )
+
+    def answer(r: Ranked, **details: Any) -> Understanding:
+        related = tuple(x.topic for x in ranked[1:] if x.topic != r.topic)[:2]
+        return found("concept", r.confidence, topic=r.topic, related=related, **details)
 
     if "checklist" in e.intents:
         return found("start_checklist", 0.9, sectors=e.sectors)
-    if e.sectors:
-        # "Is education activated in Sudan?" is about that country's record, whatever the words.
-        if concept and strong and not country and (not lead or concept in LEAD_CONCEPTS):
-            return found(
-                "concept",
-                min(1.0, score / 12),
-                sectors=e.sectors,
-                concept=concept,
-                related=related,
-            )
-        return found(
-            "who_leads",
-            sure,
-            sectors=e.sectors,
-            agencies=e.agencies,
-            related=(concept,) if concept else (),
-        )
-    if e.agencies and "which_clusters" in e.intents:
-        return found("agency_clusters", sure, agencies=e.agencies)
-    if concept and strong:
-        return found("concept", min(1.0, score / 12), concept=concept, related=related)
-    if e.agencies and (lead or "cluster_word" in e.intents):
-        return found("agency_clusters", sure, agencies=e.agencies)
-    if country and e.intents & {"lead", "cluster_word", "list_clusters", "which_clusters"}:
-        return found("country_clusters", 0.9)
-    unknown = {
-        "unknown_name": e.leftover[:60],
-        "suggestions": tuple(matcher.sectors.suggest(e.leftover)),
-    }
-    if "cluster_word" in e.intents and e.leftover and (lead or "list_clusters" not in e.intents):
-        return found("unknown_cluster", 0.9, **unknown)
-    if "list_clusters" in e.intents or "cluster_word" in e.intents:
-        return found("list_clusters", 0.85)
-    if concept:
-        return found("concept", min(1.0, score / 12), concept=concept, related=related)
-    if e.acronyms:
+    if e.acronyms and (
+        "acronym_question" in e.intents or not (e.leftover or e.sectors or lead or which)
+    ):
         return found("acronym", 0.9)
+    words = e.leftover.split()
+    unknown_name = (
+        lead and words and len(words) <= NAME_WORDS and not kb.ranker.knows(e.leftover, langs)
+    )
+    if unknown_name and not (e.sectors or e.agencies):
+        return found(
+            "unknown_cluster",
+            0.9,
+            unknown_name=e.leftover[:60],
+            suggestions=tuple(kb.matcher.sectors.suggest(e.leftover)),
+        )
+    # A name, or a request for the list, is what the rules answer; the ranker's passage wins
+    # only when the rest of the question says more (two of a passage's words at least).
+    named = bool(e.sectors or e.agencies or country or which or "list_clusters" in e.intents)
+    telling = best is not None and sure and (best.matched >= 2 or not named)
+    if e.sectors and (lead or not telling):
+        return found("who_leads", confidence, sectors=e.sectors, agencies=e.agencies)
+    if e.agencies and (lead or which or not telling):
+        return found("agency_clusters", confidence, agencies=e.agencies)
+    rule_words = lead or which or e.intents & {"cluster_word", "list_clusters"}
+    if country and rule_words and not telling:
+        return found("country_clusters", 0.9)
+    if "help" in e.intents and (best is None or best.matched < 2):
+        return found("help", 0.9)
+    if best and telling:
+        return answer(best, sectors=e.sectors)
+    if "list_clusters" in e.intents:
+        return found("list_clusters", 0.85)
+    if "cluster_word" in e.intents and not words:
+        return found("list_clusters", 0.85)
+    small = len(words) <= 2
+    if "thanks" in e.intents and small:
+        return found("thanks", 0.9)
+    if "greeting" in e.intents and small:
+        return found("greeting", 0.9)
     if "help" in e.intents:
         return found("help", 0.9)
-    if "greeting" in e.intents:
-        return found("greeting", 0.9)
-    return found("unknown", 0.0, **unknown)
+    if e.acronyms:
+        return found("acronym", 0.9)
+    return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
+
+
+def _followup(e: Entities, previous: dict[str, Any], lang: str | None) -> Understanding | None:
+    """The last question again with the one thing this message names swapped in, or None.
+
+    Only an elliptic message counts: it opens with a follow-up word (or is two words or
+    fewer), names a cluster, an agency or a country, and asks nothing of its own.
+    """
+    intent = str(previous.get("intent") or "")
+    if intent not in FOLLOWABLE:
+        return None
+    if e.intents & {"lead", "which_clusters", "list_clusters", "checklist", "help"}:
+        return None
+    named = bool(e.sectors or e.agencies or e.countries)
+    if not named or e.leftover.split():
+        return None
+    if "followup" not in e.intents and e.words > 3:
+        return None
+    sectors = tuple(previous.get("sectors") or ())
+    agencies = tuple(previous.get("agencies") or ())
+    country = previous.get("country")
+    if e.countries:
+        country = e.countries[0]
+    if e.sectors:
+        sectors, agencies = e.sectors, ()
+        intent = "who_leads"
+    if e.agencies:
+        agencies = e.agencies
+        if not e.sectors and intent == "agency_clusters":
+            sectors = ()
+    if intent == "country_clusters" and sectors:
+        intent = "who_leads"
+    if intent == "who_leads" and not sectors:
+        intent = "agency_clusters" if agencies else "country_clusters"
+    if intent == "country_clusters" and not country:
+        return None
+    u = Understanding(
+        intent, lang, 0.9, sectors=sectors, agencies=agencies, country=country, followup=True
+    )
+    return replace(u, agencies=()) if intent == "country_clusters" else u

@@ -1,0 +1,234 @@
+"""Rank every passage and whole topic against a question, in the question's language.
+
+The rules in `understanding` take what must be exact (who leads what, which agency, which
+country). Everything else is ranked here with BM25 (bm25s) over stemmed words (PyStemmer for
+English, French, Spanish and Arabic; character unigrams and bigrams for Chinese, which has no
+spaces). BM25 orders the candidates; how sure we are is a separate, bounded measure: the share
+of the question's informative words that the best candidate contains, weighted by how rare
+each word is. A question full of words we have never seen is not answered by chance.
+"""
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+
+from knowledge.facts import Facts
+from knowledge.matching import normalize, stop_words
+
+if TYPE_CHECKING:
+    pass
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_STEMMERS = {"en": "english", "fr": "french", "es": "spanish", "ar": "arabic"}
+# An unseen word is first read as the closest word we know (a typo: "critera" is "criteria"),
+# when it is this close (rapidfuzz ratio) and long enough for one slip to be a slip.
+_TYPO_RATIO = 84.0
+_TYPO_LENGTH = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A candidate answer: a passage id or a concept id."""
+
+    topic: str
+    kind: str  # passage | concept
+    score: float  # BM25, comparable only within one question
+    confidence: float  # 0..1: the weighted share of the question's words it covers
+    matched: int  # how many of the question's words it contains
+
+
+class _Index:
+    """One language's documents, tokenised the same way as its questions."""
+
+    def __init__(self, lang: str, docs: list[tuple[str, str, list[str]]]) -> None:
+        import bm25s
+
+        self.lang = lang
+        self.ids = [(topic, kind) for topic, kind, _ in docs]
+        self.tokens = [set(tokens) for _, _, tokens in docs]
+        self.bm25: bm25s.BM25 = bm25s.BM25()
+        self.bm25.index([tokens for _, _, tokens in docs], show_progress=False)
+        n = len(docs)
+        df: dict[str, int] = {}
+        for tokens in self.tokens:
+            for t in tokens:
+                df[t] = df.get(t, 0) + 1
+        self.idf = {t: _idf(n, d) for t, d in df.items()}
+        # A word we have never seen weighs as much as the rarest word we know.
+        self.unseen = _idf(n, 1)
+        self.vocabulary = [t for t in self.idf if len(t) >= _TYPO_LENGTH - 1]
+
+    def corrected(self, token: str) -> str:
+        """An unseen token read as the closest known one, if one is a slip away."""
+        if token in self.idf or len(token) < _TYPO_LENGTH or token.startswith("="):
+            return token
+        best = process.extractOne(
+            token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=_TYPO_RATIO
+        )
+        return str(best[0]) if best else token
+
+    def rank(self, query: list[str], limit: int) -> list[Ranked]:
+        query = [self.corrected(t) for t in query]
+        if not query:
+            return []
+        scores = self.bm25.get_scores(query)
+        weights = {t: self.idf.get(t, self.unseen) for t in query}
+        total = sum(weights.values())
+        out = []
+        matched: dict[str, frozenset[str]] = {}
+        for i in scores.argsort()[::-1][: limit * 3]:
+            if scores[i] <= 0:
+                break
+            hit = [t for t in weights if t in self.tokens[i]]
+            covered = sum(weights[t] for t in hit)
+            topic, kind = self.ids[i]
+            matched[topic] = frozenset(hit)
+            out.append(Ranked(topic, kind, float(scores[i]), round(covered / total, 3), len(hit)))
+        # Most of the question covered first (to a tenth: one rare word more counts, a
+        # rounding does not), then BM25, which weighs how often and how densely.
+        out.sort(key=lambda r: (-round(r.confidence, 1), -r.score))
+        return _whole_first(out, matched)
+
+
+def _whole_first(ranked: list[Ranked], matched: dict[str, frozenset[str]]) -> list[Ranked]:
+    """A whole topic before a passage that says nothing more about the question than it.
+
+    "What are the activation criteria?" matches a step that mentions the criteria as well as
+    the topic titled with them: the topic is what was asked. A passage goes first only when it
+    holds a word of the question that the topic's title and keywords do not.
+    """
+    if not ranked or ranked[0].kind != "passage":
+        return ranked
+    first = ranked[0]
+    for r in ranked[1:]:
+        if (
+            r.kind == "concept"
+            and r.confidence >= first.confidence
+            and matched[r.topic] >= matched[first.topic]
+        ):
+            return [r, *(x for x in ranked if x is not r)]
+    return ranked
+
+
+def _idf(n: int, df: int) -> float:
+    return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
+
+
+class Ranker:
+    """Indexes over every language's passages, built once; `rank` answers in microseconds."""
+
+    def __init__(self, facts: Facts) -> None:
+        import Stemmer
+
+        self.stemmers = {
+            code: Stemmer.Stemmer(algo)
+            for code, algo in _STEMMERS.items()
+            if code in facts.languages
+        }
+        self.stop: dict[str, frozenset[str]] = {}
+        self.synonyms: dict[str, dict[str, str]] = {}
+        self.cjk_synonyms: list[tuple[str, str]] = []
+        # The Chinese fillers of our knowledge files (请问, 一下), taken out inside the text.
+        self.cjk_fillers = (
+            sorted(
+                (normalize(w) for w in facts.text("zh").stopwords if len(w) > 1),
+                key=len,
+                reverse=True,
+            )
+            if "zh" in facts.languages
+            else []
+        )
+        self.indexes: dict[str, _Index] = {}
+        for code, lang in facts.languages.items():
+            self.stop[code] = stop_words(code, lang)
+            canon: dict[str, str] = {}
+            for group in lang.synonyms:
+                words = [normalize(w) for w in group]
+                for word in words:
+                    canon.setdefault(word, f"={words[0]}")
+            self.synonyms[code] = canon
+            if code == "zh":
+                # Chinese has no spaces: its synonyms are found inside the text, longest first.
+                self.cjk_synonyms = sorted(
+                    ((w, c) for w, c in canon.items() if _CJK.search(w)),
+                    key=lambda wc: -len(wc[0]),
+                )
+            docs: list[tuple[str, str, list[str]]] = []
+            for key, text in lang.concepts.items():
+                docs.append(
+                    (key, "concept", self.tokens(f"{text.title} {' '.join(text.keywords)}", code))
+                )
+            for pid, passage in facts.passages.items():
+                extra = " ".join(lang.passage_words.get(pid, ()))
+                line = facts.passage_text(passage, code)
+                docs.append((pid, "passage", self.tokens(f"{line} {extra}", code)))
+            self.indexes[code] = _Index(code, docs)
+
+    def _stems(self, lang: str, norm: str) -> list[str]:
+        """Tokens of normalised text; a synonym becomes its group's token ("=lead"), unstemmed.
+
+        Synonyms are whole words matched before stemming, so "activities" (stem "activ")
+        never joins "activate" (stem "activ" too) unless a group says so.
+        """
+        canon = self.synonyms.get(lang, {})
+        if lang == "zh":
+            out: list[str] = []
+            for filler in self.cjk_fillers:
+                norm = norm.replace(filler, " ")
+            for word, token in self.cjk_synonyms:
+                if word in norm:
+                    out.append(token)
+                    norm = norm.replace(word, " ")
+            for word in norm.split():
+                if word in canon:
+                    out.append(canon[word])
+                elif _CJK.search(word):
+                    out += [c for c in word if c not in self.stop.get("zh", ())]
+                    out += [word[i : i + 2] for i in range(len(word) - 1)]
+                else:
+                    out.append(word)
+            return out
+        stop = self.stop.get(lang, frozenset())
+        stemmer = self.stemmers.get(lang)
+        tokens = []
+        for word in norm.split():
+            if word in canon:
+                tokens.append(canon[word])
+            elif word not in stop and not word.isdigit():
+                tokens.append(stemmer.stemWord(word) if stemmer else word)
+        return tokens
+
+    def tokens(self, text: str, lang: str) -> list[str]:
+        """The words of `text` as the index sees them: folded, without stop words, stemmed."""
+        return self._stems(lang, normalize(text))
+
+    def knows(self, text: str, langs: Iterable[str]) -> bool:
+        """Whether most of `text` occurs in our passages (an unknown name does not).
+
+        "Most": a Chinese name shares a character pair with our texts more often than not
+        (网络安全 has 安全), so one known token does not make a known name.
+        """
+        for lang in langs:
+            index = self.indexes.get(lang)
+            tokens = self.tokens(text, lang)
+            if index and tokens:
+                known = sum(index.corrected(t) in index.idf for t in tokens)
+                if known * 2 > len(tokens):
+                    return True
+        return False
+
+    def rank(self, text: str, langs: Iterable[str], limit: int = 3) -> list[Ranked]:
+        """The best candidates for `text` among the given languages' indexes, best first."""
+        # BM25 orders one language's candidates; scores of two languages do not compare, so
+        # an undecided language is settled by whose best candidate covers the question most.
+        best: list[Ranked] = []
+        for lang in langs:
+            index = self.indexes.get(lang)
+            ranked = index.rank(self.tokens(text, lang), limit)[:limit] if index else []
+            if ranked and (not best or ranked[0].confidence > best[0].confidence):
+                best = ranked
+        return best
