@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -20,7 +21,6 @@ from bot.render import Renderer, renderer_for
 from bot.settings import Settings
 from handlers import build_router
 from knowledge import KnowledgeBase, Understanding, load, understand
-from knowledge.understanding import FOLLOWABLE
 
 log = logging.getLogger("clusterbot")
 
@@ -66,10 +66,10 @@ class Bot:
                 if user is None:
                     user = User(identity=msg.identity)
                     session.add(user)
-                lang = self._language(msg, understood, user)
+                lang = self._language(msg, understood, user, previous)
                 ctx = Context(session, self.kb, user, lang, understood)
                 replies = self._replies(msg, ctx, command)
-                if not msg.action and (previous or understood.intent in FOLLOWABLE):
+                if not msg.action and not command:
                     remember(session, msg.identity, msg.chat, ctx.understanding.subject())
                 # Buttons answer in the language they were shown in (a write only then).
                 shown = next((r.lang for r in replies if r.choices), None)
@@ -105,15 +105,25 @@ class Bot:
             return self.router.commands.get(command[0]) or self.router.commands["*"]
         return self.router.intents.get(u.intent) or self.router.intents["unknown"]
 
-    def _language(self, msg: Incoming, u: Understanding, user: User | None) -> str:
-        """Forced language, then the message's own, then the platform's hint, then the user's.
+    def _language(
+        self,
+        msg: Incoming,
+        u: Understanding,
+        user: User | None,
+        subject: dict[str, Any] | None = None,
+    ) -> str:
+        """Forced language, then the message's own, then the last question's, then hints.
 
         A button press has no words: it answers in the language of the last reply with buttons.
+        A message whose words show no language ("HRP?") answers in the language of this
+        person's last question here, then the platform's hint, the user's choice, ours.
         """
         supported = self.kb.languages
         hint = (msg.locale or "").replace("_", "-").split("-")[0].casefold()
-        previous = user.reply_lang if user and msg.action else None
-        for code in (msg.lang, u.lang, previous, hint, user.lang if user else None):
+        pressed = user.reply_lang if user and msg.action else None
+        before = (subject or {}).get("lang")
+        chosen = user.lang if user else None
+        for code in (msg.lang, u.lang, pressed, before, hint, chosen):
             if code and code in supported:
                 return code
         return self.settings.default_language

@@ -123,7 +123,8 @@ class PhraseIndex:
                 hits.extend(self._inside(words[i]))
             i += 1
         if self.caps and original:
-            for word in re.findall(r"\w+", original):
+            # Latin words only: "ETC现在" is the name ETC followed by Chinese.
+            for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", original):
                 if word in self.caps:
                     hits.append(Hit(self.caps[word], word.casefold(), -1, 1.0))
         if self.fuzzy:
@@ -298,6 +299,10 @@ class Matcher:
         self.common_words = common
         # Single characters of Chinese that are everyday words (的, 是, 吗): not left over.
         self.cjk_common = frozenset(w for w in common if len(w) == 1 and _CJK.search(w))
+        # Longer Chinese stop words (什么, 哪些), taken out of a run before what is left over.
+        self.cjk_stop = sorted(
+            (w for w in self.stop.get("zh", ()) if len(w) > 1 and _CJK.search(w)), key=len
+        )[::-1]
         self.sectors = PhraseIndex(
             (
                 (alias, key)
@@ -354,11 +359,16 @@ class Matcher:
         for code, vocabulary in self.vocabulary.items():
             if code in {"zh", "ar"}:
                 continue
+            # Our own marker words count fully; common stop words, shared by the Latin
+            # languages more often than not ("de", "la", "en"), only a little.
             scores[code] = float(sum(w in vocabulary for w in words))
+            scores[code] += 0.25 * sum(w in self.stop.get(code, ()) for w in words)
             scores[code] += sum(1.5 for ch in _MARKS.get(code, "") if ch in lowered)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         if not ranked or ranked[0][1] == 0:
-            return None
+            # No word we know: an identifier decides, when there are words to go on.
+            plain = [w for w in re.findall(r"[^\W\d_]{2,}", text) if not w.isupper()]
+            return _identify(text, tuple(scores)) if len(plain) >= 2 else None
         tied = [code for code, score in ranked if score == ranked[0][1]]
         return tied[0] if len(tied) == 1 else _identify(text, tuple(tied))
 
@@ -416,7 +426,7 @@ class Matcher:
             if w in self.common_words or w in known or w.isdigit():
                 continue
             if _CJK.search(w):
-                for phrase in cjk_known:
+                for phrase in (*cjk_known, *self.cjk_stop):
                     w = w.replace(phrase, " ")
                 w = "".join(ch for ch in w if ch.strip() and ch not in self.cjk_common)
                 if not w:

@@ -187,8 +187,12 @@ class Ranker:
                 if word in canon:
                     out.append(canon[word])
                 elif _CJK.search(word):
-                    out += [c for c in word if c not in self.stop.get("zh", ())]
-                    out += [word[i : i + 2] for i in range(len(word) - 1)]
+                    # Characters and pairs of them; a pair that is or holds a stop word
+                    # (什么, 的条) says nothing and would only dilute the confidence.
+                    stop = self.stop.get("zh", frozenset())
+                    out += [c for c in word if c not in stop]
+                    pairs = (word[i : i + 2] for i in range(len(word) - 1))
+                    out += [p for p in pairs if p not in stop and not (set(p) & stop)]
                 else:
                     out.append(word)
             return out

@@ -18,6 +18,8 @@ from knowledge.ranking import Ranked
 CONFIDENT = 0.4
 # Intents whose subject a follow-up can swap one part of.
 FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters"})
+# Languages written in Latin script, where a short message's words may not tell them apart.
+LATIN = ("en", "fr", "es")
 # A name we do not know is a cluster name only when it is short ("the cash cluster").
 NAME_WORDS = 3
 
@@ -43,6 +45,7 @@ class Understanding:
         """What a follow-up may build on, as JSON-able data (stored per person and chat)."""
         return {
             "intent": self.intent,
+            "lang": self.lang,
             "sectors": list(self.sectors),
             "agencies": list(self.agencies),
             "country": self.country,
@@ -173,6 +176,13 @@ def _followup(e: Entities, previous: dict[str, Any], lang: str | None) -> Unders
         intent = "agency_clusters" if agencies else "country_clusters"
     if intent == "country_clusters" and not country:
         return None
+    # A follow-up goes on in the language of the question it follows, unless its own script
+    # says otherwise ("and UNHCR?" after a Spanish question is still Spanish).
+    before = previous.get("lang")
+    if before in LATIN and lang in (None, *LATIN):
+        lang = before
+    elif before and lang is None:
+        lang = before
     u = Understanding(
         intent, lang, 0.9, sectors=sectors, agencies=agencies, country=country, followup=True
     )

@@ -28,6 +28,8 @@ _SAME = {
     "unknown_cluster": {"unknown"},
     "unknown": {"unknown_cluster"},
 }
+# Passages that answer a topic of the README's under another name (one line each).
+_PART_OF = {"accountability_global": "accountability", "hc_accountability": "accountability"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ def _topics(reply: Reply, kb: KnowledgeBase) -> set[str]:
         got.add(topic)
         if topic in kb.passages:
             got.add(kb.passages[topic].concept)
+        if topic in _PART_OF:
+            got.add(_PART_OF[topic])
         if topic.startswith("acronym:"):
             got.add("acronym")
     return got
