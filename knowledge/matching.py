@@ -94,6 +94,7 @@ class PhraseIndex:
                 self.targets.setdefault(norm, target)
         self.overlapping = overlapping
         self.max_words = max((len(p.split()) for p in self.targets), default=1)
+        self.first_words = frozenset(p.split()[0] for p in self.targets)
         self.cjk_lengths = sorted(
             {len(p) for p in self.targets if " " not in p and _CJK.search(p)}, reverse=True
         )
@@ -107,7 +108,7 @@ class PhraseIndex:
 
     def find(self, norm: str, original: str = "") -> list[Hit]:
         """All hits in `norm` (and capitals-only names in `original`), leftmost-longest."""
-        words = _tokens(norm)
+        words = self._unclitic(_tokens(norm))
         hits: list[Hit] = []
         covered: set[int] = set()
         i = 0
@@ -137,6 +138,26 @@ class PhraseIndex:
             if " ".join(w for _, w in words[i : i + size]) in self.targets:
                 return size
         return 0
+
+    def _unclitic(self, words: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """Arabic "and"/"so" (و, ف) written onto a word: "وحماية" is "and" + "حماية".
+
+        Taken off only where the word itself starts no phrase and what remains does, so
+        "وكالة" (agency) stays as it is.
+        """
+        out = []
+        for offset, w in words:
+            if (
+                len(w) > 3
+                and w[0] in "وف"
+                and _ARABIC.match(w)
+                and w not in self.first_words
+                and w[1:] in self.first_words
+            ):
+                out.append((offset + 1, w[1:]))
+            else:
+                out.append((offset, w))
+        return out
 
     def _inside(self, word: tuple[int, str]) -> list[Hit]:
         """Phrases inside a run of Chinese (written without spaces), leftmost-longest."""
@@ -216,7 +237,10 @@ class Entities:
 
 # Intent words the lead rules answer; what a question says beside them goes to the ranker.
 _RULE_WORDS = frozenset({"lead", "cluster_word", "followup"})
-_LIST_WORDS = frozenset({"which_clusters", "list_clusters"})
+# Words the rules always answer, whatever else the message holds.
+_LIST_WORDS = frozenset(
+    {"which_clusters", "list_clusters", "help", "greeting", "thanks", "acronym_question"}
+)
 
 
 def _blank(norm: str, hits: Iterable[Hit]) -> str:
@@ -280,7 +304,15 @@ def stop_words(code: str, lang: Language) -> frozenset[str]:
         "es": stopwords.STOPWORDS_SPANISH,
         "zh": stopwords.STOPWORDS_CHINESE,
     }
-    return frozenset(normalize(w) for w in (*lists.get(code, ()), *lang.stopwords))
+    # bm25s's Chinese list holds words that carry meaning here (限制, 现在, 以后): only its
+    # single characters are taken; longer Chinese stop words come from our own list.
+    library = [w for w in lists.get(code, ()) if code != "zh" or len(w) == 1]
+    return frozenset(normalize(w) for w in (*library, *lang.stopwords)) - _MEANINGFUL
+
+
+# Question words that the libraries' lists drop but that say what is asked: "how do I
+# activate" asks for the procedure, "when" for a date or a deadline.
+_MEANINGFUL = frozenset({"how", "comment", "como", "怎么", "如何", "怎样", "كيف"})
 
 
 class Matcher:
@@ -425,6 +457,8 @@ class Matcher:
         for w in norm.split():
             if w in self.common_words or w in known or w.isdigit():
                 continue
+            if w[0] in "وف" and w[1:] in known:
+                continue  # "وحماية": "and" written onto a name we found
             if _CJK.search(w):
                 for phrase in (*cjk_known, *self.cjk_stop):
                     w = w.replace(phrase, " ")

@@ -87,10 +87,12 @@ class _Index:
             covered = sum(weights[t] for t in hit)
             topic, kind = self.ids[i]
             matched[topic] = frozenset(hit)
-            out.append(Ranked(topic, kind, float(scores[i]), round(covered / total, 3), len(hit)))
-        # Most of the question covered first (to a tenth: one rare word more counts, a
-        # rounding does not), then BM25, which weighs how often and how densely.
-        out.sort(key=lambda r: (-round(r.confidence, 1), -r.score))
+            # A Chinese word is there as its characters and its pairs: count it once.
+            words = sum(not _CJK.fullmatch(t) for t in hit) or min(len(hit), 1)
+            out.append(Ranked(topic, kind, float(scores[i]), round(covered / total, 3), words))
+        # BM25 weighs how often and how densely a passage holds the question's words; the
+        # confidence discounts it for the question's words it does not hold.
+        out.sort(key=lambda r: -r.score * r.confidence)
         return _whole_first(out, matched)
 
 
@@ -159,9 +161,10 @@ class Ranker:
                 )
             docs: list[tuple[str, str, list[str]]] = []
             for key, text in lang.concepts.items():
-                docs.append(
-                    (key, "concept", self.tokens(f"{text.title} {' '.join(text.keywords)}", code))
-                )
+                # A topic is its title and the phrases that ask for it: each word once, or a
+                # word repeated across its phrases would outweigh a shorter, closer topic.
+                words = self.tokens(f"{text.title} {' '.join(text.keywords)}", code)
+                docs.append((key, "concept", list(dict.fromkeys(words))))
             for pid, passage in facts.passages.items():
                 extra = " ".join(lang.passage_words.get(pid, ()))
                 line = facts.passage_text(passage, code)

@@ -179,9 +179,7 @@ def _followup(e: Entities, previous: dict[str, Any], lang: str | None) -> Unders
     # A follow-up goes on in the language of the question it follows, unless its own script
     # says otherwise ("and UNHCR?" after a Spanish question is still Spanish).
     before = previous.get("lang")
-    if before in LATIN and lang in (None, *LATIN):
-        lang = before
-    elif before and lang is None:
+    if (before in LATIN and lang in (None, *LATIN)) or (before and lang is None):
         lang = before
     u = Understanding(
         intent, lang, 0.9, sectors=sectors, agencies=agencies, country=country, followup=True
