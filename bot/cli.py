@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="interactive terminal chat (also reads piped lines)")
     chat.add_argument("--user", default="local", help="who is chatting (default: local)")
+    chat.add_argument(
+        "--json", action="store_true", help="one JSON object a line for each message in"
+    )
 
     ask = sub.add_parser("ask", help="answer one question, or one a line from standard input")
     ask.add_argument("--lang", choices=LANG_CHOICES, default="auto", help="reply language")
@@ -177,13 +180,14 @@ def _bot(settings: Settings) -> "Bot":
     return Bot(settings)
 
 
-def _chat(settings: Settings, user: str) -> int:
+def _chat(settings: Settings, user: str, as_json: bool = False) -> int:
     from bot.adapters.terminal import chat
 
     bot = _bot(settings)
     interactive = sys.stdin.isatty()
     files = settings.drafts_dir
-    chat(bot.handle_sync, bot.renderer.plain, user, sys.stdin, sys.stdout, interactive, files)
+    render = bot.renderer.plain
+    chat(bot.handle_sync, render, user, sys.stdin, sys.stdout, interactive, files, as_json)
     return 0
 
 
@@ -294,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "import-clusters":
         return _import(settings, args.file)
     if command == "chat":
-        return _chat(settings, args.user)
+        return _chat(settings, args.user, args.json)
     if command == "serve":
         return _serve(settings, args.host, args.port)
     if command == "dispatch":

@@ -10,7 +10,9 @@ from bot.core import Choice, Context, Incoming, Reply, Router, split_command
 from bot.models import OPEN_STATES, ChecklistRun, utcnow
 from handlers.common import N_, agency_label, choice, reply, sector_label
 from knowledge.checklist import (
+    STEP_STATUS,
     STEPS,
+    YES_NO,
     Answer,
     Invalid,
     Question,
@@ -29,9 +31,10 @@ EXPIRES_AFTER = timedelta(days=30)
 QUESTIONS = frozenset(
     {"concept", "who_leads", "agency_clusters", "list_clusters", "acronym", "country_clusters"}
 )
+# The buttons, in the order a typed number picks them ("2 - the ministry copes" is "no").
 BUTTONS = {
-    "yes_no": ("yes", "no", "unsure"),
-    "step": ("done", "not_yet", "not_applicable"),
+    "yes_no": YES_NO,
+    "step": STEP_STATUS,
     "lead": ("yes",),
     "colead": ("none",),
 }

@@ -5,6 +5,7 @@ cluster where they differ by cluster), the eight steps, then each cluster's prop
 list depends only on the answers so far, so it can be rebuilt at any time from stored answers.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +69,18 @@ def step_texts(kb: KnowledgeBase, lang: str) -> dict[int, str]:
     return {p.n: kb.passage_text(p, lang) for p in kb.passages.values() if p.kind == "step"}
 
 
+# "2", "1, roads cut", "2 - the ministry is coping": the number of a shown choice, then a note.
+_CHOICE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*(?:$|[.,;:)、，。：\-–—]\s*|\s+)(.*)$", re.S)
+
+
+def _numbered(text: str, options: tuple[str, ...]) -> tuple[str, str] | None:
+    """The option a typed choice number picks (1 is the first button), with the note after."""
+    m = _CHOICE_NUMBER.match(text)
+    if not m or not 1 <= int(m.group(1)) <= len(options):
+        return None
+    return options[int(m.group(1)) - 1], m.group(2).strip()
+
+
 def control(text: str, words: AnswerWords) -> str | None:
     """A checklist command (back, skip, status, ...) when the whole message is one."""
     norm = normalize(text)
@@ -93,10 +106,12 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
         found = [s for s in kb.matcher.entities(text).sectors if kb.sectors[s].kind == "cluster"]
         return Answer(found) if found else Invalid("no_cluster")
     if q.kind == "yes_no":
-        group, note = words.which(text, YES_NO)
+        group, note = _numbered(text, YES_NO) or words.which(text, YES_NO)
         return Answer(group, note) if group else Invalid("yes_no")
     if q.kind == "step":
-        group, note = words.which(text, (*STEP_STATUS, "yes", "no"))
+        group, note = _numbered(text, STEP_STATUS) or words.which(
+            text, (*STEP_STATUS, "yes", "no")
+        )
         status = {"yes": "done", "no": "not_yet"}.get(group or "", group)
         return Answer(status, note) if status else Invalid("step")
     if q.kind == "lead":

@@ -518,5 +518,5 @@ def _after(text: str, word: str) -> str:
     """What follows `word` in the user's own characters (the note after "done - ...")."""
     for i in range(1, len(text) + 1):
         if normalize(text[:i]) == word:
-            return text[i:].strip(" -:,.;，。：、")
+            return text[i:].strip(" -–—:,.;，。：、،؛")
     return ""

@@ -8,6 +8,7 @@ of the question's informative words that the best candidate contains, weighted b
 each word is. A question full of words we have never seen is not answered by chance.
 """
 
+import logging
 import math
 import re
 from collections.abc import Iterable
@@ -47,6 +48,8 @@ class _Index:
     def __init__(self, lang: str, docs: list[tuple[str, str, list[str]]]) -> None:
         import bm25s
 
+        # bm25s logs every index it builds at DEBUG on a handler of its own.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.lang = lang
         self.ids = [(topic, kind) for topic, kind, _ in docs]
         self.tokens = [set(tokens) for _, _, tokens in docs]

@@ -259,4 +259,32 @@ def test_walk_through_the_piped_terminal_with_a_restart(
         assert phrase in second.stdout, second.stdout
     saved = list((tmp_path / "drafts").glob("activation-draft-*.md"))
     assert len(saved) == 1 and "# " in saved[0].read_text(encoding="utf-8")
-    assert f"[saved as {saved[0].resolve()}]" in second.stdout
+    assert f"[{saved[0].resolve()}]" in second.stdout  # a path, in no language
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "note"),
+    [
+        ("1, roads cut, 20 clinics closed", "yes", "roads cut, 20 clinics closed"),
+        ("2 - the ministry is coping", "no", "the ministry is coping"),
+        ("3", "unsure", ""),
+        ("oui : les routes sont coupées", "yes", "les routes sont coupées"),
+        ("نعم، الطرق مقطوعة", "yes", "الطرق مقطوعة"),
+        ("是的，道路中断", "yes", "道路中断"),
+    ],
+)
+def test_an_answer_may_carry_a_note_after_a_number_or_a_word(
+    chat: Chat, engine: Engine, text: str, value: str, note: str
+) -> None:
+    walk(chat, ENGLISH_WALK[:4])
+    chat(text)
+    with Session(engine) as session:
+        run = session.exec(select(ChecklistRun)).one()
+    assert run.answers["change"]["value"] == value
+    assert run.answers["change"]["note"] == note
+
+
+def test_a_step_number_past_the_buttons_is_not_an_answer(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:4])
+    answer = chat("7, something")
+    assert "Criterion 1: has there been a sharp deterioration" in answer

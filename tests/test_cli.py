@@ -116,3 +116,17 @@ def test_db_upgrade(tmp_path: Path) -> None:
 def test_bad_arguments_are_rejected_cleanly(tmp_path: Path, args: list[str]) -> None:
     out = run(args, tmp_path)
     assert out.returncode == 2 and "usage:" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_chat_json_gives_each_message_its_replies_with_buttons(tmp_path: Path) -> None:
+    lines = "who leads health in sudan?\nand in haiti?\n/checklist\n"
+    out = run(["chat", "--json", "--user", "nour"], tmp_path, stdin=lines)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["message"] for r in rows] == lines.splitlines()
+    follow = rows[1]["replies"][0]
+    assert follow["intent"] == "who_leads" and follow["lang"] == "en"
+    assert "Haiti" in follow["text"] and "World Health Organization" in follow["text"]
+    checklist = rows[2]["replies"][0]
+    assert checklist["choices"] == [] or all("action" in c for c in checklist["choices"])
+    assert "Question 1 of" in checklist["text"]

@@ -1,28 +1,32 @@
-"""The terminal chat: one message a line in, plain-text replies out (interactive or piped)."""
+"""The terminal chat: one message a line in, plain-text replies out (interactive or piped).
 
+`--json` writes one JSON object a line instead, so dialogues can be scripted and tested
+exactly as the terminal sees them.
+"""
+
+import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.core import Choice, Incoming, Reply
 
 PROMPT = "> "
 
 
-def render_choices(choices: tuple[Choice, ...]) -> str:
+def render_choices(choices: tuple[Choice, ...], start: int = 1) -> str:
     """Buttons become numbered lines; typing the number presses the button."""
-    return "\n".join(f"  [{i}] {c.label}" for i, c in enumerate(choices, 1))
+    return "\n".join(f"  [{i}] {c.label}" for i, c in enumerate(choices, start))
 
 
-def _show(render: Callable[[Reply], str], reply: Reply, files: Path) -> str:
-    """The reply's text; a reply that is also a file (a draft letter) is saved, with its path."""
-    text = render(reply)
-    if reply.file_name:
-        files.mkdir(parents=True, exist_ok=True)
-        path = files / Path(reply.file_name).name
-        path.write_text(text + "\n", encoding="utf-8")
-        text += f"\n\n[saved as {path.resolve()}]"
-    return text
+def _save(render: Callable[[Reply], str], reply: Reply, files: Path) -> Path | None:
+    """A reply that is also a file (a draft letter) is saved under `files`."""
+    if not reply.file_name:
+        return None
+    files.mkdir(parents=True, exist_ok=True)
+    path = files / Path(reply.file_name).name
+    path.write_text(render(reply) + "\n", encoding="utf-8")
+    return path.resolve()
 
 
 def chat(
@@ -33,12 +37,17 @@ def chat(
     out: TextIO,
     interactive: bool,
     files: Path,
+    as_json: bool = False,
 ) -> int:
-    """Answer every line until end of input or `/quit`; returns how many lines were answered."""
+    """Answer every line until end of input or `/quit`; returns how many lines were answered.
+
+    Every reply's buttons are shown, numbered on from the reply before, so a summary's offer
+    is still there when a letter follows it.
+    """
     identity = f"console:{user}"
     choices: tuple[Choice, ...] = ()
     answered = 0
-    if interactive:
+    if interactive and not as_json:
         out.write("clusterbot: ask about clusters and their leads (/help, /quit).\n" + PROMPT)
         out.flush()
     for raw in lines:
@@ -50,11 +59,46 @@ def chat(
         if choices and picked.isdigit() and 1 <= int(picked) <= len(choices):
             action = choices[int(picked) - 1].action
         replies = handle(Incoming(identity, identity, text="" if action else line, action=action))
-        choices = replies[-1].choices
-        text = "\n\n".join(_show(render, r, files) for r in replies)
-        if choices:
-            text += "\n" + render_choices(choices)
-        out.write(text + "\n" + (PROMPT if interactive else "\n"))
+        choices = tuple(c for r in replies for c in r.choices)
+        if as_json:
+            out.write(json.dumps(_as_json(line, replies, render, files), ensure_ascii=False))
+            out.write("\n")
+        else:
+            out.write(_as_text(replies, render, files) + "\n" + (PROMPT if interactive else "\n"))
         out.flush()
         answered += 1
     return answered
+
+
+def _as_text(replies: list[Reply], render: Callable[[Reply], str], files: Path) -> str:
+    parts = []
+    number = 1
+    for reply in replies:
+        text = render(reply)
+        saved = _save(render, reply, files)
+        if saved:
+            text += f"\n\n[{saved}]"
+        if reply.choices:
+            text += "\n" + render_choices(reply.choices, number)
+            number += len(reply.choices)
+        parts.append(text)
+    return "\n\n".join(parts)
+
+
+def _as_json(
+    line: str, replies: list[Reply], render: Callable[[Reply], str], files: Path
+) -> dict[str, Any]:
+    rows = []
+    for reply in replies:
+        saved = _save(render, reply, files)
+        rows.append(
+            {
+                "text": render(reply),
+                "lang": reply.lang,
+                "intent": reply.intent,
+                "topic": reply.data.get("topic"),
+                "choices": [{"label": c.label, "action": c.action} for c in reply.choices],
+                **({"file": str(saved)} if saved else {}),
+            }
+        )
+    return {"message": line, "replies": rows}

@@ -1,0 +1,60 @@
+"""Follow-ups: an elliptic message re-asks the last question with one thing swapped."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.models import ConversationSubject
+from tests.conftest import Chat
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "must"),
+    [
+        ("who leads health in Sudan?", "and in Haiti?", ["Haiti", "World Health Organization"]),
+        ("who leads health?", "what about nutrition?", ["Nutrition", "UNICEF"]),
+        ("what does UNHCR lead?", "and IOM?", ["International Organization for Migration"]),
+        ("qui dirige la santé au Mali ?", "Et au Soudan ?", ["Soudan", "OMS"]),
+        ("¿quién lidera salud en Colombia?", "¿y en Venezuela?", ["Venezuela", "OMS"]),
+        ("苏丹的卫生集群谁牵头？", "那营养呢？", ["营养", "联合国儿童基金会"]),
+        ("من يقود الصحة في السودان؟", "وفي اليمن؟", ["اليمن", "منظمة الصحة العالمية"]),
+    ],
+)
+def test_a_follow_up_swaps_one_thing(chat: Chat, first: str, then: str, must: list[str]) -> None:
+    chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent in {"who_leads", "agency_clusters"}
+    for text in must:
+        assert text in answer, answer
+
+
+def test_a_self_contained_question_inherits_nothing(chat: Chat) -> None:
+    chat("who leads health in Sudan?")
+    answer = chat("who leads logistics?")
+    assert "Sudan" not in answer and "WFP" in answer
+
+
+def test_the_other_person_or_chat_does_not_follow(chat: Chat, chat_as) -> None:  # type: ignore[no-untyped-def]
+    chat("who leads health in Sudan?")
+    other = chat_as("console:someone-else")
+    other("and in Haiti?")
+    assert other.last is not None and other.last.intent != "who_leads"
+
+
+def test_a_follow_up_after_fifteen_minutes_follows_nothing(chat: Chat, engine: Engine) -> None:
+    chat("who leads health in Sudan?")
+    with Session(engine) as session:
+        row = session.exec(select(ConversationSubject)).one()
+        row.updated_at = row.updated_at - timedelta(minutes=16)
+        session.add(row)
+        session.commit()
+    chat("and in Haiti?")
+    assert chat.last is not None and chat.last.intent != "who_leads"
+
+
+def test_a_follow_up_keeps_the_language_of_the_question(chat: Chat) -> None:
+    chat("¿qué lidera ACNUR?")
+    chat("y OIM?")
+    assert chat.last is not None and chat.last.lang == "es"
