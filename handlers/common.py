@@ -45,3 +45,28 @@ def N_(message: str) -> str:  # the name pybabel looks for
 def choice(ctx: Context, label: str, action: str) -> Choice:
     """A button whose label (marked with N_) is shown in the user's language."""
     return Choice(translate(ctx.lang, label), action)
+
+
+def topic_title(ctx: Context, topic: str) -> str:
+    """A topic's title in the user's language: a concept, a passage or an acronym."""
+    kb = ctx.kb
+    if topic in kb.concepts:
+        return kb.text(ctx.lang).concepts[topic].title
+    if topic in kb.passages:
+        return kb.passage_title(kb.passages[topic], ctx.lang)
+    return topic.partition(":")[2] or topic
+
+
+def topic_choices(ctx: Context, topics: tuple[str, ...]) -> tuple[Choice, ...]:
+    """Buttons that show each topic."""
+    return tuple(Choice(topic_title(ctx, t), f"topic:{t}") for t in topics if known_topic(ctx, t))
+
+
+def known_topic(ctx: Context, topic: str) -> bool:
+    """Whether `topic` is a concept, a passage or an acronym we hold (buttons can be forged)."""
+    kind, _, acronym = topic.partition(":")
+    return (
+        topic in ctx.kb.concepts
+        or topic in ctx.kb.passages
+        or (kind == "acronym" and acronym in ctx.kb.acronyms)
+    )

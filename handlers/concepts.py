@@ -3,33 +3,10 @@
 from dataclasses import replace
 
 from bot.core import Choice, Context, Incoming, Reply, Router
-from handlers.common import reply, sector_label
+from handlers.common import known_topic, reply, sector_label, topic_title
+from handlers.help import not_understood
 
 router = Router()
-
-
-def topic_title(ctx: Context, topic: str) -> str:
-    """A topic's title in the user's language: a concept, a passage or an acronym."""
-    kb = ctx.kb
-    if topic in kb.concepts:
-        return kb.text(ctx.lang).concepts[topic].title
-    if topic in kb.passages:
-        return kb.passage_title(kb.passages[topic], ctx.lang)
-    return topic.partition(":")[2] or topic
-
-
-def topic_choices(ctx: Context, topics: tuple[str, ...]) -> tuple[Choice, ...]:
-    """Buttons that show each topic."""
-    return tuple(Choice(topic_title(ctx, t), f"topic:{t}") for t in topics if _known(ctx, t))
-
-
-def _known(ctx: Context, topic: str) -> bool:
-    kind, _, acronym = topic.partition(":")
-    return (
-        topic in ctx.kb.concepts
-        or topic in ctx.kb.passages
-        or (kind == "acronym" and acronym in ctx.kb.acronyms)
-    )
 
 
 @router.intent("concept")
@@ -65,7 +42,7 @@ def show_topic(ctx: Context, topic: str) -> Reply:
     key = passage.concept if passage is not None else topic
     concept = kb.concepts[key]
     words = kb.text(ctx.lang)
-    related = [r for r in ctx.understanding.related if _known(ctx, r) and r != key]
+    related = [r for r in ctx.understanding.related if known_topic(ctx, r) and r != key]
     return reply(
         ctx,
         "concepts/explain.j2",
@@ -83,9 +60,7 @@ def show_topic(ctx: Context, topic: str) -> Reply:
 def topic_button(msg: Incoming, ctx: Context) -> Reply:
     """A topic button ("the whole procedure", a nearest topic after "I don't know")."""
     topic = (msg.action or "").partition(":")[2]
-    if not _known(ctx, topic):
-        from handlers.help import not_understood
-
+    if not known_topic(ctx, topic):
         return not_understood(msg, ctx)
     ctx.understanding = replace(ctx.understanding, intent="concept", topic=topic)
     return show_topic(ctx, topic)

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from bot.core import Choice, Context, Incoming, Reply, Router
-from handlers.common import reply, sector_label
+from handlers.common import reply, sector_label, topic_choices
 from knowledge.matching import MAX_UNDERSTOOD
 
 router = Router()
@@ -26,8 +26,6 @@ def not_understood(msg: Incoming, ctx: Context) -> Reply:
 
     The nearest topics the ranker found, not sure enough to answer, become buttons.
     """
-    from handlers.concepts import topic_choices
-
     u = ctx.understanding
     clusters = [sector_label(ctx, c.id) for c in ctx.kb.clusters]
     nearest = topic_choices(ctx, u.related) if u.intent == "unknown" else ()

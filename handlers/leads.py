@@ -7,7 +7,8 @@ from sqlmodel import col, select
 
 from bot.core import Context, Incoming, Reply, Router
 from bot.models import CountryCluster
-from handlers.common import agency_label, country_name, reply, sector_label
+from handlers.common import agency_label, country_name, known_topic, reply, sector_label
+from handlers.concepts import show_topic
 from handlers.help import not_understood
 from knowledge import KnowledgeBase, Lead
 
@@ -83,6 +84,9 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
             "name": country_name(ctx, u.country),
             "records": {s: _record(ctx, rows[s]) for s in sectors if s in rows},
         }
+    if u.related and known_topic(ctx, u.related[0]):
+        # The question asked more than who leads ("... or is it just a sector?").
+        ctx.followups.append(show_topic(ctx, u.related[0]))
     return reply(
         ctx,
         "leads/who_leads.j2",

@@ -86,7 +86,9 @@ class PhraseIndex:
         self.caps: dict[str, str] = {}
         for phrase, target in pairs:
             norm = normalize(phrase)
-            if not norm:
+            # Two Arabic letters left after folding are an everyday word ("بالاو", Palau,
+            # folds to "او", which is "or"), never a name.
+            if not norm or (len(norm) < 3 and _ARABIC.search(norm)):
                 continue
             if norm in caps_only:
                 self.caps[norm.upper()] = target
@@ -194,8 +196,10 @@ class PhraseIndex:
                     continue
                 cutoff = 88.0 if len(text) < 8 else 85.0
                 best = process.extractOne(text, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+                # Each word one slip from its match: close, and no more than a letter longer
+                # or shorter ("soudaine" is not "Soudan", "shelterr" is "shelter").
                 if best is not None and all(
-                    fuzz.ratio(a, b) >= 75
+                    fuzz.ratio(a, b) >= 75 and abs(len(a) - len(b)) <= 1
                     for a, b in zip(text.split(), best[0].split(), strict=True)
                 ):
                     phrase, score, _ = best
@@ -471,10 +475,11 @@ class Matcher:
         # Lead and cluster words go too when a name is there ("who leads health"): the rules
         # answer those; without a name they may be what the question is about.
         names = (*sector_hits, *agency_hits, *country_hits)
+        listing = intents & {"which_clusters", "list_clusters"}
         masked = [
             *names,
             *(h for h in intent_hits if h.target in _LIST_WORDS),
-            *(h for h in intent_hits if names and h.target in _RULE_WORDS),
+            *(h for h in intent_hits if (names or listing) and h.target in _RULE_WORDS),
         ]
         rest = _blank(norm, masked)
         return Entities(

@@ -29,6 +29,9 @@ _STEMMERS = {"en": "english", "fr": "french", "es": "spanish", "ar": "arabic"}
 # when it is this close (rapidfuzz ratio) and long enough for one slip to be a slip.
 _TYPO_RATIO = 84.0
 _TYPO_LENGTH = 5
+# A second line of the same topic holding this share of the question that the first lacks:
+# the question asks for both, and the topic answers it.
+_BOTH_LINES = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +48,9 @@ class Ranked:
 class _Index:
     """One language's documents, tokenised the same way as its questions."""
 
-    def __init__(self, lang: str, docs: list[tuple[str, str, list[str]]]) -> None:
+    def __init__(
+        self, lang: str, docs: list[tuple[str, str, list[str]]], parents: dict[str, str]
+    ) -> None:
         import bm25s
 
         # bm25s logs every index it builds at DEBUG on a handler of its own.
@@ -64,6 +69,7 @@ class _Index:
         # A word we have never seen weighs as much as the rarest word we know.
         self.unseen = _idf(n, 1)
         self.vocabulary = [t for t in self.idf if len(t) >= _TYPO_LENGTH - 1]
+        self.parent = parents  # passage -> its topic
 
     def corrected(self, token: str) -> str:
         """An unseen token read as the closest known one, if one is a slip away."""
@@ -96,17 +102,24 @@ class _Index:
         # BM25 weighs how often and how densely a passage holds the question's words; the
         # confidence discounts it for the question's words it does not hold.
         out.sort(key=lambda r: -r.score * r.confidence)
-        return _whole_first(out, matched)
+        share = {t: w / total for t, w in weights.items()}
+        return _whole_first(out, matched, self.parent, share)
 
 
-def _whole_first(ranked: list[Ranked], matched: dict[str, frozenset[str]]) -> list[Ranked]:
-    """A whole topic before a passage that says nothing more about the question than it.
+def _whole_first(
+    ranked: list[Ranked],
+    matched: dict[str, frozenset[str]],
+    parent: dict[str, str],
+    share: dict[str, float],
+) -> list[Ranked]:
+    """A whole topic before a passage that says less about the question than the topic does.
 
     "What are the activation criteria?" matches a step that mentions the criteria as well as
-    the topic titled with them: the topic is what was asked. A passage goes first only when it
-    holds a word of the question that the topic's title and keywords do not.
+    the topic titled with them: the topic is what was asked. And a question that two lines of
+    one topic answer between them ("what does it oblige to, and what if there is no
+    funding?") gets the topic. Otherwise the passage that answers goes first.
     """
-    if not ranked or ranked[0].kind != "passage":
+    if len(ranked) < 2 or ranked[0].kind != "passage":
         return ranked
     first = ranked[0]
     for r in ranked[1:]:
@@ -116,6 +129,17 @@ def _whole_first(ranked: list[Ranked], matched: dict[str, frozenset[str]]) -> li
             and matched[r.topic] >= matched[first.topic]
         ):
             return [r, *(x for x in ranked if x is not r)]
+    topic = parent.get(first.topic)
+    for r in ranked[1:]:
+        extra = matched[r.topic] - matched[first.topic]
+        if (
+            r.kind == "passage"
+            and topic is not None
+            and parent.get(r.topic) == topic
+            and sum(share[t] for t in extra) >= _BOTH_LINES
+        ):
+            whole = Ranked(topic, "concept", first.score, first.confidence, first.matched)
+            return [whole, *(x for x in ranked if parent.get(x.topic) != topic)]
     return ranked
 
 
@@ -172,7 +196,8 @@ class Ranker:
                 extra = " ".join(lang.passage_words.get(pid, ()))
                 line = facts.passage_text(passage, code)
                 docs.append((pid, "passage", self.tokens(f"{line} {extra}", code)))
-            self.indexes[code] = _Index(code, docs)
+            parents = {pid: p.concept for pid, p in facts.passages.items()}
+            self.indexes[code] = _Index(code, docs, parents)
 
     def _stems(self, lang: str, norm: str) -> list[str]:
         """Tokens of normalised text; a synonym becomes its group's token ("=lead"), unstemmed.

@@ -115,8 +115,11 @@ def _classify(
     # only when the rest of the question says more (two of a passage's words at least).
     named = bool(e.sectors or e.agencies or country or which or "list_clusters" in e.intents)
     telling = best is not None and sure and (best.matched >= 2 or not named)
-    if e.sectors and (lead or not telling):
-        return found("who_leads", confidence, sectors=e.sectors, agencies=e.agencies)
+    if e.sectors and (lead or country or not telling):
+        # A cluster in a country is a question about our record there ("is education
+        # activated in Chad?"); what else it asks is answered after, when we know it.
+        also = (best.topic,) if best is not None and telling else ()
+        return found("who_leads", confidence, sectors=e.sectors, agencies=e.agencies, related=also)
     if e.agencies and (lead or which or not telling):
         return found("agency_clusters", confidence, agencies=e.agencies)
     rule_words = lead or which or e.intents & {"cluster_word", "list_clusters"}
@@ -126,7 +129,8 @@ def _classify(
         return found("help", 0.9)
     if best and telling:
         return answer(best, sectors=e.sectors)
-    if "list_clusters" in e.intents:
+    if "list_clusters" in e.intents or which:
+        # "Which clusters are there?" names no agency or country: the list is the answer.
         return found("list_clusters", 0.85)
     if "cluster_word" in e.intents and not words:
         return found("list_clusters", 0.85)

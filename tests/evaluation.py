@@ -51,9 +51,11 @@ def cases(lang: str) -> list[dict[str, Any]]:
 
 
 def _contains(text: str, needle: str) -> bool:
-    # An acronym in capitals ("WHO", "OMS") must appear as itself, not inside "who" or "noms".
+    # An acronym in capitals ("WHO", "OMS") must appear as itself (or its plural, "NGOs"), not
+    # inside "who" or "noms".
     if needle.isascii() and needle.isupper() and len(needle) > 1:
-        return re.search(rf"(?<![A-Za-z]){re.escape(needle)}(?![A-Za-z])", text) is not None
+        pattern = rf"(?<![A-Za-z]){re.escape(needle)}s?(?![A-Za-z])"
+        return re.search(pattern, text) is not None
     return needle.casefold() in text.casefold()
 
 
@@ -83,7 +85,8 @@ def grade(
     """Check one answer against the case."""
     reply = replies[0]
     problems = []
-    topics = _topics(reply, kb)
+    # A question in two parts may get two replies; the person reads both.
+    topics = set().union(*(_topics(r, kb) for r in replies))
     if not topics & set(case["topic"]):
         problems.append(f"topic {sorted(topics)} not in {case['topic']}")
     problems += [f"lacks {s!r}" for s in case.get("has", ()) if not _contains(text, s)]
