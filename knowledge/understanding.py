@@ -118,7 +118,7 @@ def _classify(
     if e.sectors and (lead or country or not telling):
         # A cluster in a country is a question about our record there ("is education
         # activated in Chad?"); what else it asks is answered after, when we know it.
-        also = (best.topic,) if best is not None and telling else ()
+        also = (best.topic,) if best is not None and sure else ()
         return found("who_leads", confidence, sectors=e.sectors, agencies=e.agencies, related=also)
     if e.agencies and (lead or which or not telling):
         return found("agency_clusters", confidence, agencies=e.agencies)
