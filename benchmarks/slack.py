@@ -170,7 +170,9 @@ async def burst(url: str, reqs: list[tuple[bytes, dict[str, str]]]) -> float:
         return len(reqs) / (time.perf_counter() - start)
 
 
-def sequential(url: str, reqs: list[tuple[bytes, dict[str, str]]]) -> tuple[list[float], list[float]]:
+def sequential(
+    url: str, reqs: list[tuple[bytes, dict[str, str]]]
+) -> tuple[list[float], list[float]]:
     """When each request was sent and how long its acknowledgement took, one at a time."""
     starts, latencies = [], []
     with httpx.Client(timeout=30) as client:
@@ -191,7 +193,9 @@ def wait_answers(fake: FakeSlack, tag: str, n: int) -> None:
     )
 
 
-def measure(fake: FakeSlack, name: str, app: tuple[str, str], tag: str, answers: bool) -> dict[str, float]:
+def measure(
+    fake: FakeSlack, name: str, app: tuple[str, str], tag: str, answers: bool
+) -> dict[str, float]:
     with served(app[0], fake.api_url, app[1]) as base:
         url = base + SLACK_EVENTS
         sequential(url, requests(fake, WARMUP, f"{tag}w"))
@@ -226,8 +230,12 @@ def main() -> None:
         f" {SEQUENTIAL} one at a time)"
     )
     try:
-        strict = measure(fake, "bare AsyncApp, ack only (process_before_response)", ("bare", ""), "bare1", False)
-        default = measure(fake, "bare AsyncApp, ack only (Bolt defaults)", ("bare-default", ""), "bare2", False)
+        strict = measure(
+            fake, "bare AsyncApp, ack only (process_before_response)", ("bare", ""), "bare1", False
+        )
+        default = measure(
+            fake, "bare AsyncApp, ack only (Bolt defaults)", ("bare-default", ""), "bare2", False
+        )
         with tempfile.TemporaryDirectory() as tmp:
             db = f"sqlite:///{tmp}/bench.db"
             ours = measure(fake, "clusterbot Q&A", ("clusterbot", db), "cb", True)

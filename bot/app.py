@@ -56,9 +56,11 @@ class Bot:
         try:
             with session_scope(self.engine) as session:
                 previous = None
-                if not msg.action:
+                conversing = not (msg.action or command or msg.standalone)
+                if conversing:
                     # Only a typed question may follow the last one ("and in Haiti?").
-                    previous = None if command else last_subject(session, msg.identity, msg.chat)
+                    previous = last_subject(session, msg.identity, msg.chat)
+                if not msg.action:
                     understood = understand(text, self.kb, previous)
                 if command:
                     understood = replace(understood, intent=command[0], confidence=1.0)
@@ -69,8 +71,9 @@ class Bot:
                 lang = self._language(msg, understood, user, previous)
                 ctx = Context(session, self.kb, user, lang, understood)
                 replies = self._replies(msg, ctx, command)
-                if not msg.action and not command:
-                    remember(session, msg.identity, msg.chat, ctx.understanding.subject())
+                subject = ctx.understanding.subject()
+                if conversing and subject != previous:
+                    remember(session, msg.identity, msg.chat, subject)
                 # Buttons answer in the language they were shown in (a write only then).
                 shown = next((r.lang for r in replies if r.choices), None)
                 if shown and user.reply_lang != shown:

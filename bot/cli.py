@@ -3,6 +3,7 @@
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -176,8 +177,10 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> int:
 
 def _bot(settings: Settings) -> "Bot":
     from bot.app import Bot
+    from knowledge import load
 
-    return Bot(settings)
+    cache = settings.cache_dir if settings.cache_dir and str(settings.cache_dir) else None
+    return Bot(settings, kb=load(cache_dir=cache))
 
 
 def _chat(settings: Settings, user: str, as_json: bool = False) -> int:
@@ -201,7 +204,7 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     for line in questions:
         question = line.rstrip("\r\n")
         replies = bot.handle_sync(
-            Incoming("console:ask", "console:ask", text=question, lang=forced)
+            Incoming("console:ask", "console:ask", question, lang=forced, standalone=True)
         )
         text = bot.render_plain(replies)
         reply = replies[0]
@@ -211,6 +214,7 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
                 "text": text,
                 "lang": reply.lang,
                 "intent": reply.intent,
+                "topic": reply.data.get("topic"),
                 "confidence": reply.confidence,
                 "sources": list(reply.sources),
             }
@@ -273,6 +277,15 @@ def _import(settings: Settings, path: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `clusterbot` command."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`clusterbot ask ... | head`): stop quietly, print nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     logging.basicConfig(

@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     default_language: str = "en"
     log_level: str = "WARNING"
     drafts_dir: Path = Path("drafts")
+    # The knowledge indexes, built once and kept here so `clusterbot ask` starts fast; an
+    # empty value keeps nothing on disk.
+    cache_dir: Path | None = Path.home() / ".cache" / "clusterbot"
     # The platforms' own names, without our prefix (the names their documentation uses).
     telegram_bot_token: str | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token")

@@ -1,5 +1,10 @@
 """The knowledge base: the facts, with the matcher and ranker built over them once."""
 
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +34,58 @@ class KnowledgeBase(Facts):
         return AnswerWords(self)
 
 
-def load(data_dir: Path = DATA_DIR, languages: tuple[str, ...] = LANGUAGES) -> KnowledgeBase:
-    """Read and validate the knowledge files; raise KnowledgeError listing every gap."""
-    return KnowledgeBase(**read_facts(data_dir, languages))
+def load(
+    data_dir: Path = DATA_DIR,
+    languages: tuple[str, ...] = LANGUAGES,
+    cache_dir: Path | None = None,
+) -> KnowledgeBase:
+    """Read and validate the knowledge files; raise KnowledgeError listing every gap.
+
+    With `cache_dir`, the indexes are built once and kept there, so a command that answers one
+    question (`clusterbot ask`) starts in a fraction of the time. The file is named by a digest
+    of everything it was built from (the knowledge files, this package's code, the libraries'
+    versions), so a change to any of them builds it anew; an unreadable or unwritable cache is
+    simply not used.
+    """
+    if cache_dir is None:
+        return KnowledgeBase(**read_facts(data_dir, languages))
+    path = cache_dir / f"knowledge-{_fingerprint(data_dir, languages)}.pickle"
+    try:
+        with path.open("rb") as fh:
+            cached = pickle.load(fh)
+        if isinstance(cached, KnowledgeBase):
+            return cached
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        pass
+    kb = KnowledgeBase(**read_facts(data_dir, languages))
+    kb.matcher, kb.ranker, kb.checklist_words  # noqa: B018 (build them to keep them)
+    _keep(kb, path)
+    return kb
+
+
+def _fingerprint(data_dir: Path, languages: tuple[str, ...]) -> str:
+    import babel
+    import bm25s
+    import rapidfuzz
+    import Stemmer
+
+    digest = hashlib.sha256(repr((languages, sys.version)).encode())
+    for lib in (babel, bm25s, rapidfuzz, Stemmer):
+        digest.update(str(getattr(lib, "__version__", "")).encode())
+    for file in (*sorted(data_dir.glob("*.yaml")), *sorted(Path(__file__).parent.glob("*.py"))):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def _keep(kb: KnowledgeBase, path: Path) -> None:
+    """Write the cache atomically (a half-written file is never read), or not at all."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as fh:
+            pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(fh.name, path)
+        for old in path.parent.glob("knowledge-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass

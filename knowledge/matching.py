@@ -95,8 +95,12 @@ class PhraseIndex:
             else:
                 self.targets.setdefault(norm, target)
         self.overlapping = overlapping
-        self.max_words = max((len(p.split()) for p in self.targets), default=1)
-        self.first_words = frozenset(p.split()[0] for p in self.targets)
+        # The word counts of the phrases each word starts, longest first.
+        starts: dict[str, set[int]] = {}
+        for p in self.targets:
+            starts.setdefault(p.split()[0], set()).add(len(p.split()))
+        self.sizes_from = {w: sorted(n, reverse=True) for w, n in starts.items()}
+        self.first_words = frozenset(starts)
         self.cjk_lengths = sorted(
             {len(p) for p in self.targets if " " not in p and _CJK.search(p)}, reverse=True
         )
@@ -136,8 +140,13 @@ class PhraseIndex:
 
     def _words_at(self, words: list[tuple[int, str]], i: int) -> int:
         """How many words from `i` form the longest known phrase (0: none)."""
-        for size in range(min(self.max_words, len(words) - i), 0, -1):
-            if " ".join(w for _, w in words[i : i + size]) in self.targets:
+        sizes = self.sizes_from.get(words[i][1])
+        if not sizes:
+            return 0  # most words start no phrase: one look-up, no joins
+        for size in sizes:
+            if i + size <= len(words) and (
+                " ".join(w for _, w in words[i : i + size]) in self.targets
+            ):
                 return size
         return 0
 
@@ -179,20 +188,19 @@ class PhraseIndex:
 
     def _fuzzy(self, words: list[tuple[int, str]], covered: set[int]) -> list[Hit]:
         hits: list[Hit] = []
-        used: set[int] = set()
+        # Words matched exactly, everyday words ("le", "cluster") and words of scripts matched
+        # otherwise never take part in a fuzzy match.
+        free = [
+            j not in covered and w not in self.common_words and not _NO_BOUNDARY.search(w)
+            for j, (_, w) in enumerate(words)
+        ]
         for size in sorted(self.fuzzy, reverse=True):
             choices = self.fuzzy[size]
             for i in range(len(words) - size + 1):
-                window = words[i : i + size]
-                if any(j in used for j in range(i, i + size)):
+                if not all(free[i : i + size]):
                     continue
-                if any(j in covered for j in range(i, i + size)):
-                    continue
-                # Everyday words ("le", "cluster") never take part in a fuzzy match.
-                if any(w in self.common_words for _, w in window):
-                    continue
-                text = " ".join(w for _, w in window)
-                if len(text) < 5 or _NO_BOUNDARY.search(text):
+                text = " ".join(w for _, w in words[i : i + size])
+                if len(text) < 5:
                     continue
                 cutoff = 88.0 if len(text) < 8 else 85.0
                 best = process.extractOne(text, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
@@ -203,8 +211,8 @@ class PhraseIndex:
                     for a, b in zip(text.split(), best[0].split(), strict=True)
                 ):
                     phrase, score, _ = best
-                    hits.append(Hit(self.targets[phrase], phrase, window[0][0], score / 100))
-                    used.update(range(i, i + size))
+                    hits.append(Hit(self.targets[phrase], phrase, words[i][0], score / 100))
+                    free[i : i + size] = [False] * size
         return hits
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:

@@ -153,11 +153,8 @@ class Ranker:
     def __init__(self, facts: Facts) -> None:
         import Stemmer
 
-        self.stemmers = {
-            code: Stemmer.Stemmer(algo)
-            for code, algo in _STEMMERS.items()
-            if code in facts.languages
-        }
+        self.algorithms = {c: a for c, a in _STEMMERS.items() if c in facts.languages}
+        self.stemmers = {code: Stemmer.Stemmer(algo) for code, algo in self.algorithms.items()}
         self.stop: dict[str, frozenset[str]] = {}
         self.synonyms: dict[str, dict[str, str]] = {}
         self.cjk_synonyms: list[tuple[str, str]] = []
@@ -198,6 +195,16 @@ class Ranker:
                 docs.append((pid, "passage", self.tokens(f"{line} {extra}", code)))
             parents = {pid: p.concept for pid, p in facts.passages.items()}
             self.indexes[code] = _Index(code, docs, parents)
+
+    def __getstate__(self) -> dict[str, object]:
+        # PyStemmer's stemmers cannot be pickled; they cost nothing to make again.
+        return {k: v for k, v in self.__dict__.items() if k != "stemmers"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        import Stemmer
+
+        self.__dict__.update(state)
+        self.stemmers = {code: Stemmer.Stemmer(algo) for code, algo in self.algorithms.items()}
 
     def _stems(self, lang: str, norm: str) -> list[str]:
         """Tokens of normalised text; a synonym becomes its group's token ("=lead"), unstemmed.

@@ -42,7 +42,13 @@ class Understanding:
     followup: bool = False  # re-asked with one thing swapped from the last question
 
     def subject(self) -> dict[str, Any]:
-        """What a follow-up may build on, as JSON-able data (stored per person and chat)."""
+        """What a follow-up may build on, as JSON-able data (stored per person and chat).
+
+        Only a lead question's names are kept; of any other question only its language,
+        for a next message that shows none ("HRP?"), so most questions change nothing.
+        """
+        if self.intent not in FOLLOWABLE:
+            return {"intent": "", "lang": self.lang}
         return {
             "intent": self.intent,
             "lang": self.lang,

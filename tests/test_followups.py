@@ -58,3 +58,20 @@ def test_a_follow_up_keeps_the_language_of_the_question(chat: Chat) -> None:
     chat("¿qué lidera ACNUR?")
     chat("y OIM?")
     assert chat.last is not None and chat.last.lang == "es"
+
+
+def test_the_subject_is_kept_and_replaced_on_both_databases(any_engine: Engine) -> None:
+    from bot.conversation import last_subject, remember
+    from bot.db import session_scope
+
+    with session_scope(any_engine) as session:
+        assert last_subject(session, "console:a", "console:a") is None
+        remember(session, "console:a", "console:a", {"intent": "who_leads", "country": "SD"})
+    with session_scope(any_engine) as session:
+        remember(session, "console:a", "console:a", {"intent": "who_leads", "country": "HT"})
+    with session_scope(any_engine) as session:
+        assert last_subject(session, "console:a", "console:a") == {
+            "intent": "who_leads",
+            "country": "HT",
+        }
+        assert last_subject(session, "console:a", "elsewhere") is None
