@@ -288,3 +288,19 @@ def test_a_step_number_past_the_buttons_is_not_an_answer(chat: Chat) -> None:
     walk(chat, ENGLISH_WALK[:4])
     answer = chat("7, something")
     assert "Criterion 1: has there been a sharp deterioration" in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("start activation checklist", "en"),
+        ("我想启动集群", "zh"),
+        ("lancer la liste de vérification", "fr"),
+    ],
+)
+def test_the_readme_examples_start_the_checklist_in_their_language(
+    chat: Chat, text: str, lang: str
+) -> None:
+    chat(text)
+    assert chat.last is not None and chat.last.intent == "checklist"
+    assert chat.last.lang == lang
