@@ -27,7 +27,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STEMMERS = {"en": "english", "fr": "french", "es": "spanish", "ar": "arabic"}
 # An unseen word is first read as the closest word we know (a typo: "critera" is "criteria"),
 # when it is this close (rapidfuzz ratio) and long enough for one slip to be a slip.
-_TYPO_RATIO = 84.0
+_TYPO_RATIO = 88.0
 _TYPO_LENGTH = 5
 # A second line of the same topic holding this share of the question that the first lacks:
 # the question asks for both, and the topic answers it.

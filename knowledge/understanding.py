@@ -16,6 +16,8 @@ from knowledge.ranking import Ranked
 # The ranker's confidence (the weighted share of the question's words a passage covers) from
 # which its best passage answers; below it we say we do not know and offer the nearest topics.
 CONFIDENT = 0.4
+# The confidence a passage needs when it holds only one of the question's words.
+ALONE = 0.5
 # Intents whose subject a follow-up can swap one part of.
 FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters"})
 # Languages written in Latin script, where a short message's words may not tell them apart.
@@ -86,7 +88,9 @@ def _classify(
 ) -> Understanding:
     country = e.countries[0] if e.countries else None
     best = ranked[0] if ranked else None
-    sure = best is not None and best.confidence >= CONFIDENT
+    # One word of a passage is enough only when it is most of the question: "weather today"
+    # shares "day" with a passage, which makes it no question about that passage.
+    sure = best is not None and best.confidence >= (CONFIDENT if best.matched >= 2 else ALONE)
     lead = "lead" in e.intents
     which = "which_clusters" in e.intents
     confidence = 0.75 if e.fuzzy else 0.95

@@ -133,3 +133,19 @@ def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
     answer = chat("what is the price of fuel in Juba")
     assert "I don't know that" in answer
     assert "who leads health" in answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what about the weather in geneva",
+        "whats the best pizza in nairobi",
+        "quel temps fait-il à Dakar",
+        "¿cuál es tu color favorito?",
+        "今天天气怎么样",
+        "ما هو الطقس اليوم",
+    ],
+)
+def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown", chat.last
