@@ -71,7 +71,8 @@ class Bot:
                 lang = self._language(msg, understood, user, previous)
                 ctx = Context(session, self.kb, user, lang, understood)
                 replies = self._replies(msg, ctx, command)
-                subject = ctx.understanding.subject()
+                # The language kept is the reply's: a message that showed none answered in it.
+                subject = {**ctx.understanding.subject(), "lang": ctx.lang}
                 if conversing and subject != previous:
                     remember(session, msg.identity, msg.chat, subject)
                 # Buttons answer in the language they were shown in (a write only then).

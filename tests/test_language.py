@@ -54,3 +54,11 @@ def test_lang_without_code_offers_buttons(chat: Chat) -> None:
     ]
     chat(action="lang:ar")
     assert chat.last.lang == "ar"
+
+
+def test_a_message_that_shows_no_language_answers_in_the_last_questions(chat: Chat) -> None:
+    chat("¿qué significa HRP?")
+    chat("HNO?")
+    assert chat.last is not None and chat.last.lang == "es"
+    chat("ERC?")  # still Spanish: the reply language is what is kept
+    assert chat.last is not None and chat.last.lang == "es"
