@@ -13,15 +13,11 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
 from knowledge.facts import Facts
 from knowledge.matching import normalize, stop_words
-
-if TYPE_CHECKING:
-    pass
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STEMMERS = {"en": "english", "fr": "french", "es": "spanish", "ar": "arabic"}
@@ -148,7 +144,7 @@ def _idf(n: int, df: int) -> float:
 
 
 class Ranker:
-    """Indexes over every language's passages, built once; `rank` answers in microseconds."""
+    """Indexes over every language's passages, built once; a look-up takes about 0.1 ms."""
 
     def __init__(self, facts: Facts) -> None:
         import Stemmer
