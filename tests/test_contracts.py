@@ -1,0 +1,55 @@
+"""The import contracts catch a leak in a module nobody listed: they cover new code by construction."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+LINT = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run(
+        [str(LINT), "--config", str(tree / "pyproject.toml"), "--no-cache"],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of our packages and contracts, to plant leaks in."""
+    for package in ("bot", "handlers", "knowledge"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("data"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "contract"),
+    [
+        ("bot/leak.py", "import telegram\n", "Platform libraries only inside bot.adapters"),
+        ("handlers/leak.py", "import slack_sdk\n", "Platform libraries only inside bot.adapters"),
+        (
+            "bot/adapters/leak.py",
+            "from bot.adapters import telegram\n",
+            "Platform adapters do not import one another",
+        ),
+    ],
+)
+def test_a_planted_leak_breaks_a_contract(
+    tree: Path, module: str, source: str, contract: str
+) -> None:
+    assert _lint(tree).returncode == 0  # the copy is clean
+    (tree / module).write_text(source, encoding="utf-8")
+    out = _lint(tree)
+    assert out.returncode != 0
+    assert f"{contract}" in out.stdout and "BROKEN" in out.stdout, out.stdout
