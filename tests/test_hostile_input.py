@@ -58,7 +58,10 @@ def test_unknown_command_points_to_help(chat: Chat) -> None:
     "evil", ["<!channel>", "<!here>", "<@U123ABC>", "<b>bold</b>", "<a href='x'>y</a>", "&amp;"]
 )
 def test_user_text_never_becomes_markup(chat: Chat, evil: str) -> None:
-    answer = chat(f"who leads the {evil} cluster")
+    # /lang echoes what was asked as typed ("I don't speak ..."), so the text reaches a
+    # template unchanged: only the renderer's escaping stands between it and markup.
+    answer = chat(f"/lang {evil}")
+    assert chat.last is not None and chat.last.data.get("asked") == evil[:20].casefold()
     html = chat.html()
     assert (
         "<!" not in html
@@ -67,8 +70,8 @@ def test_user_text_never_becomes_markup(chat: Chat, evil: str) -> None:
         and "<b>bold" not in html
     )
     # The plain text shows exactly what was typed, whatever it was.
-    if chat.last is not None and chat.last.data.get("name"):
-        assert to_plain(html) == answer
+    assert evil[:20].casefold() in answer
+    assert to_plain(html) == answer
 
 
 def test_a_failing_handler_is_an_apology_not_a_crash(bot: Bot) -> None:

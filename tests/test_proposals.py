@@ -12,7 +12,15 @@ from sqlmodel import Session, col, select
 
 from bot import outbox, proposals, roles, subscriptions
 from bot.db import session_scope, upgrade
-from bot.models import ROLES, CountryCluster, Notification, Proposal, User, utcnow
+from bot.models import (
+    ROLES,
+    CountryCluster,
+    Notification,
+    Proposal,
+    ProposalCluster,
+    User,
+    utcnow,
+)
 from bot.proposals import MOVES, Refused
 from knowledge import KnowledgeBase
 from tests.conftest import Chat, _postgres_engine
@@ -61,7 +69,16 @@ def test_permission_matrix(engine: Engine, kb: KnowledgeBase, move: str, role: s
             )
         if role in MAY[move]:
             moved = proposals.apply(session, kb, p.id or 0, people[role], move, "why", cluster)
-            assert moved.status == MOVES[move].to_state or cluster
+            if cluster:
+                # A per-cluster move changes that cluster's state, not the proposal's.
+                row = session.exec(
+                    select(ProposalCluster).where(
+                        ProposalCluster.proposal_id == moved.id, ProposalCluster.cluster == cluster
+                    )
+                ).one()
+                assert row.status == MOVES[move].to_state
+            else:
+                assert moved.status == MOVES[move].to_state
         else:
             with pytest.raises(Refused) as refused:
                 proposals.apply(session, kb, p.id or 0, people[role], move, "why", cluster)
