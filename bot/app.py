@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import outbox, proposals
+from bot import outbox, proposals, roles
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import User
@@ -55,10 +55,7 @@ class Bot:
             understood = replace(understood, intent=command[0], confidence=1.0)
         try:
             with session_scope(self.engine) as session:
-                user = session.get(User, msg.identity)
-                if user is None:
-                    user = User(identity=msg.identity)
-                    session.add(user)
+                user = roles.user(session, msg.identity)
                 lang = self._language(msg, understood, user)
                 ctx = Context(session, self.kb, user, lang, understood)
                 replies = self._replies(msg, ctx, command)

@@ -37,6 +37,27 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING; True when this call inserted the row.
+
+    One statement, so two transactions creating the same row never fail: the second waits for
+    the first and does nothing (a read-then-insert races on the unique key).
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(table).on_conflict_do_nothing(index_elements=keys)
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+    else:
+        raise NotImplementedError(f"insert_ignore supports SQLite and PostgreSQL, not {dialect}")
+    result: Any = session.connection().execute(statement, values)
+    return bool(result.rowcount == 1)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises."""
