@@ -5,8 +5,11 @@ read what a user would see: the messages, buttons and views recorded by the stan
 """
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 import json
+import logging
 import re
 import threading
 import time
@@ -728,3 +731,83 @@ def test_commands_named_in_any_answer_are_shown_as_slack_users_type_them() -> No
         "Type /cluster help or (/cluster lead health); /cluster stays, a/b and "
         "https://x.org/lead do not change"
     )
+
+
+# ---- refusing early and quietly ------------------------------------------------------------------
+
+MARK = "BODY-MARK-7f3a"  # appears in request bodies only: never in a log line
+
+
+def _no_body_or_traceback_logged(caplog: pytest.LogCaptureFixture) -> None:
+    for record in caplog.records:
+        assert MARK not in record.getMessage(), record.getMessage()[:200]
+        assert record.exc_info is None, record.getMessage()[:200]
+        assert "\n" not in record.getMessage(), record.getMessage()[:200]
+
+
+def test_oversized_bodies_are_refused_before_being_read(slack: Slack) -> None:
+    big = b"{" + b" " * (2 << 20) + b"}"
+    declared = httpx.post(slack.url + SLACK_EVENTS, content=big, headers=signed(big.decode()))
+    assert declared.status_code == 413
+
+    def undeclared() -> Iterator[bytes]:  # chunked: no Content-Length to check
+        for _ in range(64):
+            yield b" " * 65536
+
+    streamed = httpx.post(slack.url + SLACK_EVENTS, content=undeclared(), timeout=10)
+    assert streamed.status_code == 413
+    assert "ok" in httpx.get(slack.url + "/healthz").text
+
+
+def test_junk_is_refused_with_one_log_line_and_no_traceback(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    url = slack.url + SLACK_EVENTS
+    now = str(int(time.time()))
+    unsigned = [
+        ({"Content-Type": "application/json"}, f'{{"broken {MARK}'.encode()),
+        ({"Content-Type": "application/json"}, MARK.encode() + b"\xff\xfe"),
+        ({"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=" + "0" * 64}, b"{}"),
+        ({"X-Slack-Request-Timestamp": now, "X-Slack-Signature": "v0=é".encode()}, MARK.encode()),
+        ({"X-Slack-Request-Timestamp": "9" * 40, "X-Slack-Signature": "v0=1"}, b"{}"),
+    ]
+    for headers, body in unsigned:
+        response = httpx.post(url, content=body, headers=headers)
+        assert response.status_code == 401, (headers, body)
+    signed_junk = [f'{{"broken {MARK}', "payload=%7Bnot-json" + MARK]
+    for text in signed_junk:
+        response = httpx.post(url, content=text, headers=signed(text))
+        assert response.status_code == 400, text
+    bad_utf8 = MARK.encode() + b"\xff"
+    ts = str(int(time.time()))
+    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + bad_utf8, hashlib.sha256)
+    response = httpx.post(
+        url,
+        content=bad_utf8,
+        headers={"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + digest.hexdigest()},
+    )
+    assert response.status_code == 400
+    refusals = [r for r in caplog.records if r.name == "clusterbot.web"]
+    assert len(refusals) == len(unsigned) + len(signed_junk) + 1
+    _no_body_or_traceback_logged(caplog)
+
+
+def test_no_request_body_is_logged_at_info(
+    fake: FakeSlack, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # before the app exists: loggers made with it log at INFO
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        slack = Slack(fake, url)
+        body = json.dumps({"type": "event_callback", "event": {"type": "message", "text": MARK}})
+        response = httpx.post(
+            slack.url + SLACK_EVENTS, content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 401
+        _no_body_or_traceback_logged(caplog)
+        revoked = json.dumps(
+            {"type": "event_callback", "team_id": TEAM, "event": {"type": "tokens_revoked"}}
+        )
+        assert slack.post(revoked, "application/json").status_code == 404  # Bolt: unhandled
+        assert "UNICEF" in slack.dm(f"who leads WASH? {MARK}")
+    _no_body_or_traceback_logged(caplog)

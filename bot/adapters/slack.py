@@ -37,6 +37,10 @@ from bot.outbox import Pace, RetryLater, Undeliverable
 from bot.render import Renderer
 
 log = logging.getLogger("clusterbot.slack")
+# Bolt's own log lines quote request bodies (what people wrote, or an attacker's junk) at INFO
+# and WARNING: it logs here, and only its errors are kept; ours say what happened in one line.
+bolt_log = logging.getLogger("clusterbot.slack.bolt")
+bolt_log.setLevel(logging.ERROR)
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
 Block = dict[str, Any]
@@ -446,7 +450,10 @@ class SlackAdapter:
             client=client,
             oauth_settings=oauth,
             process_before_response=True,
-            name="clusterbot",
+            # Bolt names loggers after the app and copies a level onto them: under its own
+            # name, it would set our "clusterbot" logger's level.
+            name=bolt_log.name,
+            logger=bolt_log,
         )
         self.app.command(COMMAND)(self._on_command)
         self.app.action(re.compile(".+"))(self._on_action)
