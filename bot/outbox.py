@@ -117,12 +117,33 @@ def as_reply(row: Notification) -> Reply:
     return Reply(row.template, row.data, row.lang, "notification")
 
 
+MAX_WAIT = 3600.0  # seconds: the longest wait a platform or partner may ask of us
+
+
+def clamp_seconds(value: float | str, default: float, high: float = MAX_WAIT) -> float:
+    """A number of seconds from outside, within 0..`high`; NaN (or no number) is `default`.
+
+    Retry-After comes from servers we do not control: `inf` or `1e12` overflowed a datetime and
+    left the row leased; a negative one would be in the past.
+    """
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    if math.isnan(seconds):
+        return default
+    return min(max(seconds, 0.0), high)
+
+
 class RetryLater(Exception):
-    """The platform asked us to wait (HTTP 429 / RetryAfter): try again after `seconds`."""
+    """The platform asked us to wait (HTTP 429 / RetryAfter): try again after `seconds`.
+
+    The wait is clamped to 0..MAX_WAIT, whoever raises it.
+    """
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds:g} s")
-        self.seconds = seconds
+        self.seconds = clamp_seconds(seconds, default=1.0)
+        super().__init__(f"retry after {self.seconds:g} s")
 
 
 class Undeliverable(Exception):

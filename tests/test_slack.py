@@ -601,6 +601,14 @@ async def _sender_checks(fake: FakeSlack, bot: Bot) -> None:
         await sender.send(f"slack:{TEAM}:C0002", reply)
     assert later.value.seconds == 7
 
+    fake.fail_429["chat.postMessage"] = ["inf", "1e12", "-3", "nan", "soon"]
+    waits = []
+    for _ in range(5):  # numbers from outside never meet a datetime unclamped
+        with pytest.raises(RetryLater) as later:
+            await sender.send(f"slack:{TEAM}:C0002", reply)
+        waits.append(later.value.seconds)
+    assert waits == [3600, 3600, 0, 1, 1]
+
     fake.errors["C0003"] = "not_in_channel"
     with pytest.raises(Undeliverable, match="not_in_channel"):
         await sender.send(f"slack:{TEAM}:C0003", reply)

@@ -9,6 +9,8 @@ import asyncio
 import html
 import json
 import logging
+import math
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
@@ -21,6 +23,9 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.oauth.installation_store import Bot as InstalledBot
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -33,7 +38,7 @@ from sqlalchemy.engine import Engine
 
 from bot import intake
 from bot.core import Choice, Incoming, Reply, split_command
-from bot.outbox import Pace, RetryLater, Undeliverable
+from bot.outbox import MAX_WAIT, Pace, RetryLater, Undeliverable, clamp_seconds
 from bot.render import Renderer
 
 log = logging.getLogger("clusterbot.slack")
@@ -70,6 +75,7 @@ MAX_FALLBACK = 3000  # the notification text we send beside the blocks
 MAX_INCOMING = 40000  # Slack's own limit on a message's text
 PLATFORM = "slack"  # our name for Slack in the intake table
 PRUNE_EVERY = 3600.0  # seconds between prunes of old intake rows
+MAX_REPLY_WAIT = 60.0  # seconds a reply waits out a 429 in place; longer, it is given up
 LOCALE_TTL = 3600.0  # seconds a user's Slack locale is trusted
 TOKEN_TTL = 300.0  # seconds the sender trusts a workspace's bot token from the installations
 # Errors that mean the channel (or the workspace's install) is gone: the subscription ends.
@@ -424,7 +430,7 @@ class SlackAdapter:
         self._socket: Any = None
         self._session: aiohttp.ClientSession | None = None
         self._retries: list[AsyncRetryHandler] = [
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2)
+            ReplyRateLimitRetry(max_retry_count=2)
         ]
         # Replies to people retry a 429 in place (twice); the outbox's sender does its own.
         client = AsyncWebClient(
@@ -808,15 +814,45 @@ class SlackAdapter:
 # ---- notifications ------------------------------------------------------------------------------
 
 
-def _retry_after(headers: Mapping[str, Any]) -> float:
-    """Slack's Retry-After header in seconds (1 when missing or unreadable)."""
+def _retry_after(headers: Mapping[str, Any], high: float = MAX_WAIT) -> float:
+    """Slack's Retry-After header in seconds, within 0..`high` (1 when missing or unreadable)."""
     for key, value in headers.items():
         if key.casefold() == "retry-after":
-            try:
-                return max(float(value[0] if isinstance(value, list) else value), 0.0)
-            except (TypeError, ValueError):
-                break
+            return clamp_seconds(value[0] if isinstance(value, list) else value, 1.0, high)
     return 1.0
+
+
+class ReplyRateLimitRetry(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's in-place retry of a 429 for replies, with Slack's Retry-After clamped.
+
+    slack_sdk sleeps `int(Retry-After)`: "inf" raised, and a huge number parked the reply
+    forever. Someone is waiting for a reply: a wait over a minute is not worth it (logged).
+    """
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        return _retry_after(response.headers, high=math.inf) <= MAX_REPLY_WAIT
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        wait = _retry_after(response.headers if response is not None else {}, MAX_REPLY_WAIT)
+        await asyncio.sleep(wait + random.random())
+        state.increment_current_attempt()
 
 
 class SlackSender:

@@ -35,7 +35,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRa
 from telegram.ext import TypeHandler as _TypeHandler
 
 from bot.core import Choice, Incoming, Reply, split_command
-from bot.outbox import Moved, Pace, RetryLater, Undeliverable
+from bot.outbox import Moved, Pace, RetryLater, Undeliverable, clamp_seconds
 from bot.render import Renderer, to_plain
 
 log = logging.getLogger("clusterbot.telegram")
@@ -77,9 +77,10 @@ class Delivery:
 
 
 def retry_seconds(exc: RetryAfter) -> float:
-    """A RetryAfter's wait in seconds, whether PTB gives it as int or timedelta."""
+    """A RetryAfter's wait in seconds (PTB gives int or timedelta), within 0..MAX_WAIT."""
     value: Any = exc.retry_after
-    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+    seconds = value.total_seconds() if isinstance(value, dtm.timedelta) else value
+    return clamp_seconds(seconds, default=1.0)
 
 
 def utf16_len(text: str) -> int:
