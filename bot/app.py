@@ -161,7 +161,8 @@ def senders_for(settings: Settings, renderer: Renderer, engine: Engine) -> list[
     if settings.webhook_secret:
         from bot.adapters.webhook import WebhookSender
 
-        senders.append(WebhookSender(renderer, settings.webhook_secret))
+        timeout = settings.webhook_timeout_seconds
+        senders.append(WebhookSender(renderer, settings.webhook_secret, timeout=timeout))
     return senders
 
 

@@ -308,7 +308,9 @@ class Dispatcher:
     slot. A claim is a lease: a dispatcher that dies leaves rows that others take back once the
     lease has passed. Several dispatchers share the work on PostgreSQL; on SQLite run one.
 
-    The rate is each Sender's overall `Pace.per_second` times `share` (give each of several
+    Each platform holds at most `concurrency` messages in flight, so one platform's slow or
+    hanging endpoints never hold another's slots. The rate is each Sender's overall
+    `Pace.per_second` times `share` (give each of several
     dispatchers its share of the platform's limit). Senders pace below the platform's limit, so
     replies the adapters send to people asking questions never wait behind a fan-out.
     """
@@ -349,7 +351,8 @@ class Dispatcher:
         self._next_slot: dict[str, float] = dict.fromkeys(self.senders, 0.0)
         self._next_target: dict[str, float] = {}
         self._ticked = -TICK_EVERY  # monotonic time of the last tick: the first round ticks
-        self._in_flight: Counter[str] = Counter()
+        self._in_flight: Counter[str] = Counter()  # per destination
+        self._platform_in_flight: Counter[str] = Counter()  # per platform (target prefix)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -478,7 +481,8 @@ class Dispatcher:
         return claimed
 
     def _budget(self, prefix: str, now: float) -> int:
-        free = self.concurrency - len(self._tasks)
+        # Each platform has its own slots: forty hanging webhooks must not hold Telegram's.
+        free = self.concurrency - self._platform_in_flight[prefix]
         if free <= 0:
             return 0
         ahead = now + self.HORIZON - max(self._next_slot[prefix], now)
@@ -500,6 +504,7 @@ class Dispatcher:
             interval = 1.0
         self._next_target[row.target] = slot + interval
         self._in_flight[row.target] += 1
+        self._platform_in_flight[prefix] += 1
         task = asyncio.get_running_loop().create_task(self._deliver(sender, row, slot))
         self._tasks.add(task)
         self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._tasks))
@@ -532,6 +537,7 @@ class Dispatcher:
             self._in_flight[row.target] -= 1
             if self._in_flight[row.target] <= 0:
                 del self._in_flight[row.target]
+            self._platform_in_flight[prefix_of(row.target)] -= 1
             self._wake.set()
 
     async def _recorded(self, row: Claimed, outcome: BaseException | None) -> None:

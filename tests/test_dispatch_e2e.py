@@ -219,6 +219,29 @@ def test_webhook_retry_after_from_outside_is_clamped(
         assert row.status == "sent" or row.due_at <= utcnow() + timedelta(seconds=60)
 
 
+def test_hanging_webhooks_do_not_hold_telegrams_slots(
+    fake: FakeTelegram, hook: FakeWebhook, engine: Engine
+) -> None:
+    base = hook.url.removesuffix("/hook")
+    notify(engine, [f"webhook:{base}/hang/{n}" for n in range(8)], tag="hang")
+    notify(engine, [f"telegram:{1000 + n}" for n in range(5)], tag="tg")
+
+    async def scenario() -> None:
+        webhooks = WebhookSender(renderer_for(LANGUAGES), SECRET, timeout=60.0)
+        dispatcher = Dispatcher(engine, [webhooks, telegram(fake)], concurrency=4)
+        task = asyncio.create_task(dispatcher.run_forever())
+        try:
+            # Every webhook slot hangs; Telegram's notices still go out.
+            await asyncio.to_thread(fake.wait_for, lambda calls: len(fake.delivered) >= 5, 10.0)
+            assert hook.hanging == 4  # the webhook platform's own limit, not more
+        finally:
+            hook.release.set()
+            dispatcher.stop()
+            await task
+
+    asyncio.run(scenario())
+
+
 def test_webhook_dead_after_max_attempts_then_outbox_retry(
     hook: FakeWebhook, engine: Engine
 ) -> None:

@@ -47,7 +47,9 @@ def test_simultaneous_first_messages_get_answers(kb: KnowledgeBase, shared_engin
             intents.extend(r.intent for r in replies)
 
     threads = [
-        threading.Thread(target=first_message, args=(n,)) for n in range(users) for _ in range(each)
+        threading.Thread(target=first_message, args=(n,))
+        for n in range(users)
+        for _ in range(each)
     ]
     for t in threads:
         t.start()

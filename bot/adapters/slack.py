@@ -429,9 +429,7 @@ class SlackAdapter:
         self._next_prune = 0.0
         self._socket: Any = None
         self._session: aiohttp.ClientSession | None = None
-        self._retries: list[AsyncRetryHandler] = [
-            ReplyRateLimitRetry(max_retry_count=2)
-        ]
+        self._retries: list[AsyncRetryHandler] = [ReplyRateLimitRetry(max_retry_count=2)]
         # Replies to people retry a 429 in place (twice); the outbox's sender does its own.
         client = AsyncWebClient(
             token=None if client_id else token,

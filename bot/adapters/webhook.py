@@ -55,7 +55,7 @@ class WebhookSender:
         secret: str,
         per_second: float = 20.0,
         min_interval: float = 0.1,
-        timeout: float = 10.0,
+        timeout: float = 5.0,  # CLUSTERBOT_WEBHOOK_TIMEOUT_SECONDS
     ) -> None:
         if not secret:
             raise ValueError("webhooks need CLUSTERBOT_WEBHOOK_SECRET to sign their bodies")
