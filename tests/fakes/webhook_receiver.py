@@ -5,11 +5,11 @@ next requests with (e.g. 429, 500, 410) before answering 200 again. `/hang/<n>` 
 once `release` is set: a partner's endpoint that hangs.
 """
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
 import json
-import asyncio
 import threading
 from typing import Any
 
