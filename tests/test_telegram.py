@@ -183,6 +183,28 @@ def test_a_429_is_waited_out_and_delivered(polling: FakeTelegram) -> None:
     assert polling.of("sendMessage:429")
 
 
+def test_one_chats_flood_wait_holds_back_only_that_chat(polling: FakeTelegram) -> None:
+    polling.fail_429_chat[7] = [3]  # Telegram tells chat 7's reply to wait 3 s
+    polling.push(polling.message("who leads WASH?", user_id=7))
+    polling.wait_for(lambda calls: any(c.method == "sendMessage:429" for c in calls))
+    others = range(100, 120)
+    for user in others:
+        polling.push(polling.message("who leads health?", user_id=user))
+    for user in others:
+        assert "WHO" in polling.wait_sent(user)[0].text
+    assert not polling.of("sendMessage", 7)  # everyone else was answered while chat 7 waited
+    assert "UNICEF" in polling.wait_sent(7)[0].text
+
+
+def test_one_chats_messages_are_answered_in_order(polling: FakeTelegram) -> None:
+    asked = ["/lead wash", "/lead health", "/lead shelter", "/lead logistics", "/lead nutrition"]
+    for text in asked:
+        polling.push(polling.message(text, user_id=55))
+    answers = [c.text for c in polling.wait_sent(55, len(asked))]
+    for word, answer in zip(["WASH", "Health", "Shelter", "Logistics", "Nutrition"], answers):
+        assert word.casefold() in answer.casefold(), (word, answer)
+
+
 def test_a_blocked_user_is_logged_and_nothing_crashes(
     polling: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:

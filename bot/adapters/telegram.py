@@ -1,16 +1,19 @@
 """The Telegram adapter: updates in as Incoming, Replies out as HTML with inline keyboards."""
 
 import asyncio
+import contextlib
 import datetime as dtm
 import html
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiolimiter import AsyncLimiter
 from telegram import (
     Bot,
     BotCommand,
@@ -31,7 +34,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, ExtBot
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ExtBot
 from telegram.ext import TypeHandler as _TypeHandler
 
 from bot.core import Choice, Incoming, Reply, split_command
@@ -60,6 +63,9 @@ COMMANDS_TEMPLATE = "help/telegram_commands.j2"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 CHAT_SETTING_COMMANDS = {"subscribe", "unsubscribe"}  # in a group, for its admins only
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
+CHATS_AT_ONCE = 16  # chats whose updates are handled at the same time (each chat in order)
+REPLY_RATE = 30.0  # replies a second, all chats together (Telegram's own limit)
+STOP_GRACE = 10.0  # seconds replies in progress get to finish at stop
 CONFLICT_MESSAGE = (
     "Telegram answered 409 Conflict to getUpdates: another instance is already polling this "
     "bot token. Stopping this one instead of fighting it. Run one polling instance per token, "
@@ -194,6 +200,71 @@ def command_menu(renderer: Renderer, lang: str) -> list[BotCommand]:
     return commands
 
 
+class ChatRateLimiter(BaseRateLimiter[int]):
+    """Telegram's limits for replies, where a flood wait holds back only the chat that earned it.
+
+    About 30 sends a second in all and 20 a minute to one group, as PTB's AIORateLimiter; but a
+    429 (RetryAfter) makes only the request that got it wait and try again. AIORateLimiter paused
+    every request while waiting: one chat's flood wait delayed everyone's answers.
+    """
+
+    def __init__(
+        self, per_second: float = REPLY_RATE, group_per_minute: float = 20.0, max_retries: int = 5
+    ) -> None:
+        self.overall = AsyncLimiter(per_second, 1)
+        self.group_per_minute = group_per_minute
+        self.max_retries = max_retries
+        self._groups: dict[int | str, AsyncLimiter] = {}
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    def _group(self, chat_id: int | str) -> AsyncLimiter:
+        if len(self._groups) > 512:  # forget groups whose whole minute is unused
+            self._groups = {
+                k: v for k, v in self._groups.items() if not v.has_capacity(v.max_rate)
+            }
+        if chat_id not in self._groups:
+            self._groups[chat_id] = AsyncLimiter(self.group_per_minute, 60)
+        return self._groups[chat_id]
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        """Run one Bot API call within the limits; a 429 is waited out here, for this call only."""
+        chat_id: Any = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat_id = int(chat_id)
+        retries = rate_limit_args or self.max_retries
+        attempt = 0
+        while True:
+            try:
+                if chat_id is None:
+                    return await callback(*args, **kwargs)
+                group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+                async with self.overall:
+                    if not group:
+                        return await callback(*args, **kwargs)
+                    async with self._group(chat_id):
+                        return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt >= retries:
+                    raise
+                attempt += 1
+                wait = retry_seconds(exc)
+                log.info("telegram: chat %s flood wait %.1f s (%s)", chat_id, wait, endpoint)
+                await asyncio.sleep(wait + 0.1)
+
+
 class _TolerantBot(ExtBot[Any]):
     """PTB's bot, except that one malformed update in a getUpdates batch cannot stall polling.
 
@@ -252,8 +323,10 @@ class TelegramAdapter:
         self.migrated: dict[int, int] = {}  # group id -> supergroup id, learnt from Telegram
         self.fatal: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._chats: dict[int, deque[Update]] = {}  # updates waiting, per chat, in order
+        self._slots = asyncio.Semaphore(CHATS_AT_ONCE)
         base = api_url.rstrip("/")
-        limiter = rate_limiter if rate_limiter is not None else AIORateLimiter(max_retries=5)
+        limiter = rate_limiter if rate_limiter is not None else ChatRateLimiter()
         bot = _TolerantBot(
             token,
             base_url=f"{base}/bot",
@@ -298,6 +371,10 @@ class TelegramAdapter:
             await app.updater.stop()
         if app.running:
             await app.stop()
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE)
+            for task in pending:
+                task.cancel()
         await app.shutdown()
 
     async def register_commands(self) -> None:
@@ -358,7 +435,37 @@ class TelegramAdapter:
         log.error("telegram: error while handling an update", exc_info=context.error)
 
     async def _on_update(self, update: Update, context: Any) -> None:
-        """Every update comes here; nothing escapes: a bad one is logged and skipped."""
+        """Every update comes here, in order: each chat's go to that chat's own queue.
+
+        PTB hands over one update at a time; handling them here would make every chat wait for
+        the one before (a flood wait in one chat held up all). Chats run side by side, each
+        chat's messages in the order they came.
+        """
+        chat = update.effective_chat
+        if chat is None:
+            await self._handle(update)
+            return
+        waiting = self._chats.get(chat.id)
+        if waiting is not None:
+            waiting.append(update)  # the chat's worker takes it after the ones before
+            return
+        self._chats[chat.id] = deque([update])
+        task = asyncio.get_running_loop().create_task(self._drain(chat.id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self, chat_id: int) -> None:
+        """Handle one chat's updates in order until none is left."""
+        waiting = self._chats[chat_id]
+        try:
+            while waiting:
+                async with self._slots:
+                    await self._handle(waiting.popleft())
+        finally:
+            del self._chats[chat_id]
+
+    async def _handle(self, update: Update) -> None:
+        """One update; nothing escapes: a bad one is logged and skipped."""
         try:
             if update.callback_query is not None:
                 await self._on_button(update.callback_query)
