@@ -201,7 +201,9 @@ def test_one_chats_messages_are_answered_in_order(polling: FakeTelegram) -> None
     for text in asked:
         polling.push(polling.message(text, user_id=55))
     answers = [c.text for c in polling.wait_sent(55, len(asked))]
-    for word, answer in zip(["WASH", "Health", "Shelter", "Logistics", "Nutrition"], answers):
+    for word, answer in zip(
+        ["WASH", "Health", "Shelter", "Logistics", "Nutrition"], answers, strict=True
+    ):
         assert word.casefold() in answer.casefold(), (word, answer)
 
 
