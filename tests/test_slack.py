@@ -24,13 +24,14 @@ import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot import intake
 from bot.adapters.slack import (
     MAX_BLOCKS,
     MAX_SECTION,
     SHARE_ACTION,
+    ZWSP,
     SlackSender,
     plain_text,
     to_mrkdwn,
@@ -38,7 +39,7 @@ from bot.adapters.slack import (
 from bot.app import Bot
 from bot.core import Context, Incoming, Reply
 from bot.db import make_engine, session_scope
-from bot.models import IntakeEvent, utcnow
+from bot.models import IntakeEvent, Subscription, utcnow
 from bot.outbox import RetryLater, Undeliverable
 from bot.settings import Settings
 from bot.web import SLACK_EVENTS, SLACK_INSTALL, SLACK_OAUTH_REDIRECT, create_app
@@ -224,6 +225,25 @@ def test_slash_command_answers_privately_and_share_posts_it_visibly(slack: Slack
     assert deleted.params.get("delete_original") is True
 
 
+def test_a_share_press_runs_only_shareable_commands(slack: Slack, bot: Bot) -> None:
+    value = json.dumps({"q": "/subscribe Sudan health", "l": "en"})  # crafted, yet signed
+    key = slack.press(SHARE_ACTION, value)
+    slack.press(SHARE_ACTION, json.dumps({"q": "who leads WASH?", "l": "en"}))
+    [shared] = slack.fake.wait_calls("chat.postMessage", 1, "C0001")
+    assert "UNICEF" in shared.text
+    time.sleep(0.3)  # the crafted press had its chance
+    assert len(slack.fake.of("chat.postMessage", "C0001")) == 1
+    assert not [c for c in slack.fake.of("response") if c.params.get("key") == key]
+    assert bot.engine is not None
+    with Session(bot.engine) as session:
+        assert not session.exec(select(Subscription)).all()  # nobody was subscribed
+
+
+def test_an_over_long_message_gets_the_too_long_answer(slack: Slack) -> None:
+    answer = slack.dm("who leads WASH? " + "x" * 40_000)
+    assert "40016 characters long" in answer.replace(",", "")
+
+
 def test_answers_that_change_something_offer_no_share_button(slack: Slack) -> None:
     [listed] = slack.command("proposals")
     assert SHARE_ACTION in [b[1] for b in listed.buttons]  # reading is safe to repeat
@@ -340,6 +360,25 @@ def test_user_text_is_shown_never_pinged(fake: FakeSlack, bot: Bot) -> None:
     assert "&lt;@U0456&gt;" in answer and "&lt;b&gt;bold&lt;/b&gt;" in answer
     assert "&amp;" in answer and "'q'" in answer and '"d"' in answer
     assert "&#39;" not in answer and "&#34;" not in answer
+
+
+def test_formatting_links_and_overrides_a_user_typed_stay_text(fake: FakeSlack, bot: Bot) -> None:
+    def echo(msg: Incoming, ctx: Context) -> Reply:
+        return Reply("help/unknown_command.j2", {"command": msg.text}, "en", "x")
+
+    bot.router.commands["echo"] = echo
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        slack = Slack(fake, url)
+        slack.dm("/echo *bold* _it_ ~s~ `code` snake_case http://evil.example \u202eevil")
+    [post] = fake.of("chat.postMessage", "D0001")
+    [section] = [b for b in post.params["blocks"] if b["type"] == "section"]
+    assert section["text"]["verbatim"] is True  # a bare URL or #channel is not linked
+    text = section["text"]["text"]
+    for marked in ("*bold*", "_it_", "~s~", "`code`"):
+        mark, word = marked[0], marked[1:-1]
+        assert f"{ZWSP}{mark}{ZWSP}{word}{ZWSP}{mark}{ZWSP}" in text, text
+    assert "snake_case" in text and "http://evil.example" in text
+    assert "\u202e" not in text and "<http" not in text
 
 
 def test_a_long_answer_is_split_to_fit_slack(fake: FakeSlack, bot: Bot) -> None:

@@ -135,6 +135,22 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+ZWSP = "\u200b"
+# Slack mrkdwn has no escape character: a zero-width space on each side of a marker keeps it
+# from opening or closing *bold*, _italic_, ~strike~ or `code`. An underscore inside a word
+# (snake_case) is no marker and stays as it is.
+_MARKER = re.compile(r"[*~`]|(?<!\w)_|_(?!\w)")
+_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def inert(text: str) -> str:
+    """Text shown as typed in mrkdwn: formatting marks disarmed, direction overrides dropped.
+
+    Our own formatting comes from the renderer's tags, never from the text between them.
+    """
+    return _MARKER.sub(lambda m: f"{ZWSP}{m.group(0)}{ZWSP}", _OVERRIDES.sub("", text))
+
+
 def _link(href: str, label: str) -> str:
     """A link Slack shows as `label`; anything but a plain web address stays text."""
     url = html.unescape(href)
@@ -155,7 +171,7 @@ def to_mrkdwn(markup: str) -> str:
     quote = False
     pos = 0
     for m in _HTML.finditer(markup):
-        piece = escape(html.unescape(markup[pos : m.start()]))
+        piece = escape(inert(html.unescape(markup[pos : m.start()])))
         if quote:
             piece = piece.replace("\n", "\n> ")
         (link if link is not None else out).append(piece)
@@ -173,7 +189,7 @@ def to_mrkdwn(markup: str) -> str:
                 out.append("> ")
         else:
             (link if link is not None else out).append(_MARKS[tag])
-    tail = escape(html.unescape(markup[pos:]))
+    tail = escape(inert(html.unescape(markup[pos:])))
     (link if link is not None else out).append(tail)
     if link is not None:  # an unclosed <a>: keep its words
         out.append("".join(link))
@@ -261,9 +277,13 @@ def slash_commands(text: str) -> str:
 
 
 def reply_blocks(renderer: Renderer, reply: Reply) -> list[Block]:
-    """One reply as sections of at most 3000 characters, then its buttons."""
+    """One reply as sections of at most 3000 characters, then its buttons.
+
+    `verbatim`: Slack links only what we wrote as a link, never a bare URL or #channel a user
+    typed.
+    """
     sections: list[Block] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+        {"type": "section", "text": {"type": "mrkdwn", "text": chunk, "verbatim": True}}
         for chunk in split_text(slash_commands(to_mrkdwn(renderer.html(reply))))
         if chunk.strip()
     ]
@@ -391,6 +411,12 @@ class ThreadedStateStore(AsyncOAuthStateStore):
 
 
 # ---- the adapter --------------------------------------------------------------------------------
+
+
+def shareable(text: str) -> bool:
+    """Whether asking `text` again only tells (a question, or a command in SHAREABLE)."""
+    command = split_command(text)
+    return command is None or command[0] in SHAREABLE
 
 
 def _team(body: Mapping[str, Any]) -> str:
@@ -615,11 +641,9 @@ class SlackAdapter:
         event: Mapping[str, Any],
         thread: str | None,
     ) -> None:
+        # A message over Slack's 40,000 characters gets the bot's "too long" answer, as anywhere.
         text = str(event.get("text") or "")
         team, user, channel = _team(body), str(event["user"]), str(event["channel"])
-        if len(text) > MAX_INCOMING:
-            log.warning("slack: message of %d characters skipped", len(text))
-            return
         incoming = Incoming(
             identity=f"slack:{team}:{user}",
             chat=f"slack:{team}:{channel}",
@@ -693,10 +717,9 @@ class SlackAdapter:
         The button carries the question, not the answer: Slack does not send an ephemeral
         message back with the press, so the answer is made again in the same language.
         """
-        command = split_command(text)
         if not replies or any(r.choices for r in replies):
             return []
-        if command is not None and command[0] not in SHAREABLE:
+        if not shareable(text):
             return []  # asking again would do it again (a second proposal, a subscription)
         value = json.dumps({"q": text, "l": replies[0].lang}, ensure_ascii=False)
         if len(value) > MAX_VALUE:
@@ -792,6 +815,9 @@ class SlackAdapter:
             text, lang = str(asked["q"]), str(asked["l"])
         except (ValueError, KeyError, TypeError):
             log.info("slack: share press with an unreadable value skipped")
+            return
+        if not shareable(text):  # the value is the client's to send: check it again
+            log.warning("slack: share press for a command that is not shareable refused")
             return
         team, user, channel = self._where(body)
         incoming = Incoming(
