@@ -55,7 +55,10 @@ class Bot:
             understood = replace(understood, intent=command[0], confidence=1.0)
         try:
             with session_scope(self.engine) as session:
-                user = roles.user(session, msg.identity)
+                user = session.get(User, msg.identity)
+                if user is None:
+                    session.commit()  # nothing to keep: gives the connection back meanwhile
+                    user = self._first_sight(session, msg.identity)
                 lang = self._language(msg, understood, user)
                 ctx = Context(session, self.kb, user, lang, understood)
                 replies = self._replies(msg, ctx, command)
@@ -69,6 +72,17 @@ class Bot:
             log.exception("handler failed for %s", msg.identity)
             lang = self._language(msg, understood, None)
             return [Reply("help/error.j2", {}, lang, "error", 0.0)]
+
+    def _first_sight(self, session: Session, identity: str) -> User:
+        """Create a new user in a short transaction of its own, then read it in `session`.
+
+        Inside the handler's transaction the insert would hold SQLite's write lock for as long
+        as the handler runs, and the inbox could not store the events arriving meanwhile.
+        """
+        assert self.engine is not None
+        with session_scope(self.engine) as own:
+            roles.user(own, identity)
+        return roles.user(session, identity)
 
     def _replies(
         self, msg: Incoming, ctx: Context, command: tuple[str, str] | None

@@ -54,8 +54,10 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: li
         statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
     else:
         raise NotImplementedError(f"insert_ignore supports SQLite and PostgreSQL, not {dialect}")
-    result: Any = session.connection().execute(statement, values)
-    return bool(result.rowcount == 1)
+    # RETURNING says whether a row went in (rowcount is -1 when the driver returns rows).
+    key = next(iter(table.primary_key.columns))
+    result: Any = session.connection().execute(statement.returning(key), values)
+    return result.first() is not None
 
 
 @contextmanager

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
+from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot import intake
 from bot.app import Bot
+from bot.inbox import Answer, InboxWorker
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,7 +44,6 @@ MAX_SLACK_BYTES = 1 << 20  # a real event, command or button press is a few kilo
 SLACK_MAX_AGE = 5 * 60  # seconds: Slack's own rule for a request timestamp
 _SLACK_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SLACK_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
-PRUNE_EVERY = 3600.0  # seconds between forgetting old webhook update ids
 
 
 @dataclass
@@ -126,10 +126,10 @@ def telegram_platform(
         on_fatal=on_fatal,
         on_moved=bot.retarget,
         on_gone=bot.deactivate,
+        engine=bot.engine,
     )
     secret = (settings.telegram_webhook_secret or "").encode()
     engine = bot.engine
-    pruned = [-PRUNE_EVERY]  # when update ids older than a day were last forgotten
 
     async def webhook(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
@@ -147,19 +147,20 @@ def telegram_platform(
         if not isinstance(data, dict):
             log.warning("telegram webhook: body is not an update (%d bytes); skipped", len(body))
             return PlainTextResponse("bad update", status_code=400)
-        update_id = data.get("update_id")
-        if isinstance(update_id, int) and engine is not None:
-            # Telegram resends an update whose 200 it did not get: answer each one once.
-            if not await asyncio.to_thread(intake.claim, engine, "telegram", str(update_id)):
-                log.info("telegram webhook: update %s seen before; skipped", update_id)
-                return PlainTextResponse("ok")
-            await adapter.feed(data)
-            await asyncio.to_thread(intake.finish, engine, "telegram", str(update_id))
-            if time.monotonic() >= pruned[0] + PRUNE_EVERY:
-                pruned[0] = time.monotonic()
-                await asyncio.to_thread(intake.prune, engine, "telegram")
-            return PlainTextResponse("ok")
-        await adapter.feed(data)
+        if not isinstance(data.get("update_id"), int):
+            log.warning("telegram webhook: update without an update_id; skipped")
+            return PlainTextResponse("bad update", status_code=400)
+        assert engine is not None
+        try:
+            # Stored before the 200: an update Telegram resends (its 200 lost) is stored once.
+            await adapter.store([data])
+        except Exception as exc:
+            log.error(
+                "telegram webhook: update %s not stored (%s); refused so that Telegram resends",
+                data["update_id"],
+                type(exc).__name__,
+            )
+            return PlainTextResponse("unavailable", status_code=503)
         return PlainTextResponse("ok")
 
     routes: list[BaseRoute] = []
@@ -219,6 +220,33 @@ def slack_platform(bot: Bot, settings: Settings) -> tuple[Platform, "SlackAdapte
     return Platform("slack", adapter.start, adapter.stop, routes), adapter
 
 
+def inbox_participant(
+    engine: Engine, answerers: dict[str, Answer]
+) -> tuple[Platform, InboxWorker]:
+    """The inbox worker that answers stored events, as a participant of the app's lifespan."""
+    worker = InboxWorker(engine, answerers)
+    tasks: list[asyncio.Task[None]] = []
+
+    def report(task: "asyncio.Task[None]") -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the inbox worker stopped", exc_info=task.exception())
+
+    async def start() -> None:
+        task = asyncio.get_running_loop().create_task(worker.run_forever())
+        task.add_done_callback(report)
+        tasks.append(task)
+
+    async def stop() -> None:
+        worker.stop()
+        for task in tasks:
+            try:
+                await task  # lets the answers in flight finish and be recorded
+            except Exception:
+                log.exception("the inbox worker failed")
+
+    return Platform("inbox", start, stop), worker
+
+
 def dispatcher_participant(dispatcher: "Dispatcher") -> Platform:
     """The notification dispatcher as a background participant of the app's lifespan."""
     tasks: list[asyncio.Task[object]] = []
@@ -250,10 +278,25 @@ def create_app(
     """The app serving every configured platform; `on_fatal` hears why one had to stop."""
     the_bot = bot if bot is not None else Bot(settings)
     platforms: list[Platform] = []
+    answerers: dict[str, Answer] = {}
+    adapters: list[SlackAdapter | TelegramAdapter] = []
     if settings.telegram_bot_token:
-        platforms.append(telegram_platform(the_bot, settings, on_fatal)[0])
+        telegram, telegram_adapter = telegram_platform(the_bot, settings, on_fatal)
+        platforms.append(telegram)
+        answerers["telegram"] = telegram_adapter.answer
+        adapters.append(telegram_adapter)
     if settings.slack_configured:
-        platforms.append(slack_platform(the_bot, settings)[0])
+        slack, slack_adapter = slack_platform(the_bot, settings)
+        platforms.append(slack)
+        answerers["slack"] = slack_adapter.answer
+        adapters.append(slack_adapter)
+    if answerers:
+        # Started after the adapters (their clients exist), stopped before them.
+        assert the_bot.engine is not None
+        participant, worker = inbox_participant(the_bot.engine, answerers)
+        platforms.append(participant)
+        for adapter in adapters:
+            adapter.wake = worker.wake
     if settings.dispatch_in_serve:
         platforms.append(dispatcher_participant(the_bot.dispatcher()))
 

@@ -23,10 +23,11 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import intake
+from bot import inbox
 from bot.adapters.slack import (
     MAX_BLOCKS,
     MAX_SECTION,
@@ -39,7 +40,7 @@ from bot.adapters.slack import (
 from bot.app import Bot
 from bot.core import Context, Incoming, Reply
 from bot.db import make_engine, session_scope
-from bot.models import IntakeEvent, Subscription, utcnow
+from bot.models import InboxEvent, Subscription, utcnow
 from bot.outbox import RetryLater, Undeliverable
 from bot.settings import Settings
 from bot.web import SLACK_EVENTS, SLACK_INSTALL, SLACK_OAUTH_REDIRECT, create_app
@@ -469,16 +470,9 @@ def test_retries_and_repeated_event_ids_are_answered_once_even_after_a_restart(
     assert len(fake.of("chat.postMessage", "C0042")) == 1
 
 
-def test_an_event_seen_long_ago_but_never_answered_is_answered(
-    slack: Slack, bot: Bot, engine: Engine
+def test_an_event_a_dead_process_stored_is_answered_after_a_restart(
+    fake: FakeSlack, bot: Bot, engine: Engine
 ) -> None:
-    with session_scope(engine) as session:
-        session.add(
-            IntakeEvent(
-                platform="slack", event_id="EvLOST", seen_at=utcnow() - timedelta(minutes=2)
-            )
-        )
-        session.add(IntakeEvent(platform="slack", event_id="EvBUSY"))  # in progress elsewhere
     event = {
         "type": "app_mention",
         "user": "U0002",
@@ -486,14 +480,50 @@ def test_an_event_seen_long_ago_but_never_answered_is_answered(
         "text": f"<@{BOT_USER}> who leads WASH?",
         "ts": "9.2",
     }
-    slack.event(event, event_id="EvBUSY", retry=1)
-    slack.event(event, event_id="EvLOST", retry=2)
-    slack.fake.wait_calls("chat.postMessage", 1, "C0043")
-    time.sleep(0.3)
-    assert len(slack.fake.of("chat.postMessage", "C0043")) == 1
-    with session_scope(engine) as session:
-        rows = {r.event_id: r.done for r in session.exec(select(IntakeEvent)).all()}
-    assert rows["EvLOST"] is True and rows["EvBUSY"] is False
+    body = {"type": "event_callback", "team_id": TEAM, "event_id": "EvLOST", "event": event}
+    payload = {"body": body, "bot_user_id": BOT_USER}
+    inbox.put(engine, "slack", "EvLOST", f"slack:{TEAM}:C0043", "mention", payload)
+    with session_scope(engine) as session:  # acknowledged, claimed, then the process died
+        session.connection().execute(
+            update(InboxEvent).values(lease_until=utcnow() + timedelta(minutes=5))
+        )
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        [answer] = fake.wait_calls("chat.postMessage", 1, "C0043")
+        assert answer.params["thread_ts"] == "9.2" and "UNICEF" in answer.text
+        Slack(fake, url).event(event, event_id="EvLOST", retry=3)  # Slack's late retry
+        time.sleep(0.3)
+    assert len(fake.of("chat.postMessage", "C0043")) == 1
+    assert inbox.counts(engine) == {"pending": 0, "done": 1, "dead": 0}
+
+
+def test_an_event_the_database_refuses_is_refused_so_slack_resends(
+    slack: Slack, bot: Bot, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with engine.begin() as conn:  # the inbox cannot be written: like a full or read-only disk
+        conn.exec_driver_sql("ALTER TABLE inboxevent RENAME TO inboxevent_away")
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": TEAM,
+            "event_id": "EvREFUSED",
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D0001",
+                "user": "U0001",
+                "text": "who leads WASH?",
+                "ts": "3.3",
+            },
+        }
+    )
+    assert slack.post(body, "application/json").status_code >= 500
+    [line] = [r for r in caplog.records if "refused so that Slack resends" in r.getMessage()]
+    assert line.exc_info is None
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE inboxevent_away RENAME TO inboxevent")
+    assert slack.post(body, "application/json").status_code == 200  # Slack's retry
+    [answer] = slack.fake.wait_calls("chat.postMessage", 1, "D0001")
+    assert "UNICEF" in answer.text
 
 
 def test_a_rate_limited_reply_is_retried(slack: Slack) -> None:
@@ -693,28 +723,6 @@ def test_slack_and_telegram_run_side_by_side(fake: FakeSlack, bot: Bot) -> None:
             assert "UNICEF" in Slack(fake, url).dm("who leads WASH?")
     finally:
         telegram.stop()
-
-
-def test_intake_answers_each_event_once_on_both_databases(any_engine: Engine) -> None:
-    assert intake.claim(any_engine, "slack", "Ev1") is True
-    assert intake.claim(any_engine, "slack", "Ev1") is False  # a retry while the first is at work
-    intake.finish(any_engine, "slack", "Ev1")
-    assert intake.claim(any_engine, "slack", "Ev1") is False
-    with session_scope(any_engine) as session:
-        long_ago = utcnow() - timedelta(minutes=5)
-        session.add(IntakeEvent(platform="slack", event_id="EvDead", seen_at=long_ago))
-        session.add(
-            IntakeEvent(platform="slack", event_id="EvOld", seen_at=utcnow() - timedelta(days=2))
-        )
-        session.add(IntakeEvent(platform="telegram", event_id="Ev1", seen_at=long_ago))
-    assert (
-        intake.claim(any_engine, "slack", "EvDead") is True
-    )  # its handler died: take it over, once
-    assert intake.claim(any_engine, "slack", "EvDead") is False
-    assert intake.prune(any_engine, "slack") == 1
-    with session_scope(any_engine) as session:
-        left = {(r.platform, r.event_id) for r in session.exec(select(IntakeEvent)).all()}
-    assert left == {("slack", "Ev1"), ("slack", "EvDead"), ("telegram", "Ev1")}
 
 
 def test_slack_settings_use_slacks_own_names(monkeypatch: pytest.MonkeyPatch) -> None:

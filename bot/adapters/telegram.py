@@ -1,4 +1,9 @@
-"""The Telegram adapter: updates in as Incoming, Replies out as HTML with inline keyboards."""
+"""The Telegram adapter: updates in as Incoming, Replies out as HTML with inline keyboards.
+
+With an engine, every update is written to the inbox (bot/inbox.py) before Telegram may forget
+it: in polling mode before getUpdates returns to PTB (so the next call's offset confirms only
+stored updates), in webhook mode before the 200 (bot/web.py). An inbox worker calls `answer`.
+"""
 
 import asyncio
 import contextlib
@@ -14,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiolimiter import AsyncLimiter
+from sqlalchemy.engine import Engine
 from telegram import (
     Bot,
     BotCommand,
@@ -31,12 +37,14 @@ from telegram.error import (
     ChatMigrated,
     Conflict,
     Forbidden,
+    NetworkError,
     RetryAfter,
     TelegramError,
 )
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ExtBot
 from telegram.ext import TypeHandler as _TypeHandler
 
+from bot import inbox
 from bot.core import Choice, Incoming, Reply, split_command
 from bot.outbox import Moved, Pace, RetryLater, Undeliverable, clamp_seconds
 from bot.render import Renderer, to_plain
@@ -49,6 +57,7 @@ OnMoved = Callable[[str, str], Awaitable[None]]
 OnGone = Callable[[str, str], Awaitable[None]]
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 
+PLATFORM = "telegram"  # our name for Telegram in the inbox table
 MAX_MESSAGE = 4096  # Telegram's limit for one message's text
 MAX_INCOMING = 4096  # Telegram never sends more: a longer text is not a real user message
 MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit for a button's data
@@ -271,12 +280,34 @@ class _TolerantBot(ExtBot[Any]):
     PTB parses a batch as a whole: one update it cannot read fails the batch, the offset never
     moves, and every later update waits forever. Each unreadable update is swapped for an empty
     one with the same id, which confirms it and which our handler logs and skips.
+
+    With `store` set, a batch is stored before PTB sees it; a batch that cannot be stored is a
+    network error to PTB, which asks again for the same updates.
     """
+
+    def __init__(
+        self,
+        *args: Any,
+        store: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        with self._unfrozen():  # PTB objects are frozen once built
+            self.store = store
 
     async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
         result = await super()._post(endpoint, data, **kwargs)
         if endpoint != "getUpdates" or not isinstance(result, list):
             return result
+        kept = self._readable(result)
+        if self.store is not None and kept:
+            try:
+                await self.store(kept)
+            except Exception as exc:
+                raise NetworkError(f"updates not stored in the inbox: {exc}") from exc
+        return kept
+
+    def _readable(self, result: list[Any]) -> list[Any]:
         kept = []
         for item in result:
             try:
@@ -299,6 +330,7 @@ class TelegramAdapter:
         renderer: Renderer,
         token: str,
         api_url: str = "https://api.telegram.org",
+        engine: Engine | None = None,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         rate_limiter: BaseRateLimiter[Any] | None = None,
@@ -325,6 +357,8 @@ class TelegramAdapter:
         self._tasks: set[asyncio.Task[None]] = set()
         self._chats: dict[int, deque[Update]] = {}  # updates waiting, per chat, in order
         self._slots = asyncio.Semaphore(CHATS_AT_ONCE)
+        self.engine = engine
+        self.wake: Callable[[], None] | None = None  # tells the inbox worker to look now
         base = api_url.rstrip("/")
         limiter = rate_limiter if rate_limiter is not None else ChatRateLimiter()
         bot = _TolerantBot(
@@ -332,6 +366,7 @@ class TelegramAdapter:
             base_url=f"{base}/bot",
             base_file_url=f"{base}/file/bot",
             rate_limiter=limiter,
+            store=self.store if engine is not None else None,
         )
         self.application: PTBApplication = ApplicationBuilder().bot(bot).build()
         self.application.add_handler(_TypeHandler(Update, self._on_update))
@@ -434,13 +469,41 @@ class TelegramAdapter:
     async def _on_error(self, update: object, context: Any) -> None:
         log.error("telegram: error while handling an update", exc_info=context.error)
 
+    def chat_of(self, data: Mapping[str, Any]) -> str:
+        """The inbox's chat key for a raw update: its chat, or a lane of its own."""
+        with contextlib.suppress(Exception):
+            chat = Update.de_json(dict(data), self.application.bot).effective_chat
+            if chat is not None:
+                return f"telegram:{chat.id}"
+        return f"telegram:update:{data.get('update_id')}"
+
+    async def store(self, updates: list[dict[str, Any]]) -> None:
+        """Write raw updates to the inbox (one transaction); raises if the write fails."""
+        assert self.engine is not None
+        events: list[tuple[str, str, str, Mapping[str, Any]]] = [
+            (str(u["update_id"]), self.chat_of(u), "update", u)
+            for u in updates
+            if isinstance(u, dict) and isinstance(u.get("update_id"), int)
+        ]
+        new = await asyncio.to_thread(inbox.put_many, self.engine, PLATFORM, events)
+        if new and self.wake is not None:
+            self.wake()
+
+    async def answer(self, event: inbox.Event) -> None:
+        """Answer one stored update (called by the inbox worker)."""
+        await self._handle(Update.de_json(event.payload, self.application.bot))
+
     async def _on_update(self, update: Update, context: Any) -> None:
         """Every update comes here, in order: each chat's go to that chat's own queue.
+
+        With the inbox, polled updates are stored already and answered from there: skip them.
 
         PTB hands over one update at a time; handling them here would make every chat wait for
         the one before (a flood wait in one chat held up all). Chats run side by side, each
         chat's messages in the order they came.
         """
+        if self.engine is not None:
+            return
         chat = update.effective_chat
         if chat is None:
             await self._handle(update)
