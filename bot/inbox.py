@@ -187,11 +187,16 @@ class InboxWorker:
             self._wake.set()  # the chat's next event may go now
 
     async def _record(self, fn: Callable[..., None], *args: Any) -> None:
-        try:
-            await asyncio.to_thread(fn, *args)
-        except Exception:
-            # The lease lapses and the event is answered again: a duplicate, never a loss.
-            log.exception("inbox: recording the outcome of event %s failed", args[0].event_id)
+        for pause in (0.5, 2.0, None):  # a busy database (SQLite's lock) gets a second chance
+            try:
+                await asyncio.to_thread(fn, *args)
+                return
+            except Exception:
+                if pause is None:
+                    # The lease lapses and the event is answered again: a duplicate, not a loss.
+                    log.exception("inbox: recording the outcome of %s failed", args[0].event_id)
+                    return
+                await asyncio.sleep(pause)
 
     # ---- database work ----------------------------------------------------------------------
 
@@ -199,17 +204,23 @@ class InboxWorker:
         """Lease up to `limit` events, each the oldest pending one of its chat, oldest first."""
         now = utcnow()
         t = InboxEvent.__table__  # type: ignore[attr-defined]
-        rank = func.row_number().over(partition_by=t.c.chat, order_by=t.c.id).label("rank")
-        heads = (
-            select(t.c.id, t.c.due_at, t.c.lease_until, rank)
-            .where(t.c.status == "pending")
-            .subquery()
+        earlier = t.alias("earlier")
+        # A chat's head: no earlier pending event of the same chat (one index probe each; a
+        # window over every pending row made each claim cost as much as the whole backlog).
+        waits = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.status == "pending",
+                earlier.c.chat == t.c.chat,
+                earlier.c.id < t.c.id,
+            )
+            .exists()
         )
-        free = or_(heads.c.lease_until.is_(None), heads.c.lease_until < now)
+        free = or_(t.c.lease_until.is_(None), t.c.lease_until < now)
         chosen = (
-            select(heads.c.id)
-            .where(heads.c.rank == 1, heads.c.due_at <= now, free)
-            .order_by(heads.c.id)
+            select(t.c.id)
+            .where(t.c.status == "pending", t.c.due_at <= now, free, ~waits)
+            .order_by(t.c.id)
             .limit(limit)
         )
         with self.engine.connect() as conn:

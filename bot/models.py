@@ -193,7 +193,8 @@ class InboxEvent(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("platform", "event_id"),
-        Index("ix_inboxevent_pending", "status", "chat", "id"),
+        Index("ix_inboxevent_pending", "status", "chat", "id"),  # a chat's earlier events
+        Index("ix_inboxevent_queue", "status", "id"),  # the oldest pending events
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 
 from bot.adapters.telegram import MAX_MESSAGE, split_html, utf16_len
 from bot.app import Bot
@@ -313,6 +314,23 @@ def test_webhook_checks_the_secret_and_handles_updates(
     time.sleep(0.3)
     assert not fake.of("sendMessage", 31)
     assert len(fake.of("sendMessage", 32)) == 1
+
+
+def test_an_update_the_database_refuses_is_refused_so_telegram_resends(
+    webhook: tuple[FakeTelegram, str], engine: Engine
+) -> None:
+    fake, url = webhook
+    update = {"update_id": 77, **fake.message("/lead health", user_id=33)}
+    with engine.begin() as conn:  # the inbox cannot be written: like a full or read-only disk
+        conn.exec_driver_sql("ALTER TABLE inboxevent RENAME TO inboxevent_away")
+    with httpx.Client(timeout=10) as client:
+        refused = client.post(url, json=update, headers={SECRET_HEADER: SECRET})
+        assert refused.status_code == 503
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE inboxevent_away RENAME TO inboxevent")
+        resent = client.post(url, json=update, headers={SECRET_HEADER: SECRET})
+        assert resent.status_code == 200
+    assert "WHO" in fake.wait_sent(33, 1)[0].text
 
 
 def test_two_pollers_on_one_token_stop_with_a_clear_message(

@@ -528,6 +528,9 @@ class SlackAdapter:
     ) -> None:
         """Write the event to the inbox before Slack is acknowledged; raises if it cannot.
 
+        `chat` orders answers: one person's messages in one conversation (a DM channel, or one
+        person in a channel), never everyone in a busy channel one after the other.
+
         Events carry an event_id, and Slack resends them with it: stored once. Commands and
         button presses are never resent, and get an id of their own.
         """
@@ -636,9 +639,8 @@ class SlackAdapter:
     ) -> None:
         """@clusterbot in a channel: answered in the message's thread."""
         if not event.get("bot_id"):
-            await self._store(
-                "mention", body, f"slack:{_team(body)}:{event.get('channel')}", context
-            )
+            chat = f"slack:{_team(body)}:{event.get('channel')}:{event.get('user')}"
+            await self._store("mention", body, chat, context)
         await ack()
 
     async def _on_message(
@@ -716,7 +718,7 @@ class SlackAdapter:
 
     async def _on_command(self, ack: Any, body: dict[str, Any], client: Any) -> None:
         """`/cluster ...`: stored, acked, answered to the asker alone, with a Share button."""
-        chat = f"slack:{_team(body)}:{body.get('channel_id') or body.get('user_id')}"
+        chat = f"slack:{_team(body)}:{body.get('channel_id')}:{body.get('user_id')}"
         await self._store("command", body, chat, {})
         await ack()
 
@@ -788,7 +790,7 @@ class SlackAdapter:
         """A button press: the share button, or a Choice that goes through the router."""
         team, user, channel = self._where(body)
         kind = "share" if action.get("action_id") == SHARE_ACTION else "button"
-        await self._store(kind, body, f"slack:{team}:{channel or user}", {})
+        await self._store(kind, body, f"slack:{team}:{channel}:{user}", {})
         await ack()
 
     def _where(self, body: Mapping[str, Any]) -> tuple[str, str, str]:

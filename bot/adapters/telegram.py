@@ -422,16 +422,6 @@ class TelegramAdapter:
             except TelegramError as exc:
                 log.error("telegram: setMyCommands failed for %r: %s", lang or "default", exc)
 
-    async def feed(self, data: Mapping[str, Any]) -> bool:
-        """Queue one update received on the webhook; a malformed one is logged and dropped."""
-        try:
-            update = Update.de_json(dict(data), self.application.bot)
-        except Exception as exc:
-            log.warning("telegram: malformed update skipped: %s", exc)
-            return False
-        await self.application.update_queue.put(update)
-        return True
-
     async def _moved(self, old: int, new: int) -> None:
         """Remember a group's new id, and have its subscriptions follow it."""
         self.migrated[old] = new

@@ -39,6 +39,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('inboxevent', schema=None) as batch_op:
         batch_op.create_index('ix_inboxevent_pending', ['status', 'chat', 'id'], unique=False)
+        batch_op.create_index('ix_inboxevent_queue', ['status', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_inboxevent_created_at'), ['created_at'], unique=False)
 
     # The inbox's unique (platform, event_id) does what intakeevent did: answer each event once.
@@ -63,6 +64,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('inboxevent', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inboxevent_created_at'))
+        batch_op.drop_index('ix_inboxevent_queue')
         batch_op.drop_index('ix_inboxevent_pending')
 
     op.drop_table('inboxevent')
