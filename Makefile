@@ -31,6 +31,7 @@ bench: catalogs
 	$(BIN)/python benchmarks/checklist_step.py
 	$(BIN)/python benchmarks/telegram.py
 	$(BIN)/python benchmarks/slack.py
+	$(BIN)/python benchmarks/slack_burst.py
 	$(BIN)/python benchmarks/outbox.py
 
 clean:

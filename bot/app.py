@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import outbox, proposals
+from bot import outbox, proposals, roles
 from bot.conversation import last_subject, remember
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
@@ -66,8 +66,8 @@ class Bot:
                     understood = replace(understood, intent=command[0], confidence=1.0)
                 user = session.get(User, msg.identity)
                 if user is None:
-                    user = User(identity=msg.identity)
-                    session.add(user)
+                    session.commit()  # nothing to keep: gives the connection back meanwhile
+                    user = self._first_sight(session, msg.identity)
                 lang = self._language(msg, understood, user, previous)
                 ctx = Context(session, self.kb, user, lang, understood)
                 replies = self._replies(msg, ctx, command)
@@ -85,6 +85,17 @@ class Bot:
             log.exception("handler failed for %s", msg.identity)
             lang = self._language(msg, understood, None)
             return [Reply("help/error.j2", {}, lang, "error", 0.0)]
+
+    def _first_sight(self, session: Session, identity: str) -> User:
+        """Create a new user in a short transaction of its own, then read it in `session`.
+
+        Inside the handler's transaction the insert would hold SQLite's write lock for as long
+        as the handler runs, and the inbox could not store the events arriving meanwhile.
+        """
+        assert self.engine is not None
+        with session_scope(self.engine) as own:
+            roles.user(own, identity)
+        return roles.user(session, identity)
 
     def _replies(
         self, msg: Incoming, ctx: Context, command: tuple[str, str] | None
@@ -187,7 +198,8 @@ def senders_for(settings: Settings, renderer: Renderer, engine: Engine) -> list[
     if settings.webhook_secret:
         from bot.adapters.webhook import WebhookSender
 
-        senders.append(WebhookSender(renderer, settings.webhook_secret))
+        timeout = settings.webhook_timeout_seconds
+        senders.append(WebhookSender(renderer, settings.webhook_secret, timeout=timeout))
     return senders
 
 

@@ -1,5 +1,6 @@
 """The platform-neutral kernel: what came in, what to say back, and who handles it."""
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -11,9 +12,22 @@ if TYPE_CHECKING:
     from knowledge import KnowledgeBase, Understanding
 
 
+# Control characters (but tab and newline), direction overrides and embeddings, and lone
+# surrogates: never meant as text, refused by PostgreSQL (NUL), or able to make shown text lie.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text from outside with control characters, direction overrides and lone surrogates gone."""
+    return _UNSAFE.sub("", text)
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """One message or button press, already translated out of its platform's shape."""
+    """One message or button press, already translated out of its platform's shape.
+
+    Its text and action are cleaned here (`clean_text`), at the edge, for every platform.
+    """
 
     identity: str  # who: "console:alice", "slack:T1:U2", "telegram:123"
     chat: str  # where the reply goes: a chat, channel or terminal
@@ -29,6 +43,11 @@ class Incoming:
     # A question asked on its own (`clusterbot ask`): it follows nothing and is not kept for
     # a follow-up, since each line of a batch is a separate question.
     standalone: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", clean_text(self.text))
+        if self.action is not None:
+            object.__setattr__(self, "action", clean_text(self.action))
 
     @property
     def args(self) -> str:

@@ -37,6 +37,29 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING; True when this call inserted the row.
+
+    One statement, so two transactions creating the same row never fail: the second waits for
+    the first and does nothing (a read-then-insert races on the unique key).
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(table).on_conflict_do_nothing(index_elements=keys)
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+    else:
+        raise NotImplementedError(f"insert_ignore supports SQLite and PostgreSQL, not {dialect}")
+    # RETURNING says whether a row went in (rowcount is -1 when the driver returns rows).
+    key = next(iter(table.primary_key.columns))
+    result: Any = session.connection().execute(statement.returning(key), values)
+    return result.first() is not None
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises."""

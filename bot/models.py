@@ -184,19 +184,33 @@ class Notification(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
-class IntakeEvent(SQLModel, table=True):
-    """A platform event seen at intake (Slack event_id, Telegram update_id), to answer it once.
+class InboxEvent(SQLModel, table=True):
+    """A platform event written before it is acknowledged, answered later by an inbox worker.
 
-    `done` is set once the reply went out; a retry of an event seen but not done is handled again.
+    (platform, event_id) is unique: a resent event is stored once. Workers answer each chat's
+    pending events in `id` order; `lease_until` is a claim, void once passed.
     """
 
-    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id"),
+        Index("ix_inboxevent_pending", "status", "chat", "id"),  # a chat's earlier events
+        Index("ix_inboxevent_queue", "status", "id"),  # the oldest pending events
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=20)
     event_id: str = Field(max_length=200)
-    done: bool = False
-    seen_at: datetime = Field(default_factory=utcnow, index=True)
+    chat: str = Field(max_length=200)  # events of one chat are answered in order
+    kind: str = Field(max_length=40)  # what the adapter stored: "message", "command", "update"
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default="pending", max_length=12)  # pending|done|dead
+    attempts: int = 0
+    due_at: datetime = Field(default_factory=utcnow)
+    lease_until: datetime | None = None
+    claimed_by: str = Field(default="", max_length=100)
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    done_at: datetime | None = None
 
 
 class ConversationSubject(SQLModel, table=True):

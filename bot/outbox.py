@@ -117,12 +117,33 @@ def as_reply(row: Notification) -> Reply:
     return Reply(row.template, row.data, row.lang, "notification")
 
 
+MAX_WAIT = 3600.0  # seconds: the longest wait a platform or partner may ask of us
+
+
+def clamp_seconds(value: float | str, default: float, high: float = MAX_WAIT) -> float:
+    """A number of seconds from outside, within 0..`high`; NaN (or no number) is `default`.
+
+    Retry-After comes from servers we do not control: `inf` or `1e12` overflowed a datetime and
+    left the row leased; a negative one would be in the past.
+    """
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    if math.isnan(seconds):
+        return default
+    return min(max(seconds, 0.0), high)
+
+
 class RetryLater(Exception):
-    """The platform asked us to wait (HTTP 429 / RetryAfter): try again after `seconds`."""
+    """The platform asked us to wait (HTTP 429 / RetryAfter): try again after `seconds`.
+
+    The wait is clamped to 0..MAX_WAIT, whoever raises it.
+    """
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds:g} s")
-        self.seconds = seconds
+        self.seconds = clamp_seconds(seconds, default=1.0)
+        super().__init__(f"retry after {self.seconds:g} s")
 
 
 class Undeliverable(Exception):
@@ -287,7 +308,9 @@ class Dispatcher:
     slot. A claim is a lease: a dispatcher that dies leaves rows that others take back once the
     lease has passed. Several dispatchers share the work on PostgreSQL; on SQLite run one.
 
-    The rate is each Sender's overall `Pace.per_second` times `share` (give each of several
+    Each platform holds at most `concurrency` messages in flight, so one platform's slow or
+    hanging endpoints never hold another's slots. The rate is each Sender's overall
+    `Pace.per_second` times `share` (give each of several
     dispatchers its share of the platform's limit). Senders pace below the platform's limit, so
     replies the adapters send to people asking questions never wait behind a fan-out.
     """
@@ -328,7 +351,8 @@ class Dispatcher:
         self._next_slot: dict[str, float] = dict.fromkeys(self.senders, 0.0)
         self._next_target: dict[str, float] = {}
         self._ticked = -TICK_EVERY  # monotonic time of the last tick: the first round ticks
-        self._in_flight: Counter[str] = Counter()
+        self._in_flight: Counter[str] = Counter()  # per destination
+        self._platform_in_flight: Counter[str] = Counter()  # per platform (target prefix)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -457,7 +481,8 @@ class Dispatcher:
         return claimed
 
     def _budget(self, prefix: str, now: float) -> int:
-        free = self.concurrency - len(self._tasks)
+        # Each platform has its own slots: forty hanging webhooks must not hold Telegram's.
+        free = self.concurrency - self._platform_in_flight[prefix]
         if free <= 0:
             return 0
         ahead = now + self.HORIZON - max(self._next_slot[prefix], now)
@@ -479,6 +504,7 @@ class Dispatcher:
             interval = 1.0
         self._next_target[row.target] = slot + interval
         self._in_flight[row.target] += 1
+        self._platform_in_flight[prefix] += 1
         task = asyncio.get_running_loop().create_task(self._deliver(sender, row, slot))
         self._tasks.add(task)
         self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._tasks))
@@ -511,6 +537,7 @@ class Dispatcher:
             self._in_flight[row.target] -= 1
             if self._in_flight[row.target] <= 0:
                 del self._in_flight[row.target]
+            self._platform_in_flight[prefix_of(row.target)] -= 1
             self._wake.set()
 
     async def _recorded(self, row: Claimed, outcome: BaseException | None) -> None:

@@ -2,6 +2,7 @@
 
 from sqlmodel import Session, col, select
 
+from bot.db import insert_ignore
 from bot.models import ROLES, User, utcnow
 
 
@@ -15,12 +16,18 @@ class NotAllowed(Exception):
 
 
 def user(session: Session, identity: str) -> User:
-    """The user with `identity`, created (as a partner) on first sight."""
+    """The user with `identity`, created (as a partner) on first sight, by an upsert.
+
+    A new user's first messages arrive together: each may find no row, and only one insert
+    wins; the others wait for it and read its row instead of failing on the unique key.
+    """
     found = session.get(User, identity)
     if found is None:
-        found = User(identity=identity)
-        session.add(found)
-        session.flush()
+        now = utcnow()
+        row = {"identity": identity, "role": "partner", "created_at": now, "updated_at": now}
+        insert_ignore(session, User.__table__, row, ["identity"])  # type: ignore[attr-defined]
+        found = session.get(User, identity)
+        assert found is not None
     return found
 
 

@@ -60,12 +60,14 @@ class Settings(BaseSettings):
 
     # Outgoing webhooks are signed with this (HMAC-SHA256); without it they stay pending.
     webhook_secret: str | None = None
+    # A partner's endpoint that hangs holds a webhook slot this long at most.
+    webhook_timeout_seconds: float = 5.0
     # The notification dispatcher (README: Notifications).
     dispatch_in_serve: bool = True  # run a dispatcher inside `clusterbot serve`
     outbox_max_attempts: int = 8  # failures before a message goes to the dead letters
     outbox_backoff_seconds: float = 30.0  # first retry after a failure; doubles each time
     outbox_lease_seconds: float = 60.0  # a claim another dispatcher may take over once passed
-    outbox_concurrency: int = 32  # messages one dispatcher holds in flight at most
+    outbox_concurrency: int = 32  # messages one dispatcher holds in flight, per platform
     outbox_rate_share: float = 1.0  # this dispatcher's share of each platform's rate
     telegram_notify_rate: float = 25.0  # notifications a second (Telegram allows ~30 in all)
     # Coordinators are reminded when an announced activation has clusters without a

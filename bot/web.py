@@ -6,21 +6,25 @@ Slack's `/slack/events` joins the same way beside Telegram's webhook.
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import json
 import logging
+import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
+from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot import intake
 from bot.app import Bot
+from bot.inbox import Answer, InboxWorker
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,7 +40,10 @@ SLACK_INSTALL = "/slack/install"
 SLACK_OAUTH_REDIRECT = "/slack/oauth_redirect"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1 << 20  # a real update is a few kilobytes
-PRUNE_EVERY = 3600.0  # seconds between forgetting old webhook update ids
+MAX_SLACK_BYTES = 1 << 20  # a real event, command or button press is a few kilobytes
+SLACK_MAX_AGE = 5 * 60  # seconds: Slack's own rule for a request timestamp
+_SLACK_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SLACK_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 
 @dataclass
@@ -47,6 +54,54 @@ class Platform:
     start: Callable[[], Awaitable[None]]
     stop: Callable[[], Awaitable[None]]
     routes: list[BaseRoute] = field(default_factory=list)
+
+
+async def read_limited(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is known to exceed `limit` bytes.
+
+    Content-Length is checked first, then the bytes are counted as they arrive, so an
+    over-long body (declared or not) is never held whole in memory.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def slack_signed(secret: bytes, headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether Slack signed this body within the last five minutes (its v0 HMAC-SHA256).
+
+    Checked before Bolt sees the request: Bolt parses the body first (junk raised a traceback)
+    and logs every unsigned body at INFO.
+    """
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not _SLACK_TIMESTAMP.fullmatch(timestamp) or not _SLACK_SIGNATURE.fullmatch(signature):
+        return False
+    if abs(time.time() - int(timestamp)) > SLACK_MAX_AGE:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def slack_payload_readable(body: bytes) -> bool:
+    """Whether Bolt can read the body: UTF-8, and JSON or a form (with a JSON `payload`)."""
+    try:
+        text = body.decode("utf-8")
+        if text.startswith("{"):
+            return isinstance(json.loads(text), dict)
+        form = dict(parse_qsl(text, keep_blank_values=True))
+        return "payload" not in form or isinstance(json.loads(form["payload"]), dict)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return False
 
 
 async def healthz(request: Request) -> Response:
@@ -71,37 +126,41 @@ def telegram_platform(
         on_fatal=on_fatal,
         on_moved=bot.retarget,
         on_gone=bot.deactivate,
+        engine=bot.engine,
     )
     secret = (settings.telegram_webhook_secret or "").encode()
     engine = bot.engine
-    pruned = [-PRUNE_EVERY]  # when update ids older than a day were last forgotten
 
     async def webhook(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not secret or not hmac.compare_digest(given, secret):
             log.warning("telegram webhook: missing or wrong secret token; update ignored")
             return PlainTextResponse("forbidden", status_code=403)
-        body = await request.body()
+        body = await read_limited(request, MAX_UPDATE_BYTES)
+        if body is None:
+            log.warning("telegram webhook: body over %d bytes refused", MAX_UPDATE_BYTES)
+            return PlainTextResponse("too large", status_code=413)
         try:
-            data = json.loads(body) if len(body) <= MAX_UPDATE_BYTES else None
+            data = json.loads(body)
         except ValueError:
             data = None
         if not isinstance(data, dict):
             log.warning("telegram webhook: body is not an update (%d bytes); skipped", len(body))
             return PlainTextResponse("bad update", status_code=400)
-        update_id = data.get("update_id")
-        if isinstance(update_id, int) and engine is not None:
-            # Telegram resends an update whose 200 it did not get: answer each one once.
-            if not await asyncio.to_thread(intake.claim, engine, "telegram", str(update_id)):
-                log.info("telegram webhook: update %s seen before; skipped", update_id)
-                return PlainTextResponse("ok")
-            await adapter.feed(data)
-            await asyncio.to_thread(intake.finish, engine, "telegram", str(update_id))
-            if time.monotonic() >= pruned[0] + PRUNE_EVERY:
-                pruned[0] = time.monotonic()
-                await asyncio.to_thread(intake.prune, engine, "telegram")
-            return PlainTextResponse("ok")
-        await adapter.feed(data)
+        if not isinstance(data.get("update_id"), int):
+            log.warning("telegram webhook: update without an update_id; skipped")
+            return PlainTextResponse("bad update", status_code=400)
+        assert engine is not None
+        try:
+            # Stored before the 200: an update Telegram resends (its 200 lost) is stored once.
+            await adapter.store([data])
+        except Exception as exc:
+            log.error(
+                "telegram webhook: update %s not stored (%s); refused so that Telegram resends",
+                data["update_id"],
+                type(exc).__name__,
+            )
+            return PlainTextResponse("unavailable", status_code=503)
         return PlainTextResponse("ok")
 
     routes: list[BaseRoute] = []
@@ -112,7 +171,11 @@ def telegram_platform(
 
 def slack_platform(bot: Bot, settings: Settings) -> tuple[Platform, "SlackAdapter"]:
     """The Slack adapter for `settings`: events, commands and buttons, and OAuth when set up."""
-    from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+    from slack_bolt.adapter.starlette.async_handler import (
+        AsyncSlackRequestHandler,
+        to_async_bolt_request,
+        to_starlette_response,
+    )
 
     from bot.adapters.slack import SlackAdapter
 
@@ -130,15 +193,58 @@ def slack_platform(bot: Bot, settings: Settings) -> tuple[Platform, "SlackAdapte
         commands=bot.router.commands.keys(),
     )
     handler = AsyncSlackRequestHandler(adapter.app)
+    secret = settings.slack_signing_secret.encode()
 
-    async def endpoint(request: Request) -> Response:
+    async def events(request: Request) -> Response:
+        """Refuse what Slack did not send, cheaply and in one log line; Bolt gets the rest."""
+        body = await read_limited(request, MAX_SLACK_BYTES)
+        if body is None:
+            log.warning("slack events: body over %d bytes refused", MAX_SLACK_BYTES)
+            return PlainTextResponse("too large", status_code=413)
+        if not slack_signed(secret, request.headers, body):
+            log.warning("slack events: unsigned, forged or stale request refused (401)")
+            return PlainTextResponse("invalid request", status_code=401)
+        if not slack_payload_readable(body):
+            log.warning("slack events: signed but unreadable body refused (%d bytes)", len(body))
+            return PlainTextResponse("bad request", status_code=400)
+        bolt_response = await adapter.app.async_dispatch(to_async_bolt_request(request, body))
+        return to_starlette_response(bolt_response)
+
+    async def oauth(request: Request) -> Response:
         return await handler.handle(request)
 
-    routes: list[BaseRoute] = [Route(SLACK_EVENTS, endpoint, methods=["POST"])]
+    routes: list[BaseRoute] = [Route(SLACK_EVENTS, events, methods=["POST"])]
     if settings.slack_client_id:
-        routes.append(Route(SLACK_INSTALL, endpoint, methods=["GET"]))
-        routes.append(Route(SLACK_OAUTH_REDIRECT, endpoint, methods=["GET"]))
+        routes.append(Route(SLACK_INSTALL, oauth, methods=["GET"]))
+        routes.append(Route(SLACK_OAUTH_REDIRECT, oauth, methods=["GET"]))
     return Platform("slack", adapter.start, adapter.stop, routes), adapter
+
+
+def inbox_participant(
+    engine: Engine, answerers: dict[str, Answer]
+) -> tuple[Platform, InboxWorker]:
+    """The inbox worker that answers stored events, as a participant of the app's lifespan."""
+    worker = InboxWorker(engine, answerers)
+    tasks: list[asyncio.Task[None]] = []
+
+    def report(task: "asyncio.Task[None]") -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the inbox worker stopped", exc_info=task.exception())
+
+    async def start() -> None:
+        task = asyncio.get_running_loop().create_task(worker.run_forever())
+        task.add_done_callback(report)
+        tasks.append(task)
+
+    async def stop() -> None:
+        worker.stop()
+        for task in tasks:
+            try:
+                await task  # lets the answers in flight finish and be recorded
+            except Exception:
+                log.exception("the inbox worker failed")
+
+    return Platform("inbox", start, stop), worker
 
 
 def dispatcher_participant(dispatcher: "Dispatcher") -> Platform:
@@ -172,10 +278,25 @@ def create_app(
     """The app serving every configured platform; `on_fatal` hears why one had to stop."""
     the_bot = bot if bot is not None else Bot(settings)
     platforms: list[Platform] = []
+    answerers: dict[str, Answer] = {}
+    adapters: list[SlackAdapter | TelegramAdapter] = []
     if settings.telegram_bot_token:
-        platforms.append(telegram_platform(the_bot, settings, on_fatal)[0])
+        telegram, telegram_adapter = telegram_platform(the_bot, settings, on_fatal)
+        platforms.append(telegram)
+        answerers["telegram"] = telegram_adapter.answer
+        adapters.append(telegram_adapter)
     if settings.slack_configured:
-        platforms.append(slack_platform(the_bot, settings)[0])
+        slack, slack_adapter = slack_platform(the_bot, settings)
+        platforms.append(slack)
+        answerers["slack"] = slack_adapter.answer
+        adapters.append(slack_adapter)
+    if answerers:
+        # Started after the adapters (their clients exist), stopped before them.
+        assert the_bot.engine is not None
+        participant, worker = inbox_participant(the_bot.engine, answerers)
+        platforms.append(participant)
+        for adapter in adapters:
+            adapter.wake = worker.wake
     if settings.dispatch_in_serve:
         platforms.append(dispatcher_participant(the_bot.dispatcher()))
 

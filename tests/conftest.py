@@ -63,6 +63,20 @@ def any_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
             yield engine
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def threaded_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """As `any_engine`, but SQLite in a file: threads get connections of their own."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'threads.db'}")
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+    else:
+        for engine in _postgres_engine():
+            upgrade(engine)
+            yield engine
+
+
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated once; tests get copies (running Alembic per test is slow)."""

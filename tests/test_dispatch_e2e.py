@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from bot.adapters.telegram import TelegramSender
 from bot.adapters.webhook import WebhookSender
 from bot.app import Bot
 from bot.db import make_engine, session_scope, upgrade
-from bot.models import Notification, Subscription
+from bot.models import Notification, Subscription, utcnow
 from bot.outbox import Dispatcher
 from bot.render import renderer_for
 from bot.settings import Settings
@@ -189,6 +190,56 @@ def test_webhook_5xx_retried_then_delivered_429_waited_410_ends(
     with Session(engine) as s:
         got = s.get(Subscription, sub.id)
     assert got is not None and not got.active
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "held"),
+    [
+        ("inf", True),
+        ("1e12", True),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", True),
+        ("-5", False),
+        ("nan", False),
+        ("Mon, 01 Jan 0001 00:00:00", False),  # a date without a zone
+    ],
+)
+def test_webhook_retry_after_from_outside_is_clamped(
+    hook: FakeWebhook, engine: Engine, retry_after: str, held: bool
+) -> None:
+    hook.script, hook.retry_after = [429], retry_after
+    notify(engine, [f"webhook:{hook.url}"])
+    before = utcnow()
+    run(engine, WebhookSender(renderer_for(LANGUAGES), SECRET), once_wait=0.0)
+    [row] = rows(engine)
+    assert row.lease_until is None  # recorded, not left leased until a restart
+    if held:  # waits an hour at most
+        assert row.status == "pending" and row.last_error.startswith("rate limited")
+        assert before + timedelta(seconds=3590) <= row.due_at <= utcnow() + timedelta(hours=1)
+    else:
+        assert row.status == "sent" or row.due_at <= utcnow() + timedelta(seconds=60)
+
+
+def test_hanging_webhooks_do_not_hold_telegrams_slots(
+    fake: FakeTelegram, hook: FakeWebhook, engine: Engine
+) -> None:
+    base = hook.url.removesuffix("/hook")
+    notify(engine, [f"webhook:{base}/hang/{n}" for n in range(8)], tag="hang")
+    notify(engine, [f"telegram:{1000 + n}" for n in range(5)], tag="tg")
+
+    async def scenario() -> None:
+        webhooks = WebhookSender(renderer_for(LANGUAGES), SECRET, timeout=60.0)
+        dispatcher = Dispatcher(engine, [webhooks, telegram(fake)], concurrency=4)
+        task = asyncio.create_task(dispatcher.run_forever())
+        try:
+            # Every webhook slot hangs; Telegram's notices still go out.
+            await asyncio.to_thread(fake.wait_for, lambda calls: len(fake.delivered) >= 5, 10.0)
+            assert hook.hanging == 4  # the webhook platform's own limit, not more
+        finally:
+            hook.release.set()
+            dispatcher.stop()
+            await task
+
+    asyncio.run(scenario())
 
 
 def test_webhook_dead_after_max_attempts_then_outbox_retry(

@@ -1,10 +1,15 @@
 """Broken and hostile input: a clear answer or a clean rejection, never a crash or markup."""
 
 import pytest
+from sqlalchemy.engine import Engine
 
+from bot import roles
 from bot.app import Bot
 from bot.core import Incoming
+from bot.db import session_scope
 from bot.render import to_plain
+from bot.settings import Settings
+from knowledge import KnowledgeBase
 from tests.conftest import Chat
 
 
@@ -89,3 +94,26 @@ def test_stale_or_forged_button_gets_an_answer(chat: Chat) -> None:
     assert "/help" in answer
     answer = chat(action="lang:xx")
     assert "Choose a language" in answer
+
+
+def test_control_characters_are_stripped_at_the_edge() -> None:
+    msg = Incoming(
+        "t:1", "t:1", "a\x00b\x1bc\u202ed\u2066e\x7f\x85f\ud800\tg\nh", action="x\x00:y"
+    )
+    assert msg.text == "abcdef\tg\nh"
+    assert msg.action == "x:y"
+    arabic = "من يقود\u200f الصحة"  # a right-to-left mark is text, not an override
+    assert Incoming("t:1", "t:1", arabic).text == arabic
+
+
+def test_a_nul_in_a_note_is_no_error(kb: KnowledgeBase, any_engine: Engine) -> None:
+    bot = Bot(Settings(database_url="sqlite://"), kb=kb, engine=any_engine)
+    with session_scope(any_engine) as session:
+        roles.grant(session, "telegram:9", "admin")
+    chat = Chat(bot, "telegram:9")
+    chat("/propose Sudan health")
+    chat("/submit 1")
+    assert chat.last is not None
+    chat(action=chat.last.choices[0].action)  # confirmed: submitted
+    chat("/return 1 needs\x00 more data")  # PostgreSQL refuses NUL in text columns
+    assert chat.last is not None and chat.last.intent == "return"

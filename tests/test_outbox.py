@@ -212,3 +212,14 @@ def test_tick_runs_each_round_in_its_own_transaction(engine: Engine) -> None:
     run(Dispatcher(engine, [platform], tick))
     assert platform.got == [("chat:erc", "reminder")]
     assert len(ticks) >= 1
+
+
+def test_waits_from_outside_are_clamped_to_an_hour() -> None:
+    assert [RetryLater(s).seconds for s in (float("inf"), 1e12, -5.0, float("nan"), 7.5)] == [
+        3600,
+        3600,
+        0,
+        1,
+        7.5,
+    ]
+    assert outbox.clamp_seconds("junk", 30.0) == 30.0

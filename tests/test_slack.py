@@ -5,8 +5,11 @@ read what a user would see: the messages, buttons and views recorded by the stan
 """
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 import json
+import logging
 import re
 import threading
 import time
@@ -20,14 +23,16 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from bot import intake
+from bot import inbox
 from bot.adapters.slack import (
     MAX_BLOCKS,
     MAX_SECTION,
     SHARE_ACTION,
+    ZWSP,
     SlackSender,
     plain_text,
     to_mrkdwn,
@@ -35,7 +40,7 @@ from bot.adapters.slack import (
 from bot.app import Bot
 from bot.core import Context, Incoming, Reply
 from bot.db import make_engine, session_scope
-from bot.models import IntakeEvent, utcnow
+from bot.models import InboxEvent, Subscription, utcnow
 from bot.outbox import RetryLater, Undeliverable
 from bot.settings import Settings
 from bot.web import SLACK_EVENTS, SLACK_INSTALL, SLACK_OAUTH_REDIRECT, create_app
@@ -221,6 +226,25 @@ def test_slash_command_answers_privately_and_share_posts_it_visibly(slack: Slack
     assert deleted.params.get("delete_original") is True
 
 
+def test_a_share_press_runs_only_shareable_commands(slack: Slack, bot: Bot) -> None:
+    value = json.dumps({"q": "/subscribe Sudan health", "l": "en"})  # crafted, yet signed
+    key = slack.press(SHARE_ACTION, value)
+    slack.press(SHARE_ACTION, json.dumps({"q": "who leads WASH?", "l": "en"}))
+    [shared] = slack.fake.wait_calls("chat.postMessage", 1, "C0001")
+    assert "UNICEF" in shared.text
+    time.sleep(0.3)  # the crafted press had its chance
+    assert len(slack.fake.of("chat.postMessage", "C0001")) == 1
+    assert not [c for c in slack.fake.of("response") if c.params.get("key") == key]
+    assert bot.engine is not None
+    with Session(bot.engine) as session:
+        assert not session.exec(select(Subscription)).all()  # nobody was subscribed
+
+
+def test_an_over_long_message_gets_the_too_long_answer(slack: Slack) -> None:
+    answer = slack.dm("who leads WASH? " + "x" * 40_000)
+    assert "40016 characters long" in answer.replace(",", "")
+
+
 def test_answers_that_change_something_offer_no_share_button(slack: Slack) -> None:
     [listed] = slack.command("proposals")
     assert SHARE_ACTION in [b[1] for b in listed.buttons]  # reading is safe to repeat
@@ -339,6 +363,25 @@ def test_user_text_is_shown_never_pinged(fake: FakeSlack, bot: Bot) -> None:
     assert "&#39;" not in answer and "&#34;" not in answer
 
 
+def test_formatting_links_and_overrides_a_user_typed_stay_text(fake: FakeSlack, bot: Bot) -> None:
+    def echo(msg: Incoming, ctx: Context) -> Reply:
+        return Reply("help/unknown_command.j2", {"command": msg.text}, "en", "x")
+
+    bot.router.commands["echo"] = echo
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        slack = Slack(fake, url)
+        slack.dm("/echo *bold* _it_ ~s~ `code` snake_case http://evil.example \u202eevil")
+    [post] = fake.of("chat.postMessage", "D0001")
+    [section] = [b for b in post.params["blocks"] if b["type"] == "section"]
+    assert section["text"]["verbatim"] is True  # a bare URL or #channel is not linked
+    text = section["text"]["text"]
+    for marked in ("*bold*", "_it_", "~s~", "`code`"):
+        mark, word = marked[0], marked[1:-1]
+        assert f"{ZWSP}{mark}{ZWSP}{word}{ZWSP}{mark}{ZWSP}" in text, text
+    assert "snake_case" in text and "http://evil.example" in text
+    assert "\u202e" not in text and "<http" not in text
+
+
 def test_a_long_answer_is_split_to_fit_slack(fake: FakeSlack, bot: Bot) -> None:
     def long_reply(msg: Incoming, ctx: Context) -> Reply:
         return Reply("help/unknown_command.j2", {"command": "<b>&" + " word" * 40000}, "en", "x")
@@ -427,16 +470,9 @@ def test_retries_and_repeated_event_ids_are_answered_once_even_after_a_restart(
     assert len(fake.of("chat.postMessage", "C0042")) == 1
 
 
-def test_an_event_seen_long_ago_but_never_answered_is_answered(
-    slack: Slack, bot: Bot, engine: Engine
+def test_an_event_a_dead_process_stored_is_answered_after_a_restart(
+    fake: FakeSlack, bot: Bot, engine: Engine
 ) -> None:
-    with session_scope(engine) as session:
-        session.add(
-            IntakeEvent(
-                platform="slack", event_id="EvLOST", seen_at=utcnow() - timedelta(minutes=2)
-            )
-        )
-        session.add(IntakeEvent(platform="slack", event_id="EvBUSY"))  # in progress elsewhere
     event = {
         "type": "app_mention",
         "user": "U0002",
@@ -444,14 +480,50 @@ def test_an_event_seen_long_ago_but_never_answered_is_answered(
         "text": f"<@{BOT_USER}> who leads WASH?",
         "ts": "9.2",
     }
-    slack.event(event, event_id="EvBUSY", retry=1)
-    slack.event(event, event_id="EvLOST", retry=2)
-    slack.fake.wait_calls("chat.postMessage", 1, "C0043")
-    time.sleep(0.3)
-    assert len(slack.fake.of("chat.postMessage", "C0043")) == 1
-    with session_scope(engine) as session:
-        rows = {r.event_id: r.done for r in session.exec(select(IntakeEvent)).all()}
-    assert rows["EvLOST"] is True and rows["EvBUSY"] is False
+    body = {"type": "event_callback", "team_id": TEAM, "event_id": "EvLOST", "event": event}
+    payload = {"body": body, "bot_user_id": BOT_USER}
+    inbox.put(engine, "slack", "EvLOST", f"slack:{TEAM}:C0043", "mention", payload)
+    with session_scope(engine) as session:  # acknowledged, claimed, then the process died
+        session.connection().execute(
+            update(InboxEvent).values(lease_until=utcnow() + timedelta(minutes=5))
+        )
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        [answer] = fake.wait_calls("chat.postMessage", 1, "C0043")
+        assert answer.params["thread_ts"] == "9.2" and "UNICEF" in answer.text
+        Slack(fake, url).event(event, event_id="EvLOST", retry=3)  # Slack's late retry
+        time.sleep(0.3)
+    assert len(fake.of("chat.postMessage", "C0043")) == 1
+    assert inbox.counts(engine) == {"pending": 0, "done": 1, "dead": 0}
+
+
+def test_an_event_the_database_refuses_is_refused_so_slack_resends(
+    slack: Slack, bot: Bot, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with engine.begin() as conn:  # the inbox cannot be written: like a full or read-only disk
+        conn.exec_driver_sql("ALTER TABLE inboxevent RENAME TO inboxevent_away")
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": TEAM,
+            "event_id": "EvREFUSED",
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "D0001",
+                "user": "U0001",
+                "text": "who leads WASH?",
+                "ts": "3.3",
+            },
+        }
+    )
+    assert slack.post(body, "application/json").status_code >= 500
+    [line] = [r for r in caplog.records if "refused so that Slack resends" in r.getMessage()]
+    assert line.exc_info is None
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE inboxevent_away RENAME TO inboxevent")
+    assert slack.post(body, "application/json").status_code == 200  # Slack's retry
+    [answer] = slack.fake.wait_calls("chat.postMessage", 1, "D0001")
+    assert "UNICEF" in answer.text
 
 
 def test_a_rate_limited_reply_is_retried(slack: Slack) -> None:
@@ -598,6 +670,14 @@ async def _sender_checks(fake: FakeSlack, bot: Bot) -> None:
         await sender.send(f"slack:{TEAM}:C0002", reply)
     assert later.value.seconds == 7
 
+    fake.fail_429["chat.postMessage"] = ["inf", "1e12", "-3", "nan", "soon"]
+    waits = []
+    for _ in range(5):  # numbers from outside never meet a datetime unclamped
+        with pytest.raises(RetryLater) as later:
+            await sender.send(f"slack:{TEAM}:C0002", reply)
+        waits.append(later.value.seconds)
+    assert waits == [3600, 3600, 0, 1, 1]
+
     fake.errors["C0003"] = "not_in_channel"
     with pytest.raises(Undeliverable, match="not_in_channel"):
         await sender.send(f"slack:{TEAM}:C0003", reply)
@@ -643,28 +723,6 @@ def test_slack_and_telegram_run_side_by_side(fake: FakeSlack, bot: Bot) -> None:
             assert "UNICEF" in Slack(fake, url).dm("who leads WASH?")
     finally:
         telegram.stop()
-
-
-def test_intake_answers_each_event_once_on_both_databases(any_engine: Engine) -> None:
-    assert intake.claim(any_engine, "slack", "Ev1") is True
-    assert intake.claim(any_engine, "slack", "Ev1") is False  # a retry while the first is at work
-    intake.finish(any_engine, "slack", "Ev1")
-    assert intake.claim(any_engine, "slack", "Ev1") is False
-    with session_scope(any_engine) as session:
-        long_ago = utcnow() - timedelta(minutes=5)
-        session.add(IntakeEvent(platform="slack", event_id="EvDead", seen_at=long_ago))
-        session.add(
-            IntakeEvent(platform="slack", event_id="EvOld", seen_at=utcnow() - timedelta(days=2))
-        )
-        session.add(IntakeEvent(platform="telegram", event_id="Ev1", seen_at=long_ago))
-    assert (
-        intake.claim(any_engine, "slack", "EvDead") is True
-    )  # its handler died: take it over, once
-    assert intake.claim(any_engine, "slack", "EvDead") is False
-    assert intake.prune(any_engine, "slack") == 1
-    with session_scope(any_engine) as session:
-        left = {(r.platform, r.event_id) for r in session.exec(select(IntakeEvent)).all()}
-    assert left == {("slack", "Ev1"), ("slack", "EvDead"), ("telegram", "Ev1")}
 
 
 def test_slack_settings_use_slacks_own_names(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -728,3 +786,83 @@ def test_commands_named_in_any_answer_are_shown_as_slack_users_type_them() -> No
         "Type /cluster help or (/cluster lead health); /cluster stays, a/b and "
         "https://x.org/lead do not change"
     )
+
+
+# ---- refusing early and quietly ------------------------------------------------------------------
+
+MARK = "BODY-MARK-7f3a"  # appears in request bodies only: never in a log line
+
+
+def _no_body_or_traceback_logged(caplog: pytest.LogCaptureFixture) -> None:
+    for record in caplog.records:
+        assert MARK not in record.getMessage(), record.getMessage()[:200]
+        assert record.exc_info is None, record.getMessage()[:200]
+        assert "\n" not in record.getMessage(), record.getMessage()[:200]
+
+
+def test_oversized_bodies_are_refused_before_being_read(slack: Slack) -> None:
+    big = b"{" + b" " * (2 << 20) + b"}"
+    declared = httpx.post(slack.url + SLACK_EVENTS, content=big, headers=signed(big.decode()))
+    assert declared.status_code == 413
+
+    def undeclared() -> Iterator[bytes]:  # chunked: no Content-Length to check
+        for _ in range(64):
+            yield b" " * 65536
+
+    streamed = httpx.post(slack.url + SLACK_EVENTS, content=undeclared(), timeout=10)
+    assert streamed.status_code == 413
+    assert "ok" in httpx.get(slack.url + "/healthz").text
+
+
+def test_junk_is_refused_with_one_log_line_and_no_traceback(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    url = slack.url + SLACK_EVENTS
+    now = str(int(time.time()))
+    unsigned = [
+        ({"Content-Type": "application/json"}, f'{{"broken {MARK}'.encode()),
+        ({"Content-Type": "application/json"}, MARK.encode() + b"\xff\xfe"),
+        ({"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=" + "0" * 64}, b"{}"),
+        ({"X-Slack-Request-Timestamp": now, "X-Slack-Signature": "v0=é".encode()}, MARK.encode()),
+        ({"X-Slack-Request-Timestamp": "9" * 40, "X-Slack-Signature": "v0=1"}, b"{}"),
+    ]
+    for headers, body in unsigned:
+        response = httpx.post(url, content=body, headers=headers)
+        assert response.status_code == 401, (headers, body)
+    signed_junk = [f'{{"broken {MARK}', "payload=%7Bnot-json" + MARK]
+    for text in signed_junk:
+        response = httpx.post(url, content=text, headers=signed(text))
+        assert response.status_code == 400, text
+    bad_utf8 = MARK.encode() + b"\xff"
+    ts = str(int(time.time()))
+    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + bad_utf8, hashlib.sha256)
+    response = httpx.post(
+        url,
+        content=bad_utf8,
+        headers={"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + digest.hexdigest()},
+    )
+    assert response.status_code == 400
+    refusals = [r for r in caplog.records if r.name == "clusterbot.web"]
+    assert len(refusals) == len(unsigned) + len(signed_junk) + 1
+    _no_body_or_traceback_logged(caplog)
+
+
+def test_no_request_body_is_logged_at_info(
+    fake: FakeSlack, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # before the app exists: loggers made with it log at INFO
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        slack = Slack(fake, url)
+        body = json.dumps({"type": "event_callback", "event": {"type": "message", "text": MARK}})
+        response = httpx.post(
+            slack.url + SLACK_EVENTS, content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 401
+        _no_body_or_traceback_logged(caplog)
+        revoked = json.dumps(
+            {"type": "event_callback", "team_id": TEAM, "event": {"type": "tokens_revoked"}}
+        )
+        assert slack.post(revoked, "application/json").status_code == 404  # Bolt: unhandled
+        assert "UNICEF" in slack.dm(f"who leads WASH? {MARK}")
+    _no_body_or_traceback_logged(caplog)

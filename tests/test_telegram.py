@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 
 from bot.adapters.telegram import MAX_MESSAGE, split_html, utf16_len
 from bot.app import Bot
@@ -183,6 +184,30 @@ def test_a_429_is_waited_out_and_delivered(polling: FakeTelegram) -> None:
     assert polling.of("sendMessage:429")
 
 
+def test_one_chats_flood_wait_holds_back_only_that_chat(polling: FakeTelegram) -> None:
+    polling.fail_429_chat[7] = [3]  # Telegram tells chat 7's reply to wait 3 s
+    polling.push(polling.message("who leads WASH?", user_id=7))
+    polling.wait_for(lambda calls: any(c.method == "sendMessage:429" for c in calls))
+    others = range(100, 120)
+    for user in others:
+        polling.push(polling.message("who leads health?", user_id=user))
+    for user in others:
+        assert "WHO" in polling.wait_sent(user)[0].text
+    assert not polling.of("sendMessage", 7)  # everyone else was answered while chat 7 waited
+    assert "UNICEF" in polling.wait_sent(7)[0].text
+
+
+def test_one_chats_messages_are_answered_in_order(polling: FakeTelegram) -> None:
+    asked = ["/lead wash", "/lead health", "/lead shelter", "/lead logistics", "/lead nutrition"]
+    for text in asked:
+        polling.push(polling.message(text, user_id=55))
+    answers = [c.text for c in polling.wait_sent(55, len(asked))]
+    for word, answer in zip(
+        ["WASH", "Health", "Shelter", "Logistics", "Nutrition"], answers, strict=True
+    ):
+        assert word.casefold() in answer.casefold(), (word, answer)
+
+
 def test_a_blocked_user_is_logged_and_nothing_crashes(
     polling: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -289,6 +314,23 @@ def test_webhook_checks_the_secret_and_handles_updates(
     time.sleep(0.3)
     assert not fake.of("sendMessage", 31)
     assert len(fake.of("sendMessage", 32)) == 1
+
+
+def test_an_update_the_database_refuses_is_refused_so_telegram_resends(
+    webhook: tuple[FakeTelegram, str], engine: Engine
+) -> None:
+    fake, url = webhook
+    update = {"update_id": 77, **fake.message("/lead health", user_id=33)}
+    with engine.begin() as conn:  # the inbox cannot be written: like a full or read-only disk
+        conn.exec_driver_sql("ALTER TABLE inboxevent RENAME TO inboxevent_away")
+    with httpx.Client(timeout=10) as client:
+        refused = client.post(url, json=update, headers={SECRET_HEADER: SECRET})
+        assert refused.status_code == 503
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE inboxevent_away RENAME TO inboxevent")
+        resent = client.post(url, json=update, headers={SECRET_HEADER: SECRET})
+        assert resent.status_code == 200
+    assert "WHO" in fake.wait_sent(33, 1)[0].text
 
 
 def test_two_pollers_on_one_token_stop_with_a_clear_message(

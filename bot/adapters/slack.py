@@ -1,17 +1,21 @@
 """The Slack adapter: events, slash commands and buttons in as Incoming; Replies out as Block Kit.
 
-Bolt's AsyncApp verifies every request and routes it to a listener here. Each listener
-acknowledges at once and hands the work to a task of ours, so Slack hears back within its
-3 seconds whatever the work costs, and a failure is logged instead of lost.
+Bolt's AsyncApp verifies every request and routes it to a listener here. Each listener writes
+the event to the inbox (bot/inbox.py), then acknowledges: Slack hears back within its 3 seconds
+whatever the work costs, and what it heard acknowledged survives a crash. If the write fails the
+request fails, and Slack resends. An inbox worker calls `answer` for each stored event.
 """
 
 import asyncio
 import html
 import json
 import logging
+import math
+import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
+import uuid
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +25,9 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.oauth.installation_store import Bot as InstalledBot
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -31,12 +38,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.engine import Engine
 
-from bot import intake
+from bot import inbox
 from bot.core import Choice, Incoming, Reply, split_command
-from bot.outbox import Pace, RetryLater, Undeliverable
+from bot.outbox import MAX_WAIT, Pace, RetryLater, Undeliverable, clamp_seconds
 from bot.render import Renderer
 
 log = logging.getLogger("clusterbot.slack")
+# Bolt's own log lines quote request bodies (what people wrote, or an attacker's junk) at INFO
+# and WARNING: it logs here, and only its errors are kept; ours say what happened in one line.
+bolt_log = logging.getLogger("clusterbot.slack.bolt")
+bolt_log.setLevel(logging.ERROR)
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
 Block = dict[str, Any]
@@ -64,8 +75,8 @@ MAX_ACTION_ID = 255
 MAX_VALUE = 2000  # a button's value
 MAX_FALLBACK = 3000  # the notification text we send beside the blocks
 MAX_INCOMING = 40000  # Slack's own limit on a message's text
-PLATFORM = "slack"  # our name for Slack in the intake table
-PRUNE_EVERY = 3600.0  # seconds between prunes of old intake rows
+PLATFORM = "slack"  # our name for Slack in the inbox table
+MAX_REPLY_WAIT = 60.0  # seconds a reply waits out a 429 in place; longer, it is given up
 LOCALE_TTL = 3600.0  # seconds a user's Slack locale is trusted
 TOKEN_TTL = 300.0  # seconds the sender trusts a workspace's bot token from the installations
 # Errors that mean the channel (or the workspace's install) is gone: the subscription ends.
@@ -125,6 +136,22 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+ZWSP = "\u200b"
+# Slack mrkdwn has no escape character: a zero-width space on each side of a marker keeps it
+# from opening or closing *bold*, _italic_, ~strike~ or `code`. An underscore inside a word
+# (snake_case) is no marker and stays as it is.
+_MARKER = re.compile(r"[*~`]|(?<!\w)_|_(?!\w)")
+_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def inert(text: str) -> str:
+    """Text shown as typed in mrkdwn: formatting marks disarmed, direction overrides dropped.
+
+    Our own formatting comes from the renderer's tags, never from the text between them.
+    """
+    return _MARKER.sub(lambda m: f"{ZWSP}{m.group(0)}{ZWSP}", _OVERRIDES.sub("", text))
+
+
 def _link(href: str, label: str) -> str:
     """A link Slack shows as `label`; anything but a plain web address stays text."""
     url = html.unescape(href)
@@ -145,7 +172,7 @@ def to_mrkdwn(markup: str) -> str:
     quote = False
     pos = 0
     for m in _HTML.finditer(markup):
-        piece = escape(html.unescape(markup[pos : m.start()]))
+        piece = escape(inert(html.unescape(markup[pos : m.start()])))
         if quote:
             piece = piece.replace("\n", "\n> ")
         (link if link is not None else out).append(piece)
@@ -163,7 +190,7 @@ def to_mrkdwn(markup: str) -> str:
                 out.append("> ")
         else:
             (link if link is not None else out).append(_MARKS[tag])
-    tail = escape(html.unescape(markup[pos:]))
+    tail = escape(inert(html.unescape(markup[pos:])))
     (link if link is not None else out).append(tail)
     if link is not None:  # an unclosed <a>: keep its words
         out.append("".join(link))
@@ -251,9 +278,13 @@ def slash_commands(text: str) -> str:
 
 
 def reply_blocks(renderer: Renderer, reply: Reply) -> list[Block]:
-    """One reply as sections of at most 3000 characters, then its buttons."""
+    """One reply as sections of at most 3000 characters, then its buttons.
+
+    `verbatim`: Slack links only what we wrote as a link, never a bare URL or #channel a user
+    typed.
+    """
     sections: list[Block] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+        {"type": "section", "text": {"type": "mrkdwn", "text": chunk, "verbatim": True}}
         for chunk in split_text(slash_commands(to_mrkdwn(renderer.html(reply))))
         if chunk.strip()
     ]
@@ -276,9 +307,6 @@ def messages(
         part = blocks[i : i + MAX_BLOCKS]
         out.append(Message(_fallback(part) or " ", part))
     return out
-
-
-# ---- intake: each event answered once -----------------------------------------------------------
 
 
 # ---- OAuth stores: slack_sdk's SQLAlchemy stores on our own (sync) engine ---------------------
@@ -383,6 +411,16 @@ class ThreadedStateStore(AsyncOAuthStateStore):
 # ---- the adapter --------------------------------------------------------------------------------
 
 
+def shareable(text: str) -> bool:
+    """Whether asking `text` again only tells (a question, or a command in SHAREABLE)."""
+    command = split_command(text)
+    return command is None or command[0] in SHAREABLE
+
+
+class NotStored(Exception):
+    """The inbox refused an event: the request must fail, so that Slack sends it again."""
+
+
 def _team(body: Mapping[str, Any]) -> str:
     """The workspace a request comes from, whatever its payload's shape."""
     team = body.get("team_id") or body.get("team") or body.get("user", {}).get("team_id") or ""
@@ -414,14 +452,11 @@ class SlackAdapter:
         self.commands = {c.casefold() for c in commands if c != "*"}
         self.installations: ThreadedInstallationStore | None = None
         self.states: ThreadedStateStore | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.wake: Callable[[], None] | None = None  # tells the inbox worker to look now
         self._locales: dict[tuple[str, str], tuple[str | None, float]] = {}
-        self._next_prune = 0.0
         self._socket: Any = None
         self._session: aiohttp.ClientSession | None = None
-        self._retries: list[AsyncRetryHandler] = [
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2)
-        ]
+        self._retries: list[AsyncRetryHandler] = [ReplyRateLimitRetry(max_retry_count=2)]
         # Replies to people retry a 429 in place (twice); the outbox's sender does its own.
         client = AsyncWebClient(
             token=None if client_id else token,
@@ -446,7 +481,10 @@ class SlackAdapter:
             client=client,
             oauth_settings=oauth,
             process_before_response=True,
-            name="clusterbot",
+            # Bolt names loggers after the app and copies a level onto them: under its own
+            # name, it would set our "clusterbot" logger's level.
+            name=bolt_log.name,
+            logger=bolt_log,
         )
         self.app.command(COMMAND)(self._on_command)
         self.app.action(re.compile(".+"))(self._on_action)
@@ -458,7 +496,7 @@ class SlackAdapter:
     # ---- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Create the OAuth tables, forget old event ids, connect Socket Mode when configured."""
+        """Open the HTTP session, create the OAuth tables, connect Socket Mode when configured."""
         # One HTTP session (kept-alive connections) for every call, made on the serving loop;
         # Bolt's per-request clients share it.
         self._session = aiohttp.ClientSession()
@@ -466,8 +504,6 @@ class SlackAdapter:
         for store in (self.installations, self.states):
             if store is not None:
                 await asyncio.to_thread(store.store.create_tables)
-        await asyncio.to_thread(intake.prune, self.engine, PLATFORM)
-        self._next_prune = time.monotonic() + PRUNE_EVERY
         if self.app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -476,14 +512,10 @@ class SlackAdapter:
             log.info("slack: socket mode connected")
 
     async def stop(self) -> None:
-        """Close Socket Mode and let replies in progress finish (bounded)."""
+        """Close Socket Mode and the HTTP session (the inbox worker stopped before)."""
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
-        if self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=10)
-            for task in pending:
-                task.cancel()
         if self._session is not None:
             self.app.client.session = None
             await self._session.close()
@@ -491,20 +523,70 @@ class SlackAdapter:
 
     # ---- plumbing ---------------------------------------------------------------------------
 
-    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
-        """Run `work` after the ack; whatever it raises is logged, never lost or fatal."""
+    async def _store(
+        self, kind: str, body: Mapping[str, Any], chat: str, context: Mapping[str, Any]
+    ) -> None:
+        """Write the event to the inbox before Slack is acknowledged; raises if it cannot.
 
-        async def guarded() -> None:
-            try:
-                await work
-            except Exception:
-                log.exception("slack: %s failed", what)
+        `chat` orders answers: one person's messages in one conversation (a DM channel, or one
+        person in a channel), never everyone in a busy channel one after the other.
 
-        task = asyncio.get_running_loop().create_task(guarded())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        Events carry an event_id, and Slack resends them with it: stored once. Commands and
+        button presses are never resent, and get an id of their own.
+        """
+        event_id = str(body.get("event_id") or f"{kind}:{uuid.uuid4().hex}")
+        payload = {"body": dict(body), "bot_user_id": context.get("bot_user_id")}
+        try:
+            new = await asyncio.to_thread(
+                inbox.put, self.engine, PLATFORM, event_id, chat, kind, payload
+            )
+        except Exception as exc:
+            raise NotStored(f"{kind} {event_id} not stored: {type(exc).__name__}") from exc
+        if not new:
+            log.info("slack: event %s already stored; retry ignored", event_id)
+        elif self.wake is not None:
+            self.wake()
+
+    async def answer(self, event: inbox.Event) -> None:
+        """Answer one stored event (called by the inbox worker)."""
+        body: dict[str, Any] = event.payload["body"]
+        context = {"bot_user_id": event.payload.get("bot_user_id")}
+        client = await self._client(_team(body))
+        if event.kind in ("message", "mention"):
+            message = body["event"]
+            thread = message.get("thread_ts") or message.get("ts")
+            await self._answer(
+                client, context, body, message, thread if event.kind == "mention" else None
+            )
+        elif event.kind == "home":
+            await self._publish_home(client, body, body["event"])
+        elif event.kind == "command":
+            await self._command(client, body)
+        elif event.kind == "share":
+            await self._shared(client, body, body["actions"][0])
+        elif event.kind == "button":
+            await self._pressed(client, body, body["actions"][0])
+        else:
+            log.error("slack: stored event of unknown kind %r skipped", event.kind)
+
+    async def _client(self, team: str) -> AsyncWebClient:
+        """The Web API client for a workspace: ours, or its installation's token (OAuth)."""
+        if self.installations is None:
+            return self.app.client
+        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
+        if bot is None or not bot.bot_token:
+            raise RuntimeError(f"no installation for workspace {team}")
+        return AsyncWebClient(
+            token=bot.bot_token,
+            base_url=self.api_url,
+            session=self._session,
+            retry_handlers=list(self._retries),
+        )
 
     async def _on_error(self, error: Exception, body: Mapping[str, Any]) -> None:
+        if isinstance(error, NotStored):  # Slack resends: one line, no traceback
+            log.error("slack: %s; refused so that Slack resends", error)
+            return
         log.error("slack: error in a listener for %s", body.get("type"), exc_info=error)
 
     async def _locale(self, client: AsyncWebClient, team: str, user: str) -> str | None:
@@ -552,49 +634,29 @@ class SlackAdapter:
 
     # ---- events -----------------------------------------------------------------------------
 
-    async def _once(self, body: Mapping[str, Any], work: Callable[[], Awaitable[None]]) -> None:
-        """Run `work` unless this event (by event_id) was answered or is being answered."""
-        event_id = str(body.get("event_id") or "")
-        if not event_id:
-            await work()
-            return
-        if not await asyncio.to_thread(intake.claim, self.engine, PLATFORM, event_id):
-            log.info("slack: event %s already handled; retry ignored", event_id)
-            return
-        await work()
-        await asyncio.to_thread(intake.finish, self.engine, PLATFORM, event_id)
-        if time.monotonic() > self._next_prune:
-            self._next_prune = time.monotonic() + PRUNE_EVERY
-            await asyncio.to_thread(intake.prune, self.engine, PLATFORM)
-
     async def _on_mention(
         self, ack: Any, body: dict[str, Any], event: dict[str, Any], client: Any, context: Any
     ) -> None:
-        """@clusterbot in a channel: answer in the message's thread."""
+        """@clusterbot in a channel: answered in the message's thread."""
+        if not event.get("bot_id"):
+            chat = f"slack:{_team(body)}:{event.get('channel')}:{event.get('user')}"
+            await self._store("mention", body, chat, context)
         await ack()
-        if event.get("bot_id"):
-            return
-        thread = event.get("thread_ts") or event.get("ts")
-        self._spawn(
-            self._once(body, lambda: self._answer(client, context, body, event, thread)),
-            "app_mention",
-        )
 
     async def _on_message(
         self, ack: Any, body: dict[str, Any], event: dict[str, Any], client: Any, context: Any
     ) -> None:
         """A direct message: a private chat. Edits, bots and our own messages are ignored."""
-        await ack()
-        if (
+        if not (
             event.get("channel_type") != "im"
             or event.get("subtype")
             or event.get("bot_id")
             or event.get("user") in (None, context.get("bot_user_id"))
         ):
-            return
-        self._spawn(
-            self._once(body, lambda: self._answer(client, context, body, event, None)), "message"
-        )
+            await self._store(
+                "message", body, f"slack:{_team(body)}:{event.get('channel')}", context
+            )
+        await ack()
 
     async def _answer(
         self,
@@ -604,11 +666,9 @@ class SlackAdapter:
         event: Mapping[str, Any],
         thread: str | None,
     ) -> None:
+        # A message over Slack's 40,000 characters gets the bot's "too long" answer, as anywhere.
         text = str(event.get("text") or "")
         team, user, channel = _team(body), str(event["user"]), str(event["channel"])
-        if len(text) > MAX_INCOMING:
-            log.warning("slack: message of %d characters skipped", len(text))
-            return
         incoming = Incoming(
             identity=f"slack:{team}:{user}",
             chat=f"slack:{team}:{channel}",
@@ -622,10 +682,9 @@ class SlackAdapter:
         self, ack: Any, body: dict[str, Any], event: dict[str, Any], client: Any
     ) -> None:
         """The Home tab: a short guide and the user's language, published as a view."""
+        if event.get("tab", "home") == "home":
+            await self._store("home", body, f"slack:{_team(body)}:{event.get('user')}:home", {})
         await ack()
-        if event.get("tab", "home") != "home":
-            return
-        self._spawn(self._once(body, lambda: self._publish_home(client, body, event)), "home")
 
     async def _publish_home(
         self, client: AsyncWebClient, body: Mapping[str, Any], event: Mapping[str, Any]
@@ -658,9 +717,10 @@ class SlackAdapter:
         return text
 
     async def _on_command(self, ack: Any, body: dict[str, Any], client: Any) -> None:
-        """`/cluster ...`: acked at once, answered to the asker alone, with a Share button."""
+        """`/cluster ...`: stored, acked, answered to the asker alone, with a Share button."""
+        chat = f"slack:{_team(body)}:{body.get('channel_id')}:{body.get('user_id')}"
+        await self._store("command", body, chat, {})
         await ack()
-        self._spawn(self._command(client, body), "slash command")
 
     async def _command(self, client: AsyncWebClient, body: Mapping[str, Any]) -> None:
         team, user = _team(body), str(body.get("user_id", ""))
@@ -682,10 +742,9 @@ class SlackAdapter:
         The button carries the question, not the answer: Slack does not send an ephemeral
         message back with the press, so the answer is made again in the same language.
         """
-        command = split_command(text)
         if not replies or any(r.choices for r in replies):
             return []
-        if command is not None and command[0] not in SHAREABLE:
+        if not shareable(text):
             return []  # asking again would do it again (a second proposal, a subscription)
         value = json.dumps({"q": text, "l": replies[0].lang}, ensure_ascii=False)
         if len(value) > MAX_VALUE:
@@ -729,11 +788,10 @@ class SlackAdapter:
         self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any
     ) -> None:
         """A button press: the share button, or a Choice that goes through the router."""
+        team, user, channel = self._where(body)
+        kind = "share" if action.get("action_id") == SHARE_ACTION else "button"
+        await self._store(kind, body, f"slack:{team}:{channel}:{user}", {})
         await ack()
-        if action.get("action_id") == SHARE_ACTION:
-            self._spawn(self._shared(client, body, action), "share")
-        else:
-            self._spawn(self._pressed(client, body, action), "button")
 
     def _where(self, body: Mapping[str, Any]) -> tuple[str, str, str]:
         team = _team(body)
@@ -782,6 +840,9 @@ class SlackAdapter:
         except (ValueError, KeyError, TypeError):
             log.info("slack: share press with an unreadable value skipped")
             return
+        if not shareable(text):  # the value is the client's to send: check it again
+            log.warning("slack: share press for a command that is not shareable refused")
+            return
         team, user, channel = self._where(body)
         incoming = Incoming(
             identity=f"slack:{team}:{user}", chat=f"slack:{team}:{channel}", text=text, lang=lang
@@ -801,15 +862,45 @@ class SlackAdapter:
 # ---- notifications ------------------------------------------------------------------------------
 
 
-def _retry_after(headers: Mapping[str, Any]) -> float:
-    """Slack's Retry-After header in seconds (1 when missing or unreadable)."""
+def _retry_after(headers: Mapping[str, Any], high: float = MAX_WAIT) -> float:
+    """Slack's Retry-After header in seconds, within 0..`high` (1 when missing or unreadable)."""
     for key, value in headers.items():
         if key.casefold() == "retry-after":
-            try:
-                return max(float(value[0] if isinstance(value, list) else value), 0.0)
-            except (TypeError, ValueError):
-                break
+            return clamp_seconds(value[0] if isinstance(value, list) else value, 1.0, high)
     return 1.0
+
+
+class ReplyRateLimitRetry(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's in-place retry of a 429 for replies, with Slack's Retry-After clamped.
+
+    slack_sdk sleeps `int(Retry-After)`: "inf" raised, and a huge number parked the reply
+    forever. Someone is waiting for a reply: a wait over a minute is not worth it (logged).
+    """
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        return _retry_after(response.headers, high=math.inf) <= MAX_REPLY_WAIT
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        wait = _retry_after(response.headers if response is not None else {}, MAX_REPLY_WAIT)
+        await asyncio.sleep(wait + random.random())
+        state.increment_current_attempt()
 
 
 class SlackSender:

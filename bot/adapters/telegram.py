@@ -1,16 +1,25 @@
-"""The Telegram adapter: updates in as Incoming, Replies out as HTML with inline keyboards."""
+"""The Telegram adapter: updates in as Incoming, Replies out as HTML with inline keyboards.
+
+With an engine, every update is written to the inbox (bot/inbox.py) before Telegram may forget
+it: in polling mode before getUpdates returns to PTB (so the next call's offset confirms only
+stored updates), in webhook mode before the 200 (bot/web.py). An inbox worker calls `answer`.
+"""
 
 import asyncio
+import contextlib
 import datetime as dtm
 import html
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiolimiter import AsyncLimiter
+from sqlalchemy.engine import Engine
 from telegram import (
     Bot,
     BotCommand,
@@ -28,14 +37,16 @@ from telegram.error import (
     ChatMigrated,
     Conflict,
     Forbidden,
+    NetworkError,
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, ExtBot
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ExtBot
 from telegram.ext import TypeHandler as _TypeHandler
 
+from bot import inbox
 from bot.core import Choice, Incoming, Reply, split_command
-from bot.outbox import Moved, Pace, RetryLater, Undeliverable
+from bot.outbox import Moved, Pace, RetryLater, Undeliverable, clamp_seconds
 from bot.render import Renderer, to_plain
 
 log = logging.getLogger("clusterbot.telegram")
@@ -46,6 +57,7 @@ OnMoved = Callable[[str, str], Awaitable[None]]
 OnGone = Callable[[str, str], Awaitable[None]]
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 
+PLATFORM = "telegram"  # our name for Telegram in the inbox table
 MAX_MESSAGE = 4096  # Telegram's limit for one message's text
 MAX_INCOMING = 4096  # Telegram never sends more: a longer text is not a real user message
 MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit for a button's data
@@ -60,6 +72,9 @@ COMMANDS_TEMPLATE = "help/telegram_commands.j2"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 CHAT_SETTING_COMMANDS = {"subscribe", "unsubscribe"}  # in a group, for its admins only
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
+CHATS_AT_ONCE = 16  # chats whose updates are handled at the same time (each chat in order)
+REPLY_RATE = 30.0  # replies a second, all chats together (Telegram's own limit)
+STOP_GRACE = 10.0  # seconds replies in progress get to finish at stop
 CONFLICT_MESSAGE = (
     "Telegram answered 409 Conflict to getUpdates: another instance is already polling this "
     "bot token. Stopping this one instead of fighting it. Run one polling instance per token, "
@@ -77,9 +92,10 @@ class Delivery:
 
 
 def retry_seconds(exc: RetryAfter) -> float:
-    """A RetryAfter's wait in seconds, whether PTB gives it as int or timedelta."""
+    """A RetryAfter's wait in seconds (PTB gives int or timedelta), within 0..MAX_WAIT."""
     value: Any = exc.retry_after
-    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+    seconds = value.total_seconds() if isinstance(value, dtm.timedelta) else value
+    return clamp_seconds(seconds, default=1.0)
 
 
 def utf16_len(text: str) -> int:
@@ -193,18 +209,105 @@ def command_menu(renderer: Renderer, lang: str) -> list[BotCommand]:
     return commands
 
 
+class ChatRateLimiter(BaseRateLimiter[int]):
+    """Telegram's limits for replies, where a flood wait holds back only the chat that earned it.
+
+    About 30 sends a second in all and 20 a minute to one group, as PTB's AIORateLimiter; but a
+    429 (RetryAfter) makes only the request that got it wait and try again. AIORateLimiter paused
+    every request while waiting: one chat's flood wait delayed everyone's answers.
+    """
+
+    def __init__(
+        self, per_second: float = REPLY_RATE, group_per_minute: float = 20.0, max_retries: int = 5
+    ) -> None:
+        self.overall = AsyncLimiter(per_second, 1)
+        self.group_per_minute = group_per_minute
+        self.max_retries = max_retries
+        self._groups: dict[int | str, AsyncLimiter] = {}
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    def _group(self, chat_id: int | str) -> AsyncLimiter:
+        if len(self._groups) > 512:  # forget groups whose whole minute is unused
+            self._groups = {
+                k: v for k, v in self._groups.items() if not v.has_capacity(v.max_rate)
+            }
+        if chat_id not in self._groups:
+            self._groups[chat_id] = AsyncLimiter(self.group_per_minute, 60)
+        return self._groups[chat_id]
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        """Run one Bot API call within the limits; a 429 is waited out here, for this call only."""
+        chat_id: Any = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat_id = int(chat_id)
+        retries = rate_limit_args or self.max_retries
+        attempt = 0
+        while True:
+            try:
+                if chat_id is None:
+                    return await callback(*args, **kwargs)
+                group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+                async with self.overall:
+                    if not group:
+                        return await callback(*args, **kwargs)
+                    async with self._group(chat_id):
+                        return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt >= retries:
+                    raise
+                attempt += 1
+                wait = retry_seconds(exc)
+                log.info("telegram: chat %s flood wait %.1f s (%s)", chat_id, wait, endpoint)
+                await asyncio.sleep(wait + 0.1)
+
+
 class _TolerantBot(ExtBot[Any]):
     """PTB's bot, except that one malformed update in a getUpdates batch cannot stall polling.
 
     PTB parses a batch as a whole: one update it cannot read fails the batch, the offset never
     moves, and every later update waits forever. Each unreadable update is swapped for an empty
     one with the same id, which confirms it and which our handler logs and skips.
+
+    With `store` set, a batch is stored before PTB sees it; a batch that cannot be stored is a
+    network error to PTB, which asks again for the same updates.
     """
+
+    def __init__(
+        self,
+        *args: Any,
+        store: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        with self._unfrozen():  # PTB objects are frozen once built
+            self.store = store
 
     async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
         result = await super()._post(endpoint, data, **kwargs)
         if endpoint != "getUpdates" or not isinstance(result, list):
             return result
+        kept = self._readable(result)
+        if self.store is not None and kept:
+            try:
+                await self.store(kept)
+            except Exception as exc:
+                raise NetworkError(f"updates not stored in the inbox: {exc}") from exc
+        return kept
+
+    def _readable(self, result: list[Any]) -> list[Any]:
         kept = []
         for item in result:
             try:
@@ -227,6 +330,7 @@ class TelegramAdapter:
         renderer: Renderer,
         token: str,
         api_url: str = "https://api.telegram.org",
+        engine: Engine | None = None,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         rate_limiter: BaseRateLimiter[Any] | None = None,
@@ -251,13 +355,18 @@ class TelegramAdapter:
         self.migrated: dict[int, int] = {}  # group id -> supergroup id, learnt from Telegram
         self.fatal: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._chats: dict[int, deque[Update]] = {}  # updates waiting, per chat, in order
+        self._slots = asyncio.Semaphore(CHATS_AT_ONCE)
+        self.engine = engine
+        self.wake: Callable[[], None] | None = None  # tells the inbox worker to look now
         base = api_url.rstrip("/")
-        limiter = rate_limiter if rate_limiter is not None else AIORateLimiter(max_retries=5)
+        limiter = rate_limiter if rate_limiter is not None else ChatRateLimiter()
         bot = _TolerantBot(
             token,
             base_url=f"{base}/bot",
             base_file_url=f"{base}/file/bot",
             rate_limiter=limiter,
+            store=self.store if engine is not None else None,
         )
         self.application: PTBApplication = ApplicationBuilder().bot(bot).build()
         self.application.add_handler(_TypeHandler(Update, self._on_update))
@@ -297,6 +406,10 @@ class TelegramAdapter:
             await app.updater.stop()
         if app.running:
             await app.stop()
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE)
+            for task in pending:
+                task.cancel()
         await app.shutdown()
 
     async def register_commands(self) -> None:
@@ -308,16 +421,6 @@ class TelegramAdapter:
                 await bot.set_my_commands(commands, language_code=lang or None)
             except TelegramError as exc:
                 log.error("telegram: setMyCommands failed for %r: %s", lang or "default", exc)
-
-    async def feed(self, data: Mapping[str, Any]) -> bool:
-        """Queue one update received on the webhook; a malformed one is logged and dropped."""
-        try:
-            update = Update.de_json(dict(data), self.application.bot)
-        except Exception as exc:
-            log.warning("telegram: malformed update skipped: %s", exc)
-            return False
-        await self.application.update_queue.put(update)
-        return True
 
     async def _moved(self, old: int, new: int) -> None:
         """Remember a group's new id, and have its subscriptions follow it."""
@@ -356,8 +459,66 @@ class TelegramAdapter:
     async def _on_error(self, update: object, context: Any) -> None:
         log.error("telegram: error while handling an update", exc_info=context.error)
 
+    def chat_of(self, data: Mapping[str, Any]) -> str:
+        """The inbox's chat key for a raw update: its chat, or a lane of its own."""
+        with contextlib.suppress(Exception):
+            chat = Update.de_json(dict(data), self.application.bot).effective_chat
+            if chat is not None:
+                return f"telegram:{chat.id}"
+        return f"telegram:update:{data.get('update_id')}"
+
+    async def store(self, updates: list[dict[str, Any]]) -> None:
+        """Write raw updates to the inbox (one transaction); raises if the write fails."""
+        assert self.engine is not None
+        events: list[tuple[str, str, str, Mapping[str, Any]]] = [
+            (str(u["update_id"]), self.chat_of(u), "update", u)
+            for u in updates
+            if isinstance(u, dict) and isinstance(u.get("update_id"), int)
+        ]
+        new = await asyncio.to_thread(inbox.put_many, self.engine, PLATFORM, events)
+        if new and self.wake is not None:
+            self.wake()
+
+    async def answer(self, event: inbox.Event) -> None:
+        """Answer one stored update (called by the inbox worker)."""
+        await self._handle(Update.de_json(event.payload, self.application.bot))
+
     async def _on_update(self, update: Update, context: Any) -> None:
-        """Every update comes here; nothing escapes: a bad one is logged and skipped."""
+        """Every update comes here, in order: each chat's go to that chat's own queue.
+
+        With the inbox, polled updates are stored already and answered from there: skip them.
+
+        PTB hands over one update at a time; handling them here would make every chat wait for
+        the one before (a flood wait in one chat held up all). Chats run side by side, each
+        chat's messages in the order they came.
+        """
+        if self.engine is not None:
+            return
+        chat = update.effective_chat
+        if chat is None:
+            await self._handle(update)
+            return
+        waiting = self._chats.get(chat.id)
+        if waiting is not None:
+            waiting.append(update)  # the chat's worker takes it after the ones before
+            return
+        self._chats[chat.id] = deque([update])
+        task = asyncio.get_running_loop().create_task(self._drain(chat.id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self, chat_id: int) -> None:
+        """Handle one chat's updates in order until none is left."""
+        waiting = self._chats[chat_id]
+        try:
+            while waiting:
+                async with self._slots:
+                    await self._handle(waiting.popleft())
+        finally:
+            del self._chats[chat_id]
+
+    async def _handle(self, update: Update) -> None:
+        """One update; nothing escapes: a bad one is logged and skipped."""
         try:
             if update.callback_query is not None:
                 await self._on_button(update.callback_query)

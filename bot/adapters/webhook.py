@@ -15,7 +15,7 @@ import httpx
 
 from bot.core import Reply
 from bot.models import utcnow
-from bot.outbox import Pace, RetryLater, Undeliverable, current_key
+from bot.outbox import Pace, RetryLater, Undeliverable, clamp_seconds, current_key
 from bot.render import Renderer
 
 log = logging.getLogger("clusterbot.webhook")
@@ -30,17 +30,18 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def retry_after(value: str | None) -> float:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), at most an hour."""
     if not value:
         return DEFAULT_RETRY
     try:
-        return max(0.0, float(value))
+        return clamp_seconds(float(value), DEFAULT_RETRY)
     except ValueError:
         pass
     try:
-        return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
-    except (TypeError, ValueError):
+        wait = (parsedate_to_datetime(value) - utcnow()).total_seconds()
+    except (TypeError, ValueError, OverflowError):  # naive, unreadable or absurd dates
         return DEFAULT_RETRY
+    return clamp_seconds(wait, DEFAULT_RETRY)
 
 
 class WebhookSender:
@@ -54,7 +55,7 @@ class WebhookSender:
         secret: str,
         per_second: float = 20.0,
         min_interval: float = 0.1,
-        timeout: float = 10.0,
+        timeout: float = 5.0,  # CLUSTERBOT_WEBHOOK_TIMEOUT_SECONDS
     ) -> None:
         if not secret:
             raise ValueError("webhooks need CLUSTERBOT_WEBHOOK_SECRET to sign their bodies")

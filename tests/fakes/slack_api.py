@@ -77,7 +77,7 @@ class FakeSlack(Recording):
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.cond = threading.Condition()
-        self.fail_429: dict[str, list[int]] = {}  # method -> Retry-After for each next call
+        self.fail_429: dict[str, list[float | str]] = {}  # method -> Retry-After, each next call
         self.errors: dict[str, str] = {}  # channel -> error chat.postMessage answers
         self.locales: dict[str, str] = {}  # user -> Slack locale (default en-US)
         self.enforce_pace = False  # answer 429 to a second post in a channel within 1 s
@@ -265,7 +265,7 @@ class FakeSlack(Recording):
         return JSONResponse({"ok": True, **self._result(method, params, token)})
 
     @staticmethod
-    def _rate_limited(seconds: int) -> JSONResponse:
+    def _rate_limited(seconds: float | str) -> JSONResponse:
         return JSONResponse(
             {"ok": False, "error": "ratelimited"},
             status_code=429,

@@ -110,6 +110,7 @@ class FakeTelegram(Recording):
         self.pushed_at: dict[int, float] = {}  # update_id -> perf_counter when queued
         self.cond = threading.Condition()
         self.fail_429: dict[str, list[int]] = {}  # method -> retry_after for each next call
+        self.fail_429_chat: dict[int, list[int]] = {}  # chat -> retry_after, its next sends
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
         self.admins: set[tuple[int, int]] = set()  # (chat id, user id) of group administrators
@@ -335,6 +336,14 @@ class FakeTelegram(Recording):
                     429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
                 )
             chat_id = params.get("chat_id")
+            held = self.fail_429_chat.get(chat_id) if method in SENDS else None  # type: ignore[arg-type]
+            if held:
+                seconds = held.pop(0)
+                self.calls.append(Call(f"{method}:429", params))
+                self.cond.notify_all()
+                return self._error(
+                    429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
+                )
             if (
                 method in SENDS
                 and isinstance(chat_id, int)

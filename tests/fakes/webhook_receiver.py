@@ -1,9 +1,11 @@
 """A partner's webhook endpoint on 127.0.0.1: checks the HMAC signature, records what arrives.
 
 Answers 401 to a body whose signature does not match; `script` holds status codes to answer the
-next requests with (e.g. 429, 500, 410) before answering 200 again.
+next requests with (e.g. 429, 500, 410) before answering 200 again. `/hang/<n>` answers only
+once `release` is set: a partner's endpoint that hangs.
 """
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -32,16 +34,35 @@ class FakeWebhook:
         self.script: list[int] = []  # statuses to answer next, before 200
         self.retry_after = "1"
         self.lock = threading.Lock()
+        self.release = threading.Event()  # lets the hanging endpoints answer
+        self.hanging = 0  # requests waiting on a hanging endpoint now
         self.url = ""
         self._running = contextlib.ExitStack()
 
     def start(self) -> "FakeWebhook":
-        app = Starlette(routes=[Route("/hook", self._endpoint, methods=["POST"])])
+        app = Starlette(
+            routes=[
+                Route("/hook", self._endpoint, methods=["POST"]),
+                Route("/hang/{n}", self._hang, methods=["POST"]),
+            ]
+        )
         self.url = self._running.enter_context(served(app)) + "/hook"
         return self
 
     def stop(self) -> None:
+        self.release.set()
         self._running.close()
+
+    async def _hang(self, request: Request) -> JSONResponse:
+        with self.lock:
+            self.hanging += 1
+        try:
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
+        finally:
+            with self.lock:
+                self.hanging -= 1
+        return JSONResponse({"status": 200})
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         body = await request.body()

@@ -1,0 +1,138 @@
+"""A burst of Slack DMs against `clusterbot serve`: how fast they are acknowledged and answered.
+
+`clusterbot serve` runs as a process of its own (SQLite file, the Slack stand-in as its API);
+N signed DM events (default 20,000, distinct users and channels) are posted 16 at a time. Reports
+the acknowledgement rate, the answer rate (answers reaching the stand-in), how long after the
+last acknowledgement the last answer came, and the serving process's peak memory (VmHWM).
+Run: `python benchmarks/slack_burst.py [N]`.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+import httpx  # noqa: E402
+from slack_sdk.signature import SignatureVerifier  # noqa: E402
+
+from tests.fakes.slack_api import BOT_USER, SIGNING_SECRET, TEAM, TOKEN, FakeSlack  # noqa: E402
+
+CONCURRENCY = 16
+
+
+def peak_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def events(n: int) -> list[tuple[bytes, dict[str, str]]]:
+    verifier = SignatureVerifier(SIGNING_SECRET)
+    out = []
+    for i in range(n):
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": TEAM,
+                "event_id": f"EvBURST{i:06d}",
+                "event": {
+                    "type": "message",
+                    "channel_type": "im",
+                    "channel": f"D{i:06d}",
+                    "user": f"U{i:06d}",
+                    "text": "who leads WASH?",
+                    "ts": f"{i}.1",
+                },
+                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+            }
+        )
+        ts = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
+        }
+        out.append((body.encode(), headers))
+    return out
+
+
+async def post_all(url: str, reqs: list[tuple[bytes, dict[str, str]]]) -> float:
+    """Post every event, CONCURRENCY at a time; returns when the last was acknowledged."""
+    queue = list(reversed(reqs))
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=CONCURRENCY), timeout=60) as c:
+
+        async def worker() -> None:
+            while queue:
+                body, headers = queue.pop()
+                response = await c.post(url, content=body, headers=headers)
+                assert response.status_code == 200, response.text
+
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return time.perf_counter()
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    fake = FakeSlack().start()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "CLUSTERBOT_DATABASE_URL": f"sqlite:///{tmp}/burst.db",
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "CLUSTERBOT_DISPATCH_IN_SERVE": "false",
+            "CLUSTERBOT_LOG_LEVEL": "ERROR",
+        }
+        for name in ("TELEGRAM_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID"):
+            env.pop(name, None)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env, cwd=ROOT
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 90
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(url + "/healthz", timeout=1).text == "ok":
+                        break
+                assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.1)
+            reqs = events(n)
+            start_mb = peak_mb(proc.pid)
+            start = time.perf_counter()
+            acked_at = asyncio.run(post_all(url + "/slack/events", reqs))
+            fake.wait_for(lambda calls: len(calls) >= n, timeout=1800)  # one post per DM
+            while len(fake.of("chat.postMessage")) < n:
+                time.sleep(0.05)
+            answered_at = max(c.at for c in fake.of("chat.postMessage"))
+            # Call.at is the stand-in's perf_counter, in this process: the same clock.
+            last = max(answered_at, acked_at)
+            print(f"{n} Slack DMs, {CONCURRENCY} at a time, against clusterbot serve (SQLite)")
+            print(f"  acknowledged   {n / (acked_at - start):8.1f} /s")
+            print(f"  answered       {n / (last - start):8.1f} /s")
+            print(f"  last answer    {max(0.0, answered_at - acked_at):8.1f} s after the last ack")
+            print(f"  peak memory    {start_mb:8.0f} MB at start, {peak_mb(proc.pid):.0f} MB peak")
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            fake.stop()
+
+
+if __name__ == "__main__":
+    main()
