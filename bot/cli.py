@@ -171,7 +171,7 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> int:
     with session_scope(engine) as session:
         if args.outbox_command == "retry":
             n = outbox.retry_dead(session, include_failed=args.failed)
-            print(f"{n} notification(s) re-queued")
+            print(f"{n} notification(s) re-queued; clusterbot dispatch --once sends them")
             return 0
         counts = outbox.counts(session)
     if args.json:
@@ -271,8 +271,9 @@ def _import(settings: Settings, path: Path, allow_unknown_agency: bool) -> int:
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    kb = load()
     try:
-        result = import_file(path, load(), engine, allow_unknown_agency)
+        result = import_file(path, kb, engine, allow_unknown_agency)
     except UnreadableFile as exc:
         print(f"error: {exc.errors[0]}; nothing imported.", file=sys.stderr)
         print("Check the path and the file, then run the command again.", file=sys.stderr)
@@ -294,7 +295,12 @@ def _import(settings: Settings, path: Path, allow_unknown_agency: bool) -> int:
     for warning in result.warnings:
         print(f"  {warning}", file=sys.stderr)
     print(f"{path}: {result.added} added, {result.updated} updated (read as {result.read_as}).")
-    print('Check an answer: clusterbot ask "who leads health in Sudan?"')
+    country, cluster = result.first
+    question = (
+        f"who leads {kb.text('en').sectors[cluster].short} in "
+        f"{kb.matcher.country_name(country, 'en')}?"
+    )
+    print(f'Check an answer: clusterbot ask "{question}"')
     return 0
 
 

@@ -129,6 +129,7 @@ class ImportResult:
     updated: int
     read_as: str = ""  # e.g. "cp1252 text separated by semicolons", "Excel workbook"
     warnings: tuple[str, ...] = field(default_factory=tuple)  # unknown agencies let through
+    first: tuple[str, str] = ("", "")  # the first record's country code and cluster id
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,7 +486,9 @@ def import_file(
             existing.updated_at = utcnow()
             session.add(existing)
             updated += 1
-    return ImportResult(added, updated, read_as, tuple(warnings))
+    return ImportResult(
+        added, updated, read_as, tuple(warnings), (rows[0].country, rows[0].cluster)
+    )
 
 
 __all__ = [

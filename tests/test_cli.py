@@ -107,7 +107,7 @@ def test_import_clusters_reports_bad_rows(tmp_path: Path) -> None:
         ["import-clusters", str(ROOT / "examples" / "country-clusters.sample.csv")], tmp_path
     )
     assert good.returncode == 0 and "4 added, 0 updated (read as utf-8 text" in good.stdout
-    assert "clusterbot ask" in good.stdout  # what to do next
+    assert 'Check an answer: clusterbot ask "who leads Health in Sudan?"' in good.stdout
     answer = run(["ask", "who leads CCCM in South Sudan"], tmp_path)
     assert "SAMPLE NGO co-lead" in answer.stdout
 
