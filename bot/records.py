@@ -97,10 +97,10 @@ HEADER_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-# Excel's ANSI code pages for our five languages, tried after charset-normalizer's guesses
-# (on a short file it often guesses a CJK code page for a Western one).
+# Excel's ANSI code pages for our five languages, tried with charset-normalizer's guesses (on
+# a short file it often guesses a CJK code page for a Western one) and first on a tie.
 FALLBACK_ENCODINGS = ("cp1252", "cp1256", "gb18030")
-SCORE_ROWS = 200  # rows read to judge which decoding makes sense of the file
+SCORE_NAMES = 200  # distinct non-ASCII country names read to judge a decoding
 DELIMITERS = ",;\t"
 DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 SUGGEST_AT = 70  # rapidfuzz ratio from which a known agency is offered as "did you mean"
@@ -235,7 +235,11 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def _sense(text: str, kb: KnowledgeBase) -> int:
-    """How much of a decoded file we recognise: known headers and countries (first rows)."""
+    """How much of a decoded file we recognise: its headers, and its non-ASCII country names.
+
+    Only non-ASCII text differs between decodings, so only it is judged (up to SCORE_NAMES
+    distinct names, wherever they are in the file).
+    """
     try:
         rows = _rows(text)
         first = next(rows, None)
@@ -246,12 +250,13 @@ def _sense(text: str, kb: KnowledgeBase) -> int:
         if "country" not in columns:
             return score
         at = columns.index("country")
-        for i, (_, cells) in enumerate(rows):
-            if i >= SCORE_ROWS:
-                break
-            if at < len(cells) and kb.matcher.find_country(cells[at]):
-                score += 1
-        return score
+        names: set[str] = set()
+        for _, cells in rows:
+            if at < len(cells) and not cells[at].isascii():
+                names.add(cells[at])
+                if len(names) >= SCORE_NAMES:
+                    break
+        return score + sum(kb.matcher.find_country(name) is not None for name in names)
     except csv.Error:
         return -1
 
@@ -274,7 +279,7 @@ def _decode(data: bytes, sense: Callable[[str], int]) -> tuple[str, str]:
 
     guesses = [m.encoding for m in from_bytes(data)][:5]
     best: tuple[int, str, str] | None = None
-    for encoding in dict.fromkeys([*guesses, *FALLBACK_ENCODINGS]):
+    for encoding in dict.fromkeys([*FALLBACK_ENCODINGS, *guesses]):
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError):

@@ -317,3 +317,56 @@ def test_a_short_file_in_an_ansi_code_page_is_read_right(
     path.write_bytes(f"country,cluster,lead\n{row}\n".encode(encoding))
     result = import_file(path, kb, engine)
     assert result.added == 1 and records(engine)[0][0] == country
+
+
+def test_a_long_cp1252_file_is_judged_by_its_accented_names(
+    tmp_path: Path, kb: KnowledgeBase, engine: Engine
+) -> None:
+    # Hundreds of plain ASCII rows first: only the accented names tell cp1252 from cp1250
+    # (where ï is ď), however far down they come.
+    codes = [
+        "AF",
+        "AL",
+        "DZ",
+        "AO",
+        "AR",
+        "AM",
+        "AU",
+        "AT",
+        "AZ",
+        "BD",
+        "BE",
+        "BJ",
+        "BO",
+        "BR",
+        "BF",
+        "BI",
+        "KH",
+        "CM",
+        "CA",
+        "CF",
+        "TD",
+        "CL",
+    ]
+    clusters = [
+        "health",
+        "wash",
+        "nutrition",
+        "logistics",
+        "shelter",
+        "cccm",
+        "education",
+        "protection",
+        "food security",
+        "early recovery",
+    ]
+    rows = [f"{c};{k};UNICEF" for c in codes for k in clusters]
+    path = tmp_path / "long.csv"
+    path.write_bytes(
+        "\n".join(["pays;cluster;lead", *rows, "Haïti;wash;UNICEF", "Taïwan;wash;UNICEF"]).encode(
+            "cp1252"
+        )
+    )
+    result = import_file(path, kb, engine)
+    assert result.added == len(rows) + 2
+    assert {"HT", "TW"} <= {r[0] for r in records(engine)}
