@@ -470,13 +470,23 @@ def _parse(
 
 
 def import_file(
-    path: Path, kb: KnowledgeBase, engine: Engine, allow_unknown_agency: bool = False
+    path: Path,
+    kb: KnowledgeBase,
+    engine: Engine,
+    allow_unknown_agency: bool = False,
+    confirmed_by: str = "console:shell",
 ) -> ImportResult:
-    """Load every row of `path` (CSV or .xlsx) in one transaction, or none if any row is bad."""
+    """Load every row of `path` (CSV or .xlsx) in one transaction, or none if any row is bad.
+
+    Each record is marked as coming from this file and confirmed now by `confirmed_by`.
+    """
     rows, warnings, read_as = _parse(path, kb, allow_unknown_agency)
     added = updated = 0
+    now = utcnow()
     with session_scope(engine) as session:
         for row in rows:
+            row.origin = f"import:{path.name}"[:200]
+            row.confirmed_by, row.confirmed_at = confirmed_by, now
             existing = session.exec(
                 select(CountryCluster).where(
                     CountryCluster.country == row.country, CountryCluster.cluster == row.cluster
@@ -486,9 +496,9 @@ def import_file(
                 session.add(row)
                 added += 1
                 continue
-            for name in COLUMNS[2:]:
+            for name in (*COLUMNS[2:], "origin", "confirmed_by", "confirmed_at"):
                 setattr(existing, name, getattr(row, name))
-            existing.updated_at = utcnow()
+            existing.updated_at = now
             session.add(existing)
             updated += 1
     return ImportResult(

@@ -370,3 +370,21 @@ def test_a_long_cp1252_file_is_judged_by_its_accented_names(
     result = import_file(path, kb, engine)
     assert result.added == len(rows) + 2
     assert {"HT", "TW"} <= {r[0] for r in records(engine)}
+
+
+def test_an_import_records_its_file_and_who_confirmed_it_when(
+    tmp_path: Path, kb: KnowledgeBase, engine: Engine
+) -> None:
+    path = FILES["xlsx"](tmp_path)
+    import_file(path, kb, engine)
+    with Session(engine) as s:
+        first = {r.country: r for r in s.exec(select(CountryCluster)).all()}
+    haiti = first["HT"]
+    assert (haiti.origin, haiti.confirmed_by) == ("import:records.xlsx", "console:shell")
+    assert haiti.confirmed_at is not None
+    again = FILES["utf-8"](tmp_path)
+    import_file(again, kb, engine, confirmed_by="telegram:42")
+    with Session(engine) as s:
+        now = {r.country: r for r in s.exec(select(CountryCluster)).all()}
+    assert (now["HT"].origin, now["HT"].confirmed_by) == ("import:records.csv", "telegram:42")
+    assert now["HT"].confirmed_at is not None and now["HT"].confirmed_at > haiti.confirmed_at
