@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.db import session_scope
 from bot.models import CountryCluster, utcnow
@@ -484,22 +484,24 @@ def import_file(
     added = updated = 0
     now = utcnow()
     with session_scope(engine) as session:
+        # One query for the records the file may update, rather than one a row.
+        countries = sorted({row.country for row in rows})
+        existing_rows = session.exec(
+            select(CountryCluster).where(col(CountryCluster.country).in_(countries))
+        ).all()
+        existing = {(r.country, r.cluster): r for r in existing_rows}
         for row in rows:
             row.origin = f"import:{path.name}"[:200]
             row.confirmed_by, row.confirmed_at = confirmed_by, now
-            existing = session.exec(
-                select(CountryCluster).where(
-                    CountryCluster.country == row.country, CountryCluster.cluster == row.cluster
-                )
-            ).first()
-            if existing is None:
+            record = existing.get((row.country, row.cluster))
+            if record is None:
                 session.add(row)
                 added += 1
                 continue
             for name in (*COLUMNS[2:], "origin", "confirmed_by", "confirmed_at"):
-                setattr(existing, name, getattr(row, name))
-            existing.updated_at = now
-            session.add(existing)
+                setattr(record, name, getattr(row, name))
+            record.updated_at = now
+            session.add(record)
             updated += 1
     return ImportResult(
         added, updated, read_as, tuple(warnings), (rows[0].country, rows[0].cluster)
