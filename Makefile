@@ -33,6 +33,7 @@ bench: catalogs
 	$(BIN)/python benchmarks/slack.py
 	$(BIN)/python benchmarks/slack_burst.py
 	$(BIN)/python benchmarks/outbox.py
+	$(BIN)/python benchmarks/records_import.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

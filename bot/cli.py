@@ -43,8 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print JSON (one object a line)")
     ask.add_argument("question", nargs="+", help="the question, or - to read lines from stdin")
 
-    imp = sub.add_parser("import-clusters", help="load country cluster records from a CSV file")
-    imp.add_argument("file", type=Path)
+    imp = sub.add_parser(
+        "import-clusters", help="load country cluster records from a CSV or .xlsx file"
+    )
+    imp.add_argument("file", type=Path, help="CSV (any encoding; , ; or tab) or Excel .xlsx")
+    imp.add_argument(
+        "--allow-unknown-agency",
+        action="store_true",
+        help="load leads that are not agencies we know, as written",
+    )
 
     _workflow_parsers(sub)
 
@@ -164,7 +171,7 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> int:
     with session_scope(engine) as session:
         if args.outbox_command == "retry":
             n = outbox.retry_dead(session, include_failed=args.failed)
-            print(f"{n} notification(s) re-queued")
+            print(f"{n} notification(s) re-queued; clusterbot dispatch --once sends them")
             return 0
         counts = outbox.counts(session)
     if args.json:
@@ -257,21 +264,43 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     return 0
 
 
-def _import(settings: Settings, path: Path) -> int:
+def _import(settings: Settings, path: Path, allow_unknown_agency: bool) -> int:
     from bot.db import make_engine, upgrade
-    from bot.records import RecordsError, import_csv
+    from bot.records import RecordsError, UnreadableFile, import_file
     from knowledge import load
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    kb = load()
     try:
-        result = import_csv(path, load(), engine)
+        result = import_file(path, kb, engine, allow_unknown_agency)
+    except UnreadableFile as exc:
+        print(f"error: {exc.errors[0]}; nothing imported.", file=sys.stderr)
+        print("Check the path and the file, then run the command again.", file=sys.stderr)
+        return 2
     except RecordsError as exc:
-        print(f"{path}: nothing imported; fix these rows and try again:", file=sys.stderr)
+        n = len(exc.errors)
+        print(f"{path}: nothing imported (a file loads all its rows or none);", file=sys.stderr)
+        print(f"{n} problem{'s' if n != 1 else ''} to fix:", file=sys.stderr)
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
-        return 1
-    print(f"{path}: {result.added} added, {result.updated} updated")
+        if exc.unknown_agencies:
+            print(
+                "If those agencies are right as written, import again with "
+                "--allow-unknown-agency.",
+                file=sys.stderr,
+            )
+        print("Fix the file, then run the command again.", file=sys.stderr)
+        return 2
+    for warning in result.warnings:
+        print(f"  {warning}", file=sys.stderr)
+    print(f"{path}: {result.added} added, {result.updated} updated (read as {result.read_as}).")
+    country, cluster = result.first
+    question = (
+        f"who leads {kb.text('en').sectors[cluster].short} in "
+        f"{kb.matcher.country_name(country, 'en')}?"
+    )
+    print(f'Check an answer: clusterbot ask "{question}"')
     return 0
 
 
@@ -309,7 +338,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if command == "ask":
         return _ask(settings, args)
     if command == "import-clusters":
-        return _import(settings, args.file)
+        return _import(settings, args.file, args.allow_unknown_agency)
     if command == "chat":
         return _chat(settings, args.user, args.json)
     if command == "serve":

@@ -42,7 +42,12 @@ class CountryCluster(SQLModel, table=True):
     coordinator: str = Field(default="", max_length=200)
     contact: str = Field(default="", max_length=200)
     activated_on: date | None = None
-    source: str = Field(default="", max_length=500)
+    source: str = Field(default="", max_length=500)  # as the people who keep it wrote it; shown
+    # Where the record came from: "import:FILE", "proposal:ID" or "chat" ("" before 0006).
+    origin: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    # Who last said it is right (an identity; "console:shell" for an import) and when.
+    confirmed_by: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    confirmed_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -222,7 +222,7 @@ def apply(
         _done_reminder(session, proposal.id, "forward_due")
     elif move.name == "endorse":
         proposal.endorsed_at = now
-        _endorse(session, kb, proposal, now)
+        _endorse(session, kb, proposal, actor, now)
     return proposal
 
 
@@ -320,7 +320,9 @@ def _agency_text(kb: KnowledgeBase, agency: str) -> str:
     return kb.text("en").agencies[agency].short if agency in kb.agencies else agency
 
 
-def _endorse(session: Session, kb: KnowledgeBase, proposal: Proposal, now: datetime) -> None:
+def _endorse(
+    session: Session, kb: KnowledgeBase, proposal: Proposal, actor: User, now: datetime
+) -> None:
     """Country records follow the endorsed arrangement; subscribers hear of it (outbox)."""
     assert proposal.id is not None
     rows = clusters_of(session, proposal.id)
@@ -335,6 +337,8 @@ def _endorse(session: Session, kb: KnowledgeBase, proposal: Proposal, now: datet
         record.co_lead = _agency_text(kb, pc.co_lead) if pc.co_lead else ""
         record.activated_on = now.date()
         record.source = source
+        record.origin = f"proposal:{proposal.id}"
+        record.confirmed_by, record.confirmed_at = actor.identity, now  # the ERC who endorsed
         record.updated_at = now
         session.add(record)
     clusters = [pc.cluster for pc in rows]

@@ -1,8 +1,10 @@
 """The shell side of the activation workflow: `clusterbot users|proposals|subscriptions ...`.
 
 It calls the same functions as the chat commands (bot.proposals, bot.roles, bot.subscriptions),
-so a rule is enforced once. Scripts depend on the output: a created proposal prints its id alone,
-`--json` prints JSON, and a refused move exits with status 1 and the reason on stderr.
+so a rule is enforced once. Scripts depend on the output: a created proposal prints its id alone
+on stdout, `--json` prints JSON, and a refused move exits with status 1 and the reason on stderr.
+Every message says what happened and what to do next; the next step goes to stderr where stdout
+is for scripts (the id of a new proposal or subscription).
 """
 
 import argparse
@@ -10,10 +12,11 @@ import json
 import sys
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from bot import proposals, roles, subscriptions
 from bot.db import make_engine, session_scope, upgrade
+from bot.models import Notification, Proposal
 from bot.render import renderer_for
 from bot.settings import Settings
 from knowledge import KnowledgeBase, load
@@ -32,7 +35,10 @@ def run_workflow(settings: Settings, command: str, args: argparse.Namespace) -> 
                 return _subscriptions(session, kb, args)
             return _proposals(session, kb, args)
     except proposals.Refused as exc:
-        print(f"refused: {_explain(exc)}", file=sys.stderr)
+        print(f"refused: {_cluster_refusal(kb, exc, args) or _explain(exc)}", file=sys.stderr)
+        hint = _after_refusal(exc, args)
+        if hint:
+            print(hint, file=sys.stderr)
         return 1
     except (ValueError, subscriptions.BadTarget) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -48,10 +54,60 @@ def _explain(exc: proposals.Refused) -> str:
     return renderer.plain(Reply("proposals/refused.j2", data, "en", "refused")).strip()
 
 
+def _cluster_refusal(kb: KnowledgeBase, exc: proposals.Refused, args: argparse.Namespace) -> str:
+    """A per-cluster move refused for the cluster's state: say it is the cluster's."""
+    cluster = getattr(args, "cluster", None)
+    if exc.reason != "wrong_state" or not isinstance(cluster, str):
+        return ""
+    name = kb.text("en").sectors[_cluster(kb, cluster)].short
+    state = {"deactivation_planned": "already planned for deactivation"}.get(
+        exc.details["status"], exc.details["status"]
+    )
+    verb = {"deactivate": "deactivated"}.get(args.action, "planned for deactivation")
+    return f"{name} in proposal #{exc.details['id']} is {state}, so it cannot be {verb}."
+
+
+def _after_refusal(exc: proposals.Refused, args: argparse.Namespace) -> str:
+    """What to do about a refusal, in shell commands."""
+    pid = exc.details.get("id", "ID")
+    if exc.reason == "wrong_state" and exc.details.get("status") == "active":
+        return (
+            "Plan it first, with its transition plan: clusterbot proposals plan-deactivation "
+            f"{pid} --cluster {args.cluster} --note PLAN --as IDENTITY"
+        )
+    return {
+        "not_allowed": "An admin grants a role with: clusterbot users grant IDENTITY ROLE",
+        "not_found": "clusterbot proposals list shows the proposals there are.",
+        "wrong_state": f"See where it stands and what was done: clusterbot proposals show {pid}",
+        "note_needed": "Give it with --note TEXT.",
+        "cluster_not_in_proposal": f"clusterbot proposals show {pid} lists its clusters.",
+    }.get(exc.reason, "")
+
+
+def _may(role: str) -> str:
+    """What a role may do, from the rules in bot.proposals."""
+    if role == "admin":
+        return "they may do everything, including granting roles"
+    moves = ["create proposals"] if role in proposals.CREATE_ROLES else []
+    words = {
+        "submit": "submit proposals to the ERC",
+        "forward": "forward proposals to the IASC Principals",
+        "endorse": "record the Principals' endorsement",
+        "return": "return proposals with feedback",
+        "plan_deactivation": "plan a cluster's deactivation",
+        "deactivate": "deactivate a cluster",
+    }
+    moves += [words[m.name] for m in proposals.MOVES.values() if role in m.roles]
+    if not moves:
+        return "they may read proposals and subscribe their chats, nothing more"
+    return "they may " + ", ".join(moves[:-1]) + (" and " if len(moves) > 1 else "") + moves[-1]
+
+
 def _users(session: Session, args: argparse.Namespace) -> int:
     if args.action == "grant":
-        user = roles.grant(session, args.identity, args.role)
-        print(f"{user.identity} is now {user.role}")
+        user = roles.grant(session, roles.check_identity(args.identity), args.role)
+        print(f"{user.identity} is now {user.role}: {_may(user.role)}.")
+        print("clusterbot users list shows everyone's role.")
         return 0
     for user in roles.everyone(session):
         print(f"{user.identity}\t{user.role}")
@@ -61,7 +117,10 @@ def _users(session: Session, args: argparse.Namespace) -> int:
 def _country(kb: KnowledgeBase, text: str) -> str:
     code = text.upper() if len(text) == 2 and text.isalpha() else kb.matcher.find_country(text)
     if not code:
-        raise ValueError(f"no country called {text!r}")
+        raise ValueError(
+            f"no country called {text!r}; give its name in English, French, Spanish, Chinese or "
+            "Arabic, or its ISO code (e.g. SD)"
+        )
     return str(code)
 
 
@@ -70,7 +129,8 @@ def _cluster(kb: KnowledgeBase, text: str) -> str:
         return text
     found = kb.matcher.find_sector(text)
     if not found:
-        raise ValueError(f"no cluster called {text!r}")
+        names = ", ".join(kb.text("en").sectors[s.id].short for s in kb.clusters)
+        raise ValueError(f"no cluster called {text!r}; the clusters are: {names}")
     return str(found)
 
 
@@ -80,29 +140,53 @@ def _agencies(kb: KnowledgeBase, pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, agency = pair.partition("=")
         if not sep or not agency.strip():
-            raise ValueError(f"{pair!r}: expected CLUSTER=AGENCY")
+            raise ValueError(f"{pair!r}: expected CLUSTER=AGENCY, e.g. health=WHO")
         found[_cluster(kb, key.strip())] = kb.matcher.find_agency(agency) or agency.strip()
+    return found
+
+
+def _agencies_for(
+    kb: KnowledgeBase, option: str, pairs: list[str], clusters: list[str]
+) -> dict[str, str]:
+    """`--lead`/`--co-lead` pairs, each for one of the proposal's clusters."""
+    found = _agencies(kb, pairs)
+    words = kb.text("en").sectors
+    for cluster in found:
+        if cluster not in clusters:
+            named = ", ".join(words[c].short for c in clusters)
+            raise ValueError(
+                f"{option} names {words[cluster].short}, which is not among this proposal's "
+                f"clusters ({named}); add --cluster {cluster}, or correct the {option}"
+            )
     return found
 
 
 def _proposals(session: Session, kb: KnowledgeBase, args: argparse.Namespace) -> int:
     if args.action == "create":
-        actor = roles.user(session, args.actor)
-        leads, co_leads = _agencies(kb, args.lead), _agencies(kb, args.co_lead)
-        clusters = {}
-        for text in args.cluster:
-            cluster = _cluster(kb, text)
-            clusters[cluster] = (leads.get(cluster, ""), co_leads.get(cluster, ""))
+        actor = roles.user(session, roles.check_identity(args.actor))
+        code = _country(kb, args.country)
+        wanted = list(dict.fromkeys(_cluster(kb, text) for text in args.cluster))
+        leads = _agencies_for(kb, "--lead", args.lead, wanted)
+        co_leads = _agencies_for(kb, "--co-lead", args.co_lead, wanted)
+        clusters = {c: (leads.get(c, ""), co_leads.get(c, "")) for c in wanted}
         proposal = proposals.create(
             session,
             kb,
             actor,
-            _country(kb, args.country),
+            code,
             clusters,
             response=args.response,
             justification=args.justification,
         )
         print(proposal.id)
+        view = proposals.view(session, kb, proposal, "en")
+        names = ", ".join(f"{c['short']} ({c['lead']['acronym']})" for c in view["clusters"])
+        print(
+            f"Draft proposal #{proposal.id} for {view['country']['name']}: {names}. Next, the "
+            f"RC/HC submits it to the ERC: clusterbot proposals submit {proposal.id} "
+            "--as IDENTITY",
+            file=sys.stderr,
+        )
         return 0
     if args.action == "show":
         data = proposals.view(session, kb, proposals.get(session, args.id), "en")
@@ -117,13 +201,70 @@ def _proposals(session: Session, kb: KnowledgeBase, args: argparse.Namespace) ->
             for row in rows:
                 names = ", ".join(c["short"] for c in row["clusters"])
                 print(f"#{row['id']}\t{row['status']}\t{row['country']['name']}\t{names}")
+            if not rows:
+                print("no proposals yet; clusterbot proposals create makes one", file=sys.stderr)
         return 0
-    actor = roles.user(session, args.actor)
+    actor = roles.user(session, roles.check_identity(args.actor))
     move = args.action.replace("-", "_")
     cluster = _cluster(kb, args.cluster) if getattr(args, "cluster", None) else ""
     proposal = proposals.apply(session, kb, args.id, actor, move, args.note, cluster)
-    print(f"#{proposal.id} is now {proposal.status}" + (f" ({cluster})" if cluster else ""))
+    print(_after_move(session, kb, proposal, move, cluster))
     return 0
+
+
+def _after_move(
+    session: Session, kb: KnowledgeBase, proposal: Proposal, move: str, cluster: str
+) -> str:
+    """What the move did, truly, and the next step, as shell commands."""
+    pid = proposal.id
+    country = kb.matcher.country_name(proposal.country, "en")
+    if move in ("plan_deactivation", "deactivate"):
+        name = kb.text("en").sectors[cluster].short
+        if move == "plan_deactivation":
+            return (
+                f"#{pid}: the deactivation of {name} is planned and its transition plan recorded; "
+                f"{name} stays active until it is deactivated, and the proposal stays "
+                f"{proposal.status}. Next, the RC/HC: clusterbot proposals deactivate {pid} "
+                f"--cluster {cluster} --as IDENTITY"
+            )
+        return (
+            f"#{pid}: {name} in {country} is deactivated, and its country record from this "
+            f"proposal is removed; the proposal's other clusters are unchanged (it stays "
+            f"{proposal.status}). clusterbot proposals show {pid} shows them."
+        )
+    if move == "submit":
+        erc = len(roles.holders(session, "erc"))
+        told = (
+            f"{erc} ERC role holder{'s are' if erc != 1 else ' is'} told, and reminded in 24 "
+            "hours if it is not forwarded"
+            if erc
+            else "nobody holds the ERC role yet, so nobody is told: clusterbot users grant "
+            "IDENTITY erc"
+        )
+        return (
+            f"#{pid} is now submitted to the ERC; {told}. Next, the ERC: clusterbot proposals "
+            f"forward {pid} --as IDENTITY (or return {pid} --note FEEDBACK --as IDENTITY)"
+        )
+    if move == "forward":
+        return (
+            f"#{pid} is now forwarded to the IASC Principals. Next, once they endorse it, the "
+            f"ERC: clusterbot proposals endorse {pid} --as IDENTITY (or return {pid} --note "
+            "FEEDBACK --as IDENTITY)"
+        )
+    if move == "endorse":
+        queued = session.exec(
+            select(func.count()).where(col(Notification.key).startswith(f"endorsed:{pid}:sub:"))
+        ).one()
+        return (
+            f"#{pid} is now endorsed: the country records for {country} show its leads, and "
+            f"{queued} partner notification{'s are' if queued != 1 else ' is'} in the outbox. "
+            "Next: clusterbot dispatch --once delivers them; the proposal is announced once "
+            "none is pending."
+        )
+    return (
+        f"#{pid} is now returned with feedback, and its proposer is told. Next, the RC/HC "
+        f"corrects it and submits it again: clusterbot proposals submit {pid} --as IDENTITY"
+    )
 
 
 def _print(data: dict[str, Any], as_json: bool, template: str) -> None:
@@ -143,12 +284,25 @@ def _subscriptions(session: Session, kb: KnowledgeBase, args: argparse.Namespace
             session, args.target, country, clusters, args.lang, "console:shell"
         )
         print(f"{sub.id}" if new else f"{sub.id} (already subscribed)")
+        where = kb.matcher.country_name(country, "en") if country else "every country"
+        which = ", ".join(kb.text("en").sectors[c].short for c in clusters) or "every cluster"
+        print(
+            f"Subscription {sub.id}: {sub.target} hears of endorsed activations in {where} "
+            f"({which}), in {kb.text(args.lang).name}; notifications go out with clusterbot "
+            "dispatch. "
+            f"clusterbot subscriptions remove {sub.id} ends it.",
+            file=sys.stderr,
+        )
         return 0
     if args.action == "remove":
         if not subscriptions.remove(session, args.id):
-            print(f"error: no subscription {args.id}", file=sys.stderr)
+            print(
+                f"error: there is no subscription {args.id}; clusterbot subscriptions list "
+                "shows them",
+                file=sys.stderr,
+            )
             return 2
-        print(f"subscription {args.id} ended")
+        print(f"subscription {args.id} ended: it hears of nothing more")
         return 0
     for sub in subscriptions.everything(session):
         state = "active" if sub.active else f"inactive: {sub.inactive_reason}"

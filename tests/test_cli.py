@@ -93,17 +93,40 @@ def test_chat_remembers_language_across_processes(tmp_path: Path) -> None:
 def test_import_clusters_reports_bad_rows(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(
-        "country,cluster,lead\nSudan,health,WHO\nNowhere,health,WHO\n", encoding="utf-8"
+        "country,cluster,lead\nSudan,health,WHO\nNowhere,health,WHO\nChad,wash,WHOO\n",
+        encoding="utf-8",
     )
     out = run(["import-clusters", str(bad)], tmp_path)
-    assert out.returncode == 1
-    assert "nothing imported" in out.stderr and "line 3: unknown country 'Nowhere'" in out.stderr
+    assert out.returncode == 2
+    assert f"{bad}: nothing imported (a file loads all its rows or none);" in out.stderr
+    assert "2 problems to fix:" in out.stderr
+    assert "line 3: unknown country 'Nowhere'" in out.stderr
+    assert "line 4: unknown lead agency 'WHOO' (did you mean 'WHO'?)" in out.stderr
+    assert "import again with --allow-unknown-agency" in out.stderr
     good = run(
         ["import-clusters", str(ROOT / "examples" / "country-clusters.sample.csv")], tmp_path
     )
-    assert good.returncode == 0 and "4 added" in good.stdout
+    assert good.returncode == 0 and "4 added, 0 updated (read as utf-8 text" in good.stdout
+    assert 'Check an answer: clusterbot ask "who leads Health in Sudan?"' in good.stdout
     answer = run(["ask", "who leads CCCM in South Sudan"], tmp_path)
     assert "SAMPLE NGO co-lead" in answer.stdout
+
+
+def test_import_clusters_with_unknown_agency_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("Pays;Cluster;Chef de file\nTchad;eau;Ministère de l'Eau\n", "utf-8")
+    out = run(["import-clusters", "--allow-unknown-agency", str(path)], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "1 added" in out.stdout and "separated by semicolons" in out.stdout
+    assert 'unknown lead agency "Ministère de l\'Eau"; loaded as written' in out.stderr
+
+
+def test_import_clusters_missing_file_is_not_a_row_problem(tmp_path: Path) -> None:
+    out = run(["import-clusters", str(tmp_path / "nope.csv")], tmp_path)
+    assert out.returncode == 2
+    assert f"error: {tmp_path / 'nope.csv'}: no such file; nothing imported." in out.stderr
+    assert "Check the path" in out.stderr
+    assert "rows" not in out.stderr and "Traceback" not in out.stderr
 
 
 def test_db_upgrade(tmp_path: Path) -> None:

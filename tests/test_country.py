@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from bot.app import Bot
 from bot.models import CountryCluster
-from bot.records import RecordsError, import_csv
+from bot.records import RecordsError, import_file
 from bot.settings import Settings
 from knowledge import KnowledgeBase
 from tests.conftest import Chat
@@ -29,9 +29,9 @@ def count(engine: Engine) -> int:
 
 
 def test_sample_file_imports_and_answers(any_engine: Engine, kb: KnowledgeBase) -> None:
-    result = import_csv(EXAMPLE, kb, any_engine)
+    result = import_file(EXAMPLE, kb, any_engine)
     assert result.added >= 3 and result.updated == 0
-    again = import_csv(EXAMPLE, kb, any_engine)
+    again = import_file(EXAMPLE, kb, any_engine)
     assert again.added == 0 and again.updated == result.added
     chat = Chat(Bot(Settings(), kb=kb, engine=any_engine))
     answer = chat("who leads health in Sudan?")
@@ -47,7 +47,7 @@ def test_no_record_says_so(chat: Chat) -> None:
 
 
 def test_country_overview(bot: Bot, kb: KnowledgeBase, engine: Engine, tmp_path: Path) -> None:
-    import_csv(
+    import_file(
         write(
             tmp_path,
             "Sudan,health,WHO,,A. Person,a@example.org,2023-05-01,test\n"
@@ -73,7 +73,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_loads(
         "Sudan,health,WHO,,,,,duplicate\n",
     )
     with pytest.raises(RecordsError) as err:
-        import_csv(path, kb, engine)
+        import_file(path, kb, engine)
     text = "\n".join(err.value.errors)
     assert "line 3: unknown country 'Atlantis'" in text
     assert "line 4: unknown cluster 'cybersecurity'" in text
@@ -87,14 +87,16 @@ def test_wrong_columns_are_rejected(tmp_path: Path, kb: KnowledgeBase, engine: E
     path = tmp_path / "x.csv"
     path.write_text("nation,sector\nSudan,health\n", encoding="utf-8")
     with pytest.raises(RecordsError) as err:
-        import_csv(path, kb, engine)
-    assert "line 1: columns must be" in err.value.errors[0]
+        import_file(path, kb, engine)
+    assert "line 1: the header must name the columns country, cluster, lead" in err.value.errors[0]
+    assert "missing country, lead; unknown 'nation'" in err.value.errors[0]  # "sector" is cluster
 
 
 def test_record_text_is_shown_not_interpreted(
     bot: Bot, kb: KnowledgeBase, engine: Engine, tmp_path: Path
 ) -> None:
-    import_csv(write(tmp_path, 'Sudan,wash,"<b>UNICEF</b> & <!channel>",,,,,x\n'), kb, engine)
+    path = write(tmp_path, 'Sudan,wash,"<b>UNICEF</b> & <!channel>",,,,,x\n')
+    import_file(path, kb, engine, allow_unknown_agency=True)
     chat = Chat(bot)
     assert "<b>UNICEF</b> & <!channel>" in chat("who leads WASH in Sudan")
     assert "&lt;b&gt;UNICEF&lt;/b&gt; &amp; &lt;!channel&gt;" in chat.html()

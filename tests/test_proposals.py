@@ -136,6 +136,10 @@ def test_endorsing_twice_notifies_once_and_updates_country_records(
         }
         assert records["health"].lead == "WHO" and records["nutrition"].lead == "UNICEF"
         assert f"Activation proposal #{pid}" in records["health"].source
+        # Where it came from, and who confirmed it when: the ERC who recorded the endorsement.
+        health = records["health"]
+        assert (health.origin, health.confirmed_by) == (f"proposal:{pid}", people["erc"].identity)
+        assert health.confirmed_at is not None and health.confirmed_at.tzinfo is not None
 
 
 def test_country_question_answers_from_the_endorsed_arrangement(

@@ -85,13 +85,14 @@ def test_shell_workflow_end_to_end(shell_db: Path, capsys: pytest.CaptureFixture
         ],
         capsys,
     )  # fmt: skip
-    assert (code, pid, err) == (0, "1", "")
+    assert (code, pid) == (0, "1")  # the id alone on stdout; the next step on stderr
+    assert err.startswith("Draft proposal #1 for Sudan: Health (WHO), Shelter (IOM). Next")
     code, _, err = _cli(["proposals", "forward", pid, "--as", "console:hc"], capsys)
     assert code == 1
-    assert (
-        err
-        == "refused: Only these roles may forward to the IASC Principals: admin, ERC. Ask an admin if you need one."
-    )
+    assert err.splitlines() == [
+        "refused: Only these roles may forward to the IASC Principals: admin, ERC. Ask an admin if you need one.",
+        "An admin grants a role with: clusterbot users grant IDENTITY ROLE",
+    ]
     for move, who in (
         ("submit", "console:hc"),
         ("forward", "telegram:42"),
