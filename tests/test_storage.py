@@ -27,8 +27,8 @@ def test_migration_0006_keeps_country_records_and_goes_back(any_engine: Engine) 
     from bot.db import _alembic_config
 
     cfg = _alembic_config(any_engine)
-    command.downgrade(cfg, "0004")  # the fixture migrated to the head: step back first
-    assert current_revision(any_engine) == "0004"
+    command.downgrade(cfg, "0005")  # the fixture migrated to the head: step back first
+    assert current_revision(any_engine) == "0005"
     with any_engine.begin() as conn:
         conn.execute(
             text(
@@ -43,7 +43,7 @@ def test_migration_0006_keeps_country_records_and_goes_back(any_engine: Engine) 
             text("SELECT lead, origin, confirmed_by, confirmed_at FROM countrycluster")
         ).one()
     assert tuple(row) == ("WHO", "", "", None)  # an older record: origin and confirmer unknown
-    command.downgrade(cfg, "0004")
+    command.downgrade(cfg, "0005")
     columns = {c["name"] for c in inspect(any_engine).get_columns("countrycluster")}
     assert not columns & {"origin", "confirmed_by", "confirmed_at"} and "lead" in columns
     upgrade(any_engine)
