@@ -265,9 +265,24 @@ def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Re
         pending.note,
         pending.cluster,
     )
+    assert proposal.id is not None
+    kind = {"submit": "submitted", "return": "returned", "endorse": "endorsed"}.get(pending.move)
+    told = proposals.told(ctx.session, proposal.id, kind) if kind else None
     return reply(
-        ctx, "proposals/moved.j2", id=proposal.id, status=proposal.status, cluster=pending.cluster
+        ctx,
+        "proposals/moved.j2",
+        id=proposal.id,
+        status=proposal.status,
+        cluster=pending.cluster,
+        people_told=told.people if told else 0,
+        partners_told=told.partners if told else 0,
     )
+
+
+@router.command("whoami")
+def whoami(msg: Incoming, ctx: Context) -> Reply:
+    """`/whoami`: the identity an admin passes to `clusterbot users grant`, and the role."""
+    return reply(ctx, "proposals/whoami.j2", identity=msg.identity, role=ctx.user.role)
 
 
 @router.command("role")
