@@ -1,11 +1,17 @@
 """The draft letter follows the answers; replies say only what happened, in the user's language."""
 
+import io
 import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import docx
 import pytest
 
 from bot import roles
+from bot.adapters import terminal
+from bot.app import Bot
 from bot.db import session_scope
 from knowledge import KnowledgeBase
 from tests.conftest import Chat
@@ -282,13 +288,13 @@ def english_in(text: str, kb: KnowledgeBase, lang: str) -> list[str]:
     return found
 
 
-def walk_in(chat: Chat, kb: KnowledgeBase, lang: str) -> list[str]:
-    """A whole checklist in `lang`, with a status, a pause and a resume; every reply's text."""
+def lines_in(kb: KnowledgeBase, lang: str) -> list[str]:
+    """A whole checklist typed in `lang`, with a status, a pause and a resume."""
     t = kb.text(lang)
     word = lambda group: t.checklist_words[group][0]  # noqa: E731
     happened, hct = NOTES[lang]
     clusters = f"{t.sectors['health'].name}, {t.sectors['shelter'].name}, {t.sectors['wash'].name}"
-    lines = [
+    return [
         START[lang],
         kb.matcher.country_name("SD", lang),
         happened,
@@ -315,6 +321,11 @@ def walk_in(chat: Chat, kb: KnowledgeBase, lang: str) -> list[str]:
         word("yes"),
         word("none"),
     ]
+
+
+def walk_in(chat: Chat, kb: KnowledgeBase, lang: str) -> list[str]:
+    """The checklist of `lines_in`, through the bot; every reply's text."""
+    lines = lines_in(kb, lang)
     texts = []
     for line in lines:
         texts.append(chat(line))
@@ -362,3 +373,43 @@ def test_an_endorsed_record_names_its_source_in_the_readers_language(
     answer = chat(question)
     assert source in answer, answer
     assert "Activation proposal" not in answer and "endorsed 20" not in answer
+
+
+def _xml(paragraph: Any) -> str:
+    return str(paragraph._element.xml)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "fr", "es", "ar"])
+def test_the_terminal_saves_the_letter_as_markdown_and_word(
+    bot: Bot, kb: KnowledgeBase, tmp_path: Path, lang: str
+) -> None:
+    out = io.StringIO()
+    lines = lines_in(kb, lang)
+    terminal.chat(bot.handle_sync, bot.renderer.plain, "coordinator", lines, out, False, tmp_path)
+    word, md = sorted(tmp_path.glob("activation-draft-*"))
+    assert (md.suffix, word.suffix) == (".md", ".docx")
+    assert f"[{md.resolve()}]\n[{word.resolve()}]" in out.getvalue()
+    t = kb.text(lang)
+    letter = docx.Document(str(word))
+    paragraphs = [p for p in letter.paragraphs if p.text]
+    headings = [p.text for p in paragraphs if p.style.name.startswith("Heading")]
+    # Health is proposed (a heading of its own); WASH (unclear) and Shelter (not met) are not.
+    assert any(h.startswith(t.sectors["health"].name) for h in headings)
+    assert not any(t.sectors["wash"].name in h or t.sectors["shelter"].name in h for h in headings)
+    bullets = " ".join(p.text for p in paragraphs if p.style.name == "List Bullet")
+    assert t.sectors["wash"].name in bullets and t.sectors["shelter"].name in bullets
+    # The Markdown twin says the same, paragraph for paragraph.
+    text = md.read_text(encoding="utf-8")
+    twin = [re.sub(r"^(#+|-) ", "", line).replace("**", "") for line in text.splitlines() if line]
+    assert [p.text for p in paragraphs] == twin
+    # Placeholders stand out; Arabic runs right to left; Chinese has an East Asian font.
+    placeholder = next(p for p in paragraphs if p.text.startswith("["))
+    assert placeholder.runs[0].font.highlight_color is not None
+    body = paragraphs[-1]
+    if lang == "ar":
+        assert all("<w:bidi/>" in _xml(p) and "<w:rtl/>" in _xml(p) for p in paragraphs)
+    else:
+        assert "<w:bidi/>" not in _xml(body)
+    if lang == "zh":
+        assert 'w:eastAsia="SimSun"' in _xml(body)
+        assert letter.core_properties.language == "zh-CN"

@@ -5,6 +5,7 @@ read what a user would see: the messages, buttons and views recorded by the stan
 """
 
 import asyncio
+import io
 import itertools
 import json
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
+import docx
 import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
@@ -727,4 +729,25 @@ def test_commands_named_in_any_answer_are_shown_as_slack_users_type_them() -> No
     assert slash_commands(text) == (
         "Type /cluster help or (/cluster lead health); /cluster stays, a/b and "
         "https://x.org/lead do not change"
+    )
+
+
+def test_the_checklist_letter_is_uploaded_as_a_word_file(slack: Slack) -> None:
+    slack.dm("/checklist")
+    # Skipping every question finishes the checklist with a summary and a draft letter.
+    for _ in range(40):
+        if slack.fake.of("files.completeUploadExternal"):
+            break
+        slack.dm("skip")
+    slack.fake.wait_calls("files.completeUploadExternal", 1)
+    [url] = slack.fake.of("files.getUploadURLExternal")
+    assert url.params["filename"].endswith(".docx")
+    [done] = slack.fake.of("files.completeUploadExternal")
+    assert done.params["channel_id"] == "D0001"
+    [content] = slack.fake.uploads.values()
+    letter = docx.Document(io.BytesIO(content))
+    assert letter.paragraphs[0].text.startswith("DRAFT: Proposed cluster activation")
+    assert any(
+        "forward this proposal" in p.text or "No request can be made" in p.text
+        for p in letter.paragraphs
     )

@@ -35,6 +35,7 @@ from bot import intake
 from bot.core import Choice, Incoming, Reply, split_command
 from bot.outbox import Pace, RetryLater, Undeliverable
 from bot.render import Renderer
+from bot.word import docx_file
 
 log = logging.getLogger("clusterbot.slack")
 
@@ -549,6 +550,23 @@ class SlackAdapter:
                     "slack: reply to %s not delivered: %s", channel, exc.response.get("error")
                 )
                 return
+        for reply in replies:
+            if reply.file_name:
+                await self._upload(client, channel, reply, thread)
+
+    async def _upload(
+        self, client: AsyncWebClient, channel: str, reply: Reply, thread: str | None
+    ) -> None:
+        """A reply that is also a file (a draft letter): its Word version, in the conversation."""
+        name, content = docx_file(self.renderer.plain(reply), reply.file_name, reply.lang)
+        try:
+            await client.files_upload_v2(
+                channel=channel, thread_ts=thread, file=content, filename=name, title=name
+            )
+        except SlackApiError as exc:
+            log.error("slack: %s not uploaded to %s: %s", name, channel, exc.response.get("error"))
+        except Exception as exc:  # the upload URL is a second server: a failure costs the file
+            log.error("slack: %s not uploaded to %s: %s", name, channel, exc)
 
     # ---- events -----------------------------------------------------------------------------
 

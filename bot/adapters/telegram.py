@@ -8,7 +8,6 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from telegram import (
@@ -37,6 +36,7 @@ from telegram.ext import TypeHandler as _TypeHandler
 from bot.core import Choice, Incoming, Reply, split_command
 from bot.outbox import Moved, Pace, RetryLater, Undeliverable
 from bot.render import Renderer, to_plain
+from bot.word import docx_file
 
 log = logging.getLogger("clusterbot.telegram")
 
@@ -505,11 +505,12 @@ class TelegramAdapter:
                     )
                     reply_to = None  # only the first message answers the user's
                 if reply.file_name:
+                    # The text is the message above; the file is the Word version to edit.
+                    name, content = docx_file(
+                        self.renderer.plain(reply), reply.file_name, reply.lang
+                    )
                     await self.application.bot.send_document(
-                        chat_id,
-                        document=(self.renderer.plain(reply) + "\n").encode(),
-                        filename=Path(reply.file_name).name,
-                        message_thread_id=thread,
+                        chat_id, document=content, filename=name, message_thread_id=thread
                     )
         except Forbidden as exc:
             log.warning(

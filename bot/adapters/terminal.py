@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.core import Choice, Incoming, Reply
+from bot.word import documents
 
 PROMPT = "> "
 
@@ -19,14 +20,17 @@ def render_choices(choices: tuple[Choice, ...], start: int = 1) -> str:
     return "\n".join(f"  [{i}] {c.label}" for i, c in enumerate(choices, start))
 
 
-def _save(render: Callable[[Reply], str], reply: Reply, files: Path) -> Path | None:
-    """A reply that is also a file (a draft letter) is saved under `files`."""
+def _save(render: Callable[[Reply], str], reply: Reply, files: Path) -> list[Path]:
+    """A reply that is also a file (a draft letter) is saved under `files`: .md and .docx."""
     if not reply.file_name:
-        return None
+        return []
     files.mkdir(parents=True, exist_ok=True)
-    path = files / Path(reply.file_name).name
-    path.write_text(render(reply) + "\n", encoding="utf-8")
-    return path.resolve()
+    saved = []
+    for name, content in documents(render(reply), Path(reply.file_name).name, reply.lang).items():
+        path = files / name
+        path.write_bytes(content)
+        saved.append(path.resolve())
+    return saved
 
 
 def chat(
@@ -77,7 +81,7 @@ def _as_text(replies: list[Reply], render: Callable[[Reply], str], files: Path) 
         text = render(reply)
         saved = _save(render, reply, files)
         if saved:
-            text += f"\n\n[{saved}]"
+            text += "\n\n" + "\n".join(f"[{path}]" for path in saved)
         if reply.choices:
             text += "\n" + render_choices(reply.choices, number)
             number += len(reply.choices)
@@ -98,7 +102,7 @@ def _as_json(
                 "intent": reply.intent,
                 "topic": reply.data.get("topic"),
                 "choices": [{"label": c.label, "action": c.action} for c in reply.choices],
-                **({"file": str(saved)} if saved else {}),
+                **({"file": str(saved[0]), "files": [str(p) for p in saved]} if saved else {}),
             }
         )
     return {"message": line, "replies": rows}
