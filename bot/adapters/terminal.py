@@ -4,8 +4,9 @@
 exactly as the terminal sees them.
 """
 
+import contextlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -13,6 +14,33 @@ from bot.core import Choice, Incoming, Reply
 from bot.word import documents
 
 PROMPT = "> "
+
+
+def typed_lines(history: Path | None = None) -> Iterator[str]:
+    """Lines typed at a terminal, with line editing and history (arrow keys, Ctrl-R).
+
+    `input()` goes through readline once it is imported; reading sys.stdin directly would not,
+    and the arrow keys would type escape codes. The prompt is input()'s, so readline can redraw
+    it. History is kept in `history` between sessions when given.
+    """
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: plain input() still works
+        readline = None  # type: ignore[assignment]
+    if readline is not None and history is not None:
+        with contextlib.suppress(OSError):
+            readline.read_history_file(history)
+        readline.set_history_length(1000)
+    try:
+        while True:
+            try:
+                yield input(PROMPT)
+            except EOFError:
+                return
+    finally:
+        if readline is not None and history is not None:
+            with contextlib.suppress(OSError):
+                readline.write_history_file(history)
 
 
 def render_choices(choices: tuple[Choice, ...], start: int = 1) -> str:
@@ -52,7 +80,8 @@ def chat(
     choices: tuple[Choice, ...] = ()
     answered = 0
     if interactive and not as_json:
-        out.write("clusterbot: ask about clusters and their leads (/help, /quit).\n" + PROMPT)
+        # The prompt comes with each typed line (typed_lines), not from here.
+        out.write("clusterbot: ask about clusters and their leads (/help, /quit).\n")
         out.flush()
     for raw in lines:
         line = raw.rstrip("\r\n")
@@ -68,7 +97,7 @@ def chat(
             out.write(json.dumps(_as_json(line, replies, render, files), ensure_ascii=False))
             out.write("\n")
         else:
-            out.write(_as_text(replies, render, files) + "\n" + (PROMPT if interactive else "\n"))
+            out.write(_as_text(replies, render, files) + "\n\n")
         out.flush()
         answered += 1
     return answered
