@@ -413,3 +413,27 @@ def test_the_terminal_saves_the_letter_as_markdown_and_word(
     if lang == "zh":
         assert 'w:eastAsia="SimSun"' in _xml(body)
         assert letter.core_properties.language == "zh-CN"
+
+
+def test_the_proposal_made_from_the_checklist_holds_only_the_met_clusters(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    for line in [*WALK, "none"]:
+        chat(line)
+    created = chat(action=chat.replies[0].choices[0].action)  # "Create an activation proposal"
+    assert "Draft proposal #1 created." in created
+    assert "Health: World Health Organization (WHO)" in created
+    assert "Shelter: " in created
+    assert "Camp Coordination" not in created and "Water, Sanitation" not in created
+
+
+def test_no_met_cluster_makes_no_proposal(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    for line in ["/checklist", "Sudan", "floods", "health", "no", "yes", "yes"] + ["done"] * 8:
+        chat(line)
+    chat("yes")
+    chat("none")
+    refused = chat(action=chat.replies[0].choices[0].action)
+    assert (
+        "no cluster that meets both activation criteria, so there is nothing to propose" in refused
+    )
+    assert "created" not in refused
