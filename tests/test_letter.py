@@ -344,6 +344,8 @@ def test_a_whole_checklist_in_each_language_has_no_english(
     proposed = letter.partition(t.sectors["wash"].name)[0]
     assert t.sectors["health"].name in proposed  # proposed first; WASH (unclear) after
     assert "30" in letter and NOTES[lang][1].split()[-1] in letter
+    if lang == "zh":
+        assert "。 " not in letter and "： " not in letter  # no space between Chinese sentences
     if lang == "en":
         assert english_in(" ".join(texts), kb, "fr")  # the check does see English
         return
