@@ -123,6 +123,16 @@ def _proposals(session: Session, kb: KnowledgeBase, args: argparse.Namespace) ->
     cluster = _cluster(kb, args.cluster) if getattr(args, "cluster", None) else ""
     proposal = proposals.apply(session, kb, args.id, actor, move, args.note, cluster)
     print(f"#{proposal.id} is now {proposal.status}" + (f" ({cluster})" if cluster else ""))
+    kind = {"submit": "submitted", "return": "returned", "endorse": "endorsed"}.get(move)
+    if kind and proposal.id is not None:
+        # Say who was actually told: the outbox holds a notice only for reachable people.
+        told = proposals.told(session, proposal.id, kind)
+        line = f"notices queued: {told.people} to people in their private chat"
+        if kind == "endorsed":
+            line += f", {told.partners} to subscribed partner chats"
+        if not told.people:
+            line += " (nobody to tell has a Telegram or Slack identity; see `users grant`)"
+        print(line)
     return 0
 
 

@@ -99,6 +99,13 @@ def test_shell_workflow_end_to_end(shell_db: Path, capsys: pytest.CaptureFixture
     ):
         code, out, err = _cli(["proposals", move, pid, "--as", who], capsys)
         assert code == 0, err
+        if move == "submit":  # the ERC (telegram:42) is reachable: one notice queued
+            assert out == "#1 is now submitted\nnotices queued: 1 to people in their private chat"
+        if move == "endorse":  # the proposer (console:hc) is not reachable; the partner chat is
+            assert out.endswith(
+                "notices queued: 0 to people in their private chat, 1 to subscribed partner"
+                " chats (nobody to tell has a Telegram or Slack identity; see `users grant`)"
+            )
     code, out, _ = _cli(["proposals", "show", pid, "--json"], capsys)
     shown = json.loads(out)
     assert shown["status"] == "endorsed"
