@@ -751,3 +751,14 @@ def test_the_checklist_letter_is_uploaded_as_a_word_file(slack: Slack) -> None:
         "forward this proposal" in p.text or "No request can be made" in p.text
         for p in letter.paragraphs
     )
+
+
+def test_a_letter_finished_in_a_slash_command_goes_to_the_private_chat(slack: Slack) -> None:
+    slack.command("checklist")
+    for _ in range(40):
+        if slack.fake.of("files.completeUploadExternal"):
+            break
+        slack.command("skip")
+    [done] = slack.fake.wait_calls("files.completeUploadExternal", 1)
+    assert done.params["channel_id"] == "D0001"  # the asker's DM, never the channel C0001
+    assert slack.fake.of("conversations.open")[0].params["users"] == "U0001"

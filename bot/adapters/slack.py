@@ -693,6 +693,23 @@ class SlackAdapter:
         replies = await self.handle(incoming)
         out = messages(self.renderer, replies, self._share(text, replies))
         await self._respond(body, out)
+        await self._upload_privately(client, user, replies)
+
+    async def _upload_privately(
+        self, client: AsyncWebClient, user: str, replies: list[Reply]
+    ) -> None:
+        """A letter finished in an ephemeral answer goes to the person's DM, not the channel."""
+        letters = [r for r in replies if r.file_name]
+        if not letters:
+            return
+        try:
+            opened = await client.conversations_open(users=user)
+        except SlackApiError as exc:
+            log.error("slack: no DM with %s for the letter: %s", user, exc.response.get("error"))
+            return
+        channel = str((opened.get("channel") or {}).get("id") or "")
+        for reply in letters:
+            await self._upload(client, channel, reply, None)
 
     def _share(self, text: str, replies: list[Reply]) -> list[Block]:
         """A "Share in channel" button, for answers that are not a step in a conversation.
@@ -783,6 +800,7 @@ class SlackAdapter:
         container = body.get("container") or {}
         if container.get("is_ephemeral") or not channel:
             await self._respond(body, messages(self.renderer, replies))
+            await self._upload_privately(client, user, replies)
         else:
             thread = (body.get("message") or {}).get("thread_ts")
             await self._post(client, channel, replies, thread)

@@ -300,6 +300,8 @@ class FakeSlack(Recording):
             return {"user": {"id": user, "locale": self.locales.get(user, "en-US")}}
         if method == "views.publish":
             return {"view": {"id": "V1", **(params.get("view") or {})}}
+        if method == "conversations.open":
+            return {"channel": {"id": "D" + str(params.get("users", ""))[1:]}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):04d}"
             return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
