@@ -116,6 +116,7 @@ def test_command_menu_registered_in_every_language(polling: FakeTelegram) -> Non
         "unsubscribe",
         "subscriptions",
         "proposals",
+        "whoami",
     ]
     lead = {c["command"]: c["description"] for c in by_lang["fr"]}["lead"]
     assert lead == "qui dirige un cluster"
