@@ -283,9 +283,33 @@ def finish(ctx: Context, run: ChecklistRun) -> list[Reply]:
         intent="checklist_done",
         choices=(choice(ctx, N_("Create an activation proposal"), f"prop:chk:{run.id}"),),
     )
+    return [summary, _letter(ctx, run, data, with_others=True)]
+
+
+def _letter(ctx: Context, run: ChecklistRun, data: dict[str, Any], with_others: bool) -> Reply:
+    """The draft letter; the clusters not proposed have a section, or are left out on request."""
+    # The coordinator chooses whether the letter mentions the clusters it does not propose.
+    offer: tuple[Choice, ...] = ()
+    if data["not_proposed"] and with_others:
+        offer = (choice(ctx, N_("Leave out the clusters not proposed"), f"letter:{run.id}:short"),)
+    elif data["not_proposed"]:
+        offer = (choice(ctx, N_("Mention the clusters not proposed"), f"letter:{run.id}:full"),)
+        data = {**data, "not_proposed": []}
     letter = reply(ctx, "checklist/draft_letter.j2", **data)
-    letter = replace(letter, intent="draft_letter", file_name=f"activation-draft-{run.id}.md")
-    return [summary, letter]
+    return replace(
+        letter, intent="draft_letter", file_name=f"activation-draft-{run.id}.md", choices=offer
+    )
+
+
+@router.action("letter")
+def letter_button(msg: Incoming, ctx: Context) -> Reply:
+    """`letter:<run>:short|full`: the finished checklist's letter, with or without the others."""
+    parts = (msg.action or "").split(":")
+    known = len(parts) == 3 and parts[1].isdigit() and parts[2] in ("short", "full")
+    run = ctx.session.get(ChecklistRun, int(parts[1])) if known else None
+    if run is None or run.identity != msg.identity or run.status != "done":
+        return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
+    return _letter(ctx, run, summary_data(ctx, run), with_others=parts[2] != "short")
 
 
 _ENDS = (".", "!", "?", "…", "。", "！", "？", "؟")

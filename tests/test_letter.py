@@ -439,3 +439,18 @@ def test_no_met_cluster_makes_no_proposal(chat: Chat) -> None:
         "no cluster that meets both activation criteria, so there is nothing to propose" in refused
     )
     assert "created" not in refused
+
+
+def test_the_coordinator_may_leave_out_the_clusters_not_proposed(chat: Chat) -> None:
+    letter = letter_of(chat, [*WALK, "none"])
+    assert "## Clusters considered and not proposed" in letter
+    [leave_out] = chat.replies[1].choices
+    assert leave_out.label == "Leave out the clusters not proposed"
+    short = chat(action=leave_out.action)
+    assert chat.replies[0].file_name.endswith(".md")  # the saved files follow the choice
+    assert "Clusters considered and not proposed" not in short
+    assert "### Health" in short and "CCCM" not in short
+    [mention] = chat.replies[0].choices
+    assert "## Clusters considered and not proposed" in chat(action=mention.action)
+    assert "no longer open" in chat(action="letter:99:short")
+    assert "no longer open" in chat(action="letter:1:other")
