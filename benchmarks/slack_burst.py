@@ -73,7 +73,9 @@ def events(n: int) -> list[tuple[bytes, dict[str, str]]]:
 async def post_all(url: str, reqs: list[tuple[bytes, dict[str, str]]]) -> float:
     """Post every event, CONCURRENCY at a time; returns when the last was acknowledged."""
     queue = list(reversed(reqs))
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=CONCURRENCY), timeout=60) as c:
+    async with httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=CONCURRENCY), timeout=60
+    ) as c:
 
         async def worker() -> None:
             while queue:

@@ -191,13 +191,14 @@ def _bot(settings: Settings) -> "Bot":
 
 
 def _chat(settings: Settings, user: str, as_json: bool = False) -> int:
-    from bot.adapters.terminal import chat
+    from bot.adapters.terminal import chat, typed_lines
 
     bot = _bot(settings)
     interactive = sys.stdin.isatty()
     files = settings.drafts_dir
     render = bot.renderer.plain
-    chat(bot.handle_sync, render, user, sys.stdin, sys.stdout, interactive, files, as_json)
+    lines = typed_lines(Path.home() / ".clusterbot_history") if interactive else sys.stdin
+    chat(bot.handle_sync, render, user, lines, sys.stdout, interactive, files, as_json)
     return 0
 
 

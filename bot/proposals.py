@@ -391,6 +391,30 @@ def _tell_people(
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Told:
+    """Who the latest move actually queued a notice for: people directly, partner chats."""
+
+    people: int
+    partners: int
+
+
+def told(session: Session, proposal_id: int, kind: str) -> Told:
+    """What the outbox holds for the proposal's latest move of `kind` (read, never assumed)."""
+    events = session.exec(
+        select(ProposalEvent.id).where(ProposalEvent.proposal_id == proposal_id)
+    ).all()
+
+    def count(prefix: str) -> int:
+        rows = session.exec(
+            select(Notification.id).where(col(Notification.key).startswith(prefix))
+        ).all()
+        return len(rows)
+
+    partners = count(f"endorsed:{proposal_id}:sub:") if kind == "endorsed" else 0
+    return Told(count(f"{kind}:{proposal_id}:{len(events)}:user:"), partners)
+
+
 PUBLIC = ("id", "country", "response", "status", "forward_due", "endorsed_at", "clusters")
 
 

@@ -81,6 +81,9 @@ class Renderer:
             env.install_gettext_translations(  # type: ignore[attr-defined]
                 load_translations(lang, templates / "locale"), newstyle=True
             )
+            # What goes between two sentences: Chinese writes none after "。" or "："
+            env.globals["gap"] = "" if lang == "zh" else " "
+            env.globals["colon"] = "：" if lang == "zh" else ": "
             self.envs[lang] = env
 
     def html(self, reply: Reply) -> str:

@@ -12,11 +12,11 @@ import json
 import sys
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from bot import proposals, roles, subscriptions
 from bot.db import make_engine, session_scope, upgrade
-from bot.models import Notification, Proposal
+from bot.models import Proposal
 from bot.render import renderer_for
 from bot.settings import Settings
 from knowledge import KnowledgeBase, load
@@ -233,14 +233,25 @@ def _after_move(
             f"{proposal.status}). clusterbot proposals show {pid} shows them."
         )
     if move == "submit":
+        # Who is told is what the outbox holds, not who holds the role: an ERC without a
+        # Telegram or Slack identity cannot be reached.
+        queued = proposals.told(session, pid or 0, "submitted").people
         erc = len(roles.holders(session, "erc"))
-        told = (
-            f"{erc} ERC role holder{'s are' if erc != 1 else ' is'} told, and reminded in 24 "
-            "hours if it is not forwarded"
-            if erc
-            else "nobody holds the ERC role yet, so nobody is told: clusterbot users grant "
-            "IDENTITY erc"
-        )
+        if queued:
+            told = (
+                f"{queued} notice{'s are' if queued != 1 else ' is'} queued for the ERC, and a "
+                "reminder in 24 hours if it is not forwarded"
+            )
+        elif erc:
+            told = (
+                "nobody is told: no ERC role holder has a Telegram or Slack identity "
+                "(clusterbot users grant telegram:ID erc)"
+            )
+        else:
+            told = (
+                "nobody holds the ERC role yet, so nobody is told: clusterbot users grant "
+                "IDENTITY erc"
+            )
         return (
             f"#{pid} is now submitted to the ERC; {told}. Next, the ERC: clusterbot proposals "
             f"forward {pid} --as IDENTITY (or return {pid} --note FEEDBACK --as IDENTITY)"
@@ -252,18 +263,27 @@ def _after_move(
             "FEEDBACK --as IDENTITY)"
         )
     if move == "endorse":
-        queued = session.exec(
-            select(func.count()).where(col(Notification.key).startswith(f"endorsed:{pid}:sub:"))
-        ).one()
-        return (
-            f"#{pid} is now endorsed: the country records for {country} show its leads, and "
-            f"{queued} partner notification{'s are' if queued != 1 else ' is'} in the outbox. "
-            "Next: clusterbot dispatch --once delivers them; the proposal is announced once "
-            "none is pending."
+        notices = proposals.told(session, pid or 0, "endorsed")
+        people = (
+            "the proposer is told"
+            if notices.people
+            else "the proposer has no Telegram or Slack identity, so is not told"
         )
+        partners = notices.partners
+        return (
+            f"#{pid} is now endorsed: the country records for {country} show its leads; "
+            f"{partners} partner notification{'s are' if partners != 1 else ' is'} "
+            f"in the outbox, and {people}. Next: clusterbot dispatch --once delivers them; the "
+            "proposal is announced once none is pending."
+        )
+    told = (
+        "its proposer is told"
+        if proposals.told(session, pid or 0, "returned").people
+        else "its proposer has no Telegram or Slack identity, so nobody is told"
+    )
     return (
-        f"#{pid} is now returned with feedback, and its proposer is told. Next, the RC/HC "
-        f"corrects it and submits it again: clusterbot proposals submit {pid} --as IDENTITY"
+        f"#{pid} is now returned with feedback, and {told}. Next, the RC/HC corrects it and "
+        f"submits it again: clusterbot proposals submit {pid} --as IDENTITY"
     )
 
 

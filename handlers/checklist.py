@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import UTC, timedelta
 from typing import Any
 
+from babel.dates import format_date
 from sqlmodel import col, select
 
 from bot.core import Choice, Context, Incoming, Reply, Router, split_command
@@ -24,6 +25,7 @@ from knowledge.checklist import (
     step_texts,
     verdict,
 )
+from knowledge.matching import normalize
 
 router = Router()
 EXPIRES_AFTER = timedelta(days=30)
@@ -85,9 +87,13 @@ def _question_data(ctx: Context, run: ChecklistRun, q: Question) -> dict[str, An
         "step_text": step_texts(ctx.kb, ctx.lang).get(q.step or 0, ""),
         "previous": _answer_text(ctx, q, run.answers.get(q.key)),
         "first_criterion_question": q.key == "change",
+        "clusters_chosen": len((run.answers.get("clusters") or {}).get("value") or []),
     }
     if q.kind == "lead" and q.cluster:
         data["default"] = agency_label(ctx, default_lead(ctx.kb, q.cluster))
+    if q.kind == "colead" and q.cluster:
+        lead = (run.answers.get(f"lead:{q.cluster}") or {}).get("value") or ""
+        data["lead"] = agency_label(ctx, lead)["acronym"] if lead in ctx.kb.agencies else lead
     return data
 
 
@@ -113,11 +119,30 @@ def _save(ctx: Context, run: ChecklistRun, **changes: Any) -> None:
 
 def _record(ctx: Context, run: ChecklistRun, q: Question, entry: dict[str, Any]) -> list[Reply]:
     """Store one answer (a new dict: JSON columns do not see in-place edits) and move on."""
+    before = len(questions(run.answers))
     answers = {**run.answers, q.key: {**entry, "at": utcnow().isoformat()}}
     _save(ctx, run, answers=answers, position=run.position + 1)
     if run.position >= len(questions(answers)):
         return finish(ctx, run)
-    return [ask(ctx, run)]
+    # The clusters chosen decide how many questions follow: say why the count moved.
+    return [ask(ctx, run, note="count_changed" if len(questions(answers)) != before else "")]
+
+
+def _keep_language(msg: Incoming, ctx: Context) -> None:
+    """A message in no language of its own ("/checklist", "3") goes on in the checklist's.
+
+    The checklist's questions carry buttons, so the language they were last shown in is the
+    user's `reply_lang`.
+    """
+    shown = ctx.user.reply_lang
+    if msg.lang or shown not in ctx.kb.languages:
+        return
+    # "n/a" is French as well as English: an answer word of the checklist's own language
+    # does not switch it.
+    text = normalize(msg.text)
+    own = ctx.kb.text(str(shown)).checklist_words.values()
+    if not ctx.understanding.lang or any(text in {normalize(w) for w in ws} for ws in own):
+        ctx.lang = str(shown)
 
 
 @router.command("checklist")
@@ -126,6 +151,7 @@ def start_checklist(msg: Incoming, ctx: Context) -> Reply:
     """Start a checklist, or show where the open one stands."""
     run = open_run(ctx, msg)
     if run is not None:
+        _keep_language(msg, ctx)
         _save(ctx, run, status="open")
         return ask(ctx, run, note="resumed")
     run = ChecklistRun(identity=msg.identity, chat=msg.chat)
@@ -152,9 +178,11 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
     action = control(msg.text, ctx.kb.checklist_words)
     if run.status == "paused":
         if action == "resume":
+            _keep_language(msg, ctx)
             _save(ctx, run, status="open")
             return ask(ctx, run, note="resumed")
         return None
+    _keep_language(msg, ctx)
     if action:
         return _control(ctx, run, action)
     return answer(ctx, run, msg.text)
@@ -172,7 +200,15 @@ def answer(ctx: Context, run: ChecklistRun, text: str) -> Reply | list[Reply] | 
         return None
     if isinstance(parsed, Invalid):
         return ask(ctx, run, note=f"invalid_{parsed.reason}")
+    if q.kind == "colead" and _same_agency(run, q, parsed.value):
+        return ask(ctx, run, note="invalid_colead_is_lead")
     return _record(ctx, run, q, _entry(parsed))
+
+
+def _same_agency(run: ChecklistRun, q: Question, co_lead: Any) -> bool:
+    """Whether the co-lead named is the cluster's proposed lead (a co-lead is someone else)."""
+    lead = (run.answers.get(f"lead:{q.cluster}") or {}).get("value")
+    return bool(co_lead and lead) and str(co_lead).casefold() == str(lead).casefold()
 
 
 def _entry(parsed: Answer) -> dict[str, Any]:
@@ -247,22 +283,88 @@ def finish(ctx: Context, run: ChecklistRun) -> list[Reply]:
         intent="checklist_done",
         choices=(choice(ctx, N_("Create an activation proposal"), f"prop:chk:{run.id}"),),
     )
+    return [summary, _letter(ctx, run, data, with_others=True)]
+
+
+def _letter(ctx: Context, run: ChecklistRun, data: dict[str, Any], with_others: bool) -> Reply:
+    """The draft letter; the clusters not proposed have a section, or are left out on request."""
+    # The coordinator chooses whether the letter mentions the clusters it does not propose.
+    offer: tuple[Choice, ...] = ()
+    if data["not_proposed"] and with_others:
+        offer = (choice(ctx, N_("Leave out the clusters not proposed"), f"letter:{run.id}:short"),)
+    elif data["not_proposed"]:
+        offer = (choice(ctx, N_("Mention the clusters not proposed"), f"letter:{run.id}:full"),)
+        data = {**data, "not_proposed": []}
     letter = reply(ctx, "checklist/draft_letter.j2", **data)
-    letter = replace(letter, intent="draft_letter", file_name=f"activation-draft-{run.id}.md")
-    return [summary, letter]
+    return replace(
+        letter, intent="draft_letter", file_name=f"activation-draft-{run.id}.md", choices=offer
+    )
+
+
+@router.action("letter")
+def letter_button(msg: Incoming, ctx: Context) -> Reply:
+    """`letter:<run>:short|full`: the finished checklist's letter, with or without the others."""
+    parts = (msg.action or "").split(":")
+    known = len(parts) == 3 and parts[1].isdigit() and parts[2] in ("short", "full")
+    run = ctx.session.get(ChecklistRun, int(parts[1])) if known else None
+    if run is None or run.identity != msg.identity or run.status != "done":
+        return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
+    return _letter(ctx, run, summary_data(ctx, run), with_others=parts[2] != "short")
+
+
+_ENDS = (".", "!", "?", "…", "。", "！", "？", "؟")
+# The steps done before the letter is sent: what it may claim, or must not.
+LETTER_STEPS = (1, 2, 3, 4)
+
+
+def sentence(text: str, lang: str) -> str:
+    """A note as a whole sentence: capitalised, ending with a full stop in `lang`'s script."""
+    text = " ".join(str(text or "").split()).strip(" ,;:-–—")
+    if not text:
+        return ""
+    text = text[:1].upper() + text[1:]
+    if not text.endswith(_ENDS):
+        text += "。" if lang == "zh" else "."
+    return text
+
+
+def _entry_of(a: dict[str, Any], key: str) -> dict[str, Any]:
+    found = a.get(key)
+    return found if isinstance(found, dict) else {}
+
+
+def _arrangement(ctx: Context, cluster: str, lead: str) -> list[dict[str, Any]]:
+    """A cluster whose global lead depends on the emergency: each case, and which is proposed."""
+    words = ctx.kb.text(ctx.lang)
+    leads = ctx.kb.sectors[cluster].leads
+    if not any(x.when for x in leads):
+        return []
+    return [
+        {
+            **agency_label(ctx, x.agency),
+            "role": x.role,
+            "role_label": words.roles[x.role],
+            "when": words.conditions[x.when] if x.when else "",
+            "proposed": x.agency == lead,
+        }
+        for x in leads
+    ]
 
 
 def summary_data(ctx: Context, run: ChecklistRun) -> dict[str, Any]:
     """Everything the summary and the letter say, from the stored answers."""
     a = run.answers
-    chosen = list((a.get("clusters") or {}).get("value") or [])
-    steps = step_texts(ctx.kb, ctx.lang)
+    lang = ctx.lang
+    chosen = list(_entry_of(a, "clusters").get("value") or [])
+    steps = step_texts(ctx.kb, lang)
     clusters = []
     for c in chosen:
         v = verdict(a, c)
-        lead = (a.get(f"lead:{c}") or {}).get("value") or default_lead(ctx.kb, c)
-        colead = (a.get(f"colead:{c}") or {}).get("value") or ""
+        lead = _entry_of(a, f"lead:{c}").get("value") or default_lead(ctx.kb, c)
+        colead = _entry_of(a, f"colead:{c}").get("value") or ""
         known = lead in ctx.kb.agencies
+        gaps = _entry_of(a, f"gaps:{c}")
+        capacity = _entry_of(a, f"capacity:{c}")
         clusters.append(
             {
                 **sector_label(ctx, c),
@@ -270,31 +372,46 @@ def summary_data(ctx: Context, run: ChecklistRun) -> dict[str, Any]:
                 "criterion1": v.criterion1,
                 "criterion2": v.criterion2,
                 "missing": list(v.missing),
-                "gaps_note": (a.get(f"gaps:{c}") or {}).get("note", ""),
-                "capacity_note": (a.get(f"capacity:{c}") or {}).get("note", ""),
+                "gaps": gaps.get("value") or "",
+                "capacity": capacity.get("value") or "",
+                "gaps_note": gaps.get("note", ""),
+                "capacity_note": capacity.get("note", ""),
+                "gaps_sentence": sentence(gaps.get("note", ""), lang),
+                "capacity_sentence": sentence(capacity.get("note", ""), lang),
                 "lead": agency_label(ctx, lead) if known else {"name": lead, "acronym": lead},
                 "lead_differs": lead not in global_leads(ctx.kb, c),
                 "global_leads": [agency_label(ctx, x) for x in sorted(global_leads(ctx.kb, c))],
+                "arrangement": _arrangement(ctx, c, lead),
                 "colead": agency_label(ctx, colead)["name"]
                 if colead in ctx.kb.agencies
                 else colead,
             }
         )
-    country = (a.get("country") or {}).get("value") or {}
+    country = _entry_of(a, "country").get("value") or {}
+    change = _entry_of(a, "change")
+    step_rows = [
+        {
+            "number": n,
+            "text": steps.get(n, ""),
+            "status": _entry_of(a, f"step:{n}").get("value") or "",
+            "note": _entry_of(a, f"step:{n}").get("note", ""),
+            "note_sentence": sentence(_entry_of(a, f"step:{n}").get("note", ""), lang),
+        }
+        for n in range(1, STEPS + 1)
+    ]
+    today = utcnow().date()
     return {
         "country": country.get("name", "") if isinstance(country, dict) else "",
-        "emergency": (a.get("emergency") or {}).get("value") or "",
-        "change": (a.get("change") or {}).get("value") or "",
-        "change_note": (a.get("change") or {}).get("note", ""),
+        "emergency": _entry_of(a, "emergency").get("value") or "",
+        "emergency_sentence": sentence(_entry_of(a, "emergency").get("value") or "", lang),
+        "change": change.get("value") or "",
+        "change_note": change.get("note", ""),
+        "change_sentence": sentence(change.get("note", ""), lang),
         "clusters": clusters,
-        "steps": [
-            {
-                "number": n,
-                "text": steps.get(n, ""),
-                "status": (a.get(f"step:{n}") or {}).get("value") or "",
-                "note": (a.get(f"step:{n}") or {}).get("note", ""),
-            }
-            for n in range(1, STEPS + 1)
-        ],
-        "date": utcnow().date().isoformat(),
+        "proposed": [c for c in clusters if c["outcome"] == "met"],
+        "not_proposed": [c for c in clusters if c["outcome"] != "met"],
+        "steps": step_rows,
+        "letter_steps": {str(s["number"]): s for s in step_rows if s["number"] in LETTER_STEPS},
+        "date": today.isoformat(),
+        "long_date": format_date(today, format="long", locale=lang),
     }

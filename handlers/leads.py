@@ -1,8 +1,11 @@
 """Who leads which cluster: globally, per agency, and per country from our records."""
 
+import re
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from sqlmodel import col, select
 
 from bot.core import Context, Incoming, Reply, Router
@@ -25,8 +28,17 @@ def _lead(ctx: Context, lead: Lead) -> dict[str, Any]:
     }
 
 
+# How bot.proposals writes an endorsed record's source; shown in the reader's language.
+_ENDORSED_SOURCE = re.compile(r"^Activation proposal #(\d+), endorsed (\d{4}-\d{2}-\d{2})$")
+
+
 def _record(ctx: Context, row: CountryCluster) -> dict[str, Any]:
+    endorsed = _ENDORSED_SOURCE.match(row.source or "")
     return {
+        "source_proposal": int(endorsed.group(1)) if endorsed else 0,
+        "source_date": format_date(date.fromisoformat(endorsed.group(2)), "long", locale=ctx.lang)
+        if endorsed
+        else "",
         "lead": row.lead,
         "co_lead": row.co_lead,
         "coordinator": row.coordinator,

@@ -11,7 +11,7 @@ from bot.core import Context, Incoming, Reply, Router
 from bot.models import ROLES, ChecklistRun, PendingMove, Proposal, utcnow
 from bot.proposals import Refused
 from handlers.common import N_, choice, country_name, reply
-from knowledge.checklist import default_lead
+from knowledge.checklist import default_lead, verdict
 
 router = Router()
 
@@ -149,9 +149,13 @@ def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
     code = country.get("code") if isinstance(country, dict) else None
     clusters = {}
     for c in (a.get("clusters") or {}).get("value") or []:
+        if verdict(a, c).outcome != "met":
+            continue  # as in the draft letter: only clusters whose criteria are met
         lead = (a.get(f"lead:{c}") or {}).get("value") or default_lead(ctx.kb, c)
         co_lead = (a.get(f"colead:{c}") or {}).get("value") or ""
         clusters[c] = (str(lead), str(co_lead))
+    if not clusters:
+        return _refused(ctx, Refused("none_met"))
     what = (a.get("emergency") or {}).get("value") or ""
     why = (a.get("change") or {}).get("note", "")
     try:
@@ -265,9 +269,24 @@ def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Re
         pending.note,
         pending.cluster,
     )
+    assert proposal.id is not None
+    kind = {"submit": "submitted", "return": "returned", "endorse": "endorsed"}.get(pending.move)
+    told = proposals.told(ctx.session, proposal.id, kind) if kind else None
     return reply(
-        ctx, "proposals/moved.j2", id=proposal.id, status=proposal.status, cluster=pending.cluster
+        ctx,
+        "proposals/moved.j2",
+        id=proposal.id,
+        status=proposal.status,
+        cluster=pending.cluster,
+        people_told=told.people if told else 0,
+        partners_told=told.partners if told else 0,
     )
+
+
+@router.command("whoami")
+def whoami(msg: Incoming, ctx: Context) -> Reply:
+    """`/whoami`: the identity an admin passes to `clusterbot users grant`, and the role."""
+    return reply(ctx, "proposals/whoami.j2", identity=msg.identity, role=ctx.user.role)
 
 
 @router.command("role")

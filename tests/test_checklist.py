@@ -55,12 +55,10 @@ def test_full_walk_through_in_english(chat: Chat) -> None:
     assert "ministry overwhelmed" in summary
     assert "This differs from the global lead (IFRC, UNHCR)" in summary
     assert "Proposed cluster activation, Sudan" in letter
-    assert "**Health**: World Health Organization (WHO)" in letter
-    assert (
-        "**Shelter**: International Organization for Migration (IOM), co-lead: Norwegian Refugee Council"
-        in letter
-    )
-    assert "Explain why this organisation is better placed" in letter
+    assert "### Health\n\nProposed lead: World Health Organization (WHO)." in letter
+    # Shelter's criteria are not met: it is not proposed, and the letter says why.
+    assert "### Shelter" not in letter
+    assert "- **Shelter**: not proposed, because the activation criteria are not met." in letter
     assert "To: the Emergency Relief Coordinator" in letter
     assert chat.replies[1].file_name.endswith(".md")
     # Done: the next message is an ordinary question again.

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,53 @@ def test_chat_json_gives_each_message_its_replies_with_buttons(tmp_path: Path) -
     checklist = rows[2]["replies"][0]
     assert checklist["choices"] == [] or all("action" in c for c in checklist["choices"])
     assert "Question 1 of" in checklist["text"]
+
+
+def test_the_interactive_chat_edits_lines_and_keeps_history(
+    tmp_path: Path, migrated_db: Path
+) -> None:
+    """At a real terminal (a pty), arrow keys edit the line and recall the last one."""
+    import pty
+    import select
+
+    shutil.copyfile(migrated_db, tmp_path / "tty.db")
+    env = {
+        **os.environ,
+        "CLUSTERBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'tty.db'}",
+        "HOME": str(tmp_path),
+        "TERM": "xterm",
+    }
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "chat", "--user", "tty"],
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=env,
+    )
+    os.close(follower)
+    seen = b""
+
+    def read_until(marker: bytes, timeout: float = 60) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while marker not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.5)
+            if ready:
+                seen += os.read(leader, 65536)
+        assert marker in seen, seen.decode(errors="replace")
+
+    try:
+        read_until(b"> ")
+        os.write(leader, b"/whoamx\x1b[D\x1b[3~i\r")  # left, delete the x, type i: "/whoami"
+        read_until(b"You are console:tty")
+        seen = b""
+        os.write(leader, b"\x1b[A\r")  # up: the last line again
+        read_until(b"You are console:tty")
+        os.write(leader, b"/quit\r")
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+        os.close(leader)
+    assert "/whoami" in (tmp_path / ".clusterbot_history").read_text()

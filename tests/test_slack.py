@@ -7,6 +7,7 @@ read what a user would see: the messages, buttons and views recorded by the stan
 import asyncio
 import hashlib
 import hmac
+import io
 import itertools
 import json
 import logging
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
+import docx
 import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
@@ -866,3 +868,35 @@ def test_no_request_body_is_logged_at_info(
         assert slack.post(revoked, "application/json").status_code == 404  # Bolt: unhandled
         assert "UNICEF" in slack.dm(f"who leads WASH? {MARK}")
     _no_body_or_traceback_logged(caplog)
+
+
+def test_the_checklist_letter_is_uploaded_as_a_word_file(slack: Slack) -> None:
+    slack.dm("/checklist")
+    # Skipping every question finishes the checklist with a summary and a draft letter.
+    for _ in range(40):
+        if slack.fake.of("files.completeUploadExternal"):
+            break
+        slack.dm("skip")
+    slack.fake.wait_calls("files.completeUploadExternal", 1)
+    [url] = slack.fake.of("files.getUploadURLExternal")
+    assert url.params["filename"].endswith(".docx")
+    [done] = slack.fake.of("files.completeUploadExternal")
+    assert done.params["channel_id"] == "D0001"
+    [content] = slack.fake.uploads.values()
+    letter = docx.Document(io.BytesIO(content))
+    assert letter.paragraphs[0].text.startswith("DRAFT: Proposed cluster activation")
+    assert any(
+        "forward this proposal" in p.text or "No request can be made" in p.text
+        for p in letter.paragraphs
+    )
+
+
+def test_a_letter_finished_in_a_slash_command_goes_to_the_private_chat(slack: Slack) -> None:
+    slack.command("checklist")
+    for _ in range(40):
+        if slack.fake.of("files.completeUploadExternal"):
+            break
+        slack.command("skip")
+    [done] = slack.fake.wait_calls("files.completeUploadExternal", 1)
+    assert done.params["channel_id"] == "D0001"  # the asker's DM, never the channel C0001
+    assert slack.fake.of("conversations.open")[0].params["users"] == "U0001"

@@ -4,6 +4,7 @@ Polling and webhook mode, over real HTTP on 127.0.0.1. Assertions read what a us
 the recorded sendMessage text and keyboard.
 """
 
+import io
 import logging
 import os
 import re
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import docx
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
@@ -115,6 +117,7 @@ def test_command_menu_registered_in_every_language(polling: FakeTelegram) -> Non
         "unsubscribe",
         "subscriptions",
         "proposals",
+        "whoami",
     ]
     lead = {c["command"]: c["description"] for c in by_lang["fr"]}["lead"]
     assert lead == "qui dirige un cluster"
@@ -267,8 +270,10 @@ def test_the_checklist_letter_arrives_as_a_document(polling: FakeTelegram) -> No
             break
         ask(polling, "skip", user_id=11)
     docs = polling.of("sendDocument", 11)
-    assert docs and docs[0].params["document"]["filename"].endswith(".md")
-    assert b"DRAFT" in docs[0].params["document"]["content"]
+    assert docs and docs[0].params["document"]["filename"].endswith(".docx")
+    letter = docx.Document(io.BytesIO(docs[0].params["document"]["content"]))
+    assert letter.paragraphs[0].text.startswith("DRAFT: Proposed cluster activation")
+    assert any(p.text == "Yours sincerely," for p in letter.paragraphs)
 
 
 def test_split_html_keeps_every_chunk_valid() -> None:

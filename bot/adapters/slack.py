@@ -42,6 +42,7 @@ from bot import inbox
 from bot.core import Choice, Incoming, Reply, split_command
 from bot.outbox import MAX_WAIT, Pace, RetryLater, Undeliverable, clamp_seconds
 from bot.render import Renderer
+from bot.word import docx_file
 
 log = logging.getLogger("clusterbot.slack")
 # Bolt's own log lines quote request bodies (what people wrote, or an attacker's junk) at INFO
@@ -631,6 +632,26 @@ class SlackAdapter:
                     "slack: reply to %s not delivered: %s", channel, exc.response.get("error")
                 )
                 return
+        for reply in replies:
+            if reply.file_name:
+                await self._upload(client, channel, reply, thread)
+
+    async def _upload(
+        self, client: AsyncWebClient, channel: str, reply: Reply, thread: str | None
+    ) -> None:
+        """A reply that is also a file (a draft letter): its Word version, in the conversation."""
+        # Building a .docx takes ~0.2 s: off the event loop.
+        name, content = await asyncio.to_thread(
+            docx_file, self.renderer.plain(reply), reply.file_name, reply.lang
+        )
+        try:
+            await client.files_upload_v2(
+                channel=channel, thread_ts=thread, file=content, filename=name, title=name
+            )
+        except SlackApiError as exc:
+            log.error("slack: %s not uploaded to %s: %s", name, channel, exc.response.get("error"))
+        except Exception as exc:  # the upload URL is a second server: a failure costs the file
+            log.error("slack: %s not uploaded to %s: %s", name, channel, exc)
 
     # ---- events -----------------------------------------------------------------------------
 
@@ -735,6 +756,23 @@ class SlackAdapter:
         replies = await self.handle(incoming)
         out = messages(self.renderer, replies, self._share(text, replies))
         await self._respond(body, out)
+        await self._upload_privately(client, user, replies)
+
+    async def _upload_privately(
+        self, client: AsyncWebClient, user: str, replies: list[Reply]
+    ) -> None:
+        """A letter finished in an ephemeral answer goes to the person's DM, not the channel."""
+        letters = [r for r in replies if r.file_name]
+        if not letters:
+            return
+        try:
+            opened = await client.conversations_open(users=user)
+        except SlackApiError as exc:
+            log.error("slack: no DM with %s for the letter: %s", user, exc.response.get("error"))
+            return
+        channel = str((opened.get("channel") or {}).get("id") or "")
+        for reply in letters:
+            await self._upload(client, channel, reply, None)
 
     def _share(self, text: str, replies: list[Reply]) -> list[Block]:
         """A "Share in channel" button, for answers that are not a step in a conversation.
@@ -823,6 +861,7 @@ class SlackAdapter:
         container = body.get("container") or {}
         if container.get("is_ephemeral") or not channel:
             await self._respond(body, messages(self.renderer, replies))
+            await self._upload_privately(client, user, replies)
         else:
             thread = (body.get("message") or {}).get("thread_ts")
             await self._post(client, channel, replies, thread)

@@ -4,14 +4,43 @@
 exactly as the terminal sees them.
 """
 
+import contextlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.core import Choice, Incoming, Reply
+from bot.word import documents
 
 PROMPT = "> "
+
+
+def typed_lines(history: Path | None = None) -> Iterator[str]:
+    """Lines typed at a terminal, with line editing and history (arrow keys, Ctrl-R).
+
+    `input()` goes through readline once it is imported; reading sys.stdin directly would not,
+    and the arrow keys would type escape codes. The prompt is input()'s, so readline can redraw
+    it. History is kept in `history` between sessions when given.
+    """
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: plain input() still works
+        readline = None  # type: ignore[assignment]
+    if readline is not None and history is not None:
+        with contextlib.suppress(OSError):
+            readline.read_history_file(history)
+        readline.set_history_length(1000)
+    try:
+        while True:
+            try:
+                yield input(PROMPT)
+            except EOFError:
+                return
+    finally:
+        if readline is not None and history is not None:
+            with contextlib.suppress(OSError):
+                readline.write_history_file(history)
 
 
 def render_choices(choices: tuple[Choice, ...], start: int = 1) -> str:
@@ -19,14 +48,17 @@ def render_choices(choices: tuple[Choice, ...], start: int = 1) -> str:
     return "\n".join(f"  [{i}] {c.label}" for i, c in enumerate(choices, start))
 
 
-def _save(render: Callable[[Reply], str], reply: Reply, files: Path) -> Path | None:
-    """A reply that is also a file (a draft letter) is saved under `files`."""
+def _save(render: Callable[[Reply], str], reply: Reply, files: Path) -> list[Path]:
+    """A reply that is also a file (a draft letter) is saved under `files`: .md and .docx."""
     if not reply.file_name:
-        return None
+        return []
     files.mkdir(parents=True, exist_ok=True)
-    path = files / Path(reply.file_name).name
-    path.write_text(render(reply) + "\n", encoding="utf-8")
-    return path.resolve()
+    saved = []
+    for name, content in documents(render(reply), Path(reply.file_name).name, reply.lang).items():
+        path = files / name
+        path.write_bytes(content)
+        saved.append(path.resolve())
+    return saved
 
 
 def chat(
@@ -48,7 +80,8 @@ def chat(
     choices: tuple[Choice, ...] = ()
     answered = 0
     if interactive and not as_json:
-        out.write("clusterbot: ask about clusters and their leads (/help, /quit).\n" + PROMPT)
+        # The prompt comes with each typed line (typed_lines), not from here.
+        out.write("clusterbot: ask about clusters and their leads (/help, /quit).\n")
         out.flush()
     for raw in lines:
         line = raw.rstrip("\r\n")
@@ -64,7 +97,7 @@ def chat(
             out.write(json.dumps(_as_json(line, replies, render, files), ensure_ascii=False))
             out.write("\n")
         else:
-            out.write(_as_text(replies, render, files) + "\n" + (PROMPT if interactive else "\n"))
+            out.write(_as_text(replies, render, files) + "\n\n")
         out.flush()
         answered += 1
     return answered
@@ -77,7 +110,7 @@ def _as_text(replies: list[Reply], render: Callable[[Reply], str], files: Path) 
         text = render(reply)
         saved = _save(render, reply, files)
         if saved:
-            text += f"\n\n[{saved}]"
+            text += "\n\n" + "\n".join(f"[{path}]" for path in saved)
         if reply.choices:
             text += "\n" + render_choices(reply.choices, number)
             number += len(reply.choices)
@@ -98,7 +131,7 @@ def _as_json(
                 "intent": reply.intent,
                 "topic": reply.data.get("topic"),
                 "choices": [{"label": c.label, "action": c.action} for c in reply.choices],
-                **({"file": str(saved)} if saved else {}),
+                **({"file": str(saved[0]), "files": [str(p) for p in saved]} if saved else {}),
             }
         )
     return {"message": line, "replies": rows}

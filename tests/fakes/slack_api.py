@@ -91,6 +91,7 @@ class FakeSlack(Recording):
         self._sockets: list[web.WebSocketResponse] = []
         self.url = ""
         self.ws_url = ""
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes posted to its upload URL
 
     # ---- running ---------------------------------------------------------------------------
 
@@ -99,6 +100,7 @@ class FakeSlack(Recording):
             routes=[
                 Route("/api/{method}", self._endpoint, methods=["GET", "POST"]),
                 Route("/response/{key}", self._response_url, methods=["POST"]),
+                Route("/upload/{file_id}", self._upload, methods=["POST"]),
             ]
         )
         self.url = self._running.enter_context(served(app, lifespan="auto"))
@@ -234,6 +236,13 @@ class FakeSlack(Recording):
         self._record(Call("response", params))
         return PlainTextResponse("ok")
 
+    async def _upload(self, request: Request) -> PlainTextResponse:
+        """The upload URL files.getUploadURLExternal hands out: the file's bytes arrive here."""
+        file_id = request.path_params["file_id"]
+        self.uploads[file_id] = await request.body()
+        self._record(Call("upload", {"file_id": file_id}))
+        return PlainTextResponse(f"OK - {len(self.uploads[file_id])}")
+
     async def _endpoint(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
         params = await self._params(request)
@@ -291,6 +300,15 @@ class FakeSlack(Recording):
             return {"user": {"id": user, "locale": self.locales.get(user, "en-US")}}
         if method == "views.publish":
             return {"view": {"id": "V1", **(params.get("view") or {})}}
+        if method == "conversations.open":
+            return {"channel": {"id": "D" + str(params.get("users", ""))[1:]}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):04d}"
+            return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params.get("files") or "[]"
+            files = json.loads(files) if isinstance(files, str) else files
+            return {"files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
         if method == "apps.connections.open":
             return {"url": self.ws_url}
         if method == "oauth.v2.access":
