@@ -186,8 +186,7 @@ def _bot(settings: Settings) -> "Bot":
     from bot.app import Bot
     from knowledge import load
 
-    cache = settings.cache_dir if settings.cache_dir and str(settings.cache_dir) else None
-    return Bot(settings, kb=load(cache_dir=cache))
+    return Bot(settings, kb=load(cache_dir=settings.cache_dir))
 
 
 def _chat(settings: Settings, user: str, as_json: bool = False) -> int:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,6 +18,13 @@ class Settings(BaseSettings):
     # The knowledge indexes, built once and kept here so `clusterbot ask` starts fast; an
     # empty value keeps nothing on disk.
     cache_dir: Path | None = Path.home() / ".cache" / "clusterbot"
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _no_cache_when_empty(cls, value: object) -> object:
+        # An empty CLUSTERBOT_CACHE_DIR means "keep nothing", not the working directory.
+        return None if value in ("", None) else value
+
     # The platforms' own names, without our prefix (the names their documentation uses).
     telegram_bot_token: str | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token")

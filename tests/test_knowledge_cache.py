@@ -1,0 +1,46 @@
+"""The knowledge indexes kept on disk: built once, read back the same, rebuilt when the facts change."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+from knowledge import understand
+from knowledge.base import load
+from knowledge.facts import DATA_DIR
+
+
+def test_a_cached_knowledge_base_answers_as_a_fresh_one(tmp_path: Path) -> None:
+    built = load(cache_dir=tmp_path)
+    [cache] = tmp_path.glob("knowledge-*.pickle")
+    again = load(cache_dir=tmp_path)
+    assert again is not built  # read back from the file
+    for question in ("who leads WASH in Sudan?", "how many hours does the ERC have?", "那营养呢"):
+        assert understand(question, again) == understand(question, built)
+    assert list(tmp_path.glob("knowledge-*.pickle")) == [cache]
+
+
+def test_a_change_to_the_facts_builds_a_new_cache(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    load(data, cache_dir=tmp_path / "cache")
+    [first] = (tmp_path / "cache").glob("*.pickle")
+    facts = data / "facts.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    load(data, cache_dir=tmp_path / "cache")
+    [second] = (tmp_path / "cache").glob("*.pickle")
+    assert second != first  # the old one is gone, the new one named by the new digest
+
+
+def test_a_broken_cache_file_is_rebuilt_not_trusted(tmp_path: Path) -> None:
+    load(cache_dir=tmp_path)
+    [cache] = tmp_path.glob("knowledge-*.pickle")
+    cache.write_bytes(b"not a pickle")
+    kb = load(cache_dir=tmp_path)
+    assert understand("who leads health", kb).intent == "who_leads"
+
+
+def test_an_empty_setting_keeps_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLUSTERBOT_CACHE_DIR", "")
+    assert Settings().cache_dir is None
