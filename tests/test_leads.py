@@ -138,3 +138,27 @@ def test_lead_command(chat: Chat) -> None:
     )
     assert "Usage: /lead" in chat("/lead")
     assert "I don't know" in chat("/lead cybersecurity")
+
+
+@pytest.mark.parametrize(
+    ("question", "first_line"),
+    [
+        (
+            "is Save the Children really a co-lead for education, or only UNICEF?",
+            "Yes: globally, Save the Children is co-lead of Education.",
+        ),
+        (
+            "is IOM the lead for shelter?",
+            "No: globally, International Organization for Migration (IOM) has no lead role in "
+            "Shelter.",
+        ),
+        (
+            "救助儿童会是教育集群的联合牵头吗？",
+            "是的：在全球层面，救助儿童会 (Save the Children) 是教育集群的共同牵头。",
+        ),
+    ],
+)
+def test_is_x_a_lead_of_y_answers_yes_or_no_first(
+    chat: Chat, question: str, first_line: str
+) -> None:
+    assert chat(question).splitlines()[0] == first_line
