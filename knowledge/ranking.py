@@ -44,14 +44,11 @@ class Ranked:
 class _Index:
     """One language's documents, tokenised the same way as its questions."""
 
-    def __init__(
-        self, lang: str, docs: list[tuple[str, str, list[str]]], parents: dict[str, str]
-    ) -> None:
+    def __init__(self, docs: list[tuple[str, str, list[str]]], parents: dict[str, str]) -> None:
         import bm25s
 
         # bm25s logs every index it builds at DEBUG on a handler of its own.
         logging.getLogger("bm25s").setLevel(logging.WARNING)
-        self.lang = lang
         self.ids = [(topic, kind) for topic, kind, _ in docs]
         self.tokens = [set(tokens) for _, _, tokens in docs]
         self.bm25: bm25s.BM25 = bm25s.BM25()
@@ -190,7 +187,7 @@ class Ranker:
                 line = facts.passage_text(passage, code)
                 docs.append((pid, "passage", self.tokens(f"{line} {extra}", code)))
             parents = {pid: p.concept for pid, p in facts.passages.items()}
-            self.indexes[code] = _Index(code, docs, parents)
+            self.indexes[code] = _Index(docs, parents)
 
     def __getstate__(self) -> dict[str, object]:
         # PyStemmer's stemmers cannot be pickled; they cost nothing to make again.

@@ -41,7 +41,6 @@ class Understanding:
     acronyms: tuple[str, ...] = ()
     unknown_name: str = ""
     suggestions: tuple[str, ...] = ()
-    followup: bool = False  # re-asked with one thing swapped from the last question
 
     def subject(self) -> dict[str, Any]:
         """What a follow-up may build on, as JSON-able data (stored per person and chat).
@@ -195,7 +194,5 @@ def _followup(e: Entities, previous: dict[str, Any], lang: str | None) -> Unders
     before = previous.get("lang")
     if (before in LATIN and lang in (None, *LATIN)) or (before and lang is None):
         lang = before
-    u = Understanding(
-        intent, lang, 0.9, sectors=sectors, agencies=agencies, country=country, followup=True
-    )
+    u = Understanding(intent, lang, 0.9, sectors=sectors, agencies=agencies, country=country)
     return replace(u, agencies=()) if intent == "country_clusters" else u
