@@ -10,7 +10,6 @@ Run: `python benchmarks/slack_burst.py [N]`.
 
 import asyncio
 import contextlib
-import json
 import os
 import socket
 import subprocess
@@ -24,9 +23,8 @@ ROOT = HERE.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 import httpx  # noqa: E402
-from slack_sdk.signature import SignatureVerifier  # noqa: E402
 
-from tests.fakes.slack_api import BOT_USER, SIGNING_SECRET, TEAM, TOKEN, FakeSlack  # noqa: E402
+from tests.fakes.slack_api import SIGNING_SECRET, TOKEN, FakeSlack, signed_dm  # noqa: E402
 
 CONCURRENCY = 16
 STALL = 30.0  # seconds without a new answer before the rest count as lost
@@ -41,33 +39,7 @@ def peak_mb(pid: int) -> float:
 
 
 def events(n: int) -> list[tuple[bytes, dict[str, str]]]:
-    verifier = SignatureVerifier(SIGNING_SECRET)
-    out = []
-    for i in range(n):
-        body = json.dumps(
-            {
-                "type": "event_callback",
-                "team_id": TEAM,
-                "event_id": f"EvBURST{i:06d}",
-                "event": {
-                    "type": "message",
-                    "channel_type": "im",
-                    "channel": f"D{i:06d}",
-                    "user": f"U{i:06d}",
-                    "text": "who leads WASH?",
-                    "ts": f"{i}.1",
-                },
-                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-            }
-        )
-        ts = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
-        }
-        out.append((body.encode(), headers))
-    return out
+    return [signed_dm(i, "BURST") for i in range(n)]
 
 
 async def post_all(url: str, reqs: list[tuple[bytes, dict[str, str]]]) -> float:

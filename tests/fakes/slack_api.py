@@ -324,3 +324,37 @@ class FakeSlack(Recording):
                 "authed_user": {"id": "U0009"},
             }
         return {}
+
+
+def signed_dm(n: int, tag: str, text: str = "who leads WASH?") -> tuple[bytes, dict[str, str]]:
+    """Person n's direct message to the bot, signed as Slack signs it: body and headers.
+
+    Person n writes from channel D{n:06d}; `tag` keeps event ids apart between scenarios.
+    """
+    from slack_sdk.signature import SignatureVerifier
+
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": TEAM,
+            "event_id": f"Ev{tag}{n:06d}",
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "channel": f"D{n:06d}",
+                "user": f"U{n:06d}",
+                "text": text,
+                "ts": f"{n}.1",
+            },
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+        }
+    )
+    ts = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
+            timestamp=ts, body=body
+        ),
+    }
+    return body.encode(), headers
