@@ -16,19 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.models import CountryCluster
-from bot.records import HEADER_NAMES, RecordsError, UnreadableFile, import_file
+from bot.records import COLUMNS, HEADER_NAMES, RecordsError, UnreadableFile, import_file
 from knowledge import KnowledgeBase
 
-HEADER = [
-    "country",
-    "cluster",
-    "lead",
-    "co_lead",
-    "coordinator",
-    "contact",
-    "activated_on",
-    "source",
-]
+HEADER = list(COLUMNS)  # the English header, in our own order
 ROWS = [
     [
         "Haïti",
