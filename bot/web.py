@@ -12,9 +12,9 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from sqlalchemy.engine import Engine
@@ -220,56 +220,48 @@ def slack_platform(bot: Bot, settings: Settings) -> tuple[Platform, "SlackAdapte
     return Platform("slack", adapter.start, adapter.stop, routes), adapter
 
 
+def background(
+    name: str, what: str, run: Callable[[], Coroutine[Any, Any, object]], halt: Callable[[], None]
+) -> Platform:
+    """A loop (`run`, ended by `halt`) that lives as long as the app, as a lifespan participant.
+
+    A loop that dies is said at once, not at shutdown: until then its work stops unseen. Stopping
+    waits for it, so what is in flight finishes and is recorded.
+    """
+    tasks: list[asyncio.Task[object]] = []
+
+    def report(task: "asyncio.Task[object]") -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the %s stopped", what, exc_info=task.exception())
+
+    async def start() -> None:
+        task = asyncio.get_running_loop().create_task(run())
+        task.add_done_callback(report)
+        tasks.append(task)
+
+    async def stop() -> None:
+        halt()
+        for task in tasks:
+            try:
+                await task
+            except Exception:
+                log.exception("the %s failed", what)
+
+    return Platform(name, start, stop)
+
+
 def inbox_participant(
     engine: Engine, answerers: dict[str, Answer]
 ) -> tuple[Platform, InboxWorker]:
     """The inbox worker that answers stored events, as a participant of the app's lifespan."""
     worker = InboxWorker(engine, answerers)
-    tasks: list[asyncio.Task[None]] = []
-
-    def report(task: "asyncio.Task[None]") -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("the inbox worker stopped", exc_info=task.exception())
-
-    async def start() -> None:
-        task = asyncio.get_running_loop().create_task(worker.run_forever())
-        task.add_done_callback(report)
-        tasks.append(task)
-
-    async def stop() -> None:
-        worker.stop()
-        for task in tasks:
-            try:
-                await task  # lets the answers in flight finish and be recorded
-            except Exception:
-                log.exception("the inbox worker failed")
-
-    return Platform("inbox", start, stop), worker
+    return background("inbox", "inbox worker", worker.run_forever, worker.stop), worker
 
 
 def dispatcher_participant(dispatcher: "Dispatcher") -> Platform:
     """The notification dispatcher as a background participant of the app's lifespan."""
-    tasks: list[asyncio.Task[object]] = []
-
-    def report(task: "asyncio.Task[object]") -> None:
-        if not task.cancelled() and task.exception() is not None:
-            # Said now, not at shutdown: until then no notification goes out.
-            log.error("the notification dispatcher stopped", exc_info=task.exception())
-
-    async def start() -> None:
-        task = asyncio.get_running_loop().create_task(dispatcher.run_forever())
-        task.add_done_callback(report)
-        tasks.append(task)
-
-    async def stop() -> None:
-        dispatcher.stop()
-        for task in tasks:
-            try:
-                await task  # lets what is in flight finish and be recorded
-            except Exception:
-                log.exception("the notification dispatcher failed")
-
-    return Platform("dispatcher", start, stop)
+    what = "notification dispatcher"
+    return background("dispatcher", what, dispatcher.run_forever, dispatcher.stop)
 
 
 def create_app(
