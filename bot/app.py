@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import outbox, proposals, roles
+from bot import adapters, outbox, proposals, roles
 from bot.conversation import last_subject, remember
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
@@ -171,36 +171,7 @@ class Bot:
 
 def senders_for(settings: Settings, renderer: Renderer, engine: Engine) -> list[outbox.Sender]:
     """One Sender per configured platform; targets of any other platform wait in the outbox."""
-    senders: list[outbox.Sender] = []
-    if settings.slack_configured:
-        from bot.adapters.slack import SlackSender, ThreadedInstallationStore
-
-        installations = ThreadedInstallationStore(engine) if settings.slack_client_id else None
-        senders.append(
-            SlackSender(
-                renderer,
-                token=settings.slack_bot_token,
-                api_url=settings.slack_api_url,
-                installations=installations,
-            )
-        )
-    if settings.telegram_bot_token:
-        from bot.adapters.telegram import TelegramSender
-
-        senders.append(
-            TelegramSender(
-                renderer,
-                settings.telegram_bot_token,
-                api_url=settings.telegram_api_url,
-                per_second=settings.telegram_notify_rate,
-            )
-        )
-    if settings.webhook_secret:
-        from bot.adapters.webhook import WebhookSender
-
-        timeout = settings.webhook_timeout_seconds
-        senders.append(WebhookSender(renderer, settings.webhook_secret, timeout=timeout))
-    return senders
+    return adapters.senders(settings, renderer, engine)
 
 
 def dispatcher_for(

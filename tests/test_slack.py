@@ -30,22 +30,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot import inbox
-from bot.adapters.slack import (
-    MAX_BLOCKS,
-    MAX_SECTION,
-    SHARE_ACTION,
-    ZWSP,
-    SlackSender,
-    plain_text,
-    to_mrkdwn,
-)
+from bot.adapters.slack.adapter import SHARE_ACTION
+from bot.adapters.slack.blocks import MAX_BLOCKS
+from bot.adapters.slack.mrkdwn import MAX_SECTION, ZWSP, plain_text, to_mrkdwn
+from bot.adapters.slack.routes import SLACK_EVENTS, SLACK_INSTALL, SLACK_OAUTH_REDIRECT
+from bot.adapters.slack.sender import SlackSender
 from bot.app import Bot
 from bot.core import Context, Incoming, Reply
 from bot.db import make_engine, session_scope
 from bot.models import InboxEvent, Subscription, utcnow
 from bot.outbox import RetryLater, Undeliverable
 from bot.settings import Settings
-from bot.web import SLACK_EVENTS, SLACK_INSTALL, SLACK_OAUTH_REDIRECT, create_app
+from bot.web import create_app
 from knowledge import KnowledgeBase
 from tests.fakes.server import served
 from tests.fakes.slack_api import (
@@ -781,7 +777,7 @@ def test_requests_are_acknowledged_before_the_work_is_done(fake: FakeSlack, bot:
 
 
 def test_commands_named_in_any_answer_are_shown_as_slack_users_type_them() -> None:
-    from bot.adapters.slack import slash_commands
+    from bot.adapters.slack.blocks import slash_commands
 
     text = "Type /help or (/lead health); /cluster stays, a/b and https://x.org/lead do not change"
     assert slash_commands(text) == (

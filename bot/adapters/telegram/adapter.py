@@ -2,7 +2,7 @@
 
 With an engine, every update is written to the inbox (bot/inbox.py) before Telegram may forget
 it: in polling mode before getUpdates returns to PTB (so the next call's offset confirms only
-stored updates), in webhook mode before the 200 (bot/web.py). An inbox worker calls `answer`.
+stored updates), in webhook mode before the 200 (routes.py). An inbox worker calls `answer`.
 """
 
 import asyncio
@@ -11,19 +11,14 @@ import datetime as dtm
 import html
 import logging
 import os
-import re
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiolimiter import AsyncLimiter
 from sqlalchemy.engine import Engine
 from telegram import (
-    Bot,
-    BotCommand,
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -36,16 +31,23 @@ from telegram.error import (
     ChatMigrated,
     Conflict,
     Forbidden,
-    NetworkError,
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, ExtBot
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 from telegram.ext import TypeHandler as _TypeHandler
 
 from bot import inbox
-from bot.core import Choice, Incoming, Reply, split_command
-from bot.outbox import Moved, Pace, RetryLater, Undeliverable, clamp_seconds
+from bot.adapters.telegram.intake import TolerantBot
+from bot.adapters.telegram.limiter import ChatRateLimiter
+from bot.adapters.telegram.markup import (
+    MAX_CALLBACK_DATA,
+    command_menu,
+    keyboard,
+    split_html,
+)
+from bot.adapters.telegram.sender import retry_seconds
+from bot.core import Incoming, Reply, split_command
 from bot.render import Renderer, to_plain
 from bot.word import docx_file
 
@@ -58,22 +60,11 @@ OnGone = Callable[[str, str], Awaitable[None]]
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 
 PLATFORM = "telegram"  # our name for Telegram in the inbox table
-MAX_MESSAGE = 4096  # Telegram's limit for one message's text
 MAX_INCOMING = 4096  # Telegram never sends more: a longer text is not a real user message
-MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit for a button's data
-MAX_DESCRIPTION = 256  # Telegram's limit for a command's description
-# Telegram allows about 30 messages a second overall; notifications take 25 of them, so the
-# replies the adapter sends to people asking questions always find room (README: Notifications).
-NOTIFY_RATE = 25.0
-# One message a second to a private chat, 20 a minute to a group; a little margin for jitter.
-PRIVATE_INTERVAL = 1.1
-GROUP_INTERVAL = 3.1
-COMMANDS_TEMPLATE = "help/telegram_commands.j2"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 CHAT_SETTING_COMMANDS = {"subscribe", "unsubscribe"}  # in a group, for its admins only
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
 CHATS_AT_ONCE = 16  # chats whose updates are handled at the same time (each chat in order)
-REPLY_RATE = 30.0  # replies a second, all chats together (Telegram's own limit)
 STOP_GRACE = 10.0  # seconds replies in progress get to finish at stop
 CONFLICT_MESSAGE = (
     "Telegram answered 409 Conflict to getUpdates: another instance is already polling this "
@@ -89,236 +80,6 @@ class Delivery:
     chat: str
     delivered: bool
     reason: str = ""
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """A RetryAfter's wait in seconds (PTB gives int or timedelta), within 0..MAX_WAIT."""
-    value: Any = exc.retry_after
-    seconds = value.total_seconds() if isinstance(value, dtm.timedelta) else value
-    return clamp_seconds(seconds, default=1.0)
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-_TAG = re.compile(r"<(/?)([a-zA-Z]+)[^>]*>")
-_ATOM = re.compile(r"<[^>]*>|&#?\w+;|[^<&]")
-
-
-def _track(stack: list[tuple[str, str]], text: str) -> None:
-    """Update the open-tag stack with the tags in `text`."""
-    for m in _TAG.finditer(text):
-        closing, name = m.group(1), m.group(2).lower()
-        if not closing:
-            stack.append((name, m.group(0)))
-        elif stack and stack[-1][0] == name:
-            stack.pop()
-
-
-def _closers(stack: list[tuple[str, str]]) -> str:
-    return "".join(f"</{name}>" for name, _ in reversed(stack))
-
-
-def _openers(stack: list[tuple[str, str]]) -> str:
-    return "".join(tag for _, tag in stack)
-
-
-def _split_line(line: str, room: int) -> list[str]:
-    """Cut one over-long line into pieces of at most `room`, never inside a tag or an entity."""
-    pieces: list[str] = []
-    current = ""
-    space_at = -1  # where the last plain space in `current` ends, to cut between words
-    for atom in _ATOM.findall(line):
-        if current and utf16_len(current + atom) > room:
-            if 0 < space_at < len(current):
-                pieces.append(current[:space_at])
-                current = current[space_at:]
-            else:
-                pieces.append(current)
-                current = ""
-            space_at = -1
-        current += atom
-        if atom == " ":
-            space_at = len(current)
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split Telegram HTML into messages of at most `limit`, each valid on its own.
-
-    Cuts between lines; a line too long by itself is cut in its plain text, outside tags and
-    entities. A tag still open at a cut is closed at the end of that chunk and opened again at
-    the start of the next.
-    """
-    if utf16_len(text) <= limit:
-        return [text]
-    # Room for the tags we may have to close and reopen around a cut.
-    margin = min(limit // 4, 200)
-    segments: list[tuple[str, str]] = []  # (separator before it, text)
-    for line in text.split("\n"):
-        if utf16_len(line) + margin > limit:
-            parts = _split_line(line, limit - margin)
-            segments.append(("\n", parts[0]))
-            segments.extend(("", part) for part in parts[1:])
-        else:
-            segments.append(("\n", line))
-    chunks: list[str] = []
-    stack: list[tuple[str, str]] = []
-    current = ""
-    started = False
-    for sep, segment in segments:
-        after = list(stack)
-        _track(after, segment)
-        candidate = current + (sep if started else "") + segment
-        if started and utf16_len(candidate + _closers(after)) > limit:
-            chunks.append(current + _closers(stack))
-            current = _openers(stack) + segment
-        else:
-            current = candidate
-        started = True
-        stack = after
-    chunks.append(current + _closers(stack))
-    return [c for c in chunks if c.strip()]
-
-
-def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
-    """Inline buttons for the choices, three to a row; a choice too big for Telegram is dropped."""
-    buttons = []
-    for c in choices:
-        if len(c.action.encode()) > MAX_CALLBACK_DATA:
-            log.error("button %r dropped: action id over 64 bytes", c.action)
-            continue
-        buttons.append(InlineKeyboardButton(c.label[:64], callback_data=c.action))
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
-
-
-def command_menu(renderer: Renderer, lang: str) -> list[BotCommand]:
-    """The command menu in one language, from the telegram_commands template."""
-    text = renderer.plain(Reply(COMMANDS_TEMPLATE, {}, lang, "commands"))
-    commands = []
-    for line in text.splitlines():
-        name, sep, description = line.partition("|")
-        if sep and name.strip() and description.strip():
-            commands.append(BotCommand(name.strip(), description.strip()[:MAX_DESCRIPTION]))
-    return commands
-
-
-class ChatRateLimiter(BaseRateLimiter[int]):
-    """Telegram's limits for replies, where a flood wait holds back only the chat that earned it.
-
-    About 30 sends a second in all and 20 a minute to one group, as PTB's AIORateLimiter; but a
-    429 (RetryAfter) makes only the request that got it wait and try again. AIORateLimiter paused
-    every request while waiting: one chat's flood wait delayed everyone's answers.
-    """
-
-    def __init__(
-        self, per_second: float = REPLY_RATE, group_per_minute: float = 20.0, max_retries: int = 5
-    ) -> None:
-        self.overall = AsyncLimiter(per_second, 1)
-        self.group_per_minute = group_per_minute
-        self.max_retries = max_retries
-        self._groups: dict[int | str, AsyncLimiter] = {}
-
-    async def initialize(self) -> None:
-        """Nothing to open."""
-
-    async def shutdown(self) -> None:
-        """Nothing to close."""
-
-    def _group(self, chat_id: int | str) -> AsyncLimiter:
-        if len(self._groups) > 512:  # forget groups whose whole minute is unused
-            self._groups = {
-                k: v for k, v in self._groups.items() if not v.has_capacity(v.max_rate)
-            }
-        if chat_id not in self._groups:
-            self._groups[chat_id] = AsyncLimiter(self.group_per_minute, 60)
-        return self._groups[chat_id]
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> Any:
-        """Run one Bot API call within the limits; a 429 is waited out here, for this call only."""
-        chat_id: Any = data.get("chat_id")
-        with contextlib.suppress(ValueError, TypeError):
-            chat_id = int(chat_id)
-        retries = rate_limit_args or self.max_retries
-        attempt = 0
-        while True:
-            try:
-                if chat_id is None:
-                    return await callback(*args, **kwargs)
-                group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
-                async with self.overall:
-                    if not group:
-                        return await callback(*args, **kwargs)
-                    async with self._group(chat_id):
-                        return await callback(*args, **kwargs)
-            except RetryAfter as exc:
-                if attempt >= retries:
-                    raise
-                attempt += 1
-                wait = retry_seconds(exc)
-                log.info("telegram: chat %s flood wait %.1f s (%s)", chat_id, wait, endpoint)
-                await asyncio.sleep(wait + 0.1)
-
-
-class _TolerantBot(ExtBot[Any]):
-    """PTB's bot, except that one malformed update in a getUpdates batch cannot stall polling.
-
-    PTB parses a batch as a whole: one update it cannot read fails the batch, the offset never
-    moves, and every later update waits forever. Each unreadable update is swapped for an empty
-    one with the same id, which confirms it and which our handler logs and skips.
-
-    With `store` set, a batch is stored before PTB sees it; a batch that cannot be stored is a
-    network error to PTB, which asks again for the same updates.
-    """
-
-    def __init__(
-        self,
-        *args: Any,
-        store: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        with self._unfrozen():  # PTB objects are frozen once built
-            self.store = store
-
-    async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:
-        result = await super()._post(endpoint, data, **kwargs)
-        if endpoint != "getUpdates" or not isinstance(result, list):
-            return result
-        kept = self._readable(result)
-        if self.store is not None and kept:
-            try:
-                await self.store(kept)
-            except Exception as exc:
-                raise NetworkError(f"updates not stored in the inbox: {exc}") from exc
-        return kept
-
-    def _readable(self, result: list[Any]) -> list[Any]:
-        kept = []
-        for item in result:
-            try:
-                Update.de_json(item, self)
-                kept.append(item)
-            except Exception as exc:
-                update_id = item.get("update_id") if isinstance(item, dict) else None
-                log.warning("telegram: unreadable update %s skipped: %s", update_id, exc)
-                if isinstance(update_id, int):
-                    kept.append({"update_id": update_id})
-        return kept
 
 
 class TelegramAdapter:
@@ -361,7 +122,7 @@ class TelegramAdapter:
         self.wake: Callable[[], None] | None = None  # tells the inbox worker to look now
         base = api_url.rstrip("/")
         limiter = rate_limiter if rate_limiter is not None else ChatRateLimiter()
-        bot = _TolerantBot(
+        bot = TolerantBot(
             token,
             base_url=f"{base}/bot",
             base_file_url=f"{base}/file/bot",
@@ -741,72 +502,3 @@ class TelegramAdapter:
             )
             return chat_id
 
-
-class TelegramSender:
-    """Delivers outbox notifications to Telegram chats, naming each outcome for the dispatcher.
-
-    Its own PTB Bot, without PTB's rate limiter: a 429 goes back to the dispatcher, which holds
-    that row back and keeps sending to everyone else.
-    """
-
-    prefix = "telegram"
-
-    def __init__(
-        self,
-        renderer: Renderer,
-        token: str,
-        api_url: str = "https://api.telegram.org",
-        per_second: float = NOTIFY_RATE,
-    ) -> None:
-        os.environ.setdefault("PTB_TIMEDELTA", "true")
-        self.renderer = renderer
-        self.per_second = per_second
-        base = api_url.rstrip("/")
-        self.bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
-
-    async def start(self) -> None:
-        """Open the HTTP client (and log in with getMe)."""
-        await self.bot.initialize()
-
-    async def stop(self) -> None:
-        """Close the HTTP client."""
-        await self.bot.shutdown()
-
-    def pace(self, target: str) -> Pace:
-        """Groups (negative ids) 20 a minute, private chats 1 a second, 25 a second in all."""
-        group = target.partition(":")[2].strip().startswith("-")
-        return Pace(self.per_second, GROUP_INTERVAL if group else PRIVATE_INTERVAL)
-
-    async def send(self, target: str, reply: Reply) -> None:
-        """Send the notification as HTML (split when long, chunks paced like messages)."""
-        try:
-            chat_id = int(target.partition(":")[2])
-        except ValueError:
-            raise Undeliverable(f"not a Telegram chat id: {target[:100]!r}") from None
-        chunks = split_html(self.renderer.html(reply))
-        try:
-            for i, chunk in enumerate(chunks):
-                if i:
-                    await asyncio.sleep(self.pace(target).min_interval)
-                await self._send_text(chat_id, chunk)
-        except RetryAfter as exc:
-            raise RetryLater(retry_seconds(exc)) from exc
-        except Forbidden as exc:
-            raise Undeliverable(f"forbidden: {exc.message}") from exc
-        except ChatMigrated as exc:
-            raise Moved(f"telegram:{exc.new_chat_id}") from exc
-        except BadRequest as exc:
-            if "chat not found" in exc.message.lower():
-                raise Undeliverable(f"chat not found: {exc.message}") from exc
-            raise
-
-    async def _send_text(self, chat_id: int, text: str) -> None:
-        try:
-            await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
-        except BadRequest as exc:
-            if "parse entities" not in exc.message.lower():
-                raise
-            log.error("telegram: HTML refused (%s); sending it without markup", exc.message)
-            await self.bot.send_message(
-                chat_id, html.escape(to_plain(text), quote=False), parse_mode=ParseMode.HTML
-            )

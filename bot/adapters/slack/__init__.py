@@ -1,0 +1,55 @@
+"""Slack: Bolt's AsyncApp in (events, /cluster, buttons), Block Kit out, and the outbox sender.
+
+The package's surface is `platform` (the web app's routes and start/stop) and
+`outbox_sender` (its outbox notifications), both None when the settings leave Slack off.
+Importing the package loads no Slack library: its modules load when the platform is on.
+
+- `mrkdwn`: Slack's escaped text in, the renderer's HTML subset out as mrkdwn
+- `blocks`: replies as Block Kit sections, buttons and messages
+- `adapter`: SlackAdapter, the Bolt app's listeners (inbox first, then answers)
+- `routes`: `/slack/events` with its body-limit and signature checks, the OAuth routes
+- `oauth`: slack_sdk's installation and state stores on our engine
+- `sender`: SlackSender, and the 429 rules replies follow
+"""
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.engine import Engine
+
+    from bot.app import Bot
+    from bot.outbox import Sender
+    from bot.platform import Platform
+    from bot.render import Renderer
+    from bot.settings import Settings
+
+
+def platform(
+    bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
+) -> "Platform | None":
+    """Slack's routes and start/stop when it is configured, else None."""
+    if not settings.slack_configured:
+        return None
+    from bot.adapters.slack.routes import slack_platform
+
+    return slack_platform(bot, settings)
+
+
+def outbox_sender(
+    settings: "Settings", renderer: "Renderer", engine: "Engine"
+) -> "Sender | None":
+    """The outbox's sender for `slack:` targets when Slack is configured, else None."""
+    if not settings.slack_configured:
+        return None
+    from bot.adapters.slack.oauth import ThreadedInstallationStore
+    from bot.adapters.slack.sender import SlackSender
+
+    installations = ThreadedInstallationStore(engine) if settings.slack_client_id else None
+    return SlackSender(
+        renderer,
+        token=settings.slack_bot_token,
+        api_url=settings.slack_api_url,
+        installations=installations,
+    )

@@ -1,0 +1,53 @@
+"""Telegram: python-telegram-bot in (polling or webhook), HTML and keyboards out, the sender.
+
+The package's surface is `platform` (the web app's routes and start/stop) and
+`outbox_sender` (its outbox notifications), both None when the settings leave Telegram off.
+Importing the package loads no Telegram library: its modules load when the platform is on.
+
+- `markup`: replies as Telegram HTML split into valid messages, keyboards, the command menu
+- `intake`: PTB's bot with polling that stores each batch first and skips unreadable updates
+- `limiter`: the reply rate limits, a flood wait holding back only its own chat
+- `adapter`: TelegramAdapter, updates in and replies out
+- `routes`: `/telegram/webhook` with its secret, body limit and duplicate-update check
+- `sender`: TelegramSender, outbox notifications and how their failures are named
+"""
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.engine import Engine
+
+    from bot.app import Bot
+    from bot.outbox import Sender
+    from bot.platform import Platform
+    from bot.render import Renderer
+    from bot.settings import Settings
+
+
+def platform(
+    bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
+) -> "Platform | None":
+    """Telegram's routes and start/stop when a bot token is set, else None."""
+    if not settings.telegram_bot_token:
+        return None
+    from bot.adapters.telegram.routes import telegram_platform
+
+    return telegram_platform(bot, settings, on_fatal)
+
+
+def outbox_sender(
+    settings: "Settings", renderer: "Renderer", engine: "Engine"
+) -> "Sender | None":
+    """The outbox's sender for `telegram:` targets when a bot token is set, else None."""
+    if not settings.telegram_bot_token:
+        return None
+    from bot.adapters.telegram.sender import TelegramSender
+
+    return TelegramSender(
+        renderer,
+        settings.telegram_bot_token,
+        api_url=settings.telegram_api_url,
+        per_second=settings.telegram_notify_rate,
+    )
