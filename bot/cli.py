@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import adapters
+from bot.core import ADDRESSES
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -113,9 +115,7 @@ def _workflow_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]"
     subs = sub.add_parser("subscriptions", help="who hears of endorsed activations")
     subs_sub = subs.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = subs_sub.add_parser("add", help="subscribe a chat, channel or webhook")
-    add.add_argument(
-        "--target", required=True, help="telegram:CHAT_ID|slack:TEAM:CHANNEL|webhook:URL"
-    )
+    add.add_argument("--target", required=True, help="|".join(ADDRESSES.target_forms()))
     add.add_argument("--country")
     add.add_argument("--cluster", action="append", default=[], metavar="K")
     add.add_argument("--lang", choices=LANG_CHOICES[1:], default="en")
@@ -233,12 +233,9 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, host: str, port: int) -> int:
     """Run bot.web under uvicorn until stopped; non-zero when a platform had to stop."""
-    if not (settings.telegram_bot_token or settings.slack_configured):
-        print(
-            "clusterbot serve: no platform configured; set TELEGRAM_BOT_TOKEN, or "
-            "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID) with SLACK_SIGNING_SECRET",
-            file=sys.stderr,
-        )
+    if not adapters.served(settings):
+        hints = ", or ".join(adapters.setting_hints())
+        print(f"clusterbot serve: no platform configured; set {hints}", file=sys.stderr)
         return 2
     import uvicorn
 
@@ -348,7 +345,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if command == "outbox":
         return _outbox(settings, args)
     # run: serve the platforms that are configured; with none, chat locally.
-    if settings.telegram_bot_token or settings.slack_configured:
+    if adapters.served(settings):
         return _serve(settings, "127.0.0.1", 8080)
     return _chat(settings, "local")
 

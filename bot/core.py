@@ -1,7 +1,7 @@
 """The platform-neutral kernel: what came in, what to say back, and who handles it."""
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,6 +20,83 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud8
 def clean_text(text: str) -> str:
     """Text from outside with control characters, direction overrides and lone surrogates gone."""
     return _UNSAFE.sub("", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """How one platform writes the people it serves and the places notifications reach.
+
+    Each platform package declares one (bot/adapters/<platform>/address.py) and its sender
+    carries it; patterns are for what follows `platform:`, and empty when there is none.
+    """
+
+    platform: str  # the prefix of its identities and targets: "telegram"
+    person: str = ""  # a person's identity: "[0-9]+"
+    person_form: str = ""  # how to write one, for a refusal
+    target: str = ""  # a notification target; empty: nothing here can be notified later
+    target_form: str = ""  # how to write one, for a refusal
+    direct: str = ""  # identities that are also their private chat's target
+
+    def reaches(self, target: str) -> bool:
+        """Whether notifications can be sent to `target` on this platform."""
+        pattern = rf"^{re.escape(self.platform)}:(?:{self.target})$"
+        return bool(self.target) and re.match(pattern, target) is not None
+
+    def reaches_person(self, identity: str) -> str | None:
+        """Where this person can be notified directly (their private chat), if anywhere."""
+        platform, _, rest = identity.partition(":")
+        if platform == self.platform and self.direct and re.fullmatch(self.direct, rest):
+            return identity
+        return None
+
+    def names_person(self, identity: str) -> bool:
+        """Whether `identity` is a person of this platform, written the way its adapter does."""
+        platform, _, rest = identity.partition(":")
+        return platform == self.platform and bool(self.person) and bool(
+            re.fullmatch(self.person, rest)
+        )
+
+
+class Addresses:
+    """Every platform's Address, registered by the platform packages (bot/adapters/__init__.py).
+
+    Domain code asks here whom and where it can reach, so it names no platform.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, Address] = {}
+
+    def register(self, address: Address) -> None:
+        """Add (or replace) one platform's Address."""
+        self._known[address.platform] = address
+
+    def __iter__(self) -> "Iterator[Address]":
+        return iter(list(self._known.values()))
+
+    def get(self, platform: str) -> Address | None:
+        """The Address of `platform`, if one is registered."""
+        return self._known.get(platform)
+
+    def reaches(self, target: str) -> bool:
+        """Whether some platform can send notifications to `target`."""
+        return any(a.reaches(target) for a in self)
+
+    def reaches_person(self, identity: str) -> str | None:
+        """Where a person can be notified directly, by whichever platform is theirs."""
+        address = self.get(identity.partition(":")[0])
+        return address.reaches_person(identity) if address is not None else None
+
+    def target_forms(self) -> list[str]:
+        """How targets are written, one per platform that has them ("telegram:CHAT_ID")."""
+        return [a.target_form for a in self if a.target]
+
+    def person_forms(self) -> list[str]:
+        """How people are written, one per platform that has them."""
+        return [a.person_form for a in self if a.person]
+
+
+# Filled when bot.adapters is imported (bot.app and the entry points import it).
+ADDRESSES = Addresses()
 
 
 @dataclass(frozen=True, slots=True)

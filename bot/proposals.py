@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import outbox, roles, subscriptions
+from bot.core import ADDRESSES
 from bot.models import (
     CountryCluster,
     Notification,
@@ -83,12 +84,7 @@ class Refused(Exception):
 
 def identity_target(identity: str) -> str | None:
     """Where a person can be notified directly: their private chat, when the platform has one."""
-    platform, _, rest = identity.partition(":")
-    if platform == "telegram" and rest.lstrip("-").isdigit():
-        return identity  # a private chat's id is the user's id
-    if platform == "slack" and rest.count(":") == 1:
-        return identity  # chat.postMessage to a user id opens the DM with them
-    return None
+    return ADDRESSES.reaches_person(identity)
 
 
 def create(

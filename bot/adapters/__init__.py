@@ -13,6 +13,9 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from bot.adapters import terminal
+from bot.core import ADDRESSES
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -24,9 +27,26 @@ if TYPE_CHECKING:
 
 
 def packages() -> list[ModuleType]:
-    """Every platform package, in name order (importing one loads no platform library)."""
-    found = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.ispkg)
-    return [importlib.import_module(f"{__name__}.{name}") for name in found]
+    """Every platform package, in its ORDER (importing one loads no platform library)."""
+    found = [m.name for m in pkgutil.iter_modules(__path__) if m.ispkg]
+    modules = [importlib.import_module(f"{__name__}.{name}") for name in found]
+    return sorted(modules, key=lambda m: (m.ORDER, m.__name__))
+
+
+def served(settings: "Settings") -> list[str]:
+    """The names of the chat platforms the settings turn on (what `clusterbot serve` serves)."""
+    return [p.__name__.rpartition(".")[2] for p in packages() if p.serves(settings)]
+
+
+def setting_hints() -> list[str]:
+    """What to set to turn each chat platform on, for a message that none is."""
+    return [p.SETTINGS_HINT for p in packages() if p.SETTINGS_HINT]
+
+
+# Each package's address module is as light as its __init__: both load at import.
+for _package in packages():
+    ADDRESSES.register(importlib.import_module(f"{_package.__name__}.address").ADDRESS)
+ADDRESSES.register(terminal.ADDRESS)
 
 
 def platforms(

@@ -26,11 +26,22 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 
+ORDER = 2  # its place in lists people read (forms, hints) and at start
+
+# What to set to serve it, for `clusterbot serve` when no platform is.
+SETTINGS_HINT = "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID) with SLACK_SIGNING_SECRET"
+
+
+def serves(settings: "Settings") -> bool:
+    """Whether the settings turn this chat platform on."""
+    return settings.slack_configured
+
+
 def platform(
     bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
 ) -> "Platform | None":
     """Slack's routes and start/stop when it is configured, else None."""
-    if not settings.slack_configured:
+    if not serves(settings):
         return None
     from bot.adapters.slack.routes import slack_platform
 

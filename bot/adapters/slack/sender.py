@@ -16,6 +16,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.address import ADDRESS
 from bot.adapters.slack.blocks import messages
 from bot.core import Reply
 from bot.outbox import MAX_WAIT, Pace, RetryLater, Undeliverable, clamp_seconds
@@ -79,7 +80,8 @@ class ReplyRateLimitRetry(AsyncRateLimitErrorRetryHandler):
 class SlackSender:
     """Delivers outbox notifications to `slack:TEAM:CHANNEL` with chat.postMessage."""
 
-    prefix = "slack"
+    address = ADDRESS  # whom and where it reaches: domain code asks the Address
+    prefix = ADDRESS.platform
 
     def __init__(
         self,

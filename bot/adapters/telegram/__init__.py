@@ -26,11 +26,22 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 
+ORDER = 1  # its place in lists people read (forms, hints) and at start
+
+# What to set to serve it, for `clusterbot serve` when no platform is.
+SETTINGS_HINT = "TELEGRAM_BOT_TOKEN"
+
+
+def serves(settings: "Settings") -> bool:
+    """Whether the settings turn this chat platform on."""
+    return bool(settings.telegram_bot_token)
+
+
 def platform(
     bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
 ) -> "Platform | None":
     """Telegram's routes and start/stop when a bot token is set, else None."""
-    if not settings.telegram_bot_token:
+    if not serves(settings):
         return None
     from bot.adapters.telegram.routes import telegram_platform
 

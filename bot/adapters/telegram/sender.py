@@ -11,6 +11,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
+from bot.adapters.telegram.address import ADDRESS
 from bot.adapters.telegram.markup import split_html
 from bot.core import Reply
 from bot.outbox import Moved, Pace, RetryLater, Undeliverable, clamp_seconds
@@ -41,7 +42,8 @@ class TelegramSender:
     that row back and keeps sending to everyone else.
     """
 
-    prefix = "telegram"
+    address = ADDRESS  # whom and where it reaches: domain code asks the Address
+    prefix = ADDRESS.platform
 
     def __init__(
         self,

@@ -18,6 +18,16 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 
+ORDER = 3  # its place in lists people read (forms, hints) and at start
+
+SETTINGS_HINT = ""  # nothing to serve
+
+
+def serves(settings: "Settings") -> bool:
+    """Never: webhooks are no chat platform to serve."""
+    return False
+
+
 def platform(
     bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
 ) -> "Platform | None":

@@ -13,6 +13,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from bot.adapters.webhook.address import ADDRESS
 from bot.core import Reply
 from bot.models import utcnow
 from bot.outbox import Pace, RetryLater, Undeliverable, clamp_seconds, current_key
@@ -47,7 +48,8 @@ def retry_after(value: str | None) -> float:
 class WebhookSender:
     """POSTs each notification to its `webhook:URL` target, signed."""
 
-    prefix = "webhook"
+    address = ADDRESS  # whom and where it reaches: domain code asks the Address
+    prefix = ADDRESS.platform
 
     def __init__(
         self,
