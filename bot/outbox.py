@@ -112,11 +112,6 @@ def counts(session: Session) -> dict[str, int]:
     return {status: found.get(status, 0) for status in ("pending", "sent", "failed", "dead")}
 
 
-def as_reply(row: Notification) -> Reply:
-    """The notification as the Reply a sender renders for its platform."""
-    return Reply(row.template, row.data, row.lang, "notification")
-
-
 MAX_WAIT = 3600.0  # seconds: the longest wait a platform or partner may ask of us
 
 

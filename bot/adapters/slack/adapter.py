@@ -35,7 +35,7 @@ from bot.adapters.slack.blocks import (
 )
 from bot.adapters.slack.mrkdwn import plain_text
 from bot.adapters.slack.oauth import ThreadedInstallationStore, ThreadedStateStore
-from bot.adapters.slack.sender import ReplyRateLimitRetry
+from bot.adapters.slack.sender import FAILED, ReplyRateLimitRetry, deliver, slack_error
 from bot.core import Incoming, Reply, split_command
 from bot.render import Renderer
 from bot.word import docx_file
@@ -279,20 +279,11 @@ class SlackAdapter:
         thread: str | None = None,
     ) -> None:
         """Post replies in a channel (or thread); a message Slack refuses is logged."""
-        for message in messages(self.renderer, replies):
-            try:
-                await client.chat_postMessage(
-                    channel=channel,
-                    thread_ts=thread,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **message.payload(),
-                )
-            except SlackApiError as exc:
-                log.error(
-                    "slack: reply to %s not delivered: %s", channel, exc.response.get("error")
-                )
-                return
+        try:
+            await deliver(client, channel, messages(self.renderer, replies), thread)
+        except FAILED as exc:
+            log.error("slack: reply to %s not delivered: %s", channel, slack_error(exc))
+            return
         for reply in replies:
             if reply.file_name:
                 await self._upload(client, channel, reply, thread)
@@ -549,12 +540,9 @@ class SlackAdapter:
         )
         replies = await self.handle(incoming)
         try:
-            for message in messages(self.renderer, replies):
-                await client.chat_postMessage(
-                    channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
-                )
-        except SlackApiError as exc:
-            log.error("slack: sharing in %s failed: %s", channel, exc.response.get("error"))
+            await deliver(client, channel, messages(self.renderer, replies))
+        except FAILED as exc:
+            log.error("slack: sharing in %s failed: %s", channel, slack_error(exc))
             return
         await self._webhook(body, {"delete_original": True})
 

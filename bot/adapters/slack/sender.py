@@ -17,7 +17,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.address import ADDRESS
-from bot.adapters.slack.blocks import messages
+from bot.adapters.slack.blocks import Message, messages
 from bot.core import Reply
 from bot.outbox import MAX_WAIT, Pace, RetryLater, Undeliverable, clamp_seconds
 from bot.render import Renderer
@@ -42,6 +42,52 @@ def _retry_after(headers: Mapping[str, Any], high: float = MAX_WAIT) -> float:
         if key.casefold() == "retry-after":
             return clamp_seconds(value[0] if isinstance(value, list) else value, 1.0, high)
     return 1.0
+
+
+FAILED = (SlackApiError, RetryLater, Undeliverable)  # what `deliver` raises
+
+
+def classify(exc: SlackApiError) -> RetryLater | Undeliverable | None:
+    """What a refused post means; None for anything else (retried later, or only logged)."""
+    if exc.response.status_code == 429:
+        return RetryLater(_retry_after(exc.response.headers))
+    error = str(exc.response.get("error") or "")
+    return Undeliverable(error) if error in UNDELIVERABLE else None
+
+
+def slack_error(exc: Exception) -> Any:
+    """Slack's own error code for a failed post (what our log lines show)."""
+    cause = exc if isinstance(exc, SlackApiError) else exc.__cause__
+    return cause.response.get("error") if isinstance(cause, SlackApiError) else str(exc)
+
+
+async def deliver(
+    client: AsyncWebClient,
+    channel: str,
+    out: list[Message],
+    thread: str | None = None,
+    token: str | None = None,
+) -> None:
+    """Post messages in a channel (or a thread), for replies and notifications alike.
+
+    Links and media are never unfurled. A refusal is raised as `classify` names it
+    (RetryLater, Undeliverable), or as the SlackApiError itself.
+    """
+    for message in out:
+        try:
+            await client.chat_postMessage(
+                token=token,
+                channel=channel,
+                thread_ts=thread,
+                unfurl_links=False,
+                unfurl_media=False,
+                **message.payload(),
+            )
+        except SlackApiError as exc:
+            outcome = classify(exc)
+            if outcome is None:
+                raise
+            raise outcome from exc
 
 
 class ReplyRateLimitRetry(AsyncRateLimitErrorRetryHandler):
@@ -136,19 +182,4 @@ class SlackSender:
         if prefix != self.prefix or not team or not channel:
             raise Undeliverable(f"not a Slack target: {target!r}")
         token = await self._token(team)
-        for message in messages(self.renderer, [reply]):
-            try:
-                await self.client.chat_postMessage(
-                    token=token,
-                    channel=channel,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **message.payload(),
-                )
-            except SlackApiError as exc:
-                error = str(exc.response.get("error") or "")
-                if exc.response.status_code == 429:
-                    raise RetryLater(_retry_after(exc.response.headers)) from exc
-                if error in UNDELIVERABLE:
-                    raise Undeliverable(error) from exc
-                raise
+        await deliver(self.client, channel, messages(self.renderer, [reply]), token=token)

@@ -8,48 +8,36 @@ stored updates), in webhook mode before the 200 (routes.py). An inbox worker cal
 import asyncio
 import contextlib
 import datetime as dtm
-import html
 import logging
 import os
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import (
     CallbackQuery,
-    InlineKeyboardMarkup,
     Message,
     MessageEntity,
-    ReplyParameters,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import (
-    BadRequest,
-    ChatMigrated,
     Conflict,
     Forbidden,
-    RetryAfter,
     TelegramError,
 )
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 from telegram.ext import TypeHandler as _TypeHandler
 
 from bot import inbox
+from bot.adapters.telegram.delivery import classify, deliver
 from bot.adapters.telegram.intake import TolerantBot
 from bot.adapters.telegram.limiter import ChatRateLimiter
-from bot.adapters.telegram.markup import (
-    MAX_CALLBACK_DATA,
-    command_menu,
-    keyboard,
-    split_html,
-)
-from bot.adapters.telegram.sender import retry_seconds
+from bot.adapters.telegram.markup import MAX_CALLBACK_DATA, command_menu
 from bot.core import Incoming, Reply, split_command
-from bot.render import Renderer, to_plain
-from bot.word import docx_file
+from bot.outbox import RetryLater, Undeliverable
+from bot.render import Renderer
 
 log = logging.getLogger("clusterbot.telegram")
 
@@ -71,15 +59,6 @@ CONFLICT_MESSAGE = (
     "bot token. Stopping this one instead of fighting it. Run one polling instance per token, "
     "or set TELEGRAM_WEBHOOK_URL to run several workers behind a webhook."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """What became of replies sent to one chat: delivered, or why not."""
-
-    chat: str
-    delivered: bool
-    reason: str = ""
 
 
 class TelegramAdapter:
@@ -400,105 +379,35 @@ class TelegramAdapter:
         )
         await self.send(chat_id, await self.handle(incoming))
 
-    async def deliver(self, chat: str, replies: list[Reply]) -> Delivery:
-        """Send replies to a `telegram:<chat id>` destination (for notifications)."""
-        return await self.send(int(chat.partition(":")[2]), replies)
-
     async def send(
         self,
         chat_id: int,
         replies: list[Reply],
         reply_to: int | None = None,
         thread: int | None = None,
-    ) -> Delivery:
-        """Send replies as HTML messages (split when long), with buttons and files."""
+    ) -> None:
+        """Send replies to a chat; a failure is logged, and a chat gone for good recorded."""
         chat_id = self.migrated.get(chat_id, chat_id)
+        bot, follow = self.application.bot, self._moved
         try:
-            for reply in replies:
-                chunks = split_html(self.renderer.html(reply))
-                markup = keyboard(reply.choices) if reply.choices else None
-                for i, chunk in enumerate(chunks):
-                    chat_id = await self._send_text(
-                        chat_id,
-                        chunk,
-                        markup if i == len(chunks) - 1 else None,
-                        reply_to,
-                        thread,
-                    )
-                    reply_to = None  # only the first message answers the user's
-                if reply.file_name:
-                    # The text is the message above; the file is the Word version to edit.
-                    # Building a .docx takes ~0.2 s: off the event loop.
-                    name, content = await asyncio.to_thread(
-                        docx_file, self.renderer.plain(reply), reply.file_name, reply.lang
-                    )
-                    await self.application.bot.send_document(
-                        chat_id, document=content, filename=name, message_thread_id=thread
-                    )
-        except Forbidden as exc:
-            log.warning(
-                "telegram: chat %s cannot be reached (the user blocked the bot or it was "
-                "removed): %s; reply not delivered",
-                chat_id,
-                exc.message,
-            )
-            await self._gone(chat_id, f"forbidden: {exc.message}")
-            return Delivery(f"telegram:{chat_id}", False, f"forbidden: {exc.message}")
-        except RetryAfter as exc:
-            log.error(
-                "telegram: chat %s still rate limited after retries (retry after %.0f s)",
-                chat_id,
-                retry_seconds(exc),
-            )
-            return Delivery(f"telegram:{chat_id}", False, f"rate limited: {exc.message}")
+            await deliver(bot, self.renderer, chat_id, replies, reply_to, thread, follow=follow)
         except TelegramError as exc:
-            log.error("telegram: sending to chat %s failed: %s", chat_id, exc)
-            if isinstance(exc, BadRequest) and "chat not found" in exc.message.lower():
-                await self._gone(chat_id, f"chat not found: {exc.message}")
-            return Delivery(f"telegram:{chat_id}", False, f"error: {exc.message}")
-        return Delivery(f"telegram:{chat_id}", True)
-
-    async def _send_text(
-        self,
-        chat_id: int,
-        text: str,
-        markup: InlineKeyboardMarkup | None,
-        reply_to: int | None,
-        thread: int | None,
-    ) -> int:
-        """One sendMessage; follows a group's migration once. Returns the chat id used."""
-        params = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        try:
-            await self.application.bot.send_message(
-                chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                reply_parameters=params,
-                message_thread_id=thread,
-            )
-            return chat_id
-        except ChatMigrated as exc:
-            log.warning(
-                "telegram: group %s migrated to supergroup %s; resending there",
-                chat_id,
-                exc.new_chat_id,
-            )
-            await self._moved(chat_id, exc.new_chat_id)
-            await self.application.bot.send_message(
-                exc.new_chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-            )
-            return exc.new_chat_id
-        except BadRequest as exc:
-            if "parse entities" not in exc.message.lower():
-                raise
-            # Our markup should always parse; if it does not, say it without tags, not nothing.
-            log.error("telegram: HTML refused (%s); sending it without markup", exc.message)
-            await self.application.bot.send_message(
-                chat_id,
-                html.escape(to_plain(text), quote=False),
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
-            return chat_id
-
+            chat_id = self.migrated.get(chat_id, chat_id)
+            outcome = classify(exc)
+            if isinstance(exc, Forbidden):
+                log.warning(
+                    "telegram: chat %s cannot be reached (the user blocked the bot or it was "
+                    "removed): %s; reply not delivered",
+                    chat_id,
+                    exc.message,
+                )
+            elif isinstance(outcome, RetryLater):
+                log.error(
+                    "telegram: chat %s still rate limited after retries (retry after %.0f s)",
+                    chat_id,
+                    outcome.seconds,
+                )
+            else:
+                log.error("telegram: sending to chat %s failed: %s", chat_id, exc)
+            if isinstance(outcome, Undeliverable):
+                await self._gone(chat_id, str(outcome))

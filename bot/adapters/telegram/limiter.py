@@ -10,7 +10,7 @@ from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.adapters.telegram.sender import retry_seconds
+from bot.adapters.telegram.delivery import retry_seconds
 
 log = logging.getLogger("clusterbot.telegram")
 
