@@ -70,6 +70,8 @@ class Bot:
                     user = self._first_sight(session, msg.identity)
                 lang = self._language(msg, understood, user, previous)
                 ctx = Context(session, self.kb, user, lang, understood)
+                if msg.action:
+                    ctx.pressed = self.router.parse(msg.action)
                 replies = self._replies(msg, ctx, command)
                 # The language kept is the reply's: a message that showed none answered in it.
                 subject = {**ctx.understanding.subject(), "lang": ctx.lang}
@@ -114,11 +116,10 @@ class Bot:
 
     def _route(self, msg: Incoming, command: tuple[str, str] | None, u: Understanding) -> Handler:
         if msg.action:
-            prefix = msg.action.partition(":")[0]
-            return self.router.actions.get(prefix) or self.router.commands["*"]
+            return self.router.for_action(msg.action)
         if command:
-            return self.router.commands.get(command[0]) or self.router.commands["*"]
-        return self.router.intents.get(u.intent) or self.router.intents["unknown"]
+            return self.router.for_command(command[0])
+        return self.router.for_intent(u.intent)
 
     def _language(
         self,

@@ -145,7 +145,7 @@ def _keep_language(msg: Incoming, ctx: Context) -> None:
         ctx.lang = str(shown)
 
 
-@router.command("checklist")
+@router.command("checklist", menu=N_("Activation checklist"), menu_at=50)
 @router.intent("start_checklist")
 def start_checklist(msg: Incoming, ctx: Context) -> Reply:
     """Start a checklist, or show where the open one stands."""
@@ -257,11 +257,11 @@ def status(ctx: Context, run: ChecklistRun) -> Reply:
     return replace(r, intent="checklist")
 
 
-@router.action("chk")
+@router.action("chk", r"chk:(?P<run>[^:]*):(?P<group>[^:]*)")
 def checklist_button(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
-    """A checklist button: the same as typing the answer, if it belongs to the open checklist."""
-    parts = (msg.action or "").split(":")
-    run_id, group = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    """`chk:<run>:<answer group>`: the same as typing the answer, in the open checklist."""
+    pressed = ctx.pressed or {}
+    run_id, group = pressed.get("run", ""), pressed.get("group", "")
     run = open_run(ctx, msg)
     if run is None or str(run.id) != run_id or run.status != "open":
         return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
@@ -301,15 +301,14 @@ def _letter(ctx: Context, run: ChecklistRun, data: dict[str, Any], with_others: 
     )
 
 
-@router.action("letter")
+@router.action("letter", r"letter:(?P<run>\d+):(?P<which>short|full)")
 def letter_button(msg: Incoming, ctx: Context) -> Reply:
     """`letter:<run>:short|full`: the finished checklist's letter, with or without the others."""
-    parts = (msg.action or "").split(":")
-    known = len(parts) == 3 and parts[1].isdigit() and parts[2] in ("short", "full")
-    run = ctx.session.get(ChecklistRun, int(parts[1])) if known else None
-    if run is None or run.identity != msg.identity or run.status != "done":
+    pressed = ctx.pressed
+    run = ctx.session.get(ChecklistRun, int(pressed["run"])) if pressed else None
+    if pressed is None or run is None or run.identity != msg.identity or run.status != "done":
         return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
-    return _letter(ctx, run, summary_data(ctx, run), with_others=parts[2] != "short")
+    return _letter(ctx, run, summary_data(ctx, run), with_others=pressed["which"] != "short")
 
 
 _ENDS = (".", "!", "?", "…", "。", "！", "？", "؟")

@@ -47,7 +47,9 @@ def _shown(ctx: Context, proposal: Proposal, template: str = "proposals/show.j2"
     return replace(reply(ctx, template, **data), choices=tuple(buttons))
 
 
-@router.command("proposals")
+@router.command(
+    "proposals", shareable=True, menu=N_("activation proposals and their status"), menu_at=70
+)
 def list_proposals(msg: Incoming, ctx: Context) -> Reply:
     """`/proposals [country]`: newest first."""
     country = ctx.understanding.country
@@ -59,7 +61,7 @@ def list_proposals(msg: Incoming, ctx: Context) -> Reply:
     return reply(ctx, "proposals/list.j2", proposals=rows, country=name)
 
 
-@router.command("proposal")
+@router.command("proposal", shareable=True)
 def show_proposal(msg: Incoming, ctx: Context) -> Reply:
     """`/proposal 12`: one proposal and its history."""
     number, _ = _number(msg.args)
@@ -118,17 +120,22 @@ def propose(msg: Incoming, ctx: Context) -> Reply:
     return _shown(ctx, created, "proposals/created.j2")
 
 
-@router.action("prop")
+@router.action(
+    "prop",
+    r"prop:ask:(?P<proposal>\d+):(?P<move>[^:]*)",
+    r"prop:(?P<decision>ok|no):(?P<pending>\d+)",
+    r"prop:chk:(?P<run>\d+)",
+)
 def proposal_button(msg: Incoming, ctx: Context) -> Reply:
     """`prop:ask:<id>:<move>`, `prop:ok:<pending>`, `prop:no:<pending>`, `prop:chk:<run>`."""
-    parts = (msg.action or "").split(":")
+    pressed = ctx.pressed or {}
     try:
-        if len(parts) == 4 and parts[1] == "ask" and parts[2].isdigit():
-            return _confirm(msg, ctx, int(parts[2]), parts[3], "", "")
-        if len(parts) == 3 and parts[1] in ("ok", "no") and parts[2].isdigit():
-            return _decide(msg, ctx, int(parts[2]), parts[1] == "ok")
-        if len(parts) == 3 and parts[1] == "chk" and parts[2].isdigit():
-            run = ctx.session.get(ChecklistRun, int(parts[2]))
+        if "move" in pressed:
+            return _confirm(msg, ctx, int(pressed["proposal"]), pressed["move"], "", "")
+        if "decision" in pressed:
+            return _decide(msg, ctx, int(pressed["pending"]), pressed["decision"] == "ok")
+        if "run" in pressed:
+            run = ctx.session.get(ChecklistRun, int(pressed["run"]))
             if run and run.identity == msg.identity and run.status == "done":
                 return _from_checklist(ctx, run)
     except Refused as exc:
@@ -283,7 +290,7 @@ def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Re
     )
 
 
-@router.command("whoami")
+@router.command("whoami", menu=N_("who you are to the bot, and your role"), menu_at=80)
 def whoami(msg: Incoming, ctx: Context) -> Reply:
     """`/whoami`: the identity an admin passes to `clusterbot users grant`, and the role."""
     return reply(ctx, "proposals/whoami.j2", identity=msg.identity, role=ctx.user.role)

@@ -66,17 +66,9 @@ MAX_VALUE = 2000  # a button's value
 MAX_INCOMING = 40000  # Slack's own limit on a message's text
 PLATFORM = "slack"  # our name for Slack in the inbox table
 LOCALE_TTL = 3600.0  # seconds a user's Slack locale is trusted
-# Commands whose answer only tells (nothing changes): the only ones a Share button may ask again.
-SHAREABLE = {"help", "start", "clusters", "lead", "acronyms", "proposal", "proposals"}
 
 
 # ---- the adapter --------------------------------------------------------------------------------
-
-
-def shareable(text: str) -> bool:
-    """Whether asking `text` again only tells (a question, or a command in SHAREABLE)."""
-    command = split_command(text)
-    return command is None or command[0] in SHAREABLE
 
 
 class NotStored(Exception):
@@ -105,13 +97,16 @@ class SlackAdapter:
         client_secret: str | None = None,
         app_token: str | None = None,
         commands: Collection[str] = (),
+        shareable: Collection[str] = (),
     ) -> None:
         self.handle = handle
         self.renderer = renderer
         self.engine = engine
         self.api_url = api_url
         self.app_token = app_token
-        self.commands = {c.casefold() for c in commands if c != "*"}
+        self.commands = {c.casefold() for c in commands}
+        # Commands whose answer only tells (nothing changes): the only ones Share asks again.
+        self.shareable_commands = frozenset(shareable)
         self.installations: ThreadedInstallationStore | None = None
         self.states: ThreadedStateStore | None = None
         self.wake: Callable[[], None] | None = None  # tells the inbox worker to look now
@@ -379,6 +374,11 @@ class SlackAdapter:
 
     # ---- the slash command --------------------------------------------------------------------
 
+    def shareable(self, text: str) -> bool:
+        """Whether asking `text` again only tells (a question, or a shareable command)."""
+        command = split_command(text)
+        return command is None or command[0] in self.shareable_commands
+
     def command_text(self, text: str) -> str:
         """`/cluster lang fr` -> "/lang fr"; anything not starting with a command is a question."""
         text = text.strip()
@@ -434,7 +434,7 @@ class SlackAdapter:
         """
         if not replies or any(r.choices for r in replies):
             return []
-        if not shareable(text):
+        if not self.shareable(text):
             return []  # asking again would do it again (a second proposal, a subscription)
         value = json.dumps({"q": text, "l": replies[0].lang}, ensure_ascii=False)
         if len(value) > MAX_VALUE:
@@ -531,7 +531,7 @@ class SlackAdapter:
         except (ValueError, KeyError, TypeError):
             log.info("slack: share press with an unreadable value skipped")
             return
-        if not shareable(text):  # the value is the client's to send: check it again
+        if not self.shareable(text):  # the value is the client's to send: check it again
             log.warning("slack: share press for a command that is not shareable refused")
             return
         team, user, channel = self._where(body)

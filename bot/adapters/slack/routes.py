@@ -81,6 +81,7 @@ def slack_platform(bot: "Bot", settings: "Settings") -> Platform:
         client_secret=settings.slack_client_secret,
         app_token=settings.slack_app_token,
         commands=bot.router.commands.keys(),
+        shareable=bot.router.shareable(),
     )
     handler = AsyncSlackRequestHandler(adapter.app)
     secret = settings.slack_signing_secret.encode()

@@ -11,7 +11,7 @@ import datetime as dtm
 import logging
 import os
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -50,7 +50,6 @@ PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 PLATFORM = "telegram"  # our name for Telegram in the inbox table
 MAX_INCOMING = 4096  # Telegram never sends more: a longer text is not a real user message
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-CHAT_SETTING_COMMANDS = {"subscribe", "unsubscribe"}  # in a group, for its admins only
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
 CHATS_AT_ONCE = 16  # chats whose updates are handled at the same time (each chat in order)
 STOP_GRACE = 10.0  # seconds replies in progress get to finish at stop
@@ -78,6 +77,8 @@ class TelegramAdapter:
         poll_timeout: float = 10.0,
         on_moved: OnMoved | None = None,
         on_gone: OnGone | None = None,
+        menu: Sequence[tuple[str, str]] = (),
+        chat_settings: Collection[str] = (),
     ) -> None:
         # PTB 22 gives RetryAfter.retry_after as int unless this is set; later majors always
         # use timedelta. Opt in now (retry_seconds reads both).
@@ -85,6 +86,8 @@ class TelegramAdapter:
         if webhook_url and not webhook_secret:
             raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET as well")
         self.handle = handle
+        self.menu = list(menu)  # (command, text marked N_): the router's menu
+        self.chat_settings = frozenset(chat_settings)  # in a group, for its admins only
         self.renderer = renderer
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -157,7 +160,7 @@ class TelegramAdapter:
         bot = self.application.bot
         for lang in ("", *self.renderer.envs):
             try:
-                commands = command_menu(self.renderer, lang or "en")
+                commands = command_menu(self.menu, lang or "en")
                 await bot.set_my_commands(commands, language_code=lang or None)
             except TelegramError as exc:
                 log.error("telegram: setMyCommands failed for %r: %s", lang or "default", exc)
@@ -350,7 +353,7 @@ class TelegramAdapter:
         if chat.type not in GROUPS:
             return True
         command = split_command(text)
-        if command is None or command[0] not in CHAT_SETTING_COMMANDS or user is None:
+        if command is None or command[0] not in self.chat_settings or user is None:
             return True
         if message.sender_chat is not None and message.sender_chat.id == chat.id:
             return True  # an anonymous admin posting as the group

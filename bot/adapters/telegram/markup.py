@@ -2,18 +2,18 @@
 
 import logging
 import re
+from collections.abc import Sequence
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.core import Choice, Reply
-from bot.render import Renderer
+from bot.core import Choice
+from bot.render import translate
 
 log = logging.getLogger("clusterbot.telegram")
 
 MAX_MESSAGE = 4096  # Telegram's limit for one message's text
 MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit for a button's data
 MAX_DESCRIPTION = 256  # Telegram's limit for a command's description
-COMMANDS_TEMPLATE = "help/telegram_commands.j2"
 
 
 def utf16_len(text: str) -> int:
@@ -116,13 +116,6 @@ def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
 
 
-def command_menu(renderer: Renderer, lang: str) -> list[BotCommand]:
-    """The command menu in one language, from the telegram_commands template."""
-    text = renderer.plain(Reply(COMMANDS_TEMPLATE, {}, lang, "commands"))
-    commands = []
-    for line in text.splitlines():
-        name, sep, description = line.partition("|")
-        if sep and name.strip() and description.strip():
-            commands.append(BotCommand(name.strip(), description.strip()[:MAX_DESCRIPTION]))
-    return commands
-
+def command_menu(menu: Sequence[tuple[str, str]], lang: str) -> list[BotCommand]:
+    """The command menu in one language: each (command, text marked N_) of the router's menu."""
+    return [BotCommand(name, translate(lang, text)[:MAX_DESCRIPTION]) for name, text in menu]

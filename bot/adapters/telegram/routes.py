@@ -41,6 +41,8 @@ def telegram_platform(
         on_moved=bot.retarget,
         on_gone=bot.deactivate,
         engine=bot.engine,
+        menu=bot.router.menu(),
+        chat_settings=bot.router.chat_settings(),
     )
     secret = (settings.telegram_webhook_secret or "").encode()
     engine = bot.engine
