@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING
 from bot import adapters
 from bot.core import ADDRESSES
 from bot.settings import Settings
+from bot.terms import MoveName, Role
+from knowledge.facts import LANGUAGES
 
 if TYPE_CHECKING:
     from bot.app import Bot
 
-LANG_CHOICES = ("auto", "en", "zh", "fr", "es", "ar")
-ROLES = ("admin", "coordinator", "hc", "erc", "partner")  # as bot.models.ROLES (kept light here)
-MOVE_COMMANDS = ("submit", "forward", "endorse", "return", "plan-deactivation", "deactivate")
+LANG_CHOICES = ("auto", *LANGUAGES)
+ROLES = tuple(Role)
+MOVE_COMMANDS = tuple(move.command for move in MoveName)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -28,12 +28,13 @@ from bot.models import (
     User,
     utcnow,
 )
+from bot.terms import ClusterStatus, MoveName, ProposalStatus, Role
 from knowledge import KnowledgeBase
 from knowledge.checklist import default_lead
 
 FORWARD_WITHIN = timedelta(hours=24)  # the ERC forwards a proposal within 24 hours
 SYSTEM = "clusterbot"  # the actor of automatic moves (announcement)
-CREATE_ROLES = ("coordinator", "hc")
+CREATE_ROLES = (Role.COORDINATOR, Role.HC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,25 +49,34 @@ class Move:
     per_cluster: bool = False
 
 
+P, C = ProposalStatus, ClusterStatus
 MOVES = {
     m.name: m
     for m in (
-        Move("submit", ("draft", "returned"), "submitted", ("hc",)),
-        Move("forward", ("submitted",), "forwarded", ("erc",)),
-        Move("endorse", ("forwarded",), "endorsed", ("erc",)),
-        Move("return", ("submitted", "forwarded"), "returned", ("erc",), needs_note=True),
+        Move(MoveName.SUBMIT, (P.DRAFT, P.RETURNED), P.SUBMITTED, (Role.HC,)),
+        Move(MoveName.FORWARD, (P.SUBMITTED,), P.FORWARDED, (Role.ERC,)),
+        Move(MoveName.ENDORSE, (P.FORWARDED,), P.ENDORSED, (Role.ERC,)),
         Move(
-            "plan_deactivation",
-            ("active",),
-            "deactivation_planned",
-            ("coordinator", "hc"),
+            MoveName.RETURN, (P.SUBMITTED, P.FORWARDED), P.RETURNED, (Role.ERC,), needs_note=True
+        ),
+        Move(
+            MoveName.PLAN_DEACTIVATION,
+            (C.ACTIVE,),
+            C.DEACTIVATION_PLANNED,
+            (Role.COORDINATOR, Role.HC),
             needs_note=True,
             per_cluster=True,
         ),
-        Move("deactivate", ("deactivation_planned",), "deactivated", ("hc",), per_cluster=True),
+        Move(
+            MoveName.DEACTIVATE,
+            (C.DEACTIVATION_PLANNED,),
+            C.DEACTIVATED,
+            (Role.HC,),
+            per_cluster=True,
+        ),
     )
 }
-LIVE = ("endorsed", "announced")  # proposals whose clusters are active and can be deactivated
+LIVE = (P.ENDORSED, P.ANNOUNCED)  # proposals whose clusters are active and can be deactivated
 
 
 class Refused(Exception):
