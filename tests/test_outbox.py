@@ -6,6 +6,8 @@ tests/test_dispatch_e2e.py.
 """
 
 import asyncio
+import itertools
+import time
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -26,6 +28,7 @@ class Platform:
         self.per_second = per_second
         self.interval = interval
         self.got: list[tuple[str, str]] = []
+        self.at: list[float] = []  # when each of `got` was sent (monotonic)
         self.failures: dict[str, list[Exception]] = {}  # target -> what its next sends raise
 
     def pace(self, target: str) -> Pace:
@@ -36,6 +39,7 @@ class Platform:
         if script:
             raise script.pop(0)
         self.got.append((target, str(reply.data["text"])))
+        self.at.append(time.monotonic())
 
 
 def notify(engine: Engine, targets: list[str], priority: int = BULK, tag: str = "n") -> None:
@@ -92,10 +96,14 @@ def test_one_destination_is_paced_without_holding_up_others(engine: Engine) -> N
     notify(engine, ["chat:busy"], tag="c")
     notify(engine, [f"chat:{i}" for i in range(10)], tag="other")
     run(Dispatcher(engine, [platform]))
-    order = [target for target, _ in platform.got]
-    assert order.count("chat:busy") == 3
-    # The busy chat's 2nd and 3rd wait for their slots; the others went meanwhile.
-    assert order.index("chat:9") < len(order) - 1
+    sent = list(zip((target for target, _ in platform.got), platform.at, strict=True))
+    busy = [at for target, at in sent if target == "chat:busy"]
+    others = [at for target, at in sent if target != "chat:busy"]
+    assert len(busy) == 3 and len(others) == 10
+    # The busy chat's 2nd and 3rd wait for their slots (0.3 s apart, a little jitter allowed)...
+    assert all(later - earlier >= 0.25 for earlier, later in itertools.pairwise(busy))
+    # ...while every other chat went meanwhile, before the busy chat's second message.
+    assert max(others) < busy[1]
 
 
 def test_transient_errors_are_retried_then_delivered(engine: Engine) -> None:
@@ -194,9 +202,10 @@ def test_retarget_and_deactivate(any_engine: Engine) -> None:
 
 def test_tick_runs_each_round_in_its_own_transaction(engine: Engine) -> None:
     platform = Platform()
-    ticks: list[int] = []
+    ticks: list[tuple[Session, list[str]]] = []  # each tick's session, and the rows it saw
 
     def tick(session: Session) -> None:
+        seen = [n.status for n in session.exec(select(Notification)).all()]
         if not ticks:  # e.g. a due reminder becomes a notification
             outbox.enqueue(
                 session,
@@ -207,11 +216,15 @@ def test_tick_runs_each_round_in_its_own_transaction(engine: Engine) -> None:
                 lang="en",
                 priority=outbox.REMINDER,
             )
-        ticks.append(1)
+        ticks.append((session, seen))  # kept: a session's id is not reused while it lives
 
     run(Dispatcher(engine, [platform], tick))
+    # The first round's tick committed its reminder, which went out in the same run...
     assert platform.got == [("chat:erc", "reminder")]
-    assert len(ticks) >= 1
+    # ...and a last tick, in a transaction of its own, saw the outcome recorded as sent.
+    assert len(ticks) >= 2
+    assert len({id(session) for session, _ in ticks}) == len(ticks)
+    assert ticks[0][1] == [] and ticks[-1][1] == ["sent"]
 
 
 def test_waits_from_outside_are_clamped_to_an_hour() -> None:
