@@ -294,6 +294,52 @@ def _claimed(row: Sequence[Any]) -> Claimed:
     )
 
 
+class Pacer:
+    """When each message may go: per platform (its overall rate), per destination (its interval).
+
+    Pure: every method is given the time (`now`, in the dispatcher monotonic seconds), nothing
+    sleeps or reads a clock, so pacing is tested with a made-up clock.
+    """
+
+    def __init__(self, rates: Mapping[str, float], horizon: float) -> None:
+        self.rates = dict(rates)  # messages a second, per platform (target prefix)
+        self.horizon = horizon  # seconds of sending slots claimed ahead of time
+        self._next_slot: dict[str, float] = dict.fromkeys(self.rates, 0.0)
+        self._next_target: dict[str, float] = {}
+
+    def room(self, platform: str, now: float, free: int) -> int:
+        """How many of a platform's messages to claim now: its slots in the next moment."""
+        if free <= 0:
+            return 0
+        ahead = now + self.horizon - max(self._next_slot[platform], now)
+        return min(free, max(0, math.ceil(ahead * self.rates[platform])))
+
+    def waiting(self, platform: str, now: float, in_flight: Mapping[str, int]) -> list[str]:
+        """A platform's destinations not allowed a message now (or with one still in flight)."""
+        return sorted(
+            t
+            for t, at in self._next_target.items()
+            if (at > now or in_flight.get(t, 0)) and prefix_of(t) == platform
+        )
+
+    def reserve(self, target: str, interval: float, now: float) -> float:
+        """The time a message to `target` goes: books that slot, and the destination's next."""
+        platform = prefix_of(target)
+        slot = max(now, self._next_slot[platform])
+        self._next_slot[platform] = slot + 1.0 / self.rates[platform]
+        self._next_target[target] = slot + interval
+        return slot
+
+    def hold(self, target: str, until: float) -> None:
+        """The platform asked us to wait (a 429): nothing more to `target` before `until`."""
+        self._next_target[target] = until
+
+    def prune(self, now: float) -> None:
+        """Forget destinations whose wait is over, once there are many."""
+        if len(self._next_target) > 10_000:
+            self._next_target = {t: at for t, at in self._next_target.items() if at > now}
+
+
 class Dispatcher:
     """Delivers due notifications through the Senders, within each platform's limits.
 
@@ -342,9 +388,8 @@ class Dispatcher:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self.stats = Stats()
         self.postgres = engine.dialect.name == "postgresql"
-        self._rate = {p: self._overall_rate(s) for p, s in self.senders.items()}
-        self._next_slot: dict[str, float] = dict.fromkeys(self.senders, 0.0)
-        self._next_target: dict[str, float] = {}
+        rates = {p: self._overall_rate(s) for p, s in self.senders.items()}
+        self.pacer = Pacer(rates, self.HORIZON)
         self._ticked = -TICK_EVERY  # monotonic time of the last tick: the first round ticks
         self._in_flight: Counter[str] = Counter()  # per destination
         self._platform_in_flight: Counter[str] = Counter()  # per platform (target prefix)
@@ -460,44 +505,27 @@ class Dispatcher:
             await self._db(self._note_unserved)
         claimed = 0
         for prefix in self.senders:
-            budget = self._budget(prefix, now)
+            # Each platform has its own slots: forty hanging webhooks must not hold Telegram's.
+            free = self.concurrency - self._platform_in_flight[prefix]
+            budget = self.pacer.room(prefix, now, free)
             if budget <= 0:
                 continue
-            busy = sorted(
-                t
-                for t, at in self._next_target.items()
-                if (at > now or self._in_flight[t]) and prefix_of(t) == prefix
-            )
+            busy = self.pacer.waiting(prefix, now, self._in_flight)
             rows = await self._db(self._claim, prefix, budget, busy)
             for row in rows:
                 self._schedule(row)
             claimed += len(rows)
-        self._prune(now)
+        self.pacer.prune(now)
         return claimed
-
-    def _budget(self, prefix: str, now: float) -> int:
-        # Each platform has its own slots: forty hanging webhooks must not hold Telegram's.
-        free = self.concurrency - self._platform_in_flight[prefix]
-        if free <= 0:
-            return 0
-        ahead = now + self.HORIZON - max(self._next_slot[prefix], now)
-        return min(free, max(0, math.ceil(ahead * self._rate[prefix])))
-
-    def _prune(self, now: float) -> None:
-        if len(self._next_target) > 10_000:
-            self._next_target = {t: at for t, at in self._next_target.items() if at > now}
 
     def _schedule(self, row: Claimed) -> None:
         prefix = prefix_of(row.target)
         sender = self.senders[prefix]
-        now = time.monotonic()
-        slot = max(now, self._next_slot[prefix])
-        self._next_slot[prefix] = slot + 1.0 / self._rate[prefix]
         try:
             interval = sender.pace(row.target).min_interval
         except Exception:
             interval = 1.0
-        self._next_target[row.target] = slot + interval
+        slot = self.pacer.reserve(row.target, interval, time.monotonic())
         self._in_flight[row.target] += 1
         self._platform_in_flight[prefix] += 1
         task = asyncio.get_running_loop().create_task(self._deliver(sender, row, slot))
@@ -520,7 +548,7 @@ class Dispatcher:
                 outcome = exc
             if isinstance(outcome, RetryLater):
                 # Here, on the event loop that owns the pacing state, not in the database thread.
-                self._next_target[row.target] = time.monotonic() + outcome.seconds
+                self.pacer.hold(row.target, time.monotonic() + outcome.seconds)
             await self._recorded(row, outcome)
         except asyncio.CancelledError:
             raise

@@ -10,6 +10,7 @@ import itertools
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -17,7 +18,7 @@ from bot import outbox
 from bot.core import Reply
 from bot.db import session_scope
 from bot.models import Notification, Subscription, utcnow
-from bot.outbox import BULK, INTERACTIVE, Dispatcher, Pace, RetryLater, Undeliverable
+from bot.outbox import BULK, INTERACTIVE, Dispatcher, Pace, Pacer, RetryLater, Undeliverable
 
 
 class Platform:
@@ -236,3 +237,45 @@ def test_waits_from_outside_are_clamped_to_an_hour() -> None:
         7.5,
     ]
     assert outbox.clamp_seconds("junk", 30.0) == 30.0
+
+
+# ---- the pacer, on a made-up clock ----------------------------------------------------------
+
+
+def test_pacer_spaces_one_destination_by_its_interval() -> None:
+    pacer = Pacer({"chat": 100.0}, horizon=0.25)
+    assert pacer.reserve("chat:busy", 3.1, now=10.0) == 10.0
+    for now in (10.0, 11.0, 13.0):
+        assert pacer.waiting("chat", now, {}) == ["chat:busy"]
+    assert pacer.waiting("chat", 13.1, {}) == []
+    assert pacer.reserve("chat:busy", 3.1, now=13.1) == 13.1
+
+
+def test_pacer_never_holds_one_destination_behind_another() -> None:
+    pacer = Pacer({"chat": 10.0}, horizon=0.25)
+    slots = [pacer.reserve("chat:busy", 60.0, now=0.0)]
+    slots += [pacer.reserve(f"chat:{i}", 60.0, now=0.0) for i in range(3)]
+    # The overall rate (10 a second) spaces them 0.1 s apart; none waits for the busy chat.
+    assert slots == pytest.approx([0.0, 0.1, 0.2, 0.3])
+    assert pacer.waiting("chat", 1.0, {}) == ["chat:0", "chat:1", "chat:2", "chat:busy"]
+    assert pacer.waiting("other", 1.0, {}) == []  # another platform's destinations are its own
+
+
+def test_pacer_claims_only_the_slots_of_the_next_moment() -> None:
+    pacer = Pacer({"chat": 10.0}, horizon=0.25)
+    assert pacer.room("chat", 0.0, free=32) == 3  # 0.25 s at 10 a second
+    assert pacer.room("chat", 0.0, free=2) == 2  # no more than the free slots
+    assert pacer.room("chat", 0.0, free=0) == 0
+    for i in range(3):
+        pacer.reserve(f"chat:{i}", 0.0, now=0.0)
+    assert pacer.room("chat", 0.0, free=32) == 0  # booked up to 0.3 s
+    assert pacer.room("chat", 0.1, free=32) == 1
+
+
+def test_pacer_holds_a_destination_a_platform_asked_to_wait_and_one_in_flight() -> None:
+    pacer = Pacer({"chat": 10.0}, horizon=0.25)
+    pacer.reserve("chat:1", 0.5, now=0.0)
+    pacer.hold("chat:1", until=30.0)  # a 429 with Retry-After: 30
+    assert pacer.waiting("chat", 29.9, {}) == ["chat:1"]
+    assert pacer.waiting("chat", 30.0, {}) == []
+    assert pacer.waiting("chat", 30.0, {"chat:1": 1}) == ["chat:1"]  # still sending
