@@ -744,106 +744,98 @@ class Dispatcher:
                         message,
                     )
 
-    def _record(self, session: Session, row: Claimed, outcome: BaseException | None) -> None:
-        """Write what became of one send; the caller commits at once (the "was sent" guard)."""
-        now = utcnow()
-        done: dict[str, Any] = {"lease_until": None, "claimed_by": ""}
-        ident = col(Notification.id) == row.id
+    def _kind(self, row: Claimed, outcome: BaseException | None) -> str:
+        """What became of a send, as a Stats field: sent, rate_limited, failed, moved, ..."""
         if outcome is None:
-            session.execute(
-                update(Notification)
-                .where(ident)
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    attempts=row.attempts + 1,
-                    last_error="",
-                    lease_until=None,  # claimed_by stays: which dispatcher sent it
-                )
-            )
-            self.stats.sent += 1
+            return "sent"
+        if isinstance(outcome, RetryLater):
+            return "rate_limited"
+        if isinstance(outcome, Undeliverable):
+            return "failed"
+        if isinstance(outcome, Moved) and row.attempts + 1 < self.max_attempts:
+            return "moved"
+        return "dead" if row.attempts + 1 >= self.max_attempts else "retried"
+
+    def _record(self, session: Session, row: Claimed, outcome: BaseException | None) -> None:
+        """Write what became of one send; the caller commits at once (the "was sent" guard).
+
+        One UPDATE whatever the outcome, its values from one table (outcome -> columns).
+        """
+        now = utcnow()
+        kind = self._kind(row, outcome)
+        attempts = row.attempts + 1
+        released: dict[str, Any] = {"lease_until": None, "claimed_by": ""}
+        wait = outcome.seconds if isinstance(outcome, RetryLater) else 0.0
+        reason = (str(outcome)[:500] or "undeliverable") if kind == "failed" else ""
+        new_target = outcome.new_target if isinstance(outcome, Moved) else row.target
+        error = f"{type(outcome).__name__}: {outcome}"[:900]
+        delay = 0.0
+        if kind == "retried":
+            delay = min(self.backoff_cap, self.backoff * 2 ** (attempts - 1))
+            delay *= random.uniform(0.75, 1.25)  # spreads retries apart
+        columns: dict[str, dict[str, Any]] = {
+            # claimed_by stays on a sent row: which dispatcher sent it
+            "sent": {
+                "status": "sent",
+                "sent_at": now,
+                "attempts": attempts,
+                "last_error": "",
+                "lease_until": None,
+            },
+            "rate_limited": {
+                "due_at": now + timedelta(seconds=wait),
+                "last_error": f"{PENDING_RATE_LIMITED}retry after {wait:g} s",
+                **released,
+            },
+            "failed": {
+                "status": "failed",
+                "attempts": attempts,
+                "last_error": f"undeliverable: {reason}"[:1000],
+                **released,
+            },
+            "moved": {
+                "target": new_target,
+                "due_at": now,
+                "attempts": attempts,
+                "last_error": f"moved to {new_target}"[:1000],
+                **released,
+            },
+            "dead": {
+                "status": "dead",
+                "attempts": attempts,
+                "last_error": f"dead after {attempts} attempts: {error}",
+                **released,
+            },
+            "retried": {
+                "attempts": attempts,
+                "due_at": now + timedelta(seconds=delay),
+                "last_error": f"transient: {error}",
+                **released,
+            },
+        }
+        if kind == "moved":
+            retarget(session, row.target, new_target)
+        ident = col(Notification.id) == row.id
+        session.execute(update(Notification).where(ident).values(**columns[kind]))
+        if kind == "failed":
+            deactivate(session, row.target, reason)
+        setattr(self.stats, kind, getattr(self.stats, kind) + 1)
+        if kind == "sent":
             log.info("outbox: sent %s to %s", row.key, row.target)
-        elif isinstance(outcome, RetryLater):
-            session.execute(
-                update(Notification)
-                .where(ident)
-                .values(
-                    due_at=now + timedelta(seconds=outcome.seconds),
-                    last_error=f"{PENDING_RATE_LIMITED}retry after {outcome.seconds:g} s",
-                    **done,
-                )
-            )
-            self.stats.rate_limited += 1
+        elif kind == "rate_limited":
             log.warning(
-                "outbox: %s to %s rate limited; again in %g s",
+                "outbox: %s to %s rate limited; again in %g s", row.key, row.target, wait
+            )
+        elif kind == "failed":
+            log.warning("outbox: %s to %s undeliverable: %s", row.key, row.target, reason)
+        elif kind == "dead":
+            log.error("outbox: %s to %s is dead: %s", row.key, row.target, error)
+        elif kind == "retried":
+            log.warning(
+                "outbox: %s to %s failed (%s); attempt %d again in %.0f s",
                 row.key,
                 row.target,
-                outcome.seconds,
+                error,
+                attempts + 1,
+                delay,
             )
-        elif isinstance(outcome, Undeliverable):
-            reason = str(outcome)[:500] or "undeliverable"
-            session.execute(
-                update(Notification)
-                .where(ident)
-                .values(
-                    status="failed",
-                    attempts=row.attempts + 1,
-                    last_error=f"undeliverable: {reason}"[:1000],
-                    **done,
-                )
-            )
-            deactivate(session, row.target, reason)
-            self.stats.failed += 1
-            log.warning("outbox: %s to %s undeliverable: %s", row.key, row.target, reason)
-        elif isinstance(outcome, Moved) and row.attempts + 1 < self.max_attempts:
-            retarget(session, row.target, outcome.new_target)
-            session.execute(
-                update(Notification)
-                .where(ident)
-                .values(
-                    target=outcome.new_target,
-                    due_at=now,
-                    attempts=row.attempts + 1,
-                    last_error=f"moved to {outcome.new_target}"[:1000],
-                    **done,
-                )
-            )
-            self.stats.moved += 1
-        else:
-            attempts = row.attempts + 1
-            error = f"{type(outcome).__name__}: {outcome}"[:900]
-            if attempts >= self.max_attempts:
-                session.execute(
-                    update(Notification)
-                    .where(ident)
-                    .values(
-                        status="dead",
-                        attempts=attempts,
-                        last_error=f"dead after {attempts} attempts: {error}",
-                        **done,
-                    )
-                )
-                self.stats.dead += 1
-                log.error("outbox: %s to %s is dead: %s", row.key, row.target, error)
-            else:
-                delay = min(self.backoff_cap, self.backoff * 2 ** (attempts - 1))
-                delay *= random.uniform(0.75, 1.25)  # spreads retries apart
-                session.execute(
-                    update(Notification)
-                    .where(ident)
-                    .values(
-                        attempts=attempts,
-                        due_at=now + timedelta(seconds=delay),
-                        last_error=f"transient: {error}",
-                        **done,
-                    )
-                )
-                self.stats.retried += 1
-                log.warning(
-                    "outbox: %s to %s failed (%s); attempt %d again in %.0f s",
-                    row.key,
-                    row.target,
-                    error,
-                    attempts + 1,
-                    delay,
-                )
