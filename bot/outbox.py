@@ -340,264 +340,43 @@ class Pacer:
             self._next_target = {t: at for t, at in self._next_target.items() if at > now}
 
 
-class Dispatcher:
-    """Delivers due notifications through the Senders, within each platform's limits.
+class Queue:
+    """The outbox table as a queue: claim due rows (both SQL dialects), release, record outcomes.
 
-    Each round: run `tick` (e.g. due reminders) in its own transaction, then, per platform,
-    claim as many due rows as its pace allows in the next moment (one per destination, never a
-    destination still waiting for its next slot), highest priority first, and send each at its
-    slot. A claim is a lease: a dispatcher that dies leaves rows that others take back once the
-    lease has passed. Several dispatchers share the work on PostgreSQL; on SQLite run one.
-
-    Each platform holds at most `concurrency` messages in flight, so one platform's slow or
-    hanging endpoints never hold another's slots. The rate is each Sender's overall
-    `Pace.per_second` times `share` (give each of several
-    dispatchers its share of the platform's limit). Senders pace below the platform's limit, so
-    replies the adapters send to people asking questions never wait behind a fan-out.
+    Its methods run in the dispatcher's one database thread. `prefixes` are the platforms the
+    dispatcher has senders for; the retry policy (attempts, backoff) decides the outcome rows.
     """
-
-    HORIZON = 0.25  # seconds of sending slots claimed ahead of time
 
     def __init__(
         self,
         engine: Engine,
-        senders: Sequence[Sender],
-        tick: Callable[[Session], None] | None = None,
+        prefixes: Sequence[str],
+        stats: Stats,
         *,
-        max_attempts: int = 8,
-        backoff: float = 30.0,
-        backoff_cap: float = 3600.0,
-        lease: float = 60.0,
-        concurrency: int = 32,
-        share: float = 1.0,
-        idle: float = 0.5,
-        once_wait: float = 300.0,
-        worker: str | None = None,
+        max_attempts: int,
+        backoff: float,
+        backoff_cap: float,
+        lease: float,
+        once_wait: float,
+        worker: str,
     ) -> None:
         self.engine = engine
-        self.senders = {s.prefix: s for s in senders}
-        self.tick = tick
+        self.prefixes = list(prefixes)
+        self.stats = stats
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.backoff_cap = backoff_cap
         self.lease = lease
-        self.concurrency = concurrency
-        self.share = share
-        self.idle = idle
         self.once_wait = once_wait
-        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
-        self.stats = Stats()
+        self.worker = worker
         self.postgres = engine.dialect.name == "postgresql"
-        rates = {p: self._overall_rate(s) for p, s in self.senders.items()}
-        self.pacer = Pacer(rates, self.HORIZON)
-        self._ticked = -TICK_EVERY  # monotonic time of the last tick: the first round ticks
-        self._in_flight: Counter[str] = Counter()  # per destination
-        self._platform_in_flight: Counter[str] = Counter()  # per platform (target prefix)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._stop = asyncio.Event()
-        self._wake = asyncio.Event()
         self._unserved_logged: set[str] = set()
-        self._unserved_checked = -math.inf
-        self._outcomes: list[tuple[Claimed, BaseException | None, asyncio.Future[None]]] = []
-        self._flushing = False
-        # One thread does all database work, in order: SQLite wants one writer, and the event
-        # loop never waits on the database.
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
 
-    def _overall_rate(self, sender: Sender) -> float:
-        try:
-            rate = sender.pace(f"{sender.prefix}:").per_second
-        except Exception:
-            log.exception("outbox: %s sender has no overall pace; using 1 a second", sender)
-            rate = 1.0
-        return max(rate * self.share, 0.01)
-
-    # ---- running ---------------------------------------------------------------------------
-
-    def stop(self) -> None:
-        """Ask `run_forever` to finish what is in flight and return."""
-        self._stop.set()
-        self._wake.set()
-
-    async def run_forever(self) -> Stats:
-        """Deliver until `stop()`; a short sleep when nothing is due."""
-        await self._start()
-        try:
-            while not self._stop.is_set():
-                claimed = await self._safe_round()
-                await self._pause(claimed)
-        finally:
-            await self._finish()
-        return self.stats
-
-    async def run_once(self) -> Stats:
-        """Deliver until nothing is due, then return.
-
-        Waits for rows due within a few seconds, and for rows a platform asked us to hold back
-        (429 Retry-After) up to `once_wait` seconds; rows backing off after errors (30 s and up)
-        stay pending for the next run and do not keep `--once` waiting.
-        """
-        await self._start()
-        try:
-            while not self._stop.is_set():
-                claimed = await self._safe_round()
-                if not claimed and not self._tasks and not await self._db(self._waiting):
-                    break
-                await self._pause(claimed, idle=0.05)
-            if self.tick is not None:
-                # Once more after the last outcomes are recorded (e.g. to announce a proposal).
-                await self._db(self._tick)
-        finally:
-            await self._finish()
-        return self.stats
-
-    async def _start(self) -> None:
-        for sender in self.senders.values():
-            start = getattr(sender, "start", None)
-            if start is not None:
-                try:
-                    await start()
-                except Exception:
-                    # e.g. the platform is unreachable right now: sends fail and retry later.
-                    log.exception("outbox: starting the %s sender failed", sender.prefix)
-        if not self.postgres:
-            # SQLite runs one dispatcher: a lease left by a dispatcher that died is void now.
-            await self._db(self._release_all)
-
-    async def _finish(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        for sender in self.senders.values():
-            stop = getattr(sender, "stop", None)
-            if stop is not None:
-                try:
-                    await stop()
-                except Exception:
-                    log.exception("outbox: stopping the %s sender failed", sender.prefix)
-        self._pool.shutdown(wait=True)
-
-    async def _pause(self, claimed: int, idle: float | None = None) -> None:
-        """Sleep briefly when work is moving, longer (or until woken) when nothing was due."""
-        delay = self.HORIZON / 5 if claimed or self._tasks else (idle or self.idle)
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
-
-    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
-
-    async def _safe_round(self) -> int:
-        try:
-            return await self._round()
-        except Exception:
-            # The database may be away for a moment: leases keep the rows safe; try again.
-            log.exception("outbox: dispatch round failed; trying again")
-            await asyncio.sleep(1.0)
-            return 0
-
-    async def _round(self) -> int:
-        now = time.monotonic()
-        if self.tick is not None and now - self._ticked >= TICK_EVERY:
-            self._ticked = now
-            await self._db(self._tick)
-        if now - self._unserved_checked > 30:
-            self._unserved_checked = now
-            await self._db(self._note_unserved)
-        claimed = 0
-        for prefix in self.senders:
-            # Each platform has its own slots: forty hanging webhooks must not hold Telegram's.
-            free = self.concurrency - self._platform_in_flight[prefix]
-            budget = self.pacer.room(prefix, now, free)
-            if budget <= 0:
-                continue
-            busy = self.pacer.waiting(prefix, now, self._in_flight)
-            rows = await self._db(self._claim, prefix, budget, busy)
-            for row in rows:
-                self._schedule(row)
-            claimed += len(rows)
-        self.pacer.prune(now)
-        return claimed
-
-    def _schedule(self, row: Claimed) -> None:
-        prefix = prefix_of(row.target)
-        sender = self.senders[prefix]
-        try:
-            interval = sender.pace(row.target).min_interval
-        except Exception:
-            interval = 1.0
-        slot = self.pacer.reserve(row.target, interval, time.monotonic())
-        self._in_flight[row.target] += 1
-        self._platform_in_flight[prefix] += 1
-        task = asyncio.get_running_loop().create_task(self._deliver(sender, row, slot))
-        self._tasks.add(task)
-        self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._tasks))
-        task.add_done_callback(self._tasks.discard)
-
-    async def _deliver(self, sender: Sender, row: Claimed, slot: float) -> None:
-        try:
-            wait = slot - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            current_key.set(row.key)
-            outcome: BaseException | None = None
-            try:
-                await sender.send(row.target, row.reply())
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                outcome = exc
-            if isinstance(outcome, RetryLater):
-                # Here, on the event loop that owns the pacing state, not in the database thread.
-                self.pacer.hold(row.target, time.monotonic() + outcome.seconds)
-            await self._recorded(row, outcome)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception(
-                "outbox: recording the outcome of %s failed; its lease will lapse", row.key
-            )
-        finally:
-            self._in_flight[row.target] -= 1
-            if self._in_flight[row.target] <= 0:
-                del self._in_flight[row.target]
-            self._platform_in_flight[prefix_of(row.target)] -= 1
-            self._wake.set()
-
-    async def _recorded(self, row: Claimed, outcome: BaseException | None) -> None:
-        """Record one outcome as soon as the database thread is free; return once committed.
-
-        Outcomes that finish while a commit is under way go together in the next one (a group
-        commit): the "was sent" window stays one commit wide, whatever the rate.
-        """
-        done = asyncio.get_running_loop().create_future()
-        self._outcomes.append((row, outcome, done))
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
-        await done
-
-    async def _flush(self) -> None:
-        try:
-            while self._outcomes:
-                batch, self._outcomes = self._outcomes, []
-                try:
-                    await self._db(self._record_all, [(row, out) for row, out, _ in batch])
-                except Exception as exc:
-                    for _, _, done in batch:
-                        done.set_exception(exc)
-                else:
-                    for _, _, done in batch:
-                        done.set_result(None)
-        finally:
-            self._flushing = False
-
-    # ---- database work (in the dispatcher's one database thread) ---------------------------
-
-    def _record_all(self, outcomes: list[tuple[Claimed, BaseException | None]]) -> None:
+    def record_all(self, outcomes: list[tuple[Claimed, BaseException | None]]) -> None:
         try:
             with session_scope(self.engine) as session:
                 for row, outcome in outcomes:
-                    self._record(session, row, outcome)
+                    self.record(session, row, outcome)
         except Exception:
             if len(outcomes) == 1:
                 raise
@@ -607,17 +386,9 @@ class Dispatcher:
             for row, outcome in outcomes:
                 try:
                     with session_scope(self.engine) as session:
-                        self._record(session, row, outcome)
+                        self.record(session, row, outcome)
                 except Exception:
                     log.exception("outbox: the outcome of %s was not recorded", row.key)
-
-    def _tick(self) -> None:
-        assert self.tick is not None
-        try:
-            with session_scope(self.engine) as session:
-                self.tick(session)
-        except Exception:
-            log.exception("outbox: tick failed")
 
     def _due(self, now: datetime) -> ColumnElement[bool]:
         return and_(
@@ -627,11 +398,11 @@ class Dispatcher:
         )
 
     def _served(self) -> ColumnElement[bool]:
-        if not self.senders:
+        if not self.prefixes:
             return false()
-        return or_(*(col(Notification.target).startswith(f"{p}:") for p in self.senders))
+        return or_(*(col(Notification.target).startswith(f"{p}:") for p in self.prefixes))
 
-    def _claim(self, prefix: str, limit: int, busy: list[str]) -> list[Claimed]:
+    def claim(self, prefix: str, limit: int, busy: list[str]) -> list[Claimed]:
         """Lease up to `limit` due rows of one platform, one per destination, best first."""
         now = utcnow()
         lease = now + timedelta(seconds=self.lease)
@@ -684,7 +455,7 @@ class Dispatcher:
         claimed = sorted((_claimed(tuple(r)) for r in rows), key=lambda c: (c.priority, c.id))
         return claimed
 
-    def _release_all(self) -> None:
+    def release_all(self) -> None:
         with session_scope(self.engine) as session:
             session.execute(
                 update(Notification)
@@ -695,7 +466,7 @@ class Dispatcher:
                 .values(lease_until=None, claimed_by="")
             )
 
-    def _waiting(self) -> bool:
+    def waiting(self) -> bool:
         """Whether `run_once` should wait: something due soon, or held back by a 429."""
         now = utcnow()
         soon = or_(
@@ -714,7 +485,7 @@ class Dispatcher:
             ).first()
         return found is not None
 
-    def _note_unserved(self) -> None:
+    def note_unserved(self) -> None:
         """Mark (and log once) pending rows for platforms this dispatcher has no sender for."""
         with session_scope(self.engine) as session:
             targets = session.exec(
@@ -756,7 +527,7 @@ class Dispatcher:
             return "moved"
         return "dead" if row.attempts + 1 >= self.max_attempts else "retried"
 
-    def _record(self, session: Session, row: Claimed, outcome: BaseException | None) -> None:
+    def record(self, session: Session, row: Claimed, outcome: BaseException | None) -> None:
         """Write what became of one send; the caller commits at once (the "was sent" guard).
 
         One UPDATE whatever the outcome, its values from one table (outcome -> columns).
@@ -839,3 +610,269 @@ class Dispatcher:
                 attempts + 1,
                 delay,
             )
+
+
+class Dispatcher:
+    """Delivers due notifications through the Senders, within each platform's limits.
+
+    Each round: run `tick` (e.g. due reminders) in its own transaction, then, per platform,
+    claim as many due rows as its pace allows in the next moment (one per destination, never a
+    destination still waiting for its next slot), highest priority first, and send each at its
+    slot. A claim is a lease: a dispatcher that dies leaves rows that others take back once the
+    lease has passed. Several dispatchers share the work on PostgreSQL; on SQLite run one.
+
+    Each platform holds at most `concurrency` messages in flight, so one platform's slow or
+    hanging endpoints never hold another's slots. The rate is each Sender's overall
+    `Pace.per_second` times `share` (give each of several
+    dispatchers its share of the platform's limit). Senders pace below the platform's limit, so
+    replies the adapters send to people asking questions never wait behind a fan-out.
+
+    It is the loop of three parts: the `queue` (SQL: claims, releases, outcomes), the `pacer`
+    (pure: when each message may go) and this, which sends and records.
+    """
+
+    HORIZON = 0.25  # seconds of sending slots claimed ahead of time
+
+    def __init__(
+        self,
+        engine: Engine,
+        senders: Sequence[Sender],
+        tick: Callable[[Session], None] | None = None,
+        *,
+        max_attempts: int = 8,
+        backoff: float = 30.0,
+        backoff_cap: float = 3600.0,
+        lease: float = 60.0,
+        concurrency: int = 32,
+        share: float = 1.0,
+        idle: float = 0.5,
+        once_wait: float = 300.0,
+        worker: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.senders = {s.prefix: s for s in senders}
+        self.tick = tick
+        self.concurrency = concurrency
+        self.share = share
+        self.idle = idle
+        self.stats = Stats()
+        self.queue = Queue(
+            engine,
+            list(self.senders),
+            self.stats,
+            max_attempts=max_attempts,
+            backoff=backoff,
+            backoff_cap=backoff_cap,
+            lease=lease,
+            once_wait=once_wait,
+            worker=worker or f"{socket.gethostname()}:{os.getpid()}",
+        )
+        rates = {p: self._overall_rate(s) for p, s in self.senders.items()}
+        self.pacer = Pacer(rates, self.HORIZON)
+        self._ticked = -TICK_EVERY  # monotonic time of the last tick: the first round ticks
+        self._in_flight: Counter[str] = Counter()  # per destination
+        self._platform_in_flight: Counter[str] = Counter()  # per platform (target prefix)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._unserved_checked = -math.inf
+        self._outcomes: list[tuple[Claimed, BaseException | None, asyncio.Future[None]]] = []
+        self._flushing = False
+        # One thread does all database work, in order: SQLite wants one writer, and the event
+        # loop never waits on the database.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+
+    def _overall_rate(self, sender: Sender) -> float:
+        try:
+            rate = sender.pace(f"{sender.prefix}:").per_second
+        except Exception:
+            log.exception("outbox: %s sender has no overall pace; using 1 a second", sender)
+            rate = 1.0
+        return max(rate * self.share, 0.01)
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask `run_forever` to finish what is in flight and return."""
+        self._stop.set()
+        self._wake.set()
+
+    async def run_forever(self) -> Stats:
+        """Deliver until `stop()`; a short sleep when nothing is due."""
+        await self._start()
+        try:
+            while not self._stop.is_set():
+                claimed = await self._safe_round()
+                await self._pause(claimed)
+        finally:
+            await self._finish()
+        return self.stats
+
+    async def run_once(self) -> Stats:
+        """Deliver until nothing is due, then return.
+
+        Waits for rows due within a few seconds, and for rows a platform asked us to hold back
+        (429 Retry-After) up to `once_wait` seconds; rows backing off after errors (30 s and up)
+        stay pending for the next run and do not keep `--once` waiting.
+        """
+        await self._start()
+        try:
+            while not self._stop.is_set():
+                claimed = await self._safe_round()
+                if not claimed and not self._tasks and not await self._db(self.queue.waiting):
+                    break
+                await self._pause(claimed, idle=0.05)
+            if self.tick is not None:
+                # Once more after the last outcomes are recorded (e.g. to announce a proposal).
+                await self._db(self._tick)
+        finally:
+            await self._finish()
+        return self.stats
+
+    async def _start(self) -> None:
+        for sender in self.senders.values():
+            start = getattr(sender, "start", None)
+            if start is not None:
+                try:
+                    await start()
+                except Exception:
+                    # e.g. the platform is unreachable right now: sends fail and retry later.
+                    log.exception("outbox: starting the %s sender failed", sender.prefix)
+        if not self.queue.postgres:
+            # SQLite runs one dispatcher: a lease left by a dispatcher that died is void now.
+            await self._db(self.queue.release_all)
+
+    async def _finish(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for sender in self.senders.values():
+            stop = getattr(sender, "stop", None)
+            if stop is not None:
+                try:
+                    await stop()
+                except Exception:
+                    log.exception("outbox: stopping the %s sender failed", sender.prefix)
+        self._pool.shutdown(wait=True)
+
+    async def _pause(self, claimed: int, idle: float | None = None) -> None:
+        """Sleep briefly when work is moving, longer (or until woken) when nothing was due."""
+        delay = self.HORIZON / 5 if claimed or self._tasks else (idle or self.idle)
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def _safe_round(self) -> int:
+        try:
+            return await self._round()
+        except Exception:
+            # The database may be away for a moment: leases keep the rows safe; try again.
+            log.exception("outbox: dispatch round failed; trying again")
+            await asyncio.sleep(1.0)
+            return 0
+
+    async def _round(self) -> int:
+        now = time.monotonic()
+        if self.tick is not None and now - self._ticked >= TICK_EVERY:
+            self._ticked = now
+            await self._db(self._tick)
+        if now - self._unserved_checked > 30:
+            self._unserved_checked = now
+            await self._db(self.queue.note_unserved)
+        claimed = 0
+        for prefix in self.senders:
+            # Each platform has its own slots: forty hanging webhooks must not hold Telegram's.
+            free = self.concurrency - self._platform_in_flight[prefix]
+            budget = self.pacer.room(prefix, now, free)
+            if budget <= 0:
+                continue
+            busy = self.pacer.waiting(prefix, now, self._in_flight)
+            rows = await self._db(self.queue.claim, prefix, budget, busy)
+            for row in rows:
+                self._schedule(row)
+            claimed += len(rows)
+        self.pacer.prune(now)
+        return claimed
+
+    def _schedule(self, row: Claimed) -> None:
+        prefix = prefix_of(row.target)
+        sender = self.senders[prefix]
+        try:
+            interval = sender.pace(row.target).min_interval
+        except Exception:
+            interval = 1.0
+        slot = self.pacer.reserve(row.target, interval, time.monotonic())
+        self._in_flight[row.target] += 1
+        self._platform_in_flight[prefix] += 1
+        task = asyncio.get_running_loop().create_task(self._deliver(sender, row, slot))
+        self._tasks.add(task)
+        self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._tasks))
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, sender: Sender, row: Claimed, slot: float) -> None:
+        try:
+            wait = slot - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            current_key.set(row.key)
+            outcome: BaseException | None = None
+            try:
+                await sender.send(row.target, row.reply())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                outcome = exc
+            if isinstance(outcome, RetryLater):
+                # Here, on the event loop that owns the pacing state, not in the database thread.
+                self.pacer.hold(row.target, time.monotonic() + outcome.seconds)
+            await self._recorded(row, outcome)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "outbox: recording the outcome of %s failed; its lease will lapse", row.key
+            )
+        finally:
+            self._in_flight[row.target] -= 1
+            if self._in_flight[row.target] <= 0:
+                del self._in_flight[row.target]
+            self._platform_in_flight[prefix_of(row.target)] -= 1
+            self._wake.set()
+
+    async def _recorded(self, row: Claimed, outcome: BaseException | None) -> None:
+        """Record one outcome as soon as the database thread is free; return once committed.
+
+        Outcomes that finish while a commit is under way go together in the next one (a group
+        commit): the "was sent" window stays one commit wide, whatever the rate.
+        """
+        done = asyncio.get_running_loop().create_future()
+        self._outcomes.append((row, outcome, done))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        try:
+            while self._outcomes:
+                batch, self._outcomes = self._outcomes, []
+                try:
+                    await self._db(self.queue.record_all, [(row, out) for row, out, _ in batch])
+                except Exception as exc:
+                    for _, _, done in batch:
+                        done.set_exception(exc)
+                else:
+                    for _, _, done in batch:
+                        done.set_result(None)
+        finally:
+            self._flushing = False
+
+    def _tick(self) -> None:
+        assert self.tick is not None
+        try:
+            with session_scope(self.engine) as session:
+                self.tick(session)
+        except Exception:
+            log.exception("outbox: tick failed")

@@ -176,7 +176,7 @@ def test_expired_lease_is_taken_over_live_one_is_not(any_engine: Engine) -> None
         second.claimed_by = "live-worker"
     platform = Platform()
     dispatcher = Dispatcher(any_engine, [platform])
-    claimed = dispatcher._claim("chat", 10, [])
+    claimed = dispatcher.queue.claim("chat", 10, [])
     assert [c.target for c in claimed] == ["chat:1"]
     if any_engine.dialect.name == "sqlite":
         # SQLite runs one dispatcher: at start it voids every lease (see Dispatcher._start),
