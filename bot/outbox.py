@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -340,6 +340,7 @@ class Pacer:
             self._next_target = {t: at for t, at in self._next_target.items() if at > now}
 
 
+@dataclass
 class Queue:
     """The outbox table as a queue: claim due rows (both SQL dialects), release, record outcomes.
 
@@ -347,30 +348,21 @@ class Queue:
     dispatcher has senders for; the retry policy (attempts, backoff) decides the outcome rows.
     """
 
-    def __init__(
-        self,
-        engine: Engine,
-        prefixes: Sequence[str],
-        stats: Stats,
-        *,
-        max_attempts: int,
-        backoff: float,
-        backoff_cap: float,
-        lease: float,
-        once_wait: float,
-        worker: str,
-    ) -> None:
-        self.engine = engine
-        self.prefixes = list(prefixes)
-        self.stats = stats
-        self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.backoff_cap = backoff_cap
-        self.lease = lease
-        self.once_wait = once_wait
-        self.worker = worker
-        self.postgres = engine.dialect.name == "postgresql"
-        self._unserved_logged: set[str] = set()
+    engine: Engine
+    prefixes: list[str]
+    stats: Stats
+    max_attempts: int
+    backoff: float
+    backoff_cap: float
+    lease: float
+    once_wait: float
+    worker: str
+    _unserved_logged: set[str] = field(default_factory=set)
+
+    @property
+    def postgres(self) -> bool:
+        """Whether the queue is on PostgreSQL (else SQLite): the claim's SQL differs."""
+        return self.engine.dialect.name == "postgresql"
 
     def record_all(self, outcomes: list[tuple[Claimed, BaseException | None]]) -> None:
         try:
@@ -729,15 +721,20 @@ class Dispatcher:
             await self._finish()
         return self.stats
 
-    async def _start(self) -> None:
+    async def _each_sender(self, step: str) -> None:
+        """Run every sender's `start` or `stop`, where it has one; a failure is logged only."""
+        doing = {"start": "starting", "stop": "stopping"}[step]
         for sender in self.senders.values():
-            start = getattr(sender, "start", None)
-            if start is not None:
+            run = getattr(sender, step, None)
+            if run is not None:
                 try:
-                    await start()
+                    await run()
                 except Exception:
                     # e.g. the platform is unreachable right now: sends fail and retry later.
-                    log.exception("outbox: starting the %s sender failed", sender.prefix)
+                    log.exception("outbox: %s the %s sender failed", doing, sender.prefix)
+
+    async def _start(self) -> None:
+        await self._each_sender("start")
         if not self.queue.postgres:
             # SQLite runs one dispatcher: a lease left by a dispatcher that died is void now.
             await self._db(self.queue.release_all)
@@ -745,13 +742,7 @@ class Dispatcher:
     async def _finish(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        for sender in self.senders.values():
-            stop = getattr(sender, "stop", None)
-            if stop is not None:
-                try:
-                    await stop()
-                except Exception:
-                    log.exception("outbox: stopping the %s sender failed", sender.prefix)
+        await self._each_sender("stop")
         self._pool.shutdown(wait=True)
 
     async def _pause(self, claimed: int, idle: float | None = None) -> None:

@@ -7,9 +7,10 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot import proposals, roles
-from bot.core import Context, Incoming, Reply, Router
+from bot.core import Context, Incoming, Reply, Router, split_command
 from bot.models import ROLES, ChecklistRun, PendingMove, Proposal, utcnow
 from bot.proposals import Refused
+from bot.terms import MoveName
 from handlers.common import N_, choice, country_name, reply
 from knowledge.checklist import default_lead, verdict
 
@@ -196,40 +197,29 @@ def _move_command(msg: Incoming, ctx: Context, move: str, with_cluster: bool = F
         return _refused(ctx, exc)
 
 
-@router.command("submit")
-def submit(msg: Incoming, ctx: Context) -> Reply:
-    """`/submit 12 [note]`: the RC/HC sends the proposal to the ERC."""
-    return _move_command(msg, ctx, "submit")
+# Each chat command that makes a move: the move, and whether it names a cluster.
+#   /submit 12 [note]       the RC/HC sends the proposal to the ERC
+#   /forward 12             the ERC sends it to the IASC Principals
+#   /endorse 12             the ERC records the Principals' endorsement
+#   /return 12 feedback     back to the proposer, who may submit again
+#   /plan 12 health plan... one cluster's deactivation is planned
+#   /deactivate 12 health   one cluster is deactivated
+MOVE_COMMANDS: dict[str, tuple[MoveName, bool]] = {
+    "submit": (MoveName.SUBMIT, False),
+    "forward": (MoveName.FORWARD, False),
+    "endorse": (MoveName.ENDORSE, False),
+    "return": (MoveName.RETURN, False),
+    "plan": (MoveName.PLAN_DEACTIVATION, True),
+    "deactivate": (MoveName.DEACTIVATE, True),
+}
 
 
-@router.command("forward")
-def forward(msg: Incoming, ctx: Context) -> Reply:
-    """`/forward 12`: the ERC sends it to the IASC Principals."""
-    return _move_command(msg, ctx, "forward")
-
-
-@router.command("endorse")
-def endorse(msg: Incoming, ctx: Context) -> Reply:
-    """`/endorse 12`: the ERC records the Principals' endorsement."""
-    return _move_command(msg, ctx, "endorse")
-
-
-@router.command("return")
-def return_with_feedback(msg: Incoming, ctx: Context) -> Reply:
-    """`/return 12 feedback`: back to the proposer, who may submit again."""
-    return _move_command(msg, ctx, "return")
-
-
-@router.command("plan")
-def plan_deactivation(msg: Incoming, ctx: Context) -> Reply:
-    """`/plan 12 health transition plan...`: one cluster's deactivation is planned."""
-    return _move_command(msg, ctx, "plan_deactivation", with_cluster=True)
-
-
-@router.command("deactivate")
-def deactivate(msg: Incoming, ctx: Context) -> Reply:
-    """`/deactivate 12 health`: one cluster is deactivated."""
-    return _move_command(msg, ctx, "deactivate", with_cluster=True)
+@router.command(*MOVE_COMMANDS)
+def move_command(msg: Incoming, ctx: Context) -> Reply:
+    """`/submit 12`, `/forward 12`, ..., `/deactivate 12 health`: a move, confirmed by a button."""
+    command = split_command(msg.text)
+    move, with_cluster = MOVE_COMMANDS[command[0] if command else ""]
+    return _move_command(msg, ctx, move, with_cluster=with_cluster)
 
 
 def _confirm(

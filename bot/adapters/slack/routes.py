@@ -74,14 +74,15 @@ def slack_platform(bot: "Bot", settings: "Settings") -> Platform:
         bot.handle,
         bot.renderer,
         bot.engine,
+        # What the router says of its commands, then what the settings say of Slack.
+        commands=bot.router.commands.keys(),
+        shareable=bot.router.shareable(),
         signing_secret=settings.slack_signing_secret,
         token=settings.slack_bot_token,
         api_url=settings.slack_api_url,
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         app_token=settings.slack_app_token,
-        commands=bot.router.commands.keys(),
-        shareable=bot.router.shareable(),
     )
     handler = AsyncSlackRequestHandler(adapter.app)
     secret = settings.slack_signing_secret.encode()
