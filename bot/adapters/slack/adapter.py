@@ -246,6 +246,15 @@ class SlackAdapter:
             return
         log.error("slack: error in a listener for %s", body.get("type"), exc_info=error)
 
+    async def _incoming(
+        self, client: AsyncWebClient, team: str, user: str, chat: str, **fields: Any
+    ) -> Incoming:
+        """What `user` of workspace `team` sent in `chat`, with their Slack locale as the hint."""
+        locale = await self._locale(client, team, user)
+        return Incoming(
+            identity=f"slack:{team}:{user}", chat=f"slack:{team}:{chat}", locale=locale, **fields
+        )
+
     async def _locale(self, client: AsyncWebClient, team: str, user: str) -> str | None:
         """The user's Slack locale (users.info), cached; None when Slack will not say."""
         key = (team, user)
@@ -337,13 +346,8 @@ class SlackAdapter:
         # A message over Slack's 40,000 characters gets the bot's "too long" answer, as anywhere.
         text = str(event.get("text") or "")
         team, user, channel = _team(body), str(event["user"]), str(event["channel"])
-        incoming = Incoming(
-            identity=f"slack:{team}:{user}",
-            chat=f"slack:{team}:{channel}",
-            text=plain_text(text, context.get("bot_user_id")),
-            locale=await self._locale(client, team, user),
-            thread=thread,
-        )
+        text = plain_text(text, context.get("bot_user_id"))
+        incoming = await self._incoming(client, team, user, channel, text=text, thread=thread)
         await self._post(client, channel, await self.handle(incoming), thread)
 
     async def _on_home(
@@ -358,12 +362,8 @@ class SlackAdapter:
         self, client: AsyncWebClient, body: Mapping[str, Any], event: Mapping[str, Any]
     ) -> None:
         team, user = _team(body), str(event["user"])
-        incoming = Incoming(
-            identity=f"slack:{team}:{user}",
-            chat=f"slack:{team}:{event.get('channel') or user}",
-            action=HOME_ACTION,
-            locale=await self._locale(client, team, user),
-        )
+        chat = str(event.get("channel") or user)
+        incoming = await self._incoming(client, team, user, chat, action=HOME_ACTION)
         blocks = [b for r in await self.handle(incoming) for b in reply_blocks(self.renderer, r)]
         try:
             await client.views_publish(
@@ -399,13 +399,7 @@ class SlackAdapter:
         team, user = _team(body), str(body.get("user_id", ""))
         channel = str(body.get("channel_id", ""))
         text = self.command_text(plain_text(str(body.get("text", ""))[:MAX_INCOMING]))
-        incoming = Incoming(
-            identity=f"slack:{team}:{user}",
-            chat=f"slack:{team}:{channel}",
-            text=text,
-            locale=await self._locale(client, team, user),
-        )
-        replies = await self.handle(incoming)
+        replies = await self.handle(await self._incoming(client, team, user, channel, text=text))
         out = messages(self.renderer, replies, self._share(text, replies))
         await self._respond(body, out)
         await self._upload_privately(client, user, replies)
@@ -503,12 +497,7 @@ class SlackAdapter:
         if not value or len(value) > MAX_VALUE or not user:
             log.info("slack: button press without a usable value skipped")
             return
-        incoming = Incoming(
-            identity=f"slack:{team}:{user}",
-            chat=f"slack:{team}:{channel or user}",
-            action=value,
-            locale=await self._locale(client, team, user),
-        )
+        incoming = await self._incoming(client, team, user, channel or user, action=value)
         replies = await self.handle(incoming)
         container = body.get("container") or {}
         if container.get("is_ephemeral") or not channel:
