@@ -19,13 +19,13 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.core import Reply
+from bot.core import Address, Reply
 from bot.db import session_scope
 from bot.models import Notification, Subscription, utcnow
 
@@ -168,7 +168,10 @@ class Sender(Protocol):
     taken as transient and retried with backoff.
     """
 
-    prefix: str  # "telegram", "slack" or "webhook": the start of the targets it serves
+    @property
+    def prefix(self) -> str:
+        """The platform whose targets it serves ("telegram" for `telegram:42`)."""
+        ...
 
     def pace(self, target: str) -> Pace:
         """The limits that apply to `target`."""
@@ -177,6 +180,34 @@ class Sender(Protocol):
     async def send(self, target: str, reply: Reply) -> None:
         """Render `reply` for the platform and deliver it to `target`."""
         ...
+
+
+class Reaching:
+    """What every platform's sender answers through its platform's Address (bot.core).
+
+    A sender class names its Address where it is declared:
+    `class SlackSender(Reaching, address=ADDRESS)`.
+    """
+
+    address: ClassVar[Address]
+
+    def __init_subclass__(cls, address: Address | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if address is not None:
+            cls.address = address
+
+    @property
+    def prefix(self) -> str:
+        """The platform whose targets it serves: its Address's."""
+        return self.address.platform
+
+    def reaches(self, target: str) -> bool:
+        """Whether this sender's platform can deliver to `target`."""
+        return self.address.reaches(target)
+
+    def reaches_person(self, identity: str) -> str | None:
+        """Where this platform notifies the person `identity` directly, if it can."""
+        return self.address.reaches_person(identity)
 
 
 # The key of the notification being delivered, for senders whose payload names it (webhooks).

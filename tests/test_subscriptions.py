@@ -138,3 +138,20 @@ def test_shell_rejects_bad_input(
 
 def test_cli_role_names_match_the_model() -> None:
     assert CLI_ROLES == ROLES
+
+
+def test_each_platform_says_whom_and_where_it_reaches() -> None:
+    from bot.adapters.slack.sender import SlackSender
+    from bot.adapters.webhook.sender import WebhookSender
+    from bot.core import ADDRESSES
+    from bot.render import renderer_for
+
+    renderer = renderer_for(("en",))
+    hook, slack = WebhookSender(renderer, "s3cret"), SlackSender(renderer, token="xoxb-1")
+    assert (hook.prefix, slack.prefix) == ("webhook", "slack")
+    assert hook.reaches("webhook:https://partner.example/hook")
+    assert not hook.reaches("webhook:ftp://partner.example") and not hook.reaches("slack:T1:C1")
+    assert slack.reaches("slack:T1:C1") and slack.reaches_person("slack:T1:U2") == "slack:T1:U2"
+    assert ADDRESSES.reaches_person("telegram:42") == "telegram:42"
+    assert ADDRESSES.reaches_person("console:alice") is None  # the terminal cannot be told later
+    assert not ADDRESSES.reaches("console:alice")

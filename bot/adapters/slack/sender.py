@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.address import ADDRESS
 from bot.adapters.slack.blocks import Message, messages
 from bot.core import Reply
-from bot.outbox import MAX_WAIT, Pace, RetryLater, Undeliverable, clamp_seconds
+from bot.outbox import MAX_WAIT, Pace, Reaching, RetryLater, Undeliverable, clamp_seconds
 from bot.render import Renderer
 
 MAX_REPLY_WAIT = 60.0  # seconds a reply waits out a 429 in place; longer, it is given up
@@ -123,11 +123,8 @@ class ReplyRateLimitRetry(AsyncRateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
-class SlackSender:
+class SlackSender(Reaching, address=ADDRESS):
     """Delivers outbox notifications to `slack:TEAM:CHANNEL` with chat.postMessage."""
-
-    address = ADDRESS  # whom and where it reaches: domain code asks the Address
-    prefix = ADDRESS.platform
 
     def __init__(
         self,

@@ -8,7 +8,7 @@ from telegram.error import TelegramError
 from bot.adapters.telegram.address import ADDRESS
 from bot.adapters.telegram.delivery import classify, deliver
 from bot.core import Reply
-from bot.outbox import Pace, Undeliverable
+from bot.outbox import Pace, Reaching, Undeliverable
 from bot.render import Renderer
 
 # Telegram allows about 30 messages a second overall; notifications take 25 of them, so the
@@ -19,15 +19,12 @@ PRIVATE_INTERVAL = 1.1
 GROUP_INTERVAL = 3.1
 
 
-class TelegramSender:
+class TelegramSender(Reaching, address=ADDRESS):
     """Delivers outbox notifications to Telegram chats, naming each outcome for the dispatcher.
 
     Its own PTB Bot, without PTB's rate limiter: a 429 goes back to the dispatcher, which holds
     that row back and keeps sending to everyone else.
     """
-
-    address = ADDRESS  # whom and where it reaches: domain code asks the Address
-    prefix = ADDRESS.platform
 
     def __init__(
         self,
