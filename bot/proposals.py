@@ -19,8 +19,10 @@ from sqlmodel import Session, col, select
 from bot import outbox, roles, subscriptions
 from bot.core import ADDRESSES
 from bot.models import (
+    ChecklistRun,
     CountryCluster,
     Notification,
+    PendingMove,
     Proposal,
     ProposalCluster,
     ProposalEvent,
@@ -566,3 +568,51 @@ def _announce(session: Session, now: datetime, plan_after: timedelta) -> None:
         session.refresh(proposal)
         _record(session, proposal, SYSTEM, "endorsed", "announced", "")
         _remind(session, proposal.id, "transition_plan_due", now + plan_after)
+
+
+# ---- moves held for confirmation, and the proposal a checklist made --------------------------
+
+CONFIRM_WITHIN = timedelta(hours=24)  # an older Confirm button is stale
+
+
+def hold(
+    session: Session, identity: str, proposal_id: int, move: str, cluster: str, note: str
+) -> PendingMove:
+    """Keep a checked move aside until the person who asked confirms it (the button's id)."""
+    pending = PendingMove(
+        identity=identity, proposal_id=proposal_id, move=move, cluster=cluster, note=note[:4000]
+    )
+    session.add(pending)
+    session.flush()
+    return pending
+
+
+def take_held(session: Session, pending_id: int, identity: str) -> PendingMove | None:
+    """The move `identity` asked for within CONFIRM_WITHIN, no longer held; None if stale."""
+    pending = session.get(PendingMove, pending_id)
+    if (
+        pending is None
+        or pending.identity != identity
+        or utcnow() - pending.created_at > CONFIRM_WITHIN
+    ):
+        return None
+    session.delete(pending)
+    return pending
+
+
+def made_from(session: Session, checklist_id: int | None) -> Proposal | None:
+    """The proposal a finished checklist made, if it made one (one checklist, one proposal)."""
+    return session.exec(select(Proposal).where(Proposal.checklist_id == checklist_id)).first()
+
+
+def last_checklist(session: Session, identity: str, chat: str) -> ChecklistRun | None:
+    """The person's latest finished checklist in this chat, the one /propose alone proposes."""
+    return session.exec(
+        select(ChecklistRun)
+        .where(
+            ChecklistRun.identity == identity,
+            ChecklistRun.chat == chat,
+            ChecklistRun.status == "done",
+        )
+        .order_by(col(ChecklistRun.id).desc())
+    ).first()

@@ -1,14 +1,11 @@
 """Activation proposals in chat: create, show, list, and move them, each move confirmed."""
 
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
-
-from sqlmodel import col, select
 
 from bot import proposals, roles
 from bot.core import Context, Incoming, Reply, Router, split_command
-from bot.models import ROLES, ChecklistRun, PendingMove, Proposal, utcnow
+from bot.models import ROLES, ChecklistRun, Proposal
 from bot.proposals import Refused
 from bot.terms import MoveName
 from handlers.common import N_, choice, country_name, reply
@@ -16,7 +13,6 @@ from knowledge.checklist import default_lead, verdict
 
 router = Router()
 
-CONFIRM_WITHIN = timedelta(hours=24)  # an older Confirm button is stale
 MOVE_LABELS = {
     "submit": N_("Submit to the ERC"),
     "forward": N_("Forward to the Principals"),
@@ -101,15 +97,7 @@ def propose(msg: Incoming, ctx: Context) -> Reply:
     """
     u = ctx.understanding
     if not msg.args:
-        run = ctx.session.exec(
-            select(ChecklistRun)
-            .where(
-                ChecklistRun.identity == msg.identity,
-                ChecklistRun.chat == msg.chat,
-                ChecklistRun.status == "done",
-            )
-            .order_by(col(ChecklistRun.id).desc())
-        ).first()
+        run = proposals.last_checklist(ctx.session, msg.identity, msg.chat)
         return _from_checklist(ctx, run) if run else reply(ctx, "proposals/usage.j2")
     named = _leads(ctx, msg.args)
     clusters = {s: ("", "") for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"}
@@ -149,7 +137,7 @@ def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
 
     One checklist makes one proposal: asking again (or a double press) shows the one it made.
     """
-    made = ctx.session.exec(select(Proposal).where(Proposal.checklist_id == run.id)).first()
+    made = proposals.made_from(ctx.session, run.id)
     if made is not None:
         return _shown(ctx, made)
     a = run.answers
@@ -229,11 +217,7 @@ def _confirm(
     proposal, checked = proposals.check(ctx.session, number, ctx.user, move, cluster)
     if checked.needs_note and not note:
         raise Refused("note_needed", move=move)
-    pending = PendingMove(
-        identity=msg.identity, proposal_id=number, move=move, cluster=cluster, note=note[:4000]
-    )
-    ctx.session.add(pending)
-    ctx.session.flush()
+    pending = proposals.hold(ctx.session, msg.identity, number, move, cluster, note)
     name = country_name(ctx, proposal.country)
     r = reply(
         ctx, "proposals/confirm.j2", id=number, move=move, country=name, note=note, cluster=cluster
@@ -247,14 +231,9 @@ def _confirm(
 
 def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Reply:
     """Carry out (or drop) a move the same person asked for within the last day."""
-    pending = ctx.session.get(PendingMove, pending_id)
-    if (
-        pending is None
-        or pending.identity != msg.identity
-        or utcnow() - pending.created_at > CONFIRM_WITHIN
-    ):
+    pending = proposals.take_held(ctx.session, pending_id, msg.identity)
+    if pending is None:
         raise Refused("stale")
-    ctx.session.delete(pending)
     if not confirmed:
         return reply(ctx, "proposals/cancelled.j2")
     proposal = proposals.apply(
