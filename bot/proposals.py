@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot import outbox, roles, subscriptions
 from bot.core import ADDRESSES
 from bot.models import (
+    OPEN_STATES,
     ChecklistRun,
     CountryCluster,
     Notification,
@@ -616,3 +617,26 @@ def last_checklist(session: Session, identity: str, chat: str) -> ChecklistRun |
         )
         .order_by(col(ChecklistRun.id).desc())
     ).first()
+
+
+def recent_activations(session: Session, limit: int) -> list[Proposal]:
+    """The latest endorsed (or announced) proposals, newest first."""
+    return list(
+        session.exec(
+            select(Proposal)
+            .where(col(Proposal.status).in_(LIVE))
+            .order_by(col(Proposal.endorsed_at).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def open_checklists(session: Session, identity: str) -> int:
+    """How many checklists the person has open or paused (in any chat)."""
+    return len(
+        session.exec(
+            select(ChecklistRun.id).where(
+                ChecklistRun.identity == identity, col(ChecklistRun.status).in_(OPEN_STATES)
+            )
+        ).all()
+    )

@@ -60,6 +60,17 @@ def for_target(session: Session, target: str) -> list[Subscription]:
     )
 
 
+def made_by(session: Session, identity: str) -> list[Subscription]:
+    """The active subscriptions a person made (in any chat)."""
+    return list(
+        session.exec(
+            select(Subscription)
+            .where(Subscription.created_by == identity, col(Subscription.active))
+            .order_by(col(Subscription.id))
+        ).all()
+    )
+
+
 def everything(session: Session) -> list[Subscription]:
     """Every subscription, inactive ones included (they say why)."""
     return list(session.exec(select(Subscription).order_by(col(Subscription.id))).all())
