@@ -9,7 +9,7 @@ from bot.models import ROLES, ChecklistRun, Proposal
 from bot.proposals import Refused
 from bot.terms import MoveName
 from handlers.common import N_, choice, country_name, reply
-from knowledge.checklist import default_lead, verdict
+from knowledge.checklist import Answers, default_lead, verdict
 
 router = Router()
 
@@ -140,20 +140,17 @@ def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
     made = proposals.made_from(ctx.session, run.id)
     if made is not None:
         return _shown(ctx, made)
-    a = run.answers
-    country = (a.get("country") or {}).get("value") or {}
-    code = country.get("code") if isinstance(country, dict) else None
+    a = Answers(run.answers)
+    code = a.country().get("code")
     clusters = {}
-    for c in (a.get("clusters") or {}).get("value") or []:
-        if verdict(a, c).outcome != "met":
+    for c in a.clusters():
+        if verdict(a.stored, c).outcome != "met":
             continue  # as in the draft letter: only clusters whose criteria are met
-        lead = (a.get(f"lead:{c}") or {}).get("value") or default_lead(ctx.kb, c)
-        co_lead = (a.get(f"colead:{c}") or {}).get("value") or ""
-        clusters[c] = (str(lead), str(co_lead))
+        lead = a.text(f"lead:{c}") or default_lead(ctx.kb, c)
+        clusters[c] = (lead, a.text(f"colead:{c}"))
     if not clusters:
         return _refused(ctx, Refused("none_met"))
-    what = (a.get("emergency") or {}).get("value") or ""
-    why = (a.get("change") or {}).get("note", "")
+    what, why = a.text("emergency"), a.note("change")
     try:
         created = proposals.create(
             ctx.session,
