@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from bot.core import ADDRESSES
@@ -49,26 +50,20 @@ def add(
     return sub, True
 
 
+def _active(session: Session, where: ColumnElement[bool]) -> list[Subscription]:
+    """The active subscriptions that match `where`, oldest first."""
+    query = select(Subscription).where(where, col(Subscription.active))
+    return list(session.exec(query.order_by(col(Subscription.id))).all())
+
+
 def for_target(session: Session, target: str) -> list[Subscription]:
     """The active subscriptions of one chat, channel or webhook."""
-    return list(
-        session.exec(
-            select(Subscription)
-            .where(Subscription.target == target, col(Subscription.active))
-            .order_by(col(Subscription.id))
-        ).all()
-    )
+    return _active(session, col(Subscription.target) == target)
 
 
 def made_by(session: Session, identity: str) -> list[Subscription]:
     """The active subscriptions a person made (in any chat)."""
-    return list(
-        session.exec(
-            select(Subscription)
-            .where(Subscription.created_by == identity, col(Subscription.active))
-            .order_by(col(Subscription.id))
-        ).all()
-    )
+    return _active(session, col(Subscription.created_by) == identity)
 
 
 def everything(session: Session) -> list[Subscription]:
