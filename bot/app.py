@@ -6,7 +6,7 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -16,7 +16,7 @@ from bot import outbox, proposals, roles
 from bot.conversation import last_subject, remember
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
-from bot.models import User
+from bot.models import User, utcnow
 from bot.render import Renderer, renderer_for
 from bot.settings import Settings
 from handlers import build_router
@@ -33,6 +33,7 @@ class Bot:
     kb: KnowledgeBase = field(default_factory=load)
     engine: Engine | None = None
     router: Router = field(default_factory=build_router)
+    clock: Callable[[], datetime] = utcnow  # what "now" is for the handlers (tests inject one)
 
     def __post_init__(self) -> None:
         if self.engine is None:
@@ -69,7 +70,15 @@ class Bot:
                     session.commit()  # nothing to keep: gives the connection back meanwhile
                     user = self._first_sight(session, msg.identity)
                 lang = self._language(msg, understood, user, previous)
-                ctx = Context(session, self.kb, user, lang, understood)
+                ctx = Context(
+                    session,
+                    self.kb,
+                    user,
+                    lang,
+                    understood,
+                    now=self.clock(),
+                    record_max_age=timedelta(days=self.settings.record_max_age_days),
+                )
                 replies = self._replies(msg, ctx, command)
                 # The language kept is the reply's: a message that showed none answered in it.
                 subject = {**ctx.understanding.subject(), "lang": ctx.lang}

@@ -123,6 +123,26 @@ def _workflow_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]"
     remove = subs_sub.add_parser("remove", help="end a subscription")
     remove.add_argument("id", type=int)
 
+    recs = sub.add_parser("records", help="country records: confirm, correct, list the stale")
+    recs_sub = recs.add_subparsers(dest="action", metavar="ACTION", required=True)
+    verify = recs_sub.add_parser(
+        "verify", help="confirm a record as still right, or correct it with --lead"
+    )
+    verify.add_argument("--as", dest="actor", required=True, metavar="IDENTITY")
+    verify.add_argument("--country", required=True, help="a country name or ISO code")
+    verify.add_argument("--cluster", required=True, metavar="K")
+    verify.add_argument("--lead", help="the new lead (correcting the record)")
+    verify.add_argument("--co-lead", help="the new co-lead, with --lead ('' removes it)")
+    verify.add_argument(
+        "--allow-unknown-agency",
+        action="store_true",
+        help="load a lead that is not an agency we know, as written",
+    )
+    rlist = recs_sub.add_parser("list", help="records with when they were last confirmed")
+    rlist.add_argument("--country")
+    rlist.add_argument("--stale", action="store_true", help="only those possibly out of date")
+    rlist.add_argument("--json", action="store_true")
+
 
 def _dispatch(settings: Settings, once: bool) -> int:
     """Run the dispatcher (until stopped, or until nothing is due with --once)."""
@@ -331,7 +351,7 @@ def _main(argv: Sequence[str] | None) -> int:
         upgrade(engine)
         print("database is up to date")
         return 0
-    if command in ("users", "proposals", "subscriptions"):
+    if command in ("users", "proposals", "subscriptions", "records"):
         from bot.workflow_cli import run_workflow
 
         return run_workflow(settings, command, args)

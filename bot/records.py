@@ -364,6 +364,17 @@ def _agency_problems(agencies: _Agencies, column: str, text: str) -> list[str]:
     return problems
 
 
+def unknown_agencies(kb: KnowledgeBase, lead: str) -> list[tuple[str, str | None]]:
+    """The parts of a lead as written that name no agency we know, each with a near known name.
+
+    The same rule as an import's `lead` column (chat and shell corrections use it too).
+    """
+    agencies = _agencies(kb)
+    if not lead.strip() or agencies.known(lead):
+        return []
+    return [(p, agencies.suggest(p, SUGGEST_AT)) for p in _parts(lead) if not agencies.known(p)]
+
+
 # -- parsing rows ------------------------------------------------------------------------------
 
 
@@ -516,4 +527,5 @@ __all__ = [
     "UnreadableFile",
     "column_for",
     "import_file",
+    "unknown_agencies",
 ]

@@ -80,3 +80,6 @@ class Settings(BaseSettings):
     # Coordinators are reminded when an announced activation has clusters without a
     # deactivation/transition plan this many days after the announcement.
     transition_plan_days: int = 90
+    # A country record not confirmed for this many days is shown as possibly out of date, and
+    # the coordinators of its country are reminded (once per record per period).
+    record_max_age_days: int = 90
