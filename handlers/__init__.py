@@ -7,6 +7,7 @@ from handlers import (
     help,
     home,
     leads,
+    presence,
     proposals,
     records,
     subscriptions,
@@ -16,6 +17,16 @@ from handlers import (
 def build_router() -> Router:
     """The router with every handler module's commands, actions and intents."""
     router = Router()
-    for module in (checklist, help, home, leads, concepts, proposals, records, subscriptions):
+    for module in (
+        checklist,
+        help,
+        home,
+        leads,
+        concepts,
+        presence,
+        proposals,
+        records,
+        subscriptions,
+    ):
         router.merge(module.router)
     return router
