@@ -12,14 +12,17 @@ Chat handlers and the shell both call these functions, so a rule lives in one pl
 """
 
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from bot import outbox, roles
-from bot.models import CountryCluster, Notification, Proposal, User
+from bot.models import CountryCluster, Notification, Proposal, User, utcnow
 from bot.proposals import identity_target
 from bot.records import unknown_agencies
 from knowledge import KnowledgeBase
@@ -218,8 +221,41 @@ def stale_records(
     session: Session, now: datetime, max_age: timedelta, country: str | None = None
 ) -> list[CountryCluster]:
     """Records not confirmed for longer than `max_age`, oldest first."""
-    query = select(CountryCluster)
+    cutoff = now - max_age
+    confirmed = col(CountryCluster.confirmed_at)
+    query = select(CountryCluster).where(
+        or_(
+            and_(confirmed.is_not(None), confirmed < cutoff),
+            and_(confirmed.is_(None), col(CountryCluster.updated_at) < cutoff),
+        )
+    )
     if country:
         query = query.where(CountryCluster.country == country)
     rows = [r for r in session.exec(query).all() if is_stale(r, now, max_age)]
     return sorted(rows, key=as_of)
+
+
+def remind_all(session: Session, kb: KnowledgeBase, now: datetime, max_age: timedelta) -> int:
+    """Remind the coordinators of every stale record not yet reminded this period."""
+    return sum(remind(session, kb, r, now, max_age) for r in stale_records(session, now, max_age))
+
+
+@dataclass
+class StaleReminders:
+    """The dispatcher's hook for records nobody asks about: `remind_all`, once every `every`.
+
+    The dispatcher ticks every few seconds; records go stale in days, so the scan is spaced.
+    """
+
+    kb: KnowledgeBase
+    max_age: timedelta
+    every: timedelta = timedelta(minutes=10)
+    clock: Callable[[], datetime] = utcnow
+    _last: datetime | None = field(default=None, init=False)
+
+    def __call__(self, session: Session) -> int:
+        now = self.clock()
+        if self._last is not None and now - self._last < self.every:
+            return 0
+        self._last = now
+        return remind_all(session, self.kb, now, self.max_age)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import roles
+from bot import roles, verification
 from bot.app import Bot
 from bot.cli import main
 from bot.db import session_scope
@@ -204,3 +204,45 @@ def test_the_shell_confirms_and_corrects(
     monkeypatch.setenv("CLUSTERBOT_RECORD_MAX_AGE_DAYS", "0")
     code, out, _ = sh(["records", "list", "--stale"], capsys)
     assert "POSSIBLY OUT OF DATE" in out
+
+
+def test_a_record_nobody_asks_about_reminds_through_the_dispatchers_tick(
+    bot: Bot, kb: KnowledgeBase, engine: Engine, tmp_path: Path
+) -> None:
+    load(tmp_path, kb, engine)
+    grant(engine, COORDINATOR, "coordinator")
+    with session_scope(engine) as session:
+        row = session.exec(select(CountryCluster)).one()
+        row.confirmed_by, row.confirmed_at = COORDINATOR, utcnow() - timedelta(days=100)
+        session.add(row)
+    dispatcher = bot.dispatcher(senders=[])
+    assert dispatcher.tick is not None
+    with session_scope(engine) as session:
+        dispatcher.tick(session)
+    assert [n.target for n in reminders(engine)] == [COORDINATOR]
+    with session_scope(engine) as session:
+        dispatcher.tick(session)  # spaced, and once per period anyway
+    assert len(reminders(engine)) == 1
+
+
+def test_stale_reminders_are_spaced_and_once_a_period(
+    kb: KnowledgeBase, engine: Engine, tmp_path: Path
+) -> None:
+    load(tmp_path, kb, engine)
+    grant(engine, COORDINATOR, "coordinator")
+    with session_scope(engine) as session:  # the confirmer makes them the country's coordinator
+        row = session.exec(select(CountryCluster)).one()
+        row.confirmed_by = COORDINATOR
+        session.add(row)
+    moment = [utcnow() + timedelta(days=91)]
+    hook = verification.StaleReminders(kb, timedelta(days=90), clock=lambda: moment[0])
+    with session_scope(engine) as session:
+        assert hook(session) == 1
+    moment[0] += timedelta(minutes=11)
+    with session_scope(engine) as session:
+        assert hook(session) == 0  # scanned again, but already reminded this period
+    moment[0] += timedelta(days=90)
+    with session_scope(engine) as session:
+        assert hook(session) == 1  # the next period
+    with session_scope(engine) as session:
+        assert hook(session) == 0  # too soon to scan again
