@@ -13,6 +13,7 @@ from bot.app import Bot
 from bot.cli import main
 from bot.models import Presence
 from bot.records import import_file as import_records
+from bot.settings import Settings
 from knowledge import KnowledgeBase
 from tests.conftest import Chat
 from tests.fakes.hapi_api import PATH, HapiStandIn
@@ -294,3 +295,13 @@ def test_records_and_presence_answer_side_by_side(
     chat = Chat(bot)
     assert "• Lead: UNICEF" in chat("who leads WASH in Sudan?")
     assert "They are partners, not the cluster's leads" in chat("who works on WASH in Sudan?")
+
+
+def test_import_and_answer_on_every_database(any_engine: Engine, kb: KnowledgeBase) -> None:
+    presence.import_file(FIXTURE, any_engine)
+    again = presence.import_file(FIXTURE, any_engine)
+    assert again.organisations == len(stored(any_engine)) == 12
+    chat = Chat(Bot(Settings(), kb=kb, engine=any_engine))
+    answer = chat("which NGOs are in the health cluster in Yemen?")
+    assert "4 organisations work on Health in Yemen" in answer
+    assert "Reference period: April 1, 2024 to June 30, 2024." in answer

@@ -15,6 +15,7 @@ from bot.db import session_scope
 from bot.models import CountryCluster, Notification, utcnow
 from bot.outbox import as_reply
 from bot.records import import_file
+from bot.settings import Settings
 from knowledge import KnowledgeBase
 from tests.conftest import Chat
 
@@ -246,3 +247,18 @@ def test_stale_reminders_are_spaced_and_once_a_period(
         assert hook(session) == 1  # the next period
     with session_scope(engine) as session:
         assert hook(session) == 0  # too soon to scan again
+
+
+def test_verify_and_remind_on_every_database(
+    any_engine: Engine, kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    load(tmp_path, kb, any_engine)
+    grant(any_engine, COORDINATOR, "coordinator")
+    bot = Bot(Settings(), kb=kb, engine=any_engine)
+    coordinator = Chat(bot, COORDINATOR)
+    coordinator("/verify Sudan health")
+    assert "is confirmed as of" in coordinator(action=coordinator.last.choices[0].action)
+    later(bot, 91)
+    assert "Possibly out of date" in coordinator("who leads health in Sudan?")
+    coordinator("who leads health in Sudan?")
+    assert [n.target for n in reminders(any_engine)] == [COORDINATOR]
