@@ -330,6 +330,8 @@ def sync(
         last = clock()
         page = _get(f"{url}?{urlencode({**params, 'limit': limit, 'offset': offset})}", timeout)
         requests += 1
+        if not page.strip():
+            break  # past the last row, an API may answer with nothing at all
         read = collector.add_table(csv.reader(io.StringIO(page)), f"page at offset {offset}")
         if read < limit:
             break

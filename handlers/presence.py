@@ -65,11 +65,13 @@ def _groups(rows: list[Presence]) -> list[dict[str, Any]]:
 
 
 @router.intent("presence")
-def who_works(msg: Incoming, ctx: Context) -> Reply:
-    """The organisations the data lists for one cluster in one country, by type."""
+def who_works(msg: Incoming, ctx: Context) -> list[Reply]:
+    """The organisations the data lists for each named cluster in one country, by type."""
     u = ctx.understanding
-    code = u.country or ""
-    sector = u.sectors[0]
+    return [_partners(ctx, u.country or "", sector) for sector in u.sectors]
+
+
+def _partners(ctx: Context, code: str, sector: str) -> Reply:
     rows = presence.partners(ctx.session, code, sector)
     first = rows[0] if rows else None
     kind, _, detail = (first.origin if first else "").partition(":")

@@ -104,7 +104,7 @@ def test_loading_again_replaces_its_countries_only(
         (
             "Quelles ONG travaillent dans le secteur santé au Yémen ?",
             [
-                "4 organisations travaillent dans le secteur Santé au Yémen",
+                "Yémen : 4 organisations travaillent dans le secteur Santé",
                 "Ce sont des partenaires, pas les chefs de file du cluster",
                 "• ONG nationale (1): Test Health Network (fixture) (THN)",
                 "Période de référence : du 1 avril 2024 au 30 juin 2024.",
@@ -158,6 +158,14 @@ def test_sectors_are_kept_apart(loaded: presence.LoadResult, chat: Chat) -> None
     assert "United Nations High Commissioner for Refugees" in protection
     assert "United Nations Population Fund" not in protection  # PRO-GBV is the GBV AoR
     assert "United Nations Population Fund" in chat("who works on GBV in Yemen?")
+
+
+def test_two_clusters_two_answers(loaded: presence.LoadResult, chat: Chat) -> None:
+    both = chat("who works on health and WASH in Yemen?")
+    assert [r.template for r in chat.replies] == ["presence/partners.j2"] * 2
+    assert "4 organisations work on Health in Yemen" in both
+    assert "1 organisation works on Water, Sanitation and Hygiene in Yemen" in both
+    assert "It is a partner, not the cluster's lead" in both
 
 
 def test_no_data_says_so(loaded: presence.LoadResult, chat: Chat) -> None:
@@ -263,6 +271,14 @@ def test_sync_pages_through_hapi_a_request_a_second(engine: Engine) -> None:
         assert {r.origin for r in session.exec(select(Presence))} == {f"api:{base}{PATH}"}
     presence.import_file(FIXTURE, engine)
     assert stored(engine) == synced  # the same entries as the file gives
+
+
+def test_sync_stops_at_an_empty_page(engine: Engine) -> None:
+    hapi = HapiStandIn.from_file(FIXTURE, empty_past_end=True)
+    with served(hapi.app(), lifespan="off") as base:
+        result = presence.sync(engine, "dGVzdA==", f"{base}{PATH}", limit=7, pause=0.0)
+    assert [c.params["offset"] for c in hapi.calls] == ["0", "7", "14"]
+    assert (result.rows, result.organisations) == (14, 12)
 
 
 def test_sync_from_the_shell_one_country(

@@ -34,14 +34,16 @@ class HapiStandIn(Recording):
     header: list[str]
     rows: list[list[str]]
     status: int = 200  # answer every request with this status instead (e.g. 401)
+    empty_past_end: bool = False  # a page past the last row is an empty body, not a header
     calls: list[Any] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
     @classmethod
-    def from_file(cls, path: Path) -> "HapiStandIn":
+    def from_file(cls, path: Path, **options: Any) -> "HapiStandIn":
         with path.open(encoding="utf-8", newline="") as fh:
             table = list(csv.reader(fh))
-        return cls(header=table[0], rows=table[2:])  # the file's HXL row is not in the API's
+        # The file's HXL row is not in the API's output.
+        return cls(header=table[0], rows=table[2:], **options)
 
     def app(self) -> Starlette:
         async def presence(request: Request) -> Response:
@@ -58,6 +60,8 @@ class HapiStandIn(Recording):
                 at = self.header.index("location_code")
                 rows = [r for r in rows if r[at] == params["location_code"]]
             offset, limit = int(params.get("offset", 0)), int(params.get("limit", 10000))
+            if self.empty_past_end and offset >= len(rows):
+                return PlainTextResponse("", media_type="text/csv")
             out = io.StringIO()
             writer = csv.writer(out)
             writer.writerow(self.header)
