@@ -5,7 +5,8 @@ HXL row included: 25 countries, 200 organisations each, each in 3 of 16 sector c
 in 16, a code we do not map, as cash is), listed in 3 first-level areas of 4-5 second-level
 areas each. Then, in the same run: a plain csv.reader pass over the file (the floor), the same
 read kept as a list (what holding the file whole costs), and the import into a fresh SQLite
-file (and PostgreSQL when CLUSTERBOT_TEST_POSTGRES_URL is set), each timed, then each again
+file (and PostgreSQL when CLUSTERBOT_TEST_POSTGRES_URL is set), and the import's parse alone
+(no database), each timed, then each again
 under tracemalloc for its peak Python memory.
 
     .venv/bin/python benchmarks/presence_import.py [ROWS]
@@ -30,7 +31,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from bot.db import make_engine, upgrade  # noqa: E402
-from bot.presence import import_file  # noqa: E402
+from bot.presence import Collector, import_file  # noqa: E402
 
 COUNTRIES = ["AFG", "BFA", "CAF", "CMR", "COD", "COL", "ETH", "HTI", "LBN", "MLI", "MMR", "MOZ",
              "NER", "NGA", "PSE", "SDN", "SOM", "SSD", "SYR", "TCD", "UKR", "VEN", "YEM", "HND",
@@ -89,6 +90,14 @@ def list_read(path: Path) -> int:
         return len(list(csv.reader(fh))) - 2
 
 
+def parse_only(path: Path) -> int:
+    """What the import does before the database: the rows reduced to one entry per organisation."""
+    collector = Collector()
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        collector.add_table(csv.reader(fh), str(path))
+    return len(collector.entries)
+
+
 def timed(fn: Callable[[], object]) -> tuple[float, float]:
     """Seconds for one call, then the peak Python memory (MiB) of another under tracemalloc."""
     start = time.perf_counter()
@@ -133,6 +142,9 @@ def main() -> None:
     print(f"plain csv read:       {seconds:6.2f} s, peak Python memory {peak:6.1f} MiB")
     seconds, peak = timed(lambda: list_read(path))
     print(f"csv read into a list: {seconds:6.2f} s, peak Python memory {peak:6.1f} MiB")
+
+    seconds, peak = timed(lambda: parse_only(path))
+    print(f"parse only (no DB):   {seconds:6.2f} s, peak Python memory {peak:6.1f} MiB")
 
     engine = make_engine(f"sqlite:///{tmp / 'presence.db'}")
     upgrade(engine)

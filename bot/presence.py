@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -130,6 +131,7 @@ def alpha3(code: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def _country(code: str) -> str | None:
     code = code.strip().upper()
     if len(code) == 2 and code.isalpha():
@@ -137,12 +139,14 @@ def _country(code: str) -> str | None:
     return _alpha2().get(code)
 
 
+@lru_cache(maxsize=1024)
 def _date(text: str) -> date | None:
     """`2024-01-01` or `2024-01-01T00:00:00`: the date; empty: None; else ValueError."""
     text = text.strip()
     return date.fromisoformat(text[:10]) if text else None
 
 
+@lru_cache(maxsize=65536)
 def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
@@ -179,8 +183,9 @@ class Collector:
                 f"{where}: no column {', '.join(missing)}; an HDX HAPI operational presence "
                 f"file has the columns {', '.join(COLUMNS)}"
             )
-        at = {c: names.index(c) for c in COLUMNS if c in names}
+        # A missing optional column reads the empty cell appended to every row.
         width = len(names)
+        pick = itemgetter(*(names.index(c) if c in names else width for c in COLUMNS))
         read = 0
         for row in it:
             if read == 0 and row and all(not c.strip() or c.strip().startswith("#") for c in row):
@@ -188,36 +193,36 @@ class Collector:
             read += 1
             if len(row) < width:
                 row = row + [""] * (width - len(row))
-            self._add({c: row[i] for c, i in at.items()})
+            row.append("")
+            self._add(pick(row))
         self.rows += read
         return read
 
-    def _add(self, values: dict[str, str]) -> None:
-        code = values["sector_code"].strip().upper()
+    def _add(self, values: tuple[str, ...]) -> None:
+        _, _, area, acronym, name, org_type, code, start_text, end_text = values
+        code = code.strip().upper()
         sector = SECTOR_CODES.get(code)
         if sector is None:
             self.skipped["sector"] += 1
             return
-        country = _country(values["location_code"])
+        country = _country(values[0])
         if country is None:
             self.skipped["country"] += 1
             return
-        name = values["org_name"].strip()[: LIMITS["org_name"]]
-        acronym = values.get("org_acronym", "").strip()[: LIMITS["org_acronym"]]
+        name = name.strip()[: LIMITS["org_name"]]
+        acronym = acronym.strip()[: LIMITS["org_acronym"]]
         if not name and not acronym:
             self.skipped["organisation"] += 1
             return
         try:
-            start = _date(values.get("reference_period_start", ""))
-            end = _date(values.get("reference_period_end", ""))
+            start, end = _date(start_text), _date(end_text)
         except ValueError:
             self.skipped["date"] += 1
             return
         key = (country, sector, _fold(name or acronym))
-        area = values.get("admin1_name", "").strip()
         entry = self.entries.get(key)
         if entry is None:
-            org_type = values.get("org_type_description", "").strip()[: LIMITS["org_type"]]
+            org_type = org_type.strip()[: LIMITS["org_type"]]
             entry = _Entry(acronym, name or acronym, org_type, code, set(), start, end)
             self.entries[key] = entry
         else:
@@ -225,6 +230,7 @@ class Collector:
                 entry.start = start
             if end and (entry.end is None or end > entry.end):
                 entry.end = end
+        area = area.strip()
         if area:
             entry.areas.add(area)
 
