@@ -187,6 +187,12 @@ def test_a_429_is_waited_out_and_delivered(polling: FakeTelegram) -> None:
     assert polling.of("sendMessage:429")
 
 
+def test_a_reply_lost_in_transit_is_sent_again(polling: FakeTelegram) -> None:
+    polling.fail_502["sendMessage"] = 2  # Telegram's side fails twice, then recovers
+    assert "UNICEF" in ask(polling, "who leads WASH?")
+    assert len(polling.of("sendMessage:502")) == 2
+
+
 def test_one_chats_flood_wait_holds_back_only_that_chat(polling: FakeTelegram) -> None:
     polling.fail_429_chat[7] = [3]  # Telegram tells chat 7's reply to wait 3 s
     polling.push(polling.message("who leads WASH?", user_id=7))
