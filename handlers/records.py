@@ -95,7 +95,8 @@ def record_button(msg: Incoming, ctx: Context) -> Reply:
     record_id = int(parts[2]) if len(parts) >= 3 and parts[2].isdigit() else None
     record = ctx.session.get(CountryCluster, record_id) if record_id is not None else None
     if record is None or record.cluster not in ctx.kb.sectors:
-        return _answer(ctx, "usage")
+        # The record is gone (a deactivation removed it), or the button was made up.
+        return reply(ctx, "proposals/refused.j2", reason="stale")
     names = _names(ctx, record.country, record.cluster)
     if parts[1] == "chg" and len(parts) == 3:
         return _answer(ctx, "how", **names)

@@ -161,6 +161,17 @@ def test_a_partner_may_not_verify(
     assert (record(engine).lead, record(engine).confirmed_by) == ("WHO", "console:shell")
 
 
+def test_a_button_for_a_record_that_is_gone_changes_nothing(
+    engine: Engine, coordinator: Chat
+) -> None:
+    coordinator("/verify Sudan health")
+    button = coordinator.last.choices[0].action
+    with session_scope(engine) as session:
+        session.delete(session.exec(select(CountryCluster)).one())
+    assert "That button is no longer valid; nothing was changed." in coordinator(action=button)
+    assert "That button is no longer valid" in coordinator(action="rec:ok:999:1")
+
+
 def test_no_record_says_how_to_add_one(coordinator: Chat) -> None:
     said = coordinator("/verify Sudan shelter")
     assert "We hold no country record for Shelter in Sudan" in said
