@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from bot import outbox, roles
 from bot.models import CountryCluster, Notification, Proposal, User, utcnow
 from bot.proposals import identity_target
-from bot.records import unknown_agencies
+from bot.records import agency_as_recorded, unknown_agencies
 from knowledge import KnowledgeBase
 
 VERIFY_ROLES = ("coordinator", "hc")  # as creating a proposal or planning a deactivation
@@ -105,10 +105,11 @@ def confirm(
         unknown = unknown_agencies(kb, lead)
         if unknown and not allow_unknown_agency:
             raise Unknown(unknown)  # the import's own rule for the lead column
+        lead = agency_as_recorded(kb, lead)
         record = record or CountryCluster(country=country, cluster=cluster, lead=lead)
         record.lead = lead
         if co_lead is not None:
-            record.co_lead = co_lead.strip()[:200]
+            record.co_lead = agency_as_recorded(kb, co_lead.strip()[:200])
         record.origin = origin
         record.source = ""  # what the old source said no longer describes this record
         record.updated_at = now

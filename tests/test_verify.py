@@ -139,6 +139,10 @@ def test_changed_gives_the_new_lead(engine: Engine, coordinator: Chat) -> None:
     # The button shown before the change no longer confirms anything.
     assert "has changed since that button was shown" in coordinator(action=old_button)
 
+    # An agency named in another language is recorded by its English short name.
+    coordinator("/verify 苏丹 卫生 = 世界卫生组织 /")
+    assert (record(engine).lead, record(engine).co_lead) == ("WHO", "")
+
 
 def test_an_unknown_agency_is_refused_with_a_suggestion(engine: Engine, coordinator: Chat) -> None:
     said = coordinator("/verify Sudan health = WHOO")
