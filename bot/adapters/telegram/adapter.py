@@ -53,6 +53,9 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
 CHATS_AT_ONCE = 16  # chats whose updates are handled at the same time (each chat in order)
 STOP_GRACE = 10.0  # seconds replies in progress get to finish at stop
+# Pauses before a reply's message is sent again after a network failure or a Telegram 5xx: the
+# update is marked answered once its reply is out, so a passing fault must not cost the reply.
+RESEND_PAUSES = (0.5, 1.0, 2.0, 4.0, 8.0)
 CONFLICT_MESSAGE = (
     "Telegram answered 409 Conflict to getUpdates: another instance is already polling this "
     "bot token. Stopping this one instead of fighting it. Run one polling instance per token, "
@@ -393,7 +396,16 @@ class TelegramAdapter:
         chat_id = self.migrated.get(chat_id, chat_id)
         bot, follow = self.application.bot, self._moved
         try:
-            await deliver(bot, self.renderer, chat_id, replies, reply_to, thread, follow=follow)
+            await deliver(
+                bot,
+                self.renderer,
+                chat_id,
+                replies,
+                reply_to,
+                thread,
+                follow=follow,
+                resend=RESEND_PAUSES,
+            )
         except TelegramError as exc:
             chat_id = self.migrated.get(chat_id, chat_id)
             outcome = classify(exc)

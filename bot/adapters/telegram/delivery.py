@@ -8,12 +8,19 @@ import asyncio
 import datetime as dtm
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.adapters.telegram.markup import keyboard, split_html
 from bot.core import Reply
@@ -79,6 +86,32 @@ async def send_text(
         )
 
 
+async def _send_following(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    reply_to: int | None,
+    thread: int | None,
+    follow: Follow | None,
+) -> int:
+    """One message; with `follow`, a group's migration is followed once. The chat id used."""
+    try:
+        await send_text(bot, chat_id, text, markup, reply_to, thread)
+        return chat_id
+    except ChatMigrated as exc:
+        if follow is None:
+            raise
+        log.warning(
+            "telegram: group %s migrated to supergroup %s; resending there",
+            chat_id,
+            exc.new_chat_id,
+        )
+        await follow(chat_id, exc.new_chat_id)
+        await send_text(bot, exc.new_chat_id, text, markup)
+        return exc.new_chat_id
+
+
 async def deliver(
     bot: Bot,
     renderer: Renderer,
@@ -88,12 +121,16 @@ async def deliver(
     thread: int | None = None,
     gap: float = 0.0,
     follow: Follow | None = None,
+    resend: Sequence[float] = (),
 ) -> int:
     """Send replies as HTML messages (split when long), with buttons and files.
 
     `gap` seconds pass between the pieces of one long reply (notifications are paced so);
-    with `follow`, a group's migration is followed once, else ChatMigrated is raised. Any
-    other TelegramError is raised for the caller to `classify`. Returns the chat id used.
+    with `follow`, a group's migration is followed once, else ChatMigrated is raised. A
+    message a passing failure lost (a time-out, a 5xx) is sent again after each pause of
+    `resend` (replies: their update counts as answered once they are out; a time-out may
+    hide a message that arrived, so this risks a duplicate, never a loss). Any other
+    TelegramError is raised for the caller to `classify`. Returns the chat id used.
     """
     for reply in replies:
         chunks = split_html(renderer.html(reply))
@@ -102,19 +139,21 @@ async def deliver(
             if i and gap:
                 await asyncio.sleep(gap)
             last = markup if i == len(chunks) - 1 else None
-            try:
-                await send_text(bot, chat_id, chunk, last, reply_to, thread)
-            except ChatMigrated as exc:
-                if follow is None:
-                    raise
-                log.warning(
-                    "telegram: group %s migrated to supergroup %s; resending there",
-                    chat_id,
-                    exc.new_chat_id,
+            for pause in resend:
+                try:
+                    chat_id = await _send_following(
+                        bot, chat_id, chunk, last, reply_to, thread, follow
+                    )
+                    break
+                except NetworkError as exc:
+                    if isinstance(exc, BadRequest):
+                        raise  # Telegram refused this message: sending it again changes nothing
+                    log.warning("telegram: sending to %s failed (%s); again soon", chat_id, exc)
+                    await asyncio.sleep(pause)
+            else:
+                chat_id = await _send_following(
+                    bot, chat_id, chunk, last, reply_to, thread, follow
                 )
-                await follow(chat_id, exc.new_chat_id)
-                chat_id = exc.new_chat_id
-                await send_text(bot, chat_id, chunk, last)
             reply_to = None  # only the first message answers the user's
         if reply.file_name:
             # The text is the message above; the file is the Word version to edit.
