@@ -82,6 +82,24 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def shell_db(migrated_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A migrated SQLite file that `clusterbot` commands run in this process use."""
+    db = tmp_path / "shell.db"
+    db.write_bytes(migrated_db.read_bytes())
+    monkeypatch.setenv("CLUSTERBOT_DATABASE_URL", f"sqlite:///{db}")
+    return db
+
+
+def sh(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run `clusterbot ARGS` in this process: its exit status, stdout and stderr, stripped."""
+    from bot.cli import main
+
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out.strip(), out.err.strip()
+
+
+@pytest.fixture
 def engine(migrated_db: Path, tmp_path: Path) -> Iterator[Engine]:
     copy = tmp_path / "bot.db"
     shutil.copyfile(migrated_db, copy)
