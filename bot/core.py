@@ -72,11 +72,17 @@ class Addresses:
         self._known[address.platform] = address
 
     def __iter__(self) -> "Iterator[Address]":
-        return iter(list(self._known.values()))
+        return iter(list(self._registered().values()))
 
     def get(self, platform: str) -> Address | None:
         """The Address of `platform`, if one is registered."""
-        return self._known.get(platform)
+        return self._registered().get(platform)
+
+    def _registered(self) -> dict[str, Address]:
+        # Empty only when bot.adapters was never imported: say so rather than refuse everyone.
+        if not self._known:
+            raise RuntimeError("no platform Address registered: import bot.adapters first")
+        return self._known
 
     def reaches(self, target: str) -> bool:
         """Whether some platform can send notifications to `target`."""
