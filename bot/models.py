@@ -228,3 +228,15 @@ class ConversationSubject(SQLModel, table=True):
     chat: str = Field(primary_key=True, max_length=200)
     subject: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Heartbeat(SQLModel, table=True):
+    """A background loop's last sign of life: each dispatcher writes its own row every round.
+
+    /readyz and `clusterbot doctor` read it, so a dispatcher running in another process (or
+    on another machine) is seen the same as one inside `clusterbot serve`.
+    """
+
+    worker: str = Field(primary_key=True, max_length=100)  # host:pid, as Dispatcher.worker
+    role: str = Field(default="dispatcher", max_length=20, index=True)
+    beat_at: datetime = Field(default_factory=utcnow)

@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot import logs, metrics
 from bot.core import Reply
 from bot.db import session_scope
 from bot.models import Notification, Subscription, utcnow
@@ -456,6 +457,7 @@ class Dispatcher:
             return 0
 
     async def _round(self) -> int:
+        metrics.DISPATCH_ROUNDS.inc()
         now = time.monotonic()
         if self.tick is not None and now - self._ticked >= TICK_EVERY:
             self._ticked = now
@@ -516,6 +518,7 @@ class Dispatcher:
             if wait > 0:
                 await asyncio.sleep(wait)
             current_key.set(row.key)
+            logs.context(**logs.notification_fields(row.key, row.target))  # the sender's lines
             outcome: BaseException | None = None
             try:
                 await sender.send(row.target, row.reply())
@@ -574,7 +577,8 @@ class Dispatcher:
         try:
             with session_scope(self.engine) as session:
                 for row, outcome in outcomes:
-                    self._record(session, row, outcome)
+                    fields = logs.notification_fields(row.key, row.target)
+                    logs.within(fields, self._record, session, row, outcome)
         except Exception:
             if len(outcomes) == 1:
                 raise
@@ -739,6 +743,7 @@ class Dispatcher:
                 )
             )
             self.stats.sent += 1
+            metrics.DELIVERIES.labels(prefix_of(row.target)).inc()
             log.info("outbox: sent %s to %s", row.key, row.target)
         elif isinstance(outcome, RetryLater):
             session.execute(
@@ -751,6 +756,7 @@ class Dispatcher:
                 )
             )
             self.stats.rate_limited += 1
+            metrics.RATE_LIMITED.labels(prefix_of(row.target)).inc()
             log.warning(
                 "outbox: %s to %s rate limited; again in %g s",
                 row.key,
@@ -771,6 +777,7 @@ class Dispatcher:
             )
             deactivate(session, row.target, reason)
             self.stats.failed += 1
+            metrics.UNDELIVERABLE.labels(prefix_of(row.target)).inc()
             log.warning("outbox: %s to %s undeliverable: %s", row.key, row.target, reason)
         elif isinstance(outcome, Moved) and row.attempts + 1 < self.max_attempts:
             retarget(session, row.target, outcome.new_target)
@@ -801,6 +808,7 @@ class Dispatcher:
                     )
                 )
                 self.stats.dead += 1
+                metrics.DEAD.labels(prefix_of(row.target)).inc()
                 log.error("outbox: %s to %s is dead: %s", row.key, row.target, error)
             else:
                 delay = min(self.backoff_cap, self.backoff * 2 ** (attempts - 1))
@@ -816,6 +824,7 @@ class Dispatcher:
                     )
                 )
                 self.stats.retried += 1
+                metrics.RETRIES.labels(prefix_of(row.target)).inc()
                 log.warning(
                     "outbox: %s to %s failed (%s); attempt %d again in %.0f s",
                     row.key,
