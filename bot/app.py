@@ -87,7 +87,7 @@ class Bot:
             return replies
         except Exception:
             log.exception("handler failed for %s", msg.identity)
-            metrics.HANDLER_ERRORS.labels(metrics.platform_of(msg.identity)).inc()
+            metrics.HANDLER_ERRORS.labels(metrics.platform_of(msg.identity), "handler").inc()
             lang = self._language(msg, understood, None)
             return [Reply("help/error.j2", {}, lang, "error", 0.0)]
 

@@ -183,7 +183,7 @@ class InboxWorker:
             raise
         except Exception as exc:
             log.exception("inbox: answering %s %s failed", event.platform, event.event_id)
-            metrics.INBOX_FAILURES.labels(event.platform).inc()
+            metrics.HANDLER_ERRORS.labels(event.platform, "answer").inc()
             await self._record(self._failed, event, exc)
         else:
             self.answered += 1

@@ -35,8 +35,9 @@ MESSAGES = Counter(
 )
 HANDLER_ERRORS = Counter(
     "clusterbot_handler_errors",
-    "Messages whose handler raised (the person got the error reply), by platform.",
-    ["platform"],
+    "Messages whose handling raised, by platform and stage: `handler` (the person got the "
+    "error reply) or `answer` (the adapter failed; the inbox retries it, dead after five).",
+    ["platform", "stage"],
     registry=REGISTRY,
 )
 ANSWER_SECONDS = Histogram(
@@ -44,12 +45,6 @@ ANSWER_SECONDS = Histogram(
     "From the inbox worker taking an event to its reply sent, by platform.",
     ["platform"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0),
-    registry=REGISTRY,
-)
-INBOX_FAILURES = Counter(
-    "clusterbot_inbox_failures",
-    "Inbox events whose answering raised (retried later, dead after five), by platform.",
-    ["platform"],
     registry=REGISTRY,
 )
 DELIVERIES = Counter(
