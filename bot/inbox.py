@@ -187,7 +187,9 @@ class InboxWorker:
             await self._record(self._failed, event, exc)
         else:
             self.answered += 1
-            metrics.ANSWER_SECONDS.labels(event.platform).observe(time.monotonic() - started)
+            took = time.monotonic() - started
+            metrics.ANSWER_SECONDS.labels(event.platform).observe(took)
+            log.info("inbox: %s %s answered in %.2f s", event.platform, event.kind, took)
             await self._record(self._done, event)
         finally:
             self._wake.set()  # the chat's next event may go now

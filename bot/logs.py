@@ -28,7 +28,7 @@ REDACTED = "[redacted]"
 _PATTERNS = (
     re.compile(r"xox[a-z]-[A-Za-z0-9-]+"),
     re.compile(r"xapp-[A-Za-z0-9-]+"),
-    re.compile(r"\b[0-9]{5,}:[A-Za-z0-9_-]{30,}"),
+    re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{30,}"),
 )
 _QUERY_SECRET = re.compile(r"([?&](?:code|state|token|client_secret)=)[^&\s\"']+")
 _PROPOSAL_KEY = re.compile(r"^[a-z_]+:([0-9]+):")
@@ -131,19 +131,36 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler `setup` installs (told apart from others')."""
+
+
 def setup(
     level: str = "WARNING",
     style: str = "text",
     secrets: Iterable[str | None] = (),
     stream: TextIO | None = None,
-) -> logging.Handler:
-    """Send every logger's lines to stderr (or `stream`) in `style`, redacted; the handler."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+) -> logging.Handler | None:
+    """Send every logger's lines to stderr (or `stream`) in `style`, redacted; the handler.
+
+    As logging.basicConfig, this leaves alone a root logger that has handlers of someone
+    else's (a program calling `bot.cli.main`, pytest) and returns None, unless given a
+    `stream`; a handler of ours from an earlier call is replaced.
+    """
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if isinstance(h, _Handler)]
+    if stream is None and len(ours) < len(root.handlers):
+        return None
+    for old in ours:
+        root.removeHandler(old)
+    handler = _Handler(stream or sys.stderr)
     handler.setFormatter(Formatter(style, Redactor(secrets)))
     handler.addFilter(ContextFilter())
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # httpx says INFO for every request (each poll, each send): the bot's own lines say what
+    # happened. Below INFO (DEBUG), they are all kept.
+    quiet = logging.DEBUG if root.level < logging.INFO else logging.WARNING
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(quiet)
     return handler
