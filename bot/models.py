@@ -240,3 +240,14 @@ class Heartbeat(SQLModel, table=True):
     worker: str = Field(primary_key=True, max_length=100)  # host:pid, as Dispatcher.worker
     role: str = Field(default="dispatcher", max_length=20, index=True)
     beat_at: datetime = Field(default_factory=utcnow)
+
+
+class DestinationPace(SQLModel, table=True):
+    """When one destination may next be sent to: per-destination pacing across dispatchers.
+
+    A dispatcher that claims a notification takes its destination's next slot in the same
+    transaction (bot.pacing); another dispatcher skips the destination until then.
+    """
+
+    target: str = Field(primary_key=True, max_length=1000)  # as Notification.target
+    next_at: datetime = Field(index=True)

@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import logs, metrics
+from bot import logs, metrics, pacing
 from bot.core import Reply
 from bot.db import session_scope
 from bot.models import Notification, Subscription, utcnow
@@ -617,6 +617,7 @@ class Dispatcher:
         now = utcnow()
         lease = now + timedelta(seconds=self.lease)
         where = [self._due(now), col(Notification.target).startswith(f"{prefix}:")]
+        where.append(pacing.free(col(Notification.target), now))  # no other dispatcher's slot
         if busy:
             where.append(col(Notification.target).not_in(busy))
         with self.engine.connect() as conn:
@@ -661,9 +662,20 @@ class Dispatcher:
                 .values(lease_until=lease, claimed_by=self.worker[:100])
                 .returning(*_CLAIM_COLUMNS)
             ).all()
+            # Each destination's next slot, shared with the other dispatchers (bot.pacing).
+            kept = pacing.take(conn, [(r[0], r[2]) for r in rows], self._spacing, now)
+            rows = [r for r in rows if r[0] in kept]
             conn.commit()
         claimed = sorted((_claimed(tuple(r)) for r in rows), key=lambda c: (c.priority, c.id))
         return claimed
+
+    def _spacing(self, target: str) -> float:
+        """Seconds to hold `target` after a claim: its interval plus how far ahead we claim."""
+        try:
+            interval = self.senders[prefix_of(target)].pace(target).min_interval
+        except Exception:
+            interval = 1.0
+        return interval + self.HORIZON
 
     def _release_all(self) -> None:
         with session_scope(self.engine) as session:
@@ -746,6 +758,7 @@ class Dispatcher:
             metrics.DELIVERIES.labels(prefix_of(row.target)).inc()
             log.info("outbox: sent %s to %s", row.key, row.target)
         elif isinstance(outcome, RetryLater):
+            pacing.hold(session, row.target, now + timedelta(seconds=outcome.seconds))
             session.execute(
                 update(Notification)
                 .where(ident)

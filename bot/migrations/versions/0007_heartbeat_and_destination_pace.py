@@ -1,8 +1,8 @@
-"""dispatcher heartbeat: one row per dispatcher, rewritten every round, read by /readyz
+"""heartbeat (a row per dispatcher, for /readyz) and destinationpace (per-destination pacing shared by dispatchers)
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-01 13:19:12.436346
+Create Date: 2026-12-01 13:35:31.839983
 """
 from collections.abc import Sequence
 
@@ -18,6 +18,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('destinationpace',
+    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('next_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('target')
+    )
+    with op.batch_alter_table('destinationpace', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_destinationpace_next_at'), ['next_at'], unique=False)
+
     op.create_table('heartbeat',
     sa.Column('worker', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -34,3 +42,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_heartbeat_role'))
 
     op.drop_table('heartbeat')
+    with op.batch_alter_table('destinationpace', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_destinationpace_next_at'))
+
+    op.drop_table('destinationpace')
