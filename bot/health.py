@@ -56,7 +56,7 @@ class Check:
         return self.state == "fail"
 
     def line(self) -> str:
-        """`name: state: detail`, for JSON and logs."""
+        """`state: detail`, as /readyz shows it under the check's name."""
         return f"{self.state}: {self.detail}"
 
 

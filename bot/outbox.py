@@ -662,23 +662,25 @@ class Dispatcher:
                 .values(lease_until=lease, claimed_by=self.worker[:100])
                 .returning(*_CLAIM_COLUMNS)
             ).all()
-            # Each destination's next slot, shared with the other dispatchers (bot.pacing).
-            kept = pacing.take(conn, [(r[0], r[2]) for r in rows], self._spacing, now)
+            # Each destination is held while its send is in flight, for every dispatcher.
+            kept = pacing.take(conn, [(r[0], r[2]) for r in rows], lease)
             rows = [r for r in rows if r[0] in kept]
             conn.commit()
         claimed = sorted((_claimed(tuple(r)) for r in rows), key=lambda c: (c.priority, c.id))
         return claimed
 
-    def _spacing(self, target: str) -> float:
-        """Seconds to hold `target` after a claim: its interval plus how far ahead we claim."""
+    def _interval(self, target: str, outcome: BaseException | None) -> float:
+        """Seconds before anyone sends to `target` again: its pace, or what a 429 asked."""
+        if isinstance(outcome, RetryLater):
+            return outcome.seconds
         try:
-            interval = self.senders[prefix_of(target)].pace(target).min_interval
+            return self.senders[prefix_of(target)].pace(target).min_interval
         except Exception:
-            interval = 1.0
-        return interval + self.HORIZON
+            return 1.0
 
     def _release_all(self) -> None:
         with session_scope(self.engine) as session:
+            pacing.release_all(session)
             session.execute(
                 update(Notification)
                 .where(
@@ -742,6 +744,8 @@ class Dispatcher:
         now = utcnow()
         done: dict[str, Any] = {"lease_until": None, "claimed_by": ""}
         ident = col(Notification.id) == row.id
+        wait = timedelta(seconds=self._interval(row.target, outcome))
+        pacing.sent(session, row.target, now + wait)  # for every dispatcher (bot.pacing)
         if outcome is None:
             session.execute(
                 update(Notification)
@@ -758,7 +762,6 @@ class Dispatcher:
             metrics.DELIVERIES.labels(prefix_of(row.target)).inc()
             log.info("outbox: sent %s to %s", row.key, row.target)
         elif isinstance(outcome, RetryLater):
-            pacing.hold(session, row.target, now + timedelta(seconds=outcome.seconds))
             session.execute(
                 update(Notification)
                 .where(ident)
