@@ -231,7 +231,7 @@ class ConversationSubject(SQLModel, table=True):
 
 
 class Heartbeat(SQLModel, table=True):
-    """A background loop's last sign of life: each dispatcher writes its own row every round.
+    """A background loop's last sign of life: a dispatcher rewrites its row every 5 s.
 
     /readyz and `clusterbot doctor` read it, so a dispatcher running in another process (or
     on another machine) is seen the same as one inside `clusterbot serve`.
