@@ -35,6 +35,7 @@ bench: catalogs
 	$(BIN)/python benchmarks/serve_burst.py
 	$(BIN)/python benchmarks/outbox.py
 	$(BIN)/python benchmarks/records_import.py
+	$(BIN)/python benchmarks/presence_import.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -20,6 +20,7 @@ import pytest
 from alembic import command
 from sqlalchemy.engine import Engine
 
+from bot import migrations
 from bot.app import Bot, dispatcher_for
 from bot.db import _alembic_config, make_engine
 from bot.settings import Settings
@@ -32,6 +33,8 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.throwaway_postgres import Throwaway
 
 ROOT = Path(__file__).parent.parent
+HEAD = migrations.head()
+BEFORE = f"{int(HEAD) - 1:04d}"  # the migration before the latest
 PLATFORM_VARS = (
     "TELEGRAM_BOT_TOKEN",
     "TELEGRAM_WEBHOOK_URL",
@@ -172,10 +175,10 @@ def test_readyz_names_each_failure_and_turns_ready_when_fixed(
         assert body["checks"]["dispatcher"].startswith("ok: heartbeat 0 s ago")
 
         # The code is newer than the database: not ready until `clusterbot db upgrade`.
-        command.downgrade(_alembic_config(engine), "0006")
+        command.downgrade(_alembic_config(engine), BEFORE)
         status, body = readyz(base)
         assert status == 503
-        assert body["reason"].startswith("migrations: at 0006; this code needs 0007"), body
+        assert body["reason"].startswith(f"migrations: at {BEFORE}; this code needs {HEAD}")
 
 
 def test_readyz_is_not_ready_while_a_platform_refuses_our_credentials(
@@ -213,11 +216,11 @@ def test_doctor_prints_each_check_with_what_to_do(tmp_path: Path, migrated_db: P
             TELEGRAM_API_URL=telegram.url,
         )
         engine = make_engine(url)
-        command.downgrade(_alembic_config(engine), "0006")
+        command.downgrade(_alembic_config(engine), BEFORE)
         code, out = doctor(env, tmp_path)
         assert code == 1
         assert "OK    database" in out
-        assert "FAIL  migrations  at 0006; this code needs 0007" in out
+        assert f"FAIL  migrations  at {BEFORE}; this code needs {HEAD}" in out
         assert "-> run: clusterbot db upgrade" in out
         assert "FAIL  telegram    getMe refused: Unauthorized" in out
         assert "-> check TELEGRAM_BOT_TOKEN" in out
