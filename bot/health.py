@@ -97,13 +97,16 @@ def _reason(exc: BaseException) -> str:
 
 
 def database(engine: Engine) -> list[Check]:
-    """Whether the database answers, and whether it is at this code's latest migration."""
+    """Whether the database answers, and whether it is at this code's latest migration.
+
+    Asked twice before it counts as down: after a database restart the first connection taken
+    from the pool is a dead one (SQLAlchemy then empties the pool), not a sign of an outage.
+    """
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            revision = None
-            if inspect(conn).has_table("alembic_version"):
-                revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        try:
+            revision = _revision(engine)
+        except Exception:
+            revision = _revision(engine)
     except Exception as exc:
         fix = (
             "check CLUSTERBOT_DATABASE_URL and that the database server is up "
@@ -142,6 +145,15 @@ def database(engine: Engine) -> list[Check]:
             )
         )
     return checks
+
+
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return None if found is None else str(found)
 
 
 def dispatcher(engine: Engine, max_age: float) -> Check:

@@ -25,6 +25,7 @@ from bot.app import Bot, dispatcher_for
 from bot.db import _alembic_config, make_engine
 from bot.settings import Settings
 from bot.web import create_app
+from knowledge import KnowledgeBase
 from tests.fakes.server import free_socket, served
 from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack
 from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
@@ -136,6 +137,26 @@ def test_readyz_follows_a_postgres_that_stops_and_comes_back(
         except subprocess.TimeoutExpired:
             proc.kill()
         telegram.stop()
+
+
+def test_a_database_restart_between_two_probes_is_no_outage(
+    postgres: Throwaway, kb: KnowledgeBase
+) -> None:
+    """The pool still holds the connection the restart killed: /readyz asks again, once."""
+    settings = Settings(
+        database_url=postgres.url, dispatch_in_serve=False, ready_dispatcher_seconds=0
+    )
+    bot = Bot(settings, kb=kb)  # no platform, no dispatcher: nothing else uses the pool
+    assert bot.engine is not None
+    try:
+        with served(create_app(settings, bot=bot)) as base:
+            assert readyz(base)[0] == 200
+            postgres.stop()
+            postgres.start()
+            status, body = readyz(base)
+            assert status == 200, body
+    finally:
+        bot.engine.dispose()
 
 
 @pytest.fixture
