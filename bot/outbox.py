@@ -588,7 +588,8 @@ class Dispatcher:
             for row, outcome in outcomes:
                 try:
                     with session_scope(self.engine) as session:
-                        self._record(session, row, outcome)
+                        fields = logs.notification_fields(row.key, row.target)
+                        logs.within(fields, self._record, session, row, outcome)
                 except Exception:
                     log.exception("outbox: the outcome of %s was not recorded", row.key)
 
