@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot import logs, metrics, pacing
 from bot.core import Reply
 from bot.db import session_scope
 from bot.models import Notification, Subscription, utcnow
@@ -456,6 +457,7 @@ class Dispatcher:
             return 0
 
     async def _round(self) -> int:
+        metrics.DISPATCH_ROUNDS.inc()
         now = time.monotonic()
         if self.tick is not None and now - self._ticked >= TICK_EVERY:
             self._ticked = now
@@ -516,6 +518,7 @@ class Dispatcher:
             if wait > 0:
                 await asyncio.sleep(wait)
             current_key.set(row.key)
+            logs.context(**logs.notification_fields(row.key, row.target))  # the sender's lines
             outcome: BaseException | None = None
             try:
                 await sender.send(row.target, row.reply())
@@ -574,7 +577,8 @@ class Dispatcher:
         try:
             with session_scope(self.engine) as session:
                 for row, outcome in outcomes:
-                    self._record(session, row, outcome)
+                    fields = logs.notification_fields(row.key, row.target)
+                    logs.within(fields, self._record, session, row, outcome)
         except Exception:
             if len(outcomes) == 1:
                 raise
@@ -584,7 +588,8 @@ class Dispatcher:
             for row, outcome in outcomes:
                 try:
                     with session_scope(self.engine) as session:
-                        self._record(session, row, outcome)
+                        fields = logs.notification_fields(row.key, row.target)
+                        logs.within(fields, self._record, session, row, outcome)
                 except Exception:
                     log.exception("outbox: the outcome of %s was not recorded", row.key)
 
@@ -613,6 +618,7 @@ class Dispatcher:
         now = utcnow()
         lease = now + timedelta(seconds=self.lease)
         where = [self._due(now), col(Notification.target).startswith(f"{prefix}:")]
+        where.append(pacing.free(col(Notification.target), now))  # no other dispatcher's slot
         if busy:
             where.append(col(Notification.target).not_in(busy))
         with self.engine.connect() as conn:
@@ -657,12 +663,25 @@ class Dispatcher:
                 .values(lease_until=lease, claimed_by=self.worker[:100])
                 .returning(*_CLAIM_COLUMNS)
             ).all()
+            # Each destination is held while its send is in flight, for every dispatcher.
+            kept = pacing.take(conn, [(r[0], r[2]) for r in rows], lease)
+            rows = [r for r in rows if r[0] in kept]
             conn.commit()
         claimed = sorted((_claimed(tuple(r)) for r in rows), key=lambda c: (c.priority, c.id))
         return claimed
 
+    def _interval(self, target: str, outcome: BaseException | None) -> float:
+        """Seconds before anyone sends to `target` again: its pace, or what a 429 asked."""
+        if isinstance(outcome, RetryLater):
+            return outcome.seconds
+        try:
+            return self.senders[prefix_of(target)].pace(target).min_interval
+        except Exception:
+            return 1.0
+
     def _release_all(self) -> None:
         with session_scope(self.engine) as session:
+            pacing.release_all(session)
             session.execute(
                 update(Notification)
                 .where(
@@ -726,6 +745,8 @@ class Dispatcher:
         now = utcnow()
         done: dict[str, Any] = {"lease_until": None, "claimed_by": ""}
         ident = col(Notification.id) == row.id
+        wait = timedelta(seconds=self._interval(row.target, outcome))
+        pacing.sent(session, row.target, now + wait)  # for every dispatcher (bot.pacing)
         if outcome is None:
             session.execute(
                 update(Notification)
@@ -739,6 +760,7 @@ class Dispatcher:
                 )
             )
             self.stats.sent += 1
+            metrics.DELIVERIES.labels(prefix_of(row.target)).inc()
             log.info("outbox: sent %s to %s", row.key, row.target)
         elif isinstance(outcome, RetryLater):
             session.execute(
@@ -751,6 +773,7 @@ class Dispatcher:
                 )
             )
             self.stats.rate_limited += 1
+            metrics.RATE_LIMITED.labels(prefix_of(row.target)).inc()
             log.warning(
                 "outbox: %s to %s rate limited; again in %g s",
                 row.key,
@@ -771,6 +794,7 @@ class Dispatcher:
             )
             deactivate(session, row.target, reason)
             self.stats.failed += 1
+            metrics.UNDELIVERABLE.labels(prefix_of(row.target)).inc()
             log.warning("outbox: %s to %s undeliverable: %s", row.key, row.target, reason)
         elif isinstance(outcome, Moved) and row.attempts + 1 < self.max_attempts:
             retarget(session, row.target, outcome.new_target)
@@ -801,6 +825,7 @@ class Dispatcher:
                     )
                 )
                 self.stats.dead += 1
+                metrics.DEAD.labels(prefix_of(row.target)).inc()
                 log.error("outbox: %s to %s is dead: %s", row.key, row.target, error)
             else:
                 delay = min(self.backoff_cap, self.backoff * 2 ** (attempts - 1))
@@ -816,6 +841,7 @@ class Dispatcher:
                     )
                 )
                 self.stats.retried += 1
+                metrics.RETRIES.labels(prefix_of(row.target)).inc()
                 log.warning(
                     "outbox: %s to %s failed (%s); attempt %d again in %.0f s",
                     row.key,

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import health
 from bot.app import Bot
 from bot.inbox import Answer, InboxWorker
 from bot.settings import Settings
@@ -282,6 +283,10 @@ def create_app(
         platforms.append(slack)
         answerers["slack"] = slack_adapter.answer
         adapters.append(slack_adapter)
+    auth = health.PlatformAuth(list(health.platform_probes(settings)))
+    if adapters:  # each platform's credentials asked once started (see /readyz)
+        start, stop = health.auth_at_start(health.platform_probes(settings), auth)
+        platforms.append(Platform("credentials check", start, stop))
     if answerers:
         # Started after the adapters (their clients exist), stopped before them.
         assert the_bot.engine is not None
@@ -302,6 +307,8 @@ def create_app(
             yield
 
     routes: list[BaseRoute] = [Route("/healthz", healthz)]
+    assert the_bot.engine is not None
+    routes += health.routes(the_bot.engine, auth, settings.ready_dispatcher_seconds)
     for platform in platforms:
         routes.extend(platform.routes)
     return Starlette(routes=routes, lifespan=lifespan)
