@@ -323,8 +323,9 @@ def stop_words(code: str, lang: Language) -> frozenset[str]:
 
 
 # Question words that the libraries' lists drop but that say what is asked: "how do I
-# activate" asks for the procedure, "when" for a date or a deadline.
-_MEANINGFUL = frozenset({"how", "comment", "como", "怎么", "如何", "怎样", "كيف"})
+# activate" asks for the procedure, Arabic "when" (متى, only ever a question word, unlike
+# "when" and "cuando") for the conditions or a date.
+_MEANINGFUL = frozenset({"how", "comment", "como", "怎么", "如何", "怎样", "كيف", "متي"})
 
 
 class Matcher:
