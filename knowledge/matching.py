@@ -319,13 +319,13 @@ def stop_words(code: str, lang: Language) -> frozenset[str]:
     # bm25s's Chinese list holds words that carry meaning here (限制, 现在, 以后): only its
     # single characters are taken; longer Chinese stop words come from our own list.
     library = [w for w in lists.get(code, ()) if code != "zh" or len(w) == 1]
-    return frozenset(normalize(w) for w in (*library, *lang.stopwords)) - _MEANINGFUL
+    return frozenset(normalize(w) for w in (*library, *lang.stopwords)) - QUESTION_WORDS
 
 
 # Question words that the libraries' lists drop but that say what is asked: "how do I
 # activate" asks for the procedure, Arabic "when" (متى, only ever a question word, unlike
 # "when" and "cuando") for the conditions or a date.
-_MEANINGFUL = frozenset({"how", "comment", "como", "怎么", "如何", "怎样", "كيف", "متي"})
+QUESTION_WORDS = frozenset({"how", "comment", "como", "怎么", "如何", "怎样", "كيف", "متي"})
 
 
 class Matcher:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from knowledge.facts import Facts
-from knowledge.matching import normalize, stop_words
+from knowledge.matching import QUESTION_WORDS, normalize, stop_words
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STEMMERS = {"en": "english", "fr": "french", "es": "spanish", "ar": "arabic"}
@@ -182,10 +182,15 @@ class Ranker:
                 # word repeated across its phrases would outweigh a shorter, closer topic.
                 words = self.tokens(f"{text.title} {' '.join(text.keywords)}", code)
                 docs.append((key, "concept", list(dict.fromkeys(words))))
+            # "How" asks for a procedure in a question and in the phrases people ask with, but
+            # in a passage's prose ("how well a cluster carries out its core functions") it
+            # says nothing about what the passage answers.
+            prose = self.stop[code] | QUESTION_WORDS
             for pid, passage in facts.passages.items():
                 extra = " ".join(lang.passage_words.get(pid, ()))
-                line = facts.passage_text(passage, code)
-                docs.append((pid, "passage", self.tokens(f"{line} {extra}", code)))
+                line = normalize(facts.passage_text(passage, code))
+                tokens = self._stems(code, line, prose) + self.tokens(extra, code)
+                docs.append((pid, "passage", tokens))
             parents = {pid: p.concept for pid, p in facts.passages.items()}
             self.indexes[code] = _Index(docs, parents)
 
@@ -199,7 +204,7 @@ class Ranker:
         self.__dict__.update(state)
         self.stemmers = {code: Stemmer.Stemmer(algo) for code, algo in self.algorithms.items()}
 
-    def _stems(self, lang: str, norm: str) -> list[str]:
+    def _stems(self, lang: str, norm: str, stop: frozenset[str] | None = None) -> list[str]:
         """Tokens of normalised text; a synonym becomes its group's token ("=lead"), unstemmed.
 
         Synonyms are whole words matched before stemming, so "activities" (stem "activ")
@@ -220,14 +225,14 @@ class Ranker:
                 elif _CJK.search(word):
                     # Characters and pairs of them; a pair that is or holds a stop word
                     # (什么, 的条) says nothing and would only dilute the confidence.
-                    stop = self.stop.get("zh", frozenset())
-                    out += [c for c in word if c not in stop]
+                    zh_stop = self.stop.get("zh", frozenset()) if stop is None else stop
+                    out += [c for c in word if c not in zh_stop]
                     pairs = (word[i : i + 2] for i in range(len(word) - 1))
-                    out += [p for p in pairs if p not in stop and not (set(p) & stop)]
+                    out += [p for p in pairs if p not in zh_stop and not (set(p) & zh_stop)]
                 else:
                     out.append(word)
             return out
-        stop = self.stop.get(lang, frozenset())
+        stop = self.stop.get(lang, frozenset()) if stop is None else stop
         stemmer = self.stemmers.get(lang)
         tokens = []
         for word in norm.split():
