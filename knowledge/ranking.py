@@ -162,6 +162,9 @@ class Ranker:
             else []
         )
         self.indexes: dict[str, _Index] = {}
+        # Our acronyms as each language's tokens: one we know that no passage holds ("CLA")
+        # is not an unknown word, and says nothing the rest of the question does not.
+        self.acronyms: dict[str, frozenset[str]] = {}
         for code, lang in facts.languages.items():
             self.stop[code] = stop_words(code, lang)
             canon: dict[str, str] = {}
@@ -193,6 +196,7 @@ class Ranker:
                 docs.append((pid, "passage", tokens))
             parents = {pid: p.concept for pid, p in facts.passages.items()}
             self.indexes[code] = _Index(docs, parents)
+            self.acronyms[code] = frozenset(t for a in facts.acronyms for t in self.tokens(a, code))
 
     def __getstate__(self) -> dict[str, object]:
         # PyStemmer's stemmers cannot be pickled; they cost nothing to make again.
@@ -268,7 +272,11 @@ class Ranker:
         best: list[Ranked] = []
         for lang in langs:
             index = self.indexes.get(lang)
-            ranked = index.rank(self.tokens(text, lang), limit)[:limit] if index else []
+            if index is None:
+                continue
+            known = self.acronyms.get(lang, frozenset())
+            tokens = [t for t in self.tokens(text, lang) if t in index.idf or t not in known]
+            ranked = index.rank(tokens, limit)[:limit]
             if ranked and (not best or ranked[0].confidence > best[0].confidence):
                 best = ranked
         return best
