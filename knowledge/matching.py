@@ -248,7 +248,7 @@ class Entities:
 
 
 # Intent words the lead rules answer; what a question says beside them goes to the ranker.
-_RULE_WORDS = frozenset({"lead", "cluster_word", "followup"})
+_RULE_WORDS = frozenset({"lead", "followup"})
 # Words the rules always answer, whatever else the message holds.
 _LIST_WORDS = frozenset(
     {"which_clusters", "list_clusters", "help", "greeting", "thanks", "acronym_question"}
@@ -481,14 +481,18 @@ class Matcher:
             leftover_words.append(w)
         leftover = " ".join(leftover_words)
         # Acronyms stay: "ERC" or "HCT" says what a question about the procedure is about.
-        # Lead and cluster words go too when a name is there ("who leads health"): the rules
-        # answer those; without a name they may be what the question is about.
+        # Lead words go too when a name is there ("who leads health"): the rules answer those;
+        # without a name they may be what the question is about. "Cluster" goes with a
+        # cluster's name ("the health cluster") or a country's records ("clusters in Haiti");
+        # beside an agency alone it is what is asked ("is the Red Cross a member of clusters?").
         names = (*sector_hits, *agency_hits, *country_hits)
         listing = intents & {"which_clusters", "list_clusters"}
+        cluster_named = sector_hits or country_hits or listing
         masked = [
             *names,
             *(h for h in intent_hits if h.target in _LIST_WORDS),
             *(h for h in intent_hits if (names or listing) and h.target in _RULE_WORDS),
+            *(h for h in intent_hits if cluster_named and h.target == "cluster_word"),
         ]
         rest = _blank(norm, masked)
         return Entities(

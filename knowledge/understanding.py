@@ -129,8 +129,12 @@ def _classify(
         # activated in Chad?"); what else it asks is answered after, when we know it.
         also = (best.topic,) if best is not None and sure else ()
         return found("who_leads", confidence, sectors=e.sectors, agencies=e.agencies, related=also)
-    if e.agencies and (lead or which or not telling):
+    # An agency named with no lead word ("is the Red Cross a member of clusters?") asks what
+    # the rest of the question says, when the ranker is sure of it, even on one word.
+    if e.agencies and (lead or which or not sure):
         return found("agency_clusters", confidence, agencies=e.agencies)
+    if e.agencies and best is not None:
+        return answer(best)
     rule_words = lead or which or e.intents & {"cluster_word", "list_clusters"}
     if country and rule_words and not telling:
         return found("country_clusters", 0.9)
