@@ -245,6 +245,7 @@ class Entities:
     leftover: str  # the words that are none of the above nor everyday words
     rest: str  # the normalised text without names, lead and cluster words: what else it asks
     words: int  # how many words the message has (a Chinese run counts as one)
+    situation: frozenset[str] = frozenset()  # the words naming a kind of emergency ("conflict")
 
 
 # Intent words the lead rules answer; what a question says beside them goes to the ranker.
@@ -340,7 +341,11 @@ class Matcher:
             (p, group) for lang in langs for group, ps in lang.intent_words.items() for p in ps
         ]
         self.intents = PhraseIndex(intent_phrases, overlapping=True)
-        common |= frozenset(normalize(p) for p, _ in intent_phrases if " " not in p)
+        # A kind of emergency stays a word of its own: "the war cluster" is a name we do not
+        # know, not a cluster with filler.
+        common |= frozenset(
+            normalize(p) for p, group in intent_phrases if " " not in p and group != "emergency"
+        )
         self.common_words = common
         # Single characters of Chinese that are everyday words (的, 是, 吗): not left over.
         self.cjk_common = frozenset(w for w in common if len(w) == 1 and _CJK.search(w))
@@ -505,6 +510,9 @@ class Matcher:
             leftover=leftover,
             rest=rest,
             words=len(norm.split()),
+            situation=frozenset(
+                w for h in intent_hits if h.target == "emergency" for w in h.phrase.split()
+            ),
         )
 
 

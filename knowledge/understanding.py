@@ -163,15 +163,20 @@ def _followup(e: Entities, previous: dict[str, Any], lang: str | None) -> Unders
     """The last question again with the one thing this message names swapped in, or None.
 
     Only an elliptic message counts: it opens with a follow-up word (or is two words or
-    fewer), names a cluster, an agency or a country, and asks nothing of its own.
+    fewer), names a cluster, an agency, a country or, after a lead question, a kind of
+    emergency, and asks nothing of its own.
     """
     intent = str(previous.get("intent") or "")
     if intent not in FOLLOWABLE:
         return None
     if e.intents & {"lead", "which_clusters", "list_clusters", "checklist", "help"}:
         return None
+    # The kind of emergency ("and in conflict?") is what a lead depends on: the lead answer
+    # states it for each kind, so it is the last question again.
+    kind = "emergency" in e.intents and intent == "who_leads"
     named = bool(e.sectors or e.agencies or e.countries)
-    if not named or e.leftover.split():
+    asked = [w for w in e.leftover.split() if not (kind and w in e.situation)]
+    if not (named or kind) or asked:
         return None
     if "followup" not in e.intents and e.words > 3:
         return None
