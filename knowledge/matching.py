@@ -276,7 +276,9 @@ def _distinct(hits: list[Hit]) -> tuple[str, ...]:
 
 
 # CLDR lists a few two-letter "territories" that are not countries ("UN" is Naciones Unidas).
-_NOT_COUNTRIES = frozenset({"UN", "EU", "EZ", "QO", "XA", "XB", "ZZ"})
+# Réunion, a French department, is left out too: its name is the French and Spanish word for
+# a meeting ("avant la réunion de l'équipe de pays"), which questions on the procedure use.
+_NOT_COUNTRIES = frozenset({"UN", "EU", "EZ", "QO", "XA", "XB", "ZZ", "RE"})
 
 
 @lru_cache(maxsize=1)

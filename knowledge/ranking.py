@@ -196,7 +196,9 @@ class Ranker:
                 docs.append((pid, "passage", tokens))
             parents = {pid: p.concept for pid, p in facts.passages.items()}
             self.indexes[code] = _Index(docs, parents)
-            self.acronyms[code] = frozenset(t for a in facts.acronyms for t in self.tokens(a, code))
+            self.acronyms[code] = frozenset(
+                t for a in facts.acronyms for t in self.tokens(a, code)
+            )
 
     def __getstate__(self) -> dict[str, object]:
         # PyStemmer's stemmers cannot be pickled; they cost nothing to make again.

@@ -149,3 +149,34 @@ def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
 def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question: str) -> None:
     chat(question)
     assert chat.last is not None and chat.last.intent == "unknown", chat.last
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "topic"),
+    [
+        # An agency named without a lead word: the question is about the rest.
+        ("红十字会也是集群的成员吗", "zh", "membership"),
+        ("¿la Cruz Roja es miembro de los clusters?", "es", "membership"),
+        # "Réunion" is a meeting, not the French department.
+        ("avant la réunion de l'équipe de pays, qui faut-il alerter ?", "fr", "step_2"),
+        # French and Spanish write "cluster" too: it marks no language.
+        ("que tipo de organizaciones integran un cluster", "es", "membership"),
+        # A preamble and the kind of emergency do not hide the question.
+        (
+            "sorry if this is basic but whats the procedure for activating a cluster",
+            "en",
+            "activation_steps",
+        ),
+        (
+            "après le cyclone on voudrait activer le cluster abris, on fait comment",
+            "fr",
+            "activation_steps",
+        ),
+    ],
+)
+def test_the_question_behind_the_words_around_it(
+    chat: Chat, question: str, lang: str, topic: str
+) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.lang == lang
+    assert chat.last.data.get("topic") == topic, chat.last

@@ -34,7 +34,11 @@ def test_a_follow_up_swaps_one_thing(chat: Chat, first: str, then: str, must: li
     ("first", "then", "must"),
     [
         ("who leads shelter in natural disasters?", "and in conflict?", ["IFRC", "UNHCR"]),
-        ("qui dirige les abris lors des catastrophes naturelles ?", "et en cas de conflit ?", ["HCR"]),
+        (
+            "qui dirige les abris lors des catastrophes naturelles ?",
+            "et en cas de conflit ?",
+            ["HCR"],
+        ),
         ("¿quién lidera alojamiento en desastres naturales?", "¿y en conflictos?", ["ACNUR"]),
         ("自然灾害中谁牵头住所集群？", "那冲突中呢？", ["联合国难民事务高级专员办事处"]),
         ("مين بيقود CCCM بعد زلزال؟", "وفي حالة نزوح بسبب النزاع؟", ["مفوضية"]),
