@@ -6,6 +6,7 @@ cut at the grain of the facts, for everything else. Then "I don't know", with th
 topics offered. A follow-up ("and in Haiti?") re-asks the last question with one thing swapped.
 """
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -72,7 +73,7 @@ def understand(
         return Understanding("too_long", lang, 1.0)
     e = matcher.entities(text)
     if previous:
-        again = _followup(e, previous, lang)
+        again = _followup(_named_in_capitals(e, text, kb), previous, lang)
         if again is not None:
             return again
     langs = [lang] if lang else ["en", "fr", "es"]
@@ -157,6 +158,21 @@ def _classify(
     if e.acronyms:
         return found("acronym", 0.9)
     return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
+
+
+def _named_in_capitals(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
+    """A follow-up's one word read as the name it is in capitals ("what about etc?": ETC).
+
+    Names that are everyday words (who, etc, log) count only in capitals; a follow-up word
+    and that word alone can mean nothing else.
+    """
+    words = e.leftover.split()
+    if "followup" not in e.intents or len(words) != 1 or e.sectors or e.agencies or e.countries:
+        return e
+    word = words[0]
+    capitals = re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", word.upper(), text)
+    again = kb.matcher.entities(capitals)
+    return again if again.sectors or again.countries else e
 
 
 def _followup(e: Entities, previous: dict[str, Any], lang: str | None) -> Understanding | None:

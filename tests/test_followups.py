@@ -16,6 +16,8 @@ from tests.conftest import Chat
         ("who leads health in Sudan?", "and in Haiti?", ["Haiti", "World Health Organization"]),
         ("who leads health?", "what about nutrition?", ["Nutrition", "UNICEF"]),
         ("what does UNHCR lead?", "and IOM?", ["International Organization for Migration"]),
+        # A name that is an everyday word in lower case ("etc") is the name in a follow-up.
+        ("who leads logistics in Yemen?", "what about etc", ["Emergency Telecommunications"]),
         ("qui dirige la santé au Mali ?", "Et au Soudan ?", ["Soudan", "OMS"]),
         ("¿quién lidera salud en Colombia?", "¿y en Venezuela?", ["Venezuela", "OMS"]),
         ("苏丹的卫生集群谁牵头？", "那营养呢？", ["营养", "联合国儿童基金会"]),
