@@ -44,7 +44,12 @@ class Ranked:
 class _Index:
     """One language's documents, tokenised the same way as its questions."""
 
-    def __init__(self, docs: list[tuple[str, str, list[str]]], parents: dict[str, str]) -> None:
+    def __init__(
+        self,
+        docs: list[tuple[str, str, list[str]]],
+        parents: dict[str, str],
+        titles: dict[str, frozenset[str]],
+    ) -> None:
         import bm25s
 
         # bm25s logs every index it builds at DEBUG on a handler of its own.
@@ -63,6 +68,7 @@ class _Index:
         self.unseen = _idf(n, 1)
         self.vocabulary = [t for t in self.idf if len(t) >= _TYPO_LENGTH - 1]
         self.parent = parents  # passage -> its topic
+        self.titles = titles  # topic -> the tokens of its title
 
     def corrected(self, token: str) -> str:
         """An unseen token read as the closest known one, if one is a slip away."""
@@ -95,6 +101,21 @@ class _Index:
         # BM25 weighs how often and how densely a passage holds the question's words; the
         # confidence discounts it for the question's words it does not hold.
         out.sort(key=lambda r: -r.score * r.confidence)
+        # Of answers that cover the question equally, a topic whose whole title the question
+        # names is the one asked for ("c'est quoi l'approche cluster", not "what the cluster
+        # approach aims to achieve").
+        asked = set(query)
+        named = [
+            r
+            for r in out
+            if r.kind == "concept"
+            and out[0].confidence <= r.confidence
+            and self.titles.get(r.topic)
+            and self.titles[r.topic] <= asked
+        ]
+        if named:
+            top = max(named, key=lambda r: len(self.titles[r.topic]))
+            out = [top, *(r for r in out if r is not top)]
         share = {t: w / total for t, w in weights.items()}
         return _whole_first(out, matched, self.parent, share)
 
@@ -180,6 +201,9 @@ class Ranker:
                     key=lambda wc: -len(wc[0]),
                 )
             docs: list[tuple[str, str, list[str]]] = []
+            titles = {
+                key: frozenset(self.tokens(t.title, code)) for key, t in lang.concepts.items()
+            }
             for key, text in lang.concepts.items():
                 # A topic is its title and the phrases that ask for it: each word once, or a
                 # word repeated across its phrases would outweigh a shorter, closer topic.
@@ -195,7 +219,7 @@ class Ranker:
                 tokens = self._stems(code, line, prose) + self.tokens(extra, code)
                 docs.append((pid, "passage", tokens))
             parents = {pid: p.concept for pid, p in facts.passages.items()}
-            self.indexes[code] = _Index(docs, parents)
+            self.indexes[code] = _Index(docs, parents, titles)
             self.acronyms[code] = frozenset(
                 t for a in facts.acronyms for t in self.tokens(a, code)
             )
