@@ -137,10 +137,15 @@ def _whole_first(
         return ranked
     first = ranked[0]
     for r in ranked[1:]:
+        # A topic that only ties with one of its own lines on two words or more is no better
+        # an answer than the line ("who are country cluster leads accountable to?" is one
+        # line of the levels); on one word ("and step 6?") the question is too vague for one.
+        tie = matched[r.topic] == matched[first.topic] and len(matched[r.topic]) >= 2
         if (
             r.kind == "concept"
             and r.confidence >= first.confidence
             and matched[r.topic] >= matched[first.topic]
+            and not (tie and parent.get(first.topic) == r.topic)
         ):
             return [r, *(x for x in ranked if x is not r)]
     topic = parent.get(first.topic)
