@@ -132,20 +132,30 @@ def _whole_first(
     the topic titled with them: the topic is what was asked. And a question that two lines of
     one topic answer between them ("what does it oblige to, and what if there is no
     funding?") gets the topic. Otherwise the passage that answers goes first.
+
+    A topic that only ties with one of its own lines, on two words or more, is no better an
+    answer than the line ("who are country cluster leads accountable to?" is one line of the
+    levels); on one word ("and step 6?") the question is too vague for one line.
     """
-    if len(ranked) < 2 or ranked[0].kind != "passage":
+
+    def ties(a: Ranked, b: Ranked) -> bool:
+        same = matched[a.topic] == matched[b.topic] and len(matched[a.topic]) >= 2
+        return same and a.confidence == b.confidence
+
+    if len(ranked) < 2:
         return ranked
     first = ranked[0]
+    if first.kind == "concept":
+        for r in ranked[1:]:
+            if parent.get(r.topic) == first.topic and ties(r, first):
+                return [r, *(x for x in ranked if x is not r)]
+        return ranked
     for r in ranked[1:]:
-        # A topic that only ties with one of its own lines on two words or more is no better
-        # an answer than the line ("who are country cluster leads accountable to?" is one
-        # line of the levels); on one word ("and step 6?") the question is too vague for one.
-        tie = matched[r.topic] == matched[first.topic] and len(matched[r.topic]) >= 2
         if (
             r.kind == "concept"
             and r.confidence >= first.confidence
             and matched[r.topic] >= matched[first.topic]
-            and not (tie and parent.get(first.topic) == r.topic)
+            and not (parent.get(first.topic) == r.topic and ties(r, first))
         ):
             return [r, *(x for x in ranked if x is not r)]
     topic = parent.get(first.topic)
