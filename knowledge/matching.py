@@ -246,13 +246,22 @@ class Entities:
     rest: str  # the normalised text without names, lead and cluster words: what else it asks
     words: int  # how many words the message has (a Chinese run counts as one)
     situation: frozenset[str] = frozenset()  # the words naming a kind of emergency ("conflict")
+    asks: bool = False  # a question mark or a question word ("how", "怎样") is in it
 
 
 # Intent words the lead rules answer; what a question says beside them goes to the ranker.
 _RULE_WORDS = frozenset({"lead", "followup"})
 # Words the rules always answer, whatever else the message holds.
 _LIST_WORDS = frozenset(
-    {"which_clusters", "list_clusters", "help", "greeting", "thanks", "acronym_question"}
+    {
+        "which_clusters",
+        "list_clusters",
+        "help",
+        "greeting",
+        "thanks",
+        "acronym_question",
+        "checklist",
+    }
 )
 
 
@@ -329,6 +338,12 @@ def stop_words(code: str, lang: Language) -> frozenset[str]:
 # activate" asks for the procedure, Arabic "when" (متى, only ever a question word, unlike
 # "when" and "cuando") for the conditions or a date.
 QUESTION_WORDS = frozenset({"how", "comment", "como", "怎么", "如何", "怎样", "كيف", "متي"})
+
+
+def _asks(norm: str) -> bool:
+    """Whether normalised text holds a question word (inside a run, for Chinese)."""
+    words = set(norm.split())
+    return any(q in words or (_CJK.search(q) and q in norm) for q in QUESTION_WORDS)
 
 
 class Matcher:
@@ -515,6 +530,7 @@ class Matcher:
             situation=frozenset(
                 w for h in intent_hits if h.target == "emergency" for w in h.phrase.split()
             ),
+            asks=bool(set("?？؟") & set(text)) or _asks(norm),
         )
 
 

@@ -104,7 +104,12 @@ def _classify(
         related = tuple(x.topic for x in ranked[1:] if x.topic != r.topic)[:2]
         return found("concept", r.confidence, topic=r.topic, related=related, **details)
 
-    if "checklist" in e.intents:
+    # "We want to activate clusters, what is the procedure?" wishes for the checklist and asks
+    # a question: the procedure, when the rest of the message asks for it, is the answer.
+    procedure = (
+        e.asks and best is not None and sure and best.matched >= 2 and _procedure(best.topic, kb)
+    )
+    if "checklist" in e.intents and not procedure:
         return found("start_checklist", 0.9, sectors=e.sectors)
     if e.acronyms and (
         "acronym_question" in e.intents or not (e.leftover or e.sectors or lead or which)
@@ -173,6 +178,12 @@ def _named_in_capitals(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
     capitals = re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", word.upper(), text)
     again = kb.matcher.entities(capitals)
     return again if again.sectors or again.countries else e
+
+
+def _procedure(topic: str, kb: KnowledgeBase) -> bool:
+    """Whether `topic` is the activation procedure or one of its steps."""
+    passage = kb.passages.get(topic)
+    return (passage.concept if passage else topic) == "activation_steps"
 
 
 def _followup(e: Entities, previous: dict[str, Any], lang: str | None) -> Understanding | None:

@@ -159,6 +159,8 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
         ("¿la Cruz Roja es miembro de los clusters?", "es", "membership"),
         # "Réunion" is a meeting, not the French department.
         ("avant la réunion de l'équipe de pays, qui faut-il alerter ?", "fr", "step_2"),
+        # A wish to activate that asks how it goes is a question, not the checklist.
+        ("我们想启动集群，程序是怎样的？", "zh", "activation_steps"),
         # French and Spanish write "cluster" too: it marks no language.
         ("que tipo de organizaciones integran un cluster", "es", "membership"),
         # A preamble and the kind of emergency do not hide the question.
