@@ -28,6 +28,8 @@ _TYPO_LENGTH = 5
 # A second line of the same topic holding this share of the question that the first lacks:
 # the question asks for both, and the topic answers it.
 _BOTH_LINES = 0.25
+# A line's BM25 this close to its topic's is as good an answer (a tie on everything else).
+_NEARLY = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +148,11 @@ def _whole_first(
         return ranked
     first = ranked[0]
     if first.kind == "concept":
+        # BM25 put the topic first: its line takes the place only if it scores nearly as well
+        # ("程序是怎样的", what is the procedure, is the whole of it, not its note on approval).
         for r in ranked[1:]:
-            if parent.get(r.topic) == first.topic and ties(r, first):
+            close = r.score >= _NEARLY * first.score
+            if parent.get(r.topic) == first.topic and ties(r, first) and close:
                 return [r, *(x for x in ranked if x is not r)]
         return ranked
     for r in ranked[1:]:
