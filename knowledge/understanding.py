@@ -80,7 +80,63 @@ def understand(
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
+    if "after" in e.intents:
+        ranked = _after_step(text, ranked, kb, langs)
     return _classify(e, lang, ranked, kb, langs)
+
+
+# Where a clause ends: "after the letter, what does the ERC do?"
+_CLAUSE_END = re.compile(r"[,，、;；:：?？؟.。!！]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _after_step(
+    text: str, ranked: list[Ranked], kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """The step after the one a clause names ("what happens after the ERC gets the letter?").
+
+    The clause runs from "after" to the end of its phrase (in Chinese, from the start of the
+    phrase to 之后). When it names a step of the procedure and the rest of the question asks
+    nothing that something else answers, the next step is the answer.
+    """
+    clause = _after_clause(text, kb)
+    if clause is None:
+        return ranked
+    start, end = clause
+    named = kb.ranker.rank(text[start:end], langs, limit=1)
+    step = kb.passages.get(named[0].topic) if named and named[0].confidence >= CONFIDENT else None
+    if step is None or step.kind != "step" or step.n >= step.total:
+        return ranked
+    following = f"step_{step.n + 1}"
+    # "After the HCT consultation, who writes the letter?" asks what the rest says.
+    rest = kb.ranker.rank(f"{text[:start]} {text[end:]}", langs, limit=1)
+    answered = rest and rest[0].matched >= 2 and rest[0].confidence >= CONFIDENT
+    if answered and rest[0].topic != following:
+        return ranked
+    first = named[0]
+    return [
+        Ranked(following, "passage", first.score, first.confidence, first.matched),
+        *(r for r in ranked if r.topic != following),
+    ]
+
+
+def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int] | None:
+    """Where the clause that an "after" word opens (or, in Chinese, closes) is, with the word."""
+    folded = text.lower()
+    for lang in kb.languages:
+        for marker in kb.text(lang).intent_words.get("after", ()):
+            at = folded.find(marker)
+            if at < 0:
+                continue
+            if _CJK.search(marker):
+                begin = max((m.end() for m in _CLAUSE_END.finditer(text, 0, at)), default=0)
+                return begin, at + len(marker)
+            end = at + len(marker)
+            if (at and folded[at - 1].isalnum()) or (end < len(text) and folded[end].isalnum()):
+                continue  # inside another word
+            stop = _CLAUSE_END.search(text, end)
+            return at, stop.start() if stop else len(text)
+    return None
 
 
 def _classify(

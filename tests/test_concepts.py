@@ -182,3 +182,21 @@ def test_the_question_behind_the_words_around_it(
     chat(question)
     assert chat.last is not None and chat.last.lang == lang
     assert chat.last.data.get("topic") == topic, chat.last
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("what happens after the ERC gets the letter?", "step_6"),
+        ("después de que el HC manda la carta, ¿qué hace el ERC?", "step_6"),
+        ("人道主义协调员发信之后，紧急救济协调员做什么", "step_6"),
+    ],
+)
+def test_the_step_after_the_one_named(chat: Chat, question: str, topic: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
+
+
+def test_a_step_asked_after_another_is_the_one_asked(chat: Chat) -> None:
+    chat("after the HCT consultation, who writes the letter?")
+    assert chat.last is not None and chat.last.data.get("topic") != "step_4", chat.last
