@@ -286,6 +286,9 @@ class Ranker:
         stemmer = self.stemmers.get(lang)
         tokens = []
         for word in norm.split():
+            # Arabic writes "and" (و) onto the next word: "وبدي" is "and" + "بدي" (I want).
+            if lang == "ar" and word[:1] == "و" and len(word) > 3 and word not in canon:
+                word = word[1:] if word[1:] in stop or word[1:] in canon else word
             if word in canon:
                 tokens.append(canon[word])
             elif word not in stop and not word.isdigit():

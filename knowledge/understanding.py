@@ -192,10 +192,12 @@ def _classify(
         also = (best.topic,) if best is not None and sure else ()
         return found("who_leads", confidence, sectors=e.sectors, agencies=e.agencies, related=also)
     # An agency named with no lead word ("is the Red Cross a member of clusters?") asks what
-    # the rest of the question says, when the ranker is sure of it, even on one word.
-    if e.agencies and (lead or which or not sure):
+    # the rest of the question says, when the ranker is sure of it, even on one word; in a
+    # long message that says more ("I'm new in the OCHA office, how are clusters activated?")
+    # it is no question about the agency at all.
+    if e.agencies and (lead or which or (not sure and len(words) <= NAME_WORDS)):
         return found("agency_clusters", confidence, agencies=e.agencies)
-    if e.agencies and best is not None:
+    if e.agencies and sure and best is not None:
         return answer(best)
     rule_words = lead or which or e.intents & {"cluster_word", "list_clusters"}
     if country and rule_words and not telling:

@@ -159,6 +159,19 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
         ("¿la Cruz Roja es miembro de los clusters?", "es", "membership"),
         # "Réunion" is a meeting, not the French department.
         ("avant la réunion de l'équipe de pays, qui faut-il alerter ?", "fr", "step_2"),
+        # An agency or a cluster named in passing in a long preamble is not what is asked.
+        (
+            "Good morning, I'm new in the OCHA office and my boss wants me to brief the HCT on"
+            " how clusters get activated, can you help?",
+            "en",
+            "activation_steps",
+        ),
+        (
+            "Bonjour à tous, je suis nouvelle au bureau OCHA, comment fonctionne l'activation"
+            " d'un cluster svp ?",
+            "fr",
+            "activation_steps",
+        ),
         # A wish to activate that asks how it goes is a question, not the checklist.
         ("我们想启动集群，程序是怎样的？", "zh", "activation_steps"),
         # French and Spanish write "cluster" too: it marks no language.
