@@ -28,6 +28,8 @@ _TYPO_LENGTH = 5
 # A second line of the same topic holding this share of the question that the first lacks:
 # the question asks for both, and the topic answers it.
 _BOTH_LINES = 0.25
+# The rarity (idf) from which a word tells what a question is about: "cluster" (0.5) does not.
+_TELLING = 1.0
 # A line's BM25 this close to its topic's is as good an answer (a tie on everything else).
 _NEARLY = 0.9
 
@@ -119,7 +121,7 @@ class _Index:
             top = max(named, key=lambda r: len(self.titles[r.topic]))
             out = [top, *(r for r in out if r is not top)]
         share = {t: w / total for t, w in weights.items()}
-        return _whole_first(out, matched, self.parent, share)
+        return _whole_first(out, matched, self.parent, share, weights)
 
 
 def _whole_first(
@@ -127,6 +129,7 @@ def _whole_first(
     matched: dict[str, frozenset[str]],
     parent: dict[str, str],
     share: dict[str, float],
+    weights: dict[str, float],
 ) -> list[Ranked]:
     """A whole topic before a passage that says less about the question than the topic does.
 
@@ -135,13 +138,15 @@ def _whole_first(
     one topic answer between them ("what does it oblige to, and what if there is no
     funding?") gets the topic. Otherwise the passage that answers goes first.
 
-    A topic that only ties with one of its own lines, on two words or more, is no better an
+    A topic that only ties with one of its own lines, on two telling words, is no better an
     answer than the line ("who are country cluster leads accountable to?" is one line of the
     levels); on one word ("and step 6?") the question is too vague for one line.
     """
 
     def ties(a: Ranked, b: Ranked) -> bool:
-        same = matched[a.topic] == matched[b.topic] and len(matched[a.topic]) >= 2
+        # Words as common as "cluster" do not make a question precise.
+        telling = [t for t in matched[a.topic] if weights[t] >= _TELLING]
+        same = matched[a.topic] == matched[b.topic] and len(telling) >= 2
         return same and a.confidence == b.confidence
 
     if len(ranked) < 2:
