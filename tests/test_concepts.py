@@ -172,6 +172,9 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
             "fr",
             "activation_steps",
         ),
+        # A general question gets the whole topic, not one line that shares its words.
+        ("quelles sont les fonctions d'un cluster", "fr", "core_functions"),
+        ("cuales son las funciones de un cluster", "es", "core_functions"),
         # A wish to activate that asks how it goes is a question, not the checklist.
         ("我们想启动集群，程序是怎样的？", "zh", "activation_steps"),
         # French and Spanish write "cluster" too: it marks no language.
