@@ -408,12 +408,28 @@ class Matcher:
         self.countries = PhraseIndex(
             country_pairs, caps_only=kb.caps_only, fuzzy=True, common_words=common
         )
+        # Words of the names we know and the word "cluster": in a message in another script
+        # they are names, not the language it is written in.
+        named = (self.sectors, self.agencies, self.acronyms, self.countries)
+        self.name_words = frozenset(
+            w
+            for index in named
+            for p in (*index.targets, *index.caps)
+            for w in p.casefold().split()
+        ) | frozenset(normalize(p) for p, group in intent_phrases if group == "cluster_word")
 
     def language(self, text: str) -> str | None:
-        """The language of a message, by script and then by vocabulary; None if unsure."""
+        """The language of a message, by script and then by vocabulary; None if unsure.
+
+        The script counts leave out names written in Latin letters in any language ("مين
+        بيقود health cluster" is Arabic, "shelter cluster 谁牵头" Chinese).
+        """
         cjk = len(_CJK.findall(text))
         arabic = len(_ARABIC.findall(text))
         latin = len(_LATIN.findall(text))
+        if cjk or arabic:
+            names = re.findall(r"[A-Za-z\u00c0-\u024f]+", text)
+            latin -= sum(len(w) for w in names if normalize(w) in self.name_words)
         if cjk and cjk * 2 >= latin and "zh" in self.vocabulary:
             return "zh"
         if arabic and arabic >= latin and "ar" in self.vocabulary:
