@@ -34,6 +34,7 @@ bench: catalogs
 	$(BIN)/python benchmarks/slack_burst.py
 	$(BIN)/python benchmarks/outbox.py
 	$(BIN)/python benchmarks/records_import.py
+	$(BIN)/python benchmarks/presence_import.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

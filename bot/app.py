@@ -6,17 +6,17 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import outbox, proposals, roles
+from bot import outbox, proposals, roles, verification
 from bot.conversation import last_subject, remember
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
-from bot.models import User
+from bot.models import User, utcnow
 from bot.render import Renderer, renderer_for
 from bot.settings import Settings
 from handlers import build_router
@@ -33,6 +33,7 @@ class Bot:
     kb: KnowledgeBase = field(default_factory=load)
     engine: Engine | None = None
     router: Router = field(default_factory=build_router)
+    clock: Callable[[], datetime] = utcnow  # what "now" is for the handlers (tests inject one)
 
     def __post_init__(self) -> None:
         if self.engine is None:
@@ -69,7 +70,15 @@ class Bot:
                     session.commit()  # nothing to keep: gives the connection back meanwhile
                     user = self._first_sight(session, msg.identity)
                 lang = self._language(msg, understood, user, previous)
-                ctx = Context(session, self.kb, user, lang, understood)
+                ctx = Context(
+                    session,
+                    self.kb,
+                    user,
+                    lang,
+                    understood,
+                    now=self.clock(),
+                    record_max_age=timedelta(days=self.settings.record_max_age_days),
+                )
                 replies = self._replies(msg, ctx, command)
                 # The language kept is the reply's: a message that showed none answered in it.
                 subject = {**ctx.understanding.subject(), "lang": ctx.lang}
@@ -212,14 +221,28 @@ def dispatcher_for(
 ) -> outbox.Dispatcher:
     """The dispatcher `serve` and `dispatch` run, tuned by the CLUSTERBOT_OUTBOX_* settings.
 
-    Each round it also runs the proposals' time-driven work (due reminders, announcements).
+    Each round it also runs the proposals' time-driven work (due reminders, announcements),
+    and, every few minutes, the reminders of country records gone stale that nobody asked about.
     """
+    plans = functools.partial(
+        proposals.tick, kb=kb, plan_after=timedelta(days=settings.transition_plan_days)
+    )
+    stale = verification.StaleReminders(kb, timedelta(days=settings.record_max_age_days))
+
+    def tick(session: Session) -> None:
+        # The stale-record reminders in a transaction of their own, first (SQLite allows one
+        # writer): a failure there is logged and never holds back the proposals' reminders.
+        try:
+            with session_scope(engine) as own:
+                stale(own)
+        except Exception:
+            log.exception("stale country-record reminders failed")
+        plans(session)
+
     return outbox.Dispatcher(
         engine,
         senders_for(settings, renderer, engine) if senders is None else senders,
-        functools.partial(
-            proposals.tick, kb=kb, plan_after=timedelta(days=settings.transition_plan_days)
-        ),
+        tick,
         max_attempts=settings.outbox_max_attempts,
         backoff=settings.outbox_backoff_seconds,
         lease=settings.outbox_lease_seconds,

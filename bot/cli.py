@@ -1,4 +1,7 @@
-"""The `clusterbot` command: run, serve, chat, ask, import-clusters, db, dispatch, outbox."""
+"""The `clusterbot` command: run, serve, chat, ask, imports, sync, db, dispatch, outbox...
+
+Also the workflow's users, proposals, subscriptions and records (bot/workflow_cli.py).
+"""
 
 import argparse
 import json
@@ -13,6 +16,8 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.app import Bot
+    from bot.presence import LoadResult
+    from knowledge import KnowledgeBase
 
 LANG_CHOICES = ("auto", "en", "zh", "fr", "es", "ar")
 ROLES = ("admin", "coordinator", "hc", "erc", "partner")  # as bot.models.ROLES (kept light here)
@@ -52,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="load leads that are not agencies we know, as written",
     )
+
+    pres = sub.add_parser(
+        "import-presence", help="load HDX HAPI operational presence (3W) from a CSV file"
+    )
+    pres.add_argument("file", type=Path, help="the global CSV or the API's CSV output")
+    sync = sub.add_parser("sync", help="fetch data from its source over the internet")
+    sync.add_argument("what", choices=("presence",), help="presence: HDX HAPI 3W")
+    sync.add_argument("--country", help="one country only (a name or ISO code)")
 
     _workflow_parsers(sub)
 
@@ -122,6 +135,26 @@ def _workflow_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]"
     subs_sub.add_parser("list", help="every subscription, inactive ones with the reason")
     remove = subs_sub.add_parser("remove", help="end a subscription")
     remove.add_argument("id", type=int)
+
+    recs = sub.add_parser("records", help="country records: confirm, correct, list the stale")
+    recs_sub = recs.add_subparsers(dest="action", metavar="ACTION", required=True)
+    verify = recs_sub.add_parser(
+        "verify", help="confirm a record as still right, or correct it with --lead"
+    )
+    verify.add_argument("--as", dest="actor", required=True, metavar="IDENTITY")
+    verify.add_argument("--country", required=True, help="a country name or ISO code")
+    verify.add_argument("--cluster", required=True, metavar="K")
+    verify.add_argument("--lead", help="the new lead (correcting the record)")
+    verify.add_argument("--co-lead", help="the new co-lead, with --lead ('' removes it)")
+    verify.add_argument(
+        "--allow-unknown-agency",
+        action="store_true",
+        help="load a lead that is not an agency we know, as written",
+    )
+    rlist = recs_sub.add_parser("list", help="records with when they were last confirmed")
+    rlist.add_argument("--country")
+    rlist.add_argument("--stale", action="store_true", help="only those possibly out of date")
+    rlist.add_argument("--json", action="store_true")
 
 
 def _dispatch(settings: Settings, once: bool) -> int:
@@ -304,6 +337,101 @@ def _import(settings: Settings, path: Path, allow_unknown_agency: bool) -> int:
     return 0
 
 
+def _presence_summary(result: "LoadResult", kb: "KnowledgeBase") -> None:
+    from bot.presence import SKIP_REASONS
+
+    n = len(result.countries)
+    print(
+        f"{result.organisations} organisation entries for {n} "
+        f"countr{'ies' if n != 1 else 'y'} from {result.rows} rows; the data of "
+        f"{'those countries' if n != 1 else 'that country'} was replaced."
+    )
+    for reason, count in sorted(result.skipped.items()):
+        print(f"  {count} rows left out: {SKIP_REASONS[reason]}", file=sys.stderr)
+    if result.countries:
+        name = kb.matcher.country_name(result.countries[0], "en")
+        print(f'Check an answer: clusterbot ask "who works on health in {name}?"')
+
+
+def _import_presence(settings: Settings, path: Path) -> int:
+    from bot.db import make_engine, upgrade
+    from bot.presence import PresenceError, import_file
+    from knowledge import load
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        result = import_file(path, engine)
+    except PresenceError as exc:
+        print(f"error: {exc}; nothing imported.", file=sys.stderr)
+        print(
+            "Give the HDX HAPI operational presence CSV (the global file, or the API's "
+            "output_format=csv), then run the command again.",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"{path}: loaded.", end=" ")
+    _presence_summary(result, load())
+    return 0
+
+
+def _sync(settings: Settings, country: str | None) -> int:
+    from bot.db import make_engine, upgrade
+    from bot.presence import HapiRefused, Offline, PresenceError, sync
+    from knowledge import load
+
+    kb = load()
+    code = None
+    if country:
+        code = country.upper() if len(country) == 2 else kb.matcher.find_country(country)
+        if not code:
+            print(f"error: no country called {country!r}", file=sys.stderr)
+            return 2
+    if not settings.hapi_app_identifier:
+        print(
+            "error: HDX HAPI needs an app identifier; set CLUSTERBOT_HAPI_APP_IDENTIFIER "
+            '(base64 of "app-name:email", which HAPI\'s encoded-identifier endpoint makes), '
+            "then run the command again.",
+            file=sys.stderr,
+        )
+        return 2
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        result = sync(engine, settings.hapi_app_identifier, settings.hapi_url, str(code or ""))
+    except Offline as exc:
+        print(
+            f"clusterbot sync presence: cannot reach HDX HAPI at {settings.hapi_url} ({exc}). "
+            "This machine seems to have no internet connection; nothing was changed.",
+            file=sys.stderr,
+        )
+        print(
+            "On a machine with internet, download hdx_hapi_operational_presence_global.csv "
+            "from HDX and load it here with: clusterbot import-presence FILE",
+            file=sys.stderr,
+        )
+        return 1
+    except HapiRefused as exc:
+        hint = {
+            400: "check CLUSTERBOT_HAPI_APP_IDENTIFIER",
+            401: "check CLUSTERBOT_HAPI_APP_IDENTIFIER",
+            403: "check CLUSTERBOT_HAPI_APP_IDENTIFIER",
+            429: "HDX HAPI asks us to slow down: try again later",
+        }.get(exc.status, "try again later")
+        print(
+            f"clusterbot sync presence: HDX HAPI refused the request ({exc}); nothing was "
+            f"changed. {hint[0].upper()}{hint[1:]}.",
+            file=sys.stderr,
+        )
+        return 1
+    except PresenceError as exc:
+        print(f"clusterbot sync presence: {exc}; nothing was changed.", file=sys.stderr)
+        return 1
+    print(f"HDX HAPI: {result.requests} request{'s' if result.requests != 1 else ''};", end=" ")
+    _presence_summary(result, kb)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `clusterbot` command."""
     try:
@@ -331,7 +459,7 @@ def _main(argv: Sequence[str] | None) -> int:
         upgrade(engine)
         print("database is up to date")
         return 0
-    if command in ("users", "proposals", "subscriptions"):
+    if command in ("users", "proposals", "subscriptions", "records"):
         from bot.workflow_cli import run_workflow
 
         return run_workflow(settings, command, args)
@@ -339,6 +467,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return _ask(settings, args)
     if command == "import-clusters":
         return _import(settings, args.file, args.allow_unknown_agency)
+    if command == "import-presence":
+        return _import_presence(settings, args.file)
+    if command == "sync":
+        return _sync(settings, args.country)
     if command == "chat":
         return _chat(settings, args.user, args.json)
     if command == "serve":

@@ -3,6 +3,7 @@
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -87,6 +88,10 @@ class Context:
     lang: str
     understanding: "Understanding"
     followups: list[Reply] = field(default_factory=list)  # said after the handler's reply
+    # The moment the message is handled (the bot's clock: tests inject one) and the age after
+    # which a country record is shown as possibly out of date.
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    record_max_age: timedelta = timedelta(days=90)
 
 
 Handler = Callable[[Incoming, Context], "Reply | list[Reply]"]

@@ -131,14 +131,16 @@ class InboxWorker:
 
     async def run_forever(self) -> None:
         """Claim and answer until `stop()`."""
-        if self.sqlite:
-            # One process serves a SQLite database: a lease left by a dead one is void now.
-            await asyncio.to_thread(self._release_all)
+        # One process serves a SQLite database: a lease left by a dead one is void now.
+        released = not self.sqlite
         try:
             while not self._stop.is_set():
                 claimed = 0
                 self._wake.clear()  # a wake from here on ends the pause below at once
                 try:
+                    if not released:  # in the loop: a busy database at start is tried again
+                        await asyncio.to_thread(self._release_all)
+                        released = True
                     claimed = await self._round()
                 except Exception:
                     log.exception("inbox: claiming failed; trying again")

@@ -228,3 +228,29 @@ class ConversationSubject(SQLModel, table=True):
     chat: str = Field(primary_key=True, max_length=200)
     subject: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Presence(SQLModel, table=True):
+    """One organisation working in one cluster or AoR in one country (HDX HAPI 3W).
+
+    From HDX HAPI operational presence: one row per organisation, however many areas the data
+    lists it in.
+
+    A partner, never a lead: who leads is in `CountryCluster`. Imports replace a country's rows.
+    """
+
+    __table_args__ = (Index("ix_presence_country_sector", "country", "sector"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    country: str = Field(max_length=2)  # ISO 3166-1 alpha-2 (HAPI gives alpha-3)
+    sector: str = Field(max_length=40)  # a cluster or AoR id from knowledge/
+    sector_code: str = Field(max_length=16)  # HAPI's code, e.g. WSH or PRO-GBV
+    org_acronym: str = Field(default="", max_length=200)
+    org_name: str = Field(max_length=500)
+    org_type: str = Field(default="", max_length=200)  # HAPI's org_type_description, as given
+    areas: int = 0  # how many first-level areas (admin1) the data lists it in
+    reference_period_start: date | None = None
+    reference_period_end: date | None = None
+    # Where the data came from: "file:NAME" or "api:URL", and when we loaded it.
+    origin: str = Field(max_length=500)
+    loaded_at: datetime = Field(default_factory=utcnow)

@@ -364,6 +364,32 @@ def _agency_problems(agencies: _Agencies, column: str, text: str) -> list[str]:
     return problems
 
 
+def unknown_agencies(kb: KnowledgeBase, lead: str) -> list[tuple[str, str | None]]:
+    """The parts of a lead as written that name no agency we know, each with a near known name.
+
+    The same rule as an import's `lead` column (chat and shell corrections use it too).
+    """
+    agencies = _agencies(kb)
+    if not lead.strip() or agencies.known(lead):
+        return []
+    return [(p, agencies.suggest(p, SUGGEST_AT)) for p in _parts(lead) if not agencies.known(p)]
+
+
+def agency_as_recorded(kb: KnowledgeBase, text: str) -> str:
+    """One agency we know, by any of its names in any language, as its English short name.
+
+    How endorsed proposals write a record's agencies ("儿基会" is recorded as "UNICEF", which
+    reads in every language); several agencies, or a name we do not know, stay as written.
+    """
+    parts = _parts(text)
+    if len(parts) != 1 or not _agencies(kb).known(parts[0]):
+        return text
+    found = kb.matcher.find_agency(parts[0])
+    if found is None or found not in kb.agencies:
+        return text
+    return kb.text("en").agencies[found].short
+
+
 # -- parsing rows ------------------------------------------------------------------------------
 
 
@@ -514,6 +540,8 @@ __all__ = [
     "ImportResult",
     "RecordsError",
     "UnreadableFile",
+    "agency_as_recorded",
     "column_for",
     "import_file",
+    "unknown_agencies",
 ]

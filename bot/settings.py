@@ -80,3 +80,11 @@ class Settings(BaseSettings):
     # Coordinators are reminded when an announced activation has clusters without a
     # deactivation/transition plan this many days after the announcement.
     transition_plan_days: int = 90
+    # A country record not confirmed for this many days is shown as possibly out of date, and
+    # the coordinators of its country are reminded (once per record per period).
+    record_max_age_days: int = 90
+    # HDX HAPI (operational presence, `clusterbot sync presence`): the app identifier HAPI asks
+    # every request to carry (base64 of "app-name:email"; HAPI's encoded-identifier endpoint
+    # makes one), and the endpoint (a mirror, or the tests' stand-in).
+    hapi_app_identifier: str | None = None
+    hapi_url: str = "https://hapi.humdata.org/api/v2/coordination-context/operational-presence"

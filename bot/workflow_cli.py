@@ -1,6 +1,7 @@
-"""The shell side of the activation workflow: `clusterbot users|proposals|subscriptions ...`.
+"""The shell side of the workflow: `clusterbot users|proposals|subscriptions|records ...`.
 
-It calls the same functions as the chat commands (bot.proposals, bot.roles, bot.subscriptions),
+It calls the same functions as the chat commands (bot.proposals, bot.roles, bot.subscriptions,
+bot.verification),
 so a rule is enforced once. Scripts depend on the output: a created proposal prints its id alone
 on stdout, `--json` prints JSON, and a refused move exits with status 1 and the reason on stderr.
 Every message says what happened and what to do next; the next step goes to stderr where stdout
@@ -10,13 +11,14 @@ is for scripts (the id of a new proposal or subscription).
 import argparse
 import json
 import sys
+from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from bot import proposals, roles, subscriptions
+from bot import proposals, roles, subscriptions, verification
 from bot.db import make_engine, session_scope, upgrade
-from bot.models import Proposal
+from bot.models import CountryCluster, Proposal, utcnow
 from bot.render import renderer_for
 from bot.settings import Settings
 from knowledge import KnowledgeBase, load
@@ -33,6 +35,8 @@ def run_workflow(settings: Settings, command: str, args: argparse.Namespace) -> 
                 return _users(session, args)
             if command == "subscriptions":
                 return _subscriptions(session, kb, args)
+            if command == "records":
+                return _records(session, kb, args, timedelta(days=settings.record_max_age_days))
             return _proposals(session, kb, args)
     except proposals.Refused as exc:
         print(f"refused: {_cluster_refusal(kb, exc, args) or _explain(exc)}", file=sys.stderr)
@@ -40,6 +44,18 @@ def run_workflow(settings: Settings, command: str, args: argparse.Namespace) -> 
         if hint:
             print(hint, file=sys.stderr)
         return 1
+    except roles.NotAllowed as exc:
+        print(f"refused: {exc}.", file=sys.stderr)
+        print("An admin grants a role with: clusterbot users grant IDENTITY ROLE", file=sys.stderr)
+        return 1
+    except verification.Unknown as exc:
+        print(f"error: {exc}; nothing changed.", file=sys.stderr)
+        print(
+            "Write the lead as the agency is known, or, if it is right as written, run the "
+            "command again with --allow-unknown-agency.",
+            file=sys.stderr,
+        )
+        return 2
     except (ValueError, subscriptions.BadTarget) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -89,6 +105,8 @@ def _may(role: str) -> str:
     if role == "admin":
         return "they may do everything, including granting roles"
     moves = ["create proposals"] if role in proposals.CREATE_ROLES else []
+    if role in verification.VERIFY_ROLES:
+        moves.append("confirm or correct country records")
     words = {
         "submit": "submit proposals to the ERC",
         "forward": "forward proposals to the IASC Principals",
@@ -330,4 +348,86 @@ def _subscriptions(session: Session, kb: KnowledgeBase, args: argparse.Namespace
             f"{sub.id}\t{sub.target}\t{sub.country or '*'}\t"
             f"{','.join(sub.clusters) or '*'}\t{sub.lang}\t{state}"
         )
+    return 0
+
+
+def _record_line(
+    session: Session, kb: KnowledgeBase, record: CountryCluster, max_age: timedelta
+) -> dict[str, Any]:
+    fresh = verification.view(session, record, "en", utcnow(), max_age)
+    return {
+        "country": record.country,
+        "cluster": record.cluster,
+        "lead": record.lead,
+        "co_lead": record.co_lead,
+        "origin": record.origin,
+        "confirmed_by": record.confirmed_by,
+        "confirmed_at": record.confirmed_at.isoformat() if record.confirmed_at else "",
+        "as_of": fresh["as_of_iso"],
+        "stale": fresh["stale"],
+    }
+
+
+def _records(
+    session: Session, kb: KnowledgeBase, args: argparse.Namespace, max_age: timedelta
+) -> int:
+    """`records verify` (confirm, or correct with --lead) and `records list [--stale]`."""
+    if args.action == "list":
+        country = _country(kb, args.country) if args.country else None
+        now = utcnow()
+        if args.stale:
+            rows = verification.stale_records(session, now, max_age, country)
+        else:
+            query = select(CountryCluster).order_by(
+                col(CountryCluster.country), col(CountryCluster.cluster)
+            )
+            if country:
+                query = query.where(CountryCluster.country == country)
+            rows = list(session.exec(query).all())
+        lines = [_record_line(session, kb, r, max_age) for r in rows]
+        if args.json:
+            print(json.dumps(lines, ensure_ascii=False))
+            return 0
+        for line in lines:
+            mark = "\tPOSSIBLY OUT OF DATE" if line["stale"] else ""
+            print(
+                f"{line['country']}\t{line['cluster']}\t{line['lead']}\t"
+                f"as of {line['as_of']}\t{line['confirmed_by'] or 'never confirmed'}{mark}"
+            )
+        if not lines:
+            what = f"older than {max_age.days} days" if args.stale else "yet"
+            print(f"no country records {what}", file=sys.stderr)
+        return 0
+    actor = roles.user(session, roles.check_identity(args.actor))
+    code = _country(kb, args.country)
+    cluster = _cluster(kb, args.cluster)
+    if args.co_lead is not None and args.lead is None:
+        raise ValueError("--co-lead goes with --lead (the corrected record); give both")
+    name = f"{kb.text('en').sectors[cluster].short} in {kb.matcher.country_name(code, 'en')}"
+    if args.lead is None and verification.find(session, code, cluster) is None:
+        print(
+            f"refused: we hold no record for {name}, so there is nothing to confirm.",
+            file=sys.stderr,
+        )
+        print("Give its lead to add it: --lead AGENCY", file=sys.stderr)
+        return 1
+    record = verification.confirm(
+        session,
+        kb,
+        actor,
+        code,
+        cluster,
+        utcnow(),
+        lead=args.lead,
+        co_lead=args.co_lead,
+        origin="shell",
+        allow_unknown_agency=args.allow_unknown_agency,
+    )
+    co = f", co-lead {record.co_lead}" if record.co_lead else ""
+    done = "corrected" if args.lead is not None else "confirmed as still right"
+    print(
+        f"{name}: {done} (lead {record.lead}{co}), as of today, by {actor.identity} "
+        f"({actor.role}). Answers show it; it is due for confirmation again in "
+        f"{max_age.days} days."
+    )
     return 0

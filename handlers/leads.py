@@ -8,6 +8,7 @@ from typing import Any
 from babel.dates import format_date
 from sqlmodel import col, select
 
+from bot import verification
 from bot.core import Context, Incoming, Reply, Router
 from bot.models import CountryCluster
 from handlers.common import agency_label, country_name, known_topic, reply, sector_label
@@ -33,8 +34,17 @@ _ENDORSED_SOURCE = re.compile(r"^Activation proposal #(\d+), endorsed (\d{4}-\d{
 
 
 def _record(ctx: Context, row: CountryCluster) -> dict[str, Any]:
+    """A country record as the answer shows it: its content, where from, how fresh.
+
+    A record past the age is marked, and its country's coordinators are reminded (once per
+    record per period, however often it is asked about).
+    """
     endorsed = _ENDORSED_SOURCE.match(row.source or "")
+    fresh = verification.view(ctx.session, row, ctx.lang, ctx.now, ctx.record_max_age)
+    if fresh["stale"]:
+        verification.remind(ctx.session, ctx.kb, row, ctx.now, ctx.record_max_age)
     return {
+        **fresh,
         "source_proposal": int(endorsed.group(1)) if endorsed else 0,
         "source_date": format_date(date.fromisoformat(endorsed.group(2)), "long", locale=ctx.lang)
         if endorsed

@@ -186,6 +186,9 @@ def _classify(
     # only when the rest of the question says more (two of a passage's words at least).
     named = bool(e.sectors or e.agencies or country or which or "list_clusters" in e.intents)
     telling = best is not None and sure and (best.matched >= 2 or not named)
+    if e.sectors and country and "presence" in e.intents and not lead:
+        # Who works there (operational presence): partners, answered apart from who leads.
+        return found("presence", confidence, sectors=e.sectors)
     if e.sectors and (lead or country or not telling):
         # A cluster in a country is a question about our record there ("is education
         # activated in Chad?"); what else it asks is answered after, when we know it.

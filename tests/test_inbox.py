@@ -112,24 +112,30 @@ def test_the_worker_answers_each_chat_in_order_several_chats_at_once(
 ROOT = Path(__file__).parent.parent
 
 
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[str]:
+    """`serve` in its own process, its log in a file: an unread pipe would fill and stall it."""
+    with log.open("a") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
     deadline = time.monotonic() + 180  # a fresh interpreter loads the knowledge (busy machine)
     while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read()[-2000:] if proc.stderr else ""
+        assert proc.poll() is None, _tail(log)
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
                 return proc
         time.sleep(0.1)
     proc.kill()
     raise AssertionError("serve did not start")
+
+
+def _tail(log: Path) -> str:
+    return "serve's log ends:\n" + log.read_text(errors="replace")[-3000:]
 
 
 def _dm(url: str, n: int) -> bool:
@@ -162,7 +168,8 @@ def test_serve_killed_mid_burst_answers_every_acknowledged_message(
         }
         for name in ("TELEGRAM_WEBHOOK_URL", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID"):
             env.pop(name, None)
-        first = _serve(env, port)
+        log = tmp_path / "serve.log"
+        first = _serve(env, port, log)
         telegram.wait_for(lambda calls: any(c.method == "getUpdates" for c in calls))
         updates = [
             telegram.push(telegram.message("who leads health?", user_id=7000 + i))
@@ -193,7 +200,7 @@ def test_serve_killed_mid_burst_answers_every_acknowledged_message(
         assert len(stored) > 250, "most DMs acknowledged (a loaded machine refuses some: resent)"
         assert answered < 800, "killed too late to test anything"
 
-        second = _serve(env, port)
+        second = _serve(env, port, log)
         try:
             telegram.wait_for(
                 lambda calls: (
@@ -208,6 +215,11 @@ def test_serve_killed_mid_burst_answers_every_acknowledged_message(
                 ),
                 timeout=240,
             )
+        except AssertionError as exc:  # say what was left, and why if the log knows
+            left = inbox.counts(make_engine(f"sqlite:///{db}"))
+            raise AssertionError(
+                f"{str(exc)[:500]}\ninbox after the wait: {left}\n{_tail(log)}"
+            ) from None
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(timeout=30)

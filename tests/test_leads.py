@@ -31,6 +31,20 @@ def test_every_cluster_lead_in_every_language(chat: Chat, lang: str, cluster: st
 
 
 @pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        ("谁牵头卫生集群？", "来源：OCHA"),  # a full-width colon takes no space after it
+        ("Qui dirige le cluster santé ?", "Sources : OCHA"),  # French spaces before it
+        ("who leads health?", "Sources: OCHA"),
+    ],
+)
+def test_the_sources_line_is_punctuated_as_the_language_writes(
+    chat: Chat, question: str, line: str
+) -> None:
+    assert line in chat(question)
+
+
+@pytest.mark.parametrize(
     ("question", "expected", "absent"),
     [
         ("who leads WASH", ["UNICEF"], ["WHO"]),

@@ -75,6 +75,9 @@ GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
 CHATS_AT_ONCE = 16  # chats whose updates are handled at the same time (each chat in order)
 REPLY_RATE = 30.0  # replies a second, all chats together (Telegram's own limit)
 STOP_GRACE = 10.0  # seconds replies in progress get to finish at stop
+# Pauses before a reply's message is sent again after a network failure or a Telegram 5xx: the
+# update is marked answered once its reply is out, so a passing fault must not cost the reply.
+RESEND_PAUSES = (0.5, 1.0, 2.0, 4.0, 8.0)
 CONFLICT_MESSAGE = (
     "Telegram answered 409 Conflict to getUpdates: another instance is already polling this "
     "bot token. Stopping this one instead of fighting it. Run one polling instance per token, "
@@ -657,7 +660,7 @@ class TelegramAdapter:
                 chunks = split_html(self.renderer.html(reply))
                 markup = keyboard(reply.choices) if reply.choices else None
                 for i, chunk in enumerate(chunks):
-                    chat_id = await self._send_text(
+                    chat_id = await self._send_text_resending(
                         chat_id,
                         chunk,
                         markup if i == len(chunks) - 1 else None,
@@ -696,6 +699,28 @@ class TelegramAdapter:
                 await self._gone(chat_id, f"chat not found: {exc.message}")
             return Delivery(f"telegram:{chat_id}", False, f"error: {exc.message}")
         return Delivery(f"telegram:{chat_id}", True)
+
+    async def _send_text_resending(
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        reply_to: int | None,
+        thread: int | None,
+    ) -> int:
+        """`_send_text`, sent again after a passing failure (a time-out, a 5xx), then given up.
+
+        A time-out may hide a message that did arrive: resending risks a duplicate, never a loss.
+        """
+        for pause in RESEND_PAUSES:
+            try:
+                return await self._send_text(chat_id, text, markup, reply_to, thread)
+            except NetworkError as exc:
+                if isinstance(exc, BadRequest):
+                    raise  # Telegram refused this message: sending it again changes nothing
+                log.warning("telegram: sending to %s failed (%s); again soon", chat_id, exc)
+                await asyncio.sleep(pause)
+        return await self._send_text(chat_id, text, markup, reply_to, thread)
 
     async def _send_text(
         self,

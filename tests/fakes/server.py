@@ -62,3 +62,11 @@ class Recording:
                     raise AssertionError(f"timed out; last calls: {summary}")
                 self.cond.wait(left)
             return list(self.calls)
+
+
+def eventually(holds: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Wait (bounded) until `holds()`: for what another thread does, such as a log line."""
+    deadline = time.monotonic() + timeout
+    while not holds():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)

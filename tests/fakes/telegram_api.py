@@ -2,7 +2,7 @@
 
 PTB posts form-encoded (or multipart) requests to `/bot<TOKEN>/<method>`, non-string values as
 JSON strings. The stand-in serves queued updates through getUpdates, records what the bot sends,
-and can be told to fail: 429 with retry_after, 403 for a blocked chat, 409 for getUpdates, or a
+and can be told to fail: 429 with retry_after, 502, 403 for a blocked chat, 409 for getUpdates, or a
 group that migrated to a supergroup. Given `Limits`, it enforces Telegram's flood limits on sends
 (overall per second, one a second per private chat, 20 a minute per group) and answers 429 with
 retry_after when a bot goes faster.
@@ -111,6 +111,7 @@ class FakeTelegram(Recording):
         self.cond = threading.Condition()
         self.fail_429: dict[str, list[int]] = {}  # method -> retry_after for each next call
         self.fail_429_chat: dict[int, list[int]] = {}  # chat -> retry_after, its next sends
+        self.fail_502: dict[str, int] = {}  # method -> how many next calls get 502 Bad Gateway
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
         self.admins: set[tuple[int, int]] = set()  # (chat id, user id) of group administrators
@@ -327,6 +328,11 @@ class FakeTelegram(Recording):
         if method == "getUpdates":
             return await self._get_updates(params)
         with self.cond:
+            if self.fail_502.get(method):
+                self.fail_502[method] -= 1
+                self.calls.append(Call(f"{method}:502", params))
+                self.cond.notify_all()
+                return self._error(502, "Bad Gateway")
             retry = self.fail_429.get(method)
             if retry:
                 seconds = retry.pop(0)
