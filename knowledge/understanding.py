@@ -173,7 +173,7 @@ def _classify(
         return found("acronym", 0.9)
     words = e.leftover.split()
     unknown_name = (
-        lead and words and len(words) <= NAME_WORDS and not kb.ranker.knows(e.leftover, langs)
+        lead and words and _length(words) <= NAME_WORDS and not kb.ranker.knows(e.leftover, langs)
     )
     if unknown_name and not (e.sectors or e.agencies):
         return found(
@@ -198,7 +198,7 @@ def _classify(
     # the rest of the question says, when the ranker is sure of it, even on one word; in a
     # long message that says more ("I'm new in the OCHA office, how are clusters activated?")
     # it is no question about the agency at all.
-    if e.agencies and (lead or which or (not sure and len(words) <= NAME_WORDS)):
+    if e.agencies and (lead or which or (not sure and _length(words) <= NAME_WORDS)):
         return found("agency_clusters", confidence, agencies=e.agencies)
     if e.agencies and sure and best is not None:
         return answer(best)
@@ -239,6 +239,11 @@ def _named_in_capitals(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
     capitals = re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", word.upper(), text)
     again = kb.matcher.entities(capitals)
     return again if again.sectors or again.countries else e
+
+
+def _length(words: list[str]) -> int:
+    """How many words these are, a run of Chinese counting a word for every two characters."""
+    return sum(len(w) // 2 or 1 if _CJK.search(w) else 1 for w in words)
 
 
 def _procedure(topic: str, kb: KnowledgeBase) -> bool:
