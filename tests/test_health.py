@@ -26,11 +26,12 @@ from bot.db import _alembic_config, make_engine
 from bot.settings import Settings
 from bot.web import create_app
 from knowledge import KnowledgeBase
-from tests.fakes.server import free_socket, served
+from tests.fakes.server import served
 from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack
 from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
 from tests.fakes.telegram_api import TOKEN as TG_TOKEN
 from tests.fakes.telegram_api import FakeTelegram
+from tests.serve_process import start_serve
 from tests.throwaway_postgres import Throwaway
 
 ROOT = Path(__file__).parent.parent
@@ -71,26 +72,6 @@ def wait_ready(
     raise AssertionError(f"/readyz never turned as wanted; last: {seen}")
 
 
-def serve(env: dict[str, str], port: int, cwd: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 180  # a fresh interpreter loads the knowledge (busy machine)
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read()[-2000:] if proc.stderr else ""
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
-                return proc
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("serve did not start")
-
-
 @pytest.fixture
 def postgres() -> Iterator[Throwaway]:
     server = Throwaway()
@@ -105,14 +86,13 @@ def test_readyz_follows_a_postgres_that_stops_and_comes_back(
     postgres: Throwaway, tmp_path: Path
 ) -> None:
     telegram = FakeTelegram().start()
-    port = free_socket().getsockname()[1]
     env = base_env(
         CLUSTERBOT_DATABASE_URL=postgres.url,
         TELEGRAM_BOT_TOKEN=TG_TOKEN,
         TELEGRAM_API_URL=telegram.url,
     )
-    proc = serve(env, port, tmp_path)
-    base = f"http://127.0.0.1:{port}"
+    running = start_serve(env, tmp_path / "serve.log", cwd=tmp_path)
+    proc, base = running.proc, running.base
     try:
         _, body = wait_ready(base, lambda status, _: status == 200, 60)
         assert body["ready"] is True
@@ -131,9 +111,8 @@ def test_readyz_follows_a_postgres_that_stops_and_comes_back(
         assert body["ready"] is True
         assert proc.poll() is None, "serve restarted or died"
     finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=20)
+            running.stop(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
         telegram.stop()

@@ -2,7 +2,6 @@
 at INFO and no token or secret at any level. Real `clusterbot` processes, their stderr grepped.
 """
 
-import contextlib
 import io
 import json
 import logging
@@ -17,11 +16,11 @@ import httpx
 
 from bot import logs
 from bot.db import make_engine
-from tests.fakes.server import free_socket
 from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack, signed_dm
 from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
 from tests.fakes.telegram_api import TOKEN as TG_TOKEN
 from tests.fakes.telegram_api import FakeTelegram
+from tests.serve_process import start_serve
 from tests.test_dispatch_e2e import notify
 
 ROOT = Path(__file__).parent.parent
@@ -40,7 +39,6 @@ def _serve_and_talk(tmp_path: Path, migrated_db: Path, level: str, style: str) -
     db = tmp_path / f"{level}.db"
     db.write_bytes(migrated_db.read_bytes())
     telegram, slack = FakeTelegram().start(), FakeSlack().start()
-    port = free_socket().getsockname()[1]
     env = _env(
         db,
         TELEGRAM_BOT_TOKEN=TG_TOKEN,
@@ -51,35 +49,23 @@ def _serve_and_talk(tmp_path: Path, migrated_db: Path, level: str, style: str) -
         CLUSTERBOT_LOG_LEVEL=level,
         CLUSTERBOT_LOG_FORMAT=style,
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / f"serve-{level}-{style}.log"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert proc.poll() is None
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=1).text == "ok":
-                    break
-            time.sleep(0.1)
-        telegram.push(telegram.message(WORDS, user_id=5))
-        body, headers = signed_dm(1, "LOGS", WORDS)
-        assert httpx.post(f"{base}/slack/events", content=body, headers=headers).status_code == 200
-        telegram.wait_sent(5, 1)
-        slack.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls))
-        time.sleep(0.5)  # the answers are recorded (and logged) after they went out
+        running = start_serve(env, log, cwd=tmp_path)
+        try:
+            telegram.push(telegram.message(WORDS, user_id=5))
+            body, headers = signed_dm(1, "LOGS", WORDS)
+            events = f"{running.base}/slack/events"
+            assert httpx.post(events, content=body, headers=headers).status_code == 200
+            telegram.wait_sent(5, 1)
+            slack.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls))
+            time.sleep(0.5)  # the answers are recorded (and logged) after they went out
+        finally:
+            running.stop()
     finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=30)
         telegram.stop()
         slack.stop()
-    return err
+    return log.read_text()
 
 
 def test_json_lines_carry_platform_and_event_id_and_no_message_text(
@@ -153,7 +139,9 @@ def test_redaction_of_secrets_and_credential_shapes() -> None:
     try:
         log = logging.getLogger("clusterbot.test")
         log.warning("slack %s app %s", "xoxb-1111-2222-abcdefABCDEF", "xapp-1-A0-99-ffee")
-        log.warning("telegram https://api.telegram.org/bot8123456789:AAHk2b3c4d5e6f7g8h9i0jKLMNOPQRSTUVW/getMe")
+        log.warning(
+            "telegram https://api.telegram.org/bot8123456789:AAHk2b3c4d5e6f7g8h9i0jKLMNOPQRSTUVW/getMe"
+        )
         log.warning('"GET /slack/oauth_redirect?code=12345.6789.abcdef&state=xyz HTTP/1.1" 200')
         log.warning("connect postgresql://bot:s3cret-database-pw@db/x")
         try:

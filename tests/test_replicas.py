@@ -5,13 +5,13 @@ the other replica is answered once; a checklist begun on one replica goes on on 
 replicas are ready on the dispatch workers' heartbeats; 2,000 notifications go out exactly once.
 """
 
-import contextlib
 import os
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -20,11 +20,11 @@ from sqlmodel import Session, select
 from bot.db import upgrade
 from bot.models import InboxEvent, Notification
 from tests.conftest import _postgres_engine
-from tests.fakes.server import free_socket
 from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack, signed_dm
 from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
 from tests.fakes.telegram_api import TOKEN as TG_TOKEN
 from tests.fakes.telegram_api import FakeTelegram, Limits
+from tests.serve_process import start_serve
 from tests.test_checklist import ENGLISH_WALK
 from tests.test_dispatch_e2e import notify
 
@@ -32,38 +32,33 @@ ROOT = Path(__file__).parent.parent
 RAISED = Limits(per_second=5000, private_interval=0.0, group_per_minute=100000)
 
 
-def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+def _start(
+    args: list[str], env: dict[str, str], log: IO[str] | None = None
+) -> subprocess.Popen[str]:
+    """A `clusterbot` process; its stderr to `log`, else a pipe the caller reads (communicate)."""
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", *args],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log if log is not None else subprocess.PIPE,
         text=True,
     )
 
 
-def _wait_up(base: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 180  # fresh interpreters load the knowledge (busy machine)
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read()[-2000:] if proc.stderr else ""
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/healthz", timeout=1).text == "ok":
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"{base} did not start")
-
-
 @pytest.mark.postgres
-def test_two_replicas_and_two_dispatchers_on_one_postgres() -> None:
+def test_two_replicas_and_two_dispatchers_on_one_postgres(tmp_path: Path) -> None:
     total = 2000
     slack, telegram = FakeSlack().start(), FakeTelegram(limits=RAISED).start()
     procs: list[subprocess.Popen[str]] = []
+    bases: list[str] = []
     try:
         for engine in _postgres_engine():
             upgrade(engine)
             url = engine.url.render_as_string(hide_password=False)
-            clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))}
+            clean = {
+                k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))
+            }
             common = {**clean, "CLUSTERBOT_DATABASE_URL": url, "CLUSTERBOT_LOG_LEVEL": "WARNING"}
             serve_env = {
                 **common,
@@ -79,13 +74,14 @@ def test_two_replicas_and_two_dispatchers_on_one_postgres() -> None:
                 "CLUSTERBOT_TELEGRAM_NOTIFY_RATE": "400",
                 "CLUSTERBOT_OUTBOX_RATE_SHARE": "0.5",
             }
-            ports = [free_socket().getsockname()[1] for _ in range(2)]
-            bases = [f"http://127.0.0.1:{p}" for p in ports]
-            for port in ports:
-                procs.append(_start(["serve", "--port", str(port)], serve_env))
-            procs += [_start(["dispatch"], dispatch_env) for _ in range(2)]
-            for base, proc in zip(bases, procs, strict=False):
-                _wait_up(base, proc)
+            for n in range(2):
+                replica = start_serve(serve_env, tmp_path / f"serve-{n}.log")
+                procs.append(replica.proc)
+                bases.append(replica.base)
+            # Their logs in files: an unread pipe would fill and stall a process running this long.
+            for n in range(2):
+                with (tmp_path / f"dispatch-{n}.log").open("a") as log:
+                    procs.append(_start(["dispatch"], dispatch_env, log))
 
             # Ready on the dispatch workers' heartbeats (none runs inside serve).
             deadline = time.monotonic() + 60
@@ -98,21 +94,34 @@ def test_two_replicas_and_two_dispatchers_on_one_postgres() -> None:
 
             # Slack resends an event (its ack was late) and the resend reaches the other replica.
             body, headers = signed_dm(1, "RETRY")
-            assert httpx.post(f"{bases[0]}/slack/events", content=body, headers=headers).status_code == 200
+            assert (
+                httpx.post(f"{bases[0]}/slack/events", content=body, headers=headers).status_code
+                == 200
+            )
             retry = {**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
-            assert httpx.post(f"{bases[1]}/slack/events", content=body, headers=retry).status_code == 200
+            assert (
+                httpx.post(f"{bases[1]}/slack/events", content=body, headers=retry).status_code
+                == 200
+            )
             slack.wait_calls("chat.postMessage", 1, "D000001")
             time.sleep(2.0)  # time enough for a second answer, if there were one
             assert len(slack.of("chat.postMessage", "D000001")) == 1
             with Session(engine) as s:
-                stored = s.exec(select(InboxEvent).where(InboxEvent.event_id == "EvRETRY000001")).all()
+                stored = s.exec(
+                    select(InboxEvent).where(InboxEvent.event_id == "EvRETRY000001")
+                ).all()
             assert len(stored) == 1
 
             # A checklist begun on one replica goes on, question by question, on the other.
             for step, (text, expected) in enumerate(ENGLISH_WALK):
                 body, headers = signed_dm(2, f"CL{step}", text)
                 replica = bases[step % 2]
-                assert httpx.post(f"{replica}/slack/events", content=body, headers=headers).status_code == 200
+                assert (
+                    httpx.post(
+                        f"{replica}/slack/events", content=body, headers=headers
+                    ).status_code
+                    == 200
+                )
                 posted = slack.wait_calls("chat.postMessage", step + 1, "D000002")
                 assert expected in posted[step].text, (step, text, posted[step].text[:300])
 
@@ -156,7 +165,9 @@ def test_two_dispatchers_keep_one_chats_pace_between_them() -> None:
         for engine in _postgres_engine():
             upgrade(engine)
             url = engine.url.render_as_string(hide_password=False)
-            clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))}
+            clean = {
+                k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))
+            }
             env = {
                 **clean,
                 "CLUSTERBOT_DATABASE_URL": url,
