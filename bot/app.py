@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import health, metrics, outbox, proposals, roles, verification
-from bot.conversation import last_subject, remember
+from bot.conversation import keep, last_subject
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import User, utcnow
@@ -56,6 +56,7 @@ class Bot:
         command = split_command(msg.text) if not msg.action else None
         text = command[1] if command else msg.text
         understood = Understanding("action", None, 1.0)
+        subject: dict[str, Any] | None = None
         try:
             with session_scope(self.engine) as session:
                 previous = None
@@ -83,9 +84,10 @@ class Bot:
                 )
                 replies = self._replies(msg, ctx, command)
                 # The language kept is the reply's: a message that showed none answered in it.
-                subject = {**ctx.understanding.subject(), "lang": ctx.lang}
-                if conversing and subject != previous:
-                    remember(session, msg.identity, msg.chat, subject)
+                if conversing:
+                    subject = {**ctx.understanding.subject(), "lang": ctx.lang}
+                    if subject == previous:
+                        subject = None
                 # Buttons answer in the language they were shown in (a write only then).
                 shown = next((r.lang for r in replies if r.choices), None)
                 if shown and user.reply_lang != shown:
@@ -93,12 +95,18 @@ class Bot:
                     session.add(user)
             intent = understood.intent if understood.intent in self._intents else "other"
             metrics.MESSAGES.labels(metrics.platform_of(msg.identity), intent).inc()
-            return replies
         except Exception:
             log.exception("handler failed for %s", msg.identity)
             metrics.HANDLER_ERRORS.labels(metrics.platform_of(msg.identity), "handler").inc()
             lang = self._language(msg, understood, None)
             return [Reply("help/error.j2", {}, lang, "error", 0.0)]
+        if subject is not None:
+            # After the answer's own transaction, which stays durable; see conversation.keep.
+            try:
+                keep(self.engine, msg.identity, msg.chat, subject)
+            except Exception:
+                log.exception("keeping the subject failed for %s", msg.identity)
+        return replies
 
     def _first_sight(self, session: Session, identity: str) -> User:
         """Create a new user in a short transaction of its own, then read it in `session`.

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -31,6 +31,9 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
+            # Every commit waits for the disk (FULL, SQLite's own default, said out loud): what
+            # was acknowledged survives a power cut. relaxed() lowers it for one transaction.
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA busy_timeout=5000")
             cur.close()
 
@@ -70,6 +73,40 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def relaxed(engine: Engine) -> Iterator[Connection]:
+    """One transaction (Core) whose commit does not wait for the disk: for state worth little.
+
+    SQLite in WAL mode, synchronous=NORMAL for this transaction only: a power cut or an OS crash
+    may lose it (never a process kill, and never corrupting the database). PostgreSQL,
+    `SET LOCAL synchronous_commit = off`: a server crash may lose it (the last few hundred
+    milliseconds of such commits), again never corrupting anything. Everything else keeps
+    waiting for the disk.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Outside a transaction (the driver opens one only before a write).
+            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            conn.commit()
+        try:
+            if not sqlite:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            if sqlite:
+                try:
+                    conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                    conn.commit()
+                except Exception:
+                    conn.invalidate()  # never hand a relaxed connection back to the pool
+                    raise
 
 
 def _alembic_config(engine: Engine) -> Any:
