@@ -39,7 +39,7 @@ class Bot:
         if self.engine is None:
             self.engine = make_engine(self.settings.database_url)
         upgrade(self.engine)
-        self.renderer = renderer_for(tuple(self.kb.languages))
+        self.renderer = renderer_for(tuple(self.kb.languages), self.settings.cache_dir)
         # What a message counts as in clusterbot_messages_total: a bounded set of names.
         self._intents = {*self.router.intents, *self.router.commands, "action"}
         # Build the indexes now, not on the first question.

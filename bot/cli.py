@@ -174,7 +174,8 @@ def _dispatch(settings: Settings, once: bool) -> int:
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    dispatcher = dispatcher_for(settings, engine, renderer_for(LANGUAGES), load())
+    renderer = renderer_for(LANGUAGES, settings.cache_dir)
+    dispatcher = dispatcher_for(settings, engine, renderer, load())
     if settings.metrics_address:
         from bot.health import serve_metrics
 

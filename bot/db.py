@@ -86,13 +86,13 @@ def relaxed(engine: Engine) -> Iterator[Connection]:
     waiting for the disk.
     """
     with engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            # Outside a transaction (the driver opens one only before a write).
-            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-            conn.commit()
+        # SQLite: straight on the driver's connection, outside any transaction (the driver
+        # opens one only before a write), so the setting holds for the commit below.
+        raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA synchronous=NORMAL")
         try:
-            if not sqlite:
+            if raw is None:
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             yield conn
             conn.commit()
@@ -100,10 +100,9 @@ def relaxed(engine: Engine) -> Iterator[Connection]:
             conn.rollback()
             raise
         finally:
-            if sqlite:
+            if raw is not None:
                 try:
-                    conn.exec_driver_sql("PRAGMA synchronous=FULL")
-                    conn.commit()
+                    raw.execute("PRAGMA synchronous=FULL")
                 except Exception:
                     conn.invalidate()  # never hand a relaxed connection back to the pool
                     raise

@@ -44,3 +44,26 @@ def test_a_broken_cache_file_is_rebuilt_not_trusted(tmp_path: Path) -> None:
 def test_an_empty_setting_keeps_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLUSTERBOT_CACHE_DIR", "")
     assert Settings().cache_dir is None
+
+
+def test_compiled_templates_are_kept_and_follow_their_source(tmp_path: Path) -> None:
+    from bot.core import Reply
+    from bot.render import Renderer
+
+    templates, cache = tmp_path / "templates", tmp_path / "cache"
+    templates.mkdir()
+    (templates / "t.j2").write_text("{{ _('Hello') }} <b>{{ name }}</b>\n", encoding="utf-8")
+    reply = Reply("t.j2", {"name": "<x>"}, "en", "test")
+    first = Renderer(("en", "fr"), templates, cache_dir=cache)
+    assert first.html(reply) == "Hello <b>&lt;x&gt;</b>"
+    [kept] = cache.glob("template-*.cache")
+    # Another process reads the compiled code back instead of compiling.
+    again = Renderer(("en",), templates, cache_dir=cache)
+    assert again.html(reply) == "Hello <b>&lt;x&gt;</b>"
+    assert list(cache.glob("template-*.cache")) == [kept]
+    # A changed template is compiled anew, never served from the old code.
+    (templates / "t.j2").write_text("Bye {{ name }}\n", encoding="utf-8")
+    assert Renderer(("en",), templates, cache_dir=cache).html(reply) == "Bye &lt;x&gt;"
+    # A cache directory that cannot be made is simply not used.
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    assert Renderer(("en",), templates, cache_dir=tmp_path / "file" / "c").html(reply)
