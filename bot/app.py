@@ -122,8 +122,9 @@ class Bot:
     def _replies(
         self, msg: Incoming, ctx: Context, command: tuple[str, str] | None
     ) -> list[Reply]:
-        # A conversation in progress (e.g. a checklist) sees the message first.
-        for conversation in self.router.conversations:
+        # A conversation in progress (e.g. a checklist) sees the message first; a question
+        # asked on its own (`clusterbot ask`) follows nothing, so it is spared the look-up.
+        for conversation in () if msg.standalone else self.router.conversations:
             taken = conversation(msg, ctx)
             if taken is not None:
                 return as_list(taken)
