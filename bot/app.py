@@ -47,7 +47,10 @@ class Bot:
         self.kb.ranker  # noqa: B018
         # The knowledge, indexes and templates live as long as the process: move them out of the
         # garbage collector's sight, or every full collection walks them (seen as p99 stalls).
-        gc.collect()
+        # A start with the collector off (`clusterbot ask`, see bot.cli) left next to no
+        # garbage, and collecting it would walk everything once more for nothing.
+        if gc.isenabled():
+            gc.collect()
         gc.freeze()
 
     def handle_sync(self, msg: Incoming) -> list[Reply]:
