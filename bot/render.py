@@ -141,7 +141,7 @@ class Renderer:
     ) -> None:
         self.envs: dict[str, Environment] = {}
         loader = FileSystemLoader(str(templates))
-        compiled = _CompiledTemplates(cache_dir)
+        compiled = _CompiledTemplates(cache_dir / "templates" if cache_dir else None)
         for lang in languages:
             env = Environment(loader=loader, bytecode_cache=compiled, **_OPTIONS)
             env.install_gettext_translations(  # type: ignore[attr-defined]
