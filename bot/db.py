@@ -96,8 +96,12 @@ def relaxed(engine: Engine) -> Iterator[Connection]:
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             yield conn
             conn.commit()
+            if raw is not None:
+                raw.commit()  # what went to the driver directly (bot.conversation)
         except BaseException:
             conn.rollback()
+            if raw is not None:
+                raw.rollback()
             raise
         finally:
             if raw is not None:
