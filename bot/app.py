@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import health, metrics, outbox, proposals, roles, verification
+from bot import metrics, outbox, proposals, roles, verification
 from bot.conversation import keep, last_subject
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
@@ -267,5 +267,9 @@ def dispatcher_for(
         concurrency=settings.outbox_concurrency,
         share=settings.outbox_rate_share,
     )
+    # Here, not at the top: bot.health brings Starlette and httpx (about 60 ms), which a
+    # process that never dispatches (`clusterbot ask`, `chat`) does not need.
+    from bot import health
+
     dispatcher.tick = health.ticker(dispatcher.worker, tick)  # the heartbeat first (/readyz)
     return dispatcher
