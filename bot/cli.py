@@ -4,6 +4,7 @@ Also the workflow's users, proposals, subscriptions and records (bot/workflow_cl
 """
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -174,7 +175,8 @@ def _dispatch(settings: Settings, once: bool) -> int:
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    dispatcher = dispatcher_for(settings, engine, renderer_for(LANGUAGES), load())
+    renderer = renderer_for(LANGUAGES, settings.cache_dir)
+    dispatcher = dispatcher_for(settings, engine, renderer, load())
     if settings.metrics_address:
         from bot.health import serve_metrics
 
@@ -266,10 +268,17 @@ def _secrets(settings: Settings) -> list[str | None]:
 
 
 def _bot(settings: Settings) -> "Bot":
-    from bot.app import Bot
-    from knowledge import load
+    # Start-up makes some 100,000 objects that live as long as the process and next to no
+    # garbage; the collections it set off walked them all, about a tenth of a cold `ask`.
+    # So the collector is off until the Bot has moved them out of its sight (gc.freeze).
+    gc.disable()
+    try:
+        from bot.app import Bot
+        from knowledge import load
 
-    return Bot(settings, kb=load(cache_dir=settings.cache_dir))
+        return Bot(settings, kb=load(cache_dir=settings.cache_dir))
+    finally:
+        gc.enable()
 
 
 def _chat(settings: Settings, user: str, as_json: bool = False) -> int:

@@ -10,14 +10,19 @@ each word is. A question full of words we have never seen is not answered by cha
 
 import logging
 import math
+import pickle
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
 from knowledge.facts import Facts
 from knowledge.matching import QUESTION_WORDS, normalize, stop_words
+
+if TYPE_CHECKING:
+    import bm25s
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STEMMERS = {"en": "english", "fr": "french", "es": "spanish", "ar": "arabic"}
@@ -60,8 +65,9 @@ class _Index:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.ids = [(topic, kind) for topic, kind, _ in docs]
         self.tokens = [set(tokens) for _, _, tokens in docs]
-        self.bm25: bm25s.BM25 = bm25s.BM25()
-        self.bm25.index([tokens for _, _, tokens in docs], show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index([tokens for _, _, tokens in docs], show_progress=False)
+        self.bm25: bm25s.BM25 | bytes = bm25
         n = len(docs)
         df: dict[str, int] = {}
         for tokens in self.tokens:
@@ -83,11 +89,26 @@ class _Index:
         )
         return str(best[0]) if best else token
 
+    # Kept on disk (knowledge.base), the BM25 part is a pickle of its own, read on the first
+    # question that has words to rank: unpickling it imports bm25s and numpy (about 0.1 s of a
+    # cold `clusterbot ask`), which a question of names and lead words alone never needs.
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        if not isinstance(self.bm25, bytes):
+            state["bm25"] = pickle.dumps(self.bm25, protocol=pickle.HIGHEST_PROTOCOL)
+        return state
+
+    def _bm25(self) -> "bm25s.BM25":
+        bm25 = self.bm25
+        if isinstance(bm25, bytes):
+            bm25 = self.bm25 = pickle.loads(bm25)
+        return bm25
+
     def rank(self, query: list[str], limit: int) -> list[Ranked]:
         query = [self.corrected(t) for t in query]
         if not query:
             return []
-        scores = self.bm25.get_scores(query)
+        scores = self._bm25().get_scores(query)
         weights = {t: self.idf.get(t, self.unseen) for t in query}
         total = sum(weights.values())
         out = []

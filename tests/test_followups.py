@@ -107,3 +107,32 @@ def test_the_subject_is_kept_and_replaced_on_both_databases(any_engine: Engine) 
             "country": "HT",
         }
         assert last_subject(session, "console:a", "elsewhere") is None
+
+
+def test_the_subject_is_kept_without_waiting_for_the_disk_on_both_databases(
+    any_engine: Engine,
+) -> None:
+    from bot.conversation import keep, last_subject
+    from bot.db import session_scope
+
+    keep(any_engine, "console:a", "console:a", {"intent": "who_leads", "country": "SD"})
+    keep(any_engine, "console:a", "console:a", {"intent": "who_leads", "country": "HT"})
+    with session_scope(any_engine) as session:
+        assert last_subject(session, "console:a", "console:a") == {
+            "intent": "who_leads",
+            "country": "HT",
+        }
+
+
+def test_only_the_subject_write_is_relaxed(engine: Engine) -> None:
+    """The pooled connection waits for the disk again after it (synchronous=FULL is 2)."""
+    from sqlalchemy import text
+
+    from bot.conversation import keep
+
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
+    keep(engine, "console:a", "console:a", {"intent": "who_leads", "country": "SD"})
+    assert engine.pool.checkedout() == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
