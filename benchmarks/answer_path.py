@@ -138,7 +138,13 @@ def report(label: str, base_s: list[float], full_s: list[float]) -> None:
 def batch(items: list[str]) -> None:
     lines = [items[i % len(items)] for i in range(1000)]
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "CLUSTERBOT_DATABASE_URL": f"sqlite:///{tmp}/batch.db"}
+        # A cache of its own (warmed by the first run): the shared one is replaced whenever
+        # another checkout with other code runs, and would be rebuilt in the middle of a run.
+        env = {
+            **os.environ,
+            "CLUSTERBOT_DATABASE_URL": f"sqlite:///{tmp}/batch.db",
+            "CLUSTERBOT_CACHE_DIR": f"{tmp}/cache",
+        }
 
         def run(stdin: str) -> float:
             start = time.perf_counter()

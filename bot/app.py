@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import adapters, outbox, proposals, roles, verification
-from bot.conversation import last_subject, remember
+from bot import adapters, metrics, outbox, proposals, roles, verification
+from bot.conversation import keep, last_subject
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import User, utcnow
@@ -39,13 +39,18 @@ class Bot:
         if self.engine is None:
             self.engine = make_engine(self.settings.database_url)
         upgrade(self.engine)
-        self.renderer = renderer_for(tuple(self.kb.languages))
+        self.renderer = renderer_for(tuple(self.kb.languages), self.settings.cache_dir)
+        # What a message counts as in clusterbot_messages_total: a bounded set of names.
+        self._intents = {*self.router.intents, *self.router.commands, "action"}
         # Build the indexes now, not on the first question.
         self.kb.matcher  # noqa: B018
         self.kb.ranker  # noqa: B018
         # The knowledge, indexes and templates live as long as the process: move them out of the
         # garbage collector's sight, or every full collection walks them (seen as p99 stalls).
-        gc.collect()
+        # A start with the collector off (`clusterbot ask`, see bot.cli) left next to no
+        # garbage, and collecting it would walk everything once more for nothing.
+        if gc.isenabled():
+            gc.collect()
         gc.freeze()
 
     def handle_sync(self, msg: Incoming) -> list[Reply]:
@@ -54,6 +59,7 @@ class Bot:
         command = split_command(msg.text) if not msg.action else None
         text = command[1] if command else msg.text
         understood = Understanding("action", None, 1.0)
+        subject: dict[str, Any] | None = None
         try:
             with session_scope(self.engine) as session:
                 previous = None
@@ -83,19 +89,29 @@ class Bot:
                     ctx.pressed = self.router.parse(msg.action)
                 replies = self._replies(msg, ctx, command)
                 # The language kept is the reply's: a message that showed none answered in it.
-                subject = {**ctx.understanding.subject(), "lang": ctx.lang}
-                if conversing and subject != previous:
-                    remember(session, msg.identity, msg.chat, subject)
+                if conversing:
+                    subject = {**ctx.understanding.subject(), "lang": ctx.lang}
+                    if subject == previous:
+                        subject = None
                 # Buttons answer in the language they were shown in (a write only then).
                 shown = next((r.lang for r in replies if r.choices), None)
                 if shown and user.reply_lang != shown:
                     user.reply_lang = shown
                     session.add(user)
-                return replies
+            intent = understood.intent if understood.intent in self._intents else "other"
+            metrics.MESSAGES.labels(metrics.platform_of(msg.identity), intent).inc()
         except Exception:
             log.exception("handler failed for %s", msg.identity)
+            metrics.HANDLER_ERRORS.labels(metrics.platform_of(msg.identity), "handler").inc()
             lang = self._language(msg, understood, None)
             return [Reply("help/error.j2", {}, lang, "error", 0.0)]
+        if subject is not None:
+            # After the answer's own transaction, which stays durable; see conversation.keep.
+            try:
+                keep(self.engine, msg.identity, msg.chat, subject)
+            except Exception:
+                log.exception("keeping the subject failed for %s", msg.identity)
+        return replies
 
     def _first_sight(self, session: Session, identity: str) -> User:
         """Create a new user in a short transaction of its own, then read it in `session`.
@@ -111,8 +127,9 @@ class Bot:
     def _replies(
         self, msg: Incoming, ctx: Context, command: tuple[str, str] | None
     ) -> list[Reply]:
-        # A conversation in progress (e.g. a checklist) sees the message first.
-        for conversation in self.router.conversations:
+        # A conversation in progress (e.g. a checklist) sees the message first; a question
+        # asked on its own (`clusterbot ask`) follows nothing, so it is spared the look-up.
+        for conversation in () if msg.standalone else self.router.conversations:
             taken = conversation(msg, ctx)
             if taken is not None:
                 return as_list(taken)
@@ -194,7 +211,8 @@ def dispatcher_for(
     """The dispatcher `serve` and `dispatch` run, tuned by the CLUSTERBOT_OUTBOX_* settings.
 
     Each round it also runs the proposals' time-driven work (due reminders, announcements),
-    and, every few minutes, the reminders of country records gone stale that nobody asked about.
+    and, every few minutes, the reminders of country records gone stale that nobody asked about,
+    after writing its heartbeat (bot.health: /readyz looks for it).
     """
     plans = functools.partial(
         proposals.tick, kb=kb, plan_after=timedelta(days=settings.transition_plan_days)
@@ -211,13 +229,19 @@ def dispatcher_for(
             log.exception("stale country-record reminders failed")
         plans(session)
 
-    return outbox.Dispatcher(
+    dispatcher = outbox.Dispatcher(
         engine,
         senders_for(settings, renderer, engine) if senders is None else senders,
-        tick,
+        None,
         max_attempts=settings.outbox_max_attempts,
         backoff=settings.outbox_backoff_seconds,
         lease=settings.outbox_lease_seconds,
         concurrency=settings.outbox_concurrency,
         share=settings.outbox_rate_share,
     )
+    # Here, not at the top: bot.health brings Starlette and httpx (about 60 ms), which a
+    # process that never dispatches (`clusterbot ask`, `chat`) does not need.
+    from bot import health
+
+    dispatcher.tick = health.ticker(dispatcher.worker, tick)  # the heartbeat first (/readyz)
+    return dispatcher

@@ -1,54 +1,100 @@
 """The last question's subject per person and chat: what a follow-up ("and in Haiti?") uses."""
 
+import functools
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from bot.db import relaxed
 from bot.models import ConversationSubject, utcnow
 
 # After this long a follow-up no longer refers to the last question.
 FRESH_FOR = timedelta(minutes=15)
 _TABLE = ConversationSubject.__table__  # type: ignore[attr-defined]
+# Built once (building a statement costs more than running it), bound at each run.
+_READ = "SELECT subject, updated_at FROM conversationsubject WHERE identity = ? AND chat = ?"
+_UPSERT = (
+    "INSERT INTO conversationsubject (identity, chat, subject, updated_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (identity, chat) DO UPDATE "
+    "SET subject = excluded.subject, updated_at = excluded.updated_at"
+)
+_LAST = select(_TABLE.c.subject, _TABLE.c.updated_at).where(
+    _TABLE.c.identity == bindparam("identity"), _TABLE.c.chat == bindparam("chat")
+)
 
 
 def last_subject(
     session: Session, identity: str, chat: str, now: datetime | None = None
 ) -> dict[str, Any] | None:
     """The subject of this person's last question in this chat, if it is recent."""
-    # Core, not the ORM: this runs on every message, and a row object is never needed.
-    row = (
-        session.connection()
-        .execute(
-            select(_TABLE.c.subject, _TABLE.c.updated_at).where(
-                _TABLE.c.identity == identity, _TABLE.c.chat == chat
-            )
-        )
-        .first()
-    )
-    if row is None or (now or utcnow()) - _aware(row.updated_at) > FRESH_FOR:
+    # Not the ORM, and on SQLite not even SQLAlchemy's statement handling (half the cost of
+    # the read): this runs on every typed message. See _upsert for the stored form.
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        found = _driver(conn).execute(_READ, (identity, chat)).fetchone()
+        row = (json.loads(found[0]), datetime.fromisoformat(found[1])) if found else None
+    else:
+        found = conn.execute(_LAST, {"identity": identity, "chat": chat}).first()
+        row = (found.subject, found.updated_at) if found else None
+    if row is None or (now or utcnow()) - _aware(row[1]) > FRESH_FOR:
         return None
-    return dict(row.subject)
+    return dict(row[0])
 
 
 def remember(session: Session, identity: str, chat: str, subject: dict[str, Any]) -> None:
-    """Keep `subject` as the last one: one upsert (ON CONFLICT) on either dialect."""
-    values = {"identity": identity, "chat": chat, "subject": subject, "updated_at": utcnow()}
-    if session.get_bind().dialect.name == "postgresql":
+    """Keep `subject` as the last one, in `session`'s transaction."""
+    _upsert(session.connection(), identity, chat, subject)
+
+
+def keep(engine: Engine, identity: str, chat: str, subject: dict[str, Any]) -> None:
+    """Keep `subject` as the last one, in a transaction of its own that does not wait for the disk.
+
+    The subject is worth 15 minutes of "and in Haiti?": losing the last one to a power cut
+    costs a follow-up, while waiting for the disk on every question doubled the answer's time.
+    Committed before the answer goes out, so the next message sees it, in any process.
+    """
+    with relaxed(engine) as conn:
+        _upsert(conn, identity, chat, subject)
+
+
+def _upsert(conn: Connection, identity: str, chat: str, subject: dict[str, Any]) -> None:
+    """One upsert (ON CONFLICT) on either dialect."""
+    moment = utcnow()
+    if conn.dialect.name == "sqlite":
+        # Straight to the driver, in the form SQLAlchemy stores and reads on SQLite: the JSON
+        # text, and the UTC time as "YYYY-MM-DD HH:MM:SS.ffffff" (tests/test_followups.py).
+        stored = (identity, chat, json.dumps(subject), moment.strftime("%Y-%m-%d %H:%M:%S.%f"))
+        _driver(conn).execute(_UPSERT, stored)
+        return
+    values = {"identity": identity, "chat": chat, "subject": subject, "updated_at": moment}
+    conn.execute(_upsert_statement(conn.dialect.name), values)
+
+
+@functools.cache
+def _upsert_statement(dialect: str) -> Any:
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(_TABLE).values(**values)
-    session.connection().execute(
-        statement.on_conflict_do_update(
-            index_elements=["identity", "chat"],
-            set_={
-                "subject": statement.excluded.subject,
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
+    statement = insert(_TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=["identity", "chat"],
+        set_={
+            "subject": statement.excluded.subject,
+            "updated_at": statement.excluded.updated_at,
+        },
     )
+
+
+def _driver(conn: Connection) -> Any:
+    """The driver's own connection under `conn` (a sqlite3.Connection on SQLite)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    return raw
 
 
 def _aware(moment: datetime) -> datetime:

@@ -124,8 +124,9 @@ class Incoming:
     # it. Always so in a private chat; in a Telegram group only its admins; in a Slack channel
     # its members (only they can write there).
     may_manage_chat: bool = True
-    # A question asked on its own (`clusterbot ask`): it follows nothing and is not kept for
-    # a follow-up, since each line of a batch is a separate question.
+    # A question asked on its own (`clusterbot ask`): it follows nothing (no last question, no
+    # open checklist) and is not kept for a follow-up, since each line of a batch is a
+    # separate question.
     standalone: bool = False
 
     def __post_init__(self) -> None:

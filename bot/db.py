@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -31,6 +31,9 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
+            # Every commit waits for the disk (FULL, SQLite's own default, said out loud): what
+            # was acknowledged survives a power cut. relaxed() lowers it for one transaction.
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA busy_timeout=5000")
             cur.close()
 
@@ -70,6 +73,43 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def relaxed(engine: Engine) -> Iterator[Connection]:
+    """One transaction (Core) whose commit does not wait for the disk: for state worth little.
+
+    SQLite in WAL mode, synchronous=NORMAL for this transaction only: a power cut or an OS crash
+    may lose it (never a process kill, and never corrupting the database). PostgreSQL,
+    `SET LOCAL synchronous_commit = off`: a server crash may lose it (the last few hundred
+    milliseconds of such commits), again never corrupting anything. Everything else keeps
+    waiting for the disk.
+    """
+    with engine.connect() as conn:
+        # SQLite: straight on the driver's connection, outside any transaction (the driver
+        # opens one only before a write), so the setting holds for the commit below.
+        raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA synchronous=NORMAL")
+        try:
+            if raw is None:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            yield conn
+            conn.commit()
+            if raw is not None:
+                raw.commit()  # what went to the driver directly (bot.conversation)
+        except BaseException:
+            conn.rollback()
+            if raw is not None:
+                raw.rollback()
+            raise
+        finally:
+            if raw is not None:
+                try:
+                    raw.execute("PRAGMA synchronous=FULL")
+                except Exception:
+                    conn.invalidate()  # never hand a relaxed connection back to the pool
+                    raise
 
 
 def _alembic_config(engine: Engine) -> Any:

@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot import logs, metrics, pacing
 from bot.core import Address, Reply
 from bot.db import session_scope
 from bot.models import Notification, Subscription, utcnow
@@ -388,6 +389,9 @@ class Queue:
     lease: float
     once_wait: float
     worker: str
+    # Seconds between two messages to a destination (its sender's pace): how long a recorded
+    # send holds it for every dispatcher (bot.pacing).
+    interval: Callable[[str], float] = lambda target: 1.0
     _unserved_logged: set[str] = field(default_factory=set)
 
     @property
@@ -399,7 +403,8 @@ class Queue:
         try:
             with session_scope(self.engine) as session:
                 for row, outcome in outcomes:
-                    self.record(session, row, outcome)
+                    fields = logs.notification_fields(row.key, row.target)
+                    logs.within(fields, self.record, session, row, outcome)
         except Exception:
             if len(outcomes) == 1:
                 raise
@@ -409,7 +414,8 @@ class Queue:
             for row, outcome in outcomes:
                 try:
                     with session_scope(self.engine) as session:
-                        self.record(session, row, outcome)
+                        fields = logs.notification_fields(row.key, row.target)
+                        logs.within(fields, self.record, session, row, outcome)
                 except Exception:
                     log.exception("outbox: the outcome of %s was not recorded", row.key)
 
@@ -430,6 +436,7 @@ class Queue:
         now = utcnow()
         lease = now + timedelta(seconds=self.lease)
         where = [self._due(now), col(Notification.target).startswith(f"{prefix}:")]
+        where.append(pacing.free(col(Notification.target), now))  # no other dispatcher's slot
         if busy:
             where.append(col(Notification.target).not_in(busy))
         with self.engine.connect() as conn:
@@ -474,12 +481,16 @@ class Queue:
                 .values(lease_until=lease, claimed_by=self.worker[:100])
                 .returning(*_CLAIM_COLUMNS)
             ).all()
+            # Each destination is held while its send is in flight, for every dispatcher.
+            kept = pacing.take(conn, [(r[0], r[2]) for r in rows], lease)
+            rows = [r for r in rows if r[0] in kept]
             conn.commit()
         claimed = sorted((_claimed(tuple(r)) for r in rows), key=lambda c: (c.priority, c.id))
         return claimed
 
     def release_all(self) -> None:
         with session_scope(self.engine) as session:
+            pacing.release_all(session)
             session.execute(
                 update(Notification)
                 .where(
@@ -550,16 +561,28 @@ class Queue:
             return "moved"
         return "dead" if row.attempts + 1 >= self.max_attempts else "retried"
 
+    def _interval(self, target: str, outcome: BaseException | None) -> float:
+        """Seconds before anyone sends to `target` again: its pace, or what a 429 asked."""
+        if isinstance(outcome, RetryLater):
+            return outcome.seconds
+        try:
+            return self.interval(target)
+        except Exception:
+            return 1.0
+
     def record(self, session: Session, row: Claimed, outcome: BaseException | None) -> None:
         """Write what became of one send; the caller commits at once (the "was sent" guard).
 
-        One UPDATE whatever the outcome, its values from one table (outcome -> columns).
+        One UPDATE whatever the outcome, its values from one table (outcome -> columns), and
+        the destination held for its interval from now, for every dispatcher (bot.pacing).
         """
         now = utcnow()
         kind = self._kind(row, outcome)
         attempts = row.attempts + 1
         released: dict[str, Any] = {"lease_until": None, "claimed_by": ""}
         wait = outcome.seconds if isinstance(outcome, RetryLater) else 0.0
+        held = timedelta(seconds=self._interval(row.target, outcome))
+        pacing.sent(session, row.target, now + held)
         reason = (str(outcome)[:500] or "undeliverable") if kind == "failed" else ""
         new_target = outcome.new_target if isinstance(outcome, Moved) else row.target
         error = f"{type(outcome).__name__}: {outcome}"[:900]
@@ -614,6 +637,9 @@ class Queue:
         if kind == "failed":
             deactivate(session, row.target, reason)
         setattr(self.stats, kind, getattr(self.stats, kind) + 1)
+        counter = _COUNTERS.get(kind)
+        if counter is not None:
+            counter.labels(prefix_of(row.target)).inc()
         if kind == "sent":
             log.info("outbox: sent %s to %s", row.key, row.target)
         elif kind == "rate_limited":
@@ -633,6 +659,16 @@ class Queue:
                 attempts + 1,
                 delay,
             )
+
+
+# The metric each outcome counts in (a moved row is sent again, and counted then).
+_COUNTERS = {
+    "sent": metrics.DELIVERIES,
+    "rate_limited": metrics.RATE_LIMITED,
+    "failed": metrics.UNDELIVERABLE,
+    "dead": metrics.DEAD,
+    "retried": metrics.RETRIES,
+}
 
 
 class Dispatcher:
@@ -679,6 +715,7 @@ class Dispatcher:
         self.share = share
         self.idle = idle
         self.stats = Stats()
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"  # as in `heartbeat`
         self.queue = Queue(
             engine,
             list(self.senders),
@@ -688,7 +725,8 @@ class Dispatcher:
             backoff_cap=backoff_cap,
             lease=lease,
             once_wait=once_wait,
-            worker=worker or f"{socket.gethostname()}:{os.getpid()}",
+            worker=self.worker,
+            interval=self._min_interval,
         )
         rates = {p: self._overall_rate(s) for p, s in self.senders.items()}
         self.pacer = Pacer(rates, self.HORIZON)
@@ -704,6 +742,13 @@ class Dispatcher:
         # One thread does all database work, in order: SQLite wants one writer, and the event
         # loop never waits on the database.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+
+    def _min_interval(self, target: str) -> float:
+        """Seconds between two messages to `target`: its sender's pace (1 when it has none)."""
+        try:
+            return self.senders[prefix_of(target)].pace(target).min_interval
+        except Exception:
+            return 1.0
 
     def _overall_rate(self, sender: Sender) -> float:
         try:
@@ -796,6 +841,7 @@ class Dispatcher:
             return 0
 
     async def _round(self) -> int:
+        metrics.DISPATCH_ROUNDS.inc()
         now = time.monotonic()
         if self.tick is not None and now - self._ticked >= TICK_EVERY:
             self._ticked = now
@@ -821,10 +867,7 @@ class Dispatcher:
     def _schedule(self, row: Claimed) -> None:
         prefix = prefix_of(row.target)
         sender = self.senders[prefix]
-        try:
-            interval = sender.pace(row.target).min_interval
-        except Exception:
-            interval = 1.0
+        interval = self._min_interval(row.target)
         slot = self.pacer.reserve(row.target, interval, time.monotonic())
         self._in_flight[row.target] += 1
         self._platform_in_flight[prefix] += 1
@@ -839,6 +882,7 @@ class Dispatcher:
             if wait > 0:
                 await asyncio.sleep(wait)
             current_key.set(row.key)
+            logs.context(**logs.notification_fields(row.key, row.target))  # the sender's lines
             outcome: BaseException | None = None
             try:
                 await sender.send(row.target, row.reply())

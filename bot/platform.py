@@ -2,6 +2,7 @@
 
 Each package under bot/adapters/ returns a `Platform` when its settings turn it on; bot/web.py
 mounts the routes and runs start/stop in its lifespan without knowing which platform it is.
+Each also gives a `Probe` of its credentials (bot.health: /readyz and `clusterbot doctor`).
 """
 
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,21 @@ from starlette.routing import BaseRoute
 
 if TYPE_CHECKING:
     from bot.inbox import Event
+
+# One cheap authenticated call to a platform: (accepted, what it said). It answers, never
+# raises, and its answer names no URL or token.
+Probe = Callable[[], Awaitable[tuple[bool, str]]]
+TIMEOUT = 10.0  # seconds a probe waits for the platform
+
+
+def unreachable(exc: BaseException) -> str:
+    """What a probe's failed call says: its kind only (a platform's URL may carry a token)."""
+    kinds = {c.__name__ for c in type(exc).__mro__}  # the HTTP library's, without importing it
+    if "TimeoutException" in kinds or isinstance(exc, TimeoutError):
+        return "no answer in time"
+    if "ConnectError" in kinds:
+        return "cannot connect"
+    return type(exc).__name__
 
 
 class Intake(Protocol):

@@ -15,8 +15,6 @@ CSV from the API, a page (`limit` rows, from `offset`) a second at most.
 import csv
 import io
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -291,6 +289,10 @@ def import_file(path: Path, engine: Engine) -> LoadResult:
 
 
 def _get(url: str, timeout: float) -> str:
+    # Only `sync presence` goes online: urllib.request (and ssl under it) stay off the start.
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(
         url, headers={"Accept": "text/csv", "User-Agent": "clusterbot (operational presence)"}
     )

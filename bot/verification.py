@@ -24,7 +24,6 @@ from sqlmodel import Session, col, select
 from bot import outbox, roles
 from bot.models import CountryCluster, Notification, Proposal, User, utcnow
 from bot.proposals import identity_target
-from bot.records import agency_as_recorded, unknown_agencies
 from knowledge import KnowledgeBase
 
 VERIFY_ROLES = ("coordinator", "hc")  # as creating a proposal or planning a deactivation
@@ -99,6 +98,9 @@ def confirm(
         if record is None:
             raise LookupError(f"no record for {cluster} in {country}")
     else:
+        # Here, not at the top: bot.records (its header tables) stays off every start.
+        from bot.records import agency_as_recorded, unknown_agencies
+
         lead = lead.strip()[:200]
         if not lead:
             raise ValueError("the new lead is empty")

@@ -1,4 +1,4 @@
-"""The ASGI app that `clusterbot serve` runs: health check and the chat platforms' endpoints.
+"""The ASGI app that `clusterbot serve` runs: probes, metrics and the chat platforms' endpoints.
 
 Each configured platform package (bot/adapters/) contributes its routes and its start/stop, run
 by the app's lifespan; this module names no platform.
@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot import adapters
+from bot import adapters, health
 from bot.app import Bot
 from bot.inbox import Answer, InboxWorker
 from bot.platform import Platform
@@ -83,6 +83,13 @@ def create_app(
     """The app serving every configured platform; `on_fatal` hears why one had to stop."""
     the_bot = bot if bot is not None else Bot(settings)
     platforms = adapters.platforms(the_bot, settings, on_fatal)
+    # Each platform's credentials, asked once it has started (see /readyz); the platform
+    # packages give the checks (bot.adapters.credentials), none is named here.
+    probes = adapters.credentials(settings)
+    auth = health.PlatformAuth(list(probes))
+    if platforms:
+        start, stop = health.auth_at_start(probes, auth)
+        platforms.append(Platform("credentials check", start, stop))
     intakes = [p.intake for p in platforms if p.intake is not None]
     if intakes:
         # Started after the adapters (their clients exist), stopped before them.
@@ -107,6 +114,8 @@ def create_app(
             yield
 
     routes: list[BaseRoute] = [Route("/healthz", healthz)]
+    assert the_bot.engine is not None
+    routes += health.routes(the_bot.engine, auth, settings.ready_dispatcher_seconds)
     for platform in platforms:
         routes.extend(platform.routes)
     return Starlette(routes=routes, lifespan=lifespan)

@@ -1,6 +1,7 @@
 """The knowledge base: the facts, with the matcher and ranker built over them once."""
 
 import hashlib
+import importlib.util
 import os
 import pickle
 import sys
@@ -64,14 +65,18 @@ def load(
 
 
 def _fingerprint(data_dir: Path, languages: tuple[str, ...]) -> str:
-    import babel
-    import bm25s
-    import rapidfuzz
-    import Stemmer
-
     digest = hashlib.sha256(repr((languages, sys.version)).encode())
-    for lib in (babel, bm25s, rapidfuzz, Stemmer):
-        digest.update(str(getattr(lib, "__version__", "")).encode())
+    # The libraries the indexes are made with, found without importing them (bm25s imports
+    # numpy, a tenth of a second): where each is installed, and its file's size and time,
+    # which any install, upgrade or downgrade changes.
+    for name in ("babel", "bm25s", "rapidfuzz", "Stemmer"):
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        if origin is not None and os.path.exists(origin):
+            info = os.stat(origin)
+            digest.update(f"{name}:{origin}:{info.st_size}:{info.st_mtime_ns}".encode())
+        else:
+            digest.update(f"{name}:missing".encode())
     for file in (*sorted(data_dir.glob("*.yaml")), *sorted(Path(__file__).parent.glob("*.py"))):
         digest.update(file.name.encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()[:20]

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 DATA_DIR = Path(__file__).parent / "data"
 LANGUAGES: tuple[str, ...] = ("en", "zh", "fr", "es", "ar")
 ROLES = ("lead", "co_lead", "convener")
@@ -212,6 +210,8 @@ def _tuple(value: Any) -> tuple[str, ...]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import yaml  # only when the knowledge files are read: not on a start from the cache
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open(encoding="utf-8") as fh:
         data = yaml.load(fh, Loader=loader)

@@ -5,11 +5,8 @@ answered) is tested at the end with real processes against the stand-ins.
 """
 
 import asyncio
-import contextlib
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -24,11 +21,11 @@ from bot import inbox
 from bot.db import make_engine, session_scope
 from bot.inbox import Event, InboxWorker
 from bot.models import InboxEvent, utcnow
-from tests.fakes.server import free_socket
 from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack, signed_dm
 from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
 from tests.fakes.telegram_api import TOKEN as TG_TOKEN
 from tests.fakes.telegram_api import FakeTelegram
+from tests.serve_process import start_serve
 
 
 def _put(engine: Engine, event_id: str, chat: str) -> bool:
@@ -109,35 +106,6 @@ def test_the_worker_answers_each_chat_in_order_several_chats_at_once(
 # ---- real processes: SIGKILL mid-burst, restart, nothing acknowledged is lost ---------------
 
 
-ROOT = Path(__file__).parent.parent
-
-
-def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[str]:
-    """`serve` in its own process, its log in a file: an unread pipe would fill and stall it."""
-    with log.open("a") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            text=True,
-        )
-    deadline = time.monotonic() + 180  # a fresh interpreter loads the knowledge (busy machine)
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, _tail(log)
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
-                return proc
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("serve did not start")
-
-
-def _tail(log: Path) -> str:
-    return "serve's log ends:\n" + log.read_text(errors="replace")[-3000:]
-
-
 def _dm(url: str, n: int) -> bool:
     """One Slack DM from person n, as Slack sends it; True when acknowledged (200)."""
     body, headers = signed_dm(n, "KILL")
@@ -154,7 +122,6 @@ def test_serve_killed_mid_burst_answers_every_acknowledged_message(
     try:
         db = tmp_path / "kill.db"
         db.write_bytes(migrated_db.read_bytes())
-        port = free_socket().getsockname()[1]
         env = {
             **os.environ,
             "CLUSTERBOT_DATABASE_URL": f"sqlite:///{db}",
@@ -169,16 +136,14 @@ def test_serve_killed_mid_burst_answers_every_acknowledged_message(
         for name in ("TELEGRAM_WEBHOOK_URL", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID"):
             env.pop(name, None)
         log = tmp_path / "serve.log"
-        first = _serve(env, port, log)
+        first = start_serve(env, log)
         telegram.wait_for(lambda calls: any(c.method == "getUpdates" for c in calls))
         updates = [
             telegram.push(telegram.message("who leads health?", user_id=7000 + i))
             for i in range(300)
         ]
         with ThreadPoolExecutor(16) as pool:
-            acked = list(
-                pool.map(lambda n: _dm(f"http://127.0.0.1:{port}/slack/events", n), range(500))
-            )
+            acked = list(pool.map(lambda n: _dm(f"{first.base}/slack/events", n), range(500)))
         # Telegram forgets an update once a later getUpdates offset confirms it: acknowledged.
         # Bounded but generous: on a loaded machine SQLite may refuse a batch for a while
         # (busy), and Telegram then sends it again; that is the behaviour, not a failure.
@@ -191,8 +156,7 @@ def test_serve_killed_mid_burst_answers_every_acknowledged_message(
             timeout=180,
         )
         time.sleep(2.0)  # the issue's scenario: SIGKILL 2 s after the burst
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
+        first.stop(signal.SIGKILL, timeout=10)
         answered = len(telegram.of("sendMessage")) + len(slack.of("chat.postMessage"))
         # A DM the database could not store in time got a 5xx: Slack resends those. Every
         # acknowledged one must be answered.
@@ -200,7 +164,7 @@ def test_serve_killed_mid_burst_answers_every_acknowledged_message(
         assert len(stored) > 250, "most DMs acknowledged (a loaded machine refuses some: resent)"
         assert answered < 800, "killed too late to test anything"
 
-        second = _serve(env, port, log)
+        second = start_serve(env, log)
         try:
             telegram.wait_for(
                 lambda calls: (
@@ -218,11 +182,10 @@ def test_serve_killed_mid_burst_answers_every_acknowledged_message(
         except AssertionError as exc:  # say what was left, and why if the log knows
             left = inbox.counts(make_engine(f"sqlite:///{db}"))
             raise AssertionError(
-                f"{str(exc)[:500]}\ninbox after the wait: {left}\n{_tail(log)}"
+                f"{str(exc)[:500]}\ninbox after the wait: {left}\n{second.tail()}"
             ) from None
         finally:
-            second.send_signal(signal.SIGTERM)
-            second.wait(timeout=30)
+            second.stop()
         twice = sum(n - 1 for n in Counter(c.chat_id for c in telegram.of("sendMessage")).values())
         twice += sum(
             n - 1 for n in Counter(c.channel for c in slack.of("chat.postMessage")).values()

@@ -1,10 +1,12 @@
 """Adapters: the only code that knows a platform (native input in, rendered Reply out).
 
 Each platform is a package here (`slack/`, `telegram/`, `webhook/`) with the same surface:
-`platform(bot, settings, on_fatal)`, its routes and start/stop for the web app, and
-`outbox_sender(settings, renderer, engine)`, its outbox sender; each is None when the settings
-leave the platform off. The packages are found by looking, so a new one is served without a line
-changed here; `terminal.py` is the local chat, not served.
+`platform(bot, settings, on_fatal)`, its routes and start/stop for the web app,
+`outbox_sender(settings, renderer, engine)`, its outbox sender, and `credentials(settings)`,
+the check of its credentials (/readyz, `clusterbot doctor`; `AUTH_FIX` says what to do when
+they are refused); each is None when the settings leave the platform off. The packages are
+found by looking, so a new one is served without a line changed here; `terminal.py` is the
+local chat, not served.
 """
 
 import importlib
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
     from bot.app import Bot
     from bot.outbox import Sender
-    from bot.platform import Platform
+    from bot.platform import Platform, Probe
     from bot.render import Renderer
     from bot.settings import Settings
 
@@ -33,9 +35,18 @@ def packages() -> list[ModuleType]:
     return sorted(modules, key=lambda m: (m.ORDER, m.__name__))
 
 
+def _name(package: ModuleType) -> str:
+    return package.__name__.rpartition(".")[2]
+
+
+def names() -> list[str]:
+    """Every platform's name (its targets' prefix), in ORDER: served or not."""
+    return [_name(p) for p in packages()]
+
+
 def served(settings: "Settings") -> list[str]:
     """The names of the chat platforms the settings turn on (what `clusterbot serve` serves)."""
-    return [p.__name__.rpartition(".")[2] for p in packages() if p.serves(settings)]
+    return [_name(p) for p in packages() if p.serves(settings)]
 
 
 def setting_hints() -> list[str]:
@@ -55,6 +66,17 @@ def platforms(
     """The platforms the settings turn on, each with its routes and start/stop."""
     made = [package.platform(bot, settings, on_fatal) for package in packages()]
     return [p for p in made if p is not None]
+
+
+def credentials(settings: "Settings") -> dict[str, "Probe"]:
+    """The credentials check of each platform the settings turn on, by platform name."""
+    found = {_name(package): package.credentials(settings) for package in packages()}
+    return {name: probe for name, probe in found.items() if probe is not None}
+
+
+def auth_fixes() -> dict[str, str]:
+    """What to do when a platform refuses our credentials, by platform name."""
+    return {_name(p): p.AUTH_FIX for p in packages() if p.AUTH_FIX}
 
 
 def senders(settings: "Settings", renderer: "Renderer", engine: "Engine") -> list["Sender"]:

@@ -10,6 +10,7 @@ Importing the package loads no Slack library: its modules load when the platform
 - `routes`: `/slack/events` with its body-limit and signature checks, the OAuth routes
 - `oauth`: slack_sdk's installation and state stores on our engine
 - `sender`: SlackSender, and the 429 rules replies follow
+- `probe`: auth.test, whether Slack accepts the bot token (/readyz, `clusterbot doctor`)
 """
 
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from bot.app import Bot
     from bot.outbox import Sender
-    from bot.platform import Platform
+    from bot.platform import Platform, Probe
     from bot.render import Renderer
     from bot.settings import Settings
 
@@ -30,6 +31,13 @@ ORDER = 2  # its place in lists people read (forms, hints) and at start
 
 # What to set to serve it, for `clusterbot serve` when no platform is.
 SETTINGS_HINT = "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID) with SLACK_SIGNING_SECRET"
+
+# What to do when Slack refuses our credentials (/readyz, `clusterbot doctor`).
+AUTH_FIX = (
+    "check SLACK_BOT_TOKEN (the app's OAuth & Permissions page: Bot User OAuth Token, "
+    "xoxb-...; reinstall the app if it was revoked) and that this machine reaches "
+    "SLACK_API_URL (default https://slack.com/api/)"
+)
 
 
 def serves(settings: "Settings") -> bool:
@@ -46,6 +54,23 @@ def platform(
     from bot.adapters.slack.routes import slack_platform
 
     return slack_platform(bot, settings)
+
+
+def credentials(settings: "Settings") -> "Probe | None":
+    """The check of the bot token (auth.test) when Slack is on, else None.
+
+    An OAuth app has no token of its own: each workspace's is checked as it is used.
+    """
+    if not serves(settings):
+        return None
+    token, api = settings.slack_bot_token, settings.slack_api_url
+
+    async def probe() -> tuple[bool, str]:
+        from bot.adapters.slack.probe import auth_test, oauth_only
+
+        return await (auth_test(token, api) if token else oauth_only())
+
+    return probe
 
 
 def outbox_sender(

@@ -10,6 +10,7 @@ Importing the package loads no Telegram library: its modules load when the platf
 - `adapter`: TelegramAdapter, updates in and replies out
 - `routes`: `/telegram/webhook` with its secret, body limit and duplicate-update check
 - `sender`: TelegramSender, outbox notifications and how their failures are named
+- `probe`: getMe, whether Telegram accepts the token (/readyz, `clusterbot doctor`)
 """
 
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from bot.app import Bot
     from bot.outbox import Sender
-    from bot.platform import Platform
+    from bot.platform import Platform, Probe
     from bot.render import Renderer
     from bot.settings import Settings
 
@@ -30,6 +31,12 @@ ORDER = 1  # its place in lists people read (forms, hints) and at start
 
 # What to set to serve it, for `clusterbot serve` when no platform is.
 SETTINGS_HINT = "TELEGRAM_BOT_TOKEN"
+
+# What to do when Telegram refuses our credentials (/readyz, `clusterbot doctor`).
+AUTH_FIX = (
+    "check TELEGRAM_BOT_TOKEN (@BotFather: /mybots, API Token) and that this machine reaches "
+    "TELEGRAM_API_URL (default https://api.telegram.org)"
+)
 
 
 def serves(settings: "Settings") -> bool:
@@ -46,6 +53,20 @@ def platform(
     from bot.adapters.telegram.routes import telegram_platform
 
     return telegram_platform(bot, settings, on_fatal)
+
+
+def credentials(settings: "Settings") -> "Probe | None":
+    """The check of the bot token (getMe) when Telegram is on, else None."""
+    if not serves(settings):
+        return None
+    token, url = settings.telegram_bot_token or "", settings.telegram_api_url
+
+    async def probe() -> tuple[bool, str]:
+        from bot.adapters.telegram.probe import get_me
+
+        return await get_me(token, url)
+
+    return probe
 
 
 def outbox_sender(

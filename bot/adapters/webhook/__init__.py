@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from bot.app import Bot
     from bot.outbox import Sender
-    from bot.platform import Platform
+    from bot.platform import Platform, Probe
     from bot.render import Renderer
     from bot.settings import Settings
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 ORDER = 3  # its place in lists people read (forms, hints) and at start
 
 SETTINGS_HINT = ""  # nothing to serve
+
+AUTH_FIX = ""  # no credentials of ours to check: each POST is signed
 
 
 def serves(settings: "Settings") -> bool:
@@ -32,6 +34,11 @@ def platform(
     bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
 ) -> "Platform | None":
     """Nothing to serve: webhooks only go out."""
+    return None
+
+
+def credentials(settings: "Settings") -> "Probe | None":
+    """None: a webhook has no credentials a partner's endpoint could check in advance."""
     return None
 
 
