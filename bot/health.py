@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot import adapters, metrics, migrations
+from bot.core import ADDRESSES
 from bot.db import insert_ignore
 from bot.models import Heartbeat, InboxEvent, Notification, utcnow
 from bot.platform import Probe
@@ -36,6 +37,11 @@ DISPATCHER = "dispatcher"
 DB_TIMEOUT = 3.0  # seconds /readyz waits for the database before calling it down
 AUTH_RETRY = 30.0  # seconds between two tries of credentials a platform refused at start
 KEEP_BEATS = timedelta(days=1)  # heartbeats of dispatchers long gone are removed after this
+
+
+def _platforms(targets: bool = False) -> list[str]:
+    """Every platform's name (the packages register them), or those notifications can reach."""
+    return [a.platform for a in ADDRESSES if a.target or not targets]
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,9 +338,8 @@ class DatabaseCollector:
     def _read(self) -> list[Metric]:
         n = Notification.__table__  # type: ignore[attr-defined]
         i = InboxEvent.__table__  # type: ignore[attr-defined]
-        known = adapters.names()  # every platform package, served here or not
         platform = case(
-            *[(n.c.target.startswith(f"{p}:"), p) for p in (*known, "console")], else_="other"
+            *[(n.c.target.startswith(f"{p}:"), p) for p in _platforms()], else_="other"
         ).label("platform")
         now = utcnow()
         with self.engine.connect() as conn:
@@ -357,7 +362,7 @@ class DatabaseCollector:
         )
         counted = {(str(s), str(p)): int(c) for s, p, c in rows}
         for status in ("pending", "sent", "failed", "dead"):
-            for name in known:
+            for name in _platforms(targets=True):
                 counted.setdefault((status, name), 0)
         for (status, name), count in sorted(counted.items()):
             outbox.add_metric([status, name], count)
@@ -366,7 +371,7 @@ class DatabaseCollector:
             "How long the oldest pending notification has been due (0: none overdue).",
             labels=["platform"],
         )
-        ages = dict.fromkeys(known, 0.0)
+        ages = {name: 0.0 for name in _platforms(targets=True)}
         for name, due in overdue:
             if due is not None:
                 ages[str(name)] = max((now - _aware(due)).total_seconds(), 0.0)

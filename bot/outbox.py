@@ -306,6 +306,15 @@ class Stats:
     max_in_flight: int = 0
 
 
+# The counter each outcome (a Stats field) adds to on /metrics; a move counts in none.
+OUTCOME_METRICS = {
+    "sent": metrics.DELIVERIES,
+    "rate_limited": metrics.RATE_LIMITED,
+    "failed": metrics.UNDELIVERABLE,
+    "dead": metrics.DEAD,
+    "retried": metrics.RETRIES,
+}
+
 _CLAIM_COLUMNS = (
     col(Notification.id),
     col(Notification.key),
@@ -389,9 +398,8 @@ class Queue:
     lease: float
     once_wait: float
     worker: str
-    # Seconds between two messages to a destination (its sender's pace): how long a recorded
-    # send holds it for every dispatcher (bot.pacing).
-    interval: Callable[[str], float] = lambda target: 1.0
+    # Seconds between two messages to one destination (its sender's pace), for every dispatcher.
+    min_interval: Callable[[str], float] = lambda target: 1.0
     _unserved_logged: set[str] = field(default_factory=set)
 
     @property
@@ -488,6 +496,15 @@ class Queue:
         claimed = sorted((_claimed(tuple(r)) for r in rows), key=lambda c: (c.priority, c.id))
         return claimed
 
+    def _interval(self, target: str, outcome: BaseException | None) -> float:
+        """Seconds before anyone sends to `target` again: its pace, or what a 429 asked."""
+        if isinstance(outcome, RetryLater):
+            return outcome.seconds
+        try:
+            return self.min_interval(target)
+        except Exception:
+            return 1.0
+
     def release_all(self) -> None:
         with session_scope(self.engine) as session:
             pacing.release_all(session)
@@ -561,28 +578,16 @@ class Queue:
             return "moved"
         return "dead" if row.attempts + 1 >= self.max_attempts else "retried"
 
-    def _interval(self, target: str, outcome: BaseException | None) -> float:
-        """Seconds before anyone sends to `target` again: its pace, or what a 429 asked."""
-        if isinstance(outcome, RetryLater):
-            return outcome.seconds
-        try:
-            return self.interval(target)
-        except Exception:
-            return 1.0
-
     def record(self, session: Session, row: Claimed, outcome: BaseException | None) -> None:
         """Write what became of one send; the caller commits at once (the "was sent" guard).
 
-        One UPDATE whatever the outcome, its values from one table (outcome -> columns), and
-        the destination held for its interval from now, for every dispatcher (bot.pacing).
+        One UPDATE whatever the outcome, its values from one table (outcome -> columns).
         """
         now = utcnow()
         kind = self._kind(row, outcome)
         attempts = row.attempts + 1
         released: dict[str, Any] = {"lease_until": None, "claimed_by": ""}
         wait = outcome.seconds if isinstance(outcome, RetryLater) else 0.0
-        held = timedelta(seconds=self._interval(row.target, outcome))
-        pacing.sent(session, row.target, now + held)
         reason = (str(outcome)[:500] or "undeliverable") if kind == "failed" else ""
         new_target = outcome.new_target if isinstance(outcome, Moved) else row.target
         error = f"{type(outcome).__name__}: {outcome}"[:900]
@@ -630,6 +635,8 @@ class Queue:
                 **released,
             },
         }
+        hold = timedelta(seconds=self._interval(row.target, outcome))
+        pacing.sent(session, row.target, now + hold)  # for every dispatcher (bot.pacing)
         if kind == "moved":
             retarget(session, row.target, new_target)
         ident = col(Notification.id) == row.id
@@ -637,7 +644,7 @@ class Queue:
         if kind == "failed":
             deactivate(session, row.target, reason)
         setattr(self.stats, kind, getattr(self.stats, kind) + 1)
-        counter = _COUNTERS.get(kind)
+        counter = OUTCOME_METRICS.get(kind)
         if counter is not None:
             counter.labels(prefix_of(row.target)).inc()
         if kind == "sent":
@@ -659,16 +666,6 @@ class Queue:
                 attempts + 1,
                 delay,
             )
-
-
-# The metric each outcome counts in (a moved row is sent again, and counted then).
-_COUNTERS = {
-    "sent": metrics.DELIVERIES,
-    "rate_limited": metrics.RATE_LIMITED,
-    "failed": metrics.UNDELIVERABLE,
-    "dead": metrics.DEAD,
-    "retried": metrics.RETRIES,
-}
 
 
 class Dispatcher:
@@ -715,7 +712,6 @@ class Dispatcher:
         self.share = share
         self.idle = idle
         self.stats = Stats()
-        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"  # as in `heartbeat`
         self.queue = Queue(
             engine,
             list(self.senders),
@@ -725,8 +721,8 @@ class Dispatcher:
             backoff_cap=backoff_cap,
             lease=lease,
             once_wait=once_wait,
-            worker=self.worker,
-            interval=self._min_interval,
+            worker=worker or f"{socket.gethostname()}:{os.getpid()}",
+            min_interval=self._min_interval,
         )
         rates = {p: self._overall_rate(s) for p, s in self.senders.items()}
         self.pacer = Pacer(rates, self.HORIZON)
@@ -743,12 +739,13 @@ class Dispatcher:
         # loop never waits on the database.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
 
+    @property
+    def worker(self) -> str:
+        """The name it leases rows and writes heartbeats under (host:pid unless given)."""
+        return self.queue.worker
+
     def _min_interval(self, target: str) -> float:
-        """Seconds between two messages to `target`: its sender's pace (1 when it has none)."""
-        try:
-            return self.senders[prefix_of(target)].pace(target).min_interval
-        except Exception:
-            return 1.0
+        return self.senders[prefix_of(target)].pace(target).min_interval
 
     def _overall_rate(self, sender: Sender) -> float:
         try:
@@ -867,7 +864,10 @@ class Dispatcher:
     def _schedule(self, row: Claimed) -> None:
         prefix = prefix_of(row.target)
         sender = self.senders[prefix]
-        interval = self._min_interval(row.target)
+        try:
+            interval = sender.pace(row.target).min_interval
+        except Exception:
+            interval = 1.0
         slot = self.pacer.reserve(row.target, interval, time.monotonic())
         self._in_flight[row.target] += 1
         self._platform_in_flight[prefix] += 1

@@ -39,11 +39,6 @@ def _name(package: ModuleType) -> str:
     return package.__name__.rpartition(".")[2]
 
 
-def names() -> list[str]:
-    """Every platform's name (its targets' prefix), in ORDER: served or not."""
-    return [_name(p) for p in packages()]
-
-
 def served(settings: "Settings") -> list[str]:
     """The names of the chat platforms the settings turn on (what `clusterbot serve` serves)."""
     return [_name(p) for p in packages() if p.serves(settings)]
