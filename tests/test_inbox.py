@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import event as sa_event
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
@@ -45,6 +46,37 @@ def test_events_are_stored_once_and_claimed_head_of_chat_first(any_engine: Engin
     one._done(a1)
     assert [e.event_id for e in two._claim(10)] == ["a2"]
     assert inbox.counts(any_engine) == {"pending": 2, "done": 1, "dead": 0}
+
+
+def test_events_arriving_together_are_stored_in_one_transaction(any_engine: Engine) -> None:
+    commits: list[object] = []
+    sa_event.listen(any_engine, "commit", commits.append)
+
+    async def burst() -> list[bool]:
+        writer = inbox.Writer(any_engine)
+        puts = [writer.put("chat", f"w{n}", f"C{n % 3}", "message", {"n": n}) for n in range(50)]
+        return await asyncio.gather(*puts, writer.put("chat", "w7", "C1", "message", {}))
+
+    stored = asyncio.run(burst())
+    assert stored == [True] * 50 + [False]  # each request hears about its own event
+    assert len(commits) == 1  # one synced write for the whole burst
+    assert inbox.counts(any_engine)["pending"] == 50
+
+
+def test_a_refused_write_fails_every_request_that_waited_for_it(any_engine: Engine) -> None:
+    with any_engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE inboxevent RENAME TO inboxevent_away")
+
+    async def burst() -> list[bool | BaseException]:
+        writer = inbox.Writer(any_engine)
+        puts = [writer.put("chat", f"r{n}", "R", "message", {}) for n in range(5)]
+        return await asyncio.gather(*puts, return_exceptions=True)
+
+    try:
+        assert all(isinstance(r, Exception) for r in asyncio.run(burst()))  # none acknowledged
+    finally:
+        with any_engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE inboxevent_away RENAME TO inboxevent")
 
 
 def test_a_lapsed_lease_is_taken_over_and_failures_end_dead(any_engine: Engine) -> None:

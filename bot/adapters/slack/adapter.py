@@ -102,6 +102,7 @@ class SlackAdapter:
         self.handle = handle
         self.renderer = renderer
         self.engine = engine
+        self.inbox = inbox.Writer(engine)  # events arriving together share one transaction
         self.api_url = api_url
         self.app_token = app_token
         self.commands = {c.casefold() for c in commands}
@@ -194,9 +195,7 @@ class SlackAdapter:
         event_id = str(body.get("event_id") or f"{kind}:{uuid.uuid4().hex}")
         payload = {"body": dict(body), "bot_user_id": context.get("bot_user_id")}
         try:
-            new = await asyncio.to_thread(
-                inbox.put, self.engine, PLATFORM, event_id, chat, kind, payload
-            )
+            new = await self.inbox.put(PLATFORM, event_id, chat, kind, payload)
         except Exception as exc:
             raise NotStored(f"{kind} {event_id} not stored: {type(exc).__name__}") from exc
         if not new:
