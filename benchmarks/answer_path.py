@@ -102,6 +102,7 @@ def constant_router() -> Router:
 
     router.intents = dict.fromkeys(router.intents, constant)
     router.commands = dict.fromkeys(router.commands, constant)
+    router.fallbacks = dict.fromkeys(router.fallbacks, constant)
     return router
 
 

@@ -38,9 +38,10 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
+from bot.adapters.slack.routes import SLACK_EVENTS  # noqa: E402
 from bot.app import Bot  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.web import SLACK_EVENTS, create_app  # noqa: E402
+from bot.web import create_app  # noqa: E402
 from tests.fakes.slack_api import SIGNING_SECRET, TEAM, TOKEN, FakeSlack  # noqa: E402
 
 QUESTIONS = [

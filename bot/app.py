@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import metrics, outbox, proposals, roles, verification
+from bot import adapters, metrics, outbox, proposals, roles, verification
 from bot.conversation import keep, last_subject
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
@@ -85,6 +85,8 @@ class Bot:
                     now=self.clock(),
                     record_max_age=timedelta(days=self.settings.record_max_age_days),
                 )
+                if msg.action:
+                    ctx.pressed = self.router.parse(msg.action)
                 replies = self._replies(msg, ctx, command)
                 # The language kept is the reply's: a message that showed none answered in it.
                 if conversing:
@@ -140,11 +142,10 @@ class Bot:
 
     def _route(self, msg: Incoming, command: tuple[str, str] | None, u: Understanding) -> Handler:
         if msg.action:
-            prefix = msg.action.partition(":")[0]
-            return self.router.actions.get(prefix) or self.router.commands["*"]
+            return self.router.for_action(msg.action)
         if command:
-            return self.router.commands.get(command[0]) or self.router.commands["*"]
-        return self.router.intents.get(u.intent) or self.router.intents["unknown"]
+            return self.router.for_command(command[0])
+        return self.router.for_intent(u.intent)
 
     def _language(
         self,
@@ -197,36 +198,7 @@ class Bot:
 
 def senders_for(settings: Settings, renderer: Renderer, engine: Engine) -> list[outbox.Sender]:
     """One Sender per configured platform; targets of any other platform wait in the outbox."""
-    senders: list[outbox.Sender] = []
-    if settings.slack_configured:
-        from bot.adapters.slack import SlackSender, ThreadedInstallationStore
-
-        installations = ThreadedInstallationStore(engine) if settings.slack_client_id else None
-        senders.append(
-            SlackSender(
-                renderer,
-                token=settings.slack_bot_token,
-                api_url=settings.slack_api_url,
-                installations=installations,
-            )
-        )
-    if settings.telegram_bot_token:
-        from bot.adapters.telegram import TelegramSender
-
-        senders.append(
-            TelegramSender(
-                renderer,
-                settings.telegram_bot_token,
-                api_url=settings.telegram_api_url,
-                per_second=settings.telegram_notify_rate,
-            )
-        )
-    if settings.webhook_secret:
-        from bot.adapters.webhook import WebhookSender
-
-        timeout = settings.webhook_timeout_seconds
-        senders.append(WebhookSender(renderer, settings.webhook_secret, timeout=timeout))
-    return senders
+    return adapters.senders(settings, renderer, engine)
 
 
 def dispatcher_for(

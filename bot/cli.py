@@ -12,17 +12,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import logs
+from bot import adapters, logs
+from bot.core import ADDRESSES
 from bot.settings import Settings
+from bot.terms import MoveName, Role
+from knowledge.facts import LANGUAGES
 
 if TYPE_CHECKING:
     from bot.app import Bot
     from bot.presence import LoadResult
     from knowledge import KnowledgeBase
 
-LANG_CHOICES = ("auto", "en", "zh", "fr", "es", "ar")
-ROLES = ("admin", "coordinator", "hc", "erc", "partner")  # as bot.models.ROLES (kept light here)
-MOVE_COMMANDS = ("submit", "forward", "endorse", "return", "plan-deactivation", "deactivate")
+LANG_CHOICES = ("auto", *LANGUAGES)
+ROLES = tuple(Role)
+MOVE_COMMANDS = tuple(move.command for move in MoveName)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -132,9 +135,7 @@ def _workflow_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]"
     subs = sub.add_parser("subscriptions", help="who hears of endorsed activations")
     subs_sub = subs.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = subs_sub.add_parser("add", help="subscribe a chat, channel or webhook")
-    add.add_argument(
-        "--target", required=True, help="telegram:CHAT_ID|slack:TEAM:CHANNEL|webhook:URL"
-    )
+    add.add_argument("--target", required=True, help="|".join(ADDRESSES.target_forms()))
     add.add_argument("--country")
     add.add_argument("--cluster", action="append", default=[], metavar="K")
     add.add_argument("--lang", choices=LANG_CHOICES[1:], default="en")
@@ -255,16 +256,13 @@ def _secrets(settings: Settings) -> list[str | None]:
         password = make_url(settings.database_url).password
     except Exception:  # an unreadable URL fails later, with its own message
         password = None
-    return [
-        settings.telegram_bot_token,
-        settings.telegram_webhook_secret,
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_client_secret,
-        settings.slack_app_token,
-        settings.webhook_secret,
-        None if password is None else str(password),
+    # Every platform's tokens and secrets by their settings' names, new platforms' included.
+    named = [
+        value
+        for name, value in settings.model_dump().items()
+        if name.endswith(("_token", "_secret")) and isinstance(value, str)
     ]
+    return [*named, None if password is None else str(password)]
 
 
 def _bot(settings: Settings) -> "Bot":
@@ -325,12 +323,9 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, host: str, port: int) -> int:
     """Run bot.web under uvicorn until stopped; non-zero when a platform had to stop."""
-    if not (settings.telegram_bot_token or settings.slack_configured):
-        print(
-            "clusterbot serve: no platform configured; set TELEGRAM_BOT_TOKEN, or "
-            "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID) with SLACK_SIGNING_SECRET",
-            file=sys.stderr,
-        )
+    if not adapters.served(settings):
+        hints = ", or ".join(adapters.setting_hints())
+        print(f"clusterbot serve: no platform configured; set {hints}", file=sys.stderr)
         return 2
     import uvicorn
 
@@ -541,7 +536,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if command == "doctor":
         return _doctor(settings, args.json)
     # run: serve the platforms that are configured; with none, chat locally.
-    if settings.telegram_bot_token or settings.slack_configured:
+    if adapters.served(settings):
         return _serve(settings, "127.0.0.1", 8080)
     return _chat(settings, "local")
 

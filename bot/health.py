@@ -24,10 +24,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot import metrics, migrations
-from bot.adapters import probes
+from bot import adapters, metrics, migrations
+from bot.core import ADDRESSES
 from bot.db import insert_ignore
 from bot.models import Heartbeat, InboxEvent, Notification, utcnow
+from bot.platform import Probe
 from bot.settings import Settings
 
 log = logging.getLogger("clusterbot.health")
@@ -35,10 +36,12 @@ log = logging.getLogger("clusterbot.health")
 DISPATCHER = "dispatcher"
 DB_TIMEOUT = 3.0  # seconds /readyz waits for the database before calling it down
 AUTH_RETRY = 30.0  # seconds between two tries of credentials a platform refused at start
-PLATFORMS = ("telegram", "slack", "webhook", "console")
 KEEP_BEATS = timedelta(days=1)  # heartbeats of dispatchers long gone are removed after this
 
-Probe = Callable[[], Awaitable[tuple[bool, str]]]
+
+def _platforms(targets: bool = False) -> list[str]:
+    """Every platform's name (the packages register them), or those notifications can reach."""
+    return [a.platform for a in ADDRESSES if a.target or not targets]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,35 +188,8 @@ def dispatcher(engine: Engine, max_age: float) -> Check:
 
 
 def platform_probes(settings: Settings) -> dict[str, Probe]:
-    """One credentials check per configured platform."""
-    found: dict[str, Probe] = {}
-    if settings.telegram_bot_token:
-        token, url = settings.telegram_bot_token, settings.telegram_api_url
-        found["telegram"] = lambda: probes.telegram(token, url)
-    if settings.slack_configured:
-        if settings.slack_bot_token:
-            bot_token, api = settings.slack_bot_token, settings.slack_api_url
-            found["slack"] = lambda: probes.slack(bot_token, api)
-        else:
-
-            async def oauth() -> tuple[bool, str]:
-                return True, "OAuth app: each workspace's token is checked as it is used"
-
-            found["slack"] = oauth
-    return found
-
-
-FIXES = {
-    "telegram": (
-        "check TELEGRAM_BOT_TOKEN (@BotFather: /mybots, API Token) and that this machine reaches "
-        "TELEGRAM_API_URL (default https://api.telegram.org)"
-    ),
-    "slack": (
-        "check SLACK_BOT_TOKEN (the app's OAuth & Permissions page: Bot User OAuth Token, "
-        "xoxb-...; reinstall the app if it was revoked) and that this machine reaches "
-        "SLACK_API_URL (default https://slack.com/api/)"
-    ),
-}
+    """One credentials check per configured platform (each platform package gives its own)."""
+    return adapters.credentials(settings)
 
 
 class PlatformAuth:
@@ -234,7 +210,8 @@ class PlatformAuth:
                 found.append(Check(name, "fail", "credentials not checked yet"))
             else:
                 ok, detail = result
-                found.append(Check(name, "ok" if ok else "fail", detail, FIXES.get(name, "")))
+                fix = adapters.auth_fixes().get(name, "")
+                found.append(Check(name, "ok" if ok else "fail", detail, fix))
         return found
 
 
@@ -362,7 +339,7 @@ class DatabaseCollector:
         n = Notification.__table__  # type: ignore[attr-defined]
         i = InboxEvent.__table__  # type: ignore[attr-defined]
         platform = case(
-            *[(n.c.target.startswith(f"{p}:"), p) for p in PLATFORMS], else_="other"
+            *[(n.c.target.startswith(f"{p}:"), p) for p in _platforms()], else_="other"
         ).label("platform")
         now = utcnow()
         with self.engine.connect() as conn:
@@ -385,7 +362,7 @@ class DatabaseCollector:
         )
         counted = {(str(s), str(p)): int(c) for s, p, c in rows}
         for status in ("pending", "sent", "failed", "dead"):
-            for name in PLATFORMS[:3]:
+            for name in _platforms(targets=True):
                 counted.setdefault((status, name), 0)
         for (status, name), count in sorted(counted.items()):
             outbox.add_metric([status, name], count)
@@ -394,7 +371,7 @@ class DatabaseCollector:
             "How long the oldest pending notification has been due (0: none overdue).",
             labels=["platform"],
         )
-        ages = {name: 0.0 for name in PLATFORMS[:3]}
+        ages = {name: 0.0 for name in _platforms(targets=True)}
         for name, due in overdue:
             if due is not None:
                 ages[str(name)] = max((now - _aware(due)).total_seconds(), 0.0)
@@ -429,15 +406,16 @@ def doctor(settings: Settings, engine: Engine) -> list[Check]:
         return list(await asyncio.gather(*(probe() for probe in found.values())))
 
     names = list(platform_probes(settings))
+    fixes = adapters.auth_fixes()
     for name, (ok, detail) in zip(names, asyncio.run(ask_all()), strict=True):
-        checks.append(Check(name, "ok" if ok else "fail", detail, FIXES.get(name, "")))
+        checks.append(Check(name, "ok" if ok else "fail", detail, fixes.get(name, "")))
     if not names:
         checks.append(
             Check(
                 "platforms",
                 "warn",
                 "none configured: serve will not start; dispatch can send webhooks only",
-                "set TELEGRAM_BOT_TOKEN, or SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET",
+                "set " + ", or ".join(adapters.setting_hints()),
             )
         )
     checks.append(_dispatcher_unless(checks, engine, settings.ready_dispatcher_seconds or 60.0))

@@ -6,13 +6,22 @@ from typing import Any
 from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from bot.terms import (
+    ChecklistStatus,
+    ClusterStatus,
+    EventStatus,
+    NotificationStatus,
+    ProposalStatus,
+    Role,
+)
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC (sqlmodel rejects naive datetimes)."""
     return datetime.now(UTC)
 
 
-ROLES = ("admin", "coordinator", "hc", "erc", "partner")
+ROLES = tuple(Role)
 
 
 class User(SQLModel, table=True):
@@ -21,7 +30,7 @@ class User(SQLModel, table=True):
     identity: str = Field(primary_key=True, max_length=200)
     lang: str | None = Field(default=None, max_length=8)
     role: str = Field(
-        default="partner", max_length=12, sa_column_kwargs={"server_default": "partner"}
+        default=Role.PARTNER, max_length=12, sa_column_kwargs={"server_default": "partner"}
     )
     # The language of the last reply with buttons: a press answers in the same language.
     reply_lang: str | None = Field(default=None, max_length=8)
@@ -72,7 +81,7 @@ class ChecklistRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     identity: str = Field(max_length=200, index=True)
     chat: str = Field(max_length=200)
-    status: str = Field(default="open", max_length=12)  # open|paused|done|cancelled|expired
+    status: str = Field(default=ChecklistStatus.OPEN, max_length=12)  # a ChecklistStatus
     position: int = 0  # index into knowledge.checklist.questions(answers)
     answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow)
@@ -86,7 +95,7 @@ class Proposal(SQLModel, table=True):
     country: str = Field(max_length=2, index=True)  # ISO 3166-1 alpha-2
     response: str = Field(default="", max_length=200)  # the emergency, in the proposer's words
     justification: str = Field(default="", max_length=4000)
-    status: str = Field(default="draft", max_length=12, index=True)  # see bot/proposals.py
+    status: str = Field(default=ProposalStatus.DRAFT, max_length=12, index=True)
     created_by: str = Field(max_length=200)
     checklist_id: int | None = Field(default=None, foreign_key="checklistrun.id")
     submitted_at: datetime | None = None  # the ERC's 24 hours to forward count from here
@@ -105,7 +114,7 @@ class ProposalCluster(SQLModel, table=True):
     cluster: str = Field(max_length=40)  # a cluster id from knowledge/
     lead: str = Field(max_length=200)  # an agency id from knowledge/, or a name given by people
     co_lead: str = Field(default="", max_length=200)
-    status: str = Field(default="active", max_length=24)  # deactivation_planned|deactivated
+    status: str = Field(default=ClusterStatus.ACTIVE, max_length=24)  # a ClusterStatus
     transition_plan: str = Field(default="", max_length=4000)
 
 
@@ -178,7 +187,7 @@ class Notification(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     lang: str = Field(default="en", max_length=8)
     priority: int = 10  # lower goes first
-    status: str = Field(default="pending", max_length=12)  # pending|sent|failed|dead
+    status: str = Field(default=NotificationStatus.PENDING, max_length=12)
     attempts: int = 0
     due_at: datetime = Field(default_factory=utcnow)
     lease_until: datetime | None = None  # a claim by a dispatcher, void once passed
@@ -208,7 +217,7 @@ class InboxEvent(SQLModel, table=True):
     chat: str = Field(max_length=200)  # events of one chat are answered in order
     kind: str = Field(max_length=40)  # what the adapter stored: "message", "command", "update"
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    status: str = Field(default="pending", max_length=12)  # pending|done|dead
+    status: str = Field(default=EventStatus.PENDING, max_length=12)  # an EventStatus
     attempts: int = 0
     due_at: datetime = Field(default_factory=utcnow)
     lease_until: datetime | None = None

@@ -17,16 +17,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot import logs, metrics, pacing
-from bot.core import Reply
+from bot.core import Address, Reply
 from bot.db import session_scope
 from bot.models import Notification, Subscription, utcnow
 
@@ -113,11 +113,6 @@ def counts(session: Session) -> dict[str, int]:
     return {status: found.get(status, 0) for status in ("pending", "sent", "failed", "dead")}
 
 
-def as_reply(row: Notification) -> Reply:
-    """The notification as the Reply a sender renders for its platform."""
-    return Reply(row.template, row.data, row.lang, "notification")
-
-
 MAX_WAIT = 3600.0  # seconds: the longest wait a platform or partner may ask of us
 
 
@@ -174,7 +169,10 @@ class Sender(Protocol):
     taken as transient and retried with backoff.
     """
 
-    prefix: str  # "telegram", "slack" or "webhook": the start of the targets it serves
+    @property
+    def prefix(self) -> str:
+        """The platform whose targets it serves ("telegram" for `telegram:42`)."""
+        ...
 
     def pace(self, target: str) -> Pace:
         """The limits that apply to `target`."""
@@ -183,6 +181,34 @@ class Sender(Protocol):
     async def send(self, target: str, reply: Reply) -> None:
         """Render `reply` for the platform and deliver it to `target`."""
         ...
+
+
+class Reaching:
+    """What every platform's sender answers through its platform's Address (bot.core).
+
+    A sender class names its Address where it is declared:
+    `class SlackSender(Reaching, address=ADDRESS)`.
+    """
+
+    address: ClassVar[Address]
+
+    def __init_subclass__(cls, address: Address | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if address is not None:
+            cls.address = address
+
+    @property
+    def prefix(self) -> str:
+        """The platform whose targets it serves: its Address's."""
+        return self.address.platform
+
+    def reaches(self, target: str) -> bool:
+        """Whether this sender's platform can deliver to `target`."""
+        return self.address.reaches(target)
+
+    def reaches_person(self, identity: str) -> str | None:
+        """Where this platform notifies the person `identity` directly, if it can."""
+        return self.address.reaches_person(identity)
 
 
 # The key of the notification being delivered, for senders whose payload names it (webhooks).
@@ -280,6 +306,15 @@ class Stats:
     max_in_flight: int = 0
 
 
+# The counter each outcome (a Stats field) adds to on /metrics; a move counts in none.
+OUTCOME_METRICS = {
+    "sent": metrics.DELIVERIES,
+    "rate_limited": metrics.RATE_LIMITED,
+    "failed": metrics.UNDELIVERABLE,
+    "dead": metrics.DEAD,
+    "retried": metrics.RETRIES,
+}
+
 _CLAIM_COLUMNS = (
     col(Notification.id),
     col(Notification.key),
@@ -300,285 +335,84 @@ def _claimed(row: Sequence[Any]) -> Claimed:
     )
 
 
-class Dispatcher:
-    """Delivers due notifications through the Senders, within each platform's limits.
+class Pacer:
+    """When each message may go: per platform (its overall rate), per destination (its interval).
 
-    Each round: run `tick` (e.g. due reminders) in its own transaction, then, per platform,
-    claim as many due rows as its pace allows in the next moment (one per destination, never a
-    destination still waiting for its next slot), highest priority first, and send each at its
-    slot. A claim is a lease: a dispatcher that dies leaves rows that others take back once the
-    lease has passed. Several dispatchers share the work on PostgreSQL; on SQLite run one.
-
-    Each platform holds at most `concurrency` messages in flight, so one platform's slow or
-    hanging endpoints never hold another's slots. The rate is each Sender's overall
-    `Pace.per_second` times `share` (give each of several
-    dispatchers its share of the platform's limit). Senders pace below the platform's limit, so
-    replies the adapters send to people asking questions never wait behind a fan-out.
+    Pure: every method is given the time (`now`, in the dispatcher monotonic seconds), nothing
+    sleeps or reads a clock, so pacing is tested with a made-up clock.
     """
 
-    HORIZON = 0.25  # seconds of sending slots claimed ahead of time
-
-    def __init__(
-        self,
-        engine: Engine,
-        senders: Sequence[Sender],
-        tick: Callable[[Session], None] | None = None,
-        *,
-        max_attempts: int = 8,
-        backoff: float = 30.0,
-        backoff_cap: float = 3600.0,
-        lease: float = 60.0,
-        concurrency: int = 32,
-        share: float = 1.0,
-        idle: float = 0.5,
-        once_wait: float = 300.0,
-        worker: str | None = None,
-    ) -> None:
-        self.engine = engine
-        self.senders = {s.prefix: s for s in senders}
-        self.tick = tick
-        self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.backoff_cap = backoff_cap
-        self.lease = lease
-        self.concurrency = concurrency
-        self.share = share
-        self.idle = idle
-        self.once_wait = once_wait
-        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
-        self.stats = Stats()
-        self.postgres = engine.dialect.name == "postgresql"
-        self._rate = {p: self._overall_rate(s) for p, s in self.senders.items()}
-        self._next_slot: dict[str, float] = dict.fromkeys(self.senders, 0.0)
+    def __init__(self, rates: Mapping[str, float], horizon: float) -> None:
+        self.rates = dict(rates)  # messages a second, per platform (target prefix)
+        self.horizon = horizon  # seconds of sending slots claimed ahead of time
+        self._next_slot: dict[str, float] = dict.fromkeys(self.rates, 0.0)
         self._next_target: dict[str, float] = {}
-        self._ticked = -TICK_EVERY  # monotonic time of the last tick: the first round ticks
-        self._in_flight: Counter[str] = Counter()  # per destination
-        self._platform_in_flight: Counter[str] = Counter()  # per platform (target prefix)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._stop = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._unserved_logged: set[str] = set()
-        self._unserved_checked = -math.inf
-        self._outcomes: list[tuple[Claimed, BaseException | None, asyncio.Future[None]]] = []
-        self._flushing = False
-        # One thread does all database work, in order: SQLite wants one writer, and the event
-        # loop never waits on the database.
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
 
-    def _overall_rate(self, sender: Sender) -> float:
-        try:
-            rate = sender.pace(f"{sender.prefix}:").per_second
-        except Exception:
-            log.exception("outbox: %s sender has no overall pace; using 1 a second", sender)
-            rate = 1.0
-        return max(rate * self.share, 0.01)
-
-    # ---- running ---------------------------------------------------------------------------
-
-    def stop(self) -> None:
-        """Ask `run_forever` to finish what is in flight and return."""
-        self._stop.set()
-        self._wake.set()
-
-    async def run_forever(self) -> Stats:
-        """Deliver until `stop()`; a short sleep when nothing is due."""
-        await self._start()
-        try:
-            while not self._stop.is_set():
-                claimed = await self._safe_round()
-                await self._pause(claimed)
-        finally:
-            await self._finish()
-        return self.stats
-
-    async def run_once(self) -> Stats:
-        """Deliver until nothing is due, then return.
-
-        Waits for rows due within a few seconds, and for rows a platform asked us to hold back
-        (429 Retry-After) up to `once_wait` seconds; rows backing off after errors (30 s and up)
-        stay pending for the next run and do not keep `--once` waiting.
-        """
-        await self._start()
-        try:
-            while not self._stop.is_set():
-                claimed = await self._safe_round()
-                if not claimed and not self._tasks and not await self._db(self._waiting):
-                    break
-                await self._pause(claimed, idle=0.05)
-            if self.tick is not None:
-                # Once more after the last outcomes are recorded (e.g. to announce a proposal).
-                await self._db(self._tick)
-        finally:
-            await self._finish()
-        return self.stats
-
-    async def _start(self) -> None:
-        for sender in self.senders.values():
-            start = getattr(sender, "start", None)
-            if start is not None:
-                try:
-                    await start()
-                except Exception:
-                    # e.g. the platform is unreachable right now: sends fail and retry later.
-                    log.exception("outbox: starting the %s sender failed", sender.prefix)
-        if not self.postgres:
-            # SQLite runs one dispatcher: a lease left by a dispatcher that died is void now.
-            await self._db(self._release_all)
-
-    async def _finish(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        for sender in self.senders.values():
-            stop = getattr(sender, "stop", None)
-            if stop is not None:
-                try:
-                    await stop()
-                except Exception:
-                    log.exception("outbox: stopping the %s sender failed", sender.prefix)
-        self._pool.shutdown(wait=True)
-
-    async def _pause(self, claimed: int, idle: float | None = None) -> None:
-        """Sleep briefly when work is moving, longer (or until woken) when nothing was due."""
-        delay = self.HORIZON / 5 if claimed or self._tasks else (idle or self.idle)
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
-
-    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
-
-    async def _safe_round(self) -> int:
-        try:
-            return await self._round()
-        except Exception:
-            # The database may be away for a moment: leases keep the rows safe; try again.
-            log.exception("outbox: dispatch round failed; trying again")
-            await asyncio.sleep(1.0)
-            return 0
-
-    async def _round(self) -> int:
-        metrics.DISPATCH_ROUNDS.inc()
-        now = time.monotonic()
-        if self.tick is not None and now - self._ticked >= TICK_EVERY:
-            self._ticked = now
-            await self._db(self._tick)
-        if now - self._unserved_checked > 30:
-            self._unserved_checked = now
-            await self._db(self._note_unserved)
-        claimed = 0
-        for prefix in self.senders:
-            budget = self._budget(prefix, now)
-            if budget <= 0:
-                continue
-            busy = sorted(
-                t
-                for t, at in self._next_target.items()
-                if (at > now or self._in_flight[t]) and prefix_of(t) == prefix
-            )
-            rows = await self._db(self._claim, prefix, budget, busy)
-            for row in rows:
-                self._schedule(row)
-            claimed += len(rows)
-        self._prune(now)
-        return claimed
-
-    def _budget(self, prefix: str, now: float) -> int:
-        # Each platform has its own slots: forty hanging webhooks must not hold Telegram's.
-        free = self.concurrency - self._platform_in_flight[prefix]
+    def room(self, platform: str, now: float, free: int) -> int:
+        """How many of a platform's messages to claim now: its slots in the next moment."""
         if free <= 0:
             return 0
-        ahead = now + self.HORIZON - max(self._next_slot[prefix], now)
-        return min(free, max(0, math.ceil(ahead * self._rate[prefix])))
+        ahead = now + self.horizon - max(self._next_slot[platform], now)
+        return min(free, max(0, math.ceil(ahead * self.rates[platform])))
 
-    def _prune(self, now: float) -> None:
+    def waiting(self, platform: str, now: float, in_flight: Mapping[str, int]) -> list[str]:
+        """A platform's destinations not allowed a message now (or with one still in flight)."""
+        return sorted(
+            t
+            for t, at in self._next_target.items()
+            if (at > now or in_flight.get(t, 0)) and prefix_of(t) == platform
+        )
+
+    def reserve(self, target: str, interval: float, now: float) -> float:
+        """The time a message to `target` goes: books that slot, and the destination's next."""
+        platform = prefix_of(target)
+        slot = max(now, self._next_slot[platform])
+        self._next_slot[platform] = slot + 1.0 / self.rates[platform]
+        self._next_target[target] = slot + interval
+        return slot
+
+    def hold(self, target: str, until: float) -> None:
+        """The platform asked us to wait (a 429): nothing more to `target` before `until`."""
+        self._next_target[target] = until
+
+    def prune(self, now: float) -> None:
+        """Forget destinations whose wait is over, once there are many."""
         if len(self._next_target) > 10_000:
             self._next_target = {t: at for t, at in self._next_target.items() if at > now}
 
-    def _schedule(self, row: Claimed) -> None:
-        prefix = prefix_of(row.target)
-        sender = self.senders[prefix]
-        now = time.monotonic()
-        slot = max(now, self._next_slot[prefix])
-        self._next_slot[prefix] = slot + 1.0 / self._rate[prefix]
-        try:
-            interval = sender.pace(row.target).min_interval
-        except Exception:
-            interval = 1.0
-        self._next_target[row.target] = slot + interval
-        self._in_flight[row.target] += 1
-        self._platform_in_flight[prefix] += 1
-        task = asyncio.get_running_loop().create_task(self._deliver(sender, row, slot))
-        self._tasks.add(task)
-        self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._tasks))
-        task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, sender: Sender, row: Claimed, slot: float) -> None:
-        try:
-            wait = slot - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            current_key.set(row.key)
-            logs.context(**logs.notification_fields(row.key, row.target))  # the sender's lines
-            outcome: BaseException | None = None
-            try:
-                await sender.send(row.target, row.reply())
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                outcome = exc
-            if isinstance(outcome, RetryLater):
-                # Here, on the event loop that owns the pacing state, not in the database thread.
-                self._next_target[row.target] = time.monotonic() + outcome.seconds
-            await self._recorded(row, outcome)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception(
-                "outbox: recording the outcome of %s failed; its lease will lapse", row.key
-            )
-        finally:
-            self._in_flight[row.target] -= 1
-            if self._in_flight[row.target] <= 0:
-                del self._in_flight[row.target]
-            self._platform_in_flight[prefix_of(row.target)] -= 1
-            self._wake.set()
+@dataclass
+class Queue:
+    """The outbox table as a queue: claim due rows (both SQL dialects), release, record outcomes.
 
-    async def _recorded(self, row: Claimed, outcome: BaseException | None) -> None:
-        """Record one outcome as soon as the database thread is free; return once committed.
+    Its methods run in the dispatcher's one database thread. `prefixes` are the platforms the
+    dispatcher has senders for; the retry policy (attempts, backoff) decides the outcome rows.
+    """
 
-        Outcomes that finish while a commit is under way go together in the next one (a group
-        commit): the "was sent" window stays one commit wide, whatever the rate.
-        """
-        done = asyncio.get_running_loop().create_future()
-        self._outcomes.append((row, outcome, done))
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
-        await done
+    engine: Engine
+    prefixes: list[str]
+    stats: Stats
+    max_attempts: int
+    backoff: float
+    backoff_cap: float
+    lease: float
+    once_wait: float
+    worker: str
+    # Seconds between two messages to one destination (its sender's pace), for every dispatcher.
+    min_interval: Callable[[str], float] = lambda target: 1.0
+    _unserved_logged: set[str] = field(default_factory=set)
 
-    async def _flush(self) -> None:
-        try:
-            while self._outcomes:
-                batch, self._outcomes = self._outcomes, []
-                try:
-                    await self._db(self._record_all, [(row, out) for row, out, _ in batch])
-                except Exception as exc:
-                    for _, _, done in batch:
-                        done.set_exception(exc)
-                else:
-                    for _, _, done in batch:
-                        done.set_result(None)
-        finally:
-            self._flushing = False
+    @property
+    def postgres(self) -> bool:
+        """Whether the queue is on PostgreSQL (else SQLite): the claim's SQL differs."""
+        return self.engine.dialect.name == "postgresql"
 
-    # ---- database work (in the dispatcher's one database thread) ---------------------------
-
-    def _record_all(self, outcomes: list[tuple[Claimed, BaseException | None]]) -> None:
+    def record_all(self, outcomes: list[tuple[Claimed, BaseException | None]]) -> None:
         try:
             with session_scope(self.engine) as session:
                 for row, outcome in outcomes:
                     fields = logs.notification_fields(row.key, row.target)
-                    logs.within(fields, self._record, session, row, outcome)
+                    logs.within(fields, self.record, session, row, outcome)
         except Exception:
             if len(outcomes) == 1:
                 raise
@@ -589,17 +423,9 @@ class Dispatcher:
                 try:
                     with session_scope(self.engine) as session:
                         fields = logs.notification_fields(row.key, row.target)
-                        logs.within(fields, self._record, session, row, outcome)
+                        logs.within(fields, self.record, session, row, outcome)
                 except Exception:
                     log.exception("outbox: the outcome of %s was not recorded", row.key)
-
-    def _tick(self) -> None:
-        assert self.tick is not None
-        try:
-            with session_scope(self.engine) as session:
-                self.tick(session)
-        except Exception:
-            log.exception("outbox: tick failed")
 
     def _due(self, now: datetime) -> ColumnElement[bool]:
         return and_(
@@ -609,11 +435,11 @@ class Dispatcher:
         )
 
     def _served(self) -> ColumnElement[bool]:
-        if not self.senders:
+        if not self.prefixes:
             return false()
-        return or_(*(col(Notification.target).startswith(f"{p}:") for p in self.senders))
+        return or_(*(col(Notification.target).startswith(f"{p}:") for p in self.prefixes))
 
-    def _claim(self, prefix: str, limit: int, busy: list[str]) -> list[Claimed]:
+    def claim(self, prefix: str, limit: int, busy: list[str]) -> list[Claimed]:
         """Lease up to `limit` due rows of one platform, one per destination, best first."""
         now = utcnow()
         lease = now + timedelta(seconds=self.lease)
@@ -675,11 +501,11 @@ class Dispatcher:
         if isinstance(outcome, RetryLater):
             return outcome.seconds
         try:
-            return self.senders[prefix_of(target)].pace(target).min_interval
+            return self.min_interval(target)
         except Exception:
             return 1.0
 
-    def _release_all(self) -> None:
+    def release_all(self) -> None:
         with session_scope(self.engine) as session:
             pacing.release_all(session)
             session.execute(
@@ -691,7 +517,7 @@ class Dispatcher:
                 .values(lease_until=None, claimed_by="")
             )
 
-    def _waiting(self) -> bool:
+    def waiting(self) -> bool:
         """Whether `run_once` should wait: something due soon, or held back by a 429."""
         now = utcnow()
         soon = or_(
@@ -710,7 +536,7 @@ class Dispatcher:
             ).first()
         return found is not None
 
-    def _note_unserved(self) -> None:
+    def note_unserved(self) -> None:
         """Mark (and log once) pending rows for platforms this dispatcher has no sender for."""
         with session_scope(self.engine) as session:
             targets = session.exec(
@@ -740,113 +566,379 @@ class Dispatcher:
                         message,
                     )
 
-    def _record(self, session: Session, row: Claimed, outcome: BaseException | None) -> None:
-        """Write what became of one send; the caller commits at once (the "was sent" guard)."""
-        now = utcnow()
-        done: dict[str, Any] = {"lease_until": None, "claimed_by": ""}
-        ident = col(Notification.id) == row.id
-        wait = timedelta(seconds=self._interval(row.target, outcome))
-        pacing.sent(session, row.target, now + wait)  # for every dispatcher (bot.pacing)
+    def _kind(self, row: Claimed, outcome: BaseException | None) -> str:
+        """What became of a send, as a Stats field: sent, rate_limited, failed, moved, ..."""
         if outcome is None:
-            session.execute(
-                update(Notification)
-                .where(ident)
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    attempts=row.attempts + 1,
-                    last_error="",
-                    lease_until=None,  # claimed_by stays: which dispatcher sent it
-                )
-            )
-            self.stats.sent += 1
-            metrics.DELIVERIES.labels(prefix_of(row.target)).inc()
+            return "sent"
+        if isinstance(outcome, RetryLater):
+            return "rate_limited"
+        if isinstance(outcome, Undeliverable):
+            return "failed"
+        if isinstance(outcome, Moved) and row.attempts + 1 < self.max_attempts:
+            return "moved"
+        return "dead" if row.attempts + 1 >= self.max_attempts else "retried"
+
+    def record(self, session: Session, row: Claimed, outcome: BaseException | None) -> None:
+        """Write what became of one send; the caller commits at once (the "was sent" guard).
+
+        One UPDATE whatever the outcome, its values from one table (outcome -> columns).
+        """
+        now = utcnow()
+        kind = self._kind(row, outcome)
+        attempts = row.attempts + 1
+        released: dict[str, Any] = {"lease_until": None, "claimed_by": ""}
+        wait = outcome.seconds if isinstance(outcome, RetryLater) else 0.0
+        reason = (str(outcome)[:500] or "undeliverable") if kind == "failed" else ""
+        new_target = outcome.new_target if isinstance(outcome, Moved) else row.target
+        error = f"{type(outcome).__name__}: {outcome}"[:900]
+        delay = 0.0
+        if kind == "retried":
+            delay = min(self.backoff_cap, self.backoff * 2 ** (attempts - 1))
+            delay *= random.uniform(0.75, 1.25)  # spreads retries apart
+        columns: dict[str, dict[str, Any]] = {
+            # claimed_by stays on a sent row: which dispatcher sent it
+            "sent": {
+                "status": "sent",
+                "sent_at": now,
+                "attempts": attempts,
+                "last_error": "",
+                "lease_until": None,
+            },
+            "rate_limited": {
+                "due_at": now + timedelta(seconds=wait),
+                "last_error": f"{PENDING_RATE_LIMITED}retry after {wait:g} s",
+                **released,
+            },
+            "failed": {
+                "status": "failed",
+                "attempts": attempts,
+                "last_error": f"undeliverable: {reason}"[:1000],
+                **released,
+            },
+            "moved": {
+                "target": new_target,
+                "due_at": now,
+                "attempts": attempts,
+                "last_error": f"moved to {new_target}"[:1000],
+                **released,
+            },
+            "dead": {
+                "status": "dead",
+                "attempts": attempts,
+                "last_error": f"dead after {attempts} attempts: {error}",
+                **released,
+            },
+            "retried": {
+                "attempts": attempts,
+                "due_at": now + timedelta(seconds=delay),
+                "last_error": f"transient: {error}",
+                **released,
+            },
+        }
+        hold = timedelta(seconds=self._interval(row.target, outcome))
+        pacing.sent(session, row.target, now + hold)  # for every dispatcher (bot.pacing)
+        if kind == "moved":
+            retarget(session, row.target, new_target)
+        ident = col(Notification.id) == row.id
+        session.execute(update(Notification).where(ident).values(**columns[kind]))
+        if kind == "failed":
+            deactivate(session, row.target, reason)
+        setattr(self.stats, kind, getattr(self.stats, kind) + 1)
+        counter = OUTCOME_METRICS.get(kind)
+        if counter is not None:
+            counter.labels(prefix_of(row.target)).inc()
+        if kind == "sent":
             log.info("outbox: sent %s to %s", row.key, row.target)
-        elif isinstance(outcome, RetryLater):
-            session.execute(
-                update(Notification)
-                .where(ident)
-                .values(
-                    due_at=now + timedelta(seconds=outcome.seconds),
-                    last_error=f"{PENDING_RATE_LIMITED}retry after {outcome.seconds:g} s",
-                    **done,
-                )
-            )
-            self.stats.rate_limited += 1
-            metrics.RATE_LIMITED.labels(prefix_of(row.target)).inc()
+        elif kind == "rate_limited":
             log.warning(
-                "outbox: %s to %s rate limited; again in %g s",
+                "outbox: %s to %s rate limited; again in %g s", row.key, row.target, wait
+            )
+        elif kind == "failed":
+            log.warning("outbox: %s to %s undeliverable: %s", row.key, row.target, reason)
+        elif kind == "dead":
+            log.error("outbox: %s to %s is dead: %s", row.key, row.target, error)
+        elif kind == "retried":
+            log.warning(
+                "outbox: %s to %s failed (%s); attempt %d again in %.0f s",
                 row.key,
                 row.target,
-                outcome.seconds,
+                error,
+                attempts + 1,
+                delay,
             )
-        elif isinstance(outcome, Undeliverable):
-            reason = str(outcome)[:500] or "undeliverable"
-            session.execute(
-                update(Notification)
-                .where(ident)
-                .values(
-                    status="failed",
-                    attempts=row.attempts + 1,
-                    last_error=f"undeliverable: {reason}"[:1000],
-                    **done,
-                )
+
+
+class Dispatcher:
+    """Delivers due notifications through the Senders, within each platform's limits.
+
+    Each round: run `tick` (e.g. due reminders) in its own transaction, then, per platform,
+    claim as many due rows as its pace allows in the next moment (one per destination, never a
+    destination still waiting for its next slot), highest priority first, and send each at its
+    slot. A claim is a lease: a dispatcher that dies leaves rows that others take back once the
+    lease has passed. Several dispatchers share the work on PostgreSQL; on SQLite run one.
+
+    Each platform holds at most `concurrency` messages in flight, so one platform's slow or
+    hanging endpoints never hold another's slots. The rate is each Sender's overall
+    `Pace.per_second` times `share` (give each of several
+    dispatchers its share of the platform's limit). Senders pace below the platform's limit, so
+    replies the adapters send to people asking questions never wait behind a fan-out.
+
+    It is the loop of three parts: the `queue` (SQL: claims, releases, outcomes), the `pacer`
+    (pure: when each message may go) and this, which sends and records.
+    """
+
+    HORIZON = 0.25  # seconds of sending slots claimed ahead of time
+
+    def __init__(
+        self,
+        engine: Engine,
+        senders: Sequence[Sender],
+        tick: Callable[[Session], None] | None = None,
+        *,
+        max_attempts: int = 8,
+        backoff: float = 30.0,
+        backoff_cap: float = 3600.0,
+        lease: float = 60.0,
+        concurrency: int = 32,
+        share: float = 1.0,
+        idle: float = 0.5,
+        once_wait: float = 300.0,
+        worker: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.senders = {s.prefix: s for s in senders}
+        self.tick = tick
+        self.concurrency = concurrency
+        self.share = share
+        self.idle = idle
+        self.stats = Stats()
+        self.queue = Queue(
+            engine,
+            list(self.senders),
+            self.stats,
+            max_attempts=max_attempts,
+            backoff=backoff,
+            backoff_cap=backoff_cap,
+            lease=lease,
+            once_wait=once_wait,
+            worker=worker or f"{socket.gethostname()}:{os.getpid()}",
+            min_interval=self._min_interval,
+        )
+        rates = {p: self._overall_rate(s) for p, s in self.senders.items()}
+        self.pacer = Pacer(rates, self.HORIZON)
+        self._ticked = -TICK_EVERY  # monotonic time of the last tick: the first round ticks
+        self._in_flight: Counter[str] = Counter()  # per destination
+        self._platform_in_flight: Counter[str] = Counter()  # per platform (target prefix)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._unserved_checked = -math.inf
+        self._outcomes: list[tuple[Claimed, BaseException | None, asyncio.Future[None]]] = []
+        self._flushing = False
+        # One thread does all database work, in order: SQLite wants one writer, and the event
+        # loop never waits on the database.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+
+    @property
+    def worker(self) -> str:
+        """The name it leases rows and writes heartbeats under (host:pid unless given)."""
+        return self.queue.worker
+
+    def _min_interval(self, target: str) -> float:
+        return self.senders[prefix_of(target)].pace(target).min_interval
+
+    def _overall_rate(self, sender: Sender) -> float:
+        try:
+            rate = sender.pace(f"{sender.prefix}:").per_second
+        except Exception:
+            log.exception("outbox: %s sender has no overall pace; using 1 a second", sender)
+            rate = 1.0
+        return max(rate * self.share, 0.01)
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask `run_forever` to finish what is in flight and return."""
+        self._stop.set()
+        self._wake.set()
+
+    async def run_forever(self) -> Stats:
+        """Deliver until `stop()`; a short sleep when nothing is due."""
+        await self._start()
+        try:
+            while not self._stop.is_set():
+                claimed = await self._safe_round()
+                await self._pause(claimed)
+        finally:
+            await self._finish()
+        return self.stats
+
+    async def run_once(self) -> Stats:
+        """Deliver until nothing is due, then return.
+
+        Waits for rows due within a few seconds, and for rows a platform asked us to hold back
+        (429 Retry-After) up to `once_wait` seconds; rows backing off after errors (30 s and up)
+        stay pending for the next run and do not keep `--once` waiting.
+        """
+        await self._start()
+        try:
+            while not self._stop.is_set():
+                claimed = await self._safe_round()
+                if not claimed and not self._tasks and not await self._db(self.queue.waiting):
+                    break
+                await self._pause(claimed, idle=0.05)
+            if self.tick is not None:
+                # Once more after the last outcomes are recorded (e.g. to announce a proposal).
+                await self._db(self._tick)
+        finally:
+            await self._finish()
+        return self.stats
+
+    async def _each_sender(self, step: str) -> None:
+        """Run every sender's `start` or `stop`, where it has one; a failure is logged only."""
+        doing = {"start": "starting", "stop": "stopping"}[step]
+        for sender in self.senders.values():
+            run = getattr(sender, step, None)
+            if run is not None:
+                try:
+                    await run()
+                except Exception:
+                    # e.g. the platform is unreachable right now: sends fail and retry later.
+                    log.exception("outbox: %s the %s sender failed", doing, sender.prefix)
+
+    async def _start(self) -> None:
+        await self._each_sender("start")
+        if not self.queue.postgres:
+            # SQLite runs one dispatcher: a lease left by a dispatcher that died is void now.
+            await self._db(self.queue.release_all)
+
+    async def _finish(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._each_sender("stop")
+        self._pool.shutdown(wait=True)
+
+    async def _pause(self, claimed: int, idle: float | None = None) -> None:
+        """Sleep briefly when work is moving, longer (or until woken) when nothing was due."""
+        delay = self.HORIZON / 5 if claimed or self._tasks else (idle or self.idle)
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def _safe_round(self) -> int:
+        try:
+            return await self._round()
+        except Exception:
+            # The database may be away for a moment: leases keep the rows safe; try again.
+            log.exception("outbox: dispatch round failed; trying again")
+            await asyncio.sleep(1.0)
+            return 0
+
+    async def _round(self) -> int:
+        metrics.DISPATCH_ROUNDS.inc()
+        now = time.monotonic()
+        if self.tick is not None and now - self._ticked >= TICK_EVERY:
+            self._ticked = now
+            await self._db(self._tick)
+        if now - self._unserved_checked > 30:
+            self._unserved_checked = now
+            await self._db(self.queue.note_unserved)
+        claimed = 0
+        for prefix in self.senders:
+            # Each platform has its own slots: forty hanging webhooks must not hold Telegram's.
+            free = self.concurrency - self._platform_in_flight[prefix]
+            budget = self.pacer.room(prefix, now, free)
+            if budget <= 0:
+                continue
+            busy = self.pacer.waiting(prefix, now, self._in_flight)
+            rows = await self._db(self.queue.claim, prefix, budget, busy)
+            for row in rows:
+                self._schedule(row)
+            claimed += len(rows)
+        self.pacer.prune(now)
+        return claimed
+
+    def _schedule(self, row: Claimed) -> None:
+        prefix = prefix_of(row.target)
+        sender = self.senders[prefix]
+        try:
+            interval = sender.pace(row.target).min_interval
+        except Exception:
+            interval = 1.0
+        slot = self.pacer.reserve(row.target, interval, time.monotonic())
+        self._in_flight[row.target] += 1
+        self._platform_in_flight[prefix] += 1
+        task = asyncio.get_running_loop().create_task(self._deliver(sender, row, slot))
+        self._tasks.add(task)
+        self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._tasks))
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, sender: Sender, row: Claimed, slot: float) -> None:
+        try:
+            wait = slot - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            current_key.set(row.key)
+            logs.context(**logs.notification_fields(row.key, row.target))  # the sender's lines
+            outcome: BaseException | None = None
+            try:
+                await sender.send(row.target, row.reply())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                outcome = exc
+            if isinstance(outcome, RetryLater):
+                # Here, on the event loop that owns the pacing state, not in the database thread.
+                self.pacer.hold(row.target, time.monotonic() + outcome.seconds)
+            await self._recorded(row, outcome)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "outbox: recording the outcome of %s failed; its lease will lapse", row.key
             )
-            deactivate(session, row.target, reason)
-            self.stats.failed += 1
-            metrics.UNDELIVERABLE.labels(prefix_of(row.target)).inc()
-            log.warning("outbox: %s to %s undeliverable: %s", row.key, row.target, reason)
-        elif isinstance(outcome, Moved) and row.attempts + 1 < self.max_attempts:
-            retarget(session, row.target, outcome.new_target)
-            session.execute(
-                update(Notification)
-                .where(ident)
-                .values(
-                    target=outcome.new_target,
-                    due_at=now,
-                    attempts=row.attempts + 1,
-                    last_error=f"moved to {outcome.new_target}"[:1000],
-                    **done,
-                )
-            )
-            self.stats.moved += 1
-        else:
-            attempts = row.attempts + 1
-            error = f"{type(outcome).__name__}: {outcome}"[:900]
-            if attempts >= self.max_attempts:
-                session.execute(
-                    update(Notification)
-                    .where(ident)
-                    .values(
-                        status="dead",
-                        attempts=attempts,
-                        last_error=f"dead after {attempts} attempts: {error}",
-                        **done,
-                    )
-                )
-                self.stats.dead += 1
-                metrics.DEAD.labels(prefix_of(row.target)).inc()
-                log.error("outbox: %s to %s is dead: %s", row.key, row.target, error)
-            else:
-                delay = min(self.backoff_cap, self.backoff * 2 ** (attempts - 1))
-                delay *= random.uniform(0.75, 1.25)  # spreads retries apart
-                session.execute(
-                    update(Notification)
-                    .where(ident)
-                    .values(
-                        attempts=attempts,
-                        due_at=now + timedelta(seconds=delay),
-                        last_error=f"transient: {error}",
-                        **done,
-                    )
-                )
-                self.stats.retried += 1
-                metrics.RETRIES.labels(prefix_of(row.target)).inc()
-                log.warning(
-                    "outbox: %s to %s failed (%s); attempt %d again in %.0f s",
-                    row.key,
-                    row.target,
-                    error,
-                    attempts + 1,
-                    delay,
-                )
+        finally:
+            self._in_flight[row.target] -= 1
+            if self._in_flight[row.target] <= 0:
+                del self._in_flight[row.target]
+            self._platform_in_flight[prefix_of(row.target)] -= 1
+            self._wake.set()
+
+    async def _recorded(self, row: Claimed, outcome: BaseException | None) -> None:
+        """Record one outcome as soon as the database thread is free; return once committed.
+
+        Outcomes that finish while a commit is under way go together in the next one (a group
+        commit): the "was sent" window stays one commit wide, whatever the rate.
+        """
+        done = asyncio.get_running_loop().create_future()
+        self._outcomes.append((row, outcome, done))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        try:
+            while self._outcomes:
+                batch, self._outcomes = self._outcomes, []
+                try:
+                    await self._db(self.queue.record_all, [(row, out) for row, out, _ in batch])
+                except Exception as exc:
+                    for _, _, done in batch:
+                        done.set_exception(exc)
+                else:
+                    for _, _, done in batch:
+                        done.set_result(None)
+        finally:
+            self._flushing = False
+
+    def _tick(self) -> None:
+        assert self.tick is not None
+        try:
+            with session_scope(self.engine) as session:
+                self.tick(session)
+        except Exception:
+            log.exception("outbox: tick failed")

@@ -18,9 +18,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import outbox, roles, subscriptions
+from bot.core import ADDRESSES
 from bot.models import (
+    OPEN_STATES,
+    ChecklistRun,
     CountryCluster,
     Notification,
+    PendingMove,
     Proposal,
     ProposalCluster,
     ProposalEvent,
@@ -28,6 +32,7 @@ from bot.models import (
     User,
     utcnow,
 )
+from bot.terms import ClusterStatus, MoveName, ProposalStatus, Role
 from knowledge import KnowledgeBase
 from knowledge.checklist import default_lead
 
@@ -35,7 +40,7 @@ log = logging.getLogger("clusterbot.proposals")
 
 FORWARD_WITHIN = timedelta(hours=24)  # the ERC forwards a proposal within 24 hours
 SYSTEM = "clusterbot"  # the actor of automatic moves (announcement)
-CREATE_ROLES = ("coordinator", "hc")
+CREATE_ROLES = (Role.COORDINATOR, Role.HC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,25 +55,34 @@ class Move:
     per_cluster: bool = False
 
 
+P, C = ProposalStatus, ClusterStatus
 MOVES = {
     m.name: m
     for m in (
-        Move("submit", ("draft", "returned"), "submitted", ("hc",)),
-        Move("forward", ("submitted",), "forwarded", ("erc",)),
-        Move("endorse", ("forwarded",), "endorsed", ("erc",)),
-        Move("return", ("submitted", "forwarded"), "returned", ("erc",), needs_note=True),
+        Move(MoveName.SUBMIT, (P.DRAFT, P.RETURNED), P.SUBMITTED, (Role.HC,)),
+        Move(MoveName.FORWARD, (P.SUBMITTED,), P.FORWARDED, (Role.ERC,)),
+        Move(MoveName.ENDORSE, (P.FORWARDED,), P.ENDORSED, (Role.ERC,)),
         Move(
-            "plan_deactivation",
-            ("active",),
-            "deactivation_planned",
-            ("coordinator", "hc"),
+            MoveName.RETURN, (P.SUBMITTED, P.FORWARDED), P.RETURNED, (Role.ERC,), needs_note=True
+        ),
+        Move(
+            MoveName.PLAN_DEACTIVATION,
+            (C.ACTIVE,),
+            C.DEACTIVATION_PLANNED,
+            (Role.COORDINATOR, Role.HC),
             needs_note=True,
             per_cluster=True,
         ),
-        Move("deactivate", ("deactivation_planned",), "deactivated", ("hc",), per_cluster=True),
+        Move(
+            MoveName.DEACTIVATE,
+            (C.DEACTIVATION_PLANNED,),
+            C.DEACTIVATED,
+            (Role.HC,),
+            per_cluster=True,
+        ),
     )
 }
-LIVE = ("endorsed", "announced")  # proposals whose clusters are active and can be deactivated
+LIVE = (P.ENDORSED, P.ANNOUNCED)  # proposals whose clusters are active and can be deactivated
 
 
 class Refused(Exception):
@@ -86,12 +100,7 @@ class Refused(Exception):
 
 def identity_target(identity: str) -> str | None:
     """Where a person can be notified directly: their private chat, when the platform has one."""
-    platform, _, rest = identity.partition(":")
-    if platform == "telegram" and rest.lstrip("-").isdigit():
-        return identity  # a private chat's id is the user's id
-    if platform == "slack" and rest.count(":") == 1:
-        return identity  # chat.postMessage to a user id opens the DM with them
-    return None
+    return ADDRESSES.reaches_person(identity)
 
 
 def create(
@@ -565,3 +574,74 @@ def _announce(session: Session, now: datetime, plan_after: timedelta) -> None:
         session.refresh(proposal)
         _record(session, proposal, SYSTEM, "endorsed", "announced", "")
         _remind(session, proposal.id, "transition_plan_due", now + plan_after)
+
+
+# ---- moves held for confirmation, and the proposal a checklist made --------------------------
+
+CONFIRM_WITHIN = timedelta(hours=24)  # an older Confirm button is stale
+
+
+def hold(
+    session: Session, identity: str, proposal_id: int, move: str, cluster: str, note: str
+) -> PendingMove:
+    """Keep a checked move aside until the person who asked confirms it (the button's id)."""
+    pending = PendingMove(
+        identity=identity, proposal_id=proposal_id, move=move, cluster=cluster, note=note[:4000]
+    )
+    session.add(pending)
+    session.flush()
+    return pending
+
+
+def take_held(session: Session, pending_id: int, identity: str) -> PendingMove | None:
+    """The move `identity` asked for within CONFIRM_WITHIN, no longer held; None if stale."""
+    pending = session.get(PendingMove, pending_id)
+    if (
+        pending is None
+        or pending.identity != identity
+        or utcnow() - pending.created_at > CONFIRM_WITHIN
+    ):
+        return None
+    session.delete(pending)
+    return pending
+
+
+def made_from(session: Session, checklist_id: int | None) -> Proposal | None:
+    """The proposal a finished checklist made, if it made one (one checklist, one proposal)."""
+    return session.exec(select(Proposal).where(Proposal.checklist_id == checklist_id)).first()
+
+
+def last_checklist(session: Session, identity: str, chat: str) -> ChecklistRun | None:
+    """The person's latest finished checklist in this chat, the one /propose alone proposes."""
+    return session.exec(
+        select(ChecklistRun)
+        .where(
+            ChecklistRun.identity == identity,
+            ChecklistRun.chat == chat,
+            ChecklistRun.status == "done",
+        )
+        .order_by(col(ChecklistRun.id).desc())
+    ).first()
+
+
+def recent_activations(session: Session, limit: int) -> list[Proposal]:
+    """The latest endorsed (or announced) proposals, newest first."""
+    return list(
+        session.exec(
+            select(Proposal)
+            .where(col(Proposal.status).in_(LIVE))
+            .order_by(col(Proposal.endorsed_at).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def open_checklists(session: Session, identity: str) -> int:
+    """How many checklists the person has open or paused (in any chat)."""
+    return len(
+        session.exec(
+            select(ChecklistRun.id).where(
+                ChecklistRun.identity == identity, col(ChecklistRun.status).in_(OPEN_STATES)
+            )
+        ).all()
+    )

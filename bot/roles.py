@@ -1,9 +1,8 @@
 """Who may do what: the roles people hold, and granting them."""
 
-import re
-
 from sqlmodel import Session, col, select
 
+from bot.core import ADDRESSES
 from bot.db import insert_ignore
 from bot.models import ROLES, User, utcnow
 
@@ -17,38 +16,27 @@ class NotAllowed(Exception):
         self.roles = roles
 
 
-# How each platform writes a person: the shapes the adapters build (bot/adapters/).
-IDENTITY_SHAPES = {
-    "telegram": (re.compile(r"[0-9]+"), "telegram:USER_ID (digits, e.g. telegram:123456789)"),
-    "slack": (
-        re.compile(r"[TE][A-Z0-9]+:[UW][A-Z0-9]+"),
-        "slack:TEAM_ID:USER_ID (e.g. slack:T0123ABCD:U0456EFGH)",
-    ),
-    "console": (
-        re.compile(r"[^\s:]+"),
-        "console:NAME (the terminal chat's --user, e.g. console:alice)",
-    ),
-}
-
-
 def check_identity(identity: str) -> str:
     """`identity` when it names a person on a platform we serve, else ValueError saying how."""
-    forms = "; ".join(shape for _, shape in IDENTITY_SHAPES.values())
+    # How each platform writes a person: the shapes its adapter builds (bot/adapters/).
+    forms = "; ".join(ADDRESSES.person_forms())
     if not identity.strip():
         raise ValueError(f"the identity is empty; write the person as one of: {forms}")
-    platform, sep, rest = identity.partition(":")
+    platform, sep, _ = identity.partition(":")
     if not sep:
         plain = f" (in the terminal chat: console:{identity})" if " " not in identity else ""
         raise ValueError(
             f"{identity!r} has no platform prefix{plain}; write the person as one of: {forms}"
         )
-    if platform not in IDENTITY_SHAPES:
+    address = ADDRESSES.get(platform)
+    if address is None or not address.person:
         raise ValueError(
             f"{platform!r} is not a platform we serve; write the person as one of: {forms}"
         )
-    pattern, shape = IDENTITY_SHAPES[platform]
-    if not pattern.fullmatch(rest):
-        raise ValueError(f"{identity!r} is not a {platform} identity; write it as {shape}")
+    if not address.names_person(identity):
+        raise ValueError(
+            f"{identity!r} is not a {platform} identity; write it as {address.person_form}"
+        )
     return identity
 
 

@@ -1,16 +1,12 @@
 """Partner subscriptions: which chats, channels and webhooks hear of which activations."""
 
-import re
 from collections.abc import Iterable
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
+from bot.core import ADDRESSES
 from bot.models import Subscription
-
-# The destinations a notification can reach; a console chat cannot be reached later.
-_TARGET = re.compile(
-    r"^(?:telegram:-?\d{1,20}|slack:[A-Z0-9]{1,20}:[A-Z0-9]{1,20}|webhook:https?://\S{1,990})$"
-)
 
 
 class BadTarget(ValueError):
@@ -18,12 +14,14 @@ class BadTarget(ValueError):
 
 
 def check_target(target: str) -> str:
-    """`target` unchanged when notifications can reach it, else BadTarget."""
-    if not _TARGET.match(target):
-        raise BadTarget(
-            f"{target!r} is not a notification target; use telegram:CHAT_ID, "
-            "slack:TEAM:CHANNEL or webhook:URL"
-        )
+    """`target` unchanged when some platform's notifications reach it, else BadTarget.
+
+    A console chat cannot be reached later: the terminal has no target.
+    """
+    if not ADDRESSES.reaches(target):
+        *most, last = ADDRESSES.target_forms()
+        forms = f"{', '.join(most)} or {last}" if most else last
+        raise BadTarget(f"{target!r} is not a notification target; use {forms}")
     return target
 
 
@@ -52,15 +50,20 @@ def add(
     return sub, True
 
 
+def _active(session: Session, where: ColumnElement[bool]) -> list[Subscription]:
+    """The active subscriptions that match `where`, oldest first."""
+    query = select(Subscription).where(where, col(Subscription.active))
+    return list(session.exec(query.order_by(col(Subscription.id))).all())
+
+
 def for_target(session: Session, target: str) -> list[Subscription]:
     """The active subscriptions of one chat, channel or webhook."""
-    return list(
-        session.exec(
-            select(Subscription)
-            .where(Subscription.target == target, col(Subscription.active))
-            .order_by(col(Subscription.id))
-        ).all()
-    )
+    return _active(session, col(Subscription.target) == target)
+
+
+def made_by(session: Session, identity: str) -> list[Subscription]:
+    """The active subscriptions a person made (in any chat)."""
+    return _active(session, col(Subscription.created_by) == identity)
 
 
 def everything(session: Session) -> list[Subscription]:

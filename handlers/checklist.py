@@ -15,6 +15,7 @@ from knowledge.checklist import (
     STEPS,
     YES_NO,
     Answer,
+    Answers,
     Invalid,
     Question,
     control,
@@ -87,12 +88,12 @@ def _question_data(ctx: Context, run: ChecklistRun, q: Question) -> dict[str, An
         "step_text": step_texts(ctx.kb, ctx.lang).get(q.step or 0, ""),
         "previous": _answer_text(ctx, q, run.answers.get(q.key)),
         "first_criterion_question": q.key == "change",
-        "clusters_chosen": len((run.answers.get("clusters") or {}).get("value") or []),
+        "clusters_chosen": len(Answers(run.answers).clusters()),
     }
     if q.kind == "lead" and q.cluster:
         data["default"] = agency_label(ctx, default_lead(ctx.kb, q.cluster))
     if q.kind == "colead" and q.cluster:
-        lead = (run.answers.get(f"lead:{q.cluster}") or {}).get("value") or ""
+        lead = Answers(run.answers).value(f"lead:{q.cluster}") or ""
         data["lead"] = agency_label(ctx, lead)["acronym"] if lead in ctx.kb.agencies else lead
     return data
 
@@ -145,7 +146,7 @@ def _keep_language(msg: Incoming, ctx: Context) -> None:
         ctx.lang = str(shown)
 
 
-@router.command("checklist")
+@router.command("checklist", menu=N_("Activation checklist"), menu_at=50)
 @router.intent("start_checklist")
 def start_checklist(msg: Incoming, ctx: Context) -> Reply:
     """Start a checklist, or show where the open one stands."""
@@ -207,7 +208,7 @@ def answer(ctx: Context, run: ChecklistRun, text: str) -> Reply | list[Reply] | 
 
 def _same_agency(run: ChecklistRun, q: Question, co_lead: Any) -> bool:
     """Whether the co-lead named is the cluster's proposed lead (a co-lead is someone else)."""
-    lead = (run.answers.get(f"lead:{q.cluster}") or {}).get("value")
+    lead = Answers(run.answers).value(f"lead:{q.cluster}")
     return bool(co_lead and lead) and str(co_lead).casefold() == str(lead).casefold()
 
 
@@ -257,11 +258,11 @@ def status(ctx: Context, run: ChecklistRun) -> Reply:
     return replace(r, intent="checklist")
 
 
-@router.action("chk")
+@router.action("chk", r"chk:(?P<run>[^:]*):(?P<group>[^:]*)")
 def checklist_button(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
-    """A checklist button: the same as typing the answer, if it belongs to the open checklist."""
-    parts = (msg.action or "").split(":")
-    run_id, group = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    """`chk:<run>:<answer group>`: the same as typing the answer, in the open checklist."""
+    pressed = ctx.pressed or {}
+    run_id, group = pressed.get("run", ""), pressed.get("group", "")
     run = open_run(ctx, msg)
     if run is None or str(run.id) != run_id or run.status != "open":
         return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
@@ -301,15 +302,14 @@ def _letter(ctx: Context, run: ChecklistRun, data: dict[str, Any], with_others: 
     )
 
 
-@router.action("letter")
+@router.action("letter", r"letter:(?P<run>\d+):(?P<which>short|full)")
 def letter_button(msg: Incoming, ctx: Context) -> Reply:
     """`letter:<run>:short|full`: the finished checklist's letter, with or without the others."""
-    parts = (msg.action or "").split(":")
-    known = len(parts) == 3 and parts[1].isdigit() and parts[2] in ("short", "full")
-    run = ctx.session.get(ChecklistRun, int(parts[1])) if known else None
-    if run is None or run.identity != msg.identity or run.status != "done":
+    pressed = ctx.pressed
+    run = ctx.session.get(ChecklistRun, int(pressed["run"])) if pressed else None
+    if pressed is None or run is None or run.identity != msg.identity or run.status != "done":
         return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
-    return _letter(ctx, run, summary_data(ctx, run), with_others=parts[2] != "short")
+    return _letter(ctx, run, summary_data(ctx, run), with_others=pressed["which"] != "short")
 
 
 _ENDS = (".", "!", "?", "…", "。", "！", "？", "؟")
@@ -326,11 +326,6 @@ def sentence(text: str, lang: str) -> str:
     if not text.endswith(_ENDS):
         text += "。" if lang == "zh" else "."
     return text
-
-
-def _entry_of(a: dict[str, Any], key: str) -> dict[str, Any]:
-    found = a.get(key)
-    return found if isinstance(found, dict) else {}
 
 
 def _arrangement(ctx: Context, cluster: str, lead: str) -> list[dict[str, Any]]:
@@ -353,18 +348,17 @@ def _arrangement(ctx: Context, cluster: str, lead: str) -> list[dict[str, Any]]:
 
 def summary_data(ctx: Context, run: ChecklistRun) -> dict[str, Any]:
     """Everything the summary and the letter say, from the stored answers."""
-    a = run.answers
+    a = Answers(run.answers)
     lang = ctx.lang
-    chosen = list(_entry_of(a, "clusters").get("value") or [])
+    chosen = a.clusters()
     steps = step_texts(ctx.kb, lang)
     clusters = []
     for c in chosen:
-        v = verdict(a, c)
-        lead = _entry_of(a, f"lead:{c}").get("value") or default_lead(ctx.kb, c)
-        colead = _entry_of(a, f"colead:{c}").get("value") or ""
+        v = verdict(a.stored, c)
+        lead = a.value(f"lead:{c}") or default_lead(ctx.kb, c)
+        colead = a.value(f"colead:{c}") or ""
         known = lead in ctx.kb.agencies
-        gaps = _entry_of(a, f"gaps:{c}")
-        capacity = _entry_of(a, f"capacity:{c}")
+        gaps, capacity = f"gaps:{c}", f"capacity:{c}"
         clusters.append(
             {
                 **sector_label(ctx, c),
@@ -372,12 +366,12 @@ def summary_data(ctx: Context, run: ChecklistRun) -> dict[str, Any]:
                 "criterion1": v.criterion1,
                 "criterion2": v.criterion2,
                 "missing": list(v.missing),
-                "gaps": gaps.get("value") or "",
-                "capacity": capacity.get("value") or "",
-                "gaps_note": gaps.get("note", ""),
-                "capacity_note": capacity.get("note", ""),
-                "gaps_sentence": sentence(gaps.get("note", ""), lang),
-                "capacity_sentence": sentence(capacity.get("note", ""), lang),
+                "gaps": a.value(gaps) or "",
+                "capacity": a.value(capacity) or "",
+                "gaps_note": a.note(gaps),
+                "capacity_note": a.note(capacity),
+                "gaps_sentence": sentence(a.note(gaps), lang),
+                "capacity_sentence": sentence(a.note(capacity), lang),
                 "lead": agency_label(ctx, lead) if known else {"name": lead, "acronym": lead},
                 "lead_differs": lead not in global_leads(ctx.kb, c),
                 "global_leads": [agency_label(ctx, x) for x in sorted(global_leads(ctx.kb, c))],
@@ -387,26 +381,25 @@ def summary_data(ctx: Context, run: ChecklistRun) -> dict[str, Any]:
                 else colead,
             }
         )
-    country = _entry_of(a, "country").get("value") or {}
-    change = _entry_of(a, "change")
+    country = a.country()
     step_rows = [
         {
             "number": n,
             "text": steps.get(n, ""),
-            "status": _entry_of(a, f"step:{n}").get("value") or "",
-            "note": _entry_of(a, f"step:{n}").get("note", ""),
-            "note_sentence": sentence(_entry_of(a, f"step:{n}").get("note", ""), lang),
+            "status": a.value(f"step:{n}") or "",
+            "note": a.note(f"step:{n}"),
+            "note_sentence": sentence(a.note(f"step:{n}"), lang),
         }
         for n in range(1, STEPS + 1)
     ]
     today = utcnow().date()
     return {
-        "country": country.get("name", "") if isinstance(country, dict) else "",
-        "emergency": _entry_of(a, "emergency").get("value") or "",
-        "emergency_sentence": sentence(_entry_of(a, "emergency").get("value") or "", lang),
-        "change": change.get("value") or "",
-        "change_note": change.get("note", ""),
-        "change_sentence": sentence(change.get("note", ""), lang),
+        "country": country.get("name", ""),
+        "emergency": a.value("emergency") or "",
+        "emergency_sentence": sentence(a.value("emergency") or "", lang),
+        "change": a.value("change") or "",
+        "change_note": a.note("change"),
+        "change_sentence": sentence(a.note("change"), lang),
         "clusters": clusters,
         "proposed": [c for c in clusters if c["outcome"] == "met"],
         "not_proposed": [c for c in clusters if c["outcome"] != "met"],

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from bot.core import Choice, Context, Incoming, Reply, Router
-from handlers.common import known_topic, reply, sector_label, topic_title
+from handlers.common import N_, known_topic, reply, sector_label, topic_title
 from handlers.help import not_understood
 
 router = Router()
@@ -56,10 +56,10 @@ def show_topic(ctx: Context, topic: str) -> Reply:
     )
 
 
-@router.action("topic")
+@router.action("topic", r"topic:(?P<topic>.*)")
 def topic_button(msg: Incoming, ctx: Context) -> Reply:
     """A topic button ("the whole procedure", a nearest topic after "I don't know")."""
-    topic = (msg.action or "").partition(":")[2]
+    topic = (ctx.pressed or {}).get("topic", "")
     if not known_topic(ctx, topic):
         return not_understood(msg, ctx)
     ctx.understanding = replace(ctx.understanding, intent="concept", topic=topic)
@@ -79,7 +79,9 @@ def expand_acronym(msg: Incoming, ctx: Context) -> Reply:
     return _acronyms(ctx, ctx.understanding.acronyms)
 
 
-@router.command("acronyms")
+@router.command(
+    "acronyms", shareable=True, menu=N_("what the acronyms stand for"), menu_at=30
+)
 def list_acronyms(msg: Incoming, ctx: Context) -> Reply:
     """`/acronyms`: every acronym we expand."""
     return _acronyms(ctx, tuple(sorted(ctx.kb.acronyms)))

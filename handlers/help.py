@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from bot.core import Choice, Context, Incoming, Reply, Router
-from handlers.common import reply, sector_label, topic_choices
+from handlers.common import N_, reply, sector_label, topic_choices
 from knowledge.matching import MAX_UNDERSTOOD
 
 router = Router()
@@ -13,7 +13,13 @@ def _languages(ctx: Context) -> list[dict[str, str]]:
     return [{"code": c, "native": lang.native} for c, lang in ctx.kb.languages.items()]
 
 
-@router.command("start", "help")
+# The same line for both in the menu: people look for either.
+@router.command(
+    "help", shareable=True, menu=N_("what the bot can do, with examples"), menu_at=10
+)
+@router.command(
+    "start", shareable=True, menu=N_("what the bot can do, with examples"), menu_at=11
+)
 @router.intent("help", "greeting")
 def show_help(msg: Incoming, ctx: Context) -> Reply:
     """What the bot can do, with example questions."""
@@ -21,6 +27,7 @@ def show_help(msg: Incoming, ctx: Context) -> Reply:
 
 
 @router.intent("unknown", "unknown_cluster")
+@router.fallback("intent")
 def not_understood(msg: Incoming, ctx: Context) -> Reply:
     """Say plainly that we do not know, list what we do know, and never guess a lead.
 
@@ -59,17 +66,18 @@ def too_long(msg: Incoming, ctx: Context) -> Reply:
     return reply(ctx, "help/too_long.j2", length=len(msg.text), limit=MAX_UNDERSTOOD)
 
 
-@router.command("lang", "language")
+@router.command("lang", menu=N_("reply language"), menu_at=40)
+@router.command("language")
 def set_language(msg: Incoming, ctx: Context) -> Reply:
     """`/lang xx` remembers a language for this user; `/lang` alone shows the choices."""
     code = msg.args.casefold()
     return _choose(ctx, code)
 
 
-@router.action("lang")
+@router.action("lang", r"lang:(?P<code>.*)")
 def language_button(msg: Incoming, ctx: Context) -> Reply:
     """A language button press: same as `/lang xx`."""
-    return _choose(ctx, (msg.action or "").partition(":")[2])
+    return _choose(ctx, (ctx.pressed or {}).get("code", ""))
 
 
 def _choose(ctx: Context, code: str) -> Reply:
@@ -85,8 +93,8 @@ def _choose(ctx: Context, code: str) -> Reply:
     return replace(result, choices=choices)
 
 
-@router.command("*")
+@router.fallback("command")
 def unknown_command(msg: Incoming, ctx: Context) -> Reply:
-    """Any command we do not have ("*"): say so and point to /help."""
+    """Any command (or button) we do not have: say so and point to /help."""
     name = msg.text.strip().split()[0][:40] if msg.text.strip() else ""
     return reply(ctx, "help/unknown_command.j2", command=name)

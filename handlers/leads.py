@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from bot import verification
 from bot.core import Context, Incoming, Reply, Router
 from bot.models import CountryCluster
-from handlers.common import agency_label, country_name, known_topic, reply, sector_label
+from handlers.common import N_, agency_label, country_name, known_topic, reply, sector_label
 from handlers.concepts import show_topic
 from handlers.help import not_understood
 from knowledge import KnowledgeBase, Lead
@@ -181,7 +181,7 @@ def country_clusters(msg: Incoming, ctx: Context) -> Reply:
     )
 
 
-@router.command("lead")
+@router.command("lead", shareable=True, menu=N_("who leads a cluster"), menu_at=20)
 def lead_command(msg: Incoming, ctx: Context) -> Reply:
     """`/lead <cluster> [country]`: the bot has already understood the words after the command."""
     u = ctx.understanding
@@ -191,7 +191,9 @@ def lead_command(msg: Incoming, ctx: Context) -> Reply:
     return who_leads(msg, ctx) if u.sectors else not_understood(msg, ctx)
 
 
-@router.command("clusters")
+@router.command(
+    "clusters", shareable=True, menu=N_("the 11 global clusters and their leads"), menu_at=21
+)
 def clusters_command(msg: Incoming, ctx: Context) -> Reply:
     """`/clusters`: the list of global clusters."""
     return list_clusters(msg, ctx)

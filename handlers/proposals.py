@@ -1,21 +1,18 @@
 """Activation proposals in chat: create, show, list, and move them, each move confirmed."""
 
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
-from sqlmodel import col, select
-
 from bot import proposals, roles
-from bot.core import Context, Incoming, Reply, Router
-from bot.models import ROLES, ChecklistRun, PendingMove, Proposal, utcnow
+from bot.core import Context, Incoming, Reply, Router, split_command
+from bot.models import ROLES, ChecklistRun, Proposal
 from bot.proposals import Refused
+from bot.terms import MoveName
 from handlers.common import N_, choice, country_name, reply
-from knowledge.checklist import default_lead, verdict
+from knowledge.checklist import Answers, default_lead, verdict
 
 router = Router()
 
-CONFIRM_WITHIN = timedelta(hours=24)  # an older Confirm button is stale
 MOVE_LABELS = {
     "submit": N_("Submit to the ERC"),
     "forward": N_("Forward to the Principals"),
@@ -47,7 +44,9 @@ def _shown(ctx: Context, proposal: Proposal, template: str = "proposals/show.j2"
     return replace(reply(ctx, template, **data), choices=tuple(buttons))
 
 
-@router.command("proposals")
+@router.command(
+    "proposals", shareable=True, menu=N_("activation proposals and their status"), menu_at=70
+)
 def list_proposals(msg: Incoming, ctx: Context) -> Reply:
     """`/proposals [country]`: newest first."""
     country = ctx.understanding.country
@@ -59,7 +58,7 @@ def list_proposals(msg: Incoming, ctx: Context) -> Reply:
     return reply(ctx, "proposals/list.j2", proposals=rows, country=name)
 
 
-@router.command("proposal")
+@router.command("proposal", shareable=True)
 def show_proposal(msg: Incoming, ctx: Context) -> Reply:
     """`/proposal 12`: one proposal and its history."""
     number, _ = _number(msg.args)
@@ -98,15 +97,7 @@ def propose(msg: Incoming, ctx: Context) -> Reply:
     """
     u = ctx.understanding
     if not msg.args:
-        run = ctx.session.exec(
-            select(ChecklistRun)
-            .where(
-                ChecklistRun.identity == msg.identity,
-                ChecklistRun.chat == msg.chat,
-                ChecklistRun.status == "done",
-            )
-            .order_by(col(ChecklistRun.id).desc())
-        ).first()
+        run = proposals.last_checklist(ctx.session, msg.identity, msg.chat)
         return _from_checklist(ctx, run) if run else reply(ctx, "proposals/usage.j2")
     named = _leads(ctx, msg.args)
     clusters = {s: ("", "") for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"}
@@ -118,17 +109,22 @@ def propose(msg: Incoming, ctx: Context) -> Reply:
     return _shown(ctx, created, "proposals/created.j2")
 
 
-@router.action("prop")
+@router.action(
+    "prop",
+    r"prop:ask:(?P<proposal>\d+):(?P<move>[^:]*)",
+    r"prop:(?P<decision>ok|no):(?P<pending>\d+)",
+    r"prop:chk:(?P<run>\d+)",
+)
 def proposal_button(msg: Incoming, ctx: Context) -> Reply:
     """`prop:ask:<id>:<move>`, `prop:ok:<pending>`, `prop:no:<pending>`, `prop:chk:<run>`."""
-    parts = (msg.action or "").split(":")
+    pressed = ctx.pressed or {}
     try:
-        if len(parts) == 4 and parts[1] == "ask" and parts[2].isdigit():
-            return _confirm(msg, ctx, int(parts[2]), parts[3], "", "")
-        if len(parts) == 3 and parts[1] in ("ok", "no") and parts[2].isdigit():
-            return _decide(msg, ctx, int(parts[2]), parts[1] == "ok")
-        if len(parts) == 3 and parts[1] == "chk" and parts[2].isdigit():
-            run = ctx.session.get(ChecklistRun, int(parts[2]))
+        if "move" in pressed:
+            return _confirm(msg, ctx, int(pressed["proposal"]), pressed["move"], "", "")
+        if "decision" in pressed:
+            return _decide(msg, ctx, int(pressed["pending"]), pressed["decision"] == "ok")
+        if "run" in pressed:
+            run = ctx.session.get(ChecklistRun, int(pressed["run"]))
             if run and run.identity == msg.identity and run.status == "done":
                 return _from_checklist(ctx, run)
     except Refused as exc:
@@ -141,23 +137,20 @@ def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
 
     One checklist makes one proposal: asking again (or a double press) shows the one it made.
     """
-    made = ctx.session.exec(select(Proposal).where(Proposal.checklist_id == run.id)).first()
+    made = proposals.made_from(ctx.session, run.id)
     if made is not None:
         return _shown(ctx, made)
-    a = run.answers
-    country = (a.get("country") or {}).get("value") or {}
-    code = country.get("code") if isinstance(country, dict) else None
+    a = Answers(run.answers)
+    code = a.country().get("code")
     clusters = {}
-    for c in (a.get("clusters") or {}).get("value") or []:
-        if verdict(a, c).outcome != "met":
+    for c in a.clusters():
+        if verdict(a.stored, c).outcome != "met":
             continue  # as in the draft letter: only clusters whose criteria are met
-        lead = (a.get(f"lead:{c}") or {}).get("value") or default_lead(ctx.kb, c)
-        co_lead = (a.get(f"colead:{c}") or {}).get("value") or ""
-        clusters[c] = (str(lead), str(co_lead))
+        lead = a.text(f"lead:{c}") or default_lead(ctx.kb, c)
+        clusters[c] = (lead, a.text(f"colead:{c}"))
     if not clusters:
         return _refused(ctx, Refused("none_met"))
-    what = (a.get("emergency") or {}).get("value") or ""
-    why = (a.get("change") or {}).get("note", "")
+    what, why = a.text("emergency"), a.note("change")
     try:
         created = proposals.create(
             ctx.session,
@@ -189,40 +182,29 @@ def _move_command(msg: Incoming, ctx: Context, move: str, with_cluster: bool = F
         return _refused(ctx, exc)
 
 
-@router.command("submit")
-def submit(msg: Incoming, ctx: Context) -> Reply:
-    """`/submit 12 [note]`: the RC/HC sends the proposal to the ERC."""
-    return _move_command(msg, ctx, "submit")
+# Each chat command that makes a move: the move, and whether it names a cluster.
+#   /submit 12 [note]       the RC/HC sends the proposal to the ERC
+#   /forward 12             the ERC sends it to the IASC Principals
+#   /endorse 12             the ERC records the Principals' endorsement
+#   /return 12 feedback     back to the proposer, who may submit again
+#   /plan 12 health plan... one cluster's deactivation is planned
+#   /deactivate 12 health   one cluster is deactivated
+MOVE_COMMANDS: dict[str, tuple[MoveName, bool]] = {
+    "submit": (MoveName.SUBMIT, False),
+    "forward": (MoveName.FORWARD, False),
+    "endorse": (MoveName.ENDORSE, False),
+    "return": (MoveName.RETURN, False),
+    "plan": (MoveName.PLAN_DEACTIVATION, True),
+    "deactivate": (MoveName.DEACTIVATE, True),
+}
 
 
-@router.command("forward")
-def forward(msg: Incoming, ctx: Context) -> Reply:
-    """`/forward 12`: the ERC sends it to the IASC Principals."""
-    return _move_command(msg, ctx, "forward")
-
-
-@router.command("endorse")
-def endorse(msg: Incoming, ctx: Context) -> Reply:
-    """`/endorse 12`: the ERC records the Principals' endorsement."""
-    return _move_command(msg, ctx, "endorse")
-
-
-@router.command("return")
-def return_with_feedback(msg: Incoming, ctx: Context) -> Reply:
-    """`/return 12 feedback`: back to the proposer, who may submit again."""
-    return _move_command(msg, ctx, "return")
-
-
-@router.command("plan")
-def plan_deactivation(msg: Incoming, ctx: Context) -> Reply:
-    """`/plan 12 health transition plan...`: one cluster's deactivation is planned."""
-    return _move_command(msg, ctx, "plan_deactivation", with_cluster=True)
-
-
-@router.command("deactivate")
-def deactivate(msg: Incoming, ctx: Context) -> Reply:
-    """`/deactivate 12 health`: one cluster is deactivated."""
-    return _move_command(msg, ctx, "deactivate", with_cluster=True)
+@router.command(*MOVE_COMMANDS)
+def move_command(msg: Incoming, ctx: Context) -> Reply:
+    """`/submit 12`, `/forward 12`, ..., `/deactivate 12 health`: a move, confirmed by a button."""
+    command = split_command(msg.text)
+    move, with_cluster = MOVE_COMMANDS[command[0] if command else ""]
+    return _move_command(msg, ctx, move, with_cluster=with_cluster)
 
 
 def _confirm(
@@ -232,11 +214,7 @@ def _confirm(
     proposal, checked = proposals.check(ctx.session, number, ctx.user, move, cluster)
     if checked.needs_note and not note:
         raise Refused("note_needed", move=move)
-    pending = PendingMove(
-        identity=msg.identity, proposal_id=number, move=move, cluster=cluster, note=note[:4000]
-    )
-    ctx.session.add(pending)
-    ctx.session.flush()
+    pending = proposals.hold(ctx.session, msg.identity, number, move, cluster, note)
     name = country_name(ctx, proposal.country)
     r = reply(
         ctx, "proposals/confirm.j2", id=number, move=move, country=name, note=note, cluster=cluster
@@ -250,14 +228,9 @@ def _confirm(
 
 def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Reply:
     """Carry out (or drop) a move the same person asked for within the last day."""
-    pending = ctx.session.get(PendingMove, pending_id)
-    if (
-        pending is None
-        or pending.identity != msg.identity
-        or utcnow() - pending.created_at > CONFIRM_WITHIN
-    ):
+    pending = proposals.take_held(ctx.session, pending_id, msg.identity)
+    if pending is None:
         raise Refused("stale")
-    ctx.session.delete(pending)
     if not confirmed:
         return reply(ctx, "proposals/cancelled.j2")
     proposal = proposals.apply(
@@ -283,7 +256,7 @@ def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Re
     )
 
 
-@router.command("whoami")
+@router.command("whoami", menu=N_("who you are to the bot, and your role"), menu_at=80)
 def whoami(msg: Incoming, ctx: Context) -> Reply:
     """`/whoami`: the identity an admin passes to `clusterbot users grant`, and the role."""
     return reply(ctx, "proposals/whoami.j2", identity=msg.identity, role=ctx.user.role)

@@ -86,23 +86,28 @@ def verify(msg: Incoming, ctx: Context) -> Reply:
     return replace(shown, choices=buttons)
 
 
-@router.action("rec")
+@router.action(
+    "rec",
+    r"rec:ok:(?P<record>\d+):(?P<version>[^:]*)",
+    r"rec:(?P<change>chg):(?P<record>\d+)",
+    r"rec:[^:]*:(?P<record>\d+)(?::.*)?",  # a record, but no move we know: usage
+)
 def record_button(msg: Incoming, ctx: Context) -> Reply:
     """`rec:ok:<record>:<version>` (still right) or `rec:chg:<record>` (say how to change it)."""
-    parts = (msg.action or "").split(":")
+    pressed = ctx.pressed or {}
     if not _allowed(ctx):
         return _answer(ctx, "not_allowed")
-    record_id = int(parts[2]) if len(parts) >= 3 and parts[2].isdigit() else None
+    record_id = int(pressed["record"]) if "record" in pressed else None
     record = ctx.session.get(CountryCluster, record_id) if record_id is not None else None
     if record is None or record.cluster not in ctx.kb.sectors:
         # The record is gone (a deactivation removed it), or the button was made up.
         return reply(ctx, "proposals/refused.j2", reason="stale")
     names = _names(ctx, record.country, record.cluster)
-    if parts[1] == "chg" and len(parts) == 3:
+    if "change" in pressed:
         return _answer(ctx, "how", **names)
-    if parts[1] != "ok" or len(parts) != 4:
+    if "version" not in pressed:
         return _answer(ctx, "usage")
-    if parts[3] != str(verification.version(record)):
+    if pressed["version"] != str(verification.version(record)):
         return _answer(ctx, "stale_button", **names)
     confirmed = verification.confirm(
         ctx.session, ctx.kb, ctx.user, record.country, record.cluster, ctx.now

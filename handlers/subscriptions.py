@@ -5,7 +5,7 @@ from typing import Any
 from bot import subscriptions
 from bot.core import Context, Incoming, Reply, Router
 from bot.models import Subscription
-from handlers.common import country_name, reply, sector_label
+from handlers.common import N_, country_name, reply, sector_label
 
 router = Router()
 
@@ -31,7 +31,12 @@ def _may_change(msg: Incoming, ctx: Context) -> Reply | None:
     return None
 
 
-@router.command("subscribe")
+@router.command(
+    "subscribe",
+    chat_setting=True,
+    menu=N_("hear in this chat when an activation is endorsed"),
+    menu_at=60,
+)
 def subscribe(msg: Incoming, ctx: Context) -> Reply:
     """`/subscribe Sudan health nutrition`: this chat hears of endorsed activations."""
     refused = _may_change(msg, ctx)
@@ -47,7 +52,9 @@ def subscribe(msg: Incoming, ctx: Context) -> Reply:
     return reply(ctx, "subscriptions/added.j2", new=new, **view(ctx, sub))
 
 
-@router.command("unsubscribe")
+@router.command(
+    "unsubscribe", chat_setting=True, menu=N_("stop this chat's notifications"), menu_at=61
+)
 def unsubscribe(msg: Incoming, ctx: Context) -> Reply:
     """`/unsubscribe` (all of this chat's), `/unsubscribe 3`, or `/unsubscribe Sudan`."""
     refused = _may_change(msg, ctx)
@@ -66,7 +73,9 @@ def unsubscribe(msg: Incoming, ctx: Context) -> Reply:
     return reply(ctx, "subscriptions/removed.j2", count=ended)
 
 
-@router.command("subscriptions")
+@router.command(
+    "subscriptions", menu=N_("what this chat is subscribed to"), menu_at=62
+)
 def list_subscriptions(msg: Incoming, ctx: Context) -> Reply:
     """`/subscriptions`: what this chat hears about."""
     subs = subscriptions.for_target(ctx.session, msg.chat)

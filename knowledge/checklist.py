@@ -149,9 +149,41 @@ class Verdict:
     missing: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """A checklist's stored answers (key -> {"value", "note", "at"}), read by what they mean."""
+
+    stored: Mapping[str, Any]
+
+    def entry(self, key: str) -> Mapping[str, Any]:
+        """One stored answer; empty when there is none (or it is not an answer)."""
+        found = self.stored.get(key)
+        return found if isinstance(found, dict) else {}
+
+    def value(self, key: str) -> Any:
+        """An answer's value (a word, a list of clusters, a country), None when missing."""
+        return self.entry(key).get("value")
+
+    def text(self, key: str) -> str:
+        """An answer's value as text, empty when missing."""
+        return str(self.value(key) or "")
+
+    def note(self, key: str) -> str:
+        """The note given with an answer ("yes, 40,000 displaced" -> "40,000 displaced")."""
+        return str(self.entry(key).get("note", ""))
+
+    def clusters(self) -> list[str]:
+        """The clusters chosen for the checklist, in the order given."""
+        return list(self.value("clusters") or [])
+
+    def country(self) -> Mapping[str, Any]:
+        """The country answered (its code and name), empty when none is known."""
+        found = self.value("country")
+        return found if isinstance(found, dict) else {}
+
+
 def _value(answers: Mapping[str, Any], key: str) -> Any:
-    entry = answers.get(key)
-    return entry.get("value") if isinstance(entry, dict) else None
+    return Answers(answers).value(key)
 
 
 def _combine(*parts: str) -> str:

@@ -49,32 +49,26 @@ def _postgres_engine() -> Iterator[Engine]:
         admin.dispose()
 
 
+def _upgraded(dialect: str, sqlite_url: str) -> Iterator[Engine]:
+    """A migrated engine: SQLite at `sqlite_url`, or PostgreSQL in a schema of its own."""
+    engines = _postgres_engine() if dialect == "postgres" else iter([make_engine(sqlite_url)])
+    for engine in engines:
+        upgrade(engine)
+        yield engine
+        if dialect == "sqlite":
+            engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def any_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """The same test on SQLite and, when a URL is given, on PostgreSQL."""
-    if request.param == "sqlite":
-        engine = make_engine("sqlite://")
-        upgrade(engine)
-        yield engine
-        engine.dispose()
-    else:
-        for engine in _postgres_engine():
-            upgrade(engine)
-            yield engine
+    yield from _upgraded(request.param, "sqlite://")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def threaded_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """As `any_engine`, but SQLite in a file: threads get connections of their own."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'threads.db'}")
-        upgrade(engine)
-        yield engine
-        engine.dispose()
-    else:
-        for engine in _postgres_engine():
-            upgrade(engine)
-            yield engine
+    yield from _upgraded(request.param, f"sqlite:///{tmp_path / 'threads.db'}")
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +79,24 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade(engine)
     engine.dispose()
     return path
+
+
+@pytest.fixture
+def shell_db(migrated_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A migrated SQLite file that `clusterbot` commands run in this process use."""
+    db = tmp_path / "shell.db"
+    db.write_bytes(migrated_db.read_bytes())
+    monkeypatch.setenv("CLUSTERBOT_DATABASE_URL", f"sqlite:///{db}")
+    return db
+
+
+def sh(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run `clusterbot ARGS` in this process: its exit status, stdout and stderr, stripped."""
+    from bot.cli import main
+
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out.strip(), out.err.strip()
 
 
 @pytest.fixture

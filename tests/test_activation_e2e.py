@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot import roles, subscriptions
-from bot.adapters.telegram import TelegramSender
+from bot.adapters.telegram.sender import TelegramSender
 from bot.db import session_scope
 from bot.models import Notification, Proposal
 from tests.conftest import Chat

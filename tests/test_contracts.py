@@ -43,13 +43,21 @@ def tree(tmp_path: Path) -> Path:
             "from bot.adapters import telegram\n",
             "Platform adapters do not import one another",
         ),
+        (
+            "bot/adapters/slack/leak.py",
+            "from bot.adapters.telegram import markup\n",
+            "Platform adapters do not import one another",
+        ),
+        ("bot/web.py", "import slack_bolt\n", "Platform libraries only inside bot.adapters"),
     ],
 )
 def test_a_planted_leak_breaks_a_contract(
     tree: Path, module: str, source: str, contract: str
 ) -> None:
     assert _lint(tree).returncode == 0  # the copy is clean
-    (tree / module).write_text(source, encoding="utf-8")
+    planted = tree / module
+    before = planted.read_text(encoding="utf-8") if planted.exists() else ""
+    planted.write_text(before + source, encoding="utf-8")  # an existing module keeps its code
     out = _lint(tree)
     assert out.returncode != 0
     assert f"{contract}" in out.stdout and "BROKEN" in out.stdout, out.stdout

@@ -22,8 +22,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot import outbox
-from bot.adapters.telegram import TelegramSender
-from bot.adapters.webhook import WebhookSender
+from bot.adapters.telegram.sender import TelegramSender
+from bot.adapters.webhook.sender import WebhookSender
 from bot.app import Bot
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import Notification, Subscription, utcnow
@@ -413,7 +413,7 @@ def test_cli_outbox_status_and_retry(tmp_path: Path, migrated_db: Path) -> None:
 
 
 def test_slack_channels_are_paced_to_one_message_a_second(engine: Engine) -> None:
-    from bot.adapters.slack import SlackSender
+    from bot.adapters.slack.sender import SlackSender
     from tests.fakes.slack_api import TEAM, FakeSlack
     from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
 

@@ -21,12 +21,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session, col, select
 
+from bot.adapters.telegram.routes import TELEGRAM_WEBHOOK
 from bot.app import Bot
 from bot.core import Context, Incoming, Reply
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import Notification, utcnow
 from bot.settings import Settings
-from bot.web import TELEGRAM_WEBHOOK, create_app
+from bot.web import create_app
 from handlers import build_router
 from knowledge import KnowledgeBase
 from tests.conftest import _postgres_engine

@@ -6,8 +6,11 @@ tests/test_dispatch_e2e.py.
 """
 
 import asyncio
+import itertools
+import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -15,7 +18,7 @@ from bot import outbox
 from bot.core import Reply
 from bot.db import session_scope
 from bot.models import Notification, Subscription, utcnow
-from bot.outbox import BULK, INTERACTIVE, Dispatcher, Pace, RetryLater, Undeliverable
+from bot.outbox import BULK, INTERACTIVE, Dispatcher, Pace, Pacer, RetryLater, Undeliverable
 
 
 class Platform:
@@ -26,6 +29,7 @@ class Platform:
         self.per_second = per_second
         self.interval = interval
         self.got: list[tuple[str, str]] = []
+        self.at: list[float] = []  # when each of `got` was sent (monotonic)
         self.failures: dict[str, list[Exception]] = {}  # target -> what its next sends raise
 
     def pace(self, target: str) -> Pace:
@@ -36,6 +40,7 @@ class Platform:
         if script:
             raise script.pop(0)
         self.got.append((target, str(reply.data["text"])))
+        self.at.append(time.monotonic())
 
 
 def notify(engine: Engine, targets: list[str], priority: int = BULK, tag: str = "n") -> None:
@@ -92,10 +97,14 @@ def test_one_destination_is_paced_without_holding_up_others(engine: Engine) -> N
     notify(engine, ["chat:busy"], tag="c")
     notify(engine, [f"chat:{i}" for i in range(10)], tag="other")
     run(Dispatcher(engine, [platform]))
-    order = [target for target, _ in platform.got]
-    assert order.count("chat:busy") == 3
-    # The busy chat's 2nd and 3rd wait for their slots; the others went meanwhile.
-    assert order.index("chat:9") < len(order) - 1
+    sent = list(zip((target for target, _ in platform.got), platform.at, strict=True))
+    busy = [at for target, at in sent if target == "chat:busy"]
+    others = [at for target, at in sent if target != "chat:busy"]
+    assert len(busy) == 3 and len(others) == 10
+    # The busy chat's 2nd and 3rd wait for their slots (0.3 s apart, a little jitter allowed)...
+    assert all(later - earlier >= 0.25 for earlier, later in itertools.pairwise(busy))
+    # ...while every other chat went meanwhile, before the busy chat's second message.
+    assert max(others) < busy[1]
 
 
 def test_transient_errors_are_retried_then_delivered(engine: Engine) -> None:
@@ -167,7 +176,7 @@ def test_expired_lease_is_taken_over_live_one_is_not(any_engine: Engine) -> None
         second.claimed_by = "live-worker"
     platform = Platform()
     dispatcher = Dispatcher(any_engine, [platform])
-    claimed = dispatcher._claim("chat", 10, [])
+    claimed = dispatcher.queue.claim("chat", 10, [])
     assert [c.target for c in claimed] == ["chat:1"]
     if any_engine.dialect.name == "sqlite":
         # SQLite runs one dispatcher: at start it voids every lease (see Dispatcher._start),
@@ -194,9 +203,10 @@ def test_retarget_and_deactivate(any_engine: Engine) -> None:
 
 def test_tick_runs_each_round_in_its_own_transaction(engine: Engine) -> None:
     platform = Platform()
-    ticks: list[int] = []
+    ticks: list[tuple[Session, list[str]]] = []  # each tick's session, and the rows it saw
 
     def tick(session: Session) -> None:
+        seen = [n.status for n in session.exec(select(Notification)).all()]
         if not ticks:  # e.g. a due reminder becomes a notification
             outbox.enqueue(
                 session,
@@ -207,11 +217,15 @@ def test_tick_runs_each_round_in_its_own_transaction(engine: Engine) -> None:
                 lang="en",
                 priority=outbox.REMINDER,
             )
-        ticks.append(1)
+        ticks.append((session, seen))  # kept: a session's id is not reused while it lives
 
     run(Dispatcher(engine, [platform], tick))
+    # The first round's tick committed its reminder, which went out in the same run...
     assert platform.got == [("chat:erc", "reminder")]
-    assert len(ticks) >= 1
+    # ...and a last tick, in a transaction of its own, saw the outcome recorded as sent.
+    assert len(ticks) >= 2
+    assert len({id(session) for session, _ in ticks}) == len(ticks)
+    assert ticks[0][1] == [] and ticks[-1][1] == ["sent"]
 
 
 def test_waits_from_outside_are_clamped_to_an_hour() -> None:
@@ -223,3 +237,45 @@ def test_waits_from_outside_are_clamped_to_an_hour() -> None:
         7.5,
     ]
     assert outbox.clamp_seconds("junk", 30.0) == 30.0
+
+
+# ---- the pacer, on a made-up clock ----------------------------------------------------------
+
+
+def test_pacer_spaces_one_destination_by_its_interval() -> None:
+    pacer = Pacer({"chat": 100.0}, horizon=0.25)
+    assert pacer.reserve("chat:busy", 3.1, now=10.0) == 10.0
+    for now in (10.0, 11.0, 13.0):
+        assert pacer.waiting("chat", now, {}) == ["chat:busy"]
+    assert pacer.waiting("chat", 13.1, {}) == []
+    assert pacer.reserve("chat:busy", 3.1, now=13.1) == 13.1
+
+
+def test_pacer_never_holds_one_destination_behind_another() -> None:
+    pacer = Pacer({"chat": 10.0}, horizon=0.25)
+    slots = [pacer.reserve("chat:busy", 60.0, now=0.0)]
+    slots += [pacer.reserve(f"chat:{i}", 60.0, now=0.0) for i in range(3)]
+    # The overall rate (10 a second) spaces them 0.1 s apart; none waits for the busy chat.
+    assert slots == pytest.approx([0.0, 0.1, 0.2, 0.3])
+    assert pacer.waiting("chat", 1.0, {}) == ["chat:0", "chat:1", "chat:2", "chat:busy"]
+    assert pacer.waiting("other", 1.0, {}) == []  # another platform's destinations are its own
+
+
+def test_pacer_claims_only_the_slots_of_the_next_moment() -> None:
+    pacer = Pacer({"chat": 10.0}, horizon=0.25)
+    assert pacer.room("chat", 0.0, free=32) == 3  # 0.25 s at 10 a second
+    assert pacer.room("chat", 0.0, free=2) == 2  # no more than the free slots
+    assert pacer.room("chat", 0.0, free=0) == 0
+    for i in range(3):
+        pacer.reserve(f"chat:{i}", 0.0, now=0.0)
+    assert pacer.room("chat", 0.0, free=32) == 0  # booked up to 0.3 s
+    assert pacer.room("chat", 0.1, free=32) == 1
+
+
+def test_pacer_holds_a_destination_a_platform_asked_to_wait_and_one_in_flight() -> None:
+    pacer = Pacer({"chat": 10.0}, horizon=0.25)
+    pacer.reserve("chat:1", 0.5, now=0.0)
+    pacer.hold("chat:1", until=30.0)  # a 429 with Retry-After: 30
+    assert pacer.waiting("chat", 29.9, {}) == ["chat:1"]
+    assert pacer.waiting("chat", 30.0, {}) == []
+    assert pacer.waiting("chat", 30.0, {"chat:1": 1}) == ["chat:1"]  # still sending

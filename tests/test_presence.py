@@ -10,12 +10,11 @@ from sqlmodel import Session, select
 
 from bot import presence
 from bot.app import Bot
-from bot.cli import main
 from bot.models import Presence
 from bot.records import import_file as import_records
 from bot.settings import Settings
 from knowledge import KnowledgeBase
-from tests.conftest import Chat
+from tests.conftest import Chat, sh
 from tests.fakes.hapi_api import PATH, HapiStandIn
 from tests.fakes.server import served
 
@@ -196,20 +195,6 @@ def test_names_from_the_data_are_shown_never_markup(
 def test_the_sample_file_says_it_is_sample_data(engine: Engine, chat: Chat) -> None:
     presence.import_file(SAMPLE, engine)
     assert "SAMPLE national NGO (sample data, not real)" in chat("who works on WASH in Sudan?")
-
-
-def sh(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out = capsys.readouterr()
-    return code, out.out.strip(), out.err.strip()
-
-
-@pytest.fixture
-def shell_db(migrated_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db = tmp_path / "shell.db"
-    db.write_bytes(migrated_db.read_bytes())
-    monkeypatch.setenv("CLUSTERBOT_DATABASE_URL", f"sqlite:///{db}")
-    return db
 
 
 def test_import_presence_from_the_shell(

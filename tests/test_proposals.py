@@ -10,7 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from bot import outbox, proposals, roles, subscriptions
+from bot import proposals, roles, subscriptions
+from bot.core import Reply
 from bot.db import session_scope, upgrade
 from bot.models import (
     ROLES,
@@ -243,7 +244,8 @@ def test_from_checklist_to_announcement(
             select(Notification).where(Notification.target == "telegram:-100")
         ).all()
         assert len(notices) == 1 and notices[0].lang == "zh"
-        text = hc.bot.renderer.plain(outbox.as_reply(notices[0]))
+        notice = notices[0]
+        text = hc.bot.renderer.plain(Reply(notice.template, notice.data, notice.lang, "n"))
         assert "苏丹" in text and "世界卫生组织" in text
         proposals.tick(session, kb)
         notices[0].status = "sent"

@@ -30,22 +30,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot import inbox
-from bot.adapters.slack import (
-    MAX_BLOCKS,
-    MAX_SECTION,
-    SHARE_ACTION,
-    ZWSP,
-    SlackSender,
-    plain_text,
-    to_mrkdwn,
-)
+from bot.adapters.slack.adapter import SHARE_ACTION
+from bot.adapters.slack.blocks import MAX_BLOCKS
+from bot.adapters.slack.mrkdwn import MAX_SECTION, ZWSP, plain_text, to_mrkdwn
+from bot.adapters.slack.routes import SLACK_EVENTS, SLACK_INSTALL, SLACK_OAUTH_REDIRECT
+from bot.adapters.slack.sender import SlackSender
 from bot.app import Bot
 from bot.core import Context, Incoming, Reply
 from bot.db import make_engine, session_scope
 from bot.models import InboxEvent, Subscription, utcnow
 from bot.outbox import RetryLater, Undeliverable
 from bot.settings import Settings
-from bot.web import SLACK_EVENTS, SLACK_INSTALL, SLACK_OAUTH_REDIRECT, create_app
+from bot.web import create_app
 from knowledge import KnowledgeBase
 from tests.fakes.server import eventually, served
 from tests.fakes.slack_api import (
@@ -347,17 +343,23 @@ def test_the_slack_locale_is_a_hint_when_the_question_shows_no_language(slack: S
     assert answer.buttons[0][0] == "Partager dans le canal"
 
 
-def test_user_text_is_shown_never_pinged(fake: FakeSlack, bot: Bot) -> None:
-    def echo(msg: Incoming, ctx: Context) -> Reply:
-        # A real template showing what the user typed (handlers cap theirs).
-        return Reply("help/unknown_command.j2", {"command": msg.text}, "en", "x")
+def _echo(msg: Incoming, ctx: Context) -> Reply:
+    # A real template showing what the user typed (handlers cap theirs).
+    return Reply("help/unknown_command.j2", {"command": msg.text}, "en", "x")
 
-    bot.router.commands["echo"] = echo
+
+@pytest.fixture
+def echoing(fake: FakeSlack, bot: Bot) -> Iterator[Slack]:
+    """The app with an /echo command that shows what the user typed."""
+    bot.router.commands["echo"] = _echo
     with served(create_app(_settings(fake), bot=bot)) as url:
-        slack = Slack(fake, url)
-        # As Slack sends it: what the user typed escaped, their @-mentions as tokens.
-        typed = "/echo <!channel> <!here> <@U0123> &lt;@U0456&gt; &lt;b&gt;bold&lt;/b&gt; &amp; 'q' \"d\""
-        answer = slack.dm(typed)
+        yield Slack(fake, url)
+
+
+def test_user_text_is_shown_never_pinged(echoing: Slack) -> None:
+    # As Slack sends it: what the user typed escaped, their @-mentions as tokens.
+    typed = "/echo <!channel> <!here> <@U0123> &lt;@U0456&gt; &lt;b&gt;bold&lt;/b&gt; &amp; 'q' \"d\""
+    answer = echoing.dm(typed)
     assert_no_ping(answer)
     assert "@channel" in answer and "@here" in answer and "@U0123" in answer
     assert "&lt;@U0456&gt;" in answer and "&lt;b&gt;bold&lt;/b&gt;" in answer
@@ -365,15 +367,9 @@ def test_user_text_is_shown_never_pinged(fake: FakeSlack, bot: Bot) -> None:
     assert "&#39;" not in answer and "&#34;" not in answer
 
 
-def test_formatting_links_and_overrides_a_user_typed_stay_text(fake: FakeSlack, bot: Bot) -> None:
-    def echo(msg: Incoming, ctx: Context) -> Reply:
-        return Reply("help/unknown_command.j2", {"command": msg.text}, "en", "x")
-
-    bot.router.commands["echo"] = echo
-    with served(create_app(_settings(fake), bot=bot)) as url:
-        slack = Slack(fake, url)
-        slack.dm("/echo *bold* _it_ ~s~ `code` snake_case http://evil.example \u202eevil")
-    [post] = fake.of("chat.postMessage", "D0001")
+def test_formatting_links_and_overrides_a_user_typed_stay_text(echoing: Slack) -> None:
+    echoing.dm("/echo *bold* _it_ ~s~ `code` snake_case http://evil.example \u202eevil")
+    [post] = echoing.fake.of("chat.postMessage", "D0001")
     [section] = [b for b in post.params["blocks"] if b["type"] == "section"]
     assert section["text"]["verbatim"] is True  # a bare URL or #channel is not linked
     text = section["text"]["text"]
@@ -784,7 +780,7 @@ def test_requests_are_acknowledged_before_the_work_is_done(fake: FakeSlack, bot:
 
 
 def test_commands_named_in_any_answer_are_shown_as_slack_users_type_them() -> None:
-    from bot.adapters.slack import slash_commands
+    from bot.adapters.slack.blocks import slash_commands
 
     text = "Type /help or (/lead health); /cluster stays, a/b and https://x.org/lead do not change"
     assert slash_commands(text) == (

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import ROLES as CLI_ROLES
-from bot.cli import main
 from bot.models import ROLES
-from tests.conftest import Chat
+from tests.conftest import Chat, sh
 
 
 def test_subscribe_a_group_in_its_language(chat_as: Callable[..., Chat]) -> None:
@@ -54,31 +53,17 @@ def test_unsubscribe_one_by_number_or_country(chat_as: Callable[..., Chat]) -> N
     assert "#3: Chad; every cluster" in admin("/subscriptions")
 
 
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out = capsys.readouterr()
-    return code, out.out.strip(), out.err.strip()
-
-
-@pytest.fixture
-def shell_db(migrated_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db = tmp_path / "shell.db"
-    db.write_bytes(migrated_db.read_bytes())
-    monkeypatch.setenv("CLUSTERBOT_DATABASE_URL", f"sqlite:///{db}")
-    return db
-
-
 def test_shell_workflow_end_to_end(shell_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _cli(["users", "grant", "console:hc", "hc"], capsys)[0] == 0
-    assert _cli(["users", "grant", "telegram:42", "erc"], capsys)[0] == 0
-    code, out, _ = _cli(["users", "list"], capsys)
+    assert sh(["users", "grant", "console:hc", "hc"], capsys)[0] == 0
+    assert sh(["users", "grant", "telegram:42", "erc"], capsys)[0] == 0
+    code, out, _ = sh(["users", "list"], capsys)
     assert "console:hc\thc" in out and "telegram:42\terc" in out
-    code, sub_id, _ = _cli(
+    code, sub_id, _ = sh(
         ["subscriptions", "add", "--target", "telegram:-100", "--country", "SD", "--lang", "ar"],
         capsys,
     )
     assert code == 0 and sub_id == "1"
-    code, pid, err = _cli(
+    code, pid, err = sh(
         [
             "proposals", "create", "--as", "console:hc", "--country", "Sudan",
             "--cluster", "health", "--cluster", "shelter", "--lead", "shelter=IOM",
@@ -87,7 +72,7 @@ def test_shell_workflow_end_to_end(shell_db: Path, capsys: pytest.CaptureFixture
     )  # fmt: skip
     assert (code, pid) == (0, "1")  # the id alone on stdout; the next step on stderr
     assert err.startswith("Draft proposal #1 for Sudan: Health (WHO), Shelter (IOM). Next")
-    code, _, err = _cli(["proposals", "forward", pid, "--as", "console:hc"], capsys)
+    code, _, err = sh(["proposals", "forward", pid, "--as", "console:hc"], capsys)
     assert code == 1
     assert err.splitlines() == [
         "refused: Only these roles may forward to the IASC Principals: admin, ERC. Ask an admin if you need one.",
@@ -98,25 +83,25 @@ def test_shell_workflow_end_to_end(shell_db: Path, capsys: pytest.CaptureFixture
         ("forward", "telegram:42"),
         ("endorse", "telegram:42"),
     ):
-        code, out, err = _cli(["proposals", move, pid, "--as", who], capsys)
+        code, out, err = sh(["proposals", move, pid, "--as", who], capsys)
         assert code == 0, err
         if move == "submit":  # the ERC (telegram:42) is reachable: one notice queued
             assert out.startswith("#1 is now submitted to the ERC; 1 notice is queued for the ERC")
         if move == "endorse":  # the proposer (console:hc) is not reachable; the partner chat is
             assert "1 partner notification is in the outbox" in out
             assert "the proposer has no Telegram or Slack identity, so is not told" in out
-    code, out, _ = _cli(["proposals", "show", pid, "--json"], capsys)
+    code, out, _ = sh(["proposals", "show", pid, "--json"], capsys)
     shown = json.loads(out)
     assert shown["status"] == "endorsed"
     assert [c["lead"]["acronym"] for c in shown["clusters"]] == ["WHO", "IOM"]
     assert [h["to"] for h in shown["history"]] == ["draft", "submitted", "forwarded", "endorsed"]
-    code, out, _ = _cli(["proposals", "list", "--country", "Sudan"], capsys)
+    code, out, _ = sh(["proposals", "list", "--country", "Sudan"], capsys)
     assert out == "#1\tendorsed\tSudan\tHealth, Shelter"
-    code, out, _ = _cli(["subscriptions", "list"], capsys)
+    code, out, _ = sh(["subscriptions", "list"], capsys)
     assert out == "1\ttelegram:-100\tSD\t*\tar\tactive"
-    assert _cli(["subscriptions", "remove", "1"], capsys)[0] == 0
-    assert _cli(["subscriptions", "remove", "1"], capsys)[0] == 0  # already ended: still there
-    assert _cli(["subscriptions", "remove", "9"], capsys)[0] == 2
+    assert sh(["subscriptions", "remove", "1"], capsys)[0] == 0
+    assert sh(["subscriptions", "remove", "1"], capsys)[0] == 0  # already ended: still there
+    assert sh(["subscriptions", "remove", "9"], capsys)[0] == 2
 
 
 @pytest.mark.parametrize(
@@ -132,9 +117,26 @@ def test_shell_workflow_end_to_end(shell_db: Path, capsys: pytest.CaptureFixture
 def test_shell_rejects_bad_input(
     shell_db: Path, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:
-    code, out, err = _cli(args, capsys)
+    code, out, err = sh(args, capsys)
     assert code == 2 and err.startswith("error: ") and not out
 
 
 def test_cli_role_names_match_the_model() -> None:
     assert CLI_ROLES == ROLES
+
+
+def test_each_platform_says_whom_and_where_it_reaches() -> None:
+    from bot.adapters.slack.sender import SlackSender
+    from bot.adapters.webhook.sender import WebhookSender
+    from bot.core import ADDRESSES
+    from bot.render import renderer_for
+
+    renderer = renderer_for(("en",))
+    hook, slack = WebhookSender(renderer, "s3cret"), SlackSender(renderer, token="xoxb-1")
+    assert (hook.prefix, slack.prefix) == ("webhook", "slack")
+    assert hook.reaches("webhook:https://partner.example/hook")
+    assert not hook.reaches("webhook:ftp://partner.example") and not hook.reaches("slack:T1:C1")
+    assert slack.reaches("slack:T1:C1") and slack.reaches_person("slack:T1:U2") == "slack:T1:U2"
+    assert ADDRESSES.reaches_person("telegram:42") == "telegram:42"
+    assert ADDRESSES.reaches_person("console:alice") is None  # the terminal cannot be told later
+    assert not ADDRESSES.reaches("console:alice")

@@ -19,11 +19,12 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.adapters.telegram import MAX_MESSAGE, split_html, utf16_len
+from bot.adapters.telegram.markup import MAX_MESSAGE, split_html, utf16_len
+from bot.adapters.telegram.routes import SECRET_HEADER, TELEGRAM_WEBHOOK
 from bot.app import Bot
 from bot.core import Context, Incoming, Reply
 from bot.settings import Settings
-from bot.web import SECRET_HEADER, TELEGRAM_WEBHOOK, create_app
+from bot.web import create_app
 from tests.fakes.server import eventually, free_socket, served
 from tests.fakes.telegram_api import BOT_USERNAME, TOKEN, FakeTelegram
 

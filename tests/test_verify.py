@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 from bot import roles, verification
 from bot.app import Bot
 from bot.cli import main
+from bot.core import Reply
 from bot.db import session_scope
 from bot.models import CountryCluster, Notification, utcnow
-from bot.outbox import as_reply
 from bot.records import import_file
 from bot.settings import Settings
 from knowledge import KnowledgeBase
@@ -85,7 +85,7 @@ def test_confirm_then_age_past_the_limit_marks_it_and_reminds_once_a_period(
     assert "/verify Sudan Health" in answer
     sent = reminders(engine)
     assert [(n.target, n.priority) for n in sent] == [(COORDINATOR, 5)]
-    notice = bot.renderer.plain(as_reply(sent[0]))
+    notice = bot.renderer.plain(Reply(sent[0].template, sent[0].data, sent[0].lang, "n"))
     assert "Reminder: the country record for Health in Sudan (lead: WHO)" in notice
 
     coordinator("who leads health in Sudan?")  # asked again: no second reminder

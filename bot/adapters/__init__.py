@@ -1,1 +1,80 @@
-"""Adapters: the only code that knows a platform (native input in, rendered Reply out)."""
+"""Adapters: the only code that knows a platform (native input in, rendered Reply out).
+
+Each platform is a package here (`slack/`, `telegram/`, `webhook/`) with the same surface:
+`platform(bot, settings, on_fatal)`, its routes and start/stop for the web app,
+`outbox_sender(settings, renderer, engine)`, its outbox sender, and `credentials(settings)`,
+the check of its credentials (/readyz, `clusterbot doctor`; `AUTH_FIX` says what to do when
+they are refused); each is None when the settings leave the platform off. The packages are
+found by looking, so a new one is served without a line changed here; `terminal.py` is the
+local chat, not served.
+"""
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from bot.adapters import terminal
+from bot.core import ADDRESSES
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bot.app import Bot
+    from bot.outbox import Sender
+    from bot.platform import Platform, Probe
+    from bot.render import Renderer
+    from bot.settings import Settings
+
+
+def packages() -> list[ModuleType]:
+    """Every platform package, in its ORDER (importing one loads no platform library)."""
+    found = [m.name for m in pkgutil.iter_modules(__path__) if m.ispkg]
+    modules = [importlib.import_module(f"{__name__}.{name}") for name in found]
+    return sorted(modules, key=lambda m: (m.ORDER, m.__name__))
+
+
+def _name(package: ModuleType) -> str:
+    return package.__name__.rpartition(".")[2]
+
+
+def served(settings: "Settings") -> list[str]:
+    """The names of the chat platforms the settings turn on (what `clusterbot serve` serves)."""
+    return [_name(p) for p in packages() if p.serves(settings)]
+
+
+def setting_hints() -> list[str]:
+    """What to set to turn each chat platform on, for a message that none is."""
+    return [p.SETTINGS_HINT for p in packages() if p.SETTINGS_HINT]
+
+
+# Each package's address module is as light as its __init__: both load at import.
+for _package in packages():
+    ADDRESSES.register(importlib.import_module(f"{_package.__name__}.address").ADDRESS)
+ADDRESSES.register(terminal.ADDRESS)
+
+
+def platforms(
+    bot: "Bot", settings: "Settings", on_fatal: Callable[[str], None] | None = None
+) -> list["Platform"]:
+    """The platforms the settings turn on, each with its routes and start/stop."""
+    made = [package.platform(bot, settings, on_fatal) for package in packages()]
+    return [p for p in made if p is not None]
+
+
+def credentials(settings: "Settings") -> dict[str, "Probe"]:
+    """The credentials check of each platform the settings turn on, by platform name."""
+    found = {_name(package): package.credentials(settings) for package in packages()}
+    return {name: probe for name, probe in found.items() if probe is not None}
+
+
+def auth_fixes() -> dict[str, str]:
+    """What to do when a platform refuses our credentials, by platform name."""
+    return {_name(p): p.AUTH_FIX for p in packages() if p.AUTH_FIX}
+
+
+def senders(settings: "Settings", renderer: "Renderer", engine: "Engine") -> list["Sender"]:
+    """One Sender per configured platform; targets of any other platform wait in the outbox."""
+    made = [package.outbox_sender(settings, renderer, engine) for package in packages()]
+    return [s for s in made if s is not None]

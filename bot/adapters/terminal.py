@@ -10,10 +10,16 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.core import Choice, Incoming, Reply
+from bot.core import Address, Choice, Incoming, Reply
 from bot.word import documents
 
 PROMPT = "> "
+# A terminal user is someone to grant a role to, never someone to notify later.
+ADDRESS = Address(
+    platform="console",
+    person=r"[^\s:]+",
+    person_form="console:NAME (the terminal chat's --user, e.g. console:alice)",
+)
 
 
 def typed_lines(history: Path | None = None) -> Iterator[str]:

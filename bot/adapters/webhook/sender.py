@@ -13,9 +13,10 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from bot.adapters.webhook.address import ADDRESS
 from bot.core import Reply
 from bot.models import utcnow
-from bot.outbox import Pace, RetryLater, Undeliverable, clamp_seconds, current_key
+from bot.outbox import Pace, Reaching, RetryLater, Undeliverable, clamp_seconds, current_key
 from bot.render import Renderer
 
 log = logging.getLogger("clusterbot.webhook")
@@ -44,10 +45,8 @@ def retry_after(value: str | None) -> float:
     return clamp_seconds(wait, DEFAULT_RETRY)
 
 
-class WebhookSender:
+class WebhookSender(Reaching, address=ADDRESS):
     """POSTs each notification to its `webhook:URL` target, signed."""
-
-    prefix = "webhook"
 
     def __init__(
         self,

@@ -7,16 +7,12 @@ request fails, and Slack resends. An inbox worker calls `answer` for each stored
 """
 
 import asyncio
-import html
 import json
 import logging
-import math
-import random
 import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -24,23 +20,23 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
-from slack_sdk.oauth.installation_store import Bot as InstalledBot
-from slack_sdk.oauth.installation_store import Installation
-from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.engine import Engine
 
 from bot import inbox
-from bot.core import Choice, Incoming, Reply, split_command
-from bot.outbox import MAX_WAIT, Pace, RetryLater, Undeliverable, clamp_seconds
+from bot.adapters.slack.blocks import (
+    COMMAND,
+    MAX_BUTTON_TEXT,
+    Block,
+    Message,
+    messages,
+    reply_blocks,
+)
+from bot.adapters.slack.mrkdwn import plain_text
+from bot.adapters.slack.oauth import ThreadedInstallationStore, ThreadedStateStore
+from bot.adapters.slack.sender import FAILED, ReplyRateLimitRetry, deliver, slack_error
+from bot.core import Incoming, Reply, split_command
 from bot.render import Renderer
 from bot.word import docx_file
 
@@ -51,9 +47,7 @@ bolt_log = logging.getLogger("clusterbot.slack.bolt")
 bolt_log.setLevel(logging.ERROR)
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
-Block = dict[str, Any]
 
-COMMAND = "/cluster"
 SHARE_ACTION = "clusterbot_share"  # a namespace no Choice.action uses (they are "prefix:...")
 HOME_ACTION = "home:"
 SHARE_TEMPLATE = "help/slack_share.j2"
@@ -67,355 +61,14 @@ SCOPES = [
     "users:read",
     "channels:read",
 ]
-MAX_SECTION = 3000  # characters of one section's text
-MAX_BLOCKS = 50  # blocks in one message
 MAX_HOME_BLOCKS = 100  # blocks in a Home tab view
-MAX_BUTTONS = 25  # elements in one actions block
-MAX_BUTTON_TEXT = 75
-MAX_ACTION_ID = 255
 MAX_VALUE = 2000  # a button's value
-MAX_FALLBACK = 3000  # the notification text we send beside the blocks
 MAX_INCOMING = 40000  # Slack's own limit on a message's text
 PLATFORM = "slack"  # our name for Slack in the inbox table
-MAX_REPLY_WAIT = 60.0  # seconds a reply waits out a 429 in place; longer, it is given up
 LOCALE_TTL = 3600.0  # seconds a user's Slack locale is trusted
-TOKEN_TTL = 300.0  # seconds the sender trusts a workspace's bot token from the installations
-# Errors that mean the channel (or the workspace's install) is gone: the subscription ends.
-# invalid_auth is not among them: a mistyped or rotated token would end every subscription;
-# it is retried, and ends dead in `clusterbot outbox status` for someone to see.
-UNDELIVERABLE = {
-    "channel_not_found",
-    "not_in_channel",
-    "is_archived",
-    "account_inactive",
-    "token_revoked",
-}
-# Commands whose answer only tells (nothing changes): the only ones a Share button may ask again.
-SHAREABLE = {"help", "start", "clusters", "lead", "acronyms", "proposal", "proposals"}
-
-
-# ---- incoming text ------------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"<([^<>]*)>")
-
-
-def _token_text(token: str) -> str:
-    """One `<...>` token of Slack's message format as the plain text a reader sees."""
-    target, _, label = token.partition("|")
-    if target.startswith("@"):  # a user: <@U123> or <@U123|name>
-        return f"@{label or target[1:]}"
-    if target.startswith("#"):  # a channel: <#C1|name>
-        return f"#{label or target[1:]}"
-    if target.startswith("!"):  # <!channel>, <!here>, <!subteam^S1|@team>, <!date^...|text>
-        if label:
-            return label
-        return f"@{target[1:].split('^', 1)[0]}"
-    return label or target  # a link: <http://x|label>, <mailto:a@b>
-
-
-def plain_text(text: str, bot_user: str | None = None) -> str:
-    """Slack's escaped message text as the plain text the user typed; our own mention dropped.
-
-    Slack escapes `& < >` and writes mentions, channels and links as `<...>` tokens: resolve
-    the tokens, then unescape once, so `&amp;lt;` stays `&lt;` as the user wrote it.
-    """
-    if bot_user:
-        text = re.sub(rf"<@{re.escape(bot_user)}(?:\|[^<>]*)?>", " ", text)
-    text = _TOKEN.sub(lambda m: _token_text(m.group(1)), text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return re.sub(r"[ \t]{2,}", " ", text).strip()  # the gap a dropped mention leaves
-
-
-# ---- outgoing text ------------------------------------------------------------------------------
-
-_HTML = re.compile(r'<(/?)(b|i|u|s|code|pre|blockquote|a)(?: href="([^"]*)")?>')
-_MARKS = {"b": "*", "i": "_", "s": "~", "code": "`", "pre": "```", "u": ""}
-
-
-def escape(text: str) -> str:
-    """Slack's own escaping: only `&`, `<` and `>` (a quote escaped would show as `&#39;`)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-ZWSP = "\u200b"
-# Slack mrkdwn has no escape character: a zero-width space on each side of a marker keeps it
-# from opening or closing *bold*, _italic_, ~strike~ or `code`. An underscore inside a word
-# (snake_case) is no marker and stays as it is.
-_MARKER = re.compile(r"[*~`]|(?<!\w)_|_(?!\w)")
-_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
-def inert(text: str) -> str:
-    """Text shown as typed in mrkdwn: formatting marks disarmed, direction overrides dropped.
-
-    Our own formatting comes from the renderer's tags, never from the text between them.
-    """
-    return _MARKER.sub(lambda m: f"{ZWSP}{m.group(0)}{ZWSP}", _OVERRIDES.sub("", text))
-
-
-def _link(href: str, label: str) -> str:
-    """A link Slack shows as `label`; anything but a plain web address stays text."""
-    url = html.unescape(href)
-    if re.fullmatch(r"https?://[^\s<>|]+", url) and label:
-        return f"<{escape(url)}|{label.replace('|', '¦')}>"
-    return f"{label} ({escape(url)})" if label and url else label or escape(url)
-
-
-def to_mrkdwn(markup: str) -> str:
-    """The renderer's HTML subset as Slack mrkdwn, every piece of text escaped Slack's way.
-
-    Text between our tags is unescaped from HTML and escaped again for Slack, so a user's
-    `<!channel>` or `<@U1>` arrives as `&lt;!channel&gt;`: shown, never a mention.
-    """
-    out: list[str] = []
-    link: list[str] | None = None  # the label being collected, while inside <a>
-    href = ""
-    quote = False
-    pos = 0
-    for m in _HTML.finditer(markup):
-        piece = escape(inert(html.unescape(markup[pos : m.start()])))
-        if quote:
-            piece = piece.replace("\n", "\n> ")
-        (link if link is not None else out).append(piece)
-        pos = m.end()
-        closing, tag = m.group(1) == "/", m.group(2)
-        if tag == "a":
-            if not closing:
-                link, href = [], m.group(3) or ""
-            elif link is not None:
-                out.append(_link(href, "".join(link)))
-                link = None
-        elif tag == "blockquote":
-            quote = not closing
-            if quote:
-                out.append("> ")
-        else:
-            (link if link is not None else out).append(_MARKS[tag])
-    tail = escape(inert(html.unescape(markup[pos:])))
-    (link if link is not None else out).append(tail)
-    if link is not None:  # an unclosed <a>: keep its words
-        out.append("".join(link))
-    return "".join(out)
-
-
-def _cut(line: str, limit: int) -> list[str]:
-    """A line longer than `limit` in pieces, between words when it can, never inside `&amp;`."""
-    pieces = []
-    while len(line) > limit:
-        at = line.rfind(" ", limit // 2, limit)
-        if at <= 0:
-            at = limit
-            amp = line.rfind("&", at - 5, at)
-            if amp > 0 and ";" not in line[amp:at]:
-                at = amp
-        pieces.append(line[:at])
-        line = line[at:].lstrip(" ")
-    return [*pieces, line]
-
-
-def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
-    """Slack mrkdwn in pieces of at most `limit` characters, cut between lines where possible."""
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        for piece in _cut(line, limit):
-            joined = f"{current}\n{piece}" if current else piece
-            if len(joined) > limit:
-                chunks.append(current)
-                current = piece
-            else:
-                current = joined
-    if current.strip():
-        chunks.append(current)
-    return chunks or [""]
-
-
-def buttons(choices: Collection[Choice], extra: Collection[Block] = ()) -> list[Block]:
-    """Actions blocks (25 buttons each) whose action_id and value carry each Choice.action."""
-    elements: list[Block] = []
-    seen: set[str] = set()
-    for c in choices:
-        if len(c.action) > MAX_ACTION_ID or c.action in seen:
-            log.error("slack: button %r dropped: action id too long or repeated", c.action)
-            continue
-        seen.add(c.action)
-        elements.append(
-            {
-                "type": "button",
-                "text": {"type": "plain_text", "text": c.label[:MAX_BUTTON_TEXT] or "?"},
-                "action_id": c.action,
-                "value": c.action,
-            }
-        )
-    elements.extend(extra)
-    return [
-        {"type": "actions", "elements": elements[i : i + MAX_BUTTONS]}
-        for i in range(0, len(elements), MAX_BUTTONS)
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One Slack message: Block Kit blocks, and the plain `text` shown in notifications."""
-
-    text: str
-    blocks: list[Block]
-
-    def payload(self) -> dict[str, Any]:
-        """The fields chat.postMessage and response_url take alike."""
-        return {"text": self.text, "blocks": self.blocks}
-
-
-# A command the bot names ("/help", "type /lead health") at the start of a word.
-_COMMAND = re.compile(r"(^|[\s(“\"'])/(?!cluster\b)([a-z][a-z_]{1,30})\b", re.M)
-
-
-def slash_commands(text: str) -> str:
-    """Our commands as Slack users type them ("/lead" -> "/cluster lead").
-
-    Slack's composer takes any leading "/" as its own slash command: there, ours are subcommands.
-    """
-    return _COMMAND.sub(lambda m: f"{m.group(1)}{COMMAND} {m.group(2)}", text)
-
-
-def reply_blocks(renderer: Renderer, reply: Reply) -> list[Block]:
-    """One reply as sections of at most 3000 characters, then its buttons.
-
-    `verbatim`: Slack links only what we wrote as a link, never a bare URL or #channel a user
-    typed.
-    """
-    sections: list[Block] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": chunk, "verbatim": True}}
-        for chunk in split_text(slash_commands(to_mrkdwn(renderer.html(reply))))
-        if chunk.strip()
-    ]
-    return sections + (buttons(reply.choices) if reply.choices else [])
-
-
-def _fallback(blocks: list[Block]) -> str:
-    """The notification text for a message: its sections' text, shortened."""
-    text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
-    return text if len(text) <= MAX_FALLBACK else text[: MAX_FALLBACK - 1] + "…"
-
-
-def messages(
-    renderer: Renderer, replies: list[Reply], extra: list[Block] | None = None
-) -> list[Message]:
-    """Replies as Slack messages of at most 50 blocks; `extra` blocks end the last one."""
-    blocks = [b for r in replies for b in reply_blocks(renderer, r)] + (extra or [])
-    out = []
-    for i in range(0, len(blocks), MAX_BLOCKS):
-        part = blocks[i : i + MAX_BLOCKS]
-        out.append(Message(_fallback(part) or " ", part))
-    return out
-
-
-# ---- OAuth stores: slack_sdk's SQLAlchemy stores on our own (sync) engine ---------------------
-
-
-class ThreadedInstallationStore(AsyncInstallationStore):
-    """slack_sdk's SQLAlchemy installation store for async Bolt, run in worker threads.
-
-    The sync store works on the engine we already have (SQLite or PostgreSQL); its async twin
-    would need a second, async engine and driver.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.store = SQLAlchemyInstallationStore(client_id="", engine=engine)
-
-    @property
-    def logger(self) -> logging.Logger:
-        """The store's logger (required by the interface)."""
-        return log
-
-    async def async_save(self, installation: Installation) -> None:
-        """Store a workspace's installation (tokens) after the OAuth flow."""
-        await asyncio.to_thread(self.store.save, installation)
-
-    async def async_save_bot(self, bot: InstalledBot) -> None:
-        """Store a workspace's bot token."""
-        await asyncio.to_thread(self.store.save_bot, bot)
-
-    async def async_find_bot(
-        self,
-        *,
-        enterprise_id: str | None,
-        team_id: str | None,
-        is_enterprise_install: bool | None = False,
-    ) -> InstalledBot | None:
-        """The bot installed in a workspace, if any."""
-        return await asyncio.to_thread(
-            lambda: self.store.find_bot(
-                enterprise_id=enterprise_id,
-                team_id=team_id,
-                is_enterprise_install=is_enterprise_install,
-            )
-        )
-
-    async def async_find_installation(
-        self,
-        *,
-        enterprise_id: str | None,
-        team_id: str | None,
-        user_id: str | None = None,
-        is_enterprise_install: bool | None = False,
-    ) -> Installation | None:
-        """A workspace's installation, if any."""
-        return await asyncio.to_thread(
-            lambda: self.store.find_installation(
-                enterprise_id=enterprise_id,
-                team_id=team_id,
-                user_id=user_id,
-                is_enterprise_install=is_enterprise_install,
-            )
-        )
-
-    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        """Forget a workspace's bot (the app was uninstalled)."""
-        await asyncio.to_thread(
-            lambda: self.store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
-        )
-
-    async def async_delete_installation(
-        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
-    ) -> None:
-        """Forget a workspace's installation."""
-        await asyncio.to_thread(
-            lambda: self.store.delete_installation(
-                enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
-            )
-        )
-
-
-class ThreadedStateStore(AsyncOAuthStateStore):
-    """slack_sdk's SQLAlchemy OAuth state store for async Bolt, run in worker threads."""
-
-    def __init__(self, engine: Engine, expiration_seconds: int = 600) -> None:
-        self.store = SQLAlchemyOAuthStateStore(
-            expiration_seconds=expiration_seconds, engine=engine
-        )
-
-    @property
-    def logger(self) -> logging.Logger:
-        """The store's logger (required by the interface)."""
-        return log
-
-    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
-        """A new state value for one install attempt."""
-        return await asyncio.to_thread(self.store.issue)
-
-    async def async_consume(self, state: str) -> bool:
-        """True once for a state we issued and that has not expired."""
-        return await asyncio.to_thread(self.store.consume, state)
 
 
 # ---- the adapter --------------------------------------------------------------------------------
-
-
-def shareable(text: str) -> bool:
-    """Whether asking `text` again only tells (a question, or a command in SHAREABLE)."""
-    command = split_command(text)
-    return command is None or command[0] in SHAREABLE
 
 
 class NotStored(Exception):
@@ -444,6 +97,7 @@ class SlackAdapter:
         client_secret: str | None = None,
         app_token: str | None = None,
         commands: Collection[str] = (),
+        shareable: Collection[str] = (),
     ) -> None:
         self.handle = handle
         self.renderer = renderer
@@ -451,7 +105,9 @@ class SlackAdapter:
         self.inbox = inbox.Writer(engine)  # events arriving together share one transaction
         self.api_url = api_url
         self.app_token = app_token
-        self.commands = {c.casefold() for c in commands if c != "*"}
+        self.commands = {c.casefold() for c in commands}
+        # Commands whose answer only tells (nothing changes): the only ones Share asks again.
+        self.shareable_commands = frozenset(shareable)
         self.installations: ThreadedInstallationStore | None = None
         self.states: ThreadedStateStore | None = None
         self.wake: Callable[[], None] | None = None  # tells the inbox worker to look now
@@ -589,6 +245,15 @@ class SlackAdapter:
             return
         log.error("slack: error in a listener for %s", body.get("type"), exc_info=error)
 
+    async def _incoming(
+        self, client: AsyncWebClient, team: str, user: str, chat: str, **fields: Any
+    ) -> Incoming:
+        """What `user` of workspace `team` sent in `chat`, with their Slack locale as the hint."""
+        locale = await self._locale(client, team, user)
+        return Incoming(
+            identity=f"slack:{team}:{user}", chat=f"slack:{team}:{chat}", locale=locale, **fields
+        )
+
     async def _locale(self, client: AsyncWebClient, team: str, user: str) -> str | None:
         """The user's Slack locale (users.info), cached; None when Slack will not say."""
         key = (team, user)
@@ -617,20 +282,11 @@ class SlackAdapter:
         thread: str | None = None,
     ) -> None:
         """Post replies in a channel (or thread); a message Slack refuses is logged."""
-        for message in messages(self.renderer, replies):
-            try:
-                await client.chat_postMessage(
-                    channel=channel,
-                    thread_ts=thread,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **message.payload(),
-                )
-            except SlackApiError as exc:
-                log.error(
-                    "slack: reply to %s not delivered: %s", channel, exc.response.get("error")
-                )
-                return
+        try:
+            await deliver(client, channel, messages(self.renderer, replies), thread)
+        except FAILED as exc:
+            log.error("slack: reply to %s not delivered: %s", channel, slack_error(exc))
+            return
         for reply in replies:
             if reply.file_name:
                 await self._upload(client, channel, reply, thread)
@@ -689,13 +345,8 @@ class SlackAdapter:
         # A message over Slack's 40,000 characters gets the bot's "too long" answer, as anywhere.
         text = str(event.get("text") or "")
         team, user, channel = _team(body), str(event["user"]), str(event["channel"])
-        incoming = Incoming(
-            identity=f"slack:{team}:{user}",
-            chat=f"slack:{team}:{channel}",
-            text=plain_text(text, context.get("bot_user_id")),
-            locale=await self._locale(client, team, user),
-            thread=thread,
-        )
+        text = plain_text(text, context.get("bot_user_id"))
+        incoming = await self._incoming(client, team, user, channel, text=text, thread=thread)
         await self._post(client, channel, await self.handle(incoming), thread)
 
     async def _on_home(
@@ -710,12 +361,8 @@ class SlackAdapter:
         self, client: AsyncWebClient, body: Mapping[str, Any], event: Mapping[str, Any]
     ) -> None:
         team, user = _team(body), str(event["user"])
-        incoming = Incoming(
-            identity=f"slack:{team}:{user}",
-            chat=f"slack:{team}:{event.get('channel') or user}",
-            action=HOME_ACTION,
-            locale=await self._locale(client, team, user),
-        )
+        chat = str(event.get("channel") or user)
+        incoming = await self._incoming(client, team, user, chat, action=HOME_ACTION)
         blocks = [b for r in await self.handle(incoming) for b in reply_blocks(self.renderer, r)]
         try:
             await client.views_publish(
@@ -725,6 +372,11 @@ class SlackAdapter:
             log.error("slack: home tab for %s not published: %s", user, exc.response.get("error"))
 
     # ---- the slash command --------------------------------------------------------------------
+
+    def shareable(self, text: str) -> bool:
+        """Whether asking `text` again only tells (a question, or a shareable command)."""
+        command = split_command(text)
+        return command is None or command[0] in self.shareable_commands
 
     def command_text(self, text: str) -> str:
         """`/cluster lang fr` -> "/lang fr"; anything not starting with a command is a question."""
@@ -746,13 +398,7 @@ class SlackAdapter:
         team, user = _team(body), str(body.get("user_id", ""))
         channel = str(body.get("channel_id", ""))
         text = self.command_text(plain_text(str(body.get("text", ""))[:MAX_INCOMING]))
-        incoming = Incoming(
-            identity=f"slack:{team}:{user}",
-            chat=f"slack:{team}:{channel}",
-            text=text,
-            locale=await self._locale(client, team, user),
-        )
-        replies = await self.handle(incoming)
+        replies = await self.handle(await self._incoming(client, team, user, channel, text=text))
         out = messages(self.renderer, replies, self._share(text, replies))
         await self._respond(body, out)
         await self._upload_privately(client, user, replies)
@@ -781,7 +427,7 @@ class SlackAdapter:
         """
         if not replies or any(r.choices for r in replies):
             return []
-        if not shareable(text):
+        if not self.shareable(text):
             return []  # asking again would do it again (a second proposal, a subscription)
         value = json.dumps({"q": text, "l": replies[0].lang}, ensure_ascii=False)
         if len(value) > MAX_VALUE:
@@ -850,12 +496,7 @@ class SlackAdapter:
         if not value or len(value) > MAX_VALUE or not user:
             log.info("slack: button press without a usable value skipped")
             return
-        incoming = Incoming(
-            identity=f"slack:{team}:{user}",
-            chat=f"slack:{team}:{channel or user}",
-            action=value,
-            locale=await self._locale(client, team, user),
-        )
+        incoming = await self._incoming(client, team, user, channel or user, action=value)
         replies = await self.handle(incoming)
         container = body.get("container") or {}
         if container.get("is_ephemeral") or not channel:
@@ -878,7 +519,7 @@ class SlackAdapter:
         except (ValueError, KeyError, TypeError):
             log.info("slack: share press with an unreadable value skipped")
             return
-        if not shareable(text):  # the value is the client's to send: check it again
+        if not self.shareable(text):  # the value is the client's to send: check it again
             log.warning("slack: share press for a command that is not shareable refused")
             return
         team, user, channel = self._where(body)
@@ -887,131 +528,9 @@ class SlackAdapter:
         )
         replies = await self.handle(incoming)
         try:
-            for message in messages(self.renderer, replies):
-                await client.chat_postMessage(
-                    channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
-                )
-        except SlackApiError as exc:
-            log.error("slack: sharing in %s failed: %s", channel, exc.response.get("error"))
+            await deliver(client, channel, messages(self.renderer, replies))
+        except FAILED as exc:
+            log.error("slack: sharing in %s failed: %s", channel, slack_error(exc))
             return
         await self._webhook(body, {"delete_original": True})
 
-
-# ---- notifications ------------------------------------------------------------------------------
-
-
-def _retry_after(headers: Mapping[str, Any], high: float = MAX_WAIT) -> float:
-    """Slack's Retry-After header in seconds, within 0..`high` (1 when missing or unreadable)."""
-    for key, value in headers.items():
-        if key.casefold() == "retry-after":
-            return clamp_seconds(value[0] if isinstance(value, list) else value, 1.0, high)
-    return 1.0
-
-
-class ReplyRateLimitRetry(AsyncRateLimitErrorRetryHandler):
-    """slack_sdk's in-place retry of a 429 for replies, with Slack's Retry-After clamped.
-
-    slack_sdk sleeps `int(Retry-After)`: "inf" raised, and a huge number parked the reply
-    forever. Someone is waiting for a reply: a wait over a minute is not worth it (logged).
-    """
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if response is None or response.status_code != 429:
-            return False
-        return _retry_after(response.headers, high=math.inf) <= MAX_REPLY_WAIT
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        wait = _retry_after(response.headers if response is not None else {}, MAX_REPLY_WAIT)
-        await asyncio.sleep(wait + random.random())
-        state.increment_current_attempt()
-
-
-class SlackSender:
-    """Delivers outbox notifications to `slack:TEAM:CHANNEL` with chat.postMessage."""
-
-    prefix = "slack"
-
-    def __init__(
-        self,
-        renderer: Renderer,
-        *,
-        token: str | None = None,
-        api_url: str = "https://slack.com/api/",
-        installations: AsyncInstallationStore | None = None,
-    ) -> None:
-        self.renderer = renderer
-        self.token = token
-        self.installations = installations
-        self.api_url = api_url
-        self._tokens: dict[str, tuple[str, float]] = {}  # team -> (bot token, trusted until)
-        self._session: aiohttp.ClientSession | None = None
-        # No retry handler for 429: the dispatcher reschedules the row at Retry-After.
-        self.client = AsyncWebClient(base_url=api_url)
-
-    async def start(self) -> None:
-        """One kept-alive HTTP session for every notification (made on the serving loop)."""
-        self._session = aiohttp.ClientSession()
-        self.client = AsyncWebClient(base_url=self.api_url, session=self._session)
-
-    async def stop(self) -> None:
-        """Close the HTTP session."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def pace(self, target: str) -> Pace:
-        """Slack allows about one message a second per channel; a few hundred a minute overall."""
-        return Pace(per_second=5.0, min_interval=1.1)  # a margin for network jitter
-
-    async def _token(self, team: str) -> str:
-        if self.installations is not None:
-            cached = self._tokens.get(team)
-            if cached is not None and cached[1] > time.monotonic():
-                return cached[0]  # a fan-out to one workspace reads its install once
-            bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
-            if bot is None or not bot.bot_token:
-                raise Undeliverable(f"no installation for workspace {team}")
-            self._tokens[team] = (bot.bot_token, time.monotonic() + TOKEN_TTL)
-            return bot.bot_token
-        if not self.token:
-            raise RuntimeError("no Slack bot token configured")  # a setting to fix: retried
-        return self.token
-
-    async def send(self, target: str, reply: Reply) -> None:
-        """Post the rendered reply; 429 -> RetryLater, a channel gone for good -> Undeliverable."""
-        prefix, _, rest = target.partition(":")
-        team, _, channel = rest.partition(":")
-        if prefix != self.prefix or not team or not channel:
-            raise Undeliverable(f"not a Slack target: {target!r}")
-        token = await self._token(team)
-        for message in messages(self.renderer, [reply]):
-            try:
-                await self.client.chat_postMessage(
-                    token=token,
-                    channel=channel,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **message.payload(),
-                )
-            except SlackApiError as exc:
-                error = str(exc.response.get("error") or "")
-                if exc.response.status_code == 429:
-                    raise RetryLater(_retry_after(exc.response.headers)) from exc
-                if error in UNDELIVERABLE:
-                    raise Undeliverable(error) from exc
-                raise

@@ -1,0 +1,91 @@
+"""Slack: Bolt's AsyncApp in (events, /cluster, buttons), Block Kit out, and the outbox sender.
+
+The package's surface is `platform` (the web app's routes and start/stop) and
+`outbox_sender` (its outbox notifications), both None when the settings leave Slack off.
+Importing the package loads no Slack library: its modules load when the platform is on.
+
+- `mrkdwn`: Slack's escaped text in, the renderer's HTML subset out as mrkdwn
+- `blocks`: replies as Block Kit sections, buttons and messages
+- `adapter`: SlackAdapter, the Bolt app's listeners (inbox first, then answers)
+- `routes`: `/slack/events` with its body-limit and signature checks, the OAuth routes
+- `oauth`: slack_sdk's installation and state stores on our engine
+- `sender`: SlackSender, and the 429 rules replies follow
+- `probe`: auth.test, whether Slack accepts the bot token (/readyz, `clusterbot doctor`)
+"""
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.engine import Engine
+
+    from bot.app import Bot
+    from bot.outbox import Sender
+    from bot.platform import Platform, Probe
+    from bot.render import Renderer
+    from bot.settings import Settings
+
+
+ORDER = 2  # its place in lists people read (forms, hints) and at start
+
+# What to set to serve it, for `clusterbot serve` when no platform is.
+SETTINGS_HINT = "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID) with SLACK_SIGNING_SECRET"
+
+# What to do when Slack refuses our credentials (/readyz, `clusterbot doctor`).
+AUTH_FIX = (
+    "check SLACK_BOT_TOKEN (the app's OAuth & Permissions page: Bot User OAuth Token, "
+    "xoxb-...; reinstall the app if it was revoked) and that this machine reaches "
+    "SLACK_API_URL (default https://slack.com/api/)"
+)
+
+
+def serves(settings: "Settings") -> bool:
+    """Whether the settings turn this chat platform on."""
+    return settings.slack_configured
+
+
+def platform(
+    bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
+) -> "Platform | None":
+    """Slack's routes and start/stop when it is configured, else None."""
+    if not serves(settings):
+        return None
+    from bot.adapters.slack.routes import slack_platform
+
+    return slack_platform(bot, settings)
+
+
+def credentials(settings: "Settings") -> "Probe | None":
+    """The check of the bot token (auth.test) when Slack is on, else None.
+
+    An OAuth app has no token of its own: each workspace's is checked as it is used.
+    """
+    if not serves(settings):
+        return None
+    token, api = settings.slack_bot_token, settings.slack_api_url
+
+    async def probe() -> tuple[bool, str]:
+        from bot.adapters.slack.probe import auth_test, oauth_only
+
+        return await (auth_test(token, api) if token else oauth_only())
+
+    return probe
+
+
+def outbox_sender(
+    settings: "Settings", renderer: "Renderer", engine: "Engine"
+) -> "Sender | None":
+    """The outbox's sender for `slack:` targets when Slack is configured, else None."""
+    if not settings.slack_configured:
+        return None
+    from bot.adapters.slack.oauth import ThreadedInstallationStore
+    from bot.adapters.slack.sender import SlackSender
+
+    installations = ThreadedInstallationStore(engine) if settings.slack_client_id else None
+    return SlackSender(
+        renderer,
+        token=settings.slack_bot_token,
+        api_url=settings.slack_api_url,
+        installations=installations,
+    )

@@ -1,0 +1,29 @@
+"""Does Slack accept our bot token? auth.test, for /readyz (at `serve` start) and `doctor`.
+
+The answer names Slack's own verdict (`invalid_auth`) or the kind of failure, never a token.
+"""
+
+import httpx
+
+from bot.platform import TIMEOUT, unreachable
+
+
+async def auth_test(token: str, api_url: str, timeout: float = TIMEOUT) -> tuple[bool, str]:
+    """(ok, what Slack said): auth.test with the bot token."""
+    url = f"{api_url.rstrip('/')}/auth.test"
+    try:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            response = await client.post(url, headers={"Authorization": f"Bearer {token}"})
+        body = response.json() if response.content else {}
+    except Exception as exc:
+        return False, unreachable(exc)
+    if not isinstance(body, dict):
+        return False, f"HTTP {response.status_code}"
+    if body.get("ok"):
+        return True, f"auth.test: team {body.get('team_id', '?')}, bot {body.get('user_id', '?')}"
+    return False, f"auth.test refused: {str(body.get('error') or response.status_code)[:200]}"
+
+
+async def oauth_only() -> tuple[bool, str]:
+    """An OAuth app has no token of its own to ask with."""
+    return True, "OAuth app: each workspace's token is checked as it is used"

@@ -1,0 +1,85 @@
+"""Telegram: python-telegram-bot in (polling or webhook), HTML and keyboards out, the sender.
+
+The package's surface is `platform` (the web app's routes and start/stop) and
+`outbox_sender` (its outbox notifications), both None when the settings leave Telegram off.
+Importing the package loads no Telegram library: its modules load when the platform is on.
+
+- `markup`: replies as Telegram HTML split into valid messages, keyboards, the command menu
+- `intake`: PTB's bot with polling that stores each batch first and skips unreadable updates
+- `limiter`: the reply rate limits, a flood wait holding back only its own chat
+- `adapter`: TelegramAdapter, updates in and replies out
+- `routes`: `/telegram/webhook` with its secret, body limit and duplicate-update check
+- `sender`: TelegramSender, outbox notifications and how their failures are named
+- `probe`: getMe, whether Telegram accepts the token (/readyz, `clusterbot doctor`)
+"""
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.engine import Engine
+
+    from bot.app import Bot
+    from bot.outbox import Sender
+    from bot.platform import Platform, Probe
+    from bot.render import Renderer
+    from bot.settings import Settings
+
+
+ORDER = 1  # its place in lists people read (forms, hints) and at start
+
+# What to set to serve it, for `clusterbot serve` when no platform is.
+SETTINGS_HINT = "TELEGRAM_BOT_TOKEN"
+
+# What to do when Telegram refuses our credentials (/readyz, `clusterbot doctor`).
+AUTH_FIX = (
+    "check TELEGRAM_BOT_TOKEN (@BotFather: /mybots, API Token) and that this machine reaches "
+    "TELEGRAM_API_URL (default https://api.telegram.org)"
+)
+
+
+def serves(settings: "Settings") -> bool:
+    """Whether the settings turn this chat platform on."""
+    return bool(settings.telegram_bot_token)
+
+
+def platform(
+    bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
+) -> "Platform | None":
+    """Telegram's routes and start/stop when a bot token is set, else None."""
+    if not serves(settings):
+        return None
+    from bot.adapters.telegram.routes import telegram_platform
+
+    return telegram_platform(bot, settings, on_fatal)
+
+
+def credentials(settings: "Settings") -> "Probe | None":
+    """The check of the bot token (getMe) when Telegram is on, else None."""
+    if not serves(settings):
+        return None
+    token, url = settings.telegram_bot_token or "", settings.telegram_api_url
+
+    async def probe() -> tuple[bool, str]:
+        from bot.adapters.telegram.probe import get_me
+
+        return await get_me(token, url)
+
+    return probe
+
+
+def outbox_sender(
+    settings: "Settings", renderer: "Renderer", engine: "Engine"
+) -> "Sender | None":
+    """The outbox's sender for `telegram:` targets when a bot token is set, else None."""
+    if not settings.telegram_bot_token:
+        return None
+    from bot.adapters.telegram.sender import TelegramSender
+
+    return TelegramSender(
+        renderer,
+        settings.telegram_bot_token,
+        api_url=settings.telegram_api_url,
+        per_second=settings.telegram_notify_rate,
+    )

@@ -1,0 +1,54 @@
+"""Outgoing webhooks: signed JSON POSTs of notifications, for partners on other tools.
+
+Send-only: `platform` is always None (nothing comes in); `outbox_sender` serves `webhook:`
+targets when CLUSTERBOT_WEBHOOK_SECRET is set. `sender.py` holds the signing and the POST.
+"""
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.engine import Engine
+
+    from bot.app import Bot
+    from bot.outbox import Sender
+    from bot.platform import Platform, Probe
+    from bot.render import Renderer
+    from bot.settings import Settings
+
+
+ORDER = 3  # its place in lists people read (forms, hints) and at start
+
+SETTINGS_HINT = ""  # nothing to serve
+
+AUTH_FIX = ""  # no credentials of ours to check: each POST is signed
+
+
+def serves(settings: "Settings") -> bool:
+    """Never: webhooks are no chat platform to serve."""
+    return False
+
+
+def platform(
+    bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
+) -> "Platform | None":
+    """Nothing to serve: webhooks only go out."""
+    return None
+
+
+def credentials(settings: "Settings") -> "Probe | None":
+    """None: a webhook has no credentials a partner's endpoint could check in advance."""
+    return None
+
+
+def outbox_sender(
+    settings: "Settings", renderer: "Renderer", engine: "Engine"
+) -> "Sender | None":
+    """The outbox's sender for `webhook:` targets when the signing secret is set, else None."""
+    if not settings.webhook_secret:
+        return None
+    from bot.adapters.webhook.sender import WebhookSender
+
+    timeout = settings.webhook_timeout_seconds
+    return WebhookSender(renderer, settings.webhook_secret, timeout=timeout)
