@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import outbox, proposals, roles
+from bot.adapters import whatsapp
 from bot.conversation import last_subject, remember
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
@@ -195,6 +196,8 @@ def senders_for(settings: Settings, renderer: Renderer, engine: Engine) -> list[
                 per_second=settings.telegram_notify_rate,
             )
         )
+    if wa := whatsapp.outbox_sender(settings, renderer, engine):  # WhatsApp (issue 14)
+        senders.append(wa)
     if settings.webhook_secret:
         from bot.adapters.webhook import WebhookSender
 

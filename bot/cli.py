@@ -114,7 +114,9 @@ def _workflow_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]"
     subs_sub = subs.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = subs_sub.add_parser("add", help="subscribe a chat, channel or webhook")
     add.add_argument(
-        "--target", required=True, help="telegram:CHAT_ID|slack:TEAM:CHANNEL|webhook:URL"
+        "--target",
+        required=True,
+        help="telegram:CHAT_ID|slack:TEAM:CHANNEL|whatsapp:WA_ID|webhook:URL",
     )
     add.add_argument("--country")
     add.add_argument("--cluster", action="append", default=[], metavar="K")
@@ -233,7 +235,8 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, host: str, port: int) -> int:
     """Run bot.web under uvicorn until stopped; non-zero when a platform had to stop."""
-    if not (settings.telegram_bot_token or settings.slack_configured):
+    on = settings.telegram_bot_token or settings.slack_configured or settings.whatsapp.configured
+    if not on:
         print(
             "clusterbot serve: no platform configured; set TELEGRAM_BOT_TOKEN, or "
             "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID) with SLACK_SIGNING_SECRET",
@@ -348,7 +351,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if command == "outbox":
         return _outbox(settings, args)
     # run: serve the platforms that are configured; with none, chat locally.
-    if settings.telegram_bot_token or settings.slack_configured:
+    if settings.telegram_bot_token or settings.slack_configured or settings.whatsapp.configured:
         return _serve(settings, "127.0.0.1", 8080)
     return _chat(settings, "local")
 

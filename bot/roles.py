@@ -24,6 +24,7 @@ IDENTITY_SHAPES = {
         re.compile(r"[TE][A-Z0-9]+:[UW][A-Z0-9]+"),
         "slack:TEAM_ID:USER_ID (e.g. slack:T0123ABCD:U0456EFGH)",
     ),
+    "whatsapp": (re.compile(r"[0-9]+"), "whatsapp:WA_ID (the phone number's digits)"),
     "console": (
         re.compile(r"[^\s:]+"),
         "console:NAME (the terminal chat's --user, e.g. console:alice)",

@@ -9,7 +9,8 @@ from bot.models import Subscription
 
 # The destinations a notification can reach; a console chat cannot be reached later.
 _TARGET = re.compile(
-    r"^(?:telegram:-?\d{1,20}|slack:[A-Z0-9]{1,20}:[A-Z0-9]{1,20}|webhook:https?://\S{1,990})$"
+    r"^(?:telegram:-?\d{1,20}|slack:[A-Z0-9]{1,20}:[A-Z0-9]{1,20}|webhook:https?://\S{1,990}"
+    r"|whatsapp:\d{1,20})$"
 )
 
 
@@ -22,7 +23,7 @@ def check_target(target: str) -> str:
     if not _TARGET.match(target):
         raise BadTarget(
             f"{target!r} is not a notification target; use telegram:CHAT_ID, "
-            "slack:TEAM:CHANNEL or webhook:URL"
+            "slack:TEAM:CHANNEL, whatsapp:WA_ID or webhook:URL"
         )
     return target
 

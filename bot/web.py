@@ -271,7 +271,7 @@ def create_app(
     the_bot = bot if bot is not None else Bot(settings)
     platforms: list[Platform] = []
     answerers: dict[str, Answer] = {}
-    adapters: list[SlackAdapter | TelegramAdapter] = []
+    adapters: list[Any] = []  # each gets the inbox worker's wake
     if settings.telegram_bot_token:
         telegram, telegram_adapter = telegram_platform(the_bot, settings, on_fatal)
         platforms.append(telegram)
@@ -282,6 +282,14 @@ def create_app(
         platforms.append(slack)
         answerers["slack"] = slack_adapter.answer
         adapters.append(slack_adapter)
+    if settings.whatsapp.configured:  # WhatsApp (issue 14)
+        from bot.adapters.whatsapp.adapter import WhatsAppAdapter
+
+        assert the_bot.engine is not None
+        wa = WhatsAppAdapter(the_bot.handle, the_bot.renderer, the_bot.engine, settings.whatsapp)
+        platforms.append(Platform("whatsapp", wa.start, wa.stop, wa.routes))
+        answerers["whatsapp"] = wa.answer
+        adapters.append(wa)
     if answerers:
         # Started after the adapters (their clients exist), stopped before them.
         assert the_bot.engine is not None
