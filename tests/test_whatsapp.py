@@ -10,14 +10,15 @@ import io
 import itertools
 import json
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import docx
 import httpx
 import pytest
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -351,7 +352,7 @@ def test_131047_sends_the_template_after_all(fake: FakeWhatsApp, bot: Bot) -> No
 
 
 def test_one_person_gets_one_message_per_interval_with_no_131056(bot: Bot) -> None:
-    strict = FakeWhatsApp(pair_interval=0.3).start()
+    strict = FakeWhatsApp(pair_interval=0.3).start()  # 6 s in life
     try:
         assert bot.engine is not None
         with session_scope(bot.engine) as s:
@@ -368,7 +369,7 @@ def test_one_person_gets_one_message_per_interval_with_no_131056(bot: Bot) -> No
                     data={"text": f"notice {i}"},
                     lang="en",
                 )
-        dispatch(bot, sender(bot, strict, person_interval=0.35))
+        dispatch(bot, sender(bot, strict, person_interval=0.5))
         assert strict.refused() == []
         alice = strict.sent(ALICE)
         assert len(alice) == 4 and len(strict.sent(BOB)) == 2
@@ -438,11 +439,36 @@ def test_a_failed_status_makes_the_notice_undeliverable(
         assert not s.exec(select(Subscription)).one().active
 
 
-def test_subscriptions_add_takes_a_whatsapp_target(bot: Bot) -> None:
+def test_the_shell_subscribes_a_whatsapp_number(tmp_path: Path, migrated_db: Path) -> None:
+    from tests.test_cli import run
+
+    shutil.copyfile(migrated_db, tmp_path / "cli.db")
+    added = run(
+        ["subscriptions", "add", "--target", f"whatsapp:{ALICE}", "--country", "Sudan"], tmp_path
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "1"
+    bad = run(["subscriptions", "add", "--target", "whatsapp:+49 151"], tmp_path)
+    assert bad.returncode == 2 and "whatsapp:WA_ID" in bad.stderr
+    assert roles.check_identity(f"whatsapp:{ALICE}")
+
+
+def test_a_131047_status_sends_the_notice_again_as_the_template(
+    hook: str, fake: FakeWhatsApp, bot: Bot
+) -> None:
     assert bot.engine is not None
-    with session_scope(bot.engine) as s:
-        assert subscriptions.check_target(f"whatsapp:{ALICE}")
-        with pytest.raises(subscriptions.BadTarget, match="whatsapp:WA_ID"):
-            subscriptions.check_target("whatsapp:+49 151")
-        assert roles.check_identity(f"whatsapp:{ALICE}")
-        s.execute(update(User).values(lang=None))
+    ask(fake, hook, "/subscribe Sudan")
+    endorse(bot)
+    dispatch(bot, sender(bot, fake))
+    first = fake.sent(ALICE)[-1]
+    assert first.kind == "text"
+    window = [{"code": 131047, "title": "Re-engagement message"}]
+    assert meta.post(hook, meta.status(first.wamid, "failed", ALICE, window)).status_code == 200
+    deadline = time.monotonic() + 10
+    while notices(bot.engine)[0].status != "pending":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    dispatch(bot, sender(bot, fake))
+    assert fake.sent(ALICE)[-1].kind == "template"
+    row = notices(bot.engine)[0]
+    assert row.status == "sent" and row.platform_id == fake.sent(ALICE)[-1].wamid

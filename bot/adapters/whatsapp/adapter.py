@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -291,13 +292,20 @@ class WhatsAppAdapter:
         await self._call(self.graph.send, to, "document", {"id": media, "filename": name})
 
     async def _call(self, fn: Callable[..., Awaitable[str]], *args: Any) -> str:
-        """One API call; refused for pacing (131056, 130429), it waits and goes again."""
+        """One API call, sent again after a pacing refusal (131056, 130429) or a passing fault.
+
+        The inbox marks the message answered once its replies are out: a time-out or a 5xx
+        must not cost the reply. A time-out may hide a message that did arrive: resending
+        risks a duplicate, never a loss.
+        """
         for pause in REPLY_RETRIES:
             try:
                 return await fn(*args)
             except GraphError as exc:
-                if exc.code not in (PAIR_RATE, THROUGHPUT):
+                if exc.code not in (PAIR_RATE, THROUGHPUT) and exc.status < 500:
                     raise
                 log.info("whatsapp: %s; again in %g s", exc, pause)
-                await asyncio.sleep(pause)
+            except httpx.TransportError as exc:
+                log.warning("whatsapp: %s; again in %g s", type(exc).__name__, pause)
+            await asyncio.sleep(pause)
         return await fn(*args)
