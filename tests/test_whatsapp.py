@@ -28,7 +28,7 @@ from bot.adapters.whatsapp.sender import WhatsAppSender
 from bot.adapters.whatsapp.settings import WhatsAppSettings
 from bot.adapters.whatsapp.text import ZWSP, inert, offer, split_text, to_whatsapp
 from bot.app import Bot
-from bot.core import Choice
+from bot.core import Choice, Context, Incoming, Reply
 from bot.db import session_scope
 from bot.models import InboxEvent, Notification, Subscription, User, utcnow
 from bot.settings import Settings
@@ -472,3 +472,32 @@ def test_a_131047_status_sends_the_notice_again_as_the_template(
     assert fake.sent(ALICE)[-1].kind == "template"
     row = notices(bot.engine)[0]
     assert row.status == "sent" and row.platform_id == fake.sent(ALICE)[-1].wamid
+
+
+def test_long_hostile_text_and_twelve_choices_over_the_wire(fake: FakeWhatsApp, bot: Bot) -> None:
+    typed = "*bold* _it_ ~no~ <b>&amp;"
+
+    def many(msg: Incoming, ctx: Context) -> Reply:
+        # A real template, with a value far past WhatsApp's limit (handlers cap theirs).
+        data = {"command": typed + " word" * 2000}
+        choices = tuple(Choice(f"choice {i}", f"pick:{i}") for i in range(1, 13))
+        return Reply("help/unknown_command.j2", data, "en", "x", choices=choices)
+
+    def picked(msg: Incoming, ctx: Context) -> Reply:
+        return Reply("help/unknown_command.j2", {"command": msg.action}, "en", "x")
+
+    bot.router.commands["many"] = many
+    bot.router.actions["pick"] = picked
+    settings = Settings(
+        database_url="sqlite://", whatsapp=wa_settings(fake), dispatch_in_serve=False
+    )
+    with served(create_app(settings, bot=bot)) as url:
+        chunks = say(fake, url + WEBHOOK, meta.text(ALICE, "/many"), ALICE, more=3)
+        assert all(c.kind == "text" and len(c.text) <= 4096 for c in chunks)
+        whole = "\n".join(c.text for c in chunks)
+        assert whole.count("word") == 2000
+        shown = f"{ZWSP}*{ZWSP}bold{ZWSP}*{ZWSP} {ZWSP}_{ZWSP}it{ZWSP}_{ZWSP} {ZWSP}~{ZWSP}no{ZWSP}~{ZWSP} <b>&amp;"
+        assert shown in whole
+        assert whole.endswith("11. choice 11\n12. choice 12")
+        answer = say(fake, url + WEBHOOK, meta.text(ALICE, "12"), ALICE)[0]
+        assert "pick:12" in answer.text

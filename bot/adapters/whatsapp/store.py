@@ -24,6 +24,10 @@ WINDOW_MARGIN = timedelta(minutes=2)
 _RANK = {"": 0, "sent": 1, "delivered": 2, "read": 3}
 
 
+class StillSending(Exception):
+    """A failure reported for a notification whose "sent" is not recorded yet."""
+
+
 def saw(engine: Engine, seen: Mapping[str, datetime]) -> None:
     """Record when each person (identity) last wrote; an older time never replaces a newer."""
     if not seen:
@@ -100,6 +104,10 @@ def record_status(engine: Engine, status: Mapping[str, Any]) -> str:
                 session.add(row)
                 return f"notification {row.key}: {state}"
             return f"notification {row.key}: {state} after {row.delivery or 'nothing'}; kept"
+        if row.status == "pending" and row.lease_until is not None:
+            # Sent a moment ago and not yet recorded: the dispatcher's "sent" would overwrite
+            # this failure. The inbox tries the event again in a few seconds.
+            raise StillSending(f"notification {row.key} is being recorded as sent")
         errors = status.get("errors") or [{}]
         error = errors[0] if isinstance(errors, list) and errors else {}
         code = error.get("code") if isinstance(error, dict) else None
