@@ -5,8 +5,8 @@ with a bearer token. The stand-in checks what WhatsApp checks (text under 4,096 
 interactive body under 1,024, at most 3 reply buttons of 20 characters, at most 10 list rows,
 templates that were registered, media that was uploaded), and answers as WhatsApp does: a wamid,
 or an `error` with a code. It keeps WhatsApp's rules when told to: the 24-hour window (131047),
-one message every `pair_interval` seconds to one person (131056), and refusals queued per
-number (e.g. 131026, 130429).
+one message every `pair_interval` seconds to one person (131056), `per_second` messages from
+the number (130429), and refusals queued per number (e.g. 131026).
 
 It also builds what Meta POSTs to the bot (messages, button presses, statuses) and signs it
 with the app secret, as Meta does (X-Hub-Signature-256).
@@ -20,7 +20,7 @@ import itertools
 import json
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,10 +116,13 @@ class FakeWhatsApp(Recording):
         self,
         *,
         pair_interval: float = 0.0,
+        per_second: float = 0.0,
         enforce_window: bool = False,
         templates: dict[str, int] | None = None,
     ) -> None:
         self.pair_interval = pair_interval
+        self.per_second = per_second
+        self._recent: deque[float] = deque()  # accepted sends in the last second
         self.enforce_window = enforce_window
         self.templates = templates if templates is not None else {TEMPLATE: 3}
         self.calls: list[Call] = []
@@ -206,12 +209,17 @@ class FakeWhatsApp(Recording):
         with self.cond:
             if self.refuse.get(to):
                 return self.refuse[to].pop(0)
+            while self._recent and now - self._recent[0] >= 1.0:
+                self._recent.popleft()
+            if self.per_second and len(self._recent) >= self.per_second:
+                return 130429
             if self.pair_interval and now - self._last_to.get(to, -1e9) < self.pair_interval:
                 return 131056
             late = time.time() - self.inbound.get(to, -1e12) > WINDOW
             if self.enforce_window and params["type"] != "template" and late:
                 return 131047
             self._last_to[to] = now
+            self._recent.append(now)
         return 0
 
     def _check(self, p: dict[str, Any]) -> tuple[int, str] | None:

@@ -17,7 +17,8 @@ class WhatsAppSettings(BaseSettings):
     verify_token: str | None = None  # our word for Meta's GET handshake
     # The Graph API base with its version: messages go to {api_url}/{phone_number_id}/messages.
     api_url: str = "https://graph.facebook.com/v23.0"
-    notify_rate: float = 80.0  # messages a second from this number (Meta's default throughput)
+    # Messages a second from this number (Meta's default throughput); notifications use 85%.
+    notify_rate: float = 80.0
     person_interval: float = 6.0  # seconds between two notifications to one person (131056)
     template_name: str = "cluster_activation_endorsed"  # sent outside the 24-hour window
     template_languages: str = TEMPLATE_LANGUAGES  # ours=Meta's, comma-separated
