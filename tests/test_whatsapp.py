@@ -501,3 +501,25 @@ def test_long_hostile_text_and_twelve_choices_over_the_wire(fake: FakeWhatsApp, 
         assert whole.endswith("11. choice 11\n12. choice 12")
         answer = say(fake, url + WEBHOOK, meta.text(ALICE, "12"), ALICE)[0]
         assert "pick:12" in answer.text
+
+
+def test_a_proposal_move_is_confirmed_with_reply_buttons(
+    hook: str, fake: FakeWhatsApp, bot: Bot
+) -> None:
+    assert bot.engine is not None
+    with session_scope(bot.engine) as s:
+        roles.grant(s, f"whatsapp:{ALICE}", "hc")
+    created = ask(fake, hook, "/propose Sudan health")
+    assert "Draft proposal #1 created" in created.text
+    # "Submit to the ERC" fits a reply button (20 characters).
+    assert created.kind == "interactive" and created.choices == [
+        ("prop:ask:1:submit", "Submit to the ERC")
+    ]
+    confirm = say(fake, hook, meta.pressed(ALICE, "prop:ask:1:submit", "Submit to the ERC"), ALICE)
+    assert "Please confirm: submit to the ERC, proposal #1 (Sudan)?" in confirm[0].text
+    [(ok, ok_label), (_, no_label)] = confirm[0].choices
+    assert (ok_label, no_label) == ("Confirm", "Cancel")
+    done = say(fake, hook, meta.pressed(ALICE, ok, ok_label), ALICE)[0]
+    assert "Done: proposal #1 is now: submitted to the ERC." in done.text
+    again = say(fake, hook, meta.pressed(ALICE, ok, ok_label), ALICE)[0]  # nothing moves twice
+    assert "no longer valid" in again.text
