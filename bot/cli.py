@@ -239,7 +239,8 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     if not on:
         print(
             "clusterbot serve: no platform configured; set TELEGRAM_BOT_TOKEN, or "
-            "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID) with SLACK_SIGNING_SECRET",
+            "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID) with SLACK_SIGNING_SECRET, or WHATSAPP_TOKEN, "
+            "WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN",
             file=sys.stderr,
         )
         return 2
