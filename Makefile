@@ -32,6 +32,7 @@ bench: catalogs
 	$(BIN)/python benchmarks/telegram.py
 	$(BIN)/python benchmarks/slack.py
 	$(BIN)/python benchmarks/slack_burst.py
+	$(BIN)/python benchmarks/serve_burst.py
 	$(BIN)/python benchmarks/outbox.py
 	$(BIN)/python benchmarks/records_import.py
 	$(BIN)/python benchmarks/presence_import.py

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import adapters, outbox, proposals, roles, verification
+from bot import adapters, health, metrics, outbox, proposals, roles, verification
 from bot.conversation import last_subject, remember
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
@@ -40,6 +40,8 @@ class Bot:
             self.engine = make_engine(self.settings.database_url)
         upgrade(self.engine)
         self.renderer = renderer_for(tuple(self.kb.languages))
+        # What a message counts as in clusterbot_messages_total: a bounded set of names.
+        self._intents = {*self.router.intents, *self.router.commands, "action"}
         # Build the indexes now, not on the first question.
         self.kb.matcher  # noqa: B018
         self.kb.ranker  # noqa: B018
@@ -91,9 +93,12 @@ class Bot:
                 if shown and user.reply_lang != shown:
                     user.reply_lang = shown
                     session.add(user)
-                return replies
+            intent = understood.intent if understood.intent in self._intents else "other"
+            metrics.MESSAGES.labels(metrics.platform_of(msg.identity), intent).inc()
+            return replies
         except Exception:
             log.exception("handler failed for %s", msg.identity)
+            metrics.HANDLER_ERRORS.labels(metrics.platform_of(msg.identity), "handler").inc()
             lang = self._language(msg, understood, None)
             return [Reply("help/error.j2", {}, lang, "error", 0.0)]
 
@@ -194,7 +199,8 @@ def dispatcher_for(
     """The dispatcher `serve` and `dispatch` run, tuned by the CLUSTERBOT_OUTBOX_* settings.
 
     Each round it also runs the proposals' time-driven work (due reminders, announcements),
-    and, every few minutes, the reminders of country records gone stale that nobody asked about.
+    and, every few minutes, the reminders of country records gone stale that nobody asked about,
+    after writing its heartbeat (bot.health: /readyz looks for it).
     """
     plans = functools.partial(
         proposals.tick, kb=kb, plan_after=timedelta(days=settings.transition_plan_days)
@@ -211,13 +217,15 @@ def dispatcher_for(
             log.exception("stale country-record reminders failed")
         plans(session)
 
-    return outbox.Dispatcher(
+    dispatcher = outbox.Dispatcher(
         engine,
         senders_for(settings, renderer, engine) if senders is None else senders,
-        tick,
+        None,
         max_attempts=settings.outbox_max_attempts,
         backoff=settings.outbox_backoff_seconds,
         lease=settings.outbox_lease_seconds,
         concurrency=settings.outbox_concurrency,
         share=settings.outbox_rate_share,
     )
+    dispatcher.tick = health.ticker(dispatcher.worker, tick)  # the heartbeat first (/readyz)
+    return dispatcher

@@ -5,14 +5,13 @@ Also the workflow's users, proposals, subscriptions and records (bot/workflow_cl
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import adapters
+from bot import adapters, logs
 from bot.core import ADDRESSES
 from bot.settings import Settings
 from bot.terms import MoveName, Role
@@ -71,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--country", help="one country only (a name or ISO code)")
 
     _workflow_parsers(sub)
+
+    doctor = sub.add_parser(
+        "doctor", help="check the database, migrations, platforms and dispatcher, with fixes"
+    )
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -172,6 +176,10 @@ def _dispatch(settings: Settings, once: bool) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     dispatcher = dispatcher_for(settings, engine, renderer_for(LANGUAGES), load())
+    if settings.metrics_address:
+        from bot.health import serve_metrics
+
+        serve_metrics(settings.metrics_address, engine)
     if not dispatcher.senders:
         print(
             "clusterbot dispatch: no sender configured (set TELEGRAM_BOT_TOKEN, Slack's "
@@ -215,6 +223,47 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> int:
         for state, n in counts.items():
             print(f"{state:8} {n}")
     return 0
+
+
+def _doctor(settings: Settings, as_json: bool) -> int:
+    """Every readiness check from the shell, with what to do about each failure."""
+    from bot import health
+    from bot.db import make_engine
+
+    checks = health.doctor(settings, make_engine(settings.database_url))
+    failed = [c for c in checks if c.failed]
+    if as_json:
+        body = health.summary(checks)
+        body["fixes"] = {c.name: c.fix for c in checks if c.state in ("fail", "warn") and c.fix}
+        print(json.dumps(body))
+    else:
+        for c in checks:
+            print(f"{c.state.upper():5} {c.name:11} {c.detail}")
+            if c.state in ("fail", "warn") and c.fix:
+                print(f"{'':17} -> {c.fix}")
+        n = len(failed)
+        print("ready" if not n else f"not ready: {n} check{'s' if n != 1 else ''} failed")
+    return 1 if failed else 0
+
+
+def _secrets(settings: Settings) -> list[str | None]:
+    """What must never reach a log line: tokens, secrets, the database password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        password = make_url(settings.database_url).password
+    except Exception:  # an unreadable URL fails later, with its own message
+        password = None
+    return [
+        settings.telegram_bot_token,
+        settings.telegram_webhook_secret,
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_client_secret,
+        settings.slack_app_token,
+        settings.webhook_secret,
+        None if password is None else str(password),
+    ]
 
 
 def _bot(settings: Settings) -> "Bot":
@@ -283,8 +332,10 @@ def _serve(settings: Settings, host: str, port: int) -> int:
         server.should_exit = True  # uvicorn then runs the lifespan's shutdown
 
     app = create_app(settings, on_fatal=on_fatal)
+    # log_config=None: uvicorn's lines go through bot.logs like every other (format, redaction).
+    level = settings.log_level.lower()
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.Config(app, host=host, port=port, log_level=level, log_config=None)
     )
     server.run()
     if fatal:
@@ -444,9 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.setup(settings.log_level, settings.log_format, _secrets(settings))
     command = args.command or "run"
     if command == "db":
         from bot.db import make_engine, new_revision, upgrade
@@ -478,6 +527,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _dispatch(settings, args.once)
     if command == "outbox":
         return _outbox(settings, args)
+    if command == "doctor":
+        return _doctor(settings, args.json)
     # run: serve the platforms that are configured; with none, chat locally.
     if adapters.served(settings):
         return _serve(settings, "127.0.0.1", 8080)

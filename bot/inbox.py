@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 
+from bot import logs, metrics
 from bot.db import insert_ignore, session_scope
 from bot.models import InboxEvent, utcnow
 
@@ -172,6 +174,8 @@ class InboxWorker:
         return len(events)
 
     async def _answer(self, event: Event) -> None:
+        logs.context(platform=event.platform, event_id=event.event_id)  # this task's lines
+        started = time.monotonic()
         try:
             answer = self.answerers.get(event.platform)
             if answer is None:
@@ -181,9 +185,13 @@ class InboxWorker:
             raise
         except Exception as exc:
             log.exception("inbox: answering %s %s failed", event.platform, event.event_id)
+            metrics.HANDLER_ERRORS.labels(event.platform, "answer").inc()
             await self._record(self._failed, event, exc)
         else:
             self.answered += 1
+            took = time.monotonic() - started
+            metrics.ANSWER_SECONDS.labels(event.platform).observe(took)
+            log.info("inbox: %s %s answered in %.2f s", event.platform, event.kind, took)
             await self._record(self._done, event)
         finally:
             self._wake.set()  # the chat's next event may go now

@@ -247,6 +247,29 @@ class ConversationSubject(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class Heartbeat(SQLModel, table=True):
+    """A background loop's last sign of life: a dispatcher rewrites its row every 5 s.
+
+    /readyz and `clusterbot doctor` read it, so a dispatcher running in another process (or
+    on another machine) is seen the same as one inside `clusterbot serve`.
+    """
+
+    worker: str = Field(primary_key=True, max_length=100)  # host:pid, as Dispatcher.worker
+    role: str = Field(default="dispatcher", max_length=20, index=True)
+    beat_at: datetime = Field(default_factory=utcnow)
+
+
+class DestinationPace(SQLModel, table=True):
+    """When one destination may next be sent to: per-destination pacing across dispatchers.
+
+    A dispatcher that claims a notification takes its destination's next slot in the same
+    transaction (bot.pacing); another dispatcher skips the destination until then.
+    """
+
+    target: str = Field(primary_key=True, max_length=1000)  # as Notification.target
+    next_at: datetime = Field(index=True)
+
+
 class Presence(SQLModel, table=True):
     """One organisation working in one cluster or AoR in one country (HDX HAPI 3W).
 

@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot import logs, metrics, pacing
 from bot.core import Address, Reply
 from bot.db import session_scope
 from bot.models import Notification, Subscription, utcnow
@@ -305,6 +306,15 @@ class Stats:
     max_in_flight: int = 0
 
 
+# The counter each outcome (a Stats field) adds to on /metrics; a move counts in none.
+OUTCOME_METRICS = {
+    "sent": metrics.DELIVERIES,
+    "rate_limited": metrics.RATE_LIMITED,
+    "failed": metrics.UNDELIVERABLE,
+    "dead": metrics.DEAD,
+    "retried": metrics.RETRIES,
+}
+
 _CLAIM_COLUMNS = (
     col(Notification.id),
     col(Notification.key),
@@ -388,6 +398,8 @@ class Queue:
     lease: float
     once_wait: float
     worker: str
+    # Seconds between two messages to one destination (its sender's pace), for every dispatcher.
+    min_interval: Callable[[str], float] = lambda target: 1.0
     _unserved_logged: set[str] = field(default_factory=set)
 
     @property
@@ -399,7 +411,8 @@ class Queue:
         try:
             with session_scope(self.engine) as session:
                 for row, outcome in outcomes:
-                    self.record(session, row, outcome)
+                    fields = logs.notification_fields(row.key, row.target)
+                    logs.within(fields, self.record, session, row, outcome)
         except Exception:
             if len(outcomes) == 1:
                 raise
@@ -409,7 +422,8 @@ class Queue:
             for row, outcome in outcomes:
                 try:
                     with session_scope(self.engine) as session:
-                        self.record(session, row, outcome)
+                        fields = logs.notification_fields(row.key, row.target)
+                        logs.within(fields, self.record, session, row, outcome)
                 except Exception:
                     log.exception("outbox: the outcome of %s was not recorded", row.key)
 
@@ -430,6 +444,7 @@ class Queue:
         now = utcnow()
         lease = now + timedelta(seconds=self.lease)
         where = [self._due(now), col(Notification.target).startswith(f"{prefix}:")]
+        where.append(pacing.free(col(Notification.target), now))  # no other dispatcher's slot
         if busy:
             where.append(col(Notification.target).not_in(busy))
         with self.engine.connect() as conn:
@@ -474,12 +489,25 @@ class Queue:
                 .values(lease_until=lease, claimed_by=self.worker[:100])
                 .returning(*_CLAIM_COLUMNS)
             ).all()
+            # Each destination is held while its send is in flight, for every dispatcher.
+            kept = pacing.take(conn, [(r[0], r[2]) for r in rows], lease)
+            rows = [r for r in rows if r[0] in kept]
             conn.commit()
         claimed = sorted((_claimed(tuple(r)) for r in rows), key=lambda c: (c.priority, c.id))
         return claimed
 
+    def _interval(self, target: str, outcome: BaseException | None) -> float:
+        """Seconds before anyone sends to `target` again: its pace, or what a 429 asked."""
+        if isinstance(outcome, RetryLater):
+            return outcome.seconds
+        try:
+            return self.min_interval(target)
+        except Exception:
+            return 1.0
+
     def release_all(self) -> None:
         with session_scope(self.engine) as session:
+            pacing.release_all(session)
             session.execute(
                 update(Notification)
                 .where(
@@ -607,6 +635,8 @@ class Queue:
                 **released,
             },
         }
+        hold = timedelta(seconds=self._interval(row.target, outcome))
+        pacing.sent(session, row.target, now + hold)  # for every dispatcher (bot.pacing)
         if kind == "moved":
             retarget(session, row.target, new_target)
         ident = col(Notification.id) == row.id
@@ -614,6 +644,9 @@ class Queue:
         if kind == "failed":
             deactivate(session, row.target, reason)
         setattr(self.stats, kind, getattr(self.stats, kind) + 1)
+        counter = OUTCOME_METRICS.get(kind)
+        if counter is not None:
+            counter.labels(prefix_of(row.target)).inc()
         if kind == "sent":
             log.info("outbox: sent %s to %s", row.key, row.target)
         elif kind == "rate_limited":
@@ -689,6 +722,7 @@ class Dispatcher:
             lease=lease,
             once_wait=once_wait,
             worker=worker or f"{socket.gethostname()}:{os.getpid()}",
+            min_interval=self._min_interval,
         )
         rates = {p: self._overall_rate(s) for p, s in self.senders.items()}
         self.pacer = Pacer(rates, self.HORIZON)
@@ -704,6 +738,14 @@ class Dispatcher:
         # One thread does all database work, in order: SQLite wants one writer, and the event
         # loop never waits on the database.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+
+    @property
+    def worker(self) -> str:
+        """The name it leases rows and writes heartbeats under (host:pid unless given)."""
+        return self.queue.worker
+
+    def _min_interval(self, target: str) -> float:
+        return self.senders[prefix_of(target)].pace(target).min_interval
 
     def _overall_rate(self, sender: Sender) -> float:
         try:
@@ -796,6 +838,7 @@ class Dispatcher:
             return 0
 
     async def _round(self) -> int:
+        metrics.DISPATCH_ROUNDS.inc()
         now = time.monotonic()
         if self.tick is not None and now - self._ticked >= TICK_EVERY:
             self._ticked = now
@@ -839,6 +882,7 @@ class Dispatcher:
             if wait > 0:
                 await asyncio.sleep(wait)
             current_key.set(row.key)
+            logs.context(**logs.notification_fields(row.key, row.target))  # the sender's lines
             outcome: BaseException | None = None
             try:
                 await sender.send(row.target, row.reply())

@@ -9,6 +9,7 @@ be `deactivation_planned` (with its transition plan) and `deactivated`.
 Chat handlers and the shell both call these functions, so a rule lives in one place.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +35,8 @@ from bot.models import (
 from bot.terms import ClusterStatus, MoveName, ProposalStatus, Role
 from knowledge import KnowledgeBase
 from knowledge.checklist import default_lead
+
+log = logging.getLogger("clusterbot.proposals")
 
 FORWARD_WITHIN = timedelta(hours=24)  # the ERC forwards a proposal within 24 hours
 SYSTEM = "clusterbot"  # the actor of automatic moves (announcement)
@@ -282,6 +285,8 @@ def _record(
     cluster: str = "",
 ) -> None:
     assert proposal.id is not None
+    what = f"{cluster} {before} -> {after}" if cluster else f"{before or 'new'} -> {after}"
+    log.info("proposal: %s by %s", what, actor, extra={"proposal_id": proposal.id})
     session.add(
         ProposalEvent(
             proposal_id=proposal.id,

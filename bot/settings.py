@@ -1,6 +1,7 @@
 """Settings from environment variables (and an optional .env); read by entry points only."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +17,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{Path.cwd() / 'clusterbot.db'}"
     default_language: str = "en"
     log_level: str = "WARNING"
+    # "text" (one line a record, for people) or "json" (one object a line, for log shippers).
+    log_format: Literal["text", "json"] = "text"
     drafts_dir: Path = Path("drafts")
     # The knowledge indexes, built once and kept here so `clusterbot ask` starts fast; an
     # empty value keeps nothing on disk.
@@ -92,3 +95,9 @@ class Settings(BaseSettings):
     # makes one), and the endpoint (a mirror, or the tests' stand-in).
     hapi_app_identifier: str | None = None
     hapi_url: str = "https://hapi.humdata.org/api/v2/coordination-context/operational-presence"
+    # Operations (README: Running in production). /readyz wants some dispatcher's heartbeat
+    # at most this many seconds old; 0 leaves the dispatcher out of readiness.
+    ready_dispatcher_seconds: float = 60.0
+    # `clusterbot dispatch` serves its /metrics at this HOST:PORT; empty: no metrics server.
+    # (`serve` has /metrics on its own port.)
+    metrics_address: str = ""

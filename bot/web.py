@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot import adapters
+from bot import adapters, health
 from bot.app import Bot
 from bot.inbox import Answer, InboxWorker
 from bot.platform import Platform
@@ -84,6 +84,10 @@ def create_app(
     the_bot = bot if bot is not None else Bot(settings)
     platforms = adapters.platforms(the_bot, settings, on_fatal)
     intakes = [p.intake for p in platforms if p.intake is not None]
+    auth = health.PlatformAuth(list(health.platform_probes(settings)))
+    if platforms:  # each platform's credentials asked once started (see /readyz)
+        start, stop = health.auth_at_start(health.platform_probes(settings), auth)
+        platforms.append(Platform("credentials check", start, stop))
     if intakes:
         # Started after the adapters (their clients exist), stopped before them.
         assert the_bot.engine is not None
@@ -107,6 +111,8 @@ def create_app(
             yield
 
     routes: list[BaseRoute] = [Route("/healthz", healthz)]
+    assert the_bot.engine is not None
+    routes += health.routes(the_bot.engine, auth, settings.ready_dispatcher_seconds)
     for platform in platforms:
         routes.extend(platform.routes)
     return Starlette(routes=routes, lifespan=lifespan)

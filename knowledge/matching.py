@@ -245,13 +245,23 @@ class Entities:
     leftover: str  # the words that are none of the above nor everyday words
     rest: str  # the normalised text without names, lead and cluster words: what else it asks
     words: int  # how many words the message has (a Chinese run counts as one)
+    situation: frozenset[str] = frozenset()  # the words naming a kind of emergency ("conflict")
+    asks: bool = False  # a question mark or a question word ("how", "怎样") is in it
 
 
 # Intent words the lead rules answer; what a question says beside them goes to the ranker.
-_RULE_WORDS = frozenset({"lead", "cluster_word", "followup"})
+_RULE_WORDS = frozenset({"lead", "followup"})
 # Words the rules always answer, whatever else the message holds.
 _LIST_WORDS = frozenset(
-    {"which_clusters", "list_clusters", "help", "greeting", "thanks", "acronym_question"}
+    {
+        "which_clusters",
+        "list_clusters",
+        "help",
+        "greeting",
+        "thanks",
+        "acronym_question",
+        "checklist",
+    }
 )
 
 
@@ -275,7 +285,9 @@ def _distinct(hits: list[Hit]) -> tuple[str, ...]:
 
 
 # CLDR lists a few two-letter "territories" that are not countries ("UN" is Naciones Unidas).
-_NOT_COUNTRIES = frozenset({"UN", "EU", "EZ", "QO", "XA", "XB", "ZZ"})
+# Réunion, a French department, is left out too: its name is the French and Spanish word for
+# a meeting ("avant la réunion de l'équipe de pays"), which questions on the procedure use.
+_NOT_COUNTRIES = frozenset({"UN", "EU", "EZ", "QO", "XA", "XB", "ZZ", "RE"})
 
 
 @lru_cache(maxsize=1)
@@ -319,12 +331,19 @@ def stop_words(code: str, lang: Language) -> frozenset[str]:
     # bm25s's Chinese list holds words that carry meaning here (限制, 现在, 以后): only its
     # single characters are taken; longer Chinese stop words come from our own list.
     library = [w for w in lists.get(code, ()) if code != "zh" or len(w) == 1]
-    return frozenset(normalize(w) for w in (*library, *lang.stopwords)) - _MEANINGFUL
+    return frozenset(normalize(w) for w in (*library, *lang.stopwords)) - QUESTION_WORDS
 
 
 # Question words that the libraries' lists drop but that say what is asked: "how do I
-# activate" asks for the procedure, "when" for a date or a deadline.
-_MEANINGFUL = frozenset({"how", "comment", "como", "怎么", "如何", "怎样", "كيف"})
+# activate" asks for the procedure, Arabic "when" (متى, only ever a question word, unlike
+# "when" and "cuando") for the conditions or a date.
+QUESTION_WORDS = frozenset({"how", "comment", "como", "怎么", "如何", "怎样", "كيف", "متي"})
+
+
+def _asks(norm: str) -> bool:
+    """Whether normalised text holds a question word (inside a run, for Chinese)."""
+    words = set(norm.split())
+    return any(q in words or (_CJK.search(q) and q in norm) for q in QUESTION_WORDS)
 
 
 class Matcher:
@@ -339,7 +358,11 @@ class Matcher:
             (p, group) for lang in langs for group, ps in lang.intent_words.items() for p in ps
         ]
         self.intents = PhraseIndex(intent_phrases, overlapping=True)
-        common |= frozenset(normalize(p) for p, _ in intent_phrases if " " not in p)
+        # A kind of emergency stays a word of its own: "the war cluster" is a name we do not
+        # know, not a cluster with filler.
+        common |= frozenset(
+            normalize(p) for p, group in intent_phrases if " " not in p and group != "emergency"
+        )
         self.common_words = common
         # Single characters of Chinese that are everyday words (的, 是, 吗): not left over.
         self.cjk_common = frozenset(w for w in common if len(w) == 1 and _CJK.search(w))
@@ -385,12 +408,28 @@ class Matcher:
         self.countries = PhraseIndex(
             country_pairs, caps_only=kb.caps_only, fuzzy=True, common_words=common
         )
+        # Words of the names we know and the word "cluster": in a message in another script
+        # they are names, not the language it is written in.
+        named = (self.sectors, self.agencies, self.acronyms, self.countries)
+        self.name_words = frozenset(
+            w
+            for index in named
+            for p in (*index.targets, *index.caps)
+            for w in p.casefold().split()
+        ) | frozenset(normalize(p) for p, group in intent_phrases if group == "cluster_word")
 
     def language(self, text: str) -> str | None:
-        """The language of a message, by script and then by vocabulary; None if unsure."""
+        """The language of a message, by script and then by vocabulary; None if unsure.
+
+        The script counts leave out names written in Latin letters in any language ("مين
+        بيقود health cluster" is Arabic, "shelter cluster 谁牵头" Chinese).
+        """
         cjk = len(_CJK.findall(text))
         arabic = len(_ARABIC.findall(text))
         latin = len(_LATIN.findall(text))
+        if cjk or arabic:
+            names = re.findall(r"[A-Za-z\u00c0-\u024f]+", text)
+            latin -= sum(len(w) for w in names if normalize(w) in self.name_words)
         if cjk and cjk * 2 >= latin and "zh" in self.vocabulary:
             return "zh"
         if arabic and arabic >= latin and "ar" in self.vocabulary:
@@ -480,14 +519,18 @@ class Matcher:
             leftover_words.append(w)
         leftover = " ".join(leftover_words)
         # Acronyms stay: "ERC" or "HCT" says what a question about the procedure is about.
-        # Lead and cluster words go too when a name is there ("who leads health"): the rules
-        # answer those; without a name they may be what the question is about.
+        # Lead words go too when a name is there ("who leads health"): the rules answer those;
+        # without a name they may be what the question is about. "Cluster" goes with a
+        # cluster's name ("the health cluster") or a country's records ("clusters in Haiti");
+        # beside an agency alone it is what is asked ("is the Red Cross a member of clusters?").
         names = (*sector_hits, *agency_hits, *country_hits)
         listing = intents & {"which_clusters", "list_clusters"}
+        cluster_named = sector_hits or country_hits or listing
         masked = [
             *names,
             *(h for h in intent_hits if h.target in _LIST_WORDS),
             *(h for h in intent_hits if (names or listing) and h.target in _RULE_WORDS),
+            *(h for h in intent_hits if cluster_named and h.target == "cluster_word"),
         ]
         rest = _blank(norm, masked)
         return Entities(
@@ -500,6 +543,10 @@ class Matcher:
             leftover=leftover,
             rest=rest,
             words=len(norm.split()),
+            situation=frozenset(
+                w for h in intent_hits if h.target == "emergency" for w in h.phrase.split()
+            ),
+            asks=bool(set("?？؟") & set(text)) or _asks(norm),
         )
 
 

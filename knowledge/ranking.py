@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from knowledge.facts import Facts
-from knowledge.matching import normalize, stop_words
+from knowledge.matching import QUESTION_WORDS, normalize, stop_words
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STEMMERS = {"en": "english", "fr": "french", "es": "spanish", "ar": "arabic"}
@@ -28,6 +28,10 @@ _TYPO_LENGTH = 5
 # A second line of the same topic holding this share of the question that the first lacks:
 # the question asks for both, and the topic answers it.
 _BOTH_LINES = 0.25
+# The rarity (idf) from which a word tells what a question is about: "cluster" (0.5) does not.
+_TELLING = 1.0
+# A line's BM25 this close to its topic's is as good an answer (a tie on everything else).
+_NEARLY = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +48,12 @@ class Ranked:
 class _Index:
     """One language's documents, tokenised the same way as its questions."""
 
-    def __init__(self, docs: list[tuple[str, str, list[str]]], parents: dict[str, str]) -> None:
+    def __init__(
+        self,
+        docs: list[tuple[str, str, list[str]]],
+        parents: dict[str, str],
+        titles: dict[str, frozenset[str]],
+    ) -> None:
         import bm25s
 
         # bm25s logs every index it builds at DEBUG on a handler of its own.
@@ -63,6 +72,7 @@ class _Index:
         self.unseen = _idf(n, 1)
         self.vocabulary = [t for t in self.idf if len(t) >= _TYPO_LENGTH - 1]
         self.parent = parents  # passage -> its topic
+        self.titles = titles  # topic -> the tokens of its title
 
     def corrected(self, token: str) -> str:
         """An unseen token read as the closest known one, if one is a slip away."""
@@ -95,8 +105,23 @@ class _Index:
         # BM25 weighs how often and how densely a passage holds the question's words; the
         # confidence discounts it for the question's words it does not hold.
         out.sort(key=lambda r: -r.score * r.confidence)
+        # Of answers that cover the question equally, a topic whose whole title the question
+        # names is the one asked for ("c'est quoi l'approche cluster", not "what the cluster
+        # approach aims to achieve").
+        asked = set(query)
+        named = [
+            r
+            for r in out
+            if r.kind == "concept"
+            and out[0].confidence <= r.confidence
+            and self.titles.get(r.topic)
+            and self.titles[r.topic] <= asked
+        ]
+        if named:
+            top = max(named, key=lambda r: len(self.titles[r.topic]))
+            out = [top, *(r for r in out if r is not top)]
         share = {t: w / total for t, w in weights.items()}
-        return _whole_first(out, matched, self.parent, share)
+        return _whole_first(out, matched, self.parent, share, weights)
 
 
 def _whole_first(
@@ -104,6 +129,7 @@ def _whole_first(
     matched: dict[str, frozenset[str]],
     parent: dict[str, str],
     share: dict[str, float],
+    weights: dict[str, float],
 ) -> list[Ranked]:
     """A whole topic before a passage that says less about the question than the topic does.
 
@@ -111,15 +137,35 @@ def _whole_first(
     the topic titled with them: the topic is what was asked. And a question that two lines of
     one topic answer between them ("what does it oblige to, and what if there is no
     funding?") gets the topic. Otherwise the passage that answers goes first.
+
+    A topic that only ties with one of its own lines, on two telling words, is no better an
+    answer than the line ("who are country cluster leads accountable to?" is one line of the
+    levels); on one word ("and step 6?") the question is too vague for one line.
     """
-    if len(ranked) < 2 or ranked[0].kind != "passage":
+
+    def ties(a: Ranked, b: Ranked) -> bool:
+        # Words as common as "cluster" do not make a question precise.
+        telling = [t for t in matched[a.topic] if weights[t] >= _TELLING]
+        same = matched[a.topic] == matched[b.topic] and len(telling) >= 2
+        return same and a.confidence == b.confidence
+
+    if len(ranked) < 2:
         return ranked
     first = ranked[0]
+    if first.kind == "concept":
+        # BM25 put the topic first: its line takes the place only if it scores nearly as well
+        # ("程序是怎样的", what is the procedure, is the whole of it, not its note on approval).
+        for r in ranked[1:]:
+            close = r.score >= _NEARLY * first.score
+            if parent.get(r.topic) == first.topic and ties(r, first) and close:
+                return [r, *(x for x in ranked if x is not r)]
+        return ranked
     for r in ranked[1:]:
         if (
             r.kind == "concept"
             and r.confidence >= first.confidence
             and matched[r.topic] >= matched[first.topic]
+            and not (parent.get(first.topic) == r.topic and ties(r, first))
         ):
             return [r, *(x for x in ranked if x is not r)]
     topic = parent.get(first.topic)
@@ -162,6 +208,9 @@ class Ranker:
             else []
         )
         self.indexes: dict[str, _Index] = {}
+        # Our acronyms as each language's tokens: one we know that no passage holds ("CLA")
+        # is not an unknown word, and says nothing the rest of the question does not.
+        self.acronyms: dict[str, frozenset[str]] = {}
         for code, lang in facts.languages.items():
             self.stop[code] = stop_words(code, lang)
             canon: dict[str, str] = {}
@@ -177,17 +226,28 @@ class Ranker:
                     key=lambda wc: -len(wc[0]),
                 )
             docs: list[tuple[str, str, list[str]]] = []
+            titles = {
+                key: frozenset(self.tokens(t.title, code)) for key, t in lang.concepts.items()
+            }
             for key, text in lang.concepts.items():
                 # A topic is its title and the phrases that ask for it: each word once, or a
                 # word repeated across its phrases would outweigh a shorter, closer topic.
                 words = self.tokens(f"{text.title} {' '.join(text.keywords)}", code)
                 docs.append((key, "concept", list(dict.fromkeys(words))))
+            # "How" asks for a procedure in a question and in the phrases people ask with, but
+            # in a passage's prose ("how well a cluster carries out its core functions") it
+            # says nothing about what the passage answers.
+            prose = self.stop[code] | QUESTION_WORDS
             for pid, passage in facts.passages.items():
                 extra = " ".join(lang.passage_words.get(pid, ()))
-                line = facts.passage_text(passage, code)
-                docs.append((pid, "passage", self.tokens(f"{line} {extra}", code)))
+                line = normalize(facts.passage_text(passage, code))
+                tokens = self._stems(code, line, prose) + self.tokens(extra, code)
+                docs.append((pid, "passage", tokens))
             parents = {pid: p.concept for pid, p in facts.passages.items()}
-            self.indexes[code] = _Index(docs, parents)
+            self.indexes[code] = _Index(docs, parents, titles)
+            self.acronyms[code] = frozenset(
+                t for a in facts.acronyms for t in self.tokens(a, code)
+            )
 
     def __getstate__(self) -> dict[str, object]:
         # PyStemmer's stemmers cannot be pickled; they cost nothing to make again.
@@ -199,7 +259,7 @@ class Ranker:
         self.__dict__.update(state)
         self.stemmers = {code: Stemmer.Stemmer(algo) for code, algo in self.algorithms.items()}
 
-    def _stems(self, lang: str, norm: str) -> list[str]:
+    def _stems(self, lang: str, norm: str, stop: frozenset[str] | None = None) -> list[str]:
         """Tokens of normalised text; a synonym becomes its group's token ("=lead"), unstemmed.
 
         Synonyms are whole words matched before stemming, so "activities" (stem "activ")
@@ -220,17 +280,20 @@ class Ranker:
                 elif _CJK.search(word):
                     # Characters and pairs of them; a pair that is or holds a stop word
                     # (什么, 的条) says nothing and would only dilute the confidence.
-                    stop = self.stop.get("zh", frozenset())
-                    out += [c for c in word if c not in stop]
+                    zh_stop = self.stop.get("zh", frozenset()) if stop is None else stop
+                    out += [c for c in word if c not in zh_stop]
                     pairs = (word[i : i + 2] for i in range(len(word) - 1))
-                    out += [p for p in pairs if p not in stop and not (set(p) & stop)]
+                    out += [p for p in pairs if p not in zh_stop and not (set(p) & zh_stop)]
                 else:
                     out.append(word)
             return out
-        stop = self.stop.get(lang, frozenset())
+        stop = self.stop.get(lang, frozenset()) if stop is None else stop
         stemmer = self.stemmers.get(lang)
         tokens = []
         for word in norm.split():
+            # Arabic writes "and" (و) onto the next word: "وبدي" is "and" + "بدي" (I want).
+            if lang == "ar" and word[:1] == "و" and len(word) > 3 and word not in canon:
+                word = word[1:] if word[1:] in stop or word[1:] in canon else word
             if word in canon:
                 tokens.append(canon[word])
             elif word not in stop and not word.isdigit():
@@ -263,7 +326,11 @@ class Ranker:
         best: list[Ranked] = []
         for lang in langs:
             index = self.indexes.get(lang)
-            ranked = index.rank(self.tokens(text, lang), limit)[:limit] if index else []
+            if index is None:
+                continue
+            known = self.acronyms.get(lang, frozenset())
+            tokens = [t for t in self.tokens(text, lang) if t in index.idf or t not in known]
+            ranked = index.rank(tokens, limit)[:limit]
             if ranked and (not best or ranked[0].confidence > best[0].confidence):
                 best = ranked
         return best

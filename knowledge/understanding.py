@@ -6,6 +6,7 @@ cut at the grain of the facts, for everything else. Then "I don't know", with th
 topics offered. A follow-up ("and in Haiti?") re-asks the last question with one thing swapped.
 """
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -72,14 +73,70 @@ def understand(
         return Understanding("too_long", lang, 1.0)
     e = matcher.entities(text)
     if previous:
-        again = _followup(e, previous, lang)
+        again = _followup(_named_in_capitals(e, text, kb), previous, lang)
         if again is not None:
             return again
     langs = [lang] if lang else ["en", "fr", "es"]
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
+    if "after" in e.intents:
+        ranked = _after_step(text, ranked, kb, langs)
     return _classify(e, lang, ranked, kb, langs)
+
+
+# Where a clause ends: "after the letter, what does the ERC do?"
+_CLAUSE_END = re.compile(r"[,，、;；:：?？؟.。!！]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _after_step(
+    text: str, ranked: list[Ranked], kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """The step after the one a clause names ("what happens after the ERC gets the letter?").
+
+    The clause runs from "after" to the end of its phrase (in Chinese, from the start of the
+    phrase to 之后). When it names a step of the procedure and the rest of the question asks
+    nothing that something else answers, the next step is the answer.
+    """
+    clause = _after_clause(text, kb)
+    if clause is None:
+        return ranked
+    start, end = clause
+    named = kb.ranker.rank(text[start:end], langs, limit=1)
+    step = kb.passages.get(named[0].topic) if named and named[0].confidence >= CONFIDENT else None
+    if step is None or step.kind != "step" or step.n >= step.total:
+        return ranked
+    following = f"step_{step.n + 1}"
+    # "After the HCT consultation, who writes the letter?" asks what the rest says.
+    rest = kb.ranker.rank(f"{text[:start]} {text[end:]}", langs, limit=1)
+    answered = rest and rest[0].matched >= 2 and rest[0].confidence >= CONFIDENT
+    if answered and rest[0].topic != following:
+        return ranked
+    first = named[0]
+    return [
+        Ranked(following, "passage", first.score, first.confidence, first.matched),
+        *(r for r in ranked if r.topic != following),
+    ]
+
+
+def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int] | None:
+    """Where the clause that an "after" word opens (or, in Chinese, closes) is, with the word."""
+    folded = text.lower()
+    for lang in kb.languages:
+        for marker in kb.text(lang).intent_words.get("after", ()):
+            at = folded.find(marker)
+            if at < 0:
+                continue
+            if _CJK.search(marker):
+                begin = max((m.end() for m in _CLAUSE_END.finditer(text, 0, at)), default=0)
+                return begin, at + len(marker)
+            end = at + len(marker)
+            if (at and folded[at - 1].isalnum()) or (end < len(text) and folded[end].isalnum()):
+                continue  # inside another word
+            stop = _CLAUSE_END.search(text, end)
+            return at, stop.start() if stop else len(text)
+    return None
 
 
 def _classify(
@@ -103,7 +160,12 @@ def _classify(
         related = tuple(x.topic for x in ranked[1:] if x.topic != r.topic)[:2]
         return found("concept", r.confidence, topic=r.topic, related=related, **details)
 
-    if "checklist" in e.intents:
+    # "We want to activate clusters, what is the procedure?" wishes for the checklist and asks
+    # a question: the procedure, when the rest of the message asks for it, is the answer.
+    procedure = (
+        e.asks and best is not None and sure and best.matched >= 2 and _procedure(best.topic, kb)
+    )
+    if "checklist" in e.intents and not procedure:
         return found("start_checklist", 0.9, sectors=e.sectors)
     if e.acronyms and (
         "acronym_question" in e.intents or not (e.leftover or e.sectors or lead or which)
@@ -111,7 +173,7 @@ def _classify(
         return found("acronym", 0.9)
     words = e.leftover.split()
     unknown_name = (
-        lead and words and len(words) <= NAME_WORDS and not kb.ranker.knows(e.leftover, langs)
+        lead and words and _length(words) <= NAME_WORDS and not kb.ranker.knows(e.leftover, langs)
     )
     if unknown_name and not (e.sectors or e.agencies):
         return found(
@@ -132,8 +194,14 @@ def _classify(
         # activated in Chad?"); what else it asks is answered after, when we know it.
         also = (best.topic,) if best is not None and sure else ()
         return found("who_leads", confidence, sectors=e.sectors, agencies=e.agencies, related=also)
-    if e.agencies and (lead or which or not telling):
+    # An agency named with no lead word ("is the Red Cross a member of clusters?") asks what
+    # the rest of the question says, when the ranker is sure of it, even on one word; in a
+    # long message that says more ("I'm new in the OCHA office, how are clusters activated?")
+    # it is no question about the agency at all.
+    if e.agencies and (lead or which or (not sure and _length(words) <= NAME_WORDS)):
         return found("agency_clusters", confidence, agencies=e.agencies)
+    if e.agencies and sure and best is not None:
+        return answer(best)
     rule_words = lead or which or e.intents & {"cluster_word", "list_clusters"}
     if country and rule_words and not telling:
         return found("country_clusters", 0.9)
@@ -158,19 +226,50 @@ def _classify(
     return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
 
 
+def _named_in_capitals(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
+    """A follow-up's one word read as the name it is in capitals ("what about etc?": ETC).
+
+    Names that are everyday words (who, etc, log) count only in capitals; a follow-up word
+    and that word alone can mean nothing else.
+    """
+    words = e.leftover.split()
+    if "followup" not in e.intents or len(words) != 1 or e.sectors or e.agencies or e.countries:
+        return e
+    word = words[0]
+    capitals = re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", word.upper(), text)
+    again = kb.matcher.entities(capitals)
+    return again if again.sectors or again.countries else e
+
+
+def _length(words: list[str]) -> int:
+    """How many words these are, a run of Chinese counting a word for every two characters."""
+    return sum(len(w) // 2 or 1 if _CJK.search(w) else 1 for w in words)
+
+
+def _procedure(topic: str, kb: KnowledgeBase) -> bool:
+    """Whether `topic` is the activation procedure or one of its steps."""
+    passage = kb.passages.get(topic)
+    return (passage.concept if passage else topic) == "activation_steps"
+
+
 def _followup(e: Entities, previous: dict[str, Any], lang: str | None) -> Understanding | None:
     """The last question again with the one thing this message names swapped in, or None.
 
     Only an elliptic message counts: it opens with a follow-up word (or is two words or
-    fewer), names a cluster, an agency or a country, and asks nothing of its own.
+    fewer), names a cluster, an agency, a country or, after a lead question, a kind of
+    emergency, and asks nothing of its own.
     """
     intent = str(previous.get("intent") or "")
     if intent not in FOLLOWABLE:
         return None
     if e.intents & {"lead", "which_clusters", "list_clusters", "checklist", "help"}:
         return None
+    # The kind of emergency ("and in conflict?") is what a lead depends on: the lead answer
+    # states it for each kind, so it is the last question again.
+    kind = "emergency" in e.intents and intent == "who_leads"
     named = bool(e.sectors or e.agencies or e.countries)
-    if not named or e.leftover.split():
+    asked = [w for w in e.leftover.split() if not (kind and w in e.situation)]
+    if not (named or kind) or asked:
         return None
     if "followup" not in e.intents and e.words > 3:
         return None

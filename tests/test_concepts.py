@@ -149,3 +149,70 @@ def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
 def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question: str) -> None:
     chat(question)
     assert chat.last is not None and chat.last.intent == "unknown", chat.last
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "topic"),
+    [
+        # An agency named without a lead word: the question is about the rest.
+        ("红十字会也是集群的成员吗", "zh", "membership"),
+        ("¿la Cruz Roja es miembro de los clusters?", "es", "membership"),
+        # "Réunion" is a meeting, not the French department.
+        ("avant la réunion de l'équipe de pays, qui faut-il alerter ?", "fr", "step_2"),
+        # An agency or a cluster named in passing in a long preamble is not what is asked.
+        (
+            "Good morning, I'm new in the OCHA office and my boss wants me to brief the HCT on"
+            " how clusters get activated, can you help?",
+            "en",
+            "activation_steps",
+        ),
+        (
+            "Bonjour à tous, je suis nouvelle au bureau OCHA, comment fonctionne l'activation"
+            " d'un cluster svp ?",
+            "fr",
+            "activation_steps",
+        ),
+        # A general question gets the whole topic, not one line that shares its words.
+        ("quelles sont les fonctions d'un cluster", "fr", "core_functions"),
+        ("cuales son las funciones de un cluster", "es", "core_functions"),
+        # A wish to activate that asks how it goes is a question, not the checklist.
+        ("我们想启动集群，程序是怎样的？", "zh", "activation_steps"),
+        # French and Spanish write "cluster" too: it marks no language.
+        ("que tipo de organizaciones integran un cluster", "es", "membership"),
+        # A preamble and the kind of emergency do not hide the question.
+        (
+            "sorry if this is basic but whats the procedure for activating a cluster",
+            "en",
+            "activation_steps",
+        ),
+        (
+            "après le cyclone on voudrait activer le cluster abris, on fait comment",
+            "fr",
+            "activation_steps",
+        ),
+    ],
+)
+def test_the_question_behind_the_words_around_it(
+    chat: Chat, question: str, lang: str, topic: str
+) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.lang == lang
+    assert chat.last.data.get("topic") == topic, chat.last
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("what happens after the ERC gets the letter?", "step_6"),
+        ("después de que el HC manda la carta, ¿qué hace el ERC?", "step_6"),
+        ("人道主义协调员发信之后，紧急救济协调员做什么", "step_6"),
+    ],
+)
+def test_the_step_after_the_one_named(chat: Chat, question: str, topic: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
+
+
+def test_a_step_asked_after_another_is_the_one_asked(chat: Chat) -> None:
+    chat("after the HCT consultation, who writes the letter?")
+    assert chat.last is not None and chat.last.data.get("topic") != "step_4", chat.last

@@ -2,7 +2,8 @@
 
 The target is 97% overall and in every language (issue 10). This suite holds the floor we
 have reached, so that a change that loses answers fails here; raise the floor as misses are
-fixed. `python -m tests.evaluation` prints the figures and every miss.
+fixed. English and Spanish are not at 97% yet: their floors are what they reach.
+`python -m tests.evaluation` prints the figures and every miss.
 """
 
 from pathlib import Path
@@ -15,8 +16,8 @@ from bot.settings import Settings
 from knowledge import LANGUAGES, KnowledgeBase
 from tests.evaluation import EVAL_DIR, Result, run, share
 
-OVERALL_FLOOR = 0.955
-LANGUAGE_FLOOR = 0.93
+OVERALL_FLOOR = 0.97
+LANGUAGE_FLOOR = {"en": 0.965, "zh": 0.97, "fr": 0.97, "es": 0.965, "ar": 0.97}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def test_overall_share_right(results: list[Result]) -> None:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_share_right_in_each_language(results: list[Result], lang: str) -> None:
     mine = [r for r in results if r.lang == lang]
-    assert share(mine) >= LANGUAGE_FLOOR, _misses(mine)
+    assert share(mine) >= LANGUAGE_FLOOR[lang], _misses(mine)
 
 
 def test_no_agency_is_named_for_a_cluster_that_does_not_exist(results: list[Result]) -> None:

@@ -16,6 +16,8 @@ from tests.conftest import Chat
         ("who leads health in Sudan?", "and in Haiti?", ["Haiti", "World Health Organization"]),
         ("who leads health?", "what about nutrition?", ["Nutrition", "UNICEF"]),
         ("what does UNHCR lead?", "and IOM?", ["International Organization for Migration"]),
+        # A name that is an everyday word in lower case ("etc") is the name in a follow-up.
+        ("who leads logistics in Yemen?", "what about etc", ["Emergency Telecommunications"]),
         ("qui dirige la santé au Mali ?", "Et au Soudan ?", ["Soudan", "OMS"]),
         ("¿quién lidera salud en Colombia?", "¿y en Venezuela?", ["Venezuela", "OMS"]),
         ("苏丹的卫生集群谁牵头？", "那营养呢？", ["营养", "联合国儿童基金会"]),
@@ -28,6 +30,36 @@ def test_a_follow_up_swaps_one_thing(chat: Chat, first: str, then: str, must: li
     assert chat.last is not None and chat.last.intent in {"who_leads", "agency_clusters"}
     for text in must:
         assert text in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "must"),
+    [
+        ("who leads shelter in natural disasters?", "and in conflict?", ["IFRC", "UNHCR"]),
+        (
+            "qui dirige les abris lors des catastrophes naturelles ?",
+            "et en cas de conflit ?",
+            ["HCR"],
+        ),
+        ("¿quién lidera alojamiento en desastres naturales?", "¿y en conflictos?", ["ACNUR"]),
+        ("自然灾害中谁牵头住所集群？", "那冲突中呢？", ["联合国难民事务高级专员办事处"]),
+        ("مين بيقود CCCM بعد زلزال؟", "وفي حالة نزوح بسبب النزاع؟", ["مفوضية"]),
+    ],
+)
+def test_a_follow_up_on_the_kind_of_emergency_asks_the_lead_again(
+    chat: Chat, first: str, then: str, must: list[str]
+) -> None:
+    chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent == "who_leads"
+    for text in must:
+        assert text in answer, answer
+
+
+def test_a_kind_of_emergency_is_no_cluster_of_its_own(chat: Chat) -> None:
+    answer = chat("who leads the war cluster?")
+    assert chat.last is not None and chat.last.intent == "unknown_cluster"
+    assert "UNICEF" not in answer and "WFP" not in answer
 
 
 def test_a_self_contained_question_inherits_nothing(chat: Chat) -> None:

@@ -15,6 +15,9 @@ from tests.conftest import Chat
         ("من يقود مجموعة الصحة؟", "ar"),
         ("nutriton clustr lead?", "en"),
         ("WASH集群谁负责", "zh"),
+        # A name in Latin letters does not make the question's own words English.
+        ("مين بيقود health cluster", "ar"),
+        ("shelter cluster 谁牵头", "zh"),
     ],
 )
 def test_reply_follows_the_question(chat: Chat, question: str, lang: str) -> None:

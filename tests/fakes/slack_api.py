@@ -81,6 +81,7 @@ class FakeSlack(Recording):
         self.errors: dict[str, str] = {}  # channel -> error chat.postMessage answers
         self.locales: dict[str, str] = {}  # user -> Slack locale (default en-US)
         self.enforce_pace = False  # answer 429 to a second post in a channel within 1 s
+        self.revoked: set[str] = set()  # tokens answered invalid_auth (a revoked install)
         self.acks: list[dict[str, Any]] = []  # Socket Mode acknowledgements received
         self._last_post: dict[str, float] = {}
         self._ts = itertools.count(1)
@@ -267,6 +268,8 @@ class FakeSlack(Recording):
             self.calls.append(Call(method, params, token))
             self.cond.notify_all()
             error = self.errors.get(channel) if method.startswith("chat.") else None
+        if token in self.revoked:
+            return JSONResponse({"ok": False, "error": "invalid_auth"})
         if error:
             return JSONResponse({"ok": False, "error": error})
         if not token.startswith(("xoxb-", "xapp-")) and method not in {"oauth.v2.access"}:

@@ -1,7 +1,7 @@
 """whatsapp: a person's last message time; a notification's platform id and delivery
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01 13:30:00
 """
 from collections.abc import Sequence
@@ -12,8 +12,7 @@ from alembic import op
 
 
 revision: str = '0009'
-# Chained after the newest revision on this branch; after 0008 (ops) once merged with main.
-down_revision: str | None = '0007'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,275 @@
+"""Probes: /healthz, /readyz and `clusterbot doctor`, against real servers and processes.
+
+The PostgreSQL test starts a server of its own and stops it under a running `clusterbot
+serve`: /readyz must say 503 while it is down and 200 once it is back, with no restart.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from alembic import command
+from sqlalchemy.engine import Engine
+
+from bot import migrations
+from bot.app import Bot, dispatcher_for
+from bot.db import _alembic_config, make_engine
+from bot.settings import Settings
+from bot.web import create_app
+from knowledge import KnowledgeBase
+from tests.fakes.server import free_socket, served
+from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack
+from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
+from tests.fakes.telegram_api import TOKEN as TG_TOKEN
+from tests.fakes.telegram_api import FakeTelegram
+from tests.throwaway_postgres import Throwaway
+
+ROOT = Path(__file__).parent.parent
+HEAD = migrations.head()
+BEFORE = f"{int(HEAD) - 1:04d}"  # the migration before the latest
+PLATFORM_VARS = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_URL",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "CLUSTERBOT_WEBHOOK_SECRET",
+)
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in PLATFORM_VARS}
+    return {**env, "CLUSTERBOT_LOG_LEVEL": "WARNING", **extra}
+
+
+def readyz(base: str) -> tuple[int, dict[str, Any]]:
+    response = httpx.get(f"{base}/readyz", timeout=10)
+    return response.status_code, response.json()
+
+
+def wait_ready(
+    base: str, want: Callable[[int, dict[str, Any]], bool], timeout: float
+) -> tuple[int, dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    seen: tuple[int, dict[str, Any]] | None = None
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            seen = readyz(base)
+            if want(*seen):
+                return seen
+        time.sleep(0.2)
+    raise AssertionError(f"/readyz never turned as wanted; last: {seen}")
+
+
+def serve(env: dict[str, str], port: int, cwd: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 180  # a fresh interpreter loads the knowledge (busy machine)
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()[-2000:] if proc.stderr else ""
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
+                return proc
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("serve did not start")
+
+
+@pytest.fixture
+def postgres() -> Iterator[Throwaway]:
+    server = Throwaway()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+def test_readyz_follows_a_postgres_that_stops_and_comes_back(
+    postgres: Throwaway, tmp_path: Path
+) -> None:
+    telegram = FakeTelegram().start()
+    port = free_socket().getsockname()[1]
+    env = base_env(
+        CLUSTERBOT_DATABASE_URL=postgres.url,
+        TELEGRAM_BOT_TOKEN=TG_TOKEN,
+        TELEGRAM_API_URL=telegram.url,
+    )
+    proc = serve(env, port, tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _, body = wait_ready(base, lambda status, _: status == 200, 60)
+        assert body["ready"] is True
+        assert body["checks"]["telegram"] == "ok: getMe: @clusterbot_test_bot"
+        assert body["checks"]["migrations"].startswith("ok: at ")
+        assert body["checks"]["dispatcher"].startswith("ok: heartbeat ")
+
+        postgres.stop()
+        _, body = wait_ready(base, lambda status, _: status == 503, 30)
+        assert body["ready"] is False
+        assert body["reason"].startswith("database: not answering"), body
+        assert httpx.get(f"{base}/healthz", timeout=5).text == "ok"  # the process answers
+
+        postgres.start()
+        _, body = wait_ready(base, lambda status, _: status == 200, 60)
+        assert body["ready"] is True
+        assert proc.poll() is None, "serve restarted or died"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        telegram.stop()
+
+
+def test_a_database_restart_between_two_probes_is_no_outage(
+    postgres: Throwaway, kb: KnowledgeBase
+) -> None:
+    """The pool still holds the connection the restart killed: /readyz asks again, once."""
+    settings = Settings(
+        database_url=postgres.url, dispatch_in_serve=False, ready_dispatcher_seconds=0
+    )
+    bot = Bot(settings, kb=kb)  # no platform, no dispatcher: nothing else uses the pool
+    assert bot.engine is not None
+    try:
+        with served(create_app(settings, bot=bot)) as base:
+            assert readyz(base)[0] == 200
+            postgres.stop()
+            postgres.start()
+            status, body = readyz(base)
+            assert status == 200, body
+    finally:
+        bot.engine.dispose()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    api = FakeSlack().start()
+    yield api
+    api.stop()
+
+
+def _slack_settings(slack: FakeSlack) -> Settings:
+    return Settings(
+        database_url="sqlite://",
+        slack_bot_token=SLACK_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        dispatch_in_serve=False,
+    )
+
+
+def test_readyz_names_each_failure_and_turns_ready_when_fixed(
+    slack: FakeSlack, bot: Bot, engine: Engine
+) -> None:
+    settings = _slack_settings(slack)
+    with served(create_app(settings, bot=bot)) as base:
+        status, body = wait_ready(base, lambda _, b: "not checked" not in str(b), 15)
+        # No dispatcher runs (not in serve, none elsewhere): not ready, and it says why.
+        assert status == 503
+        assert body["reason"] == "dispatcher: no dispatcher has run on this database"
+        assert body["checks"]["slack"] == "ok: auth.test: team T0001, bot UBOT"
+        assert body["checks"]["database"].startswith("ok: sqlite answers")
+
+        # A dispatcher round (as `clusterbot dispatch` runs it) writes its heartbeat.
+        dispatcher = dispatcher_for(settings, engine, bot.renderer, bot.kb, senders=[])
+        asyncio.run(dispatcher.run_once())
+        status, body = readyz(base)
+        assert (status, body["ready"]) == (200, True), body
+        assert body["checks"]["dispatcher"].startswith("ok: heartbeat 0 s ago")
+
+        # The code is newer than the database: not ready until `clusterbot db upgrade`.
+        command.downgrade(_alembic_config(engine), BEFORE)
+        status, body = readyz(base)
+        assert status == 503
+        assert body["reason"].startswith(f"migrations: at {BEFORE}; this code needs {HEAD}")
+
+
+def test_readyz_is_not_ready_while_a_platform_refuses_our_credentials(
+    slack: FakeSlack, bot: Bot
+) -> None:
+    slack.revoked.add(SLACK_TOKEN)
+    with served(create_app(_slack_settings(slack), bot=bot)) as base:
+        status, body = wait_ready(base, lambda _, b: "not checked" not in str(b), 15)
+    assert status == 503
+    assert body["checks"]["slack"] == "fail: auth.test refused: invalid_auth"
+    assert SLACK_TOKEN not in json.dumps(body)
+
+
+def doctor(env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "doctor"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return out.returncode, out.stdout + out.stderr
+
+
+def test_doctor_prints_each_check_with_what_to_do(tmp_path: Path, migrated_db: Path) -> None:
+    db = tmp_path / "doctor.db"
+    db.write_bytes(migrated_db.read_bytes())
+    url = f"sqlite:///{db}"
+    telegram = FakeTelegram().start()
+    try:
+        env = base_env(
+            CLUSTERBOT_DATABASE_URL=url,
+            TELEGRAM_BOT_TOKEN="999999:not-the-token",
+            TELEGRAM_API_URL=telegram.url,
+        )
+        engine = make_engine(url)
+        command.downgrade(_alembic_config(engine), BEFORE)
+        code, out = doctor(env, tmp_path)
+        assert code == 1
+        assert "OK    database" in out
+        assert f"FAIL  migrations  at {BEFORE}; this code needs {HEAD}" in out
+        assert "-> run: clusterbot db upgrade" in out
+        assert "FAIL  telegram    getMe refused: Unauthorized" in out
+        assert "-> check TELEGRAM_BOT_TOKEN" in out
+        assert "not-the-token" not in out
+        assert out.rstrip().endswith("not ready: 2 checks failed"), out
+
+        command.upgrade(_alembic_config(engine), "head")
+        settings = Settings(database_url=url)
+        from bot.render import renderer_for
+        from knowledge import LANGUAGES, load
+
+        asyncio.run(
+            dispatcher_for(settings, engine, renderer_for(LANGUAGES), load(), []).run_once()
+        )
+        engine.dispose()
+        code, out = doctor({**env, "TELEGRAM_BOT_TOKEN": TG_TOKEN}, tmp_path)
+        assert code == 0, out
+        assert "OK    telegram    getMe: @clusterbot_test_bot" in out
+        assert "OK    dispatcher  heartbeat" in out
+        assert out.rstrip().endswith("ready")
+    finally:
+        telegram.stop()
+
+
+def test_doctor_when_the_database_is_away(tmp_path: Path) -> None:
+    env = base_env(CLUSTERBOT_DATABASE_URL=f"sqlite:///{tmp_path}/no/such/dir/x.db")
+    code, out = doctor(env, tmp_path)
+    assert code == 1
+    assert "FAIL  database    not answering" in out
+    assert "-> check CLUSTERBOT_DATABASE_URL" in out
+    assert "WARN  platforms   none configured" in out
