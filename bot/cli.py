@@ -254,16 +254,7 @@ def _secrets(settings: Settings) -> list[str | None]:
         password = make_url(settings.database_url).password
     except Exception:  # an unreadable URL fails later, with its own message
         password = None
-    return [
-        settings.telegram_bot_token,
-        settings.telegram_webhook_secret,
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_client_secret,
-        settings.slack_app_token,
-        settings.webhook_secret,
-        None if password is None else str(password),
-    ]
+    return [*adapters.secrets(settings), None if password is None else str(password)]
 
 
 def _bot(settings: Settings) -> "Bot":

@@ -24,11 +24,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot import metrics, migrations
-from bot.adapters import probes
+from bot import adapters, metrics, migrations
 from bot.core import ADDRESSES
 from bot.db import insert_ignore
 from bot.models import Heartbeat, InboxEvent, Notification, utcnow
+from bot.platform import Probe
 from bot.settings import Settings
 
 log = logging.getLogger("clusterbot.health")
@@ -38,7 +38,6 @@ DB_TIMEOUT = 3.0  # seconds /readyz waits for the database before calling it dow
 AUTH_RETRY = 30.0  # seconds between two tries of credentials a platform refused at start
 KEEP_BEATS = timedelta(days=1)  # heartbeats of dispatchers long gone are removed after this
 
-Probe = Callable[[], Awaitable[tuple[bool, str]]]
 
 
 def _platforms(targets: bool = False) -> list[str]:
@@ -190,35 +189,8 @@ def dispatcher(engine: Engine, max_age: float) -> Check:
 
 
 def platform_probes(settings: Settings) -> dict[str, Probe]:
-    """One credentials check per configured platform."""
-    found: dict[str, Probe] = {}
-    if settings.telegram_bot_token:
-        token, url = settings.telegram_bot_token, settings.telegram_api_url
-        found["telegram"] = lambda: probes.telegram(token, url)
-    if settings.slack_configured:
-        if settings.slack_bot_token:
-            bot_token, api = settings.slack_bot_token, settings.slack_api_url
-            found["slack"] = lambda: probes.slack(bot_token, api)
-        else:
-
-            async def oauth() -> tuple[bool, str]:
-                return True, "OAuth app: each workspace's token is checked as it is used"
-
-            found["slack"] = oauth
-    return found
-
-
-FIXES = {
-    "telegram": (
-        "check TELEGRAM_BOT_TOKEN (@BotFather: /mybots, API Token) and that this machine reaches "
-        "TELEGRAM_API_URL (default https://api.telegram.org)"
-    ),
-    "slack": (
-        "check SLACK_BOT_TOKEN (the app's OAuth & Permissions page: Bot User OAuth Token, "
-        "xoxb-...; reinstall the app if it was revoked) and that this machine reaches "
-        "SLACK_API_URL (default https://slack.com/api/)"
-    ),
-}
+    """One credentials check per configured platform (each package's `probe`)."""
+    return adapters.probes(settings)
 
 
 class PlatformAuth:
@@ -239,7 +211,8 @@ class PlatformAuth:
                 found.append(Check(name, "fail", "credentials not checked yet"))
             else:
                 ok, detail = result
-                found.append(Check(name, "ok" if ok else "fail", detail, FIXES.get(name, "")))
+                fix = adapters.probe_fixes().get(name, "")
+                found.append(Check(name, "ok" if ok else "fail", detail, fix))
         return found
 
 
@@ -435,14 +408,15 @@ def doctor(settings: Settings, engine: Engine) -> list[Check]:
 
     names = list(platform_probes(settings))
     for name, (ok, detail) in zip(names, asyncio.run(ask_all()), strict=True):
-        checks.append(Check(name, "ok" if ok else "fail", detail, FIXES.get(name, "")))
+        fix = adapters.probe_fixes().get(name, "")
+        checks.append(Check(name, "ok" if ok else "fail", detail, fix))
     if not names:
         checks.append(
             Check(
                 "platforms",
                 "warn",
                 "none configured: serve will not start; dispatch can send webhooks only",
-                "set TELEGRAM_BOT_TOKEN, or SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET",
+                "set " + ", or ".join(adapters.setting_hints()),
             )
         )
     checks.append(_dispatcher_unless(checks, engine, settings.ready_dispatcher_seconds or 60.0))

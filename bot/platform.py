@@ -2,6 +2,7 @@
 
 Each package under bot/adapters/ returns a `Platform` when its settings turn it on; bot/web.py
 mounts the routes and runs start/stop in its lifespan without knowing which platform it is.
+Its `probe` (a `Probe`) is the credentials check /readyz and `clusterbot doctor` run.
 """
 
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,20 @@ class Intake(Protocol):
     async def answer(self, event: "Event") -> None:
         """Answer one stored event of this platform (the inbox worker calls it)."""
         ...
+
+
+# One cheap authenticated call: (ok, what the platform said), never a URL or a token.
+Probe = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+def failure(exc: Exception) -> str:
+    """A probe's failed call in a few words: the kind of failure, never its text (URLs, tokens)."""
+    kind = type(exc).__name__
+    if "Timeout" in kind:  # httpx.ReadTimeout, ConnectTimeout, ...; asyncio's TimeoutError
+        return "no answer in time"
+    if kind == "ConnectError":
+        return "cannot connect"
+    return kind
 
 
 @dataclass

@@ -43,14 +43,14 @@ LEADS = {"health": "WHO", "nutrition": "UNICEF"}
 
 
 def wa_settings(fake: FakeWhatsApp, **kw: object) -> WhatsAppSettings:
-    return WhatsAppSettings(
-        token=meta.TOKEN,
-        phone_number_id=meta.PHONE_NUMBER_ID,
-        app_secret=meta.APP_SECRET,
-        verify_token=meta.VERIFY_TOKEN,
-        api_url=fake.api_url,
-        **kw,  # type: ignore[arg-type]
-    )
+    given: dict[str, object] = {
+        "token": meta.TOKEN,
+        "phone_number_id": meta.PHONE_NUMBER_ID,
+        "app_secret": meta.APP_SECRET,
+        "verify_token": meta.VERIFY_TOKEN,
+        "api_url": fake.api_url,
+    }
+    return WhatsAppSettings(**{**given, **kw})  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -523,3 +523,69 @@ def test_a_proposal_move_is_confirmed_with_reply_buttons(
     assert "Done: proposal #1 is now: submitted to the ERC." in done.text
     again = say(fake, hook, meta.pressed(ALICE, ok, ok_label), ALICE)[0]  # nothing moves twice
     assert "no longer valid" in again.text
+
+
+# ---- the platform seams: WhatsApp is found, not named --------------------------------------
+
+
+def test_whatsapp_is_served_sent_to_and_addressed_through_the_seams(
+    fake: FakeWhatsApp, bot: Bot, engine: Engine
+) -> None:
+    from bot import adapters
+    from bot.core import ADDRESSES
+
+    off = Settings(database_url="sqlite://", whatsapp=WhatsAppSettings(token=None))
+    settings = Settings(database_url="sqlite://", whatsapp=wa_settings(fake))
+    assert "whatsapp" not in adapters.served(off)
+    assert "whatsapp" in adapters.served(settings)
+    assert any("WHATSAPP_TOKEN" in hint for hint in adapters.setting_hints())
+    on_kinds = [type(s) for s in adapters.senders(settings, bot.renderer, engine)]
+    off_kinds = [type(s) for s in adapters.senders(off, bot.renderer, engine)]
+    assert WhatsAppSender in on_kinds and WhatsAppSender not in off_kinds
+    # Targets and people, from the package's Address.
+    assert subscriptions.check_target(f"whatsapp:{ALICE}")
+    for bad in ("whatsapp:+49 151", "whatsapp:", "whatsapp:49x"):
+        with pytest.raises(subscriptions.BadTarget, match="whatsapp:WA_ID"):
+            subscriptions.check_target(bad)
+    assert ADDRESSES.reaches_person(f"whatsapp:{ALICE}") == f"whatsapp:{ALICE}"
+    with pytest.raises(ValueError, match="whatsapp:WA_ID"):
+        roles.check_identity("whatsapp:alice")
+    # Its secrets never reach a log line.
+    secrets = adapters.secrets(settings)
+    assert {meta.TOKEN, meta.APP_SECRET, meta.VERIFY_TOKEN} <= set(secrets)
+
+
+def test_the_credentials_check_reads_the_number_and_says_what_to_do(
+    fake: FakeWhatsApp, engine: Engine
+) -> None:
+    from bot import adapters, health
+
+    settings = Settings(database_url="sqlite://", whatsapp=wa_settings(fake))
+    assert asyncio.run(adapters.probes(settings)["whatsapp"]()) == (
+        True,
+        "number +1 555 0100 (Clusterbot)",
+    )
+    assert fake.calls[-1].method == "number"
+    wrong = Settings(database_url="sqlite://", whatsapp=wa_settings(fake, token="EAAwrong"))
+    checks = {c.name: c for c in health.doctor(wrong, engine)}
+    assert checks["whatsapp"].state == "fail"
+    assert checks["whatsapp"].detail == "number refused: 190: Invalid OAuth access token"
+    assert "EAAwrong" not in checks["whatsapp"].detail
+    assert "WHATSAPP_TOKEN" in checks["whatsapp"].fix
+    assert "platforms" not in checks  # WhatsApp alone is a configured platform
+
+
+def test_readyz_names_whatsapp_once_its_credentials_are_accepted(
+    fake: FakeWhatsApp, bot: Bot
+) -> None:
+    settings = Settings(
+        database_url="sqlite://", whatsapp=wa_settings(fake), dispatch_in_serve=False
+    )
+    with served(create_app(settings, bot=bot)) as url:
+        deadline = time.monotonic() + 10
+        while True:
+            checks = httpx.get(f"{url}/readyz").json()["checks"]
+            if checks.get("whatsapp", "").startswith("ok"):
+                break
+            assert time.monotonic() < deadline, checks
+            time.sleep(0.05)

@@ -1,10 +1,12 @@
 """Adapters: the only code that knows a platform (native input in, rendered Reply out).
 
-Each platform is a package here (`slack/`, `telegram/`, `webhook/`) with the same surface:
-`platform(bot, settings, on_fatal)`, its routes and start/stop for the web app, and
-`outbox_sender(settings, renderer, engine)`, its outbox sender; each is None when the settings
-leave the platform off. The packages are found by looking, so a new one is served without a line
-changed here; `terminal.py` is the local chat, not served.
+Each platform is a package here (`slack/`, `telegram/`, `webhook/`, `whatsapp/`) with the same
+surface: `platform(bot, settings, on_fatal)`, its routes and start/stop for the web app,
+`outbox_sender(settings, renderer, engine)`, its outbox sender, and `probe(settings)`, its
+credentials check (with `PROBE_FIX`, what to do when refused); each is None when the settings
+leave the platform off. `secrets(settings)` names what log lines must never show. The
+packages are found by looking, so a new one is served without a line changed here;
+`terminal.py` is the local chat, not served.
 """
 
 import importlib
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
     from bot.app import Bot
     from bot.outbox import Sender
-    from bot.platform import Platform
+    from bot.platform import Platform, Probe
     from bot.render import Renderer
     from bot.settings import Settings
 
@@ -33,9 +35,13 @@ def packages() -> list[ModuleType]:
     return sorted(modules, key=lambda m: (m.ORDER, m.__name__))
 
 
+def _name(package: ModuleType) -> str:
+    return package.__name__.rpartition(".")[2]
+
+
 def served(settings: "Settings") -> list[str]:
     """The names of the chat platforms the settings turn on (what `clusterbot serve` serves)."""
-    return [p.__name__.rpartition(".")[2] for p in packages() if p.serves(settings)]
+    return [_name(p) for p in packages() if p.serves(settings)]
 
 
 def setting_hints() -> list[str]:
@@ -61,3 +67,19 @@ def senders(settings: "Settings", renderer: "Renderer", engine: "Engine") -> lis
     """One Sender per configured platform; targets of any other platform wait in the outbox."""
     made = [package.outbox_sender(settings, renderer, engine) for package in packages()]
     return [s for s in made if s is not None]
+
+
+def probes(settings: "Settings") -> dict[str, "Probe"]:
+    """One credentials check per platform the settings turn on, by the platform's name."""
+    found = {_name(p): p.probe(settings) for p in packages()}
+    return {name: probe for name, probe in found.items() if probe is not None}
+
+
+def probe_fixes() -> dict[str, str]:
+    """What to do when a platform refuses our credentials, by the platform's name."""
+    return {_name(p): p.PROBE_FIX for p in packages() if p.PROBE_FIX}
+
+
+def secrets(settings: "Settings") -> list[str | None]:
+    """Every platform's tokens and secrets in the settings: never to reach a log line."""
+    return [secret for p in packages() for secret in p.secrets(settings)]

@@ -43,7 +43,7 @@ WINDOW = 24 * 3600.0
 
 @dataclass
 class Call:
-    """One request the bot made: `messages` or `media`, its parameters, when it arrived."""
+    """One request the bot made: `messages`, `media` or `number`, its parameters, when it arrived."""
 
     method: str
     params: dict[str, Any]
@@ -145,6 +145,7 @@ class FakeWhatsApp(Recording):
             routes=[
                 Route("/{version}/{number}/messages", self._messages, methods=["POST"]),
                 Route("/{version}/{number}/media", self._media, methods=["POST"]),
+                Route("/{version}/{number}", self._number, methods=["GET"]),
             ]
         )
         self._server = served(app)
@@ -167,6 +168,14 @@ class FakeWhatsApp(Recording):
             and request.path_params["number"] == PHONE_NUMBER_ID
             and request.path_params["version"] == VERSION
         )
+
+    async def _number(self, request: Request) -> JSONResponse:
+        """The sending number's fields (the bot's credentials check)."""
+        if not self._authorised(request):
+            return error(190, "Invalid OAuth access token", 401)
+        self._record(Call("number", dict(request.query_params)))
+        body = {"display_phone_number": "+1 555 0100", "verified_name": "Clusterbot"}
+        return JSONResponse({**body, "id": PHONE_NUMBER_ID})
 
     async def _media(self, request: Request) -> JSONResponse:
         if not self._authorised(request):

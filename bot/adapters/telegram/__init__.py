@@ -10,6 +10,7 @@ Importing the package loads no Telegram library: its modules load when the platf
 - `adapter`: TelegramAdapter, updates in and replies out
 - `routes`: `/telegram/webhook` with its secret, body limit and duplicate-update check
 - `sender`: TelegramSender, outbox notifications and how their failures are named
+- `credentials`: getMe, the credentials check of /readyz and `clusterbot doctor`
 """
 
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from bot.app import Bot
     from bot.outbox import Sender
-    from bot.platform import Platform
+    from bot.platform import Platform, Probe
     from bot.render import Renderer
     from bot.settings import Settings
 
@@ -30,6 +31,12 @@ ORDER = 1  # its place in lists people read (forms, hints) and at start
 
 # What to set to serve it, for `clusterbot serve` when no platform is.
 SETTINGS_HINT = "TELEGRAM_BOT_TOKEN"
+
+# What to do when Telegram refuses our credentials.
+PROBE_FIX = (
+    "check TELEGRAM_BOT_TOKEN (@BotFather: /mybots, API Token) and that this machine reaches "
+    "TELEGRAM_API_URL (default https://api.telegram.org)"
+)
 
 
 def serves(settings: "Settings") -> bool:
@@ -62,3 +69,19 @@ def outbox_sender(
         api_url=settings.telegram_api_url,
         per_second=settings.telegram_notify_rate,
     )
+
+
+def probe(settings: "Settings") -> "Probe | None":
+    """The getMe check when a bot token is set, else None."""
+    token = settings.telegram_bot_token
+    if not token:
+        return None
+    from bot.adapters.telegram.credentials import get_me
+
+    url = settings.telegram_api_url
+    return lambda: get_me(token, url)
+
+
+def secrets(settings: "Settings") -> list[str | None]:
+    """What Telegram's log lines must never show."""
+    return [settings.telegram_bot_token, settings.telegram_webhook_secret]

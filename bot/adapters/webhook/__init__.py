@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from bot.app import Bot
     from bot.outbox import Sender
-    from bot.platform import Platform
+    from bot.platform import Platform, Probe
     from bot.render import Renderer
     from bot.settings import Settings
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 ORDER = 3  # its place in lists people read (forms, hints) and at start
 
 SETTINGS_HINT = ""  # nothing to serve
+
+PROBE_FIX = ""  # no credentials to check: partners' endpoints are asked as notices go
 
 
 def serves(settings: "Settings") -> bool:
@@ -45,3 +47,13 @@ def outbox_sender(
 
     timeout = settings.webhook_timeout_seconds
     return WebhookSender(renderer, settings.webhook_secret, timeout=timeout)
+
+
+def probe(settings: "Settings") -> "Probe | None":
+    """None: there is no account to log in to."""
+    return None
+
+
+def secrets(settings: "Settings") -> list[str | None]:
+    """The signing secret: never in a log line."""
+    return [settings.webhook_secret]

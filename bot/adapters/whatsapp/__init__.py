@@ -12,6 +12,7 @@ Importing the package loads no HTTP library: its modules load when WhatsApp is c
 - `adapter`: WhatsAppAdapter, the webhook routes (handshake, signature, inbox) and the replies
 - `store`: the 24-hour window and delivery statuses, in the database
 - `sender`: WhatsAppSender, outbox notifications paced for Meta, the template outside the window
+- `credentials`: the sending number read with the token (/readyz, `clusterbot doctor`)
 """
 
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from bot.app import Bot
     from bot.outbox import Sender
-    from bot.platform import Platform
+    from bot.platform import Platform, Probe
     from bot.render import Renderer
     from bot.settings import Settings
 
@@ -33,6 +34,13 @@ ORDER = 3  # its place in lists people read (forms, hints) and at start
 # What to set to serve it, for `clusterbot serve` when no platform is.
 SETTINGS_HINT = (
     "WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN"
+)
+
+# What to do when Meta refuses our credentials.
+PROBE_FIX = (
+    "check WHATSAPP_TOKEN (a system user's token with whatsapp_business_messaging, not expired) "
+    "and WHATSAPP_PHONE_NUMBER_ID (WhatsApp, API Setup), and that this machine reaches "
+    "WHATSAPP_API_URL (default https://graph.facebook.com/v23.0)"
 )
 
 
@@ -61,3 +69,20 @@ def outbox_sender(
     from bot.adapters.whatsapp.sender import WhatsAppSender
 
     return WhatsAppSender(renderer, engine, settings.whatsapp)
+
+
+def probe(settings: "Settings") -> "Probe | None":
+    """The sending number read with the token when WhatsApp is configured, else None."""
+    wa = settings.whatsapp
+    if not (serves(settings) and wa.token and wa.phone_number_id):
+        return None
+    from bot.adapters.whatsapp.credentials import phone_number
+
+    token, number, url = wa.token, wa.phone_number_id, wa.api_url
+    return lambda: phone_number(token, number, url)
+
+
+def secrets(settings: "Settings") -> list[str | None]:
+    """What WhatsApp's log lines must never show."""
+    wa = settings.whatsapp
+    return [wa.token, wa.app_secret, wa.verify_token]

@@ -13,9 +13,11 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from bot.adapters.whatsapp.api import OUTSIDE_WINDOW
 from bot.db import insert_ignore, session_scope
 from bot.models import Notification, User, utcnow
 from bot.outbox import deactivate
+from bot.terms import NotificationStatus, Role
 
 WINDOW = timedelta(hours=24)
 # A message a few seconds before the window closes may arrive after it: leave a margin.
@@ -36,7 +38,8 @@ def saw(engine: Engine, seen: Mapping[str, datetime]) -> None:
         table = User.__table__  # type: ignore[attr-defined]
         for identity, at in seen.items():
             now = utcnow()
-            row = {"identity": identity, "role": "partner", "created_at": now, "updated_at": now}
+            row: dict[str, object] = {"identity": identity, "role": Role.PARTNER}
+            row |= {"created_at": now, "updated_at": now}
             insert_ignore(session, table, row, ["identity"])
             session.execute(
                 update(User)
@@ -104,7 +107,7 @@ def record_status(engine: Engine, status: Mapping[str, Any]) -> str:
                 session.add(row)
                 return f"notification {row.key}: {state}"
             return f"notification {row.key}: {state} after {row.delivery or 'nothing'}; kept"
-        if row.status == "pending" and row.lease_until is not None:
+        if row.status == NotificationStatus.PENDING and row.lease_until is not None:
             # Sent a moment ago and not yet recorded: the dispatcher's "sent" would overwrite
             # this failure. The inbox tries the event again in a few seconds.
             raise StillSending(f"notification {row.key} is being recorded as sent")
@@ -114,8 +117,8 @@ def record_status(engine: Engine, status: Mapping[str, Any]) -> str:
         title = str(error.get("title") or error.get("message") or "") if error else ""
         reason = f"{code}: {title}" if code else title or "failed"
         row.delivery = f"failed: {reason}"[:300]
-        if code == 131047:
-            row.status = "pending"
+        if code == OUTSIDE_WINDOW:
+            row.status = NotificationStatus.PENDING
             row.due_at = utcnow()
             row.last_error = "131047: outside the 24-hour window; again as the template"
             session.add(row)
@@ -123,7 +126,7 @@ def record_status(engine: Engine, status: Mapping[str, Any]) -> str:
                 update(User).where(col(User.identity) == row.target).values(last_message_at=None)
             )
             return f"notification {row.key}: window closed; queued again"
-        row.status = "failed"
+        row.status = NotificationStatus.FAILED
         row.last_error = f"undeliverable: {reason}"[:1000]
         session.add(row)
         deactivate(session, row.target, reason)
