@@ -7,7 +7,7 @@ Its `probe` (a `Probe`) is the credentials check /readyz and `clusterbot doctor`
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.routing import BaseRoute
@@ -30,6 +30,24 @@ class Intake(Protocol):
 Probe = Callable[[], Awaitable[tuple[bool, str]]]
 
 
+class Answer(Protocol):
+    """What a probe's HTTP call answers (an httpx.Response; the library stays in bot.adapters)."""
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        ...
+
+    @property
+    def content(self) -> bytes:
+        """The body's bytes."""
+        ...
+
+    def json(self) -> Any:
+        """The body as JSON."""
+        ...
+
+
 def failure(exc: Exception) -> str:
     """A probe's failed call in a few words: the kind of failure, never its text (URLs, tokens)."""
     kind = type(exc).__name__
@@ -38,6 +56,18 @@ def failure(exc: Exception) -> str:
     if kind == "ConnectError":
         return "cannot connect"
     return kind
+
+
+async def read_answer(call: Callable[[], Awaitable[Answer]]) -> tuple[int, dict[str, Any]] | str:
+    """A probe's call made: (HTTP status, its JSON object), or what went wrong in a few words."""
+    try:
+        response = await call()
+        body = response.json() if response.content else {}
+    except Exception as exc:
+        return failure(exc)
+    if not isinstance(body, dict):
+        return f"HTTP {response.status_code}"
+    return response.status_code, body
 
 
 @dataclass

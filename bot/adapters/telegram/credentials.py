@@ -6,7 +6,7 @@ The answer names Telegram's own verdict (`Unauthorized`) or the kind of failure,
 
 import httpx
 
-from bot.platform import failure
+from bot.platform import read_answer
 
 TIMEOUT = 10.0
 
@@ -14,16 +14,17 @@ TIMEOUT = 10.0
 async def get_me(token: str, api_url: str, timeout: float = TIMEOUT) -> tuple[bool, str]:
     """(ok, what Telegram said): getMe with the bot token."""
     url = f"{api_url.rstrip('/')}/bot{token}/getMe"
-    try:
+
+    async def call() -> httpx.Response:
         async with httpx.AsyncClient(timeout=timeout) as client:
-            response = await client.post(url)
-        body = response.json() if response.content else {}
-    except Exception as exc:
-        return False, failure(exc)
-    if not isinstance(body, dict):
-        return False, f"HTTP {response.status_code}"
-    if response.status_code == 200 and body.get("ok"):
+            return await client.post(url)
+
+    answer = await read_answer(call)
+    if isinstance(answer, str):
+        return False, answer
+    status, body = answer
+    if status == 200 and body.get("ok"):
         result = body.get("result") or {}
         return True, f"getMe: @{result.get('username', '?')}"
-    description = str(body.get("description") or f"HTTP {response.status_code}")
+    description = str(body.get("description") or f"HTTP {status}")
     return False, f"getMe refused: {description[:200]}"

@@ -7,7 +7,7 @@ failure when not, never the URL or the token.
 
 import httpx
 
-from bot.platform import failure
+from bot.platform import read_answer
 
 TIMEOUT = 10.0
 
@@ -18,19 +18,20 @@ async def phone_number(
     """(ok, what Meta said): the sending number, read with the token."""
     url = f"{api_url.rstrip('/')}/{phone_number_id}"
     params = {"fields": "display_phone_number,verified_name"}
-    try:
+
+    async def call() -> httpx.Response:
         async with httpx.AsyncClient(timeout=timeout) as client:
             headers = {"Authorization": f"Bearer {token}"}
-            response = await client.get(url, params=params, headers=headers)
-        body = response.json() if response.content else {}
-    except Exception as exc:
-        return False, failure(exc)
-    if not isinstance(body, dict):
-        return False, f"HTTP {response.status_code}"
+            return await client.get(url, params=params, headers=headers)
+
+    answer = await read_answer(call)
+    if isinstance(answer, str):
+        return False, answer
+    status, body = answer
     error = body.get("error")
-    if response.status_code == 200 and not error:
+    if status == 200 and not error:
         name = body.get("verified_name") or "?"
         return True, f"number {body.get('display_phone_number', '?')} ({name})"
     error = error if isinstance(error, dict) else {}
-    said = f"{error.get('code', response.status_code)}: {error.get('message') or 'refused'}"
+    said = f"{error.get('code', status)}: {error.get('message') or 'refused'}"
     return False, f"number refused: {said[:200]}"
