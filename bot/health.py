@@ -39,7 +39,6 @@ AUTH_RETRY = 30.0  # seconds between two tries of credentials a platform refused
 KEEP_BEATS = timedelta(days=1)  # heartbeats of dispatchers long gone are removed after this
 
 
-
 def _platforms(targets: bool = False) -> list[str]:
     """Every platform's name (the packages register them), or those notifications can reach."""
     return [a.platform for a in ADDRESSES if a.target or not targets]
