@@ -256,13 +256,7 @@ def _secrets(settings: Settings) -> list[str | None]:
         password = make_url(settings.database_url).password
     except Exception:  # an unreadable URL fails later, with its own message
         password = None
-    # Every platform's tokens and secrets by their settings' names, new platforms' included.
-    named = [
-        value
-        for name, value in settings.model_dump().items()
-        if name.endswith(("_token", "_secret")) and isinstance(value, str)
-    ]
-    return [*named, None if password is None else str(password)]
+    return [*adapters.secrets(settings), None if password is None else str(password)]
 
 
 def _bot(settings: Settings) -> "Bot":

@@ -188,8 +188,8 @@ def dispatcher(engine: Engine, max_age: float) -> Check:
 
 
 def platform_probes(settings: Settings) -> dict[str, Probe]:
-    """One credentials check per configured platform (each platform package gives its own)."""
-    return adapters.credentials(settings)
+    """One credentials check per configured platform (each package's `probe`)."""
+    return adapters.probes(settings)
 
 
 class PlatformAuth:
@@ -210,7 +210,7 @@ class PlatformAuth:
                 found.append(Check(name, "fail", "credentials not checked yet"))
             else:
                 ok, detail = result
-                fix = adapters.auth_fixes().get(name, "")
+                fix = adapters.probe_fixes().get(name, "")
                 found.append(Check(name, "ok" if ok else "fail", detail, fix))
         return found
 
@@ -406,9 +406,9 @@ def doctor(settings: Settings, engine: Engine) -> list[Check]:
         return list(await asyncio.gather(*(probe() for probe in found.values())))
 
     names = list(platform_probes(settings))
-    fixes = adapters.auth_fixes()
     for name, (ok, detail) in zip(names, asyncio.run(ask_all()), strict=True):
-        checks.append(Check(name, "ok" if ok else "fail", detail, fixes.get(name, "")))
+        fix = adapters.probe_fixes().get(name, "")
+        checks.append(Check(name, "ok" if ok else "fail", detail, fix))
     if not names:
         checks.append(
             Check(

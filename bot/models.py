@@ -34,6 +34,8 @@ class User(SQLModel, table=True):
     )
     # The language of the last reply with buttons: a press answers in the same language.
     reply_lang: str | None = Field(default=None, max_length=8)
+    # When this person last wrote to us (WhatsApp's 24-hour window counts from it).
+    last_message_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -196,6 +198,12 @@ class Notification(SQLModel, table=True):
     subscription_id: int | None = Field(default=None, foreign_key="subscription.id")
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # The platform's id of the message sent, and what the platform last said of it
+    # (delivered, read, failed: ...), for platforms that report delivery (WhatsApp).
+    platform_id: str = Field(
+        default="", max_length=200, index=True, sa_column_kwargs={"server_default": ""}
+    )
+    delivery: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
 
 
 class InboxEvent(SQLModel, table=True):

@@ -2,33 +2,18 @@
 
 Each package under bot/adapters/ returns a `Platform` when its settings turn it on; bot/web.py
 mounts the routes and runs start/stop in its lifespan without knowing which platform it is.
-Each also gives a `Probe` of its credentials (bot.health: /readyz and `clusterbot doctor`).
+Its `probe` (a `Probe`) is the credentials check /readyz and `clusterbot doctor` run.
 """
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 if TYPE_CHECKING:
     from bot.inbox import Event
-
-# One cheap authenticated call to a platform: (accepted, what it said). It answers, never
-# raises, and its answer names no URL or token.
-Probe = Callable[[], Awaitable[tuple[bool, str]]]
-TIMEOUT = 10.0  # seconds a probe waits for the platform
-
-
-def unreachable(exc: BaseException) -> str:
-    """What a probe's failed call says: its kind only (a platform's URL may carry a token)."""
-    kinds = {c.__name__ for c in type(exc).__mro__}  # the HTTP library's, without importing it
-    if "TimeoutException" in kinds or isinstance(exc, TimeoutError):
-        return "no answer in time"
-    if "ConnectError" in kinds:
-        return "cannot connect"
-    return type(exc).__name__
 
 
 class Intake(Protocol):
@@ -39,6 +24,50 @@ class Intake(Protocol):
     async def answer(self, event: "Event") -> None:
         """Answer one stored event of this platform (the inbox worker calls it)."""
         ...
+
+
+# One cheap authenticated call: (ok, what the platform said), never a URL or a token.
+Probe = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+class Answer(Protocol):
+    """What a probe's HTTP call answers (an httpx.Response; the library stays in bot.adapters)."""
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        ...
+
+    @property
+    def content(self) -> bytes:
+        """The body's bytes."""
+        ...
+
+    def json(self) -> Any:
+        """The body as JSON."""
+        ...
+
+
+def failure(exc: Exception) -> str:
+    """A probe's failed call in a few words: the kind of failure, never its text (URLs, tokens)."""
+    kind = type(exc).__name__
+    if "Timeout" in kind:  # httpx.ReadTimeout, ConnectTimeout, ...; asyncio's TimeoutError
+        return "no answer in time"
+    if kind == "ConnectError":
+        return "cannot connect"
+    return kind
+
+
+async def read_answer(call: Callable[[], Awaitable[Answer]]) -> tuple[int, dict[str, Any]] | str:
+    """A probe's call made: (HTTP status, its JSON object), or what went wrong in a few words."""
+    try:
+        response = await call()
+        body = response.json() if response.content else {}
+    except Exception as exc:
+        return failure(exc)
+    if not isinstance(body, dict):
+        return f"HTTP {response.status_code}"
+    return response.status_code, body
 
 
 @dataclass

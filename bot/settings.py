@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.adapters.whatsapp.settings import WhatsAppSettings
+
 
 class Settings(BaseSettings):
     """Every setting clusterbot reads; README.md lists them with their meaning."""
@@ -67,6 +69,8 @@ class Settings(BaseSettings):
     def slack_configured(self) -> bool:
         """Slack runs when there is a token (or an OAuth app) and a signing secret."""
         return bool((self.slack_bot_token or self.slack_client_id) and self.slack_signing_secret)
+
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)  # WHATSAPP_*
 
     # Outgoing webhooks are signed with this (HMAC-SHA256); without it they stay pending.
     webhook_secret: str | None = None

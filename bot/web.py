@@ -84,8 +84,8 @@ def create_app(
     the_bot = bot if bot is not None else Bot(settings)
     platforms = adapters.platforms(the_bot, settings, on_fatal)
     # Each platform's credentials, asked once it has started (see /readyz); the platform
-    # packages give the checks (bot.adapters.credentials), none is named here.
-    probes = adapters.credentials(settings)
+    # packages give the checks (each package's `probe`), none is named here.
+    probes = adapters.probes(settings)
     auth = health.PlatformAuth(list(probes))
     if platforms:
         start, stop = health.auth_at_start(probes, auth)

@@ -44,6 +44,7 @@ PLATFORM_VARS = (
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
     "SLACK_CLIENT_ID",
+    "WHATSAPP_TOKEN",  # WhatsApp needs all four of its settings: without the token it is off
     "CLUSTERBOT_WEBHOOK_SECRET",
 )
 

@@ -1,12 +1,12 @@
 """Adapters: the only code that knows a platform (native input in, rendered Reply out).
 
-Each platform is a package here (`slack/`, `telegram/`, `webhook/`) with the same surface:
-`platform(bot, settings, on_fatal)`, its routes and start/stop for the web app,
-`outbox_sender(settings, renderer, engine)`, its outbox sender, and `credentials(settings)`,
-the check of its credentials (/readyz, `clusterbot doctor`; `AUTH_FIX` says what to do when
-they are refused); each is None when the settings leave the platform off. The packages are
-found by looking, so a new one is served without a line changed here; `terminal.py` is the
-local chat, not served.
+Each platform is a package here (`slack/`, `telegram/`, `webhook/`, `whatsapp/`) with the same
+surface: `platform(bot, settings, on_fatal)`, its routes and start/stop for the web app,
+`outbox_sender(settings, renderer, engine)`, its outbox sender, and `probe(settings)`, its
+credentials check (with `PROBE_FIX`, what to do when refused); each is None when the settings
+leave the platform off. `secrets(settings)` names what log lines must never show. The
+packages are found by looking, so a new one is served without a line changed here;
+`terminal.py` is the local chat, not served.
 """
 
 import importlib
@@ -63,18 +63,23 @@ def platforms(
     return [p for p in made if p is not None]
 
 
-def credentials(settings: "Settings") -> dict[str, "Probe"]:
-    """The credentials check of each platform the settings turn on, by platform name."""
-    found = {_name(package): package.credentials(settings) for package in packages()}
-    return {name: probe for name, probe in found.items() if probe is not None}
-
-
-def auth_fixes() -> dict[str, str]:
-    """What to do when a platform refuses our credentials, by platform name."""
-    return {_name(p): p.AUTH_FIX for p in packages() if p.AUTH_FIX}
-
-
 def senders(settings: "Settings", renderer: "Renderer", engine: "Engine") -> list["Sender"]:
     """One Sender per configured platform; targets of any other platform wait in the outbox."""
     made = [package.outbox_sender(settings, renderer, engine) for package in packages()]
     return [s for s in made if s is not None]
+
+
+def probes(settings: "Settings") -> dict[str, "Probe"]:
+    """One credentials check per platform the settings turn on, by the platform's name."""
+    found = {_name(p): p.probe(settings) for p in packages()}
+    return {name: probe for name, probe in found.items() if probe is not None}
+
+
+def probe_fixes() -> dict[str, str]:
+    """What to do when a platform refuses our credentials, by the platform's name."""
+    return {_name(p): p.PROBE_FIX for p in packages() if p.PROBE_FIX}
+
+
+def secrets(settings: "Settings") -> list[str | None]:
+    """Every platform's tokens and secrets in the settings: never to reach a log line."""
+    return [secret for p in packages() for secret in p.secrets(settings)]

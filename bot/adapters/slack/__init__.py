@@ -10,7 +10,7 @@ Importing the package loads no Slack library: its modules load when the platform
 - `routes`: `/slack/events` with its body-limit and signature checks, the OAuth routes
 - `oauth`: slack_sdk's installation and state stores on our engine
 - `sender`: SlackSender, and the 429 rules replies follow
-- `probe`: auth.test, whether Slack accepts the bot token (/readyz, `clusterbot doctor`)
+- `credentials`: auth.test, the credentials check of /readyz and `clusterbot doctor`
 """
 
 from typing import TYPE_CHECKING
@@ -32,8 +32,8 @@ ORDER = 2  # its place in lists people read (forms, hints) and at start
 # What to set to serve it, for `clusterbot serve` when no platform is.
 SETTINGS_HINT = "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID) with SLACK_SIGNING_SECRET"
 
-# What to do when Slack refuses our credentials (/readyz, `clusterbot doctor`).
-AUTH_FIX = (
+# What to do when Slack refuses our credentials.
+PROBE_FIX = (
     "check SLACK_BOT_TOKEN (the app's OAuth & Permissions page: Bot User OAuth Token, "
     "xoxb-...; reinstall the app if it was revoked) and that this machine reaches "
     "SLACK_API_URL (default https://slack.com/api/)"
@@ -56,23 +56,6 @@ def platform(
     return slack_platform(bot, settings)
 
 
-def credentials(settings: "Settings") -> "Probe | None":
-    """The check of the bot token (auth.test) when Slack is on, else None.
-
-    An OAuth app has no token of its own: each workspace's is checked as it is used.
-    """
-    if not serves(settings):
-        return None
-    token, api = settings.slack_bot_token, settings.slack_api_url
-
-    async def probe() -> tuple[bool, str]:
-        from bot.adapters.slack.probe import auth_test, oauth_only
-
-        return await (auth_test(token, api) if token else oauth_only())
-
-    return probe
-
-
 def outbox_sender(
     settings: "Settings", renderer: "Renderer", engine: "Engine"
 ) -> "Sender | None":
@@ -89,3 +72,30 @@ def outbox_sender(
         api_url=settings.slack_api_url,
         installations=installations,
     )
+
+
+def probe(settings: "Settings") -> "Probe | None":
+    """auth.test with the bot token; an OAuth app's tokens are checked as they are used."""
+    if not settings.slack_configured:
+        return None
+    token = settings.slack_bot_token
+    if not token:
+
+        async def oauth() -> tuple[bool, str]:
+            return True, "OAuth app: each workspace's token is checked as it is used"
+
+        return oauth
+    from bot.adapters.slack.credentials import auth_test
+
+    api = settings.slack_api_url
+    return lambda: auth_test(token, api)
+
+
+def secrets(settings: "Settings") -> list[str | None]:
+    """What Slack's log lines must never show."""
+    return [
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_client_secret,
+        settings.slack_app_token,
+    ]

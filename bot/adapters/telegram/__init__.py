@@ -10,7 +10,7 @@ Importing the package loads no Telegram library: its modules load when the platf
 - `adapter`: TelegramAdapter, updates in and replies out
 - `routes`: `/telegram/webhook` with its secret, body limit and duplicate-update check
 - `sender`: TelegramSender, outbox notifications and how their failures are named
-- `probe`: getMe, whether Telegram accepts the token (/readyz, `clusterbot doctor`)
+- `credentials`: getMe, the credentials check of /readyz and `clusterbot doctor`
 """
 
 from typing import TYPE_CHECKING
@@ -32,8 +32,8 @@ ORDER = 1  # its place in lists people read (forms, hints) and at start
 # What to set to serve it, for `clusterbot serve` when no platform is.
 SETTINGS_HINT = "TELEGRAM_BOT_TOKEN"
 
-# What to do when Telegram refuses our credentials (/readyz, `clusterbot doctor`).
-AUTH_FIX = (
+# What to do when Telegram refuses our credentials.
+PROBE_FIX = (
     "check TELEGRAM_BOT_TOKEN (@BotFather: /mybots, API Token) and that this machine reaches "
     "TELEGRAM_API_URL (default https://api.telegram.org)"
 )
@@ -55,20 +55,6 @@ def platform(
     return telegram_platform(bot, settings, on_fatal)
 
 
-def credentials(settings: "Settings") -> "Probe | None":
-    """The check of the bot token (getMe) when Telegram is on, else None."""
-    if not serves(settings):
-        return None
-    token, url = settings.telegram_bot_token or "", settings.telegram_api_url
-
-    async def probe() -> tuple[bool, str]:
-        from bot.adapters.telegram.probe import get_me
-
-        return await get_me(token, url)
-
-    return probe
-
-
 def outbox_sender(
     settings: "Settings", renderer: "Renderer", engine: "Engine"
 ) -> "Sender | None":
@@ -83,3 +69,19 @@ def outbox_sender(
         api_url=settings.telegram_api_url,
         per_second=settings.telegram_notify_rate,
     )
+
+
+def probe(settings: "Settings") -> "Probe | None":
+    """The getMe check when a bot token is set, else None."""
+    token = settings.telegram_bot_token
+    if not token:
+        return None
+    from bot.adapters.telegram.credentials import get_me
+
+    url = settings.telegram_api_url
+    return lambda: get_me(token, url)
+
+
+def secrets(settings: "Settings") -> list[str | None]:
+    """What Telegram's log lines must never show."""
+    return [settings.telegram_bot_token, settings.telegram_webhook_secret]

@@ -22,7 +22,7 @@ ORDER = 3  # its place in lists people read (forms, hints) and at start
 
 SETTINGS_HINT = ""  # nothing to serve
 
-AUTH_FIX = ""  # no credentials of ours to check: each POST is signed
+PROBE_FIX = ""  # no credentials to check: partners' endpoints are asked as notices go
 
 
 def serves(settings: "Settings") -> bool:
@@ -37,11 +37,6 @@ def platform(
     return None
 
 
-def credentials(settings: "Settings") -> "Probe | None":
-    """None: a webhook has no credentials a partner's endpoint could check in advance."""
-    return None
-
-
 def outbox_sender(
     settings: "Settings", renderer: "Renderer", engine: "Engine"
 ) -> "Sender | None":
@@ -52,3 +47,13 @@ def outbox_sender(
 
     timeout = settings.webhook_timeout_seconds
     return WebhookSender(renderer, settings.webhook_secret, timeout=timeout)
+
+
+def probe(settings: "Settings") -> "Probe | None":
+    """None: there is no account to log in to."""
+    return None
+
+
+def secrets(settings: "Settings") -> list[str | None]:
+    """The signing secret: never in a log line."""
+    return [settings.webhook_secret]

@@ -1,0 +1,169 @@
+"""WhatsApp against the stand-in: a burst of messages to `clusterbot serve`, and a notice fan-out.
+
+1. `clusterbot serve` runs as a process of its own (SQLite file, the Graph stand-in as its API);
+   N signed message events (default 2,000, distinct numbers) are posted 16 at a time. Reports
+   the acknowledgement rate, the answer rate, the last answer's delay and the unanswered.
+2. `clusterbot dispatch --once` delivers M endorsement-style notices (default 800) to M numbers
+   inside their window, at WHATSAPP_NOTIFY_RATE (80 a second); reports the achieved rate and
+   how many sends the stand-in refused (131056 / 130429: none expected).
+Run: `python benchmarks/whatsapp.py [N] [M]`.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+import httpx  # noqa: E402
+
+from bot import outbox  # noqa: E402
+from bot.db import make_engine, session_scope, upgrade  # noqa: E402
+from bot.models import User, utcnow  # noqa: E402
+from tests.fakes import whatsapp_api as meta  # noqa: E402
+
+CONCURRENCY = 16
+STALL = 30.0  # seconds without a new answer before the rest count as lost
+
+
+def number(i: int) -> str:
+    return f"49150{i:08d}"
+
+
+async def post_all(url: str, bodies: list[bytes]) -> float:
+    """Post every body signed, CONCURRENCY at a time; returns when the last was acknowledged."""
+    queue = list(reversed(bodies))
+    async with httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=CONCURRENCY), timeout=60
+    ) as c:
+
+        async def worker() -> None:
+            while queue:
+                body = queue.pop()
+                headers = {"X-Hub-Signature-256": meta.signature(body)}
+                response = await c.post(url, content=body, headers=headers)
+                assert response.status_code == 200, response.text
+
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return time.perf_counter()
+
+
+def environment(tmp: str, fake: meta.FakeWhatsApp) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "CLUSTERBOT_DATABASE_URL": f"sqlite:///{tmp}/whatsapp.db",
+        "WHATSAPP_TOKEN": meta.TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": meta.PHONE_NUMBER_ID,
+        "WHATSAPP_APP_SECRET": meta.APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": meta.VERIFY_TOKEN,
+        "WHATSAPP_API_URL": fake.api_url,
+        "CLUSTERBOT_DISPATCH_IN_SERVE": "false",
+        "CLUSTERBOT_LOG_LEVEL": "ERROR",
+    }
+    for name in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_CLIENT_ID"):
+        env.pop(name, None)
+    return env
+
+
+def burst(n: int, tmp: str, fake: meta.FakeWhatsApp) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        env=environment(tmp, fake),
+        cwd=ROOT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/healthz", timeout=1).text == "ok":
+                    break
+            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+        bodies = [json.dumps(meta.text(number(i), "who leads health?")).encode() for i in range(n)]
+        start = time.perf_counter()
+        acked_at = asyncio.run(post_all(url + "/whatsapp/webhook", bodies))
+        seen, last_progress = 0, time.monotonic()
+        while seen < n and time.monotonic() - last_progress < STALL:
+            time.sleep(0.2)
+            with fake.cond:
+                now_seen = len({c.to for c in fake.calls if c.method == "messages"})
+            if now_seen > seen:
+                seen, last_progress = now_seen, time.monotonic()
+        with fake.cond:
+            answered_at = max(c.at for c in fake.calls)
+        last = max(answered_at, acked_at)
+        print(f"{n} WhatsApp messages, {CONCURRENCY} at a time, against clusterbot serve (SQLite)")
+        print(f"  acknowledged   {n / (acked_at - start):8.1f} /s")
+        print(f"  answered       {seen / (last - start):8.1f} /s")
+        print(f"  last answer    {max(0.0, answered_at - acked_at):8.1f} s after the last ack")
+        print(f"  unanswered     {n - seen:8d} acknowledged messages (none for {STALL:.0f} s)")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def fan_out(m: int, tmp: str, fake: meta.FakeWhatsApp) -> None:
+    engine = make_engine(f"sqlite:///{tmp}/whatsapp.db")
+    upgrade(engine)
+    with session_scope(engine) as s:
+        for i in range(m):
+            target = f"whatsapp:{number(100_000 + i)}"
+            s.add(User(identity=target, last_message_at=utcnow()))
+            outbox.enqueue(
+                s,
+                key=f"bench:{i}",
+                target=target,
+                template="outbox/text.j2",
+                data={"text": f"notice {i}"},
+                lang="en",
+            )
+    engine.dispose()
+    with fake.cond:
+        before = len(fake.calls)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "dispatch", "--once"],
+        env=environment(tmp, fake),
+        cwd=ROOT,
+        check=False,
+    )
+    took = time.perf_counter() - start
+    with fake.cond:
+        calls = fake.calls[before:]
+    sent = [c for c in calls if not c.error]
+    spread = max(c.at for c in sent) - min(c.at for c in sent) if len(sent) > 1 else 0.0
+    print(f"{m} notices to {m} numbers, clusterbot dispatch --once (exit {done.returncode})")
+    print(
+        f"  delivered      {len(sent):8d} in {spread:.1f} s: {len(sent) / max(spread, 1e-9):.1f} /s"
+    )
+    print(f"  refused        {len(calls) - len(sent):8d} (131056, 130429, ...)")
+    print(f"  process        {took:8.1f} s from start to exit")
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000
+    m = int(sys.argv[2]) if len(sys.argv) > 2 else 800
+    fake = meta.FakeWhatsApp(pair_interval=6.0, per_second=80).start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            burst(n, tmp, fake)
+            fan_out(m, tmp, fake)
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
