@@ -40,8 +40,8 @@ class Address:
 
     def reaches(self, target: str) -> bool:
         """Whether notifications can be sent to `target` on this platform."""
-        pattern = rf"^{re.escape(self.platform)}:(?:{self.target})$"
-        return bool(self.target) and re.match(pattern, target) is not None
+        pattern = rf"{re.escape(self.platform)}:(?:{self.target})"
+        return bool(self.target) and re.fullmatch(pattern, target) is not None  # "$" takes "\n"
 
     def reaches_person(self, identity: str) -> str | None:
         """Where this person can be notified directly (their private chat), if anywhere."""

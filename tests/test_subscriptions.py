@@ -140,3 +140,5 @@ def test_each_platform_says_whom_and_where_it_reaches() -> None:
     assert ADDRESSES.reaches_person("telegram:42") == "telegram:42"
     assert ADDRESSES.reaches_person("console:alice") is None  # the terminal cannot be told later
     assert not ADDRESSES.reaches("console:alice")
+    # A target is all of it: a trailing line break (a pasted value) is not a Telegram chat.
+    assert ADDRESSES.reaches("telegram:42") and not ADDRESSES.reaches("telegram:42\n")
