@@ -179,3 +179,44 @@ def to_plain(markup: str) -> str:
         lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(1) else m.group(2), markup
     )
     return html.unescape(_TAG.sub("", text))
+
+
+# One tag of the HTML subset templates render to, for adapters that write another markup.
+MARKUP_TAG = re.compile(r'<(/?)(b|i|u|s|code|pre|blockquote|a)(?: href="([^"]*)")?>')
+
+
+def cut_line(line: str, limit: int, *, entities: bool = False) -> list[str]:
+    """A line longer than `limit` in pieces, between words where it can.
+
+    With `entities`, never inside an escape such as `&amp;` (Slack's text keeps them).
+    """
+    pieces = []
+    while len(line) > limit:
+        at = line.rfind(" ", limit // 2, limit)
+        if at <= 0:
+            at = limit
+            amp = line.rfind("&", at - 5, at) if entities else -1
+            if amp > 0 and ";" not in line[amp:at]:
+                at = amp
+        pieces.append(line[:at])
+        line = line[at:].lstrip(" ")
+    return [*pieces, line]
+
+
+def pack_lines(text: str, limit: int, *, piece: int = 0, entities: bool = False) -> list[str]:
+    """Lines joined into chunks of at most `limit` characters, cut between lines where possible.
+
+    A longer line is cut between words into pieces of at most `piece` (default `limit`). The
+    last chunk may be blank; callers decide whether a blank message is sent.
+    """
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        for part in cut_line(line, piece or limit, entities=entities):
+            joined = f"{current}\n{part}" if current else part
+            if len(joined) > limit:
+                chunks.append(current)
+                current = part
+            else:
+                current = joined
+    return [*chunks, current]

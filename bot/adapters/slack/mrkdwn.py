@@ -7,6 +7,8 @@ subset turned into mrkdwn, with every piece of user text escaped and its marks d
 import html
 import re
 
+from bot.render import MARKUP_TAG, pack_lines
+
 MAX_SECTION = 3000  # characters of one section's text
 
 
@@ -44,7 +46,6 @@ def plain_text(text: str, bot_user: str | None = None) -> str:
 
 # ---- outgoing text ------------------------------------------------------------------------------
 
-_HTML = re.compile(r'<(/?)(b|i|u|s|code|pre|blockquote|a)(?: href="([^"]*)")?>')
 _MARKS = {"b": "*", "i": "_", "s": "~", "code": "`", "pre": "```", "u": ""}
 
 
@@ -88,7 +89,7 @@ def to_mrkdwn(markup: str) -> str:
     href = ""
     quote = False
     pos = 0
-    for m in _HTML.finditer(markup):
+    for m in MARKUP_TAG.finditer(markup):
         piece = escape(inert(html.unescape(markup[pos : m.start()])))
         if quote:
             piece = piece.replace("\n", "\n> ")
@@ -114,34 +115,9 @@ def to_mrkdwn(markup: str) -> str:
     return "".join(out)
 
 
-def _cut(line: str, limit: int) -> list[str]:
-    """A line longer than `limit` in pieces, between words when it can, never inside `&amp;`."""
-    pieces = []
-    while len(line) > limit:
-        at = line.rfind(" ", limit // 2, limit)
-        if at <= 0:
-            at = limit
-            amp = line.rfind("&", at - 5, at)
-            if amp > 0 and ";" not in line[amp:at]:
-                at = amp
-        pieces.append(line[:at])
-        line = line[at:].lstrip(" ")
-    return [*pieces, line]
-
-
 def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
     """Slack mrkdwn in pieces of at most `limit` characters, cut between lines where possible."""
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        for piece in _cut(line, limit):
-            joined = f"{current}\n{piece}" if current else piece
-            if len(joined) > limit:
-                chunks.append(current)
-                current = piece
-            else:
-                current = joined
-    if current.strip():
-        chunks.append(current)
+    chunks = pack_lines(text, limit, entities=True)
+    if not chunks[-1].strip():
+        chunks.pop()
     return chunks or [""]
-

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core import Choice
+from bot.render import MARKUP_TAG, pack_lines
 
 MAX_TEXT = 4096  # characters in one text message
 MAX_BODY = 1024  # characters in the body of a message with buttons or a list
@@ -28,7 +29,6 @@ ZWSP = "\u200b"
 # does not start a line (a quote).
 _MARKER = re.compile(r"[*~`]|(?<!\w)_|_(?!\w)|^>", re.M)
 _OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_HTML = re.compile(r'<(/?)(b|i|u|s|code|pre|blockquote|a)(?: href="([^"]*)")?>')
 _MARKS = {"b": "*", "i": "_", "s": "~", "code": "`", "pre": "```"}
 _ORDER = ("pre", "code", "b", "i", "s")  # how marks nest: the outermost first
 
@@ -53,7 +53,7 @@ def _runs(markup: str) -> list[tuple[str, frozenset[str], bool]]:
         if text:
             runs.append((text, frozenset(marks), quote))
 
-    for m in _HTML.finditer(markup):
+    for m in MARKUP_TAG.finditer(markup):
         add(html.unescape(markup[pos : m.start()]))
         pos = m.end()
         closing, tag = m.group(1) == "/", m.group(2)
@@ -114,36 +114,15 @@ def to_whatsapp(markup: str) -> str:
     )
 
 
-def _cut(line: str, limit: int) -> list[str]:
-    """A line longer than `limit` in pieces, between words where it can."""
-    pieces = []
-    while len(line) > limit:
-        at = line.rfind(" ", limit // 2, limit)
-        if at <= 0:
-            at = limit
-        pieces.append(line[:at])
-        line = line[at:].lstrip(" ")
-    return [*pieces, line]
-
-
 def split_text(text: str, limit: int = MAX_TEXT, last: int = MAX_TEXT) -> list[str]:
     """WhatsApp text in messages of at most `limit` characters, the last one of at most `last`.
 
     Cut between lines where possible. `last` leaves the final piece short enough to be the body
     of a message with buttons (1,024 characters).
     """
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        for piece in _cut(line, min(limit, last)):
-            joined = f"{current}\n{piece}" if current else piece
-            if len(joined) > limit:
-                chunks.append(current)
-                current = piece
-            else:
-                current = joined
-    if current.strip() or not chunks:
-        chunks.append(current)
+    chunks = pack_lines(text, limit, piece=min(limit, last))
+    if len(chunks) > 1 and not chunks[-1].strip():
+        chunks.pop()
     if len(chunks[-1]) > last:  # the tail alone becomes the last message
         head, tail = _tail(chunks.pop(), last)
         chunks.extend([head, tail] if head.strip() else [tail])
