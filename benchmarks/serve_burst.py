@@ -11,11 +11,8 @@ Run: `python benchmarks/serve_burst.py [N] [B]`.
 """
 
 import asyncio
-import contextlib
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +29,7 @@ from sqlalchemy import text  # noqa: E402
 
 from bot.db import make_engine  # noqa: E402
 from tests.fakes.slack_api import SIGNING_SECRET, TOKEN, FakeSlack, signed_dm  # noqa: E402
+from tests.serve_process import start_serve  # noqa: E402
 
 SLACK_LIMIT = 3.0  # seconds Slack waits for an ack before it retries
 STALL = 60.0  # seconds without a new answer before the rest count as lost
@@ -93,9 +91,6 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     size = int(sys.argv[2]) if len(sys.argv) > 2 else 500
     fake = FakeSlack().start()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     postgres = os.environ.get("CLUSTERBOT_TEST_POSTGRES_URL", "")
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,18 +113,9 @@ def main() -> None:
         }
         for name in ("TELEGRAM_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID"):
             env.pop(name, None)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env, cwd=ROOT
-        )
+        served = start_serve(env, Path(tmp) / "serve.log")
+        proc, url = served.proc, served.base
         try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 120
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(url + "/healthz", timeout=1).text == "ok":
-                        break
-                assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.1)
             before_mb = rss_mb(proc.pid)
             start = time.perf_counter()
             acks = asyncio.run(post_all(url + "/slack/events", n, size))

@@ -9,10 +9,7 @@ Run: `python benchmarks/slack_burst.py [N]`.
 """
 
 import asyncio
-import contextlib
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +22,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 import httpx  # noqa: E402
 
 from tests.fakes.slack_api import SIGNING_SECRET, TOKEN, FakeSlack, signed_dm  # noqa: E402
+from tests.serve_process import start_serve  # noqa: E402
 
 CONCURRENCY = 16
 STALL = 30.0  # seconds without a new answer before the rest count as lost
@@ -62,9 +60,6 @@ async def post_all(url: str, reqs: list[tuple[bytes, dict[str, str]]]) -> float:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     fake = FakeSlack().start()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
@@ -77,18 +72,9 @@ def main() -> None:
         }
         for name in ("TELEGRAM_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID"):
             env.pop(name, None)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env, cwd=ROOT
-        )
+        served = start_serve(env, Path(tmp) / "serve.log")
+        proc, url = served.proc, served.base
         try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(url + "/healthz", timeout=1).text == "ok":
-                        break
-                assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.1)
             reqs = events(n)
             start_mb = peak_mb(proc.pid)
             start = time.perf_counter()

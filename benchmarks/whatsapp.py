@@ -10,10 +10,8 @@ Run: `python benchmarks/whatsapp.py [N] [M]`.
 """
 
 import asyncio
-import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,7 @@ from bot import outbox  # noqa: E402
 from bot.db import make_engine, session_scope, upgrade  # noqa: E402
 from bot.models import User, utcnow  # noqa: E402
 from tests.fakes import whatsapp_api as meta  # noqa: E402
+from tests.serve_process import start_serve  # noqa: E402
 
 CONCURRENCY = 16
 STALL = 30.0  # seconds without a new answer before the rest count as lost
@@ -75,23 +74,9 @@ def environment(tmp: str, fake: meta.FakeWhatsApp) -> dict[str, str]:
 
 
 def burst(n: int, tmp: str, fake: meta.FakeWhatsApp) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-        env=environment(tmp, fake),
-        cwd=ROOT,
-    )
+    served = start_serve(environment(tmp, fake), Path(tmp) / "serve.log")
+    proc, url = served.proc, served.base
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/healthz", timeout=1).text == "ok":
-                    break
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
         bodies = [json.dumps(meta.text(number(i), "who leads health?")).encode() for i in range(n)]
         start = time.perf_counter()
         acked_at = asyncio.run(post_all(url + "/whatsapp/webhook", bodies))
