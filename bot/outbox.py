@@ -408,6 +408,9 @@ class Queue:
         return self.engine.dialect.name == "postgresql"
 
     def record_all(self, outcomes: list[tuple[Claimed, BaseException | None]]) -> None:
+        # By destination, the order `pacing.take` locks them in: a claim by another dispatcher
+        # and this batch can then never wait for each other's destination rows (a deadlock).
+        outcomes = sorted(outcomes, key=lambda done: done[0].target)
         try:
             with session_scope(self.engine) as session:
                 for row, outcome in outcomes:
