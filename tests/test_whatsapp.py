@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import inbox, outbox, proposals, roles, subscriptions
+from bot import inbox, proposals, roles, subscriptions
 from bot.adapters.whatsapp.adapter import WEBHOOK
 from bot.adapters.whatsapp.sender import WhatsAppSender
 from bot.adapters.whatsapp.settings import WhatsAppSettings
@@ -36,6 +36,7 @@ from bot.web import create_app
 from tests.fakes import whatsapp_api as meta
 from tests.fakes.server import served
 from tests.fakes.whatsapp_api import Call, FakeWhatsApp
+from tests.test_dispatch_e2e import notify
 
 ALICE = "4915100000001"  # a partner on WhatsApp
 BOB = "4915100000002"
@@ -359,16 +360,7 @@ def test_one_person_gets_one_message_per_interval_with_no_131056(bot: Bot) -> No
             for wa_id in (ALICE, BOB):
                 s.add(User(identity=f"whatsapp:{wa_id}", last_message_at=utcnow()))
         targets = [f"whatsapp:{ALICE}"] * 4 + [f"whatsapp:{BOB}"] * 2
-        with session_scope(bot.engine) as s:
-            for i, target in enumerate(targets):
-                outbox.enqueue(
-                    s,
-                    key=f"n:{i}",
-                    target=target,
-                    template="outbox/text.j2",
-                    data={"text": f"notice {i}"},
-                    lang="en",
-                )
+        notify(bot.engine, targets, tag="n")
         dispatch(bot, sender(bot, strict, person_interval=0.5))
         assert strict.refused() == []
         alice = strict.sent(ALICE)
@@ -377,16 +369,7 @@ def test_one_person_gets_one_message_per_interval_with_no_131056(bot: Bot) -> No
         assert min(gaps) >= 0.3, gaps
         # The same fan-out unpaced meets 131056: the stand-in does enforce it, and the
         # dispatcher holds those back and still delivers every one.
-        with session_scope(bot.engine) as s:
-            for i, target in enumerate(targets):
-                outbox.enqueue(
-                    s,
-                    key=f"m:{i}",
-                    target=target,
-                    template="outbox/text.j2",
-                    data={"text": f"again {i}"},
-                    lang="en",
-                )
+        notify(bot.engine, targets, tag="m")
         dispatch(bot, sender(bot, strict, person_interval=0.0))
         assert {c.error for c in strict.refused()} == {131056}
         assert len(strict.sent(ALICE)) == 8
