@@ -1,4 +1,4 @@
-"""Operational presence import: `bot.presence.import_file` beside a plain `csv` read of the file.
+"""Operational presence import: `bot.domain.presence.import_file` beside a plain `csv` read of the file.
 
 Writes 200,000 rows (the global HDX HAPI file's order of size) in HAPI's CSV shape, header and
 HXL row included: 25 countries, 200 organisations each, each in 3 of 16 sector codes (CSH, one
@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine  # noqa: E402
 
 from bot import presence  # noqa: E402
 from bot.db import make_engine, upgrade  # noqa: E402
-from bot.presence import Collector, import_file  # noqa: E402
+from bot.domain.presence import Collector, import_file  # noqa: E402
 
 COUNTRIES = ["AFG", "BFA", "CAF", "CMR", "COD", "COL", "ETH", "HTI", "LBN", "MLI", "MMR", "MOZ",
              "NER", "NGA", "PSE", "SDN", "SOM", "SSD", "SYR", "TCD", "UKR", "VEN", "YEM", "HND",

@@ -22,7 +22,7 @@ from babel import Locale  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
 from bot.db import make_engine, upgrade  # noqa: E402
-from bot.records import import_file  # noqa: E402
+from bot.domain.records import import_file  # noqa: E402
 from knowledge import load  # noqa: E402
 
 CLUSTERS = ["health", "WASH", "nutrition", "logistics", "shelter", "CCCM", "education",

@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import adapters, metrics, outbox, proposals, roles, verification
-from bot.conversation import keep, last_subject
+from bot import adapters, metrics, outbox
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
+from bot.domain import proposals, roles, verification
+from bot.domain.conversation import keep, last_subject
 from bot.models import User, utcnow
 from bot.render import Renderer, renderer_for
 from bot.settings import Settings

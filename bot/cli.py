@@ -20,7 +20,7 @@ from knowledge.facts import LANGUAGES
 
 if TYPE_CHECKING:
     from bot.app import Bot
-    from bot.presence import LoadResult
+    from bot.domain.presence import LoadResult
     from knowledge import KnowledgeBase
 
 LANG_CHOICES = ("auto", *LANGUAGES)
@@ -349,7 +349,7 @@ def _serve(settings: Settings, host: str, port: int) -> int:
 
 def _import(settings: Settings, path: Path, allow_unknown_agency: bool) -> int:
     from bot.db import make_engine, upgrade
-    from bot.records import RecordsError, UnreadableFile, import_file
+    from bot.domain.records import RecordsError, UnreadableFile, import_file
     from knowledge import load
 
     engine = make_engine(settings.database_url)
@@ -388,7 +388,7 @@ def _import(settings: Settings, path: Path, allow_unknown_agency: bool) -> int:
 
 
 def _presence_summary(result: "LoadResult", kb: "KnowledgeBase") -> None:
-    from bot.presence import SKIP_REASONS
+    from bot.domain.presence import SKIP_REASONS
 
     n = len(result.countries)
     print(
@@ -405,7 +405,7 @@ def _presence_summary(result: "LoadResult", kb: "KnowledgeBase") -> None:
 
 def _import_presence(settings: Settings, path: Path) -> int:
     from bot.db import make_engine, upgrade
-    from bot.presence import PresenceError, import_file
+    from bot.domain.presence import PresenceError, import_file
     from knowledge import load
 
     engine = make_engine(settings.database_url)
@@ -427,7 +427,7 @@ def _import_presence(settings: Settings, path: Path) -> int:
 
 def _sync(settings: Settings, country: str | None) -> int:
     from bot.db import make_engine, upgrade
-    from bot.presence import HapiRefused, Offline, PresenceError, sync
+    from bot.domain.presence import HapiRefused, Offline, PresenceError, sync
     from knowledge import load
 
     kb = load()

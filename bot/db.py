@@ -97,7 +97,7 @@ def relaxed(engine: Engine) -> Iterator[Connection]:
             yield conn
             conn.commit()
             if raw is not None:
-                raw.commit()  # what went to the driver directly (bot.conversation)
+                raw.commit()  # what went to the driver directly (bot.domain.conversation)
         except BaseException:
             conn.rollback()
             if raw is not None:

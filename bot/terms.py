@@ -18,7 +18,7 @@ class Role(StrEnum):
 
 
 class MoveName(StrEnum):
-    """A move of the activation procedure (bot/proposals.py says who may make it, and when)."""
+    """A move of the activation procedure (bot/domain/proposals.py: who may make it, and when)."""
 
     SUBMIT = "submit"
     FORWARD = "forward"

@@ -1,11 +1,10 @@
 """The shell side of the workflow: `clusterbot users|proposals|subscriptions|records ...`.
 
-It calls the same functions as the chat commands (bot.proposals, bot.roles, bot.subscriptions,
-bot.verification),
-so a rule is enforced once. Scripts depend on the output: a created proposal prints its id alone
-on stdout, `--json` prints JSON, and a refused move exits with status 1 and the reason on stderr.
-Every message says what happened and what to do next; the next step goes to stderr where stdout
-is for scripts (the id of a new proposal or subscription).
+It calls the same functions as the chat commands (bot.domain: proposals, roles, subscriptions,
+verification), so a rule is enforced once. Scripts depend on the output: a created proposal
+prints its id alone on stdout, `--json` prints JSON, and a refused move exits with status 1 and
+the reason on stderr. Every message says what happened and what to do next; the next step goes
+to stderr where stdout is for scripts (the id of a new proposal or subscription).
 """
 
 import argparse
@@ -16,8 +15,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot import proposals, roles, subscriptions, verification
 from bot.db import make_engine, session_scope, upgrade
+from bot.domain import proposals, roles, subscriptions, verification
 from bot.models import CountryCluster, Proposal, utcnow
 from bot.render import renderer_for
 from bot.settings import Settings
@@ -101,7 +100,7 @@ def _after_refusal(exc: proposals.Refused, args: argparse.Namespace) -> str:
 
 
 def _may(role: str) -> str:
-    """What a role may do, from the rules in bot.proposals."""
+    """What a role may do, from the rules in bot.domain.proposals."""
     if role == "admin":
         return "they may do everything, including granting roles"
     moves = ["create proposals"] if role in proposals.CREATE_ROLES else []

@@ -1,8 +1,8 @@
 """A platform's home screen (e.g. an App Home tab): a guide and what is going on for this user."""
 
-from bot import proposals
-from bot import subscriptions as bot_subscriptions
 from bot.core import Context, Incoming, Reply, Router
+from bot.domain import proposals
+from bot.domain import subscriptions as bot_subscriptions
 from handlers import subscriptions
 from handlers.common import reply
 

@@ -8,8 +8,8 @@ from typing import Any
 from babel.dates import format_date
 from sqlmodel import col, select
 
-from bot import verification
 from bot.core import Context, Incoming, Reply, Router
+from bot.domain import verification
 from bot.models import CountryCluster
 from handlers.common import N_, agency_label, country_name, known_topic, reply, sector_label
 from handlers.concepts import show_topic
@@ -29,7 +29,7 @@ def _lead(ctx: Context, lead: Lead) -> dict[str, Any]:
     }
 
 
-# How bot.proposals writes an endorsed record's source; shown in the reader's language.
+# How bot.domain.proposals writes an endorsed record's source; shown in the reader's language.
 _ENDORSED_SOURCE = re.compile(r"^Activation proposal #(\d+), endorsed (\d{4}-\d{2}-\d{2})$")
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from babel.dates import format_date
 
-from bot import presence
 from bot.core import Context, Incoming, Reply, Router
+from bot.domain import presence
 from bot.models import Presence
 from handlers.common import country_name, reply, sector_label
 

@@ -3,10 +3,10 @@
 from dataclasses import replace
 from typing import Any
 
-from bot import proposals, roles
 from bot.core import Context, Incoming, Reply, Router, split_command
+from bot.domain import proposals, roles
+from bot.domain.proposals import Refused
 from bot.models import ROLES, ChecklistRun, Proposal
-from bot.proposals import Refused
 from bot.terms import MoveName
 from handlers.common import N_, choice, country_name, reply
 from knowledge.checklist import Answers, default_lead, verdict

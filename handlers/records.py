@@ -3,14 +3,14 @@
 `/verify COUNTRY CLUSTER` shows the record, when it was last confirmed and by whom, with two
 buttons; "still right" confirms it as of now, "changed" says how to give the new lead:
 `/verify COUNTRY CLUSTER = LEAD [/ CO-LEAD]`. Coordinators, the RC/HC and admins may (as for
-proposals; bot.verification.VERIFY_ROLES).
+proposals; bot.domain.verification.VERIFY_ROLES).
 """
 
 from dataclasses import replace
 from typing import Any
 
-from bot import roles, verification
 from bot.core import Context, Incoming, Reply, Router
+from bot.domain import roles, verification
 from bot.models import CountryCluster
 from handlers.common import N_, choice, country_name, reply, sector_label
 from knowledge import understand

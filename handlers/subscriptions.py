@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from bot import subscriptions
 from bot.core import Context, Incoming, Reply, Router
+from bot.domain import subscriptions
 from bot.models import Subscription
 from handlers.common import N_, country_name, reply, sector_label
 

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlmodel import select
 
-from bot import roles, subscriptions
 from bot.adapters.telegram.sender import TelegramSender
 from bot.db import session_scope
+from bot.domain import roles, subscriptions
 from bot.models import Notification, Proposal
 from tests.conftest import Chat
 from tests.fakes.telegram_api import TOKEN, FakeTelegram

@@ -7,8 +7,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.app import Bot
+from bot.domain.records import RecordsError, import_file
 from bot.models import CountryCluster
-from bot.records import RecordsError, import_file
 from bot.settings import Settings
 from knowledge import KnowledgeBase
 from tests.conftest import Chat

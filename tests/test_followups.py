@@ -93,8 +93,8 @@ def test_a_follow_up_keeps_the_language_of_the_question(chat: Chat) -> None:
 
 
 def test_the_subject_is_kept_and_replaced_on_both_databases(any_engine: Engine) -> None:
-    from bot.conversation import last_subject, remember
     from bot.db import session_scope
+    from bot.domain.conversation import last_subject, remember
 
     with session_scope(any_engine) as session:
         assert last_subject(session, "console:a", "console:a") is None
@@ -112,8 +112,8 @@ def test_the_subject_is_kept_and_replaced_on_both_databases(any_engine: Engine) 
 def test_the_subject_is_kept_without_waiting_for_the_disk_on_both_databases(
     any_engine: Engine,
 ) -> None:
-    from bot.conversation import keep, last_subject
     from bot.db import session_scope
+    from bot.domain.conversation import keep, last_subject
 
     keep(any_engine, "console:a", "console:a", {"intent": "who_leads", "country": "SD"})
     keep(any_engine, "console:a", "console:a", {"intent": "who_leads", "country": "HT"})
@@ -128,7 +128,7 @@ def test_only_the_subject_write_is_relaxed(engine: Engine) -> None:
     """The pooled connection waits for the disk again after it (synchronous=FULL is 2)."""
     from sqlalchemy import text
 
-    from bot.conversation import keep
+    from bot.domain.conversation import keep
 
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2

@@ -3,10 +3,10 @@
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot import roles
 from bot.app import Bot
 from bot.core import Incoming
 from bot.db import session_scope
+from bot.domain import roles
 from bot.render import to_plain
 from bot.settings import Settings
 from knowledge import KnowledgeBase

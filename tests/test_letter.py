@@ -9,10 +9,10 @@ from typing import Any
 import docx
 import pytest
 
-from bot import roles
 from bot.adapters import terminal
 from bot.app import Bot
 from bot.db import session_scope
+from bot.domain import roles
 from knowledge import KnowledgeBase
 from tests.conftest import Chat
 
@@ -364,7 +364,7 @@ def test_a_whole_checklist_in_each_language_has_no_english(
 def test_an_endorsed_record_names_its_source_in_the_readers_language(
     chat: Chat, kb: KnowledgeBase, question: str, source: str
 ) -> None:
-    from bot import proposals
+    from bot.domain import proposals
 
     with session_scope(chat.bot.engine) as session:  # type: ignore[arg-type]
         hc = roles.grant(session, "telegram:1", "hc")

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import presence
 from bot.app import Bot
+from bot.domain import presence
+from bot.domain.records import import_file as import_records
 from bot.models import Presence
-from bot.records import import_file as import_records
 from bot.settings import Settings
 from knowledge import KnowledgeBase
 from tests.conftest import Chat, sh

@@ -10,9 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from bot import proposals, roles, subscriptions
 from bot.core import Reply
 from bot.db import session_scope, upgrade
+from bot.domain import proposals, roles, subscriptions
+from bot.domain.proposals import MOVES, Refused
 from bot.models import (
     ROLES,
     CountryCluster,
@@ -22,7 +23,6 @@ from bot.models import (
     User,
     utcnow,
 )
-from bot.proposals import MOVES, Refused
 from knowledge import KnowledgeBase
 from tests.conftest import Chat, _postgres_engine
 from tests.test_checklist import EN_LINES, ZH_LINES

@@ -15,8 +15,8 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.domain.records import COLUMNS, HEADER_NAMES, RecordsError, UnreadableFile, import_file
 from bot.models import CountryCluster
-from bot.records import COLUMNS, HEADER_NAMES, RecordsError, UnreadableFile, import_file
 from knowledge import KnowledgeBase
 
 HEADER = list(COLUMNS)  # the English header, in our own order
@@ -191,7 +191,7 @@ def test_how_the_file_was_read_is_reported(
 
 
 def test_every_header_name_is_one_column_only() -> None:
-    from bot.records import column_for
+    from bot.domain.records import column_for
 
     for column, by_lang in HEADER_NAMES.items():
         assert set(by_lang) == {"en", "fr", "es", "zh", "ar"}, column

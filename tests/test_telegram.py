@@ -388,8 +388,8 @@ def test_only_group_admins_subscribe_the_group(polling: FakeTelegram) -> None:
 
 
 def test_a_proposal_move_is_confirmed_with_inline_buttons(polling: FakeTelegram, bot: Bot) -> None:
-    from bot import roles
     from bot.db import session_scope
+    from bot.domain import roles
 
     with session_scope(bot.engine) as session:  # type: ignore[arg-type]
         roles.grant(session, "telegram:42", "hc")

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import roles, verification
 from bot.app import Bot
 from bot.cli import main
 from bot.core import Reply
 from bot.db import session_scope
+from bot.domain import roles, verification
+from bot.domain.records import import_file
 from bot.models import CountryCluster, Notification, utcnow
-from bot.records import import_file
 from bot.settings import Settings
 from knowledge import KnowledgeBase
 from tests.conftest import Chat

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import inbox, proposals, roles, subscriptions
+from bot import inbox
 from bot.adapters.whatsapp.adapter import WEBHOOK
 from bot.adapters.whatsapp.sender import WhatsAppSender
 from bot.adapters.whatsapp.settings import WhatsAppSettings
@@ -30,6 +30,7 @@ from bot.adapters.whatsapp.text import ZWSP, inert, offer, split_text, to_whatsa
 from bot.app import Bot
 from bot.core import Choice, Context, Incoming, Reply
 from bot.db import session_scope
+from bot.domain import proposals, roles, subscriptions
 from bot.models import InboxEvent, Notification, Subscription, User, utcnow
 from bot.settings import Settings
 from bot.web import create_app

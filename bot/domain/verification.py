@@ -21,9 +21,10 @@ from babel.dates import format_date
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from bot import outbox, roles
+from bot import outbox
+from bot.domain import roles
+from bot.domain.proposals import identity_target
 from bot.models import CountryCluster, Notification, Proposal, User, utcnow
-from bot.proposals import identity_target
 from knowledge import KnowledgeBase
 
 VERIFY_ROLES = ("coordinator", "hc")  # as creating a proposal or planning a deactivation
@@ -98,8 +99,8 @@ def confirm(
         if record is None:
             raise LookupError(f"no record for {cluster} in {country}")
     else:
-        # Here, not at the top: bot.records (its header tables) stays off every start.
-        from bot.records import agency_as_recorded, unknown_agencies
+        # Here, not at the top: bot.domain.records (its header tables) stays off every start.
+        from bot.domain.records import agency_as_recorded, unknown_agencies
 
         lead = lead.strip()[:200]
         if not lead:

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import outbox, roles, subscriptions
+from bot import outbox
 from bot.core import ADDRESSES
+from bot.domain import roles, subscriptions
 from bot.models import (
     OPEN_STATES,
     ChecklistRun,
