@@ -28,7 +28,7 @@ from bot.adapters.webhook.sender import WebhookSender
 from bot.app import Bot
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import Notification, Subscription, utcnow
-from bot.outbox import Dispatcher
+from bot.outbox import Dispatcher, Pacer
 from bot.render import renderer_for
 from bot.settings import Settings
 from bot.web import create_app
@@ -128,13 +128,37 @@ def test_migrated_group_gets_it_at_its_new_id(fake: FakeTelegram, engine: Engine
     with session_scope(engine) as s:
         s.add(Subscription(target="telegram:-100", country="SD"))
     fake.migrated[-100] = -1009
-    notify(engine, ["telegram:-100", "telegram:-100"])
+    notify(engine, ["telegram:-100"])
+    notify(engine, ["telegram:-100"], tag="later")  # due in an hour: it waits, at the new id
+    with session_scope(engine) as s:
+        later = s.exec(select(Notification).where(Notification.key == "later:0")).one()
+        later.due_at = utcnow() + timedelta(hours=1)
     run(engine, telegram(fake))
-    assert sorted(c.chat_id for c in fake.delivered) == [-1009, -1009]
+    assert [c.chat_id for c in fake.delivered] == [-1009]
     assert fake.count_429() == 0
-    assert [(r.status, r.target) for r in rows(engine)] == [("sent", "telegram:-1009")] * 2
+    assert [(r.status, r.target) for r in rows(engine)] == [
+        ("sent", "telegram:-1009"),
+        ("pending", "telegram:-1009"),
+    ]
     with Session(engine) as s:
         assert [x.target for x in s.exec(select(Subscription)).all()] == ["telegram:-1009"]
+
+
+def test_a_migrated_group_keeps_a_groups_pace_at_its_new_id(fake: FakeTelegram) -> None:
+    """The next message to the supergroup waits the group interval: on the Pacer's clock.
+
+    After the move the dispatcher sends to the new id at a slot the Pacer gives it, with the
+    interval the sender names for that id; no real waiting is needed to see the spacing.
+    """
+    sender = telegram(fake)  # never started: pace() makes no call
+    pacer = Pacer({"telegram": sender.pace("telegram:").per_second}, Dispatcher.HORIZON)
+    new = "telegram:-1009"
+    interval = sender.pace(new).min_interval
+    assert interval >= 60 / Limits().group_per_minute  # Telegram's 20 a minute to one group
+    sent_at = pacer.reserve(new, interval, now=100.0)
+    assert new in pacer.waiting("telegram", sent_at + interval - 0.01, {})
+    assert new not in pacer.waiting("telegram", sent_at + interval, {})
+    assert pacer.reserve(new, interval, now=sent_at + interval) == sent_at + interval
 
 
 def test_webhook_is_signed_and_carries_the_notification(hook: FakeWebhook, engine: Engine) -> None:
