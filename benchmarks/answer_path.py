@@ -135,6 +135,14 @@ def report(label: str, base_s: list[float], full_s: list[float]) -> None:
     )
 
 
+def time_cli(args: list[str], env: dict[str, str], cwd: str | Path, stdin: str = "") -> float:
+    """Seconds a whole `clusterbot ARGS` process takes, from start to exit."""
+    command = [sys.executable, "-m", "bot.cli", *args]
+    start = time.perf_counter()
+    subprocess.check_output(command, input=stdin, env=env, cwd=cwd, text=True)
+    return time.perf_counter() - start
+
+
 def batch(items: list[str]) -> None:
     lines = [items[i % len(items)] for i in range(1000)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,37 +155,12 @@ def batch(items: list[str]) -> None:
         }
 
         def run(stdin: str) -> float:
-            start = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "bot.cli", "ask", "--json", "-"],
-                input=stdin,
-                env=env,
-                cwd=tmp,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            return time.perf_counter() - start
+            return time_cli(["ask", "--json", "-"], env, tmp, stdin)
 
         run("warm\n")
         base = min(run("/ping\n" * 1000) for _ in range(3))
         full = min(run("\n".join(lines) + "\n") for _ in range(3))
-        cold = sorted(
-            (
-                lambda: (
-                    t := time.perf_counter(),
-                    subprocess.run(
-                        [sys.executable, "-m", "bot.cli", "ask", "who leads WASH"],
-                        env=env,
-                        cwd=tmp,
-                        capture_output=True,
-                        check=True,
-                    ),
-                    time.perf_counter() - t,
-                )[2]
-            )()
-            for _ in range(5)
-        )
+        cold = [time_cli(["ask", "who leads WASH"], env, tmp) for _ in range(5)]
     print("ask --json - with 1,000 questions (best of 3, whole process)")
     print(f"  baseline (1,000 unknown commands) {base:6.2f} s")
     print(f"  1,000 questions                   {full:6.2f} s   ratio {full / base:.2f}x")

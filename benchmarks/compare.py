@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
@@ -31,14 +30,14 @@ def main() -> None:
     other, kind, n = Path(sys.argv[1]).resolve(), sys.argv[2], int(sys.argv[3])
     trees = {"other": other, "this": HERE}
     sys.path.insert(0, str(HERE))
-    from answer_path import questions
+    from answer_path import questions, time_cli
 
     items = questions()
     lines = "\n".join(items[i % len(items)] for i in range(1000)) + "\n"
     results: dict[str, list[float]] = {name: [] for name in trees}
     with tempfile.TemporaryDirectory() as tmp:
 
-        def run(name: str, args: list[str], stdin: str | None = None) -> float:
+        def run(name: str, args: list[str], stdin: str = "") -> float:
             env = {
                 **os.environ,
                 "PYTHONPATH": str(trees[name]),
@@ -57,17 +56,7 @@ def main() -> None:
                     check=True,
                 ).stdout
                 return float(re.findall(r"ratio full/baseline: median ([\d.]+)x", out)[0])
-            start = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "bot.cli", *args],
-                input=stdin,
-                env=env,
-                cwd=tmp,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            return time.perf_counter() - start
+            return time_cli(args, env, tmp, stdin)
 
         if kind != "answers":
             for name in trees:  # databases migrated, caches built

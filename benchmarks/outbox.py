@@ -16,10 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, text
+from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +27,8 @@ sys.path.insert(0, str(ROOT))
 from bot import outbox  # noqa: E402
 from bot.db import make_engine, session_scope, upgrade  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Limits  # noqa: E402
+from tests.notices import notify  # noqa: E402
+from tests.own_schema import own_schema  # noqa: E402
 
 
 def enqueue_times(engine: Engine, n: int) -> tuple[float, float]:
@@ -47,17 +48,9 @@ def enqueue_times(engine: Engine, n: int) -> tuple[float, float]:
         for i in range(n):
             conn.execute(insert, {"key": f"k{i}", "target": f"telegram:{i}", "body": f"hello {i}"})
     baseline = time.perf_counter() - started
+    targets = [f"telegram:{i}" for i in range(n)]
     started = time.perf_counter()
-    with session_scope(engine) as s:
-        for i in range(n):
-            outbox.enqueue(
-                s,
-                key=f"bench:{i}",
-                target=f"telegram:{i}",
-                template="outbox/text.j2",
-                data={"text": f"hello {i}"},
-                lang="en",
-            )
+    notify(engine, targets, "bench")
     return time.perf_counter() - started, baseline
 
 
@@ -77,16 +70,7 @@ def dispatch_rate(n: int, rate: float) -> None:
         url = f"sqlite:///{tmp}/dispatch.db"
         engine = make_engine(url)
         upgrade(engine)
-        with session_scope(engine) as s:
-            for i in range(n):
-                outbox.enqueue(
-                    s,
-                    key=f"d{i}",
-                    target=f"telegram:{100 + i}",
-                    template="outbox/text.j2",
-                    data={"text": f"hello {i}"},
-                    lang="en",
-                )
+        notify(engine, [f"telegram:{100 + i}" for i in range(n)], "d")
         env = {
             **os.environ,
             "CLUSTERBOT_DATABASE_URL": url,
@@ -122,18 +106,12 @@ def main() -> None:
         engine.dispose()
     pg = os.environ.get("CLUSTERBOT_TEST_POSTGRES_URL")
     if pg:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(pg)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        sep = "&" if "?" in pg else "?"
-        engine = make_engine(f"{pg}{sep}options=-csearch_path%3D{schema}")
-        try:
-            report_enqueue("PostgreSQL", engine, args.n)
-        finally:
-            engine.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        with own_schema(pg, "bench") as url:
+            engine = make_engine(url)
+            try:
+                report_enqueue("PostgreSQL", engine, args.n)
+            finally:
+                engine.dispose()
     else:
         print("PostgreSQL: skipped (set CLUSTERBOT_TEST_POSTGRES_URL)")
     dispatch_rate(args.sends, args.rate)

@@ -21,19 +21,17 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
 
-from bot import presence  # noqa: E402
 from bot.db import make_engine, upgrade  # noqa: E402
+from bot.domain import presence  # noqa: E402
 from bot.domain.presence import Collector, import_file  # noqa: E402
+from tests.own_schema import own_schema  # noqa: E402
 
 COUNTRIES = ["AFG", "BFA", "CAF", "CMR", "COD", "COL", "ETH", "HTI", "LBN", "MLI", "MMR", "MOZ",
              "NER", "NGA", "PSE", "SDN", "SOM", "SSD", "SYR", "TCD", "UKR", "VEN", "YEM", "HND",
@@ -123,26 +121,6 @@ def timed(fn: Callable[[], object], runs: int = 3) -> tuple[float, float]:
     return best, peak
 
 
-def postgres() -> tuple[Engine, Callable[[], None]] | None:
-    url = os.environ.get("CLUSTERBOT_TEST_POSTGRES_URL")
-    if not url:
-        return None
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in url else "?"
-    engine = make_engine(f"{url}{sep}options=-csearch_path%3D{schema}")
-
-    def drop() -> None:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return engine, drop
-
-
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     tmp = Path(tempfile.mkdtemp())
@@ -168,15 +146,18 @@ def main() -> None:
         f"{result.organisations} entries for {len(result.countries)} countries, "
         f"{sum(result.skipped.values())} rows left out (sector codes we do not map)"
     )
-    pg = postgres()
-    if pg is not None:
-        pg_engine, drop = pg
-        try:
-            upgrade(pg_engine)
-            seconds, peak = timed(lambda: import_file(path, pg_engine))
-            print(f"import (PostgreSQL):  {seconds:6.2f} s, peak Python memory {peak:6.1f} MiB")
-        finally:
-            drop()
+    pg = os.environ.get("CLUSTERBOT_TEST_POSTGRES_URL")
+    if pg:
+        with own_schema(pg, "bench") as url:
+            pg_engine = make_engine(url)
+            try:
+                upgrade(pg_engine)
+                seconds, peak = timed(lambda: import_file(path, pg_engine))
+                print(
+                    f"import (PostgreSQL):  {seconds:6.2f} s, peak Python memory {peak:6.1f} MiB"
+                )
+            finally:
+                pg_engine.dispose()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak RSS (everything above, one process): {rss:.0f} MiB")
 

@@ -27,19 +27,13 @@ import httpx  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from benchmarks.served import memory_mb, slack_env, wait_for_answers  # noqa: E402
 from bot.db import make_engine  # noqa: E402
-from tests.fakes.slack_api import SIGNING_SECRET, TOKEN, FakeSlack, signed_dm  # noqa: E402
+from tests.fakes.slack_api import FakeSlack, signed_dm  # noqa: E402
 from tests.serve_process import start_serve  # noqa: E402
 
 SLACK_LIMIT = 3.0  # seconds Slack waits for an ack before it retries
 STALL = 60.0  # seconds without a new answer before the rest count as lost
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -102,32 +96,19 @@ def main() -> None:
             db_url = f"{postgres}{sep}options=-csearch_path%3D{schema}"
         else:
             db_url = f"sqlite:///{tmp}/burst.db"
-        env = {
-            **os.environ,
-            "CLUSTERBOT_DATABASE_URL": db_url,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake.api_url,
-            "CLUSTERBOT_DISPATCH_IN_SERVE": "false",
-            "CLUSTERBOT_LOG_LEVEL": "ERROR",
-        }
-        for name in ("TELEGRAM_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID"):
-            env.pop(name, None)
+        env = slack_env(db_url, fake)
         served = start_serve(env, Path(tmp) / "serve.log")
         proc, url = served.proc, served.base
         try:
-            before_mb = rss_mb(proc.pid)
+            before_mb = memory_mb(proc.pid, "VmRSS")
             start = time.perf_counter()
             acks = asyncio.run(post_all(url + "/slack/events", n, size))
             acked_at = time.perf_counter()
-            seen, last_progress = 0, time.monotonic()
-            while seen < n and time.monotonic() - last_progress < STALL:
-                time.sleep(0.2)
-                now_seen = len({c.channel for c in fake.of("chat.postMessage")})
-                if now_seen > seen:
-                    seen, last_progress = now_seen, time.monotonic()
+            seen = wait_for_answers(
+                n, lambda: len({c.channel for c in fake.of("chat.postMessage")}), STALL
+            )
             answered_at = max(c.at for c in fake.of("chat.postMessage"))
-            after_mb = rss_mb(proc.pid)
+            after_mb = memory_mb(proc.pid, "VmRSS")
             metrics_text = httpx.get(url + "/metrics", timeout=30).text
             where = "PostgreSQL" if postgres else "SQLite"
             slow = sum(1 for a in acks if a >= SLACK_LIMIT)

@@ -11,7 +11,6 @@ Run: `python benchmarks/whatsapp.py [N] [M]`.
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -22,12 +21,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-import httpx  # noqa: E402
-
-from bot import outbox  # noqa: E402
+from benchmarks.served import post_all, serve_env, wait_for_answers  # noqa: E402
 from bot.db import make_engine, session_scope, upgrade  # noqa: E402
 from bot.models import User, utcnow  # noqa: E402
 from tests.fakes import whatsapp_api as meta  # noqa: E402
+from tests.notices import notify  # noqa: E402
 from tests.serve_process import start_serve  # noqa: E402
 
 CONCURRENCY = 16
@@ -38,39 +36,15 @@ def number(i: int) -> str:
     return f"49150{i:08d}"
 
 
-async def post_all(url: str, bodies: list[bytes]) -> float:
-    """Post every body signed, CONCURRENCY at a time; returns when the last was acknowledged."""
-    queue = list(reversed(bodies))
-    async with httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=CONCURRENCY), timeout=60
-    ) as c:
-
-        async def worker() -> None:
-            while queue:
-                body = queue.pop()
-                headers = {"X-Hub-Signature-256": meta.signature(body)}
-                response = await c.post(url, content=body, headers=headers)
-                assert response.status_code == 200, response.text
-
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return time.perf_counter()
-
-
 def environment(tmp: str, fake: meta.FakeWhatsApp) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "CLUSTERBOT_DATABASE_URL": f"sqlite:///{tmp}/whatsapp.db",
-        "WHATSAPP_TOKEN": meta.TOKEN,
-        "WHATSAPP_PHONE_NUMBER_ID": meta.PHONE_NUMBER_ID,
-        "WHATSAPP_APP_SECRET": meta.APP_SECRET,
-        "WHATSAPP_VERIFY_TOKEN": meta.VERIFY_TOKEN,
-        "WHATSAPP_API_URL": fake.api_url,
-        "CLUSTERBOT_DISPATCH_IN_SERVE": "false",
-        "CLUSTERBOT_LOG_LEVEL": "ERROR",
-    }
-    for name in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_CLIENT_ID"):
-        env.pop(name, None)
-    return env
+    return serve_env(
+        f"sqlite:///{tmp}/whatsapp.db",
+        WHATSAPP_TOKEN=meta.TOKEN,
+        WHATSAPP_PHONE_NUMBER_ID=meta.PHONE_NUMBER_ID,
+        WHATSAPP_APP_SECRET=meta.APP_SECRET,
+        WHATSAPP_VERIFY_TOKEN=meta.VERIFY_TOKEN,
+        WHATSAPP_API_URL=fake.api_url,
+    )
 
 
 def burst(n: int, tmp: str, fake: meta.FakeWhatsApp) -> None:
@@ -78,15 +52,15 @@ def burst(n: int, tmp: str, fake: meta.FakeWhatsApp) -> None:
     proc, url = served.proc, served.base
     try:
         bodies = [json.dumps(meta.text(number(i), "who leads health?")).encode() for i in range(n)]
+        signed = [(body, {"X-Hub-Signature-256": meta.signature(body)}) for body in bodies]
         start = time.perf_counter()
-        acked_at = asyncio.run(post_all(url + "/whatsapp/webhook", bodies))
-        seen, last_progress = 0, time.monotonic()
-        while seen < n and time.monotonic() - last_progress < STALL:
-            time.sleep(0.2)
+        acked_at = asyncio.run(post_all(url + "/whatsapp/webhook", signed, CONCURRENCY))
+
+        def answered() -> int:
             with fake.cond:
-                now_seen = len({c.to for c in fake.calls if c.method == "messages"})
-            if now_seen > seen:
-                seen, last_progress = now_seen, time.monotonic()
+                return len({c.to for c in fake.calls if c.method == "messages"})
+
+        seen = wait_for_answers(n, answered, STALL)
         with fake.cond:
             answered_at = max(c.at for c in fake.calls)
         last = max(answered_at, acked_at)
@@ -103,18 +77,10 @@ def burst(n: int, tmp: str, fake: meta.FakeWhatsApp) -> None:
 def fan_out(m: int, tmp: str, fake: meta.FakeWhatsApp) -> None:
     engine = make_engine(f"sqlite:///{tmp}/whatsapp.db")
     upgrade(engine)
-    with session_scope(engine) as s:
-        for i in range(m):
-            target = f"whatsapp:{number(100_000 + i)}"
-            s.add(User(identity=target, last_message_at=utcnow()))
-            outbox.enqueue(
-                s,
-                key=f"bench:{i}",
-                target=target,
-                template="outbox/text.j2",
-                data={"text": f"notice {i}"},
-                lang="en",
-            )
+    targets = [f"whatsapp:{number(100_000 + i)}" for i in range(m)]
+    with session_scope(engine) as s:  # each inside its 24-hour window
+        s.add_all(User(identity=target, last_message_at=utcnow()) for target in targets)
+    notify(engine, targets, tag="bench")
     engine.dispose()
     with fake.cond:
         before = len(fake.calls)

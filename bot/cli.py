@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="run the bot (the terminal chat when no platform tokens are set)")
 
-    serve = sub.add_parser("serve", help="serve the chat platforms (Slack, Telegram) over HTTP")
+    serve = sub.add_parser("serve", help="serve the configured chat platforms over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on")
 
@@ -104,7 +104,7 @@ def _workflow_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]"
     users = sub.add_parser("users", help="roles: who may move proposals")
     users_sub = users.add_subparsers(dest="action", metavar="ACTION", required=True)
     grant = users_sub.add_parser("grant", help="give IDENTITY a ROLE")
-    grant.add_argument("identity", help="e.g. slack:T1:U2, telegram:123, console:alice")
+    grant.add_argument("identity", help="; ".join(ADDRESSES.person_forms()))
     grant.add_argument("role", choices=ROLES)
     users_sub.add_parser("list", help="everyone the bot knows, with their role")
 
@@ -183,10 +183,9 @@ def _dispatch(settings: Settings, once: bool) -> int:
 
         serve_metrics(settings.metrics_address, engine)
     if not dispatcher.senders:
+        hints = ", or ".join(adapters.sender_hints())
         print(
-            "clusterbot dispatch: no sender configured (set TELEGRAM_BOT_TOKEN, Slack's "
-            "SLACK_BOT_TOKEN or SLACK_CLIENT_ID with SLACK_SIGNING_SECRET, or "
-            "CLUSTERBOT_WEBHOOK_SECRET); notifications stay pending",
+            f"clusterbot dispatch: no sender configured (set {hints}); notifications stay pending",
             file=sys.stderr,
         )
 
@@ -347,6 +346,13 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     return 0
 
 
+def _failed(status: int, *lines: str) -> int:
+    """Say on stderr what went wrong and what to do next; the command's exit status."""
+    for line in lines:
+        print(line, file=sys.stderr)
+    return status
+
+
 def _import(settings: Settings, path: Path, allow_unknown_agency: bool) -> int:
     from bot.db import make_engine, upgrade
     from bot.domain.records import RecordsError, UnreadableFile, import_file
@@ -358,9 +364,11 @@ def _import(settings: Settings, path: Path, allow_unknown_agency: bool) -> int:
     try:
         result = import_file(path, kb, engine, allow_unknown_agency)
     except UnreadableFile as exc:
-        print(f"error: {exc.errors[0]}; nothing imported.", file=sys.stderr)
-        print("Check the path and the file, then run the command again.", file=sys.stderr)
-        return 2
+        return _failed(
+            2,
+            f"error: {exc.errors[0]}; nothing imported.",
+            "Check the path and the file, then run the command again.",
+        )
     except RecordsError as exc:
         n = len(exc.errors)
         print(f"{path}: nothing imported (a file loads all its rows or none);", file=sys.stderr)
@@ -413,13 +421,12 @@ def _import_presence(settings: Settings, path: Path) -> int:
     try:
         result = import_file(path, engine)
     except PresenceError as exc:
-        print(f"error: {exc}; nothing imported.", file=sys.stderr)
-        print(
+        return _failed(
+            2,
+            f"error: {exc}; nothing imported.",
             "Give the HDX HAPI operational presence CSV (the global file, or the API's "
             "output_format=csv), then run the command again.",
-            file=sys.stderr,
         )
-        return 2
     print(f"{path}: loaded.", end=" ")
     _presence_summary(result, load())
     return 0
@@ -435,32 +442,26 @@ def _sync(settings: Settings, country: str | None) -> int:
     if country:
         code = country.upper() if len(country) == 2 else kb.matcher.find_country(country)
         if not code:
-            print(f"error: no country called {country!r}", file=sys.stderr)
-            return 2
+            return _failed(2, f"error: no country called {country!r}")
     if not settings.hapi_app_identifier:
-        print(
+        return _failed(
+            2,
             "error: HDX HAPI needs an app identifier; set CLUSTERBOT_HAPI_APP_IDENTIFIER "
             '(base64 of "app-name:email", which HAPI\'s encoded-identifier endpoint makes), '
             "then run the command again.",
-            file=sys.stderr,
         )
-        return 2
     engine = make_engine(settings.database_url)
     upgrade(engine)
     try:
         result = sync(engine, settings.hapi_app_identifier, settings.hapi_url, str(code or ""))
     except Offline as exc:
-        print(
+        return _failed(
+            1,
             f"clusterbot sync presence: cannot reach HDX HAPI at {settings.hapi_url} ({exc}). "
             "This machine seems to have no internet connection; nothing was changed.",
-            file=sys.stderr,
-        )
-        print(
             "On a machine with internet, download hdx_hapi_operational_presence_global.csv "
             "from HDX and load it here with: clusterbot import-presence FILE",
-            file=sys.stderr,
         )
-        return 1
     except HapiRefused as exc:
         hint = {
             400: "check CLUSTERBOT_HAPI_APP_IDENTIFIER",
@@ -468,15 +469,13 @@ def _sync(settings: Settings, country: str | None) -> int:
             403: "check CLUSTERBOT_HAPI_APP_IDENTIFIER",
             429: "HDX HAPI asks us to slow down: try again later",
         }.get(exc.status, "try again later")
-        print(
+        return _failed(
+            1,
             f"clusterbot sync presence: HDX HAPI refused the request ({exc}); nothing was "
             f"changed. {hint[0].upper()}{hint[1:]}.",
-            file=sys.stderr,
         )
-        return 1
     except PresenceError as exc:
-        print(f"clusterbot sync presence: {exc}; nothing was changed.", file=sys.stderr)
-        return 1
+        return _failed(1, f"clusterbot sync presence: {exc}; nothing was changed.")
     print(f"HDX HAPI: {result.requests} request{'s' if result.requests != 1 else ''};", end=" ")
     _presence_summary(result, kb)
     return 0

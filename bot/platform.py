@@ -5,6 +5,7 @@ mounts the routes and runs start/stop in its lifespan without knowing which plat
 Its `probe` (a `Probe`) is the credentials check /readyz and `clusterbot doctor` run.
 """
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -13,7 +14,17 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 if TYPE_CHECKING:
+    # The names a platform package's surface speaks of: its __init__ imports them from here.
+    from sqlalchemy.engine import Engine as Engine
+
+    from bot.app import Bot as Bot
     from bot.inbox import Event
+    from bot.outbox import Sender as Sender
+    from bot.render import Renderer as Renderer
+    from bot.settings import Settings as Settings
+
+# What a platform calls when it cannot go on (its token revoked): the app stops serving.
+OnFatal = Callable[[str], None]
 
 
 class Intake(Protocol):
@@ -68,6 +79,15 @@ async def read_answer(call: Callable[[], Awaitable[Answer]]) -> tuple[int, dict[
     if not isinstance(body, dict):
         return f"HTTP {response.status_code}"
     return response.status_code, body
+
+
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """A request body as a JSON object, or None when it is not one (hostile bytes included)."""
+    try:
+        data = json.loads(body)
+    except ValueError:  # not JSON, or not UTF-8
+        return None
+    return data if isinstance(data, dict) else None
 
 
 @dataclass

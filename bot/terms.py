@@ -47,9 +47,9 @@ class ProposalStatus(StrEnum):
 class ClusterStatus(StrEnum):
     """Where one of a proposal's clusters is, once the proposal is endorsed."""
 
-    ACTIVE = "active"
-    DEACTIVATION_PLANNED = "deactivation_planned"
-    DEACTIVATED = "deactivated"
+    ACTIVE = "active"  # endorsed: the cluster works
+    DEACTIVATION_PLANNED = "deactivation_planned"  # a coordinator or the HC plans its end
+    DEACTIVATED = "deactivated"  # the HC deactivated it
 
 
 class NotificationStatus(StrEnum):
@@ -64,9 +64,9 @@ class NotificationStatus(StrEnum):
 class EventStatus(StrEnum):
     """What became of an inbox event."""
 
-    PENDING = "pending"
-    DONE = "done"
-    DEAD = "dead"
+    PENDING = "pending"  # stored, to be answered (leased while a worker answers it)
+    DONE = "done"  # answered
+    DEAD = "dead"  # answering it failed too often: set aside
 
 
 class ChecklistStatus(StrEnum):

@@ -1,14 +1,15 @@
 """The guided activation checklist: one question at a time, saved with every answer."""
 
 from dataclasses import replace
-from datetime import UTC, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
-from sqlmodel import col, select
 
 from bot.core import Choice, Context, Incoming, Reply, Router, split_command
-from bot.models import OPEN_STATES, ChecklistRun, utcnow
+from bot.domain import checklist_runs
+from bot.domain.checklist_runs import Stored
+from bot.models import utcnow
 from handlers.common import N_, agency_label, choice, reply, sector_label
 from knowledge.checklist import (
     STEP_STATUS,
@@ -28,6 +29,9 @@ from knowledge.checklist import (
 )
 from knowledge.matching import normalize
 
+if TYPE_CHECKING:
+    from bot.models import ChecklistRun
+
 router = Router()
 EXPIRES_AFTER = timedelta(days=30)
 # Intents that mean "the user asked something" rather than answered, mid-checklist.
@@ -43,15 +47,9 @@ BUTTONS = {
 }
 
 
-def open_run(ctx: Context, msg: Incoming) -> ChecklistRun | None:
+def open_run(ctx: Context, msg: Incoming) -> "ChecklistRun | None":
     """The open or paused checklist of this user in this chat, if any."""
-    return ctx.session.exec(
-        select(ChecklistRun).where(
-            ChecklistRun.identity == msg.identity,
-            ChecklistRun.chat == msg.chat,
-            col(ChecklistRun.status).in_(OPEN_STATES),
-        )
-    ).first()
+    return checklist_runs.open_run(ctx.session, msg.identity, msg.chat)
 
 
 def _label(ctx: Context, group: str) -> str:
@@ -60,11 +58,11 @@ def _label(ctx: Context, group: str) -> str:
     return word[:1].upper() + word[1:]
 
 
-def _answer_text(ctx: Context, q: Question, entry: dict[str, Any] | None) -> str:
+def _answer_text(ctx: Context, q: Question, stored: Stored | None) -> str:
     """A stored answer as the user would recognise it."""
-    if not entry or entry.get("skipped"):
+    if stored is None or stored.skipped:
         return ""
-    value = entry.get("value")
+    value = stored.value
     if q.kind == "country":
         return str(value.get("name", "")) if isinstance(value, dict) else ""
     if q.kind == "clusters":
@@ -76,7 +74,7 @@ def _answer_text(ctx: Context, q: Question, entry: dict[str, Any] | None) -> str
     return str(value or "")
 
 
-def _question_data(ctx: Context, run: ChecklistRun, q: Question) -> dict[str, Any]:
+def _question_data(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, Any]:
     qs = questions(run.answers)
     data: dict[str, Any] = {
         "key": q.key,
@@ -86,7 +84,7 @@ def _question_data(ctx: Context, run: ChecklistRun, q: Question) -> dict[str, An
         "cluster": sector_label(ctx, q.cluster) if q.cluster else None,
         "step": q.step,
         "step_text": step_texts(ctx.kb, ctx.lang).get(q.step or 0, ""),
-        "previous": _answer_text(ctx, q, run.answers.get(q.key)),
+        "previous": _answer_text(ctx, q, checklist_runs.answer_to(run, q.key)),
         "first_criterion_question": q.key == "change",
         "clusters_chosen": len(Answers(run.answers).clusters()),
     }
@@ -98,7 +96,7 @@ def _question_data(ctx: Context, run: ChecklistRun, q: Question) -> dict[str, An
     return data
 
 
-def ask(ctx: Context, run: ChecklistRun, note: str = "", intro: bool = False) -> Reply:
+def ask(ctx: Context, run: "ChecklistRun", note: str = "", intro: bool = False) -> Reply:
     """The current question, with buttons for its usual answers."""
     q = questions(run.answers)[run.position]
     choices = tuple(
@@ -110,23 +108,15 @@ def ask(ctx: Context, run: ChecklistRun, note: str = "", intro: bool = False) ->
     return replace(r, intent="checklist", choices=choices)
 
 
-def _save(ctx: Context, run: ChecklistRun, **changes: Any) -> None:
-    for name, value in changes.items():
-        setattr(run, name, value)
-    run.updated_at = utcnow()
-    ctx.session.add(run)
-    ctx.session.flush()
-
-
-def _record(ctx: Context, run: ChecklistRun, q: Question, entry: dict[str, Any]) -> list[Reply]:
-    """Store one answer (a new dict: JSON columns do not see in-place edits) and move on."""
+def _record(ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any]) -> list[Reply]:
+    """Store one answer and move on to the next question, or finish."""
     before = len(questions(run.answers))
-    answers = {**run.answers, q.key: {**entry, "at": utcnow().isoformat()}}
-    _save(ctx, run, answers=answers, position=run.position + 1)
-    if run.position >= len(questions(answers)):
+    checklist_runs.record(ctx.session, run, q.key, entry)
+    after = len(questions(run.answers))
+    if run.position >= after:
         return finish(ctx, run)
     # The clusters chosen decide how many questions follow: say why the count moved.
-    return [ask(ctx, run, note="count_changed" if len(questions(answers)) != before else "")]
+    return [ask(ctx, run, note="count_changed" if after != before else "")]
 
 
 def _keep_language(msg: Incoming, ctx: Context) -> None:
@@ -153,10 +143,9 @@ def start_checklist(msg: Incoming, ctx: Context) -> Reply:
     run = open_run(ctx, msg)
     if run is not None:
         _keep_language(msg, ctx)
-        _save(ctx, run, status="open")
+        checklist_runs.save(ctx.session, run, status="open")
         return ask(ctx, run, note="resumed")
-    run = ChecklistRun(identity=msg.identity, chat=msg.chat)
-    _save(ctx, run)
+    run = checklist_runs.start(ctx.session, msg.identity, msg.chat)
     return ask(ctx, run, intro=True)
 
 
@@ -166,8 +155,8 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
     run = open_run(ctx, msg)
     if run is None or msg.action:
         return None
-    if utcnow() - run.updated_at.replace(tzinfo=run.updated_at.tzinfo or UTC) > EXPIRES_AFTER:
-        _save(ctx, run, status="expired")
+    if checklist_runs.idle_longer_than(run, EXPIRES_AFTER):
+        checklist_runs.save(ctx.session, run, status="expired")
         return reply(ctx, "checklist/expired.j2", started=run.created_at.date().isoformat())
     command = split_command(msg.text)
     if ctx.understanding.intent == "start_checklist" and not command:
@@ -180,7 +169,7 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
     if run.status == "paused":
         if action == "resume":
             _keep_language(msg, ctx)
-            _save(ctx, run, status="open")
+            checklist_runs.save(ctx.session, run, status="open")
             return ask(ctx, run, note="resumed")
         return None
     _keep_language(msg, ctx)
@@ -189,7 +178,7 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
     return answer(ctx, run, msg.text)
 
 
-def answer(ctx: Context, run: ChecklistRun, text: str) -> Reply | list[Reply] | None:
+def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] | None:
     """Record `text` as the answer, answer it as a question, or ask again."""
     q = questions(run.answers)[run.position]
     u = ctx.understanding
@@ -206,7 +195,7 @@ def answer(ctx: Context, run: ChecklistRun, text: str) -> Reply | list[Reply] | 
     return _record(ctx, run, q, _entry(parsed))
 
 
-def _same_agency(run: ChecklistRun, q: Question, co_lead: Any) -> bool:
+def _same_agency(run: "ChecklistRun", q: Question, co_lead: Any) -> bool:
     """Whether the co-lead named is the cluster's proposed lead (a co-lead is someone else)."""
     lead = Answers(run.answers).value(f"lead:{q.cluster}")
     return bool(co_lead and lead) and str(co_lead).casefold() == str(lead).casefold()
@@ -216,41 +205,41 @@ def _entry(parsed: Answer) -> dict[str, Any]:
     return {"value": parsed.value, "note": parsed.note}
 
 
-def _control(ctx: Context, run: ChecklistRun, action: str) -> Reply | list[Reply]:
+def _control(ctx: Context, run: "ChecklistRun", action: str) -> Reply | list[Reply]:
     qs = questions(run.answers)
     if action == "back":
-        _save(ctx, run, position=max(0, run.position - 1))
+        checklist_runs.save(ctx.session, run, position=max(0, run.position - 1))
         return ask(ctx, run, note="back")
     if action == "skip":
         return _record(ctx, run, qs[run.position], {"value": None, "skipped": True})
     if action == "status":
         return status(ctx, run)
     if action == "pause":
-        _save(ctx, run, status="paused")
+        checklist_runs.save(ctx.session, run, status="paused")
         return replace(reply(ctx, "checklist/paused.j2"), intent="checklist")
     if action == "resume":
         return ask(ctx, run, note="resumed")
     if action == "restart":
-        _save(ctx, run, answers={}, position=0)
+        checklist_runs.save(ctx.session, run, answers={}, position=0)
         return ask(ctx, run, note="restarted")
-    _save(ctx, run, status="cancelled")
+    checklist_runs.save(ctx.session, run, status="cancelled")
     return replace(reply(ctx, "checklist/cancelled.j2"), intent="checklist")
 
 
-def status(ctx: Context, run: ChecklistRun) -> Reply:
+def status(ctx: Context, run: "ChecklistRun") -> Reply:
     """Where the user is, what is answered, and what is left."""
     qs = questions(run.answers)
     items = []
     for i, q in enumerate(qs):
-        entry = run.answers.get(q.key) or {}
+        stored = checklist_runs.answer_to(run, q.key)
         items.append(
             {
                 **_question_data(ctx, run, q),
                 "number": i + 1,
                 "current": i == run.position,
-                "answered": bool(entry) and not entry.get("skipped"),
-                "skipped": bool(entry.get("skipped")),
-                "previous": _answer_text(ctx, q, entry),
+                "answered": stored is not None and not stored.skipped,
+                "skipped": stored is not None and stored.skipped,
+                "previous": _answer_text(ctx, q, stored),
             }
         )
     left = sum(1 for item in items if not item["answered"])
@@ -275,9 +264,9 @@ def checklist_button(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
     return _record(ctx, run, q, _entry(parsed))
 
 
-def finish(ctx: Context, run: ChecklistRun) -> list[Reply]:
+def finish(ctx: Context, run: "ChecklistRun") -> list[Reply]:
     """Close the checklist: a verdict per cluster, the summary, and the draft letter."""
-    _save(ctx, run, status="done")
+    checklist_runs.save(ctx.session, run, status="done")
     data = summary_data(ctx, run)
     summary = replace(
         reply(ctx, "checklist/summary.j2", **data),
@@ -287,7 +276,7 @@ def finish(ctx: Context, run: ChecklistRun) -> list[Reply]:
     return [summary, _letter(ctx, run, data, with_others=True)]
 
 
-def _letter(ctx: Context, run: ChecklistRun, data: dict[str, Any], with_others: bool) -> Reply:
+def _letter(ctx: Context, run: "ChecklistRun", data: dict[str, Any], with_others: bool) -> Reply:
     """The draft letter; the clusters not proposed have a section, or are left out on request."""
     # The coordinator chooses whether the letter mentions the clusters it does not propose.
     offer: tuple[Choice, ...] = ()
@@ -306,7 +295,7 @@ def _letter(ctx: Context, run: ChecklistRun, data: dict[str, Any], with_others: 
 def letter_button(msg: Incoming, ctx: Context) -> Reply:
     """`letter:<run>:short|full`: the finished checklist's letter, with or without the others."""
     pressed = ctx.pressed
-    run = ctx.session.get(ChecklistRun, int(pressed["run"])) if pressed else None
+    run = checklist_runs.get(ctx.session, int(pressed["run"])) if pressed else None
     if pressed is None or run is None or run.identity != msg.identity or run.status != "done":
         return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
     return _letter(ctx, run, summary_data(ctx, run), with_others=pressed["which"] != "short")
@@ -346,7 +335,7 @@ def _arrangement(ctx: Context, cluster: str, lead: str) -> list[dict[str, Any]]:
     ]
 
 
-def summary_data(ctx: Context, run: ChecklistRun) -> dict[str, Any]:
+def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     """Everything the summary and the letter say, from the stored answers."""
     a = Answers(run.answers)
     lang = ctx.lang

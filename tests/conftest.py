@@ -2,14 +2,12 @@
 
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.app import Bot
@@ -17,6 +15,7 @@ from bot.core import Incoming, Reply
 from bot.db import make_engine, upgrade
 from bot.settings import Settings
 from knowledge import KnowledgeBase, load
+from tests.own_schema import own_schema
 
 POSTGRES_URL = os.environ.get("CLUSTERBOT_TEST_POSTGRES_URL", "")
 
@@ -34,19 +33,12 @@ def _postgres_engine() -> Iterator[Engine]:
                 "CLUSTERBOT_REQUIRE_POSTGRES is set but CLUSTERBOT_TEST_POSTGRES_URL is not"
             )
         pytest.skip("PostgreSQL tests need CLUSTERBOT_TEST_POSTGRES_URL (CI sets it)")
-    schema = f"cb_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    engine = make_engine(f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with own_schema(POSTGRES_URL) as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _upgraded(dialect: str, sqlite_url: str) -> Iterator[Engine]:

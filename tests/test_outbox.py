@@ -19,6 +19,7 @@ from bot.core import Reply
 from bot.db import session_scope
 from bot.models import Notification, Subscription, utcnow
 from bot.outbox import BULK, INTERACTIVE, Dispatcher, Pace, Pacer, RetryLater, Undeliverable
+from tests.notices import notify
 
 
 class Platform:
@@ -41,20 +42,6 @@ class Platform:
             raise script.pop(0)
         self.got.append((target, str(reply.data["text"])))
         self.at.append(time.monotonic())
-
-
-def notify(engine: Engine, targets: list[str], priority: int = BULK, tag: str = "n") -> None:
-    with session_scope(engine) as s:
-        for i, target in enumerate(targets):
-            outbox.enqueue(
-                s,
-                key=f"{tag}:{i}:{target}",
-                target=target,
-                template="outbox/text.j2",
-                data={"text": f"{tag} {i}"},
-                lang="en",
-                priority=priority,
-            )
 
 
 def rows(engine: Engine) -> list[Notification]:
@@ -83,8 +70,8 @@ def test_everything_due_is_delivered_once(any_engine: Engine) -> None:
 
 def test_interactive_goes_before_bulk(engine: Engine) -> None:
     platform = Platform(per_second=20)
-    notify(engine, [f"chat:{i}" for i in range(20)], BULK, "bulk")
-    notify(engine, ["chat:asker"], INTERACTIVE, "reply")
+    notify(engine, [f"chat:{i}" for i in range(20)], "bulk", priority=BULK)
+    notify(engine, ["chat:asker"], "reply", priority=INTERACTIVE)
     run(Dispatcher(engine, [platform]))
     assert platform.got[0] == ("chat:asker", "reply 0")
     assert len(platform.got) == 21

@@ -15,6 +15,7 @@ from typing import IO
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.db import upgrade
@@ -46,6 +47,14 @@ def _start(
     )
 
 
+def _env(engine: Engine) -> dict[str, str]:
+    """The environment of a process on `engine`'s database, migrated now, with no platform on."""
+    upgrade(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))}
+    return {**clean, "CLUSTERBOT_DATABASE_URL": url, "CLUSTERBOT_LOG_LEVEL": "WARNING"}
+
+
 @pytest.mark.postgres
 def test_two_replicas_and_two_dispatchers_on_one_postgres(tmp_path: Path) -> None:
     total = 2000
@@ -54,12 +63,7 @@ def test_two_replicas_and_two_dispatchers_on_one_postgres(tmp_path: Path) -> Non
     bases: list[str] = []
     try:
         for engine in _postgres_engine():
-            upgrade(engine)
-            url = engine.url.render_as_string(hide_password=False)
-            clean = {
-                k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))
-            }
-            common = {**clean, "CLUSTERBOT_DATABASE_URL": url, "CLUSTERBOT_LOG_LEVEL": "WARNING"}
+            common = _env(engine)
             serve_env = {
                 **common,
                 "SLACK_BOT_TOKEN": SLACK_TOKEN,
@@ -163,15 +167,8 @@ def test_two_dispatchers_keep_one_chats_pace_between_them() -> None:
     procs: list[subprocess.Popen[str]] = []
     try:
         for engine in _postgres_engine():
-            upgrade(engine)
-            url = engine.url.render_as_string(hide_password=False)
-            clean = {
-                k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))
-            }
             env = {
-                **clean,
-                "CLUSTERBOT_DATABASE_URL": url,
-                "CLUSTERBOT_LOG_LEVEL": "WARNING",
+                **_env(engine),
                 "TELEGRAM_BOT_TOKEN": TG_TOKEN,
                 "TELEGRAM_API_URL": paced.url,
                 "CLUSTERBOT_OUTBOX_RATE_SHARE": "0.5",

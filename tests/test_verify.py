@@ -101,19 +101,23 @@ def test_confirm_then_age_past_the_limit_marks_it_and_reminds_once_a_period(
     assert "Possibly out of date" not in coordinator("who leads health in Sudan?")
 
 
-@pytest.mark.parametrize(
-    ("question", "as_of", "stale"),
-    [
-        ("who leads health in Sudan?", "confirmed by: coordinator.", "Possibly out of date"),
-        ("健康集群在苏丹由谁牵头？", "确认人：协调员。", "可能已过时"),
-        ("Qui dirige le cluster santé au Soudan ?", "confirmé par : coordonnateur", "Peut-être"),
-        ("¿Quién lidera el clúster de salud en Sudán?", "confirmado por: coordinador", "Posible"),
-        ("من يقود مجموعة الصحة في السودان؟", "أكّده: منسق", "قد يكون قديمًا"),
-    ],
-)
-def test_freshness_in_every_language(
-    bot: Bot, coordinator: Chat, question: str, as_of: str, stale: str
-) -> None:
+# By language: (a lead question, who confirmed the record as said, the stale warning's words).
+FRESHNESS = {
+    "en": ("who leads health in Sudan?", "confirmed by: coordinator.", "Possibly out of date"),
+    "zh": ("健康集群在苏丹由谁牵头？", "确认人：协调员。", "可能已过时"),
+    "fr": ("Qui dirige le cluster santé au Soudan ?", "confirmé par : coordonnateur", "Peut-être"),
+    "es": (
+        "¿Quién lidera el clúster de salud en Sudán?",
+        "confirmado por: coordinador",
+        "Posible",
+    ),
+    "ar": ("من يقود مجموعة الصحة في السودان؟", "أكّده: منسق", "قد يكون قديمًا"),
+}
+
+
+@pytest.mark.parametrize("lang", FRESHNESS)
+def test_freshness_in_every_language(bot: Bot, coordinator: Chat, lang: str) -> None:
+    question, as_of, stale = FRESHNESS[lang]
     coordinator("/verify Sudan health")
     coordinator(action=coordinator.last.choices[0].action)
     fresh = coordinator(question)

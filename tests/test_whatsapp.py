@@ -119,6 +119,23 @@ def notices(engine: Engine) -> list[Notification]:
         )
 
 
+def subscribed_and_notified(hook: str, fake: FakeWhatsApp, bot: Bot) -> Call:
+    """Alice subscribes to Sudan, an activation there is endorsed: the notice she was sent."""
+    ask(fake, hook, "/subscribe Sudan")
+    endorse(bot)
+    dispatch(bot, sender(bot, fake))
+    return fake.sent(ALICE)[-1]
+
+
+def notice_when(engine: Engine, status: str) -> Notification:
+    """The first WhatsApp notice, once a delivery status posted to the webhook made it `status`."""
+    deadline = time.monotonic() + 10
+    while notices(engine)[0].status != status:
+        assert time.monotonic() < deadline, notices(engine)[0]
+        time.sleep(0.05)
+    return notices(engine)[0]
+
+
 # ---- the webhook ---------------------------------------------------------------------------
 
 
@@ -404,19 +421,12 @@ def test_a_failed_status_makes_the_notice_undeliverable(
     hook: str, fake: FakeWhatsApp, bot: Bot
 ) -> None:
     assert bot.engine is not None
-    ask(fake, hook, "/subscribe Sudan")
-    endorse(bot)
-    dispatch(bot, sender(bot, fake))
-    wamid = fake.sent(ALICE)[-1].wamid
+    wamid = subscribed_and_notified(hook, fake, bot).wamid
     failed = meta.status(
         wamid, "failed", ALICE, [{"code": 131026, "title": "Message undeliverable"}]
     )
     assert meta.post(hook, failed).status_code == 200
-    deadline = time.monotonic() + 10
-    while notices(bot.engine)[0].status != "failed":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    row = notices(bot.engine)[0]
+    row = notice_when(bot.engine, "failed")
     assert row.delivery == "failed: 131026: Message undeliverable"
     assert row.last_error == "undeliverable: 131026: Message undeliverable"
     with Session(bot.engine) as s:
@@ -441,17 +451,11 @@ def test_a_131047_status_sends_the_notice_again_as_the_template(
     hook: str, fake: FakeWhatsApp, bot: Bot
 ) -> None:
     assert bot.engine is not None
-    ask(fake, hook, "/subscribe Sudan")
-    endorse(bot)
-    dispatch(bot, sender(bot, fake))
-    first = fake.sent(ALICE)[-1]
+    first = subscribed_and_notified(hook, fake, bot)
     assert first.kind == "text"
     window = [{"code": 131047, "title": "Re-engagement message"}]
     assert meta.post(hook, meta.status(first.wamid, "failed", ALICE, window)).status_code == 200
-    deadline = time.monotonic() + 10
-    while notices(bot.engine)[0].status != "pending":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    notice_when(bot.engine, "pending")
     dispatch(bot, sender(bot, fake))
     assert fake.sent(ALICE)[-1].kind == "template"
     row = notices(bot.engine)[0]

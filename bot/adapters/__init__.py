@@ -3,15 +3,17 @@
 Each platform is a package here (`slack/`, `telegram/`, `webhook/`, `whatsapp/`) with the same
 surface: `platform(bot, settings, on_fatal)`, its routes and start/stop for the web app,
 `outbox_sender(settings, renderer, engine)`, its outbox sender, and `probe(settings)`, its
-credentials check (with `PROBE_FIX`, what to do when refused); each is None when the settings
-leave the platform off. `secrets(settings)` names what log lines must never show. The
-packages are found by looking, so a new one is served without a line changed here;
-`terminal.py` is the local chat, not served.
+credentials check; each is None when the settings leave the platform off. `secrets(settings)`
+names what log lines must never show. Its constants say, for what people read: `ORDER`, its
+place in lists (forms, hints) and at start; `SETTINGS_HINT`, what to set to serve it (for
+`clusterbot serve` when no platform is; empty when nothing is served); `SENDER_HINT`, what to
+set for its outbox sender (for `clusterbot dispatch` when there is none); `PROBE_FIX`, what to
+do when the platform refuses our credentials. The packages are found by looking, so a new one
+is served without a line changed here; `terminal.py` is the local chat, not served.
 """
 
 import importlib
 import pkgutil
-from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -19,13 +21,7 @@ from bot.adapters import terminal
 from bot.core import ADDRESSES
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
-    from bot.app import Bot
-    from bot.outbox import Sender
-    from bot.platform import Platform, Probe
-    from bot.render import Renderer
-    from bot.settings import Settings
+    from bot.platform import Bot, Engine, OnFatal, Platform, Probe, Renderer, Sender, Settings
 
 
 def packages() -> list[ModuleType]:
@@ -49,6 +45,11 @@ def setting_hints() -> list[str]:
     return [p.SETTINGS_HINT for p in packages() if p.SETTINGS_HINT]
 
 
+def sender_hints() -> list[str]:
+    """What to set to turn each platform's outbox sender on, for a message that none is."""
+    return [p.SENDER_HINT for p in packages() if p.SENDER_HINT]
+
+
 # Each package's address module is as light as its __init__: both load at import.
 for _package in packages():
     ADDRESSES.register(importlib.import_module(f"{_package.__name__}.address").ADDRESS)
@@ -56,7 +57,7 @@ ADDRESSES.register(terminal.ADDRESS)
 
 
 def platforms(
-    bot: "Bot", settings: "Settings", on_fatal: Callable[[str], None] | None = None
+    bot: "Bot", settings: "Settings", on_fatal: "OnFatal | None" = None
 ) -> list["Platform"]:
     """The platforms the settings turn on, each with its routes and start/stop."""
     made = [package.platform(bot, settings, on_fatal) for package in packages()]

@@ -16,28 +16,12 @@ Importing the package loads no Slack library: its modules load when the platform
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from sqlalchemy.engine import Engine
-
-    from bot.app import Bot
-    from bot.outbox import Sender
-    from bot.platform import Platform, Probe
-    from bot.render import Renderer
-    from bot.settings import Settings
+    from bot.platform import Bot, Engine, OnFatal, Platform, Probe, Renderer, Sender, Settings
 
 
-ORDER = 2  # its place in lists people read (forms, hints) and at start
-
-# What to set to serve it, for `clusterbot serve` when no platform is.
+ORDER = 2
 SETTINGS_HINT = "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID) with SLACK_SIGNING_SECRET"
-
-# What to do when Slack refuses our credentials.
-PROBE_FIX = (
-    "check SLACK_BOT_TOKEN (the app's OAuth & Permissions page: Bot User OAuth Token, "
-    "xoxb-...; reinstall the app if it was revoked) and that this machine reaches "
-    "SLACK_API_URL (default https://slack.com/api/)"
-)
+SENDER_HINT = SETTINGS_HINT  # its sender needs the same
 
 
 def serves(settings: "Settings") -> bool:
@@ -46,7 +30,7 @@ def serves(settings: "Settings") -> bool:
 
 
 def platform(
-    bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
+    bot: "Bot", settings: "Settings", on_fatal: "OnFatal | None" = None
 ) -> "Platform | None":
     """Slack's routes and start/stop when it is configured, else None."""
     if not serves(settings):
@@ -72,6 +56,13 @@ def outbox_sender(
         api_url=settings.slack_api_url,
         installations=installations,
     )
+
+
+PROBE_FIX = (
+    "check SLACK_BOT_TOKEN (the app's OAuth & Permissions page: Bot User OAuth Token, "
+    "xoxb-...; reinstall the app if it was revoked) and that this machine reaches "
+    "SLACK_API_URL (default https://slack.com/api/)"
+)
 
 
 def probe(settings: "Settings") -> "Probe | None":

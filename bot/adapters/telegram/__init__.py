@@ -16,27 +16,12 @@ Importing the package loads no Telegram library: its modules load when the platf
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from sqlalchemy.engine import Engine
-
-    from bot.app import Bot
-    from bot.outbox import Sender
-    from bot.platform import Platform, Probe
-    from bot.render import Renderer
-    from bot.settings import Settings
+    from bot.platform import Bot, Engine, OnFatal, Platform, Probe, Renderer, Sender, Settings
 
 
-ORDER = 1  # its place in lists people read (forms, hints) and at start
-
-# What to set to serve it, for `clusterbot serve` when no platform is.
+ORDER = 1
 SETTINGS_HINT = "TELEGRAM_BOT_TOKEN"
-
-# What to do when Telegram refuses our credentials.
-PROBE_FIX = (
-    "check TELEGRAM_BOT_TOKEN (@BotFather: /mybots, API Token) and that this machine reaches "
-    "TELEGRAM_API_URL (default https://api.telegram.org)"
-)
+SENDER_HINT = SETTINGS_HINT  # its sender needs the same
 
 
 def serves(settings: "Settings") -> bool:
@@ -45,7 +30,7 @@ def serves(settings: "Settings") -> bool:
 
 
 def platform(
-    bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
+    bot: "Bot", settings: "Settings", on_fatal: "OnFatal | None" = None
 ) -> "Platform | None":
     """Telegram's routes and start/stop when a bot token is set, else None."""
     if not serves(settings):
@@ -69,6 +54,12 @@ def outbox_sender(
         api_url=settings.telegram_api_url,
         per_second=settings.telegram_notify_rate,
     )
+
+
+PROBE_FIX = (
+    "check TELEGRAM_BOT_TOKEN (@BotFather: /mybots, API Token) and that this machine reaches "
+    "TELEGRAM_API_URL (default https://api.telegram.org)"
+)
 
 
 def probe(settings: "Settings") -> "Probe | None":

@@ -1,7 +1,6 @@
 """Telegram's HTTP side: `/telegram/webhook`, each update stored in the inbox before the 200."""
 
 import hmac
-import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -11,7 +10,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.adapters.telegram.adapter import TelegramAdapter
-from bot.platform import Platform, read_limited
+from bot.platform import Platform, json_object, read_limited
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -56,11 +55,8 @@ def telegram_platform(
         if body is None:
             log.warning("telegram webhook: body over %d bytes refused", MAX_UPDATE_BYTES)
             return PlainTextResponse("too large", status_code=413)
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
+        data = json_object(body)
+        if data is None:
             log.warning("telegram webhook: body is not an update (%d bytes); skipped", len(body))
             return PlainTextResponse("bad update", status_code=400)
         if not isinstance(data.get("update_id"), int):

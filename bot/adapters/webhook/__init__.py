@@ -7,22 +7,12 @@ targets when CLUSTERBOT_WEBHOOK_SECRET is set. `sender.py` holds the signing and
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from sqlalchemy.engine import Engine
-
-    from bot.app import Bot
-    from bot.outbox import Sender
-    from bot.platform import Platform, Probe
-    from bot.render import Renderer
-    from bot.settings import Settings
+    from bot.platform import Bot, Engine, OnFatal, Platform, Probe, Renderer, Sender, Settings
 
 
-ORDER = 3  # its place in lists people read (forms, hints) and at start
-
+ORDER = 3
 SETTINGS_HINT = ""  # nothing to serve
-
-PROBE_FIX = ""  # no credentials to check: partners' endpoints are asked as notices go
+SENDER_HINT = "CLUSTERBOT_WEBHOOK_SECRET"
 
 
 def serves(settings: "Settings") -> bool:
@@ -31,7 +21,7 @@ def serves(settings: "Settings") -> bool:
 
 
 def platform(
-    bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
+    bot: "Bot", settings: "Settings", on_fatal: "OnFatal | None" = None
 ) -> "Platform | None":
     """Nothing to serve: webhooks only go out."""
     return None
@@ -47,6 +37,9 @@ def outbox_sender(
 
     timeout = settings.webhook_timeout_seconds
     return WebhookSender(renderer, settings.webhook_secret, timeout=timeout)
+
+
+PROBE_FIX = ""  # no credentials to check: partners' endpoints are asked as notices go
 
 
 def probe(settings: "Settings") -> "Probe | None":

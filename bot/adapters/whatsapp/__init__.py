@@ -18,30 +18,14 @@ Importing the package loads no HTTP library: its modules load when WhatsApp is c
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from sqlalchemy.engine import Engine
-
-    from bot.app import Bot
-    from bot.outbox import Sender
-    from bot.platform import Platform, Probe
-    from bot.render import Renderer
-    from bot.settings import Settings
+    from bot.platform import Bot, Engine, OnFatal, Platform, Probe, Renderer, Sender, Settings
 
 
-ORDER = 3  # its place in lists people read (forms, hints) and at start
-
-# What to set to serve it, for `clusterbot serve` when no platform is.
+ORDER = 3
 SETTINGS_HINT = (
     "WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN"
 )
-
-# What to do when Meta refuses our credentials.
-PROBE_FIX = (
-    "check WHATSAPP_TOKEN (a system user's token with whatsapp_business_messaging, not expired) "
-    "and WHATSAPP_PHONE_NUMBER_ID (WhatsApp, API Setup), and that this machine reaches "
-    "WHATSAPP_API_URL (default https://graph.facebook.com/v23.0)"
-)
+SENDER_HINT = SETTINGS_HINT  # its sender needs the same
 
 
 def serves(settings: "Settings") -> bool:
@@ -50,7 +34,7 @@ def serves(settings: "Settings") -> bool:
 
 
 def platform(
-    bot: "Bot", settings: "Settings", on_fatal: "Callable[[str], None] | None" = None
+    bot: "Bot", settings: "Settings", on_fatal: "OnFatal | None" = None
 ) -> "Platform | None":
     """WhatsApp's webhook routes and start/stop when it is configured, else None."""
     if not serves(settings):
@@ -69,6 +53,13 @@ def outbox_sender(
     from bot.adapters.whatsapp.sender import WhatsAppSender
 
     return WhatsAppSender(renderer, engine, settings.whatsapp)
+
+
+PROBE_FIX = (
+    "check WHATSAPP_TOKEN (a system user's token with whatsapp_business_messaging, not expired) "
+    "and WHATSAPP_PHONE_NUMBER_ID (WhatsApp, API Setup), and that this machine reaches "
+    "WHATSAPP_API_URL (default https://graph.facebook.com/v23.0)"
+)
 
 
 def probe(settings: "Settings") -> "Probe | None":

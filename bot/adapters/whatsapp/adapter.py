@@ -10,7 +10,6 @@ and answered, once. The inbox worker calls `answer`.
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -32,7 +31,7 @@ from bot.adapters.whatsapp.settings import WhatsAppSettings
 from bot.core import Choice, Incoming, Reply
 from bot.models import utcnow
 from bot.outbox import RetryLater
-from bot.platform import Platform, read_limited
+from bot.platform import Platform, json_object, read_limited
 from bot.render import Renderer
 
 if TYPE_CHECKING:
@@ -191,11 +190,8 @@ class WhatsAppAdapter:
         if not signed(self._secret, request.headers.get(SIGNATURE_HEADER, ""), body):
             log.warning("whatsapp webhook: unsigned or forged request refused (401)")
             return PlainTextResponse("invalid signature", status_code=401)
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
+        data = json_object(body)
+        if data is None:
             log.warning("whatsapp webhook: signed but not JSON (%d bytes)", len(body))
             return PlainTextResponse("bad request", status_code=400)
         events, seen = events_of(data, self.settings.phone_number_id or "")

@@ -1,0 +1,80 @@
+"""Each person's activation checklist in each chat, as stored: start, find, save, record.
+
+The guided checklist (handlers/checklist.py) asks one question at a time; this module keeps
+where a run is and what was answered, so the handler never touches the table. Answers are
+stored as a JSON object, question key -> {"value", "note", "at"} (or {"skipped": true}), and
+read back by meaning through `knowledge.checklist.Answers` and `answer_to`.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.models import OPEN_STATES, ChecklistRun, utcnow
+from knowledge.checklist import Answers
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """One question's stored answer: what was answered and whether it was skipped instead."""
+
+    value: Any
+    skipped: bool
+
+
+def answer_to(run: ChecklistRun, key: str) -> Stored | None:
+    """The stored answer to question `key`, or None while it has none."""
+    entry = Answers(run.answers).entry(key)
+    if not entry:
+        return None
+    return Stored(entry.get("value"), bool(entry.get("skipped")))
+
+
+def open_run(session: Session, identity: str, chat: str) -> ChecklistRun | None:
+    """A person's open or paused checklist in one chat, if any (at most one: an index)."""
+    return session.exec(
+        select(ChecklistRun).where(
+            ChecklistRun.identity == identity,
+            ChecklistRun.chat == chat,
+            col(ChecklistRun.status).in_(OPEN_STATES),
+        )
+    ).first()
+
+
+def get(session: Session, run_id: int) -> ChecklistRun | None:
+    """One checklist by its id (a finished one's letter button names it)."""
+    return session.get(ChecklistRun, run_id)
+
+
+def start(session: Session, identity: str, chat: str) -> ChecklistRun:
+    """A new checklist at its first question, stored (it has an id for its buttons)."""
+    run = ChecklistRun(identity=identity, chat=chat)
+    save(session, run)
+    return run
+
+
+def save(session: Session, run: ChecklistRun, **changes: Any) -> None:
+    """Change the run's fields (status, position, answers) and store it now."""
+    for name, value in changes.items():
+        setattr(run, name, value)
+    run.updated_at = utcnow()
+    session.add(run)
+    session.flush()
+
+
+def record(session: Session, run: ChecklistRun, key: str, entry: Mapping[str, Any]) -> None:
+    """Store one answer with when it was given, and move on to the next question.
+
+    A new dict each time: a JSON column does not see changes made in place.
+    """
+    answers = {**run.answers, key: {**entry, "at": utcnow().isoformat()}}
+    save(session, run, answers=answers, position=run.position + 1)
+
+
+def idle_longer_than(run: ChecklistRun, after: timedelta) -> bool:
+    """Whether nothing happened in the run for longer than `after` (it has then expired)."""
+    updated = run.updated_at.replace(tzinfo=run.updated_at.tzinfo or UTC)
+    return utcnow() - updated > after
