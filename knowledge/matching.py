@@ -204,10 +204,11 @@ class PhraseIndex:
                     continue
                 cutoff = 88.0 if len(text) < 8 else 85.0
                 best = process.extractOne(text, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
-                # Each word one slip from its match: close, and no more than a letter longer
-                # or shorter ("soudaine" is not "Soudan", "shelterr" is "shelter").
+                # Each word one slip from its match: close, no more than a letter longer or
+                # shorter ("soudaine" is not "Soudan", "shelterr" is "shelter"), and with its
+                # first letter, which a slip rarely changes ("reduction" is not "education").
                 if best is not None and all(
-                    fuzz.ratio(a, b) >= 75 and abs(len(a) - len(b)) <= 1
+                    fuzz.ratio(a, b) >= 75 and abs(len(a) - len(b)) <= 1 and a[0] == b[0]
                     for a, b in zip(text.split(), best[0].split(), strict=True)
                 ):
                     phrase, score, _ = best

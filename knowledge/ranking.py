@@ -340,6 +340,21 @@ class Ranker:
                     return True
         return False
 
+    def titled(self, text: str, topic: str, langs: Iterable[str]) -> bool:
+        """Whether every word of `text` is in the title of `topic` or of the topic it is part of.
+
+        "The cluster approach" names a topic; "security" only occurs in one's prose.
+        """
+        for lang in langs:
+            index = self.indexes.get(lang)
+            tokens = self.tokens(text, lang)
+            if index is None or not tokens:
+                continue
+            title = index.titles.get(index.parent.get(topic, topic), frozenset())
+            if title and all(index.corrected(t) in title for t in tokens):
+                return True
+        return False
+
     def rank(self, text: str, langs: Iterable[str], limit: int = 3) -> list[Ranked]:
         """The best candidates for `text` among the given languages' indexes, best first."""
         # BM25 orders one language's candidates; scores of two languages do not compare, so

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.matching import MAX_UNDERSTOOD, Entities
+from knowledge.matching import MAX_UNDERSTOOD, Entities, normalize
 from knowledge.ranking import Ranked
 
 # The ranker's confidence (the weighted share of the question's words a passage covers) from
@@ -172,9 +172,16 @@ def _classify(
     ):
         return found("acronym", 0.9)
     words = e.leftover.split()
-    unknown_name = (
-        lead and words and _length(words) <= NAME_WORDS and not kb.ranker.knows(e.leftover, langs)
+    short_name = lead and words and _length(words) <= NAME_WORDS
+    # "Who leads the security cluster?" asks for the lead of a cluster of that name: one word
+    # that our passages hold ("security") does not make it a question about a passage, unless
+    # it is a topic's own title ("who leads the refugee response?") or the name says more.
+    cluster_name = (
+        short_name
+        and _asks_for_a_cluster(e)
+        and not (best is not None and sure and _names_a_topic(e.leftover, best, kb, langs))
     )
+    unknown_name = short_name and (cluster_name or not kb.ranker.knows(e.leftover, langs))
     if unknown_name and not (e.sectors or e.agencies):
         return found(
             "unknown_cluster",
@@ -239,6 +246,42 @@ def _named_in_capitals(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
     capitals = re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", word.upper(), text)
     again = kb.matcher.entities(capitals)
     return again if again.sectors or again.countries else e
+
+
+# Beside the name, "who leads the ... cluster" and its ways of saying it ("quién es la agencia
+# líder del clúster de ...") take this many words at most.
+_LEAD_QUESTION_WORDS = 7
+
+
+def _asks_for_a_cluster(e: Entities) -> bool:
+    """Whether the message is only "who leads the <name> cluster".
+
+    That is lead words, the word cluster, and one run of other words (the name), nothing else.
+    """
+    rest = normalize(e.rest)
+    # Chinese runs have no spaces: the name is one piece of the run ("谁牵头交通集群").
+    one_run = (
+        " " not in e.leftover and e.leftover in rest
+        if _CJK.search(e.leftover)
+        else f" {e.leftover} " in f" {rest} "
+    )
+    return (
+        e.intents <= {"lead", "cluster_word"}
+        and "cluster_word" in e.intents
+        and one_run
+        and e.words - len(e.leftover.split()) <= _LEAD_QUESTION_WORDS
+    )
+
+
+def _names_a_topic(name: str, best: Ranked, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether a name is the title of the best topic, or two words of a passage by itself.
+
+    The name alone, not the question: its lead words ("who leads") occur in many passages.
+    """
+    if kb.ranker.titled(name, best.topic, langs):
+        return True
+    alone = kb.ranker.rank(name, langs, limit=1)
+    return bool(alone) and alone[0].matched >= 2 and alone[0].confidence >= CONFIDENT
 
 
 def _length(words: list[str]) -> int:

@@ -127,6 +127,14 @@ def test_unknown_cluster_never_names_an_agency(chat: Chat, kb: KnowledgeBase) ->
         "who leads the space cluster?",
         "qui dirige le cluster cybersécurité ?",
         "谁牵头网络安全集群？",
+        # Names whose words occur in our passages, or one typo from a cluster's name.
+        "who leads the security cluster",
+        "who leads the gender cluster?",
+        "who leads the disaster risk reduction cluster",
+        "quien lidera el cluster de seguridad",
+        "qui dirige le cluster sécurité",
+        "谁牵头交通集群",
+        "من يقود مجموعة الأمن",
     ]:
         answer = chat(question)
         assert chat.last is not None and chat.last.intent in {"unknown_cluster", "unknown"}, (
@@ -135,6 +143,18 @@ def test_unknown_cluster_never_names_an_agency(chat: Chat, kb: KnowledgeBase) ->
         for agency in kb.agencies:
             for lang in kb.languages.values():
                 assert lang.agencies[agency].name not in answer, (question, agency)
+
+
+def test_a_cluster_name_with_a_slip_is_still_that_cluster(chat: Chat) -> None:
+    assert "UNICEF" in chat("who leads the nutriton cluster")
+    assert "OMS" in chat("qui dirige le cluster santee")
+
+
+def test_a_lead_question_about_a_topic_we_hold_is_answered_with_it(chat: Chat) -> None:
+    chat("who leads the inter-cluster coordination group")
+    assert chat.last is not None and chat.last.data.get("topic") in {"iccg_chair", "inter_cluster"}
+    chat("who leads the refugee cluster?")
+    assert chat.last is not None and chat.last.data.get("topic") == "refugee_coordination"
 
 
 def test_list_of_clusters(chat: Chat, kb: KnowledgeBase) -> None:
