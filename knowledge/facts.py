@@ -102,6 +102,11 @@ class Language:
     passage_words: Mapping[str, tuple[str, ...]]  # words people use for one passage
     synonyms: tuple[tuple[str, ...], ...]  # words the ranker treats as one
     stopwords: tuple[str, ...]  # words the ranker ignores, beyond bm25s's own lists
+    # Naming one line of a numbered list ("step 6", "the sixth step"): each list's words,
+    # the ordinals in order (each with its other spellings), and the words for the last line.
+    part_words: Mapping[str, tuple[str, ...]]
+    ordinals: tuple[tuple[str, ...], ...]
+    last_words: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +307,9 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         passage_words={str(k): _tuple(v) for k, v in (raw.get("passage_words") or {}).items()},
         synonyms=tuple(_tuple(group) for group in raw.get("synonyms") or ()),
         stopwords=_tuple(raw.get("stopwords")),
+        part_words=groups("part_words"),
+        ordinals=tuple(_tuple(spellings) for spellings in raw.get("ordinals") or ()),
+        last_words=_tuple(raw.get("last_words")),
     )
 
 
