@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,7 @@ class Passage:
     kind: str = ""
     n: int = 0
     total: int = 0
+    note: str = ""  # the id of a passage always shown after this one (who approves, today)
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,12 @@ def _passages(facts: dict[str, Any], en: dict[str, Any], gaps: list[str]) -> dic
             if pid in out:
                 gaps.append(f"facts.yaml: passages: {pid} names two lines")
             out[pid] = Passage(pid, concept, i)
+    for spec in names.values():
+        for pid, note in (spec.get("notes") or {}).items():
+            if pid not in out or note not in out:
+                gaps.append(f"facts.yaml: passages: the note {note} of {pid} names no passage")
+                continue
+            out[pid] = replace(out[pid], note=str(note))
     return out
 
 

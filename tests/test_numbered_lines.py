@@ -61,3 +61,13 @@ def test_a_question_naming_a_whole_topic_gets_all_of_it(chat: Chat, question: st
         "provider_of_last_resort",
         "cluster_approach",
     }
+
+
+@pytest.mark.parametrize("question", ["does the ERC decide alone?", "step 7", "第六步"])
+def test_a_line_naming_who_approves_carries_the_note_on_the_edg(chat: Chat, question: str) -> None:
+    answer = chat(question)
+    assert "EDG" in answer and "2021" in answer
+
+
+def test_a_line_that_names_no_approver_has_no_such_note(chat: Chat) -> None:
+    assert "EDG" not in chat("step 5")
