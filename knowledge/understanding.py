@@ -172,7 +172,8 @@ def _classify(
     ):
         return found("acronym", 0.9)
     words = e.leftover.split()
-    short_name = lead and words and _length(words) <= NAME_WORDS
+    # A name is one run of words ("the cash cluster"), not words picked out of a sentence.
+    short_name = lead and words and _length(words) <= NAME_WORDS and _one_run(e)
     # "Who leads the security cluster?" asks for the lead of a cluster of that name: one word
     # that our passages hold ("security") does not make it a question about a passage, unless
     # it is a topic's own title ("who leads the refugee response?") or the name says more.
@@ -258,19 +259,21 @@ def _asks_for_a_cluster(e: Entities) -> bool:
 
     That is lead words, the word cluster, and one run of other words (the name), nothing else.
     """
-    rest = normalize(e.rest)
-    # Chinese runs have no spaces: the name is one piece of the run ("谁牵头交通集群").
-    one_run = (
-        " " not in e.leftover and e.leftover in rest
-        if _CJK.search(e.leftover)
-        else f" {e.leftover} " in f" {rest} "
-    )
     return (
         e.intents <= {"lead", "cluster_word"}
         and "cluster_word" in e.intents
-        and one_run
+        and _one_run(e)
         and e.words - len(e.leftover.split()) <= _LEAD_QUESTION_WORDS
     )
+
+
+def _one_run(e: Entities) -> bool:
+    """Whether the words left over are side by side in the message, as a name's are."""
+    rest = normalize(e.rest)
+    if _CJK.search(e.leftover):
+        # Chinese runs have no spaces: the name is one piece of the run ("谁牵头交通集群").
+        return " " not in e.leftover and e.leftover in rest
+    return f" {e.leftover} " in f" {rest} "
 
 
 def _names_a_topic(name: str, best: Ranked, kb: KnowledgeBase, langs: list[str]) -> bool:

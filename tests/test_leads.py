@@ -196,3 +196,18 @@ def test_is_x_a_lead_of_y_answers_yes_or_no_first(
     chat: Chat, question: str, first_line: str
 ) -> None:
     assert chat(question).splitlines()[0] == first_line
+
+
+def test_words_picked_out_of_a_sentence_are_no_cluster_name(chat: Chat) -> None:
+    chat("is it true that NGOs can co-lead? yes or no")
+    assert chat.last is not None and chat.last.data.get("topic") in {
+        "ngo_can_co_lead",
+        "ngo_co_lead",
+    }
+
+
+@pytest.mark.parametrize("word", ["yes", "oui", "نعم"])
+def test_a_bare_yes_asks_about_no_topic(chat: Chat, word: str) -> None:
+    # A passage that opens with "Yes:" is no answer to a yes typed alone.
+    chat(word)
+    assert chat.last is not None and chat.last.intent == "unknown"
