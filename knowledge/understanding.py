@@ -42,6 +42,7 @@ class Understanding:
     acronyms: tuple[str, ...] = ()
     unknown_name: str = ""
     suggestions: tuple[str, ...] = ()
+    own_country: bool = False  # "in our country": a country meant, not named
 
     def subject(self) -> dict[str, Any]:
         """What a follow-up may build on, as JSON-able data (stored per person and chat).
@@ -201,7 +202,15 @@ def _classify(
         # A cluster in a country is a question about our record there ("is education
         # activated in Chad?"); what else it asks is answered after, when we know it.
         also = (best.topic,) if best is not None and sure else ()
-        return found("who_leads", confidence, sectors=e.sectors, agencies=e.agencies, related=also)
+        own = "own_country" in e.intents and country is None
+        return found(
+            "who_leads",
+            confidence,
+            sectors=e.sectors,
+            agencies=e.agencies,
+            related=also,
+            own_country=own,
+        )
     # An agency named with no lead word ("is the Red Cross a member of clusters?") asks what
     # the rest of the question says, when the ranker is sure of it, even on one word; in a
     # long message that says more ("I'm new in the OCHA office, how are clusters activated?")

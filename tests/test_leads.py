@@ -211,3 +211,22 @@ def test_a_bare_yes_asks_about_no_topic(chat: Chat, word: str) -> None:
     # A passage that opens with "Yes:" is no answer to a yes typed alone.
     chat(word)
     assert chat.last is not None and chat.last.intent == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("question", "hint"),
+    [
+        ("who leads health in our country?", "Name the country"),
+        ("quien lidera salud en nuestro pais", "Nombre el país"),
+        ("qui dirige la santé dans notre pays ?", "Nommez le pays"),
+        ("我们国家的卫生集群谁负责？", "请说出国家名称"),
+        ("من يقود الصحة في بلدنا؟", "اذكر اسم البلد"),
+    ],
+)
+def test_our_country_unnamed_gets_the_global_lead_and_asks_which(
+    chat: Chat, question: str, hint: str
+) -> None:
+    answer = chat(question)
+    assert [r.intent for r in chat.replies] == ["who_leads"], "one answer, no stray topic"
+    assert hint in answer
+    assert "WHO" in answer or "OMS" in answer
