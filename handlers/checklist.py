@@ -184,7 +184,8 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     u = ctx.understanding
     asked = u.intent in QUESTIONS and text.rstrip().endswith(("?", "？", "؟"))
     parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words)
-    if (isinstance(parsed, Invalid) and u.intent in QUESTIONS) or asked:
+    question = isinstance(parsed, Invalid) and not parsed.answer_word and u.intent in QUESTIONS
+    if question or asked:
         # An ordinary question: answer it, then ask the checklist question again.
         ctx.followups.append(ask(ctx, run, note="reminder"))
         return None

@@ -34,6 +34,7 @@ def show_topic(ctx: Context, topic: str) -> Reply:
             topic=passage.id,
             title=kb.passage_title(passage, ctx.lang),
             text=kb.passage_text(passage, ctx.lang),
+            note=kb.passage_text(kb.passages[passage.note], ctx.lang) if passage.note else "",
             whole=topic_words.title,
             honest=concept.honest,
             sectors=[sector_label(ctx, s) for s in ctx.understanding.sectors],

@@ -116,6 +116,7 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         checks=_checks(ctx, sectors, u.agencies),
         sectors=[sector_facts(ctx, s) for s in sectors],
         country=country,
+        own_country=u.own_country,
         topic="who_leads",
     )
 

@@ -43,6 +43,8 @@ class Invalid:
     """An answer that does not fit the question; `reason` picks the re-prompt."""
 
     reason: str
+    # The text was an answer word ("yes" where a name is wanted), so never a question.
+    answer_word: bool = False
 
 
 def questions(answers: Mapping[str, Any]) -> list[Question]:
@@ -114,17 +116,24 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
         )
         status = {"yes": "done", "no": "not_yet"}.get(group or "", group)
         return Answer(status, note) if status else Invalid("step")
+    # A lead or co-lead is an organisation: "no" to the suggested lead and "yes" to "any
+    # co-lead?" name none yet, so the name is asked for ("no, IOM" and "yes, IMC" name one).
     if q.kind == "lead":
-        group, _ = words.which(text, ("yes",))
-        if group:
+        group, named = words.which(text, ("yes", "no"))
+        if group == "yes":
             return Answer(default_lead(kb, q.cluster or ""))
-        agency = kb.matcher.find_agency(text)
-        return Answer(agency or text)
+        if group == "no" and not named:
+            return Invalid("lead_name", answer_word=True)
+        named = named if group else text
+        return Answer(kb.matcher.find_agency(named) or named)
     if q.kind == "colead":
-        group, _ = words.which(text, ("none", "no"))
-        if group and normalize(text) in words.groups.get(group, set()):
-            return Answer("")
-        return Answer(kb.matcher.find_agency(text) or text)
+        group, named = words.which(text, ("none", "no", "yes"))
+        if group in {"none", "no"}:
+            return Answer("", named)
+        if group == "yes" and not named:
+            return Invalid("colead_name", answer_word=True)
+        named = named if group else text
+        return Answer(kb.matcher.find_agency(named) or named)
     raise ValueError(f"unknown question kind {q.kind}")
 
 

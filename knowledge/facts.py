@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,11 @@ class Language:
     passage_words: Mapping[str, tuple[str, ...]]  # words people use for one passage
     synonyms: tuple[tuple[str, ...], ...]  # words the ranker treats as one
     stopwords: tuple[str, ...]  # words the ranker ignores, beyond bm25s's own lists
+    # Naming one line of a numbered list ("step 6", "the sixth step"): each list's words,
+    # the ordinals in order (each with its other spellings), and the words for the last line.
+    part_words: Mapping[str, tuple[str, ...]]
+    ordinals: tuple[tuple[str, ...], ...]
+    last_words: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,7 @@ class Passage:
     kind: str = ""
     n: int = 0
     total: int = 0
+    note: str = ""  # the id of a passage always shown after this one (who approves, today)
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,12 @@ def _passages(facts: dict[str, Any], en: dict[str, Any], gaps: list[str]) -> dic
             if pid in out:
                 gaps.append(f"facts.yaml: passages: {pid} names two lines")
             out[pid] = Passage(pid, concept, i)
+    for spec in names.values():
+        for pid, note in (spec.get("notes") or {}).items():
+            if pid not in out or note not in out:
+                gaps.append(f"facts.yaml: passages: the note {note} of {pid} names no passage")
+                continue
+            out[pid] = replace(out[pid], note=str(note))
     return out
 
 
@@ -302,6 +314,9 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         passage_words={str(k): _tuple(v) for k, v in (raw.get("passage_words") or {}).items()},
         synonyms=tuple(_tuple(group) for group in raw.get("synonyms") or ()),
         stopwords=_tuple(raw.get("stopwords")),
+        part_words=groups("part_words"),
+        ordinals=tuple(_tuple(spellings) for spellings in raw.get("ordinals") or ()),
+        last_words=_tuple(raw.get("last_words")),
     )
 
 

@@ -204,10 +204,11 @@ class PhraseIndex:
                     continue
                 cutoff = 88.0 if len(text) < 8 else 85.0
                 best = process.extractOne(text, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
-                # Each word one slip from its match: close, and no more than a letter longer
-                # or shorter ("soudaine" is not "Soudan", "shelterr" is "shelter").
+                # Each word one slip from its match: close, no more than a letter longer or
+                # shorter ("soudaine" is not "Soudan", "shelterr" is "shelter"), and with its
+                # first letter, which a slip rarely changes ("reduction" is not "education").
                 if best is not None and all(
-                    fuzz.ratio(a, b) >= 75 and abs(len(a) - len(b)) <= 1
+                    fuzz.ratio(a, b) >= 75 and abs(len(a) - len(b)) <= 1 and a[0] == b[0]
                     for a, b in zip(text.split(), best[0].split(), strict=True)
                 ):
                     phrase, score, _ = best
@@ -499,7 +500,9 @@ class Matcher:
         acronym_hits = self.acronyms.find(norm, original)
         acronyms = _distinct(acronym_hits)
         found = (*sector_hits, *agency_hits, *country_hits, *acronym_hits)
-        known = {w for h in found for w in h.phrase.split()}
+        # "Our country" says where, without a name: no word of it is left over or ranked.
+        own_country = [h for h in intent_hits if h.target == "own_country"]
+        known = {w for h in (*found, *own_country) for w in h.phrase.split()}
         # Inside a run of Chinese, take out what was recognised; what remains is left over.
         cjk_known = sorted(
             {h.phrase for h in (*found, *intent_hits) if _CJK.search(h.phrase)}, key=len
@@ -528,6 +531,7 @@ class Matcher:
         cluster_named = sector_hits or country_hits or listing
         masked = [
             *names,
+            *own_country,
             *(h for h in intent_hits if h.target in _LIST_WORDS),
             *(h for h in intent_hits if (names or listing) and h.target in _RULE_WORDS),
             *(h for h in intent_hits if cluster_named and h.target == "cluster_word"),

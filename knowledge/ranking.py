@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.facts import Facts
 from knowledge.matching import QUESTION_WORDS, normalize, stop_words
+from knowledge.parts import Parts
 
 if TYPE_CHECKING:
     import bm25s
@@ -141,6 +142,9 @@ class _Index:
         if named:
             top = max(named, key=lambda r: len(self.titles[r.topic]))
             out = [top, *(r for r in out if r is not top)]
+            # "What is the provider of last resort?" names the topic and asks nothing more.
+            if matched[top.topic] <= self.titles[top.topic]:
+                return out
         share = {t: w / total for t, w in weights.items()}
         return _whole_first(out, matched, self.parent, share, weights)
 
@@ -229,6 +233,7 @@ class Ranker:
             else []
         )
         self.indexes: dict[str, _Index] = {}
+        self.parts = Parts(facts)
         # Our acronyms as each language's tokens: one we know that no passage holds ("CLA")
         # is not an unknown word, and says nothing the rest of the question does not.
         self.acronyms: dict[str, frozenset[str]] = {}
@@ -340,6 +345,21 @@ class Ranker:
                     return True
         return False
 
+    def titled(self, text: str, topic: str, langs: Iterable[str]) -> bool:
+        """Whether every word of `text` is in the title of `topic` or of the topic it is part of.
+
+        "The cluster approach" names a topic; "security" only occurs in one's prose.
+        """
+        for lang in langs:
+            index = self.indexes.get(lang)
+            tokens = self.tokens(text, lang)
+            if index is None or not tokens:
+                continue
+            title = index.titles.get(index.parent.get(topic, topic), frozenset())
+            if title and all(index.corrected(t) in title for t in tokens):
+                return True
+        return False
+
     def rank(self, text: str, langs: Iterable[str], limit: int = 3) -> list[Ranked]:
         """The best candidates for `text` among the given languages' indexes, best first."""
         # BM25 orders one language's candidates; scores of two languages do not compare, so
@@ -354,4 +374,9 @@ class Ranker:
             ranked = index.rank(tokens, limit)[:limit]
             if ranked and (not best or ranked[0].confidence > best[0].confidence):
                 best = ranked
-        return best
+        # "Step 6", "la sixième étape": the line named by its number is what was asked.
+        line = self.parts.line(text, langs)
+        if line is not None:
+            score = best[0].score if best else 1.0
+            best = [Ranked(line, "passage", score, 1.0, 2), *(r for r in best if r.topic != line)]
+        return best[:limit]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.matching import MAX_UNDERSTOOD, Entities
+from knowledge.matching import MAX_UNDERSTOOD, Entities, normalize
 from knowledge.ranking import Ranked
 
 # The ranker's confidence (the weighted share of the question's words a passage covers) from
@@ -42,6 +42,7 @@ class Understanding:
     acronyms: tuple[str, ...] = ()
     unknown_name: str = ""
     suggestions: tuple[str, ...] = ()
+    own_country: bool = False  # "in our country": a country meant, not named
 
     def subject(self) -> dict[str, Any]:
         """What a follow-up may build on, as JSON-able data (stored per person and chat).
@@ -172,9 +173,17 @@ def _classify(
     ):
         return found("acronym", 0.9)
     words = e.leftover.split()
-    unknown_name = (
-        lead and words and _length(words) <= NAME_WORDS and not kb.ranker.knows(e.leftover, langs)
+    # A name is one run of words ("the cash cluster"), not words picked out of a sentence.
+    short_name = lead and words and _length(words) <= NAME_WORDS and _one_run(e)
+    # "Who leads the security cluster?" asks for the lead of a cluster of that name: one word
+    # that our passages hold ("security") does not make it a question about a passage, unless
+    # it is a topic's own title ("who leads the refugee response?") or the name says more.
+    cluster_name = (
+        short_name
+        and _asks_for_a_cluster(e)
+        and not (best is not None and sure and _names_a_topic(e.leftover, best, kb, langs))
     )
+    unknown_name = short_name and (cluster_name or not kb.ranker.knows(e.leftover, langs))
     if unknown_name and not (e.sectors or e.agencies):
         return found(
             "unknown_cluster",
@@ -193,7 +202,15 @@ def _classify(
         # A cluster in a country is a question about our record there ("is education
         # activated in Chad?"); what else it asks is answered after, when we know it.
         also = (best.topic,) if best is not None and sure else ()
-        return found("who_leads", confidence, sectors=e.sectors, agencies=e.agencies, related=also)
+        own = "own_country" in e.intents and country is None
+        return found(
+            "who_leads",
+            confidence,
+            sectors=e.sectors,
+            agencies=e.agencies,
+            related=also,
+            own_country=own,
+        )
     # An agency named with no lead word ("is the Red Cross a member of clusters?") asks what
     # the rest of the question says, when the ranker is sure of it, even on one word; in a
     # long message that says more ("I'm new in the OCHA office, how are clusters activated?")
@@ -239,6 +256,44 @@ def _named_in_capitals(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
     capitals = re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", word.upper(), text)
     again = kb.matcher.entities(capitals)
     return again if again.sectors or again.countries else e
+
+
+# Beside the name, "who leads the ... cluster" and its ways of saying it ("quién es la agencia
+# líder del clúster de ...") take this many words at most.
+_LEAD_QUESTION_WORDS = 7
+
+
+def _asks_for_a_cluster(e: Entities) -> bool:
+    """Whether the message is only "who leads the <name> cluster".
+
+    That is lead words, the word cluster, and one run of other words (the name), nothing else.
+    """
+    return (
+        e.intents <= {"lead", "cluster_word"}
+        and "cluster_word" in e.intents
+        and _one_run(e)
+        and e.words - len(e.leftover.split()) <= _LEAD_QUESTION_WORDS
+    )
+
+
+def _one_run(e: Entities) -> bool:
+    """Whether the words left over are side by side in the message, as a name's are."""
+    rest = normalize(e.rest)
+    if _CJK.search(e.leftover):
+        # Chinese runs have no spaces: the name is one piece of the run ("谁牵头交通集群").
+        return " " not in e.leftover and e.leftover in rest
+    return f" {e.leftover} " in f" {rest} "
+
+
+def _names_a_topic(name: str, best: Ranked, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether a name is the title of the best topic, or two words of a passage by itself.
+
+    The name alone, not the question: its lead words ("who leads") occur in many passages.
+    """
+    if kb.ranker.titled(name, best.topic, langs):
+        return True
+    alone = kb.ranker.rank(name, langs, limit=1)
+    return bool(alone) and alone[0].matched >= 2 and alone[0].confidence >= CONFIDENT
 
 
 def _length(words: list[str]) -> int:

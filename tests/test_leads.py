@@ -127,6 +127,14 @@ def test_unknown_cluster_never_names_an_agency(chat: Chat, kb: KnowledgeBase) ->
         "who leads the space cluster?",
         "qui dirige le cluster cybersécurité ?",
         "谁牵头网络安全集群？",
+        # Names whose words occur in our passages, or one typo from a cluster's name.
+        "who leads the security cluster",
+        "who leads the gender cluster?",
+        "who leads the disaster risk reduction cluster",
+        "quien lidera el cluster de seguridad",
+        "qui dirige le cluster sécurité",
+        "谁牵头交通集群",
+        "من يقود مجموعة الأمن",
     ]:
         answer = chat(question)
         assert chat.last is not None and chat.last.intent in {"unknown_cluster", "unknown"}, (
@@ -135,6 +143,18 @@ def test_unknown_cluster_never_names_an_agency(chat: Chat, kb: KnowledgeBase) ->
         for agency in kb.agencies:
             for lang in kb.languages.values():
                 assert lang.agencies[agency].name not in answer, (question, agency)
+
+
+def test_a_cluster_name_with_a_slip_is_still_that_cluster(chat: Chat) -> None:
+    assert "UNICEF" in chat("who leads the nutriton cluster")
+    assert "OMS" in chat("qui dirige le cluster santee")
+
+
+def test_a_lead_question_about_a_topic_we_hold_is_answered_with_it(chat: Chat) -> None:
+    chat("who leads the inter-cluster coordination group")
+    assert chat.last is not None and chat.last.data.get("topic") in {"iccg_chair", "inter_cluster"}
+    chat("who leads the refugee cluster?")
+    assert chat.last is not None and chat.last.data.get("topic") == "refugee_coordination"
 
 
 def test_list_of_clusters(chat: Chat, kb: KnowledgeBase) -> None:
@@ -176,3 +196,37 @@ def test_is_x_a_lead_of_y_answers_yes_or_no_first(
     chat: Chat, question: str, first_line: str
 ) -> None:
     assert chat(question).splitlines()[0] == first_line
+
+
+def test_words_picked_out_of_a_sentence_are_no_cluster_name(chat: Chat) -> None:
+    chat("is it true that NGOs can co-lead? yes or no")
+    assert chat.last is not None and chat.last.data.get("topic") in {
+        "ngo_can_co_lead",
+        "ngo_co_lead",
+    }
+
+
+@pytest.mark.parametrize("word", ["yes", "oui", "نعم"])
+def test_a_bare_yes_asks_about_no_topic(chat: Chat, word: str) -> None:
+    # A passage that opens with "Yes:" is no answer to a yes typed alone.
+    chat(word)
+    assert chat.last is not None and chat.last.intent == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("question", "hint"),
+    [
+        ("who leads health in our country?", "Name the country"),
+        ("quien lidera salud en nuestro pais", "Nombre el país"),
+        ("qui dirige la santé dans notre pays ?", "Nommez le pays"),
+        ("我们国家的卫生集群谁负责？", "请说出国家名称"),
+        ("من يقود الصحة في بلدنا؟", "اذكر اسم البلد"),
+    ],
+)
+def test_our_country_unnamed_gets_the_global_lead_and_asks_which(
+    chat: Chat, question: str, hint: str
+) -> None:
+    answer = chat(question)
+    assert [r.intent for r in chat.replies] == ["who_leads"], "one answer, no stray topic"
+    assert hint in answer
+    assert "WHO" in answer or "OMS" in answer
