@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.core import ADDRESSES
 from bot.db import make_engine, session_scope, upgrade
 from bot.domain import proposals, roles, subscriptions, verification
 from bot.models import CountryCluster, Proposal, utcnow
@@ -250,8 +251,8 @@ def _after_move(
             f"{proposal.status}). clusterbot proposals show {pid} shows them."
         )
     if move == "submit":
-        # Who is told is what the outbox holds, not who holds the role: an ERC without a
-        # Telegram or Slack identity cannot be reached.
+        # Who is told is what the outbox holds, not who holds the role: an ERC with no chat
+        # identity the bot reaches (a terminal user) cannot be told.
         queued = proposals.told(session, pid or 0, "submitted").people
         erc = len(roles.holders(session, "erc"))
         if queued:
@@ -261,8 +262,8 @@ def _after_move(
             )
         elif erc:
             told = (
-                "nobody is told: no ERC role holder has a Telegram or Slack identity "
-                "(clusterbot users grant telegram:ID erc)"
+                "nobody is told: no ERC role holder has a chat identity the bot can reach "
+                f"(clusterbot users grant IDENTITY erc, IDENTITY one of: {_person_forms()})"
             )
         else:
             told = (
@@ -284,7 +285,7 @@ def _after_move(
         people = (
             "the proposer is told"
             if notices.people
-            else "the proposer has no Telegram or Slack identity, so is not told"
+            else "the proposer has no chat identity the bot can reach, so is not told"
         )
         partners = notices.partners
         return (
@@ -296,12 +297,17 @@ def _after_move(
     told = (
         "its proposer is told"
         if proposals.told(session, pid or 0, "returned").people
-        else "its proposer has no Telegram or Slack identity, so nobody is told"
+        else "its proposer has no chat identity the bot can reach, so nobody is told"
     )
     return (
         f"#{pid} is now returned with feedback, and {told}. Next, the RC/HC corrects it and "
         f"submits it again: clusterbot proposals submit {pid} --as IDENTITY"
     )
+
+
+def _person_forms() -> str:
+    """How a person who can be told is written, on every platform that has people."""
+    return ", ".join(f for f in ADDRESSES.person_forms() if not f.startswith("console:"))
 
 
 def _print(data: dict[str, Any], as_json: bool, template: str) -> None:

@@ -109,8 +109,8 @@ def test_each_move_says_what_it_did_and_what_comes_next(
     out = sh(["proposals", "endorse", "1", "--as", "telegram:42"], capsys)[1]
     assert out.startswith(
         "#1 is now endorsed: the country records for Sudan show its leads; 0 partner "
-        "notifications are in the outbox, and the proposer has no Telegram or Slack identity, "
-        "so is not told."
+        "notifications are in the outbox, and the proposer has no chat identity the bot can "
+        "reach, so is not told."
     )
 
 

@@ -89,7 +89,7 @@ def test_shell_workflow_end_to_end(shell_db: Path, capsys: pytest.CaptureFixture
             assert out.startswith("#1 is now submitted to the ERC; 1 notice is queued for the ERC")
         if move == "endorse":  # the proposer (console:hc) is not reachable; the partner chat is
             assert "1 partner notification is in the outbox" in out
-            assert "the proposer has no Telegram or Slack identity, so is not told" in out
+            assert "the proposer has no chat identity the bot can reach, so is not told" in out
     code, out, _ = sh(["proposals", "show", pid, "--json"], capsys)
     shown = json.loads(out)
     assert shown["status"] == "endorsed"
