@@ -531,6 +531,9 @@ class Matcher:
             *(h for h in intent_hits if h.target in _LIST_WORDS),
             *(h for h in intent_hits if (names or listing) and h.target in _RULE_WORDS),
             *(h for h in intent_hits if cluster_named and h.target == "cluster_word"),
+            # "How many clusters are there at global level?" asks for the list: "global
+            # level" says which list, not what else is asked.
+            *(h for h in intent_hits if listing and h.target == "scope"),
         ]
         rest = _blank(norm, masked)
         return Entities(

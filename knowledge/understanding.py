@@ -167,8 +167,12 @@ def _classify(
     )
     if "checklist" in e.intents and not procedure:
         return found("start_checklist", 0.9, sectors=e.sectors)
+    # An acronym among everyday words asks what it stands for ("HRP = ?", "what's the HRP"),
+    # unless a passage holds more of the question than the acronym ("cuánto tarda el ERC").
+    says_more = best is not None and sure and best.matched >= 2
     if e.acronyms and (
-        "acronym_question" in e.intents or not (e.leftover or e.sectors or lead or which)
+        "acronym_question" in e.intents
+        or not (e.leftover or e.sectors or lead or which or says_more)
     ):
         return found("acronym", 0.9)
     words = e.leftover.split()
