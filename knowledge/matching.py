@@ -547,6 +547,8 @@ class Matcher:
             # "How many clusters are there at global level?" asks for the list: "global
             # level" says which list, not what else is asked.
             *(h for h in intent_hits if listing and h.target == "scope"),
+            # "In the end, who approves?" asks who approves, not for the last step.
+            *(h for h in intent_hits if h.target == "aside"),
         ]
         rest = _blank(norm, masked)
         return Entities(
