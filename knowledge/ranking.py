@@ -306,12 +306,13 @@ class Ranker:
         canon = self.synonyms.get(lang, {})
         if lang == "zh":
             out: list[str] = []
-            for filler in self.cjk_fillers:
-                norm = norm.replace(filler, " ")
+            # Synonyms first: a filler may be inside a name ("工作" in 人道主义国家工作队).
             for word, token in self.cjk_synonyms:
                 if word in norm:
                     out.append(token)
                     norm = norm.replace(word, " ")
+            for filler in self.cjk_fillers:
+                norm = norm.replace(filler, " ")
             for word in norm.split():
                 if word in canon:
                     out.append(canon[word])
