@@ -353,10 +353,14 @@ def stop_words(code: str, lang: Language) -> frozenset[str]:
 QUESTION_WORDS = frozenset({"how", "comment", "como", "怎么", "如何", "怎样", "كيف", "متي"})
 
 
+# Words that make a message a question without asking "how": "我们要启动WASH集群，要走什么流程".
+_ASKING = QUESTION_WORDS | {"what", "什么", "啥", "ماذا"}
+
+
 def _asks(norm: str) -> bool:
     """Whether normalised text holds a question word (inside a run, for Chinese)."""
     words = set(norm.split())
-    return any(q in words or (_CJK.search(q) and q in norm) for q in QUESTION_WORDS)
+    return any(q in words or (_CJK.search(q) and q in norm) for q in _ASKING)
 
 
 class Matcher:

@@ -172,10 +172,17 @@ def _classify(
 
     # "We want to activate clusters, what is the procedure?" wishes for the checklist and asks
     # a question: the procedure, when the rest of the message asks for it, is the answer.
+    # (A run of Chinese counts as one matched word, so one is enough when it is Chinese.)
     procedure = (
-        e.asks and best is not None and sure and best.matched >= 2 and _procedure(best.topic, kb)
+        e.asks
+        and best is not None
+        and sure
+        and (best.matched >= 2 or lang == "zh")
+        and _procedure(best.topic, kb)
     )
-    if "checklist" in e.intents and not procedure:
+    if "checklist" in e.intents:
+        if procedure and best is not None:
+            return answer(best, sectors=e.sectors)
         return found("start_checklist", 0.9, sectors=e.sectors)
     # An acronym among everyday words asks what it stands for ("HRP = ?", "what's the HRP"),
     # unless a passage holds more of the question than the acronym ("cuánto tarda el ERC").
