@@ -308,7 +308,8 @@ class Ranker:
             out: list[str] = []
             # Synonyms first: a filler may be inside a name ("工作" in 人道主义国家工作队).
             for word, token in self.cjk_synonyms:
-                if word in norm:
+                # In prose (`stop` holds the question words) "how" (如何) says nothing.
+                if word in norm and not (stop is not None and word in stop):
                     out.append(token)
                     norm = norm.replace(word, " ")
             for filler in self.cjk_fillers:
