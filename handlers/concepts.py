@@ -67,22 +67,40 @@ def topic_button(msg: Incoming, ctx: Context) -> Reply:
     return show_topic(ctx, topic)
 
 
-def _acronyms(ctx: Context, which: tuple[str, ...]) -> Reply:
+def _acronyms(ctx: Context, which: tuple[str, ...], every_language: bool = False) -> Reply:
     words = ctx.kb.text(ctx.lang)
-    acronyms = [{"acronym": a, "meaning": words.acronyms[a]} for a in which]
+    others = [code for code in ctx.kb.languages if code != ctx.lang] if every_language else []
+    acronyms = [
+        {
+            "acronym": a,
+            "meaning": words.acronyms[a],
+            "also": list(
+                dict.fromkeys(
+                    m
+                    for code in others
+                    if (m := ctx.kb.text(code).acronyms[a]) != words.acronyms[a]
+                )
+            ),
+        }
+        for a in which
+    ]
     topic = f"acronym:{which[0]}" if len(which) == 1 else None
     return reply(ctx, "concepts/acronyms.j2", ("S",), acronyms=acronyms, topic=topic)
 
 
 @router.intent("acronym")
 def expand_acronym(msg: Incoming, ctx: Context) -> Reply:
-    """What each acronym in the message stands for."""
-    return _acronyms(ctx, ctx.understanding.acronyms)
+    """What each acronym in the message stands for.
+
+    An acronym typed alone ("HRP = ?") shows no language: its expansion follows in the
+    other languages too, so the person reads it in theirs.
+    """
+    return _acronyms(
+        ctx, ctx.understanding.acronyms, every_language=ctx.understanding.lang is None
+    )
 
 
-@router.command(
-    "acronyms", shareable=True, menu=N_("what the acronyms stand for"), menu_at=30
-)
+@router.command("acronyms", shareable=True, menu=N_("what the acronyms stand for"), menu_at=30)
 def list_acronyms(msg: Incoming, ctx: Context) -> Reply:
     """`/acronyms`: every acronym we expand."""
     return _acronyms(ctx, tuple(sorted(ctx.kb.acronyms)))

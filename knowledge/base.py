@@ -69,7 +69,7 @@ def _fingerprint(data_dir: Path, languages: tuple[str, ...]) -> str:
     # The libraries the indexes are made with, found without importing them (bm25s imports
     # numpy, a tenth of a second): where each is installed, and its file's size and time,
     # which any install, upgrade or downgrade changes.
-    for name in ("babel", "bm25s", "rapidfuzz", "Stemmer"):
+    for name in ("babel", "bm25s", "opencc", "rapidfuzz", "Stemmer"):
         spec = importlib.util.find_spec(name)
         origin = spec.origin if spec is not None else None
         if origin is not None and os.path.exists(origin):

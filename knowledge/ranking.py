@@ -38,6 +38,8 @@ _BOTH_LINES = 0.25
 _TELLING = 1.0
 # A line's BM25 this close to its topic's is as good an answer (a tie on everything else).
 _NEARLY = 0.9
+# How much more a candidate weighs when the question's words are the ones people ask it with.
+_ASKED = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class _Index:
         docs: list[tuple[str, str, list[str]]],
         parents: dict[str, str],
         titles: dict[str, frozenset[str]],
+        asked: dict[str, frozenset[str]],
     ) -> None:
         import bm25s
 
@@ -80,6 +83,8 @@ class _Index:
         self.vocabulary = [t for t in self.idf if len(t) >= _TYPO_LENGTH - 1]
         self.parent = parents  # passage -> its topic
         self.titles = titles  # topic -> the tokens of its title
+        # A topic's or passage's words that people ask it with (title, keywords, passage_words).
+        self.asked = asked
 
     def corrected(self, token: str) -> str:
         """An unseen token read as the closest known one, if one is a slip away."""
@@ -125,8 +130,16 @@ class _Index:
             words = sum(not _CJK.fullmatch(t) for t in hit) or min(len(hit), 1)
             out.append(Ranked(topic, kind, float(scores[i]), round(covered / total, 3), words))
         # BM25 weighs how often and how densely a passage holds the question's words; the
-        # confidence discounts it for the question's words it does not hold.
-        out.sort(key=lambda r: -r.score * r.confidence)
+        # confidence discounts it for the question's words it does not hold. Words people ask
+        # a topic or passage with (its title, keywords, passage_words) say more than words its
+        # prose merely holds: "who is part of a cluster" asks for the membership line, not a
+        # line on government representatives taking part.
+        def key(r: Ranked) -> float:
+            words = self.asked.get(r.topic, frozenset())
+            share = sum(weights[t] for t in weights if t in words) / total
+            return -r.score * r.confidence * (1 + _ASKED * share)
+
+        out.sort(key=key)
         # Of answers that cover the question equally, a topic whose whole title the question
         # names is the one asked for ("c'est quoi l'approche cluster", not "what the cluster
         # approach aims to achieve").
@@ -252,6 +265,7 @@ class Ranker:
                     key=lambda wc: -len(wc[0]),
                 )
             docs: list[tuple[str, str, list[str]]] = []
+            asked: dict[str, frozenset[str]] = {}
             titles = {
                 key: frozenset(self.tokens(t.title, code)) for key, t in lang.concepts.items()
             }
@@ -260,6 +274,7 @@ class Ranker:
                 # word repeated across its phrases would outweigh a shorter, closer topic.
                 words = self.tokens(f"{text.title} {' '.join(text.keywords)}", code)
                 docs.append((key, "concept", list(dict.fromkeys(words))))
+                asked[key] = frozenset(words)
             # "How" asks for a procedure in a question and in the phrases people ask with, but
             # in a passage's prose ("how well a cluster carries out its core functions") it
             # says nothing about what the passage answers.
@@ -267,10 +282,12 @@ class Ranker:
             for pid, passage in facts.passages.items():
                 extra = " ".join(lang.passage_words.get(pid, ()))
                 line = normalize(facts.passage_text(passage, code))
-                tokens = self._stems(code, line, prose) + self.tokens(extra, code)
+                words = self.tokens(extra, code)
+                asked[pid] = frozenset(words)
+                tokens = self._stems(code, line, prose) + words
                 docs.append((pid, "passage", tokens))
             parents = {pid: p.concept for pid, p in facts.passages.items()}
-            self.indexes[code] = _Index(docs, parents, titles)
+            self.indexes[code] = _Index(docs, parents, titles, asked)
             self.acronyms[code] = frozenset(
                 t for a in facts.acronyms for t in self.tokens(a, code)
             )
@@ -294,12 +311,14 @@ class Ranker:
         canon = self.synonyms.get(lang, {})
         if lang == "zh":
             out: list[str] = []
-            for filler in self.cjk_fillers:
-                norm = norm.replace(filler, " ")
+            # Synonyms first: a filler may be inside a name ("工作" in 人道主义国家工作队).
             for word, token in self.cjk_synonyms:
-                if word in norm:
+                # In prose (`stop` holds the question words) "how" (如何) says nothing.
+                if word in norm and not (stop is not None and word in stop):
                     out.append(token)
                     norm = norm.replace(word, " ")
+            for filler in self.cjk_fillers:
+                norm = norm.replace(filler, " ")
             for word in norm.split():
                 if word in canon:
                     out.append(canon[word])

@@ -25,6 +25,8 @@ FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters"})
 LATIN = ("en", "fr", "es")
 # A name we do not know is a cluster name only when it is short ("the cash cluster").
 NAME_WORDS = 3
+# A step the clause of an "after" names, at this share of the best candidate's confidence.
+_AS_SURE = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +106,17 @@ def _after_step(
     if clause is None:
         return ranked
     start, end = clause
-    named = kb.ranker.rank(text[start:end], langs, limit=1)
-    step = kb.passages.get(named[0].topic) if named and named[0].confidence >= CONFIDENT else None
-    if step is None or step.kind != "step" or step.n >= step.total:
+    # The clause names a step when one of its nearest passages is a step about as sure as the
+    # best ("after the RC/HC writes to the ERC" is step 5 as much as who proposes).
+    candidates = kb.ranker.rank(text[start:end], langs, limit=3)
+    named = [
+        r
+        for r in candidates
+        if r.confidence >= max(CONFIDENT, _AS_SURE * candidates[0].confidence)
+        and getattr(kb.passages.get(r.topic), "kind", "") == "step"
+    ]
+    step = kb.passages[named[0].topic] if named else None
+    if step is None or step.n >= step.total:
         return ranked
     following = f"step_{step.n + 1}"
     # "After the HCT consultation, who writes the letter?" asks what the rest says.
@@ -163,13 +173,24 @@ def _classify(
 
     # "We want to activate clusters, what is the procedure?" wishes for the checklist and asks
     # a question: the procedure, when the rest of the message asks for it, is the answer.
+    # (A run of Chinese counts as one matched word, so one is enough when it is Chinese.)
     procedure = (
-        e.asks and best is not None and sure and best.matched >= 2 and _procedure(best.topic, kb)
+        e.asks
+        and best is not None
+        and sure
+        and (best.matched >= 2 or lang == "zh")
+        and _procedure(best.topic, kb)
     )
-    if "checklist" in e.intents and not procedure:
+    if "checklist" in e.intents:
+        if procedure and best is not None:
+            return answer(best, sectors=e.sectors)
         return found("start_checklist", 0.9, sectors=e.sectors)
+    # An acronym among everyday words asks what it stands for ("HRP = ?", "what's the HRP"),
+    # unless a passage holds more of the question than the acronym ("cuánto tarda el ERC").
+    says_more = best is not None and sure and best.matched >= 2
     if e.acronyms and (
-        "acronym_question" in e.intents or not (e.leftover or e.sectors or lead or which)
+        "acronym_question" in e.intents
+        or not (e.leftover or e.sectors or lead or which or says_more)
     ):
         return found("acronym", 0.9)
     words = e.leftover.split()

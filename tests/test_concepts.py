@@ -131,6 +131,16 @@ def test_acronyms(chat: Chat) -> None:
         assert f"• {acronym}:" in answer
 
 
+def test_an_acronym_typed_alone_is_expanded_in_every_language(chat: Chat) -> None:
+    # "HRP = ?" shows no language: each reader finds the expansion in theirs.
+    alone = chat("HRP = ?")
+    for meaning in ["Humanitarian Response Plan", "Plan de Respuesta Humanitaria", "人道主义应对计划"]:
+        assert meaning in alone
+    # A question in English is answered in English alone.
+    asked = chat("what does HRP stand for")
+    assert "Humanitarian Response Plan" in asked and "Plan de Respuesta" not in asked
+
+
 def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
     answer = chat("what is the price of fuel in Juba")
     assert "I don't know that" in answer
