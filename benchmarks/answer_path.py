@@ -116,8 +116,20 @@ def in_process(items: list[str]) -> None:
         constant_items = ["/ping"] * len(items)
         time_each(full, items, 1)  # warm caches, templates, first user row
         time_each(base, constant_items, 1)
-        base_s, base_cpu = time_each(base, constant_items, 3)
-        full_s, full_cpu = time_each(full, items, 3)
+        base_s: list[float] = []
+        base_cpu: list[float] = []
+        full_s: list[float] = []
+        full_cpu: list[float] = []
+        # Rounds in turn (baseline, answers, baseline, ...), so a machine that gets busier or
+        # quieter during the run weighs on both sides alike.
+        for _ in range(3):
+            for times, cpu, bot, texts in (
+                (base_s, base_cpu, base, constant_items),
+                (full_s, full_cpu, full, items),
+            ):
+                wall, spent = time_each(bot, texts, 1)
+                times += wall
+                cpu += spent
     print(f"answer path over {len(items)} questions x 3 rounds ({len(full_s)} answers)")
     for label, b, f in (("wall clock", base_s, full_s), ("CPU time", base_cpu, full_cpu)):
         report(label, b, f)

@@ -11,7 +11,8 @@ directory, and prints the median of each:
 
 OTHER_CHECKOUT is a worktree of another commit (`git worktree add --detach DIR COMMIT`, then
 `pybabel compile -d DIR/templates/locale`); both run on this checkout's virtualenv, the code
-taken from each checkout through PYTHONPATH.
+taken from each checkout through PYTHONPATH (`answers`: both timed by this checkout's
+benchmarks/answer_path.py).
 """
 
 import os
@@ -46,7 +47,8 @@ def main() -> None:
             }
             if kind == "answers":
                 code = "import answer_path as a; a.in_process(a.questions())"
-                env["PYTHONPATH"] += os.pathsep + str(trees[name] / "benchmarks")
+                # Both timed by this checkout's benchmark: one ruler for the two versions.
+                env["PYTHONPATH"] += os.pathsep + str(HERE / "benchmarks")
                 out = subprocess.run(
                     [sys.executable, "-c", code],
                     cwd=trees[name],

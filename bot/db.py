@@ -79,37 +79,49 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def relaxed(engine: Engine) -> Iterator[Connection]:
     """One transaction (Core) whose commit does not wait for the disk: for state worth little.
 
-    SQLite in WAL mode, synchronous=NORMAL for this transaction only: a power cut or an OS crash
-    may lose it (never a process kill, and never corrupting the database). PostgreSQL,
-    `SET LOCAL synchronous_commit = off`: a server crash may lose it (the last few hundred
-    milliseconds of such commits), again never corrupting anything. Everything else keeps
-    waiting for the disk.
+    PostgreSQL, `SET LOCAL synchronous_commit = off`: a server crash may lose it (the last few
+    hundred milliseconds of such commits), never corrupting anything. SQLite has its own,
+    relaxed_driver(). Everything else keeps waiting for the disk.
     """
+    if engine.dialect.name == "sqlite":
+        raise ValueError("relaxed() is for PostgreSQL; SQLite uses relaxed_driver()")
     with engine.connect() as conn:
-        # SQLite: straight on the driver's connection, outside any transaction (the driver
-        # opens one only before a write), so the setting holds for the commit below.
-        raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
-        if raw is not None:
-            raw.execute("PRAGMA synchronous=NORMAL")
         try:
-            if raw is None:
-                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             yield conn
             conn.commit()
-            if raw is not None:
-                raw.commit()  # what went to the driver directly (bot.domain.conversation)
         except BaseException:
             conn.rollback()
-            if raw is not None:
-                raw.rollback()
+            raise
+
+
+@contextmanager
+def relaxed_driver(engine: Engine) -> Iterator[Any]:
+    """relaxed() for SQLite, on a pooled driver connection (sqlite3.Connection) itself.
+
+    WAL mode, synchronous=NORMAL for this transaction only: a power cut or an OS crash may
+    lose it (never a process kill, and never corrupting the database). No SQLAlchemy
+    Connection around it: its checkout, commit and return were a fifth of a subject's write.
+    """
+    pooled = engine.raw_connection()
+    try:
+        raw = pooled.driver_connection
+        assert raw is not None
+        raw.execute("PRAGMA synchronous=NORMAL")  # outside a transaction: holds for the commit
+        try:
+            yield raw
+            raw.commit()
+        except BaseException:
+            raw.rollback()
             raise
         finally:
-            if raw is not None:
-                try:
-                    raw.execute("PRAGMA synchronous=FULL")
-                except Exception:
-                    conn.invalidate()  # never hand a relaxed connection back to the pool
-                    raise
+            try:
+                raw.execute("PRAGMA synchronous=FULL")
+            except Exception:
+                pooled.invalidate()  # never hand a relaxed connection back to the pool
+                raise
+    finally:
+        pooled.close()
 
 
 def _alembic_config(engine: Engine) -> Any:

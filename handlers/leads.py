@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from babel.dates import format_date
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from bot.core import Context, Incoming, Reply, Router
@@ -81,6 +82,18 @@ def _sources(kb: KnowledgeBase, sectors: list[str]) -> tuple[str, ...]:
     return tuple(keys)
 
 
+# Built once: building a statement cost more than running it (a question naming a country).
+_RECORDS = select(CountryCluster).where(
+    CountryCluster.country == bindparam("country"),
+    col(CountryCluster.cluster).in_(bindparam("sectors", expanding=True)),
+)
+_COUNTRY_RECORDS = (
+    select(CountryCluster)
+    .where(CountryCluster.country == bindparam("country"))
+    .order_by(CountryCluster.cluster)
+)
+
+
 @router.intent("who_leads")
 def who_leads(msg: Incoming, ctx: Context) -> Reply:
     """Global lead of each named cluster, and the country record when a country is named."""
@@ -93,14 +106,8 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
     ]
     country = None
     if u.country:
-        rows = {
-            r.cluster: r
-            for r in ctx.session.exec(
-                select(CountryCluster).where(
-                    CountryCluster.country == u.country, col(CountryCluster.cluster).in_(sectors)
-                )
-            )
-        }
+        found = ctx.session.exec(_RECORDS, params={"country": u.country, "sectors": sectors})
+        rows = {r.cluster: r for r in found}
         country = {
             "code": u.country,
             "name": country_name(ctx, u.country),
@@ -164,11 +171,7 @@ def list_clusters(msg: Incoming, ctx: Context) -> Reply:
 def country_clusters(msg: Incoming, ctx: Context) -> Reply:
     """Every cluster record we hold for one country."""
     code = ctx.understanding.country or ""
-    rows = ctx.session.exec(
-        select(CountryCluster)
-        .where(CountryCluster.country == code)
-        .order_by(CountryCluster.cluster)
-    ).all()
+    rows = ctx.session.exec(_COUNTRY_RECORDS, params={"country": code}).all()
     records = [
         {**sector_label(ctx, r.cluster), **_record(ctx, r)}
         for r in rows

@@ -51,6 +51,8 @@ def test_the_sources_line_is_punctuated_as_the_language_writes(
         ("nutriton clustr lead?", ["Nutrition", "UNICEF"], []),
         ("who leads helth", ["Health", "World Health Organization (WHO)"], []),
         ("logstics cluster lead", ["Logistics", "WFP"], []),
+        # Two letters swapped: a typo as long as the name it stands for.
+        ("who leads protectoin in Afghanistna", ["UNHCR", "Protection in Afghanistan"], []),
         ("who leads education", ["UNICEF", "Save the Children", "co-lead"], []),
         ("who leads shelter", ["IFRC", "natural disasters", "UNHCR", "conflict", "convener"], []),
         ("who leads CCCM", ["IOM", "natural disasters", "UNHCR", "conflict"], []),

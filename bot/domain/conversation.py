@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from bot.db import relaxed
+from bot.db import relaxed, relaxed_driver
 from bot.models import ConversationSubject, utcnow
 
 # After this long a follow-up no longer refers to the last question.
@@ -57,21 +57,29 @@ def keep(engine: Engine, identity: str, chat: str, subject: dict[str, Any]) -> N
     costs a follow-up, while waiting for the disk on every question doubled the answer's time.
     Committed before the answer goes out, so the next message sees it, in any process.
     """
+    if engine.dialect.name == "sqlite":
+        with relaxed_driver(engine) as raw:
+            raw.execute(_UPSERT, _stored(identity, chat, subject))
+        return
     with relaxed(engine) as conn:
         _upsert(conn, identity, chat, subject)
 
 
 def _upsert(conn: Connection, identity: str, chat: str, subject: dict[str, Any]) -> None:
     """One upsert (ON CONFLICT) on either dialect."""
-    moment = utcnow()
     if conn.dialect.name == "sqlite":
-        # Straight to the driver, in the form SQLAlchemy stores and reads on SQLite: the JSON
-        # text, and the UTC time as "YYYY-MM-DD HH:MM:SS.ffffff" (tests/test_followups.py).
-        stored = (identity, chat, json.dumps(subject), moment.strftime("%Y-%m-%d %H:%M:%S.%f"))
-        _driver(conn).execute(_UPSERT, stored)
+        _driver(conn).execute(_UPSERT, _stored(identity, chat, subject))
         return
-    values = {"identity": identity, "chat": chat, "subject": subject, "updated_at": moment}
+    values = {"identity": identity, "chat": chat, "subject": subject, "updated_at": utcnow()}
     conn.execute(_upsert_statement(conn.dialect.name), values)
+
+
+def _stored(identity: str, chat: str, subject: dict[str, Any]) -> tuple[str, str, str, str]:
+    """The row for the SQLite driver, in the form SQLAlchemy stores and reads there.
+
+    The JSON text, and the UTC time as "YYYY-MM-DD HH:MM:SS.ffffff" (tests/test_followups.py).
+    """
+    return identity, chat, json.dumps(subject), utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 @functools.cache
