@@ -10,6 +10,7 @@ says what to do about each failure.
 """
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from sqlalchemy import case, delete, func, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot import adapters, metrics, migrations
@@ -292,13 +293,29 @@ async def ready_response(
     return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
 
-def routes(engine: Engine, status: PlatformAuth | None, max_age: float) -> list[BaseRoute]:
-    """/readyz and /metrics for bot.web."""
+def bearer_accepted(token: str | None, authorization: str) -> bool:
+    """Whether an Authorization header carries `token` as its bearer (any header, without one)."""
+    if not token:
+        return True
+    scheme, _, given = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+
+def routes(
+    engine: Engine, status: PlatformAuth | None, max_age: float, metrics_token: str | None = None
+) -> list[BaseRoute]:
+    """/readyz and /metrics for bot.web; /metrics wants `metrics_token` as a bearer when set."""
 
     async def readyz(request: Request) -> Response:
         return await ready_response(engine, status, max_age)
 
     async def metrics_page(request: Request) -> Response:
+        if not bearer_accepted(metrics_token, request.headers.get("authorization", "")):
+            return PlainTextResponse(
+                "a bearer token is required",
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         body = await asyncio.to_thread(metrics.render, [DatabaseCollector(engine)])
         return Response(body, headers={"Content-Type": metrics.CONTENT_TYPE})
 

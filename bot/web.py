@@ -167,7 +167,9 @@ def create_app(
 
     routes: list[BaseRoute] = [Route("/healthz", healthz)]
     assert the_bot.engine is not None
-    routes += health.routes(the_bot.engine, auth, settings.ready_dispatcher_seconds)
+    routes += health.routes(
+        the_bot.engine, auth, settings.ready_dispatcher_seconds, settings.metrics_token
+    )
     for platform in platforms:
         routes.extend(platform.routes)
     return Starlette(
