@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -103,14 +104,24 @@ def _reason(exc: BaseException) -> str:
 def database(engine: Engine) -> list[Check]:
     """Whether the database answers, and whether it is at this code's latest migration.
 
-    Asked twice before it counts as down: after a database restart the first connection taken
-    from the pool is a dead one (SQLAlchemy then empties the pool), not a sign of an outage.
+    A SQLite file that does not exist is reported, not created (connecting would create it).
+    After a PostgreSQL restart the pool's dead connections are replaced as they are taken
+    (pool_pre_ping, bot.db): one failed answer means the database is down.
     """
+    missing = missing_sqlite_file(engine)
+    if missing is not None:
+        return [
+            Check(
+                "database",
+                "fail",
+                f"no database file at {missing}",
+                "check CLUSTERBOT_DATABASE_URL (and the working directory, for a relative "
+                "path); to start a new database there, run: clusterbot db upgrade",
+            ),
+            Check("migrations", "skip", "there is no database"),
+        ]
     try:
-        try:
-            revision = _revision(engine)
-        except Exception:
-            revision = _revision(engine)
+        revision = _revision(engine)
     except Exception as exc:
         fix = (
             "check CLUSTERBOT_DATABASE_URL and that the database server is up "
@@ -149,6 +160,14 @@ def database(engine: Engine) -> list[Check]:
             )
         )
     return checks
+
+
+def missing_sqlite_file(engine: Engine) -> str | None:
+    """The SQLite file `engine` names when it does not exist; None otherwise (or in memory)."""
+    name = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return None if Path(name).exists() else name
 
 
 def _revision(engine: Engine) -> str | None:
