@@ -5,8 +5,11 @@ CLUSTERBOT_TEST_POSTGRES_URL is set: a schema of its own, dropped after), the Sl
 its API. N DMs (default 5,000, distinct people) are posted in bursts of B (default 500) all in
 flight at once, one burst after the other. Reports each acknowledgement's latency (p50, p99,
 max, how many took 3 s or more: Slack's limit), the answer latency from serve's own /metrics
-(clusterbot_answer_seconds), and the process's resident memory before the first burst and
-after the last answer.
+(clusterbot_answer_seconds), serve's CPU time per event, its resident memory before the first
+burst and after the last answer, and the machine's load average (other work on the machine
+makes acks slower: compare runs made under the same load).
+The events go out on plain asyncio connections (see post_raw), so the client's own work stays
+out of the figures.
 Run: `python benchmarks/serve_burst.py [N] [B]`.
 """
 
@@ -36,34 +39,51 @@ SLACK_LIMIT = 3.0  # seconds Slack waits for an ack before it retries
 STALL = 60.0  # seconds without a new answer before the rest count as lost
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def burst(client: httpx.AsyncClient, url: str, first: int, size: int) -> list[float]:
-    """Post `size` DMs at once; each one's time to its acknowledgement."""
+async def post_raw(host: str, port: int, body: bytes, headers: dict[str, str]) -> float:
+    """POST one event on a connection of its own; the time from connecting to the whole answer.
 
-    async def one(n: int) -> float:
-        body, headers = signed_dm(n, "OPS")
-        started = time.perf_counter()
-        response = await client.post(url, content=body, headers=headers)
-        took = time.perf_counter() - started
-        assert response.status_code == 200, (response.status_code, response.text[:200])
-        return took
-
-    return list(await asyncio.gather(*(one(first + i) for i in range(size))))
+    Plain asyncio streams, not an HTTP client library: 500 requests at once through httpx cost
+    the client about as much CPU as the server, on the same two cores, and its own queueing
+    was counted as the server's latency.
+    """
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    request = (
+        f"POST /slack/events HTTP/1.1\r\nHost: {host}:{port}\r\n{head}"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+    started = time.perf_counter()
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(request)
+        answer = await reader.read()  # to the end: the server closes after its answer
+    finally:
+        writer.close()
+    took = time.perf_counter() - started
+    status = answer.split(b" ", 2)[1:2]
+    assert status == [b"200"], answer[:200]
+    return took
 
 
 async def post_all(url: str, n: int, size: int) -> list[float]:
-    # A new connection for each event: a kept-alive one the server closed meanwhile (after 5 s
-    # idle) would fail the next request sent on it.
-    limits = httpx.Limits(max_connections=size, max_keepalive_connections=0)
-    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
-        latencies: list[float] = []
-        for first in range(0, n, size):
-            latencies += await burst(client, url, first, min(size, n - first))
-        return latencies
+    """N DMs, B at a time all in flight (each signed before its clock starts); each one's ack time."""
+    parsed = httpx.URL(url)
+    host, port = parsed.host, parsed.port or 80
+    latencies: list[float] = []
+    for first in range(0, n, size):
+        signed = [signed_dm(first + i, "OPS") for i in range(min(size, n - first))]
+        latencies += await asyncio.gather(*(post_raw(host, port, b, h) for b, h in signed))
+    return latencies
 
 
 def answer_quantile(metrics_text: str, q: float) -> float:
@@ -101,14 +121,19 @@ def main() -> None:
         proc, url = served.proc, served.base
         try:
             before_mb = memory_mb(proc.pid, "VmRSS")
+            load_before = os.getloadavg()[0]
+            cpu_start = cpu_seconds(proc.pid)
             start = time.perf_counter()
-            acks = asyncio.run(post_all(url + "/slack/events", n, size))
+            acks = asyncio.run(post_all(url, n, size))
             acked_at = time.perf_counter()
+            cpu_acked = cpu_seconds(proc.pid)
             seen = wait_for_answers(
                 n, lambda: len({c.channel for c in fake.of("chat.postMessage")}), STALL
             )
             answered_at = max(c.at for c in fake.of("chat.postMessage"))
             after_mb = memory_mb(proc.pid, "VmRSS")
+            cpu_end = cpu_seconds(proc.pid)
+            load_after = os.getloadavg()[0]
             metrics_text = httpx.get(url + "/metrics", timeout=30).text
             where = "PostgreSQL" if postgres else "SQLite"
             slow = sum(1 for a in acks if a >= SLACK_LIMIT)
@@ -124,7 +149,15 @@ def main() -> None:
                 f"  answer latency  p50 <= {answer_quantile(metrics_text, 0.5):g} s   "
                 f"p99 <= {answer_quantile(metrics_text, 0.99):g} s (clusterbot_answer_seconds)"
             )
+            print(
+                f"  serve CPU       {(cpu_acked - cpu_start) * 1000 / n:.1f} ms an event while "
+                f"acknowledging, {(cpu_end - cpu_start) * 1000 / n:.1f} ms in all"
+            )
             print(f"  memory (RSS)    {before_mb:7.0f} MB before, {after_mb:.0f} MB after")
+            cores = os.cpu_count()
+            print(
+                f"  machine load    {load_before:.1f} before, {load_after:.1f} after ({cores} cores)"
+            )
         finally:
             proc.terminate()
             proc.wait(30)

@@ -16,13 +16,20 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and one shared in-memory database."""
+    """An engine for `url`; SQLite gets WAL, foreign keys and one shared in-memory database.
+
+    Others (PostgreSQL) get pool_pre_ping: a replica outlives a database restart unnoticed.
+    """
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False}
         if ":memory:" in url or url in {"sqlite://", "sqlite:///"}:
             # Worker threads would each get their own empty database otherwise.
             kwargs["poolclass"] = StaticPool
+    else:
+        # A pooled connection does not survive a database restart: each is tested (one round
+        # trip) as it leaves the pool, so the first request after a restart does not fail.
+        kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 

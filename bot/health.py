@@ -10,10 +10,12 @@ says what to do about each failure.
 """
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -21,7 +23,7 @@ from sqlalchemy import case, delete, func, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot import adapters, metrics, migrations
@@ -102,14 +104,24 @@ def _reason(exc: BaseException) -> str:
 def database(engine: Engine) -> list[Check]:
     """Whether the database answers, and whether it is at this code's latest migration.
 
-    Asked twice before it counts as down: after a database restart the first connection taken
-    from the pool is a dead one (SQLAlchemy then empties the pool), not a sign of an outage.
+    A SQLite file that does not exist is reported, not created (connecting would create it).
+    After a PostgreSQL restart the pool's dead connections are replaced as they are taken
+    (pool_pre_ping, bot.db): one failed answer means the database is down.
     """
+    missing = missing_sqlite_file(engine)
+    if missing is not None:
+        return [
+            Check(
+                "database",
+                "fail",
+                f"no database file at {missing}",
+                "check CLUSTERBOT_DATABASE_URL (and the working directory, for a relative "
+                "path); to start a new database there, run: clusterbot db upgrade",
+            ),
+            Check("migrations", "skip", "there is no database"),
+        ]
     try:
-        try:
-            revision = _revision(engine)
-        except Exception:
-            revision = _revision(engine)
+        revision = _revision(engine)
     except Exception as exc:
         fix = (
             "check CLUSTERBOT_DATABASE_URL and that the database server is up "
@@ -148,6 +160,14 @@ def database(engine: Engine) -> list[Check]:
             )
         )
     return checks
+
+
+def missing_sqlite_file(engine: Engine) -> str | None:
+    """The SQLite file `engine` names when it does not exist; None otherwise (or in memory)."""
+    name = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return None if Path(name).exists() else name
 
 
 def _revision(engine: Engine) -> str | None:
@@ -292,13 +312,29 @@ async def ready_response(
     return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
 
-def routes(engine: Engine, status: PlatformAuth | None, max_age: float) -> list[BaseRoute]:
-    """/readyz and /metrics for bot.web."""
+def bearer_accepted(token: str | None, authorization: str) -> bool:
+    """Whether an Authorization header carries `token` as its bearer (any header, without one)."""
+    if not token:
+        return True
+    scheme, _, given = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+
+def routes(
+    engine: Engine, status: PlatformAuth | None, max_age: float, metrics_token: str | None = None
+) -> list[BaseRoute]:
+    """/readyz and /metrics for bot.web; /metrics wants `metrics_token` as a bearer when set."""
 
     async def readyz(request: Request) -> Response:
         return await ready_response(engine, status, max_age)
 
     async def metrics_page(request: Request) -> Response:
+        if not bearer_accepted(metrics_token, request.headers.get("authorization", "")):
+            return PlainTextResponse(
+                "a bearer token is required",
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         body = await asyncio.to_thread(metrics.render, [DatabaseCollector(engine)])
         return Response(body, headers={"Content-Type": metrics.CONTENT_TYPE})
 

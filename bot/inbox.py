@@ -7,6 +7,11 @@ pending event of each chat (never a chat's second while its first is at work), h
 platform's answerer and marks it done after the reply went out. A claim is a lease: events a
 dead process left are taken again once it lapses (on SQLite, at once when a worker starts).
 Nothing acknowledged lives only in memory; the backlog is bounded by the database.
+
+Acknowledging comes before answering in one process: the `Writer` commits on a thread of its
+own (never queued behind answering's database calls in asyncio's shared pool), and while
+platform requests are in flight (`busy`, bot.web counts them) the worker starts no more than
+`share` answers, so answering keeps a bounded share of the loop and of SQLite's one writer.
 """
 
 import asyncio
@@ -16,6 +21,7 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -99,7 +105,8 @@ class Writer:
     Each request waits for its own event's commit, so nothing is acknowledged before it is
     stored; under a burst, the requests waiting meanwhile share the next transaction instead of
     queueing for one synced write each. A failed transaction fails every request in it (the
-    platform resends them).
+    platform resends them). The writes run on the Writer's own thread: in asyncio's shared pool
+    they queued behind the inbox worker's and the answers' database calls.
     """
 
     BATCH = 200  # events in one transaction at most
@@ -108,6 +115,7 @@ class Writer:
         self.engine = engine
         self._waiting: list[tuple[Arrival, asyncio.Future[bool]]] = []
         self._writing: asyncio.Task[None] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-writer")
 
     async def put(
         self, platform: str, event_id: str, chat: str, kind: str, payload: Mapping[str, Any]
@@ -123,7 +131,9 @@ class Writer:
         while self._waiting:
             batch, self._waiting = self._waiting[: self.BATCH], self._waiting[self.BATCH :]
             try:
-                new = await asyncio.to_thread(_store, self.engine, [event for event, _ in batch])
+                new = await asyncio.get_running_loop().run_in_executor(
+                    self._thread, _store, self.engine, [event for event, _ in batch]
+                )
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
@@ -144,7 +154,11 @@ def counts(engine: Engine) -> dict[str, int]:
 
 
 class InboxWorker:
-    """Answers inbox events: the head of each chat, several chats at once, in order per chat."""
+    """Answers inbox events: the head of each chat, several chats at once, in order per chat.
+
+    While `busy()` (platform requests in flight in this process) at most `share` answers are at
+    work: acknowledgements first, answering never stopped.
+    """
 
     def __init__(
         self,
@@ -155,12 +169,16 @@ class InboxWorker:
         lease: float = 120.0,
         idle: float = 0.5,
         worker: str | None = None,
+        busy: Callable[[], bool] = lambda: False,
+        share: int = 4,
     ) -> None:
         self.engine = engine
         self.answerers = dict(answerers)
         self.concurrency = concurrency
         self.lease = lease
         self.idle = idle
+        self.busy = busy
+        self.share = share
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self.sqlite = engine.dialect.name == "sqlite"
         self.answered = 0
@@ -210,7 +228,8 @@ class InboxWorker:
         if loop.time() >= self._pruned + PRUNE_EVERY:
             self._pruned = loop.time()
             await asyncio.to_thread(self._prune)
-        free = self.concurrency - len(self._tasks)
+        limit = min(self.share, self.concurrency) if self.busy() else self.concurrency
+        free = limit - len(self._tasks)
         if free <= 0:
             return 0
         events = await asyncio.to_thread(self._claim, free)

@@ -82,6 +82,12 @@ DISPATCH_ROUNDS = Counter(
     "Dispatcher rounds (claim due rows, send them) run by this process.",
     registry=REGISTRY,
 )
+REQUESTS_REFUSED = Counter(
+    "clusterbot_requests_refused",
+    "Platform requests refused with 503 because CLUSTERBOT_MAX_REQUESTS_IN_FLIGHT were in "
+    "flight (nothing stored; the platform sends them again).",
+    registry=REGISTRY,
+)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 

@@ -101,3 +101,8 @@ class Settings(BaseSettings):
     # `clusterbot dispatch` serves its /metrics at this HOST:PORT; empty: no metrics server.
     # (`serve` has /metrics on its own port.)
     metrics_address: str = ""
+    # Set, `serve`'s /metrics answers only requests with "Authorization: Bearer <this>".
+    metrics_token: str | None = None
+    # Platform requests one `serve` handles at once; more are refused (503, Retry-After: the
+    # platform resends) rather than all acknowledged late. 0: no limit.
+    max_requests_in_flight: int = 1000

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot import adapters, health
+from bot import adapters, health, metrics
 from bot.app import Bot
 from bot.inbox import Answer, InboxWorker
 from bot.platform import Platform
@@ -27,10 +29,58 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("clusterbot.web")
 
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})  # never counted, never refused
+BUSY = PlainTextResponse("busy, send again later", status_code=503, headers={"Retry-After": "1"})
+
 
 async def healthz(request: Request) -> Response:
     """Liveness: the process serves HTTP."""
     return PlainTextResponse("ok")
+
+
+class InFlight:
+    """The platform requests this process is handling now (the probes and /metrics aside).
+
+    The inbox worker defers to them (`busy`), and beyond `limit` (0: none) a request is refused
+    at once with 503 and Retry-After, before its body is read: nothing is stored or
+    acknowledged, so the platform sends it again, instead of every request of an overload
+    waiting past the platform's deadline. `on_quiet` hears when the last one has finished.
+    """
+
+    def __init__(self, limit: int = 0) -> None:
+        self.limit = limit
+        self.count = 0
+        self.on_quiet: Callable[[], None] = lambda: None
+        self._refusing = False
+
+    def busy(self) -> bool:
+        """Whether a platform request is in flight."""
+        return self.count > 0
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """`app` with its platform requests counted and, beyond the limit, refused."""
+
+        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or scope["path"] in PROBES:
+                await app(scope, receive, send)
+                return
+            if self.limit and self.count >= self.limit:
+                metrics.REQUESTS_REFUSED.inc()
+                if not self._refusing:  # one line per overload, not one per request
+                    self._refusing = True
+                    log.warning("over %d requests in flight: refusing with 503", self.limit)
+                await BUSY(scope, receive, send)
+                return
+            self.count += 1
+            try:
+                await app(scope, receive, send)
+            finally:
+                self.count -= 1
+                if not self.count:
+                    self._refusing = False
+                    self.on_quiet()
+
+        return counted
 
 
 def background(
@@ -64,10 +114,10 @@ def background(
 
 
 def inbox_participant(
-    engine: Engine, answerers: dict[str, Answer]
+    engine: Engine, answerers: dict[str, Answer], busy: Callable[[], bool] = lambda: False
 ) -> tuple[Platform, InboxWorker]:
     """The inbox worker that answers stored events, as a participant of the app's lifespan."""
-    worker = InboxWorker(engine, answerers)
+    worker = InboxWorker(engine, answerers, busy=busy)
     return background("inbox", "inbox worker", worker.run_forever, worker.stop), worker
 
 
@@ -91,13 +141,15 @@ def create_app(
         start, stop = health.auth_at_start(probes, auth)
         platforms.append(Platform("credentials check", start, stop))
     intakes = [p.intake for p in platforms if p.intake is not None]
+    in_flight = InFlight(settings.max_requests_in_flight)
     if intakes:
         # Started after the adapters (their clients exist), stopped before them.
         assert the_bot.engine is not None
         answerers: dict[str, Answer] = {
             p.name: p.intake.answer for p in platforms if p.intake is not None
         }
-        participant, worker = inbox_participant(the_bot.engine, answerers)
+        participant, worker = inbox_participant(the_bot.engine, answerers, in_flight.busy)
+        in_flight.on_quiet = worker.wake  # the answers held back may go now
         platforms.append(participant)
         for intake in intakes:
             intake.wake = worker.wake
@@ -115,7 +167,11 @@ def create_app(
 
     routes: list[BaseRoute] = [Route("/healthz", healthz)]
     assert the_bot.engine is not None
-    routes += health.routes(the_bot.engine, auth, settings.ready_dispatcher_seconds)
+    routes += health.routes(
+        the_bot.engine, auth, settings.ready_dispatcher_seconds, settings.metrics_token
+    )
     for platform in platforms:
         routes.extend(platform.routes)
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(in_flight.middleware)]
+    )

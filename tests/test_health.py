@@ -7,6 +7,7 @@ serve`: /readyz must say 503 while it is down and 200 once it is back, with no r
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from alembic import command
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot import migrations
@@ -27,7 +29,7 @@ from bot.settings import Settings
 from bot.web import create_app
 from knowledge import KnowledgeBase
 from tests.fakes.server import served
-from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack
+from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack, signed_dm
 from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
 from tests.fakes.telegram_api import TOKEN as TG_TOKEN
 from tests.fakes.telegram_api import FakeTelegram
@@ -247,9 +249,64 @@ def test_doctor_prints_each_check_with_what_to_do(tmp_path: Path, migrated_db: P
 
 
 def test_doctor_when_the_database_is_away(tmp_path: Path) -> None:
-    env = base_env(CLUSTERBOT_DATABASE_URL=f"sqlite:///{tmp_path}/no/such/dir/x.db")
+    env = base_env(CLUSTERBOT_DATABASE_URL=f"sqlite:///{tmp_path}")  # a directory: unopenable
     code, out = doctor(env, tmp_path)
     assert code == 1
     assert "FAIL  database    not answering" in out
     assert "-> check CLUSTERBOT_DATABASE_URL" in out
     assert "WARN  platforms   none configured" in out
+
+
+def test_doctor_reports_a_missing_sqlite_file_and_does_not_create_it(tmp_path: Path) -> None:
+    db = tmp_path / "typo.db"
+    code, out = doctor(base_env(CLUSTERBOT_DATABASE_URL=f"sqlite:///{db}"), tmp_path)
+    assert code == 1
+    assert f"FAIL  database    no database file at {db}" in out
+    assert "to start a new database there, run: clusterbot db upgrade" in out
+    assert "SKIP  migrations  there is no database" in out
+    assert not db.exists(), "doctor created the database it was asked about"
+
+
+def test_connections_a_restart_killed_fail_neither_a_request_nor_the_worker(
+    postgres: Throwaway, kb: KnowledgeBase, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pool still holds the connections a restart (or failover) killed: none may fail.
+
+    They are ended server-side without an outage (pg_terminate_backend, what a restart does
+    to them): whichever comes first, a Slack event or the inbox worker's next claim, would
+    meet a dead connection without pool_pre_ping, and the event be refused or the claim fail.
+    (A restart the worker noticed while the database was down has emptied the pool already.)
+    """
+    settings = _slack_settings(slack).model_copy(update={"database_url": postgres.url})
+    bot = Bot(settings, kb=kb)
+    assert bot.engine is not None
+
+    def answered(calls: list[Any]) -> set[str]:
+        return {c.channel for c in calls if c.method == "chat.postMessage"}
+
+    try:
+        with served(create_app(settings, bot=bot)) as base:
+
+            def dm(n: int) -> int:
+                body, headers = signed_dm(n, "RESTART")
+                url = f"{base}/slack/events"
+                return httpx.post(url, content=body, headers=headers, timeout=30).status_code
+
+            assert dm(1) == 200
+            slack.wait_for(lambda calls: "D000001" in answered(calls))
+            with make_engine(postgres.url).connect() as admin:  # the test's own server
+                admin.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE pid <> pg_backend_pid() AND datname = current_database()"
+                    )
+                )
+            caplog.clear()
+            with caplog.at_level(logging.WARNING):
+                time.sleep(1.2)  # the inbox worker looks for work twice meanwhile
+                assert dm(2) == 200  # not a 5xx that Slack would have to resend
+                slack.wait_for(lambda calls: "D000002" in answered(calls))
+            failed = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+            assert failed == []
+    finally:
+        bot.engine.dispose()

@@ -7,6 +7,7 @@ answered) is tested at the end with real processes against the stand-ins.
 import asyncio
 import os
 import signal
+import sqlite3
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -14,14 +15,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event as sa_event
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from bot import inbox
+from bot.app import Bot
 from bot.db import make_engine, session_scope
 from bot.inbox import Event, InboxWorker
 from bot.models import InboxEvent, utcnow
+from bot.settings import Settings
+from bot.web import create_app
+from knowledge import KnowledgeBase
+from tests.fakes.server import served
 from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack, signed_dm
 from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
 from tests.fakes.telegram_api import TOKEN as TG_TOKEN
@@ -133,6 +140,117 @@ def test_the_worker_answers_each_chat_in_order_several_chats_at_once(
         assert [e for e in seen if e[0] == chat] == [f"{chat}{n}" for n in range(5)]
     assert at_once[1] > 1  # chats side by side
     assert inbox.counts(threaded_engine) == {"pending": 0, "done": 15, "dead": 0}
+
+
+def test_while_requests_arrive_answering_keeps_only_its_share(threaded_engine: Engine) -> None:
+    for chat in "ABCDEFGH":
+        _put(threaded_engine, f"{chat}1", chat)
+    arriving = [True]
+    at_once = [0, 0]  # now, most while requests arrived
+    seen: list[str] = []
+
+    async def answer(event: Event) -> None:
+        at_once[0] += 1
+        if arriving[0]:
+            at_once[1] = max(at_once)
+        await asyncio.sleep(0.05)
+        at_once[0] -= 1
+        seen.append(event.event_id)
+
+    async def scenario() -> float:
+        worker = InboxWorker(
+            threaded_engine, {"chat": answer}, idle=0.01, busy=lambda: arriving[0], share=2
+        )
+        task = asyncio.create_task(worker.run_forever())
+        while len(seen) < 4:  # answering goes on while requests arrive, two at a time
+            await asyncio.sleep(0.01)
+        arriving[0] = False
+        worker.wake()
+        started = asyncio.get_running_loop().time()
+        while len(seen) < 8:
+            await asyncio.sleep(0.01)
+        worker.stop()
+        await task
+        return asyncio.get_running_loop().time() - started
+
+    rest = asyncio.run(scenario())
+    assert at_once[1] == 2
+    assert rest < 0.2  # the four left went side by side once the requests stopped (0.05 s each)
+
+
+# ---- the web app: requests beyond the bound are refused, none of them lost ------------------
+
+
+def _refused(base: str) -> float:
+    """clusterbot_requests_refused_total as /metrics says it."""
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "clusterbot_requests_refused_total"
+    )
+
+
+def test_requests_beyond_the_bound_get_503_and_their_resends_are_answered_once(
+    tmp_path: Path, migrated_db: Path, kb: KnowledgeBase
+) -> None:
+    db = tmp_path / "bound.db"
+    db.write_bytes(migrated_db.read_bytes())
+    slack = FakeSlack().start()
+    settings = Settings(
+        database_url=f"sqlite:///{db}",
+        slack_bot_token=SLACK_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        dispatch_in_serve=False,
+        max_requests_in_flight=5,
+    )
+    people = range(20)
+
+    async def send_all(url: str, who: range) -> dict[int, httpx.Response]:
+        async with httpx.AsyncClient(timeout=30) as client:
+
+            async def one(n: int) -> tuple[int, httpx.Response]:
+                body, headers = signed_dm(n, "BOUND")
+                return n, await client.post(url, content=body, headers=headers)
+
+            return dict(await asyncio.gather(*(one(n) for n in who)))
+
+    async def overload(url: str, lock: sqlite3.Connection) -> dict[int, httpx.Response]:
+        task = asyncio.create_task(send_all(url, people))
+        await asyncio.sleep(1.0)  # five wait for the database; the fifteen others are refused
+        lock.rollback()
+        return await task
+
+    try:
+        with served(create_app(settings, bot=Bot(settings, kb=kb))) as base:
+            url = f"{base}/slack/events"
+            refused_before = _refused(base)
+            lock = sqlite3.connect(db, isolation_level=None)
+            lock.execute("BEGIN IMMEDIATE")  # the inbox cannot commit meanwhile
+            first = asyncio.run(overload(url, lock))
+            lock.close()
+            refused = [n for n, r in first.items() if r.status_code == 503]
+            assert sorted(r.status_code for r in first.values()) == [200] * 5 + [503] * 15
+            assert all(first[n].headers["retry-after"] == "1" for n in refused)
+            assert _refused(base) - refused_before == 15
+            for n in refused:  # Slack sends them again (spread out: one at a time here)
+                body, headers = signed_dm(n, "BOUND")
+                assert (
+                    httpx.post(url, content=body, headers=headers, timeout=30).status_code == 200
+                )
+            assert httpx.get(f"{base}/healthz", timeout=5).text == "ok"
+            slack.wait_for(
+                lambda calls: (
+                    len({c.channel for c in calls if c.method == "chat.postMessage"})
+                    == len(people)
+                )
+            )
+        answered = Counter(c.channel for c in slack.of("chat.postMessage"))
+        assert answered == {f"D{n:06d}": 1 for n in people}  # each person, once
+    finally:
+        slack.stop()
 
 
 # ---- real processes: SIGKILL mid-burst, restart, nothing acknowledged is lost ---------------

@@ -124,6 +124,29 @@ def test_messages_latency_and_handler_errors_are_counted(
     assert value(after, "process_resident_memory_bytes") > 0
 
 
+def test_with_a_metrics_token_only_its_bearer_reads_metrics(fake: FakeTelegram, bot: Bot) -> None:
+    settings = Settings(
+        database_url="sqlite://",
+        telegram_bot_token=TOKEN,
+        telegram_api_url=fake.url,
+        dispatch_in_serve=False,
+        metrics_token="scrape-me-7f3a",
+    )
+    with served(create_app(settings, bot=bot)) as base:
+        url = f"{base}/metrics"
+        refused = httpx.get(url, timeout=10)
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert "clusterbot_" not in refused.text
+        wrong = {"Authorization": "Bearer scrape-me-0000"}
+        assert httpx.get(url, headers=wrong, timeout=10).status_code == 401
+        right = {"Authorization": "Bearer scrape-me-7f3a"}
+        answered = httpx.get(url, headers=right, timeout=10)
+        assert answered.status_code == 200
+        assert "clusterbot_inbox_events" in answered.text
+        assert httpx.get(f"{base}/healthz", timeout=10).text == "ok"  # probes need no token
+
+
 def _dispatch(env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "dispatch"],
@@ -255,10 +278,14 @@ def test_two_dispatch_processes_each_count_their_own(fake: FakeTelegram) -> None
             finally:
                 for proc in procs:
                     _stop(proc)
-            sent = [value(g, "clusterbot_outbox_deliveries_total", platform="telegram") for g in got]
+            sent = [
+                value(g, "clusterbot_outbox_deliveries_total", platform="telegram") for g in got
+            ]
             assert sum(sent) == total and all(n > 0 for n in sent), sent
             # The database's gauges are the same from both (Prometheus: max, not sum).
-            rows = [value(g, "clusterbot_outbox_rows", status="sent", platform="telegram") for g in got]
+            rows = [
+                value(g, "clusterbot_outbox_rows", status="sent", platform="telegram") for g in got
+            ]
             assert rows == [total, total]
     finally:
         raised.stop()
