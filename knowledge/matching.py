@@ -39,10 +39,12 @@ def _simplified() -> Any:
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=512)
 def normalize(text: str) -> str:
     """Fold text for matching: NFKC, case, Latin accents, Arabic letter forms, punctuation.
 
     Chinese is folded to simplified characters, as our files are written: "誰牽頭" is "谁牵头".
+    Cached: one message's text and its parts are folded several times on the way to an answer.
     """
     text = unicodedata.normalize("NFKC", text[: MAX_UNDERSTOOD * 2]).casefold()
     if _CJK.search(text):
@@ -247,16 +249,18 @@ class PhraseIndex:
 
 
 @lru_cache(maxsize=4096)
-def _within_reach(index: PhraseIndex, size: int, length: int, cutoff: float) -> list[str]:
+@lru_cache(maxsize=1024)
+def _within_reach(index: PhraseIndex, size: int, length: int, cutoff: float) -> tuple[str, ...]:
     """The fuzzy candidates of `size` words whose length lets fuzz.ratio reach `cutoff`.
 
     fuzz.ratio is at most 200 * shorter / (sum of lengths), so the others cannot be the best
     match: extractOne gives the same answer over fewer names, in the same order (one word
-    was tried against all 346 country names on most messages).
+    was tried against all 346 country names on most messages). Cached: an index does not
+    change, and texts come in a few dozen lengths.
     """
-    return [
+    return tuple(
         c for c in index.fuzzy[size] if 200 * min(length, len(c)) >= cutoff * (length + len(c))
-    ]
+    )
 
 
 @dataclass(frozen=True, slots=True)
