@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.fakes.server import free_socket
+from tests.fakes.server import free_socket, http_client
 
 ROOT = Path(__file__).parent.parent
 START_TIMEOUT = 180.0  # a fresh interpreter loads the knowledge (busy machine)
@@ -56,7 +56,7 @@ def start_serve(env: dict[str, str], log: Path, cwd: Path = ROOT, attempts: int 
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and proc.poll() is None:
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{served.base}/healthz", timeout=1).text == "ok":
+                if http_client.get(f"{served.base}/healthz", timeout=1).text == "ok":
                     return served
             time.sleep(0.1)
         if proc.poll() is None:

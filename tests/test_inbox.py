@@ -28,7 +28,7 @@ from bot.models import InboxEvent, utcnow
 from bot.settings import Settings
 from bot.web import create_app
 from knowledge import KnowledgeBase
-from tests.fakes.server import served
+from tests.fakes.server import http_client, served
 from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack, signed_dm
 from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
 from tests.fakes.telegram_api import TOKEN as TG_TOKEN
@@ -260,7 +260,7 @@ def _dm(url: str, n: int) -> bool:
     """One Slack DM from person n, as Slack sends it; True when acknowledged (200)."""
     body, headers = signed_dm(n, "KILL")
     try:
-        return httpx.post(url, content=body, headers=headers, timeout=10).status_code == 200
+        return http_client.post(url, content=body, headers=headers).status_code == 200
     except httpx.HTTPError:
         return False
 

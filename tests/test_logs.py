@@ -9,13 +9,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from bot import logs
 from bot.db import make_engine
+from tests.fakes.server import eventually
 from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack, signed_dm
 from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
 from tests.fakes.telegram_api import TOKEN as TG_TOKEN
@@ -59,7 +59,8 @@ def _serve_and_talk(tmp_path: Path, migrated_db: Path, level: str, style: str) -
             assert httpx.post(events, content=body, headers=headers).status_code == 200
             telegram.wait_sent(5, 1)
             slack.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls))
-            time.sleep(0.5)  # the answers are recorded (and logged) after they went out
+            # Each answer is recorded, and logged, just after it went out.
+            eventually(lambda: log.read_text().count(" answered in ") >= 2, "both answers logged")
         finally:
             running.stop()
     finally:

@@ -31,7 +31,7 @@ from bot.web import create_app
 from handlers import build_router
 from knowledge import KnowledgeBase
 from tests.conftest import _postgres_engine
-from tests.fakes.server import free_socket, served
+from tests.fakes.server import free_socket, http_client, served
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Limits
 from tests.fakes.webhook_receiver import FakeWebhook
 from tests.test_dispatch_e2e import notify
@@ -42,7 +42,7 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 def scrape(url: str) -> Samples:
-    response = httpx.get(url, timeout=10)
+    response = http_client.get(url, timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     found: Samples = {}
@@ -85,7 +85,7 @@ def test_messages_latency_and_handler_errors_are_counted(
         before = scrape(f"{base}/metrics")
 
         def post(update: dict[str, Any]) -> None:
-            response = httpx.post(base + TELEGRAM_WEBHOOK, json=update, headers=headers)
+            response = http_client.post(base + TELEGRAM_WEBHOOK, json=update, headers=headers)
             assert response.status_code == 200
 
         post({"update_id": 1, **fake.message("who leads health?", user_id=31)})
@@ -253,6 +253,19 @@ def test_a_dispatch_process_counts_every_outcome(
     assert value(got, oldest, platform="telegram") == 0
 
 
+def _sent(samples: Samples) -> float:
+    return value(samples, "clusterbot_outbox_deliveries_total", platform="telegram")
+
+
+def _sent_rows(samples: Samples) -> float:
+    return value(samples, "clusterbot_outbox_rows", status="sent", platform="telegram")
+
+
+def _all_counted(got: list[Samples], total: int) -> bool:
+    """Every delivery counted by its process, and committed (the row gauges read the database)."""
+    return sum(map(_sent, got)) >= total and min(map(_sent_rows, got)) >= total
+
+
 @pytest.mark.postgres
 def test_two_dispatch_processes_each_count_their_own(fake: FakeTelegram) -> None:
     """Per-process registries: each process counts what it did; the sum is the whole."""
@@ -273,19 +286,18 @@ def test_two_dispatch_processes_each_count_their_own(fake: FakeTelegram) -> None
                 for url, proc in zip(urls, procs, strict=True):
                     _scrape_when(url, proc)
                 raised.wait_for(lambda _: len(raised.delivered) >= total, timeout=60)
-                time.sleep(1.0)  # the last outcomes are recorded
+                # The last outcomes are counted and committed just after they went out.
+                deadline = time.monotonic() + 30
                 got = [scrape(url) for url in urls]
+                while not _all_counted(got, total) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    got = [scrape(url) for url in urls]
             finally:
                 for proc in procs:
                     _stop(proc)
-            sent = [
-                value(g, "clusterbot_outbox_deliveries_total", platform="telegram") for g in got
-            ]
+            sent = [_sent(g) for g in got]
             assert sum(sent) == total and all(n > 0 for n in sent), sent
             # The database's gauges are the same from both (Prometheus: max, not sum).
-            rows = [
-                value(g, "clusterbot_outbox_rows", status="sent", platform="telegram") for g in got
-            ]
-            assert rows == [total, total]
+            assert [_sent_rows(g) for g in got] == [total, total]
     finally:
         raised.stop()

@@ -43,7 +43,7 @@ from bot.outbox import RetryLater, Undeliverable
 from bot.settings import Settings
 from bot.web import create_app
 from knowledge import KnowledgeBase
-from tests.fakes.server import eventually, served
+from tests.fakes.server import eventually, http_client, served
 from tests.fakes.slack_api import (
     APP_TOKEN,
     BOT_USER,
@@ -92,7 +92,7 @@ class Slack:
 
     def post(self, body: str, ctype: str, headers: dict[str, str] | None = None) -> httpx.Response:
         all_headers = {"Content-Type": ctype, **signed(body), **(headers or {})}
-        return httpx.post(self.url + SLACK_EVENTS, content=body, headers=all_headers, timeout=10)
+        return http_client.post(self.url + SLACK_EVENTS, content=body, headers=all_headers, timeout=10)
 
     def command(self, text: str, user: str = "U0001", channel: str = "C0001") -> list[Call]:
         """Run `/cluster text`; returns the response_url posts made for it."""
@@ -426,15 +426,15 @@ def test_the_home_tab_shows_a_guide_in_the_users_language(slack: Slack) -> None:
 def test_forged_and_stale_requests_are_refused(slack: Slack) -> None:
     body = urlencode({"command": "/cluster", "text": "help", "team_id": TEAM, "user_id": "U1"})
     ctype = {"Content-Type": "application/x-www-form-urlencoded"}
-    forged = httpx.post(
+    forged = http_client.post(
         slack.url + SLACK_EVENTS, content=body, headers={**ctype, **signed(body, secret="wrong")}
     )
-    stale = httpx.post(
+    stale = http_client.post(
         slack.url + SLACK_EVENTS,
         content=body,
         headers={**ctype, **signed(body, timestamp=int(time.time()) - 6 * 60)},
     )
-    unsigned = httpx.post(slack.url + SLACK_EVENTS, content=body, headers=ctype)
+    unsigned = http_client.post(slack.url + SLACK_EVENTS, content=body, headers=ctype)
     assert (forged.status_code, stale.status_code, unsigned.status_code) == (401, 401, 401)
     time.sleep(0.2)
     assert not slack.fake.of("response") and not slack.fake.of("chat.postMessage")
@@ -596,7 +596,7 @@ def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, b
         slack_api_url=fake.api_url,
     )
     with served(create_app(settings, bot=bot)) as url:
-        start = httpx.get(url + SLACK_INSTALL, follow_redirects=False)
+        start = http_client.get(url + SLACK_INSTALL, follow_redirects=False)
         assert start.status_code == 200  # the "Add to Slack" page
         found = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', start.text)
         assert found, start.text
@@ -604,14 +604,14 @@ def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, b
         state = parse_qs(urlparse(target.replace("&amp;", "&")).query)["state"][0]
         cookie = start.headers["set-cookie"].split(";", 1)[0]
         assert "secure" in start.headers["set-cookie"].lower()
-        redirect = httpx.get(
+        redirect = http_client.get(
             f"{url}{SLACK_OAUTH_REDIRECT}?code=abc&state={state}", headers={"Cookie": cookie}
         )
         assert redirect.status_code == 200, redirect.text
         assert fake.of("oauth.v2.access")[0].params["code"] == "abc"
 
         # A replayed state is refused.
-        again = httpx.get(
+        again = http_client.get(
             f"{url}{SLACK_OAUTH_REDIRECT}?code=abc&state={state}", headers={"Cookie": cookie}
         )
         assert again.status_code >= 400
@@ -634,7 +634,7 @@ def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, b
                 },
             }
         )
-        response = httpx.post(
+        response = http_client.post(
             url + SLACK_EVENTS,
             content=body,
             headers={"Content-Type": "application/json", **signed(body)},
@@ -803,16 +803,16 @@ def _no_body_or_traceback_logged(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_oversized_bodies_are_refused_before_being_read(slack: Slack) -> None:
     big = b"{" + b" " * (2 << 20) + b"}"
-    declared = httpx.post(slack.url + SLACK_EVENTS, content=big, headers=signed(big.decode()))
+    declared = http_client.post(slack.url + SLACK_EVENTS, content=big, headers=signed(big.decode()))
     assert declared.status_code == 413
 
     def undeclared() -> Iterator[bytes]:  # chunked: no Content-Length to check
         for _ in range(64):
             yield b" " * 65536
 
-    streamed = httpx.post(slack.url + SLACK_EVENTS, content=undeclared(), timeout=10)
+    streamed = http_client.post(slack.url + SLACK_EVENTS, content=undeclared(), timeout=10)
     assert streamed.status_code == 413
-    assert "ok" in httpx.get(slack.url + "/healthz").text
+    assert "ok" in http_client.get(slack.url + "/healthz").text
 
 
 def test_junk_is_refused_with_one_log_line_and_no_traceback(
@@ -829,16 +829,16 @@ def test_junk_is_refused_with_one_log_line_and_no_traceback(
         ({"X-Slack-Request-Timestamp": "9" * 40, "X-Slack-Signature": "v0=1"}, b"{}"),
     ]
     for headers, body in unsigned:
-        response = httpx.post(url, content=body, headers=headers)
+        response = http_client.post(url, content=body, headers=headers)
         assert response.status_code == 401, (headers, body)
     signed_junk = [f'{{"broken {MARK}', "payload=%7Bnot-json" + MARK]
     for text in signed_junk:
-        response = httpx.post(url, content=text, headers=signed(text))
+        response = http_client.post(url, content=text, headers=signed(text))
         assert response.status_code == 400, text
     bad_utf8 = MARK.encode() + b"\xff"
     ts = str(int(time.time()))
     digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + bad_utf8, hashlib.sha256)
-    response = httpx.post(
+    response = http_client.post(
         url,
         content=bad_utf8,
         headers={"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + digest.hexdigest()},
@@ -856,7 +856,7 @@ def test_no_request_body_is_logged_at_info(
     with served(create_app(_settings(fake), bot=bot)) as url:
         slack = Slack(fake, url)
         body = json.dumps({"type": "event_callback", "event": {"type": "message", "text": MARK}})
-        response = httpx.post(
+        response = http_client.post(
             slack.url + SLACK_EVENTS, content=body, headers={"Content-Type": "application/json"}
         )
         assert response.status_code == 401

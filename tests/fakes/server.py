@@ -3,6 +3,7 @@
 The app under test and every stand-in (Telegram, Slack, webhook receiver) start the same way.
 """
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -10,7 +11,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import uvicorn
+
+# The tests' own requests to local servers go through one client: `httpx.get`/`httpx.post` build
+# a client, and its TLS context, on every call (about 20 ms of CPU each; a burst of 500 posts
+# spent ten seconds on it). httpx documents a Client as safe to share between threads.
+http_client = httpx.Client(timeout=10)
 
 
 def free_socket() -> socket.socket:
@@ -21,6 +28,30 @@ def free_socket() -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's Server, woken when told to stop, where its own loop looks every 0.1 s.
+
+    A stop took 0.19 s and takes 0.11 s; a run of the suite stops about 180 servers.
+    """
+
+    wake: asyncio.Event | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self.loop, self.wake = asyncio.get_running_loop(), asyncio.Event()
+        ticks = 0
+        while not await self.on_tick(ticks):  # uvicorn's own checks, its Date header
+            ticks = (ticks + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), 0.1)
+
+    def stop(self) -> None:
+        self.should_exit = True
+        if self.loop is not None and self.wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                self.loop.call_soon_threadsafe(self.wake.set)
+
+
 @contextlib.contextmanager
 def served(app: Any, lifespan: str = "on", timeout: float = 15.0) -> Iterator[str]:
     """Serve `app` with uvicorn in a thread until the block ends; yields its base URL."""
@@ -29,7 +60,7 @@ def served(app: Any, lifespan: str = "on", timeout: float = 15.0) -> Iterator[st
     config = uvicorn.Config(
         app, lifespan=lifespan, log_level="warning", timeout_graceful_shutdown=1
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
@@ -40,7 +71,7 @@ def served(app: Any, lifespan: str = "on", timeout: float = 15.0) -> Iterator[st
     try:
         yield url
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(timeout=timeout)
         assert not thread.is_alive(), f"the server did not stop in {timeout:g} s"
 

@@ -121,6 +121,7 @@ class FakeTelegram(Recording):
         self._message_ids = itertools.count(1000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._new_update: asyncio.Event | None = None
+        self._stopping = False  # set by stop(): held long polls answer at once
         self._running = contextlib.ExitStack()
         self.url = ""
 
@@ -135,7 +136,19 @@ class FakeTelegram(Recording):
         return self
 
     def stop(self) -> None:
+        """End the server; a getUpdates still held open answers now, not at its timeout.
+
+        The bot cancels its long poll when it stops, but the server does not notice a client
+        gone in mid-request: uvicorn would wait for that handler before it could stop.
+        """
+        self._stopping = True
+        self._wake_polls()
         self._running.close()
+
+    def _wake_polls(self) -> None:
+        if self._loop is not None and self._new_update is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                self._loop.call_soon_threadsafe(self._new_update.set)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -152,8 +165,7 @@ class FakeTelegram(Recording):
             update = {"update_id": update_id, **update}
             self.updates.append(update)
             self.pushed_at[update_id] = time.perf_counter()
-        if self._loop is not None and self._new_update is not None:
-            self._loop.call_soon_threadsafe(self._new_update.set)
+        self._wake_polls()
         return update_id
 
     def message(
@@ -448,7 +460,7 @@ class FakeTelegram(Recording):
                     # Telegram forgets updates once a later offset confirms them.
                     self.updates = [u for u in self.updates if u["update_id"] >= offset]
                 ready = self.updates[:limit]
-                if ready or time.monotonic() >= deadline:
+                if ready or self._stopping or time.monotonic() >= deadline:
                     return JSONResponse({"ok": True, "result": ready})
                 assert self._new_update is not None
                 self._new_update.clear()

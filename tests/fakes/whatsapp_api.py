@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.server import Recording, served
+from tests.fakes.server import Recording, http_client, served
 
 TOKEN = "EAAtest-token"
 PHONE_NUMBER_ID = "106540352242922"
@@ -372,4 +372,4 @@ def post(
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Hub-Signature-256"] = signature(raw, secret)
-    return httpx.post(url, content=raw, headers=headers, timeout=10)
+    return http_client.post(url, content=raw, headers=headers)
