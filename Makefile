@@ -24,7 +24,7 @@ test: catalogs
 	$(BIN)/ruff check bot handlers knowledge tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 3
 
 bench: catalogs
 	$(BIN)/python benchmarks/answer_path.py
