@@ -249,7 +249,6 @@ class PhraseIndex:
 
 
 @lru_cache(maxsize=4096)
-@lru_cache(maxsize=1024)
 def _within_reach(index: PhraseIndex, size: int, length: int, cutoff: float) -> tuple[str, ...]:
     """The fuzzy candidates of `size` words whose length lets fuzz.ratio reach `cutoff`.
 
