@@ -401,8 +401,16 @@ class Matcher:
         # Single characters of Chinese that are everyday words (的, 是, 吗): not left over.
         self.cjk_common = frozenset(w for w in common if len(w) == 1 and _CJK.search(w))
         # Longer Chinese stop words (什么, 哪些), taken out of a run before what is left over.
+        # and the words of our synonym groups (职责, 启动), which are the topics' own words:
+        # "责任" is never part of an unknown cluster's name.
+        topic_words = {normalize(w) for lang in langs for group in lang.synonyms for w in group}
         self.cjk_stop = sorted(
-            (w for w in self.stop.get("zh", ()) if len(w) > 1 and _CJK.search(w)), key=len
+            (
+                w
+                for w in (*self.stop.get("zh", ()), *topic_words)
+                if len(w) > 1 and _CJK.search(w)
+            ),
+            key=len,
         )[::-1]
         self.sectors = PhraseIndex(
             (
