@@ -215,10 +215,8 @@ def _classify(
     # A name, or a request for the list, is what the rules answer; the ranker's passage wins
     # only when the rest of the question says more (two of a passage's words at least).
     # "List the 13 responsibilities" asks for a list of what it names, not of the clusters:
-    # a list word with no word for clusters, beside words our passages hold.
-    listing = "list_clusters" in e.intents and (
-        e.says_cluster or not words or not kb.ranker.knows(e.leftover, langs)
-    )
+    # a list word with no word for clusters, beside words the ranker is sure of.
+    listing = "list_clusters" in e.intents and (e.says_cluster or not sure)
     named = bool(e.sectors or e.agencies or country or which or listing)
     telling = best is not None and sure and (best.matched >= 2 or not named)
     if e.sectors and country and "presence" in e.intents and not lead:
