@@ -277,6 +277,8 @@ class Entities:
     words: int  # how many words the message has (a Chinese run counts as one)
     situation: frozenset[str] = frozenset()  # the words naming a kind of emergency ("conflict")
     asks: bool = False  # a question mark or a question word ("how", "怎样") is in it
+    # A word for clusters is in it, alone or inside a longer phrase ("clusters mondiaux").
+    says_cluster: bool = False
 
 
 # Intent words the lead rules answer; what a question says beside them goes to the ranker.
@@ -398,11 +400,18 @@ class Matcher:
             normalize(p) for p, group in intent_phrases if " " not in p and group != "emergency"
         )
         self.common_words = common
+        self.cluster_words = frozenset(
+            normalize(p) for p, group in intent_phrases if group == "cluster_word"
+        )
         # Single characters of Chinese that are everyday words (的, 是, 吗): not left over.
         self.cjk_common = frozenset(w for w in common if len(w) == 1 and _CJK.search(w))
         # Longer Chinese stop words (什么, 哪些), taken out of a run before what is left over.
+        # and the words of our synonym groups (职责, 启动), which are the topics' own words:
+        # "责任" is never part of an unknown cluster's name.
+        topic_words = {normalize(w) for lang in langs for group in lang.synonyms for w in group}
         self.cjk_stop = sorted(
-            (w for w in self.stop.get("zh", ()) if len(w) > 1 and _CJK.search(w)), key=len
+            (w for w in (*self.stop.get("zh", ()), *topic_words) if len(w) > 1 and _CJK.search(w)),
+            key=len,
         )[::-1]
         self.sectors = PhraseIndex(
             (
@@ -451,6 +460,12 @@ class Matcher:
             for p in (*index.targets, *index.caps)
             for w in p.casefold().split()
         ) | frozenset(normalize(p) for p, group in intent_phrases if group == "cluster_word")
+
+    def _holds_cluster(self, phrase: str) -> bool:
+        """Whether a phrase holds a word for clusters ("集群列表", "clusters mondiaux")."""
+        return any(w in self.cluster_words for w in phrase.split()) or any(
+            w in phrase for w in self.cluster_words if _CJK.search(w)
+        )
 
     def language(self, text: str) -> str | None:
         """The language of a message, by script and then by vocabulary; None if unsure.
@@ -589,6 +604,8 @@ class Matcher:
                 w for h in intent_hits if h.target == "emergency" for w in h.phrase.split()
             ),
             asks=bool(set("?？؟") & set(text)) or _asks(norm),
+            says_cluster="cluster_word" in intents
+            or any(self._holds_cluster(h.phrase) for h in intent_hits),
         )
 
 

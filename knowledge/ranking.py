@@ -129,6 +129,7 @@ class _Index:
             # A Chinese word is there as its characters and its pairs: count it once.
             words = sum(not _CJK.fullmatch(t) for t in hit) or min(len(hit), 1)
             out.append(Ranked(topic, kind, float(scores[i]), round(covered / total, 3), words))
+
         # BM25 weighs how often and how densely a passage holds the question's words; the
         # confidence discounts it for the question's words it does not hold. Words people ask
         # a topic or passage with (its title, keywords, passage_words) say more than words its

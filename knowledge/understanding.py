@@ -214,7 +214,10 @@ def _classify(
         )
     # A name, or a request for the list, is what the rules answer; the ranker's passage wins
     # only when the rest of the question says more (two of a passage's words at least).
-    named = bool(e.sectors or e.agencies or country or which or "list_clusters" in e.intents)
+    # "List the 13 responsibilities" asks for a list of what it names, not of the clusters:
+    # a list word with no word for clusters, beside words the ranker is sure of.
+    listing = "list_clusters" in e.intents and (e.says_cluster or not sure)
+    named = bool(e.sectors or e.agencies or country or which or listing)
     telling = best is not None and sure and (best.matched >= 2 or not named)
     if e.sectors and country and "presence" in e.intents and not lead:
         # Who works there (operational presence): partners, answered apart from who leads.
@@ -247,7 +250,7 @@ def _classify(
         return found("help", 0.9)
     if best and telling:
         return answer(best, sectors=e.sectors)
-    if "list_clusters" in e.intents or which:
+    if listing or which:
         # "Which clusters are there?" names no agency or country: the list is the answer.
         return found("list_clusters", 0.85)
     if "cluster_word" in e.intents and not words:

@@ -134,7 +134,11 @@ def test_acronyms(chat: Chat) -> None:
 def test_an_acronym_typed_alone_is_expanded_in_every_language(chat: Chat) -> None:
     # "HRP = ?" shows no language: each reader finds the expansion in theirs.
     alone = chat("HRP = ?")
-    for meaning in ["Humanitarian Response Plan", "Plan de Respuesta Humanitaria", "人道主义应对计划"]:
+    for meaning in [
+        "Humanitarian Response Plan",
+        "Plan de Respuesta Humanitaria",
+        "人道主义应对计划",
+    ]:
         assert meaning in alone
     # A question in English is answered in English alone.
     asked = chat("what does HRP stand for")
@@ -228,3 +232,33 @@ def test_the_step_after_the_one_named(chat: Chat, question: str, topic: str) -> 
 def test_a_step_asked_after_another_is_the_one_asked(chat: Chat) -> None:
     chat("after the HCT consultation, who writes the letter?")
     assert chat.last is not None and chat.last.data.get("topic") != "step_4", chat.last
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("list the 13 lead responsibilities", "lead_responsibilities"),
+        ("列出牵头机构的职责", "lead_responsibilities"),
+        ("dame la lista de las funciones basicas", "core_functions"),
+    ],
+)
+def test_a_list_of_something_else_is_not_the_list_of_clusters(
+    chat: Chat, question: str, topic: str
+) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
+
+
+@pytest.mark.parametrize(
+    "question", ["list all clusters", "quels sont les clusters mondiaux et leurs chefs de file"]
+)
+def test_a_list_of_clusters_is_still_the_list(chat: Chat, question: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "list_clusters", chat.last
+
+
+def test_a_word_of_our_topics_is_never_an_unknown_cluster_name(chat: Chat) -> None:
+    # 责任 (responsibility) is a word of a synonym group: no cluster called "责".
+    answer = chat("集群牵头机构有哪些责任")
+    assert chat.last is not None and chat.last.data.get("topic") == "lead_responsibilities"
+    assert "13" in answer
