@@ -317,7 +317,10 @@ def bearer_accepted(token: str | None, authorization: str) -> bool:
     if not token:
         return True
     scheme, _, given = authorization.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+    # As bytes: compare_digest refuses str with non-ASCII characters (a 500 for "Bearer é").
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
 
 
 def routes(

@@ -140,6 +140,8 @@ def test_with_a_metrics_token_only_its_bearer_reads_metrics(fake: FakeTelegram, 
         assert "clusterbot_" not in refused.text
         wrong = {"Authorization": "Bearer scrape-me-0000"}
         assert httpx.get(url, headers=wrong, timeout=10).status_code == 401
+        odd = {"Authorization": "Bearer été".encode("latin-1")}  # not ASCII: refused, no 500
+        assert httpx.get(url, headers=odd, timeout=10).status_code == 401
         right = {"Authorization": "Bearer scrape-me-7f3a"}
         answered = httpx.get(url, headers=right, timeout=10)
         assert answered.status_code == 200
