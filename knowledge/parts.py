@@ -15,7 +15,7 @@ _ZH_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六
 _ZH_NUMERALS |= {"九": 9, "十": 10}
 # What may stand between a list's word and its number: "step no 6", "الخطوة رقم 6".
 _FILLER = r"(?:(?:n|no|nr|number|numero|num|رقم)\s+)?"
-_LAST = 0  # the number that stands for a list's last line
+_LAST = -1  # the number that stands for a list's last line (0 is no number at all)
 
 
 def _any(words: Iterable[str]) -> str:
@@ -57,7 +57,7 @@ class Parts:
                 last = _any(n for n, v in numbers.items() if v == _LAST) or "(?!)"
                 self.patterns[code] = re.compile(
                     rf"(?:第\s*(?P<n>\d{{1,2}}|[一二两三四五六七八九十]{{1,3}})|(?P<last>{last})\s*一?)"
-                    rf"\s*(?:个|项|条|点)?\s*(?P<p>{part})?"
+                    rf"\s*(?P<m>个|项|条|点)?\s*(?P<p>{part})?"
                 )
                 continue
             self.patterns[code] = re.compile(
@@ -80,12 +80,14 @@ class Parts:
                 n = _LAST  # 最后一步; 最后 alone is no line (最后手段提供者)
             elif code == "zh":
                 n = _zh_number(said)
-                # The list's word may come before its number: 核心职能里的第四项.
-                kind = kind or next((k for w, k in self.kinds[code].items() if w in norm), None)
+                # The list's word may come before its number (核心职能里的第四项), but then a
+                # measure word follows it: 第三方 and 第一时间 name no line.
+                if kind is None and groups.get("m"):
+                    kind = next((k for w, k in self.kinds[code].items() if w in norm), None)
             else:
-                n = int(said) if said.isdigit() else self.numbers[code].get(said, -1)
-            if kind is None or n < 0:
-                continue
+                n = int(said) if said.isdigit() else self.numbers[code].get(said, 0)
+            if kind is None or (n < 1 and n != _LAST):
+                continue  # "step 0" names no line
             pid = self.lines.get((kind, self.totals.get(kind, 0) if n == _LAST else n))
             if pid is not None:
                 return pid

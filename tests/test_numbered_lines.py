@@ -40,6 +40,15 @@ def test_a_follow_up_names_the_next_step(chat: Chat) -> None:
     assert "24 hours" in chat("and step 6?")
 
 
+@pytest.mark.parametrize("question", ["step 0", "第0步", "第三方机构有什么职责", "第一时间应该通知谁"])
+def test_a_number_that_names_no_line_is_no_line(chat: Chat, question: str) -> None:
+    # Zero is no line, and 第三方 (third party), 第一时间 (at once) are no third or first item.
+    chat(question)
+    assert chat.last is not None
+    topic = str(chat.last.data.get("topic") or "")
+    assert not topic.startswith(("step_", "responsibility_", "function_")), topic
+
+
 @pytest.mark.parametrize("question", ["what is step 9", "what are the 8 steps", "eight steps"])
 def test_no_line_beyond_the_list_nor_for_a_count(chat: Chat, question: str) -> None:
     chat(question)
