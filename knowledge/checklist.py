@@ -119,13 +119,14 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
     # A lead or co-lead is an organisation: "no" to the suggested lead and "yes" to "any
     # co-lead?" name none yet, so the name is asked for ("no, IOM" and "yes, IMC" name one).
     if q.kind == "lead":
-        group, named = words.which(text, ("yes", "no"))
-        if group == "yes":
-            return Answer(default_lead(kb, q.cluster or ""))
-        if group == "no" and not named:
-            return Invalid("lead_name", answer_word=True)
+        group, named = words.which(text, ("none", "yes", "no"))
+        agency = kb.matcher.find_agency(named) if named else None
+        if group == "yes":  # "yes" keeps the global lead; "yes, IOM" names IOM
+            return Answer(agency or default_lead(kb, q.cluster or ""))
+        if group == "none" or (group == "no" and not named):
+            return Invalid("lead_name", answer_word=True)  # a cluster needs a lead
         named = named if group else text
-        return Answer(kb.matcher.find_agency(named) or named)
+        return Answer(agency or kb.matcher.find_agency(named) or named)
     if q.kind == "colead":
         group, named = words.which(text, ("none", "no", "yes"))
         if group in {"none", "no"}:

@@ -309,12 +309,14 @@ def test_a_lead_or_co_lead_is_an_organisation_never_a_yes_or_a_no(chat: Chat) ->
     for _ in range(8):
         chat("done")
     assert "Which organisation do you propose instead?" in chat("no")  # Health's lead
+    assert "Which organisation do you propose instead?" in chat("no one")  # not "one"
     assert "Any co-lead for Health" in chat("no, International Medical Corps")
     assert "Which organisation would co-lead?" in chat("yes")
     assert "Which agency do you propose to lead Shelter" in chat("yes, Save the Children")
-    chat("yes")  # keep the global lead of Shelter
+    chat("yes, IOM")  # names IOM, not the global lead
     answer = chat("no, not for now")  # no co-lead
     summary, letter = answer.split("# DRAFT", 1)
     assert "Proposed lead: International Medical Corps; co-lead: Save the Children" in summary
+    assert "Proposed lead: International Organization for Migration (IOM)" in summary
     assert "Proposed co-lead: Save the Children." in letter
     assert "co-lead: no" not in answer and "co-lead: yes" not in answer
