@@ -195,16 +195,19 @@ def _classify(
         return found("acronym", 0.9)
     words = e.leftover.split()
     # A name is one run of words ("the cash cluster"), not words picked out of a sentence.
-    short_name = lead and words and _length(words) <= NAME_WORDS and _one_run(e)
+    short = lead and words and _length(words) <= NAME_WORDS
     # "Who leads the security cluster?" asks for the lead of a cluster of that name: one word
     # that our passages hold ("security") does not make it a question about a passage, unless
     # it is a topic's own title ("who leads the refugee response?") or the name says more.
     cluster_name = (
-        short_name
+        short
         and _asks_for_a_cluster(e)
+        and _one_run(e, kb, gaps=True)
         and not (best is not None and sure and _names_a_topic(e.leftover, best, kb, langs))
     )
-    unknown_name = short_name and (cluster_name or not kb.ranker.knows(e.leftover, langs))
+    unknown_name = cluster_name or (
+        short and _one_run(e, kb) and not kb.ranker.knows(e.leftover, langs)
+    )
     if unknown_name and not (e.sectors or e.agencies):
         return found(
             "unknown_cluster",
@@ -293,20 +296,47 @@ def _asks_for_a_cluster(e: Entities) -> bool:
     That is lead words, the word cluster, and one run of other words (the name), nothing else.
     """
     return (
-        e.intents <= {"lead", "cluster_word"}
+        e.intents <= _ONLY_A_LEAD_QUESTION
         and "cluster_word" in e.intents
-        and _one_run(e)
         and e.words - len(e.leftover.split()) <= _LEAD_QUESTION_WORDS
     )
 
 
-def _one_run(e: Entities) -> bool:
-    """Whether the words left over are side by side in the message, as a name's are."""
+# Intents that ask nothing beside "who leads": "and who leads ... in our country, globally?"
+_ONLY_A_LEAD_QUESTION = frozenset({"lead", "cluster_word", "followup", "aside", "scope"}) | {
+    "own_country"
+}
+
+
+def _one_run(e: Entities, kb: KnowledgeBase, gaps: bool = False) -> bool:
+    """Whether the words left over are side by side in the message, as a name's are.
+
+    With `gaps` (a message that says "cluster" beside the name), one everyday word may stand
+    between two of its words ("the cash and voucher cluster", "el clúster de dinero en
+    efectivo"); otherwise words apart are words picked out of a sentence.
+    """
     rest = normalize(e.rest)
     if _CJK.search(e.leftover):
         # Chinese runs have no spaces: the name is one piece of the run ("谁牵头交通集群").
         return " " not in e.leftover and e.leftover in rest
-    return f" {e.leftover} " in f" {rest} "
+    name = e.leftover.split()
+    words = rest.split()
+    if name[0] not in words:
+        return False
+    at = words.index(name[0])
+    for word in name[1:]:
+        # The next word of the name, or one everyday word and then it.
+        if words[at + 1 : at + 2] == [word]:
+            at += 1
+        elif (
+            gaps
+            and words[at + 2 : at + 3] == [word]
+            and words[at + 1] in kb.matcher.common_words
+        ):
+            at += 2
+        else:
+            return False
+    return True
 
 
 def _names_a_topic(name: str, best: Ranked, kb: KnowledgeBase, langs: list[str]) -> bool:

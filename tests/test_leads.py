@@ -137,6 +137,10 @@ def test_unknown_cluster_never_names_an_agency(chat: Chat, kb: KnowledgeBase) ->
         "qui dirige le cluster sécurité",
         "谁牵头交通集群",
         "من يقود مجموعة الأمن",
+        # A name with an everyday word inside, and a lead question put as a follow-up.
+        "who leads the cash and voucher cluster",
+        "quien lidera el cluster de dinero en efectivo",
+        "and who leads the security cluster?",
     ]:
         answer = chat(question)
         assert chat.last is not None and chat.last.intent in {"unknown_cluster", "unknown"}, (
