@@ -39,12 +39,13 @@ async def healthz(request: Request) -> Response:
 
 
 class InFlight:
-    """The platform requests this process is handling now (the probes and /metrics aside).
+    """The platform POSTs this process is handling now (the probes and /metrics aside).
 
-    The inbox worker defers to them (`busy`), and beyond `limit` (0: none) a request is refused
-    at once with 503 and Retry-After, before its body is read: nothing is stored or
-    acknowledged, so the platform sends it again, instead of every request of an overload
-    waiting past the platform's deadline. `on_quiet` hears when the last one has finished.
+    The inbox worker defers to them (`busy`), and beyond `limit` (0: none) a POST is refused at
+    once with 503 and Retry-After, before its body is read: nothing is stored or acknowledged,
+    so an event is sent again (a Slack slash command is not: the person sees an error), instead
+    of every request of an overload waiting past the platform's deadline. GETs (OAuth, a
+    webhook's check) are neither counted nor refused. `on_quiet` hears when the last is done.
     """
 
     def __init__(self, limit: int = 0) -> None:
@@ -61,7 +62,7 @@ class InFlight:
         """`app` with its platform requests counted and, beyond the limit, refused."""
 
         async def counted(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or scope["path"] in PROBES:
+            if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in PROBES:
                 await app(scope, receive, send)
                 return
             if self.limit and self.count >= self.limit:
