@@ -635,7 +635,8 @@ class AnswerWords:
 
 def _after(text: str, word: str) -> str:
     """What follows `word` in the user's own characters (the note after "done - ...")."""
+    fold = normalize.__wrapped__  # every prefix once: not worth the cache's room
     for i in range(1, len(text) + 1):
-        if normalize(text[:i]) == word:
+        if fold(text[:i]) == word:
             return text[i:].strip(" -–—:,.;，。：、،؛")
     return ""

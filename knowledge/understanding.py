@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.matching import MAX_UNDERSTOOD, Entities, normalize
+from knowledge.matching import _CJK, MAX_UNDERSTOOD, Entities, normalize
 from knowledge.ranking import Ranked
 
 # The ranker's confidence (the weighted share of the question's words a passage covers) from
@@ -90,7 +90,6 @@ def understand(
 
 # Where a clause ends: "after the letter, what does the ERC do?"
 _CLAUSE_END = re.compile(r"[,，、;；:：?？؟.。!！]")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _after_step(
@@ -123,7 +122,8 @@ def _after_step(
     rest = kb.ranker.rank(f"{text[:start]} {text[end:]}", langs, limit=1)
     answered = rest and rest[0].matched >= 2 and rest[0].confidence >= CONFIDENT
     if answered and rest[0].topic != following:
-        return ranked
+        # What the rest asks comes first ("after step 3, what is step 5?": step 5).
+        return [rest[0], *(r for r in ranked if r.topic != rest[0].topic)]
     first = named[0]
     return [
         Ranked(following, "passage", first.score, first.confidence, first.matched),

@@ -14,6 +14,7 @@ NAMED = [
     ("who does step 3", "step_3"),
     ("the last step?", "step_8"),
     ("what happens after step 5", "step_6"),
+    ("after step 3, what is step 5?", "step_5"),
     ("2nd criterion", "criterion_2"),
     ("core function 4", "function_4"),
     ("what is the first responsibility of a cluster lead", "responsibility_1"),
