@@ -120,7 +120,8 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         ctx,
         "leads/who_leads.j2",
         _sources(ctx.kb, sectors),
-        checks=_checks(ctx, sectors, u.agencies),
+        checks=_checks(ctx, sectors, u.agencies, u.condition),
+        in_kind=_in_kind(ctx, sectors, u.condition) if not u.agencies else [],
         sectors=[sector_facts(ctx, s) for s in sectors],
         country=country,
         own_country=u.own_country,
@@ -128,17 +129,49 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
     )
 
 
-def _checks(ctx: Context, sectors: list[str], agencies: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Yes or no for each agency and cluster named together ("is X a co-lead of Y?")."""
+def _checks(
+    ctx: Context, sectors: list[str], agencies: tuple[str, ...], condition: str | None
+) -> list[dict[str, Any]]:
+    """Yes or no for each agency and cluster named together ("is X a co-lead of Y?").
+
+    When the question names a kind of emergency ("... in floods?"), a part the agency has
+    only in another kind is a no, with that other part said.
+    """
     out = []
     for agency in agencies:
         for s in sectors:
             parts = [lead for lead in ctx.kb.sectors[s].leads if lead.agency == agency]
+            fits = [lead for lead in parts if condition is None or lead.when in (None, condition)]
             out.append(
                 {
                     "agency": agency_label(ctx, agency),
                     "sector": sector_label(ctx, s),
-                    "parts": [_lead(ctx, lead) for lead in parts],
+                    "parts": [_lead(ctx, lead) for lead in fits],
+                    "elsewhere": [_lead(ctx, lead) for lead in parts if lead not in fits],
+                    "condition": ctx.kb.text(ctx.lang).conditions[condition] if condition else "",
+                }
+            )
+    return out
+
+
+def _in_kind(ctx: Context, sectors: list[str], condition: str | None) -> list[dict[str, Any]]:
+    """Who leads each cluster whose lead depends on the kind of emergency, in the kind named."""
+    if condition is None:
+        return []
+    out = []
+    for s in sectors:
+        leads = ctx.kb.sectors[s].leads
+        if any(lead.when for lead in leads):
+            fits = [
+                _lead(ctx, replace(lead, when=None))
+                for lead in leads
+                if lead.when in (None, condition)
+            ]
+            out.append(
+                {
+                    "sector": sector_label(ctx, s),
+                    "condition": ctx.kb.text(ctx.lang).conditions[condition],
+                    "leads": fits,
                 }
             )
     return out

@@ -276,11 +276,14 @@ class Entities:
     rest: str  # the normalised text without names, lead and cluster words: what else it asks
     words: int  # how many words the message has (a Chinese run counts as one)
     situation: frozenset[str] = frozenset()  # the words naming a kind of emergency ("conflict")
+    conditions: frozenset[str] = frozenset()  # the kinds they name ("natural_disaster")
     asks: bool = False  # a question mark or a question word ("how", "怎样") is in it
     # A word for clusters is in it, alone or inside a longer phrase ("clusters mondiaux").
     says_cluster: bool = False
 
 
+# The intent of the words naming a kind of emergency ("and in conflict?").
+_EMERGENCY = "emergency"
 # Intent words the lead rules answer; what a question says beside them goes to the ranker.
 _RULE_WORDS = frozenset({"lead", "followup"})
 # Words the rules always answer, whatever else the message holds.
@@ -382,6 +385,30 @@ def _asks(norm: str) -> bool:
     return any(q in words or (_CJK.search(q) and q in norm) for q in _ASKING)
 
 
+def _marker_words(
+    langs: list[Language], stop: dict[str, frozenset[str]]
+) -> dict[str, frozenset[str]]:
+    """Each language's marker words: its vocabulary, and its own intent words.
+
+    Of a Latin-script language's intent phrases, the words no other such language uses
+    ("conflicto") tell it apart as surely as its vocabulary does.
+    """
+    vocabulary = {lang.code: frozenset(normalize(w) for w in lang.vocabulary) for lang in langs}
+    latin = [lang for lang in langs if lang.code not in {"zh", "ar"}]
+    own = {
+        lang.code: {
+            w for ps in lang.intent_words.values() for p in ps for w in normalize(p).split()
+        }
+        for lang in latin
+    }
+    for code, words in own.items():
+        others = set().union(
+            *(own[o] | vocabulary[o] | stop.get(o, frozenset()) for o in own if o != code)
+        )
+        vocabulary[code] |= frozenset(w for w in words - others if len(w) > 2)
+    return vocabulary
+
+
 class Matcher:
     """Indexes built once over every language, so a message in any of them is understood."""
 
@@ -390,14 +417,26 @@ class Matcher:
         langs = list(kb.languages.values())
         self.stop = {code: stop_words(code, lang) for code, lang in kb.languages.items()}
         common = frozenset().union(*(lang.vocabulary for lang in langs), *self.stop.values())
+        # "emergency_conflict" words are emergency words that also say which kind: the kind
+        # decides a lead ("does UNHCR lead shelter in floods?").
         intent_phrases = [
-            (p, group) for lang in langs for group, ps in lang.intent_words.items() for p in ps
+            (p, _EMERGENCY if group.startswith(_EMERGENCY) else group)
+            for lang in langs
+            for group, ps in lang.intent_words.items()
+            for p in ps
         ]
+        self.emergency_kinds = {
+            normalize(p): group.removeprefix(f"{_EMERGENCY}_")
+            for lang in langs
+            for group, ps in lang.intent_words.items()
+            if group.startswith(f"{_EMERGENCY}_")
+            for p in ps
+        }
         self.intents = PhraseIndex(intent_phrases, overlapping=True)
         # A kind of emergency stays a word of its own: "the war cluster" is a name we do not
         # know, not a cluster with filler.
         common |= frozenset(
-            normalize(p) for p, group in intent_phrases if " " not in p and group != "emergency"
+            normalize(p) for p, group in intent_phrases if " " not in p and group != _EMERGENCY
         )
         self.common_words = common
         self.cluster_words = frozenset(
@@ -436,9 +475,7 @@ class Matcher:
             common_words=common,
         )
         self.acronyms = PhraseIndex(((a, a) for a in kb.acronyms), caps_only=kb.caps_only)
-        self.vocabulary = {
-            lang.code: frozenset(normalize(w) for w in lang.vocabulary) for lang in langs
-        }
+        self.vocabulary = _marker_words(langs, self.stop)
         country_pairs = [
             (name, code) for lang in kb.languages for code, name in _territories(lang).items()
         ]
@@ -583,6 +620,8 @@ class Matcher:
             *(h for h in intent_hits if h.target in _LIST_WORDS),
             *(h for h in intent_hits if (names or listing) and h.target in _RULE_WORDS),
             *(h for h in intent_hits if cluster_named and h.target == "cluster_word"),
+            # "Who leads CCCM in conflict?": the kind of emergency says which lead is asked.
+            *(h for h in intent_hits if sector_hits and h.target == _EMERGENCY),
             # "How many clusters are there at global level?" asks for the list: "global
             # level" says which list, not what else is asked.
             *(h for h in intent_hits if listing and h.target == "scope"),
@@ -601,7 +640,12 @@ class Matcher:
             rest=rest,
             words=len(norm.split()),
             situation=frozenset(
-                w for h in intent_hits if h.target == "emergency" for w in h.phrase.split()
+                w for h in intent_hits if h.target == _EMERGENCY for w in h.phrase.split()
+            ),
+            conditions=frozenset(
+                self.emergency_kinds[h.phrase]
+                for h in intent_hits
+                if h.target == _EMERGENCY and h.phrase in self.emergency_kinds
             ),
             asks=bool(set("?？؟") & set(text)) or _asks(norm),
             says_cluster="cluster_word" in intents

@@ -45,6 +45,7 @@ class Understanding:
     unknown_name: str = ""
     suggestions: tuple[str, ...] = ()
     own_country: bool = False  # "in our country": a country meant, not named
+    condition: str | None = None  # the one kind of emergency named ("in floods")
 
     def subject(self) -> dict[str, Any]:
         """What a follow-up may build on, as JSON-able data (stored per person and chat).
@@ -237,6 +238,7 @@ def _classify(
             agencies=e.agencies,
             related=also,
             own_country=own,
+            condition=next(iter(e.conditions)) if len(e.conditions) == 1 else None,
         )
     # An agency named with no lead word ("is the Red Cross a member of clusters?") asks what
     # the rest of the question says, when the ranker is sure of it, even on one word; in a

@@ -18,6 +18,8 @@ from tests.conftest import Chat
         # A name in Latin letters does not make the question's own words English.
         ("مين بيقود health cluster", "ar"),
         ("shelter cluster 谁牵头", "zh"),
+        # Words only one language's questions use ("conflicto") tell close languages apart.
+        ("la OIM dirige CCCM en un conflicto armado", "es"),
     ],
 )
 def test_reply_follows_the_question(chat: Chat, question: str, lang: str) -> None:

@@ -196,12 +196,62 @@ def test_lead_command(chat: Chat) -> None:
             "救助儿童会是教育集群的联合牵头吗？",
             "是的：在全球层面，救助儿童会 (Save the Children) 是教育集群的共同牵头。",
         ),
+        # The kind of emergency named decides: UNHCR leads shelter only in conflict.
+        (
+            "does UNHCR lead shelter after the floods?",
+            "No: in natural disasters, Office of the UN High Commissioner for Refugees (UNHCR) "
+            "has no lead role in Shelter; it is lead in conflict-induced displacement.",
+        ),
+        (
+            "is IOM the CCCM lead in a war",
+            "No: in conflict-induced displacement, International Organization for Migration "
+            "(IOM) has no lead role in Camp Coordination and Camp Management; it is lead in "
+            "natural disasters.",
+        ),
+        (
+            "does UNHCR lead shelter in conflicts?",
+            "Yes: globally, Office of the UN High Commissioner for Refugees (UNHCR) is lead of "
+            "Shelter (in conflict-induced displacement).",
+        ),
     ],
 )
 def test_is_x_a_lead_of_y_answers_yes_or_no_first(
     chat: Chat, question: str, first_line: str
 ) -> None:
     assert chat(question).splitlines()[0] == first_line
+
+
+@pytest.mark.parametrize(
+    ("question", "first_line"),
+    [
+        (
+            "who leads shelter after an earthquake",
+            "In natural disasters, Shelter: International Federation of Red Cross and Red "
+            "Crescent Societies (IFRC), convener (formally not a lead).",
+        ),
+        (
+            "who leads CCCM in conflict",
+            "In conflict-induced displacement, Camp Coordination and Camp Management: Office "
+            "of the UN High Commissioner for Refugees (UNHCR).",
+        ),
+        (
+            "¿quién lidera CCCM en un conflicto armado?",
+            "En desplazamientos provocados por conflictos, Coordinación y Gestión de "
+            "Campamentos: Oficina del Alto Comisionado de las Naciones Unidas para los "
+            "Refugiados (ACNUR).",
+        ),
+    ],
+)
+def test_a_lead_asked_for_one_kind_of_emergency_is_said_first(
+    chat: Chat, question: str, first_line: str
+) -> None:
+    answer = chat(question)
+    assert answer.splitlines()[0] == first_line
+    assert "Refugee responses" not in answer  # the kind is part of the lead question
+
+
+def test_a_lead_that_depends_on_no_kind_of_emergency_has_no_such_line(chat: Chat) -> None:
+    assert chat("who leads health in floods").splitlines()[0] == "Health"
 
 
 def test_words_picked_out_of_a_sentence_are_no_cluster_name(chat: Chat) -> None:
