@@ -238,7 +238,7 @@ def _classify(
             agencies=e.agencies,
             related=also,
             own_country=own,
-            condition=next(iter(e.conditions)) if len(e.conditions) == 1 else None,
+            condition=_one_condition(e),
         )
     # An agency named with no lead word ("is the Red Cross a member of clusters?") asks what
     # the rest of the question says, when the ranker is sure of it, even on one word; in a
@@ -270,6 +270,11 @@ def _classify(
     if e.acronyms:
         return found("acronym", 0.9)
     return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
+
+
+def _one_condition(e: Entities) -> str | None:
+    """The kind of emergency a message names, when it names exactly one ("in floods")."""
+    return next(iter(e.conditions)) if len(e.conditions) == 1 else None
 
 
 def _named_in_capitals(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
@@ -407,5 +412,14 @@ def _followup(e: Entities, previous: dict[str, Any], lang: str | None) -> Unders
     before = previous.get("lang")
     if (before in LATIN and lang in (None, *LATIN)) or (before and lang is None):
         lang = before
-    u = Understanding(intent, lang, 0.9, sectors=sectors, agencies=agencies, country=country)
+    condition = _one_condition(e)
+    u = Understanding(
+        intent,
+        lang,
+        0.9,
+        sectors=sectors,
+        agencies=agencies,
+        country=country,
+        condition=condition if intent == "who_leads" else None,
+    )
     return replace(u, agencies=()) if intent == "country_clusters" else u
