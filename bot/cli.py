@@ -181,7 +181,7 @@ def _dispatch(settings: Settings, once: bool) -> int:
     if settings.metrics_address:
         from bot.health import serve_metrics
 
-        serve_metrics(settings.metrics_address, engine)
+        serve_metrics(settings.metrics_address, engine, settings.metrics_token)
     if not dispatcher.senders:
         hints = ", or ".join(adapters.sender_hints())
         print(

@@ -12,6 +12,7 @@ says what to do about each failure.
 import asyncio
 import hmac
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -498,18 +499,44 @@ class _Everything:
         yield from self.database.collect()
 
 
-def serve_metrics(address: str, engine: Engine) -> Callable[[], None]:
-    """Serve /metrics at HOST:PORT in a thread (for `clusterbot dispatch`); returns its stop."""
-    from prometheus_client import CollectorRegistry, start_http_server
+def serve_metrics(address: str, engine: Engine, token: str | None = None) -> Callable[[], None]:
+    """Serve /metrics at HOST:PORT in a thread (for `clusterbot dispatch`); returns its stop.
+
+    With `token`, only a request bearing it is answered, as `serve`'s /metrics does.
+    """
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from prometheus_client import CollectorRegistry, make_wsgi_app
+    from prometheus_client.exposition import ThreadingWSGIServer
 
     host, _, port = address.rpartition(":")
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Everything(engine))
-    server, thread = start_http_server(int(port), addr=host or "127.0.0.1", registry=registry)
+    exposition = make_wsgi_app(registry)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        if not bearer_accepted(token, environ.get("HTTP_AUTHORIZATION", "")):
+            start_response(
+                "401 Unauthorized",
+                [("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")],
+            )
+            return [b"a bearer token is required\n"]
+        return exposition(environ, start_response)
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            """Scrapes are not news: nothing on stderr for each one."""
+
+    server = make_server(
+        host or "127.0.0.1", int(port), app, ThreadingWSGIServer, handler_class=Quiet
+    )
+    thread = threading.Thread(target=server.serve_forever, name="metrics", daemon=True)
+    thread.start()
     log.info("metrics: serving http://%s:%s/metrics", host or "127.0.0.1", port)
 
     def stop() -> None:
         server.shutdown()
+        server.server_close()
         thread.join(timeout=5)
 
     return stop

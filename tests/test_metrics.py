@@ -25,6 +25,7 @@ from bot.adapters.telegram.routes import TELEGRAM_WEBHOOK
 from bot.app import Bot
 from bot.core import Context, Incoming, Reply
 from bot.db import make_engine, session_scope, upgrade
+from bot.health import serve_metrics
 from bot.models import Notification, utcnow
 from bot.settings import Settings
 from bot.web import create_app
@@ -147,6 +148,30 @@ def test_with_a_metrics_token_only_its_bearer_reads_metrics(fake: FakeTelegram, 
         assert answered.status_code == 200
         assert "clusterbot_inbox_events" in answered.text
         assert httpx.get(f"{base}/healthz", timeout=10).text == "ok"  # probes need no token
+
+
+def test_the_dispatchers_metrics_server_also_wants_the_token(
+    migrated_db: Path, tmp_path: Path
+) -> None:
+    """`clusterbot dispatch` serves its metrics on its own port: the same token guards it."""
+    db = tmp_path / "dispatch-metrics.db"
+    db.write_bytes(migrated_db.read_bytes())
+    port = free_socket().getsockname()[1]
+    stop = serve_metrics(f"127.0.0.1:{port}", make_engine(f"sqlite:///{db}"), "scrape-me-7f3a")
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        refused = httpx.get(url, timeout=10)
+        assert refused.status_code == 401 and "clusterbot_" not in refused.text
+        odd = {"Authorization": "Bearer été".encode("latin-1")}
+        assert httpx.get(url, headers=odd, timeout=10).status_code == 401
+        right = {"Authorization": "Bearer scrape-me-7f3a"}
+        answered = httpx.get(url, headers=right, timeout=10)
+        assert (
+            answered.status_code == 200
+            and "clusterbot_inbox_oldest_pending_seconds" in answered.text
+        )
+    finally:
+        stop()
 
 
 def _dispatch(env: dict[str, str]) -> subprocess.Popen[str]:
