@@ -262,9 +262,9 @@ def test_words_picked_out_of_a_sentence_are_no_cluster_name(chat: Chat) -> None:
     }
 
 
-@pytest.mark.parametrize("word", ["yes", "oui", "نعم"])
-def test_a_bare_yes_asks_about_no_topic(chat: Chat, word: str) -> None:
-    # A passage that opens with "Yes:" is no answer to a yes typed alone.
+@pytest.mark.parametrize("word", ["yes", "oui", "نعم", "no", "non", "لا"])
+def test_a_bare_yes_or_no_asks_about_no_topic(chat: Chat, word: str) -> None:
+    # A passage that opens with "Yes:", or holds "non" ("non-cluster"), is no answer to it.
     chat(word)
     assert chat.last is not None and chat.last.intent == "unknown"
 
