@@ -13,9 +13,12 @@ if TYPE_CHECKING:
     from knowledge import KnowledgeBase, Understanding
 
 
-# Control characters (but tab and newline), direction overrides and embeddings, and lone
-# surrogates: never meant as text, refused by PostgreSQL (NUL), or able to make shown text lie.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# Control characters (but tab and newline), direction overrides and embeddings, zero-width
+# spaces and byte-order marks, and lone surrogates: never meant as text, refused by PostgreSQL
+# (NUL), or able to make shown text lie. (Joiners stay: emoji and scripts need them.)
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def clean_text(text: str) -> str:

@@ -45,8 +45,9 @@ def test_never_crashes_always_answers(chat: Chat, text: str) -> None:
     assert "49" not in answer  # templates never evaluate user text
 
 
-def test_empty_message_gets_a_nudge(chat: Chat) -> None:
-    assert "empty" in chat("   ")
+@pytest.mark.parametrize("blank", ["   ", "\u200b", "\ufeff \u2060", "\x00\x01"])
+def test_empty_message_gets_a_nudge(chat: Chat, blank: str) -> None:
+    assert "empty" in chat(blank)
 
 
 def test_too_long_message_states_the_limit(chat: Chat) -> None:
