@@ -43,7 +43,12 @@ def show_topic(ctx: Context, topic: str) -> Reply:
     key = passage.concept if passage is not None else topic
     concept = kb.concepts[key]
     words = kb.text(ctx.lang)
-    related = [r for r in ctx.understanding.related if known_topic(ctx, r) and r != key]
+    # A line of the topic shown is no other topic ("Related:" once named the answer itself).
+    related = [
+        r
+        for r in ctx.understanding.related
+        if known_topic(ctx, r) and (kb.passages[r].concept if r in kb.passages else r) != key
+    ]
     return reply(
         ctx,
         "concepts/explain.j2",

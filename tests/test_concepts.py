@@ -262,3 +262,11 @@ def test_a_word_of_our_topics_is_never_an_unknown_cluster_name(chat: Chat) -> No
     answer = chat("集群牵头机构有哪些责任")
     assert chat.last is not None and chat.last.data.get("topic") == "lead_responsibilities"
     assert "13" in answer
+
+
+def test_related_topics_never_name_the_topic_answered(chat: Chat) -> None:
+    answer = chat("who approves activation nowadays")
+    title = answer.splitlines()[0]
+    related = [line for line in answer.splitlines() if line.startswith("Related:")]
+    assert title == "Who decides to activate a cluster, and how long it takes"
+    assert not related or title not in related[0], answer
