@@ -385,21 +385,32 @@ def _asks(norm: str) -> bool:
     return any(q in words or (_CJK.search(q) and q in norm) for q in _ASKING)
 
 
+def _own_phrases(lang: Language) -> Iterable[str]:
+    """The phrases a language's file gives for asking: intent words, names, topic keywords."""
+    for phrases in lang.intent_words.values():
+        yield from phrases
+    for names in (*lang.sectors.values(), *lang.agencies.values()):
+        yield names.name
+        yield names.short
+        yield from names.aliases
+    for concept in lang.concepts.values():
+        yield concept.title
+        yield from concept.keywords
+
+
 def _marker_words(
     langs: list[Language], stop: dict[str, frozenset[str]]
 ) -> dict[str, frozenset[str]]:
-    """Each language's marker words: its vocabulary, and its own intent words.
+    """Each language's marker words: its vocabulary, and the words only its files use.
 
-    Of a Latin-script language's intent phrases, the words no other such language uses
-    ("conflicto") tell it apart as surely as its vocabulary does.
+    A Latin-script language's own words for what people ask about, that no other such
+    language uses ("conflicto", "santé", "logistique", "PAM"), tell it apart as surely as its
+    vocabulary does, even in a message of one word.
     """
     vocabulary = {lang.code: frozenset(normalize(w) for w in lang.vocabulary) for lang in langs}
     latin = [lang for lang in langs if lang.code not in {"zh", "ar"}]
     own = {
-        lang.code: {
-            w for ps in lang.intent_words.values() for p in ps for w in normalize(p).split()
-        }
-        for lang in latin
+        lang.code: {w for p in _own_phrases(lang) for w in normalize(p).split()} for lang in latin
     }
     for code, words in own.items():
         others = set().union(
@@ -540,6 +551,10 @@ class Matcher:
             return _identify(text, tuple(scores)) if len(plain) >= 2 else None
         tied = [code for code, score in ranked if score == ranked[0][1]]
         return tied[0] if len(tied) == 1 else _identify(text, tuple(tied))
+
+    def marked(self, text: str, code: str) -> bool:
+        """Whether `text` holds a marker word of language `code` ("salud", "conflicto")."""
+        return any(w in self.vocabulary.get(code, ()) for w in normalize(text).split())
 
     def country_name(self, code: str, lang: str) -> str:
         """The country's name in `lang` (CLDR), or the code when unknown."""

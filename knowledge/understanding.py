@@ -7,7 +7,9 @@ topics offered. A follow-up ("and in Haiti?") re-asks the last question with one
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from knowledge.base import KnowledgeBase
@@ -77,7 +79,8 @@ def understand(
         return Understanding("too_long", lang, 1.0)
     e = matcher.entities(text)
     if previous:
-        again = _followup(_named_in_capitals(e, text, kb), previous, lang)
+        marked = partial(matcher.marked, text)
+        again = _followup(_named_in_capitals(e, text, kb), previous, lang, marked)
         if again is not None:
             return again
     langs = [lang] if lang else ["en", "fr", "es"]
@@ -336,9 +339,7 @@ def _one_run(e: Entities, kb: KnowledgeBase, gaps: bool = False) -> bool:
         if words[at + 1 : at + 2] == [word]:
             at += 1
         elif (
-            gaps
-            and words[at + 2 : at + 3] == [word]
-            and words[at + 1] in kb.matcher.common_words
+            gaps and words[at + 2 : at + 3] == [word] and words[at + 1] in kb.matcher.common_words
         ):
             at += 2
         else:
@@ -368,7 +369,9 @@ def _procedure(topic: str, kb: KnowledgeBase) -> bool:
     return (passage.concept if passage else topic) == "activation_steps"
 
 
-def _followup(e: Entities, previous: dict[str, Any], lang: str | None) -> Understanding | None:
+def _followup(
+    e: Entities, previous: dict[str, Any], lang: str | None, marked: Callable[[str], bool]
+) -> Understanding | None:
     """The last question again with the one thing this message names swapped in, or None.
 
     Only an elliptic message counts: it opens with a follow-up word (or is two words or
@@ -408,9 +411,11 @@ def _followup(e: Entities, previous: dict[str, Any], lang: str | None) -> Unders
     if intent == "country_clusters" and not country:
         return None
     # A follow-up goes on in the language of the question it follows, unless its own script
-    # says otherwise ("and UNHCR?" after a Spanish question is still Spanish).
+    # says otherwise ("and UNHCR?" after a Spanish question is still Spanish), or it is a
+    # bare name in words of its own language ("salud?" after a French question is Spanish).
     before = previous.get("lang")
-    if (before in LATIN and lang in (None, *LATIN)) or (before and lang is None):
+    own = lang is not None and "followup" not in e.intents and marked(lang)
+    if (before in LATIN and lang in (None, *LATIN) and not own) or (before and lang is None):
         lang = before
     condition = _one_condition(e)
     u = Understanding(

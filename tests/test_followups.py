@@ -100,6 +100,15 @@ def test_a_follow_up_keeps_the_language_of_the_question(chat: Chat) -> None:
     chat("¿qué lidera ACNUR?")
     chat("y OIM?")
     assert chat.last is not None and chat.last.lang == "es"
+    chat("and UNICEF?")  # a follow-up word of another language keeps the language too
+    assert chat.last.lang == "es"
+
+
+def test_a_bare_name_in_another_language_answers_in_that_language(chat: Chat) -> None:
+    chat("qui dirige la santé ?")
+    chat("¿y nutrición?")
+    assert chat.last is not None and chat.last.lang == "fr"  # opens with a follow-up word
+    assert "Salud" in chat("salud?") and chat.last.lang == "es"
 
 
 def test_the_subject_is_kept_and_replaced_on_both_databases(any_engine: Engine) -> None:

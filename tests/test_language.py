@@ -20,13 +20,19 @@ from tests.conftest import Chat
         ("shelter cluster 谁牵头", "zh"),
         # Words only one language's questions use ("conflicto") tell close languages apart.
         ("la OIM dirige CCCM en un conflicto armado", "es"),
+        # So do a cluster's or an agency's name in one language, even typed alone.
+        ("santé ?", "fr"),
+        ("salud?", "es"),
+        ("logistique", "fr"),
+        ("le PAM", "fr"),
+        ("el PMA", "es"),
     ],
 )
 def test_reply_follows_the_question(chat: Chat, question: str, lang: str) -> None:
     chat(question)
     assert chat.last is not None
     assert chat.last.lang == lang
-    assert chat.last.intent == "who_leads"
+    assert chat.last.intent in {"who_leads", "agency_clusters"}
 
 
 def test_lang_preference_is_remembered_per_user(chat_as) -> None:  # type: ignore[no-untyped-def]
