@@ -197,6 +197,15 @@ def slack(fake: FakeSlack, bot: Bot) -> Iterator[Slack]:
         yield Slack(fake, url)
 
 
+def test_stopping_the_app_ends_the_inbox_writer_s_thread(fake: FakeSlack, bot: Bot) -> None:
+    before = set(threading.enumerate())
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        assert "UNICEF" in Slack(fake, url).dm("who leads WASH?")
+        writers = [t for t in set(threading.enumerate()) - before if t.name.startswith("inbox-writer")]
+        assert len(writers) == 1, writers
+    assert not writers[0].is_alive()
+
+
 def assert_no_ping(text: str) -> None:
     """Nothing in the text can reach Slack as a mention, a channel ping or a link."""
     tokens = re.findall(r"<[^>]*>", text)
