@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
@@ -70,16 +70,27 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: li
     return result.first() is not None
 
 
+class _Transaction(Protocol):
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+@contextmanager
+def _committed(tx: _Transaction) -> Iterator[None]:
+    """Commit `tx` when the block ends; roll it back if the block raises."""
+    try:
+        yield
+        tx.commit()
+    except BaseException:
+        tx.rollback()
+        raise
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with Session(engine, expire_on_commit=False) as session, _committed(session):
+        yield session
 
 
 @contextmanager
@@ -92,14 +103,9 @@ def relaxed(engine: Engine) -> Iterator[Connection]:
     """
     if engine.dialect.name == "sqlite":
         raise ValueError("relaxed() is for PostgreSQL; SQLite uses relaxed_driver()")
-    with engine.connect() as conn:
-        try:
-            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-            yield conn
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
+    with engine.connect() as conn, _committed(conn):
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        yield conn
 
 
 @contextmanager
@@ -116,11 +122,8 @@ def relaxed_driver(engine: Engine) -> Iterator[Any]:
         assert raw is not None
         raw.execute("PRAGMA synchronous=NORMAL")  # outside a transaction: holds for the commit
         try:
-            yield raw
-            raw.commit()
-        except BaseException:
-            raw.rollback()
-            raise
+            with _committed(raw):
+                yield raw
         finally:
             try:
                 raw.execute("PRAGMA synchronous=FULL")

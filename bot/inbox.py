@@ -115,7 +115,7 @@ class Writer:
         self.engine = engine
         self._waiting: list[tuple[Arrival, asyncio.Future[bool]]] = []
         self._writing: asyncio.Task[None] | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-writer")
+        self._thread: ThreadPoolExecutor | None = None  # made by the first write, ended by close
 
     async def put(
         self, platform: str, event_id: str, chat: str, kind: str, payload: Mapping[str, Any]
@@ -127,9 +127,19 @@ class Writer:
             self._writing = asyncio.get_running_loop().create_task(self._write())
         return await done
 
+    async def close(self) -> None:
+        """Let the write under way commit, then end the Writer's thread (a later put makes one)."""
+        if self._writing is not None:
+            await asyncio.wait([self._writing])
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
+
     async def _write(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[: self.BATCH], self._waiting[self.BATCH :]
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-writer")
             try:
                 new = await asyncio.get_running_loop().run_in_executor(
                     self._thread, _store, self.engine, [event for event, _ in batch]

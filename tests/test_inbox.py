@@ -8,6 +8,7 @@ import asyncio
 import os
 import signal
 import sqlite3
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -68,6 +69,28 @@ def test_events_arriving_together_are_stored_in_one_transaction(any_engine: Engi
     assert stored == [True] * 50 + [False]  # each request hears about its own event
     assert len(commits) == 1  # one synced write for the whole burst
     assert inbox.counts(any_engine)["pending"] == 50
+
+
+def test_close_ends_the_writer_s_thread_and_a_later_put_starts_another(
+    any_engine: Engine,
+) -> None:
+    def writers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("inbox-writer")}
+
+    async def twice() -> tuple[set[threading.Thread], list[bool]]:
+        before = writers()
+        writer = inbox.Writer(any_engine)
+        first = await writer.put("chat", "c1", "C", "message", {})
+        mine = writers() - before
+        await writer.close()
+        again = await writer.put("chat", "c2", "C", "message", {})
+        await writer.close()
+        return mine, [first, again]
+
+    mine, stored = asyncio.run(twice())
+    assert len(mine) == 1 and not any(t.is_alive() for t in mine)
+    assert stored == [True, True]
+    assert inbox.counts(any_engine)["pending"] == 2
 
 
 def test_a_refused_write_fails_every_request_that_waited_for_it(any_engine: Engine) -> None:

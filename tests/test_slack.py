@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -195,6 +195,15 @@ class Slack:
 def slack(fake: FakeSlack, bot: Bot) -> Iterator[Slack]:
     with served(create_app(_settings(fake), bot=bot)) as url:
         yield Slack(fake, url)
+
+
+def test_stopping_the_app_ends_the_inbox_writer_s_thread(fake: FakeSlack, bot: Bot) -> None:
+    before = set(threading.enumerate())
+    with served(create_app(_settings(fake), bot=bot)) as url:
+        assert "UNICEF" in Slack(fake, url).dm("who leads WASH?")
+        writers = [t for t in set(threading.enumerate()) - before if t.name.startswith("inbox-writer")]
+        assert len(writers) == 1, writers
+    assert not writers[0].is_alive()
 
 
 def assert_no_ping(text: str) -> None:
@@ -869,14 +878,18 @@ def test_no_request_body_is_logged_at_info(
     _no_body_or_traceback_logged(caplog)
 
 
-def test_the_checklist_letter_is_uploaded_as_a_word_file(slack: Slack) -> None:
-    slack.dm("/checklist")
-    # Skipping every question finishes the checklist with a summary and a draft letter.
+def _skip_to_the_letter(slack: Slack, send: Callable[[str], object]) -> list[Call]:
+    """Skip every question (at most 40): the checklist ends with a summary and a draft letter."""
     for _ in range(40):
         if slack.fake.of("files.completeUploadExternal"):
             break
-        slack.dm("skip")
-    slack.fake.wait_calls("files.completeUploadExternal", 1)
+        send("skip")
+    return slack.fake.wait_calls("files.completeUploadExternal", 1)
+
+
+def test_the_checklist_letter_is_uploaded_as_a_word_file(slack: Slack) -> None:
+    slack.dm("/checklist")
+    _skip_to_the_letter(slack, slack.dm)
     [url] = slack.fake.of("files.getUploadURLExternal")
     assert url.params["filename"].endswith(".docx")
     [done] = slack.fake.of("files.completeUploadExternal")
@@ -892,10 +905,6 @@ def test_the_checklist_letter_is_uploaded_as_a_word_file(slack: Slack) -> None:
 
 def test_a_letter_finished_in_a_slash_command_goes_to_the_private_chat(slack: Slack) -> None:
     slack.command("checklist")
-    for _ in range(40):
-        if slack.fake.of("files.completeUploadExternal"):
-            break
-        slack.command("skip")
-    [done] = slack.fake.wait_calls("files.completeUploadExternal", 1)
+    [done] = _skip_to_the_letter(slack, slack.command)
     assert done.params["channel_id"] == "D0001"  # the asker's DM, never the channel C0001
     assert slack.fake.of("conversations.open")[0].params["users"] == "U0001"

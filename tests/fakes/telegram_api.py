@@ -204,14 +204,18 @@ class FakeTelegram(Recording):
         if entities:
             msg["entities"] = entities
         if reply_to_bot:
-            msg["reply_to_message"] = {
-                "message_id": next(self._message_ids),
-                "date": int(time.time()),
-                "chat": chat,
-                "from": BOT_USER,
-                "text": "an earlier answer",
-            }
+            msg["reply_to_message"] = self._bot_message(chat, "an earlier answer")
         return {"message": msg}
+
+    def _bot_message(self, chat: dict[str, Any], text: str) -> dict[str, Any]:
+        """One of our own earlier messages, as Telegram quotes it in an update."""
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": BOT_USER,
+            "text": text,
+        }
 
     def button(
         self,
@@ -230,13 +234,9 @@ class FakeTelegram(Recording):
                 "from": user,
                 "chat_instance": "ci-1",
                 "data": data,
-                "message": {
-                    "message_id": next(self._message_ids),
-                    "date": int(time.time()),
-                    "chat": {"id": chat_id, "type": chat_type},
-                    "from": BOT_USER,
-                    "text": "a question with buttons",
-                },
+                "message": self._bot_message(
+                    {"id": chat_id, "type": chat_type}, "a question with buttons"
+                ),
             }
         }
 

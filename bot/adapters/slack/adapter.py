@@ -170,10 +170,14 @@ class SlackAdapter:
             log.info("slack: socket mode connected")
 
     async def stop(self) -> None:
-        """Close Socket Mode and the HTTP session (the inbox worker stopped before)."""
+        """Close Socket Mode, the inbox Writer's thread and the HTTP session.
+
+        The inbox worker stopped before.
+        """
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+        await self.inbox.close()
         if self._session is not None:
             self.app.client.session = None
             await self._session.close()

@@ -47,11 +47,10 @@ class ThreadedInstallationStore(AsyncInstallationStore):
     ) -> InstalledBot | None:
         """The bot installed in a workspace, if any."""
         return await asyncio.to_thread(
-            lambda: self.store.find_bot(
-                enterprise_id=enterprise_id,
-                team_id=team_id,
-                is_enterprise_install=is_enterprise_install,
-            )
+            self.store.find_bot,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=is_enterprise_install,
         )
 
     async def async_find_installation(
@@ -64,18 +63,17 @@ class ThreadedInstallationStore(AsyncInstallationStore):
     ) -> Installation | None:
         """A workspace's installation, if any."""
         return await asyncio.to_thread(
-            lambda: self.store.find_installation(
-                enterprise_id=enterprise_id,
-                team_id=team_id,
-                user_id=user_id,
-                is_enterprise_install=is_enterprise_install,
-            )
+            self.store.find_installation,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            is_enterprise_install=is_enterprise_install,
         )
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         """Forget a workspace's bot (the app was uninstalled)."""
         await asyncio.to_thread(
-            lambda: self.store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+            self.store.delete_bot, enterprise_id=enterprise_id, team_id=team_id
         )
 
     async def async_delete_installation(
@@ -83,9 +81,10 @@ class ThreadedInstallationStore(AsyncInstallationStore):
     ) -> None:
         """Forget a workspace's installation."""
         await asyncio.to_thread(
-            lambda: self.store.delete_installation(
-                enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
-            )
+            self.store.delete_installation,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
         )
 
 

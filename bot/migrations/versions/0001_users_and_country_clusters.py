@@ -1,19 +1,11 @@
-"""Users (language preference) and country-level cluster records.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-29
-"""
-from collections.abc import Sequence
+"""Users (language preference) and country-level cluster records."""
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0001"
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 
 def upgrade() -> None:

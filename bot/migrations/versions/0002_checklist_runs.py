@@ -1,20 +1,11 @@
-"""checklist runs
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-29 03:14:08.276487
-"""
-from collections.abc import Sequence
+"""checklist runs"""
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
-revision: str = '0002'
-down_revision: str | None = '0001'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = '0002'
+down_revision = '0001'
 
 
 def upgrade() -> None:

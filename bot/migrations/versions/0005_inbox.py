@@ -1,20 +1,11 @@
-"""inbox: platform events written before they are acknowledged (replaces intakeevent)
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-01 11:20:00.000000
-"""
-from collections.abc import Sequence
+"""inbox: platform events written before they are acknowledged (replaces intakeevent)"""
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
-revision: str = '0005'
-down_revision: str | None = '0004'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = '0005'
+down_revision = '0004'
 
 
 def upgrade() -> None:

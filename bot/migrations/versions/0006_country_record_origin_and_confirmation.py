@@ -1,22 +1,11 @@
-"""country records: where each came from, who last confirmed it and when
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-01 12:00:00
-
-Numbered 0006 to leave 0005 to work under way on main; it follows 0004 directly.
-"""
-from collections.abc import Sequence
+"""country records: where each came from, who last confirmed it and when"""
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
-revision: str = '0006'
-down_revision: str | None = '0005'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = '0006'
+down_revision = '0005'
 
 
 def upgrade() -> None:

@@ -1,20 +1,11 @@
-"""operational presence: which organisations work in which cluster where (HDX HAPI 3W)
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-01 13:24:02.887699
-"""
-from collections.abc import Sequence
+"""operational presence: which organisations work in which cluster where (HDX HAPI 3W)"""
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
-revision: str = '0007'
-down_revision: str | None = '0006'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = '0007'
+down_revision = '0006'
 
 
 def upgrade() -> None:

@@ -1,20 +1,11 @@
-"""heartbeat (a row per dispatcher, for /readyz) and destinationpace (per-destination pacing shared by dispatchers)
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-01 13:35:31.839983
-"""
-from collections.abc import Sequence
+"""heartbeat (a row per dispatcher, for /readyz) and destinationpace (per-destination pacing shared by dispatchers)"""
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
-revision: str = '0008'
-down_revision: str | None = '0007'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = '0008'
+down_revision = '0007'
 
 
 def upgrade() -> None:

@@ -1,20 +1,11 @@
-"""whatsapp: a person's last message time; a notification's platform id and delivery
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-01 13:30:00
-"""
-from collections.abc import Sequence
+"""whatsapp: a person's last message time; a notification's platform id and delivery"""
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
-revision: str = '0009'
-down_revision: str | None = '0008'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = '0009'
+down_revision = '0008'
 
 
 def upgrade() -> None:
