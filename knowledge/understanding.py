@@ -104,10 +104,11 @@ def _after_step(
     clause = _after_clause(text, kb)
     if clause is None:
         return ranked
-    start, end = clause
+    start, end, body = clause
     # The clause names a step when one of its nearest passages is a step about as sure as the
-    # best ("after the RC/HC writes to the ERC" is step 5 as much as who proposes).
-    candidates = kb.ranker.rank(text[start:end], langs, limit=3)
+    # best ("after the RC/HC writes to the ERC" is step 5 as much as who proposes). Its "after"
+    # word is left out: it is a word of other steps ("après l'approbation", step 8).
+    candidates = kb.ranker.rank(body, langs, limit=3)
     named = [
         r
         for r in candidates
@@ -136,8 +137,9 @@ def _after_step(
     ]
 
 
-def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int] | None:
-    """Where the clause that an "after" word opens (or, in Chinese, closes) is, with the word.
+def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int, str] | None:
+    """Where the clause that an "after" word opens (or, in Chinese, closes) is, with the word,
+    and the clause's words without it.
 
     A "once" word ("once", "as soon as") opens such a clause only when an actor and a done
     action follow it ("once the HC has sent the letter"); "once a cluster is activated, who
@@ -154,7 +156,7 @@ def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int] | None:
             end = at + len(marker)
             if _CJK.search(marker) and marker not in once:
                 begin = max((m.end() for m in _CLAUSE_END.finditer(text, 0, at)), default=0)
-                return begin, end
+                return begin, end, text[begin:at]
             if not _CJK.search(marker) and (
                 (at and folded[at - 1].isalnum()) or (end < len(text) and folded[end].isalnum())
             ):
@@ -163,7 +165,7 @@ def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int] | None:
             close = stop.start() if stop else len(text)
             if marker in once and not _done(folded[end:close], words.get("done", ())):
                 continue
-            return at, close
+            return at, close, text[end:close]
     return None
 
 
