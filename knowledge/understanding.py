@@ -138,8 +138,7 @@ def _after_step(
 
 
 def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int, str] | None:
-    """Where the clause that an "after" word opens (or, in Chinese, closes) is, with the word,
-    and the clause's words without it.
+    """Where the clause an "after" word opens (in Chinese, closes) is, and its words without it.
 
     A "once" word ("once", "as soon as") opens such a clause only when an actor and a done
     action follow it ("once the HC has sent the letter"); "once a cluster is activated, who
