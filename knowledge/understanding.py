@@ -87,7 +87,7 @@ def understand(
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
-    if "after" in e.intents:
+    if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs)
     return _classify(e, lang, ranked, kb, langs)
 
@@ -108,10 +108,11 @@ def _after_step(
     clause = _after_clause(text, kb)
     if clause is None:
         return ranked
-    start, end = clause
+    start, end, body = clause
     # The clause names a step when one of its nearest passages is a step about as sure as the
-    # best ("after the RC/HC writes to the ERC" is step 5 as much as who proposes).
-    candidates = kb.ranker.rank(text[start:end], langs, limit=3)
+    # best ("after the RC/HC writes to the ERC" is step 5 as much as who proposes). Its "after"
+    # word is left out: it is a word of other steps ("après l'approbation", step 8).
+    candidates = kb.ranker.rank(body, langs, limit=3)
     named = [
         r
         for r in candidates
@@ -123,9 +124,14 @@ def _after_step(
         return ranked
     following = f"step_{step.n + 1}"
     # "After the HCT consultation, who writes the letter?" asks what the rest says.
-    rest = kb.ranker.rank(f"{text[:start]} {text[end:]}", langs, limit=1)
+    rest = kb.ranker.rank(f"{text[:start]} {text[end:]}", langs, limit=8)
     answered = rest and rest[0].matched >= 2 and rest[0].confidence >= CONFIDENT
-    if answered and rest[0].topic != following:
+    # Unless the next step answers it about as well ("after the ERC confirms, what does the
+    # RC/HC do?": the RC/HC's next move is step 8, whoever else the RC/HC is named in).
+    also_next = any(
+        r.topic == following and r.confidence >= _AS_SURE * rest[0].confidence for r in rest
+    )
+    if answered and rest[0].topic != following and not also_next:
         # What the rest asks comes first ("after step 3, what is step 5?": step 5).
         return [rest[0], *(r for r in ranked if r.topic != rest[0].topic)]
     first = named[0]
@@ -135,23 +141,46 @@ def _after_step(
     ]
 
 
-def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int] | None:
-    """Where the clause that an "after" word opens (or, in Chinese, closes) is, with the word."""
+def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int, str] | None:
+    """Where the clause an "after" word opens (in Chinese, closes) is, and its words without it.
+
+    A "once" word ("once", "as soon as") opens such a clause only when an actor and a done
+    action follow it ("once the HC has sent the letter"); "once a cluster is activated, who
+    answers to the HC?" names a state, not a step done.
+    """
     folded = text.lower()
     for lang in kb.languages:
-        for marker in kb.text(lang).intent_words.get("after", ()):
+        words = kb.text(lang).intent_words
+        once = words.get("once", ())
+        for marker in (*words.get("after", ()), *once):
             at = folded.find(marker)
             if at < 0:
                 continue
-            if _CJK.search(marker):
-                begin = max((m.end() for m in _CLAUSE_END.finditer(text, 0, at)), default=0)
-                return begin, at + len(marker)
             end = at + len(marker)
-            if (at and folded[at - 1].isalnum()) or (end < len(text) and folded[end].isalnum()):
+            if _CJK.search(marker) and marker not in once:
+                begin = max((m.end() for m in _CLAUSE_END.finditer(text, 0, at)), default=0)
+                return begin, end, text[begin:at]
+            if not _CJK.search(marker) and (
+                (at and folded[at - 1].isalnum()) or (end < len(text) and folded[end].isalnum())
+            ):
                 continue  # inside another word
             stop = _CLAUSE_END.search(text, end)
-            return at, stop.start() if stop else len(text)
+            close = stop.start() if stop else len(text)
+            if marker in once and not _done(folded[end:close], words.get("done", ())):
+                continue
+            return at, close, text[end:close]
     return None
+
+
+def _done(clause: str, done: tuple[str, ...]) -> bool:
+    """Whether a clause says someone has done something: an actor, a "has", an action after.
+
+    In Chinese the done word is inside the run ("一旦HC发了信"), with something either side.
+    """
+    if _CJK.search(clause):
+        return any(d in clause.strip()[1:-1] for d in done if _CJK.search(d))
+    words = clause.split()
+    return any(w in done for w in words[1:-1])
 
 
 def _classify(

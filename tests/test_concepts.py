@@ -222,11 +222,25 @@ def test_the_question_behind_the_words_around_it(
         ("what happens after the ERC gets the letter?", "step_6"),
         ("después de que el HC manda la carta, ¿qué hace el ERC?", "step_6"),
         ("人道主义协调员发信之后，紧急救济协调员做什么", "step_6"),
+        # "Once" / "as soon as" before an actor and a done action is "after".
+        ("what happens once the HC has sent the letter?", "step_6"),
+        ("as soon as the ERC has confirmed in writing, what's next?", "step_8"),
+        ("une fois que le CH a envoyé la lettre, il se passe quoi ?", "step_6"),
+        ("一旦HC发了信，接下来呢", "step_6"),
+        # The next step answers what the rest asks ("what does the RC/HC do?") as well.
+        ("después de que el ERC confirma, ¿qué hace el CR/CH?", "step_8"),
     ],
 )
 def test_the_step_after_the_one_named(chat: Chat, question: str, topic: str) -> None:
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
+
+
+def test_once_before_a_state_is_no_step_done(chat: Chat) -> None:
+    # "Once a cluster is activated" names no step done: the question is about accountability.
+    chat("once a cluster is activated, who are cluster leads accountable to?")
+    assert chat.last is not None
+    assert not str(chat.last.data.get("topic") or "").startswith("step_"), chat.last
 
 
 def test_a_step_asked_after_another_is_the_one_asked(chat: Chat) -> None:
