@@ -166,6 +166,12 @@ class PhraseIndex:
                 if len(norm) >= 5 and not _NO_BOUNDARY.search(norm):
                     self.fuzzy.setdefault(len(norm.split()), []).append(norm)
         self.fuzzy_sizes = sorted(self.fuzzy, reverse=True)
+        # The closest phrase of each text of `known` (set by the Matcher: the words of our own
+        # names and intent phrases), worked out the first time it is tried. Those are most of
+        # what is tried ("education" against 236 country names, "sudan" against the
+        # clusters), the same on every message; other words (typos) are tried each time.
+        self.known: frozenset[str] = frozenset()
+        self.closest: dict[str, tuple[str, float, int] | None] = {}
 
     def find(self, norm: str, original: str = "") -> list[Hit]:
         """All hits in `norm` (and capitals-only names in `original`), leftmost-longest."""
@@ -278,9 +284,7 @@ class PhraseIndex:
                 text = " ".join(strings[i : i + size])
                 if len(text) < 5:
                     continue
-                cutoff = 88.0 if len(text) < 8 else 85.0
-                reach = _within_reach(self, size, len(text), cutoff)
-                best = process.extractOne(text, reach, scorer=fuzz.ratio, score_cutoff=cutoff)
+                best = self._closest(text, size)
                 # Each word one slip from its match: close, no more than a letter longer or
                 # shorter ("soudaine" is not "Soudan", "shelterr" is "shelter"), and with its
                 # first letter, which a slip rarely changes ("reduction" is not "education").
@@ -292,6 +296,17 @@ class PhraseIndex:
                     hits.append(Hit(self.targets[phrase], phrase, words[i][0], score / 100))
                     free[i : i + size] = [False] * size
         return hits
+
+    def _closest(self, text: str, size: int) -> tuple[str, float, int] | None:
+        """The phrase of `size` words closest to `text` (fuzz.ratio), if it is close enough."""
+        if text in self.closest:
+            return self.closest[text]
+        cutoff = 88.0 if len(text) < 8 else 85.0
+        reach = _within_reach(self, size, len(text), cutoff)
+        best = process.extractOne(text, reach, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if text in self.known:
+            self.closest[text] = best
+        return best
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """Targets whose names look a little like `text`: for "did you mean", never an answer."""
@@ -322,6 +337,15 @@ def _within_reach(index: PhraseIndex, size: int, length: int, cutoff: float) -> 
     return tuple(
         c for c in index.fuzzy[size] if 200 * min(length, len(c)) >= cutoff * (length + len(c))
     )
+
+
+def _runs(phrases: Iterable[str], longest: int) -> Iterable[str]:
+    """Every run of up to `longest` consecutive words of each phrase."""
+    for phrase in phrases:
+        words = phrase.split()
+        for i in range(len(words)):
+            for j in range(i + 1, min(len(words), i + longest) + 1):
+                yield " ".join(words[i:j])
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,6 +546,13 @@ class Matcher:
             for p in (*index.targets, *index.caps)
             for w in p.casefold().split()
         ) | frozenset(normalize(p) for p, group in intent_phrases if group == "cluster_word")
+
+        # Every run of words inside our phrases, as a fuzzy match may try it (PhraseIndex.known).
+        phrases = {p for index in (*named, self.intents) for p in index.targets}
+        fuzzy = (self.sectors, self.agencies, self.countries)
+        known = frozenset(_runs(phrases, max(max(i.fuzzy, default=0) for i in fuzzy)))
+        for index in fuzzy:
+            index.known = known
 
     def _holds_cluster(self, phrase: str) -> bool:
         """Whether a phrase holds a word for clusters ("集群列表", "clusters mondiaux")."""
