@@ -1,5 +1,6 @@
 """Who leads which cluster: globally, per agency, and per country from our records."""
 
+import functools
 import re
 from dataclasses import replace
 from datetime import date
@@ -82,11 +83,19 @@ def _sources(kb: KnowledgeBase, sectors: list[str]) -> tuple[str, ...]:
     return tuple(keys)
 
 
-# Built once: building a statement cost more than running it (a question naming a country).
-_RECORDS = select(CountryCluster).where(
-    CountryCluster.country == bindparam("country"),
-    col(CountryCluster.cluster).in_(bindparam("sectors", expanding=True)),
-)
+@functools.cache
+def _records(clusters: int) -> Any:
+    """One country's records of `clusters` clusters: a statement per count, built once.
+
+    Building a statement cost more than running it (a question naming a country), and an
+    expanding IN is rendered again at every run (165 -> 127 µs for one cluster).
+    """
+    return select(CountryCluster).where(
+        CountryCluster.country == bindparam("country"),
+        col(CountryCluster.cluster).in_([bindparam(f"c{i}") for i in range(clusters)]),
+    )
+
+
 _COUNTRY_RECORDS = (
     select(CountryCluster)
     .where(CountryCluster.country == bindparam("country"))
@@ -106,7 +115,8 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
     ]
     country = None
     if u.country:
-        found = ctx.session.exec(_RECORDS, params={"country": u.country, "sectors": sectors})
+        params = {"country": u.country, **{f"c{i}": s for i, s in enumerate(sectors)}}
+        found = ctx.session.exec(_records(len(sectors)), params=params)
         rows = {r.cluster: r for r in found}
         country = {
             "code": u.country,
