@@ -1,8 +1,5 @@
 """The database engine, sessions, and schema migrations (Alembic)."""
 
-import os
-import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,17 +104,12 @@ def relaxed(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def relaxed_driver(engine: Engine) -> Iterator[Any]:
-    """relaxed() for SQLite, on a driver connection (sqlite3.Connection) itself.
+    """relaxed() for SQLite, on a pooled driver connection (sqlite3.Connection) itself.
 
-    WAL mode, synchronous=NORMAL for these writes only: a power cut or an OS crash may lose
-    them (never a process kill, and never corrupting the database). A database file gets one
-    connection of its own for them (`_RelaxedWriter`); the in-memory one has a single shared
-    connection, set to NORMAL for the transaction and back to FULL after it.
+    WAL mode, synchronous=NORMAL for this transaction only: a power cut or an OS crash may
+    lose it (never a process kill, and never corrupting the database). No SQLAlchemy
+    Connection around it: its checkout, commit and return were a fifth of a subject's write.
     """
-    if not isinstance(engine.pool, StaticPool):
-        with _relaxed_writer(engine).transaction(engine) as raw:
-            yield raw
-        return
     pooled = engine.raw_connection()
     try:
         raw = pooled.driver_connection
@@ -137,59 +129,6 @@ def relaxed_driver(engine: Engine) -> Iterator[Any]:
                 raise
     finally:
         pooled.close()
-
-
-class _RelaxedWriter:
-    """One SQLite connection per engine kept out of the pool, at synchronous=NORMAL for good.
-
-    Taking a pooled connection for each relaxed write, setting NORMAL and then FULL again, and
-    handing it back cost more than the write (a subject's write: about 80 µs, 35 without
-    them). The pool's connections stay at FULL. The writes take turns on it (a lock; SQLite
-    has one writer at a time anyway); a process started by fork opens its own.
-    """
-
-    def __init__(self) -> None:
-        # No reference to the engine: it is the key of `_writers`, which must not keep it.
-        self.lock = threading.Lock()
-        self.raw: Any = None
-        self.pid = 0
-
-    def _connection(self, engine: Engine) -> Any:
-        if self.raw is None or self.pid != os.getpid():
-            # Made by the pool (its connect-time pragmas), then taken out of it.
-            pooled = engine.raw_connection()
-            raw = pooled.driver_connection
-            assert raw is not None
-            pooled.detach()
-            raw.execute("PRAGMA synchronous=NORMAL")
-            self.raw, self.pid = raw, os.getpid()
-        return self.raw
-
-    @contextmanager
-    def transaction(self, engine: Engine) -> Iterator[Any]:
-        with self.lock:
-            raw = self._connection(engine)
-            try:
-                yield raw
-                raw.commit()
-            except BaseException:
-                try:
-                    raw.rollback()
-                except Exception:
-                    self.raw = None  # broken: the next write opens another
-                raise
-
-
-_writers: "weakref.WeakKeyDictionary[Engine, _RelaxedWriter]" = weakref.WeakKeyDictionary()
-_writers_lock = threading.Lock()
-
-
-def _relaxed_writer(engine: Engine) -> _RelaxedWriter:
-    writer = _writers.get(engine)
-    if writer is None:
-        with _writers_lock:
-            writer = _writers.setdefault(engine, _RelaxedWriter())
-    return writer
 
 
 def _alembic_config(engine: Engine) -> Any:

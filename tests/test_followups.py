@@ -136,24 +136,3 @@ def test_only_the_subject_write_is_relaxed(engine: Engine) -> None:
     assert engine.pool.checkedout() == 0
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
-
-
-def test_relaxed_writes_on_a_database_file_go_on_after_a_failed_one(engine: Engine) -> None:
-    """The connection kept for relaxed writes is rolled back after an error and used again."""
-    import sqlite3
-
-    from sqlalchemy import text
-
-    from bot.db import relaxed_driver, session_scope
-    from bot.domain.conversation import keep, last_subject
-
-    with pytest.raises(sqlite3.OperationalError), relaxed_driver(engine) as raw:
-        raw.execute("INSERT INTO no_such_table VALUES (1)")
-    keep(engine, "console:a", "console:a", {"intent": "who_leads", "country": "SD"})
-    with session_scope(engine) as session:
-        assert last_subject(session, "console:a", "console:a") == {
-            "intent": "who_leads",
-            "country": "SD",
-        }
-    with engine.connect() as conn:
-        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
