@@ -1,6 +1,5 @@
 """Who leads which cluster: globally, per agency, and per country from our records."""
 
-import functools
 import re
 from dataclasses import replace
 from datetime import date
@@ -8,7 +7,7 @@ from typing import Any
 
 from babel.dates import format_date
 from sqlalchemy import bindparam
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.core import Context, Incoming, Reply, Router
 from bot.domain import verification
@@ -83,19 +82,7 @@ def _sources(kb: KnowledgeBase, sectors: list[str]) -> tuple[str, ...]:
     return tuple(keys)
 
 
-@functools.cache
-def _records(clusters: int) -> Any:
-    """One country's records of `clusters` clusters: a statement per count, built once.
-
-    Building a statement cost more than running it (a question naming a country), and an
-    expanding IN is rendered again at every run (165 -> 127 µs for one cluster).
-    """
-    return select(CountryCluster).where(
-        CountryCluster.country == bindparam("country"),
-        col(CountryCluster.cluster).in_([bindparam(f"c{i}") for i in range(clusters)]),
-    )
-
-
+# Built once: building a statement cost more than running it (a question naming a country).
 _COUNTRY_RECORDS = (
     select(CountryCluster)
     .where(CountryCluster.country == bindparam("country"))
@@ -115,9 +102,7 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
     ]
     country = None
     if u.country:
-        params = {"country": u.country, **{f"c{i}": s for i, s in enumerate(sectors)}}
-        found = ctx.session.exec(_records(len(sectors)), params=params)
-        rows = {r.cluster: r for r in found}
+        rows = verification.records_of(ctx.session, u.country, sectors)
         country = {
             "code": u.country,
             "name": country_name(ctx, u.country),
