@@ -17,6 +17,7 @@ import jinja2
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jinja2.bccache import Bucket, BytecodeCache, FileSystemBytecodeCache
+from markupsafe import Markup
 
 from bot.core import Reply
 
@@ -156,6 +157,39 @@ class _Environment(Environment):
         return super().getattr(obj, attribute)
 
 
+def _direct_gettext(catalog: NullTranslations) -> dict[str, Any]:
+    """jinja2's newstyle `_` and `ngettext`, calling the catalog directly.
+
+    jinja2's `_` looks `gettext` up in the context and calls it through Context.call, which
+    calls the catalog through Context.call again: three dispatches for each `_()`, a fifth of
+    a typical answer's rendering. The same text: the catalog's message, marked safe under
+    autoescape, then formatted with the variables (always, as jinja2 does).
+    """
+
+    @jinja2.pass_context
+    def gettext(__context: jinja2.runtime.Context, __string: str, **variables: Any) -> str:
+        rv = catalog.gettext(__string)
+        if __context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    @jinja2.pass_context
+    def ngettext(
+        __context: jinja2.runtime.Context,
+        __singular: str,
+        __plural: str,
+        __num: int,
+        **variables: Any,
+    ) -> str:
+        variables.setdefault("num", __num)
+        rv = catalog.ngettext(__singular, __plural, __num)
+        if __context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
 class Renderer:
     """One jinja2 environment per language, each with its own catalog installed."""
 
@@ -170,9 +204,9 @@ class Renderer:
         compiled = _CompiledTemplates(cache_dir / "templates" if cache_dir else None)
         for lang in languages:
             env = _Environment(loader=loader, bytecode_cache=compiled, **_OPTIONS)
-            env.install_gettext_translations(  # type: ignore[attr-defined]
-                load_translations(lang, templates / "locale"), newstyle=True
-            )
+            catalog = load_translations(lang, templates / "locale")
+            env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+            env.globals.update(_direct_gettext(catalog))
             # What goes between two sentences: Chinese writes none after "。" or "："
             env.globals["gap"] = "" if lang == "zh" else " "
             env.globals["colon"] = "：" if lang == "zh" else ": "

@@ -7,7 +7,7 @@ from typing import Any
 
 from babel.dates import format_date
 from sqlalchemy import bindparam
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.core import Context, Incoming, Reply, Router
 from bot.domain import verification
@@ -83,10 +83,6 @@ def _sources(kb: KnowledgeBase, sectors: list[str]) -> tuple[str, ...]:
 
 
 # Built once: building a statement cost more than running it (a question naming a country).
-_RECORDS = select(CountryCluster).where(
-    CountryCluster.country == bindparam("country"),
-    col(CountryCluster.cluster).in_(bindparam("sectors", expanding=True)),
-)
 _COUNTRY_RECORDS = (
     select(CountryCluster)
     .where(CountryCluster.country == bindparam("country"))
@@ -106,8 +102,7 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
     ]
     country = None
     if u.country:
-        found = ctx.session.exec(_RECORDS, params={"country": u.country, "sectors": sectors})
-        rows = {r.cluster: r for r in found}
+        rows = verification.records_of(ctx.session, u.country, sectors)
         country = {
             "code": u.country,
             "name": country_name(ctx, u.country),

@@ -80,6 +80,41 @@ def _tokens(norm: str) -> list[tuple[int, str]]:
     return [(m.start(), m.group()) for m in re.finditer(r"\S+", norm)]
 
 
+class Words:
+    """One message's words, split and looked at once for every index that reads it.
+
+    `Matcher.entities` looks a message up in five indexes; each split it again, searched every
+    word for Chinese and Arabic letters and listed the capitalised words anew (a third of the
+    time of `entities`). What depends on an index (its own phrases) is still done per index.
+    """
+
+    __slots__ = ("bounded", "capitals", "cjk", "clitics", "strings", "words")
+
+    def __init__(self, norm: str, original: str = "") -> None:
+        self.words = _tokens(norm)
+        self.strings = [w for _, w in self.words]
+        self.cjk, self.bounded = _scripts(norm, self.strings)
+        # Capitals-only names are looked for in the message as typed.
+        self.capitals = re.findall(r"[A-Za-z][A-Za-z0-9]*", original) if original else []
+        # Whether any word may carry an Arabic "and"/"so" that an index takes off (_unclitic).
+        self.clitics = any(len(w) > 3 and w[0] in "وف" for w in self.strings)
+
+
+def _scripts(norm: str, strings: list[str]) -> tuple[list[bool], list[bool]]:
+    """Per word: whether it is Chinese, and whether fuzzy matching may read it (Latin only).
+
+    The text is searched once; its words only when it holds such letters at all.
+    """
+    cjk = [False] * len(strings)
+    if _CJK.search(norm):
+        cjk = [bool(_CJK.search(w)) for w in strings]
+    if _NO_BOUNDARY.search(norm):
+        bounded = [not _NO_BOUNDARY.search(w) for w in strings]
+    else:
+        bounded = [True] * len(strings)
+    return cjk, bounded
+
+
 class PhraseIndex:
     """Phrases pointing at targets, found exactly or (for long Latin words) fuzzily.
 
@@ -116,9 +151,13 @@ class PhraseIndex:
             starts.setdefault(p.split()[0], set()).add(len(p.split()))
         self.sizes_from = {w: sorted(n, reverse=True) for w, n in starts.items()}
         self.first_words = frozenset(starts)
-        self.cjk_lengths = sorted(
-            {len(p) for p in self.targets if " " not in p and _CJK.search(p)}, reverse=True
-        )
+        # The lengths of the Chinese phrases each character starts, longest first: most
+        # characters of a run start none, and are passed over without a look-up per length.
+        cjk_starts: dict[str, set[int]] = {}
+        for p in self.targets:
+            if " " not in p and _CJK.search(p):
+                cjk_starts.setdefault(p[0], set()).add(len(p))
+        self.cjk_starts = {c: sorted(n, reverse=True) for c, n in cjk_starts.items()}
         self.common_words = common_words
         # Fuzzy candidates by word count: only Latin phrases of 5+ letters.
         self.fuzzy: dict[int, list[str]] = {}
@@ -126,42 +165,56 @@ class PhraseIndex:
             for norm in self.targets:
                 if len(norm) >= 5 and not _NO_BOUNDARY.search(norm):
                     self.fuzzy.setdefault(len(norm.split()), []).append(norm)
+        self.fuzzy_sizes = sorted(self.fuzzy, reverse=True)
+        # The closest phrase of each text of `known` (set by the Matcher: the words of our own
+        # names and intent phrases), worked out the first time it is tried. Those are most of
+        # what is tried ("education" against 236 country names, "sudan" against the
+        # clusters), the same on every message; other words (typos) are tried each time.
+        self.known: frozenset[str] = frozenset()
+        self.closest: dict[str, tuple[str, float, int] | None] = {}
 
     def find(self, norm: str, original: str = "") -> list[Hit]:
         """All hits in `norm` (and capitals-only names in `original`), leftmost-longest."""
-        words = self._unclitic(_tokens(norm))
+        return self.find_words(Words(norm, original))
+
+    def find_words(self, text: Words) -> list[Hit]:
+        """`find` over a message's words split once (`Words`), for several indexes in turn."""
+        if text.clitics:
+            words = self._unclitic(text.words)
+            strings = [w for _, w in words]
+            cjk, bounded = _scripts(" ".join(strings), strings)
+        else:
+            words, strings, cjk, bounded = text.words, text.strings, text.cjk, text.bounded
         hits: list[Hit] = []
         covered: set[int] = set()
         i = 0
         while i < len(words):
-            size = self._words_at(words, i)
+            size = self._words_at(strings, i)
             if size:
-                phrase = " ".join(w for _, w in words[i : i + size])
+                phrase = " ".join(strings[i : i + size])
                 hits.append(Hit(self.targets[phrase], phrase, words[i][0], 1.0))
                 covered.update(range(i, i + size))
                 i += 1 if self.overlapping else size
                 continue
-            if _CJK.search(words[i][1]):
+            if cjk[i]:
                 hits.extend(self._inside(words[i]))
             i += 1
-        if self.caps and original:
+        if self.caps:
             # Latin words only: "ETC现在" is the name ETC followed by Chinese.
-            for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", original):
+            for word in text.capitals:
                 if word in self.caps:
                     hits.append(Hit(self.caps[word], word.casefold(), -1, 1.0))
         if self.fuzzy:
-            hits.extend(self._fuzzy(words, covered))
+            hits.extend(self._fuzzy(words, strings, bounded, covered))
         return hits
 
-    def _words_at(self, words: list[tuple[int, str]], i: int) -> int:
+    def _words_at(self, strings: list[str], i: int) -> int:
         """How many words from `i` form the longest known phrase (0: none)."""
-        sizes = self.sizes_from.get(words[i][1])
+        sizes = self.sizes_from.get(strings[i])
         if not sizes:
             return 0  # most words start no phrase: one look-up, no joins
         for size in sizes:
-            if i + size <= len(words) and (
-                " ".join(w for _, w in words[i : i + size]) in self.targets
-            ):
+            if i + size <= len(strings) and " ".join(strings[i : i + size]) in self.targets:
                 return size
         return 0
 
@@ -191,7 +244,7 @@ class PhraseIndex:
         hits = []
         j = 0
         while j < len(text):
-            for length in self.cjk_lengths:
+            for length in self.cjk_starts.get(text[j], ()):
                 piece = text[j : j + length]
                 if len(piece) == length and piece in self.targets:
                     hits.append(Hit(self.targets[piece], piece, offset + j, 1.0))
@@ -201,24 +254,37 @@ class PhraseIndex:
                 j += 1
         return hits
 
-    def _fuzzy(self, words: list[tuple[int, str]], covered: set[int]) -> list[Hit]:
+    def _fuzzy(
+        self,
+        words: list[tuple[int, str]],
+        strings: list[str],
+        bounded: list[bool],
+        covered: set[int],
+    ) -> list[Hit]:
         hits: list[Hit] = []
         # Words matched exactly, everyday words ("le", "cluster") and words of scripts matched
         # otherwise never take part in a fuzzy match.
         free = [
-            j not in covered and w not in self.common_words and not _NO_BOUNDARY.search(w)
-            for j, (_, w) in enumerate(words)
+            j not in covered and w not in self.common_words and bounded[j]
+            for j, w in enumerate(strings)
         ]
-        for size in sorted(self.fuzzy, reverse=True):
+        # No phrase longer than the longest run of free words can match: those sizes, and
+        # the places where a run does not start, are not tried.
+        longest = run = 0
+        for f in free:
+            run = run + 1 if f else 0
+            if run > longest:
+                longest = run
+        for size in self.fuzzy_sizes:
+            if size > longest:
+                continue
             for i in range(len(words) - size + 1):
-                if not all(free[i : i + size]):
+                if not (free[i] and all(free[i : i + size])):
                     continue
-                text = " ".join(w for _, w in words[i : i + size])
+                text = " ".join(strings[i : i + size])
                 if len(text) < 5:
                     continue
-                cutoff = 88.0 if len(text) < 8 else 85.0
-                reach = _within_reach(self, size, len(text), cutoff)
-                best = process.extractOne(text, reach, scorer=fuzz.ratio, score_cutoff=cutoff)
+                best = self._closest(text, size)
                 # Each word one slip from its match: close, no more than a letter longer or
                 # shorter ("soudaine" is not "Soudan", "shelterr" is "shelter"), and with its
                 # first letter, which a slip rarely changes ("reduction" is not "education").
@@ -230,6 +296,17 @@ class PhraseIndex:
                     hits.append(Hit(self.targets[phrase], phrase, words[i][0], score / 100))
                     free[i : i + size] = [False] * size
         return hits
+
+    def _closest(self, text: str, size: int) -> tuple[str, float, int] | None:
+        """The phrase of `size` words closest to `text` (fuzz.ratio), if it is close enough."""
+        if text in self.closest:
+            return self.closest[text]
+        cutoff = 88.0 if len(text) < 8 else 85.0
+        reach = _within_reach(self, size, len(text), cutoff)
+        best = process.extractOne(text, reach, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if text in self.known:
+            self.closest[text] = best
+        return best
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """Targets whose names look a little like `text`: for "did you mean", never an answer."""
@@ -260,6 +337,15 @@ def _within_reach(index: PhraseIndex, size: int, length: int, cutoff: float) -> 
     return tuple(
         c for c in index.fuzzy[size] if 200 * min(length, len(c)) >= cutoff * (length + len(c))
     )
+
+
+def _runs(phrases: Iterable[str], longest: int) -> Iterable[str]:
+    """Every run of up to `longest` consecutive words of each phrase."""
+    for phrase in phrases:
+        words = phrase.split()
+        for i in range(len(words)):
+            for j in range(i + 1, min(len(words), i + longest) + 1):
+                yield " ".join(words[i:j])
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,6 +595,13 @@ class Matcher:
             for w in p.casefold().split()
         ) | frozenset(normalize(p) for p, group in intent_phrases if group == "cluster_word")
 
+        # Every run of words inside our phrases, as a fuzzy match may try it (PhraseIndex.known).
+        phrases = {p for index in (*named, self.intents) for p in index.targets}
+        fuzzy = (self.sectors, self.agencies, self.countries)
+        known = frozenset(_runs(phrases, max(max(i.fuzzy, default=0) for i in fuzzy)))
+        for index in fuzzy:
+            index.known = known
+
     def _holds_cluster(self, phrase: str) -> bool:
         """Whether a phrase holds a word for clusters ("集群列表", "clusters mondiaux")."""
         return any(w in self.cluster_words for w in phrase.split()) or any(
@@ -582,22 +675,24 @@ class Matcher:
         """Everything the matcher recognises in one message."""
         norm = normalize(text)
         original = unicodedata.normalize("NFKC", text[: MAX_UNDERSTOOD * 2])
-        agency_hits = self.agencies.find(norm, original)
+        words = Words(norm, original)
+        agency_hits = self.agencies.find_words(words)
         # "health" inside "World Health Organization" names the agency, not the cluster.
         inside = {
             i for h in agency_hits if h.start >= 0 for i in range(h.start, h.start + len(h.phrase))
         }
-        sector_hits = [h for h in self.sectors.find(norm, original) if h.start not in inside]
+        sector_hits = [h for h in self.sectors.find_words(words) if h.start not in inside]
         # A name that is both an agency and a cluster word (e.g. "habitat") counts as the agency
         # only where no cluster was meant; countries never claim a cluster's words.
         country_hits = [
             h
-            for h in self.countries.find(norm, original)
+            for h in self.countries.find_words(words)
             if h.phrase not in {s.phrase for s in sector_hits}
         ]
-        intent_hits = self.intents.find(norm)
+        # No intent phrase is capitals-only: the capitals in `words` change nothing here.
+        intent_hits = self.intents.find_words(words)
         intents = frozenset(h.target for h in intent_hits)
-        acronym_hits = self.acronyms.find(norm, original)
+        acronym_hits = self.acronyms.find_words(words)
         acronyms = _distinct(acronym_hits)
         found = (*sector_hits, *agency_hits, *country_hits, *acronym_hits)
         # "Our country" says where, without a name: no word of it is left over or ranked.

@@ -11,6 +11,7 @@ so each record reminds once per period however often it is asked about.
 Chat handlers and the shell both call these functions, so a rule lives in one place.
 """
 
+import functools
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot import outbox
@@ -63,6 +65,32 @@ def is_stale(record: CountryCluster, now: datetime, max_age: timedelta) -> bool:
 def version(record: CountryCluster) -> int:
     """A stamp of the record's content: a button shown for one version confirms only that."""
     return zlib.crc32(f"{record.lead}\x00{record.co_lead}".encode())
+
+
+@functools.cache
+def _records_of(clusters: int) -> Any:
+    """One country's records of `clusters` clusters (Core): a statement per count, built once.
+
+    Building a statement cost more than running it, and an expanding IN is rendered again at
+    every run.
+    """
+    table = CountryCluster.__table__  # type: ignore[attr-defined]
+    return sa_select(table).where(
+        table.c.country == bindparam("country"),
+        table.c.cluster.in_([bindparam(f"c{i}") for i in range(clusters)]),
+    )
+
+
+def records_of(session: Session, country: str, clusters: list[str]) -> dict[str, CountryCluster]:
+    """One country's records of these clusters, by cluster, to read: copies, not in the session.
+
+    Read with Core and copied into models: an answer only reads them, and the ORM's query
+    cost twice as much (120 against 60 µs, one cluster, none found). Change a record with
+    `find` and the functions below, never through these copies.
+    """
+    params = {"country": country, **{f"c{i}": c for i, c in enumerate(clusters)}}
+    rows = session.connection().execute(_records_of(len(clusters)), params)
+    return {row.cluster: CountryCluster(**row._mapping) for row in rows}
 
 
 def find(session: Session, country: str, cluster: str) -> CountryCluster | None:
