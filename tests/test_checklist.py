@@ -294,6 +294,11 @@ def test_a_step_number_past_the_buttons_is_not_an_answer(chat: Chat) -> None:
         ("start activation checklist", "en"),
         ("我想启动集群", "zh"),
         ("lancer la liste de vérification", "fr"),
+        # As people type it: the wish to activate is the way in, in every language.
+        ("I want to activate a cluster", "en"),
+        ("quiero activar un clúster", "es"),
+        ("je veux activer un cluster", "fr"),
+        ("أريد تفعيل مجموعة", "ar"),
     ],
 )
 def test_the_readme_examples_start_the_checklist_in_their_language(
