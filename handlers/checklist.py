@@ -96,16 +96,39 @@ def _question_data(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, 
     return data
 
 
-def ask(ctx: Context, run: "ChecklistRun", note: str = "", intro: bool = False) -> Reply:
+def ask(
+    ctx: Context,
+    run: "ChecklistRun",
+    note: str = "",
+    intro: bool = False,
+    recorded: dict[str, Any] | None = None,
+) -> Reply:
     """The current question, with buttons for its usual answers."""
     q = questions(run.answers)[run.position]
     choices = tuple(
         Choice(_label(ctx, group), f"chk:{run.id}:{group}") for group in BUTTONS.get(q.kind, ())
     )
     r = reply(
-        ctx, "checklist/question.j2", question=_question_data(ctx, run, q), note=note, intro=intro
+        ctx,
+        "checklist/question.j2",
+        question=_question_data(ctx, run, q),
+        note=note,
+        intro=intro,
+        recorded=recorded,
     )
     return replace(r, intent="checklist", choices=choices)
+
+
+def _recorded(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, Any] | None:
+    """A lead or co-lead as it was read from the answer, to show before the next question.
+
+    A name is read from free text ("no, IOM", "No Lost Generation"): the user sees what was
+    kept and can go back.
+    """
+    if q.kind not in {"lead", "colead"} or q.cluster is None:
+        return None
+    shown = _answer_text(ctx, q, checklist_runs.answer_to(run, q.key)) or _label(ctx, "none")
+    return {"key": q.key, "cluster": sector_label(ctx, q.cluster)["name"], "answer": shown}
 
 
 def _record(ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any]) -> list[Reply]:
@@ -116,7 +139,8 @@ def _record(ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any
     if run.position >= after:
         return finish(ctx, run)
     # The clusters chosen decide how many questions follow: say why the count moved.
-    return [ask(ctx, run, note="count_changed" if after != before else "")]
+    note = "count_changed" if after != before else ""
+    return [ask(ctx, run, note=note, recorded=_recorded(ctx, run, q))]
 
 
 def _keep_language(msg: Incoming, ctx: Context) -> None:
@@ -131,9 +155,16 @@ def _keep_language(msg: Incoming, ctx: Context) -> None:
     # "n/a" is French as well as English: an answer word of the checklist's own language
     # does not switch it.
     text = normalize(msg.text)
-    own = ctx.kb.text(str(shown)).checklist_words.values()
-    if not ctx.understanding.lang or any(text in {normalize(w) for w in ws} for ws in own):
+    own = {normalize(w) for ws in ctx.kb.text(str(shown)).checklist_words.values() for w in ws}
+    if not ctx.understanding.lang or text in own:
         ctx.lang = str(shown)
+        return
+    # "no, IOM" opens with an answer word of the checklist's language: what follows it says
+    # whether the language changed ("no, el ministerio puede" is Spanish; "IOM" is no language).
+    if any(w and text.startswith(w + " ") for w in own):
+        _, _, rest = ctx.kb.checklist_words.opening(msg.text, tuple(ctx.kb.checklist_words.groups))
+        if ctx.kb.matcher.language(rest) in {None, shown}:
+            ctx.lang = str(shown)
 
 
 @router.command("checklist", menu=N_("Activation checklist"), menu_at=50)
@@ -336,6 +367,13 @@ def _arrangement(ctx: Context, cluster: str, lead: str) -> list[dict[str, Any]]:
     ]
 
 
+def _organisation(ctx: Context, name: str) -> dict[str, str]:
+    """A lead or co-lead: an agency we know by its names, any other by the name given."""
+    if name in ctx.kb.agencies:
+        return agency_label(ctx, name)
+    return {"name": name, "acronym": name}
+
+
 def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     """Everything the summary and the letter say, from the stored answers."""
     a = Answers(run.answers)
@@ -347,7 +385,6 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
         v = verdict(a.stored, c)
         lead = a.value(f"lead:{c}") or default_lead(ctx.kb, c)
         colead = a.value(f"colead:{c}") or ""
-        known = lead in ctx.kb.agencies
         gaps, capacity = f"gaps:{c}", f"capacity:{c}"
         clusters.append(
             {
@@ -362,13 +399,11 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
                 "capacity_note": a.note(capacity),
                 "gaps_sentence": sentence(a.note(gaps), lang),
                 "capacity_sentence": sentence(a.note(capacity), lang),
-                "lead": agency_label(ctx, lead) if known else {"name": lead, "acronym": lead},
+                "lead": _organisation(ctx, lead),
                 "lead_differs": lead not in global_leads(ctx.kb, c),
                 "global_leads": [agency_label(ctx, x) for x in sorted(global_leads(ctx.kb, c))],
                 "arrangement": _arrangement(ctx, c, lead),
-                "colead": agency_label(ctx, colead)["name"]
-                if colead in ctx.kb.agencies
-                else colead,
+                "colead": _organisation(ctx, colead) if colead else None,
             }
         )
     country = a.country()

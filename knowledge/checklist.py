@@ -119,7 +119,7 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
     # A lead or co-lead is an organisation: "no" to the suggested lead and "yes" to "any
     # co-lead?" name none yet, so the name is asked for ("no, IOM" and "yes, IMC" name one).
     if q.kind == "lead":
-        group, named = words.which(text, ("none", "yes", "no"))
+        group, named = _opening(text, kb, words, ("none", "yes", "no"))
         agency = kb.matcher.find_agency(named) if named else None
         if group == "yes":  # "yes" keeps the global lead; "yes, IOM" names IOM
             return Answer(agency or default_lead(kb, q.cluster or ""))
@@ -128,14 +128,65 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
         named = named if group else text
         return Answer(agency or kb.matcher.find_agency(named) or named)
     if q.kind == "colead":
-        group, named = words.which(text, ("none", "no", "yes"))
-        if group in {"none", "no"}:
+        group, named = _opening(text, kb, words, ("none", "no", "yes"))
+        # "no, IOM" to "any co-lead?" answers with the organisation: "no" then says "not
+        # none". What is not a name ("no, not for now") is a note on having none.
+        if group in {"none", "no"} and not (named and _names_organisation(kb, named)):
             return Answer("", named)
         if group == "yes" and not named:
             return Invalid("colead_name", answer_word=True)
         named = named if group else text
         return Answer(kb.matcher.find_agency(named) or named)
     raise ValueError(f"unknown question kind {q.kind}")
+
+
+# Words a name of an organisation may hold uncapitalised ("Ministry of Health", "la FICR").
+_NAME_LINKS = frozenset(
+    {"of", "the", "for", "and", "&", "de", "la", "le", "les", "du", "des", "d", "l", "y"}
+    | {"el", "del", "los", "las", "et", "en", "dans", "por", "para"}
+)
+
+
+def _opening(
+    text: str, kb: KnowledgeBase, words: AnswerWords, groups: tuple[str, ...]
+) -> tuple[str | None, str]:
+    """The answer word opening a lead or co-lead answer, and the rest; none in a name.
+
+    "No Lost Generation" is a name that starts with an answer word: capitalised and followed
+    by capitalised words with nothing between but a space, it is taken whole, unless the rest
+    alone is an organisation we know ("No IOM", "Yes UNICEF": the answer word, then IOM).
+    """
+    group, gap, rest = words.opening(text, groups)
+    if (
+        group
+        and rest
+        and gap.isspace()
+        and text[:1].isupper()
+        and _proper_name(rest)
+        and not _just_agency(kb, rest)
+    ):
+        return None, ""
+    return group, rest
+
+
+def _just_agency(kb: KnowledgeBase, text: str) -> bool:
+    """Whether `text` is an agency we know and nothing else ("IOM", "la FICR", "国际移民组织")."""
+    e = kb.matcher.entities(text)
+    return bool(e.agencies) and not e.leftover
+
+
+def _proper_name(text: str) -> bool:
+    """Whether `text` reads as the name of an organisation: a few capitalised words."""
+    tokens = re.findall(r"[^\W\d_][^\s,;:]*", text)
+    if not 1 <= len(tokens) <= 8 or re.search(r"[.;:!?]\s", text):
+        return False
+    main = [t for t in tokens if t.casefold() not in _NAME_LINKS]
+    return bool(main) and all(t[:1].isupper() for t in main)
+
+
+def _names_organisation(kb: KnowledgeBase, text: str) -> bool:
+    """Whether `text` names an organisation: one we know, or one written as a name."""
+    return _just_agency(kb, text) or _proper_name(text)
 
 
 def default_lead(kb: KnowledgeBase, cluster: str) -> str:

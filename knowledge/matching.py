@@ -620,6 +620,15 @@ class AnswerWords:
 
     def which(self, text: str, groups: tuple[str, ...]) -> tuple[str | None, str]:
         """The group whose word opens `text` (longest word wins), and the rest as a note."""
+        group, _, rest = self.opening(text, groups)
+        return group, rest
+
+    def opening(self, text: str, groups: tuple[str, ...]) -> tuple[str | None, str, str]:
+        """The group whose word opens `text`, what parts that word from the rest, and the rest.
+
+        A word joined to the next by a hyphen is part of a longer one ("No-Lost", "non-existent"):
+        no answer word opens that text.
+        """
         norm = normalize(text)
         candidates = sorted(
             ((g, w) for g in groups for w in self.groups.get(g, ()) if w),
@@ -627,16 +636,25 @@ class AnswerWords:
         )
         for group, word in candidates:
             if norm == word:
-                return group, ""
+                return group, "", ""
             if norm.startswith(word + " "):
-                return group, _after(text, word)
-        return None, ""
+                gap, rest = _after(text, word)
+                if gap in _HYPHENS:
+                    continue
+                return group, gap, rest
+        return None, "", ""
 
 
-def _after(text: str, word: str) -> str:
-    """What follows `word` in the user's own characters (the note after "done - ...")."""
+_HYPHENS = frozenset("-‐‑")
+_GAP = " -–—:,.;，。：、،؛"
+
+
+def _after(text: str, word: str) -> tuple[str, str]:
+    """What parts `word` from the rest of `text`, and that rest, in the user's own characters."""
     fold = normalize.__wrapped__  # every prefix once: not worth the cache's room
     for i in range(1, len(text) + 1):
         if fold(text[:i]) == word:
-            return text[i:].strip(" -–—:,.;，。：、،؛")
-    return ""
+            tail = text[i:]
+            rest = tail.strip(_GAP)
+            return tail[: len(tail) - len(tail.lstrip(_GAP))], rest
+    return "", ""

@@ -325,3 +325,74 @@ def test_a_lead_or_co_lead_is_an_organisation_never_a_yes_or_a_no(chat: Chat) ->
     assert "Proposed lead: International Organization for Migration (IOM)" in summary
     assert "Proposed co-lead: Save the Children." in letter
     assert "co-lead: no" not in answer and "co-lead: yes" not in answer
+
+
+def test_a_name_that_starts_with_an_answer_word_stays_whole(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    # "No Lost Generation" is the name of an initiative, not "no" and a note.
+    answer = chat("No Lost Generation")
+    assert "Lead for Health: No Lost Generation (noted" in answer
+    assert "Co-lead for Health: No-Lost Partners (noted" in chat("No-Lost Partners")
+    chat("No IOM")  # the answer word, then an organisation we know
+    answer = chat("none")
+    assert "Proposed lead: No Lost Generation; co-lead: No-Lost Partners" in answer
+    assert "Proposed lead: International Organization for Migration (IOM)" in answer
+    assert (
+        "[Explain why No Lost Generation is better placed than the global lead (WHO).]" in answer
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "co_lead"),
+    [
+        ("no, IOM", "International Organization for Migration (IOM)"),
+        ("No, Danish Refugee Council", "Danish Refugee Council"),
+    ],
+)
+def test_no_then_an_organisation_names_the_co_lead(chat: Chat, text: str, co_lead: str) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    chat("yes")
+    answer = chat(text)
+    assert f"Co-lead for Health: {co_lead.split(' (')[-1].strip(')')} (noted" in answer
+    assert "Which agency do you propose to lead Shelter" in answer  # in English still
+    chat("yes")
+    summary = chat("no, not for now").split("# DRAFT", 1)[0]
+    assert f"Proposed lead: World Health Organization (WHO); co-lead: {co_lead}" in summary
+    # "no" with words that are no name is a note on having no co-lead.
+    ifrc = "International Federation of Red Cross and Red Crescent Societies (IFRC)"
+    assert f"Proposed lead: {ifrc}\n" in summary
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "co_lead"),
+    [
+        ("fr", "non, la FICR", "co-chef de file : Fédération internationale"),
+        ("es", "no, OIM", "colíder: Organización Internacional para las Migraciones (OIM)"),
+        ("zh", "没有，IOM", "国际移民组织 (IOM)"),
+        ("ar", "لا، IOM", "المنظمة الدولية للهجرة (IOM)"),
+    ],
+)
+def test_no_then_an_organisation_names_the_co_lead_in_each_language(
+    chat: Chat, kb: KnowledgeBase, lang: str, text: str, co_lead: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    lines = lines_in(kb, lang)
+    lines[lines.index(kb.text(lang).checklist_words["none"][0])] = text  # Health's co-lead
+    for line in lines:
+        chat(line)
+    summary = chat.bot.renderer.plain(chat.replies[0])
+    health = summary.split(kb.text(lang).sectors["health"].name, 1)[1][:600]
+    assert co_lead in health, health
+
+
+def test_an_english_checklist_stays_english_after_a_short_answer(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:5])
+    assert "Criterion 2, Health" in chat("no, IOM has it covered")
+    assert "Criterion 1, Shelter" in chat("no, OIM")
+    # A note in another language is that language: the checklist follows the user.
+    assert "Criterio 2, Alojamiento" in chat("no, el ministerio puede con esto")

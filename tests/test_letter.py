@@ -69,7 +69,7 @@ def test_the_letter_proposes_only_the_clusters_judged_met(chat: Chat) -> None:
     assert "### Health" in proposed and "### Shelter" in proposed
     assert "CCCM" not in proposed and "WASH" not in proposed
     assert "Proposed lead: World Health Organization (WHO)." in proposed
-    assert "Proposed co-lead: Norwegian Refugee Council." in proposed
+    assert "Proposed co-lead: Norwegian Refugee Council (NRC)." in proposed
     others = section(letter, "Clusters considered and not proposed")
     assert (
         "**Camp Coordination and Camp Management (CCCM)**: not proposed, because the activation"
