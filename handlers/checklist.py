@@ -1,5 +1,7 @@
 """The guided activation checklist: one question at a time, saved with every answer."""
 
+import re
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -9,8 +11,9 @@ from babel.dates import format_date
 from bot.core import Choice, Context, Incoming, Reply, Router, split_command
 from bot.domain import checklist_runs
 from bot.domain.checklist_runs import Stored
+from bot.domain.conversation import last_subject
 from bot.models import utcnow
-from handlers.common import N_, agency_label, choice, reply, sector_label
+from handlers.common import N_, agency_label, choice, country_name, reply, sector_label
 from knowledge.checklist import (
     STEP_STATUS,
     STEPS,
@@ -108,6 +111,10 @@ def ask(
     choices = tuple(
         Choice(_label(ctx, group), f"chk:{run.id}:{group}") for group in BUTTONS.get(q.kind, ())
     )
+    # The checklist goes on in the language its question was shown in, buttons or none.
+    if ctx.user.reply_lang != ctx.lang:
+        ctx.user.reply_lang = ctx.lang
+        ctx.session.add(ctx.user)
     r = reply(
         ctx,
         "checklist/question.j2",
@@ -176,6 +183,10 @@ def start_checklist(msg: Incoming, ctx: Context) -> Reply:
         _keep_language(msg, ctx)
         checklist_runs.save(ctx.session, run, status="open")
         return ask(ctx, run, note="resumed")
+    if not (msg.lang or ctx.understanding.lang or ctx.user.lang):
+        # "/checklist" shows no language: it goes on in the conversation's.
+        before = (last_subject(ctx.session, msg.identity, msg.chat) or {}).get("lang")
+        ctx.lang = str(before) if before in ctx.kb.languages else ctx.lang
     run = checklist_runs.start(ctx.session, msg.identity, msg.chat)
     return ask(ctx, run, intro=True)
 
@@ -258,6 +269,11 @@ def _control(ctx: Context, run: "ChecklistRun", action: str) -> Reply | list[Rep
     return replace(reply(ctx, "checklist/cancelled.j2"), intent="checklist")
 
 
+def colon(lang: str) -> str:
+    """A colon before what follows it: French spaces it ("Santé : ..."), Chinese is full width."""
+    return {"zh": "：", "fr": " : "}.get(lang, ": ")
+
+
 def status(ctx: Context, run: "ChecklistRun") -> Reply:
     """Where the user is, what is answered, and what is left."""
     qs = questions(run.answers)
@@ -275,7 +291,14 @@ def status(ctx: Context, run: "ChecklistRun") -> Reply:
             }
         )
     left = sum(1 for item in items if not item["answered"])
-    r = reply(ctx, "checklist/status.j2", items=items, left=left, position=run.position + 1)
+    r = reply(
+        ctx,
+        "checklist/status.j2",
+        items=items,
+        left=left,
+        position=run.position + 1,
+        colon=colon(ctx.lang),
+    )
     return replace(r, intent="checklist")
 
 
@@ -317,7 +340,7 @@ def _letter(ctx: Context, run: "ChecklistRun", data: dict[str, Any], with_others
     elif data["not_proposed"]:
         offer = (choice(ctx, N_("Mention the clusters not proposed"), f"letter:{run.id}:full"),)
         data = {**data, "not_proposed": []}
-    letter = reply(ctx, "checklist/draft_letter.j2", **data)
+    letter = reply(ctx, "checklist/draft_letter.j2", **_as_markdown(data))
     return replace(
         letter, intent="draft_letter", file_name=f"activation-draft-{run.id}.md", choices=offer
     )
@@ -331,6 +354,42 @@ def letter_button(msg: Incoming, ctx: Context) -> Reply:
     if pressed is None or run is None or run.identity != msg.identity or run.status != "done":
         return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
     return _letter(ctx, run, summary_data(ctx, run), with_others=pressed["which"] != "short")
+
+
+# What Markdown would read as markup in a user's text; a backslash makes each one literal.
+_MARKDOWN = re.compile(r"([\\`*_~\[\]<>|])")
+_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])")
+# The letter's values that come from what the user typed.
+_TYPED = ("country", "emergency_sentence", "change_sentence")
+_TYPED_CLUSTER = ("gaps_sentence", "capacity_sentence")
+
+
+def markdown_text(text: str) -> str:
+    """User text as it stands in a Markdown letter: shown, never applied ("*MSF*", "<b>")."""
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def _as_markdown(data: dict[str, Any]) -> dict[str, Any]:
+    """The letter's data with every typed value made literal for Markdown."""
+    out = {**data, **{k: markdown_text(str(data[k])) for k in _TYPED}}
+
+    def organisation(o: dict[str, str] | None) -> dict[str, str] | None:
+        if o is None:
+            return None
+        return {**o, "name": markdown_text(o["name"]), "acronym": markdown_text(o["acronym"])}
+
+    def cluster(c: dict[str, Any]) -> dict[str, Any]:
+        typed = {k: markdown_text(c[k]) for k in _TYPED_CLUSTER}
+        return {**c, **typed, "lead": organisation(c["lead"]), "colead": organisation(c["colead"])}
+
+    out["proposed"] = [cluster(c) for c in data["proposed"]]
+    out["not_proposed"] = [cluster(c) for c in data["not_proposed"]]
+    out["letter_steps"] = {
+        k: {**s, "note_sentence": markdown_text(s["note_sentence"])}
+        for k, s in data["letter_steps"].items()
+    }
+    return out
 
 
 _ENDS = (".", "!", "?", "…", "。", "！", "？", "؟")
@@ -372,6 +431,17 @@ def _organisation(ctx: Context, name: str) -> dict[str, str]:
     if name in ctx.kb.agencies:
         return agency_label(ctx, name)
     return {"name": name, "acronym": name}
+
+
+def _country_shown(ctx: Context, country: Mapping[str, Any]) -> str:
+    """The country as typed, or by its name in the reply's language when that is all it says.
+
+    "sudan" and "Soudan" are Sudan ("苏丹" in a Chinese letter); "Darfur, Sudan" stays as typed.
+    """
+    typed, code = str(country.get("name", "")), country.get("code")
+    if code and not ctx.kb.matcher.entities(typed).leftover:
+        return country_name(ctx, str(code))
+    return typed
 
 
 def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
@@ -419,7 +489,7 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     ]
     today = utcnow().date()
     return {
-        "country": country.get("name", ""),
+        "country": _country_shown(ctx, country),
         "emergency": a.value("emergency") or "",
         "emergency_sentence": sentence(a.value("emergency") or "", lang),
         "change": a.value("change") or "",
@@ -430,6 +500,9 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
         "not_proposed": [c for c in clusters if c["outcome"] != "met"],
         "steps": step_rows,
         "letter_steps": {str(s["number"]): s for s in step_rows if s["number"] in LETTER_STEPS},
+        "colon": colon(lang),
+        # Who approves changed in late 2021 by one source: the drafter checks the route.
+        "approver_note": ctx.kb.passage_text(ctx.kb.passages["approver_update"], lang),
         "date": today.isoformat(),
         "long_date": format_date(today, format="long", locale=lang),
     }

@@ -454,3 +454,71 @@ def test_the_coordinator_may_leave_out_the_clusters_not_proposed(chat: Chat) -> 
     assert "## Clusters considered and not proposed" in chat(action=mention.action)
     assert "no longer open" in chat(action="letter:99:short")
     assert "no longer open" in chat(action="letter:1:other")
+
+
+def test_what_the_user_typed_is_shown_in_the_letter_never_applied(
+    bot: Bot, tmp_path: Path
+) -> None:
+    typed = {
+        2: "<b>Darfur</b> *burning*, see [annex]",  # what happened
+        4: "yes, # 1 priority: <!here> __now__",  # a sharp change, with a note
+        22: "*MSF*",  # Health's co-lead
+    }
+    lines = [*(typed.get(i, line) for i, line in enumerate(WALK)), "none"]
+    out = io.StringIO()
+    terminal.chat(bot.handle_sync, bot.renderer.plain, "coordinator", lines, out, False, tmp_path)
+    word, md = sorted(tmp_path.glob("activation-draft-*"))
+    text = md.read_text(encoding="utf-8")
+    # In the Markdown every mark the user typed is escaped: a viewer shows it as typed.
+    assert "\\<b\\>Darfur\\</b\\> \\*burning\\*, see \\[annex\\]." in text
+    assert "# 1 priority: \\<!here\\> \\_\\_now\\_\\_." in text
+    assert "Proposed co-lead: \\*MSF\\*." in text
+    assert "<b>" not in text.replace("\\<b\\>", "")
+    # The Word file holds the very characters typed, no bold, no highlight.
+    paragraphs = [p for p in docx.Document(str(word)).paragraphs if p.text]
+    situation = next(p for p in paragraphs if "Darfur" in p.text)
+    assert situation.text == "<b>Darfur</b> *burning*, see [annex]."
+    assert all(not r.bold and r.font.highlight_color is None for r in situation.runs)
+    assert any(p.text.endswith("Proposed co-lead: *MSF*.") for p in paragraphs)
+
+
+def test_the_letter_tells_the_drafter_who_approves_now(chat: Chat) -> None:
+    letter = letter_of(chat, [*WALK, "none"])
+    request = section(letter, "Request")
+    assert "forward this proposal to the IASC Principals" in request
+    assert "IASC Emergency Directors Group (EDG) in late 2021" in request
+    assert "Check which route applies before sending" in request
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "shown"),
+    [("en", "sudan", "Sudan"), ("fr", "Soudan", "Soudan"), ("zh", "Sudan", "苏丹")],
+)
+def test_a_country_typed_alone_is_named_properly_in_the_letter(
+    chat: Chat, kb: KnowledgeBase, lang: str, typed: str, shown: str
+) -> None:
+    lines = lines_in(kb, lang)
+    lines[1] = typed
+    for line in lines:
+        chat(line)
+    letter = chat.bot.renderer.plain(chat.replies[1])
+    assert shown in letter.splitlines()[0] and typed not in letter.replace(shown, ""), letter
+
+
+def test_french_and_chinese_punctuation_in_the_summary(chat: Chat, kb: KnowledgeBase) -> None:
+    for lang, wrong in (("fr", "Santé:"), ("zh", "卫生: ")):
+        chat("/checklist")
+        chat(kb.text(lang).checklist_words["cancel"][0])
+        for line in lines_in(kb, lang):
+            chat(line)
+        summary = chat.bot.renderer.plain(chat.replies[0])
+        assert wrong not in summary, summary
+    assert "： " not in summary and "（" in summary  # Chinese: full-width, no space after
+
+
+def test_checklist_typed_alone_goes_on_in_the_conversation_s_language(chat: Chat) -> None:
+    chat("¿Quién lidera el clúster de salud?")
+    assert "Lista de verificación de activación" in chat("/checklist")
+    assert chat.last is not None and chat.last.lang == "es"
+    chat("Sudán")  # Question 1 has no buttons: the language is kept all the same
+    assert "Hola de nuevo" in chat("/checklist")
