@@ -5,10 +5,11 @@ from typing import Any
 
 from bot.core import Context, Incoming, Reply, Router, split_command
 from bot.domain import proposals, roles
+from bot.domain.conversation import last_subject
 from bot.domain.proposals import Refused
 from bot.models import ROLES, ChecklistRun, Proposal
 from bot.terms import MoveName
-from handlers.common import N_, choice, country_name, reply
+from handlers.common import N_, choice, country_name, reply, sector_label
 from knowledge.checklist import Answers, default_lead, verdict
 
 router = Router()
@@ -27,8 +28,16 @@ def _number(text: str) -> tuple[int | None, str]:
     return (int(head), rest.strip()) if head.isdigit() and len(head) < 10 else (None, text)
 
 
+def _cluster_name(ctx: Context, cluster: str) -> str:
+    """A cluster's name in the reply's language (its id is no word for people)."""
+    return sector_label(ctx, cluster)["name"] if cluster in ctx.kb.sectors else cluster
+
+
 def _refused(ctx: Context, exc: Refused) -> Reply:
-    return reply(ctx, "proposals/refused.j2", reason=exc.reason, **exc.details)
+    details = dict(exc.details)
+    cluster = str(details.get("cluster") or "")
+    details["cluster"] = _cluster_name(ctx, cluster) if cluster in ctx.kb.sectors else ""
+    return reply(ctx, "proposals/refused.j2", reason=exc.reason, **details)
 
 
 def _shown(ctx: Context, proposal: Proposal, template: str = "proposals/show.j2") -> Reply:
@@ -217,7 +226,13 @@ def _confirm(
     pending = proposals.hold(ctx.session, msg.identity, number, move, cluster, note)
     name = country_name(ctx, proposal.country)
     r = reply(
-        ctx, "proposals/confirm.j2", id=number, move=move, country=name, note=note, cluster=cluster
+        ctx,
+        "proposals/confirm.j2",
+        id=number,
+        move=move,
+        country=name,
+        note=note,
+        cluster=_cluster_name(ctx, cluster),
     )
     buttons = (
         choice(ctx, N_("Confirm"), f"prop:ok:{pending.id}"),
@@ -250,7 +265,7 @@ def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Re
         "proposals/moved.j2",
         id=proposal.id,
         status=proposal.status,
-        cluster=pending.cluster,
+        cluster=_cluster_name(ctx, pending.cluster),
         people_told=told.people if told else 0,
         partners_told=told.partners if told else 0,
     )
@@ -268,13 +283,29 @@ def my_role(msg: Incoming, ctx: Context) -> Reply:
     return reply(ctx, "proposals/role.j2", role=ctx.user.role, granted="")
 
 
+def _own_language(msg: Incoming, ctx: Context) -> str:
+    """The person's language, leaving out what the command's arguments look like."""
+    before = (last_subject(ctx.session, msg.identity, msg.chat) or {}).get("lang")
+    hint = (msg.locale or "").replace("_", "-").split("-")[0].casefold()
+    for code in (msg.lang, ctx.user.lang, before, ctx.user.reply_lang, hint):
+        if code and code in ctx.kb.languages:
+            return str(code)
+    return ctx.lang if ctx.understanding.lang is None else "en"
+
+
 @router.command("grant")
 def grant(msg: Incoming, ctx: Context) -> Reply:
     """`/grant IDENTITY ROLE` (admins only)."""
-    identity, _, role = msg.args.partition(" ")
+    # An identity and a role word are in no language: the reply is in the person's own.
+    ctx.lang = _own_language(msg, ctx)
+    identity, _, role = msg.args.strip().partition(" ")
     role = role.strip().casefold()
-    if not identity or role not in ROLES:
-        return reply(ctx, "proposals/usage.j2")
+    try:
+        roles.check_identity(identity)
+    except ValueError:
+        return reply(ctx, "proposals/grant_usage.j2", identity=identity, roles=ROLES)
+    if role not in ROLES:
+        return reply(ctx, "proposals/grant_usage.j2", identity="", roles=ROLES)
     try:
         roles.grant(ctx.session, identity, role, by=ctx.user)
     except roles.NotAllowed as exc:

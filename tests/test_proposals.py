@@ -315,6 +315,40 @@ def test_unknown_and_broken_proposal_commands(chat: Chat) -> None:
     assert chat("/role").startswith("Your role: coordinator.")
 
 
+def test_grant_refuses_what_names_nobody_and_answers_in_the_person_s_language(
+    chat: Chat,
+) -> None:
+    _grant(chat, "admin")
+    answer = chat("/grant bob hc")
+    assert "bob is not an identity I can reach" in answer and "Nothing was changed." in answer
+    answer = chat("/grant console:bob chief")
+    assert "where ROLE is one of: admin, coordinator, hc, erc, partner" in answer
+    # "console:bob hc" looks French to a language guesser; the admin writes English.
+    assert chat("/grant console:bob hc") == "console:bob now has the role: RC/HC."
+    with session_scope(chat.bot.engine) as session:  # type: ignore[arg-type]
+        assert {u.identity: u.role for u in roles.everyone(session)}.get("bob") is None
+
+
+def test_a_co_lead_that_is_the_lead_is_refused_and_nothing_is_made(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    answer = chat("/propose Sudan health=WHO/who")
+    assert "WHO is already the proposed lead of Health, so it cannot be its co-lead" in answer
+    assert "There are no activation proposals yet" in chat("/proposals")
+
+
+def test_a_cluster_move_refused_says_what_stands_in_the_way(chat: Chat) -> None:
+    _grant(chat, "admin")
+    chat("/propose Sudan health")
+    # A draft's clusters are not active: the proposal's own state is what stands in the way.
+    assert "Proposal #1 is draft, so it cannot be moved that way" in chat("/plan 1 health a plan")
+    for move in ("submit", "forward", "endorse"):
+        chat(f"/{move} 1")
+        _press(chat, "Confirm")
+    assert "Health in proposal #1 is active, so it cannot be moved" in chat("/deactivate 1 health")
+    answer = chat("/plan 1 health hand over to the ministry by June")
+    assert "(Health)\nNote: hand over to the ministry by June" in answer
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def shared_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A database two threads reach through separate connections, as two workers would.
