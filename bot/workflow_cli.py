@@ -326,6 +326,14 @@ def _subscriptions(session: Session, kb: KnowledgeBase, args: argparse.Namespace
     if args.action == "add":
         country = _country(kb, args.country) if args.country else None
         clusters = [_cluster(kb, c) for c in args.cluster]
+        for c in clusters:
+            sector = kb.sectors[c]
+            if sector.kind != "cluster" and sector.parent:  # never endorsed on its own
+                parent = kb.text("en").sectors[sector.parent].short
+                raise ValueError(
+                    f"{kb.text('en').sectors[c].name} is an Area of Responsibility of "
+                    f"{parent}: activations are endorsed for clusters; use --cluster {parent}"
+                )
         sub, new = subscriptions.add(
             session, args.target, country, clusters, args.lang, "console:shell"
         )

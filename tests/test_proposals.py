@@ -4,6 +4,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -24,7 +25,7 @@ from bot.models import (
     utcnow,
 )
 from knowledge import KnowledgeBase
-from tests.conftest import Chat, _postgres_engine
+from tests.conftest import Chat, _postgres_engine, sh
 from tests.test_checklist import EN_LINES, ZH_LINES
 
 STATE_BEFORE = {
@@ -463,3 +464,18 @@ def test_proposed_leads_other_than_the_global_ones(chat: Chat) -> None:
         "co-lead: Norwegian Refugee Council (NRC)"
     ) in shown
     assert "• Nutrition: Concern" in shown
+
+
+def test_the_shell_refuses_a_co_lead_that_is_the_lead(
+    shell_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert sh(["users", "grant", "console:hc", "hc"], capsys)[0] == 0
+    code, out, err = sh(
+        ["proposals", "create", "--as", "console:hc", "--country", "Sudan", "--cluster",
+         "health", "--lead", "health=IOM", "--co-lead", "health=iom"],
+        capsys,
+    )  # fmt: skip
+    assert code == 1 and not out
+    assert "IOM is already the proposed lead of Health" in err
+    assert "Give another organisation as --co-lead" in err
+    assert sh(["proposals", "list"], capsys)[1] == ""

@@ -130,6 +130,8 @@ def test_shell_workflow_end_to_end(shell_db: Path, capsys: pytest.CaptureFixture
     [
         ["subscriptions", "add", "--target", "console:me"],
         ["subscriptions", "add", "--target", "slack:T1:C1", "--country", "Atlantis"],
+        # An Area of Responsibility is never endorsed on its own: nothing would ever come.
+        ["subscriptions", "add", "--target", "slack:T1:C1", "--cluster", "child protection"],
         ["proposals", "create", "--as", "console:x", "--country", "SD", "--cluster", "cyber"],
         ["proposals", "create", "--as", "console:x", "--country", "SD", "--cluster", "health",
          "--lead", "health"],
