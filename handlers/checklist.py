@@ -226,7 +226,13 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     u = ctx.understanding
     asked = u.intent in QUESTIONS and text.rstrip().endswith(("?", "？", "؟"))
     parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words)
-    question = isinstance(parsed, Invalid) and not parsed.answer_word and u.intent in QUESTIONS
+    # An answer word of another question ("none" to a step, "done" to a criterion) is a wrong
+    # answer, asked again, never a question to answer.
+    words = ctx.kb.checklist_words
+    answer_word = isinstance(parsed, Invalid) and (
+        parsed.answer_word or words.opening(text, tuple(words.groups))[0] is not None
+    )
+    question = isinstance(parsed, Invalid) and not answer_word and u.intent in QUESTIONS
     if question or asked:
         # An ordinary question: answer it, then ask the checklist question again.
         ctx.followups.append(ask(ctx, run, note="reminder"))

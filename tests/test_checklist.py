@@ -396,3 +396,20 @@ def test_an_english_checklist_stays_english_after_a_short_answer(chat: Chat) -> 
     assert "Criterion 1, Shelter" in chat("no, OIM")
     # A note in another language is that language: the checklist follows the user.
     assert "Criterio 2, Alojamiento" in chat("no, el ministerio puede con esto")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "fr"])
+def test_an_answer_word_of_another_question_is_asked_again_never_answered(
+    chat: Chat, kb: KnowledgeBase, lang: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    lines = lines_in(kb, lang)
+    for line in lines[: lines.index(kb.text(lang).checklist_words["done"][0])]:
+        chat(line)
+    for word in ("none", "done"):  # "none" to a step; then "done" is right
+        answer = chat(kb.text(lang).checklist_words[word][0])
+        assert chat.last is not None and chat.last.intent == "checklist", answer
+    assert [r.intent for r in chat.replies] == ["checklist"]
+    if lang == "zh":
+        assert "（共 8 步）：" in answer and "（共 8 步）： " not in answer
