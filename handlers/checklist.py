@@ -50,6 +50,11 @@ BUTTONS = {
 }
 
 
+def _current(run: "ChecklistRun") -> Question:
+    """The question the run stands at."""
+    return questions(run.answers)[run.position]
+
+
 def open_run(ctx: Context, msg: Incoming) -> "ChecklistRun | None":
     """The open or paused checklist of this user in this chat, if any."""
     return checklist_runs.open_run(ctx.session, msg.identity, msg.chat)
@@ -58,6 +63,8 @@ def open_run(ctx: Context, msg: Incoming) -> "ChecklistRun | None":
 def _label(ctx: Context, group: str) -> str:
     """A button label: the language's own first word for that answer."""
     word = ctx.kb.text(ctx.lang).checklist_words[group][0]
+    if "/" in word:  # an abbreviation: "N/A", "S/O"
+        return word.upper()
     return word[:1].upper() + word[1:]
 
 
@@ -150,14 +157,20 @@ def _record(ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any
     return [ask(ctx, run, note=note, recorded=_recorded(ctx, run, q))]
 
 
-def _keep_language(msg: Incoming, ctx: Context) -> None:
+# Questions answered with a name: a name is in no language ("No Lost Generation", "Sudan").
+NAMES = frozenset({"country", "lead", "colead"})
+
+
+def _keep_language(msg: Incoming, ctx: Context, run: "ChecklistRun | None" = None) -> None:
     """A message in no language of its own ("/checklist", "3") goes on in the checklist's.
 
-    The checklist's questions carry buttons, so the language they were last shown in is the
-    user's `reply_lang`.
+    The language the checklist's last question was shown in is the user's `reply_lang`.
     """
     shown = ctx.user.reply_lang
     if msg.lang or shown not in ctx.kb.languages:
+        return
+    if run is not None and run.status == "open" and _current(run).kind in NAMES:
+        ctx.lang = str(shown)
         return
     # "n/a" is French as well as English: an answer word of the checklist's own language
     # does not switch it.
@@ -214,7 +227,7 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
             checklist_runs.save(ctx.session, run, status="open")
             return ask(ctx, run, note="resumed")
         return None
-    _keep_language(msg, ctx)
+    _keep_language(msg, ctx, run)
     if action:
         return _control(ctx, run, action)
     return answer(ctx, run, msg.text)

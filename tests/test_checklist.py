@@ -413,3 +413,25 @@ def test_an_answer_word_of_another_question_is_asked_again_never_answered(
     assert [r.intent for r in chat.replies] == ["checklist"]
     if lang == "zh":
         assert "（共 8 步）：" in answer and "（共 8 步）： " not in answer
+
+
+def test_a_spanish_checklist_stays_spanish_when_a_lead_is_named_in_english(
+    chat: Chat, kb: KnowledgeBase
+) -> None:
+    from tests.test_letter import lines_in
+
+    lines = lines_in(kb, "es")
+    at = lines.index("NRC")
+    lines[at - 1] = "No Lost Generation"  # Shelter's lead: a name, in no language
+    lines[at] = "Danish Refugee Council"  # and its co-lead
+    for line in lines:
+        chat(line)
+        assert {r.lang for r in chat.replies} == {"es"}, line
+    summary = chat.bot.renderer.plain(chat.replies[0])
+    assert "No Lost Generation; colíder: Danish Refugee Council" in summary
+
+
+def test_n_a_is_written_as_people_write_it(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    assert chat.last is not None
+    assert [c.label for c in chat.last.choices] == ["Done", "Not yet", "N/A"]
