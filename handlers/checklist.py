@@ -76,7 +76,8 @@ def _answer_text(ctx: Context, q: Question, stored: Stored | None) -> str:
     if q.kind == "country":
         return str(value.get("name", "")) if isinstance(value, dict) else ""
     if q.kind == "clusters":
-        return ", ".join(sector_label(ctx, c)["name"] for c in value or [])
+        comma = {"zh": "、", "ar": "، "}.get(ctx.lang, ", ")
+        return comma.join(sector_label(ctx, c)["name"] for c in value or [])
     if q.kind in {"yes_no", "step"}:
         return _label(ctx, str(value))
     if q.kind in {"lead", "colead"} and value in ctx.kb.agencies:

@@ -72,7 +72,7 @@ def step_texts(kb: KnowledgeBase, lang: str) -> dict[int, str]:
 
 
 # "2", "1, roads cut", "2 - the ministry is coping": the number of a shown choice, then a note.
-_CHOICE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*(?:$|[.,;:)、，。：\-–—]\s*|\s+)(.*)$", re.S)
+_CHOICE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*(?:$|[.,;:)、，。：،؛\-–—]\s*|\s+)(.*)$", re.S)
 
 
 def _numbered(text: str, options: tuple[str, ...]) -> tuple[str, str] | None:
@@ -81,6 +81,22 @@ def _numbered(text: str, options: tuple[str, ...]) -> tuple[str, str] | None:
     if not m or not 1 <= int(m.group(1)) <= len(options):
         return None
     return options[int(m.group(1)) - 1], m.group(2).strip()
+
+
+# The answers of every question; which one a message opens with decides what it says.
+ANSWER_GROUPS = (*YES_NO, *STEP_STATUS, "none")
+
+
+def _word_answer(text: str, words: AnswerWords, groups: tuple[str, ...]) -> tuple[str | None, str]:
+    """The answer word of `groups` opening `text`, and the note after it.
+
+    The longest answer word of any question decides: "لا ينطبق" and "no aplica" are "n/a",
+    not "no" with a note. An answer of another question gives ("", "").
+    """
+    group, _, note = words.opening(text, ANSWER_GROUPS)
+    if group is None:
+        return None, ""
+    return (group, note) if group in groups else ("", "")
 
 
 def control(text: str, words: AnswerWords) -> str | None:
@@ -108,14 +124,14 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
         found = [s for s in kb.matcher.entities(text).sectors if kb.sectors[s].kind == "cluster"]
         return Answer(found) if found else Invalid("no_cluster")
     if q.kind == "yes_no":
-        group, note = _numbered(text, YES_NO) or words.which(text, YES_NO)
-        return Answer(group, note) if group else Invalid("yes_no")
+        group, note = _numbered(text, YES_NO) or _word_answer(text, words, YES_NO)
+        return Answer(group, note) if group else Invalid("yes_no", answer_word=group == "")
     if q.kind == "step":
-        group, note = _numbered(text, STEP_STATUS) or words.which(
-            text, (*STEP_STATUS, "yes", "no")
+        group, note = _numbered(text, STEP_STATUS) or _word_answer(
+            text, words, (*STEP_STATUS, "yes", "no")
         )
         status = {"yes": "done", "no": "not_yet"}.get(group or "", group)
-        return Answer(status, note) if status else Invalid("step")
+        return Answer(status, note) if status else Invalid("step", answer_word=group == "")
     # A lead or co-lead is an organisation: "no" to the suggested lead and "yes" to "any
     # co-lead?" name none yet, so the name is asked for ("no, IOM" and "yes, IMC" name one).
     if q.kind == "lead":

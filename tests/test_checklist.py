@@ -435,3 +435,40 @@ def test_n_a_is_written_as_people_write_it(chat: Chat) -> None:
     walk(chat, ENGLISH_WALK)
     assert chat.last is not None
     assert [c.label for c in chat.last.choices] == ["Done", "Not yet", "N/A"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "value", "note"),
+    [
+        ("ar", "١، العيادات مغلقة", "yes", "العيادات مغلقة"),  # an Arabic-Indic 1, an Arabic comma
+        ("ar", "لا ينطبق", None, None),  # "n/a" is no "no" with a note
+        ("es", "no aplica", None, None),
+        ("es", "no sé", "unsure", ""),
+    ],
+)
+def test_a_criterion_is_answered_as_the_user_means_it(
+    chat: Chat, engine: Engine, kb: KnowledgeBase, lang: str, text: str, value: str, note: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    for line in lines_in(kb, lang)[:4]:
+        chat(line)
+    answer = chat(text)
+    with Session(engine) as session:
+        run = session.exec(select(ChecklistRun)).one()
+    if value is None:  # asked again, in the checklist's language
+        assert "change" not in run.answers and chat.last is not None
+        assert chat.last.intent == "checklist" and chat.last.lang == lang, answer
+    else:
+        assert (run.answers["change"]["value"], run.answers["change"]["note"]) == (value, note)
+
+
+def test_the_status_lists_clusters_as_the_language_writes_them(
+    chat: Chat, kb: KnowledgeBase
+) -> None:
+    from tests.test_letter import lines_in
+
+    for line in lines_in(kb, "ar")[:4]:
+        chat(line)
+    status = chat(kb.text("ar").checklist_words["status"][0])
+    assert "الصحة، المأوى" in status and "الصحة," not in status
