@@ -134,6 +134,20 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
         return Answer(status, note) if status else Invalid("step", answer_word=group == "")
     # A lead or co-lead is an organisation: "no" to the suggested lead and "yes" to "any
     # co-lead?" name none yet, so the name is asked for ("no, IOM" and "yes, IMC" name one).
+    if q.kind in {"lead", "colead"}:
+        # A number picks the button shown ("yes" to the lead, "none" to the co-lead); another
+        # question's answer alone ("n/a", "لا ينطبق") names no organisation.
+        reason = f"{q.kind}_name"
+        button = "yes" if q.kind == "lead" else "none"
+        if text.isdigit():
+            if _numbered(text, (button,)) is None:
+                return Invalid(reason, answer_word=True)
+            return Answer(default_lead(kb, q.cluster or "")) if button == "yes" else Answer("")
+        other, _, rest = words.opening(text, ANSWER_GROUPS)
+        if q.kind == "colead" and other == "not_applicable" and not rest:
+            return Answer("")  # "n/a" to "any co-lead?": there is none
+        if other in {"unsure", *STEP_STATUS} and not rest:
+            return Invalid(reason, answer_word=True)
     if q.kind == "lead":
         group, named = _opening(text, kb, words, ("none", "yes", "no"))
         agency = kb.matcher.find_agency(named) if named else None

@@ -472,3 +472,16 @@ def test_the_status_lists_clusters_as_the_language_writes_them(
         chat(line)
     status = chat(kb.text("ar").checklist_words["status"][0])
     assert "الصحة، المأوى" in status and "الصحة," not in status
+
+
+def test_a_lead_is_never_an_answer_word_or_a_button_number(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    assert "Which organisation do you propose instead?" in chat("n/a")  # Health needs a lead
+    assert "Which organisation do you propose instead?" in chat("not sure")
+    assert "Which organisation do you propose instead?" in chat("2")  # no second button
+    assert "Lead for Health: WHO (noted" in chat("1")  # the "Yes" button, typed
+    assert "Co-lead for Health: None (noted" in chat("n/a")  # no co-lead
+    chat("لا ينطبق")  # Shelter's lead: an answer word, in Arabic
+    assert chat.last is not None and chat.last.data["question"]["key"] == "lead:shelter"
