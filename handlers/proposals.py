@@ -11,6 +11,7 @@ from bot.models import ROLES, ChecklistRun, Proposal
 from bot.terms import MoveName
 from handlers.common import N_, choice, country_name, reply, sector_label
 from knowledge.checklist import Answers, default_lead, verdict
+from knowledge.matching import normalize
 
 router = Router()
 
@@ -35,8 +36,9 @@ def _cluster_name(ctx: Context, cluster: str) -> str:
 
 def _refused(ctx: Context, exc: Refused) -> Reply:
     details = dict(exc.details)
-    cluster = str(details.get("cluster") or "")
-    details["cluster"] = _cluster_name(ctx, cluster) if cluster in ctx.kb.sectors else ""
+    for key in ("cluster", "aor", "parent"):  # ids become names in the reply's language
+        value = str(details.get(key) or "")
+        details[key] = _cluster_name(ctx, value) if value in ctx.kb.sectors else ""
     return reply(ctx, "proposals/refused.j2", reason=exc.reason, **details)
 
 
@@ -79,19 +81,64 @@ def show_proposal(msg: Incoming, ctx: Context) -> Reply:
         return _refused(ctx, exc)
 
 
-def _leads(ctx: Context, text: str) -> dict[str, tuple[str, str]]:
-    """`health=IOM` or `shelter=UNHCR/NRC` words: a cluster's proposed lead (and co-lead).
+def _leads(ctx: Context, text: str) -> tuple[str, dict[str, tuple[str, str]], list[str]]:
+    """`health=IOM` or `shelter=UNHCR/Danish Refugee Council`: a cluster's lead (and co-lead).
 
+    A name runs on to the next `cluster=` or the next cluster named alone. Returns the text
+    without these, the leads by cluster, and what looked like a lead but named no cluster.
     An agency we know is kept by its id; any other name (an NGO) as written.
     """
+    tokens = text.split()
+    plain: list[str] = []
     found: dict[str, tuple[str, str]] = {}
-    for word in text.split():
-        key, sep, value = word.partition("=")
-        cluster = ctx.kb.matcher.find_sector(key) if sep and value else None
-        if cluster and ctx.kb.sectors[cluster].kind == "cluster":
-            lead, _, co_lead = value.partition("/")
-            found[cluster] = (_agency(ctx, lead), _agency(ctx, co_lead) if co_lead else "")
-    return found
+    bad: list[str] = []
+    i = 0
+    while i < len(tokens):
+        key, sep, value = tokens[i].partition("=")
+        i += 1
+        if not sep:
+            plain.append(key)
+            continue
+        parts = [value] if value else []
+        while i < len(tokens) and "=" not in tokens[i] and not _a_cluster(ctx, tokens[i]):
+            parts.append(tokens[i])
+            i += 1
+        cluster = ctx.kb.matcher.find_sector(key) if key else None
+        lead, _, co_lead = " ".join(parts).partition("/")
+        if not cluster or ctx.kb.sectors[cluster].kind != "cluster" or not lead.strip():
+            bad.append(f"{key}={' '.join(parts)}")
+            continue
+        found[cluster] = (_agency(ctx, lead), _agency(ctx, co_lead) if co_lead.strip() else "")
+    return " ".join(plain), found, bad
+
+
+def _a_cluster(ctx: Context, word: str) -> bool:
+    """Whether `word` alone names a cluster ("health"), so a lead's name stops before it."""
+    found = ctx.kb.matcher.find_sector(word)
+    return found is not None and ctx.kb.sectors[found].kind == "cluster"
+
+
+def _not_understood(ctx: Context, text: str) -> Refused | None:
+    """Why `/propose` words cannot make the proposal asked for, if they cannot.
+
+    A word dropped would make another proposal than the one asked for: an unknown country
+    or cluster, a second country, an Area of Responsibility (never proposed on its own).
+    """
+    m = ctx.kb.matcher
+    e = m.entities(text)
+    unknown = [
+        w for w in e.leftover.split() if len(w) > 1 and not (m.find_sector(w) or m.find_country(w))
+    ]
+    if unknown:
+        typed = [w for w in text.split() if set(normalize(w).split()) & set(unknown)]
+        return Refused("unknown_words", words=" ".join(typed) or " ".join(unknown))
+    if len(e.countries) > 1:
+        return Refused("one_country", countries=[country_name(ctx, c) for c in e.countries])
+    aors = [s for s in e.sectors if ctx.kb.sectors[s].kind != "cluster"]
+    if aors:
+        parent = ctx.kb.sectors[aors[0]].parent or ""
+        return Refused("aor", aor=aors[0], parent=parent)
+    return None
 
 
 def _agency(ctx: Context, name: str) -> str:
@@ -104,15 +151,21 @@ def propose(msg: Incoming, ctx: Context) -> Reply:
 
     A cluster named alone gets its global lead; `cluster=LEAD/CO-LEAD` proposes others.
     """
-    u = ctx.understanding
     if not msg.args:
         run = proposals.last_checklist(ctx.session, msg.identity, msg.chat)
         return _from_checklist(ctx, run) if run else reply(ctx, "proposals/usage.j2")
-    named = _leads(ctx, msg.args)
-    clusters = {s: ("", "") for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"}
+    plain, named, bad = _leads(ctx, msg.args)
+    if bad:
+        return _refused(ctx, Refused("bad_lead", words=", ".join(bad)))
+    wrong = _not_understood(ctx, plain)
+    if wrong:
+        return _refused(ctx, wrong)
+    e = ctx.kb.matcher.entities(plain)
+    clusters = {s: ("", "") for s in e.sectors if ctx.kb.sectors[s].kind == "cluster"}
     clusters.update(named)
+    country = e.countries[0] if e.countries else ""
     try:
-        created = proposals.create(ctx.session, ctx.kb, ctx.user, u.country or "", clusters)
+        created = proposals.create(ctx.session, ctx.kb, ctx.user, country, clusters)
     except Refused as exc:
         return _refused(ctx, exc)
     return _shown(ctx, created, "proposals/created.j2")

@@ -479,3 +479,21 @@ def test_the_shell_refuses_a_co_lead_that_is_the_lead(
     assert "IOM is already the proposed lead of Health" in err
     assert "Give another organisation as --co-lead" in err
     assert sh(["proposals", "list"], capsys)[1] == ""
+
+
+def test_propose_makes_exactly_the_proposal_asked_for_or_none(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    # A lead's name may have several words; it runs on to the next cluster named.
+    answer = chat("/propose Sudan shelter=IOM/Danish Refugee Council health")
+    assert "co-lead: Danish Refugee Council" in answer
+    assert "Health: World Health Organization (WHO)" in answer
+    # What names no country or cluster is refused, never dropped.
+    for text, says in [
+        ("/propose Sudan health flying", 'called "flying", so no proposal was made'),
+        ("/propose Sudan Chad health", "propose once for each of Sudan, Chad"),
+        ("/propose Sudan child protection", "Child Protection is an Area of Responsibility"),
+        ("/propose Sudan cyber=IOM", '"cyber=IOM" names no cluster and its lead'),
+    ]:
+        assert says in chat(text), text
+    assert "#1 Sudan: Health, Shelter (draft)" in chat("/proposals")
+    assert "#2" not in chat("/proposals")
