@@ -72,6 +72,8 @@ def verify(msg: Incoming, ctx: Context) -> Reply:
         except verification.Unknown as exc:
             parts = [{"name": name, "hint": hint or ""} for name, hint in exc.parts]
             return _answer(ctx, "unknown_agency", parts=parts)
+        except verification.SameAsLead as exc:
+            return _answer(ctx, "same_as_lead", lead=exc.lead, **names)
         except ValueError:
             return _answer(ctx, "usage")
         return _answer(ctx, "changed", record=_record(ctx, record), **names)
