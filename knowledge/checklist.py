@@ -115,6 +115,11 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
         return Invalid("empty")
     if len(text) > MAX_TEXT:
         return Invalid("too_long")
+    if q.kind in {"country", "text"}:
+        # A name or a description has letters or digits, and is more than an answer word.
+        other, _, rest = words.opening(text, ANSWER_GROUPS)
+        if not re.search(r"[^\W_]", text) or (other and not rest):
+            return Invalid(q.kind, answer_word=bool(other))
     if q.kind == "country":
         code = kb.matcher.find_country(text)
         return Answer({"code": code, "name": text})

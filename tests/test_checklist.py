@@ -485,3 +485,12 @@ def test_a_lead_is_never_an_answer_word_or_a_button_number(chat: Chat) -> None:
     assert "Co-lead for Health: None (noted" in chat("n/a")  # no co-lead
     chat("لا ينطبق")  # Shelter's lead: an answer word, in Arabic
     assert chat.last is not None and chat.last.data["question"]["key"] == "lead:shelter"
+
+
+def test_the_country_and_what_happened_are_words_not_a_yes(chat: Chat) -> None:
+    chat("I want to activate a cluster")
+    assert "Please name the country or the response" in chat("yes")
+    assert "Please name the country or the response" in chat("🙂")
+    assert "what has happened" in chat("the Sahel floods response")
+    assert "Please say in a few words what has happened" in chat("ok")
+    assert "Which clusters" in chat("floods displaced 40,000 people")
