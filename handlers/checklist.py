@@ -343,10 +343,12 @@ def finish(ctx: Context, run: "ChecklistRun") -> list[Reply]:
     """Close the checklist: a verdict per cluster, the summary, and the draft letter."""
     checklist_runs.save(ctx.session, run, status="done")
     data = summary_data(ctx, run)
+    # A proposal holds the clusters judged met: with none, there is nothing to offer.
+    offer = (choice(ctx, N_("Create an activation proposal"), f"prop:chk:{run.id}"),)
     summary = replace(
         reply(ctx, "checklist/summary.j2", **data),
         intent="checklist_done",
-        choices=(choice(ctx, N_("Create an activation proposal"), f"prop:chk:{run.id}"),),
+        choices=offer if data["proposed"] else (),
     )
     return [summary, _letter(ctx, run, data, with_others=True)]
 

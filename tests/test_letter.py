@@ -434,11 +434,14 @@ def test_no_met_cluster_makes_no_proposal(chat: Chat) -> None:
         chat(line)
     chat("yes")
     chat("none")
-    refused = chat(action=chat.replies[0].choices[0].action)
+    assert chat.replies[0].choices == ()  # no button for a proposal that cannot be made
+    refused = chat("/propose")  # from the finished checklist
     assert (
         "no cluster that meets both activation criteria, so there is nothing to propose" in refused
     )
     assert "created" not in refused
+    assert "no longer valid" not in chat(action="prop:chk:1")  # an old button: refused, not made
+    assert "There are no activation proposals yet" in chat("/proposals")
 
 
 def test_the_coordinator_may_leave_out_the_clusters_not_proposed(chat: Chat) -> None:
