@@ -525,3 +525,13 @@ def test_checklist_typed_alone_goes_on_in_the_conversation_s_language(chat: Chat
     assert chat.last is not None and chat.last.lang == "es"
     chat("Sudán")  # Question 1 has no buttons: the language is kept all the same
     assert "Hola de nuevo" in chat("/checklist")
+
+
+def test_what_the_user_said_with_unsure_is_in_the_letter(chat: Chat) -> None:
+    lines = list(WALK)
+    lines[4] = "unsure, the figures come tomorrow"  # the sharp change
+    lines[12] = "unsure - waiting for the ministry's assessment"  # WASH's capacity
+    letter = letter_of(chat, [*lines, "none"])
+    situation = section(letter, "The situation")
+    assert "Checklist note: The figures come tomorrow." in situation
+    assert "Still to establish:" in letter and "Waiting for the ministry's assessment." in letter
