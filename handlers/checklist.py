@@ -98,6 +98,11 @@ def _question_data(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, 
         "previous": _answer_text(ctx, q, checklist_runs.answer_to(run, q.key)),
         "first_criterion_question": q.key == "change",
         "clusters_chosen": len(Answers(run.answers).clusters()),
+        "given": {"fr": " ; ", "zh": "；", "ar": "؛ "}.get(ctx.lang, "; ").join(
+            _answer_text(ctx, g, checklist_runs.answer_to(run, g.key))
+            for g in questions(run.answers)
+            if Answers(run.answers).entry(g.key).get("prefilled")
+        ),
     }
     if q.kind == "lead" and q.cluster:
         data["default"] = agency_label(ctx, default_lead(ctx.kb, q.cluster))
@@ -201,8 +206,23 @@ def start_checklist(msg: Incoming, ctx: Context) -> Reply:
         # "/checklist" shows no language: it goes on in the conversation's.
         before = (last_subject(ctx.session, msg.identity, msg.chat) or {}).get("lang")
         ctx.lang = str(before) if before in ctx.kb.languages else ctx.lang
-    run = checklist_runs.start(ctx.session, msg.identity, msg.chat)
-    return ask(ctx, run, intro=True)
+    given = _given(msg, ctx)
+    run = checklist_runs.start(ctx.session, msg.identity, msg.chat, given)
+    return ask(ctx, run, intro=True, note="prefilled" if given else "")
+
+
+def _given(msg: Incoming, ctx: Context) -> dict[str, Any]:
+    """The country and clusters the opening message named ("... the health cluster in Chad")."""
+    u = ctx.understanding
+    if u.intent != "start_checklist" or split_command(msg.text):
+        return {}
+    given: dict[str, Any] = {}
+    if u.country:
+        given["country"] = {"code": u.country, "name": country_name(ctx, u.country)}
+    clusters = [s for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"]
+    if clusters:
+        given["clusters"] = clusters
+    return given
 
 
 @router.conversation

@@ -494,3 +494,25 @@ def test_the_country_and_what_happened_are_words_not_a_yes(chat: Chat) -> None:
     assert "what has happened" in chat("the Sahel floods response")
     assert "Please say in a few words what has happened" in chat("ok")
     assert "Which clusters" in chat("floods displaced 40,000 people")
+
+
+@pytest.mark.parametrize(
+    ("opening", "given", "answers", "then"),
+    [
+        ("we need to activate the health cluster in Chad", "Chad; Health", ["floods"], "Question 4"),
+        ("I want to activate the WASH cluster", "Water, Sanitation and Hygiene", ["Chad", "floods"],
+         "Question 4"),
+        ("je veux activer le cluster santé au Tchad", "Tchad ; Santé", ["inondations"],
+         "Question 4 sur 16"),
+    ],
+)  # fmt: skip
+def test_what_the_opening_message_said_is_not_asked_again(
+    chat: Chat, engine: Engine, opening: str, given: str, answers: list[str], then: str
+) -> None:
+    assert f"{given} (" in chat(opening)
+    for text in answers:
+        answer = chat(text)
+    assert then in answer  # the clusters (and the country) are not asked
+    with Session(engine) as session:
+        run = session.exec(select(ChecklistRun)).one()
+    assert run.answers["clusters"]["prefilled"] and run.answers["emergency"]["value"]
