@@ -274,7 +274,10 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     if isinstance(parsed, Invalid):
         return ask(ctx, run, note=f"invalid_{parsed.reason}")
     if q.kind == "colead" and _same_agency(run, q, parsed.value):
-        return ask(ctx, run, note="invalid_colead_is_lead")
+        # "no, IOM" where IOM is the lead: no co-lead, IOM alone. "IOM" alone is a mistake.
+        if words.opening(text, ("none", "no"))[0] is None:
+            return ask(ctx, run, note="invalid_colead_is_lead")
+        parsed = Answer("")
     return _record(ctx, run, q, _entry(parsed))
 
 

@@ -516,3 +516,13 @@ def test_what_the_opening_message_said_is_not_asked_again(
     with Session(engine) as session:
         run = session.exec(select(ChecklistRun)).one()
     assert run.answers["clusters"]["prefilled"] and run.answers["emergency"]["value"]
+
+
+def test_no_and_the_lead_to_the_co_lead_question_means_the_lead_alone(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    chat("yes")  # WHO leads Health
+    answer = chat("no, WHO")  # "no co-lead: WHO alone"
+    assert "Co-lead for Health: None (noted" in answer
+    assert "already the proposed lead" not in answer
