@@ -483,10 +483,10 @@ def _country_shown(ctx: Context, country: Mapping[str, Any]) -> str:
 
     "sudan" and "Soudan" are Sudan ("苏丹" in a Chinese letter); "Darfur, Sudan" stays as typed.
     """
-    typed, code = str(country.get("name", "")), country.get("code")
+    typed, code = " ".join(str(country.get("name", "")).split()), country.get("code")
     if code and not ctx.kb.matcher.entities(typed).leftover:
         return country_name(ctx, str(code))
-    return typed
+    return typed  # on one line: it stands in the letter's title and signature
 
 
 def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:

@@ -466,6 +466,7 @@ def test_what_the_user_typed_is_shown_in_the_letter_never_applied(
         2: "<b>Darfur</b> *burning*, see [annex]",  # what happened
         4: "yes, # 1 priority: <!here> __now__",  # a sharp change, with a note
         22: "*MSF*",  # Health's co-lead
+        1: "Darfur,\n# Sudan",  # a country on two lines, the second a heading
     }
     lines = [*(typed.get(i, line) for i, line in enumerate(WALK)), "none"]
     out = io.StringIO()
@@ -476,10 +477,11 @@ def test_what_the_user_typed_is_shown_in_the_letter_never_applied(
     assert "\\<b\\>Darfur\\</b\\> \\*burning\\*, see \\[annex\\]." in text
     assert "# 1 priority: \\<!here\\> \\_\\_now\\_\\_." in text
     assert "Proposed co-lead: \\*MSF\\*." in text
+    assert text.startswith("# DRAFT: Proposed cluster activation, Darfur, # Sudan\n")
     assert "<b>" not in text.replace("\\<b\\>", "")
     # The Word file holds the very characters typed, no bold, no highlight.
     paragraphs = [p for p in docx.Document(str(word)).paragraphs if p.text]
-    situation = next(p for p in paragraphs if "Darfur" in p.text)
+    situation = next(p for p in paragraphs if "burning" in p.text)
     assert situation.text == "<b>Darfur</b> *burning*, see [annex]."
     assert all(not r.bold and r.font.highlight_color is None for r in situation.runs)
     assert any(p.text.endswith("Proposed co-lead: *MSF*.") for p in paragraphs)
