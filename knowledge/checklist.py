@@ -110,7 +110,8 @@ def control(text: str, words: AnswerWords) -> str | None:
 
 def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answer | Invalid:
     """Read `text` as an answer to `q`."""
-    text = text.strip()
+    # A name or a short answer is one line, however it was typed ("Mercy\nCorps").
+    text = text.strip() if q.kind == "text" else " ".join(text.split())
     if not text:
         return Invalid("empty")
     if len(text) > MAX_TEXT:

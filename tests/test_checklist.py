@@ -526,3 +526,12 @@ def test_no_and_the_lead_to_the_co_lead_question_means_the_lead_alone(chat: Chat
     answer = chat("no, WHO")  # "no co-lead: WHO alone"
     assert "Co-lead for Health: None (noted" in answer
     assert "already the proposed lead" not in answer
+
+
+def test_a_name_typed_over_two_lines_is_one_name(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    assert "Lead for Health: Mercy Corps (noted" in chat("Mercy\nCorps")
+    answer = chat("Danish Refugee\n- Council")
+    assert "Co-lead for Health: Danish Refugee - Council (noted" in answer
