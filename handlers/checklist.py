@@ -15,6 +15,7 @@ from bot.domain.conversation import last_subject
 from bot.models import utcnow
 from handlers.common import N_, agency_label, choice, country_name, reply, sector_label
 from knowledge.checklist import (
+    ANSWER_GROUPS,
     STEP_STATUS,
     STEPS,
     YES_NO,
@@ -247,6 +248,11 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
             _keep_language(msg, ctx)
             checklist_runs.save(ctx.session, run, status="open")
             return ask(ctx, run, note="resumed")
+        words = ctx.kb.checklist_words
+        if msg.text.strip().isdigit() or words.opening(msg.text, ANSWER_GROUPS)[0]:
+            # An answer ("yes", "2") to a paused checklist: say it is paused, and how to go on.
+            _keep_language(msg, ctx)
+            return replace(reply(ctx, "checklist/paused.j2"), intent="checklist")
         return None
     _keep_language(msg, ctx, run)
     if action:

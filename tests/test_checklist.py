@@ -535,3 +535,11 @@ def test_a_name_typed_over_two_lines_is_one_name(chat: Chat) -> None:
     assert "Lead for Health: Mercy Corps (noted" in chat("Mercy\nCorps")
     answer = chat("Danish Refugee\n- Council")
     assert "Co-lead for Health: Danish Refugee - Council (noted" in answer
+
+
+def test_an_answer_to_a_paused_checklist_says_it_is_paused(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:5])
+    chat("pause")
+    assert "Checklist paused; your answers are kept. Type \"resume\"" in chat("yes")
+    assert "UNICEF" in chat("who leads WASH?")  # questions are still answered
+    assert "Criterion 1, Health" in chat("resume")
