@@ -347,7 +347,7 @@ def test_a_cluster_move_refused_says_what_stands_in_the_way(chat: Chat) -> None:
         _press(chat, "Confirm")
     assert "Health in proposal #1 is active, so it cannot be moved" in chat("/deactivate 1 health")
     answer = chat("/plan 1 health hand over to the ministry by June")
-    assert "(Health)\nNote: hand over to the ministry by June" in answer
+    assert "plan the deactivation, Health in proposal #1 (Sudan)?\nNote: hand over" in answer
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
