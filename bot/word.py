@@ -37,6 +37,9 @@ _AFTER_BIDI = (
     "w:pPrChange",
 )
 _INLINE = re.compile(r"(\*\*[^*]+\*\*|\[[^\]\n]+\])")
+# A backslash makes the character after it literal (what a user typed: "\*MSF\*", "\[x\]").
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_HELD = re.compile("[\ue000-\ue07f]")
 
 
 def documents(text: str, file_name: str, lang: str) -> dict[str, bytes]:
@@ -86,17 +89,23 @@ def _runs(paragraph: Any, content: str, lang: str) -> None:
     """Plain, bold (`**x**`) and placeholder (`[x]`, highlighted) runs."""
     from docx.enum.text import WD_COLOR_INDEX
 
-    for part in _INLINE.split(content):
+    # Escaped characters are held out of the way of the markup, then given back as typed.
+    held = _ESCAPED.sub(lambda m: chr(0xE000 + ord(m.group(1))), content)
+    for part in _INLINE.split(held):
         if not part:
             continue
         if part.startswith("**") and part.endswith("**"):
-            run = paragraph.add_run(part[2:-2])
+            run = paragraph.add_run(_given_back(part[2:-2]))
             run.bold = True
         else:
-            run = paragraph.add_run(part)
+            run = paragraph.add_run(_given_back(part))
             if part.startswith("[") and part.endswith("]"):
                 run.font.highlight_color = WD_COLOR_INDEX.YELLOW
         _fonts(run, lang)
+
+
+def _given_back(text: str) -> str:
+    return _HELD.sub(lambda m: chr(ord(m.group()) - 0xE000), text)
 
 
 def _fonts(run: Any, lang: str) -> None:

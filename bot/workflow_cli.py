@@ -39,7 +39,7 @@ def run_workflow(settings: Settings, command: str, args: argparse.Namespace) -> 
                 return _records(session, kb, args, timedelta(days=settings.record_max_age_days))
             return _proposals(session, kb, args)
     except proposals.Refused as exc:
-        print(f"refused: {_cluster_refusal(kb, exc, args) or _explain(exc)}", file=sys.stderr)
+        print(f"refused: {_cluster_refusal(kb, exc, args) or _explain(exc, kb)}", file=sys.stderr)
         hint = _after_refusal(exc, args)
         if hint:
             print(hint, file=sys.stderr)
@@ -61,19 +61,21 @@ def run_workflow(settings: Settings, command: str, args: argparse.Namespace) -> 
         return 2
 
 
-def _explain(exc: proposals.Refused) -> str:
+def _explain(exc: proposals.Refused, kb: KnowledgeBase) -> str:
     """The refusal in the words the chat uses (English)."""
     from bot.core import Reply
 
     renderer = renderer_for(("en",))
     data = {"reason": exc.reason, **exc.details}
+    if data.get("cluster") in kb.sectors:
+        data["cluster"] = kb.text("en").sectors[str(data["cluster"])].name
     return renderer.plain(Reply("proposals/refused.j2", data, "en", "refused")).strip()
 
 
 def _cluster_refusal(kb: KnowledgeBase, exc: proposals.Refused, args: argparse.Namespace) -> str:
     """A per-cluster move refused for the cluster's state: say it is the cluster's."""
     cluster = getattr(args, "cluster", None)
-    if exc.reason != "wrong_state" or not isinstance(cluster, str):
+    if exc.reason != "wrong_state" or "cluster" not in exc.details or not isinstance(cluster, str):
         return ""
     name = kb.text("en").sectors[_cluster(kb, cluster)].short
     state = {"deactivation_planned": "already planned for deactivation"}.get(
@@ -97,6 +99,7 @@ def _after_refusal(exc: proposals.Refused, args: argparse.Namespace) -> str:
         "wrong_state": f"See where it stands and what was done: clusterbot proposals show {pid}",
         "note_needed": "Give it with --note TEXT.",
         "cluster_not_in_proposal": f"clusterbot proposals show {pid} lists its clusters.",
+        "colead_is_lead": "Give another organisation as --co-lead, or leave --co-lead out.",
     }.get(exc.reason, "")
 
 
@@ -323,6 +326,14 @@ def _subscriptions(session: Session, kb: KnowledgeBase, args: argparse.Namespace
     if args.action == "add":
         country = _country(kb, args.country) if args.country else None
         clusters = [_cluster(kb, c) for c in args.cluster]
+        for c in clusters:
+            sector = kb.sectors[c]
+            if sector.kind != "cluster" and sector.parent:  # never endorsed on its own
+                parent = kb.text("en").sectors[sector.parent].short
+                raise ValueError(
+                    f"{kb.text('en').sectors[c].name} is an Area of Responsibility of "
+                    f"{parent}: activations are endorsed for clusters; use --cluster {parent}"
+                )
         sub, new = subscriptions.add(
             session, args.target, country, clusters, args.lang, "console:shell"
         )

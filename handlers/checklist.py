@@ -1,5 +1,7 @@
 """The guided activation checklist: one question at a time, saved with every answer."""
 
+import re
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -9,9 +11,11 @@ from babel.dates import format_date
 from bot.core import Choice, Context, Incoming, Reply, Router, split_command
 from bot.domain import checklist_runs
 from bot.domain.checklist_runs import Stored
+from bot.domain.conversation import last_subject
 from bot.models import utcnow
-from handlers.common import N_, agency_label, choice, reply, sector_label
+from handlers.common import N_, agency_label, choice, country_name, reply, sector_label
 from knowledge.checklist import (
+    ANSWER_GROUPS,
     STEP_STATUS,
     STEPS,
     YES_NO,
@@ -47,6 +51,11 @@ BUTTONS = {
 }
 
 
+def _current(run: "ChecklistRun") -> Question:
+    """The question the run stands at."""
+    return questions(run.answers)[run.position]
+
+
 def open_run(ctx: Context, msg: Incoming) -> "ChecklistRun | None":
     """The open or paused checklist of this user in this chat, if any."""
     return checklist_runs.open_run(ctx.session, msg.identity, msg.chat)
@@ -55,6 +64,8 @@ def open_run(ctx: Context, msg: Incoming) -> "ChecklistRun | None":
 def _label(ctx: Context, group: str) -> str:
     """A button label: the language's own first word for that answer."""
     word = ctx.kb.text(ctx.lang).checklist_words[group][0]
+    if "/" in word:  # an abbreviation: "N/A", "S/O"
+        return word.upper()
     return word[:1].upper() + word[1:]
 
 
@@ -66,7 +77,8 @@ def _answer_text(ctx: Context, q: Question, stored: Stored | None) -> str:
     if q.kind == "country":
         return str(value.get("name", "")) if isinstance(value, dict) else ""
     if q.kind == "clusters":
-        return ", ".join(sector_label(ctx, c)["name"] for c in value or [])
+        comma = {"zh": "、", "ar": "، "}.get(ctx.lang, ", ")
+        return comma.join(sector_label(ctx, c)["name"] for c in value or [])
     if q.kind in {"yes_no", "step"}:
         return _label(ctx, str(value))
     if q.kind in {"lead", "colead"} and value in ctx.kb.agencies:
@@ -87,6 +99,11 @@ def _question_data(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, 
         "previous": _answer_text(ctx, q, checklist_runs.answer_to(run, q.key)),
         "first_criterion_question": q.key == "change",
         "clusters_chosen": len(Answers(run.answers).clusters()),
+        "given": {"fr": " ; ", "zh": "；", "ar": "؛ "}.get(ctx.lang, "; ").join(
+            _answer_text(ctx, g, checklist_runs.answer_to(run, g.key))
+            for g in questions(run.answers)
+            if Answers(run.answers).entry(g.key).get("prefilled")
+        ),
     }
     if q.kind == "lead" and q.cluster:
         data["default"] = agency_label(ctx, default_lead(ctx.kb, q.cluster))
@@ -96,16 +113,43 @@ def _question_data(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, 
     return data
 
 
-def ask(ctx: Context, run: "ChecklistRun", note: str = "", intro: bool = False) -> Reply:
+def ask(
+    ctx: Context,
+    run: "ChecklistRun",
+    note: str = "",
+    intro: bool = False,
+    recorded: dict[str, Any] | None = None,
+) -> Reply:
     """The current question, with buttons for its usual answers."""
     q = questions(run.answers)[run.position]
     choices = tuple(
         Choice(_label(ctx, group), f"chk:{run.id}:{group}") for group in BUTTONS.get(q.kind, ())
     )
+    # The checklist goes on in the language its question was shown in, buttons or none.
+    if ctx.user.reply_lang != ctx.lang:
+        ctx.user.reply_lang = ctx.lang
+        ctx.session.add(ctx.user)
     r = reply(
-        ctx, "checklist/question.j2", question=_question_data(ctx, run, q), note=note, intro=intro
+        ctx,
+        "checklist/question.j2",
+        question=_question_data(ctx, run, q),
+        note=note,
+        intro=intro,
+        recorded=recorded,
     )
     return replace(r, intent="checklist", choices=choices)
+
+
+def _recorded(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, Any] | None:
+    """A lead or co-lead as it was read from the answer, to show before the next question.
+
+    A name is read from free text ("no, IOM", "No Lost Generation"): the user sees what was
+    kept and can go back.
+    """
+    if q.kind not in {"lead", "colead"} or q.cluster is None:
+        return None
+    shown = _answer_text(ctx, q, checklist_runs.answer_to(run, q.key)) or _label(ctx, "none")
+    return {"key": q.key, "cluster": sector_label(ctx, q.cluster)["name"], "answer": shown}
 
 
 def _record(ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any]) -> list[Reply]:
@@ -116,24 +160,38 @@ def _record(ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any
     if run.position >= after:
         return finish(ctx, run)
     # The clusters chosen decide how many questions follow: say why the count moved.
-    return [ask(ctx, run, note="count_changed" if after != before else "")]
+    note = "count_changed" if after != before else ""
+    return [ask(ctx, run, note=note, recorded=_recorded(ctx, run, q))]
 
 
-def _keep_language(msg: Incoming, ctx: Context) -> None:
+# Questions answered with a name: a name is in no language ("No Lost Generation", "Sudan").
+NAMES = frozenset({"country", "lead", "colead"})
+
+
+def _keep_language(msg: Incoming, ctx: Context, run: "ChecklistRun | None" = None) -> None:
     """A message in no language of its own ("/checklist", "3") goes on in the checklist's.
 
-    The checklist's questions carry buttons, so the language they were last shown in is the
-    user's `reply_lang`.
+    The language the checklist's last question was shown in is the user's `reply_lang`.
     """
     shown = ctx.user.reply_lang
     if msg.lang or shown not in ctx.kb.languages:
         return
+    if run is not None and run.status == "open" and _current(run).kind in NAMES:
+        ctx.lang = str(shown)
+        return
     # "n/a" is French as well as English: an answer word of the checklist's own language
     # does not switch it.
     text = normalize(msg.text)
-    own = ctx.kb.text(str(shown)).checklist_words.values()
-    if not ctx.understanding.lang or any(text in {normalize(w) for w in ws} for ws in own):
+    own = {normalize(w) for ws in ctx.kb.text(str(shown)).checklist_words.values() for w in ws}
+    if not ctx.understanding.lang or text in own:
         ctx.lang = str(shown)
+        return
+    # "no, IOM" opens with an answer word of the checklist's language: what follows it says
+    # whether the language changed ("no, el ministerio puede" is Spanish; "IOM" is no language).
+    if any(w and text.startswith(w + " ") for w in own):
+        _, _, rest = ctx.kb.checklist_words.opening(msg.text, tuple(ctx.kb.checklist_words.groups))
+        if ctx.kb.matcher.language(rest) in {None, shown}:
+            ctx.lang = str(shown)
 
 
 @router.command("checklist", menu=N_("Activation checklist"), menu_at=50)
@@ -145,8 +203,27 @@ def start_checklist(msg: Incoming, ctx: Context) -> Reply:
         _keep_language(msg, ctx)
         checklist_runs.save(ctx.session, run, status="open")
         return ask(ctx, run, note="resumed")
-    run = checklist_runs.start(ctx.session, msg.identity, msg.chat)
-    return ask(ctx, run, intro=True)
+    if not (msg.lang or ctx.understanding.lang or ctx.user.lang):
+        # "/checklist" shows no language: it goes on in the conversation's.
+        before = (last_subject(ctx.session, msg.identity, msg.chat) or {}).get("lang")
+        ctx.lang = str(before) if before in ctx.kb.languages else ctx.lang
+    given = _given(msg, ctx)
+    run = checklist_runs.start(ctx.session, msg.identity, msg.chat, given)
+    return ask(ctx, run, intro=True, note="prefilled" if given else "")
+
+
+def _given(msg: Incoming, ctx: Context) -> dict[str, Any]:
+    """The country and clusters the opening message named ("... the health cluster in Chad")."""
+    u = ctx.understanding
+    if u.intent != "start_checklist" or split_command(msg.text):
+        return {}
+    given: dict[str, Any] = {}
+    if u.country:
+        given["country"] = {"code": u.country, "name": country_name(ctx, u.country)}
+    clusters = [s for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"]
+    if clusters:
+        given["clusters"] = clusters
+    return given
 
 
 @router.conversation
@@ -171,8 +248,13 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
             _keep_language(msg, ctx)
             checklist_runs.save(ctx.session, run, status="open")
             return ask(ctx, run, note="resumed")
+        words = ctx.kb.checklist_words
+        if msg.text.strip().isdigit() or words.opening(msg.text, ANSWER_GROUPS)[0]:
+            # An answer ("yes", "2") to a paused checklist: say it is paused, and how to go on.
+            _keep_language(msg, ctx)
+            return replace(reply(ctx, "checklist/paused.j2"), intent="checklist")
         return None
-    _keep_language(msg, ctx)
+    _keep_language(msg, ctx, run)
     if action:
         return _control(ctx, run, action)
     return answer(ctx, run, msg.text)
@@ -184,7 +266,13 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     u = ctx.understanding
     asked = u.intent in QUESTIONS and text.rstrip().endswith(("?", "？", "؟"))
     parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words)
-    question = isinstance(parsed, Invalid) and not parsed.answer_word and u.intent in QUESTIONS
+    # An answer word of another question ("none" to a step, "done" to a criterion) is a wrong
+    # answer, asked again, never a question to answer.
+    words = ctx.kb.checklist_words
+    answer_word = isinstance(parsed, Invalid) and (
+        parsed.answer_word or words.opening(text, tuple(words.groups))[0] is not None
+    )
+    question = isinstance(parsed, Invalid) and not answer_word and u.intent in QUESTIONS
     if question or asked:
         # An ordinary question: answer it, then ask the checklist question again.
         ctx.followups.append(ask(ctx, run, note="reminder"))
@@ -192,7 +280,10 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     if isinstance(parsed, Invalid):
         return ask(ctx, run, note=f"invalid_{parsed.reason}")
     if q.kind == "colead" and _same_agency(run, q, parsed.value):
-        return ask(ctx, run, note="invalid_colead_is_lead")
+        # "no, IOM" where IOM is the lead: no co-lead, IOM alone. "IOM" alone is a mistake.
+        if words.opening(text, ("none", "no"))[0] is None:
+            return ask(ctx, run, note="invalid_colead_is_lead")
+        parsed = Answer("")
     return _record(ctx, run, q, _entry(parsed))
 
 
@@ -227,6 +318,11 @@ def _control(ctx: Context, run: "ChecklistRun", action: str) -> Reply | list[Rep
     return replace(reply(ctx, "checklist/cancelled.j2"), intent="checklist")
 
 
+def colon(lang: str) -> str:
+    """A colon before what follows it: French spaces it ("Santé : ..."), Chinese is full width."""
+    return {"zh": "：", "fr": " : "}.get(lang, ": ")
+
+
 def status(ctx: Context, run: "ChecklistRun") -> Reply:
     """Where the user is, what is answered, and what is left."""
     qs = questions(run.answers)
@@ -244,7 +340,14 @@ def status(ctx: Context, run: "ChecklistRun") -> Reply:
             }
         )
     left = sum(1 for item in items if not item["answered"])
-    r = reply(ctx, "checklist/status.j2", items=items, left=left, position=run.position + 1)
+    r = reply(
+        ctx,
+        "checklist/status.j2",
+        items=items,
+        left=left,
+        position=run.position + 1,
+        colon=colon(ctx.lang),
+    )
     return replace(r, intent="checklist")
 
 
@@ -269,10 +372,12 @@ def finish(ctx: Context, run: "ChecklistRun") -> list[Reply]:
     """Close the checklist: a verdict per cluster, the summary, and the draft letter."""
     checklist_runs.save(ctx.session, run, status="done")
     data = summary_data(ctx, run)
+    # A proposal holds the clusters judged met: with none, there is nothing to offer.
+    offer = (choice(ctx, N_("Create an activation proposal"), f"prop:chk:{run.id}"),)
     summary = replace(
         reply(ctx, "checklist/summary.j2", **data),
         intent="checklist_done",
-        choices=(choice(ctx, N_("Create an activation proposal"), f"prop:chk:{run.id}"),),
+        choices=offer if data["proposed"] else (),
     )
     return [summary, _letter(ctx, run, data, with_others=True)]
 
@@ -286,7 +391,7 @@ def _letter(ctx: Context, run: "ChecklistRun", data: dict[str, Any], with_others
     elif data["not_proposed"]:
         offer = (choice(ctx, N_("Mention the clusters not proposed"), f"letter:{run.id}:full"),)
         data = {**data, "not_proposed": []}
-    letter = reply(ctx, "checklist/draft_letter.j2", **data)
+    letter = reply(ctx, "checklist/draft_letter.j2", **_as_markdown(data))
     return replace(
         letter, intent="draft_letter", file_name=f"activation-draft-{run.id}.md", choices=offer
     )
@@ -300,6 +405,42 @@ def letter_button(msg: Incoming, ctx: Context) -> Reply:
     if pressed is None or run is None or run.identity != msg.identity or run.status != "done":
         return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
     return _letter(ctx, run, summary_data(ctx, run), with_others=pressed["which"] != "short")
+
+
+# What Markdown would read as markup in a user's text; a backslash makes each one literal.
+_MARKDOWN = re.compile(r"([\\`*_~\[\]<>|])")
+_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])")
+# The letter's values that come from what the user typed.
+_TYPED = ("country", "emergency_sentence", "change_sentence")
+_TYPED_CLUSTER = ("gaps_sentence", "capacity_sentence")
+
+
+def markdown_text(text: str) -> str:
+    """User text as it stands in a Markdown letter: shown, never applied ("*MSF*", "<b>")."""
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def _as_markdown(data: dict[str, Any]) -> dict[str, Any]:
+    """The letter's data with every typed value made literal for Markdown."""
+    out = {**data, **{k: markdown_text(str(data[k])) for k in _TYPED}}
+
+    def organisation(o: dict[str, str] | None) -> dict[str, str] | None:
+        if o is None:
+            return None
+        return {**o, "name": markdown_text(o["name"]), "acronym": markdown_text(o["acronym"])}
+
+    def cluster(c: dict[str, Any]) -> dict[str, Any]:
+        typed = {k: markdown_text(c[k]) for k in _TYPED_CLUSTER}
+        return {**c, **typed, "lead": organisation(c["lead"]), "colead": organisation(c["colead"])}
+
+    out["proposed"] = [cluster(c) for c in data["proposed"]]
+    out["not_proposed"] = [cluster(c) for c in data["not_proposed"]]
+    out["letter_steps"] = {
+        k: {**s, "note_sentence": markdown_text(s["note_sentence"])}
+        for k, s in data["letter_steps"].items()
+    }
+    return out
 
 
 _ENDS = (".", "!", "?", "…", "。", "！", "？", "؟")
@@ -336,6 +477,24 @@ def _arrangement(ctx: Context, cluster: str, lead: str) -> list[dict[str, Any]]:
     ]
 
 
+def _organisation(ctx: Context, name: str) -> dict[str, str]:
+    """A lead or co-lead: an agency we know by its names, any other by the name given."""
+    if name in ctx.kb.agencies:
+        return agency_label(ctx, name)
+    return {"name": name, "acronym": name}
+
+
+def _country_shown(ctx: Context, country: Mapping[str, Any]) -> str:
+    """The country as typed, or by its name in the reply's language when that is all it says.
+
+    "sudan" and "Soudan" are Sudan ("苏丹" in a Chinese letter); "Darfur, Sudan" stays as typed.
+    """
+    typed, code = " ".join(str(country.get("name", "")).split()), country.get("code")
+    if code and not ctx.kb.matcher.entities(typed).leftover:
+        return country_name(ctx, str(code))
+    return typed  # on one line: it stands in the letter's title and signature
+
+
 def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     """Everything the summary and the letter say, from the stored answers."""
     a = Answers(run.answers)
@@ -347,7 +506,6 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
         v = verdict(a.stored, c)
         lead = a.value(f"lead:{c}") or default_lead(ctx.kb, c)
         colead = a.value(f"colead:{c}") or ""
-        known = lead in ctx.kb.agencies
         gaps, capacity = f"gaps:{c}", f"capacity:{c}"
         clusters.append(
             {
@@ -362,13 +520,11 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
                 "capacity_note": a.note(capacity),
                 "gaps_sentence": sentence(a.note(gaps), lang),
                 "capacity_sentence": sentence(a.note(capacity), lang),
-                "lead": agency_label(ctx, lead) if known else {"name": lead, "acronym": lead},
+                "lead": _organisation(ctx, lead),
                 "lead_differs": lead not in global_leads(ctx.kb, c),
                 "global_leads": [agency_label(ctx, x) for x in sorted(global_leads(ctx.kb, c))],
                 "arrangement": _arrangement(ctx, c, lead),
-                "colead": agency_label(ctx, colead)["name"]
-                if colead in ctx.kb.agencies
-                else colead,
+                "colead": _organisation(ctx, colead) if colead else None,
             }
         )
     country = a.country()
@@ -384,7 +540,7 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     ]
     today = utcnow().date()
     return {
-        "country": country.get("name", ""),
+        "country": _country_shown(ctx, country),
         "emergency": a.value("emergency") or "",
         "emergency_sentence": sentence(a.value("emergency") or "", lang),
         "change": a.value("change") or "",
@@ -395,6 +551,9 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
         "not_proposed": [c for c in clusters if c["outcome"] != "met"],
         "steps": step_rows,
         "letter_steps": {str(s["number"]): s for s in step_rows if s["number"] in LETTER_STEPS},
+        "colon": colon(lang),
+        # Who approves changed in late 2021 by one source: the drafter checks the route.
+        "approver_note": ctx.kb.passage_text(ctx.kb.passages["approver_update"], lang),
         "date": today.isoformat(),
         "long_date": format_date(today, format="long", locale=lang),
     }

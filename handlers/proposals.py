@@ -5,11 +5,13 @@ from typing import Any
 
 from bot.core import Context, Incoming, Reply, Router, split_command
 from bot.domain import proposals, roles
+from bot.domain.conversation import last_subject
 from bot.domain.proposals import Refused
 from bot.models import ROLES, ChecklistRun, Proposal
 from bot.terms import MoveName
-from handlers.common import N_, choice, country_name, reply
+from handlers.common import N_, choice, country_name, reply, sector_label
 from knowledge.checklist import Answers, default_lead, verdict
+from knowledge.matching import normalize
 
 router = Router()
 
@@ -27,8 +29,17 @@ def _number(text: str) -> tuple[int | None, str]:
     return (int(head), rest.strip()) if head.isdigit() and len(head) < 10 else (None, text)
 
 
+def _cluster_name(ctx: Context, cluster: str) -> str:
+    """A cluster's name in the reply's language (its id is no word for people)."""
+    return sector_label(ctx, cluster)["name"] if cluster in ctx.kb.sectors else cluster
+
+
 def _refused(ctx: Context, exc: Refused) -> Reply:
-    return reply(ctx, "proposals/refused.j2", reason=exc.reason, **exc.details)
+    details = dict(exc.details)
+    for key in ("cluster", "aor", "parent"):  # ids become names in the reply's language
+        value = str(details.get(key) or "")
+        details[key] = _cluster_name(ctx, value) if value in ctx.kb.sectors else ""
+    return reply(ctx, "proposals/refused.j2", reason=exc.reason, **details)
 
 
 def _shown(ctx: Context, proposal: Proposal, template: str = "proposals/show.j2") -> Reply:
@@ -70,19 +81,64 @@ def show_proposal(msg: Incoming, ctx: Context) -> Reply:
         return _refused(ctx, exc)
 
 
-def _leads(ctx: Context, text: str) -> dict[str, tuple[str, str]]:
-    """`health=IOM` or `shelter=UNHCR/NRC` words: a cluster's proposed lead (and co-lead).
+def _leads(ctx: Context, text: str) -> tuple[str, dict[str, tuple[str, str]], list[str]]:
+    """`health=IOM` or `shelter=UNHCR/Danish Refugee Council`: a cluster's lead (and co-lead).
 
+    A name runs on to the next `cluster=` or the next cluster named alone. Returns the text
+    without these, the leads by cluster, and what looked like a lead but named no cluster.
     An agency we know is kept by its id; any other name (an NGO) as written.
     """
+    tokens = text.split()
+    plain: list[str] = []
     found: dict[str, tuple[str, str]] = {}
-    for word in text.split():
-        key, sep, value = word.partition("=")
-        cluster = ctx.kb.matcher.find_sector(key) if sep and value else None
-        if cluster and ctx.kb.sectors[cluster].kind == "cluster":
-            lead, _, co_lead = value.partition("/")
-            found[cluster] = (_agency(ctx, lead), _agency(ctx, co_lead) if co_lead else "")
-    return found
+    bad: list[str] = []
+    i = 0
+    while i < len(tokens):
+        key, sep, value = tokens[i].partition("=")
+        i += 1
+        if not sep:
+            plain.append(key)
+            continue
+        parts = [value] if value else []
+        while i < len(tokens) and "=" not in tokens[i] and not _a_cluster(ctx, tokens[i]):
+            parts.append(tokens[i])
+            i += 1
+        cluster = ctx.kb.matcher.find_sector(key) if key else None
+        lead, _, co_lead = " ".join(parts).partition("/")
+        if not cluster or ctx.kb.sectors[cluster].kind != "cluster" or not lead.strip():
+            bad.append(f"{key}={' '.join(parts)}")
+            continue
+        found[cluster] = (_agency(ctx, lead), _agency(ctx, co_lead) if co_lead.strip() else "")
+    return " ".join(plain), found, bad
+
+
+def _a_cluster(ctx: Context, word: str) -> bool:
+    """Whether `word` alone names a cluster ("health"), so a lead's name stops before it."""
+    found = ctx.kb.matcher.find_sector(word)
+    return found is not None and ctx.kb.sectors[found].kind == "cluster"
+
+
+def _not_understood(ctx: Context, text: str) -> Refused | None:
+    """Why `/propose` words cannot make the proposal asked for, if they cannot.
+
+    A word dropped would make another proposal than the one asked for: an unknown country
+    or cluster, a second country, an Area of Responsibility (never proposed on its own).
+    """
+    m = ctx.kb.matcher
+    e = m.entities(text)
+    unknown = [
+        w for w in e.leftover.split() if len(w) > 1 and not (m.find_sector(w) or m.find_country(w))
+    ]
+    if unknown:
+        typed = [w for w in text.split() if set(normalize(w).split()) & set(unknown)]
+        return Refused("unknown_words", words=" ".join(typed) or " ".join(unknown))
+    if len(e.countries) > 1:
+        return Refused("one_country", countries=[country_name(ctx, c) for c in e.countries])
+    aors = [s for s in e.sectors if ctx.kb.sectors[s].kind != "cluster"]
+    if aors:
+        parent = ctx.kb.sectors[aors[0]].parent or ""
+        return Refused("aor", aor=aors[0], parent=parent)
+    return None
 
 
 def _agency(ctx: Context, name: str) -> str:
@@ -95,15 +151,21 @@ def propose(msg: Incoming, ctx: Context) -> Reply:
 
     A cluster named alone gets its global lead; `cluster=LEAD/CO-LEAD` proposes others.
     """
-    u = ctx.understanding
     if not msg.args:
         run = proposals.last_checklist(ctx.session, msg.identity, msg.chat)
         return _from_checklist(ctx, run) if run else reply(ctx, "proposals/usage.j2")
-    named = _leads(ctx, msg.args)
-    clusters = {s: ("", "") for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"}
+    plain, named, bad = _leads(ctx, msg.args)
+    if bad:
+        return _refused(ctx, Refused("bad_lead", words=", ".join(bad)))
+    wrong = _not_understood(ctx, plain)
+    if wrong:
+        return _refused(ctx, wrong)
+    e = ctx.kb.matcher.entities(plain)
+    clusters = {s: ("", "") for s in e.sectors if ctx.kb.sectors[s].kind == "cluster"}
     clusters.update(named)
+    country = e.countries[0] if e.countries else ""
     try:
-        created = proposals.create(ctx.session, ctx.kb, ctx.user, u.country or "", clusters)
+        created = proposals.create(ctx.session, ctx.kb, ctx.user, country, clusters)
     except Refused as exc:
         return _refused(ctx, exc)
     return _shown(ctx, created, "proposals/created.j2")
@@ -217,7 +279,13 @@ def _confirm(
     pending = proposals.hold(ctx.session, msg.identity, number, move, cluster, note)
     name = country_name(ctx, proposal.country)
     r = reply(
-        ctx, "proposals/confirm.j2", id=number, move=move, country=name, note=note, cluster=cluster
+        ctx,
+        "proposals/confirm.j2",
+        id=number,
+        move=move,
+        country=name,
+        note=note,
+        cluster=_cluster_name(ctx, cluster),
     )
     buttons = (
         choice(ctx, N_("Confirm"), f"prop:ok:{pending.id}"),
@@ -250,7 +318,7 @@ def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Re
         "proposals/moved.j2",
         id=proposal.id,
         status=proposal.status,
-        cluster=pending.cluster,
+        cluster=_cluster_name(ctx, pending.cluster),
         people_told=told.people if told else 0,
         partners_told=told.partners if told else 0,
     )
@@ -268,13 +336,29 @@ def my_role(msg: Incoming, ctx: Context) -> Reply:
     return reply(ctx, "proposals/role.j2", role=ctx.user.role, granted="")
 
 
+def _own_language(msg: Incoming, ctx: Context) -> str:
+    """The person's language, leaving out what the command's arguments look like."""
+    before = (last_subject(ctx.session, msg.identity, msg.chat) or {}).get("lang")
+    hint = (msg.locale or "").replace("_", "-").split("-")[0].casefold()
+    for code in (msg.lang, ctx.user.lang, before, ctx.user.reply_lang, hint):
+        if code and code in ctx.kb.languages:
+            return str(code)
+    return ctx.lang if ctx.understanding.lang is None else "en"
+
+
 @router.command("grant")
 def grant(msg: Incoming, ctx: Context) -> Reply:
     """`/grant IDENTITY ROLE` (admins only)."""
-    identity, _, role = msg.args.partition(" ")
+    # An identity and a role word are in no language: the reply is in the person's own.
+    ctx.lang = _own_language(msg, ctx)
+    identity, _, role = msg.args.strip().partition(" ")
     role = role.strip().casefold()
-    if not identity or role not in ROLES:
-        return reply(ctx, "proposals/usage.j2")
+    try:
+        roles.check_identity(identity)
+    except ValueError:
+        return reply(ctx, "proposals/grant_usage.j2", identity=identity, roles=ROLES)
+    if role not in ROLES:
+        return reply(ctx, "proposals/grant_usage.j2", identity="", roles=ROLES)
     try:
         roles.grant(ctx.session, identity, role, by=ctx.user)
     except roles.NotAllowed as exc:

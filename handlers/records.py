@@ -14,6 +14,7 @@ from bot.domain import roles, verification
 from bot.models import CountryCluster
 from handlers.common import N_, choice, country_name, reply, sector_label
 from knowledge import understand
+from knowledge.matching import normalize
 
 router = Router()
 TEMPLATE = "records/verify.j2"
@@ -45,6 +46,17 @@ def _allowed(ctx: Context) -> bool:
     return True
 
 
+def _unknown_words(ctx: Context, text: str) -> str:
+    """The words of `text` that name no country or cluster we know, as typed ("Atlantis")."""
+    m = ctx.kb.matcher
+    unknown = {
+        w
+        for w in m.entities(text).leftover.split()
+        if len(w) > 1 and not (m.find_sector(w) or m.find_country(w))
+    }
+    return " ".join(w for w in text.split() if set(normalize(w).split()) & unknown)
+
+
 @router.command("verify")
 def verify(msg: Incoming, ctx: Context) -> Reply:
     """`/verify Sudan health` (show, with buttons) or `/verify Sudan health = WHO [/ UNICEF]`."""
@@ -53,7 +65,7 @@ def verify(msg: Incoming, ctx: Context) -> Reply:
     words, given, new = msg.args.partition("=")
     u = understand(words, ctx.kb) if given else ctx.understanding
     if not u.country or len(u.sectors) != 1 or (given and not new.strip()):
-        return _answer(ctx, "usage")
+        return _answer(ctx, "usage", unknown=_unknown_words(ctx, words))
     country, cluster = u.country, u.sectors[0]
     names = _names(ctx, country, cluster)
     if given:
@@ -72,6 +84,8 @@ def verify(msg: Incoming, ctx: Context) -> Reply:
         except verification.Unknown as exc:
             parts = [{"name": name, "hint": hint or ""} for name, hint in exc.parts]
             return _answer(ctx, "unknown_agency", parts=parts)
+        except verification.SameAsLead as exc:
+            return _answer(ctx, "same_as_lead", lead=exc.lead, **names)
         except ValueError:
             return _answer(ctx, "usage")
         return _answer(ctx, "changed", record=_record(ctx, record), **names)

@@ -6,6 +6,7 @@ from bot.core import Context, Incoming, Reply, Router
 from bot.domain import subscriptions
 from bot.models import Subscription
 from handlers.common import N_, country_name, reply, sector_label
+from knowledge.matching import normalize
 
 router = Router()
 
@@ -43,13 +44,47 @@ def subscribe(msg: Incoming, ctx: Context) -> Reply:
     if refused:
         return refused
     u = ctx.understanding
+    wrong = _not_understood(msg.args, ctx)
+    if wrong:
+        return wrong
     clusters = [s for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"]
     if not u.country and not clusters:
         return reply(ctx, "subscriptions/refused.j2", reason="usage")
+    langs = {s.id: s.lang for s in subscriptions.for_target(ctx.session, msg.chat)}
     sub, new = subscriptions.add(
         ctx.session, msg.chat, u.country, clusters, ctx.lang, created_by=msg.identity
     )
-    return reply(ctx, "subscriptions/added.j2", new=new, **view(ctx, sub))
+    # The same subscription asked for in another language: its notices change language.
+    relang = "" if new or langs.get(sub.id) == sub.lang else ctx.kb.languages[sub.lang].native
+    return reply(ctx, "subscriptions/added.j2", new=new, relang=relang, **view(ctx, sub))
+
+
+def _not_understood(text: str, ctx: Context) -> Reply | None:
+    """A refusal when part of `/subscribe ...` names no country or cluster we know.
+
+    Dropping it would subscribe the chat to more than was asked ("Atlantis health" is not
+    "every country, health"; "Sudan child protection" is not "Sudan, every cluster").
+    """
+    m = ctx.kb.matcher
+    e = m.entities(text)
+    # A word the matcher read through a typo ("heath") is known; one letter is no name.
+    unknown = [
+        w for w in e.leftover.split() if len(w) > 1 and not (m.find_sector(w) or m.find_country(w))
+    ]
+    if unknown:
+        typed = [w for w in text.split() if set(normalize(w).split()) & set(unknown)]
+        words = " ".join(typed) or " ".join(unknown)
+        return reply(ctx, "subscriptions/refused.j2", reason="unknown", words=words)
+    if len(e.countries) > 1:
+        names = [country_name(ctx, c) for c in e.countries]
+        return reply(ctx, "subscriptions/refused.j2", reason="one_country", countries=names)
+    aors = [s for s in e.sectors if ctx.kb.sectors[s].kind != "cluster"]
+    if aors:
+        aor = ctx.kb.sectors[aors[0]]
+        cluster = sector_label(ctx, aor.parent)["name"] if aor.parent else ""
+        name = sector_label(ctx, aors[0])["name"]
+        return reply(ctx, "subscriptions/refused.j2", reason="aor", aor=name, cluster=cluster)
+    return None
 
 
 @router.command(
@@ -70,7 +105,7 @@ def unsubscribe(msg: Incoming, ctx: Context) -> Reply:
         chosen = str(sub.id) == words if words.isdigit() else (not words or sub.country == country)
         if chosen and subscriptions.remove(ctx.session, sub.id or 0, msg.chat):
             ended += 1
-    return reply(ctx, "subscriptions/removed.j2", count=ended)
+    return reply(ctx, "subscriptions/removed.j2", count=ended, asked=words)
 
 
 @router.command(

@@ -72,7 +72,7 @@ def step_texts(kb: KnowledgeBase, lang: str) -> dict[int, str]:
 
 
 # "2", "1, roads cut", "2 - the ministry is coping": the number of a shown choice, then a note.
-_CHOICE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*(?:$|[.,;:)、，。：\-–—]\s*|\s+)(.*)$", re.S)
+_CHOICE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*(?:$|[.,;:)、，。：،؛\-–—]\s*|\s+)(.*)$", re.S)
 
 
 def _numbered(text: str, options: tuple[str, ...]) -> tuple[str, str] | None:
@@ -81,6 +81,22 @@ def _numbered(text: str, options: tuple[str, ...]) -> tuple[str, str] | None:
     if not m or not 1 <= int(m.group(1)) <= len(options):
         return None
     return options[int(m.group(1)) - 1], m.group(2).strip()
+
+
+# The answers of every question; which one a message opens with decides what it says.
+ANSWER_GROUPS = (*YES_NO, *STEP_STATUS, "none")
+
+
+def _word_answer(text: str, words: AnswerWords, groups: tuple[str, ...]) -> tuple[str | None, str]:
+    """The answer word of `groups` opening `text`, and the note after it.
+
+    The longest answer word of any question decides: "لا ينطبق" and "no aplica" are "n/a",
+    not "no" with a note. An answer of another question gives ("", "").
+    """
+    group, _, note = words.opening(text, ANSWER_GROUPS)
+    if group is None:
+        return None, ""
+    return (group, note) if group in groups else ("", "")
 
 
 def control(text: str, words: AnswerWords) -> str | None:
@@ -94,11 +110,17 @@ def control(text: str, words: AnswerWords) -> str | None:
 
 def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answer | Invalid:
     """Read `text` as an answer to `q`."""
-    text = text.strip()
+    # A name or a short answer is one line, however it was typed ("Mercy\nCorps").
+    text = text.strip() if q.kind == "text" else " ".join(text.split())
     if not text:
         return Invalid("empty")
     if len(text) > MAX_TEXT:
         return Invalid("too_long")
+    if q.kind in {"country", "text"}:
+        # A name or a description has letters or digits, and is more than an answer word.
+        other, _, rest = words.opening(text, ANSWER_GROUPS)
+        if not re.search(r"[^\W_]", text) or (other and not rest):
+            return Invalid(q.kind, answer_word=bool(other))
     if q.kind == "country":
         code = kb.matcher.find_country(text)
         return Answer({"code": code, "name": text})
@@ -108,18 +130,32 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
         found = [s for s in kb.matcher.entities(text).sectors if kb.sectors[s].kind == "cluster"]
         return Answer(found) if found else Invalid("no_cluster")
     if q.kind == "yes_no":
-        group, note = _numbered(text, YES_NO) or words.which(text, YES_NO)
-        return Answer(group, note) if group else Invalid("yes_no")
+        group, note = _numbered(text, YES_NO) or _word_answer(text, words, YES_NO)
+        return Answer(group, note) if group else Invalid("yes_no", answer_word=group == "")
     if q.kind == "step":
-        group, note = _numbered(text, STEP_STATUS) or words.which(
-            text, (*STEP_STATUS, "yes", "no")
+        group, note = _numbered(text, STEP_STATUS) or _word_answer(
+            text, words, (*STEP_STATUS, "yes", "no")
         )
         status = {"yes": "done", "no": "not_yet"}.get(group or "", group)
-        return Answer(status, note) if status else Invalid("step")
+        return Answer(status, note) if status else Invalid("step", answer_word=group == "")
     # A lead or co-lead is an organisation: "no" to the suggested lead and "yes" to "any
     # co-lead?" name none yet, so the name is asked for ("no, IOM" and "yes, IMC" name one).
+    if q.kind in {"lead", "colead"}:
+        # A number picks the button shown ("yes" to the lead, "none" to the co-lead); another
+        # question's answer alone ("n/a", "لا ينطبق") names no organisation.
+        reason = f"{q.kind}_name"
+        button = "yes" if q.kind == "lead" else "none"
+        if text.isdigit():
+            if _numbered(text, (button,)) is None:
+                return Invalid(reason, answer_word=True)
+            return Answer(default_lead(kb, q.cluster or "")) if button == "yes" else Answer("")
+        other, _, rest = words.opening(text, ANSWER_GROUPS)
+        if q.kind == "colead" and other == "not_applicable" and not rest:
+            return Answer("")  # "n/a" to "any co-lead?": there is none
+        if other in {"unsure", *STEP_STATUS} and not rest:
+            return Invalid(reason, answer_word=True)
     if q.kind == "lead":
-        group, named = words.which(text, ("none", "yes", "no"))
+        group, named = _opening(text, kb, words, ("none", "yes", "no"))
         agency = kb.matcher.find_agency(named) if named else None
         if group == "yes":  # "yes" keeps the global lead; "yes, IOM" names IOM
             return Answer(agency or default_lead(kb, q.cluster or ""))
@@ -128,14 +164,65 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
         named = named if group else text
         return Answer(agency or kb.matcher.find_agency(named) or named)
     if q.kind == "colead":
-        group, named = words.which(text, ("none", "no", "yes"))
-        if group in {"none", "no"}:
+        group, named = _opening(text, kb, words, ("none", "no", "yes"))
+        # "no, IOM" to "any co-lead?" answers with the organisation: "no" then says "not
+        # none". What is not a name ("no, not for now") is a note on having none.
+        if group in {"none", "no"} and not (named and _names_organisation(kb, named)):
             return Answer("", named)
         if group == "yes" and not named:
             return Invalid("colead_name", answer_word=True)
         named = named if group else text
         return Answer(kb.matcher.find_agency(named) or named)
     raise ValueError(f"unknown question kind {q.kind}")
+
+
+# Words a name of an organisation may hold uncapitalised ("Ministry of Health", "la FICR").
+_NAME_LINKS = frozenset(
+    {"of", "the", "for", "and", "&", "de", "la", "le", "les", "du", "des", "d", "l", "y"}
+    | {"el", "del", "los", "las", "et", "en", "dans", "por", "para"}
+)
+
+
+def _opening(
+    text: str, kb: KnowledgeBase, words: AnswerWords, groups: tuple[str, ...]
+) -> tuple[str | None, str]:
+    """The answer word opening a lead or co-lead answer, and the rest; none in a name.
+
+    "No Lost Generation" is a name that starts with an answer word: capitalised and followed
+    by capitalised words with nothing between but a space, it is taken whole, unless the rest
+    alone is an organisation we know ("No IOM", "Yes UNICEF": the answer word, then IOM).
+    """
+    group, gap, rest = words.opening(text, groups)
+    if (
+        group
+        and rest
+        and gap.isspace()
+        and text[:1].isupper()
+        and _proper_name(rest)
+        and not _just_agency(kb, rest)
+    ):
+        return None, ""
+    return group, rest
+
+
+def _just_agency(kb: KnowledgeBase, text: str) -> bool:
+    """Whether `text` is an agency we know and nothing else ("IOM", "la FICR", "国际移民组织")."""
+    e = kb.matcher.entities(text)
+    return bool(e.agencies) and not e.leftover
+
+
+def _proper_name(text: str) -> bool:
+    """Whether `text` reads as the name of an organisation: a few capitalised words."""
+    tokens = re.findall(r"[^\W\d_][^\s,;:]*", text)
+    if not 1 <= len(tokens) <= 8 or re.search(r"[.;:!?]\s", text):
+        return False
+    main = [t for t in tokens if t.casefold() not in _NAME_LINKS]
+    return bool(main) and all(t[:1].isupper() for t in main)
+
+
+def _names_organisation(kb: KnowledgeBase, text: str) -> bool:
+    """Whether `text` names an organisation: one we know, or one written as a name."""
+    return _just_agency(kb, text) or _proper_name(text)
 
 
 def default_lead(kb: KnowledgeBase, cluster: str) -> str:

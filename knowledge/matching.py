@@ -382,6 +382,7 @@ _LIST_WORDS = frozenset(
         "thanks",
         "acronym_question",
         "checklist",
+        "wish",
     }
 )
 
@@ -463,12 +464,17 @@ QUESTION_WORDS = frozenset({"how", "comment", "como", "怎么", "如何", "怎�
 
 # Words that make a message a question without asking "how": "我们要启动WASH集群，要走什么流程".
 _ASKING = QUESTION_WORDS | {"what", "什么", "啥", "ماذا"}
+# Words that ask only where a clause opens with them: "..., que tenemos que hacer" asks, "ya
+# que hubo un terremoto" ("since there was") does not.
+_ASKING_FIRST = re.compile(r"(?:^|[,;:¿¡.!?，،؛]\s*)(?:qu[eé]|quoi|cu[aá]l(?:es)?|ما|شو)(?:\s|$)")
 
 
-def _asks(norm: str) -> bool:
-    """Whether normalised text holds a question word (inside a run, for Chinese)."""
+def _asks(norm: str, text: str) -> bool:
+    """Whether text holds a question word (inside a run, for Chinese)."""
     words = set(norm.split())
-    return any(q in words or (_CJK.search(q) and q in norm) for q in _ASKING)
+    return any(q in words or (_CJK.search(q) and q in norm) for q in _ASKING) or bool(
+        _ASKING_FIRST.search(text.casefold().strip())
+    )
 
 
 def _own_phrases(lang: Language) -> Iterable[str]:
@@ -757,7 +763,7 @@ class Matcher:
                 for h in intent_hits
                 if h.target == _EMERGENCY and h.phrase in self.emergency_kinds
             ),
-            asks=bool(set("?？؟") & set(text)) or _asks(norm),
+            asks=bool(set("?？؟") & set(text)) or _asks(norm, text),
             says_cluster="cluster_word" in intents
             or any(self._holds_cluster(h.phrase) for h in intent_hits),
         )
@@ -774,6 +780,15 @@ class AnswerWords:
 
     def which(self, text: str, groups: tuple[str, ...]) -> tuple[str | None, str]:
         """The group whose word opens `text` (longest word wins), and the rest as a note."""
+        group, _, rest = self.opening(text, groups)
+        return group, rest
+
+    def opening(self, text: str, groups: tuple[str, ...]) -> tuple[str | None, str, str]:
+        """The group whose word opens `text`, what parts that word from the rest, and the rest.
+
+        A word joined to the next by a hyphen is part of a longer one ("No-Lost", "non-existent"):
+        no answer word opens that text.
+        """
         norm = normalize(text)
         candidates = sorted(
             ((g, w) for g in groups for w in self.groups.get(g, ()) if w),
@@ -781,16 +796,25 @@ class AnswerWords:
         )
         for group, word in candidates:
             if norm == word:
-                return group, ""
+                return group, "", ""
             if norm.startswith(word + " "):
-                return group, _after(text, word)
-        return None, ""
+                gap, rest = _after(text, word)
+                if gap in _HYPHENS:
+                    continue
+                return group, gap, rest
+        return None, "", ""
 
 
-def _after(text: str, word: str) -> str:
-    """What follows `word` in the user's own characters (the note after "done - ...")."""
+_HYPHENS = frozenset("-‐‑")
+_GAP = " -–—:,.;，。：、،؛"
+
+
+def _after(text: str, word: str) -> tuple[str, str]:
+    """What parts `word` from the rest of `text`, and that rest, in the user's own characters."""
     fold = normalize.__wrapped__  # every prefix once: not worth the cache's room
     for i in range(1, len(text) + 1):
         if fold(text[:i]) == word:
-            return text[i:].strip(" -–—:,.;，。：、،؛")
-    return ""
+            tail = text[i:]
+            rest = tail.strip(_GAP)
+            return tail[: len(tail) - len(tail.lstrip(_GAP))], rest
+    return "", ""

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.matching import _CJK, MAX_UNDERSTOOD, Entities, normalize
+from knowledge.matching import _CJK, MAX_UNDERSTOOD, QUESTION_WORDS, Entities, normalize
 from knowledge.ranking import Ranked
 
 # The ranker's confidence (the weighted share of the question's words a passage covers) from
@@ -27,6 +27,8 @@ FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters"})
 LATIN = ("en", "fr", "es")
 # A name we do not know is a cluster name only when it is short ("the cash cluster").
 NAME_WORDS = 3
+# The whole activation procedure, for a wish to activate that asks how.
+_PROCEDURE = "activation_steps"
 # A step the clause of an "after" names, at this share of the best candidate's confidence.
 _AS_SURE = 0.8
 
@@ -218,6 +220,22 @@ def _classify(
         if procedure and best is not None:
             return answer(best, sectors=e.sectors)
         return found("start_checklist", 0.9, sectors=e.sectors)
+    # A wish to activate ("we want to activate shelter") starts the checklist; with a question
+    # it gets what the question asks ("..., what are the criteria?"), else the procedure
+    # ("..., how do we do it?", "..., what do we have to do").
+    if "wish" in e.intents:
+        if not e.asks:
+            return found("start_checklist", 0.9, sectors=e.sectors)
+        # What it asks beside "how" and "cluster" decides, when it names a topic by two words
+        # or by its title ("the criteria"); "what do we do" asks for the procedure.
+        plain = {*QUESTION_WORDS, *kb.matcher.cluster_words}
+        asked = [w for w in e.rest.split() if w not in plain]
+        other = kb.ranker.rank(" ".join(asked), langs, limit=3) if asked else []
+        if other and other[0].confidence >= (CONFIDENT if other[0].matched >= 2 else ALONE):
+            topic = other[0].topic
+            if other[0].matched >= 2 or any(kb.ranker.titled(w, topic, langs) for w in asked):
+                return answer(other[0], sectors=e.sectors)
+        return found("concept", 0.8, topic=_PROCEDURE, sectors=e.sectors)
     # An acronym among everyday words asks what it stands for ("HRP = ?", "what's the HRP"),
     # unless a passage holds more of the question than the acronym ("cuánto tarda el ERC").
     says_more = best is not None and sure and best.matched >= 2
@@ -410,7 +428,7 @@ def _followup(
     intent = str(previous.get("intent") or "")
     if intent not in FOLLOWABLE:
         return None
-    if e.intents & {"lead", "which_clusters", "list_clusters", "checklist", "help"}:
+    if e.intents & {"lead", "which_clusters", "list_clusters", "checklist", "wish", "help"}:
         return None
     # The kind of emergency ("and in conflict?") is what a lead depends on: the lead answer
     # states it for each kind, so it is the last question again.

@@ -294,6 +294,11 @@ def test_a_step_number_past_the_buttons_is_not_an_answer(chat: Chat) -> None:
         ("start activation checklist", "en"),
         ("我想启动集群", "zh"),
         ("lancer la liste de vérification", "fr"),
+        # As people type it: the wish to activate is the way in, in every language.
+        ("I want to activate a cluster", "en"),
+        ("quiero activar un clúster", "es"),
+        ("je veux activer un cluster", "fr"),
+        ("أريد تفعيل مجموعة", "ar"),
     ],
 )
 def test_the_readme_examples_start_the_checklist_in_their_language(
@@ -302,6 +307,31 @@ def test_the_readme_examples_start_the_checklist_in_their_language(
     chat(text)
     assert chat.last is not None and chat.last.intent == "checklist"
     assert chat.last.lang == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # A wish with a question gets what the question asks, or the procedure for "how".
+        ("we need to activate the health cluster in Sudan, how do we do it", "activation_steps"),
+        ("I want to activate a cluster, what do I do?", "activation_steps"),
+        ("quiero activar un cluster, como lo hago?", "activation_steps"),
+        ("queremos activar el cluster de alojamiento, que tenemos que hacer", "activation_steps"),
+        ("I want to activate a cluster, what are the criteria?", "activation_criteria"),
+        ("نريد تفعيل مجموعة الصحة، ما هي المعايير؟", "activation_criteria"),
+        ("我们想启动住所集群，标准是什么？", "activation_criteria"),
+    ],
+)
+def test_a_wish_to_activate_with_a_question_answers_the_question(
+    chat: Chat, text: str, topic: str
+) -> None:
+    chat(text)
+    assert chat.last is not None and chat.last.data.get("topic") == topic
+
+
+def test_a_wish_with_a_reason_is_no_question(chat: Chat) -> None:
+    chat("queremos activar el cluster de salud ya que hubo un terremoto")  # "ya que": since
+    assert chat.last is not None and chat.last.intent == "checklist"
 
 
 def test_a_lead_or_co_lead_is_an_organisation_never_a_yes_or_a_no(chat: Chat) -> None:
@@ -320,3 +350,221 @@ def test_a_lead_or_co_lead_is_an_organisation_never_a_yes_or_a_no(chat: Chat) ->
     assert "Proposed lead: International Organization for Migration (IOM)" in summary
     assert "Proposed co-lead: Save the Children." in letter
     assert "co-lead: no" not in answer and "co-lead: yes" not in answer
+
+
+def test_a_name_that_starts_with_an_answer_word_stays_whole(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    # "No Lost Generation" is the name of an initiative, not "no" and a note.
+    answer = chat("No Lost Generation")
+    assert "Lead for Health: No Lost Generation (noted" in answer
+    assert "Co-lead for Health: No-Lost Partners (noted" in chat("No-Lost Partners")
+    chat("No IOM")  # the answer word, then an organisation we know
+    answer = chat("none")
+    assert "Proposed lead: No Lost Generation; co-lead: No-Lost Partners" in answer
+    assert "Proposed lead: International Organization for Migration (IOM)" in answer
+    assert (
+        "[Explain why No Lost Generation is better placed than the global lead (WHO).]" in answer
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "co_lead"),
+    [
+        ("no, IOM", "International Organization for Migration (IOM)"),
+        ("No, Danish Refugee Council", "Danish Refugee Council"),
+    ],
+)
+def test_no_then_an_organisation_names_the_co_lead(chat: Chat, text: str, co_lead: str) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    chat("yes")
+    answer = chat(text)
+    assert f"Co-lead for Health: {co_lead.split(' (')[-1].strip(')')} (noted" in answer
+    assert "Which agency do you propose to lead Shelter" in answer  # in English still
+    chat("yes")
+    summary = chat("no, not for now").split("# DRAFT", 1)[0]
+    assert f"Proposed lead: World Health Organization (WHO); co-lead: {co_lead}" in summary
+    # "no" with words that are no name is a note on having no co-lead.
+    ifrc = "International Federation of Red Cross and Red Crescent Societies (IFRC)"
+    assert f"Proposed lead: {ifrc}\n" in summary
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "co_lead"),
+    [
+        ("fr", "non, la FICR", "co-chef de file : Fédération internationale"),
+        ("es", "no, OIM", "colíder: Organización Internacional para las Migraciones (OIM)"),
+        ("zh", "没有，IOM", "国际移民组织 (IOM)"),
+        ("ar", "لا، IOM", "المنظمة الدولية للهجرة (IOM)"),
+    ],
+)
+def test_no_then_an_organisation_names_the_co_lead_in_each_language(
+    chat: Chat, kb: KnowledgeBase, lang: str, text: str, co_lead: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    lines = lines_in(kb, lang)
+    lines[lines.index(kb.text(lang).checklist_words["none"][0])] = text  # Health's co-lead
+    for line in lines:
+        chat(line)
+    summary = chat.bot.renderer.plain(chat.replies[0])
+    health = summary.split(kb.text(lang).sectors["health"].name, 1)[1][:600]
+    assert co_lead in health, health
+
+
+def test_an_english_checklist_stays_english_after_a_short_answer(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:5])
+    assert "Criterion 2, Health" in chat("no, IOM has it covered")
+    assert "Criterion 1, Shelter" in chat("no, OIM")
+    # A note in another language is that language: the checklist follows the user.
+    assert "Criterio 2, Alojamiento" in chat("no, el ministerio puede con esto")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "fr"])
+def test_an_answer_word_of_another_question_is_asked_again_never_answered(
+    chat: Chat, kb: KnowledgeBase, lang: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    lines = lines_in(kb, lang)
+    for line in lines[: lines.index(kb.text(lang).checklist_words["done"][0])]:
+        chat(line)
+    for word in ("none", "done"):  # "none" to a step; then "done" is right
+        answer = chat(kb.text(lang).checklist_words[word][0])
+        assert chat.last is not None and chat.last.intent == "checklist", answer
+    assert [r.intent for r in chat.replies] == ["checklist"]
+    if lang == "zh":
+        assert "（共 8 步）：" in answer and "（共 8 步）： " not in answer
+
+
+def test_a_spanish_checklist_stays_spanish_when_a_lead_is_named_in_english(
+    chat: Chat, kb: KnowledgeBase
+) -> None:
+    from tests.test_letter import lines_in
+
+    lines = lines_in(kb, "es")
+    at = lines.index("NRC")
+    lines[at - 1] = "No Lost Generation"  # Shelter's lead: a name, in no language
+    lines[at] = "Danish Refugee Council"  # and its co-lead
+    for line in lines:
+        chat(line)
+        assert {r.lang for r in chat.replies} == {"es"}, line
+    summary = chat.bot.renderer.plain(chat.replies[0])
+    assert "No Lost Generation; colíder: Danish Refugee Council" in summary
+
+
+def test_n_a_is_written_as_people_write_it(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    assert chat.last is not None
+    assert [c.label for c in chat.last.choices] == ["Done", "Not yet", "N/A"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "value", "note"),
+    [
+        ("ar", "١، العيادات مغلقة", "yes", "العيادات مغلقة"),  # an Arabic-Indic 1, an Arabic comma
+        ("ar", "لا ينطبق", None, None),  # "n/a" is no "no" with a note
+        ("es", "no aplica", None, None),
+        ("es", "no sé", "unsure", ""),
+    ],
+)
+def test_a_criterion_is_answered_as_the_user_means_it(
+    chat: Chat, engine: Engine, kb: KnowledgeBase, lang: str, text: str, value: str, note: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    for line in lines_in(kb, lang)[:4]:
+        chat(line)
+    answer = chat(text)
+    with Session(engine) as session:
+        run = session.exec(select(ChecklistRun)).one()
+    if value is None:  # asked again, in the checklist's language
+        assert "change" not in run.answers and chat.last is not None
+        assert chat.last.intent == "checklist" and chat.last.lang == lang, answer
+    else:
+        assert (run.answers["change"]["value"], run.answers["change"]["note"]) == (value, note)
+
+
+def test_the_status_lists_clusters_as_the_language_writes_them(
+    chat: Chat, kb: KnowledgeBase
+) -> None:
+    from tests.test_letter import lines_in
+
+    for line in lines_in(kb, "ar")[:4]:
+        chat(line)
+    status = chat(kb.text("ar").checklist_words["status"][0])
+    assert "الصحة، المأوى" in status and "الصحة," not in status
+
+
+def test_a_lead_is_never_an_answer_word_or_a_button_number(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    assert "Which organisation do you propose instead?" in chat("n/a")  # Health needs a lead
+    assert "Which organisation do you propose instead?" in chat("not sure")
+    assert "Which organisation do you propose instead?" in chat("2")  # no second button
+    assert "Lead for Health: WHO (noted" in chat("1")  # the "Yes" button, typed
+    assert "Co-lead for Health: None (noted" in chat("n/a")  # no co-lead
+    chat("لا ينطبق")  # Shelter's lead: an answer word, in Arabic
+    assert chat.last is not None and chat.last.data["question"]["key"] == "lead:shelter"
+
+
+def test_the_country_and_what_happened_are_words_not_a_yes(chat: Chat) -> None:
+    chat("I want to activate a cluster")
+    assert "Please name the country or the response" in chat("yes")
+    assert "Please name the country or the response" in chat("🙂")
+    assert "what has happened" in chat("the Sahel floods response")
+    assert "Please say in a few words what has happened" in chat("ok")
+    assert "Which clusters" in chat("floods displaced 40,000 people")
+
+
+@pytest.mark.parametrize(
+    ("opening", "given", "answers", "then"),
+    [
+        ("we need to activate the health cluster in Chad", "Chad; Health", ["floods"], "Question 4"),
+        ("I want to activate the WASH cluster", "Water, Sanitation and Hygiene", ["Chad", "floods"],
+         "Question 4"),
+        ("je veux activer le cluster santé au Tchad", "Tchad ; Santé", ["inondations"],
+         "Question 4 sur 16"),
+    ],
+)  # fmt: skip
+def test_what_the_opening_message_said_is_not_asked_again(
+    chat: Chat, engine: Engine, opening: str, given: str, answers: list[str], then: str
+) -> None:
+    assert f"{given} (" in chat(opening)
+    for text in answers:
+        answer = chat(text)
+    assert then in answer  # the clusters (and the country) are not asked
+    with Session(engine) as session:
+        run = session.exec(select(ChecklistRun)).one()
+    assert run.answers["clusters"]["prefilled"] and run.answers["emergency"]["value"]
+
+
+def test_no_and_the_lead_to_the_co_lead_question_means_the_lead_alone(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    chat("yes")  # WHO leads Health
+    answer = chat("no, WHO")  # "no co-lead: WHO alone"
+    assert "Co-lead for Health: None (noted" in answer
+    assert "already the proposed lead" not in answer
+
+
+def test_a_name_typed_over_two_lines_is_one_name(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    assert "Lead for Health: Mercy Corps (noted" in chat("Mercy\nCorps")
+    answer = chat("Danish Refugee\n- Council")
+    assert "Co-lead for Health: Danish Refugee - Council (noted" in answer
+
+
+def test_an_answer_to_a_paused_checklist_says_it_is_paused(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:5])
+    chat("pause")
+    assert "Checklist paused; your answers are kept. Type \"resume\"" in chat("yes")
+    assert "UNICEF" in chat("who leads WASH?")  # questions are still answered
+    assert "Criterion 1, Health" in chat("resume")

@@ -69,7 +69,7 @@ def test_the_letter_proposes_only_the_clusters_judged_met(chat: Chat) -> None:
     assert "### Health" in proposed and "### Shelter" in proposed
     assert "CCCM" not in proposed and "WASH" not in proposed
     assert "Proposed lead: World Health Organization (WHO)." in proposed
-    assert "Proposed co-lead: Norwegian Refugee Council." in proposed
+    assert "Proposed co-lead: Norwegian Refugee Council (NRC)." in proposed
     others = section(letter, "Clusters considered and not proposed")
     assert (
         "**Camp Coordination and Camp Management (CCCM)**: not proposed, because the activation"
@@ -434,11 +434,14 @@ def test_no_met_cluster_makes_no_proposal(chat: Chat) -> None:
         chat(line)
     chat("yes")
     chat("none")
-    refused = chat(action=chat.replies[0].choices[0].action)
+    assert chat.replies[0].choices == ()  # no button for a proposal that cannot be made
+    refused = chat("/propose")  # from the finished checklist
     assert (
         "no cluster that meets both activation criteria, so there is nothing to propose" in refused
     )
     assert "created" not in refused
+    assert "no longer valid" not in chat(action="prop:chk:1")  # an old button: refused, not made
+    assert "There are no activation proposals yet" in chat("/proposals")
 
 
 def test_the_coordinator_may_leave_out_the_clusters_not_proposed(chat: Chat) -> None:
@@ -454,3 +457,83 @@ def test_the_coordinator_may_leave_out_the_clusters_not_proposed(chat: Chat) -> 
     assert "## Clusters considered and not proposed" in chat(action=mention.action)
     assert "no longer open" in chat(action="letter:99:short")
     assert "no longer open" in chat(action="letter:1:other")
+
+
+def test_what_the_user_typed_is_shown_in_the_letter_never_applied(
+    bot: Bot, tmp_path: Path
+) -> None:
+    typed = {
+        2: "<b>Darfur</b> *burning*, see [annex]",  # what happened
+        4: "yes, # 1 priority: <!here> __now__",  # a sharp change, with a note
+        22: "*MSF*",  # Health's co-lead
+        1: "Darfur,\n# Sudan",  # a country on two lines, the second a heading
+    }
+    lines = [*(typed.get(i, line) for i, line in enumerate(WALK)), "none"]
+    out = io.StringIO()
+    terminal.chat(bot.handle_sync, bot.renderer.plain, "coordinator", lines, out, False, tmp_path)
+    word, md = sorted(tmp_path.glob("activation-draft-*"))
+    text = md.read_text(encoding="utf-8")
+    # In the Markdown every mark the user typed is escaped: a viewer shows it as typed.
+    assert "\\<b\\>Darfur\\</b\\> \\*burning\\*, see \\[annex\\]." in text
+    assert "# 1 priority: \\<!here\\> \\_\\_now\\_\\_." in text
+    assert "Proposed co-lead: \\*MSF\\*." in text
+    assert text.startswith("# DRAFT: Proposed cluster activation, Darfur, # Sudan\n")
+    assert "<b>" not in text.replace("\\<b\\>", "")
+    # The Word file holds the very characters typed, no bold, no highlight.
+    paragraphs = [p for p in docx.Document(str(word)).paragraphs if p.text]
+    situation = next(p for p in paragraphs if "burning" in p.text)
+    assert situation.text == "<b>Darfur</b> *burning*, see [annex]."
+    assert all(not r.bold and r.font.highlight_color is None for r in situation.runs)
+    assert any(p.text.endswith("Proposed co-lead: *MSF*.") for p in paragraphs)
+
+
+def test_the_letter_tells_the_drafter_who_approves_now(chat: Chat) -> None:
+    letter = letter_of(chat, [*WALK, "none"])
+    request = section(letter, "Request")
+    assert "forward this proposal to the IASC Principals" in request
+    assert "IASC Emergency Directors Group (EDG) in late 2021" in request
+    assert "Check which route applies before sending" in request
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "shown"),
+    [("en", "sudan", "Sudan"), ("fr", "Soudan", "Soudan"), ("zh", "Sudan", "苏丹")],
+)
+def test_a_country_typed_alone_is_named_properly_in_the_letter(
+    chat: Chat, kb: KnowledgeBase, lang: str, typed: str, shown: str
+) -> None:
+    lines = lines_in(kb, lang)
+    lines[1] = typed
+    for line in lines:
+        chat(line)
+    letter = chat.bot.renderer.plain(chat.replies[1])
+    assert shown in letter.splitlines()[0] and typed not in letter.replace(shown, ""), letter
+
+
+def test_french_and_chinese_punctuation_in_the_summary(chat: Chat, kb: KnowledgeBase) -> None:
+    for lang, wrong in (("fr", "Santé:"), ("zh", "卫生: ")):
+        chat("/checklist")
+        chat(kb.text(lang).checklist_words["cancel"][0])
+        for line in lines_in(kb, lang):
+            chat(line)
+        summary = chat.bot.renderer.plain(chat.replies[0])
+        assert wrong not in summary, summary
+    assert "： " not in summary and "（" in summary  # Chinese: full-width, no space after
+
+
+def test_checklist_typed_alone_goes_on_in_the_conversation_s_language(chat: Chat) -> None:
+    chat("¿Quién lidera el clúster de salud?")
+    assert "Lista de verificación de activación" in chat("/checklist")
+    assert chat.last is not None and chat.last.lang == "es"
+    chat("Sudán")  # Question 1 has no buttons: the language is kept all the same
+    assert "Hola de nuevo" in chat("/checklist")
+
+
+def test_what_the_user_said_with_unsure_is_in_the_letter(chat: Chat) -> None:
+    lines = list(WALK)
+    lines[4] = "unsure, the figures come tomorrow"  # the sharp change
+    lines[12] = "unsure - waiting for the ministry's assessment"  # WASH's capacity
+    letter = letter_of(chat, [*lines, "none"])
+    situation = section(letter, "The situation")
+    assert "Checklist note: The figures come tomorrow." in situation
+    assert "Still to establish:" in letter and "Waiting for the ministry's assessment." in letter

@@ -4,6 +4,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -24,7 +25,7 @@ from bot.models import (
     utcnow,
 )
 from knowledge import KnowledgeBase
-from tests.conftest import Chat, _postgres_engine
+from tests.conftest import Chat, _postgres_engine, sh
 from tests.test_checklist import EN_LINES, ZH_LINES
 
 STATE_BEFORE = {
@@ -315,6 +316,40 @@ def test_unknown_and_broken_proposal_commands(chat: Chat) -> None:
     assert chat("/role").startswith("Your role: coordinator.")
 
 
+def test_grant_refuses_what_names_nobody_and_answers_in_the_person_s_language(
+    chat: Chat,
+) -> None:
+    _grant(chat, "admin")
+    answer = chat("/grant bob hc")
+    assert "bob is not an identity I can reach" in answer and "Nothing was changed." in answer
+    answer = chat("/grant console:bob chief")
+    assert "where ROLE is one of: admin, coordinator, hc, erc, partner" in answer
+    # "console:bob hc" looks French to a language guesser; the admin writes English.
+    assert chat("/grant console:bob hc") == "console:bob now has the role: RC/HC."
+    with session_scope(chat.bot.engine) as session:  # type: ignore[arg-type]
+        assert {u.identity: u.role for u in roles.everyone(session)}.get("bob") is None
+
+
+def test_a_co_lead_that_is_the_lead_is_refused_and_nothing_is_made(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    answer = chat("/propose Sudan health=WHO/who")
+    assert "WHO is already the proposed lead of Health, so it cannot be its co-lead" in answer
+    assert "There are no activation proposals yet" in chat("/proposals")
+
+
+def test_a_cluster_move_refused_says_what_stands_in_the_way(chat: Chat) -> None:
+    _grant(chat, "admin")
+    chat("/propose Sudan health")
+    # A draft's clusters are not active: the proposal's own state is what stands in the way.
+    assert "Proposal #1 is draft, so it cannot be moved that way" in chat("/plan 1 health a plan")
+    for move in ("submit", "forward", "endorse"):
+        chat(f"/{move} 1")
+        _press(chat, "Confirm")
+    assert "Health in proposal #1 is active, so it cannot be moved" in chat("/deactivate 1 health")
+    answer = chat("/plan 1 health hand over to the ministry by June")
+    assert "plan the deactivation, Health in proposal #1 (Sudan)?\nNote: hand over" in answer
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def shared_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A database two threads reach through separate connections, as two workers would.
@@ -429,3 +464,36 @@ def test_proposed_leads_other_than_the_global_ones(chat: Chat) -> None:
         "co-lead: Norwegian Refugee Council (NRC)"
     ) in shown
     assert "• Nutrition: Concern" in shown
+
+
+def test_the_shell_refuses_a_co_lead_that_is_the_lead(
+    shell_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert sh(["users", "grant", "console:hc", "hc"], capsys)[0] == 0
+    code, out, err = sh(
+        ["proposals", "create", "--as", "console:hc", "--country", "Sudan", "--cluster",
+         "health", "--lead", "health=IOM", "--co-lead", "health=iom"],
+        capsys,
+    )  # fmt: skip
+    assert code == 1 and not out
+    assert "IOM is already the proposed lead of Health" in err
+    assert "Give another organisation as --co-lead" in err
+    assert sh(["proposals", "list"], capsys)[1] == ""
+
+
+def test_propose_makes_exactly_the_proposal_asked_for_or_none(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    # A lead's name may have several words; it runs on to the next cluster named.
+    answer = chat("/propose Sudan shelter=IOM/Danish Refugee Council health")
+    assert "co-lead: Danish Refugee Council" in answer
+    assert "Health: World Health Organization (WHO)" in answer
+    # What names no country or cluster is refused, never dropped.
+    for text, says in [
+        ("/propose Sudan health flying", 'called "flying", so no proposal was made'),
+        ("/propose Sudan Chad health", "propose once for each of Sudan, Chad"),
+        ("/propose Sudan child protection", "Child Protection is an Area of Responsibility"),
+        ("/propose Sudan cyber=IOM", '"cyber=IOM" names no cluster and its lead'),
+    ]:
+        assert says in chat(text), text
+    assert "#1 Sudan: Health, Shelter (draft)" in chat("/proposals")
+    assert "#2" not in chat("/proposals")

@@ -53,6 +53,27 @@ def test_unsubscribe_one_by_number_or_country(chat_as: Callable[..., Chat]) -> N
     assert "#3: Chad; every cluster" in admin("/subscriptions")
 
 
+def test_a_subscription_is_never_wider_than_what_was_asked(chat_as: Callable[..., Chat]) -> None:
+    admin = chat_as("telegram:7", where="telegram:-100")
+    # An unknown country or cluster used to be dropped: "every country, Health".
+    answer = admin("/subscribe Atlantis health")
+    assert 'I know no country or cluster called "Atlantis", so nothing was subscribed' in answer
+    assert '"flying"' in admin("/subscribe Sudan flying")
+    assert "subscribe once for each of Sudan, Chad" in admin("/subscribe Sudan Chad health")
+    answer = admin("/subscribe Sudan child protection")
+    assert "Child Protection is an Area of Responsibility of the Protection cluster" in answer
+    assert "no subscriptions" in admin("/subscriptions")
+    assert "Health" in admin("/subscribe sudan heath")  # a typo the bot reads is no unknown word
+    # Asked again in French: the notices change language, and the reply says so.
+    answer = admin("/subscribe Soudan santé", lang="en")
+    assert answer == "This chat already has that subscription (#1)."
+    answer = admin("/subscribe Soudan santé")
+    assert answer.endswith("ses notifications seront désormais en Français.")
+    assert "aucun n'a été résilié" in admin("/unsubscribe 99", lang="fr")
+    assert admin("/unsubscribe", lang="en") == "1 subscription ended."
+    assert admin("/unsubscribe", lang="en") == "This chat has no subscriptions, so none was ended."
+
+
 def test_shell_workflow_end_to_end(shell_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert sh(["users", "grant", "console:hc", "hc"], capsys)[0] == 0
     assert sh(["users", "grant", "telegram:42", "erc"], capsys)[0] == 0
@@ -109,6 +130,8 @@ def test_shell_workflow_end_to_end(shell_db: Path, capsys: pytest.CaptureFixture
     [
         ["subscriptions", "add", "--target", "console:me"],
         ["subscriptions", "add", "--target", "slack:T1:C1", "--country", "Atlantis"],
+        # An Area of Responsibility is never endorsed on its own: nothing would ever come.
+        ["subscriptions", "add", "--target", "slack:T1:C1", "--cluster", "child protection"],
         ["proposals", "create", "--as", "console:x", "--country", "SD", "--cluster", "cyber"],
         ["proposals", "create", "--as", "console:x", "--country", "SD", "--cluster", "health",
          "--lead", "health"],

@@ -157,6 +157,19 @@ def test_an_unknown_agency_is_refused_with_a_suggestion(engine: Engine, coordina
     assert record(engine).lead == "WHO"
 
 
+def test_a_co_lead_that_is_the_lead_is_refused(engine: Engine, coordinator: Chat) -> None:
+    said = coordinator("/verify Sudan health = UNICEF / unicef")
+    assert "UNICEF cannot be both the lead and the co-lead of Health in Sudan" in said
+    assert "Nothing was changed." in said
+    assert record(engine).lead == "WHO"
+
+
+def test_an_unknown_country_or_cluster_is_named(coordinator: Chat) -> None:
+    said = coordinator("/verify Atlantis health")
+    assert said.startswith('I know no country or cluster called "Atlantis"; nothing was changed.')
+    assert 'called "flying"' in coordinator("/verify Sudan flying = WHO")
+
+
 def test_a_partner_may_not_verify(
     engine: Engine, coordinator: Chat, chat_as: Callable[..., Chat]
 ) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.models import OPEN_STATES, ChecklistRun, utcnow
-from knowledge.checklist import Answers
+from knowledge.checklist import Answers, questions
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +49,31 @@ def get(session: Session, run_id: int) -> ChecklistRun | None:
     return session.get(ChecklistRun, run_id)
 
 
-def start(session: Session, identity: str, chat: str) -> ChecklistRun:
-    """A new checklist at its first question, stored (it has an id for its buttons)."""
-    run = ChecklistRun(identity=identity, chat=chat)
+def start(
+    session: Session, identity: str, chat: str, given: Mapping[str, Any] | None = None
+) -> ChecklistRun:
+    """A new checklist, stored (it has an id for its buttons).
+
+    `given` are answers the opening message already held (question key -> value), marked
+    `prefilled`: the run starts at the first question without one, and passes over them.
+    """
+    at = utcnow().isoformat()
+    answers = {
+        key: {"value": value, "note": "", "prefilled": True, "at": at}
+        for key, value in (given or {}).items()
+    }
+    run = ChecklistRun(identity=identity, chat=chat, answers=answers)
+    run.position = next_unanswered(run, 0)
     save(session, run)
     return run
+
+
+def next_unanswered(run: ChecklistRun, position: int) -> int:
+    """`position`, or past it the first question not prefilled from the opening message."""
+    qs = questions(run.answers)
+    while position < len(qs) and Answers(run.answers).entry(qs[position].key).get("prefilled"):
+        position += 1
+    return position
 
 
 def save(session: Session, run: ChecklistRun, **changes: Any) -> None:
@@ -71,7 +91,8 @@ def record(session: Session, run: ChecklistRun, key: str, entry: Mapping[str, An
     A new dict each time: a JSON column does not see changes made in place.
     """
     answers = {**run.answers, key: {**entry, "at": utcnow().isoformat()}}
-    save(session, run, answers=answers, position=run.position + 1)
+    run.answers = answers
+    save(session, run, answers=answers, position=next_unanswered(run, run.position + 1))
 
 
 def idle_longer_than(run: ChecklistRun, after: timedelta) -> bool:

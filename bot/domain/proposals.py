@@ -124,6 +124,10 @@ def create(
         raise Refused("no_cluster", unknown=unknown)
     if not country:
         raise Refused("no_country")
+    for cluster, (lead, co_lead) in clusters.items():
+        lead = lead or default_lead(kb, cluster)
+        if co_lead and co_lead.casefold() == lead.casefold():  # a co-lead is someone else
+            raise Refused("colead_is_lead", cluster=cluster, agency=lead)
     proposal = Proposal(
         country=country,
         response=response[:200],
@@ -186,8 +190,12 @@ def check(
         raise Refused("not_allowed", move=move.name, roles=list(exc.roles)) from exc
     if move.per_cluster:
         row = _cluster(session, proposal, cluster)
-        if proposal.status not in LIVE or row.status not in move.from_states:
-            raise Refused("wrong_state", move=move.name, status=row.status, id=proposal.id)
+        if proposal.status not in LIVE:  # a draft's clusters are not active yet
+            raise Refused("wrong_state", move=move.name, status=proposal.status, id=proposal.id)
+        if row.status not in move.from_states:
+            raise Refused(
+                "wrong_state", move=move.name, status=row.status, id=proposal.id, cluster=cluster
+            )
     elif proposal.status not in move.from_states:
         raise Refused("wrong_state", move=move.name, status=proposal.status, id=proposal.id)
     return proposal, move

@@ -47,6 +47,16 @@ class Unknown(ValueError):
         self.parts = parts
 
 
+class SameAsLead(ValueError):
+    """The co-lead given is the lead itself: a co-lead is a second organisation."""
+
+    def __init__(self, lead: str) -> None:
+        super().__init__(
+            f"the co-lead {lead} is the lead itself; a co-lead is another organisation"
+        )
+        self.lead = lead
+
+
 def _aware(when: datetime) -> datetime:
     """SQLite hands datetimes back without their zone; we only ever store UTC."""
     return when if when.tzinfo else when.replace(tzinfo=UTC)
@@ -137,10 +147,15 @@ def confirm(
         if unknown and not allow_unknown_agency:
             raise Unknown(unknown)  # the import's own rule for the lead column
         lead = agency_as_recorded(kb, lead)
+        if co_lead is not None:
+            co_lead = agency_as_recorded(kb, co_lead.strip()[:200])
+        kept = co_lead if co_lead is not None else (record.co_lead if record else "")
+        if kept and kept.casefold() == lead.casefold():  # before anything is changed
+            raise SameAsLead(lead)
         record = record or CountryCluster(country=country, cluster=cluster, lead=lead)
         record.lead = lead
         if co_lead is not None:
-            record.co_lead = agency_as_recorded(kb, co_lead.strip()[:200])
+            record.co_lead = co_lead
         record.origin = origin
         record.source = ""  # what the old source said no longer describes this record
         record.updated_at = now
