@@ -568,3 +568,13 @@ def test_an_answer_to_a_paused_checklist_says_it_is_paused(chat: Chat) -> None:
     assert "Checklist paused; your answers are kept. Type \"resume\"" in chat("yes")
     assert "UNICEF" in chat("who leads WASH?")  # questions are still answered
     assert "Criterion 1, Health" in chat("resume")
+
+
+@pytest.mark.parametrize(("opening", "stop"), [("/checklist", "stop"), ("我想启动集群", "停")])
+def test_a_bare_stop_pauses_and_is_never_the_country(chat: Chat, opening: str, stop: str) -> None:
+    chat(opening)
+    chat(stop)
+    assert chat.last is not None and chat.last.intent == "checklist"
+    assert chat.last.template == "checklist/paused.j2"
+    chat("resume" if stop == "stop" else "继续")
+    assert chat.last.data["question"]["key"] == "country"  # nothing was recorded
