@@ -31,7 +31,7 @@ from knowledge.checklist import (
     step_texts,
     verdict,
 )
-from knowledge.matching import normalize
+from knowledge.matching import normalize, opens_a_question
 
 if TYPE_CHECKING:
     from bot.models import ChecklistRun
@@ -264,7 +264,10 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     """Record `text` as the answer, answer it as a question, or ask again."""
     q = questions(run.answers)[run.position]
     u = ctx.understanding
-    asked = u.intent in QUESTIONS and text.rstrip().endswith(("?", "？", "؟"))
+    # A free-text answer (the country, what happened) takes anything, so a question typed
+    # there is told by its question mark or by the word it opens with ("who leads health").
+    free = q.kind in {"country", "text"} and opens_a_question(text)
+    asked = u.intent in QUESTIONS and (text.rstrip().endswith(("?", "？", "؟")) or free)
     parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words)
     # An answer word of another question ("none" to a step, "done" to a criterion) is a wrong
     # answer, asked again, never a question to answer.

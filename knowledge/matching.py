@@ -469,6 +469,27 @@ _ASKING = QUESTION_WORDS | {"what", "什么", "啥", "ماذا"}
 _ASKING_FIRST = re.compile(r"(?:^|[,;:¿¡.!?，،؛]\s*)(?:qu[eé]|quoi|cu[aá]l(?:es)?|ما|شو)(?:\s|$)")
 
 
+# Words a question opens with, in our five languages: a message that opens with one is asked,
+# not typed as an answer ("who leads health" at "which country?").
+_OPENS_A_QUESTION = re.compile(
+    r"^\W*(?:who|what|whats|how|which|when|why|where|is|are|does|do|can|could|should|"
+    r"qui|que|quoi|quel|quelle|quels|quelles|comment|quand|pourquoi|où|est-ce|"
+    r"qui[eé]n|qu[eé]|c[oó]mo|cu[aá]l|cu[aá]les|cu[aá]ndo|por qu[eé]|d[oó]nde|"
+    r"من|مين|ما|ماذا|كيف|هل|لماذا|متى|أين|شو)(?:\W|$)",
+    re.IGNORECASE,
+)
+
+
+def opens_a_question(text: str) -> bool:
+    """Whether `text` opens with a question word ("who leads health", "¿qué es...")."""
+    head = text.strip()
+    return (
+        bool(_OPENS_A_QUESTION.match(head))
+        or head.startswith("¿")
+        or head.startswith(("谁", "什么", "怎么", "怎样", "如何", "哪", "为什么", "是否"))
+    )
+
+
 def _asks(norm: str, text: str) -> bool:
     """Whether text holds a question word (inside a run, for Chinese)."""
     words = set(norm.split())

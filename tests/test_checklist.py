@@ -578,3 +578,19 @@ def test_a_bare_stop_pauses_and_is_never_the_country(chat: Chat, opening: str, s
     assert chat.last.template == "checklist/paused.j2"
     chat("resume" if stop == "stop" else "继续")
     assert chat.last.data["question"]["key"] == "country"  # nothing was recorded
+
+
+@pytest.mark.parametrize(
+    "question", ["who leads health", "what are the criteria", "qué es el POLR", "谁牵头卫生集群"]
+)
+def test_a_question_typed_at_a_free_text_answer_is_answered_not_recorded(
+    chat: Chat, question: str
+) -> None:
+    chat("/checklist")
+    chat(question)
+    assert chat.replies[0].intent != "checklist"  # answered first,
+    assert chat.replies[-1].data["question"]["key"] == "country"  # then asked again
+    chat("Sudan")
+    chat(question)
+    assert chat.replies[-1].data["question"]["key"] == "emergency"  # nothing recorded
+    assert "Sudan" in chat("status") and question not in chat("status")
