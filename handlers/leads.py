@@ -219,8 +219,24 @@ def lead_command(msg: Incoming, ctx: Context) -> Reply:
     u = ctx.understanding
     if not msg.args:
         return reply(ctx, "leads/lead_usage.j2")
-    ctx.understanding = replace(u, intent="who_leads" if u.sectors else "unknown")
-    return who_leads(msg, ctx) if u.sectors else not_understood(msg, ctx)
+    if u.sectors:
+        ctx.understanding = replace(u, intent="who_leads")
+        return who_leads(msg, ctx)
+    # The words after /lead name a cluster: one we do not know ("/lead flying"), less the
+    # country named with it ("/lead cash Sudan").
+    words = [
+        w
+        for w in msg.args.split()
+        if not (u.country and ctx.kb.matcher.find_country(w) == u.country)
+    ]
+    name = " ".join(words)[:60]
+    ctx.understanding = replace(
+        u,
+        intent="unknown_cluster" if name else "unknown",
+        unknown_name=name,
+        suggestions=tuple(ctx.kb.matcher.sectors.suggest(name)) if name else (),
+    )
+    return not_understood(msg, ctx)
 
 
 @router.command(

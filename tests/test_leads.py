@@ -177,7 +177,8 @@ def test_lead_command(chat: Chat) -> None:
         and "no country record for Water, Sanitation and Hygiene in Sudan" in answer
     )
     assert "Usage: /lead" in chat("/lead")
-    assert "I don't know" in chat("/lead cybersecurity")
+    assert 'I don\'t know a cluster called "cybersecurity"' in chat("/lead cybersecurity")
+    assert 'a cluster called "cash".' in chat("/lead cash Sudan")  # the country is no name
 
 
 @pytest.mark.parametrize(
