@@ -799,6 +799,11 @@ class AnswerWords:
             for group, words in lang.checklist_words.items():
                 self.groups.setdefault(group, set()).update(normalize(w) for w in words)
 
+    def only(self, text: str, groups: tuple[str, ...]) -> bool:
+        """Whether `text` is nothing but one word of these groups ("yes", "无", "لا")."""
+        norm = normalize(text)
+        return any(norm in self.groups.get(g, ()) for g in groups)
+
     def which(self, text: str, groups: tuple[str, ...]) -> tuple[str | None, str]:
         """The group whose word opens `text` (longest word wins), and the rest as a note."""
         group, _, rest = self.opening(text, groups)

@@ -27,6 +27,8 @@ FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters"})
 LATIN = ("en", "fr", "es")
 # A name we do not know is a cluster name only when it is short ("the cash cluster").
 NAME_WORDS = 3
+# The checklist's answer words that, typed alone, answer nothing outside it.
+_ANSWER_WORDS = ("yes", "no", "none", "unsure", "not_applicable")
 # The whole activation procedure, for a wish to activate that asks how.
 _PROCEDURE = "activation_steps"
 # A step the clause of an "after" names, at this share of the best candidate's confidence.
@@ -79,6 +81,9 @@ def understand(
     lang = matcher.language(text[:MAX_UNDERSTOOD])
     if len(text) > MAX_UNDERSTOOD:
         return Understanding("too_long", lang, 1.0)
+    # A bare answer word ("yes", "无", "لا") outside the checklist asks about no topic.
+    if kb.checklist_words.only(text, _ANSWER_WORDS):
+        return Understanding("unknown", lang, 0.0)
     e = matcher.entities(text)
     if previous:
         marked = partial(matcher.marked, text)
