@@ -499,16 +499,22 @@ def _asks(norm: str, text: str) -> bool:
 
 
 def _own_phrases(lang: Language) -> Iterable[str]:
-    """The phrases a language's file gives for asking: intent words, names, topic keywords."""
+    """The phrases a language's file gives for asking: intent words and names."""
     for phrases in lang.intent_words.values():
         yield from phrases
     for names in (*lang.sectors.values(), *lang.agencies.values()):
         yield names.name
         yield names.short
         yield from names.aliases
+
+
+def _all_words(lang: Language) -> set[str]:
+    """Every word a language's file holds, its explanations included."""
+    words = {w for p in _own_phrases(lang) for w in normalize(p).split()}
     for concept in lang.concepts.values():
-        yield concept.title
-        yield from concept.keywords
+        for text in (concept.title, *concept.keywords, concept.body):
+            words.update(normalize(text).split())
+    return words
 
 
 def _marker_words(
@@ -516,18 +522,23 @@ def _marker_words(
 ) -> dict[str, frozenset[str]]:
     """Each language's marker words: its vocabulary, and the words only its files use.
 
-    A Latin-script language's own words for what people ask about, that no other such
-    language uses ("conflicto", "santé", "logistique", "PAM"), tell it apart as surely as its
-    vocabulary does, even in a message of one word.
+    A Latin-script language's own one-word phrases for asking and for the clusters and
+    agencies, that no other such language's file holds anywhere ("conflicto", "santé",
+    "logistique", "PAM"), tell it apart as surely as its vocabulary does, even in a message
+    of one word. A word any other file holds ("situation" in an English text) marks nothing.
     """
     vocabulary = {lang.code: frozenset(normalize(w) for w in lang.vocabulary) for lang in langs}
     latin = [lang for lang in langs if lang.code not in {"zh", "ar"}]
+    # A phrase of one word only: longer phrases borrow everyday words ("top merci", "lista de
+    # control", "media luna roja") that an English message may hold.
     own = {
-        lang.code: {w for p in _own_phrases(lang) for w in normalize(p).split()} for lang in latin
+        lang.code: {w for w in map(normalize, _own_phrases(lang)) if w and " " not in w}
+        for lang in latin
     }
+    seen = {lang.code: _all_words(lang) for lang in latin}
     for code, words in own.items():
         others = set().union(
-            *(own[o] | vocabulary[o] | stop.get(o, frozenset()) for o in own if o != code)
+            *(seen[o] | vocabulary[o] | stop.get(o, frozenset()) for o in own if o != code)
         )
         vocabulary[code] |= frozenset(w for w in words - others if len(w) > 2)
     return vocabulary

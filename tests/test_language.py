@@ -73,3 +73,11 @@ def test_a_message_that_shows_no_language_answers_in_the_last_questions(chat: Ch
     assert chat.last is not None and chat.last.lang == "es"
     chat("ERC?")  # still Spanish: the reply language is what is kept
     assert chat.last is not None and chat.last.lang == "es"
+
+
+@pytest.mark.parametrize("text", ["situation?", "top clusters", "media", "control", "sites"])
+def test_an_english_word_that_another_file_also_holds_marks_no_other_language(
+    chat: Chat, text: str
+) -> None:
+    chat(text)
+    assert chat.last is not None and chat.last.lang == "en"
