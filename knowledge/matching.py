@@ -795,7 +795,7 @@ class Matcher:
                 for h in intent_hits
                 if h.target == _EMERGENCY and h.phrase in self.emergency_kinds
             ),
-            asks=bool(set("?？؟") & set(text)) or _asks(norm, text),
+            asks=bool(set("?？؟") & set(text)) or _asks(norm, text) or opens_a_question(text),
             says_cluster="cluster_word" in intents
             or any(self._holds_cluster(h.phrase) for h in intent_hits),
         )

@@ -228,7 +228,10 @@ def _classify(
     # A wish to activate ("we want to activate shelter") starts the checklist; with a question
     # it gets what the question asks ("..., what are the criteria?"), else the procedure
     # ("..., how do we do it?", "..., what do we have to do").
-    if "wish" in e.intents:
+    # Not a wish: "we don't need to activate", or a lead question beside it ("we need to
+    # activate protection, who leads it?").
+    wish = "wish" in e.intents and "negation" not in e.intents
+    if wish and not (lead and (e.sectors or e.agencies)):
         if not e.asks:
             return found("start_checklist", 0.9, sectors=e.sectors)
         # What it asks beside "how" and "cluster" decides, when it names a topic by two words

@@ -329,6 +329,26 @@ def test_a_wish_to_activate_with_a_question_answers_the_question(
     assert chat.last is not None and chat.last.data.get("topic") == topic
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to activate a cluster",
+        "no need to activate a cluster",
+        "why would we want to activate a cluster",
+        "no queremos activar un clúster",
+        "我们不想启动集群",
+    ],
+)
+def test_a_wish_turned_round_or_asked_about_starts_no_checklist(chat: Chat, text: str) -> None:
+    chat(text)
+    assert chat.last is not None and chat.last.intent != "checklist"
+
+
+def test_a_lead_question_beside_a_wish_gets_the_lead(chat: Chat) -> None:
+    chat("we need to activate protection, who leads it?")
+    assert chat.last is not None and chat.last.intent == "who_leads"
+
+
 def test_a_wish_with_a_reason_is_no_question(chat: Chat) -> None:
     chat("queremos activar el cluster de salud ya que hubo un terremoto")  # "ya que": since
     assert chat.last is not None and chat.last.intent == "checklist"
