@@ -10,7 +10,7 @@ from bot.domain.proposals import Refused
 from bot.models import ROLES, ChecklistRun, Proposal
 from bot.terms import MoveName
 from handlers.common import N_, choice, country_name, reply, sector_label
-from knowledge.checklist import Answers, default_lead, verdict
+from knowledge.checklist import Answers, default_lead, just_agency, verdict
 from knowledge.matching import normalize
 
 router = Router()
@@ -84,9 +84,11 @@ def show_proposal(msg: Incoming, ctx: Context) -> Reply:
 def _leads(ctx: Context, text: str) -> tuple[str, dict[str, tuple[str, str]], list[str]]:
     """`health=IOM` or `shelter=UNHCR/Danish Refugee Council`: a cluster's lead (and co-lead).
 
-    A name runs on to the next `cluster=` or the next cluster named alone. Returns the text
-    without these, the leads by cluster, and what looked like a lead but named no cluster.
-    An agency we know is kept by its id; any other name (an NGO) as written.
+    A name runs on to the next `cluster=`, less the clusters named alone at its end
+    ("health=WHO wash": WHO leads health, and wash is proposed too); a cluster's word inside
+    a name stays in it ("International Medical Corps"). Returns the text without these, the
+    leads by cluster, and what looked like a lead but named no cluster. An agency we know is
+    kept by its id; any other name (an NGO) as written.
     """
     tokens = text.split()
     plain: list[str] = []
@@ -100,12 +102,21 @@ def _leads(ctx: Context, text: str) -> tuple[str, dict[str, tuple[str, str]], li
             plain.append(key)
             continue
         parts = [value] if value else []
-        while i < len(tokens) and "=" not in tokens[i] and not _a_cluster(ctx, tokens[i]):
+        while i < len(tokens) and "=" not in tokens[i]:
             parts.append(tokens[i])
             i += 1
+        named_alone: list[str] = []
+        while len(parts) > 1 and _a_cluster(ctx, parts[-1]):
+            named_alone.insert(0, parts.pop())
+        plain += named_alone
         cluster = ctx.kb.matcher.find_sector(key) if key else None
         lead, _, co_lead = " ".join(parts).partition("/")
-        if not cluster or ctx.kb.sectors[cluster].kind != "cluster" or not lead.strip():
+        if (
+            not cluster
+            or ctx.kb.sectors[cluster].kind != "cluster"
+            or not lead.strip()
+            or "/" in co_lead
+        ):
             bad.append(f"{key}={' '.join(parts)}")
             continue
         found[cluster] = (_agency(ctx, lead), _agency(ctx, co_lead) if co_lead.strip() else "")
@@ -142,7 +153,11 @@ def _not_understood(ctx: Context, text: str) -> Refused | None:
 
 
 def _agency(ctx: Context, name: str) -> str:
-    return str(ctx.kb.matcher.find_agency(name) or name.strip())
+    """An agency we know by its id, when the name is that agency and nothing else.
+
+    "IOM" and "the UNHCR" are kept by id; "Save the Children International" as written.
+    """
+    return str(ctx.kb.matcher.find_agency(name) if just_agency(ctx.kb, name) else name.strip())
 
 
 @router.command("propose")

@@ -199,13 +199,13 @@ def _opening(
         and gap.isspace()
         and text[:1].isupper()
         and _proper_name(rest)
-        and not _just_agency(kb, rest)
+        and not just_agency(kb, rest)
     ):
         return None, ""
     return group, rest
 
 
-def _just_agency(kb: KnowledgeBase, text: str) -> bool:
+def just_agency(kb: KnowledgeBase, text: str) -> bool:
     """Whether `text` is an agency we know and nothing else ("IOM", "la FICR", "国际移民组织")."""
     e = kb.matcher.entities(text)
     return bool(e.agencies) and not e.leftover
@@ -222,7 +222,7 @@ def _proper_name(text: str) -> bool:
 
 def _names_organisation(kb: KnowledgeBase, text: str) -> bool:
     """Whether `text` names an organisation: one we know, or one written as a name."""
-    return _just_agency(kb, text) or _proper_name(text)
+    return just_agency(kb, text) or _proper_name(text)
 
 
 def default_lead(kb: KnowledgeBase, cluster: str) -> str:

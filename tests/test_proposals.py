@@ -483,7 +483,7 @@ def test_the_shell_refuses_a_co_lead_that_is_the_lead(
 
 def test_propose_makes_exactly_the_proposal_asked_for_or_none(chat: Chat) -> None:
     _grant(chat, "coordinator")
-    # A lead's name may have several words; it runs on to the next cluster named.
+    # A lead's name may have several words; clusters named alone at its end are clusters.
     answer = chat("/propose Sudan shelter=IOM/Danish Refugee Council health")
     assert "co-lead: Danish Refugee Council" in answer
     assert "Health: World Health Organization (WHO)" in answer
@@ -497,3 +497,16 @@ def test_propose_makes_exactly_the_proposal_asked_for_or_none(chat: Chat) -> Non
         assert says in chat(text), text
     assert "#1 Sudan: Health, Shelter (draft)" in chat("/proposals")
     assert "#2" not in chat("/proposals")
+
+
+def test_a_lead_s_name_keeps_the_words_that_also_name_clusters(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    assert "• Health: International Medical Corps" in chat(
+        "/propose Sudan health=International Medical Corps"
+    )  # "Medical" is also a word for Health
+    shown = chat("/propose Sudan protection=Norwegian Refugee Council/World Health Partners")
+    assert "co-lead: World Health Partners" in shown and "• Health" not in shown
+    assert "• Nutrition: Save the Children International" in chat(
+        "/propose Sudan nutrition=Save the Children International"
+    )  # not cut to the agency it holds
+    assert "names no cluster and its lead" in chat("/propose Sudan shelter=IOM/NRC/ACF")
