@@ -169,8 +169,8 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
         # none". What is not a name ("no, not for now") is a note on having none.
         if group in {"none", "no"} and not (named and _names_organisation(kb, named)):
             return Answer("", named)
-        if group == "yes" and not named:
-            return Invalid("colead_name", answer_word=True)
+        if group == "yes" and not (named and _names_organisation(kb, named)):
+            return Invalid("colead_name", answer_word=True)  # "yes" or "yes please": who?
         named = named if group else text
         return Answer(kb.matcher.find_agency(named) or named)
     raise ValueError(f"unknown question kind {q.kind}")
@@ -190,7 +190,8 @@ def _opening(
 
     "No Lost Generation" is a name that starts with an answer word: capitalised and followed
     by capitalised words with nothing between but a space, it is taken whole, unless the rest
-    alone is an organisation we know ("No IOM", "Yes UNICEF": the answer word, then IOM).
+    alone is an organisation we know ("No IOM", "Yes UNICEF": the answer word, then IOM) or
+    holds only everyday words ("No Thanks", "None For Now", "Yes Please").
     """
     group, gap, rest = words.opening(text, groups)
     if (
@@ -199,6 +200,7 @@ def _opening(
         and gap.isspace()
         and text[:1].isupper()
         and _proper_name(rest)
+        and _holds_a_name(kb, rest)
         and not just_agency(kb, rest)
     ):
         return None, ""
@@ -220,9 +222,14 @@ def _proper_name(text: str) -> bool:
     return bool(main) and all(t[:1].isupper() for t in main)
 
 
+def _holds_a_name(kb: KnowledgeBase, text: str) -> bool:
+    """Whether `text` holds a word that is no everyday word ("Thanks", "For Now" hold none)."""
+    return any(w not in kb.matcher.common_words for w in normalize(text).split())
+
+
 def _names_organisation(kb: KnowledgeBase, text: str) -> bool:
     """Whether `text` names an organisation: one we know, or one written as a name."""
-    return just_agency(kb, text) or _proper_name(text)
+    return just_agency(kb, text) or (_proper_name(text) and _holds_a_name(kb, text))
 
 
 def default_lead(kb: KnowledgeBase, cluster: str) -> str:

@@ -585,7 +585,7 @@ def test_a_name_typed_over_two_lines_is_one_name(chat: Chat) -> None:
 def test_an_answer_to_a_paused_checklist_says_it_is_paused(chat: Chat) -> None:
     walk(chat, ENGLISH_WALK[:5])
     chat("pause")
-    assert "Checklist paused; your answers are kept. Type \"resume\"" in chat("yes")
+    assert 'Checklist paused; your answers are kept. Type "resume"' in chat("yes")
     assert "UNICEF" in chat("who leads WASH?")  # questions are still answered
     assert "Criterion 1, Health" in chat("resume")
 
@@ -614,3 +614,20 @@ def test_a_question_typed_at_a_free_text_answer_is_answered_not_recorded(
     chat(question)
     assert chat.replies[-1].data["question"]["key"] == "emergency"  # nothing recorded
     assert "Sudan" in chat("status") and question not in chat("status")
+
+
+@pytest.mark.parametrize("text", ["No Thanks", "None For Now", "Yes Please"])
+def test_an_answer_word_with_everyday_words_in_capitals_is_no_name(chat: Chat, text: str) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    chat("yes")  # Health's global lead
+    answer = chat(text)  # to "any co-lead?"
+    name = text.split(" ", 1)[1]
+    assert (
+        f"Co-lead for Health: {name}" not in answer and f"Co-lead for Health: {text}" not in answer
+    )
+    if text.startswith("Yes"):
+        assert "Which organisation would co-lead?" in answer
+    else:
+        assert "Co-lead for Health: None (noted" in answer
