@@ -218,7 +218,8 @@ def _given(msg: Incoming, ctx: Context) -> dict[str, Any]:
     if u.intent != "start_checklist" or split_command(msg.text):
         return {}
     given: dict[str, Any] = {}
-    if u.country:
+    # Two countries ("in Sudan and Chad") are no one answer: the question is asked.
+    if u.country and len(ctx.kb.matcher.entities(msg.text).countries) == 1:
         given["country"] = {"code": u.country, "name": country_name(ctx, u.country)}
     clusters = [s for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"]
     if clusters:

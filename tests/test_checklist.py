@@ -631,3 +631,9 @@ def test_an_answer_word_with_everyday_words_in_capitals_is_no_name(chat: Chat, t
         assert "Which organisation would co-lead?" in answer
     else:
         assert "Co-lead for Health: None (noted" in answer
+
+
+def test_two_countries_in_the_opening_message_are_asked_about(chat: Chat) -> None:
+    answer = chat("I want to activate the health cluster in Sudan and Chad")
+    assert "Sudan" not in answer.split("Question")[0]  # neither is taken as the answer
+    assert chat.replies[-1].data["question"]["key"] == "country"
