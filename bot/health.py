@@ -12,6 +12,7 @@ says what to do about each failure.
 import asyncio
 import hmac
 import logging
+import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -510,6 +511,7 @@ def serve_metrics(address: str, engine: Engine, token: str | None = None) -> Cal
     from prometheus_client.exposition import ThreadingWSGIServer
 
     host, _, port = address.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"  # "[::1]:9100" or "::1:9100" is IPv6
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Everything(engine))
     exposition = make_wsgi_app(registry)
@@ -527,12 +529,14 @@ def serve_metrics(address: str, engine: Engine, token: str | None = None) -> Cal
         def log_message(self, format: str, *args: Any) -> None:
             """Scrapes are not news: nothing on stderr for each one."""
 
-    server = make_server(
-        host or "127.0.0.1", int(port), app, ThreadingWSGIServer, handler_class=Quiet
-    )
+    class Server(ThreadingWSGIServer):
+        # The address's own family, as prometheus_client's start_http_server picks it.
+        address_family = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)[0][0]
+
+    server = make_server(host, int(port), app, Server, handler_class=Quiet)
     thread = threading.Thread(target=server.serve_forever, name="metrics", daemon=True)
     thread.start()
-    log.info("metrics: serving http://%s:%s/metrics", host or "127.0.0.1", port)
+    log.info("metrics: serving http://%s:%s/metrics", host, port)
 
     def stop() -> None:
         server.shutdown()

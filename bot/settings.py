@@ -98,10 +98,11 @@ class Settings(BaseSettings):
     # Operations (README: Running in production). /readyz wants some dispatcher's heartbeat
     # at most this many seconds old; 0 leaves the dispatcher out of readiness.
     ready_dispatcher_seconds: float = 60.0
-    # `clusterbot dispatch` serves its /metrics at this HOST:PORT; empty: no metrics server.
+    # `clusterbot dispatch` serves its /metrics at this HOST:PORT ("[::1]:9100" for IPv6);
+    # empty: no metrics server.
     # (`serve` has /metrics on its own port.)
     metrics_address: str = ""
-    # Set, `serve`'s /metrics answers only requests with "Authorization: Bearer <this>".
+    # Set, /metrics (of `serve` and of `dispatch`) answers only "Authorization: Bearer <this>".
     metrics_token: str | None = None
     # Platform requests one `serve` handles at once; more are refused (503, Retry-After: the
     # platform resends) rather than all acknowledged late. 0: no limit.

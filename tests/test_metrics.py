@@ -8,6 +8,7 @@ metrics server; and, on PostgreSQL, two dispatch processes whose counters add up
 import contextlib
 import dataclasses
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -328,3 +329,17 @@ def test_two_dispatch_processes_each_count_their_own(fake: FakeTelegram) -> None
             assert [_sent_rows(g) for g in got] == [total, total]
     finally:
         raised.stop()
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="this machine has no IPv6")
+def test_the_dispatchers_metrics_server_listens_on_an_ipv6_address(
+    migrated_db: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "dispatch-metrics6.db"
+    db.write_bytes(migrated_db.read_bytes())
+    port = free_socket().getsockname()[1]
+    stop = serve_metrics(f"[::1]:{port}", make_engine(f"sqlite:///{db}"))
+    try:
+        assert httpx.get(f"http://[::1]:{port}/metrics", timeout=10).status_code == 200
+    finally:
+        stop()
