@@ -4,6 +4,7 @@ from typing import Any
 
 from bot.core import Choice, Context, Reply
 from bot.render import translate
+from knowledge.matching import normalize
 
 
 def reply(ctx: Context, template: str, sources: tuple[str, ...] = (), **data: Any) -> Reply:
@@ -70,3 +71,18 @@ def known_topic(ctx: Context, topic: str) -> bool:
         or topic in ctx.kb.passages
         or (kind == "acronym" and acronym in ctx.kb.acronyms)
     )
+
+
+def unknown_words(ctx: Context, text: str) -> str:
+    """The words of `text` that name no country or cluster we know, as typed ("" if none).
+
+    A word the matcher read through a typo ("heath") is known; one letter is no name.
+    """
+    m = ctx.kb.matcher
+    unknown = [
+        w
+        for w in m.entities(text).leftover.split()
+        if len(w) > 1 and not (m.find_sector(w) or m.find_country(w))
+    ]
+    typed = [w for w in text.split() if set(normalize(w).split()) & set(unknown)]
+    return " ".join(typed) or " ".join(unknown)

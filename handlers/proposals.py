@@ -9,9 +9,8 @@ from bot.domain.conversation import last_subject
 from bot.domain.proposals import Refused
 from bot.models import ROLES, ChecklistRun, Proposal
 from bot.terms import MoveName
-from handlers.common import N_, choice, country_name, reply, sector_label
+from handlers.common import N_, choice, country_name, reply, sector_label, unknown_words
 from knowledge.checklist import Answers, default_lead, just_agency, verdict
-from knowledge.matching import normalize
 
 router = Router()
 
@@ -135,14 +134,10 @@ def _not_understood(ctx: Context, text: str) -> Refused | None:
     A word dropped would make another proposal than the one asked for: an unknown country
     or cluster, a second country, an Area of Responsibility (never proposed on its own).
     """
-    m = ctx.kb.matcher
-    e = m.entities(text)
-    unknown = [
-        w for w in e.leftover.split() if len(w) > 1 and not (m.find_sector(w) or m.find_country(w))
-    ]
+    e = ctx.kb.matcher.entities(text)
+    unknown = unknown_words(ctx, text)
     if unknown:
-        typed = [w for w in text.split() if set(normalize(w).split()) & set(unknown)]
-        return Refused("unknown_words", words=" ".join(typed) or " ".join(unknown))
+        return Refused("unknown_words", words=unknown)
     if len(e.countries) > 1:
         return Refused("one_country", countries=[country_name(ctx, c) for c in e.countries])
     aors = [s for s in e.sectors if ctx.kb.sectors[s].kind != "cluster"]

@@ -5,8 +5,7 @@ from typing import Any
 from bot.core import Context, Incoming, Reply, Router
 from bot.domain import subscriptions
 from bot.models import Subscription
-from handlers.common import N_, country_name, reply, sector_label
-from knowledge.matching import normalize
+from handlers.common import N_, country_name, reply, sector_label, unknown_words
 
 router = Router()
 
@@ -65,16 +64,10 @@ def _not_understood(text: str, ctx: Context) -> Reply | None:
     Dropping it would subscribe the chat to more than was asked ("Atlantis health" is not
     "every country, health"; "Sudan child protection" is not "Sudan, every cluster").
     """
-    m = ctx.kb.matcher
-    e = m.entities(text)
-    # A word the matcher read through a typo ("heath") is known; one letter is no name.
-    unknown = [
-        w for w in e.leftover.split() if len(w) > 1 and not (m.find_sector(w) or m.find_country(w))
-    ]
+    e = ctx.kb.matcher.entities(text)
+    unknown = unknown_words(ctx, text)
     if unknown:
-        typed = [w for w in text.split() if set(normalize(w).split()) & set(unknown)]
-        words = " ".join(typed) or " ".join(unknown)
-        return reply(ctx, "subscriptions/refused.j2", reason="unknown", words=words)
+        return reply(ctx, "subscriptions/refused.j2", reason="unknown", words=unknown)
     if len(e.countries) > 1:
         names = [country_name(ctx, c) for c in e.countries]
         return reply(ctx, "subscriptions/refused.j2", reason="one_country", countries=names)
@@ -108,9 +101,7 @@ def unsubscribe(msg: Incoming, ctx: Context) -> Reply:
     return reply(ctx, "subscriptions/removed.j2", count=ended, asked=words)
 
 
-@router.command(
-    "subscriptions", menu=N_("what this chat is subscribed to"), menu_at=62
-)
+@router.command("subscriptions", menu=N_("what this chat is subscribed to"), menu_at=62)
 def list_subscriptions(msg: Incoming, ctx: Context) -> Reply:
     """`/subscriptions`: what this chat hears about."""
     subs = subscriptions.for_target(ctx.session, msg.chat)
