@@ -151,28 +151,42 @@ def test_with_a_metrics_token_only_its_bearer_reads_metrics(fake: FakeTelegram, 
         assert httpx.get(f"{base}/healthz", timeout=10).text == "ok"  # probes need no token
 
 
+@contextlib.contextmanager
+def _dispatch_metrics(
+    migrated_db: Path, tmp_path: Path, host: str, token: str | None = None
+) -> Iterator[str]:
+    """`clusterbot dispatch`'s own metrics server, on a copy of a migrated database: its URL."""
+    db = tmp_path / "dispatch-metrics.db"
+    db.write_bytes(migrated_db.read_bytes())
+    port = free_socket().getsockname()[1]
+    stop = serve_metrics(f"{host}:{port}", make_engine(f"sqlite:///{db}"), token)
+    try:
+        yield f"http://{host}:{port}/metrics"
+    finally:
+        stop()
+
+
 def test_the_dispatchers_metrics_server_also_wants_the_token(
     migrated_db: Path, tmp_path: Path
 ) -> None:
     """`clusterbot dispatch` serves its metrics on its own port: the same token guards it."""
-    db = tmp_path / "dispatch-metrics.db"
-    db.write_bytes(migrated_db.read_bytes())
-    port = free_socket().getsockname()[1]
-    stop = serve_metrics(f"127.0.0.1:{port}", make_engine(f"sqlite:///{db}"), "scrape-me-7f3a")
-    try:
-        url = f"http://127.0.0.1:{port}/metrics"
+    with _dispatch_metrics(migrated_db, tmp_path, "127.0.0.1", "scrape-me-7f3a") as url:
         refused = httpx.get(url, timeout=10)
         assert refused.status_code == 401 and "clusterbot_" not in refused.text
         odd = {"Authorization": "Bearer été".encode("latin-1")}
         assert httpx.get(url, headers=odd, timeout=10).status_code == 401
         right = {"Authorization": "Bearer scrape-me-7f3a"}
         answered = httpx.get(url, headers=right, timeout=10)
-        assert (
-            answered.status_code == 200
-            and "clusterbot_inbox_oldest_pending_seconds" in answered.text
-        )
-    finally:
-        stop()
+        assert answered.status_code == 200
+        assert "clusterbot_inbox_oldest_pending_seconds" in answered.text
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="this machine has no IPv6")
+def test_the_dispatchers_metrics_server_listens_on_an_ipv6_address(
+    migrated_db: Path, tmp_path: Path
+) -> None:
+    with _dispatch_metrics(migrated_db, tmp_path, "[::1]") as url:
+        assert httpx.get(url, timeout=10).status_code == 200
 
 
 def _dispatch(env: dict[str, str]) -> subprocess.Popen[str]:
@@ -329,17 +343,3 @@ def test_two_dispatch_processes_each_count_their_own(fake: FakeTelegram) -> None
             assert [_sent_rows(g) for g in got] == [total, total]
     finally:
         raised.stop()
-
-
-@pytest.mark.skipif(not socket.has_ipv6, reason="this machine has no IPv6")
-def test_the_dispatchers_metrics_server_listens_on_an_ipv6_address(
-    migrated_db: Path, tmp_path: Path
-) -> None:
-    db = tmp_path / "dispatch-metrics6.db"
-    db.write_bytes(migrated_db.read_bytes())
-    port = free_socket().getsockname()[1]
-    stop = serve_metrics(f"[::1]:{port}", make_engine(f"sqlite:///{db}"))
-    try:
-        assert httpx.get(f"http://[::1]:{port}/metrics", timeout=10).status_code == 200
-    finally:
-        stop()
