@@ -337,6 +337,7 @@ def test_a_wish_to_activate_with_a_question_answers_the_question(
         "why would we want to activate a cluster",
         "no queremos activar un clúster",
         "我们不想启动集群",
+        "لا نريد تفعيل مجموعة",
     ],
 )
 def test_a_wish_turned_round_or_asked_about_starts_no_checklist(chat: Chat, text: str) -> None:
