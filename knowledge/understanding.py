@@ -234,15 +234,9 @@ def _classify(
     if wish and not (lead and (e.sectors or e.agencies)):
         if not e.asks:
             return found("start_checklist", 0.9, sectors=e.sectors)
-        # What it asks beside "how" and "cluster" decides, when it names a topic by two words
-        # or by its title ("the criteria"); "what do we do" asks for the procedure.
-        plain = {*QUESTION_WORDS, *kb.matcher.cluster_words}
-        asked = [w for w in e.rest.split() if w not in plain]
-        other = kb.ranker.rank(" ".join(asked), langs, limit=3) if asked else []
-        if other and other[0].confidence >= (CONFIDENT if other[0].matched >= 2 else ALONE):
-            topic = other[0].topic
-            if other[0].matched >= 2 or any(kb.ranker.titled(w, topic, langs) for w in asked):
-                return answer(other[0], sectors=e.sectors)
+        asked = _asked_beside_a_wish(e, kb, langs)
+        if asked is not None:
+            return answer(asked, sectors=e.sectors)
         return found("concept", 0.8, topic=_PROCEDURE, sectors=e.sectors)
     # An acronym among everyday words asks what it stands for ("HRP = ?", "what's the HRP"),
     # unless a passage holds more of the question than the acronym ("cuánto tarda el ERC").
@@ -333,6 +327,23 @@ def _classify(
 def _one_condition(e: Entities) -> str | None:
     """The kind of emergency a message names, when it names exactly one ("in floods")."""
     return next(iter(e.conditions)) if len(e.conditions) == 1 else None
+
+
+def _asked_beside_a_wish(e: Entities, kb: KnowledgeBase, langs: list[str]) -> Ranked | None:
+    """The topic a question beside a wish to activate names, or None for the procedure.
+
+    What it asks beside "how" and "cluster" decides, when it names a topic by two words or
+    by its title ("..., what are the criteria?"); "what do we do" asks for the procedure.
+    """
+    plain = {*QUESTION_WORDS, *kb.matcher.cluster_words}
+    asked = [w for w in e.rest.split() if w not in plain]
+    ranked = kb.ranker.rank(" ".join(asked), langs, limit=3) if asked else []
+    if not ranked or ranked[0].confidence < (CONFIDENT if ranked[0].matched >= 2 else ALONE):
+        return None
+    best = ranked[0]
+    if best.matched >= 2 or any(kb.ranker.titled(w, best.topic, langs) for w in asked):
+        return best
+    return None
 
 
 def _named_in_capitals(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
