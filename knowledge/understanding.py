@@ -7,9 +7,7 @@ topics offered. A follow-up ("and in Haiti?") re-asks the last question with one
 """
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 from knowledge.base import KnowledgeBase
@@ -86,8 +84,8 @@ def understand(
         return Understanding("unknown", lang, 0.0)
     e = matcher.entities(text)
     if previous:
-        marked = partial(matcher.marked, text)
-        again = _followup(_named_in_capitals(e, text, kb), previous, lang, marked)
+        own_words = lang is not None and matcher.marked(text, lang)
+        again = _followup(_named_in_capitals(e, text, kb), previous, lang, own_words)
         if again is not None:
             return again
     langs = [lang] if lang else ["en", "fr", "es"]
@@ -436,13 +434,14 @@ def _procedure(topic: str, kb: KnowledgeBase) -> bool:
 
 
 def _followup(
-    e: Entities, previous: dict[str, Any], lang: str | None, marked: Callable[[str], bool]
+    e: Entities, previous: dict[str, Any], lang: str | None, own_words: bool
 ) -> Understanding | None:
     """The last question again with the one thing this message names swapped in, or None.
 
     Only an elliptic message counts: it opens with a follow-up word (or is two words or
     fewer), names a cluster, an agency, a country or, after a lead question, a kind of
-    emergency, and asks nothing of its own.
+    emergency, and asks nothing of its own. `own_words`: it holds marker words of the
+    language it was read in ("salud"), which then outweigh the question it follows.
     """
     intent = str(previous.get("intent") or "")
     if intent not in FOLLOWABLE:
@@ -480,7 +479,7 @@ def _followup(
     # says otherwise ("and UNHCR?" after a Spanish question is still Spanish), or it is a
     # bare name in words of its own language ("salud?" after a French question is Spanish).
     before = previous.get("lang")
-    own = lang is not None and "followup" not in e.intents and marked(lang)
+    own = own_words and "followup" not in e.intents
     if (before in LATIN and lang in (None, *LATIN) and not own) or (before and lang is None):
         lang = before
     condition = _one_condition(e)
