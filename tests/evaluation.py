@@ -47,9 +47,10 @@ class Result:
 
 
 def cases(lang: str, folder: Path = EVAL_DIR) -> list[dict[str, Any]]:
-    """The cases of one language."""
+    """The cases of one language (libyaml's loader where there is one: five times faster)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with (folder / f"{lang}.yaml").open(encoding="utf-8") as fh:
-        return list(yaml.safe_load(fh))
+        return list(yaml.load(fh, Loader=loader))
 
 
 def _contains(text: str, needle: str) -> bool:
