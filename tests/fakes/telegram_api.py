@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.settings import Settings
 from tests.fakes.server import Recording, served
 
 TOKEN = "123456:TEST-token"
@@ -144,6 +145,15 @@ class FakeTelegram(Recording):
         self._stopping = True
         self._wake_polls()
         self._running.close()
+
+    def bot_settings(self, database_url: str = "sqlite://", **settings: Any) -> Settings:
+        """Settings for a bot that talks to this stand-in with its token."""
+        return Settings(
+            database_url=database_url,
+            telegram_bot_token=self.token,
+            telegram_api_url=self.url,
+            **settings,
+        )
 
     def _wake_polls(self) -> None:
         if self._loop is not None and self._new_update is not None:
