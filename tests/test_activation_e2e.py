@@ -15,15 +15,14 @@ from bot.db import session_scope
 from bot.domain import roles, subscriptions
 from bot.models import Notification, Proposal
 from tests.conftest import Chat
+from tests.fakes.server import running
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.test_checklist import EN_LINES, ZH_LINES
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
+    yield from running(FakeTelegram())
 
 
 @pytest.mark.parametrize(

@@ -30,12 +30,11 @@ from bot.db import make_engine, session_scope, upgrade
 from bot.models import Notification, Subscription, utcnow
 from bot.outbox import Dispatcher, Pacer
 from bot.render import renderer_for
-from bot.settings import Settings
 from bot.web import create_app
 from knowledge import LANGUAGES
 from tests import notices
 from tests.conftest import _postgres_engine
-from tests.fakes.server import served
+from tests.fakes.server import running, served
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Limits
 from tests.fakes.webhook_receiver import FakeWebhook
 from tests.test_cli import run as clusterbot
@@ -47,16 +46,12 @@ RAISED = Limits(per_second=5000, private_interval=0.0, group_per_minute=100000)
 
 @pytest.fixture
 def fake() -> Iterator[FakeTelegram]:
-    api = FakeTelegram(limits=Limits()).start()
-    yield api
-    api.stop()
+    yield from running(FakeTelegram(limits=Limits()))
 
 
 @pytest.fixture
 def hook() -> Iterator[FakeWebhook]:
-    receiver = FakeWebhook(SECRET).start()
-    yield receiver
-    receiver.stop()
+    yield from running(FakeWebhook(SECRET))
 
 
 # Every notice's text carries markup characters: each platform must deliver them as text.
@@ -280,9 +275,7 @@ def test_serving_app_records_migration_and_block(
         s.add(Subscription(target="telegram:-200", country="SD"))
         s.add(Subscription(target="telegram:55", country="SD"))
     fake.blocked.add(55)
-    settings = Settings(
-        database_url="sqlite://", telegram_bot_token=TOKEN, telegram_api_url=fake.url
-    )
+    settings = fake.bot_settings()
     migrate = fake.message("hello", user_id=9, chat_id=-200, chat_type="group")
     migrate["message"].pop("text")
     migrate["message"]["migrate_to_chat_id"] = -100200

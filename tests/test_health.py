@@ -28,9 +28,9 @@ from bot.db import _alembic_config, make_engine
 from bot.settings import Settings
 from bot.web import create_app
 from knowledge import KnowledgeBase
-from tests.fakes.server import served
-from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack, signed_dm
+from tests.fakes.server import running, served
 from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
+from tests.fakes.slack_api import FakeSlack, signed_dm
 from tests.fakes.telegram_api import TOKEN as TG_TOKEN
 from tests.fakes.telegram_api import FakeTelegram
 from tests.serve_process import start_serve
@@ -143,25 +143,13 @@ def test_a_database_restart_between_two_probes_is_no_outage(
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    api = FakeSlack().start()
-    yield api
-    api.stop()
-
-
-def _slack_settings(slack: FakeSlack) -> Settings:
-    return Settings(
-        database_url="sqlite://",
-        slack_bot_token=SLACK_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack.api_url,
-        dispatch_in_serve=False,
-    )
+    yield from running(FakeSlack())
 
 
 def test_readyz_names_each_failure_and_turns_ready_when_fixed(
     slack: FakeSlack, bot: Bot, engine: Engine
 ) -> None:
-    settings = _slack_settings(slack)
+    settings = slack.bot_settings(dispatch_in_serve=False)
     with served(create_app(settings, bot=bot)) as base:
         status, body = wait_ready(base, lambda _, b: "not checked" not in str(b), 15)
         # No dispatcher runs (not in serve, none elsewhere): not ready, and it says why.
@@ -188,7 +176,7 @@ def test_readyz_is_not_ready_while_a_platform_refuses_our_credentials(
     slack: FakeSlack, bot: Bot
 ) -> None:
     slack.revoked.add(SLACK_TOKEN)
-    with served(create_app(_slack_settings(slack), bot=bot)) as base:
+    with served(create_app(slack.bot_settings(dispatch_in_serve=False), bot=bot)) as base:
         status, body = wait_ready(base, lambda _, b: "not checked" not in str(b), 15)
     assert status == 503
     assert body["checks"]["slack"] == "fail: auth.test refused: invalid_auth"
@@ -310,7 +298,7 @@ def test_connections_a_restart_killed_fail_neither_a_request_nor_the_worker(
     meet a dead connection without pool_pre_ping, and the event be refused or the claim fail.
     (A restart the worker noticed while the database was down has emptied the pool already.)
     """
-    settings = _slack_settings(slack).model_copy(update={"database_url": postgres.url})
+    settings = slack.bot_settings(dispatch_in_serve=False).model_copy(update={"database_url": postgres.url})
     bot = Bot(settings, kb=kb)
     assert bot.engine is not None
 

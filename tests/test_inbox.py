@@ -26,7 +26,6 @@ from bot.app import Bot
 from bot.db import make_engine, session_scope
 from bot.inbox import Event, InboxWorker
 from bot.models import InboxEvent, utcnow
-from bot.settings import Settings
 from bot.web import create_app
 from knowledge import KnowledgeBase
 from tests.fakes.server import http_client, served
@@ -221,13 +220,8 @@ def test_requests_beyond_the_bound_get_503_and_their_resends_are_answered_once(
     db = tmp_path / "bound.db"
     db.write_bytes(migrated_db.read_bytes())
     slack = FakeSlack().start()
-    settings = Settings(
-        database_url=f"sqlite:///{db}",
-        slack_bot_token=SLACK_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack.api_url,
-        dispatch_in_serve=False,
-        max_requests_in_flight=5,
+    settings = slack.bot_settings(
+        f"sqlite:///{db}", dispatch_in_serve=False, max_requests_in_flight=5
     )
     people = range(20)
 

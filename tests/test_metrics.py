@@ -33,7 +33,7 @@ from bot.web import create_app
 from handlers import build_router
 from knowledge import KnowledgeBase
 from tests.conftest import _postgres_engine
-from tests.fakes.server import free_socket, http_client, served
+from tests.fakes.server import free_socket, http_client, running, served
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Limits
 from tests.fakes.webhook_receiver import FakeWebhook
 from tests.test_dispatch_e2e import notify
@@ -60,9 +60,7 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 @pytest.fixture
 def fake() -> Iterator[FakeTelegram]:
-    api = FakeTelegram().start()
-    yield api
-    api.stop()
+    yield from running(FakeTelegram())
 
 
 def test_messages_latency_and_handler_errors_are_counted(
@@ -74,10 +72,7 @@ def test_messages_latency_and_handler_errors_are_counted(
     router = build_router()
     router = dataclasses.replace(router, intents={**router.intents, "concept": broken})
     bot = Bot(Settings(database_url="sqlite://"), kb=kb, engine=engine, router=router)
-    settings = Settings(
-        database_url="sqlite://",
-        telegram_bot_token=TOKEN,
-        telegram_api_url=fake.url,
+    settings = fake.bot_settings(
         telegram_webhook_url="https://bot.example.org/telegram/webhook",
         telegram_webhook_secret=SECRET,
         dispatch_in_serve=False,
@@ -127,13 +122,7 @@ def test_messages_latency_and_handler_errors_are_counted(
 
 
 def test_with_a_metrics_token_only_its_bearer_reads_metrics(fake: FakeTelegram, bot: Bot) -> None:
-    settings = Settings(
-        database_url="sqlite://",
-        telegram_bot_token=TOKEN,
-        telegram_api_url=fake.url,
-        dispatch_in_serve=False,
-        metrics_token="scrape-me-7f3a",
-    )
+    settings = fake.bot_settings(dispatch_in_serve=False, metrics_token="scrape-me-7f3a")
     with served(create_app(settings, bot=bot)) as base:
         url = f"{base}/metrics"
         refused = httpx.get(url, timeout=10)

@@ -194,6 +194,13 @@ def _grant(chat: Chat, role: str) -> None:
         roles.grant(session, chat.user, role)
 
 
+def _chat_with_role(chat_as: Callable[..., Chat], identity: str, role: str) -> Chat:
+    """A chat as `identity`, who has been granted `role`: the proposal moves need one."""
+    chat = chat_as(identity)
+    _grant(chat, role)
+    return chat
+
+
 def _press(chat: Chat, label: str) -> str:
     assert chat.last is not None
     action = next(c.action for c in chat.last.choices if c.label == label)
@@ -218,9 +225,8 @@ def test_from_checklist_to_announcement(
     buttons: tuple[str, ...] | None,
     expected: list[str],
 ) -> None:
-    hc, erc = chat_as("telegram:10"), chat_as("telegram:20")
-    _grant(hc, "hc")
-    _grant(erc, "erc")
+    hc = _chat_with_role(chat_as, "telegram:10", "hc")
+    erc = _chat_with_role(chat_as, "telegram:20", "erc")
     with session_scope(hc.bot.engine) as session:  # type: ignore[arg-type]
         subscriptions.add(session, "telegram:-100", "SD", ["health"], "zh")
     for line in lines:
@@ -268,9 +274,8 @@ def test_refusal_names_who_may(chat: Chat) -> None:
 
 
 def test_confirmation_buttons_belong_to_one_person(chat_as: Callable[..., Chat]) -> None:
-    hc, other = chat_as("telegram:10"), chat_as("telegram:11")
-    _grant(hc, "hc")
-    _grant(other, "hc")
+    hc = _chat_with_role(chat_as, "telegram:10", "hc")
+    other = _chat_with_role(chat_as, "telegram:11", "hc")
     hc("/propose Sudan health")
     hc("/submit 1 ready")
     assert hc.last is not None
@@ -287,9 +292,8 @@ def test_confirmation_buttons_belong_to_one_person(chat_as: Callable[..., Chat])
 
 
 def test_return_needs_feedback_and_the_proposer_hears_it(chat_as: Callable[..., Chat]) -> None:
-    hc, erc = chat_as("telegram:10"), chat_as("telegram:20")
-    _grant(hc, "hc")
-    _grant(erc, "erc")
+    hc = _chat_with_role(chat_as, "telegram:10", "hc")
+    erc = _chat_with_role(chat_as, "telegram:20", "erc")
     hc("/propose Sudan health")
     hc("/submit 1")
     hc(action=hc.last.choices[0].action)  # type: ignore[union-attr]
@@ -415,8 +419,7 @@ def test_home_screen_shows_checklist_subscriptions_and_recent_activations(
 
 
 def test_one_checklist_makes_one_proposal(chat_as: Callable[..., Chat]) -> None:
-    hc = chat_as("telegram:10")
-    _grant(hc, "hc")
+    hc = _chat_with_role(chat_as, "telegram:10", "hc")
     for line in EN_LINES:
         hc(line)
     assert hc.last is not None

@@ -43,7 +43,7 @@ from bot.outbox import RetryLater, Undeliverable
 from bot.settings import Settings
 from bot.web import create_app
 from knowledge import KnowledgeBase
-from tests.fakes.server import eventually, http_client, served
+from tests.fakes.server import eventually, http_client, running, served
 from tests.fakes.slack_api import (
     APP_TOKEN,
     BOT_USER,
@@ -59,19 +59,7 @@ _ids = itertools.count(1)
 
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
-    api = FakeSlack().start()
-    yield api
-    api.stop()
-
-
-def _settings(fake: FakeSlack, **kw: Any) -> Settings:
-    return Settings(
-        database_url="sqlite://",
-        slack_bot_token=TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-        **kw,
-    )
+    yield from running(FakeSlack())
 
 
 def signed(
@@ -193,13 +181,13 @@ class Slack:
 
 @pytest.fixture
 def slack(fake: FakeSlack, bot: Bot) -> Iterator[Slack]:
-    with served(create_app(_settings(fake), bot=bot)) as url:
+    with served(create_app(fake.bot_settings(), bot=bot)) as url:
         yield Slack(fake, url)
 
 
 def test_stopping_the_app_ends_the_inbox_writer_s_thread(fake: FakeSlack, bot: Bot) -> None:
     before = set(threading.enumerate())
-    with served(create_app(_settings(fake), bot=bot)) as url:
+    with served(create_app(fake.bot_settings(), bot=bot)) as url:
         assert "UNICEF" in Slack(fake, url).dm("who leads WASH?")
         writers = [t for t in set(threading.enumerate()) - before if t.name.startswith("inbox-writer")]
         assert len(writers) == 1, writers
@@ -361,7 +349,7 @@ def _echo(msg: Incoming, ctx: Context) -> Reply:
 def echoing(fake: FakeSlack, bot: Bot) -> Iterator[Slack]:
     """The app with an /echo command that shows what the user typed."""
     bot.router.commands["echo"] = _echo
-    with served(create_app(_settings(fake), bot=bot)) as url:
+    with served(create_app(fake.bot_settings(), bot=bot)) as url:
         yield Slack(fake, url)
 
 
@@ -394,7 +382,7 @@ def test_a_long_answer_is_split_to_fit_slack(fake: FakeSlack, bot: Bot) -> None:
         return Reply("help/unknown_command.j2", {"command": "<b>&" + " word" * 40000}, "en", "x")
 
     bot.router.commands["long"] = long_reply
-    with served(create_app(_settings(fake), bot=bot)) as url:
+    with served(create_app(fake.bot_settings(), bot=bot)) as url:
         slack = Slack(fake, url)
         slack.event(
             {
@@ -461,7 +449,8 @@ def test_retries_and_repeated_event_ids_are_answered_once_even_after_a_restart(
         "ts": "9.1",
     }
     engine = make_engine(url)
-    with served(create_app(_settings(fake), bot=Bot(Settings(), kb=kb, engine=engine))) as base:
+    app = create_app(fake.bot_settings(), bot=Bot(Settings(), kb=kb, engine=engine))
+    with served(app) as base:
         slack = Slack(fake, base)
         slack.event(event, event_id="EvONCE")
         slack.event(event, event_id="EvONCE", retry=1)
@@ -470,7 +459,8 @@ def test_retries_and_repeated_event_ids_are_answered_once_even_after_a_restart(
         time.sleep(0.3)
     engine.dispose()
     engine = make_engine(url)  # a new process on the same database
-    with served(create_app(_settings(fake), bot=Bot(Settings(), kb=kb, engine=engine))) as base:
+    app = create_app(fake.bot_settings(), bot=Bot(Settings(), kb=kb, engine=engine))
+    with served(app) as base:
         Slack(fake, base).event(event, event_id="EvONCE", retry=2)
         time.sleep(0.3)
     engine.dispose()
@@ -494,7 +484,7 @@ def test_an_event_a_dead_process_stored_is_answered_after_a_restart(
         session.connection().execute(
             update(InboxEvent).values(lease_until=utcnow() + timedelta(minutes=5))
         )
-    with served(create_app(_settings(fake), bot=bot)) as url:
+    with served(create_app(fake.bot_settings(), bot=bot)) as url:
         [answer] = fake.wait_calls("chat.postMessage", 1, "C0043")
         assert answer.params["thread_ts"] == "9.2" and "UNICEF" in answer.text
         Slack(fake, url).event(event, event_id="EvLOST", retry=3)  # Slack's late retry
@@ -565,7 +555,7 @@ def test_a_refused_reply_is_logged_and_the_app_carries_on(
 
 
 def test_socket_mode_receives_events_and_acknowledges_them(fake: FakeSlack, bot: Bot) -> None:
-    settings = _settings(fake, slack_app_token=APP_TOKEN)
+    settings = fake.bot_settings(slack_app_token=APP_TOKEN)
     with served(create_app(settings, bot=bot)):
         fake.wait_for(lambda calls: any(c.method == "apps.connections.open" for c in calls))
         deadline = time.monotonic() + 10
@@ -725,7 +715,7 @@ def test_slack_and_telegram_run_side_by_side(fake: FakeSlack, bot: Bot) -> None:
 
     telegram = FakeTelegram().start()
     try:
-        settings = _settings(fake, telegram_bot_token=TG_TOKEN, telegram_api_url=telegram.url)
+        settings = fake.bot_settings(telegram_bot_token=TG_TOKEN, telegram_api_url=telegram.url)
         with served(create_app(settings, bot=bot)) as url:
             telegram.wait_for(lambda calls: any(c.method == "getUpdates" for c in calls))
             telegram.push(telegram.message("who leads WASH?", user_id=5))
@@ -758,7 +748,7 @@ def test_requests_are_acknowledged_before_the_work_is_done(fake: FakeSlack, bot:
         return Reply("help/empty.j2", {}, "en", "x")
 
     bot.router.commands["slow"] = slow
-    with served(create_app(_settings(fake), bot=bot)) as url:
+    with served(create_app(fake.bot_settings(), bot=bot)) as url:
         slack = Slack(fake, url)
         key = "slowcmd"
         body = urlencode(
@@ -862,7 +852,7 @@ def test_no_request_body_is_logged_at_info(
     fake: FakeSlack, bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)  # before the app exists: loggers made with it log at INFO
-    with served(create_app(_settings(fake), bot=bot)) as url:
+    with served(create_app(fake.bot_settings(), bot=bot)) as url:
         slack = Slack(fake, url)
         body = json.dumps({"type": "event_callback", "event": {"type": "message", "text": MARK}})
         response = http_client.post(

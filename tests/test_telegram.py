@@ -23,9 +23,8 @@ from bot.adapters.telegram.markup import MAX_MESSAGE, split_html, utf16_len
 from bot.adapters.telegram.routes import SECRET_HEADER, TELEGRAM_WEBHOOK
 from bot.app import Bot
 from bot.core import Context, Incoming, Reply
-from bot.settings import Settings
 from bot.web import create_app
-from tests.fakes.server import eventually, free_socket, served
+from tests.fakes.server import eventually, free_socket, running, served
 from tests.fakes.telegram_api import BOT_USERNAME, TOKEN, FakeTelegram
 
 ROOT = Path(__file__).parent.parent
@@ -36,21 +35,13 @@ ALLOWED_TAGS = {"b", "i", "u", "s", "a", "code", "pre", "blockquote"}
 
 @pytest.fixture
 def fake() -> Iterator[FakeTelegram]:
-    api = FakeTelegram().start()
-    yield api
-    api.stop()
-
-
-def _settings(fake: FakeTelegram, **kw: str) -> Settings:
-    return Settings(
-        database_url="sqlite://", telegram_bot_token=TOKEN, telegram_api_url=fake.url, **kw
-    )
+    yield from running(FakeTelegram())
 
 
 @pytest.fixture
 def polling(fake: FakeTelegram, bot: Bot) -> Iterator[FakeTelegram]:
     """The bot polling the stand-in: push updates into `fake`, read what the bot sent."""
-    with served(create_app(_settings(fake), bot=bot)):
+    with served(create_app(fake.bot_settings(), bot=bot)):
         fake.wait_for(lambda calls: any(c.method == "getUpdates" for c in calls))
         yield fake
 
@@ -58,8 +49,7 @@ def polling(fake: FakeTelegram, bot: Bot) -> Iterator[FakeTelegram]:
 @pytest.fixture
 def webhook(fake: FakeTelegram, bot: Bot) -> Iterator[tuple[FakeTelegram, str]]:
     """The bot in webhook mode; yields the stand-in and the app's webhook URL."""
-    settings = _settings(
-        fake,
+    settings = fake.bot_settings(
         telegram_webhook_url="https://bot.example.org/telegram/webhook",
         telegram_webhook_secret=SECRET,
     )
@@ -259,7 +249,7 @@ def test_a_long_reply_is_split_into_valid_messages(fake: FakeTelegram, bot: Bot)
         return Reply("help/unknown_command.j2", {"command": "<b>&" + " word" * 2000}, "en", "x")
 
     bot.router.commands["long"] = long_reply
-    with served(create_app(_settings(fake), bot=bot)):
+    with served(create_app(fake.bot_settings(), bot=bot)):
         fake.push(fake.message("/long", user_id=12))
         fake.wait_sent(12, 3)
         time.sleep(0.2)

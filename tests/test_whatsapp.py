@@ -35,7 +35,7 @@ from bot.models import InboxEvent, Notification, Subscription, User, utcnow
 from bot.settings import Settings
 from bot.web import create_app
 from tests.fakes import whatsapp_api as meta
-from tests.fakes.server import served
+from tests.fakes.server import running, served
 from tests.fakes.whatsapp_api import Call, FakeWhatsApp
 from tests.test_dispatch_e2e import notify
 
@@ -57,9 +57,7 @@ def wa_settings(fake: FakeWhatsApp, **kw: object) -> WhatsAppSettings:
 
 @pytest.fixture
 def fake() -> Iterator[FakeWhatsApp]:
-    api = FakeWhatsApp().start()
-    yield api
-    api.stop()
+    yield from running(FakeWhatsApp())
 
 
 @pytest.fixture

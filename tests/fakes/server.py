@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import uvicorn
@@ -74,6 +74,21 @@ def served(app: Any, lifespan: str = "on", timeout: float = 15.0) -> Iterator[st
         server.stop()
         thread.join(timeout=timeout)
         assert not thread.is_alive(), f"the server did not stop in {timeout:g} s"
+
+
+class _StandIn(Protocol):
+    def start(self) -> Any: ...
+    def stop(self) -> None: ...
+
+
+StandIn = TypeVar("StandIn", bound=_StandIn)
+
+
+def running(stand_in: StandIn) -> Iterator[StandIn]:
+    """A stand-in fixture's body: `yield from running(FakeX())` starts it, stops it after."""
+    stand_in.start()
+    yield stand_in
+    stand_in.stop()
 
 
 class Recording:

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from bot.settings import Settings
 from tests.fakes.server import Recording, free_socket, served
 
 TEAM = "T0001"
@@ -121,6 +122,16 @@ class FakeSlack(Recording):
     def api_url(self) -> str:
         """The base URL to give slack_sdk (SLACK_API_URL)."""
         return self.url + "/api/"
+
+    def bot_settings(self, database_url: str = "sqlite://", **settings: Any) -> Settings:
+        """Settings for a bot that talks to this stand-in with its token and signing secret."""
+        return Settings(
+            database_url=database_url,
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=self.api_url,
+            **settings,
+        )
 
     def response_url(self, key: str = "") -> str:
         """A response_url for a slash command or button press, recorded as "response"."""

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.settings import Settings
 from tests.fakes.server import Recording, served
 
 TOKEN = "123456:TEST-token"
@@ -145,6 +146,15 @@ class FakeTelegram(Recording):
         self._wake_polls()
         self._running.close()
 
+    def bot_settings(self, database_url: str = "sqlite://", **settings: Any) -> Settings:
+        """Settings for a bot that talks to this stand-in with its token."""
+        return Settings(
+            database_url=database_url,
+            telegram_bot_token=self.token,
+            telegram_api_url=self.url,
+            **settings,
+        )
+
     def _wake_polls(self) -> None:
         if self._loop is not None and self._new_update is not None:
             with contextlib.suppress(RuntimeError):  # the loop has already closed
@@ -194,13 +204,7 @@ class FakeTelegram(Recording):
                     {"type": "mention", "offset": utf16(text[:pos]), "length": utf16(word)}
                 )
             pos += len(word) + 1
-        msg: dict[str, Any] = {
-            "message_id": next(self._message_ids),
-            "date": int(time.time()),
-            "chat": chat,
-            "from": user,
-            "text": text,
-        }
+        msg = self._message_in(chat, user, text)
         if entities:
             msg["entities"] = entities
         if reply_to_bot:
@@ -209,33 +213,35 @@ class FakeTelegram(Recording):
 
     def _bot_message(self, chat: dict[str, Any], text: str) -> dict[str, Any]:
         """One of our own earlier messages, as Telegram quotes it in an update."""
+        return self._message_in(chat, BOT_USER, text)
+
+    def _message_in(
+        self, chat: dict[str, Any], sender: dict[str, Any], text: str
+    ) -> dict[str, Any]:
+        """A message as Telegram puts it in an update, numbered in the order the fake made it."""
         return {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": chat,
-            "from": BOT_USER,
+            "from": sender,
             "text": text,
         }
 
     def button(
-        self,
-        data: str,
-        user_id: int = 42,
-        chat_id: int | None = None,
-        chat_type: str = "private",
-        language_code: str | None = "en",
+        self, data: str, user_id: int = 42, language_code: str | None = "en"
     ) -> dict[str, Any]:
-        """A callback_query update: the user pressed a button under one of our messages."""
-        chat_id = user_id if chat_id is None else chat_id
-        user = _user(user_id, language_code)
+        """A callback_query update: the user pressed a button under one of our messages.
+
+        Under a message in their private chat with the bot: no test presses one in a group.
+        """
         return {
             "callback_query": {
                 "id": str(next(self._message_ids)),
-                "from": user,
+                "from": _user(user_id, language_code),
                 "chat_instance": "ci-1",
                 "data": data,
                 "message": self._bot_message(
-                    {"id": chat_id, "type": chat_type}, "a question with buttons"
+                    {"id": user_id, "type": "private"}, "a question with buttons"
                 ),
             }
         }
@@ -332,6 +338,15 @@ class FakeTelegram(Recording):
             body["parameters"] = parameters
         return JSONResponse(body, status_code=code)
 
+    def _flood_refusal(self, method: str, params: dict[str, Any], seconds: int) -> JSONResponse:
+        """Record a call refused for flood control, and answer 429 as Telegram does.
+
+        The caller holds `cond`: the refusal is recorded with the check that made it.
+        """
+        self.calls.append(Call(f"{method}:429", params))
+        self.cond.notify_all()
+        return self._error(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
+
     async def _endpoint(self, request: Request) -> JSONResponse:
         if request.path_params["token"] != self.token:
             return self._error(401, "Unauthorized")
@@ -347,33 +362,18 @@ class FakeTelegram(Recording):
                 return self._error(502, "Bad Gateway")
             retry = self.fail_429.get(method)
             if retry:
-                seconds = retry.pop(0)
-                self.calls.append(Call(f"{method}:429", params))
-                self.cond.notify_all()
-                return self._error(
-                    429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
-                )
+                return self._flood_refusal(method, params, retry.pop(0))
             chat_id = params.get("chat_id")
             held = self.fail_429_chat.get(chat_id) if method in SENDS else None  # type: ignore[arg-type]
             if held:
-                seconds = held.pop(0)
-                self.calls.append(Call(f"{method}:429", params))
-                self.cond.notify_all()
-                return self._error(
-                    429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
-                )
+                return self._flood_refusal(method, params, held.pop(0))
             if (
                 method in SENDS
                 and isinstance(chat_id, int)
                 and self._over_limit(chat_id, time.monotonic())
             ):
                 assert self.limits is not None
-                self.calls.append(Call(f"{method}:429", params))
-                self.cond.notify_all()
-                seconds = self.limits.retry_after
-                return self._error(
-                    429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
-                )
+                return self._flood_refusal(method, params, self.limits.retry_after)
             call = Call(method, params)
             self.calls.append(call)
             ok = not (

@@ -47,6 +47,8 @@ bolt_log = logging.getLogger("clusterbot.slack.bolt")
 bolt_log.setLevel(logging.ERROR)
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
+# A JSON object as Slack sent it (a request body, or the event or action inside one): read only.
+SlackJson = Mapping[str, Any]
 
 SHARE_ACTION = "clusterbot_share"  # a namespace no Choice.action uses (they are "prefix:...")
 HOME_ACTION = "home:"
@@ -75,7 +77,7 @@ class NotStored(Exception):
     """The inbox refused an event: the request must fail, so that Slack sends it again."""
 
 
-def _team(body: Mapping[str, Any]) -> str:
+def _team(body: SlackJson) -> str:
     """The workspace a request comes from, whatever its payload's shape."""
     team = body.get("team_id") or body.get("team") or body.get("user", {}).get("team_id") or ""
     return str(team.get("id", "") if isinstance(team, dict) else team)
@@ -186,7 +188,7 @@ class SlackAdapter:
     # ---- plumbing ---------------------------------------------------------------------------
 
     async def _store(
-        self, kind: str, body: Mapping[str, Any], chat: str, context: Mapping[str, Any]
+        self, kind: str, body: SlackJson, chat: str, context: Mapping[str, Any]
     ) -> None:
         """Write the event to the inbox before Slack is acknowledged; raises if it cannot.
 
@@ -243,7 +245,7 @@ class SlackAdapter:
             retry_handlers=list(self._retries),
         )
 
-    async def _on_error(self, error: Exception, body: Mapping[str, Any]) -> None:
+    async def _on_error(self, error: Exception, body: SlackJson) -> None:
         if isinstance(error, NotStored):  # Slack resends: one line, no traceback
             log.error("slack: %s; refused so that Slack resends", error)
             return
@@ -342,8 +344,8 @@ class SlackAdapter:
         self,
         client: AsyncWebClient,
         context: Mapping[str, Any],
-        body: Mapping[str, Any],
-        event: Mapping[str, Any],
+        body: SlackJson,
+        event: SlackJson,
         thread: str | None,
     ) -> None:
         # A message over Slack's 40,000 characters gets the bot's "too long" answer, as anywhere.
@@ -362,7 +364,7 @@ class SlackAdapter:
         await ack()
 
     async def _publish_home(
-        self, client: AsyncWebClient, body: Mapping[str, Any], event: Mapping[str, Any]
+        self, client: AsyncWebClient, body: SlackJson, event: SlackJson
     ) -> None:
         team, user = _team(body), str(event["user"])
         chat = str(event.get("channel") or user)
@@ -398,7 +400,7 @@ class SlackAdapter:
         await self._store("command", body, chat, {})
         await ack()
 
-    async def _command(self, client: AsyncWebClient, body: Mapping[str, Any]) -> None:
+    async def _command(self, client: AsyncWebClient, body: SlackJson) -> None:
         team, user = _team(body), str(body.get("user_id", ""))
         channel = str(body.get("channel_id", ""))
         text = self.command_text(plain_text(str(body.get("text", ""))[:MAX_INCOMING]))
@@ -445,14 +447,14 @@ class SlackAdapter:
         }
         return [{"type": "actions", "elements": [button]}]
 
-    async def _respond(self, body: Mapping[str, Any], out: list[Message]) -> None:
+    async def _respond(self, body: SlackJson, out: list[Message]) -> None:
         """Answer through the response_url, visible only to the person who asked."""
         for message in out:
             payload = {"response_type": "ephemeral", "replace_original": False}
             if not await self._webhook(body, {**payload, **message.payload()}):
                 return
 
-    async def _webhook(self, body: Mapping[str, Any], payload: dict[str, Any]) -> bool:
+    async def _webhook(self, body: SlackJson, payload: dict[str, Any]) -> bool:
         """One post to the request's response_url; a refusal is logged. True when accepted."""
         url = str(body.get("response_url") or "")
         if not url:
@@ -480,7 +482,7 @@ class SlackAdapter:
         await self._store(kind, body, f"slack:{team}:{channel}:{user}", {})
         await ack()
 
-    def _where(self, body: Mapping[str, Any]) -> tuple[str, str, str]:
+    def _where(self, body: SlackJson) -> tuple[str, str, str]:
         team = _team(body)
         user = str(body.get("user", {}).get("id", ""))
         channel = str(
@@ -489,12 +491,7 @@ class SlackAdapter:
         )
         return team, user, channel
 
-    async def _pressed(
-        self,
-        client: AsyncWebClient,
-        body: Mapping[str, Any],
-        action: Mapping[str, Any],
-    ) -> None:
+    async def _pressed(self, client: AsyncWebClient, body: SlackJson, action: SlackJson) -> None:
         value = str(action.get("value") or action.get("action_id") or "")
         team, user, channel = self._where(body)
         if not value or len(value) > MAX_VALUE or not user:
@@ -510,12 +507,7 @@ class SlackAdapter:
             thread = (body.get("message") or {}).get("thread_ts")
             await self._post(client, channel, replies, thread)
 
-    async def _shared(
-        self,
-        client: AsyncWebClient,
-        body: Mapping[str, Any],
-        action: Mapping[str, Any],
-    ) -> None:
+    async def _shared(self, client: AsyncWebClient, body: SlackJson, action: SlackJson) -> None:
         """Post the answer for everyone in the channel, and drop the private copy."""
         try:
             asked = json.loads(str(action.get("value", "")))

@@ -38,54 +38,24 @@ class ThreadedInstallationStore(AsyncInstallationStore):
         """Store a workspace's bot token."""
         await asyncio.to_thread(self.store.save_bot, bot)
 
-    async def async_find_bot(
-        self,
-        *,
-        enterprise_id: str | None,
-        team_id: str | None,
-        is_enterprise_install: bool | None = False,
-    ) -> InstalledBot | None:
+    # slack_sdk gives each sync method and its async twin the same keyword arguments
+    # (enterprise_id, team_id, ...): they are passed on as Bolt gave them, none copied by hand.
+
+    async def async_find_bot(self, **where: Any) -> InstalledBot | None:
         """The bot installed in a workspace, if any."""
-        return await asyncio.to_thread(
-            self.store.find_bot,
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            is_enterprise_install=is_enterprise_install,
-        )
+        return await asyncio.to_thread(self.store.find_bot, **where)
 
-    async def async_find_installation(
-        self,
-        *,
-        enterprise_id: str | None,
-        team_id: str | None,
-        user_id: str | None = None,
-        is_enterprise_install: bool | None = False,
-    ) -> Installation | None:
+    async def async_find_installation(self, **where: Any) -> Installation | None:
         """A workspace's installation, if any."""
-        return await asyncio.to_thread(
-            self.store.find_installation,
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            user_id=user_id,
-            is_enterprise_install=is_enterprise_install,
-        )
+        return await asyncio.to_thread(self.store.find_installation, **where)
 
-    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+    async def async_delete_bot(self, **where: Any) -> None:
         """Forget a workspace's bot (the app was uninstalled)."""
-        await asyncio.to_thread(
-            self.store.delete_bot, enterprise_id=enterprise_id, team_id=team_id
-        )
+        await asyncio.to_thread(self.store.delete_bot, **where)
 
-    async def async_delete_installation(
-        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
-    ) -> None:
+    async def async_delete_installation(self, **where: Any) -> None:
         """Forget a workspace's installation."""
-        await asyncio.to_thread(
-            self.store.delete_installation,
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            user_id=user_id,
-        )
+        await asyncio.to_thread(self.store.delete_installation, **where)
 
 
 class ThreadedStateStore(AsyncOAuthStateStore):
