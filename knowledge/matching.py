@@ -623,6 +623,13 @@ class Matcher:
         self.countries = PhraseIndex(
             country_pairs, caps_only=kb.caps_only, fuzzy=True, common_words=common
         )
+        # The words of the countries' names as each language writes them ("soudan", "syrie").
+        self.country_words = {
+            code: frozenset(
+                w for name in _territories(code).values() for w in normalize(name).split()
+            )
+            for code in kb.languages
+        }
         # Words of the names we know and the word "cluster": in a message in another script
         # they are names, not the language it is written in.
         named = (self.sectors, self.agencies, self.acronyms, self.countries)
@@ -686,6 +693,21 @@ class Matcher:
     def marked(self, text: str, code: str) -> bool:
         """Whether `text` holds a marker word of language `code` ("salud", "conflicto")."""
         return any(w in self.vocabulary.get(code, ()) for w in normalize(text).split())
+
+    def evidence(self, text: str, code: str, against: str) -> int:
+        """How much of `text` is language `code` rather than `against`, for a short message.
+
+        Its marker words of `code`, its words of a country's name as only `code` writes it
+        ("Soudan" is French, "Sudan" English), and its letters only `code` uses ("ñ", "ç").
+        """
+        own = self.vocabulary.get(code, frozenset())
+        spelled = self.country_words.get(code, frozenset()) - self.country_words.get(
+            against, frozenset()
+        )
+        words = normalize(text).split()
+        lowered = text.casefold()
+        marks = sum(ch in lowered for ch in _MARKS.get(code, ""))
+        return sum(w in own or w in spelled for w in words) + marks
 
     def country_name(self, code: str, lang: str) -> str:
         """The country's name in `lang` (CLDR), or the code when unknown."""

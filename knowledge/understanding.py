@@ -85,7 +85,20 @@ def understand(
     e = matcher.entities(text)
     if previous:
         own_words = lang is not None and matcher.marked(text, lang)
-        again = _followup(_named_in_capitals(e, text, kb), previous, lang, own_words)
+        before = previous.get("lang")
+        # Its own words are clearly another Latin-script language when two of them, or more,
+        # say so and more say so than say the earlier one ("et au Soudan ?" after Spanish is
+        # French; "and UNICEF?" is one word and goes on in the earlier language).
+        switched = (
+            lang in LATIN
+            and before in LATIN
+            and lang != before
+            and (ours := matcher.evidence(text, lang, before)) >= 2
+            and ours > matcher.evidence(text, before, lang)
+        )
+        again = _followup(
+            _named_in_capitals(e, text, kb), previous, lang, own_words, switched=switched
+        )
         if again is not None:
             return again
     langs = [lang] if lang else ["en", "fr", "es"]
@@ -434,14 +447,20 @@ def _procedure(topic: str, kb: KnowledgeBase) -> bool:
 
 
 def _followup(
-    e: Entities, previous: dict[str, Any], lang: str | None, own_words: bool
+    e: Entities,
+    previous: dict[str, Any],
+    lang: str | None,
+    own_words: bool,
+    *,
+    switched: bool = False,
 ) -> Understanding | None:
     """The last question again with the one thing this message names swapped in, or None.
 
     Only an elliptic message counts: it opens with a follow-up word (or is two words or
     fewer), names a cluster, an agency, a country or, after a lead question, a kind of
     emergency, and asks nothing of its own. `own_words`: it holds marker words of the
-    language it was read in ("salud"), which then outweigh the question it follows.
+    language it was read in ("salud"), which then outweigh the question it follows;
+    `switched`: its words, follow-up words included, are clearly that other language.
     """
     intent = str(previous.get("intent") or "")
     if intent not in FOLLOWABLE:
@@ -477,9 +496,10 @@ def _followup(
         return None
     # A follow-up goes on in the language of the question it follows, unless its own script
     # says otherwise ("and UNHCR?" after a Spanish question is still Spanish), or it is a
-    # bare name in words of its own language ("salud?" after a French question is Spanish).
+    # bare name in words of its own language ("salud?" after a French question is Spanish),
+    # or its words are clearly another language ("et au Soudan ?" after Spanish is French).
     before = previous.get("lang")
-    own = own_words and "followup" not in e.intents
+    own = (own_words and "followup" not in e.intents) or switched
     if (before in LATIN and lang in (None, *LATIN) and not own) or (before and lang is None):
         lang = before
     condition = _one_condition(e)
