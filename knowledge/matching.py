@@ -757,7 +757,10 @@ class Matcher:
         found = (*sector_hits, *agency_hits, *country_hits, *acronym_hits)
         # "Our country" says where, without a name: no word of it is left over or ranked.
         own_country = [h for h in intent_hits if h.target == "own_country"]
-        known = {w for h in (*found, *own_country) for w in h.phrase.split()}
+        # "What does ... do", "qué hace", "ماذا يفعل": how a question about a post is put, not
+        # what it asks ("يفعل" is also a form of "activate", "hace" a word of other lines).
+        role = [h for h in intent_hits if h.target == "role"]
+        known = {w for h in (*found, *own_country, *role) for w in h.phrase.split()}
         # Inside a run of Chinese, take out what was recognised; what remains is left over.
         cjk_known = sorted(
             {h.phrase for h in (*found, *intent_hits) if _CJK.search(h.phrase)}, key=len
@@ -797,6 +800,7 @@ class Matcher:
             *(h for h in intent_hits if listing and h.target == "scope"),
             # "In the end, who approves?" asks who approves, not for the last step.
             *(h for h in intent_hits if h.target == "aside"),
+            *role,
         ]
         rest = _blank(norm, masked)
         return Entities(

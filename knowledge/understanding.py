@@ -256,6 +256,13 @@ def _classify(
         "acronym_question" in e.intents
         or not (e.leftover or e.sectors or lead or which or says_more)
     ):
+        # "What does the HC do?", "who is the ERC?" ask about the post the acronym names: the
+        # topic whose title names it answers; "what does HC stand for?" asks for the words.
+        role = "role" in e.intents and "acronym_question" not in e.intents
+        named_by = " ".join(e.acronyms)
+        for r in ranked if role else ():
+            if r.confidence >= ALONE and kb.ranker.titled(named_by, r.topic, langs):
+                return answer(r)
         return found("acronym", 0.9)
     words = e.leftover.split()
     # A name is one run of words ("the cash cluster"), not words picked out of a sentence.

@@ -131,6 +131,29 @@ def test_acronyms(chat: Chat) -> None:
         assert f"• {acronym}:" in answer
 
 
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("what does the HC do", "The ERC, the HC and the RC"),
+        ("who is the ERC now", "The ERC, the HC and the RC"),
+        ("who is the current ERC?", "The ERC, the HC and the RC"),
+        ("que fait le CH ?", "le coordonnateur humanitaire et le coordonnateur résident"),
+        ("qué hace el coordinador humanitario", "el Coordinador Humanitario y el Coordinador"),
+        ("ERC是谁", "紧急救济协调员、人道主义协调员和驻地协调员"),
+        ("ماذا يفعل منسق الشؤون الإنسانية", "ومنسق الشؤون الإنسانية والمنسق المقيم"),
+    ],
+)
+def test_what_a_post_does_or_who_holds_it_is_the_posts_not_the_acronym(
+    chat: Chat, question: str, title: str
+) -> None:
+    # The ERC, the HC and the RC by role; who holds them now is not ours to say (no name).
+    answer = chat(question)
+    assert title in answer.splitlines()[0], answer
+    assert "OCHA" in answer, answer
+    spelled = chat("what does HC stand for")
+    assert "Humanitarian Coordinator" in spelled and "The ERC, the HC and the RC" not in spelled
+
+
 def test_an_acronym_typed_alone_is_expanded_in_every_language(chat: Chat) -> None:
     # "HRP = ?" shows no language: each reader finds the expansion in theirs.
     alone = chat("HRP = ?")
