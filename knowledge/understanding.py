@@ -29,6 +29,9 @@ NAME_WORDS = 3
 _ANSWER_WORDS = ("yes", "no", "none", "unsure", "not_applicable")
 # The whole activation procedure, for a wish to activate that asks how.
 _PROCEDURE = "activation_steps"
+# When activating is justified: what a "when" asks of activation as a whole.
+_CRITERIA = "activation_criteria"
+_ACTIVATION = frozenset({_PROCEDURE, "activation_decision"})
 # A step the clause of an "after" names, at this share of the best candidate's confidence.
 _AS_SURE = 0.8
 
@@ -206,6 +209,17 @@ def _classify(
 ) -> Understanding:
     country = e.countries[0] if e.countries else None
     best = ranked[0] if ranked else None
+    # "When should a cluster be activated?", "cuándo hay que activar": when activating is
+    # justified, the criteria, rather than the procedure or who decides; when the question
+    # says more than activating a cluster ("when does the ERC answer?") it asks that.
+    if (
+        best is not None
+        and best.topic in _ACTIVATION
+        and "when" in e.intents
+        and kb.ranker.titled(e.rest, _CRITERIA, langs, besides=_words(kb, langs, "when"))
+    ):
+        best = Ranked(_CRITERIA, "concept", best.score, best.confidence, best.matched)
+        ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
     # One word of a passage is enough only when it is most of the question: "weather today"
     # shares "day" with a passage, which makes it no question about that passage.
     sure = best is not None and best.confidence >= (CONFIDENT if best.matched >= 2 else ALONE)
@@ -248,7 +262,9 @@ def _classify(
         asked = _asked_beside_a_wish(e, kb, langs)
         if asked is not None:
             return answer(asked, sectors=e.sectors)
-        return found("concept", 0.8, topic=_PROCEDURE, sectors=e.sectors)
+        # "When do we need to activate a cluster?" asks when it is justified: the criteria.
+        topic = _CRITERIA if "when" in e.intents else _PROCEDURE
+        return found("concept", 0.8, topic=topic, sectors=e.sectors)
     # An acronym among everyday words asks what it stands for ("HRP = ?", "what's the HRP"),
     # unless a passage holds more of the question than the acronym ("cuánto tarda el ERC").
     says_more = best is not None and sure and best.matched >= 2
@@ -440,6 +456,11 @@ def _names_a_topic(name: str, best: Ranked, kb: KnowledgeBase, langs: list[str])
         return True
     alone = kb.ranker.rank(name, langs, limit=1)
     return bool(alone) and alone[0].matched >= 2 and alone[0].confidence >= CONFIDENT
+
+
+def _words(kb: KnowledgeBase, langs: list[str], intent: str) -> str:
+    """The phrases of one intent in these languages, as one text."""
+    return " ".join(p for lang in langs for p in kb.text(lang).intent_words.get(intent, ()))
 
 
 def _length(words: list[str]) -> int:

@@ -307,3 +307,23 @@ def test_related_topics_never_name_the_topic_answered(chat: Chat) -> None:
     related = [line for line in answer.splitlines() if line.startswith("Related:")]
     assert title == "Who decides to activate a cluster, and how long it takes"
     assert not related or title not in related[0], answer
+
+
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("when do we need to activate a cluster", "The criteria for activating a cluster"),
+        ("when should a cluster be activated?", "The criteria for activating a cluster"),
+        ("cuando hay que activar un cluster", "Los criterios para activar un clúster"),
+        ("quand faut-il activer un cluster", "Les critères d'activation d'un cluster"),
+    ],
+)
+def test_when_to_activate_is_the_criteria_not_the_procedure(
+    chat: Chat, question: str, title: str
+) -> None:
+    assert chat(question).splitlines()[0] == title
+
+
+def test_when_a_step_happens_is_still_about_the_step(chat: Chat) -> None:
+    answer = chat("when does the ERC answer the letter")
+    assert "criteria" not in answer.splitlines()[0], answer
