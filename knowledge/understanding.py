@@ -268,17 +268,20 @@ def _classify(
     # An acronym among everyday words asks what it stands for ("HRP = ?", "what's the HRP"),
     # unless a passage holds more of the question than the acronym ("cuánto tarda el ERC").
     says_more = best is not None and sure and best.matched >= 2
+    # "What does the HC do (in a country)?", "who is the ERC?" ask about the post the acronym
+    # names: the topic whose title names it answers, when it holds about as much of the
+    # question as the best; "what does HC stand for?" asks for the words.
+    role = "role" in e.intents and "acronym_question" not in e.intents
+    if role and e.acronyms and best is not None and not (e.sectors or e.agencies or lead):
+        named_by = " ".join(e.acronyms)
+        for r in ranked:
+            near = r.confidence >= max(ALONE, _AS_SURE * best.confidence)
+            if near and kb.ranker.titled(named_by, r.topic, langs):
+                return answer(r)
     if e.acronyms and (
         "acronym_question" in e.intents
         or not (e.leftover or e.sectors or lead or which or says_more)
     ):
-        # "What does the HC do?", "who is the ERC?" ask about the post the acronym names: the
-        # topic whose title names it answers; "what does HC stand for?" asks for the words.
-        role = "role" in e.intents and "acronym_question" not in e.intents
-        named_by = " ".join(e.acronyms)
-        for r in ranked if role else ():
-            if r.confidence >= ALONE and kb.ranker.titled(named_by, r.topic, langs):
-                return answer(r)
         return found("acronym", 0.9)
     words = e.leftover.split()
     # A name is one run of words ("the cash cluster"), not words picked out of a sentence.
