@@ -623,6 +623,13 @@ class Matcher:
         self.countries = PhraseIndex(
             country_pairs, caps_only=kb.caps_only, fuzzy=True, common_words=common
         )
+        # The words of the countries' names as each language writes them ("soudan", "syrie").
+        self.country_words = {
+            code: frozenset(
+                w for name in _territories(code).values() for w in normalize(name).split()
+            )
+            for code in kb.languages
+        }
         # Words of the names we know and the word "cluster": in a message in another script
         # they are names, not the language it is written in.
         named = (self.sectors, self.agencies, self.acronyms, self.countries)
@@ -687,6 +694,21 @@ class Matcher:
         """Whether `text` holds a marker word of language `code` ("salud", "conflicto")."""
         return any(w in self.vocabulary.get(code, ()) for w in normalize(text).split())
 
+    def evidence(self, text: str, code: str, against: str) -> int:
+        """How much of `text` is language `code` rather than `against`, for a short message.
+
+        Its marker words of `code`, its words of a country's name as only `code` writes it
+        ("Soudan" is French, "Sudan" English), and its letters only `code` uses ("ñ", "ç").
+        """
+        own = self.vocabulary.get(code, frozenset())
+        spelled = self.country_words.get(code, frozenset()) - self.country_words.get(
+            against, frozenset()
+        )
+        words = normalize(text).split()
+        lowered = text.casefold()
+        marks = sum(ch in lowered for ch in _MARKS.get(code, ""))
+        return sum(w in own or w in spelled for w in words) + marks
+
     def country_name(self, code: str, lang: str) -> str:
         """The country's name in `lang` (CLDR), or the code when unknown."""
         return _territories(lang if lang in self.kb.languages else "en").get(code, code)
@@ -735,7 +757,10 @@ class Matcher:
         found = (*sector_hits, *agency_hits, *country_hits, *acronym_hits)
         # "Our country" says where, without a name: no word of it is left over or ranked.
         own_country = [h for h in intent_hits if h.target == "own_country"]
-        known = {w for h in (*found, *own_country) for w in h.phrase.split()}
+        # "What does ... do", "qué hace", "ماذا يفعل": how a question about a post is put, not
+        # what it asks ("يفعل" is also a form of "activate", "hace" a word of other lines).
+        role = [h for h in intent_hits if h.target == "role"]
+        known = {w for h in (*found, *own_country, *role) for w in h.phrase.split()}
         # Inside a run of Chinese, take out what was recognised; what remains is left over.
         cjk_known = sorted(
             {h.phrase for h in (*found, *intent_hits) if _CJK.search(h.phrase)}, key=len
@@ -775,6 +800,7 @@ class Matcher:
             *(h for h in intent_hits if listing and h.target == "scope"),
             # "In the end, who approves?" asks who approves, not for the last step.
             *(h for h in intent_hits if h.target == "aside"),
+            *role,
         ]
         rest = _blank(norm, masked)
         return Entities(

@@ -365,14 +365,16 @@ class Ranker:
                     return True
         return False
 
-    def titled(self, text: str, topic: str, langs: Iterable[str]) -> bool:
+    def titled(self, text: str, topic: str, langs: Iterable[str], besides: str = "") -> bool:
         """Whether every word of `text` is in the title of `topic` or of the topic it is part of.
 
-        "The cluster approach" names a topic; "security" only occurs in one's prose.
+        "The cluster approach" names a topic; "security" only occurs in one's prose. The words
+        of `besides` ("quand", 什么时候) do not count.
         """
         for lang in langs:
             index = self.indexes.get(lang)
-            tokens = self.tokens(text, lang)
+            ignored = set(self.tokens(besides, lang)) if besides else set()
+            tokens = [t for t in self.tokens(text, lang) if t not in ignored]
             if index is None or not tokens:
                 continue
             title = index.titles.get(index.parent.get(topic, topic), frozenset())

@@ -29,6 +29,9 @@ NAME_WORDS = 3
 _ANSWER_WORDS = ("yes", "no", "none", "unsure", "not_applicable")
 # The whole activation procedure, for a wish to activate that asks how.
 _PROCEDURE = "activation_steps"
+# When activating is justified: what a "when" asks of activation as a whole.
+_CRITERIA = "activation_criteria"
+_ACTIVATION = frozenset({_PROCEDURE, "activation_decision"})
 # A step the clause of an "after" names, at this share of the best candidate's confidence.
 _AS_SURE = 0.8
 
@@ -85,7 +88,20 @@ def understand(
     e = matcher.entities(text)
     if previous:
         own_words = lang is not None and matcher.marked(text, lang)
-        again = _followup(_named_in_capitals(e, text, kb), previous, lang, own_words)
+        before = previous.get("lang")
+        # Its own words are clearly another Latin-script language when two of them, or more,
+        # say so and more say so than say the earlier one ("et au Soudan ?" after Spanish is
+        # French; "and UNICEF?" is one word and goes on in the earlier language).
+        switched = (
+            lang in LATIN
+            and before in LATIN
+            and lang != before
+            and (ours := matcher.evidence(text, lang, before)) >= 2
+            and ours > matcher.evidence(text, before, lang)
+        )
+        again = _followup(
+            _named_in_capitals(e, text, kb), previous, lang, own_words, switched=switched
+        )
         if again is not None:
             return again
     langs = [lang] if lang else ["en", "fr", "es"]
@@ -193,6 +209,17 @@ def _classify(
 ) -> Understanding:
     country = e.countries[0] if e.countries else None
     best = ranked[0] if ranked else None
+    # "When should a cluster be activated?", "cuándo hay que activar": when activating is
+    # justified, the criteria, rather than the procedure or who decides; when the question
+    # says more than activating a cluster ("when does the ERC answer?") it asks that.
+    if (
+        best is not None
+        and best.topic in _ACTIVATION
+        and "when" in e.intents
+        and kb.ranker.titled(e.rest, _CRITERIA, langs, besides=_words(kb, langs, "when"))
+    ):
+        best = Ranked(_CRITERIA, "concept", best.score, best.confidence, best.matched)
+        ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
     # One word of a passage is enough only when it is most of the question: "weather today"
     # shares "day" with a passage, which makes it no question about that passage.
     sure = best is not None and best.confidence >= (CONFIDENT if best.matched >= 2 else ALONE)
@@ -235,10 +262,22 @@ def _classify(
         asked = _asked_beside_a_wish(e, kb, langs)
         if asked is not None:
             return answer(asked, sectors=e.sectors)
-        return found("concept", 0.8, topic=_PROCEDURE, sectors=e.sectors)
+        # "When do we need to activate a cluster?" asks when it is justified: the criteria.
+        topic = _CRITERIA if "when" in e.intents else _PROCEDURE
+        return found("concept", 0.8, topic=topic, sectors=e.sectors)
     # An acronym among everyday words asks what it stands for ("HRP = ?", "what's the HRP"),
     # unless a passage holds more of the question than the acronym ("cuánto tarda el ERC").
     says_more = best is not None and sure and best.matched >= 2
+    # "What does the HC do (in a country)?", "who is the ERC?" ask about the post the acronym
+    # names: the topic whose title names it answers, when it holds about as much of the
+    # question as the best; "what does HC stand for?" asks for the words.
+    role = "role" in e.intents and "acronym_question" not in e.intents
+    if role and e.acronyms and best is not None and not (e.sectors or e.agencies or lead):
+        named_by = " ".join(e.acronyms)
+        for r in ranked:
+            near = r.confidence >= max(ALONE, _AS_SURE * best.confidence)
+            if near and kb.ranker.titled(named_by, r.topic, langs):
+                return answer(r)
     if e.acronyms and (
         "acronym_question" in e.intents
         or not (e.leftover or e.sectors or lead or which or says_more)
@@ -422,6 +461,11 @@ def _names_a_topic(name: str, best: Ranked, kb: KnowledgeBase, langs: list[str])
     return bool(alone) and alone[0].matched >= 2 and alone[0].confidence >= CONFIDENT
 
 
+def _words(kb: KnowledgeBase, langs: list[str], intent: str) -> str:
+    """The phrases of one intent in these languages, as one text."""
+    return " ".join(p for lang in langs for p in kb.text(lang).intent_words.get(intent, ()))
+
+
 def _length(words: list[str]) -> int:
     """How many words these are, a run of Chinese counting a word for every two characters."""
     return sum(len(w) // 2 or 1 if _CJK.search(w) else 1 for w in words)
@@ -434,14 +478,20 @@ def _procedure(topic: str, kb: KnowledgeBase) -> bool:
 
 
 def _followup(
-    e: Entities, previous: dict[str, Any], lang: str | None, own_words: bool
+    e: Entities,
+    previous: dict[str, Any],
+    lang: str | None,
+    own_words: bool,
+    *,
+    switched: bool = False,
 ) -> Understanding | None:
     """The last question again with the one thing this message names swapped in, or None.
 
     Only an elliptic message counts: it opens with a follow-up word (or is two words or
     fewer), names a cluster, an agency, a country or, after a lead question, a kind of
     emergency, and asks nothing of its own. `own_words`: it holds marker words of the
-    language it was read in ("salud"), which then outweigh the question it follows.
+    language it was read in ("salud"), which then outweigh the question it follows;
+    `switched`: its words, follow-up words included, are clearly that other language.
     """
     intent = str(previous.get("intent") or "")
     if intent not in FOLLOWABLE:
@@ -477,9 +527,10 @@ def _followup(
         return None
     # A follow-up goes on in the language of the question it follows, unless its own script
     # says otherwise ("and UNHCR?" after a Spanish question is still Spanish), or it is a
-    # bare name in words of its own language ("salud?" after a French question is Spanish).
+    # bare name in words of its own language ("salud?" after a French question is Spanish),
+    # or its words are clearly another language ("et au Soudan ?" after Spanish is French).
     before = previous.get("lang")
-    own = own_words and "followup" not in e.intents
+    own = (own_words and "followup" not in e.intents) or switched
     if (before in LATIN and lang in (None, *LATIN) and not own) or (before and lang is None):
         lang = before
     condition = _one_condition(e)

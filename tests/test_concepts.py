@@ -131,6 +131,29 @@ def test_acronyms(chat: Chat) -> None:
         assert f"• {acronym}:" in answer
 
 
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("what does the HC do", "The ERC, the HC and the RC"),
+        ("who is the ERC now", "The ERC, the HC and the RC"),
+        ("who is the current ERC?", "The ERC, the HC and the RC"),
+        ("que fait le CH ?", "le coordonnateur humanitaire et le coordonnateur résident"),
+        ("qué hace el coordinador humanitario", "el Coordinador Humanitario y el Coordinador"),
+        ("ERC是谁", "紧急救济协调员、人道主义协调员和驻地协调员"),
+        ("ماذا يفعل منسق الشؤون الإنسانية", "ومنسق الشؤون الإنسانية والمنسق المقيم"),
+    ],
+)
+def test_what_a_post_does_or_who_holds_it_is_the_posts_not_the_acronym(
+    chat: Chat, question: str, title: str
+) -> None:
+    # The ERC, the HC and the RC by role; who holds them now is not ours to say (no name).
+    answer = chat(question)
+    assert title in answer.splitlines()[0], answer
+    assert "OCHA" in answer, answer
+    spelled = chat("what does HC stand for")
+    assert "Humanitarian Coordinator" in spelled and "The ERC, the HC and the RC" not in spelled
+
+
 def test_an_acronym_typed_alone_is_expanded_in_every_language(chat: Chat) -> None:
     # "HRP = ?" shows no language: each reader finds the expansion in theirs.
     alone = chat("HRP = ?")
@@ -284,3 +307,23 @@ def test_related_topics_never_name_the_topic_answered(chat: Chat) -> None:
     related = [line for line in answer.splitlines() if line.startswith("Related:")]
     assert title == "Who decides to activate a cluster, and how long it takes"
     assert not related or title not in related[0], answer
+
+
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("when do we need to activate a cluster", "The criteria for activating a cluster"),
+        ("when should a cluster be activated?", "The criteria for activating a cluster"),
+        ("cuando hay que activar un cluster", "Los criterios para activar un clúster"),
+        ("quand faut-il activer un cluster", "Les critères d'activation d'un cluster"),
+    ],
+)
+def test_when_to_activate_is_the_criteria_not_the_procedure(
+    chat: Chat, question: str, title: str
+) -> None:
+    assert chat(question).splitlines()[0] == title
+
+
+def test_when_a_step_happens_is_still_about_the_step(chat: Chat) -> None:
+    answer = chat("when does the ERC answer the letter")
+    assert "criteria" not in answer.splitlines()[0], answer

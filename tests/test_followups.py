@@ -106,9 +106,27 @@ def test_a_follow_up_keeps_the_language_of_the_question(chat: Chat) -> None:
 
 def test_a_bare_name_in_another_language_answers_in_that_language(chat: Chat) -> None:
     chat("qui dirige la santé ?")
-    chat("¿y nutrición?")
-    assert chat.last is not None and chat.last.lang == "fr"  # opens with a follow-up word
-    assert "Salud" in chat("salud?") and chat.last.lang == "es"
+    assert "Salud" in chat("salud?") and chat.last is not None and chat.last.lang == "es"
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "must", "lang"),
+    [
+        ("¿quién lidera logística en Haití?", "et au Soudan ?", ["Soudan", "PAM"], "fr"),
+        ("who leads food security?", "et en Syrie ?", ["Syrie", "PAM"], "fr"),
+        ("qui dirige la logistique en Haïti ?", "y en Sudán?", ["Sudán", "PMA"], "es"),
+        ("qui dirige la santé ?", "¿y nutrición?", ["Nutrición", "UNICEF"], "es"),
+        ("¿quién lidera salud en Sudán?", "what about in chad?", ["Chad", "World Health"], "en"),
+    ],
+)
+def test_a_follow_up_in_words_clearly_of_another_language_answers_in_it(
+    chat: Chat, first: str, then: str, must: list[str], lang: str
+) -> None:
+    chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent == "who_leads" and chat.last.lang == lang
+    for text in must:
+        assert text in answer, answer
 
 
 def test_the_subject_is_kept_and_replaced_on_both_databases(any_engine: Engine) -> None:
