@@ -22,6 +22,7 @@ run: catalogs
 
 test: catalogs
 	$(BIN)/ruff check bot handlers knowledge tests benchmarks
+	$(BIN)/ruff format --check bot handlers knowledge tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q -n 3

@@ -56,8 +56,10 @@ class Address:
     def names_person(self, identity: str) -> bool:
         """Whether `identity` is a person of this platform, written the way its adapter does."""
         platform, _, rest = identity.partition(":")
-        return platform == self.platform and bool(self.person) and bool(
-            re.fullmatch(self.person, rest)
+        return (
+            platform == self.platform
+            and bool(self.person)
+            and bool(re.fullmatch(self.person, rest))
         )
 
 

@@ -653,9 +653,7 @@ class Queue:
         if kind == "sent":
             log.info("outbox: sent %s to %s", row.key, row.target)
         elif kind == "rate_limited":
-            log.warning(
-                "outbox: %s to %s rate limited; again in %g s", row.key, row.target, wait
-            )
+            log.warning("outbox: %s to %s rate limited; again in %g s", row.key, row.target, wait)
         elif kind == "failed":
             log.warning("outbox: %s to %s undeliverable: %s", row.key, row.target, reason)
         elif kind == "dead":

@@ -14,12 +14,8 @@ def _languages(ctx: Context) -> list[dict[str, str]]:
 
 
 # The same line for both in the menu: people look for either.
-@router.command(
-    "help", shareable=True, menu=N_("what the bot can do, with examples"), menu_at=10
-)
-@router.command(
-    "start", shareable=True, menu=N_("what the bot can do, with examples"), menu_at=11
-)
+@router.command("help", shareable=True, menu=N_("what the bot can do, with examples"), menu_at=10)
+@router.command("start", shareable=True, menu=N_("what the bot can do, with examples"), menu_at=11)
 @router.intent("help", "greeting")
 def show_help(msg: Incoming, ctx: Context) -> Reply:
     """What the bot can do, with example questions."""

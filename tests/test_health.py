@@ -298,7 +298,9 @@ def test_connections_a_restart_killed_fail_neither_a_request_nor_the_worker(
     meet a dead connection without pool_pre_ping, and the event be refused or the claim fail.
     (A restart the worker noticed while the database was down has emptied the pool already.)
     """
-    settings = slack.bot_settings(dispatch_in_serve=False).model_copy(update={"database_url": postgres.url})
+    settings = slack.bot_settings(dispatch_in_serve=False).model_copy(
+        update={"database_url": postgres.url}
+    )
     bot = Bot(settings, kb=kb)
     assert bot.engine is not None
 

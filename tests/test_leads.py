@@ -263,7 +263,9 @@ def test_words_picked_out_of_a_sentence_are_no_cluster_name(chat: Chat) -> None:
     }
 
 
-@pytest.mark.parametrize("word", ["yes", "oui", "نعم", "no", "non", "لا", "无", "没有", "ok", "none"])
+@pytest.mark.parametrize(
+    "word", ["yes", "oui", "نعم", "no", "non", "لا", "无", "没有", "ok", "none"]
+)
 def test_a_bare_yes_or_no_asks_about_no_topic(chat: Chat, word: str) -> None:
     # A passage that opens with "Yes:", or holds "non" ("non-cluster"), is no answer to it.
     chat(word)

@@ -41,7 +41,9 @@ def test_a_follow_up_names_the_next_step(chat: Chat) -> None:
     assert "24 hours" in chat("and step 6?")
 
 
-@pytest.mark.parametrize("question", ["step 0", "第0步", "第三方机构有什么职责", "第一时间应该通知谁"])
+@pytest.mark.parametrize(
+    "question", ["step 0", "第0步", "第三方机构有什么职责", "第一时间应该通知谁"]
+)
 def test_a_number_that_names_no_line_is_no_line(chat: Chat, question: str) -> None:
     # Zero is no line, and 第三方 (third party), 第一时间 (at once) are no third or first item.
     chat(question)

@@ -80,7 +80,9 @@ class Slack:
 
     def post(self, body: str, ctype: str, headers: dict[str, str] | None = None) -> httpx.Response:
         all_headers = {"Content-Type": ctype, **signed(body), **(headers or {})}
-        return http_client.post(self.url + SLACK_EVENTS, content=body, headers=all_headers, timeout=10)
+        return http_client.post(
+            self.url + SLACK_EVENTS, content=body, headers=all_headers, timeout=10
+        )
 
     def command(self, text: str, user: str = "U0001", channel: str = "C0001") -> list[Call]:
         """Run `/cluster text`; returns the response_url posts made for it."""
@@ -189,7 +191,9 @@ def test_stopping_the_app_ends_the_inbox_writer_s_thread(fake: FakeSlack, bot: B
     before = set(threading.enumerate())
     with served(create_app(fake.bot_settings(), bot=bot)) as url:
         assert "UNICEF" in Slack(fake, url).dm("who leads WASH?")
-        writers = [t for t in set(threading.enumerate()) - before if t.name.startswith("inbox-writer")]
+        writers = [
+            t for t in set(threading.enumerate()) - before if t.name.startswith("inbox-writer")
+        ]
         assert len(writers) == 1, writers
     assert not writers[0].is_alive()
 
@@ -355,7 +359,9 @@ def echoing(fake: FakeSlack, bot: Bot) -> Iterator[Slack]:
 
 def test_user_text_is_shown_never_pinged(echoing: Slack) -> None:
     # As Slack sends it: what the user typed escaped, their @-mentions as tokens.
-    typed = "/echo <!channel> <!here> <@U0123> &lt;@U0456&gt; &lt;b&gt;bold&lt;/b&gt; &amp; 'q' \"d\""
+    typed = (
+        "/echo <!channel> <!here> <@U0123> &lt;@U0456&gt; &lt;b&gt;bold&lt;/b&gt; &amp; 'q' \"d\""
+    )
     answer = echoing.dm(typed)
     assert_no_ping(answer)
     assert "@channel" in answer and "@here" in answer and "@U0123" in answer
@@ -802,7 +808,9 @@ def _no_body_or_traceback_logged(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_oversized_bodies_are_refused_before_being_read(slack: Slack) -> None:
     big = b"{" + b" " * (2 << 20) + b"}"
-    declared = http_client.post(slack.url + SLACK_EVENTS, content=big, headers=signed(big.decode()))
+    declared = http_client.post(
+        slack.url + SLACK_EVENTS, content=big, headers=signed(big.decode())
+    )
     assert declared.status_code == 413
 
     def undeclared() -> Iterator[bytes]:  # chunked: no Content-Length to check

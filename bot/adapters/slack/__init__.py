@@ -40,9 +40,7 @@ def platform(
     return slack_platform(bot, settings)
 
 
-def outbox_sender(
-    settings: "Settings", renderer: "Renderer", engine: "Engine"
-) -> "Sender | None":
+def outbox_sender(settings: "Settings", renderer: "Renderer", engine: "Engine") -> "Sender | None":
     """The outbox's sender for `slack:` targets when Slack is configured, else None."""
     if not settings.slack_configured:
         return None

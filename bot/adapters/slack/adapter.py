@@ -529,4 +529,3 @@ class SlackAdapter:
             log.error("slack: sharing in %s failed: %s", channel, slack_error(exc))
             return
         await self._webhook(body, {"delete_original": True})
-

@@ -100,4 +100,3 @@ def messages(
         part = blocks[i : i + MAX_BLOCKS]
         out.append(Message(_fallback(part) or " ", part))
     return out
-

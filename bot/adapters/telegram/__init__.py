@@ -40,9 +40,7 @@ def platform(
     return telegram_platform(bot, settings, on_fatal)
 
 
-def outbox_sender(
-    settings: "Settings", renderer: "Renderer", engine: "Engine"
-) -> "Sender | None":
+def outbox_sender(settings: "Settings", renderer: "Renderer", engine: "Engine") -> "Sender | None":
     """The outbox's sender for `telegram:` targets when a bot token is set, else None."""
     if not settings.telegram_bot_token:
         return None

@@ -56,4 +56,3 @@ class TolerantBot(ExtBot[Any]):
                 if isinstance(update_id, int):
                     kept.append({"update_id": update_id})
         return kept
-

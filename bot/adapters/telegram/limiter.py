@@ -80,4 +80,3 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 wait = retry_seconds(exc)
                 log.info("telegram: chat %s flood wait %.1f s (%s)", chat_id, wait, endpoint)
                 await asyncio.sleep(wait + 0.1)
-

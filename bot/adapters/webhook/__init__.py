@@ -27,9 +27,7 @@ def platform(
     return None
 
 
-def outbox_sender(
-    settings: "Settings", renderer: "Renderer", engine: "Engine"
-) -> "Sender | None":
+def outbox_sender(settings: "Settings", renderer: "Renderer", engine: "Engine") -> "Sender | None":
     """The outbox's sender for `webhook:` targets when the signing secret is set, else None."""
     if not settings.webhook_secret:
         return None

@@ -44,9 +44,7 @@ def platform(
     return whatsapp_platform(bot, settings.whatsapp)
 
 
-def outbox_sender(
-    settings: "Settings", renderer: "Renderer", engine: "Engine"
-) -> "Sender | None":
+def outbox_sender(settings: "Settings", renderer: "Renderer", engine: "Engine") -> "Sender | None":
     """The outbox's sender for `whatsapp:` targets when WhatsApp is configured, else None."""
     if not serves(settings):
         return None

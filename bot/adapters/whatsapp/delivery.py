@@ -85,9 +85,7 @@ async def deliver(
     return wamid
 
 
-async def _document(
-    graph: Graph, renderer: Renderer, to: str, reply: Reply, call: Call
-) -> str:
+async def _document(graph: Graph, renderer: Renderer, to: str, reply: Reply, call: Call) -> str:
     """The draft letter's Word version, uploaded, then sent as a document."""
     # Building a .docx takes ~0.2 s: off the event loop.
     name, content = await asyncio.to_thread(

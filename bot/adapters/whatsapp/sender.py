@@ -115,4 +115,3 @@ class WhatsAppSender(Reaching, address=ADDRESS):
                 f"outside the 24-hour window, and no template for {reply.data.get('kind')!r}"
             )
         return await self.graph.send(to, "template", template_content(self.settings, reply))
-
