@@ -7,6 +7,7 @@ into a real cluster.
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,6 +30,11 @@ _AR_CLITIC = re.compile(r"(?<!\S)(?:[وفبك]?ال|لل)(?=\S\S)")
 MAX_UNDERSTOOD = 1000
 # Letters and marks that only one of the Latin-script languages uses.
 _MARKS = {"es": "¿¡ñáíóú", "fr": "çœèêëàâîïôûù"}
+
+
+def _letter_words(text: str) -> list[str]:
+    """The runs of letters in `text`, casefolded, accents kept ("d'Ivoire": "d", "ivoire")."""
+    return re.findall(r"[^\W\d_]+", text.casefold())
 
 
 @lru_cache(maxsize=1)
@@ -630,6 +636,15 @@ class Matcher:
             )
             for code in kb.languages
         }
+        # The same words as written, accents kept, in the Latin-script languages, and how many
+        # of those languages write each ("sudán" one, "sudan" two): for `evidence`.
+        self.country_spellings = {
+            code: frozenset(w for name in _territories(code).values() for w in _letter_words(name))
+            for code in kb.languages
+            if code not in {"zh", "ar"}
+        }
+        self.spellers = Counter(w for words in self.country_spellings.values() for w in words)
+        self.any_country_spelling = frozenset(self.spellers)
         # Words of the names we know and the word "cluster": in a message in another script
         # they are names, not the language it is written in.
         named = (self.sectors, self.agencies, self.acronyms, self.countries)
@@ -694,20 +709,24 @@ class Matcher:
         """Whether `text` holds a marker word of language `code` ("salud", "conflicto")."""
         return any(w in self.vocabulary.get(code, ()) for w in normalize(text).split())
 
-    def evidence(self, text: str, code: str, against: str) -> int:
-        """How much of `text` is language `code` rather than `against`, for a short message.
+    def evidence(self, text: str, code: str) -> int:
+        """How many of `text`'s words are Latin-script language `code`'s alone (a short message).
 
-        Its marker words of `code`, its words of a country's name as only `code` writes it
-        ("Soudan" is French, "Sudan" English), and its letters only `code` uses ("ñ", "ç").
+        A word of a country's name counts only when no other such language spells it so
+        ("soudan", "sudán", "españa"): "Côte d'Ivoire" and "Curaçao" are English names too.
+        Any other word counts when it is one of `code`'s marker words or holds a letter only
+        `code` uses ("ñ", "ç").
         """
         own = self.vocabulary.get(code, frozenset())
-        spelled = self.country_words.get(code, frozenset()) - self.country_words.get(
-            against, frozenset()
-        )
-        words = normalize(text).split()
-        lowered = text.casefold()
-        marks = sum(ch in lowered for ch in _MARKS.get(code, ""))
-        return sum(w in own or w in spelled for w in words) + marks
+        letters = _MARKS.get(code, "")
+        spelled = self.country_spellings.get(code, frozenset())
+        count = 0
+        for word in _letter_words(text):
+            if word in self.any_country_spelling:
+                count += word in spelled and self.spellers[word] == 1
+            else:
+                count += normalize(word) in own or any(ch in word for ch in letters)
+        return count
 
     def country_name(self, code: str, lang: str) -> str:
         """The country's name in `lang` (CLDR), or the code when unknown."""

@@ -90,14 +90,14 @@ def understand(
         own_words = lang is not None and matcher.marked(text, lang)
         before = previous.get("lang")
         # Its own words are clearly another Latin-script language when two of them, or more,
-        # say so and more say so than say the earlier one ("et au Soudan ?" after Spanish is
+        # say so and more say so than say any other ("et au Soudan ?" after Spanish is
         # French; "and UNICEF?" is one word and goes on in the earlier language).
         switched = (
             lang in LATIN
             and before in LATIN
             and lang != before
-            and (ours := matcher.evidence(text, lang, before)) >= 2
-            and ours > matcher.evidence(text, before, lang)
+            and (ours := matcher.evidence(text, lang)) >= 2
+            and all(ours > matcher.evidence(text, other) for other in LATIN if other != lang)
         )
         again = _followup(
             _named_in_capitals(e, text, kb), previous, lang, own_words, switched=switched

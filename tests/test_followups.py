@@ -129,6 +129,27 @@ def test_a_follow_up_in_words_clearly_of_another_language_answers_in_it(
         assert text in answer, answer
 
 
+@pytest.mark.parametrize(
+    ("first", "then", "must", "lang"),
+    [
+        # A country's name written alike in several languages, or in the one a person
+        # names it in, is no sign of the person's language.
+        ("¿quién lidera salud en Chad?", "and in Côte d'Ivoire?", ["Salud", "OMS"], "es"),
+        ("who leads health in Chad?", "y en Côte d'Ivoire?", ["Health", "WHO"], "en"),
+        ("who leads health in Chad?", "and in Curaçao?", ["Health", "WHO"], "en"),
+        ("who leads health in Chad?", "et en España ?", ["Health", "WHO"], "en"),
+    ],
+)
+def test_a_country_named_in_a_follow_up_does_not_switch_the_language(
+    chat: Chat, first: str, then: str, must: list[str], lang: str
+) -> None:
+    chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent == "who_leads" and chat.last.lang == lang
+    for text in must:
+        assert text in answer, answer
+
+
 def test_the_subject_is_kept_and_replaced_on_both_databases(any_engine: Engine) -> None:
     from bot.db import session_scope
     from bot.domain.conversation import last_subject, remember
