@@ -504,6 +504,19 @@ def _asks(norm: str, text: str) -> bool:
     )
 
 
+# "Who" asks too ("quand on active un cluster, qui décide ?"); Arabic من is also "from".
+_WHO = frozenset({"who", "qui", "quien", "谁"})
+
+
+def asks_besides(text: str, phrases: Iterable[str]) -> bool:
+    """Whether `text` asks with a word beside `phrases`: "what do we do when we activate?"."""
+    norm = f" {normalize(text)} "
+    for phrase in sorted(map(normalize, phrases), key=len, reverse=True):
+        norm = norm.replace(phrase if _CJK.search(phrase) else f" {phrase} ", " ")
+    rest = norm.strip()
+    return bool(set(rest.split()) & _WHO) or "谁" in rest or _asks(rest, rest)
+
+
 def _own_phrases(lang: Language) -> Iterable[str]:
     """The phrases a language's file gives for asking: intent words and names."""
     for phrases in lang.intent_words.values():

@@ -11,7 +11,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.matching import _CJK, MAX_UNDERSTOOD, QUESTION_WORDS, Entities, normalize
+from knowledge.matching import (
+    _CJK,
+    MAX_UNDERSTOOD,
+    QUESTION_WORDS,
+    Entities,
+    asks_besides,
+    normalize,
+)
 from knowledge.ranking import Ranked
 
 # The ranker's confidence (the weighted share of the question's words a passage covers) from
@@ -105,6 +112,11 @@ def understand(
         if again is not None:
             return again
     langs = [lang] if lang else ["en", "fr", "es"]
+    # "When" beside another question word joins two clauses ("what should we do when we
+    # activate?", "¿qué hacer cuando queremos activar?"): the other word says what is asked.
+    whens = [p for code in langs for p in kb.text(code).intent_words.get("when", ())]
+    if "when" in e.intents and asks_besides(text, whens):
+        e = replace(e, intents=e.intents - {"when"})
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)

@@ -324,6 +324,19 @@ def test_when_to_activate_is_the_criteria_not_the_procedure(
     assert chat(question).splitlines()[0] == title
 
 
-def test_when_a_step_happens_is_still_about_the_step(chat: Chat) -> None:
-    answer = chat("when does the ERC answer the letter")
-    assert "criteria" not in answer.splitlines()[0], answer
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        # "When" that joins two clauses: the other question word says what is asked.
+        ("what should we do when we activate a cluster?", "The eight steps to activate clusters"),
+        ("when I want to activate a cluster, what should I do?", "The eight steps"),
+        ("we want to activate a cluster when the floods hit, how?", "The eight steps"),
+        ("¿qué hacer cuando queremos activar un cluster?", "Los ocho pasos para activar"),
+        # When a step happens is about the procedure, not the criteria.
+        ("when does the ERC answer the letter", "The eight steps to activate clusters"),
+    ],
+)
+def test_when_beside_another_question_or_about_a_step_is_the_procedure(
+    chat: Chat, question: str, title: str
+) -> None:
+    assert chat(question).splitlines()[0].startswith(title)
