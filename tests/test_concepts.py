@@ -340,3 +340,20 @@ def test_when_beside_another_question_or_about_a_step_is_the_procedure(
     chat: Chat, question: str, title: str
 ) -> None:
     assert chat(question).splitlines()[0].startswith(title)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what does a cluster's membership contain?",
+        "what does a cluster contain?",
+        "¿qué contiene un clúster?",
+        "que contient un cluster ?",
+        "qui faut-il mettre dans le cluster ?",
+    ],
+)
+def test_what_a_cluster_contains_is_not_the_letter_to_the_erc(chat: Chat, question: str) -> None:
+    # "Contain" and "put in" ask about the letter only beside the letter.
+    answer = chat(question)
+    assert chat.last is not None
+    assert chat.last.data.get("topic") not in {"step_5", "activation_steps"}, answer
