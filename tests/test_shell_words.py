@@ -200,3 +200,23 @@ def test_bad_input_exits_2_with_a_way_out(
     code, out, err = sh(args, capsys)
     assert (code, out) == (2, "")
     assert err.startswith(f"error: {says}")
+
+
+def test_an_unknown_role_lists_the_roles_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["users", "grant", "console:amina", "boss"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert "(choose from 'admin', 'coordinator', 'hc', 'erc', 'partner')" in err, err
+
+
+def test_a_one_shot_command_leaves_the_collector_as_it_found_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # It pauses the collector while it runs, and freezes nothing: a script that calls it
+    # in-process keeps collecting its own garbage.
+    import gc
+
+    frozen = gc.get_freeze_count()
+    assert sh(["db", "upgrade"], capsys)[0] == 0
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
