@@ -226,7 +226,7 @@ def _classify(
     # says more than activating a cluster ("when does the ERC answer?") it asks that.
     if (
         best is not None
-        and best.topic in _ACTIVATION
+        and any(r.topic in _ACTIVATION or _procedure(r.topic, kb) for r in ranked)
         and "when" in e.intents
         and kb.ranker.titled(e.rest, _CRITERIA, langs, besides=_words(kb, langs, "when"))
     ):
