@@ -322,17 +322,6 @@ def test_related_topics_never_name_the_topic_answered(chat: Chat) -> None:
         ("in what situations do we activate clusters", "The criteria for activating a cluster"),
         ("dans quelles situations active-t-on un cluster ?", "Les critères d'activation"),
         ("en qué situaciones se activa un clúster", "Los criterios para activar un clúster"),
-    ],
-)
-def test_when_to_activate_is_the_criteria_not_the_procedure(
-    chat: Chat, question: str, title: str
-) -> None:
-    assert chat(question).splitlines()[0].startswith(title)
-
-
-@pytest.mark.parametrize(
-    ("question", "title"),
-    [
         # "When" that joins two clauses: the other question word says what is asked.
         ("what should we do when we activate a cluster?", "The eight steps to activate clusters"),
         ("when I want to activate a cluster, what should I do?", "The eight steps"),
@@ -342,7 +331,7 @@ def test_when_to_activate_is_the_criteria_not_the_procedure(
         ("when does the ERC answer the letter", "The eight steps to activate clusters"),
     ],
 )
-def test_when_beside_another_question_or_about_a_step_is_the_procedure(
+def test_when_to_activate_is_the_criteria_and_when_beside_a_question_the_question(
     chat: Chat, question: str, title: str
 ) -> None:
     assert chat(question).splitlines()[0].startswith(title)
