@@ -642,15 +642,8 @@ class Matcher:
         self.countries = PhraseIndex(
             country_pairs, caps_only=kb.caps_only, fuzzy=True, common_words=common
         )
-        # The words of the countries' names as each language writes them ("soudan", "syrie").
-        self.country_words = {
-            code: frozenset(
-                w for name in _territories(code).values() for w in normalize(name).split()
-            )
-            for code in kb.languages
-        }
-        # The same words as written, accents kept, in the Latin-script languages, and how many
-        # of those languages write each ("sudán" one, "sudan" two): for `evidence`.
+        # The words of the countries' names as the Latin-script languages write them, accents
+        # kept ("soudan", "sudán"), and how many of them write each ("sudan" two): `evidence`.
         self.country_spellings = {
             code: frozenset(w for name in _territories(code).values() for w in _letter_words(name))
             for code in kb.languages
