@@ -85,6 +85,7 @@ class Bot:
                     understood,
                     now=self.clock(),
                     record_max_age=timedelta(days=self.settings.record_max_age_days),
+                    router=self.router,
                 )
                 if msg.action:
                     ctx.pressed = self.router.parse(msg.action)

@@ -184,6 +184,8 @@ class Context:
     # A button's action read by its handler's declared pattern: the named parts, or None when
     # the action fits none of them (a stale or forged button).
     pressed: dict[str, str] | None = None
+    # The router that chose the handler: what the bot can do, for answers about commands.
+    router: "Router | None" = None
 
 
 Handler = Callable[[Incoming, Context], "Reply | list[Reply]"]
@@ -301,6 +303,21 @@ class Router:
     def for_command(self, name: str) -> Handler:
         """The handler of `/name`, else the command fallback."""
         return self.commands.get(name) or self.fallbacks["command"]
+
+    def nearest_command(self, name: str) -> str | None:
+        """The command a mistyped `/name` most likely meant ("/leads", "/hlep"), if one is close.
+
+        Close is one edit away (a swap of two letters is one), two for names of six letters or
+        more; with two commands equally close ("/lan": lang, plan) none is named.
+        """
+        from rapidfuzz.distance import OSA
+
+        typed = name.casefold()
+        allowed = 1 if len(typed) < 6 else 2
+        distances = {c: OSA.distance(typed, c) for c in self.commands}
+        best = min(distances.values(), default=allowed + 1)
+        close = [c for c, d in distances.items() if d == best <= allowed]
+        return close[0] if len(close) == 1 else None
 
     def for_intent(self, intent: str) -> Handler:
         """The handler of an understood intent, else the intent fallback."""

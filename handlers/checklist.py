@@ -195,6 +195,7 @@ def _keep_language(msg: Incoming, ctx: Context, run: "ChecklistRun | None" = Non
 
 
 @router.command("checklist", menu=N_("Activation checklist"), menu_at=50)
+@router.command("activate", "activation")  # what a coordinator types when looking for it
 @router.intent("start_checklist")
 def start_checklist(msg: Incoming, ctx: Context) -> Reply:
     """Start a checklist, or show where the open one stands."""

@@ -91,6 +91,7 @@ def _choose(ctx: Context, code: str) -> Reply:
 
 @router.fallback("command")
 def unknown_command(msg: Incoming, ctx: Context) -> Reply:
-    """Any command (or button) we do not have: say so and point to /help."""
+    """Any command (or button) we do not have: say so, name a close one, and point to /help."""
     name = msg.text.strip().split()[0][:40] if msg.text.strip() else ""
-    return reply(ctx, "help/unknown_command.j2", command=name)
+    nearest = ctx.router.nearest_command(name.lstrip("/")) if ctx.router and name else None
+    return reply(ctx, "help/unknown_command.j2", command=name, nearest=nearest)

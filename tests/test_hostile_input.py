@@ -55,9 +55,29 @@ def test_too_long_message_states_the_limit(chat: Chat) -> None:
     assert "10017 characters" in answer and "1000" in answer
 
 
-def test_unknown_command_points_to_help(chat: Chat) -> None:
-    answer = chat("/frobnicate now")
-    assert "/frobnicate" in answer and "/help" in answer
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("/frobnicate now", None),
+        ("/leads health", "/lead"),
+        ("/hlep", "/help"),
+        ("/subscibe Sudan health", "/subscribe"),
+        ("/lan fr", None),  # as close to /lang as to /plan: neither is guessed
+    ],
+)
+def test_unknown_command_points_to_help_and_a_close_command(
+    chat: Chat, typed: str, meant: str | None
+) -> None:
+    answer = chat(typed)
+    assert typed.split()[0] in answer and "/help" in answer
+    if meant:
+        assert f"Did you mean {meant}?" in answer, answer
+    else:
+        assert "Did you mean" not in answer, answer
+
+
+def test_activate_as_a_command_opens_the_activation_checklist(chat: Chat) -> None:
+    assert "Activation checklist" in chat("/activate").splitlines()[0]
 
 
 @pytest.mark.parametrize(
