@@ -33,6 +33,7 @@ from bot import inbox
 from bot.adapters.slack.adapter import SHARE_ACTION
 from bot.adapters.slack.blocks import MAX_BLOCKS
 from bot.adapters.slack.mrkdwn import MAX_SECTION, ZWSP, plain_text, to_mrkdwn
+from bot.adapters.slack.oauth import ThreadedInstallationStore
 from bot.adapters.slack.routes import SLACK_EVENTS, SLACK_INSTALL, SLACK_OAUTH_REDIRECT
 from bot.adapters.slack.sender import SlackSender
 from bot.app import Bot
@@ -646,7 +647,35 @@ def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, b
         )
         assert response.status_code == 200
         [answer] = fake.wait_calls("chat.postMessage", 1, "D0002")
-    assert answer.token == "xoxb-installed" and "UNICEF" in answer.text
+        assert answer.token == "xoxb-installed" and "UNICEF" in answer.text
+
+        # Uninstalled, the workspace is forgotten: a notice to it is undeliverable.
+        sender = SlackSender(
+            bot.renderer, api_url=fake.api_url, installations=ThreadedInstallationStore(bot.engine)
+        )
+        notice = Reply("help/lang_set.j2", {"native": "English", "code": "en"}, "en", "x")
+        asyncio.run(sender.send("slack:T0002:C0001", notice))  # installed: sent
+        uninstalled = json.dumps(
+            {
+                "team_id": "T0002",
+                "api_app_id": "A0001",
+                "type": "event_callback",
+                "event_id": "EvGONE",
+                "event_time": int(time.time()),
+                "event": {"type": "app_uninstalled"},
+            }
+        )
+        response = http_client.post(
+            url + SLACK_EVENTS,
+            content=uninstalled,
+            headers={"Content-Type": "application/json", **signed(uninstalled)},
+        )
+        assert response.status_code == 200
+    sender = SlackSender(
+        bot.renderer, api_url=fake.api_url, installations=ThreadedInstallationStore(bot.engine)
+    )
+    with pytest.raises(Undeliverable, match="no installation for workspace T0002"):
+        asyncio.run(sender.send("slack:T0002:C0001", notice))
 
 
 # ---- notifications ------------------------------------------------------------------------------

@@ -151,6 +151,10 @@ class SlackAdapter:
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.event("app_home_opened")(self._on_home)
+        if self.installations is not None:
+            # A workspace that uninstalls the app (or revokes its tokens) is forgotten: its
+            # tokens are deleted, and notices to it are then recorded as undeliverable.
+            self.app.enable_token_revocation_listeners()
         self.app.error(self._on_error)
 
     # ---- lifecycle --------------------------------------------------------------------------
