@@ -459,7 +459,8 @@ def _sync(settings: Settings, country: str | None) -> int:
     if country:
         code = country.upper() if len(country) == 2 else kb.matcher.find_country(country)
         if not code:
-            return _failed(2, f"error: no country called {country!r}")
+            unclear = kb.matcher.which_country(country)
+            return _failed(2, f"error: {unclear or f'no country called {country!r}'}")
     if not settings.hapi_app_identifier:
         return _failed(
             2,

@@ -139,8 +139,8 @@ def _country(kb: KnowledgeBase, text: str) -> str:
     code = text.upper() if len(text) == 2 and text.isalpha() else kb.matcher.find_country(text)
     if not code:
         raise ValueError(
-            f"no country called {text!r}; give its name in English, French, Spanish, Chinese or "
-            "Arabic, or its ISO code (e.g. SD)"
+            f"{kb.matcher.which_country(text) or f'no country called {text!r}'}; give its name "
+            "in English, French, Spanish, Chinese or Arabic, or its ISO code (e.g. SD)"
         )
     return str(code)
 

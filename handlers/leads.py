@@ -120,6 +120,8 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         sectors=[sector_facts(ctx, s) for s in sectors],
         country=country,
         own_country=u.own_country,
+        # "Congo" alone: both are named, and neither record is shown as if it were meant.
+        country_choices=[country_name(ctx, c) for c in u.country_choices],
         topic="who_leads",
     )
 

@@ -96,6 +96,9 @@ class Language:
     sectors: Mapping[str, Names]
     acronyms: Mapping[str, str]
     country_aliases: Mapping[str, tuple[str, ...]]
+    # Names that fit several countries ("Congo"): never read as one of them.
+    ambiguous_countries: Mapping[str, tuple[str, ...]]
+    country_names: Mapping[str, str]  # our name for a country where CLDR's is unclear
     concepts: Mapping[str, ConceptText]
     checklist_words: Mapping[str, tuple[str, ...]]
     passage_titles: Mapping[str, str]  # "Step {n} of {total}" per numbered list
@@ -307,6 +310,13 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         acronyms=table("acronyms", facts["acronyms"]),
         country_aliases={
             str(k).upper(): _tuple(v) for k, v in (raw.get("country_aliases") or {}).items()
+        },
+        ambiguous_countries={
+            str(k): tuple(str(c).upper() for c in v)
+            for k, v in (raw.get("ambiguous_country_names") or {}).items()
+        },
+        country_names={
+            str(k).upper(): str(v) for k, v in (raw.get("country_names") or {}).items()
         },
         concepts=concepts,
         checklist_words=groups("checklist_words"),

@@ -372,6 +372,8 @@ class Entities:
     asks: bool = False  # a question mark or a question word ("how", "怎样") is in it
     # A word for clusters is in it, alone or inside a longer phrase ("clusters mondiaux").
     says_cluster: bool = False
+    # The countries a name that fits several could mean ("Congo": CD, CG), when none is named.
+    country_choices: tuple[str, ...] = ()
 
 
 # The intent of the words naming a kind of emergency ("and in conflict?").
@@ -639,9 +641,19 @@ class Matcher:
             for code, aliases in lang.country_aliases.items()
             for alias in aliases
         ]
+        # "Congo" alone is Spanish CLDR's name for one Congo, and what people call either.
+        ambiguous = {
+            normalize(name): codes
+            for lang in langs
+            for name, codes in lang.ambiguous_countries.items()
+        }
         self.countries = PhraseIndex(
-            country_pairs, caps_only=kb.caps_only, fuzzy=True, common_words=common
+            [(name, code) for name, code in country_pairs if normalize(name) not in ambiguous],
+            caps_only=kb.caps_only,
+            fuzzy=True,
+            common_words=common,
         )
+        self.ambiguous_countries = PhraseIndex((n, " ".join(c)) for n, c in ambiguous.items())
         # The words of the countries' names as the Latin-script languages write them, accents
         # kept ("soudan", "sudán"), and how many of them write each ("sudan" two): `evidence`.
         self.country_spellings = {
@@ -735,8 +747,10 @@ class Matcher:
         return count
 
     def country_name(self, code: str, lang: str) -> str:
-        """The country's name in `lang` (CLDR), or the code when unknown."""
-        return _territories(lang if lang in self.kb.languages else "en").get(code, code)
+        """The country's name in `lang` (ours where CLDR's is unclear), else the code."""
+        lang = lang if lang in self.kb.languages else "en"
+        own = self.kb.text(lang).country_names.get(code)
+        return own or _territories(lang).get(code, code)
 
     def find_country(self, text: str) -> str | None:
         """The ISO code of the country named in `text`, if exactly one stands out."""
@@ -745,6 +759,21 @@ class Matcher:
             return norm.upper()
         hits = self.countries.find(norm, text)
         return _distinct(hits)[0] if hits else None
+
+    def country_choices(self, text: str) -> tuple[str, ...]:
+        """The countries a name that fits several may mean ("Congo": CD, CG); () otherwise."""
+        if self.find_country(text):
+            return ()
+        hits = self.ambiguous_countries.find(normalize(text), text)
+        return tuple(hits[0].target.split()) if hits else ()
+
+    def which_country(self, text: str) -> str | None:
+        """For the shell, where `text` fits several countries: which they are; else None."""
+        choices = self.country_choices(text)
+        if not choices:
+            return None
+        named = " or ".join(f"{c} ({self.country_name(c, 'en')})" for c in choices)
+        return f"{text!r} names more than one country: write {named}"
 
     def find_sector(self, text: str) -> str | None:
         """The cluster or AoR that `text` names, if any."""
@@ -774,12 +803,14 @@ class Matcher:
             for h in self.countries.find_words(words)
             if h.phrase not in {s.phrase for s in sector_hits}
         ]
+        # A name that fits several countries counts only where no country is named.
+        unclear = [] if country_hits else self.ambiguous_countries.find_words(words)[:1]
         # No intent phrase is capitals-only: the capitals in `words` change nothing here.
         intent_hits = self.intents.find_words(words)
         intents = frozenset(h.target for h in intent_hits)
         acronym_hits = self.acronyms.find_words(words)
         acronyms = _distinct(acronym_hits)
-        found = (*sector_hits, *agency_hits, *country_hits, *acronym_hits)
+        found = (*sector_hits, *agency_hits, *country_hits, *unclear, *acronym_hits)
         # "Our country" says where, without a name: no word of it is left over or ranked.
         own_country = [h for h in intent_hits if h.target == "own_country"]
         # "What does ... do", "qué hace", "ماذا يفعل": how a question about a post is put, not
@@ -832,6 +863,7 @@ class Matcher:
             sectors=_distinct(sector_hits),
             agencies=_distinct(agency_hits),
             countries=_distinct(country_hits),
+            country_choices=tuple(unclear[0].target.split()) if unclear else (),
             intents=intents,
             acronyms=acronyms,
             fuzzy=any(h.score < 1.0 for h in (*sector_hits, *agency_hits)),

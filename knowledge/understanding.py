@@ -60,6 +60,7 @@ class Understanding:
     suggestions: tuple[str, ...] = ()
     own_country: bool = False  # "in our country": a country meant, not named
     condition: str | None = None  # the one kind of emergency named ("in floods")
+    country_choices: tuple[str, ...] = ()  # "Congo": the countries it may mean, none named
 
     def subject(self) -> dict[str, Any]:
         """What a follow-up may build on, as JSON-able data (stored per person and chat).
@@ -241,7 +242,13 @@ def _classify(
 
     def found(intent: str, conf: float, **details: Any) -> Understanding:
         return Understanding(
-            intent, lang, round(conf, 2), country=country, acronyms=e.acronyms, **details
+            intent,
+            lang,
+            round(conf, 2),
+            country=country,
+            acronyms=e.acronyms,
+            country_choices=e.country_choices,
+            **details,
         )
 
     def answer(r: Ranked, **details: Any) -> Understanding:

@@ -440,7 +440,8 @@ def _parse(
             problems.append("more fields than columns")
         country = kb.matcher.find_country(values.get("country", ""))
         if not country:
-            problems.append(f"unknown country {values.get('country', '')!r}")
+            named = values.get("country", "")
+            problems.append(kb.matcher.which_country(named) or f"unknown country {named!r}")
         cluster = kb.matcher.find_sector(values.get("cluster", ""))
         if not cluster:
             problems.append(f"unknown cluster {values.get('cluster', '')!r}")
