@@ -106,7 +106,10 @@ def _question_data(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, 
         ),
     }
     if q.kind == "lead" and q.cluster:
-        data["default"] = agency_label(ctx, default_lead(ctx.kb, q.cluster))
+        condition = Answers(run.answers).condition(ctx.kb)
+        data["default"] = agency_label(ctx, default_lead(ctx.kb, q.cluster, condition))
+        data["condition"] = ctx.kb.text(ctx.lang).conditions[condition] if condition else ""
+        data["arrangement"] = _arrangement(ctx, q.cluster, data["default"]["id"])
     if q.kind == "colead" and q.cluster:
         lead = Answers(run.answers).value(f"lead:{q.cluster}") or ""
         data["lead"] = agency_label(ctx, lead)["acronym"] if lead in ctx.kb.agencies else lead
@@ -270,7 +273,8 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     # there is told by its question mark or by the word it opens with ("who leads health").
     free = q.kind in {"country", "text"} and opens_a_question(text)
     asked = u.intent in QUESTIONS and (text.rstrip().endswith(("?", "？", "؟")) or free)
-    parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words)
+    condition = Answers(run.answers).condition(ctx.kb)
+    parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words, condition)
     # An answer word of another question ("none" to a step, "done" to a criterion) is a wrong
     # answer, asked again, never a question to answer.
     words = ctx.kb.checklist_words
@@ -368,7 +372,7 @@ def checklist_button(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
     if group not in BUTTONS.get(q.kind, ()):
         return [replace(reply(ctx, "checklist/stale.j2"), intent="checklist"), ask(ctx, run)]
     word = ctx.kb.text("en").checklist_words[group][0]
-    parsed = parse(q, word, ctx.kb, ctx.kb.checklist_words)
+    parsed = parse(q, word, ctx.kb, ctx.kb.checklist_words, Answers(run.answers).condition(ctx.kb))
     assert isinstance(parsed, Answer)
     return _record(ctx, run, q, _entry(parsed))
 
@@ -509,7 +513,7 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     clusters = []
     for c in chosen:
         v = verdict(a.stored, c)
-        lead = a.value(f"lead:{c}") or default_lead(ctx.kb, c)
+        lead = a.value(f"lead:{c}") or default_lead(ctx.kb, c, a.condition(ctx.kb))
         colead = a.value(f"colead:{c}") or ""
         gaps, capacity = f"gaps:{c}", f"capacity:{c}"
         clusters.append(

@@ -218,7 +218,7 @@ def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
     for c in a.clusters():
         if verdict(a.stored, c).outcome != "met":
             continue  # as in the draft letter: only clusters whose criteria are met
-        lead = a.text(f"lead:{c}") or default_lead(ctx.kb, c)
+        lead = a.text(f"lead:{c}") or default_lead(ctx.kb, c, a.condition(ctx.kb))
         clusters[c] = (lead, a.text(f"colead:{c}"))
     if not clusters:
         return _refused(ctx, Refused("none_met"))

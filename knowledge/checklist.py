@@ -108,8 +108,10 @@ def control(text: str, words: AnswerWords) -> str | None:
     return None
 
 
-def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answer | Invalid:
-    """Read `text` as an answer to `q`."""
+def parse(
+    q: Question, text: str, kb: KnowledgeBase, words: AnswerWords, condition: str | None = None
+) -> Answer | Invalid:
+    """Read `text` as an answer to `q`; "yes" to a lead keeps the global lead for `condition`."""
     # A name or a short answer is one line, however it was typed ("Mercy\nCorps").
     text = text.strip() if q.kind == "text" else " ".join(text.split())
     if not text:
@@ -148,7 +150,9 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
         if text.isdigit():
             if _numbered(text, (button,)) is None:
                 return Invalid(reason, answer_word=True)
-            return Answer(default_lead(kb, q.cluster or "")) if button == "yes" else Answer("")
+            if button == "yes":
+                return Answer(default_lead(kb, q.cluster or "", condition))
+            return Answer("")
         other, _, rest = words.opening(text, ANSWER_GROUPS)
         if q.kind == "colead" and other == "not_applicable" and not rest:
             return Answer("")  # "n/a" to "any co-lead?": there is none
@@ -158,7 +162,7 @@ def parse(q: Question, text: str, kb: KnowledgeBase, words: AnswerWords) -> Answ
         group, named = _opening(text, kb, words, ("none", "yes", "no"))
         agency = kb.matcher.find_agency(named) if named else None
         if group == "yes":  # "yes" keeps the global lead; "yes, IOM" names IOM
-            return Answer(agency or default_lead(kb, q.cluster or ""))
+            return Answer(agency or default_lead(kb, q.cluster or "", condition))
         if group == "none" or (group == "no" and not named):
             return Invalid("lead_name", answer_word=True)  # a cluster needs a lead
         named = named if group else text
@@ -232,9 +236,21 @@ def _names_organisation(kb: KnowledgeBase, text: str) -> bool:
     return just_agency(kb, text) or (_proper_name(text) and _holds_a_name(kb, text))
 
 
-def default_lead(kb: KnowledgeBase, cluster: str) -> str:
-    """The first global lead of a cluster: the suggestion a coordinator can accept."""
-    return kb.sectors[cluster].leads[0].agency
+def default_lead(kb: KnowledgeBase, cluster: str, condition: str | None = None) -> str:
+    """The global lead a coordinator can accept: the one for the kind of emergency, if known.
+
+    Shelter and CCCM are led by one agency in natural disasters and another in conflict; with
+    the kind unknown, the first listed is suggested and the question names both.
+    """
+    leads = kb.sectors[cluster].leads
+    fitting = [x for x in leads if condition is not None and x.when == condition]
+    return (fitting or leads)[0].agency
+
+
+def condition_of(kb: KnowledgeBase, text: str) -> str | None:
+    """The one kind of emergency `text` names ("fighting displaced...": conflict), if one."""
+    named = kb.matcher.entities(text).conditions if text else frozenset()
+    return next(iter(named)) if len(named) == 1 else None
 
 
 def global_leads(kb: KnowledgeBase, cluster: str) -> set[str]:
@@ -284,6 +300,10 @@ class Answers:
         """The country answered (its code and name), empty when none is known."""
         found = self.value("country")
         return found if isinstance(found, dict) else {}
+
+    def condition(self, kb: KnowledgeBase) -> str | None:
+        """The kind of emergency what happened names (and the first criterion's note), if one."""
+        return condition_of(kb, f"{self.text('emergency')} {self.note('change')}".strip())
 
 
 def _value(answers: Mapping[str, Any], key: str) -> Any:

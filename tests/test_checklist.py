@@ -391,6 +391,43 @@ def test_a_name_that_starts_with_an_answer_word_stays_whole(chat: Chat) -> None:
 
 
 @pytest.mark.parametrize(
+    ("walk_to_lead", "kept", "lead"),
+    [
+        (
+            ["Syria", "heavy fighting displaced 100,000 people", "shelter"],
+            "to keep UNHCR",
+            "UNHCR",
+        ),
+        (["Syrie", "des combats ont déplacé 50 000 personnes", "abris"], "garder HCR", "HCR"),
+        (
+            ["Siria", "enfrentamientos armados desplazaron a miles", "alojamiento"],
+            "ACNUR",
+            "ACNUR",
+        ),
+        (["Haiti", "floods destroyed 30,000 homes", "shelter"], "to keep IFRC", "IFRC"),
+        (["Haiti", "a crisis in the south", "cccm"], "to keep IOM, the first above", "IOM"),
+    ],
+)
+def test_a_lead_that_depends_on_the_emergency_follows_what_happened(
+    chat: Chat, walk_to_lead: list[str], kept: str, lead: str
+) -> None:
+    # Shelter and CCCM are led by one agency in natural disasters, another in conflict.
+    chat("/checklist")
+    for text in walk_to_lead:
+        chat(text)
+    yes, done = {"en": ("yes", "done"), "fr": ("oui", "fait"), "es": ("sí", "hecho")}[
+        chat.last.lang if chat.last else "en"
+    ]
+    for _ in range(3):
+        chat(yes)
+    for _ in range(8):
+        question = chat(done)
+    assert kept in question, question
+    recorded = chat(yes).splitlines()[0]
+    assert f": {lead} (" in recorded, recorded
+
+
+@pytest.mark.parametrize(
     ("text", "co_lead"),
     [
         ("no, IOM", "International Organization for Migration (IOM)"),
@@ -408,9 +445,10 @@ def test_no_then_an_organisation_names_the_co_lead(chat: Chat, text: str, co_lea
     chat("yes")
     summary = chat("no, not for now").split("# DRAFT", 1)[0]
     assert f"Proposed lead: World Health Organization (WHO); co-lead: {co_lead}" in summary
-    # "no" with words that are no name is a note on having no co-lead.
-    ifrc = "International Federation of Red Cross and Red Crescent Societies (IFRC)"
-    assert f"Proposed lead: {ifrc}\n" in summary
+    # "no" with words that are no name is a note on having no co-lead; "yes" kept Shelter's
+    # lead in conflict, since what happened was fighting.
+    unhcr = "Office of the UN High Commissioner for Refugees (UNHCR)"
+    assert f"Proposed lead: {unhcr}\n" in summary
 
 
 @pytest.mark.parametrize(

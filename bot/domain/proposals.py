@@ -35,7 +35,7 @@ from bot.models import (
 )
 from bot.terms import ClusterStatus, MoveName, ProposalStatus, Role
 from knowledge import KnowledgeBase
-from knowledge.checklist import default_lead
+from knowledge.checklist import condition_of, default_lead
 
 log = logging.getLogger("clusterbot.proposals")
 
@@ -124,8 +124,9 @@ def create(
         raise Refused("no_cluster", unknown=unknown)
     if not country:
         raise Refused("no_country")
+    condition = condition_of(kb, response)  # "fighting in ...": conflict's lead, where it differs
     for cluster, (lead, co_lead) in clusters.items():
-        lead = lead or default_lead(kb, cluster)
+        lead = lead or default_lead(kb, cluster, condition)
         if co_lead and co_lead.casefold() == lead.casefold():  # a co-lead is someone else
             raise Refused("colead_is_lead", cluster=cluster, agency=lead)
     proposal = Proposal(
@@ -143,7 +144,7 @@ def create(
             ProposalCluster(
                 proposal_id=proposal.id,
                 cluster=cluster,
-                lead=(lead or default_lead(kb, cluster))[:200],
+                lead=(lead or default_lead(kb, cluster, condition))[:200],
                 co_lead=co_lead[:200],
             )
         )
