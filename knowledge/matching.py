@@ -717,9 +717,7 @@ class Matcher:
             scores[code] += sum(1.5 for ch in _MARKS.get(code, "") if ch in lowered)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         if not ranked or ranked[0][1] == 0:
-            # No word we know: an identifier decides, when there are words to go on.
-            plain = [w for w in re.findall(r"[^\W\d_]{2,}", text) if not w.isupper()]
-            return _identify(text, tuple(scores)) if len(plain) >= 2 else None
+            return None
         tied = [code for code, score in ranked if score == ranked[0][1]]
         return tied[0] if len(tied) == 1 else _identify(text, tuple(tied))
 

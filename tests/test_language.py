@@ -75,6 +75,16 @@ def test_a_message_that_shows_no_language_answers_in_the_last_questions(chat: Ch
     assert chat.last is not None and chat.last.lang == "es"
 
 
+@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "test test", "lorem ipsum dolor"])
+def test_words_of_no_language_keep_the_chosen_language(chat: Chat, text: str) -> None:
+    # Letters alone are no language: a guess from them answered a French user in Spanish.
+    chat("/lang fr")
+    chat(text)
+    assert chat.last is not None and chat.last.lang == "fr", chat.last
+    chat("HRP = ?")
+    assert chat.last is not None and chat.last.lang == "fr"
+
+
 @pytest.mark.parametrize("text", ["situation?", "top clusters", "media", "control", "sites"])
 def test_an_english_word_that_another_file_also_holds_marks_no_other_language(
     chat: Chat, text: str
