@@ -214,6 +214,19 @@ def test_lead_command(chat: Chat) -> None:
             "Yes: globally, Office of the UN High Commissioner for Refugees (UNHCR) is lead of "
             "Shelter (in conflict-induced displacement).",
         ),
+        # A convener has a part but is no lead: not a yes.
+        (
+            "does IFRC lead shelter",
+            "Not formally: globally, International Federation of Red Cross and Red Crescent "
+            "Societies (IFRC) convenes Shelter (in natural disasters), and a convener is not a "
+            "lead agency.",
+        ),
+        (
+            "¿la FICR lidera el clúster de alojamiento?",
+            "No formalmente: a nivel mundial, Federación Internacional de Sociedades de la Cruz "
+            "Roja y de la Media Luna Roja (FICR) convoca el clúster de Alojamiento (en desastres "
+            "naturales), y un convocante no es un organismo líder.",
+        ),
     ],
 )
 def test_is_x_a_lead_of_y_answers_yes_or_no_first(
