@@ -275,6 +275,8 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     asked = u.intent in QUESTIONS and (text.rstrip().endswith(("?", "？", "؟")) or free)
     condition = Answers(run.answers).condition(ctx.kb)
     parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words, condition)
+    if q.kind in {"country", "text"} and u.intent in {"greeting", "thanks"}:
+        parsed = Invalid(q.kind)  # "hello", "thanks": no country, no account of what happened
     # An answer word of another question ("none" to a step, "done" to a criterion) is a wrong
     # answer, asked again, never a question to answer.
     words = ctx.kb.checklist_words

@@ -575,8 +575,10 @@ def test_the_country_and_what_happened_are_words_not_a_yes(chat: Chat) -> None:
     chat("I want to activate a cluster")
     assert "Please name the country or the response" in chat("yes")
     assert "Please name the country or the response" in chat("🙂")
+    assert "Please name the country or the response" in chat("hello")  # a greeting is no place
     assert "what has happened" in chat("the Sahel floods response")
     assert "Please say in a few words what has happened" in chat("ok")
+    assert "Please say in a few words what has happened" in chat("thanks!")
     assert "Which clusters" in chat("floods displaced 40,000 people")
 
 
