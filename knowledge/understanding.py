@@ -283,13 +283,25 @@ def _classify(
     # "What does the HC do (in a country)?", "who is the ERC?" ask about the post the acronym
     # names: the topic whose title names it answers, when it holds about as much of the
     # question as the best; "what does HC stand for?" asks for the words.
+    # The post may be named by an acronym's words ("what does the CLA do?": the cluster lead
+    # agency), or by lead words alone ("what does the lead agency do?", "qué hace la agencia
+    # líder"); an acronym that is also a body's name ("who is OCHA?") names it as well.
     role = "role" in e.intents and "acronym_question" not in e.intents
-    if role and e.acronyms and best is not None and not (e.sectors or e.agencies or lead):
-        named_by = " ".join(e.acronyms)
-        for r in ranked:
-            near = r.confidence >= max(ALONE, _AS_SURE * best.confidence)
-            if near and kb.ranker.titled(named_by, r.topic, langs):
-                return answer(r)
+    if role and (best is not None or e.acronyms):
+        post = _post(e, kb, lang, lead=lead, country=country)
+        # The question's own candidates, or, when the acronym is all it says ("what does the
+        # CLA do?"), those of the acronym's words; lead words are in many passages: more of them.
+        pool = ranked
+        if post and not e.acronyms:
+            pool = kb.ranker.rank(e.rest, langs, limit=8)
+        elif post and best is None:
+            pool = kb.ranker.rank(post, langs, limit=4)
+        if pool:
+            top = best or pool[0]
+            for r in pool:
+                near = r.confidence >= max(ALONE, _AS_SURE * top.confidence)
+                if near and any(kb.ranker.titled(p, r.topic, langs) for p in post.split("|")):
+                    return answer(r)
     if e.acronyms and (
         "acronym_question" in e.intents
         or not (e.leftover or e.sectors or lead or which or says_more)
@@ -371,6 +383,24 @@ def _classify(
     if e.acronyms:
         return found("acronym", 0.9)
     return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
+
+
+def _post(e: Entities, kb: KnowledgeBase, lang: str | None, *, lead: bool, country: Any) -> str:
+    """The words naming the post a "what does ... do" asks about, one way of naming it a part.
+
+    An acronym by itself and by its words ("CLA|cluster lead agency"), when nothing else is
+    named beside it (a body named by its acronym is that acronym); lead words alone when no
+    name is there; else nothing.
+    """
+    if e.sectors or country or not set(e.agencies) <= set(e.acronyms):
+        return ""
+    if e.acronyms:
+        if lead:
+            return ""
+        spelt = kb.text(lang or "en").acronyms
+        words = [re.sub(r"\(.*?\)", " ", spelt.get(a, "")) for a in e.acronyms]
+        return "|".join((" ".join(e.acronyms), *(w for w in words if w.strip())))
+    return e.rest if lead and not e.agencies else ""
 
 
 def _one_condition(e: Entities) -> str | None:
