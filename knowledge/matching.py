@@ -827,7 +827,10 @@ class Matcher:
             *(h for h in intent_hits if h.target == "aside"),
             *role,
         ]
-        rest = _blank(norm, masked)
+        # A body one of our acronyms names ("OCHA", "أوتشا") stays, as that acronym: what it
+        # does is a topic of its own, and its name in one language is no word of the question.
+        bodies = [h.target.casefold() for h in agency_hits if h.target in self.kb.acronyms]
+        rest = " ".join((_blank(norm, masked), *dict.fromkeys(bodies)))
         return Entities(
             sectors=_distinct(sector_hits),
             agencies=_distinct(agency_hits),

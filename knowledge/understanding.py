@@ -287,12 +287,12 @@ def _classify(
     # agency), or by lead words alone ("what does the lead agency do?", "qué hace la agencia
     # líder"); an acronym that is also a body's name ("who is OCHA?") names it as well.
     role = "role" in e.intents and "acronym_question" not in e.intents
-    if role and (best is not None or e.acronyms):
+    if role and (best is not None or e.acronyms or e.agencies):
         post = _post(e, kb, lang, lead=lead, country=country)
         # The question's own candidates, or, when the acronym is all it says ("what does the
         # CLA do?"), those of the acronym's words; lead words are in many passages: more of them.
         pool = ranked
-        if post and not e.acronyms:
+        if post and lead:
             pool = kb.ranker.rank(e.rest, langs, limit=8)
         elif post and best is None:
             pool = kb.ranker.rank(post, langs, limit=4)
@@ -389,18 +389,20 @@ def _post(e: Entities, kb: KnowledgeBase, lang: str | None, *, lead: bool, count
     """The words naming the post a "what does ... do" asks about, one way of naming it a part.
 
     An acronym by itself and by its words ("CLA|cluster lead agency"), when nothing else is
-    named beside it (a body named by its acronym is that acronym); lead words alone when no
-    name is there; else nothing.
+    named beside it (a body one of our acronyms names, "OCHA", "أوتشا", is that acronym); lead
+    words alone when no name is there; else nothing.
     """
-    if e.sectors or country or not set(e.agencies) <= set(e.acronyms):
+    bodies = [a for a in e.agencies if a in kb.acronyms]
+    if e.sectors or country or len(bodies) < len(e.agencies):
         return ""
-    if e.acronyms:
+    named = tuple(dict.fromkeys((*e.acronyms, *bodies)))
+    if named:
         if lead:
             return ""
         spelt = kb.text(lang or "en").acronyms
-        words = [re.sub(r"\(.*?\)", " ", spelt.get(a, "")) for a in e.acronyms]
-        return "|".join((" ".join(e.acronyms), *(w for w in words if w.strip())))
-    return e.rest if lead and not e.agencies else ""
+        words = [re.sub(r"\(.*?\)", " ", spelt.get(a, "")) for a in named]
+        return "|".join((" ".join(named), *(w for w in words if w.strip())))
+    return e.rest if lead else ""
 
 
 def _one_condition(e: Entities) -> str | None:
