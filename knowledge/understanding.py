@@ -402,7 +402,11 @@ def _post(e: Entities, kb: KnowledgeBase, lang: str | None, *, lead: bool, count
         spelt = kb.text(lang or "en").acronyms
         words = [re.sub(r"\(.*?\)", " ", spelt.get(a, "")) for a in named]
         return "|".join((" ".join(named), *(w for w in words if w.strip())))
-    return e.rest if lead else ""
+    if not lead:
+        return ""
+    # The lead words and what stands with them, not the rest of what is asked ("at country level").
+    asked = set(e.leftover.split())
+    return " ".join(w for w in e.rest.split() if w not in asked)
 
 
 def _one_condition(e: Entities) -> str | None:
