@@ -531,11 +531,16 @@ _WHO = frozenset({"who", "qui", "quien", "谁"})
 
 def asks_besides(text: str, phrases: Iterable[str]) -> bool:
     """Whether `text` asks with a word beside `phrases`: "what do we do when we activate?"."""
-    norm = f" {normalize(text)} "
+    rest = without(normalize(text), phrases)
+    return bool(set(rest.split()) & _WHO) or "谁" in rest or _asks(rest, rest)
+
+
+def without(norm: str, phrases: Iterable[str]) -> str:
+    """Normalised text without `phrases` (whole words; inside a run, for Chinese)."""
+    norm = f" {norm} "
     for phrase in sorted(map(normalize, phrases), key=len, reverse=True):
         norm = norm.replace(phrase if _CJK.search(phrase) else f" {phrase} ", " ")
-    rest = norm.strip()
-    return bool(set(rest.split()) & _WHO) or "谁" in rest or _asks(rest, rest)
+    return " ".join(norm.split())
 
 
 def _own_phrases(lang: Language) -> Iterable[str]:

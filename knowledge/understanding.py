@@ -18,6 +18,7 @@ from knowledge.matching import (
     Entities,
     asks_besides,
     normalize,
+    without,
 )
 from knowledge.ranking import Ranked
 
@@ -115,8 +116,10 @@ def understand(
     # "When" beside another question word joins two clauses ("what should we do when we
     # activate?", "¿qué hacer cuando queremos activar?"): the other word says what is asked.
     whens = [p for code in langs for p in kb.text(code).intent_words.get("when", ())]
+    # Its "when" is then no word of what is asked either ("quand on active un cluster, qui
+    # décide ?" asks who decides, not when activating is justified).
     if "when" in e.intents and asks_besides(text, whens):
-        e = replace(e, intents=e.intents - {"when"})
+        e = replace(e, intents=e.intents - {"when"}, rest=without(e.rest, whens))
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)

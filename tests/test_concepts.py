@@ -327,6 +327,10 @@ def test_related_topics_never_name_the_topic_answered(chat: Chat) -> None:
         ("when I want to activate a cluster, what should I do?", "The eight steps"),
         ("we want to activate a cluster when the floods hit, how?", "The eight steps"),
         ("¿qué hacer cuando queremos activar un cluster?", "Los ocho pasos para activar"),
+        # ... and is then no word of what is asked ("quand" and 的时候 are words of the criteria).
+        ("quand on active un cluster, qui décide ?", "Qui décide d'activer un cluster"),
+        ("启动集群的时候要做什么？", "启动集群的八个步骤"),
+        ("启动集群的时候谁来决定", "由谁决定启动集群"),
         # When a step happens is about the procedure, not the criteria.
         ("when does the ERC answer the letter", "The eight steps to activate clusters"),
     ],
