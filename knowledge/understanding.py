@@ -311,8 +311,9 @@ def _classify(
     ):
         return found("acronym", 0.9)
     words = e.leftover.split()
-    # A name is one run of words ("the cash cluster"), not words picked out of a sentence.
-    short = lead and words and _length(words) <= NAME_WORDS
+    # A name is one run of words ("the cash cluster"), not words picked out of a sentence;
+    # in Chinese it has two characters at least (怎么定的 leaves 定, "decided", over).
+    short = lead and words and _length(words) <= NAME_WORDS and not _CJK.fullmatch(e.leftover)
     # "Who leads the security cluster?" asks for the lead of a cluster of that name: one word
     # that our passages hold ("security") does not make it a question about a passage, unless
     # it is a topic's own title ("who leads the refugee response?") or the name says more.
