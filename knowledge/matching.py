@@ -532,7 +532,9 @@ _WHO = frozenset({"who", "qui", "quien", "谁"})
 def asks_besides(text: str, phrases: Iterable[str]) -> bool:
     """Whether `text` asks with a word beside `phrases`: "what do we do when we activate?"."""
     rest = without(normalize(text), phrases)
-    return bool(set(rest.split()) & _WHO) or "谁" in rest or _asks(rest, rest)
+    # A clause that opens with "que" is read in the text as typed, where its comma still is
+    # ("quand on active un cluster, que faut-il faire ?"): no word of "when" opens so.
+    return bool(set(rest.split()) & _WHO) or "谁" in rest or _asks(rest, text)
 
 
 def without(norm: str, phrases: Iterable[str]) -> str:

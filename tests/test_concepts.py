@@ -331,6 +331,8 @@ def test_related_topics_never_name_the_topic_answered(chat: Chat) -> None:
         ("quand on active un cluster, qui décide ?", "Qui décide d'activer un cluster"),
         ("启动集群的时候要做什么？", "启动集群的八个步骤"),
         ("启动集群的时候谁来决定", "由谁决定启动集群"),
+        # A clause opened by "que" asks, read where its comma still is.
+        ("quand on active un cluster, que faut-il faire ?", "Les huit étapes"),
         # When a step happens is about the procedure, not the criteria.
         ("when does the ERC answer the letter", "The eight steps to activate clusters"),
     ],
