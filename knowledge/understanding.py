@@ -293,10 +293,11 @@ def _classify(
     if role and (best is not None or e.acronyms or e.agencies):
         post = _post(e, kb, lang, lead=lead, country=country)
         # The question's own candidates, or, when the acronym is all it says ("what does the
-        # CLA do?"), those of the acronym's words; lead words are in many passages: more of them.
+        # CLA do?"), those of the acronym's words; lead words are in many passages: more of them
+        # ("what does the lead do?" finds the lead duties sixteenth, behind lines naming a lead).
         pool = ranked
         if post and lead:
-            pool = kb.ranker.rank(e.rest, langs, limit=8)
+            pool = kb.ranker.rank(e.rest, langs, limit=16)
         elif post and best is None:
             pool = kb.ranker.rank(post, langs, limit=4)
         if pool:
