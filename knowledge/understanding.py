@@ -294,7 +294,7 @@ def _classify(
         post = _post(e, kb, lang, lead=lead, country=country)
         # The question's own candidates, or, when the acronym is all it says ("what does the
         # CLA do?"), those of the acronym's words; lead words are in many passages: more of them
-        # ("what does the lead do?" finds the lead duties sixteenth, behind lines naming a lead).
+        # ("what does the lead do?" has the lead duties after eight lines that name a lead).
         pool = ranked
         if post and lead:
             pool = kb.ranker.rank(e.rest, langs, limit=16)
