@@ -229,6 +229,15 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
             "fr",
             "activation_steps",
         ),
+        # What a post does: named by an acronym's words, by lead words alone, or a body.
+        ("what does the CLA actually do", "en", "lead_responsibilities"),
+        ("qué hacen las agencias líderes", "es", "lead_responsibilities"),
+        ("who is OCHA", "en", "ocha_role"),
+        ("ما دور أوتشا في المجموعات", "ar", "ocha_role"),
+        # A line that ties with its own topic is not passed over for another that only ties.
+        ("what does a co-lead do", "en", "ngo_can_co_lead"),
+        # Who is put in charge of a cluster is chosen at step 4, not written in step 5.
+        ("who is put in charge of a cluster?", "en", "step_4"),
     ],
 )
 def test_the_question_behind_the_words_around_it(
