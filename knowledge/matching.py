@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from knowledge.facts import Facts, Language
 
@@ -310,6 +311,16 @@ class PhraseIndex:
         cutoff = 88.0 if len(text) < 8 else 85.0
         reach = _within_reach(self, size, len(text), cutoff)
         best = process.extractOne(text, reach, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if best is None:
+            # Two letters typed the wrong way round ("somaila") are one slip, though fuzz.ratio
+            # counts them as two: the same letters, one swap of neighbours apart.
+            swapped = [
+                c
+                for c in _same_letters(self, size, len(text)).get("".join(sorted(text)), ())
+                if OSA.distance(text, c) == 1
+            ]
+            if swapped:
+                best = (swapped[0], cutoff, 0)
         if text in self.known:
             self.closest[text] = best
         return best
@@ -343,6 +354,16 @@ def _within_reach(index: PhraseIndex, size: int, length: int, cutoff: float) -> 
     return tuple(
         c for c in index.fuzzy[size] if 200 * min(length, len(c)) >= cutoff * (length + len(c))
     )
+
+
+@lru_cache(maxsize=256)
+def _same_letters(index: PhraseIndex, size: int, length: int) -> dict[str, tuple[str, ...]]:
+    """The fuzzy candidates of `size` words and `length` characters, by their sorted letters."""
+    out: dict[str, list[str]] = {}
+    for c in index.fuzzy[size]:
+        if len(c) == length:
+            out.setdefault("".join(sorted(c)), []).append(c)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _runs(phrases: Iterable[str], longest: int) -> Iterable[str]:
@@ -512,11 +533,18 @@ _WHO = frozenset({"who", "qui", "quien", "谁"})
 
 def asks_besides(text: str, phrases: Iterable[str]) -> bool:
     """Whether `text` asks with a word beside `phrases`: "what do we do when we activate?"."""
-    norm = f" {normalize(text)} "
+    rest = without(normalize(text), phrases)
+    # A clause that opens with "que" is read in the text as typed, where its comma still is
+    # ("quand on active un cluster, que faut-il faire ?"): no word of "when" opens so.
+    return bool(set(rest.split()) & _WHO) or "谁" in rest or _asks(rest, text)
+
+
+def without(norm: str, phrases: Iterable[str]) -> str:
+    """Normalised text without `phrases` (whole words; inside a run, for Chinese)."""
+    norm = f" {norm} "
     for phrase in sorted(map(normalize, phrases), key=len, reverse=True):
         norm = norm.replace(phrase if _CJK.search(phrase) else f" {phrase} ", " ")
-    rest = norm.strip()
-    return bool(set(rest.split()) & _WHO) or "谁" in rest or _asks(rest, rest)
+    return " ".join(norm.split())
 
 
 def _own_phrases(lang: Language) -> Iterable[str]:
@@ -856,7 +884,10 @@ class Matcher:
             *(h for h in intent_hits if h.target == "aside"),
             *role,
         ]
-        rest = _blank(norm, masked)
+        # A body one of our acronyms names ("OCHA", "أوتشا") stays, as that acronym: what it
+        # does is a topic of its own, and its name in one language is no word of the question.
+        bodies = [h.target.casefold() for h in agency_hits if h.target in self.kb.acronyms]
+        rest = " ".join((_blank(norm, masked), *dict.fromkeys(bodies)))
         return Entities(
             sectors=_distinct(sector_hits),
             agencies=_distinct(agency_hits),

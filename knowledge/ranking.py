@@ -199,12 +199,18 @@ def _whole_first(
             if parent.get(r.topic) == first.topic and ties(r, first) and close:
                 return [r, *(x for x in ranked if x is not r)]
         return ranked
+    # A line that ties with its own topic is as good an answer as the topic ("what does a
+    # co-lead do?" is the line on who may co-lead): another topic must then say more than the
+    # line, not only as much (a topic naming a government co-lead).
+    own = parent.get(first.topic)
+    held = any(r.topic == own and ties(r, first) for r in ranked[1:])
     for r in ranked[1:]:
         if (
             r.kind == "concept"
             and r.confidence >= first.confidence
             and matched[r.topic] >= matched[first.topic]
-            and not (parent.get(first.topic) == r.topic and ties(r, first))
+            and not (own == r.topic and ties(r, first))
+            and not (held and matched[r.topic] == matched[first.topic])
         ):
             return [r, *(x for x in ranked if x is not r)]
     topic = parent.get(first.topic)

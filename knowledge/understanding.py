@@ -18,6 +18,7 @@ from knowledge.matching import (
     Entities,
     asks_besides,
     normalize,
+    without,
 )
 from knowledge.ranking import Ranked
 
@@ -116,8 +117,10 @@ def understand(
     # "When" beside another question word joins two clauses ("what should we do when we
     # activate?", "¿qué hacer cuando queremos activar?"): the other word says what is asked.
     whens = [p for code in langs for p in kb.text(code).intent_words.get("when", ())]
+    # Its "when" is then no word of what is asked either ("quand on active un cluster, qui
+    # décide ?" asks who decides, not when activating is justified).
     if "when" in e.intents and asks_besides(text, whens):
-        e = replace(e, intents=e.intents - {"when"})
+        e = replace(e, intents=e.intents - {"when"}, rest=without(e.rest, whens))
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
@@ -290,21 +293,35 @@ def _classify(
     # "What does the HC do (in a country)?", "who is the ERC?" ask about the post the acronym
     # names: the topic whose title names it answers, when it holds about as much of the
     # question as the best; "what does HC stand for?" asks for the words.
+    # The post may be named by an acronym's words ("what does the CLA do?": the cluster lead
+    # agency), or by lead words alone ("what does the lead agency do?", "qué hace la agencia
+    # líder"); an acronym that is also a body's name ("who is OCHA?") names it as well.
     role = "role" in e.intents and "acronym_question" not in e.intents
-    if role and e.acronyms and best is not None and not (e.sectors or e.agencies or lead):
-        named_by = " ".join(e.acronyms)
-        for r in ranked:
-            near = r.confidence >= max(ALONE, _AS_SURE * best.confidence)
-            if near and kb.ranker.titled(named_by, r.topic, langs):
-                return answer(r)
+    if role and (best is not None or e.acronyms or e.agencies):
+        post = _post(e, kb, lang, lead=lead, country=country)
+        # The question's own candidates, or, when the acronym is all it says ("what does the
+        # CLA do?"), those of the acronym's words; lead words are in many passages: more of them
+        # ("what does the lead do?" has the lead duties after eight lines that name a lead).
+        pool = ranked
+        if post and lead:
+            pool = kb.ranker.rank(e.rest, langs, limit=16)
+        elif post and best is None:
+            pool = kb.ranker.rank(post, langs, limit=4)
+        if pool:
+            top = best or pool[0]
+            for r in pool:
+                near = r.confidence >= max(ALONE, _AS_SURE * top.confidence)
+                if near and any(kb.ranker.titled(p, r.topic, langs) for p in post.split("|")):
+                    return answer(r)
     if e.acronyms and (
         "acronym_question" in e.intents
         or not (e.leftover or e.sectors or lead or which or says_more)
     ):
         return found("acronym", 0.9)
     words = e.leftover.split()
-    # A name is one run of words ("the cash cluster"), not words picked out of a sentence.
-    short = lead and words and _length(words) <= NAME_WORDS
+    # A name is one run of words ("the cash cluster"), not words picked out of a sentence;
+    # in Chinese it has two characters at least (怎么定的 leaves 定, "decided", over).
+    short = lead and words and _length(words) <= NAME_WORDS and not _CJK.fullmatch(e.leftover)
     # "Who leads the security cluster?" asks for the lead of a cluster of that name: one word
     # that our passages hold ("security") does not make it a question about a passage, unless
     # it is a topic's own title ("who leads the refugee response?") or the name says more.
@@ -378,6 +395,30 @@ def _classify(
     if e.acronyms:
         return found("acronym", 0.9)
     return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
+
+
+def _post(e: Entities, kb: KnowledgeBase, lang: str | None, *, lead: bool, country: Any) -> str:
+    """The words naming the post a "what does ... do" asks about, one way of naming it a part.
+
+    An acronym by itself and by its words ("CLA|cluster lead agency"), when nothing else is
+    named beside it (a body one of our acronyms names, "OCHA", "أوتشا", is that acronym); lead
+    words alone when no name is there; else nothing.
+    """
+    bodies = [a for a in e.agencies if a in kb.acronyms]
+    if e.sectors or country or len(bodies) < len(e.agencies):
+        return ""
+    named = tuple(dict.fromkeys((*e.acronyms, *bodies)))
+    if named:
+        if lead:
+            return ""
+        spelt = kb.text(lang or "en").acronyms
+        words = [re.sub(r"\(.*?\)", " ", spelt.get(a, "")) for a in named]
+        return "|".join((" ".join(named), *(w for w in words if w.strip())))
+    if not lead:
+        return ""
+    # The lead words and what stands with them, not the rest of what is asked ("at country level").
+    asked = set(e.leftover.split())
+    return " ".join(w for w in e.rest.split() if w not in asked)
 
 
 def _one_condition(e: Entities) -> str | None:

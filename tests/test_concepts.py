@@ -229,6 +229,15 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
             "fr",
             "activation_steps",
         ),
+        # What a post does: named by an acronym's words, by lead words alone, or a body.
+        ("what does the CLA actually do", "en", "lead_responsibilities"),
+        ("qué hacen las agencias líderes", "es", "lead_responsibilities"),
+        ("who is OCHA", "en", "ocha_role"),
+        ("ما دور أوتشا في المجموعات", "ar", "ocha_role"),
+        # A line that ties with its own topic is not passed over for another that only ties.
+        ("what does a co-lead do", "en", "ngo_can_co_lead"),
+        # Who is put in charge of a cluster is chosen at step 4, not written in step 5.
+        ("who is put in charge of a cluster?", "en", "step_4"),
     ],
 )
 def test_the_question_behind_the_words_around_it(
@@ -327,6 +336,12 @@ def test_related_topics_never_name_the_topic_answered(chat: Chat) -> None:
         ("when I want to activate a cluster, what should I do?", "The eight steps"),
         ("we want to activate a cluster when the floods hit, how?", "The eight steps"),
         ("¿qué hacer cuando queremos activar un cluster?", "Los ocho pasos para activar"),
+        # ... and is then no word of what is asked ("quand" and 的时候 are words of the criteria).
+        ("quand on active un cluster, qui décide ?", "Qui décide d'activer un cluster"),
+        ("启动集群的时候要做什么？", "启动集群的八个步骤"),
+        ("启动集群的时候谁来决定", "由谁决定启动集群"),
+        # A clause opened by "que" asks, read where its comma still is.
+        ("quand on active un cluster, que faut-il faire ?", "Les huit étapes"),
         # When a step happens is about the procedure, not the criteria.
         ("when does the ERC answer the letter", "The eight steps to activate clusters"),
     ],
