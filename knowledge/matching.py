@@ -495,7 +495,9 @@ QUESTION_WORDS = frozenset({"how", "comment", "como", "怎么", "如何", "怎�
 _ASKING = QUESTION_WORDS | {"what", "什么", "啥", "ماذا"}
 # Words that ask only where a clause opens with them: "..., que tenemos que hacer" asks, "ya
 # que hubo un terremoto" ("since there was") does not.
-_ASKING_FIRST = re.compile(r"(?:^|[,;:¿¡.!?，،؛]\s*)(?:qu[eé]|quoi|cu[aá]l(?:es)?|ما|شو)(?:\s|$)")
+_ASKING_FIRST = re.compile(
+    r"(?:^|[,;:¿¡.!?，،؛]\s*)(?:qu[eé]|qu['’]est-ce|quoi|cu[aá]l(?:es)?|ما|شو)(?:\s|$)"
+)
 
 
 # Words a question opens with, in our five languages: a message that opens with one is asked,

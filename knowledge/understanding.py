@@ -40,6 +40,10 @@ _PROCEDURE = "activation_steps"
 # When activating is justified: what a "when" asks of activation as a whole.
 _CRITERIA = "activation_criteria"
 _ACTIVATION = frozenset({_PROCEDURE, "activation_decision"})
+# What a cluster is: the approach's own topic, which says it.
+_APPROACH = "cluster_approach"
+# Intent words that make a question on the cluster word ask for something else than what it is.
+_NOT_WHAT = frozenset({"lead", "which_clusters", "list_clusters", "presence", "help", "wish"})
 # A step the clause of an "after" names, at this share of the best candidate's confidence.
 _AS_SURE = 0.8
 
@@ -287,6 +291,11 @@ def _classify(
         # "When do we need to activate a cluster?" asks when it is justified: the criteria.
         topic = _CRITERIA if "when" in e.intents else _PROCEDURE
         return found("concept", 0.8, topic=topic, sectors=e.sectors)
+    if _the_cluster_word_alone(e, kb, lang):
+        # "What is a cluster?" asks what it is; "clusters" alone, which there are.
+        if e.asks and (e.words >= 2 or lang == "zh"):
+            return found("concept", 0.9, topic=_APPROACH)
+        return found("list_clusters", 0.85)
     # An acronym among everyday words asks what it stands for ("HRP = ?", "what's the HRP"),
     # unless a passage holds more of the question than the acronym ("cuánto tarda el ERC").
     says_more = best is not None and sure and best.matched >= 2
@@ -419,6 +428,23 @@ def _post(e: Entities, kb: KnowledgeBase, lang: str | None, *, lead: bool, count
     # The lead words and what stands with them, not the rest of what is asked ("at country level").
     asked = set(e.leftover.split())
     return " ".join(w for w in e.rest.split() if w not in asked)
+
+
+def _the_cluster_word_alone(e: Entities, kb: KnowledgeBase, lang: str | None) -> bool:
+    """Whether the cluster word is all a message names ("what is a cluster?", "什么是集群").
+
+    One word of many passages, alone it ranks whichever says it most densely.
+    """
+    if e.intents & _NOT_WHAT or "cluster_word" not in e.intents:
+        return False
+    if e.sectors or e.agencies or e.countries or e.acronyms or e.country_choices:
+        return False
+    for code in [lang] if lang else list(kb.languages):  # "cluster" is a word of every language
+        tokens = set(kb.ranker.tokens(e.rest, code))
+        words = kb.text(code).intent_words["cluster_word"]
+        if tokens and tokens <= {t for w in words for t in kb.ranker.tokens(w, code)}:
+            return True
+    return False
 
 
 def _one_condition(e: Entities) -> str | None:

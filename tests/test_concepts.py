@@ -238,6 +238,12 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
         ("what does a co-lead do", "en", "ngo_can_co_lead"),
         # Who is put in charge of a cluster is chosen at step 4, not written in step 5.
         ("who is put in charge of a cluster?", "en", "step_4"),
+        # The cluster word alone, asked about, is what a cluster is: the approach.
+        ("what is a cluster", "en", "cluster_approach"),
+        ("qu'est-ce qu'un cluster ?", "fr", "cluster_approach"),
+        ("qué es un clúster", "es", "cluster_approach"),
+        ("什么是集群", "zh", "cluster_approach"),
+        ("ما هي المجموعة", "ar", "cluster_approach"),
     ],
 )
 def test_the_question_behind_the_words_around_it(
@@ -296,7 +302,8 @@ def test_a_list_of_something_else_is_not_the_list_of_clusters(
 
 
 @pytest.mark.parametrize(
-    "question", ["list all clusters", "quels sont les clusters mondiaux et leurs chefs de file"]
+    "question",
+    ["list all clusters", "quels sont les clusters mondiaux et leurs chefs de file", "clusters"],
 )
 def test_a_list_of_clusters_is_still_the_list(chat: Chat, question: str) -> None:
     chat(question)
