@@ -363,7 +363,9 @@ def _classify(
     if e.sectors and (lead or country or not telling):
         # A cluster in a country is a question about our record there ("is education
         # activated in Chad?"); what else it asks is answered after, when we know it.
-        also = (best.topic,) if best is not None and sure else ()
+        # "... après le séisme": an "after" that names the emergency asks for no step.
+        after_the_emergency = "after" in e.intents and bool(e.conditions)
+        also = (best.topic,) if best is not None and sure and not after_the_emergency else ()
         own = "own_country" in e.intents and country is None
         return found(
             "who_leads",

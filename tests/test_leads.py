@@ -288,6 +288,20 @@ def test_a_bare_yes_or_no_asks_about_no_topic(chat: Chat, word: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "qui dirige la santé après le séisme",
+        "qui dirige le cluster abris apres un seisme",
+        "quién lidera alojamiento después del terremoto",
+    ],
+)
+def test_after_the_emergency_asks_for_no_step(chat: Chat, question: str) -> None:
+    # "Après" there names the emergency: no transition passage is added to the lead.
+    chat(question)
+    assert [r.intent for r in chat.replies] == ["who_leads"], chat.replies
+
+
+@pytest.mark.parametrize(
     ("question", "hint"),
     [
         ("who leads health in our country?", "Name the country"),
