@@ -244,6 +244,8 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
         ("qué es un clúster", "es", "cluster_approach"),
         ("什么是集群", "zh", "cluster_approach"),
         ("ما هي المجموعة", "ar", "cluster_approach"),
+        # Undoing an activation is no activation: "how" and "activate" are in both.
+        ("كيف يتم إلغاء تفعيل المجموعة", "ar", "deactivation"),
     ],
 )
 def test_the_question_behind_the_words_around_it(
