@@ -120,6 +120,20 @@ def test_clusters_an_agency_leads(
         assert name in answer
 
 
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        ("联合国儿童基金会负责哪些集群", "• 教育，共同牵头"),
+        ("ما هي المجموعات التي تقودها اليونيسف", "• التعليم، جهة رائدة مشاركة"),
+        ("谁牵头住所集群", "(IFRC)，召集方"),
+    ],
+)
+def test_chinese_and_arabic_lines_take_their_own_comma(
+    chat: Chat, question: str, line: str
+) -> None:
+    assert line in chat(question)
+
+
 def test_ocha_leads_no_cluster(chat: Chat) -> None:
     answer = chat("which clusters does OCHA lead?")
     assert "not a global lead" in answer
