@@ -16,6 +16,7 @@ from handlers.common import N_, agency_label, country_name, known_topic, reply, 
 from handlers.concepts import show_topic
 from handlers.help import not_understood
 from knowledge import KnowledgeBase, Lead
+from knowledge.checklist import just_agency
 
 router = Router()
 
@@ -50,13 +51,24 @@ def _record(ctx: Context, row: CountryCluster) -> dict[str, Any]:
         "source_date": format_date(date.fromisoformat(endorsed.group(2)), "long", locale=ctx.lang)
         if endorsed
         else "",
-        "lead": row.lead,
-        "co_lead": row.co_lead,
+        "lead": _as_named(ctx, row.lead),
+        "co_lead": _as_named(ctx, row.co_lead),
         "coordinator": row.coordinator,
         "contact": row.contact,
         "activated_on": row.activated_on.isoformat() if row.activated_on else "",
         "source": row.source,
     }
+
+
+def _as_named(ctx: Context, organisation: str) -> str:
+    """A record's lead as the reader's language names it ("WHO" is "OMS" in French).
+
+    Only when the record names one agency we know and nothing else; other text stays as written.
+    """
+    if not organisation or not just_agency(ctx.kb, organisation):
+        return organisation
+    agency = ctx.kb.matcher.find_agency(organisation)
+    return agency_label(ctx, agency)["acronym"] if agency else organisation
 
 
 def sector_facts(ctx: Context, sector_id: str) -> dict[str, Any]:

@@ -40,6 +40,23 @@ def test_sample_file_imports_and_answers(any_engine: Engine, kb: KnowledgeBase) 
     assert "Global lead agency" in answer  # the global arrangement stays visible
 
 
+def test_a_records_agency_is_named_in_the_readers_language(
+    bot: Bot, kb: KnowledgeBase, engine: Engine, tmp_path: Path
+) -> None:
+    import_file(
+        write(
+            tmp_path, "Sudan,health,WHO,Ministry of Health,,,,test\nChad,logistics,WFP,,,,,test\n"
+        ),
+        kb,
+        engine,
+    )
+    answer = Chat(bot)("qui dirige la santé au Soudan ?")
+    assert "Chef de file : OMS" in answer, answer
+    assert "Ministry of Health" in answer  # no agency we know: as it was written
+    chad = Chat(bot)("quels clusters sont actifs au Tchad ?")
+    assert "Logistique: PAM" in chad, chad
+
+
 def test_no_record_says_so(chat: Chat) -> None:
     answer = chat("who leads shelter in Haiti")
     assert "We hold no country record for Shelter in Haiti" in answer
