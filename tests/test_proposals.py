@@ -341,6 +341,23 @@ def test_a_co_lead_that_is_the_lead_is_refused_and_nothing_is_made(chat: Chat) -
     assert "There are no activation proposals yet" in chat("/proposals")
 
 
+def test_a_move_out_of_turn_says_what_can_be_done_and_a_repeat_that_it_is_done(
+    chat: Chat,
+) -> None:
+    _grant(chat, "admin")
+    chat("/propose Sudan health")
+    chat("/submit 1")
+    _press(chat, "Confirm")
+    assert "What it can be now: forward to the IASC Principals or return with feedback." in chat(
+        "/endorse 1"
+    )
+    for move in ("forward", "endorse"):
+        chat(f"/{move} 1")
+        _press(chat, "Confirm")
+    again = chat("/endorse 1")
+    assert "Proposal #1 is already endorsed" in again and "nothing was changed" in again, again
+
+
 def test_a_cluster_move_refused_says_what_stands_in_the_way(chat: Chat) -> None:
     _grant(chat, "admin")
     chat("/propose Sudan health")

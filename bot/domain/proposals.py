@@ -198,7 +198,20 @@ def check(
                 "wrong_state", move=move.name, status=row.status, id=proposal.id, cluster=cluster
             )
     elif proposal.status not in move.from_states:
-        raise Refused("wrong_state", move=move.name, status=proposal.status, id=proposal.id)
+        # Said with what is done already, or what can be done next ("forward it first").
+        raise Refused(
+            "wrong_state",
+            move=move.name,
+            status=proposal.status,
+            id=proposal.id,
+            already=proposal.status == move.to_state
+            or (move.name == MoveName.ENDORSE and proposal.status in LIVE),
+            next=[
+                m.name
+                for m in MOVES.values()
+                if proposal.status in m.from_states and not m.per_cluster
+            ],
+        )
     return proposal, move
 
 
