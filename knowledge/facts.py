@@ -390,6 +390,20 @@ def read_facts(
             for pid in lang.passage_words
             if pid not in passages
         )
+        # A country key is an ISO code: a list read into the wrong mapping shows here.
+        named = {
+            "country_aliases": lang.country_aliases.keys(),
+            "country_names": lang.country_names.keys(),
+            "ambiguous_country_names": {
+                c for codes in lang.ambiguous_countries.values() for c in codes
+            },
+        }
+        gaps.extend(
+            f"{code}.yaml: {field} names {c!r}, which is no country code"
+            for field, codes in named.items()
+            for c in sorted(codes)
+            if not (len(c) == 2 and c.isalpha() and c.isupper())
+        )
     if gaps:
         raise KnowledgeError("knowledge has gaps:\n  " + "\n  ".join(gaps))
 

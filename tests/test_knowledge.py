@@ -59,6 +59,43 @@ def test_a_fact_without_source_or_with_unknown_agency_is_reported(tmp_path: Path
     assert "clusters.nutrition names unknown agency" in str(err.value)
 
 
+def test_a_country_list_under_the_wrong_key_is_reported(tmp_path: Path) -> None:
+    # Aliases that slipped under ambiguous_country_names would read "gaza" as no country.
+    data = _copy(tmp_path)
+    path = data / "fr.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["ambiguous_country_names"]["PS"] = ["gaza", "cisjordanie"]
+    raw["country_names"]["Soudan"] = "Soudan"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(KnowledgeError) as err:
+        load(data)
+    assert "fr.yaml: ambiguous_country_names names 'GAZA', which is no country code" in str(
+        err.value
+    )
+    assert "fr.yaml: country_names names 'SOUDAN'" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("question", "country"),
+    [
+        ("who leads health in gaza?", "PS"),
+        ("who leads health in CAR?", "CF"),
+        ("qui dirige la santé en Birmanie ?", "MM"),
+        ("quién lidera salud en Costa de Marfil", "CI"),
+        ("من يقود الصحة في غزة", "PS"),
+        ("缅甸的卫生集群谁牵头", "MM"),
+    ],
+)
+def test_every_countrys_aliases_are_read(kb: KnowledgeBase, question: str, country: str) -> None:
+    assert kb.matcher.entities(question).countries == (country,)
+
+
+def test_everyday_words_name_no_country(kb: KnowledgeBase) -> None:
+    for text in ("help us understand who leads nutrition", "who leads shelter? tell us"):
+        e = kb.matcher.entities(text)
+        assert e.countries == () and e.country_choices == (), text
+
+
 def test_a_missing_language_file_is_reported(tmp_path: Path) -> None:
     data = _copy(tmp_path)
     (data / "ar.yaml").unlink()
