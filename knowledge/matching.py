@@ -492,7 +492,7 @@ QUESTION_WORDS = frozenset({"how", "comment", "como", "怎么", "如何", "怎�
 
 
 # Words that make a message a question without asking "how": "我们要启动WASH集群，要走什么流程".
-_ASKING = QUESTION_WORDS | {"what", "什么", "啥", "ماذا"}
+_ASKING = QUESTION_WORDS | {"what", "define", "explain", "describe", "什么", "啥", "ماذا"}
 # Words that ask only where a clause opens with them: "..., que tenemos que hacer" asks, "ya
 # que hubo un terremoto" ("since there was") does not.
 _ASKING_FIRST = re.compile(

@@ -442,9 +442,12 @@ def _the_cluster_word_alone(e: Entities, kb: KnowledgeBase, lang: str | None) ->
     if e.sectors or e.agencies or e.countries or e.acronyms or e.country_choices:
         return False
     for code in [lang] if lang else list(kb.languages):  # "cluster" is a word of every language
+        words = kb.text(code).intent_words
         tokens = set(kb.ranker.tokens(e.rest, code))
-        words = kb.text(code).intent_words["cluster_word"]
-        if tokens and tokens <= {t for w in words for t in kb.ranker.tokens(w, code)}:
+        # A sector or an AoR ("what is a sector?") is a question of its own.
+        sector = {t for w in words.get("sector_word", ()) for t in kb.ranker.tokens(w, code)}
+        cluster = {t for w in words["cluster_word"] for t in kb.ranker.tokens(w, code)}
+        if tokens and tokens <= cluster - sector:
             return True
     return False
 

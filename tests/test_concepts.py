@@ -244,6 +244,12 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
         ("qué es un clúster", "es", "cluster_approach"),
         ("什么是集群", "zh", "cluster_approach"),
         ("ما هي المجموعة", "ar", "cluster_approach"),
+        ("define cluster", "en", "cluster_approach"),
+        ("explain clusters", "en", "cluster_approach"),
+        # A sector is a question of its own, not the cluster word.
+        ("what is a sector?", "en", "cluster_vs_sector"),
+        ("qu'est-ce qu'un secteur ?", "fr", "cluster_vs_sector"),
+        ("什么是部门", "zh", "cluster_vs_sector"),
         # Undoing an activation is no activation: "how" and "activate" are in both.
         ("كيف يتم إلغاء تفعيل المجموعة", "ar", "deactivation"),
     ],
