@@ -275,7 +275,7 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     asked = u.intent in QUESTIONS and (text.rstrip().endswith(("?", "？", "؟")) or free)
     condition = Answers(run.answers).condition(ctx.kb)
     parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words, condition)
-    if q.kind in {"country", "text"} and u.intent in {"greeting", "thanks"}:
+    if q.kind in {"country", "text"} and _only_courtesy(ctx, text):
         parsed = Invalid(q.kind)  # "hello", "thanks": no country, no account of what happened
     # An answer word of another question ("none" to a step, "done" to a criterion) is a wrong
     # answer, asked again, never a question to answer.
@@ -296,6 +296,14 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
             return ask(ctx, run, note="invalid_colead_is_lead")
         parsed = Answer("")
     return _record(ctx, run, q, _entry(parsed))
+
+
+def _only_courtesy(ctx: Context, text: str) -> bool:
+    """Whether a message is a greeting or thanks and nothing else ("Hello, Sudan" is more)."""
+    if ctx.understanding.intent not in {"greeting", "thanks"}:
+        return False
+    e = ctx.kb.matcher.entities(text)
+    return not (e.countries or e.sectors or e.agencies or e.conditions or e.leftover)
 
 
 def _same_agency(run: "ChecklistRun", q: Question, co_lead: Any) -> bool:

@@ -571,6 +571,12 @@ def test_a_lead_is_never_an_answer_word_or_a_button_number(chat: Chat) -> None:
     assert chat.last is not None and chat.last.data["question"]["key"] == "lead:shelter"
 
 
+@pytest.mark.parametrize("country", ["Hello, Sudan", "Thanks! Haiti"])
+def test_a_greeting_with_the_answer_is_the_answer(chat: Chat, country: str) -> None:
+    chat("I want to activate a cluster")
+    assert "what has happened" in chat(country)
+
+
 def test_the_country_and_what_happened_are_words_not_a_yes(chat: Chat) -> None:
     chat("I want to activate a cluster")
     assert "Please name the country or the response" in chat("yes")
@@ -579,6 +585,7 @@ def test_the_country_and_what_happened_are_words_not_a_yes(chat: Chat) -> None:
     assert "what has happened" in chat("the Sahel floods response")
     assert "Please say in a few words what has happened" in chat("ok")
     assert "Please say in a few words what has happened" in chat("thanks!")
+    assert "Which clusters" in chat("hello, an earthquake hit the north")  # more than a hello
     assert "Which clusters" in chat("floods displaced 40,000 people")
 
 
