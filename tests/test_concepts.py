@@ -234,6 +234,9 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
         ("qué hacen las agencias líderes", "es", "lead_responsibilities"),
         ("who is OCHA", "en", "ocha_role"),
         ("ما دور أوتشا في المجموعات", "ar", "ocha_role"),
+        ("OCHA是做什么的", "zh", "ocha_role"),
+        ("OCHA的作用是什么", "zh", "ocha_role"),
+        ("HC是做什么的", "zh", "coordination_roles"),
         # A line that ties with its own topic is not passed over for another that only ties.
         ("what does a co-lead do", "en", "ngo_can_co_lead"),
         # Who is put in charge of a cluster is chosen at step 4, not written in step 5.
