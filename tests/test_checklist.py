@@ -398,7 +398,7 @@ def test_a_name_that_starts_with_an_answer_word_stays_whole(chat: Chat) -> None:
             "to keep UNHCR",
             "UNHCR",
         ),
-        (["Syrie", "des combats ont déplacé 50 000 personnes", "abris"], "garder HCR", "HCR"),
+        (["Syrie", "des combats ont déplacé 50 000 personnes", "abris"], "organisme (HCR)", "HCR"),
         (
             ["Siria", "enfrentamientos armados desplazaron a miles", "alojamiento"],
             "ACNUR",
