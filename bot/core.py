@@ -316,8 +316,10 @@ class Router:
         allowed = 1 if len(typed) < 6 else 2
         distances = {c: OSA.distance(typed, c) for c in self.commands}
         best = min(distances.values(), default=allowed + 1)
-        close = [c for c, d in distances.items() if d == best <= allowed]
-        return close[0] if len(close) == 1 else None
+        if best > allowed:
+            return None
+        closest = [c for c, d in distances.items() if d == best]
+        return closest[0] if len(closest) == 1 else None
 
     def for_intent(self, intent: str) -> Handler:
         """The handler of an understood intent, else the intent fallback."""

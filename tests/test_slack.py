@@ -500,6 +500,24 @@ def test_an_event_a_dead_process_stored_is_answered_after_a_restart(
     assert inbox.counts(engine) == {"pending": 0, "done": 1, "dead": 0}
 
 
+def test_an_uninstall_with_one_workspaces_token_is_logged_for_the_operator(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = json.dumps(
+        {
+            "team_id": TEAM,
+            "api_app_id": "A0001",
+            "type": "event_callback",
+            "event_id": "EvGONE1",
+            "event_time": int(time.time()),
+            "event": {"type": "app_uninstalled"},
+        }
+    )
+    with caplog.at_level(logging.WARNING, logger="clusterbot"):
+        assert slack.post(body, "application/json").status_code == 200
+    assert any("SLACK_BOT_TOKEN no longer works" in r.getMessage() for r in caplog.records)
+
+
 def test_an_event_the_database_refuses_is_refused_so_slack_resends(
     slack: Slack, bot: Bot, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -655,6 +673,8 @@ def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, b
         )
         notice = Reply("help/lang_set.j2", {"native": "English", "code": "en"}, "en", "x")
         asyncio.run(sender.send("slack:T0002:C0001", notice))  # installed: sent
+        [sent] = fake.of("chat.postMessage", "C0001")
+        assert sent.token == "xoxb-installed"
         uninstalled = json.dumps(
             {
                 "team_id": "T0002",

@@ -155,6 +155,10 @@ class SlackAdapter:
             # A workspace that uninstalls the app (or revokes its tokens) is forgotten: its
             # tokens are deleted, and notices to it are then recorded as undeliverable.
             self.app.enable_token_revocation_listeners()
+        else:
+            # One workspace's own token: nothing to delete, but the operator must know.
+            self.app.event("app_uninstalled")(self._on_revoked)
+            self.app.event("tokens_revoked")(self._on_revoked)
         self.app.error(self._on_error)
 
     # ---- lifecycle --------------------------------------------------------------------------
@@ -247,6 +251,14 @@ class SlackAdapter:
             base_url=self.api_url,
             session=self._session,
             retry_handlers=list(self._retries),
+        )
+
+    async def _on_revoked(self, body: SlackJson) -> None:
+        log.warning(
+            "slack: %s for workspace %s: SLACK_BOT_TOKEN no longer works; reinstall the app "
+            "and set the new token",
+            body.get("event", {}).get("type"),
+            body.get("team_id"),
         )
 
     async def _on_error(self, error: Exception, body: SlackJson) -> None:
