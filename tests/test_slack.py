@@ -917,10 +917,10 @@ def test_no_request_body_is_logged_at_info(
         )
         assert response.status_code == 401
         _no_body_or_traceback_logged(caplog)
-        revoked = json.dumps(
-            {"type": "event_callback", "team_id": TEAM, "event": {"type": "tokens_revoked"}}
+        renamed = json.dumps(
+            {"type": "event_callback", "team_id": TEAM, "event": {"type": "channel_rename"}}
         )
-        assert slack.post(revoked, "application/json").status_code == 404  # Bolt: unhandled
+        assert slack.post(renamed, "application/json").status_code == 404  # Bolt: unhandled
         assert "UNICEF" in slack.dm(f"who leads WASH? {MARK}")
     _no_body_or_traceback_logged(caplog)
 
