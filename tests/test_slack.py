@@ -72,6 +72,28 @@ def signed(
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
+def callback(event: dict[str, Any], event_id: str, team: str = TEAM) -> str:
+    """An Events API delivery of `event` in workspace `team`, as Slack sends it."""
+    return json.dumps(
+        {
+            "token": "x",
+            "team_id": team,
+            "api_app_id": "A0001",
+            "event": {"event_ts": event.get("ts", "1.1"), **event},
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
+        }
+    )
+
+
+def post_signed(url: str, body: str) -> httpx.Response:
+    """POST a JSON body to the app's events URL, signed with the app's secret."""
+    headers = {"Content-Type": "application/json", **signed(body)}
+    return http_client.post(url + SLACK_EVENTS, content=body, headers=headers)
+
+
 @dataclass
 class Slack:
     """Talk to the app as Slack does; read what it sent through the stand-in."""
@@ -113,18 +135,7 @@ class Slack:
     def event(
         self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None
     ) -> httpx.Response:
-        body = json.dumps(
-            {
-                "token": "x",
-                "team_id": TEAM,
-                "api_app_id": "A0001",
-                "event": {"event_ts": event.get("ts", "1.1"), **event},
-                "type": "event_callback",
-                "event_id": event_id or f"Ev{next(_ids):08d}",
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-            }
-        )
+        body = callback(event, event_id or f"Ev{next(_ids):08d}")
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
         response = self.post(body, "application/json", headers if retry else None)
         assert response.status_code == 200, response.text
@@ -503,18 +514,8 @@ def test_an_event_a_dead_process_stored_is_answered_after_a_restart(
 def test_an_uninstall_with_one_workspaces_token_is_logged_for_the_operator(
     slack: Slack, caplog: pytest.LogCaptureFixture
 ) -> None:
-    body = json.dumps(
-        {
-            "team_id": TEAM,
-            "api_app_id": "A0001",
-            "type": "event_callback",
-            "event_id": "EvGONE1",
-            "event_time": int(time.time()),
-            "event": {"type": "app_uninstalled"},
-        }
-    )
     with caplog.at_level(logging.WARNING, logger="clusterbot"):
-        assert slack.post(body, "application/json").status_code == 200
+        assert slack.event({"type": "app_uninstalled"}).status_code == 200
     assert any("SLACK_BOT_TOKEN no longer works" in r.getMessage() for r in caplog.records)
 
 
@@ -641,29 +642,11 @@ def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, b
         assert again.status_code >= 400
 
         # The installed workspace's events are answered with its own token.
-        body = json.dumps(
-            {
-                "team_id": "T0002",
-                "api_app_id": "A0001",
-                "type": "event_callback",
-                "event_id": "EvOAUTH",
-                "event_time": int(time.time()),
-                "event": {
-                    "type": "message",
-                    "channel_type": "im",
-                    "channel": "D0002",
-                    "user": "U0009",
-                    "text": "who leads WASH?",
-                    "ts": "8.8",
-                },
-            }
+        message = {"type": "message", "channel_type": "im", "channel": "D0002", "user": "U0009"}
+        question = callback(
+            {**message, "text": "who leads WASH?", "ts": "8.8"}, "EvOAUTH", "T0002"
         )
-        response = http_client.post(
-            url + SLACK_EVENTS,
-            content=body,
-            headers={"Content-Type": "application/json", **signed(body)},
-        )
-        assert response.status_code == 200
+        assert post_signed(url, question).status_code == 200
         [answer] = fake.wait_calls("chat.postMessage", 1, "D0002")
         assert answer.token == "xoxb-installed" and "UNICEF" in answer.text
 
@@ -675,22 +658,8 @@ def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, b
         asyncio.run(sender.send("slack:T0002:C0001", notice))  # installed: sent
         [sent] = fake.of("chat.postMessage", "C0001")
         assert sent.token == "xoxb-installed"
-        uninstalled = json.dumps(
-            {
-                "team_id": "T0002",
-                "api_app_id": "A0001",
-                "type": "event_callback",
-                "event_id": "EvGONE",
-                "event_time": int(time.time()),
-                "event": {"type": "app_uninstalled"},
-            }
-        )
-        response = http_client.post(
-            url + SLACK_EVENTS,
-            content=uninstalled,
-            headers={"Content-Type": "application/json", **signed(uninstalled)},
-        )
-        assert response.status_code == 200
+        uninstalled = callback({"type": "app_uninstalled"}, "EvGONE", "T0002")
+        assert post_signed(url, uninstalled).status_code == 200
     sender = SlackSender(
         bot.renderer, api_url=fake.api_url, installations=ThreadedInstallationStore(bot.engine)
     )
