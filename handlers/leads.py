@@ -112,14 +112,16 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         for s in u.sectors
         if not (ctx.kb.sectors[s].parent and ctx.kb.sectors[s].parent in u.sectors)
     ]
-    country = None
-    if u.country:
-        rows = verification.records_of(ctx.session, u.country, sectors)
-        country = {
-            "code": u.country,
-            "name": country_name(ctx, u.country),
-            "records": {s: _record(ctx, rows[s]) for s in sectors if s in rows},
-        }
+    countries = []
+    for code in (u.country, *u.also_countries) if u.country else ():
+        rows = verification.records_of(ctx.session, code, sectors)
+        countries.append(
+            {
+                "code": code,
+                "name": country_name(ctx, code),
+                "records": {s: _record(ctx, rows[s]) for s in sectors if s in rows},
+            }
+        )
     if u.related and known_topic(ctx, u.related[0]):
         # The question asked more than who leads ("... or is it just a sector?").
         ctx.followups.append(show_topic(ctx, u.related[0]))
@@ -130,7 +132,8 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         checks=_checks(ctx, sectors, u.agencies, u.condition),
         in_kind=_in_kind(ctx, sectors, u.condition) if not u.agencies else [],
         sectors=[sector_facts(ctx, s) for s in sectors],
-        country=country,
+        country=countries[0] if countries else None,
+        countries=countries,  # "in Sudan and Chad": our record in each
         own_country=u.own_country,
         # "Congo" alone: both are named, and neither record is shown as if it were meant.
         country_choices=[country_name(ctx, c) for c in u.country_choices],

@@ -66,6 +66,8 @@ class Understanding:
     own_country: bool = False  # "in our country": a country meant, not named
     condition: str | None = None  # the one kind of emergency named ("in floods")
     country_choices: tuple[str, ...] = ()  # "Congo": the countries it may mean, none named
+    # Every country named ("in Sudan and Chad"), `country` first; () when one or none.
+    also_countries: tuple[str, ...] = ()
 
     def subject(self) -> dict[str, Any]:
         """What a follow-up may build on, as JSON-able data (stored per person and chat).
@@ -255,6 +257,7 @@ def _classify(
             country=country,
             acronyms=e.acronyms,
             country_choices=e.country_choices,
+            also_countries=e.countries[1:],
             **details,
         )
 
@@ -633,5 +636,6 @@ def _followup(
         agencies=agencies,
         country=country,
         condition=condition if intent == "who_leads" else None,
+        also_countries=e.countries[1:],
     )
     return replace(u, agencies=()) if intent == "country_clusters" else u

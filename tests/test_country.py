@@ -57,6 +57,15 @@ def test_a_records_agency_is_named_in_the_readers_language(
     assert "Logistique: PAM" in chad, chad
 
 
+def test_two_countries_named_get_a_record_line_each(any_engine: Engine, kb: KnowledgeBase) -> None:
+    import_file(EXAMPLE, kb, any_engine)
+    answer = Chat(Bot(Settings(), kb=kb, engine=any_engine))(
+        "who leads health in Sudan and Haiti?"
+    )
+    assert "In Sudan, from our country records:" in answer
+    assert "We hold no country record for Health in Haiti" in answer
+
+
 def test_no_record_says_so(chat: Chat) -> None:
     answer = chat("who leads shelter in Haiti")
     assert "We hold no country record for Shelter in Haiti" in answer
