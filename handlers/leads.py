@@ -238,7 +238,10 @@ def lead_command(msg: Incoming, ctx: Context) -> Reply:
         return reply(ctx, "leads/lead_usage.j2")
     if u.sectors:
         ctx.understanding = replace(u, intent="who_leads")
-        return who_leads(msg, ctx)
+        answer = who_leads(msg, ctx)
+        # What follows the cluster names a country: one we do not know is said, not dropped.
+        unknown = "" if u.country else ctx.kb.matcher.entities(msg.args).leftover[:60]
+        return replace(answer, data={**answer.data, "unknown_country": unknown})
     # The words after /lead name a cluster: one we do not know ("/lead flying"), less the
     # country named with it ("/lead cash Sudan").
     words = [

@@ -195,6 +195,10 @@ def test_lead_command(chat: Chat) -> None:
     assert "Usage: /lead" in chat("/lead")
     assert 'I don\'t know a cluster called "cybersecurity"' in chat("/lead cybersecurity")
     assert 'a cluster called "cash".' in chat("/lead cash Sudan")  # the country is no name
+    # A country we do not know is said, not dropped for the global answer alone.
+    answer = chat("/lead wash narnia")
+    assert "UNICEF" in answer and 'I know no country called "narnia"' in answer
+    assert "I know no country" not in chat("/lead wash Sudan")
 
 
 @pytest.mark.parametrize(
