@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from babel.dates import format_date
 
 from bot.core import Choice, Context, Incoming, Reply, Router, split_command
-from bot.domain import checklist_runs
+from bot.domain import checklist_runs, verification
 from bot.domain.checklist_runs import Stored
 from bot.domain.conversation import last_subject
 from bot.models import utcnow
@@ -164,7 +164,28 @@ def _record(ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any
         return finish(ctx, run)
     # The clusters chosen decide how many questions follow: say why the count moved.
     note = "count_changed" if after != before else ""
-    return [ask(ctx, run, note=note, recorded=_recorded(ctx, run, q))]
+    known = _already_active(ctx, run) if q.key in {"country", "clusters"} else []
+    return [*known, ask(ctx, run, note=note, recorded=_recorded(ctx, run, q))]
+
+
+def _already_active(ctx: Context, run: "ChecklistRun") -> list[Reply]:
+    """The chosen clusters our records show activated in the country, said before going on."""
+    a = Answers(run.answers)
+    code, clusters = a.country().get("code"), a.clusters()
+    if not code or not clusters:
+        return []
+    rows = verification.records_of(ctx.session, str(code), clusters)
+    active = [
+        {**sector_label(ctx, c), "lead": rows[c].lead, "since": str(since)}
+        for c in clusters
+        if c in rows and (since := rows[c].activated_on)
+    ]
+    if not active:
+        return []
+    shown = reply(
+        ctx, "checklist/already_active.j2", country=country_name(ctx, str(code)), clusters=active
+    )
+    return [replace(shown, intent="checklist")]
 
 
 # Questions answered with a name: a name is in no language ("No Lost Generation", "Sudan").
@@ -200,7 +221,7 @@ def _keep_language(msg: Incoming, ctx: Context, run: "ChecklistRun | None" = Non
 @router.command("checklist", menu=N_("Activation checklist"), menu_at=50)
 @router.command("activate", "activation")  # what a coordinator types when looking for it
 @router.intent("start_checklist")
-def start_checklist(msg: Incoming, ctx: Context) -> Reply:
+def start_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
     """Start a checklist, or show where the open one stands."""
     run = open_run(ctx, msg)
     if run is not None:
@@ -213,7 +234,10 @@ def start_checklist(msg: Incoming, ctx: Context) -> Reply:
         ctx.lang = str(before) if before in ctx.kb.languages else ctx.lang
     given = _given(msg, ctx)
     run = checklist_runs.start(ctx.session, msg.identity, msg.chat, given)
-    return ask(ctx, run, intro=True, note="prefilled" if given else "")
+    return [
+        *_already_active(ctx, run),
+        ask(ctx, run, intro=True, note="prefilled" if given else ""),
+    ]
 
 
 def _given(msg: Incoming, ctx: Context) -> dict[str, Any]:

@@ -571,6 +571,29 @@ def test_a_lead_is_never_an_answer_word_or_a_button_number(chat: Chat) -> None:
     assert chat.last is not None and chat.last.data["question"]["key"] == "lead:shelter"
 
 
+@pytest.mark.parametrize(
+    ("opening", "then"),
+    [
+        (["/checklist", "Sudan", "fighting"], "health, wash"),
+        ([], "we need to activate health and shelter in Sudan"),
+    ],
+)
+def test_a_cluster_our_records_show_active_is_said_before_going_on(
+    chat: Chat, kb: KnowledgeBase, engine: Engine, opening: list[str], then: str
+) -> None:
+    from bot.domain.records import import_file
+    from tests.test_country import EXAMPLE
+
+    import_file(EXAMPLE, kb, engine)  # Sudan: health and nutrition activated on 2023-05-01
+    for text in opening:
+        chat(text)
+    answer = chat(then)
+    notice, question = chat.bot.render_plain(chat.replies[:1]), chat.replies[-1]
+    assert "already activated in Sudan:\n• Health: activated on 2023-05-01, lead WHO" in notice
+    assert "Nutrition" not in notice  # activated, but not chosen
+    assert question.data["question"]["number"] in (2, 4), answer  # and the checklist goes on
+
+
 @pytest.mark.parametrize("country", ["Hello, Sudan", "Thanks! Haiti"])
 def test_a_greeting_with_the_answer_is_the_answer(chat: Chat, country: str) -> None:
     chat("I want to activate a cluster")
