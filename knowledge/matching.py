@@ -179,6 +179,9 @@ class PhraseIndex:
         # clusters), the same on every message; other words (typos) are tried each time.
         self.known: frozenset[str] = frozenset()
         self.closest: dict[str, tuple[str, float, int] | None] = {}
+        # The fuzzy candidates by word count and length, keyed by their sorted letters: where
+        # two swapped letters ("somaila") are looked for, built the first time each is needed.
+        self.anagrams: dict[tuple[int, int], dict[str, tuple[str, ...]]] = {}
 
     def find(self, norm: str, original: str = "") -> list[Hit]:
         """All hits in `norm` (and capitals-only names in `original`), leftmost-longest."""
@@ -316,7 +319,7 @@ class PhraseIndex:
             # counts them as two: the same letters, one swap of neighbours apart.
             swapped = [
                 c
-                for c in _same_letters(self, size, len(text)).get("".join(sorted(text)), ())
+                for c in self._same_letters(size, len(text)).get("".join(sorted(text)), ())
                 if OSA.distance(text, c) == 1
             ]
             if swapped:
@@ -324,6 +327,17 @@ class PhraseIndex:
         if text in self.known:
             self.closest[text] = best
         return best
+
+    def _same_letters(self, size: int, length: int) -> dict[str, tuple[str, ...]]:
+        """The fuzzy candidates of `size` words and `length` characters, by sorted letters."""
+        found = self.anagrams.get((size, length))
+        if found is None:
+            out: dict[str, list[str]] = {}
+            for c in self.fuzzy[size]:
+                if len(c) == length:
+                    out.setdefault("".join(sorted(c)), []).append(c)
+            found = self.anagrams[size, length] = {k: tuple(v) for k, v in out.items()}
+        return found
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """Targets whose names look a little like `text`: for "did you mean", never an answer."""
@@ -354,16 +368,6 @@ def _within_reach(index: PhraseIndex, size: int, length: int, cutoff: float) -> 
     return tuple(
         c for c in index.fuzzy[size] if 200 * min(length, len(c)) >= cutoff * (length + len(c))
     )
-
-
-@lru_cache(maxsize=256)
-def _same_letters(index: PhraseIndex, size: int, length: int) -> dict[str, tuple[str, ...]]:
-    """The fuzzy candidates of `size` words and `length` characters, by their sorted letters."""
-    out: dict[str, list[str]] = {}
-    for c in index.fuzzy[size]:
-        if len(c) == length:
-            out.setdefault("".join(sorted(c)), []).append(c)
-    return {k: tuple(v) for k, v in out.items()}
 
 
 def _runs(phrases: Iterable[str], longest: int) -> Iterable[str]:
