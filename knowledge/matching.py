@@ -541,6 +541,27 @@ def asks_besides(text: str, phrases: Iterable[str]) -> bool:
     return bool(set(rest.split()) & _WHO) or "谁" in rest or _asks(rest, text)
 
 
+# Arabic "who" (من is also "from") asks only as the message's first word.
+_WHO_FIRST = frozenset({"من", "مين"})
+
+
+def after_who(norm: str, name: str) -> bool:
+    """Whether `name` comes right after a "who" in `norm`: the verb of what is asked.
+
+    "Who alerts the global cluster leads?", "qui paie le coordinateur du cluster ?", "谁通知
+    全球集群牵头机构": a name follows a lead or cluster word, never the "who" itself.
+    """
+    if not name:
+        return False
+    if _CJK.search(name):
+        return f"谁{name}" in norm
+    words = norm.split()
+    first = name.split()[0]
+    if words[:2] and words[0] in _WHO_FIRST and words[1:2] == [first]:
+        return True
+    return any(w in _WHO and words[i + 1] == first for i, w in enumerate(words[:-1]))
+
+
 def without(norm: str, phrases: Iterable[str]) -> str:
     """Normalised text without `phrases` (whole words; inside a run, for Chinese)."""
     norm = f" {norm} "

@@ -16,6 +16,7 @@ from knowledge.matching import (
     MAX_UNDERSTOOD,
     QUESTION_WORDS,
     Entities,
+    after_who,
     asks_besides,
     normalize,
     without,
@@ -130,7 +131,7 @@ def understand(
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs)
-    return _classify(e, lang, ranked, kb, langs)
+    return _classify(e, lang, ranked, kb, langs, normalize(text))
 
 
 # Where a clause ends: "after the letter, what does the ERC do?"
@@ -225,7 +226,12 @@ def _done(clause: str, done: tuple[str, ...]) -> bool:
 
 
 def _classify(
-    e: Entities, lang: str | None, ranked: list[Ranked], kb: KnowledgeBase, langs: list[str]
+    e: Entities,
+    lang: str | None,
+    ranked: list[Ranked],
+    kb: KnowledgeBase,
+    langs: list[str],
+    norm: str,
 ) -> Understanding:
     country = e.countries[0] if e.countries else None
     best = ranked[0] if ranked else None
@@ -330,7 +336,15 @@ def _classify(
     words = e.leftover.split()
     # A name is one run of words ("the cash cluster"), not words picked out of a sentence;
     # in Chinese it has two characters at least (怎么定的 leaves 定, "decided", over).
-    short = lead and words and _length(words) <= NAME_WORDS and not _CJK.fullmatch(e.leftover)
+    # The word right after "who" is what is asked of the lead ("who alerts the global cluster
+    # leads?", "qui paie le coordinateur du cluster ?"), not a name.
+    short = (
+        lead
+        and words
+        and _length(words) <= NAME_WORDS
+        and not _CJK.fullmatch(e.leftover)
+        and not after_who(norm, e.leftover)
+    )
     # "Who leads the security cluster?" asks for the lead of a cluster of that name: one word
     # that our passages hold ("security") does not make it a question about a passage, unless
     # it is a topic's own title ("who leads the refugee response?") or the name says more.

@@ -183,6 +183,9 @@ def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
         "¿cuál es tu color favorito?",
         "今天天气怎么样",
         "ما هو الطقس اليوم",
+        # The word after "who" is the verb of what is asked, never a cluster's name.
+        "who pays for the cluster coordinator?",
+        "qui paie le coordinateur du cluster ?",
     ],
 )
 def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question: str) -> None:
@@ -241,6 +244,9 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
         ("what does a co-lead do", "en", "ngo_can_co_lead"),
         # Who is put in charge of a cluster is chosen at step 4, not written in step 5.
         ("who is put in charge of a cluster?", "en", "step_4"),
+        # The word after "who" is the verb of what is asked, not a cluster's name.
+        ("who alerts the global cluster leads", "en", "step_2"),
+        ("谁通知全球集群牵头机构", "zh", "step_2"),
         # The cluster word alone, asked about, is what a cluster is: the approach.
         ("what is a cluster", "en", "cluster_approach"),
         ("qu'est-ce qu'un cluster ?", "fr", "cluster_approach"),
