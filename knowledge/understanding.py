@@ -357,6 +357,18 @@ def _classify(
     unknown_name = cluster_name or (
         short and _one_run(e, kb) and not kb.ranker.knows(e.leftover, langs)
     )
+    # "Which clusters does MSF lead?": a name asked of what it leads is an agency's, and one
+    # we do not hold (never a cluster of that name, nor a guess at what it leads).
+    if (
+        which
+        and (lead or _lead_inside(norm, kb, langs))
+        and words
+        and _length(words) <= NAME_WORDS
+        and not (e.sectors or e.agencies or country)
+        and _one_run(e, kb)
+        and not kb.ranker.knows(e.leftover, langs)
+    ):
+        return found("unknown_agency", 0.9, unknown_name=e.leftover[:60])
     if unknown_name and not (e.sectors or e.agencies):
         return found(
             "unknown_cluster",
@@ -420,6 +432,13 @@ def _classify(
     if e.acronyms:
         return found("acronym", 0.9)
     return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
+
+
+def _lead_inside(norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether a lead word is inside a run of Chinese ("牵头哪些": "which ... leads")."""
+    return any(
+        p in norm for code in langs for p in kb.text(code).intent_words["lead"] if _CJK.search(p)
+    )
 
 
 def _post(e: Entities, kb: KnowledgeBase, lang: str | None, *, lead: bool, country: Any) -> str:

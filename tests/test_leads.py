@@ -139,6 +139,26 @@ def test_ocha_leads_no_cluster(chat: Chat) -> None:
     assert "not a global lead" in answer
 
 
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("which clusters does MSF lead", "UNHCR"),
+        ("quels clusters MSF dirige-t-il ?", "HCR"),
+        ("que clusters lidera MSF", "ACNUR"),
+        ("无国界医生牵头哪些集群", "UNHCR"),
+        ("ما هي المجموعات التي تقودها أطباء بلا حدود", "UNHCR"),
+    ],
+)
+def test_an_agency_we_do_not_hold_is_said_so_with_the_global_leads(
+    chat: Chat, question: str, lead: str
+) -> None:
+    # What an agency leads, asked of one we do not hold: no cluster of that name, no guess.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
+    assert lead in answer, answer
+    assert any(wfp in answer for wfp in ("WFP", "PAM", "PMA")), answer
+
+
 def test_unknown_cluster_never_names_an_agency(chat: Chat, kb: KnowledgeBase) -> None:
     for question in [
         "who leads the cybersecurity cluster",
