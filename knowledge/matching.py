@@ -682,6 +682,12 @@ class Matcher:
             common_words=common,
         )
         self.acronyms = PhraseIndex(((a, a) for a in kb.acronyms), caps_only=kb.caps_only)
+        self.posts = PhraseIndex(
+            (title, acronym)
+            for lang in langs
+            for acronym, spelt in lang.acronyms.items()
+            if self._a_post(title := re.sub(r"\(.*?\)|（.*?）", " ", spelt))
+        )
         self.vocabulary = _marker_words(langs, self.stop)
         country_pairs = [
             (name, code) for lang in kb.languages for code, name in _territories(lang).items()
@@ -730,6 +736,15 @@ class Matcher:
         known = frozenset(_runs(phrases, max(max(i.fuzzy, default=0) for i in fuzzy)))
         for index in fuzzy:
             index.known = known
+
+    def _a_post(self, title: str) -> bool:
+        """Whether an acronym's words name a post: a lead word, no cluster word in them.
+
+        "Emergency Relief Coordinator", "coordinador humanitario": a coordinator is no lead of
+        a cluster; "cluster lead agency" is a cluster's lead.
+        """
+        targets = {h.target for h in self.intents.find(normalize(title))}
+        return "lead" in targets and "cluster_word" not in targets
 
     def _holds_cluster(self, phrase: str) -> bool:
         """Whether a phrase holds a word for clusters ("集群列表", "clusters mondiaux")."""
@@ -855,7 +870,15 @@ class Matcher:
         # A name that fits several countries counts only where no country is named.
         unclear = [] if country_hits else self.ambiguous_countries.find_words(words)[:1]
         # No intent phrase is capitals-only: the capitals in `words` change nothing here.
-        intent_hits = self.intents.find_words(words)
+        # A post named by its title ("the emergency relief coordinator") is its acronym: the
+        # lead word of its title ("coordinator") asks for no lead.
+        post_hits = self.posts.find_words(words)
+        titles = {i for h in post_hits for i in range(h.start, h.start + len(h.phrase))}
+        intent_hits = [
+            h
+            for h in self.intents.find_words(words)
+            if not (h.target in _RULE_WORDS and h.start in titles)
+        ]
         intents = frozenset(h.target for h in intent_hits)
         acronym_hits = self.acronyms.find_words(words)
         acronyms = _distinct(acronym_hits)
@@ -865,7 +888,7 @@ class Matcher:
         # "What does ... do", "qué hace", "ماذا يفعل": how a question about a post is put, not
         # what it asks ("يفعل" is also a form of "activate", "hace" a word of other lines).
         role = [h for h in intent_hits if h.target == "role"]
-        known = {w for h in (*found, *own_country, *role) for w in h.phrase.split()}
+        known = {w for h in (*found, *own_country, *role, *post_hits) for w in h.phrase.split()}
         # Inside a run of Chinese, take out what was recognised; what remains is left over.
         cjk_known = sorted(
             {h.phrase for h in (*found, *intent_hits) if _CJK.search(h.phrase)}, key=len
@@ -906,11 +929,13 @@ class Matcher:
             # "In the end, who approves?" asks who approves, not for the last step.
             *(h for h in intent_hits if h.target == "aside"),
             *role,
+            *post_hits,
         ]
         # A body one of our acronyms names ("OCHA", "أوتشا") stays, as that acronym: what it
         # does is a topic of its own, and its name in one language is no word of the question.
         bodies = [h.target.casefold() for h in agency_hits if h.target in self.kb.acronyms]
-        rest = " ".join((_blank(norm, masked), *dict.fromkeys(bodies)))
+        posts = [h.target.casefold() for h in post_hits]
+        rest = " ".join((_blank(norm, masked), *dict.fromkeys((*bodies, *posts))))
         return Entities(
             sectors=_distinct(sector_hits),
             agencies=_distinct(agency_hits),
