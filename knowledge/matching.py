@@ -395,10 +395,18 @@ class Entities:
     says_cluster: bool = False
     # The countries a name that fits several could mean ("Congo": CD, CG), when none is named.
     country_choices: tuple[str, ...] = ()
+    # What a list word lists: "clusters" ("list the clusters"), "other" (a thing it names
+    # first: "list the responsibilities of a cluster lead"), or "" (nothing: "list please").
+    listed: str = ""
 
 
 # The intent of the words naming a kind of emergency ("and in conflict?").
 _EMERGENCY = "emergency"
+# Lists that are not the clusters' ("the mailing list"), and the list words they may hold.
+_OTHER_LIST = "other_list"
+_LISTS = frozenset({"list_clusters", "which_clusters"})
+# Intent words that, beside a list word, ask for nothing else than the clusters.
+_LIST_FILLERS = frozenset({"lead", "cluster_word", "scope", "list_clusters", "which_clusters"})
 # Intent words the lead rules answer; what a question says beside them goes to the ranker.
 _RULE_WORDS = frozenset({"lead", "followup"})
 # Words the rules always answer, whatever else the message holds.
@@ -649,6 +657,16 @@ class Matcher:
         self.cluster_words = frozenset(
             normalize(p) for p, group in intent_phrases if group == "cluster_word"
         )
+        # Chinese words that, after a list word, say nothing else than the clusters.
+        self.list_fillers = sorted(
+            {
+                normalize(p)
+                for p, group in intent_phrases
+                if group in _LIST_FILLERS and _CJK.search(p)
+            },
+            key=len,
+            reverse=True,
+        )
         # Single characters of Chinese that are everyday words (的, 是, 吗): not left over.
         self.cjk_common = frozenset(w for w in common if len(w) == 1 and _CJK.search(w))
         # Longer Chinese stop words (什么, 哪些), taken out of a run before what is left over.
@@ -745,6 +763,41 @@ class Matcher:
         """
         targets = {h.target for h in self.intents.find(normalize(title))}
         return "lead" in targets and "cluster_word" not in targets
+
+    def _listed(self, norm: str, hits: list[Hit]) -> str:
+        """What the list words of a message list: "clusters", "other" or "" (`Entities.listed`)."""
+        found = ""
+        for h in hits:
+            what = self._list_object(norm[h.start + len(h.phrase) :], h.phrase)
+            if what == "clusters":
+                return what
+            found = found or what
+        return found
+
+    def _list_object(self, after: str, phrase: str) -> str:
+        """What one list word lists, from the words after it.
+
+        Its first word of substance says ("list the core functions of a cluster": "other");
+        Chinese puts what is listed last, after its 的 ("列出集群牵头机构的职责"), where lead,
+        cluster and scope words say nothing else than the clusters ("列出所有集群的牵头机构").
+        """
+        if _CJK.search(phrase):
+            run = after.split(" ")[0] if after[:1] != " " else ""
+            if "的" in run:
+                tail = run.rpartition("的")[2]
+                for filler in self.list_fillers:
+                    tail = tail.replace(filler, "")
+                tail = "".join(ch for ch in tail if ch not in self.cjk_common)
+                return "other" if tail else "clusters"
+            return "clusters" if self._holds_cluster(phrase) else ""
+        if self._holds_cluster(phrase):
+            return "clusters"
+        for word in after.split():
+            if word in self.cluster_words:
+                return "clusters"
+            if word not in self.common_words and not word.isdigit():
+                return "other"
+        return ""
 
     def _holds_cluster(self, phrase: str) -> bool:
         """Whether a phrase holds a word for clusters ("集群列表", "clusters mondiaux")."""
@@ -879,6 +932,14 @@ class Matcher:
             for h in self.intents.find_words(words)
             if not (h.target in _RULE_WORDS and h.start in titles)
         ]
+        # A list word inside another list's name ("the mailing list") lists no clusters.
+        others = {
+            i
+            for h in intent_hits
+            if h.target == _OTHER_LIST
+            for i in range(h.start, h.start + len(h.phrase))
+        }
+        intent_hits = [h for h in intent_hits if not (h.target in _LISTS and h.start in others)]
         intents = frozenset(h.target for h in intent_hits)
         acronym_hits = self.acronyms.find_words(words)
         acronyms = _distinct(acronym_hits)
@@ -913,7 +974,8 @@ class Matcher:
         # cluster's name ("the health cluster") or a country's records ("clusters in Haiti");
         # beside an agency alone it is what is asked ("is the Red Cross a member of clusters?").
         names = (*sector_hits, *agency_hits, *country_hits)
-        listing = intents & {"which_clusters", "list_clusters"}
+        listed = self._listed(norm, [h for h in intent_hits if h.target == "list_clusters"])
+        listing = "which_clusters" in intents or ("list_clusters" in intents and listed != "other")
         cluster_named = sector_hits or country_hits or listing
         masked = [
             *names,
@@ -958,6 +1020,7 @@ class Matcher:
             asks=bool(set("?？؟") & set(text)) or _asks(norm, text) or opens_a_question(text),
             says_cluster="cluster_word" in intents
             or any(self._holds_cluster(h.phrase) for h in intent_hits),
+            listed=listed,
         )
 
 

@@ -380,7 +380,9 @@ def _classify(
     # only when the rest of the question says more (two of a passage's words at least).
     # "List the 13 responsibilities" asks for a list of what it names, not of the clusters:
     # a list word with no word for clusters, beside words the ranker is sure of.
-    listing = "list_clusters" in e.intents and (e.says_cluster or not sure)
+    # So does a list word whose first word of substance is something else ("list the
+    # responsibilities of a cluster lead agency"): the list is of that.
+    listing = "list_clusters" in e.intents and e.listed != "other" and (e.says_cluster or not sure)
     named = bool(e.sectors or e.agencies or country or which or listing)
     telling = best is not None and sure and (best.matched >= 2 or not named)
     if e.sectors and country and "presence" in e.intents and not lead:

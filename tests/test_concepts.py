@@ -186,6 +186,12 @@ def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
         # The word after "who" is the verb of what is asked, never a cluster's name.
         "who pays for the cluster coordinator?",
         "qui paie le coordinateur du cluster ?",
+        # A list word inside another list's name, or listing another thing, lists no clusters.
+        "how do I join the mailing list",
+        "comment m'inscrire à la liste de diffusion",
+        "como me suscribo a la lista de correo",
+        "list the salaries of cluster coordinators",
+        "liste les salaires des coordinateurs de cluster",
     ],
 )
 def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question: str) -> None:
@@ -250,6 +256,14 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
         # A post named by its title is its acronym: its "coordinator" asks for no lead.
         ("how many hours does the emergency relief coordinator have", "en", "step_6"),
         ("cuantas horas tiene el coordinador del socorro de emergencia", "es", "step_6"),
+        # A list word lists what it names first, not the cluster named after that.
+        ("list the responsibilities of a cluster lead agency", "en", "lead_responsibilities"),
+        (
+            "lista las responsabilidades de la agencia lider del cluster",
+            "es",
+            "lead_responsibilities",
+        ),
+        ("列出集群牵头机构的职责", "zh", "lead_responsibilities"),
         # The cluster word alone, asked about, is what a cluster is: the approach.
         ("what is a cluster", "en", "cluster_approach"),
         ("qu'est-ce qu'un cluster ?", "fr", "cluster_approach"),

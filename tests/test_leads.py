@@ -206,6 +206,20 @@ def test_list_of_clusters(chat: Chat, kb: KnowledgeBase) -> None:
         assert kb.text("en").sectors[cluster.id].name in answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "list all clusters and their lead agencies",
+        "me pasas la lista de los clusters globales?",
+        "列出所有集群的牵头机构",
+        "把11个集群和牵头机构列出来",
+    ],
+)
+def test_a_list_of_the_clusters_with_their_leads_is_the_list(chat: Chat, question: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "list_clusters", chat.last
+
+
 def test_lead_command(chat: Chat) -> None:
     answer = chat("/lead wash Sudan")
     assert (
