@@ -249,6 +249,17 @@ def _classify(
     # One word of a passage is enough only when it is most of the question: "weather today"
     # shares "day" with a passage, which makes it no question about that passage.
     sure = best is not None and best.confidence >= (CONFIDENT if best.matched >= 2 else ALONE)
+    # A best candidate on one word that is not sure of it gives way to a close one that holds
+    # two of the question's words and is ("is advocacy part of what a cluster does?").
+    if best is not None and not sure and best.matched < 2:
+        held = [
+            r
+            for r in ranked[1:]
+            if r.matched >= 2 and r.confidence >= CONFIDENT and r.score >= _AS_SURE * best.score
+        ]
+        if held:
+            best, sure = held[0], True
+            ranked = [best, *(r for r in ranked if r is not best)]
     lead = "lead" in e.intents
     which = "which_clusters" in e.intents
     confidence = 0.75 if e.fuzzy else 0.95

@@ -264,6 +264,8 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
             "lead_responsibilities",
         ),
         ("列出集群牵头机构的职责", "zh", "lead_responsibilities"),
+        # A one-word best that is not sure gives way to a close two-word one that is.
+        ("is advocacy part of what a cluster does", "en", "function_6"),
         # The cluster word alone, asked about, is what a cluster is: the approach.
         ("what is a cluster", "en", "cluster_approach"),
         ("qu'est-ce qu'un cluster ?", "fr", "cluster_approach"),
