@@ -380,6 +380,14 @@ def _classify(
         and not kb.ranker.knows(e.leftover, langs)
     ):
         return found("unknown_agency", 0.9, unknown_name=e.leftover[:60])
+    # "Does MSF lead any cluster?", "¿MSF lidera algún clúster?": a name that leads a cluster
+    # named after it is an agency's too (in English, French and Spanish, which put the one who
+    # leads first; Arabic puts the verb first, and "الوكالة الرائدة للمجموعة" is "lead agency").
+    latin = lang in LATIN or lang is None
+    by_name = lead and latin and not (e.sectors or e.agencies)
+    subject = _leading(words, norm, kb, langs) if by_name else ""
+    if subject and not kb.ranker.knows(subject, langs):
+        return found("unknown_agency", 0.9, unknown_name=subject[:60])
     if unknown_name and not (e.sectors or e.agencies):
         return found(
             "unknown_cluster",
@@ -445,6 +453,35 @@ def _classify(
     if e.acronyms:
         return found("acronym", 0.9)
     return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
+
+
+def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """The name left over that a lead word follows, with a cluster word after it, or "".
+
+    "msf lidera algun cluster": "msf". A cluster's name stands after the lead word ("who leads
+    the cash cluster") or before the cluster word ("the cash cluster lead"), never so.
+    """
+    if not words or _CJK.search(words[0]):
+        return ""
+    text = norm.split()
+    if words[0] not in text:
+        return ""
+    leads = sorted(
+        (normalize(p) for code in langs for p in kb.text(code).intent_words["lead"]),
+        key=len,
+        reverse=True,
+    )
+    at = text.index(words[0])
+    for end in range(at + 1, min(len(text), at + NAME_WORDS + 1)):
+        if text[end - 1] not in words:
+            return ""
+        after = " ".join(text[end:])
+        lead = next((p for p in leads if f"{after} ".startswith(f"{p} ")), None)
+        if lead is not None:
+            later = after[len(lead) :].split()
+            named = any(w in kb.matcher.cluster_words for w in later)
+            return " ".join(text[at:end]) if named else ""
+    return ""
 
 
 def _lead_inside(norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:

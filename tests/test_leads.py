@@ -147,6 +147,10 @@ def test_ocha_leads_no_cluster(chat: Chat) -> None:
         ("que clusters lidera MSF", "ACNUR"),
         ("无国界医生牵头哪些集群", "UNHCR"),
         ("ما هي المجموعات التي تقودها أطباء بلا حدود", "UNHCR"),
+        # A name before the lead word, with a cluster word after it, is who leads.
+        ("does MSF co-lead any cluster", "UNHCR"),
+        ("MSF dirige-t-il un cluster ?", "HCR"),
+        ("¿MSF lidera algún clúster?", "ACNUR"),
     ],
 )
 def test_an_agency_we_do_not_hold_is_said_so_with_the_global_leads(
