@@ -700,11 +700,18 @@ class Matcher:
             common_words=common,
         )
         self.acronyms = PhraseIndex(((a, a) for a in kb.acronyms), caps_only=kb.caps_only)
+        # Posts by their titles' words of substance, one slip each allowed: "coordinateur des
+        # secours d'urgence" is the "coordonnateur des secours d'urgence", "coordinador de
+        # socorro de emergencias" the "coordinador del socorro de emergencia".
+        self.post_fillers = frozenset().union(*self.stop.values())
         self.posts = PhraseIndex(
-            (title, acronym)
-            for lang in langs
-            for acronym, spelt in lang.acronyms.items()
-            if self._a_post(title := re.sub(r"\(.*?\)|（.*?）", " ", spelt))
+            (
+                (self._substance(title), acronym)
+                for lang in langs
+                for acronym, spelt in lang.acronyms.items()
+                if self._a_post(title := re.sub(r"\(.*?\)|（.*?）", " ", spelt))
+            ),
+            fuzzy=True,
         )
         self.vocabulary = _marker_words(langs, self.stop)
         country_pairs = [
@@ -754,6 +761,30 @@ class Matcher:
         known = frozenset(_runs(phrases, max(max(i.fuzzy, default=0) for i in fuzzy)))
         for index in fuzzy:
             index.known = known
+
+    def _substance(self, text: str) -> str:
+        """Normalised text without its stop words ("coordinador socorro emergencia")."""
+        return " ".join(w for w in normalize(text).split() if w not in self.post_fillers)
+
+    def _post_hits(self, words: Words) -> list[Hit]:
+        """The posts a message names by their titles, as spans of the message's own words."""
+        kept = [(at, w) for at, w in words.words if w not in self.post_fillers]
+        if not kept:
+            return []
+        starts, offset = {}, 0
+        for i, (_, w) in enumerate(kept):
+            starts[offset] = i
+            offset += len(w) + 1
+        hits = []
+        for h in self.posts.find(" ".join(w for _, w in kept)):
+            first = starts.get(h.start)
+            if first is None:
+                continue
+            last = kept[first + len(h.phrase.split()) - 1]
+            begin, end = kept[first][0], last[0] + len(last[1])
+            span = " ".join(w for at, w in words.words if begin <= at < end)
+            hits.append(Hit(h.target, span, begin, h.score))
+        return hits
 
     def _a_post(self, title: str) -> bool:
         """Whether an acronym's words name a post: a lead word, no cluster word in them.
@@ -925,7 +956,7 @@ class Matcher:
         # No intent phrase is capitals-only: the capitals in `words` change nothing here.
         # A post named by its title ("the emergency relief coordinator") is its acronym: the
         # lead word of its title ("coordinator") asks for no lead.
-        post_hits = self.posts.find_words(words)
+        post_hits = self._post_hits(words)
         titles = {i for h in post_hits for i in range(h.start, h.start + len(h.phrase))}
         intent_hits = [
             h

@@ -256,6 +256,9 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
         # A post named by its title is its acronym: its "coordinator" asks for no lead.
         ("how many hours does the emergency relief coordinator have", "en", "step_6"),
         ("cuantas horas tiene el coordinador del socorro de emergencia", "es", "step_6"),
+        # ... by its title's words of substance, one slip each.
+        ("combien de temps a le coordinateur des secours d'urgence", "fr", "step_6"),
+        ("cuánto tiempo tiene el coordinador de socorro de emergencias", "es", "step_6"),
         # A list word lists what it names first, not the cluster named after that.
         ("list the responsibilities of a cluster lead agency", "en", "lead_responsibilities"),
         (
