@@ -386,7 +386,8 @@ def _classify(
     latin = lang in LATIN or lang is None
     by_name = lead and latin and not (e.sectors or e.agencies)
     subject = _leading(words, norm, kb, langs) if by_name else ""
-    if subject and not kb.ranker.knows(subject, langs):
+    # "Who normally leads a cluster?": the word after "who" is no name (see `short`).
+    if subject and not kb.ranker.knows(subject, langs) and not after_who(norm, subject):
         return found("unknown_agency", 0.9, unknown_name=subject[:60])
     if unknown_name and not (e.sectors or e.agencies):
         return found(

@@ -253,6 +253,7 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
         # The word after "who" is the verb of what is asked, not a cluster's name.
         ("who alerts the global cluster leads", "en", "step_2"),
         ("谁通知全球集群牵头机构", "zh", "step_2"),
+        ("who normally leads a cluster at country level", "en", "accountability"),
         # A post named by its title is its acronym: its "coordinator" asks for no lead.
         ("how many hours does the emergency relief coordinator have", "en", "step_6"),
         ("cuantas horas tiene el coordinador del socorro de emergencia", "es", "step_6"),
