@@ -190,6 +190,7 @@ def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
         "how do I join the mailing list",
         "comment m'inscrire à la liste de diffusion",
         "como me suscribo a la lista de correo",
+        "كيف أنضم إلى القائمة البريدية",
         "list the salaries of cluster coordinators",
         "liste les salaires des coordinateurs de cluster",
     ],
@@ -268,6 +269,7 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
             "lead_responsibilities",
         ),
         ("列出集群牵头机构的职责", "zh", "lead_responsibilities"),
+        ("اعرض قائمة الوظائف الأساسية للمجموعة", "ar", "core_functions"),
         # A one-word best that is not sure gives way to a close two-word one that is.
         ("is advocacy part of what a cluster does", "en", "function_6"),
         # The cluster word alone, asked about, is what a cluster is: the approach.
