@@ -212,6 +212,19 @@ def list_clusters(msg: Incoming, ctx: Context) -> Reply:
     return reply(ctx, "leads/list_clusters.j2", ("S",), clusters=clusters)
 
 
+@router.intent("unknown_agency")
+def unknown_agency(msg: Incoming, ctx: Context) -> Reply:
+    """What an agency we do not hold leads: we say we hold none of that name, and who leads."""
+    clusters = [sector_facts(ctx, c.id) for c in ctx.kb.clusters]
+    return reply(
+        ctx,
+        "leads/unknown_agency.j2",
+        ("S",),
+        name=ctx.understanding.unknown_name,
+        clusters=clusters,
+    )
+
+
 @router.intent("country_clusters")
 def country_clusters(msg: Incoming, ctx: Context) -> Reply:
     """Every cluster record we hold for one country."""

@@ -399,10 +399,18 @@ class Entities:
     says_cluster: bool = False
     # The countries a name that fits several could mean ("Congo": CD, CG), when none is named.
     country_choices: tuple[str, ...] = ()
+    # What a list word lists: "clusters" ("list the clusters"), "other" (a thing it names
+    # first: "list the responsibilities of a cluster lead"), or "" (nothing: "list please").
+    listed: str = ""
 
 
 # The intent of the words naming a kind of emergency ("and in conflict?").
 _EMERGENCY = "emergency"
+# Lists that are not the clusters' ("the mailing list"), and the list words they may hold.
+_OTHER_LIST = "other_list"
+_LISTS = frozenset({"list_clusters", "which_clusters"})
+# Intent words that, beside a list word, ask for nothing else than the clusters.
+_LIST_FILLERS = frozenset({"lead", "cluster_word", "scope", "list_clusters", "which_clusters"})
 # Intent words the lead rules answer; what a question says beside them goes to the ranker.
 _RULE_WORDS = frozenset({"lead", "followup"})
 # Words the rules always answer, whatever else the message holds.
@@ -545,6 +553,27 @@ def asks_besides(text: str, phrases: Iterable[str]) -> bool:
     return bool(set(rest.split()) & _WHO) or "谁" in rest or _asks(rest, text)
 
 
+# Arabic "who" (من is also "from") asks only as the message's first word.
+_WHO_FIRST = frozenset({"من", "مين"})
+
+
+def after_who(norm: str, name: str) -> bool:
+    """Whether `name` comes right after a "who" in `norm`: the verb of what is asked.
+
+    "Who alerts the global cluster leads?", "qui paie le coordinateur du cluster ?", "谁通知
+    全球集群牵头机构": a name follows a lead or cluster word, never the "who" itself.
+    """
+    if not name:
+        return False
+    if _CJK.search(name):
+        return f"谁{name}" in norm
+    words = norm.split()
+    first = name.split()[0]
+    if words[:2] and words[0] in _WHO_FIRST and words[1:2] == [first]:
+        return True
+    return any(w in _WHO and words[i + 1] == first for i, w in enumerate(words[:-1]))
+
+
 def without(norm: str, phrases: Iterable[str]) -> str:
     """Normalised text without `phrases` (whole words; inside a run, for Chinese)."""
     norm = f" {norm} "
@@ -632,6 +661,16 @@ class Matcher:
         self.cluster_words = frozenset(
             normalize(p) for p, group in intent_phrases if group == "cluster_word"
         )
+        # Chinese words that, after a list word, say nothing else than the clusters.
+        self.list_fillers = sorted(
+            {
+                normalize(p)
+                for p, group in intent_phrases
+                if group in _LIST_FILLERS and _CJK.search(p)
+            },
+            key=len,
+            reverse=True,
+        )
         # Single characters of Chinese that are everyday words (的, 是, 吗): not left over.
         self.cjk_common = frozenset(w for w in common if len(w) == 1 and _CJK.search(w))
         # Longer Chinese stop words (什么, 哪些), taken out of a run before what is left over.
@@ -665,6 +704,19 @@ class Matcher:
             common_words=common,
         )
         self.acronyms = PhraseIndex(((a, a) for a in kb.acronyms), caps_only=kb.caps_only)
+        # Posts by their titles' words of substance, one slip each allowed: "coordinateur des
+        # secours d'urgence" is the "coordonnateur des secours d'urgence", "coordinador de
+        # socorro de emergencias" the "coordinador del socorro de emergencia".
+        self.post_fillers = frozenset().union(*self.stop.values())
+        self.posts = PhraseIndex(
+            (
+                (self._substance(title), acronym)
+                for lang in langs
+                for acronym, spelt in lang.acronyms.items()
+                if self._a_post(title := re.sub(r"\(.*?\)|（.*?）", " ", spelt))
+            ),
+            fuzzy=True,
+        )
         self.vocabulary = _marker_words(langs, self.stop)
         country_pairs = [
             (name, code) for lang in kb.languages for code, name in _territories(lang).items()
@@ -713,6 +765,74 @@ class Matcher:
         known = frozenset(_runs(phrases, max(max(i.fuzzy, default=0) for i in fuzzy)))
         for index in fuzzy:
             index.known = known
+
+    def _substance(self, text: str) -> str:
+        """Normalised text without its stop words ("coordinador socorro emergencia")."""
+        return " ".join(w for w in normalize(text).split() if w not in self.post_fillers)
+
+    def _post_hits(self, words: Words) -> list[Hit]:
+        """The posts a message names by their titles, as spans of the message's own words."""
+        kept = [(at, w) for at, w in words.words if w not in self.post_fillers]
+        if not kept:
+            return []
+        starts, offset = {}, 0
+        for i, (_, w) in enumerate(kept):
+            starts[offset] = i
+            offset += len(w) + 1
+        hits = []
+        for h in self.posts.find(" ".join(w for _, w in kept)):
+            first = starts.get(h.start)
+            if first is None:
+                continue
+            last = kept[first + len(h.phrase.split()) - 1]
+            begin, end = kept[first][0], last[0] + len(last[1])
+            span = " ".join(w for at, w in words.words if begin <= at < end)
+            hits.append(Hit(h.target, span, begin, h.score))
+        return hits
+
+    def _a_post(self, title: str) -> bool:
+        """Whether an acronym's words name a post: a lead word, no cluster word in them.
+
+        "Emergency Relief Coordinator", "coordinador humanitario": a coordinator is no lead of
+        a cluster; "cluster lead agency" is a cluster's lead.
+        """
+        targets = {h.target for h in self.intents.find(normalize(title))}
+        return "lead" in targets and "cluster_word" not in targets
+
+    def _listed(self, norm: str, hits: list[Hit]) -> str:
+        """What the list words of a message list: "clusters", "other" or "" (`Entities.listed`)."""
+        found = ""
+        for h in hits:
+            what = self._list_object(norm[h.start + len(h.phrase) :], h.phrase)
+            if what == "clusters":
+                return what
+            found = found or what
+        return found
+
+    def _list_object(self, after: str, phrase: str) -> str:
+        """What one list word lists, from the words after it.
+
+        Its first word of substance says ("list the core functions of a cluster": "other");
+        Chinese puts what is listed last, after its 的 ("列出集群牵头机构的职责"), where lead,
+        cluster and scope words say nothing else than the clusters ("列出所有集群的牵头机构").
+        """
+        if _CJK.search(phrase):
+            run = after.split(" ")[0] if after[:1] != " " else ""
+            if "的" in run:
+                tail = run.rpartition("的")[2]
+                for filler in self.list_fillers:
+                    tail = tail.replace(filler, "")
+                tail = "".join(ch for ch in tail if ch not in self.cjk_common)
+                return "other" if tail else "clusters"
+            return "clusters" if self._holds_cluster(phrase) else ""
+        if self._holds_cluster(phrase):
+            return "clusters"
+        for word in after.split():
+            if word in self.cluster_words:
+                return "clusters"
+            if word not in self.common_words and not word.isdigit():
+                return "other"
+        return ""
 
     def _holds_cluster(self, phrase: str) -> bool:
         """Whether a phrase holds a word for clusters ("集群列表", "clusters mondiaux")."""
@@ -838,7 +958,23 @@ class Matcher:
         # A name that fits several countries counts only where no country is named.
         unclear = [] if country_hits else self.ambiguous_countries.find_words(words)[:1]
         # No intent phrase is capitals-only: the capitals in `words` change nothing here.
-        intent_hits = self.intents.find_words(words)
+        # A post named by its title ("the emergency relief coordinator") is its acronym: the
+        # lead word of its title ("coordinator") asks for no lead.
+        post_hits = self._post_hits(words)
+        titles = {i for h in post_hits for i in range(h.start, h.start + len(h.phrase))}
+        intent_hits = [
+            h
+            for h in self.intents.find_words(words)
+            if not (h.target in _RULE_WORDS and h.start in titles)
+        ]
+        # A list word inside another list's name ("the mailing list") lists no clusters.
+        others = {
+            i
+            for h in intent_hits
+            if h.target == _OTHER_LIST
+            for i in range(h.start, h.start + len(h.phrase))
+        }
+        intent_hits = [h for h in intent_hits if not (h.target in _LISTS and h.start in others)]
         intents = frozenset(h.target for h in intent_hits)
         acronym_hits = self.acronyms.find_words(words)
         acronyms = _distinct(acronym_hits)
@@ -848,7 +984,7 @@ class Matcher:
         # "What does ... do", "qué hace", "ماذا يفعل": how a question about a post is put, not
         # what it asks ("يفعل" is also a form of "activate", "hace" a word of other lines).
         role = [h for h in intent_hits if h.target == "role"]
-        known = {w for h in (*found, *own_country, *role) for w in h.phrase.split()}
+        known = {w for h in (*found, *own_country, *role, *post_hits) for w in h.phrase.split()}
         # Inside a run of Chinese, take out what was recognised; what remains is left over.
         cjk_known = sorted(
             {h.phrase for h in (*found, *intent_hits) if _CJK.search(h.phrase)}, key=len
@@ -873,7 +1009,8 @@ class Matcher:
         # cluster's name ("the health cluster") or a country's records ("clusters in Haiti");
         # beside an agency alone it is what is asked ("is the Red Cross a member of clusters?").
         names = (*sector_hits, *agency_hits, *country_hits)
-        listing = intents & {"which_clusters", "list_clusters"}
+        listed = self._listed(norm, [h for h in intent_hits if h.target == "list_clusters"])
+        listing = "which_clusters" in intents or ("list_clusters" in intents and listed != "other")
         cluster_named = sector_hits or country_hits or listing
         masked = [
             *names,
@@ -889,11 +1026,13 @@ class Matcher:
             # "In the end, who approves?" asks who approves, not for the last step.
             *(h for h in intent_hits if h.target == "aside"),
             *role,
+            *post_hits,
         ]
         # A body one of our acronyms names ("OCHA", "أوتشا") stays, as that acronym: what it
         # does is a topic of its own, and its name in one language is no word of the question.
         bodies = [h.target.casefold() for h in agency_hits if h.target in self.kb.acronyms]
-        rest = " ".join((_blank(norm, masked), *dict.fromkeys(bodies)))
+        posts = [h.target.casefold() for h in post_hits]
+        rest = " ".join((_blank(norm, masked), *dict.fromkeys((*bodies, *posts))))
         return Entities(
             sectors=_distinct(sector_hits),
             agencies=_distinct(agency_hits),
@@ -916,6 +1055,7 @@ class Matcher:
             asks=bool(set("?？؟") & set(text)) or _asks(norm, text) or opens_a_question(text),
             says_cluster="cluster_word" in intents
             or any(self._holds_cluster(h.phrase) for h in intent_hits),
+            listed=listed,
         )
 
 

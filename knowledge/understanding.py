@@ -16,6 +16,7 @@ from knowledge.matching import (
     MAX_UNDERSTOOD,
     QUESTION_WORDS,
     Entities,
+    after_who,
     asks_besides,
     normalize,
     without,
@@ -132,7 +133,7 @@ def understand(
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs)
-    return _classify(e, lang, ranked, kb, langs)
+    return _classify(e, lang, ranked, kb, langs, normalize(text))
 
 
 # Where a clause ends: "after the letter, what does the ERC do?"
@@ -227,7 +228,12 @@ def _done(clause: str, done: tuple[str, ...]) -> bool:
 
 
 def _classify(
-    e: Entities, lang: str | None, ranked: list[Ranked], kb: KnowledgeBase, langs: list[str]
+    e: Entities,
+    lang: str | None,
+    ranked: list[Ranked],
+    kb: KnowledgeBase,
+    langs: list[str],
+    norm: str,
 ) -> Understanding:
     country = e.countries[0] if e.countries else None
     best = ranked[0] if ranked else None
@@ -245,6 +251,17 @@ def _classify(
     # One word of a passage is enough only when it is most of the question: "weather today"
     # shares "day" with a passage, which makes it no question about that passage.
     sure = best is not None and best.confidence >= (CONFIDENT if best.matched >= 2 else ALONE)
+    # A best candidate on one word that is not sure of it gives way to a close one that holds
+    # two of the question's words and is ("is advocacy part of what a cluster does?").
+    if best is not None and not sure and best.matched < 2:
+        held = [
+            r
+            for r in ranked[1:]
+            if r.matched >= 2 and r.confidence >= CONFIDENT and r.score >= _AS_SURE * best.score
+        ]
+        if held:
+            best, sure = held[0], True
+            ranked = [best, *(r for r in ranked if r is not best)]
     lead = "lead" in e.intents
     which = "which_clusters" in e.intents
     confidence = 0.75 if e.fuzzy else 0.95
@@ -333,7 +350,15 @@ def _classify(
     words = e.leftover.split()
     # A name is one run of words ("the cash cluster"), not words picked out of a sentence;
     # in Chinese it has two characters at least (怎么定的 leaves 定, "decided", over).
-    short = lead and words and _length(words) <= NAME_WORDS and not _CJK.fullmatch(e.leftover)
+    # The word right after "who" is what is asked of the lead ("who alerts the global cluster
+    # leads?", "qui paie le coordinateur du cluster ?"), not a name.
+    short = (
+        lead
+        and words
+        and _length(words) <= NAME_WORDS
+        and not _CJK.fullmatch(e.leftover)
+        and not after_who(norm, e.leftover)
+    )
     # "Who leads the security cluster?" asks for the lead of a cluster of that name: one word
     # that our passages hold ("security") does not make it a question about a passage, unless
     # it is a topic's own title ("who leads the refugee response?") or the name says more.
@@ -346,6 +371,27 @@ def _classify(
     unknown_name = cluster_name or (
         short and _one_run(e, kb) and not kb.ranker.knows(e.leftover, langs)
     )
+    # "Which clusters does MSF lead?": a name asked of what it leads is an agency's, and one
+    # we do not hold (never a cluster of that name, nor a guess at what it leads).
+    if (
+        which
+        and (lead or _lead_inside(norm, kb, langs))
+        and words
+        and _length(words) <= NAME_WORDS
+        and not (e.sectors or e.agencies or country)
+        and _one_run(e, kb)
+        and not kb.ranker.knows(e.leftover, langs)
+    ):
+        return found("unknown_agency", 0.9, unknown_name=e.leftover[:60])
+    # "Does MSF lead any cluster?", "¿MSF lidera algún clúster?": a name that leads a cluster
+    # named after it is an agency's too (in English, French and Spanish, which put the one who
+    # leads first; Arabic puts the verb first, and "الوكالة الرائدة للمجموعة" is "lead agency").
+    latin = lang in LATIN or lang is None
+    by_name = lead and latin and not (e.sectors or e.agencies)
+    subject = _leading(words, norm, kb, langs) if by_name else ""
+    # "Who normally leads a cluster?": the word after "who" is no name (see `short`).
+    if subject and not kb.ranker.knows(subject, langs) and not after_who(norm, subject):
+        return found("unknown_agency", 0.9, unknown_name=subject[:60])
     if unknown_name and not (e.sectors or e.agencies):
         return found(
             "unknown_cluster",
@@ -357,7 +403,9 @@ def _classify(
     # only when the rest of the question says more (two of a passage's words at least).
     # "List the 13 responsibilities" asks for a list of what it names, not of the clusters:
     # a list word with no word for clusters, beside words the ranker is sure of.
-    listing = "list_clusters" in e.intents and (e.says_cluster or not sure)
+    # So does a list word whose first word of substance is something else ("list the
+    # responsibilities of a cluster lead agency"): the list is of that.
+    listing = "list_clusters" in e.intents and e.listed != "other" and (e.says_cluster or not sure)
     named = bool(e.sectors or e.agencies or country or which or listing)
     telling = best is not None and sure and (best.matched >= 2 or not named)
     if e.sectors and country and "presence" in e.intents and not lead:
@@ -409,6 +457,42 @@ def _classify(
     if e.acronyms:
         return found("acronym", 0.9)
     return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
+
+
+def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """The name left over that a lead word follows, with a cluster word after it, or "".
+
+    "msf lidera algun cluster": "msf". A cluster's name stands after the lead word ("who leads
+    the cash cluster") or before the cluster word ("the cash cluster lead"), never so.
+    """
+    if not words or _CJK.search(words[0]):
+        return ""
+    text = norm.split()
+    if words[0] not in text:
+        return ""
+    leads = sorted(
+        (normalize(p) for code in langs for p in kb.text(code).intent_words["lead"]),
+        key=len,
+        reverse=True,
+    )
+    at = text.index(words[0])
+    for end in range(at + 1, min(len(text), at + NAME_WORDS + 1)):
+        if text[end - 1] not in words:
+            return ""
+        after = " ".join(text[end:])
+        lead = next((p for p in leads if f"{after} ".startswith(f"{p} ")), None)
+        if lead is not None:
+            later = after[len(lead) :].split()
+            named = any(w in kb.matcher.cluster_words for w in later)
+            return " ".join(text[at:end]) if named else ""
+    return ""
+
+
+def _lead_inside(norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether a lead word is inside a run of Chinese ("牵头哪些": "which ... leads")."""
+    return any(
+        p in norm for code in langs for p in kb.text(code).intent_words["lead"] if _CJK.search(p)
+    )
 
 
 def _post(e: Entities, kb: KnowledgeBase, lang: str | None, *, lead: bool, country: Any) -> str:

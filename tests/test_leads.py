@@ -139,6 +139,30 @@ def test_ocha_leads_no_cluster(chat: Chat) -> None:
     assert "not a global lead" in answer
 
 
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("which clusters does MSF lead", "UNHCR"),
+        ("quels clusters MSF dirige-t-il ?", "HCR"),
+        ("que clusters lidera MSF", "ACNUR"),
+        ("无国界医生牵头哪些集群", "UNHCR"),
+        ("ما هي المجموعات التي تقودها أطباء بلا حدود", "UNHCR"),
+        # A name before the lead word, with a cluster word after it, is who leads.
+        ("does MSF co-lead any cluster", "UNHCR"),
+        ("MSF dirige-t-il un cluster ?", "HCR"),
+        ("¿MSF lidera algún clúster?", "ACNUR"),
+    ],
+)
+def test_an_agency_we_do_not_hold_is_said_so_with_the_global_leads(
+    chat: Chat, question: str, lead: str
+) -> None:
+    # What an agency leads, asked of one we do not hold: no cluster of that name, no guess.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
+    assert lead in answer, answer
+    assert any(wfp in answer for wfp in ("WFP", "PAM", "PMA")), answer
+
+
 def test_unknown_cluster_never_names_an_agency(chat: Chat, kb: KnowledgeBase) -> None:
     for question in [
         "who leads the cybersecurity cluster",
@@ -184,6 +208,20 @@ def test_list_of_clusters(chat: Chat, kb: KnowledgeBase) -> None:
     assert "11 global clusters" in answer
     for cluster in kb.clusters:
         assert kb.text("en").sectors[cluster.id].name in answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "list all clusters and their lead agencies",
+        "me pasas la lista de los clusters globales?",
+        "列出所有集群的牵头机构",
+        "把11个集群和牵头机构列出来",
+    ],
+)
+def test_a_list_of_the_clusters_with_their_leads_is_the_list(chat: Chat, question: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "list_clusters", chat.last
 
 
 def test_lead_command(chat: Chat) -> None:
