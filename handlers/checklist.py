@@ -297,8 +297,7 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     # there is told by its question mark or by the word it opens with ("who leads health").
     free = q.kind in {"country", "text"} and opens_a_question(text)
     asked = u.intent in QUESTIONS and (text.rstrip().endswith(("?", "？", "؟")) or free)
-    condition = Answers(run.answers).condition(ctx.kb)
-    parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words, condition)
+    parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words, _condition(ctx, run, q))
     if q.kind in {"country", "text"} and _only_courtesy(ctx, text):
         parsed = Invalid(q.kind)  # "hello", "thanks": no country, no account of what happened
     # An answer word of another question ("none" to a step, "done" to a criterion) is a wrong
@@ -320,6 +319,11 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
             return ask(ctx, run, note="invalid_colead_is_lead")
         parsed = Answer("")
     return _record(ctx, run, q, _entry(parsed))
+
+
+def _condition(ctx: Context, run: "ChecklistRun", q: Question) -> str | None:
+    """The kind of emergency what happened names, for a lead question only (it reads text)."""
+    return Answers(run.answers).condition(ctx.kb) if q.kind == "lead" else None
 
 
 def _only_courtesy(ctx: Context, text: str) -> bool:
@@ -406,7 +410,7 @@ def checklist_button(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
     if group not in BUTTONS.get(q.kind, ()):
         return [replace(reply(ctx, "checklist/stale.j2"), intent="checklist"), ask(ctx, run)]
     word = ctx.kb.text("en").checklist_words[group][0]
-    parsed = parse(q, word, ctx.kb, ctx.kb.checklist_words, Answers(run.answers).condition(ctx.kb))
+    parsed = parse(q, word, ctx.kb, ctx.kb.checklist_words, _condition(ctx, run, q))
     assert isinstance(parsed, Answer)
     return _record(ctx, run, q, _entry(parsed))
 
