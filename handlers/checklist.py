@@ -549,9 +549,10 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     chosen = a.clusters()
     steps = step_texts(ctx.kb, lang)
     clusters = []
+    condition = a.condition(ctx.kb)
     for c in chosen:
         v = verdict(a.stored, c)
-        lead = a.value(f"lead:{c}") or default_lead(ctx.kb, c, a.condition(ctx.kb))
+        lead = a.value(f"lead:{c}") or default_lead(ctx.kb, c, condition)
         colead = a.value(f"colead:{c}") or ""
         gaps, capacity = f"gaps:{c}", f"capacity:{c}"
         clusters.append(
