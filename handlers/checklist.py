@@ -122,8 +122,12 @@ def ask(
     note: str = "",
     intro: bool = False,
     recorded: dict[str, Any] | None = None,
+    unclear: list[str] | None = None,
 ) -> Reply:
-    """The current question, with buttons for its usual answers."""
+    """The current question, with buttons for its usual answers.
+
+    `unclear`: the countries a name given as the country may mean ("Congo"), asked between.
+    """
     q = questions(run.answers)[run.position]
     choices = tuple(
         Choice(_label(ctx, group), f"chk:{run.id}:{group}") for group in BUTTONS.get(q.kind, ())
@@ -139,6 +143,7 @@ def ask(
         note=note,
         intro=intro,
         recorded=recorded,
+        unclear=unclear or [],
     )
     return replace(r, intent="checklist", choices=choices)
 
@@ -313,6 +318,11 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
         return None
     if isinstance(parsed, Invalid):
         return ask(ctx, run, note=f"invalid_{parsed.reason}")
+    if q.kind == "country" and not parsed.value.get("code"):
+        # "Congo" fits two countries: the letter and the records need the one meant.
+        unclear = [country_name(ctx, c) for c in ctx.kb.matcher.country_choices(text)]
+        if unclear:
+            return ask(ctx, run, note="country_unclear", unclear=unclear)
     if q.kind == "colead" and _same_agency(run, q, parsed.value):
         # "no, IOM" where IOM is the lead: no co-lead, IOM alone. "IOM" alone is a mistake.
         if words.opening(text, ("none", "no"))[0] is None:

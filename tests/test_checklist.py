@@ -594,6 +594,18 @@ def test_a_cluster_our_records_show_active_is_said_before_going_on(
     assert question.data["question"]["number"] in (2, 4), answer  # and the checklist goes on
 
 
+def test_congo_as_the_country_is_asked_which(chat: Chat, engine: Engine) -> None:
+    # The letter and the records need the one meant: "Congo" fits two countries.
+    chat("/checklist")
+    answer = chat("Congo")
+    assert "Which country do you mean: Democratic Republic of the Congo or Republic" in answer
+    assert "Question 1 of" in answer
+    assert "Question 2 of" in chat("DRC")
+    with Session(engine) as session:
+        run = session.exec(select(ChecklistRun)).one()
+    assert run.answers["country"]["value"]["code"] == "CD"
+
+
 @pytest.mark.parametrize("country", ["Hello, Sudan", "Thanks! Haiti"])
 def test_a_greeting_with_the_answer_is_the_answer(chat: Chat, country: str) -> None:
     chat("I want to activate a cluster")
