@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from knowledge.facts import DATA_DIR, LANGUAGES, Facts, read_facts
-from knowledge.matching import AnswerWords, Matcher
+from knowledge.matching import AnswerWords, Matcher, normalize
 from knowledge.ranking import Ranker
 
 
@@ -28,6 +28,27 @@ class KnowledgeBase(Facts):
     def ranker(self) -> Ranker:
         """Passages, topics and acronyms ranked against a question."""
         return Ranker(self)
+
+    @cached_property
+    def cluster_tokens(self) -> dict[str, frozenset[str]]:
+        """Per language, the ranker's tokens of its words for clusters, less sector and AoR."""
+
+        def tokens(code: str, group: str) -> set[str]:
+            words = self.text(code).intent_words.get(group, ())
+            return {t for w in words for t in self.ranker.tokens(w, code)}
+
+        return {
+            c: frozenset(tokens(c, "cluster_word") - tokens(c, "sector_word"))
+            for c in self.languages
+        }
+
+    @cached_property
+    def lead_phrases(self) -> dict[str, tuple[str, ...]]:
+        """Per language, its lead words folded as messages are ("dirige", "lidera")."""
+        return {
+            c: tuple(normalize(p) for p in self.text(c).intent_words["lead"])
+            for c in self.languages
+        }
 
     @cached_property
     def checklist_words(self) -> AnswerWords:

@@ -470,11 +470,7 @@ def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -
     text = norm.split()
     if words[0] not in text:
         return ""
-    leads = sorted(
-        (normalize(p) for code in langs for p in kb.text(code).intent_words["lead"]),
-        key=len,
-        reverse=True,
-    )
+    leads = sorted((p for code in langs for p in kb.lead_phrases[code]), key=len, reverse=True)
     at = text.index(words[0])
     for end in range(at + 1, min(len(text), at + NAME_WORDS + 1)):
         if text[end - 1] not in words:
@@ -528,13 +524,10 @@ def _the_cluster_word_alone(e: Entities, kb: KnowledgeBase, lang: str | None) ->
         return False
     if e.sectors or e.agencies or e.countries or e.acronyms or e.country_choices:
         return False
+    # A sector or an AoR ("what is a sector?") is a question of its own: not in cluster_tokens.
     for code in [lang] if lang else list(kb.languages):  # "cluster" is a word of every language
-        words = kb.text(code).intent_words
         tokens = set(kb.ranker.tokens(e.rest, code))
-        # A sector or an AoR ("what is a sector?") is a question of its own.
-        sector = {t for w in words.get("sector_word", ()) for t in kb.ranker.tokens(w, code)}
-        cluster = {t for w in words["cluster_word"] for t in kb.ranker.tokens(w, code)}
-        if tokens and tokens <= cluster - sector:
+        if tokens and tokens <= kb.cluster_tokens[code]:
             return True
     return False
 
