@@ -260,28 +260,6 @@ def test_walk_through_the_piped_terminal_with_a_restart(
     assert f"[{saved[0].resolve()}]" in second.stdout  # a path, in no language
 
 
-@pytest.mark.parametrize(
-    ("text", "value", "note"),
-    [
-        ("1, roads cut, 20 clinics closed", "yes", "roads cut, 20 clinics closed"),
-        ("2 - the ministry is coping", "no", "the ministry is coping"),
-        ("3", "unsure", ""),
-        ("oui : les routes sont coupées", "yes", "les routes sont coupées"),
-        ("نعم، الطرق مقطوعة", "yes", "الطرق مقطوعة"),
-        ("是的，道路中断", "yes", "道路中断"),
-    ],
-)
-def test_an_answer_may_carry_a_note_after_a_number_or_a_word(
-    chat: Chat, engine: Engine, text: str, value: str, note: str
-) -> None:
-    walk(chat, ENGLISH_WALK[:4])
-    chat(text)
-    with Session(engine) as session:
-        run = session.exec(select(ChecklistRun)).one()
-    assert run.answers["change"]["value"] == value
-    assert run.answers["change"]["note"] == note
-
-
 def test_a_step_number_past_the_buttons_is_not_an_answer(chat: Chat) -> None:
     walk(chat, ENGLISH_WALK[:4])
     answer = chat("7, something")
@@ -524,6 +502,13 @@ def test_n_a_is_written_as_people_write_it(chat: Chat) -> None:
 @pytest.mark.parametrize(
     ("lang", "text", "value", "note"),
     [
+        # A number or an answer word, with a note after it, in any script.
+        ("en", "1, roads cut, 20 clinics closed", "yes", "roads cut, 20 clinics closed"),
+        ("en", "2 - the ministry is coping", "no", "the ministry is coping"),
+        ("en", "3", "unsure", ""),
+        ("en", "oui : les routes sont coupées", "yes", "les routes sont coupées"),
+        ("en", "نعم، الطرق مقطوعة", "yes", "الطرق مقطوعة"),
+        ("en", "是的，道路中断", "yes", "道路中断"),
         ("ar", "١، العيادات مغلقة", "yes", "العيادات مغلقة"),  # an Arabic-Indic 1, an Arabic comma
         ("ar", "لا ينطبق", None, None),  # "n/a" is no "no" with a note
         ("es", "no aplica", None, None),
