@@ -721,6 +721,15 @@ class Matcher:
         country_pairs = [
             (name, code) for lang in kb.languages for code, name in _territories(lang).items()
         ]
+        # CLDR adds a second name in brackets ("Myanmar (Burma)"): the first alone is typed too,
+        # unless it is another country's name ("Saint-Martin (partie néerlandaise)").
+        taken = {normalize(name) for name, _ in country_pairs}
+        country_pairs += [
+            (bare, code)
+            for name, code in country_pairs
+            if (bare := re.sub(r"\s*[(（].*?[)）]", "", name).strip()) != name
+            and normalize(bare) not in taken
+        ]
         country_pairs += [
             (alias, code)
             for lang in langs

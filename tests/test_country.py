@@ -98,6 +98,32 @@ def test_the_two_congos_are_told_apart(
     assert (chat.last.data["country"] or {}).get("code") == code, answer
 
 
+@pytest.mark.parametrize(
+    ("question", "code", "shown"),
+    [
+        # CLDR writes "Myanmar (Burma)": the name people type is either one alone.
+        ("who leads health in Myanmar?", "MM", "Health in Myanmar,"),
+        ("qui dirige le cluster santé au Myanmar ?", "MM", "Santé (Myanmar)"),
+        ("¿quién lidera salud en Myanmar?", "MM", "Salud en Myanmar,"),
+        ("who leads health in burma", "MM", "Health in Myanmar,"),
+        ("who leads wash in the DPRK", "KP", "North Korea"),
+    ],
+)
+def test_a_country_is_found_by_the_name_people_use(
+    chat: Chat, question: str, code: str, shown: str
+) -> None:
+    answer = chat(question)
+    assert shown in answer, answer
+    assert chat.last is not None
+    assert (chat.last.data["country"] or {}).get("code") == code, answer
+
+
+def test_a_record_for_myanmar_is_imported_by_that_name(
+    tmp_path: Path, kb: KnowledgeBase, engine: Engine
+) -> None:
+    assert import_file(write(tmp_path, "Myanmar,health,WHO,,,,,test\n"), kb, engine).added == 1
+
+
 def test_a_record_for_congo_alone_is_refused_with_both_codes(
     tmp_path: Path, kb: KnowledgeBase, engine: Engine
 ) -> None:
