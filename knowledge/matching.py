@@ -173,6 +173,22 @@ class PhraseIndex:
                 if len(norm) >= 5 and not _NO_BOUNDARY.search(norm):
                     self.fuzzy.setdefault(len(norm.split()), []).append(norm)
         self.fuzzy_sizes = sorted(self.fuzzy, reverse=True)
+        # Per word count, the first letter and length each word of a candidate may have at each
+        # place (its own length, one more or one less): a text with a word no candidate allows
+        # there cannot pass _fuzzy's test of each word, whichever phrase is closest, and is not
+        # looked up at all (most runs of a message's words are no name).
+        self.shapes = {
+            size: [
+                frozenset(
+                    (word[0], len(word) + d)
+                    for p in phrases
+                    for word in (p.split()[place],)
+                    for d in (-1, 0, 1)
+                )
+                for place in range(size)
+            ]
+            for size, phrases in self.fuzzy.items()
+        }
         # The closest phrase of each text of `known` (set by the Matcher: the words of our own
         # names and intent phrases), worked out the first time it is tried. Those are most of
         # what is tried ("education" against 236 country names, "sudan" against the
@@ -293,6 +309,12 @@ class PhraseIndex:
                     continue
                 text = " ".join(strings[i : i + size])
                 if len(text) < 5:
+                    continue
+                shapes = self.shapes[size]
+                if not all(
+                    (w[0], len(w)) in shapes[place]
+                    for place, w in enumerate(strings[i : i + size])
+                ):
                     continue
                 best = self._closest(text, size)
                 # Each word one slip from its match: close, no more than a letter longer or
