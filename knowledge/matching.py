@@ -189,6 +189,14 @@ class PhraseIndex:
             ]
             for size, phrases in self.fuzzy.items()
         }
+        # In an index of Latin-script phrases alone (no capitals-only names, no Chinese runs, no
+        # Arabic clitics), what a word must look like to start any hit, exact or fuzzy: the
+        # first letter of a phrase's first word, and its length or a letter more or less.
+        self.openings: frozenset[tuple[str, int]] | None = None
+        if not self.caps and not any(_NO_BOUNDARY.search(p) for p in self.targets):
+            self.openings = frozenset(
+                (p[0], len(p.split()[0]) + d) for p in self.targets for d in (-1, 0, 1)
+            )
         # The closest phrase of each text of `known` (set by the Matcher: the words of our own
         # names and intent phrases), worked out the first time it is tried. Those are most of
         # what is tried ("education" against 236 country names, "sudan" against the
@@ -198,6 +206,16 @@ class PhraseIndex:
         # The fuzzy candidates by word count and length, keyed by their sorted letters: where
         # two swapped letters ("somaila") are looked for, built the first time each is needed.
         self.anagrams: dict[tuple[int, int], dict[str, tuple[str, ...]]] = {}
+
+    def may_hold(self, strings: list[str]) -> bool:
+        """Whether a hit may start at one of these words: a test cheaper than `find`.
+
+        False only where no word looks like a phrase's first word (`openings`), as every exact
+        and fuzzy hit's first word does; most messages name no post by its title.
+        """
+        if self.openings is None:
+            return True
+        return any((w[0], len(w)) in self.openings for w in strings)
 
     def find(self, norm: str, original: str = "") -> list[Hit]:
         """All hits in `norm` (and capitals-only names in `original`), leftmost-longest."""
@@ -795,7 +813,7 @@ class Matcher:
     def _post_hits(self, words: Words) -> list[Hit]:
         """The posts a message names by their titles, as spans of the message's own words."""
         kept = [(at, w) for at, w in words.words if w not in self.post_fillers]
-        if not kept:
+        if not kept or not self.posts.may_hold([w for _, w in kept]):
             return []
         starts, offset = {}, 0
         for i, (_, w) in enumerate(kept):
