@@ -701,6 +701,8 @@ class Matcher:
         self.cluster_words = frozenset(
             normalize(p) for p, group in intent_phrases if group == "cluster_word"
         )
+        # The Chinese ones, found inside a run rather than as words (`_holds_cluster`).
+        self.cjk_cluster_words = tuple(w for w in self.cluster_words if _CJK.search(w))
         # Chinese words that, after a list word, say nothing else than the clusters.
         self.list_fillers = sorted(
             {
@@ -721,6 +723,11 @@ class Matcher:
             (w for w in (*self.stop.get("zh", ()), *topic_words) if len(w) > 1 and _CJK.search(w)),
             key=len,
         )[::-1]
+        # The same by their first character, with their place in that order: a run of Chinese
+        # tries the few that start with one of its characters, not all 300 (`_cjk_stop_in`).
+        self.cjk_stop_from: dict[str, list[tuple[int, str]]] = {}
+        for place, w in enumerate(self.cjk_stop):
+            self.cjk_stop_from.setdefault(w[0], []).append((place, w))
         self.sectors = PhraseIndex(
             (
                 (alias, key)
@@ -877,8 +884,19 @@ class Matcher:
     def _holds_cluster(self, phrase: str) -> bool:
         """Whether a phrase holds a word for clusters ("集群列表", "clusters mondiaux")."""
         return any(w in self.cluster_words for w in phrase.split()) or any(
-            w in phrase for w in self.cluster_words if _CJK.search(w)
+            w in phrase for w in self.cjk_cluster_words
         )
+
+    def _cjk_stop_in(self, run: str) -> list[str]:
+        """The words of `cjk_stop` inside a run of Chinese, in that order (longest first).
+
+        Taking them out one by one only puts spaces in the run, so one that is not in it at
+        the start never is later: leaving those out changes nothing.
+        """
+        found = sorted(
+            entry for ch in set(run) for entry in self.cjk_stop_from.get(ch, ()) if entry[1] in run
+        )
+        return [w for _, w in found]
 
     def language(self, text: str) -> str | None:
         """The language of a message, by script and then by vocabulary; None if unsure.
@@ -1036,7 +1054,7 @@ class Matcher:
             if w[0] in "وف" and w[1:] in known:
                 continue  # "وحماية": "and" written onto a name we found
             if _CJK.search(w):
-                for phrase in (*cjk_known, *self.cjk_stop):
+                for phrase in (*cjk_known, *self._cjk_stop_in(w)):
                     w = w.replace(phrase, " ")
                 w = "".join(ch for ch in w if ch.strip() and ch not in self.cjk_common)
                 if not w:
