@@ -189,6 +189,8 @@ class PhraseIndex:
             ]
             for size, phrases in self.fuzzy.items()
         }
+        # A word of a shape no candidate has at any place is in no fuzzy match at all.
+        self.any_shape = frozenset().union(*(s for places in self.shapes.values() for s in places))
         # In an index of Latin-script phrases alone (no capitals-only names, no Chinese runs, no
         # Arabic clitics), what a word must look like to start any hit, exact or fuzzy: the
         # first letter of a phrase's first word, and its length or a letter more or less.
@@ -232,8 +234,10 @@ class PhraseIndex:
         hits: list[Hit] = []
         covered: set[int] = set()
         i = 0
+        starts = self.sizes_from
         while i < len(words):
-            size = self._words_at(strings, i)
+            # Most words start no phrase: one look-up here, not a call.
+            size = self._words_at(strings, i) if strings[i] in starts else 0
             if size:
                 phrase = " ".join(strings[i : i + size])
                 hits.append(Hit(self.targets[phrase], phrase, words[i][0], 1.0))
@@ -306,10 +310,15 @@ class PhraseIndex:
         covered: set[int],
     ) -> list[Hit]:
         hits: list[Hit] = []
-        # Words matched exactly, everyday words ("le", "cluster") and words of scripts matched
-        # otherwise never take part in a fuzzy match.
+        # Words matched exactly, everyday words ("le", "cluster"), words of scripts matched
+        # otherwise and words no candidate's word looks like (`shapes`) never take part in a
+        # fuzzy match.
+        shaped = self.any_shape
         free = [
-            j not in covered and w not in self.common_words and bounded[j]
+            j not in covered
+            and w not in self.common_words
+            and bounded[j]
+            and (w[0], len(w)) in shaped
             for j, w in enumerate(strings)
         ]
         # No phrase longer than the longest run of free words can match: those sizes, and
