@@ -46,6 +46,35 @@ def _simplified() -> Any:
     return opencc.OpenCC("t2s")
 
 
+# Characters `_Fold` keeps what it worked out for: more than our five languages use.
+_FOLD_KEPT = 8192
+
+
+class _Fold(dict[int, str | None]):
+    """What `normalize` makes of each character of decomposed text, for str.translate.
+
+    Accents and Arabic diacritics (Mn) go; punctuation, symbols, spaces and controls (P, S,
+    Z, C) other than "-" and "'" become spaces; the rest stays. Worked out the first time a
+    character is seen, not character by character in Python on every text folded.
+    """
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        cat = unicodedata.category(ch)
+        if cat == "Mn":
+            folded = None
+        elif cat[0] in "PSZC" and ch not in "-'":
+            folded = " "
+        else:
+            folded = ch
+        if len(self) < _FOLD_KEPT:
+            self[code] = folded
+        return folded
+
+
+_FOLD = _Fold()
+
+
 @lru_cache(maxsize=512)
 def normalize(text: str) -> str:
     """Fold text for matching: NFKC, case, Latin accents, Arabic letter forms, punctuation.
@@ -56,17 +85,8 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text[: MAX_UNDERSTOOD * 2]).casefold()
     if _CJK.search(text):
         text = _simplified().convert(text)
-    decomposed = unicodedata.normalize("NFD", text)
-    out = []
-    for ch in decomposed:
-        cat = unicodedata.category(ch)
-        if cat == "Mn":
-            continue  # accents and Arabic diacritics
-        if cat[0] in "PSZC" and ch not in "-'":
-            out.append(" ")
-        else:
-            out.append(ch)
-    folded = unicodedata.normalize("NFC", "".join(out)).translate(_ALEF)
+    decomposed = unicodedata.normalize("NFD", text).translate(_FOLD)
+    folded = unicodedata.normalize("NFC", decomposed).translate(_ALEF)
     folded = folded.replace("-", " ").replace("'", " ")
     folded = _CJK_RUN.sub(lambda m: f" {m.group()} ", folded)
     return " ".join(_AR_CLITIC.sub("", folded).split())
