@@ -46,6 +46,35 @@ def _simplified() -> Any:
     return opencc.OpenCC("t2s")
 
 
+# Characters `_Fold` keeps what it worked out for: more than our five languages use.
+_FOLD_KEPT = 8192
+
+
+class _Fold(dict[int, str | None]):
+    """What `normalize` makes of each character of decomposed text, for str.translate.
+
+    Accents and Arabic diacritics (Mn) go; punctuation, symbols, spaces and controls (P, S,
+    Z, C) other than "-" and "'" become spaces; the rest stays. Worked out the first time a
+    character is seen, not character by character in Python on every text folded.
+    """
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        cat = unicodedata.category(ch)
+        if cat == "Mn":
+            folded = None
+        elif cat[0] in "PSZC" and ch not in "-'":
+            folded = " "
+        else:
+            folded = ch
+        if len(self) < _FOLD_KEPT:
+            self[code] = folded
+        return folded
+
+
+_FOLD = _Fold()
+
+
 @lru_cache(maxsize=512)
 def normalize(text: str) -> str:
     """Fold text for matching: NFKC, case, Latin accents, Arabic letter forms, punctuation.
@@ -56,17 +85,8 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text[: MAX_UNDERSTOOD * 2]).casefold()
     if _CJK.search(text):
         text = _simplified().convert(text)
-    decomposed = unicodedata.normalize("NFD", text)
-    out = []
-    for ch in decomposed:
-        cat = unicodedata.category(ch)
-        if cat == "Mn":
-            continue  # accents and Arabic diacritics
-        if cat[0] in "PSZC" and ch not in "-'":
-            out.append(" ")
-        else:
-            out.append(ch)
-    folded = unicodedata.normalize("NFC", "".join(out)).translate(_ALEF)
+    decomposed = unicodedata.normalize("NFD", text).translate(_FOLD)
+    folded = unicodedata.normalize("NFC", decomposed).translate(_ALEF)
     folded = folded.replace("-", " ").replace("'", " ")
     folded = _CJK_RUN.sub(lambda m: f" {m.group()} ", folded)
     return " ".join(_AR_CLITIC.sub("", folded).split())
@@ -173,6 +193,32 @@ class PhraseIndex:
                 if len(norm) >= 5 and not _NO_BOUNDARY.search(norm):
                     self.fuzzy.setdefault(len(norm.split()), []).append(norm)
         self.fuzzy_sizes = sorted(self.fuzzy, reverse=True)
+        # Per word count, the first letter and length each word of a candidate may have at each
+        # place (its own length, one more or one less): a text with a word no candidate allows
+        # there cannot pass _fuzzy's test of each word, whichever phrase is closest, and is not
+        # looked up at all (most runs of a message's words are no name).
+        self.shapes = {
+            size: [
+                frozenset(
+                    (word[0], len(word) + d)
+                    for p in phrases
+                    for word in (p.split()[place],)
+                    for d in (-1, 0, 1)
+                )
+                for place in range(size)
+            ]
+            for size, phrases in self.fuzzy.items()
+        }
+        # A word of a shape no candidate has at any place is in no fuzzy match at all.
+        self.any_shape = frozenset().union(*(s for places in self.shapes.values() for s in places))
+        # In an index of Latin-script phrases alone (no capitals-only names, no Chinese runs, no
+        # Arabic clitics), what a word must look like to start any hit, exact or fuzzy: the
+        # first letter of a phrase's first word, and its length or a letter more or less.
+        self.openings: frozenset[tuple[str, int]] | None = None
+        if not self.caps and not any(_NO_BOUNDARY.search(p) for p in self.targets):
+            self.openings = frozenset(
+                (p[0], len(p.split()[0]) + d) for p in self.targets for d in (-1, 0, 1)
+            )
         # The closest phrase of each text of `known` (set by the Matcher: the words of our own
         # names and intent phrases), worked out the first time it is tried. Those are most of
         # what is tried ("education" against 236 country names, "sudan" against the
@@ -182,6 +228,16 @@ class PhraseIndex:
         # The fuzzy candidates by word count and length, keyed by their sorted letters: where
         # two swapped letters ("somaila") are looked for, built the first time each is needed.
         self.anagrams: dict[tuple[int, int], dict[str, tuple[str, ...]]] = {}
+
+    def may_hold(self, strings: list[str]) -> bool:
+        """Whether a hit may start at one of these words: a test cheaper than `find`.
+
+        False only where no word looks like a phrase's first word (`openings`), as every exact
+        and fuzzy hit's first word does; most messages name no post by its title.
+        """
+        if self.openings is None:
+            return True
+        return any((w[0], len(w)) in self.openings for w in strings)
 
     def find(self, norm: str, original: str = "") -> list[Hit]:
         """All hits in `norm` (and capitals-only names in `original`), leftmost-longest."""
@@ -198,8 +254,10 @@ class PhraseIndex:
         hits: list[Hit] = []
         covered: set[int] = set()
         i = 0
+        starts = self.sizes_from
         while i < len(words):
-            size = self._words_at(strings, i)
+            # Most words start no phrase: one look-up here, not a call.
+            size = self._words_at(strings, i) if strings[i] in starts else 0
             if size:
                 phrase = " ".join(strings[i : i + size])
                 hits.append(Hit(self.targets[phrase], phrase, words[i][0], 1.0))
@@ -272,10 +330,15 @@ class PhraseIndex:
         covered: set[int],
     ) -> list[Hit]:
         hits: list[Hit] = []
-        # Words matched exactly, everyday words ("le", "cluster") and words of scripts matched
-        # otherwise never take part in a fuzzy match.
+        # Words matched exactly, everyday words ("le", "cluster"), words of scripts matched
+        # otherwise and words no candidate's word looks like (`shapes`) never take part in a
+        # fuzzy match.
+        shaped = self.any_shape
         free = [
-            j not in covered and w not in self.common_words and bounded[j]
+            j not in covered
+            and w not in self.common_words
+            and bounded[j]
+            and (w[0], len(w)) in shaped
             for j, w in enumerate(strings)
         ]
         # No phrase longer than the longest run of free words can match: those sizes, and
@@ -293,6 +356,12 @@ class PhraseIndex:
                     continue
                 text = " ".join(strings[i : i + size])
                 if len(text) < 5:
+                    continue
+                shapes = self.shapes[size]
+                if not all(
+                    (w[0], len(w)) in shapes[place]
+                    for place, w in enumerate(strings[i : i + size])
+                ):
                     continue
                 best = self._closest(text, size)
                 # Each word one slip from its match: close, no more than a letter longer or
@@ -661,6 +730,8 @@ class Matcher:
         self.cluster_words = frozenset(
             normalize(p) for p, group in intent_phrases if group == "cluster_word"
         )
+        # The Chinese ones, found inside a run rather than as words (`_holds_cluster`).
+        self.cjk_cluster_words = tuple(w for w in self.cluster_words if _CJK.search(w))
         # Chinese words that, after a list word, say nothing else than the clusters.
         self.list_fillers = sorted(
             {
@@ -681,6 +752,11 @@ class Matcher:
             (w for w in (*self.stop.get("zh", ()), *topic_words) if len(w) > 1 and _CJK.search(w)),
             key=len,
         )[::-1]
+        # The same by their first character, with their place in that order: a run of Chinese
+        # tries the few that start with one of its characters, not all 300 (`_cjk_stop_in`).
+        self.cjk_stop_from: dict[str, list[tuple[int, str]]] = {}
+        for place, w in enumerate(self.cjk_stop):
+            self.cjk_stop_from.setdefault(w[0], []).append((place, w))
         self.sectors = PhraseIndex(
             (
                 (alias, key)
@@ -782,7 +858,7 @@ class Matcher:
     def _post_hits(self, words: Words) -> list[Hit]:
         """The posts a message names by their titles, as spans of the message's own words."""
         kept = [(at, w) for at, w in words.words if w not in self.post_fillers]
-        if not kept:
+        if not kept or not self.posts.may_hold([w for _, w in kept]):
             return []
         starts, offset = {}, 0
         for i, (_, w) in enumerate(kept):
@@ -846,8 +922,19 @@ class Matcher:
     def _holds_cluster(self, phrase: str) -> bool:
         """Whether a phrase holds a word for clusters ("集群列表", "clusters mondiaux")."""
         return any(w in self.cluster_words for w in phrase.split()) or any(
-            w in phrase for w in self.cluster_words if _CJK.search(w)
+            w in phrase for w in self.cjk_cluster_words
         )
+
+    def _cjk_stop_in(self, run: str) -> list[str]:
+        """The words of `cjk_stop` inside a run of Chinese, in that order (longest first).
+
+        Taking them out one by one only puts spaces in the run, so one that is not in it at
+        the start never is later: leaving those out changes nothing.
+        """
+        found = sorted(
+            entry for ch in set(run) for entry in self.cjk_stop_from.get(ch, ()) if entry[1] in run
+        )
+        return [w for _, w in found]
 
     def language(self, text: str) -> str | None:
         """The language of a message, by script and then by vocabulary; None if unsure.
@@ -874,9 +961,11 @@ class Matcher:
             if code in {"zh", "ar"}:
                 continue
             # Our own marker words count fully; common stop words, shared by the Latin
-            # languages more often than not ("de", "la", "en"), only a little.
-            scores[code] = float(sum(w in vocabulary for w in words))
-            scores[code] += 0.25 * sum(w in self.stop.get(code, ()) for w in words)
+            # languages more often than not ("de", "la", "en"), only a little. (Counted with
+            # map: this runs for three languages on every message.)
+            stop = self.stop.get(code, frozenset())
+            scores[code] = float(sum(map(vocabulary.__contains__, words)))
+            scores[code] += 0.25 * sum(map(stop.__contains__, words))
             scores[code] += sum(1.5 for ch in _MARKS.get(code, "") if ch in lowered)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         if not ranked or ranked[0][1] == 0:
@@ -1005,7 +1094,7 @@ class Matcher:
             if w[0] in "وف" and w[1:] in known:
                 continue  # "وحماية": "and" written onto a name we found
             if _CJK.search(w):
-                for phrase in (*cjk_known, *self.cjk_stop):
+                for phrase in (*cjk_known, *self._cjk_stop_in(w)):
                     w = w.replace(phrase, " ")
                 w = "".join(ch for ch in w if ch.strip() and ch not in self.cjk_common)
                 if not w:
