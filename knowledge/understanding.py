@@ -436,7 +436,9 @@ def _classify(
     if e.agencies and sure and best is not None:
         return answer(best)
     rule_words = lead or which or e.intents & {"cluster_word", "list_clusters"}
-    if country and rule_words and not telling:
+    # A name that fits two countries ("Congo") is asked which one is meant: the records are
+    # one country's.
+    if (country or e.country_choices) and rule_words and not telling:
         return found("country_clusters", 0.9)
     if "help" in e.intents and (best is None or best.matched < 2):
         return found("help", 0.9)
