@@ -88,6 +88,16 @@ def test_protection_lists_its_areas_of_responsibility(chat: Chat) -> None:
     assert "UN-Habitat" in answer and "since 2016" in answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["what is an area of responsibility?", "什么是责任领域", "que es un área de responsabilidad"],
+)
+def test_an_aor_named_by_its_words_is_the_acronym(chat: Chat, question: str) -> None:
+    # "Area of responsibility" spelt out is the AoR, as "AoR" is: not a passage on responsibilities.
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "acronym", chat.last
+
+
 def test_an_aor_alone_names_its_cluster(chat: Chat) -> None:
     answer = chat("who leads GBV?")
     assert "UNFPA" in answer and "Protection" in answer
