@@ -571,6 +571,10 @@ def _named_in_capitals(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
     return again if again.sectors or again.countries else e
 
 
+# A message asking "who else?" is this short ("and is there anyone else?").
+_OTHERS_WORDS = 6
+
+
 # Beside the name, "who leads the ... cluster" and its ways of saying it ("quién es la agencia
 # líder del clúster de ...") take this many words at most.
 _LEAD_QUESTION_WORDS = 7
@@ -675,6 +679,19 @@ def _followup(
     # states it for each kind, so it is the last question again.
     kind = "emergency" in e.intents and intent == "who_leads"
     named = bool(e.sectors or e.agencies or e.countries)
+    # "Who else?", "¿alguien más?", "还有谁": more of what was asked, which the last answer
+    # gave whole (every lead and co-lead we hold): that answer again, not a guess at others.
+    if "others" in e.intents and not named and e.words <= _OTHERS_WORDS:
+        if intent == "country_clusters" and not previous.get("country"):
+            return None
+        return Understanding(
+            intent,
+            previous.get("lang") or lang,
+            0.9,
+            sectors=tuple(previous.get("sectors") or ()),
+            agencies=tuple(previous.get("agencies") or ()),
+            country=previous.get("country"),
+        )
     asked = [w for w in e.leftover.split() if not (kind and w in e.situation)]
     if not (named or kind) or asked:
         return None
