@@ -311,6 +311,10 @@ def _classify(
         # "When do we need to activate a cluster?" asks when it is justified: the criteria.
         topic = _CRITERIA if "when" in e.intents else _PROCEDURE
         return found("concept", 0.8, topic=topic, sectors=e.sectors)
+    # What a post is paid, or how it is funded ("the coordinator's salary", "谁给协调员发工资"),
+    # is in none of our passages: a line that names the post answers something else.
+    if "pay" in e.intents and not (e.sectors or e.agencies or country):
+        return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
     if _the_cluster_word_alone(e, kb, lang):
         # "What is a cluster?" asks what it is; "clusters" alone, which there are.
         if e.asks and (e.words >= 2 or lang == "zh"):

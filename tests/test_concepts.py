@@ -416,3 +416,19 @@ def test_what_a_cluster_contains_is_not_the_letter_to_the_erc(chat: Chat, questi
     answer = chat(question)
     assert chat.last is not None
     assert chat.last.data.get("topic") not in {"step_5", "activation_steps"}, answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who funds the cluster coordinator",
+        "集群协调员的工资是多少",
+        "كم راتب منسق المجموعة",
+        "cuánto gana un coordinador de clúster",
+        "quel est le salaire d'un coordinateur de cluster",
+    ],
+)
+def test_what_a_post_is_paid_is_not_known(chat: Chat, question: str) -> None:
+    # No passage holds salaries or how a post is funded: the line naming the post is no answer.
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown", chat.last
