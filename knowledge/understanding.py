@@ -237,6 +237,12 @@ def _classify(
 ) -> Understanding:
     country = e.countries[0] if e.countries else None
     best = ranked[0] if ranked else None
+    # "¿Qué se necesita para activar un clúster?": activating a cluster, and nothing else, is
+    # what is asked; the procedure answers it (who decides, the criteria and the letter each
+    # hold the word as well, and tie with it).
+    if best is not None and _activating_alone(e.rest, kb, langs):
+        best = Ranked(_PROCEDURE, "concept", best.score, best.confidence, best.matched)
+        ranked = [best, *(r for r in ranked if r.topic != _PROCEDURE)]
     # "When should a cluster be activated?", "cuándo hay que activar": when activating is
     # justified, the criteria, rather than the procedure or who decides; when the question
     # says more than activating a cluster ("when does the ERC answer?") it asks that.
@@ -534,6 +540,15 @@ def _the_cluster_word_alone(e: Entities, kb: KnowledgeBase, lang: str | None) ->
     for code in [lang] if lang else list(kb.languages):  # "cluster" is a word of every language
         tokens = set(kb.ranker.tokens(e.rest, code))
         if tokens and tokens <= kb.cluster_tokens[code]:
+            return True
+    return False
+
+
+def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the words ranked say "activate (a cluster)" and nothing more."""
+    for code in langs:
+        tokens = set(kb.ranker.tokens(rest, code)) - kb.cluster_tokens[code]
+        if tokens and tokens == kb.activation_tokens[code]:
             return True
     return False
 

@@ -432,3 +432,13 @@ def test_what_a_post_is_paid_is_not_known(chat: Chat, question: str) -> None:
     # No passage holds salaries or how a post is funded: the line naming the post is no answer.
     chat(question)
     assert chat.last is not None and chat.last.intent == "unknown", chat.last
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["que se necesita para activar un cluster", "activer un cluster ?", "تفعيل المجموعة", "activation?"],
+)
+def test_activating_and_nothing_more_is_the_procedure(chat: Chat, question: str) -> None:
+    # Who decides, the criteria and the letter hold the word too: the procedure is what is asked.
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == "activation_steps", chat.last
