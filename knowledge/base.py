@@ -44,8 +44,11 @@ class KnowledgeBase(Facts):
 
     @cached_property
     def activation_tokens(self) -> dict[str, frozenset[str]]:
-        """Per language, the ranker's token for activating: the word the titles of the procedure,
-        the criteria and who decides share, less the cluster word."""
+        """Per language, the ranker's token for activating.
+
+        It is the word the titles of the procedure, the criteria and who decides share, less
+        the cluster word.
+        """
         topics = ("activation_steps", "activation_criteria", "activation_decision")
         out = {}
         for c in self.languages:
