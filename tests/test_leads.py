@@ -388,7 +388,10 @@ def test_our_country_unnamed_gets_the_global_lead_and_asks_which(
 
 @pytest.mark.parametrize(
     "question",
-    ["el lider de cluster tiene que hacer capacitaciones", "le chef de file doit-il former les partenaires ?"],
+    [
+        "el lider de cluster tiene que hacer capacitaciones",
+        "le chef de file doit-il former les partenaires ?",
+    ],
 )
 def test_a_duty_asked_of_the_lead_names_no_cluster(chat: Chat, question: str) -> None:
     # "Has to", "doit": what the lead must do is asked, so the words after it are no name.
