@@ -240,7 +240,11 @@ def _classify(
     # "¿Qué se necesita para activar un clúster?": activating a cluster, and nothing else, is
     # what is asked; the procedure answers it (who decides, the criteria and the letter each
     # hold the word as well, and tie with it).
-    if best is not None and _activating_alone(e.rest, kb, langs):
+    if (
+        best is not None
+        and _of_activation(best.topic, kb)
+        and _activating_alone(e.rest, kb, langs)
+    ):
         best = Ranked(_PROCEDURE, "concept", best.score, best.confidence, best.matched)
         ranked = [best, *(r for r in ranked if r.topic != _PROCEDURE)]
     # "When should a cluster be activated?", "cuándo hay que activar": when activating is
@@ -542,6 +546,15 @@ def _the_cluster_word_alone(e: Entities, kb: KnowledgeBase, lang: str | None) ->
         if tokens and tokens <= kb.cluster_tokens[code]:
             return True
     return False
+
+
+_ACTIVATION_TOPICS = frozenset({*_ACTIVATION, _CRITERIA})
+
+
+def _of_activation(topic: str, kb: KnowledgeBase) -> bool:
+    """Whether `topic` is one of the activation topics or a line of one."""
+    passage = kb.passages.get(topic)
+    return (passage.concept if passage else topic) in _ACTIVATION_TOPICS
 
 
 def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
