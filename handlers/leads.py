@@ -229,7 +229,9 @@ def unknown_agency(msg: Incoming, ctx: Context) -> Reply:
 def country_clusters(msg: Incoming, ctx: Context) -> Reply:
     """Every cluster record we hold for one country."""
     code = ctx.understanding.country or ""
-    rows = ctx.session.exec(_COUNTRY_RECORDS, params={"country": code}).all()
+    # "Congo" alone: our records are one country's, so the bot asks which is meant.
+    choices = [] if code else [country_name(ctx, c) for c in ctx.understanding.country_choices]
+    rows = ctx.session.exec(_COUNTRY_RECORDS, params={"country": code}).all() if code else []
     records = [
         {**sector_label(ctx, r.cluster), **_record(ctx, r)}
         for r in rows
@@ -238,8 +240,9 @@ def country_clusters(msg: Incoming, ctx: Context) -> Reply:
     return reply(
         ctx,
         "leads/country_clusters.j2",
-        country={"code": code, "name": country_name(ctx, code)},
+        country={"code": code, "name": country_name(ctx, code) if code else ""},
         records=records,
+        country_choices=choices,
     )
 
 

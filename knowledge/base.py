@@ -43,6 +43,20 @@ class KnowledgeBase(Facts):
         }
 
     @cached_property
+    def activation_tokens(self) -> dict[str, frozenset[str]]:
+        """Per language, the ranker's token for activating.
+
+        It is the word the titles of the procedure, the criteria and who decides share, less
+        the cluster word.
+        """
+        topics = ("activation_steps", "activation_criteria", "activation_decision")
+        out = {}
+        for c in self.languages:
+            titles = [set(self.ranker.tokens(self.text(c).concepts[k].title, c)) for k in topics]
+            out[c] = frozenset(set.intersection(*titles) - self.cluster_tokens[c])
+        return out
+
+    @cached_property
     def lead_phrases(self) -> dict[str, tuple[str, ...]]:
         """Per language, its lead words folded as messages are ("dirige", "lidera")."""
         return {

@@ -780,6 +780,16 @@ class Matcher:
             common_words=common,
         )
         self.acronyms = PhraseIndex(((a, a) for a in kb.acronyms), caps_only=kb.caps_only)
+        # An acronym is also named by its words when they are a word for a sector or an AoR
+        # ("area of responsibility", "责任领域" are the AoR): its spelt form opens with them.
+        self.acronym_words = PhraseIndex(
+            (word, acronym)
+            for lang in langs
+            for acronym, spelt in lang.acronyms.items()
+            for word in lang.intent_words.get("sector_word", ())
+            if normalize(word) != acronym.casefold()
+            and f"{normalize(spelt)} ".startswith(f"{normalize(word)} ")
+        )
         # Posts by their titles' words of substance, one slip each allowed: "coordinateur des
         # secours d'urgence" is the "coordonnateur des secours d'urgence", "coordinador de
         # socorro de emergencias" the "coordinador del socorro de emergencia".
@@ -1074,7 +1084,9 @@ class Matcher:
         }
         intent_hits = [h for h in intent_hits if not (h.target in _LISTS and h.start in others)]
         intents = frozenset(h.target for h in intent_hits)
-        acronym_hits = self.acronyms.find_words(words)
+        # The words of an acronym stand for it, as a post's title does: ranked as the acronym.
+        spelt_hits = self.acronym_words.find_words(words)
+        acronym_hits = [*self.acronyms.find_words(words), *spelt_hits]
         acronyms = _distinct(acronym_hits)
         found = (*sector_hits, *agency_hits, *country_hits, *unclear, *acronym_hits)
         # "Our country" says where, without a name: no word of it is left over or ranked.
@@ -1123,13 +1135,16 @@ class Matcher:
             *(h for h in intent_hits if listing and h.target == "scope"),
             # "In the end, who approves?" asks who approves, not for the last step.
             *(h for h in intent_hits if h.target == "aside"),
+            # "Who else?" asks for more of the last answer, not about one who steps in.
+            *(h for h in intent_hits if h.target == "others"),
             *role,
             *post_hits,
+            *spelt_hits,
         ]
         # A body one of our acronyms names ("OCHA", "أوتشا") stays, as that acronym: what it
         # does is a topic of its own, and its name in one language is no word of the question.
         bodies = [h.target.casefold() for h in agency_hits if h.target in self.kb.acronyms]
-        posts = [h.target.casefold() for h in post_hits]
+        posts = [h.target.casefold() for h in (*post_hits, *spelt_hits)]
         rest = " ".join((_blank(norm, masked), *dict.fromkeys((*bodies, *posts))))
         return Entities(
             sectors=_distinct(sector_hits),

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import bm25s
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Letters Arabic writes onto the next word: "for" (ل), "with" (ب), "so" (ف).
+_AR_PREFIXES = frozenset("لبف")
 _STEMMERS = {"en": "english", "fr": "french", "es": "spanish", "ar": "arabic"}
 # An unseen word is first read as the closest word we know (a typo: "critera" is "criteria"),
 # when it is this close (rapidfuzz ratio) and long enough for one slip to be a slip.
@@ -253,6 +255,7 @@ class Ranker:
             else []
         )
         self.indexes: dict[str, _Index] = {}
+        self.ar_words: frozenset[str] = frozenset()
         self.parts = Parts(facts)
         # Our acronyms as each language's tokens: one we know that no passage holds ("CLA")
         # is not an unknown word, and says nothing the rest of the question does not.
@@ -270,6 +273,18 @@ class Ranker:
                 self.cjk_synonyms = sorted(
                     ((w, c) for w, c in canon.items() if _CJK.search(w)),
                     key=lambda wc: -len(wc[0]),
+                )
+            if code == "ar":
+                # The words our Arabic texts hold, as written: "لخطة" is "ل" + "خطة" when
+                # "خطة" is one of them (see `_stems`).
+                self.ar_words = frozenset(
+                    w
+                    for text in (
+                        *(f"{c.title} {' '.join(c.keywords)}" for c in lang.concepts.values()),
+                        *(c.body for c in lang.concepts.values()),
+                        *(" ".join(ws) for ws in lang.passage_words.values()),
+                    )
+                    for w in normalize(text).split()
                 )
             docs: list[tuple[str, str, list[str]]] = []
             asked: dict[str, frozenset[str]] = {}
@@ -346,6 +361,19 @@ class Ranker:
             # Arabic writes "and" (و) onto the next word: "وبدي" is "and" + "بدي" (I want).
             if lang == "ar" and word[:1] == "و" and len(word) > 3 and word not in canon:
                 word = word[1:] if word[1:] in stop or word[1:] in canon else word
+            # So does it "for", "with", "so" (ل, ب, ف): "لخطة الانتقال" is "for the transition
+            # plan", when the word without it is one our texts hold and the word is not.
+            if (
+                lang == "ar"
+                and word[:1] in _AR_PREFIXES
+                and len(word) > 3
+                # "بيقود", "بتقود": spoken Arabic's present tense, a verb, not "with" + a word.
+                and not (word[0] == "ب" and word[1] in "يتنا")
+                and word not in canon
+                and word not in self.ar_words
+                and (word[1:] in self.ar_words or word[1:] in canon)
+            ):
+                word = word[1:]
             if word in canon:
                 tokens.append(canon[word])
             elif word not in stop and not word.isdigit():

@@ -237,6 +237,16 @@ def _classify(
 ) -> Understanding:
     country = e.countries[0] if e.countries else None
     best = ranked[0] if ranked else None
+    # "¿Qué se necesita para activar un clúster?": activating a cluster, and nothing else, is
+    # what is asked; the procedure answers it (who decides, the criteria and the letter each
+    # hold the word as well, and tie with it).
+    if (
+        best is not None
+        and _of_activation(best.topic, kb)
+        and _activating_alone(e.rest, kb, langs)
+    ):
+        best = Ranked(_PROCEDURE, "concept", best.score, best.confidence, best.matched)
+        ranked = [best, *(r for r in ranked if r.topic != _PROCEDURE)]
     # "When should a cluster be activated?", "cuándo hay que activar": when activating is
     # justified, the criteria, rather than the procedure or who decides; when the question
     # says more than activating a cluster ("when does the ERC answer?") it asks that.
@@ -311,6 +321,10 @@ def _classify(
         # "When do we need to activate a cluster?" asks when it is justified: the criteria.
         topic = _CRITERIA if "when" in e.intents else _PROCEDURE
         return found("concept", 0.8, topic=topic, sectors=e.sectors)
+    # What a post is paid, or how it is funded ("the coordinator's salary", "谁给协调员发工资"),
+    # is in none of our passages: a line that names the post answers something else.
+    if "pay" in e.intents and not (e.sectors or e.agencies or country):
+        return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
     if _the_cluster_word_alone(e, kb, lang):
         # "What is a cluster?" asks what it is; "clusters" alone, which there are.
         if e.asks and (e.words >= 2 or lang == "zh"):
@@ -436,7 +450,9 @@ def _classify(
     if e.agencies and sure and best is not None:
         return answer(best)
     rule_words = lead or which or e.intents & {"cluster_word", "list_clusters"}
-    if country and rule_words and not telling:
+    # A name that fits two countries ("Congo") is asked which one is meant: the records are
+    # one country's.
+    if (country or e.country_choices) and rule_words and not telling:
         return found("country_clusters", 0.9)
     if "help" in e.intents and (best is None or best.matched < 2):
         return found("help", 0.9)
@@ -532,6 +548,24 @@ def _the_cluster_word_alone(e: Entities, kb: KnowledgeBase, lang: str | None) ->
     return False
 
 
+_ACTIVATION_TOPICS = frozenset({*_ACTIVATION, _CRITERIA})
+
+
+def _of_activation(topic: str, kb: KnowledgeBase) -> bool:
+    """Whether `topic` is one of the activation topics or a line of one."""
+    passage = kb.passages.get(topic)
+    return (passage.concept if passage else topic) in _ACTIVATION_TOPICS
+
+
+def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the words ranked say "activate (a cluster)" and nothing more."""
+    for code in langs:
+        tokens = set(kb.ranker.tokens(rest, code)) - kb.cluster_tokens[code]
+        if tokens and tokens == kb.activation_tokens[code]:
+            return True
+    return False
+
+
 def _one_condition(e: Entities) -> str | None:
     """The kind of emergency a message names, when it names exactly one ("in floods")."""
     return next(iter(e.conditions)) if len(e.conditions) == 1 else None
@@ -567,6 +601,10 @@ def _named_in_capitals(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
     capitals = re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", word.upper(), text)
     again = kb.matcher.entities(capitals)
     return again if again.sectors or again.countries else e
+
+
+# A message asking "who else?" is this short ("and is there anyone else?").
+_OTHERS_WORDS = 6
 
 
 # Beside the name, "who leads the ... cluster" and its ways of saying it ("quién es la agencia
@@ -673,6 +711,19 @@ def _followup(
     # states it for each kind, so it is the last question again.
     kind = "emergency" in e.intents and intent == "who_leads"
     named = bool(e.sectors or e.agencies or e.countries)
+    # "Who else?", "¿alguien más?", "还有谁": more of what was asked, which the last answer
+    # gave whole (every lead and co-lead we hold): that answer again, not a guess at others.
+    if "others" in e.intents and not named and e.words <= _OTHERS_WORDS:
+        if intent == "country_clusters" and not previous.get("country"):
+            return None
+        return Understanding(
+            intent,
+            previous.get("lang") or lang,
+            0.9,
+            sectors=tuple(previous.get("sectors") or ()),
+            agencies=tuple(previous.get("agencies") or ()),
+            country=previous.get("country"),
+        )
     asked = [w for w in e.leftover.split() if not (kind and w in e.situation)]
     if not (named or kind) or asked:
         return None

@@ -2,6 +2,7 @@
 
 import pytest
 
+from knowledge import KnowledgeBase
 from tests.conftest import Chat
 
 
@@ -416,3 +417,41 @@ def test_what_a_cluster_contains_is_not_the_letter_to_the_erc(chat: Chat, questi
     answer = chat(question)
     assert chat.last is not None
     assert chat.last.data.get("topic") not in {"step_5", "activation_steps"}, answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who funds the cluster coordinator",
+        "集群协调员的工资是多少",
+        "كم راتب منسق المجموعة",
+        "cuánto gana un coordinador de clúster",
+        "quel est le salaire d'un coordinateur de cluster",
+    ],
+)
+def test_what_a_post_is_paid_is_not_known(chat: Chat, question: str) -> None:
+    # No passage holds salaries or how a post is funded: the line naming the post is no answer.
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown", chat.last
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "que se necesita para activar un cluster",
+        "activer un cluster ?",
+        "تفعيل المجموعة",
+        "activation?",
+    ],
+)
+def test_activating_and_nothing_more_is_the_procedure(chat: Chat, question: str) -> None:
+    # Who decides, the criteria and the letter hold the word too: the procedure is what is asked.
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == "activation_steps", chat.last
+
+
+def test_arabic_for_written_onto_a_word_is_read_apart(kb: KnowledgeBase) -> None:
+    # "لخطة الانتقال" is "for the transition plan": the plan's word, not a word we never saw.
+    assert kb.ranker.tokens("لخطة الانتقال", "ar") == kb.ranker.tokens("خطة الانتقال", "ar")
+    # "بيقود" is spoken Arabic's "leads", a verb: not "with" + a word.
+    assert kb.ranker.tokens("بيقود", "ar") != kb.ranker.tokens("يقود", "ar")

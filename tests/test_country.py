@@ -189,3 +189,18 @@ def test_record_text_is_shown_not_interpreted(
     chat = Chat(bot)
     assert "<b>UNICEF</b> & <!channel>" in chat("who leads WASH in Sudan")
     assert "&lt;b&gt;UNICEF&lt;/b&gt; &amp; &lt;!channel&gt;" in chat.html()
+
+
+@pytest.mark.parametrize(
+    ("question", "shown"),
+    [
+        ("which clusters are active in Congo?", "Which country do you mean: Democratic Republic"),
+        ("quels clusters sont actifs au Congo ?", "De quel pays parlez-vous : République démo"),
+        ("刚果有哪些集群启动了", "您指的是哪个国家：刚果民主共和国还是刚果共和国"),
+    ],
+)
+def test_the_records_of_congo_ask_which_one(chat: Chat, question: str, shown: str) -> None:
+    # Our records are one country's: "Congo" alone shows neither's, and asks which is meant.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "country_clusters"
+    assert shown in answer and "We hold no cluster records" not in answer, answer

@@ -179,3 +179,26 @@ def test_only_the_subject_write_is_relaxed(engine: Engine) -> None:
     assert engine.pool.checkedout() == 0
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "must"),
+    [
+        ("who leads education globally?", "anyone else?", ["Save the Children"]),
+        ("谁牵头粮食安全集群", "还有谁？", ["FAO"]),
+        ("¿quién lidera seguridad alimentaria?", "¿alguien más?", ["FAO"]),
+    ],
+)
+def test_who_else_asks_the_last_question_again(
+    chat: Chat, first: str, then: str, must: list[str]
+) -> None:
+    chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent == "who_leads"
+    for text in must:
+        assert text in answer, answer
+
+
+def test_who_else_with_nothing_before_is_not_understood(chat: Chat) -> None:
+    chat("anyone else?")
+    assert chat.last is not None and chat.last.intent == "unknown"

@@ -88,6 +88,16 @@ def test_protection_lists_its_areas_of_responsibility(chat: Chat) -> None:
     assert "UN-Habitat" in answer and "since 2016" in answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["what is an area of responsibility?", "什么是责任领域", "que es un área de responsabilidad"],
+)
+def test_an_aor_named_by_its_words_is_the_acronym(chat: Chat, question: str) -> None:
+    # "Area of responsibility" spelt out is the AoR, as "AoR" is: not a passage on responsibilities.
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "acronym", chat.last
+
+
 def test_an_aor_alone_names_its_cluster(chat: Chat) -> None:
     answer = chat("who leads GBV?")
     assert "UNFPA" in answer and "Protection" in answer
@@ -374,3 +384,16 @@ def test_our_country_unnamed_gets_the_global_lead_and_asks_which(
     assert [r.intent for r in chat.replies] == ["who_leads"], "one answer, no stray topic"
     assert hint in answer
     assert "WHO" in answer or "OMS" in answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "el lider de cluster tiene que hacer capacitaciones",
+        "le chef de file doit-il former les partenaires ?",
+    ],
+)
+def test_a_duty_asked_of_the_lead_names_no_cluster(chat: Chat, question: str) -> None:
+    # "Has to", "doit": what the lead must do is asked, so the words after it are no name.
+    chat(question)
+    assert chat.last is not None and chat.last.intent != "unknown_cluster", chat.last
