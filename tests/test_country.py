@@ -135,6 +135,20 @@ def test_a_record_for_congo_alone_is_refused_with_both_codes(
     ]
 
 
+def test_a_file_without_some_columns_keeps_what_the_records_hold_in_them(
+    bot: Bot, kb: KnowledgeBase, engine: Engine, tmp_path: Path
+) -> None:
+    import_file(
+        write(tmp_path, "Sudan,health,WHO,,A. Person,a@example.org,2023-05-01,test\n"), kb, engine
+    )
+    leads_only = tmp_path / "leads.csv"
+    leads_only.write_text("country,cluster,lead\nSudan,health,UNICEF\n", encoding="utf-8")
+    assert import_file(leads_only, kb, engine).updated == 1
+    answer = Chat(bot)("who leads health in Sudan?")
+    assert "UNICEF" in answer  # the column the file has is updated
+    assert "A. Person" in answer and "a@example.org" in answer, answer  # the others are kept
+
+
 def test_country_overview(bot: Bot, kb: KnowledgeBase, engine: Engine, tmp_path: Path) -> None:
     import_file(
         write(

@@ -421,7 +421,7 @@ def _columns(table: _Table) -> tuple[list[str | None], int]:
 
 def _parse(
     path: Path, kb: KnowledgeBase, allow_unknown_agency: bool = False
-) -> tuple[list[CountryCluster], list[str], str]:
+) -> tuple[list[CountryCluster], list[str], str, frozenset[str]]:
     table = _read(path, kb)
     if not table.rows:
         raise RecordsError([f"{path}: the file is empty; it needs a header and records"])
@@ -493,7 +493,7 @@ def _parse(
         raise RecordsError(errors, unknown_agencies=unknown_agency)
     if not rows:
         raise RecordsError([f"{path}: the file has a header but no records"])
-    return rows, warnings, table.read_as
+    return rows, warnings, table.read_as, frozenset(c for c in columns if c)
 
 
 def import_file(
@@ -505,9 +505,12 @@ def import_file(
 ) -> ImportResult:
     """Load every row of `path` (CSV or .xlsx) in one transaction, or none if any row is bad.
 
-    Each record is marked as coming from this file and confirmed now by `confirmed_by`.
+    Each record is marked as coming from this file and confirmed now by `confirmed_by`. A record
+    the file updates keeps the fields of columns the file does not have: a file of country,
+    cluster and lead alone changes the leads, not the coordinators and contacts held.
     """
-    rows, warnings, read_as = _parse(path, kb, allow_unknown_agency)
+    rows, warnings, read_as, given = _parse(path, kb, allow_unknown_agency)
+    updating = [c for c in COLUMNS[2:] if c in given]
     added = updated = 0
     now = utcnow()
     with session_scope(engine) as session:
@@ -525,7 +528,7 @@ def import_file(
                 session.add(row)
                 added += 1
                 continue
-            for name in (*COLUMNS[2:], "origin", "confirmed_by", "confirmed_at"):
+            for name in (*updating, "origin", "confirmed_by", "confirmed_at"):
                 setattr(record, name, getattr(row, name))
             record.updated_at = now
             session.add(record)
