@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot import adapters, logs
 from bot.core import ADDRESSES
@@ -29,8 +29,36 @@ ROLES = tuple(Role)
 MOVE_COMMANDS = tuple(move.command for move in MoveName)
 
 
+class _Once(argparse._StoreAction):
+    """An option that takes one value: given twice, it is refused rather than the last kept.
+
+    `--country Sudan --country Chad` would otherwise make a Chad proposal without a word.
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if getattr(namespace, f"_{self.dest}_given", False):
+            parser.error(f"{option_string} is given twice; give it once")
+        setattr(namespace, f"_{self.dest}_given", True)
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every command's parser, with options of one value taken once (`_Once`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _Once)
+        self.register("action", "store", _Once)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="clusterbot",
         description="Answers questions on the IASC cluster approach and its leads.",
     )
@@ -100,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _workflow_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _workflow_parsers(sub: "argparse._SubParsersAction[_Parser]") -> None:
     """`users`, `proposals` and `subscriptions`: the activation workflow from the shell."""
     users = sub.add_parser("users", help="roles: who may move proposals")
     users_sub = users.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -162,7 +162,10 @@ def _agencies(kb: KnowledgeBase, pairs: list[str]) -> dict[str, str]:
         key, sep, agency = pair.partition("=")
         if not sep or not agency.strip():
             raise ValueError(f"{pair!r}: expected CLUSTER=AGENCY, e.g. health=WHO")
-        found[_cluster(kb, key.strip())] = kb.matcher.find_agency(agency) or agency.strip()
+        cluster = _cluster(kb, key.strip())
+        if cluster in found:
+            raise ValueError(f"{pair!r}: {key.strip()} is given an agency twice; give it once")
+        found[cluster] = kb.matcher.find_agency(agency) or agency.strip()
     return found
 
 

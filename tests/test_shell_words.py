@@ -220,3 +220,37 @@ def test_a_one_shot_command_leaves_the_collector_as_it_found_it(
     frozen = gc.get_freeze_count()
     assert sh(["db", "upgrade"], capsys)[0] == 0
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+TWICE = ["--country", "Sudan", "--country", "Chad"]
+SUDAN = ["--as", "console:alice", "--country", "Sudan", "--cluster", "health"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ["subscriptions", "add", "--target", "webhook:https://p.example/h", *TWICE],
+            "error: --country is given twice; give it once",
+        ),
+        (
+            ["proposals", "create", "--as", "console:alice", *TWICE, "--cluster", "health"],
+            "error: --country is given twice; give it once",
+        ),
+        (
+            ["proposals", "create", *SUDAN, "--lead", "health=WHO", "--lead", "health=UNICEF"],
+            "error: 'health=UNICEF': health is given an agency twice; give it once",
+        ),
+    ],
+)
+def test_an_option_given_twice_is_refused_not_half_kept(
+    args: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sh(["users", "grant", "console:alice", "admin"], capsys)
+    try:
+        code, err = sh(args, capsys)[::2]
+    except SystemExit as exit:  # argparse refuses before the command runs
+        code, err = int(str(exit.code)), capsys.readouterr().err.strip()
+    assert code == 2 and says in err, err
+    assert sh(["subscriptions", "list"], capsys)[1] == ""  # nothing was made
+    assert sh(["proposals", "list"], capsys)[1] == ""
