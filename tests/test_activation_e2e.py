@@ -52,7 +52,8 @@ def test_checklist_to_partners_told(
     erc("/forward 1")
     press(erc)
     erc("/endorse 1")
-    press(erc)
+    # Queued, not sent: only the dispatcher sends, and this reply says no more than that.
+    assert "2 notices to subscribed partner chats are queued" in press(erc)
 
     sender = TelegramSender(bot.renderer, TOKEN, api_url=fake.url, per_second=200)
     stats = asyncio.run(bot.dispatcher([sender]).run_once())
