@@ -63,20 +63,24 @@ class Bot:
         subject: dict[str, Any] | None = None
         try:
             with session_scope(self.engine) as session:
-                previous = None
                 conversing = not (msg.action or command or msg.standalone)
-                if conversing:
-                    # Only a typed question may follow the last one ("and in Haiti?").
-                    previous = last_subject(session, msg.identity, msg.chat)
+                # Only a typed question may follow the last one ("and in Haiti?"); a command
+                # ("/help") takes only its language from it.
+                last = None if msg.standalone else last_subject(session, msg.identity, msg.chat)
+                previous = last if conversing else None
                 if not msg.action:
                     understood = understand(text, self.kb, previous)
                 if command:
                     understood = replace(understood, intent=command[0], confidence=1.0)
+                    code = command[1].strip().casefold()
+                    if code in self.kb.languages:
+                        # "/lang fr": a language code says the language ("en" is no Spanish "in").
+                        understood = replace(understood, lang=code)
                 user = session.get(User, msg.identity)
                 if user is None:
                     session.commit()  # nothing to keep: gives the connection back meanwhile
                     user = self._first_sight(session, msg.identity)
-                lang = self._language(msg, understood, user, previous)
+                lang = self._language(msg, understood, user, last)
                 ctx = Context(
                     session,
                     self.kb,

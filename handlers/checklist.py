@@ -313,7 +313,9 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     )
     question = isinstance(parsed, Invalid) and not answer_word and u.intent in QUESTIONS
     if question or asked:
-        # An ordinary question: answer it, then ask the checklist question again.
+        # An ordinary question: answer it in its own language, and go on in that language.
+        if u.lang in ctx.kb.languages:
+            ctx.lang = str(u.lang)
         ctx.followups.append(ask(ctx, run, note="reminder"))
         return None
     if isinstance(parsed, Invalid):

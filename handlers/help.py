@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 from bot.core import Choice, Context, Incoming, Reply, Router
+from bot.domain.conversation import last_subject, remember
 from handlers.common import N_, reply, sector_label, topic_choices
 from knowledge.matching import MAX_UNDERSTOOD
 
@@ -67,20 +68,24 @@ def too_long(msg: Incoming, ctx: Context) -> Reply:
 def set_language(msg: Incoming, ctx: Context) -> Reply:
     """`/lang xx` remembers a language for this user; `/lang` alone shows the choices."""
     code = msg.args.casefold()
-    return _choose(ctx, code)
+    return _choose(msg, ctx, code)
 
 
 @router.action("lang", r"lang:(?P<code>.*)")
 def language_button(msg: Incoming, ctx: Context) -> Reply:
     """A language button press: same as `/lang xx`."""
-    return _choose(ctx, (ctx.pressed or {}).get("code", ""))
+    return _choose(msg, ctx, (ctx.pressed or {}).get("code", ""))
 
 
-def _choose(ctx: Context, code: str) -> Reply:
+def _choose(msg: Incoming, ctx: Context, code: str) -> Reply:
     if code in ctx.kb.languages:
         ctx.user.lang = code
         ctx.session.add(ctx.user)
         ctx.lang = code
+        # The conversation goes on in the language chosen, not in the last question's.
+        last = last_subject(ctx.session, msg.identity, msg.chat)
+        if last is not None:
+            remember(ctx.session, msg.identity, msg.chat, {**last, "lang": code})
         return reply(ctx, "help/lang_set.j2", native=ctx.kb.languages[code].native, code=code)
     result = reply(
         ctx, "help/lang_choose.j2", asked=code[:20], languages=_languages(ctx), current=ctx.lang

@@ -91,3 +91,30 @@ def test_an_english_word_that_another_file_also_holds_marks_no_other_language(
 ) -> None:
     chat(text)
     assert chat.last is not None and chat.last.lang == "en"
+
+
+def test_a_command_answers_in_the_language_of_the_conversation(chat: Chat) -> None:
+    chat("qui dirige le cluster santé ?")
+    for command in ("/help", "/whoami"):
+        chat(command)
+        assert chat.last is not None and chat.last.lang == "fr", command
+
+
+def test_the_language_chosen_is_the_conversations_from_then_on(chat: Chat) -> None:
+    chat("qui dirige le cluster santé ?")
+    assert "English" in chat("/lang en")
+    chat("HRP?")
+    assert chat.last is not None and chat.last.lang == "en"
+    chat("/help")
+    assert chat.last is not None and chat.last.lang == "en"
+
+
+def test_a_question_in_the_checklist_is_answered_in_its_language(chat: Chat) -> None:
+    chat("/checklist")
+    answer = chat("qui dirige le cluster santé ?")
+    assert "Organisation mondiale de la Santé" in answer, answer
+    # The checklist goes on in the language the user now writes.
+    assert "De quel pays" in answer, answer
+    # "/lang en" mid-checklist: "en" is the code, not Spanish for "in".
+    assert "In a sentence or two" not in chat("Niger")
+    assert "Back to your activation checklist" in chat("/lang en")
