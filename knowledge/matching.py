@@ -993,7 +993,7 @@ class Matcher:
         A word of a country's name counts only when no other such language spells it so
         ("soudan", "sudán", "españa"): "Côte d'Ivoire" and "Curaçao" are English names too.
         Any other word counts when it is one of `code`'s marker words or holds a letter only
-        `code` uses ("ñ", "ç").
+        `code` uses ("ñ", "ç"); so does a mark only `code` writes ("¿").
         """
         own = self.vocabulary.get(code, frozenset())
         letters = _MARKS.get(code, "")
@@ -1004,7 +1004,8 @@ class Matcher:
                 count += word in spelled and self.spellers[word] == 1
             else:
                 count += normalize(word) in own or any(ch in word for ch in letters)
-        return count
+        # Marks that are no letters count too: "¿y en Venezuela?" is Spanish by its "¿" alone.
+        return count + any(ch in text for ch in letters if not ch.isalpha())
 
     def country_name(self, code: str, lang: str) -> str:
         """The country's name in `lang` (ours where CLDR's is unclear), else the code."""

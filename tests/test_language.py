@@ -118,3 +118,10 @@ def test_a_question_in_the_checklist_is_answered_in_its_language(chat: Chat) -> 
     # "/lang en" mid-checklist: "en" is the code, not Spanish for "in".
     assert "In a sentence or two" not in chat("Niger")
     assert "Back to your activation checklist" in chat("/lang en")
+
+
+def test_a_follow_up_opened_with_an_inverted_mark_is_spanish(chat: Chat) -> None:
+    chat("who leads health in Sudan?")
+    answer = chat("¿y en Venezuela?")  # the country's name is English too; "¿" is not
+    assert chat.last is not None and chat.last.lang == "es", answer
+    assert "Venezuela" in answer and "Salud" in answer
