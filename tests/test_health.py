@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -163,7 +164,8 @@ def test_readyz_names_each_failure_and_turns_ready_when_fixed(
         asyncio.run(dispatcher.run_once())
         status, body = readyz(base)
         assert (status, body["ready"]) == (200, True), body
-        assert body["checks"]["dispatcher"].startswith("ok: heartbeat 0 s ago")
+        # A second or two on a loaded machine; stale would be over the 60 s allowed.
+        assert re.match(r"ok: heartbeat [0-5] s ago", body["checks"]["dispatcher"]), body
 
         # The code is newer than the database: not ready until `clusterbot db upgrade`.
         command.downgrade(_alembic_config(engine), BEFORE)
