@@ -722,7 +722,7 @@ def test_yes_to_a_co_led_cluster_keeps_both_co_leads(chat: Chat) -> None:
     question = chat("done")
     assert (
         "Globally, World Food Programme (WFP) and Food and Agriculture Organization of the"
-        " United Nations (FAO) co-lead it: answer \"yes\" to keep both (WFP as the lead, FAO as"
+        ' United Nations (FAO) co-lead it: answer "yes" to keep both (WFP as the lead, FAO as'
         " the co-lead)"
     ) in question, question
     answer = chat("yes")  # both kept: the co-lead question is passed over
