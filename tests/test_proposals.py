@@ -26,7 +26,7 @@ from bot.models import (
 )
 from knowledge import KnowledgeBase
 from tests.conftest import Chat, _postgres_engine, sh
-from tests.test_checklist import EN_LINES, ZH_LINES
+from tests.test_checklist import CO_LED_WALK, EN_LINES, ZH_LINES
 
 STATE_BEFORE = {
     "submit": "draft",
@@ -605,3 +605,25 @@ def test_the_shell_proposes_as_the_chat_does(
     )
     assert code == 0 and "Health (WHOO)" in err, err
     assert len(sh(["proposals", "list"], capsys)[1].splitlines()) == 3
+
+
+def test_a_checklist_s_co_led_clusters_are_proposed_with_both_co_leads(
+    chat_as: Callable[..., Chat],
+) -> None:
+    hc = _chat_with_role(chat_as, "telegram:10", "hc")
+    for line, _ in CO_LED_WALK:
+        hc(line)
+    hc("done")
+    hc("yes")  # Food Security: WFP and FAO kept
+    hc("skip")  # Education's lead not answered: the global arrangement, as the letter says
+    letter = hc("skip")
+    assert "Proposed lead: United Nations Children's Fund (UNICEF). Proposed co-lead: Save" in (
+        letter
+    )
+    assert hc.last is not None
+    shown = hc(action=hc.last.choices[0].action)
+    assert "Draft proposal #1 created" in shown
+    assert "• Food Security: World Food Programme (WFP); co-lead: Food and Agriculture" in shown
+    assert "• Education: United Nations Children's Fund (UNICEF); co-lead: Save the Children" in (
+        shown
+    )
