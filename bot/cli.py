@@ -147,6 +147,11 @@ def _workflow_parsers(sub: "argparse._SubParsersAction[_Parser]") -> None:
     create.add_argument("--co-lead", action="append", default=[], metavar="K=AGENCY")
     create.add_argument("--response", default="", help="the emergency, in a few words")
     create.add_argument("--justification", default="")
+    create.add_argument(
+        "--allow-unknown-agency",
+        action="store_true",
+        help="propose leads that are not agencies we know, as written (as an import allows)",
+    )
     for name in MOVE_COMMANDS:
         move = props_sub.add_parser(name, help=f"{name} a proposal (refused: exit status 1)")
         move.add_argument("id", type=int)

@@ -67,6 +67,17 @@ def _explain(exc: proposals.Refused, kb: KnowledgeBase) -> str:
 
     renderer = renderer_for(("en",))
     data = {"reason": exc.reason, **exc.details}
+    words = kb.text("en")
+    if exc.reason == "lead_depends":
+        data["options"] = [
+            {
+                "agency": words.agencies[o["agency"]].short,
+                "when": words.conditions[o["when"]] if o["when"] else "",
+                "role_label": words.roles[o["role"]],
+            }
+            for o in exc.details["options"]
+        ]
+        data["example"] = f"--lead {data['cluster']}={data['options'][-1]['agency']}"
     if data.get("cluster") in kb.sectors:
         data["cluster"] = kb.text("en").sectors[str(data["cluster"])].name
     return renderer.plain(Reply("proposals/refused.j2", data, "en", "refused")).strip()
@@ -100,6 +111,10 @@ def _after_refusal(exc: proposals.Refused, args: argparse.Namespace) -> str:
         "note_needed": "Give it with --note TEXT.",
         "cluster_not_in_proposal": f"clusterbot proposals show {pid} lists its clusters.",
         "colead_is_lead": "Give another organisation as --co-lead, or leave --co-lead out.",
+        "lead_depends": "Or say what happened with --response, e.g. --response 'floods' or "
+        "--response 'fighting displaced thousands', and its kind of emergency decides.",
+        "unknown_agency": "Write it as the agency is known, or, if it is right as written, run "
+        "the command again with --allow-unknown-agency.",
     }.get(exc.reason, "")
 
 
@@ -201,10 +216,15 @@ def _proposals(session: Session, kb: KnowledgeBase, args: argparse.Namespace) ->
             clusters,
             response=args.response,
             justification=args.justification,
+            allow_unknown_agency=args.allow_unknown_agency,
         )
         print(proposal.id)
         view = proposals.view(session, kb, proposal, "en")
-        names = ", ".join(f"{c['short']} ({c['lead']['acronym']})" for c in view["clusters"])
+        names = ", ".join(
+            f"{c['short']} ({c['lead']['acronym']}"
+            + (f", co-lead {c['co_lead']['acronym']})" if c["co_lead"] else ")")
+            for c in view["clusters"]
+        )
         print(
             f"Draft proposal #{proposal.id} for {view['country']['name']}: {names}. Next, the "
             f"RC/HC submits it to the ERC: clusterbot proposals submit {proposal.id} "

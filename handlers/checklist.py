@@ -24,6 +24,7 @@ from knowledge.checklist import (
     Invalid,
     Question,
     control,
+    default_colead,
     default_lead,
     global_leads,
     parse,
@@ -110,6 +111,8 @@ def _question_data(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, 
         data["default"] = agency_label(ctx, default_lead(ctx.kb, q.cluster, condition))
         data["condition"] = ctx.kb.text(ctx.lang).conditions[condition] if condition else ""
         data["arrangement"] = _arrangement(ctx, q.cluster, data["default"]["id"])
+        colead = default_colead(ctx.kb, q.cluster, condition)
+        data["default_colead"] = agency_label(ctx, colead) if colead else None
     if q.kind == "colead" and q.cluster:
         lead = Answers(run.answers).value(f"lead:{q.cluster}") or ""
         data["lead"] = agency_label(ctx, lead)["acronym"] if lead in ctx.kb.agencies else lead
@@ -157,13 +160,25 @@ def _recorded(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, Any] 
     if q.kind not in {"lead", "colead"} or q.cluster is None:
         return None
     shown = _answer_text(ctx, q, checklist_runs.answer_to(run, q.key)) or _label(ctx, "none")
-    return {"key": q.key, "cluster": sector_label(ctx, q.cluster)["name"], "answer": shown}
+    colead = Question(f"colead:{q.cluster}", "colead", cluster=q.cluster)
+    kept = q.kind == "lead" and Answers(run.answers).entry(colead.key).get("kept")
+    return {
+        "key": q.key,
+        "cluster": sector_label(ctx, q.cluster)["name"],
+        "answer": shown,
+        "colead": _answer_text(ctx, colead, checklist_runs.answer_to(run, colead.key))
+        if kept
+        else "",
+    }
 
 
-def _record(ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any]) -> list[Reply]:
-    """Store one answer and move on to the next question, or finish."""
+def _record(
+    ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any], text: str = ""
+) -> list[Reply]:
+    """Store one answer (`text` as typed) and move on to the next question, or finish."""
     before = len(questions(run.answers))
-    checklist_runs.record(ctx.session, run, q.key, entry)
+    kept = _kept_colead(ctx, run, q, entry, text) if q.kind == "lead" else None
+    checklist_runs.record(ctx.session, run, q.key, entry, kept)
     after = len(questions(run.answers))
     if run.position >= after:
         return finish(ctx, run)
@@ -171,6 +186,24 @@ def _record(ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any
     note = "count_changed" if after != before else ""
     known = _already_active(ctx, run) if q.key in {"country", "clusters"} else []
     return [*known, ask(ctx, run, note=note, recorded=_recorded(ctx, run, q))]
+
+
+def _kept_colead(
+    ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any], text: str
+) -> dict[str, str | None]:
+    """The co-lead "yes" to a co-led cluster's lead keeps: both global co-leads are kept.
+
+    "yes" (or its button) keeps the lead and the co-lead of Education or Food Security, and
+    the co-lead question is passed over; naming an agency ("WFP", "yes, WFP") keeps that one
+    alone and the co-lead is asked. A co-lead kept so goes when the lead is answered again.
+    """
+    key = f"colead:{q.cluster}"
+    condition = Answers(run.answers).condition(ctx.kb)
+    lead = default_lead(ctx.kb, q.cluster or "", condition)
+    colead = default_colead(ctx.kb, q.cluster or "", condition)
+    if colead and entry.get("value") == lead and not ctx.kb.matcher.entities(text).agencies:
+        return {key: colead}
+    return {key: None} if Answers(run.answers).entry(key).get("kept") else {}
 
 
 def _already_active(ctx: Context, run: "ChecklistRun") -> list[Reply]:
@@ -330,7 +363,7 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
         if words.opening(text, ("none", "no"))[0] is None:
             return ask(ctx, run, note="invalid_colead_is_lead")
         parsed = Answer("")
-    return _record(ctx, run, q, _entry(parsed))
+    return _record(ctx, run, q, _entry(parsed), text)
 
 
 def _condition(ctx: Context, run: "ChecklistRun", q: Question) -> str | None:
@@ -424,7 +457,7 @@ def checklist_button(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
     word = ctx.kb.text("en").checklist_words[group][0]
     parsed = parse(q, word, ctx.kb, ctx.kb.checklist_words, _condition(ctx, run, q))
     assert isinstance(parsed, Answer)
-    return _record(ctx, run, q, _entry(parsed))
+    return _record(ctx, run, q, _entry(parsed), word)
 
 
 def finish(ctx: Context, run: "ChecklistRun") -> list[Reply]:
@@ -565,7 +598,11 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     for c in chosen:
         v = verdict(a.stored, c)
         lead = a.value(f"lead:{c}") or default_lead(ctx.kb, c, condition)
-        colead = a.value(f"colead:{c}") or ""
+        # A lead not answered is the global one, with its co-lead where the cluster is co-led.
+        given = a.entry(f"colead:{c}") and not a.entry(f"colead:{c}").get("skipped")
+        colead = a.value(f"colead:{c}") or (
+            "" if a.value(f"lead:{c}") or given else default_colead(ctx.kb, c, condition)
+        )
         gaps, capacity = f"gaps:{c}", f"capacity:{c}"
         clusters.append(
             {

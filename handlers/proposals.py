@@ -9,8 +9,16 @@ from bot.domain.conversation import last_subject
 from bot.domain.proposals import Refused
 from bot.models import ROLES, ChecklistRun, Proposal
 from bot.terms import MoveName
-from handlers.common import N_, choice, country_name, reply, sector_label, unknown_words
-from knowledge.checklist import Answers, default_lead, just_agency, verdict
+from handlers.common import (
+    N_,
+    agency_label,
+    choice,
+    country_name,
+    reply,
+    sector_label,
+    unknown_words,
+)
+from knowledge.checklist import Answers, default_colead, default_lead, just_agency, verdict
 
 router = Router()
 
@@ -35,6 +43,18 @@ def _cluster_name(ctx: Context, cluster: str) -> str:
 
 def _refused(ctx: Context, exc: Refused) -> Reply:
     details = dict(exc.details)
+    if exc.reason == "lead_depends":
+        # Each global lead with the kind of emergency it leads in, and how to name one.
+        words = ctx.kb.text(ctx.lang)
+        details["options"] = [
+            {
+                "agency": agency_label(ctx, o["agency"])["acronym"],
+                "when": words.conditions[o["when"]] if o["when"] else "",
+                "role_label": words.roles[o["role"]],
+            }
+            for o in details["options"]
+        ]
+        details["example"] = f"{details['cluster']}={details['options'][-1]['agency']}"
     for key in ("cluster", "aor", "parent"):  # ids become names in the reply's language
         value = str(details.get(key) or "")
         details[key] = _cluster_name(ctx, value) if value in ctx.kb.sectors else ""
@@ -218,8 +238,14 @@ def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
     for c in a.clusters():
         if verdict(a.stored, c).outcome != "met":
             continue  # as in the draft letter: only clusters whose criteria are met
-        lead = a.text(f"lead:{c}") or default_lead(ctx.kb, c, a.condition(ctx.kb))
-        clusters[c] = (lead, a.text(f"colead:{c}"))
+        # As the letter says: a lead not answered is the global one, with its co-lead.
+        condition = a.condition(ctx.kb)
+        lead = a.text(f"lead:{c}") or default_lead(ctx.kb, c, condition)
+        given = a.entry(f"colead:{c}") and not a.entry(f"colead:{c}").get("skipped")
+        colead = a.text(f"colead:{c}") or (
+            "" if a.text(f"lead:{c}") or given else default_colead(ctx.kb, c, condition)
+        )
+        clusters[c] = (lead, colead)
     if not clusters:
         return _refused(ctx, Refused("none_met"))
     what, why = a.text("emergency"), a.note("change")

@@ -247,6 +247,29 @@ def default_lead(kb: KnowledgeBase, cluster: str, condition: str | None = None) 
     return (fitting or leads)[0].agency
 
 
+def global_arrangement(
+    kb: KnowledgeBase, cluster: str, condition: str | None = None
+) -> tuple[str, str] | None:
+    """The global (lead, co-lead) for the kind of emergency; None when that decides and is unknown.
+
+    Education and Food Security are co-led: both agencies, the first as the lead and the second
+    as the co-lead, as a proposal and a country record hold them. Shelter and CCCM are led by
+    one agency in natural disasters and another in conflict: with no condition there is none.
+    """
+    leads = kb.sectors[cluster].leads
+    fitting = [x for x in leads if x.when is None or x.when == condition]
+    if not fitting or (condition is None and any(x.when for x in leads)):
+        return None
+    co_led = len(fitting) > 1 and any(x.role == "co_lead" for x in fitting)
+    return fitting[0].agency, fitting[1].agency if co_led else ""
+
+
+def default_colead(kb: KnowledgeBase, cluster: str, condition: str | None = None) -> str:
+    """The global co-lead that goes with `default_lead` ("" where the cluster has one lead)."""
+    pair = global_arrangement(kb, cluster, condition)
+    return pair[1] if pair and pair[0] == default_lead(kb, cluster, condition) else ""
+
+
 def condition_of(kb: KnowledgeBase, text: str) -> str | None:
     """The one kind of emergency `text` names ("fighting displaced...": conflict), if one."""
     named = kb.matcher.entities(text).conditions if text else frozenset()

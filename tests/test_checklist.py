@@ -705,3 +705,59 @@ def test_two_countries_in_the_opening_message_are_asked_about(chat: Chat) -> Non
     answer = chat("I want to activate the health cluster in Sudan and Chad")
     assert "Sudan" not in answer.split("Question")[0]  # neither is taken as the answer
     assert chat.replies[-1].data["question"]["key"] == "country"
+
+
+CO_LED_WALK = [
+    ("/checklist", "Question 1 of"),
+    ("Sudan", "what has happened"),
+    ("Drought and fighting cut the harvest", "Which clusters"),
+    ("food security and education", "Criterion 1"),
+    *[("yes", "") for _ in range(5)],
+    *[("done", "") for _ in range(7)],
+]
+
+
+def test_yes_to_a_co_led_cluster_keeps_both_co_leads(chat: Chat) -> None:
+    walk(chat, CO_LED_WALK)
+    question = chat("done")
+    assert (
+        "Globally, World Food Programme (WFP) and Food and Agriculture Organization of the"
+        ' United Nations (FAO) co-lead it: answer "yes" to keep both (WFP as the lead, FAO as'
+        " the co-lead)"
+    ) in question, question
+    answer = chat("yes")  # both kept: the co-lead question is passed over
+    assert "Lead for Food Security: WFP; co-lead: FAO (noted" in answer, answer
+    assert (
+        "Which agency do you propose to lead Education? Globally, United Nations Children's"
+        " Fund (UNICEF) and Save the Children co-lead it"
+    ) in answer
+    answer = chat("1")  # the button number keeps both too
+    summary, letter = answer.split("# DRAFT", 1)
+    assert (
+        "Proposed lead: World Food Programme (WFP); co-lead: Food and Agriculture Organization"
+        " of the United Nations (FAO)"
+    ) in summary
+    assert (
+        "Proposed lead: United Nations Children's Fund (UNICEF); co-lead: Save the Children"
+    ) in summary
+    assert "Proposed lead: World Food Programme (WFP). Proposed co-lead: Food and" in letter
+    assert (
+        "Proposed lead: United Nations Children's Fund (UNICEF). Proposed co-lead: Save the"
+        " Children."
+    ) in letter
+    assert "This differs from the global lead" not in summary
+
+
+def test_naming_one_co_lead_asks_for_the_other(chat: Chat) -> None:
+    walk(chat, CO_LED_WALK)
+    chat("done")
+    answer = chat("WFP")  # one agency named: the co-lead is asked, not assumed
+    assert "Lead for Food Security: WFP (noted" in answer
+    assert "Any co-lead for Food Security" in answer
+    chat("back")
+    answer = chat("yes")
+    assert "Lead for Food Security: WFP; co-lead: FAO (noted" in answer
+    chat("back")  # the kept co-lead is shown, and can be changed
+    chat("back")
+    answer = chat("no, WHO")  # a lead named again drops the co-lead "yes" kept
+    assert "Any co-lead for Food Security" in answer, answer

@@ -26,7 +26,7 @@ from bot.models import (
 )
 from knowledge import KnowledgeBase
 from tests.conftest import Chat, _postgres_engine, sh
-from tests.test_checklist import EN_LINES, ZH_LINES
+from tests.test_checklist import CO_LED_WALK, EN_LINES, ZH_LINES
 
 STATE_BEFORE = {
     "submit": "draft",
@@ -477,13 +477,14 @@ def test_deactivation_retires_the_country_record_and_partners_see_no_history(
 
 def test_proposed_leads_other_than_the_global_ones(chat: Chat) -> None:
     _grant(chat, "coordinator")
-    shown = chat("/propose Sudan health shelter=IOM/NRC nutrition=Concern")
+    shown = chat("/propose Sudan health shelter=IOM/NRC nutrition=WFP/Concern")
     assert "• Health: World Health Organization (WHO)" in shown
     assert (
         "• Shelter: International Organization for Migration (IOM); "
         "co-lead: Norwegian Refugee Council (NRC)"
     ) in shown
-    assert "• Nutrition: Concern" in shown
+    # A co-lead may be an NGO we do not hold, as in a records import.
+    assert "• Nutrition: World Food Programme (WFP); co-lead: Concern" in shown
 
 
 def test_the_shell_refuses_a_co_lead_that_is_the_lead(
@@ -521,12 +522,108 @@ def test_propose_makes_exactly_the_proposal_asked_for_or_none(chat: Chat) -> Non
 
 def test_a_lead_s_name_keeps_the_words_that_also_name_clusters(chat: Chat) -> None:
     _grant(chat, "coordinator")
-    assert "• Health: International Medical Corps" in chat(
-        "/propose Sudan health=International Medical Corps"
+    assert "co-lead: International Medical Corps" in chat(
+        "/propose Sudan health=WHO/International Medical Corps"
     )  # "Medical" is also a word for Health
     shown = chat("/propose Sudan protection=Norwegian Refugee Council/World Health Partners")
     assert "co-lead: World Health Partners" in shown and "• Health" not in shown
-    assert "• Nutrition: Save the Children International" in chat(
-        "/propose Sudan nutrition=Save the Children International"
+    assert "co-lead: Save the Children International" in chat(
+        "/propose Sudan nutrition=UNICEF/Save the Children International"
     )  # not cut to the agency it holds
     assert "names no cluster and its lead" in chat("/propose Sudan shelter=IOM/NRC/ACF")
+
+
+def test_a_co_led_cluster_is_proposed_with_both_co_leads(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    shown = chat("/propose Sudan food security education")
+    assert (
+        "• Food Security: World Food Programme (WFP); co-lead: Food and Agriculture"
+        " Organization of the United Nations (FAO)"
+    ) in shown, shown
+    assert "• Education: United Nations Children's Fund (UNICEF); co-lead: Save the Children" in (
+        shown
+    )
+    # One lead named is that lead alone: the co-lead is not added behind it.
+    shown = chat("/propose Sudan fsc=WFP")
+    assert "• Food Security: World Food Programme (WFP)\n" in shown + "\n", shown
+    assert "FAO" not in shown
+
+
+def test_a_lead_that_depends_on_the_emergency_is_asked_never_guessed(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    answer = chat("/propose Chad cccm education")
+    assert (
+        "The global lead of Camp Coordination and Camp Management depends on the kind of"
+        " emergency, and the proposal does not say which kind this is:"
+    ) in answer, answer
+    assert "• In natural disasters: IOM, lead." in answer
+    assert "• In conflict-induced displacement: UNHCR, lead." in answer
+    assert "Name the lead you propose, for example cccm=UNHCR. No proposal was made." in answer
+    assert "There are no activation proposals yet" in chat("/proposals")
+    shown = chat("/propose Chad cccm=UNHCR education")
+    assert "Camp Management: Office of the UN High Commissioner for Refugees (UNHCR)" in shown
+    assert "co-lead: Save the Children" in shown
+    # In the user's language.
+    answer = chat("/propose Tchad abris")
+    assert "dépend du type d'urgence" in answer and "shelter=HCR. Aucune" in answer, answer
+    assert "pour les réfugiés (HCR)" in chat("/propose Tchad shelter=HCR")
+
+
+def test_a_misspelt_lead_is_refused_with_the_import_s_suggestion(chat: Chat) -> None:
+    _grant(chat, "coordinator")
+    answer = chat("/propose Sudan health=WHOO")
+    assert "WHOO is not an agency we know. Did you mean WHO?" in answer, answer
+    assert "No proposal was made." in answer
+    # A co-lead may be an organisation we do not hold, but not a misspelt agency we do.
+    answer = chat("/propose Sudan nutrition=UNICEF/UNICFE")
+    assert "UNICFE is not an agency we know. Did you mean UNICEF?" in answer, answer
+    assert "No Lost Generation is not" not in chat("/propose Sudan wash=UNICEF/No Lost Generation")
+    assert "#1 Sudan: WASH (draft)" in chat("/proposals")
+    assert "#2" not in chat("/proposals")
+    # So the country records never show the typo.
+    assert "WHOO" not in chat("who leads health in Sudan?")
+
+
+def test_the_shell_proposes_as_the_chat_does(
+    shell_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert sh(["users", "grant", "console:hc", "hc"], capsys)[0] == 0
+    create = ["proposals", "create", "--as", "console:hc", "--country", "Chad"]
+    code, _, err = sh([*create, "--cluster", "food security"], capsys)
+    assert code == 0 and "FSC (WFP, co-lead FAO)" in err, err
+    code, out, err = sh([*create, "--cluster", "cccm"], capsys)
+    assert code == 1 and not out
+    assert "• In conflict-induced displacement: UNHCR, lead." in err, err
+    assert "for example --lead cccm=UNHCR" in err and "--response" in err
+    code, _, err = sh([*create, "--cluster", "cccm", "--response", "floods in the south"], capsys)
+    assert code == 0 and "CCCM (IOM)" in err, err
+    code, out, err = sh([*create, "--cluster", "health", "--lead", "health=WHOO"], capsys)
+    assert code == 1 and "WHOO is not an agency we know. Did you mean WHO?" in err, err
+    assert "--allow-unknown-agency" in err
+    code, _, err = sh(
+        [*create, "--cluster", "health", "--lead", "health=WHOO", "--allow-unknown-agency"], capsys
+    )
+    assert code == 0 and "Health (WHOO)" in err, err
+    assert len(sh(["proposals", "list"], capsys)[1].splitlines()) == 3
+
+
+def test_a_checklist_s_co_led_clusters_are_proposed_with_both_co_leads(
+    chat_as: Callable[..., Chat],
+) -> None:
+    hc = _chat_with_role(chat_as, "telegram:10", "hc")
+    for line, _ in CO_LED_WALK:
+        hc(line)
+    hc("done")
+    hc("yes")  # Food Security: WFP and FAO kept
+    hc("skip")  # Education's lead not answered: the global arrangement, as the letter says
+    letter = hc("skip")
+    assert "Proposed lead: United Nations Children's Fund (UNICEF). Proposed co-lead: Save" in (
+        letter
+    )
+    assert hc.last is not None
+    shown = hc(action=hc.last.choices[0].action)
+    assert "Draft proposal #1 created" in shown
+    assert "• Food Security: World Food Programme (WFP); co-lead: Food and Agriculture" in shown
+    assert "• Education: United Nations Children's Fund (UNICEF); co-lead: Save the Children" in (
+        shown
+    )

@@ -69,9 +69,16 @@ def start(
 
 
 def next_unanswered(run: ChecklistRun, position: int) -> int:
-    """`position`, or past it the first question not prefilled from the opening message."""
+    """`position`, or past it the first question not prefilled from the opening message.
+
+    An answer kept with another (the co-lead "yes" to a co-led cluster's lead keeps) is passed
+    over too.
+    """
     qs = questions(run.answers)
-    while position < len(qs) and Answers(run.answers).entry(qs[position].key).get("prefilled"):
+    a = Answers(run.answers)
+    while position < len(qs) and (
+        a.entry(qs[position].key).get("prefilled") or a.entry(qs[position].key).get("kept")
+    ):
         position += 1
     return position
 
@@ -85,12 +92,26 @@ def save(session: Session, run: ChecklistRun, **changes: Any) -> None:
     session.flush()
 
 
-def record(session: Session, run: ChecklistRun, key: str, entry: Mapping[str, Any]) -> None:
+def record(
+    session: Session,
+    run: ChecklistRun,
+    key: str,
+    entry: Mapping[str, Any],
+    kept: Mapping[str, Any | None] | None = None,
+) -> None:
     """Store one answer with when it was given, and move on to the next question.
 
-    A new dict each time: a JSON column does not see changes made in place.
+    `kept`: answers to other questions the answer gives too (question key -> value, marked
+    `kept`), or None to forget one given so by an earlier answer. A new dict each time: a
+    JSON column does not see changes made in place.
     """
-    answers = {**run.answers, key: {**entry, "at": utcnow().isoformat()}}
+    at = utcnow().isoformat()
+    answers = {**run.answers, key: {**entry, "at": at}}
+    for other, value in (kept or {}).items():
+        if value is None:
+            answers.pop(other, None)
+        else:
+            answers[other] = {"value": value, "note": "", "kept": True, "at": at}
     run.answers = answers
     save(session, run, answers=answers, position=next_unanswered(run, run.position + 1))
 

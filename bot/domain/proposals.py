@@ -35,7 +35,7 @@ from bot.models import (
 )
 from bot.terms import ClusterStatus, MoveName, ProposalStatus, Role
 from knowledge import KnowledgeBase
-from knowledge.checklist import condition_of, default_lead
+from knowledge.checklist import condition_of, global_arrangement
 
 log = logging.getLogger("clusterbot.proposals")
 
@@ -113,8 +113,16 @@ def create(
     response: str = "",
     justification: str = "",
     checklist_id: int | None = None,
+    allow_unknown_agency: bool = False,
 ) -> Proposal:
-    """A draft proposal; `clusters` maps a cluster id to its proposed (lead, co-lead)."""
+    """A draft proposal; `clusters` maps a cluster id to its proposed (lead, co-lead).
+
+    A cluster with no lead given gets its global arrangement (both co-leads where it is
+    co-led), for the kind of emergency `response` names where that decides (Shelter, CCCM);
+    with the kind unknown it is refused ("lead_depends"), never guessed. A lead or co-lead
+    the records import would refuse (a misspelt agency) is refused ("unknown_agency") unless
+    `allow_unknown_agency`, as the import's flag; a co-lead that is the lead again always is.
+    """
     try:
         roles.require(actor, "create", CREATE_ROLES)
     except roles.NotAllowed as exc:
@@ -124,11 +132,7 @@ def create(
         raise Refused("no_cluster", unknown=unknown)
     if not country:
         raise Refused("no_country")
-    condition = condition_of(kb, response)  # "fighting in ...": conflict's lead, where it differs
-    for cluster, (lead, co_lead) in clusters.items():
-        lead = lead or default_lead(kb, cluster, condition)
-        if co_lead and co_lead.casefold() == lead.casefold():  # a co-lead is someone else
-            raise Refused("colead_is_lead", cluster=cluster, agency=lead)
+    chosen = _leads(kb, clusters, condition_of(kb, response), allow_unknown_agency)
     proposal = Proposal(
         country=country,
         response=response[:200],
@@ -139,17 +143,48 @@ def create(
     session.add(proposal)
     session.flush()
     assert proposal.id is not None
-    for cluster, (lead, co_lead) in clusters.items():
+    for cluster, (lead, co_lead) in chosen.items():
         session.add(
             ProposalCluster(
                 proposal_id=proposal.id,
                 cluster=cluster,
-                lead=(lead or default_lead(kb, cluster, condition))[:200],
+                lead=lead[:200],
                 co_lead=co_lead[:200],
             )
         )
     _record(session, proposal, actor.identity, "", "draft", "")
     return proposal
+
+
+def _leads(
+    kb: KnowledgeBase,
+    clusters: dict[str, tuple[str, str]],
+    condition: str | None,
+    allow_unknown_agency: bool,
+) -> dict[str, tuple[str, str]]:
+    """Each cluster's (lead, co-lead) as proposed: given, or the global arrangement."""
+    # Here, not at the top: bot.domain.records (its header tables) stays off every start.
+    from bot.domain.records import same_agency, unknown_lead_parts
+
+    chosen = {}
+    for cluster, (lead, co_lead) in clusters.items():
+        if not lead:
+            pair = global_arrangement(kb, cluster, condition)
+            if pair is None:
+                options = [
+                    {"agency": x.agency, "role": x.role, "when": x.when}
+                    for x in kb.sectors[cluster].leads
+                ]
+                raise Refused("lead_depends", cluster=cluster, options=options)
+            lead, co_lead = pair[0], co_lead or pair[1]
+        if same_agency(kb, lead, co_lead):  # a co-lead is someone else
+            raise Refused("colead_is_lead", cluster=cluster, agency=lead)
+        unknown = [] if allow_unknown_agency else unknown_lead_parts(kb, lead, co_lead)
+        if unknown:
+            parts = [{"column": c, "name": n, "hint": h or ""} for c, n, h in unknown]
+            raise Refused("unknown_agency", cluster=cluster, parts=parts)
+        chosen[cluster] = (lead, co_lead)
+    return chosen
 
 
 def get(session: Session, proposal_id: int, lock: bool = False) -> Proposal:

@@ -347,19 +347,31 @@ def _parts(text: str) -> list[str]:
     return [p.strip() for p in text.split("/") if p.strip()]
 
 
-def _agency_problems(agencies: _Agencies, column: str, text: str) -> list[str]:
+def _unknown_parts(agencies: _Agencies, column: str, text: str) -> list[tuple[str, str | None]]:
+    """The parts of a lead or co-lead the import refuses, each with the known name it is near.
+
+    A lead names agencies we know; a co-lead is often an NGO or a ministry, so only a near
+    miss of an agency we know, yet not it, is refused.
+    """
     if not text or agencies.known(text):
         return []
-    problems = []
+    found: list[tuple[str, str | None]] = []
     for part in _parts(text):
         if agencies.known(part):
             continue
         hint = agencies.suggest(part, SUGGEST_AT if column == "lead" else NEAR_MISS_AT)
+        if column == "lead" or (hint and _fold(hint) != _fold(part)):
+            found.append((part, hint))
+    return found
+
+
+def _agency_problems(agencies: _Agencies, column: str, text: str) -> list[str]:
+    problems = []
+    for part, hint in _unknown_parts(agencies, column, text):
         if column == "lead":
             tail = f" (did you mean {hint!r}?)" if hint else ""
             problems.append(f"unknown lead agency {part!r}{tail}")
-        elif hint and _fold(hint) != _fold(part):
-            # A co-lead is often an NGO or a ministry: only a near miss is flagged.
+        else:
             problems.append(f"co-lead {part!r} is not an agency we know (did you mean {hint!r}?)")
     return problems
 
@@ -369,10 +381,31 @@ def unknown_agencies(kb: KnowledgeBase, lead: str) -> list[tuple[str, str | None
 
     The same rule as an import's `lead` column (chat and shell corrections use it too).
     """
+    return _unknown_parts(_agencies(kb), "lead", lead.strip())
+
+
+def unknown_lead_parts(
+    kb: KnowledgeBase, lead: str, co_lead: str
+) -> list[tuple[str, str, str | None]]:
+    """(column, part, near known name) for each part of a lead and co-lead an import refuses.
+
+    Proposals check their leads with it, so what a records import refuses never reaches the
+    country records by an endorsement instead.
+    """
     agencies = _agencies(kb)
-    if not lead.strip() or agencies.known(lead):
-        return []
-    return [(p, agencies.suggest(p, SUGGEST_AT)) for p in _parts(lead) if not agencies.known(p)]
+    return [
+        (column, part, hint)
+        for column, text in (("lead", lead), ("co_lead", co_lead))
+        for part, hint in _unknown_parts(agencies, column, text.strip())
+    ]
+
+
+def same_agency(kb: KnowledgeBase, lead: str, co_lead: str) -> bool:
+    """Whether a co-lead is the lead again, by any of its names ("WFP" and "PAM")."""
+    if not lead.strip() or not co_lead.strip():
+        return False
+    as_recorded = agency_as_recorded(kb, lead.strip()), agency_as_recorded(kb, co_lead.strip())
+    return as_recorded[0].casefold() == as_recorded[1].casefold()
 
 
 def agency_as_recorded(kb: KnowledgeBase, text: str) -> str:
@@ -447,6 +480,11 @@ def _parse(
             problems.append(f"unknown cluster {values.get('cluster', '')!r}")
         if not values.get("lead"):
             problems.append("lead is empty")
+        elif same_agency(kb, values["lead"], values.get("co_lead", "")):
+            problems.append(
+                f"co-lead {values['co_lead']!r} is the lead again: a co-lead is a second "
+                "organisation; leave co_lead empty or name another"
+            )
         problems += [
             f"{k} is longer than {n} characters"
             for k, n in LIMITS.items()
