@@ -578,8 +578,11 @@ def test_a_misspelt_lead_is_refused_with_the_import_s_suggestion(chat: Chat) -> 
     answer = chat("/propose Sudan nutrition=UNICEF/UNICFE")
     assert "UNICFE is not an agency we know. Did you mean UNICEF?" in answer, answer
     assert "No Lost Generation is not" not in chat("/propose Sudan wash=UNICEF/No Lost Generation")
+    # The HCT may choose another organisation to lead in the country (step 4).
+    assert "• Nutrition: Concern Worldwide" in chat("/propose Chad nutrition=Concern Worldwide")
     assert "#1 Sudan: WASH (draft)" in chat("/proposals")
-    assert "#2" not in chat("/proposals")
+    assert "#2 Chad: Nutrition (draft)" in chat("/proposals")
+    assert "#3" not in chat("/proposals")
     # So the country records never show the typo.
     assert "WHOO" not in chat("who leads health in Sudan?")
 

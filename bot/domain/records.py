@@ -387,16 +387,17 @@ def unknown_agencies(kb: KnowledgeBase, lead: str) -> list[tuple[str, str | None
 def unknown_lead_parts(
     kb: KnowledgeBase, lead: str, co_lead: str
 ) -> list[tuple[str, str, str | None]]:
-    """(column, part, near known name) for each part of a lead and co-lead an import refuses.
+    """(column, part, near known name) for each misspelt agency in a proposal's leads ("WHOO").
 
-    Proposals check their leads with it, so what a records import refuses never reaches the
-    country records by an endorsement instead.
+    At country level the HCT may choose another organisation to lead (step 4), and the ERC
+    endorses that choice, so any other name is taken as written: only a near miss, which an
+    endorsement would carry into the country records, is refused.
     """
     agencies = _agencies(kb)
     return [
         (column, part, hint)
         for column, text in (("lead", lead), ("co_lead", co_lead))
-        for part, hint in _unknown_parts(agencies, column, text.strip())
+        for part, hint in _unknown_parts(agencies, "co_lead", text.strip())
     ]
 
 
