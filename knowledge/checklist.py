@@ -96,7 +96,32 @@ def _word_answer(text: str, words: AnswerWords, groups: tuple[str, ...]) -> tupl
     group, _, note = words.opening(text, ANSWER_GROUPS)
     if group is None:
         return None, ""
-    return (group, note) if group in groups else ("", "")
+    if group not in groups:
+        return "", ""
+    return group, "" if _only_answer_words(note, words, group) else note
+
+
+# The answer words that say the same as a group's ("no todavía" is "todavía no", "yes, done"
+# is "done" to a step); "not yet" may name the step not done ("not yet done", "pas encore
+# fait", "todavía no hecho").
+_SAME = {
+    "yes": ("yes", "done"),
+    "no": ("no", "not_yet"),
+    "unsure": ("unsure",),
+    "done": ("done", "yes"),
+    "not_yet": ("not_yet", "no", "done"),
+    "not_applicable": ("not_applicable",),
+}
+
+
+def _only_answer_words(note: str, words: AnswerWords, group: str) -> bool:
+    """Whether a note only repeats the answer's own words ("no, todavía", "لا، ليس بعد")."""
+    rest = normalize(note)
+    own = {w for g in _SAME.get(group, (group,)) for w in words.groups.get(g, ())}
+    own |= {t for w in own for t in w.split()}
+    for w in sorted(own, key=len, reverse=True):
+        rest = re.sub(rf"(?<![^\W_]){re.escape(w)}(?![^\W_])", " ", rest)
+    return bool(note.strip()) and not re.search(r"[^\W_]", rest)
 
 
 def control(text: str, words: AnswerWords) -> str | None:
@@ -170,7 +195,12 @@ def parse(
     if q.kind == "colead":
         group, named = _opening(text, kb, words, ("none", "no", "yes"))
         # "no, IOM" to "any co-lead?" answers with the organisation: "no" then says "not
-        # none". What is not a name ("no, not for now") is a note on having none.
+        # none", in every language ("non, NRC pour l'instant": NRC, for now). What is not a
+        # name ("no, not for now") is a note on having none.
+        if group and named and not _names_organisation(kb, named):
+            name, rest = _name_first(kb, named)
+            if name:
+                return Answer(kb.matcher.find_agency(name) or name, rest)
         if group in {"none", "no"} and not (named and _names_organisation(kb, named)):
             return Answer("", named)
         if group == "yes" and not (named and _names_organisation(kb, named)):
@@ -234,6 +264,19 @@ def _holds_a_name(kb: KnowledgeBase, text: str) -> bool:
 def _names_organisation(kb: KnowledgeBase, text: str) -> bool:
     """Whether `text` names an organisation: one we know, or one written as a name."""
     return just_agency(kb, text) or (_proper_name(text) and _holds_a_name(kb, text))
+
+
+def _name_first(kb: KnowledgeBase, text: str) -> tuple[str, str]:
+    """An organisation's name opening `text`, then the words after it; ("", text) if none.
+
+    "Norwegian Refugee Council pour l'instant", "NRC por ahora": the name, then words about it.
+    """
+    tokens = list(re.finditer(r"\S+", text))
+    for end in range(len(tokens) - 1, 0, -1):
+        head, tail = text[: tokens[end - 1].end()], text[tokens[end].start() :]
+        if _names_organisation(kb, head.strip(" ,;:-–—")) and not _names_organisation(kb, tail):
+            return head.strip(" ,;:-–—"), tail.strip(" ,;:-–—")
+    return "", text
 
 
 def default_lead(kb: KnowledgeBase, cluster: str, condition: str | None = None) -> str:

@@ -705,3 +705,68 @@ def test_two_countries_in_the_opening_message_are_asked_about(chat: Chat) -> Non
     answer = chat("I want to activate the health cluster in Sudan and Chad")
     assert "Sudan" not in answer.split("Question")[0]  # neither is taken as the answer
     assert chat.replies[-1].data["question"]["key"] == "country"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "co_lead"),
+    [
+        ("fr", "non, Norwegian Refugee Council pour l'instant", "Conseil norvégien"),
+        ("fr", "non, NRC pour l'instant", "Conseil norvégien"),
+        ("es", "no, Norwegian Refugee Council por ahora", "Consejo Noruego"),
+        ("es", "no, NRC por ahora", "Consejo Noruego"),
+        ("en", "no, Norwegian Refugee Council for now", "Norwegian Refugee Council (NRC)"),
+    ],
+)
+def test_no_then_a_name_and_more_words_keeps_the_name(
+    chat: Chat, kb: KnowledgeBase, lang: str, text: str, co_lead: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    lines = lines_in(kb, lang)
+    lines[lines.index(kb.text(lang).checklist_words["none"][0])] = text  # Health's co-lead
+    for line in lines:
+        chat(line)
+    summary = chat.bot.renderer.plain(chat.replies[0])
+    health = summary.split(kb.text(lang).sectors["health"].name, 1)[1][:600]
+    assert co_lead in health, health
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("no todavía", "not_yet"),
+        ("no, todavía", "not_yet"),
+        ("non, pas encore", "not_yet"),
+        ("pas encore fait", "not_yet"),
+        ("not yet done", "not_yet"),
+        ("no, not yet", "not_yet"),
+        ("todavía no hecho", "not_yet"),
+        ("没有，还没有", "not_yet"),
+        ("لا، ليس بعد", "not_yet"),
+        ("yes, done", "done"),
+        ("oui, c'est fait", "done"),
+    ],
+)
+def test_a_note_that_only_repeats_the_answer_is_no_note(
+    kb: KnowledgeBase, text: str, value: str
+) -> None:
+    from knowledge.checklist import Answer, Question, parse
+
+    step = Question("step:1", "step", step=1)
+    assert parse(step, text, kb, kb.checklist_words) == Answer(value, "")
+    # Words of its own are a note still.
+    noted = parse(step, f"{text}, roads cut", kb, kb.checklist_words)
+    assert isinstance(noted, Answer) and noted.value == value
+    assert noted.note.endswith("roads cut"), noted
+
+
+def test_no_todavia_prints_no_note_in_the_letter(chat: Chat, kb: KnowledgeBase) -> None:
+    from tests.test_letter import lines_in
+
+    lines = lines_in(kb, "es")
+    lines[lines.index(kb.text("es").checklist_words["not_yet"][0])] = "no todavía"  # step 4
+    for line in lines:
+        chat(line)
+    letter = chat.bot.renderer.plain(chat.replies[1])
+    assert "Todavía." not in letter, letter
+    assert letter.count("Nota de la lista de verificación") == 1, letter  # step 3's, kept
