@@ -770,3 +770,29 @@ def test_no_todavia_prints_no_note_in_the_letter(chat: Chat, kb: KnowledgeBase) 
     letter = chat.bot.renderer.plain(chat.replies[1])
     assert "Todavía." not in letter, letter
     assert letter.count("Nota de la lista de verificación") == 1, letter  # step 3's, kept
+
+
+@pytest.mark.parametrize(
+    ("lines", "question", "expected"),
+    [
+        (
+            ["/checklist", "Soudan", "des combats", "santé", "oui", "oui", "oui", "fait"],
+            "combien d'heures a le CSU ?",
+            "24 heures",
+        ),
+        (
+            ["/checklist", "Sudán", "combates", "salud", "sí", "sí", "sí", "hecho"],
+            "¿cuántas horas tiene el CSE?",
+            "24 horas",
+        ),
+    ],
+)
+def test_a_question_naming_the_erc_by_its_own_acronym_is_answered_mid_checklist(
+    chat: Chat, lines: list[str], question: str, expected: str
+) -> None:
+    for line in lines:
+        step = chat(line)
+    assert " 2 " in step.splitlines()[1], step  # the second activation step
+    answer = chat(question)
+    assert expected in answer.split("\n\n")[0], answer
+    assert answer.endswith(step.splitlines()[-1]), answer  # the step asked again
