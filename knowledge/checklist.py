@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.matching import AnswerWords, normalize
+from knowledge.matching import MAX_UNDERSTOOD, AnswerWords, normalize
 
 STEPS = 8
 YES_NO = ("yes", "no", "unsure")
 STEP_STATUS = ("done", "not_yet", "not_applicable")
 CONTROLS = ("back", "skip", "status", "pause", "resume", "restart", "cancel")
-MAX_TEXT = 500
+# One limit for every message, answer or question: what the bot reads at all.
+MAX_TEXT = MAX_UNDERSTOOD
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +139,11 @@ def parse(
 ) -> Answer | Invalid:
     """Read `text` as an answer to `q`; "yes" to a lead keeps the global lead for `condition`."""
     # A name or a short answer is one line, however it was typed ("Mercy\nCorps").
+    if len(text.strip()) > MAX_TEXT:
+        return Invalid("too_long")  # measured as everywhere else, before spaces are folded
     text = text.strip() if q.kind == "text" else " ".join(text.split())
     if not text:
         return Invalid("empty")
-    if len(text) > MAX_TEXT:
-        return Invalid("too_long")
     if q.kind in {"country", "text"}:
         # A name or a description has letters or digits, and is more than an answer word.
         other, _, rest = words.opening(text, ANSWER_GROUPS)
@@ -154,7 +155,13 @@ def parse(
     if q.kind == "text":
         return Answer(text)
     if q.kind == "clusters":
-        found = [s for s in kb.matcher.entities(text).sectors if kb.sectors[s].kind == "cluster"]
+        sectors = kb.matcher.entities(text).sectors
+        # An Area of Responsibility is no cluster: clusters are activated, so its cluster is
+        # asked for (as /propose does), never the AoR dropped without a word.
+        # It is an answer to this question, however a question about the AoR it reads like.
+        if any(kb.sectors[s].kind != "cluster" for s in sectors):
+            return Invalid("aor", answer_word=True)
+        found = [s for s in sectors if kb.sectors[s].kind == "cluster"]
         return Answer(found) if found else Invalid("no_cluster")
     if q.kind == "yes_no":
         group, note = _numbered(text, YES_NO) or _word_answer(text, words, YES_NO)

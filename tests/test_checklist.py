@@ -99,7 +99,8 @@ def test_back_skip_status_pause_resume_restart_cancel(chat: Chat) -> None:
     assert "paused" in chat("pause")
     assert "UNICEF" in chat("who leads WASH")  # paused: ordinary chat
     assert "Welcome back" in chat("resume")
-    assert "Starting again" in chat("restart")
+    assert "Start again from the first question?" in chat("restart")
+    assert "Starting again" in chat("yes")
     assert "▶ 1. Country or response" in chat("status")
     assert "cancelled" in chat("cancel")
     assert "UNICEF" in chat("who leads WASH")
@@ -796,3 +797,80 @@ def test_a_question_naming_the_erc_by_its_own_acronym_is_answered_mid_checklist(
     answer = chat(question)
     assert expected in answer.split("\n\n")[0], answer
     assert answer.endswith(step.splitlines()[-1]), answer  # the step asked again
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es", "zh", "ar"])
+def test_restart_asks_before_clearing_every_answer(
+    chat: Chat, kb: KnowledgeBase, lang: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    words = kb.text(lang).checklist_words
+    for line in lines_in(kb, lang)[:5]:  # the country, what happened, the clusters, criterion 1
+        question = chat(line)
+    asked = chat(words["restart"][0])
+    assert [c.label.casefold() for c in chat.last.choices] == [words["yes"][0], words["no"][0]]
+    assert "4" in asked and question.splitlines()[-1] not in asked
+    # "no" keeps every answer: the same question again.
+    kept = chat(words["no"][0])
+    assert kept.splitlines()[-1] == question.splitlines()[-1]
+    assert chat(words["status"][0]).count("✔") == 4
+    # The Yes button clears them; typed "yes" does the same.
+    chat(words["restart"][0])
+    cleared = chat(action=chat.last.choices[0].action)
+    assert "1" in cleared.splitlines()[-2] and chat(words["status"][0]).count("✔") == 0
+
+
+def test_a_restart_not_answered_yes_or_no_clears_nothing(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:5])
+    chat("restart")
+    # "yes" with more may answer the question before: neither recorded nor cleared.
+    assert "Start again from the first question?" in chat("yes, the fighting spread")
+    assert "Nothing was cleared" in chat("no, keep them")
+    chat("restart")
+    # Another answer goes on with the checklist; a "yes" after it is an answer, not a restart.
+    assert "Criterion 2, Health" in chat("unsure")
+    assert "Criterion 1, Shelter" in chat("yes")
+    stale = chat(action="chk:1:restart_yes")
+    assert "no longer open" in stale and "Criterion 1, Shelter" in stale
+    assert "✔ 6." in chat("status")
+
+
+def test_an_area_of_responsibility_is_asked_as_its_cluster(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:3])
+    answer = chat("child protection and education")
+    assert "Child Protection is an Area of Responsibility of the Protection cluster" in answer
+    assert "so name Protection instead" in answer and "Which clusters" in answer
+    chat("protection and education")
+    assert "✔ 3. Clusters considered: Protection, Education" in chat("status")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es", "zh", "ar"])
+def test_checklist_words_after_it_finished_say_how_to_change_it(
+    chat: Chat, kb: KnowledgeBase, lang: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    for line in lines_in(kb, lang):
+        chat(line)
+    assert chat.replies[-1].intent == "draft_letter"
+    words = kb.text(lang).checklist_words
+    for group in ("back", "restart", "status"):
+        answer = chat(words[group][0])
+        assert "/checklist" in answer and chat.last.intent == "checklist", answer
+        assert kb.matcher.country_name("SD", lang) in answer, answer
+    # /checklist then starts a new one.
+    assert "1" in chat("/checklist")
+    assert chat.last.intent == "checklist" and len(chat.replies) == 1
+
+
+def test_an_answer_is_held_to_the_limit_every_message_is(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:2])
+    kept = chat("x " * 450)  # 900 characters: within the one limit
+    assert "Which clusters" in kept, kept
+    chat("back")
+    answer = chat("y" * 1200)
+    assert answer.startswith("Your message is 1200 characters long; I read messages of up to 1000")
+    assert "what has happened" in answer
+    outside = Chat(chat.bot, "console:other")("z" * 1200)
+    assert outside.startswith(answer.split("\n")[0])
