@@ -311,7 +311,8 @@ def _finished(msg: Incoming, ctx: Context) -> Reply | None:
     told so, and that /checklist starts a new one, rather than given a passage about "back".
     """
     action = control(msg.text, ctx.kb.checklist_words)
-    if action is None or split_command(msg.text):
+    # "stop" and "pause" say nothing about the checklist once it is over.
+    if action in {None, "pause"} or split_command(msg.text):
         return None
     run = checklist_runs.last_run(ctx.session, msg.identity, msg.chat)
     if run is None or run.status != "done" or checklist_runs.idle_longer_than(run, EXPIRES_AFTER):

@@ -859,6 +859,9 @@ def test_checklist_words_after_it_finished_say_how_to_change_it(
         answer = chat(words[group][0])
         assert "/checklist" in answer and chat.last.intent == "checklist", answer
         assert kb.matcher.country_name("SD", lang) in answer, answer
+    # "stop" or "pause" says nothing about a checklist that is over.
+    chat(words["pause"][0])
+    assert chat.last is not None and chat.last.intent != "checklist", chat.last
     # /checklist then starts a new one.
     assert "1" in chat("/checklist")
     assert chat.last.intent == "checklist" and len(chat.replies) == 1
