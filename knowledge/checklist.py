@@ -197,6 +197,8 @@ def parse(
             return Answer(agency or default_lead(kb, q.cluster or "", condition))
         if group == "none" or (group == "no" and not named):
             return Invalid("lead_name", answer_word=True)  # a cluster needs a lead
+        if group and named and not agency and not _names_organisation(kb, named):
+            named = _name_first(kb, named)[0] or named  # "no, Mercy Corps for now"
         named = named if group else text
         return Answer(agency or kb.matcher.find_agency(named) or named)
     if q.kind == "colead":
@@ -208,6 +210,10 @@ def parse(
             name, rest = _name_first(kb, named)
             if name:
                 return Answer(kb.matcher.find_agency(name) or name, rest)
+            if kb.matcher.entities(named).agencies:
+                # An organisation we know among other words ("没有，国际移民组织暂时"): which is
+                # meant is asked, rather than the name lost or guessed.
+                return Invalid("colead_name", answer_word=True)
         if group in {"none", "no"} and not (named and _names_organisation(kb, named)):
             return Answer("", named)
         if group == "yes" and not (named and _names_organisation(kb, named)):
@@ -281,6 +287,9 @@ def _name_first(kb: KnowledgeBase, text: str) -> tuple[str, str]:
     tokens = list(re.finditer(r"\S+", text))
     for end in range(len(tokens) - 1, 0, -1):
         head, tail = text[: tokens[end - 1].end()], text[tokens[end].start() :]
+        last = normalize(tokens[end - 1].group()).split()[-1:]
+        if last and (last[0] in _NAME_LINKS or last[0] in kb.matcher.common_words):
+            continue  # "NRC pour", "Mercy Corps for": the name ends before
         if _names_organisation(kb, head.strip(" ,;:-–—")) and not _names_organisation(kb, tail):
             return head.strip(" ,;:-–—"), tail.strip(" ,;:-–—")
     return "", text

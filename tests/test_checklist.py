@@ -877,3 +877,35 @@ def test_an_answer_is_held_to_the_limit_every_message_is(chat: Chat) -> None:
     assert "what has happened" in answer
     outside = Chat(chat.bot, "console:other")("z" * 1200)
     assert outside.startswith(answer.split("\n")[0])
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "value"),
+    [
+        ("colead", "no, Mercy Corps for now", "Mercy Corps"),
+        ("lead", "no, Mercy Corps for now", "Mercy Corps"),
+        ("colead", "non, NRC pour l'instant", "NRC"),
+        ("colead", "no, por ahora", ""),
+        ("colead", "non, pas pour l'instant", ""),
+    ],
+)
+def test_a_name_is_read_up_to_the_words_after_it(
+    kb: KnowledgeBase, kind: str, text: str, value: str
+) -> None:
+    from knowledge.checklist import Answer, Question, parse
+
+    parsed = parse(
+        Question(f"{kind}:health", kind, cluster="health"), text, kb, kb.checklist_words
+    )
+    assert isinstance(parsed, Answer) and parsed.value == value, parsed
+
+
+def test_a_known_organisation_among_other_words_is_asked_about_never_lost(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    chat("yes")
+    # Chinese runs have no spaces to find where the name ends: which is meant is asked.
+    answer = chat("没有，国际移民组织暂时")
+    assert "共同牵头" in answer or "co-lead" in answer, answer
+    assert chat.last is not None and chat.last.data["note"] == "invalid_colead_name"
