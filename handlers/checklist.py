@@ -16,6 +16,7 @@ from bot.models import utcnow
 from handlers.common import N_, agency_label, choice, country_name, reply, sector_label
 from knowledge.checklist import (
     ANSWER_GROUPS,
+    MAX_TEXT,
     STEP_STATUS,
     STEPS,
     YES_NO,
@@ -126,10 +127,12 @@ def ask(
     intro: bool = False,
     recorded: dict[str, Any] | None = None,
     unclear: list[str] | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> Reply:
     """The current question, with buttons for its usual answers.
 
     `unclear`: the countries a name given as the country may mean ("Congo"), asked between.
+    `detail`: what the note says more (the AoR named, a message's length and the limit).
     """
     q = questions(run.answers)[run.position]
     choices = tuple(
@@ -147,6 +150,7 @@ def ask(
         intro=intro,
         recorded=recorded,
         unclear=unclear or [],
+        detail=detail or {},
     )
     return replace(r, intent="checklist", choices=choices)
 
@@ -297,8 +301,14 @@ def _given(msg: Incoming, ctx: Context) -> dict[str, Any]:
 def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | None:
     """Read a message as the answer to the open checklist's question, when it is one."""
     run = open_run(ctx, msg)
+    if run is None and not msg.action:
+        return _finished(msg, ctx)
     if run is None or msg.action:
         return None
+    if checklist_runs.restart_asked(run) and run.status == "open":
+        decided = _restart_decided(msg, ctx, run)
+        if decided is not None:
+            return decided
     if checklist_runs.idle_longer_than(run, EXPIRES_AFTER):
         checklist_runs.save(ctx.session, run, status="expired")
         return reply(ctx, "checklist/expired.j2", started=run.created_at.date().isoformat())
@@ -327,6 +337,59 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
     return answer(ctx, run, msg.text)
 
 
+def _finished(msg: Incoming, ctx: Context) -> Reply | None:
+    """A checklist word ("back", "restart", "status") after the person's checklist ended.
+
+    A finished checklist's answers stay as its summary and letter have them: the person is
+    told so, and that /checklist starts a new one, rather than given a passage about "back".
+    """
+    action = control(msg.text, ctx.kb.checklist_words)
+    # "stop" and "pause" say nothing about the checklist once it is over.
+    if action in {None, "pause"} or split_command(msg.text):
+        return None
+    run = checklist_runs.last_run(ctx.session, msg.identity, msg.chat)
+    if run is None or run.status != "done" or checklist_runs.idle_longer_than(run, EXPIRES_AFTER):
+        return None
+    _keep_language(msg, ctx)
+    country = _country_shown(ctx, Answers(run.answers).country())
+    shown = reply(ctx, "checklist/finished.j2", country=country, action=action)
+    return replace(shown, intent="checklist")
+
+
+def _restart_decided(msg: Incoming, ctx: Context, run: "ChecklistRun") -> Reply | None:
+    """The answer to "start again?": yes clears every answer, no keeps them; else neither.
+
+    "no, keep them" keeps them. "yes, ..." may answer the question asked before, so it clears
+    nothing and records nothing: "start again?" is asked once more.
+    """
+    group, _, rest = ctx.kb.checklist_words.opening(msg.text, ("yes", "no"))
+    if group is None:
+        checklist_runs.drop_restart(ctx.session, run)
+        return None  # another message: the question it answers or asks is taken as usual
+    _keep_language(msg, ctx)
+    if group == "yes" and rest:
+        return _ask_restart(ctx, run)
+    checklist_runs.drop_restart(ctx.session, run)
+    return _restart(ctx, run, group == "yes")
+
+
+def _ask_restart(ctx: Context, run: "ChecklistRun") -> Reply:
+    """Whether to clear every answer: asked, with Yes and No buttons, before anything goes."""
+    checklist_runs.ask_restart(ctx.session, run)
+    buttons = tuple(
+        Choice(_label(ctx, group), f"chk:{run.id}:restart_{group}") for group in ("yes", "no")
+    )
+    shown = reply(ctx, "checklist/restart.j2", answered=_answered(run))
+    return replace(shown, intent="checklist", choices=buttons)
+
+
+def _restart(ctx: Context, run: "ChecklistRun", confirmed: bool) -> Reply:
+    if not confirmed:
+        return ask(ctx, run, note="restart_kept")
+    checklist_runs.save(ctx.session, run, answers={}, position=0)
+    return ask(ctx, run, note="restarted")
+
+
 def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] | None:
     """Record `text` as the answer, answer it as a question, or ask again."""
     q = questions(run.answers)[run.position]
@@ -352,7 +415,7 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
         ctx.followups.append(ask(ctx, run, note="reminder"))
         return None
     if isinstance(parsed, Invalid):
-        return ask(ctx, run, note=f"invalid_{parsed.reason}")
+        return ask(ctx, run, note=f"invalid_{parsed.reason}", detail=_detail(ctx, parsed, text))
     if q.kind == "country" and not parsed.value.get("code"):
         # "Congo" fits two countries: the letter and the records need the one meant.
         unclear = [country_name(ctx, c) for c in ctx.kb.matcher.country_choices(text)]
@@ -364,6 +427,20 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
             return ask(ctx, run, note="invalid_colead_is_lead")
         parsed = Answer("")
     return _record(ctx, run, q, _entry(parsed), text)
+
+
+def _detail(ctx: Context, parsed: Invalid, text: str) -> dict[str, Any]:
+    """What a re-prompt says more: the AoR named and its cluster, or the length and limit."""
+    if parsed.reason == "too_long":
+        return {"length": len(text.strip()), "limit": MAX_TEXT}
+    if parsed.reason == "aor":
+        aor = next(s for s in ctx.kb.matcher.entities(text).sectors if ctx.kb.sectors[s].parent)
+        parent = str(ctx.kb.sectors[aor].parent)
+        return {
+            "aor": sector_label(ctx, aor)["name"],
+            "cluster": sector_label(ctx, parent)["name"],
+        }
+    return {}
 
 
 def _condition(ctx: Context, run: "ChecklistRun", q: Question) -> str | None:
@@ -404,10 +481,18 @@ def _control(ctx: Context, run: "ChecklistRun", action: str) -> Reply | list[Rep
     if action == "resume":
         return ask(ctx, run, note="resumed")
     if action == "restart":
-        checklist_runs.save(ctx.session, run, answers={}, position=0)
-        return ask(ctx, run, note="restarted")
+        # Every answer would go, and "back" cannot bring them back: asked first.
+        if not _answered(run):
+            return _restart(ctx, run, confirmed=True)  # nothing to lose
+        return _ask_restart(ctx, run)
     checklist_runs.save(ctx.session, run, status="cancelled")
     return replace(reply(ctx, "checklist/cancelled.j2"), intent="checklist")
+
+
+def _answered(run: "ChecklistRun") -> int:
+    """How many questions have an answer (skipped ones not counted)."""
+    stored = (checklist_runs.answer_to(run, q.key) for q in questions(run.answers))
+    return sum(1 for a in stored if a is not None and not a.skipped)
 
 
 def colon(lang: str) -> str:
@@ -451,6 +536,12 @@ def checklist_button(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
     run = open_run(ctx, msg)
     if run is None or str(run.id) != run_id or run.status != "open":
         return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
+    if group in {"restart_yes", "restart_no"}:
+        if not checklist_runs.restart_asked(run):
+            return [replace(reply(ctx, "checklist/stale.j2"), intent="checklist"), ask(ctx, run)]
+        checklist_runs.drop_restart(ctx.session, run)
+        return _restart(ctx, run, group == "restart_yes")
+    checklist_runs.drop_restart(ctx.session, run)
     q = questions(run.answers)[run.position]
     if group not in BUTTONS.get(q.kind, ()):
         return [replace(reply(ctx, "checklist/stale.j2"), intent="checklist"), ask(ctx, run)]

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.matching import AnswerWords, normalize
+from knowledge.matching import MAX_UNDERSTOOD, AnswerWords, normalize
 
 STEPS = 8
 YES_NO = ("yes", "no", "unsure")
 STEP_STATUS = ("done", "not_yet", "not_applicable")
 CONTROLS = ("back", "skip", "status", "pause", "resume", "restart", "cancel")
-MAX_TEXT = 500
+# One limit for every message, answer or question: what the bot reads at all.
+MAX_TEXT = MAX_UNDERSTOOD
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,32 @@ def _word_answer(text: str, words: AnswerWords, groups: tuple[str, ...]) -> tupl
     group, _, note = words.opening(text, ANSWER_GROUPS)
     if group is None:
         return None, ""
-    return (group, note) if group in groups else ("", "")
+    if group not in groups:
+        return "", ""
+    return group, "" if _only_answer_words(note, words, group) else note
+
+
+# The answer words that say the same as a group's ("no todavía" is "todavía no", "yes, done"
+# is "done" to a step); "not yet" may name the step not done ("not yet done", "pas encore
+# fait", "todavía no hecho").
+_SAME = {
+    "yes": ("yes", "done"),
+    "no": ("no", "not_yet"),
+    "unsure": ("unsure",),
+    "done": ("done", "yes"),
+    "not_yet": ("not_yet", "no", "done"),
+    "not_applicable": ("not_applicable",),
+}
+
+
+def _only_answer_words(note: str, words: AnswerWords, group: str) -> bool:
+    """Whether a note only repeats the answer's own words ("no, todavía", "لا، ليس بعد")."""
+    rest = normalize(note)
+    own = {w for g in _SAME.get(group, (group,)) for w in words.groups.get(g, ())}
+    own |= {t for w in own for t in w.split()}
+    for w in sorted(own, key=len, reverse=True):
+        rest = re.sub(rf"(?<![^\W_]){re.escape(w)}(?![^\W_])", " ", rest)
+    return bool(note.strip()) and not re.search(r"[^\W_]", rest)
 
 
 def control(text: str, words: AnswerWords) -> str | None:
@@ -113,11 +139,11 @@ def parse(
 ) -> Answer | Invalid:
     """Read `text` as an answer to `q`; "yes" to a lead keeps the global lead for `condition`."""
     # A name or a short answer is one line, however it was typed ("Mercy\nCorps").
+    if len(text.strip()) > MAX_TEXT:
+        return Invalid("too_long")  # measured as everywhere else, before spaces are folded
     text = text.strip() if q.kind == "text" else " ".join(text.split())
     if not text:
         return Invalid("empty")
-    if len(text) > MAX_TEXT:
-        return Invalid("too_long")
     if q.kind in {"country", "text"}:
         # A name or a description has letters or digits, and is more than an answer word.
         other, _, rest = words.opening(text, ANSWER_GROUPS)
@@ -129,7 +155,13 @@ def parse(
     if q.kind == "text":
         return Answer(text)
     if q.kind == "clusters":
-        found = [s for s in kb.matcher.entities(text).sectors if kb.sectors[s].kind == "cluster"]
+        sectors = kb.matcher.entities(text).sectors
+        # An Area of Responsibility is no cluster: clusters are activated, so its cluster is
+        # asked for (as /propose does), never the AoR dropped without a word.
+        # It is an answer to this question, however a question about the AoR it reads like.
+        if any(kb.sectors[s].kind != "cluster" for s in sectors):
+            return Invalid("aor", answer_word=True)
+        found = [s for s in sectors if kb.sectors[s].kind == "cluster"]
         return Answer(found) if found else Invalid("no_cluster")
     if q.kind == "yes_no":
         group, note = _numbered(text, YES_NO) or _word_answer(text, words, YES_NO)
@@ -165,12 +197,23 @@ def parse(
             return Answer(agency or default_lead(kb, q.cluster or "", condition))
         if group == "none" or (group == "no" and not named):
             return Invalid("lead_name", answer_word=True)  # a cluster needs a lead
+        if group and named and not agency and not _names_organisation(kb, named):
+            named = _name_first(kb, named)[0] or named  # "no, Mercy Corps for now"
         named = named if group else text
         return Answer(agency or kb.matcher.find_agency(named) or named)
     if q.kind == "colead":
         group, named = _opening(text, kb, words, ("none", "no", "yes"))
         # "no, IOM" to "any co-lead?" answers with the organisation: "no" then says "not
-        # none". What is not a name ("no, not for now") is a note on having none.
+        # none", in every language ("non, NRC pour l'instant": NRC, for now). What is not a
+        # name ("no, not for now") is a note on having none.
+        if group and named and not _names_organisation(kb, named):
+            name, rest = _name_first(kb, named)
+            if name:
+                return Answer(kb.matcher.find_agency(name) or name, rest)
+            if kb.matcher.entities(named).agencies:
+                # An organisation we know among other words ("没有，国际移民组织暂时"): which is
+                # meant is asked, rather than the name lost or guessed.
+                return Invalid("colead_name", answer_word=True)
         if group in {"none", "no"} and not (named and _names_organisation(kb, named)):
             return Answer("", named)
         if group == "yes" and not (named and _names_organisation(kb, named)):
@@ -234,6 +277,22 @@ def _holds_a_name(kb: KnowledgeBase, text: str) -> bool:
 def _names_organisation(kb: KnowledgeBase, text: str) -> bool:
     """Whether `text` names an organisation: one we know, or one written as a name."""
     return just_agency(kb, text) or (_proper_name(text) and _holds_a_name(kb, text))
+
+
+def _name_first(kb: KnowledgeBase, text: str) -> tuple[str, str]:
+    """An organisation's name opening `text`, then the words after it; ("", text) if none.
+
+    "Norwegian Refugee Council pour l'instant", "NRC por ahora": the name, then words about it.
+    """
+    tokens = list(re.finditer(r"\S+", text))
+    for end in range(len(tokens) - 1, 0, -1):
+        head, tail = text[: tokens[end - 1].end()], text[tokens[end].start() :]
+        last = normalize(tokens[end - 1].group()).split()[-1:]
+        if last and (last[0] in _NAME_LINKS or last[0] in kb.matcher.common_words):
+            continue  # "NRC pour", "Mercy Corps for": the name ends before
+        if _names_organisation(kb, head.strip(" ,;:-–—")) and not _names_organisation(kb, tail):
+            return head.strip(" ,;:-–—"), tail.strip(" ,;:-–—")
+    return "", text
 
 
 def default_lead(kb: KnowledgeBase, cluster: str, condition: str | None = None) -> str:

@@ -779,7 +779,20 @@ class Matcher:
             fuzzy=True,
             common_words=common,
         )
-        self.acronyms = PhraseIndex(((a, a) for a in kb.acronyms), caps_only=kb.caps_only)
+        # A language's own acronym, given in brackets where ours is spelt out ("Coordonnateur
+        # des secours d'urgence (CSU ; ...)"), is ours: "que veut dire CSU ?" asks about ERC.
+        # Typed in capitals only, as an ordinary word may be spelt the same.
+        local = [
+            (found, a)
+            for lang in langs
+            for a, spelt in lang.acronyms.items()
+            for found in re.findall(r"[(（]([A-Za-z]{2,5})\b", spelt)
+            if sum(c.isupper() for c in found) >= 2 and found != a
+        ]
+        self.acronyms = PhraseIndex(
+            [(a, a) for a in kb.acronyms] + local,
+            caps_only=kb.caps_only | {normalize(found) for found, _ in local},
+        )
         # An acronym is also named by its words when they are a word for a sector or an AoR
         # ("area of responsibility", "责任领域" are the AoR): its spelt form opens with them.
         self.acronym_words = PhraseIndex(

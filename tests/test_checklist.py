@@ -99,7 +99,8 @@ def test_back_skip_status_pause_resume_restart_cancel(chat: Chat) -> None:
     assert "paused" in chat("pause")
     assert "UNICEF" in chat("who leads WASH")  # paused: ordinary chat
     assert "Welcome back" in chat("resume")
-    assert "Starting again" in chat("restart")
+    assert "Start again from the first question?" in chat("restart")
+    assert "Starting again" in chat("yes")
     assert "▶ 1. Country or response" in chat("status")
     assert "cancelled" in chat("cancel")
     assert "UNICEF" in chat("who leads WASH")
@@ -761,3 +762,206 @@ def test_naming_one_co_lead_asks_for_the_other(chat: Chat) -> None:
     chat("back")
     answer = chat("no, WHO")  # a lead named again drops the co-lead "yes" kept
     assert "Any co-lead for Food Security" in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "co_lead"),
+    [
+        ("fr", "non, Norwegian Refugee Council pour l'instant", "Conseil norvégien"),
+        ("fr", "non, NRC pour l'instant", "Conseil norvégien"),
+        ("es", "no, Norwegian Refugee Council por ahora", "Consejo Noruego"),
+        ("es", "no, NRC por ahora", "Consejo Noruego"),
+        ("en", "no, Norwegian Refugee Council for now", "Norwegian Refugee Council (NRC)"),
+    ],
+)
+def test_no_then_a_name_and_more_words_keeps_the_name(
+    chat: Chat, kb: KnowledgeBase, lang: str, text: str, co_lead: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    lines = lines_in(kb, lang)
+    lines[lines.index(kb.text(lang).checklist_words["none"][0])] = text  # Health's co-lead
+    for line in lines:
+        chat(line)
+    summary = chat.bot.renderer.plain(chat.replies[0])
+    health = summary.split(kb.text(lang).sectors["health"].name, 1)[1][:600]
+    assert co_lead in health, health
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("no todavía", "not_yet"),
+        ("no, todavía", "not_yet"),
+        ("non, pas encore", "not_yet"),
+        ("pas encore fait", "not_yet"),
+        ("not yet done", "not_yet"),
+        ("no, not yet", "not_yet"),
+        ("todavía no hecho", "not_yet"),
+        ("没有，还没有", "not_yet"),
+        ("لا، ليس بعد", "not_yet"),
+        ("yes, done", "done"),
+        ("oui, c'est fait", "done"),
+    ],
+)
+def test_a_note_that_only_repeats_the_answer_is_no_note(
+    kb: KnowledgeBase, text: str, value: str
+) -> None:
+    from knowledge.checklist import Answer, Question, parse
+
+    step = Question("step:1", "step", step=1)
+    assert parse(step, text, kb, kb.checklist_words) == Answer(value, "")
+    # Words of its own are a note still.
+    noted = parse(step, f"{text}, roads cut", kb, kb.checklist_words)
+    assert isinstance(noted, Answer) and noted.value == value
+    assert noted.note.endswith("roads cut"), noted
+
+
+def test_no_todavia_prints_no_note_in_the_letter(chat: Chat, kb: KnowledgeBase) -> None:
+    from tests.test_letter import lines_in
+
+    lines = lines_in(kb, "es")
+    lines[lines.index(kb.text("es").checklist_words["not_yet"][0])] = "no todavía"  # step 4
+    for line in lines:
+        chat(line)
+    letter = chat.bot.renderer.plain(chat.replies[1])
+    assert "Todavía." not in letter, letter
+    assert letter.count("Nota de la lista de verificación") == 1, letter  # step 3's, kept
+
+
+@pytest.mark.parametrize(
+    ("lines", "question", "expected"),
+    [
+        (
+            ["/checklist", "Soudan", "des combats", "santé", "oui", "oui", "oui", "fait"],
+            "combien d'heures a le CSU ?",
+            "24 heures",
+        ),
+        (
+            ["/checklist", "Sudán", "combates", "salud", "sí", "sí", "sí", "hecho"],
+            "¿cuántas horas tiene el CSE?",
+            "24 horas",
+        ),
+    ],
+)
+def test_a_question_naming_the_erc_by_its_own_acronym_is_answered_mid_checklist(
+    chat: Chat, lines: list[str], question: str, expected: str
+) -> None:
+    for line in lines:
+        step = chat(line)
+    assert " 2 " in step.splitlines()[1], step  # the second activation step
+    answer = chat(question)
+    assert expected in answer.split("\n\n")[0], answer
+    assert answer.endswith(step.splitlines()[-1]), answer  # the step asked again
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es", "zh", "ar"])
+def test_restart_asks_before_clearing_every_answer(
+    chat: Chat, kb: KnowledgeBase, lang: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    words = kb.text(lang).checklist_words
+    for line in lines_in(kb, lang)[:5]:  # the country, what happened, the clusters, criterion 1
+        question = chat(line)
+    asked = chat(words["restart"][0])
+    assert [c.label.casefold() for c in chat.last.choices] == [words["yes"][0], words["no"][0]]
+    assert "4" in asked and question.splitlines()[-1] not in asked
+    # "no" keeps every answer: the same question again.
+    kept = chat(words["no"][0])
+    assert kept.splitlines()[-1] == question.splitlines()[-1]
+    assert chat(words["status"][0]).count("✔") == 4
+    # The Yes button clears them; typed "yes" does the same.
+    chat(words["restart"][0])
+    cleared = chat(action=chat.last.choices[0].action)
+    assert "1" in cleared.splitlines()[-2] and chat(words["status"][0]).count("✔") == 0
+
+
+def test_a_restart_not_answered_yes_or_no_clears_nothing(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:5])
+    chat("restart")
+    # "yes" with more may answer the question before: neither recorded nor cleared.
+    assert "Start again from the first question?" in chat("yes, the fighting spread")
+    assert "Nothing was cleared" in chat("no, keep them")
+    chat("restart")
+    # Another answer goes on with the checklist; a "yes" after it is an answer, not a restart.
+    assert "Criterion 2, Health" in chat("unsure")
+    assert "Criterion 1, Shelter" in chat("yes")
+    stale = chat(action="chk:1:restart_yes")
+    assert "no longer open" in stale and "Criterion 1, Shelter" in stale
+    assert "✔ 6." in chat("status")
+
+
+def test_an_area_of_responsibility_is_asked_as_its_cluster(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:3])
+    answer = chat("child protection and education")
+    assert "Child Protection is an Area of Responsibility of the Protection cluster" in answer
+    assert "so name Protection instead" in answer and "Which clusters" in answer
+    chat("protection and education")
+    assert "✔ 3. Clusters considered: Protection, Education" in chat("status")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es", "zh", "ar"])
+def test_checklist_words_after_it_finished_say_how_to_change_it(
+    chat: Chat, kb: KnowledgeBase, lang: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    for line in lines_in(kb, lang):
+        chat(line)
+    assert chat.replies[-1].intent == "draft_letter"
+    words = kb.text(lang).checklist_words
+    for group in ("back", "restart", "status"):
+        answer = chat(words[group][0])
+        assert "/checklist" in answer and chat.last.intent == "checklist", answer
+        assert kb.matcher.country_name("SD", lang) in answer, answer
+    # "stop" or "pause" says nothing about a checklist that is over.
+    chat(words["pause"][0])
+    assert chat.last is not None and chat.last.intent != "checklist", chat.last
+    # /checklist then starts a new one.
+    assert "1" in chat("/checklist")
+    assert chat.last.intent == "checklist" and len(chat.replies) == 1
+
+
+def test_an_answer_is_held_to_the_limit_every_message_is(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:2])
+    kept = chat("x " * 450)  # 900 characters: within the one limit
+    assert "Which clusters" in kept, kept
+    chat("back")
+    answer = chat("y" * 1200)
+    assert answer.startswith("Your message is 1200 characters long; I read messages of up to 1000")
+    assert "what has happened" in answer
+    outside = Chat(chat.bot, "console:other")("z" * 1200)
+    assert outside.startswith(answer.split("\n")[0])
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "value"),
+    [
+        ("colead", "no, Mercy Corps for now", "Mercy Corps"),
+        ("lead", "no, Mercy Corps for now", "Mercy Corps"),
+        ("colead", "non, NRC pour l'instant", "NRC"),
+        ("colead", "no, por ahora", ""),
+        ("colead", "non, pas pour l'instant", ""),
+    ],
+)
+def test_a_name_is_read_up_to_the_words_after_it(
+    kb: KnowledgeBase, kind: str, text: str, value: str
+) -> None:
+    from knowledge.checklist import Answer, Question, parse
+
+    parsed = parse(
+        Question(f"{kind}:health", kind, cluster="health"), text, kb, kb.checklist_words
+    )
+    assert isinstance(parsed, Answer) and parsed.value == value, parsed
+
+
+def test_a_known_organisation_among_other_words_is_asked_about_never_lost(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    chat("yes")
+    # Chinese runs have no spaces to find where the name ends: which is meant is asked.
+    answer = chat("没有，国际移民组织暂时")
+    assert "共同牵头" in answer or "co-lead" in answer, answer
+    assert chat.last is not None and chat.last.data["note"] == "invalid_colead_name"

@@ -455,3 +455,24 @@ def test_arabic_for_written_onto_a_word_is_read_apart(kb: KnowledgeBase) -> None
     assert kb.ranker.tokens("لخطة الانتقال", "ar") == kb.ranker.tokens("خطة الانتقال", "ar")
     # "بيقود" is spoken Arabic's "leads", a verb: not "with" + a word.
     assert kb.ranker.tokens("بيقود", "ar") != kb.ranker.tokens("يقود", "ar")
+
+
+@pytest.mark.parametrize(
+    ("question", "meaning"),
+    [
+        ("que veut dire CSU ?", "ERC: Coordonnateur des secours d'urgence"),
+        ("que veut dire EHP ?", "HCT: Équipe humanitaire de pays"),
+        ("¿qué significa CSE?", "ERC: Coordinador del Socorro de Emergencia"),
+        ("¿qué significa CH?", "HC: Coordinador Humanitario"),
+    ],
+)
+def test_the_acronyms_the_bot_writes_in_a_language_are_understood(
+    chat: Chat, question: str, meaning: str
+) -> None:
+    # The French text says "CSU", the Spanish "CSE", for the ERC: asked about, they are ours.
+    assert meaning in chat(question)
+
+
+@pytest.mark.parametrize("question", ["combien d'heures a le CSU ?", "combien d'heures a l'ERC ?"])
+def test_the_erc_by_its_french_acronym_is_the_erc(chat: Chat, question: str) -> None:
+    assert "24 heures" in chat(question).split("\n\n", 1)[0]

@@ -120,3 +120,33 @@ def idle_longer_than(run: ChecklistRun, after: timedelta) -> bool:
     """Whether nothing happened in the run for longer than `after` (it has then expired)."""
     updated = run.updated_at.replace(tzinfo=run.updated_at.tzinfo or UTC)
     return utcnow() - updated > after
+
+
+# Where a run keeps a "restart?" not yet answered (a string: no question's answer is one).
+RESTART_ASKED = "restart_asked"
+
+
+def ask_restart(session: Session, run: ChecklistRun) -> None:
+    """Keep that the person was asked whether to clear every answer and start again."""
+    save(session, run, answers={**run.answers, RESTART_ASKED: utcnow().isoformat()})
+
+
+def restart_asked(run: ChecklistRun) -> bool:
+    """Whether the run waits for a yes or no to starting again."""
+    return RESTART_ASKED in run.answers
+
+
+def drop_restart(session: Session, run: ChecklistRun) -> None:
+    """Forget the "restart?" asked: answered, or passed over by another message."""
+    if restart_asked(run):
+        answers = {k: v for k, v in run.answers.items() if k != RESTART_ASKED}
+        save(session, run, answers=answers)
+
+
+def last_run(session: Session, identity: str, chat: str) -> ChecklistRun | None:
+    """A person's newest checklist in one chat, whatever its state."""
+    return session.exec(
+        select(ChecklistRun)
+        .where(ChecklistRun.identity == identity, ChecklistRun.chat == chat)
+        .order_by(col(ChecklistRun.id).desc())
+    ).first()
