@@ -34,8 +34,10 @@ FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters"})
 LATIN = ("en", "fr", "es")
 # A name we do not know is a cluster name only when it is short ("the cash cluster").
 NAME_WORDS = 3
-# The checklist's answer words that, typed alone, answer nothing outside it.
+# The checklist's answer and control words that, typed alone, answer nothing outside it
+# ("yes", "无", "cancel", "取消", "retour": no topic question, whatever passage shares the word).
 _ANSWER_WORDS = ("yes", "no", "none", "unsure", "not_applicable")
+_CONTROL_WORDS = ("back", "skip", "status", "pause", "resume", "restart", "cancel")
 # The whole activation procedure, for a wish to activate that asks how.
 _PROCEDURE = "activation_steps"
 # When activating is justified: what a "when" asks of activation as a whole.
@@ -98,8 +100,9 @@ def understand(
     lang = matcher.language(text[:MAX_UNDERSTOOD])
     if len(text) > MAX_UNDERSTOOD:
         return Understanding("too_long", lang, 1.0)
-    # A bare answer word ("yes", "无", "لا") outside the checklist asks about no topic.
-    if kb.checklist_words.only(text, _ANSWER_WORDS):
+    # A bare answer or control word ("yes", "无", "لا", "annuler") outside the checklist asks
+    # about no topic: the same "I don't know" in every language.
+    if kb.checklist_words.only(text, _ANSWER_WORDS + _CONTROL_WORDS):
         return Understanding("unknown", lang, 0.0)
     e = matcher.entities(text)
     if previous:

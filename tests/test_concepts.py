@@ -455,3 +455,26 @@ def test_arabic_for_written_onto_a_word_is_read_apart(kb: KnowledgeBase) -> None
     assert kb.ranker.tokens("لخطة الانتقال", "ar") == kb.ranker.tokens("خطة الانتقال", "ar")
     # "بيقود" is spoken Arabic's "leads", a verb: not "with" + a word.
     assert kb.ranker.tokens("بيقود", "ar") != kb.ranker.tokens("يقود", "ar")
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "cancel",
+        "back",
+        "start over",
+        "取消",
+        "返回",
+        "annuler",
+        "retour",
+        "cancelar",
+        "إلغاء",
+        "رجوع",
+    ],
+)
+def test_a_checklist_control_word_with_no_checklist_open_asks_about_no_topic(
+    chat: Chat, word: str
+) -> None:
+    # "取消" shares a word with the humanitarian reset, "back" with step 7: neither is asked.
+    chat(word)
+    assert chat.last is not None and chat.last.intent == "unknown", chat.last
