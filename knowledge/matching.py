@@ -1134,6 +1134,9 @@ class Matcher:
             # "How many clusters are there at global level?" asks for the list: "global
             # level" says which list, not what else is asked.
             *(h for h in intent_hits if listing and h.target == "scope"),
+            # "Who leads shelter globally?": beside a cluster and a lead word, "globally" says
+            # which lead is asked (the global one), not that the two levels are.
+            *(h for h in intent_hits if sector_hits and "lead" in intents and h.target == "scope"),
             # "In the end, who approves?" asks who approves, not for the last step.
             *(h for h in intent_hits if h.target == "aside"),
             # "Who else?" asks for more of the last answer, not about one who steps in.
