@@ -123,6 +123,9 @@ def understand(
         )
         if again is not None:
             return again
+        pointed = _pointed(e, text, previous, lang or before)
+        if pointed is not None:
+            return pointed
     langs = [lang] if lang else ["en", "fr", "es"]
     # "When" beside another question word joins two clauses ("what should we do when we
     # activate?", "¿qué hacer cuando queremos activar?"): the other word says what is asked.
@@ -628,9 +631,9 @@ def _asks_for_a_cluster(e: Entities) -> bool:
 
 
 # Intents that ask nothing beside "who leads": "and who leads ... in our country, globally?"
-_ONLY_A_LEAD_QUESTION = frozenset({"lead", "cluster_word", "followup", "aside", "scope"}) | {
-    "own_country"
-}
+_ONLY_A_LEAD_QUESTION = frozenset(
+    {"lead", "cluster_word", "followup", "aside", "scope", "pointer"}
+) | {"own_country"}
 
 
 def _one_run(e: Entities, kb: KnowledgeBase, gaps: bool = False) -> bool:
@@ -687,6 +690,36 @@ def _procedure(topic: str, kb: KnowledgeBase) -> bool:
     """Whether `topic` is the activation procedure or one of its steps."""
     passage = kb.passages.get(topic)
     return (passage.concept if passage else topic) == "activation_steps"
+
+
+def _pointed(
+    e: Entities, text: str, previous: dict[str, Any], lang: str | None
+) -> Understanding | None:
+    """A lead question on an agency that points at the last cluster, or None.
+
+    "Is UNFPA the lead for that?", "l'UNFPA en est-il le chef de file ?", "هل UNFPA هو القائد
+    لذلك؟" after a lead question name no cluster but point at the one in conversation: a yes
+    or no on the agency for it, not the list of what the agency leads. Chinese drops the
+    object of a yes/no question ("是UNFPA牵头吗", "is it UNFPA that leads?"): its 吗 points too.
+    """
+    if previous.get("intent") != "who_leads" or not previous.get("sectors"):
+        return None
+    pointing = "pointer" in e.intents or (lang == "zh" and text.rstrip("?？ ").endswith("吗"))
+    if not (pointing and "lead" in e.intents and e.agencies) or e.sectors:
+        return None
+    # "Which clusters does it lead?" asks for the agency's list, whatever it points at.
+    if e.intents & {"which_clusters", "list_clusters"}:
+        return None
+    return Understanding(
+        "who_leads",
+        lang,
+        0.9,
+        sectors=tuple(previous["sectors"]),
+        agencies=e.agencies,
+        country=e.countries[0] if e.countries else previous.get("country"),
+        condition=_one_condition(e),
+        also_countries=e.countries[1:],
+    )
 
 
 def _followup(
