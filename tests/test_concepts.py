@@ -3,6 +3,7 @@
 import pytest
 
 from knowledge import KnowledgeBase
+from knowledge.understanding import understand
 from tests.conftest import Chat
 
 
@@ -478,3 +479,21 @@ def test_a_checklist_control_word_with_no_checklist_open_asks_about_no_topic(
     # "取消" shares a word with the humanitarian reset, "back" with step 7: neither is asked.
     chat(word)
     assert chat.last is not None and chat.last.intent == "unknown", chat.last
+
+
+@pytest.mark.parametrize(
+    "wish",
+    [
+        "我想在缅甸启动卫生集群",
+        "我们需要在缅甸启动卫生集群",
+        "我们要在也门启动营养集群",
+        "نحتاج إلى تفعيل مجموعة الصحة في ميانمار",
+        "we need to activate the health cluster in Myanmar",
+    ],
+)
+def test_a_wish_to_activate_naming_a_country_and_a_cluster_starts_the_checklist(
+    kb: KnowledgeBase, wish: str
+) -> None:
+    # Chinese puts the place between the wish and the verb ("我想在缅甸启动"); Arabic says
+    # "we need to activate" (نحتاج إلى تفعيل) as often as "we want to": neither is a lead question.
+    assert understand(wish, kb).intent == "start_checklist", wish
