@@ -137,6 +137,8 @@ def understand(
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
+    if "duration" in e.intents and ranked:
+        ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs)
     return _classify(e, lang, ranked, kb, langs, normalize(text))
@@ -690,6 +692,42 @@ def _procedure(topic: str, kb: KnowledgeBase) -> bool:
     """Whether `topic` is the activation procedure or one of its steps."""
     passage = kb.passages.get(topic)
     return (passage.concept if passage else topic) == "activation_steps"
+
+
+def _concept(r: Ranked, kb: KnowledgeBase) -> str:
+    return kb.passages[r.topic].concept if r.kind == "passage" else r.topic
+
+
+def _of_the_subject(
+    ranked: list[Ranked], rest: str, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """The ranking with what a how-long or by-when word asks of put first.
+
+    "How long is a scale-up?", "when must the transition plan be ready?": the time words
+    hold no subject of their own (the ERC's 24 hours, the lead's readiness), they ask the time
+    of the subject named. Ranked without them, the question names that subject; its passage
+    nearest the whole question comes first, as sure as the subject is.
+    """
+    # "Must" beside a deadline is the deadline's ("when must the plan be ready?"), no duty.
+    words = [
+        p
+        for code in langs
+        for group in ("duration", "duty")
+        for p in kb.text(code).intent_words.get(group, ())
+    ]
+    subject = kb.ranker.rank(without(rest, words), langs, limit=4)
+    if not subject or _concept(subject[0], kb) == _concept(ranked[0], kb):
+        return ranked
+    about = subject[0]
+    sure = about.confidence >= (CONFIDENT if about.matched >= 2 else ALONE)
+    if not sure:
+        return ranked
+    # Of the subject's answers, the nearest to the whole question (the passage on the plan's
+    # 90 days, or the concept whole where no one passage says more).
+    concept = _concept(about, kb)
+    mine = max((r for r in (*ranked, about) if _concept(r, kb) == concept), key=lambda r: r.score)
+    best = replace(mine, confidence=max(mine.confidence, about.confidence))
+    return [best, *(r for r in ranked if r.topic != mine.topic)]
 
 
 def _pointed(

@@ -497,3 +497,24 @@ def test_a_wish_to_activate_naming_a_country_and_a_cluster_starts_the_checklist(
     # Chinese puts the place between the wish and the verb ("我想在缅甸启动"); Arabic says
     # "we need to activate" (نحتاج إلى تفعيل) as often as "we want to": neither is a lead question.
     assert understand(wish, kb).intent == "start_checklist", wish
+
+
+@pytest.mark.parametrize(
+    ("question", "topics"),
+    [
+        ("how long is a scale-up?", {"scale_up", "scale_up.1"}),
+        ("scale up 多长时间", {"scale_up", "scale_up.1"}),
+        ("cuanto dura un scale up", {"scale_up", "scale_up.1"}),
+        ("when must the transition plan be ready?", {"transition_timing"}),
+        ("متى يجب أن تكون خطة الانتقال جاهزة", {"transition_timing"}),
+        ("le plan de transition doit etre pret quand", {"transition_timing"}),
+        # The ERC's 24 hours are still what "how long" asks of the forwarding.
+        ("how long does the ERC have to forward the proposal", {"step_6", "activation_decision"}),
+    ],
+)
+def test_a_how_long_or_by_when_word_asks_it_of_the_subject_named(
+    kb: KnowledgeBase, question: str, topics: set[str]
+) -> None:
+    # "How long" is a keyword of who decides (24 hours), "must be ready" of the lead's duty:
+    # beside a subject of their own they ask its duration or deadline.
+    assert understand(question, kb).topic in topics, question
