@@ -698,6 +698,11 @@ def _concept(r: Ranked, kb: KnowledgeBase) -> str:
     return kb.passages[r.topic].concept if r.kind == "passage" else r.topic
 
 
+def _holds_a_figure(concept: str, kb: KnowledgeBase, lang: str) -> bool:
+    body = kb.text(lang).concepts[concept].body
+    return any(c.isdigit() for c in body)
+
+
 def _of_the_subject(
     ranked: list[Ranked], rest: str, kb: KnowledgeBase, langs: list[str]
 ) -> list[Ranked]:
@@ -725,6 +730,10 @@ def _of_the_subject(
     # Of the subject's answers, the nearest to the whole question (the passage on the plan's
     # 90 days, or the concept whole where no one passage says more).
     concept = _concept(about, kb)
+    # A time is a figure: a subject whose text holds none ("the ERC", who he is) is no
+    # answer to "how long", and the time words keep the answer that has one.
+    if not _holds_a_figure(concept, kb, langs[0]):
+        return ranked
     mine = max((r for r in (*ranked, about) if _concept(r, kb) == concept), key=lambda r: r.score)
     best = replace(mine, confidence=max(mine.confidence, about.confidence))
     return [best, *(r for r in ranked if r.topic != mine.topic)]
