@@ -1059,6 +1059,13 @@ class Matcher:
         hits = self.agencies.find(normalize(text), text)
         return _distinct(hits)[0] if hits else None
 
+    def _wish_around(self, norm: str, places: list[Hit]) -> list[Hit]:
+        """The wish hits of `norm` once its places, with the word placing them, are cut out."""
+        cut = norm
+        for h in places:
+            cut = re.sub(rf"[在于到为给]?{re.escape(h.phrase)}", "", cut)
+        return [h for h in self.intents.find(cut) if h.target == "wish"]
+
     def entities(self, text: str) -> Entities:
         """Everything the matcher recognises in one message."""
         norm = normalize(text)
@@ -1098,6 +1105,11 @@ class Matcher:
         }
         intent_hits = [h for h in intent_hits if not (h.target in _LISTS and h.start in others)]
         intents = frozenset(h.target for h in intent_hits)
+        if "wish" not in intents and country_hits and _CJK.search(norm):
+            # Chinese puts the place before the verb ("我想在缅甸启动卫生集群"): without the
+            # place, the wish reads whole ("我想启动").
+            intent_hits += self._wish_around(norm, country_hits)
+            intents = frozenset(h.target for h in intent_hits)
         # The words of an acronym stand for it, as a post's title does: ranked as the acronym.
         spelt_hits = self.acronym_words.find_words(words)
         acronym_hits = [*self.acronyms.find_words(words), *spelt_hits]
@@ -1147,6 +1159,9 @@ class Matcher:
             # "How many clusters are there at global level?" asks for the list: "global
             # level" says which list, not what else is asked.
             *(h for h in intent_hits if listing and h.target == "scope"),
+            # "Who leads shelter globally?": beside a cluster and a lead word, "globally" says
+            # which lead is asked (the global one), not that the two levels are.
+            *(h for h in intent_hits if sector_hits and "lead" in intents and h.target == "scope"),
             # "In the end, who approves?" asks who approves, not for the last step.
             *(h for h in intent_hits if h.target == "aside"),
             # "Who else?" asks for more of the last answer, not about one who steps in.

@@ -34,8 +34,10 @@ FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters"})
 LATIN = ("en", "fr", "es")
 # A name we do not know is a cluster name only when it is short ("the cash cluster").
 NAME_WORDS = 3
-# The checklist's answer words that, typed alone, answer nothing outside it.
+# The checklist's answer and control words that, typed alone, answer nothing outside it
+# ("yes", "无", "cancel", "取消", "retour": no topic question, whatever passage shares the word).
 _ANSWER_WORDS = ("yes", "no", "none", "unsure", "not_applicable")
+_CONTROL_WORDS = ("back", "skip", "status", "pause", "resume", "restart", "cancel")
 # The whole activation procedure, for a wish to activate that asks how.
 _PROCEDURE = "activation_steps"
 # When activating is justified: what a "when" asks of activation as a whole.
@@ -98,8 +100,9 @@ def understand(
     lang = matcher.language(text[:MAX_UNDERSTOOD])
     if len(text) > MAX_UNDERSTOOD:
         return Understanding("too_long", lang, 1.0)
-    # A bare answer word ("yes", "无", "لا") outside the checklist asks about no topic.
-    if kb.checklist_words.only(text, _ANSWER_WORDS):
+    # A bare answer or control word ("yes", "无", "لا", "annuler") outside the checklist asks
+    # about no topic: the same "I don't know" in every language.
+    if kb.checklist_words.only(text, _ANSWER_WORDS + _CONTROL_WORDS):
         return Understanding("unknown", lang, 0.0)
     e = matcher.entities(text)
     if previous:
@@ -120,6 +123,9 @@ def understand(
         )
         if again is not None:
             return again
+        pointed = _pointed(e, text, previous, lang or before)
+        if pointed is not None:
+            return pointed
     langs = [lang] if lang else ["en", "fr", "es"]
     # "When" beside another question word joins two clauses ("what should we do when we
     # activate?", "¿qué hacer cuando queremos activar?"): the other word says what is asked.
@@ -131,6 +137,8 @@ def understand(
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
+    if "duration" in e.intents and ranked:
+        ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs)
     return _classify(e, lang, ranked, kb, langs, normalize(text))
@@ -625,9 +633,9 @@ def _asks_for_a_cluster(e: Entities) -> bool:
 
 
 # Intents that ask nothing beside "who leads": "and who leads ... in our country, globally?"
-_ONLY_A_LEAD_QUESTION = frozenset({"lead", "cluster_word", "followup", "aside", "scope"}) | {
-    "own_country"
-}
+_ONLY_A_LEAD_QUESTION = frozenset(
+    {"lead", "cluster_word", "followup", "aside", "scope", "pointer"}
+) | {"own_country"}
 
 
 def _one_run(e: Entities, kb: KnowledgeBase, gaps: bool = False) -> bool:
@@ -684,6 +692,81 @@ def _procedure(topic: str, kb: KnowledgeBase) -> bool:
     """Whether `topic` is the activation procedure or one of its steps."""
     passage = kb.passages.get(topic)
     return (passage.concept if passage else topic) == "activation_steps"
+
+
+def _concept(r: Ranked, kb: KnowledgeBase) -> str:
+    return kb.passages[r.topic].concept if r.kind == "passage" else r.topic
+
+
+def _holds_a_figure(concept: str, kb: KnowledgeBase, lang: str) -> bool:
+    body = kb.text(lang).concepts[concept].body
+    return any(c.isdigit() for c in body)
+
+
+def _of_the_subject(
+    ranked: list[Ranked], rest: str, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """The ranking with what a how-long or by-when word asks of put first.
+
+    "How long is a scale-up?", "when must the transition plan be ready?": the time words
+    hold no subject of their own (the ERC's 24 hours, the lead's readiness), they ask the time
+    of the subject named. Ranked without them, the question names that subject; its passage
+    nearest the whole question comes first, as sure as the subject is.
+    """
+    # "Must" beside a deadline is the deadline's ("when must the plan be ready?"), no duty.
+    words = [
+        p
+        for code in langs
+        for group in ("duration", "duty")
+        for p in kb.text(code).intent_words.get(group, ())
+    ]
+    subject = kb.ranker.rank(without(rest, words), langs, limit=4)
+    if not subject or _concept(subject[0], kb) == _concept(ranked[0], kb):
+        return ranked
+    about = subject[0]
+    sure = about.confidence >= (CONFIDENT if about.matched >= 2 else ALONE)
+    if not sure:
+        return ranked
+    # Of the subject's answers, the nearest to the whole question (the passage on the plan's
+    # 90 days, or the concept whole where no one passage says more).
+    concept = _concept(about, kb)
+    # A time is a figure: a subject whose text holds none ("the ERC", who he is) is no
+    # answer to "how long", and the time words keep the answer that has one.
+    if not _holds_a_figure(concept, kb, langs[0]):
+        return ranked
+    mine = max((r for r in (*ranked, about) if _concept(r, kb) == concept), key=lambda r: r.score)
+    best = replace(mine, confidence=max(mine.confidence, about.confidence))
+    return [best, *(r for r in ranked if r.topic != mine.topic)]
+
+
+def _pointed(
+    e: Entities, text: str, previous: dict[str, Any], lang: str | None
+) -> Understanding | None:
+    """A lead question on an agency that points at the last cluster, or None.
+
+    "Is UNFPA the lead for that?", "l'UNFPA en est-il le chef de file ?", "هل UNFPA هو القائد
+    لذلك؟" after a lead question name no cluster but point at the one in conversation: a yes
+    or no on the agency for it, not the list of what the agency leads. Chinese drops the
+    object of a yes/no question ("是UNFPA牵头吗", "is it UNFPA that leads?"): its 吗 points too.
+    """
+    if previous.get("intent") != "who_leads" or not previous.get("sectors"):
+        return None
+    pointing = "pointer" in e.intents or (lang == "zh" and text.rstrip("?？ ").endswith("吗"))
+    if not (pointing and "lead" in e.intents and e.agencies) or e.sectors:
+        return None
+    # "Which clusters does it lead?" asks for the agency's list, whatever it points at.
+    if e.intents & {"which_clusters", "list_clusters"}:
+        return None
+    return Understanding(
+        "who_leads",
+        lang,
+        0.9,
+        sectors=tuple(previous["sectors"]),
+        agencies=e.agencies,
+        country=e.countries[0] if e.countries else previous.get("country"),
+        condition=_one_condition(e),
+        also_countries=e.countries[1:],
+    )
 
 
 def _followup(

@@ -3,6 +3,7 @@
 import pytest
 
 from knowledge import KnowledgeBase
+from knowledge.understanding import understand
 from tests.conftest import Chat
 
 
@@ -476,3 +477,65 @@ def test_the_acronyms_the_bot_writes_in_a_language_are_understood(
 @pytest.mark.parametrize("question", ["combien d'heures a le CSU ?", "combien d'heures a l'ERC ?"])
 def test_the_erc_by_its_french_acronym_is_the_erc(chat: Chat, question: str) -> None:
     assert "24 heures" in chat(question).split("\n\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "cancel",
+        "back",
+        "start over",
+        "取消",
+        "返回",
+        "annuler",
+        "retour",
+        "cancelar",
+        "إلغاء",
+        "رجوع",
+    ],
+)
+def test_a_checklist_control_word_with_no_checklist_open_asks_about_no_topic(
+    chat: Chat, word: str
+) -> None:
+    # "取消" shares a word with the humanitarian reset, "back" with step 7: neither is asked.
+    chat(word)
+    assert chat.last is not None and chat.last.intent == "unknown", chat.last
+
+
+@pytest.mark.parametrize(
+    "wish",
+    [
+        "我想在缅甸启动卫生集群",
+        "我们需要在缅甸启动卫生集群",
+        "我们要在也门启动营养集群",
+        "نحتاج إلى تفعيل مجموعة الصحة في ميانمار",
+        "we need to activate the health cluster in Myanmar",
+    ],
+)
+def test_a_wish_to_activate_naming_a_country_and_a_cluster_starts_the_checklist(
+    kb: KnowledgeBase, wish: str
+) -> None:
+    # Chinese puts the place between the wish and the verb ("我想在缅甸启动"); Arabic says
+    # "we need to activate" (نحتاج إلى تفعيل) as often as "we want to": neither is a lead question.
+    assert understand(wish, kb).intent == "start_checklist", wish
+
+
+@pytest.mark.parametrize(
+    ("question", "topics"),
+    [
+        ("how long is a scale-up?", {"scale_up", "scale_up.1"}),
+        ("scale up 多长时间", {"scale_up", "scale_up.1"}),
+        ("cuanto dura un scale up", {"scale_up", "scale_up.1"}),
+        ("when must the transition plan be ready?", {"transition_timing"}),
+        ("متى يجب أن تكون خطة الانتقال جاهزة", {"transition_timing"}),
+        ("le plan de transition doit etre pret quand", {"transition_timing"}),
+        # The ERC's 24 hours are still what "how long" asks of the forwarding.
+        ("how long does the ERC have to forward the proposal", {"step_6", "activation_decision"}),
+    ],
+)
+def test_a_how_long_or_by_when_word_asks_it_of_the_subject_named(
+    kb: KnowledgeBase, question: str, topics: set[str]
+) -> None:
+    # "How long" is a keyword of who decides (24 hours), "must be ready" of the lead's duty:
+    # beside a subject of their own they ask its duration or deadline.
+    assert understand(question, kb).topic in topics, question

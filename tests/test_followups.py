@@ -202,3 +202,37 @@ def test_who_else_asks_the_last_question_again(
 def test_who_else_with_nothing_before_is_not_understood(chat: Chat) -> None:
     chat("anyone else?")
     assert chat.last is not None and chat.last.intent == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "must"),
+    [
+        (
+            "who leads GBV?",
+            "is UNFPA the lead for that globally?",
+            ["Yes", "Gender-Based Violence"],
+        ),
+        ("who leads health", "is UNICEF the lead for it?", ["No", "Health"]),
+        ("qui dirige les VBG ?", "l'UNFPA en est le chef de file ?", ["Oui"]),
+        ("¿quién lidera violencia de género?", "¿UNFPA es el líder de eso?", ["Sí"]),
+        ("GBV责任领域谁牵头", "全球层面是UNFPA牵头吗", ["UNFPA"]),
+        ("من يقود العنف القائم على النوع الاجتماعي؟", "هل UNFPA هو القائد لذلك؟", ["نعم"]),
+    ],
+)
+def test_a_lead_question_pointing_at_the_last_cluster_answers_yes_or_no_for_it(
+    chat: Chat, first: str, then: str, must: list[str]
+) -> None:
+    # "That", "it", "en", "eso", "لذلك" (and Chinese's dropped object) name the cluster in
+    # conversation: a yes/no on the agency for it, not the list of what the agency leads.
+    chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    assert all(m in answer for m in must), answer
+
+
+def test_which_clusters_an_agency_leads_after_a_lead_question_is_still_its_list(
+    chat: Chat,
+) -> None:
+    chat("who leads health")
+    chat("which clusters does it lead, unicef?")
+    assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last

@@ -397,3 +397,20 @@ def test_a_duty_asked_of_the_lead_names_no_cluster(chat: Chat, question: str) ->
     # "Has to", "doit": what the lead must do is asked, so the words after it are no name.
     chat(question)
     assert chat.last is not None and chat.last.intent != "unknown_cluster", chat.last
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who leads shelter globally?",
+        "qui dirige le cluster abris au niveau mondial ?",
+        "quien lidera alojamiento a nivel mundial",
+        "全球层面谁牵头住所集群",
+    ],
+)
+def test_globally_in_a_lead_question_asks_for_the_global_lead_not_the_levels(
+    chat: Chat, question: str
+) -> None:
+    # "Globally" says which lead is asked: no passage on the two levels after the answer.
+    chat(question)
+    assert [r.data.get("topic") for r in chat.replies] == ["who_leads"], chat.replies
