@@ -160,18 +160,19 @@ class Bot:
         user: User | None,
         subject: dict[str, Any] | None = None,
     ) -> str:
-        """Forced language, then the message's own, then the last question's, then hints.
+        """Forced language, then the message's own, then the last question's, then the choice.
 
         A button press has no words: it answers in the language of the last reply with buttons.
         A message whose words show no language ("HRP?") answers in the language of this
-        person's last question here, then the platform's hint, the user's choice, ours.
+        person's last question here, then the user's /lang (which promised it), then the
+        platform's hint, then ours.
         """
         supported = self.kb.languages
         hint = (msg.locale or "").replace("_", "-").split("-")[0].casefold()
         pressed = user.reply_lang if user and msg.action else None
         before = (subject or {}).get("lang")
         chosen = user.lang if user else None
-        for code in (msg.lang, u.lang, pressed, before, hint, chosen):
+        for code in (msg.lang, u.lang, pressed, before, chosen, hint):
             if code and code in supported:
                 return code
         return self.settings.default_language

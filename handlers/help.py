@@ -83,9 +83,8 @@ def _choose(msg: Incoming, ctx: Context, code: str) -> Reply:
         ctx.session.add(ctx.user)
         ctx.lang = code
         # The conversation goes on in the language chosen, not in the last question's.
-        last = last_subject(ctx.session, msg.identity, msg.chat)
-        if last is not None:
-            remember(ctx.session, msg.identity, msg.chat, {**last, "lang": code})
+        last = last_subject(ctx.session, msg.identity, msg.chat) or {}
+        remember(ctx.session, msg.identity, msg.chat, {**last, "lang": code})
         return reply(ctx, "help/lang_set.j2", native=ctx.kb.languages[code].native, code=code)
     result = reply(
         ctx, "help/lang_choose.j2", asked=code[:20], languages=_languages(ctx), current=ctx.lang

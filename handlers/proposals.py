@@ -106,8 +106,8 @@ def _leads(ctx: Context, text: str) -> tuple[str, dict[str, tuple[str, str]], li
     A name runs on to the next `cluster=`, less the clusters named alone at its end
     ("health=WHO wash": WHO leads health, and wash is proposed too); a cluster's word inside
     a name stays in it ("International Medical Corps"). Returns the text without these, the
-    leads by cluster, and what looked like a lead but named no cluster. An agency we know is
-    kept by its id; any other name (an NGO) as written.
+    leads by cluster, and what looked like a lead but named no cluster (Refused when one
+    cluster is given two). An agency we know is kept by its id; any other name as written.
     """
     tokens = text.split()
     plain: list[str] = []
@@ -138,6 +138,8 @@ def _leads(ctx: Context, text: str) -> tuple[str, dict[str, tuple[str, str]], li
         ):
             bad.append(f"{key}={' '.join(parts)}")
             continue
+        if cluster in found:  # "fsc=WFP fsc=FAO": two leads, neither kept without a word
+            raise Refused("lead_twice", cluster=cluster)
         found[cluster] = (_agency(ctx, lead), _agency(ctx, co_lead) if co_lead.strip() else "")
     return " ".join(plain), found, bad
 
@@ -184,7 +186,10 @@ def propose(msg: Incoming, ctx: Context) -> Reply:
     if not msg.args:
         run = proposals.last_checklist(ctx.session, msg.identity, msg.chat)
         return _from_checklist(ctx, run) if run else reply(ctx, "proposals/usage.j2")
-    plain, named, bad = _leads(ctx, msg.args)
+    try:
+        plain, named, bad = _leads(ctx, msg.args)
+    except Refused as exc:
+        return _refused(ctx, exc)
     if bad:
         return _refused(ctx, Refused("bad_lead", words=", ".join(bad)))
     wrong = _not_understood(ctx, plain)

@@ -247,11 +247,12 @@ def _classify(
     best = ranked[0] if ranked else None
     # "¿Qué se necesita para activar un clúster?": activating a cluster, and nothing else, is
     # what is asked; the procedure answers it (who decides, the criteria and the letter each
-    # hold the word as well, and tie with it).
+    # hold the word as well, and tie with it). "Who activates", "why activate" ask the others.
     if (
         best is not None
         and _of_activation(best.topic, kb)
         and _activating_alone(e.rest, kb, langs)
+        and not _WHO_OR_WHY.search(norm)
     ):
         best = Ranked(_PROCEDURE, "concept", best.score, best.confidence, best.matched)
         ranked = [best, *(r for r in ranked if r.topic != _PROCEDURE)]
@@ -330,8 +331,9 @@ def _classify(
         topic = _CRITERIA if "when" in e.intents else _PROCEDURE
         return found("concept", 0.8, topic=topic, sectors=e.sectors)
     # What a post is paid, or how it is funded ("the coordinator's salary", "谁给协调员发工资"),
-    # is in none of our passages: a line that names the post answers something else.
-    if "pay" in e.intents and not (e.sectors or e.agencies or country):
+    # is in none of our passages: a line that names the post answers something else, and so
+    # does a cluster's lead ("the health cluster coordinator's salary").
+    if "pay" in e.intents:
         return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
     if _the_cluster_word_alone(e, kb, lang):
         # "What is a cluster?" asks what it is; "clusters" alone, which there are.
@@ -565,6 +567,13 @@ def _of_activation(topic: str, kb: KnowledgeBase) -> bool:
     return (passage.concept if passage else topic) in _ACTIVATION_TOPICS
 
 
+# "Who" and "why" in our five languages (folded): with them, activating alone is not asked.
+_WHO_OR_WHY = re.compile(
+    r"(?:^|\s)(?:who|why|qui|pourquoi|quien|quienes|por que|من|مين|لماذا|ليش)(?:\s|$)"
+    r"|谁|为什么|为何"
+)
+
+
 def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
     """Whether the words ranked say "activate (a cluster)" and nothing more."""
     for code in langs:
@@ -739,6 +748,23 @@ def _of_the_subject(
     return [best, *(r for r in ranked if r.topic != mine.topic)]
 
 
+def _followed_language(
+    previous: dict[str, Any], e: Entities, lang: str | None, own_words: bool, switched: bool
+) -> str | None:
+    """The language a follow-up answers in: the question's it follows, unless it says another.
+
+    Its own script says another ("and UNHCR?" after a Spanish question is still Spanish,
+    "还有谁" after an English one is Chinese), or a bare name in words of its own language
+    ("salud?" after a French question is Spanish), or words clearly another language's ("et
+    au Soudan ?" after Spanish is French).
+    """
+    before = previous.get("lang")
+    own = (own_words and "followup" not in e.intents) or switched
+    if (before in LATIN and lang in (None, *LATIN) and not own) or (before and lang is None):
+        return str(before)
+    return lang
+
+
 def _pointed(
     e: Entities, text: str, previous: dict[str, Any], lang: str | None
 ) -> Understanding | None:
@@ -799,9 +825,11 @@ def _followup(
     if "others" in e.intents and not named and e.words <= _OTHERS_WORDS:
         if intent == "country_clusters" and not previous.get("country"):
             return None
+        if "cluster_word" in e.intents:  # "还有其他集群吗": other clusters, not other leads
+            return None
         return Understanding(
             intent,
-            previous.get("lang") or lang,
+            _followed_language(previous, e, lang, own_words, switched),
             0.9,
             sectors=tuple(previous.get("sectors") or ()),
             agencies=tuple(previous.get("agencies") or ()),
@@ -830,14 +858,7 @@ def _followup(
         intent = "agency_clusters" if agencies else "country_clusters"
     if intent == "country_clusters" and not country:
         return None
-    # A follow-up goes on in the language of the question it follows, unless its own script
-    # says otherwise ("and UNHCR?" after a Spanish question is still Spanish), or it is a
-    # bare name in words of its own language ("salud?" after a French question is Spanish),
-    # or its words are clearly another language ("et au Soudan ?" after Spanish is French).
-    before = previous.get("lang")
-    own = (own_words and "followup" not in e.intents) or switched
-    if (before in LATIN and lang in (None, *LATIN) and not own) or (before and lang is None):
-        lang = before
+    lang = _followed_language(previous, e, lang, own_words, switched)
     condition = _one_condition(e)
     u = Understanding(
         intent,

@@ -428,6 +428,10 @@ def test_what_a_cluster_contains_is_not_the_letter_to_the_erc(chat: Chat, questi
         "كم راتب منسق المجموعة",
         "cuánto gana un coordinador de clúster",
         "quel est le salaire d'un coordinateur de cluster",
+        # A cluster or a country named is no lead question when the pay is what is asked.
+        "what is the salary of the health cluster coordinator?",
+        "卫生集群协调员的工资是多少",
+        "who pays the cluster coordinator in Sudan?",
     ],
 )
 def test_what_a_post_is_paid_is_not_known(chat: Chat, question: str) -> None:
@@ -449,6 +453,12 @@ def test_activating_and_nothing_more_is_the_procedure(chat: Chat, question: str)
     # Who decides, the criteria and the letter hold the word too: the procedure is what is asked.
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == "activation_steps", chat.last
+
+
+@pytest.mark.parametrize("question", ["quién activa un clúster", "谁来启动集群"])
+def test_who_activates_is_who_decides_not_the_procedure(chat: Chat, question: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == "activation_decision"
 
 
 def test_arabic_for_written_onto_a_word_is_read_apart(kb: KnowledgeBase) -> None:

@@ -199,6 +199,30 @@ def test_who_else_asks_the_last_question_again(
         assert text in answer, answer
 
 
+@pytest.mark.parametrize(
+    ("then", "lang", "must"),
+    [
+        ("还有谁", "zh", "世界卫生组织"),
+        ("¿alguien más?", "es", "Organización Mundial de la Salud"),
+        ("qui d'autre ?", "fr", "Organisation mondiale de la Santé"),
+        ("و من غيره؟", "ar", "منظمة الصحة العالمية"),
+    ],
+)
+def test_who_else_in_another_language_is_answered_in_it(
+    chat: Chat, then: str, lang: str, must: str
+) -> None:
+    chat("who leads health in Sudan?")
+    answer = chat(then)
+    assert chat.last is not None and (chat.last.intent, chat.last.lang) == ("who_leads", lang)
+    assert must in answer, answer
+
+
+def test_other_clusters_after_a_lead_question_are_the_clusters(chat: Chat) -> None:
+    chat("who leads health in Sudan?")
+    chat("还有其他集群吗")  # "are there other clusters?": not the health lead again
+    assert chat.last is not None and chat.last.intent == "list_clusters"
+
+
 def test_who_else_with_nothing_before_is_not_understood(chat: Chat) -> None:
     chat("anyone else?")
     assert chat.last is not None and chat.last.intent == "unknown"

@@ -47,8 +47,13 @@ def test_lang_preference_is_remembered_per_user(chat_as) -> None:  # type: ignor
     assert alice.last.lang == "es"
 
 
-def test_platform_hint_beats_preference_when_the_text_is_neutral(chat: Chat) -> None:
-    chat("/lang fr")
+def test_the_language_chosen_first_beats_the_platform_hint(chat: Chat) -> None:
+    chat("/lang fr")  # the first message: no question before it
+    chat("WASH?", locale="es-ES")
+    assert chat.last is not None and chat.last.lang == "fr"
+
+
+def test_platform_hint_serves_when_no_language_was_chosen(chat: Chat) -> None:
     chat("WASH?", locale="es-ES")
     assert chat.last is not None and chat.last.lang == "es"
 
@@ -116,7 +121,7 @@ def test_a_question_in_the_checklist_is_answered_in_its_language(chat: Chat) -> 
     # The checklist goes on in the language the user now writes.
     assert "De quel pays" in answer, answer
     # "/lang en" mid-checklist: "en" is the code, not Spanish for "in".
-    assert "In a sentence or two" not in chat("Niger")
+    assert "que s'est-il passé" in chat("Niger")
     assert "Back to your activation checklist" in chat("/lang en")
 
 

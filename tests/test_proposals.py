@@ -580,9 +580,14 @@ def test_a_misspelt_lead_is_refused_with_the_import_s_suggestion(chat: Chat) -> 
     assert "No Lost Generation is not" not in chat("/propose Sudan wash=UNICEF/No Lost Generation")
     # The HCT may choose another organisation to lead in the country (step 4).
     assert "• Nutrition: Concern Worldwide" in chat("/propose Chad nutrition=Concern Worldwide")
-    assert "#1 Sudan: WASH (draft)" in chat("/proposals")
-    assert "#2 Chad: Nutrition (draft)" in chat("/proposals")
-    assert "#3" not in chat("/proposals")
+    # An NGO's short acronym is no slip for an agency's ("IRC" is not "IFRC").
+    assert "• Shelter: IRC" in chat("/propose Niger shelter=IRC")
+    # Two leads for one cluster: neither is kept without a word.
+    answer = chat("/propose Chad fsc=WFP fsc=FAO")
+    assert "Food Security is given two leads: write it once" in answer, answer
+    listed = chat("/proposals")
+    assert "#1 Sudan: WASH (draft)" in listed and "#2 Chad: Nutrition (draft)" in listed
+    assert "#3 Niger: Shelter (draft)" in listed and "#4" not in listed, listed
     # So the country records never show the typo.
     assert "WHOO" not in chat("who leads health in Sudan?")
 

@@ -351,7 +351,9 @@ def _unknown_parts(agencies: _Agencies, column: str, text: str) -> list[tuple[st
     """The parts of a lead or co-lead the import refuses, each with the known name it is near.
 
     A lead names agencies we know; a co-lead is often an NGO or a ministry, so only a near
-    miss of an agency we know, yet not it, is refused.
+    miss of an agency we know, yet not it, is refused. A name of three letters or fewer is no
+    near miss: NGOs' acronyms are that short, and "IRC" is the International Rescue Committee,
+    not a slip for "IFRC".
     """
     if not text or agencies.known(text):
         return []
@@ -360,7 +362,7 @@ def _unknown_parts(agencies: _Agencies, column: str, text: str) -> list[tuple[st
         if agencies.known(part):
             continue
         hint = agencies.suggest(part, SUGGEST_AT if column == "lead" else NEAR_MISS_AT)
-        if column == "lead" or (hint and _fold(hint) != _fold(part)):
+        if column == "lead" or (hint and _fold(hint) != _fold(part) and len(_fold(part)) > 3):
             found.append((part, hint))
     return found
 
