@@ -147,6 +147,21 @@ def test_a_file_without_some_columns_keeps_what_the_records_hold_in_them(
     answer = Chat(bot)("who leads health in Sudan?")
     assert "UNICEF" in answer  # the column the file has is updated
     assert "A. Person" in answer and "a@example.org" in answer, answer  # the others are kept
+    with Session(engine) as s:  # the old source does not vouch for the new lead
+        assert [r.source for r in s.exec(select(CountryCluster))] == [""]
+
+
+def test_a_lead_that_is_the_records_co_lead_is_refused(
+    kb: KnowledgeBase, engine: Engine, tmp_path: Path
+) -> None:
+    import_file(write(tmp_path, "Sudan,food security,WFP,FAO,,,,test\n"), kb, engine)
+    leads_only = tmp_path / "leads.csv"
+    leads_only.write_text("country,cluster,lead\nSudan,food security,FAO\n", encoding="utf-8")
+    with pytest.raises(RecordsError) as err:
+        import_file(leads_only, kb, engine)
+    assert "the lead 'FAO' is the record's co-lead" in err.value.errors[0]
+    with Session(engine) as s:  # nothing was loaded
+        assert [(r.lead, r.co_lead) for r in s.exec(select(CountryCluster))] == [("WFP", "FAO")]
 
 
 def test_country_overview(bot: Bot, kb: KnowledgeBase, engine: Engine, tmp_path: Path) -> None:

@@ -548,11 +548,14 @@ def import_file(
 
     Each record is marked as coming from this file and confirmed now by `confirmed_by`. A record
     the file updates keeps the fields of columns the file does not have: a file of country,
-    cluster and lead alone changes the leads, not the coordinators and contacts held.
+    cluster and lead alone changes the leads, not the coordinators and contacts held. Its
+    `source` is always the file's (empty without the column): an old source does not vouch
+    for a new lead.
     """
     rows, warnings, read_as, given = _parse(path, kb, allow_unknown_agency)
-    updating = [c for c in COLUMNS[2:] if c in given]
+    updating = [c for c in COLUMNS[2:] if c in given or c == "source"]
     added = updated = 0
+    kept_co_lead: list[str] = []
     now = utcnow()
     with session_scope(engine) as session:
         # One query for the records the file may update, rather than one a row.
@@ -569,11 +572,18 @@ def import_file(
                 session.add(row)
                 added += 1
                 continue
+            if "co_lead" not in given and same_agency(kb, row.lead, record.co_lead):
+                kept_co_lead.append(
+                    f"{row.country} {row.cluster}: the lead {row.lead!r} is the record's co-lead;"
+                    " add a co_lead column saying who co-leads now (empty for none)"
+                )
             for name in (*updating, "origin", "confirmed_by", "confirmed_at"):
                 setattr(record, name, getattr(row, name))
             record.updated_at = now
             session.add(record)
             updated += 1
+        if kept_co_lead:  # the transaction is rolled back: nothing is loaded
+            raise RecordsError(kept_co_lead)
     return ImportResult(
         added, updated, read_as, tuple(warnings), (rows[0].country, rows[0].cluster)
     )
