@@ -780,8 +780,9 @@ def _pointed(
     pointing = "pointer" in e.intents or (lang == "zh" and text.rstrip("?？ ").endswith("吗"))
     if not (pointing and "lead" in e.intents and e.agencies) or e.sectors:
         return None
-    # "Which clusters does it lead?" asks for the agency's list, whatever it points at.
-    if e.intents & {"which_clusters", "list_clusters"}:
+    # "Which clusters does it lead?", "UNICEF在苏丹牵头很多集群吗" ask for the agency's list,
+    # whatever they point at.
+    if e.intents & {"which_clusters", "list_clusters", "cluster_word"}:
         return None
     return Understanding(
         "who_leads",

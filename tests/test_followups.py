@@ -254,9 +254,21 @@ def test_a_lead_question_pointing_at_the_last_cluster_answers_yes_or_no_for_it(
     assert all(m in answer for m in must), answer
 
 
+@pytest.mark.parametrize(
+    "then",
+    [
+        "which clusters does it lead, unicef?",
+        # "That" and "ese" before a noun point at the country, not at the cluster.
+        "what does UNICEF lead in that country?",
+        "does UNICEF lead clusters in that country?",
+        "¿UNICEF lidera algo en ese país?",
+        "UNICEF在苏丹牵头很多集群吗",
+        "ماذا تقود اليونيسف في ذلك البلد؟",
+    ],
+)
 def test_which_clusters_an_agency_leads_after_a_lead_question_is_still_its_list(
-    chat: Chat,
+    chat: Chat, then: str
 ) -> None:
-    chat("who leads health")
-    chat("which clusters does it lead, unicef?")
+    chat("who leads health in Sudan?")
+    chat(then)
     assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last
