@@ -305,13 +305,14 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
         return _finished(msg, ctx)
     if run is None or msg.action:
         return None
+    # Before all else: a restart asked and left pending expires with the checklist.
+    if checklist_runs.idle_longer_than(run, EXPIRES_AFTER):
+        checklist_runs.save(ctx.session, run, status="expired")
+        return reply(ctx, "checklist/expired.j2", started=run.created_at.date().isoformat())
     if checklist_runs.restart_asked(run) and run.status == "open":
         decided = _restart_decided(msg, ctx, run)
         if decided is not None:
             return decided
-    if checklist_runs.idle_longer_than(run, EXPIRES_AFTER):
-        checklist_runs.save(ctx.session, run, status="expired")
-        return reply(ctx, "checklist/expired.j2", started=run.created_at.date().isoformat())
     command = split_command(msg.text)
     if ctx.understanding.intent == "start_checklist" and not command:
         return None  # start_checklist shows the open checklist where it stands
@@ -537,7 +538,9 @@ def checklist_button(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
     if run is None or str(run.id) != run_id or run.status != "open":
         return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
     if group in {"restart_yes", "restart_no"}:
-        if not checklist_runs.restart_asked(run):
+        if not checklist_runs.restart_asked(run) or checklist_runs.idle_longer_than(
+            run, EXPIRES_AFTER
+        ):
             return [replace(reply(ctx, "checklist/stale.j2"), intent="checklist"), ask(ctx, run)]
         checklist_runs.drop_restart(ctx.session, run)
         return _restart(ctx, run, group == "restart_yes")

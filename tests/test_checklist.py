@@ -148,14 +148,17 @@ def test_one_open_checklist_per_user_per_chat(bot: Bot, engine: Engine) -> None:
         assert len(s.exec(select(ChecklistRun)).all()) == 2
 
 
-def test_expired_checklist_says_so(chat: Chat, engine: Engine) -> None:
+@pytest.mark.parametrize("pending_restart", [False, True])
+def test_expired_checklist_says_so(chat: Chat, engine: Engine, pending_restart: bool) -> None:
     walk(chat, ENGLISH_WALK[:3])
+    if pending_restart:  # "start again?" asked, then left a month: it expires with the rest
+        chat("restart")
     with Session(engine) as s:
         run = s.exec(select(ChecklistRun)).one()
         run.updated_at = utcnow() - timedelta(days=31)
         s.add(run)
         s.commit()
-    assert "expired" in chat("health")
+    assert "expired" in chat("what is a cluster?" if pending_restart else "health")
     assert "Question 1 of" in chat("/checklist")
 
 
