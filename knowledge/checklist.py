@@ -198,7 +198,10 @@ def parse(
         if group == "none" or (group == "no" and not named):
             return Invalid("lead_name", answer_word=True)  # a cluster needs a lead
         if group and named and not agency and not _names_organisation(kb, named):
-            named = _name_first(kb, named)[0] or named  # "no, Mercy Corps for now"
+            name, rest = _name_first(kb, named)  # "no, Mercy Corps for now"
+            if name and not _only_interim(kb, rest):
+                return Invalid("lead_name")  # "no, IOM is not the lead": asked again
+            named = name or named
         named = named if group else text
         return Answer(agency or kb.matcher.find_agency(named) or named)
     if q.kind == "colead":
@@ -208,8 +211,12 @@ def parse(
         # name ("no, not for now") is a note on having none.
         if group and named and not _names_organisation(kb, named):
             name, rest = _name_first(kb, named)
-            if name:
+            if name and _only_interim(kb, rest):
                 return Answer(kb.matcher.find_agency(name) or name, rest)
+            if name:
+                # "no, IOM is not co-lead", "no, UNICEF declined": more is said of the name
+                # than how long it holds; which organisation co-leads is asked.
+                return Invalid("colead_name", answer_word=True)
             if kb.matcher.entities(named).agencies:
                 # An organisation we know among other words ("没有，国际移民组织暂时"): which is
                 # meant is asked, rather than the name lost or guessed.
@@ -293,6 +300,13 @@ def _name_first(kb: KnowledgeBase, text: str) -> tuple[str, str]:
         if _names_organisation(kb, head.strip(" ,;:-–—")) and not _names_organisation(kb, tail):
             return head.strip(" ,;:-–—"), tail.strip(" ,;:-–—")
     return "", text
+
+
+def _only_interim(kb: KnowledgeBase, rest: str) -> bool:
+    """Whether the words after a name say only how long it holds ("for now", "暂时")."""
+    phrases = [normalize(p) for c in kb.languages for p in kb.text(c).intent_words["interim"]]
+    words = set(normalize(rest).split())
+    return bool(words) and words <= {w for p in phrases for w in p.split()}
 
 
 def default_lead(kb: KnowledgeBase, cluster: str, condition: str | None = None) -> str:

@@ -941,12 +941,32 @@ def test_a_name_is_read_up_to_the_words_after_it(
     assert isinstance(parsed, Answer) and parsed.value == value, parsed
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no, IOM is not co-lead",
+        "no, UNICEF wanted to but declined",
+        "no, Save the Children will decide later",
+    ],
+)
+def test_a_name_said_with_more_than_how_long_is_asked_about(chat: Chat, text: str) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    chat("yes")
+    answer = chat(text)  # neither recorded as the co-lead nor lost: which is meant is asked
+    assert "Co-lead for Health:" not in answer, answer
+    assert chat.last is not None and chat.last.data["note"] == "invalid_colead_name"
+
+
 def test_a_known_organisation_among_other_words_is_asked_about_never_lost(chat: Chat) -> None:
     walk(chat, ENGLISH_WALK)
     for _ in range(8):
         chat("done")
     chat("yes")
-    # Chinese runs have no spaces to find where the name ends: which is meant is asked.
-    answer = chat("没有，国际移民组织暂时")
+    # More is said of the organisation than how long it holds ("no, IOM is not taking part"):
+    # which organisation co-leads is asked, rather than IOM recorded or the name lost.
+    answer = chat("没有，国际移民组织不参与")
     assert "共同牵头" in answer or "co-lead" in answer, answer
     assert chat.last is not None and chat.last.data["note"] == "invalid_colead_name"
+    assert "Co-lead for Health: IOM" in chat("没有，国际移民组织暂时")  # "no, IOM for now"
