@@ -292,7 +292,9 @@ def _name_first(kb: KnowledgeBase, text: str) -> tuple[str, str]:
     "Norwegian Refugee Council pour l'instant", "NRC por ahora": the name, then words about it.
     """
     tokens = list(re.finditer(r"\S+", text))
-    for end in range(len(tokens) - 1, 0, -1):
+    # A name is a few words (`_proper_name`: eight at most): longer heads are never tried, so
+    # a long answer costs no more than a short one.
+    for end in range(min(len(tokens) - 1, 12), 0, -1):
         head, tail = text[: tokens[end - 1].end()], text[tokens[end].start() :]
         last = normalize(tokens[end - 1].group()).split()[-1:]
         if last and (last[0] in _NAME_LINKS or last[0] in kb.matcher.common_words):
