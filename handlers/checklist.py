@@ -688,15 +688,9 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     chosen = a.clusters()
     steps = step_texts(ctx.kb, lang)
     clusters = []
-    condition = a.condition(ctx.kb)
     for c in chosen:
         v = verdict(a.stored, c)
-        lead = a.value(f"lead:{c}") or default_lead(ctx.kb, c, condition)
-        # A lead not answered is the global one, with its co-lead where the cluster is co-led.
-        given = a.entry(f"colead:{c}") and not a.entry(f"colead:{c}").get("skipped")
-        colead = a.value(f"colead:{c}") or (
-            "" if a.value(f"lead:{c}") or given else default_colead(ctx.kb, c, condition)
-        )
+        lead, colead = a.leads(ctx.kb, c)
         gaps, capacity = f"gaps:{c}", f"capacity:{c}"
         clusters.append(
             {

@@ -18,7 +18,7 @@ from handlers.common import (
     sector_label,
     unknown_words,
 )
-from knowledge.checklist import Answers, default_colead, default_lead, just_agency, verdict
+from knowledge.checklist import Answers, just_agency, verdict
 
 router = Router()
 
@@ -243,14 +243,7 @@ def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
     for c in a.clusters():
         if verdict(a.stored, c).outcome != "met":
             continue  # as in the draft letter: only clusters whose criteria are met
-        # As the letter says: a lead not answered is the global one, with its co-lead.
-        condition = a.condition(ctx.kb)
-        lead = a.text(f"lead:{c}") or default_lead(ctx.kb, c, condition)
-        given = a.entry(f"colead:{c}") and not a.entry(f"colead:{c}").get("skipped")
-        colead = a.text(f"colead:{c}") or (
-            "" if a.text(f"lead:{c}") or given else default_colead(ctx.kb, c, condition)
-        )
-        clusters[c] = (lead, colead)
+        clusters[c] = a.leads(ctx.kb, c)  # as the letter says
     if not clusters:
         return _refused(ctx, Refused("none_met"))
     what, why = a.text("emergency"), a.note("change")

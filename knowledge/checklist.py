@@ -403,6 +403,20 @@ class Answers:
         """The kind of emergency what happened names (and the first criterion's note), if one."""
         return condition_of(kb, f"{self.text('emergency')} {self.note('change')}".strip())
 
+    def leads(self, kb: KnowledgeBase, cluster: str) -> tuple[str, str]:
+        """The (lead, co-lead) proposed for `cluster`, as the summary, letter and proposal say.
+
+        A lead not answered is the global one, with its co-lead where the cluster is co-led;
+        a lead answered, or a co-lead question answered, keeps only what was answered.
+        """
+        condition = self.condition(kb)
+        lead = self.text(f"lead:{cluster}") or default_lead(kb, cluster, condition)
+        answered = self.entry(f"colead:{cluster}")
+        given = bool(answered) and not answered.get("skipped")
+        if self.text(f"colead:{cluster}") or self.text(f"lead:{cluster}") or given:
+            return lead, self.text(f"colead:{cluster}")
+        return lead, default_colead(kb, cluster, condition)
+
 
 def _value(answers: Mapping[str, Any], key: str) -> Any:
     return Answers(answers).value(key)
