@@ -360,15 +360,17 @@ def _finished(msg: Incoming, ctx: Context) -> Reply | None:
 def _restart_decided(msg: Incoming, ctx: Context, run: "ChecklistRun") -> Reply | None:
     """The answer to "start again?": yes clears every answer, no keeps them; else neither.
 
-    "no, keep them" keeps them. "yes, ..." may answer the question asked before, so it clears
-    nothing and records nothing: "start again?" is asked once more.
+    "no, keep them" keeps them, and "yes please, start over" clears them. Any other "yes, ..."
+    may answer the question asked before, so it clears nothing and records nothing: "start
+    again?" is asked once more.
     """
-    group, _, rest = ctx.kb.checklist_words.opening(msg.text, ("yes", "no"))
+    words = ctx.kb.checklist_words
+    group, _, rest = words.opening(msg.text, ("yes", "no"))
     if group is None:
         checklist_runs.drop_restart(ctx.session, run)
         return None  # another message: the question it answers or asks is taken as usual
     _keep_language(msg, ctx)
-    if group == "yes" and rest:
+    if group == "yes" and not words.made_of(rest, ("yes", "polite", "restart")):
         return _ask_restart(ctx, run)
     checklist_runs.drop_restart(ctx.session, run)
     return _restart(ctx, run, group == "yes")

@@ -1215,6 +1215,14 @@ class AnswerWords:
         norm = normalize(text)
         return any(norm in self.groups.get(g, ()) for g in groups)
 
+    def made_of(self, text: str, groups: tuple[str, ...]) -> bool:
+        """Whether `text` is nothing but words of these groups, one after another."""
+        while text:
+            group, _, text = self.opening(text, groups)
+            if group is None:
+                return False
+        return True
+
     def which(self, text: str, groups: tuple[str, ...]) -> tuple[str | None, str]:
         """The group whose word opens `text` (longest word wins), and the rest as a note."""
         group, _, rest = self.opening(text, groups)

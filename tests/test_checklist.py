@@ -862,6 +862,29 @@ def test_restart_asks_before_clearing_every_answer(
     assert "1" in cleared.splitlines()[-2] and chat(words["status"][0]).count("✔") == 0
 
 
+@pytest.mark.parametrize(
+    ("lang", "confirmed"),
+    [
+        ("en", "yes please, start over"),
+        ("fr", "oui svp"),
+        ("es", "sí, por favor"),
+        ("zh", "好的 重新开始"),
+        ("ar", "نعم من فضلك"),
+    ],
+)
+def test_a_polite_yes_to_start_again_clears_every_answer(
+    chat: Chat, kb: KnowledgeBase, lang: str, confirmed: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    for line in lines_in(kb, lang)[:5]:
+        chat(line)
+    words = kb.text(lang).checklist_words
+    chat(words["restart"][0])
+    chat(confirmed)
+    assert chat(words["status"][0]).count("✔") == 0
+
+
 def test_a_restart_not_answered_yes_or_no_clears_nothing(chat: Chat) -> None:
     walk(chat, ENGLISH_WALK[:5])
     chat("restart")
