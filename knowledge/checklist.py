@@ -159,7 +159,11 @@ def parse(
         # An Area of Responsibility is no cluster: clusters are activated, so its cluster is
         # asked for (as /propose does), never the AoR dropped without a word.
         # It is an answer to this question, however a question about the AoR it reads like.
-        if any(kb.sectors[s].kind != "cluster" for s in sectors):
+        # Named beside its cluster ("protection, child protection"), the cluster covers it.
+        if any(
+            kb.sectors[s].kind != "cluster" and kb.sectors[s].parent not in sectors
+            for s in sectors
+        ):
             return Invalid("aor", answer_word=True)
         found = [s for s in sectors if kb.sectors[s].kind == "cluster"]
         return Answer(found) if found else Invalid("no_cluster")

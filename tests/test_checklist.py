@@ -909,6 +909,12 @@ def test_an_area_of_responsibility_is_asked_as_its_cluster(chat: Chat) -> None:
     assert "✔ 3. Clusters considered: Protection, Education" in chat("status")
 
 
+def test_an_area_of_responsibility_beside_its_cluster_is_the_cluster(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:3])
+    chat("protection, child protection and GBV")
+    assert "✔ 3. Clusters considered: Protection" in chat("status")
+
+
 @pytest.mark.parametrize("lang", ["en", "fr", "es", "zh", "ar"])
 def test_checklist_words_after_it_finished_say_how_to_change_it(
     chat: Chat, kb: KnowledgeBase, lang: str
