@@ -84,7 +84,8 @@ def normalize(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text[: MAX_UNDERSTOOD * 2]).casefold()
     if _CJK.search(text):
-        text = _simplified().convert(text)
+        # OpenCC takes UTF-8: a lone surrogate (\ud800, from a broken escape) becomes "?".
+        text = _simplified().convert(text.encode("utf-8", "replace").decode("utf-8"))
     decomposed = unicodedata.normalize("NFD", text).translate(_FOLD)
     folded = unicodedata.normalize("NFC", decomposed).translate(_ALEF)
     folded = folded.replace("-", " ").replace("'", " ")

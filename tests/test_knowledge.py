@@ -118,3 +118,5 @@ def test_normalize_folds_case_accents_and_arabic_forms() -> None:
     assert normalize("Qui dirige le cluster SANTÉ ?") == "qui dirige le cluster sante"
     assert normalize("أمن غذائي") == normalize("امن غذائي")
     assert normalize("ＷＡＳＨ") == "wash"
+    # A lone surrogate, as a broken \ud800 escape makes, folds like any punctuation.
+    assert normalize("谁牵头\ud800卫生") == normalize("谁牵头 卫生")
