@@ -163,6 +163,9 @@ def _recorded(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, Any] 
     """
     if q.kind not in {"lead", "colead"} or q.cluster is None:
         return None
+    stored = checklist_runs.answer_to(run, q.key)
+    if stored is not None and stored.skipped:
+        return None  # skipped: nothing was read, so nothing is shown as kept
     shown = _answer_text(ctx, q, checklist_runs.answer_to(run, q.key)) or _label(ctx, "none")
     colead = Question(f"colead:{q.cluster}", "colead", cluster=q.cluster)
     kept = q.kind == "lead" and Answers(run.answers).entry(colead.key).get("kept")
@@ -707,8 +710,8 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
                 "capacity_note": a.note(capacity),
                 "gaps_sentence": sentence(a.note(gaps), lang),
                 "capacity_sentence": sentence(a.note(capacity), lang),
-                "lead": _organisation(ctx, lead),
-                "lead_differs": lead not in global_leads(ctx.kb, c),
+                "lead": _organisation(ctx, lead) if lead else None,
+                "lead_differs": bool(lead) and lead not in global_leads(ctx.kb, c),
                 "global_leads": [agency_label(ctx, x) for x in sorted(global_leads(ctx.kb, c))],
                 "arrangement": _arrangement(ctx, c, lead),
                 "colead": _organisation(ctx, colead) if colead else None,

@@ -411,9 +411,13 @@ class Answers:
         """The (lead, co-lead) proposed for `cluster`, as the summary, letter and proposal say.
 
         A lead not answered is the global one, with its co-lead where the cluster is co-led;
-        a lead answered, or a co-lead question answered, keeps only what was answered.
+        a lead answered, or a co-lead question answered, keeps only what was answered. Where
+        the kind of emergency decides the global lead (Shelter, CCCM) and what happened does not
+        say it, a lead not answered is "": not chosen, as /propose refuses to guess it.
         """
         condition = self.condition(kb)
+        if not self.text(f"lead:{cluster}") and global_arrangement(kb, cluster, condition) is None:
+            return "", self.text(f"colead:{cluster}")
         lead = self.text(f"lead:{cluster}") or default_lead(kb, cluster, condition)
         answered = self.entry(f"colead:{cluster}")
         given = bool(answered) and not answered.get("skipped")

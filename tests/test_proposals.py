@@ -635,3 +635,22 @@ def test_a_checklist_s_co_led_clusters_are_proposed_with_both_co_leads(
     assert "• Education: United Nations Children's Fund (UNICEF); co-lead: Save the Children" in (
         shown
     )
+
+
+def test_a_checklist_s_shelter_lead_left_unanswered_is_not_guessed(
+    chat_as: Callable[..., Chat],
+) -> None:
+    """What happened names no kind of emergency, so no global lead of Shelter fits it."""
+    hc = _chat_with_role(chat_as, "telegram:10", "hc")
+    for line in ["/checklist", "Sudan", "a crisis displaced 200,000 people", "shelter"]:
+        hc(line)
+    for line in ["yes"] * 3 + ["done"] * 8:
+        hc(line)
+    assert "Lead for Shelter" not in hc("skip")  # nothing was read, so nothing is "noted"
+    letter = hc("skip")
+    assert "Proposed lead: not chosen yet: the global lead depends on the kind" in letter
+    assert "[Name the proposed lead:" in letter and "Proposed lead: Inter" not in letter
+    assert "This is the arrangement proposed here" not in letter
+    assert hc.last is not None
+    shown = hc(action=hc.last.choices[0].action)
+    assert "depends on the kind of emergency" in shown and "No proposal was made" in shown
