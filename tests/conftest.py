@@ -15,6 +15,9 @@ from bot.core import Incoming, Reply
 from bot.db import make_engine, upgrade
 from bot.settings import Settings
 from knowledge import KnowledgeBase, load
+from tests.fakes.server import running
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.telegram_api import FakeTelegram
 from tests.own_schema import own_schema
 
 POSTGRES_URL = os.environ.get("CLUSTERBOT_TEST_POSTGRES_URL", "")
@@ -135,3 +138,15 @@ def chat(bot: Bot) -> Chat:
 def chat_as(bot: Bot) -> Callable[..., Chat]:
     """`chat_as("telegram:1")`, or `chat_as("telegram:1", where="telegram:-100")` in a group."""
     return lambda user, where="": Chat(bot, user, where=where)
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    """The stand-in Telegram Bot API, started for the test and stopped after it."""
+    yield from running(FakeTelegram())
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """The stand-in Slack Web API, started for the test and stopped after it."""
+    yield from running(FakeSlack())

@@ -5,7 +5,7 @@ stand-in; the proposal is announced once every partner notification went out.
 """
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from sqlmodel import select
@@ -15,21 +15,15 @@ from bot.db import session_scope
 from bot.domain import roles, subscriptions
 from bot.models import Notification, Proposal
 from tests.conftest import Chat
-from tests.fakes.server import running
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.test_checklist import EN_LINES, ZH_LINES
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    yield from running(FakeTelegram())
 
 
 @pytest.mark.parametrize(
     ("lines", "endorsed"), [(EN_LINES, "The IASC Principals endorsed"), (ZH_LINES, "已核可")]
 )
 def test_checklist_to_partners_told(
-    chat_as: Callable[..., Chat], fake: FakeTelegram, lines: list[str], endorsed: str
+    chat_as: Callable[..., Chat], fake_telegram: FakeTelegram, lines: list[str], endorsed: str
 ) -> None:
     hc, erc = chat_as("telegram:10"), chat_as("telegram:20")
     bot = hc.bot
@@ -55,22 +49,22 @@ def test_checklist_to_partners_told(
     # Queued, not sent: only the dispatcher sends, and this reply says no more than that.
     assert "2 notices to subscribed partner chats are queued" in press(erc)
 
-    sender = TelegramSender(bot.renderer, TOKEN, api_url=fake.url, per_second=200)
+    sender = TelegramSender(bot.renderer, TOKEN, api_url=fake_telegram.url, per_second=200)
     stats = asyncio.run(bot.dispatcher([sender]).run_once())
 
     assert stats.rate_limited == 0
-    zh_group = [c.text for c in fake.of("sendMessage", -100)]
-    en_group = [c.text for c in fake.of("sendMessage", -200)]
+    zh_group = [c.text for c in fake_telegram.of("sendMessage", -100)]
+    en_group = [c.text for c in fake_telegram.of("sendMessage", -200)]
     assert len(zh_group) == 1 and "苏丹" in zh_group[0] and "世界卫生组织" in zh_group[0]
     assert len(en_group) == 1 and "Cluster activation endorsed: Sudan" in en_group[0]
-    assert not fake.of("sendMessage", -300)
+    assert not fake_telegram.of("sendMessage", -300)
     # The ERC heard of the submission; the proposer of the endorsement, in their language.
-    assert "was submitted to the ERC" in fake.of("sendMessage", 20)[0].text
-    assert endorsed in fake.of("sendMessage", 10)[-1].text
+    assert "was submitted to the ERC" in fake_telegram.of("sendMessage", 20)[0].text
+    assert endorsed in fake_telegram.of("sendMessage", 10)[-1].text
     with session_scope(bot.engine) as session:  # type: ignore[arg-type]
         assert session.get(Proposal, 1).status == "announced"  # type: ignore[union-attr]
         statuses = {n.status for n in session.exec(select(Notification))}
     assert statuses == {"sent"}
     # Running again sends nothing twice.
     asyncio.run(bot.dispatcher([sender]).run_once())
-    assert len(fake.of("sendMessage", -100)) == 1
+    assert len(fake_telegram.of("sendMessage", -100)) == 1

@@ -179,22 +179,45 @@ def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
 @pytest.mark.parametrize(
     "question",
     [
-        "what about the weather in geneva",
-        "whats the best pizza in nairobi",
-        "quel temps fait-il à Dakar",
-        "¿cuál es tu color favorito?",
-        "今天天气怎么样",
-        "ما هو الطقس اليوم",
+        pytest.param("what about the weather in geneva", id="weather-en"),
+        pytest.param("whats the best pizza in nairobi", id="pizza-en"),
+        pytest.param("quel temps fait-il à Dakar", id="weather-fr"),
+        pytest.param("¿cuál es tu color favorito?", id="colour-es"),
+        pytest.param("今天天气怎么样", id="weather-zh"),
+        pytest.param("ما هو الطقس اليوم", id="weather-ar"),
         # The word after "who" is the verb of what is asked, never a cluster's name.
-        "who pays for the cluster coordinator?",
-        "qui paie le coordinateur du cluster ?",
+        pytest.param("who pays for the cluster coordinator?", id="who-pays-en"),
+        pytest.param("qui paie le coordinateur du cluster ?", id="who-pays-fr"),
         # A list word inside another list's name, or listing another thing, lists no clusters.
-        "how do I join the mailing list",
-        "comment m'inscrire à la liste de diffusion",
-        "como me suscribo a la lista de correo",
-        "كيف أنضم إلى القائمة البريدية",
-        "list the salaries of cluster coordinators",
-        "liste les salaires des coordinateurs de cluster",
+        pytest.param("how do I join the mailing list", id="mailing-list-en"),
+        pytest.param("comment m'inscrire à la liste de diffusion", id="mailing-list-fr"),
+        pytest.param("como me suscribo a la lista de correo", id="mailing-list-es"),
+        pytest.param("كيف أنضم إلى القائمة البريدية", id="mailing-list-ar"),
+        pytest.param("list the salaries of cluster coordinators", id="list-salaries-en"),
+        pytest.param("liste les salaires des coordinateurs de cluster", id="list-salaries-fr"),
+        # No passage holds salaries or how a post is funded: the line naming the post is no
+        # answer.
+        pytest.param("who funds the cluster coordinator", id="pay-funds-en"),
+        pytest.param("集群协调员的工资是多少", id="pay-zh"),
+        pytest.param("كم راتب منسق المجموعة", id="pay-ar"),
+        pytest.param("cuánto gana un coordinador de clúster", id="pay-es"),
+        pytest.param("quel est le salaire d'un coordinateur de cluster", id="pay-fr"),
+        # A cluster or a country named is no lead question when the pay is what is asked.
+        pytest.param("what is the salary of the health cluster coordinator?", id="pay-cluster-en"),
+        pytest.param("卫生集群协调员的工资是多少", id="pay-cluster-zh"),
+        pytest.param("who pays the cluster coordinator in Sudan?", id="pay-country-en"),
+        # A checklist's control word with no checklist open: "取消" shares a word with the
+        # humanitarian reset, "back" with step 7, and neither is asked.
+        pytest.param("cancel", id="control-cancel-en"),
+        pytest.param("back", id="control-back-en"),
+        pytest.param("start over", id="control-start-over-en"),
+        pytest.param("取消", id="control-cancel-zh"),
+        pytest.param("返回", id="control-back-zh"),
+        pytest.param("annuler", id="control-cancel-fr"),
+        pytest.param("retour", id="control-back-fr"),
+        pytest.param("cancelar", id="control-cancel-es"),
+        pytest.param("إلغاء", id="control-cancel-ar"),
+        pytest.param("رجوع", id="control-back-ar"),
     ],
 )
 def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question: str) -> None:
@@ -423,26 +446,6 @@ def test_what_a_cluster_contains_is_not_the_letter_to_the_erc(chat: Chat, questi
 @pytest.mark.parametrize(
     "question",
     [
-        "who funds the cluster coordinator",
-        "集群协调员的工资是多少",
-        "كم راتب منسق المجموعة",
-        "cuánto gana un coordinador de clúster",
-        "quel est le salaire d'un coordinateur de cluster",
-        # A cluster or a country named is no lead question when the pay is what is asked.
-        "what is the salary of the health cluster coordinator?",
-        "卫生集群协调员的工资是多少",
-        "who pays the cluster coordinator in Sudan?",
-    ],
-)
-def test_what_a_post_is_paid_is_not_known(chat: Chat, question: str) -> None:
-    # No passage holds salaries or how a post is funded: the line naming the post is no answer.
-    chat(question)
-    assert chat.last is not None and chat.last.intent == "unknown", chat.last
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
         "que se necesita para activar un cluster",
         "activer un cluster ?",
         "تفعيل المجموعة",
@@ -487,29 +490,6 @@ def test_the_acronyms_the_bot_writes_in_a_language_are_understood(
 @pytest.mark.parametrize("question", ["combien d'heures a le CSU ?", "combien d'heures a l'ERC ?"])
 def test_the_erc_by_its_french_acronym_is_the_erc(chat: Chat, question: str) -> None:
     assert "24 heures" in chat(question).split("\n\n", 1)[0]
-
-
-@pytest.mark.parametrize(
-    "word",
-    [
-        "cancel",
-        "back",
-        "start over",
-        "取消",
-        "返回",
-        "annuler",
-        "retour",
-        "cancelar",
-        "إلغاء",
-        "رجوع",
-    ],
-)
-def test_a_checklist_control_word_with_no_checklist_open_asks_about_no_topic(
-    chat: Chat, word: str
-) -> None:
-    # "取消" shares a word with the humanitarian reset, "back" with step 7: neither is asked.
-    chat(word)
-    assert chat.last is not None and chat.last.intent == "unknown", chat.last
 
 
 @pytest.mark.parametrize(

@@ -9,25 +9,233 @@ from sqlmodel import Session, select
 from bot.models import ConversationSubject
 from tests.conftest import Chat
 
+# A follow-up re-asks the last question with one thing swapped: the question it becomes, the
+# language it is answered in, and what the answer must hold.
+FOLLOW_UPS: dict[str, tuple[str, str, str, str, list[str]]] = {
+    "country-en": (
+        "who leads health in Sudan?",
+        "and in Haiti?",
+        "who_leads",
+        "en",
+        ["Haiti", "World Health Organization"],
+    ),
+    "cluster-en": (
+        "who leads health?",
+        "what about nutrition?",
+        "who_leads",
+        "en",
+        ["Nutrition", "UNICEF"],
+    ),
+    "agency-en": (
+        "what does UNHCR lead?",
+        "and IOM?",
+        "agency_clusters",
+        "en",
+        ["International Organization for Migration"],
+    ),
+    # A name that is an everyday word in lower case ("etc") is the name in a follow-up.
+    "lower-case-name-en": (
+        "who leads logistics in Yemen?",
+        "what about etc",
+        "who_leads",
+        "en",
+        ["Emergency Telecommunications"],
+    ),
+    "country-fr": (
+        "qui dirige la santé au Mali ?",
+        "Et au Soudan ?",
+        "who_leads",
+        "fr",
+        ["Soudan", "OMS"],
+    ),
+    "country-es": (
+        "¿quién lidera salud en Colombia?",
+        "¿y en Venezuela?",
+        "who_leads",
+        "es",
+        ["Venezuela", "OMS"],
+    ),
+    "cluster-zh": (
+        "苏丹的卫生集群谁牵头？",
+        "那营养呢？",
+        "who_leads",
+        "zh",
+        ["营养", "联合国儿童基金会"],
+    ),
+    "country-ar": (
+        "من يقود الصحة في السودان؟",
+        "وفي اليمن؟",
+        "who_leads",
+        "ar",
+        ["اليمن", "منظمة الصحة العالمية"],
+    ),
+    # "Who else?" asks the last question again, in the language it is asked in.
+    "who-else-en": (
+        "who leads education globally?",
+        "anyone else?",
+        "who_leads",
+        "en",
+        ["Save the Children"],
+    ),
+    "who-else-zh": ("谁牵头粮食安全集群", "还有谁？", "who_leads", "zh", ["FAO"]),
+    "who-else-es": (
+        "¿quién lidera seguridad alimentaria?",
+        "¿alguien más?",
+        "who_leads",
+        "es",
+        ["FAO"],
+    ),
+    "who-else-zh-after-en": (
+        "who leads health in Sudan?",
+        "还有谁",
+        "who_leads",
+        "zh",
+        ["世界卫生组织"],
+    ),
+    "who-else-es-after-en": (
+        "who leads health in Sudan?",
+        "¿alguien más?",
+        "who_leads",
+        "es",
+        ["Organización Mundial de la Salud"],
+    ),
+    "who-else-fr-after-en": (
+        "who leads health in Sudan?",
+        "qui d'autre ?",
+        "who_leads",
+        "fr",
+        ["Organisation mondiale de la Santé"],
+    ),
+    "who-else-ar-after-en": (
+        "who leads health in Sudan?",
+        "و من غيره؟",
+        "who_leads",
+        "ar",
+        ["منظمة الصحة العالمية"],
+    ),
+    # The follow-up is answered in the language its own words clearly show.
+    "es-then-fr": (
+        "¿quién lidera logística en Haití?",
+        "et au Soudan ?",
+        "who_leads",
+        "fr",
+        ["Soudan", "PAM"],
+    ),
+    "en-then-fr": (
+        "who leads food security?",
+        "et en Syrie ?",
+        "who_leads",
+        "fr",
+        ["Syrie", "PAM"],
+    ),
+    "fr-then-es": (
+        "qui dirige la logistique en Haïti ?",
+        "y en Sudán?",
+        "who_leads",
+        "es",
+        ["Sudán", "PMA"],
+    ),
+    "fr-then-es-cluster": (
+        "qui dirige la santé ?",
+        "¿y nutrición?",
+        "who_leads",
+        "es",
+        ["Nutrición", "UNICEF"],
+    ),
+    "es-then-en": (
+        "¿quién lidera salud en Sudán?",
+        "what about in chad?",
+        "who_leads",
+        "en",
+        ["Chad", "World Health"],
+    ),
+    # A country's name written alike in several languages, or in the one a person
+    # names it in, is no sign of the person's language.
+    "es-then-cote-d-ivoire": (
+        "¿quién lidera salud en Chad?",
+        "and in Côte d'Ivoire?",
+        "who_leads",
+        "es",
+        ["Salud", "OMS"],
+    ),
+    "en-then-cote-d-ivoire": (
+        "who leads health in Chad?",
+        "y en Côte d'Ivoire?",
+        "who_leads",
+        "en",
+        ["Health", "WHO"],
+    ),
+    "en-then-curacao": (
+        "who leads health in Chad?",
+        "and in Curaçao?",
+        "who_leads",
+        "en",
+        ["Health", "WHO"],
+    ),
+    "en-then-espana": (
+        "who leads health in Chad?",
+        "et en España ?",
+        "who_leads",
+        "en",
+        ["Health", "WHO"],
+    ),
+    # "That", "it", "en", "eso", "لذلك" (and Chinese's dropped object) name the cluster in
+    # conversation: a yes/no on the agency for it, not the list of what the agency leads.
+    "yes-for-that-en": (
+        "who leads GBV?",
+        "is UNFPA the lead for that globally?",
+        "who_leads",
+        "en",
+        ["Yes", "Gender-Based Violence"],
+    ),
+    "no-for-it-en": (
+        "who leads health",
+        "is UNICEF the lead for it?",
+        "who_leads",
+        "en",
+        ["No", "Health"],
+    ),
+    "yes-for-en-fr": (
+        "qui dirige les VBG ?",
+        "l'UNFPA en est le chef de file ?",
+        "who_leads",
+        "fr",
+        ["Oui"],
+    ),
+    "yes-for-eso-es": (
+        "¿quién lidera violencia de género?",
+        "¿UNFPA es el líder de eso?",
+        "who_leads",
+        "es",
+        ["Sí"],
+    ),
+    "yes-dropped-object-zh": (
+        "GBV责任领域谁牵头",
+        "全球层面是UNFPA牵头吗",
+        "who_leads",
+        "zh",
+        ["UNFPA"],
+    ),
+    "yes-for-that-ar": (
+        "من يقود العنف القائم على النوع الاجتماعي؟",
+        "هل UNFPA هو القائد لذلك؟",
+        "who_leads",
+        "ar",
+        ["نعم"],
+    ),
+}
+
 
 @pytest.mark.parametrize(
-    ("first", "then", "must"),
-    [
-        ("who leads health in Sudan?", "and in Haiti?", ["Haiti", "World Health Organization"]),
-        ("who leads health?", "what about nutrition?", ["Nutrition", "UNICEF"]),
-        ("what does UNHCR lead?", "and IOM?", ["International Organization for Migration"]),
-        # A name that is an everyday word in lower case ("etc") is the name in a follow-up.
-        ("who leads logistics in Yemen?", "what about etc", ["Emergency Telecommunications"]),
-        ("qui dirige la santé au Mali ?", "Et au Soudan ?", ["Soudan", "OMS"]),
-        ("¿quién lidera salud en Colombia?", "¿y en Venezuela?", ["Venezuela", "OMS"]),
-        ("苏丹的卫生集群谁牵头？", "那营养呢？", ["营养", "联合国儿童基金会"]),
-        ("من يقود الصحة في السودان؟", "وفي اليمن؟", ["اليمن", "منظمة الصحة العالمية"]),
-    ],
+    ("first", "then", "intent", "lang", "must"), FOLLOW_UPS.values(), ids=FOLLOW_UPS.keys()
 )
-def test_a_follow_up_swaps_one_thing(chat: Chat, first: str, then: str, must: list[str]) -> None:
+def test_a_follow_up_asks_the_last_question_again_with_one_thing_swapped(
+    chat: Chat, first: str, then: str, intent: str, lang: str, must: list[str]
+) -> None:
     chat(first)
     answer = chat(then)
-    assert chat.last is not None and chat.last.intent in {"who_leads", "agency_clusters"}
+    assert chat.last is not None
+    assert (chat.last.intent, chat.last.lang) == (intent, lang), chat.last
     for text in must:
         assert text in answer, answer
 
@@ -109,32 +317,6 @@ def test_a_bare_name_in_another_language_answers_in_that_language(chat: Chat) ->
     assert "Salud" in chat("salud?") and chat.last is not None and chat.last.lang == "es"
 
 
-@pytest.mark.parametrize(
-    ("first", "then", "must", "lang"),
-    [
-        ("¿quién lidera logística en Haití?", "et au Soudan ?", ["Soudan", "PAM"], "fr"),
-        ("who leads food security?", "et en Syrie ?", ["Syrie", "PAM"], "fr"),
-        ("qui dirige la logistique en Haïti ?", "y en Sudán?", ["Sudán", "PMA"], "es"),
-        ("qui dirige la santé ?", "¿y nutrición?", ["Nutrición", "UNICEF"], "es"),
-        ("¿quién lidera salud en Sudán?", "what about in chad?", ["Chad", "World Health"], "en"),
-        # A country's name written alike in several languages, or in the one a person
-        # names it in, is no sign of the person's language.
-        ("¿quién lidera salud en Chad?", "and in Côte d'Ivoire?", ["Salud", "OMS"], "es"),
-        ("who leads health in Chad?", "y en Côte d'Ivoire?", ["Health", "WHO"], "en"),
-        ("who leads health in Chad?", "and in Curaçao?", ["Health", "WHO"], "en"),
-        ("who leads health in Chad?", "et en España ?", ["Health", "WHO"], "en"),
-    ],
-)
-def test_a_follow_up_answers_in_the_language_its_own_words_clearly_show(
-    chat: Chat, first: str, then: str, must: list[str], lang: str
-) -> None:
-    chat(first)
-    answer = chat(then)
-    assert chat.last is not None and chat.last.intent == "who_leads" and chat.last.lang == lang
-    for text in must:
-        assert text in answer, answer
-
-
 def test_the_subject_is_kept_and_replaced_on_both_databases(any_engine: Engine) -> None:
     from bot.db import session_scope
     from bot.domain.conversation import last_subject, remember
@@ -181,42 +363,6 @@ def test_only_the_subject_write_is_relaxed(engine: Engine) -> None:
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
 
 
-@pytest.mark.parametrize(
-    ("first", "then", "must"),
-    [
-        ("who leads education globally?", "anyone else?", ["Save the Children"]),
-        ("谁牵头粮食安全集群", "还有谁？", ["FAO"]),
-        ("¿quién lidera seguridad alimentaria?", "¿alguien más?", ["FAO"]),
-    ],
-)
-def test_who_else_asks_the_last_question_again(
-    chat: Chat, first: str, then: str, must: list[str]
-) -> None:
-    chat(first)
-    answer = chat(then)
-    assert chat.last is not None and chat.last.intent == "who_leads"
-    for text in must:
-        assert text in answer, answer
-
-
-@pytest.mark.parametrize(
-    ("then", "lang", "must"),
-    [
-        ("还有谁", "zh", "世界卫生组织"),
-        ("¿alguien más?", "es", "Organización Mundial de la Salud"),
-        ("qui d'autre ?", "fr", "Organisation mondiale de la Santé"),
-        ("و من غيره؟", "ar", "منظمة الصحة العالمية"),
-    ],
-)
-def test_who_else_in_another_language_is_answered_in_it(
-    chat: Chat, then: str, lang: str, must: str
-) -> None:
-    chat("who leads health in Sudan?")
-    answer = chat(then)
-    assert chat.last is not None and (chat.last.intent, chat.last.lang) == ("who_leads", lang)
-    assert must in answer, answer
-
-
 def test_other_clusters_after_a_lead_question_are_the_clusters(chat: Chat) -> None:
     chat("who leads health in Sudan?")
     chat("还有其他集群吗")  # "are there other clusters?": not the health lead again
@@ -226,32 +372,6 @@ def test_other_clusters_after_a_lead_question_are_the_clusters(chat: Chat) -> No
 def test_who_else_with_nothing_before_is_not_understood(chat: Chat) -> None:
     chat("anyone else?")
     assert chat.last is not None and chat.last.intent == "unknown"
-
-
-@pytest.mark.parametrize(
-    ("first", "then", "must"),
-    [
-        (
-            "who leads GBV?",
-            "is UNFPA the lead for that globally?",
-            ["Yes", "Gender-Based Violence"],
-        ),
-        ("who leads health", "is UNICEF the lead for it?", ["No", "Health"]),
-        ("qui dirige les VBG ?", "l'UNFPA en est le chef de file ?", ["Oui"]),
-        ("¿quién lidera violencia de género?", "¿UNFPA es el líder de eso?", ["Sí"]),
-        ("GBV责任领域谁牵头", "全球层面是UNFPA牵头吗", ["UNFPA"]),
-        ("من يقود العنف القائم على النوع الاجتماعي؟", "هل UNFPA هو القائد لذلك؟", ["نعم"]),
-    ],
-)
-def test_a_lead_question_pointing_at_the_last_cluster_answers_yes_or_no_for_it(
-    chat: Chat, first: str, then: str, must: list[str]
-) -> None:
-    # "That", "it", "en", "eso", "لذلك" (and Chinese's dropped object) name the cluster in
-    # conversation: a yes/no on the agency for it, not the list of what the agency leads.
-    chat(first)
-    answer = chat(then)
-    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
-    assert all(m in answer for m in must), answer
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from bot.db import _alembic_config, make_engine
 from bot.settings import Settings
 from bot.web import create_app
 from knowledge import KnowledgeBase
-from tests.fakes.server import running, served
+from tests.fakes.server import served
 from tests.fakes.slack_api import TOKEN as SLACK_TOKEN
 from tests.fakes.slack_api import FakeSlack, signed_dm
 from tests.fakes.telegram_api import TOKEN as TG_TOKEN
@@ -142,15 +142,10 @@ def test_a_database_restart_between_two_probes_is_no_outage(
         bot.engine.dispose()
 
 
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    yield from running(FakeSlack())
-
-
 def test_readyz_names_each_failure_and_turns_ready_when_fixed(
-    slack: FakeSlack, bot: Bot, engine: Engine
+    fake_slack: FakeSlack, bot: Bot, engine: Engine
 ) -> None:
-    settings = slack.bot_settings(dispatch_in_serve=False)
+    settings = fake_slack.bot_settings(dispatch_in_serve=False)
     with served(create_app(settings, bot=bot)) as base:
         status, body = wait_ready(base, lambda _, b: "not checked" not in str(b), 15)
         # No dispatcher runs (not in serve, none elsewhere): not ready, and it says why.
@@ -175,10 +170,10 @@ def test_readyz_names_each_failure_and_turns_ready_when_fixed(
 
 
 def test_readyz_is_not_ready_while_a_platform_refuses_our_credentials(
-    slack: FakeSlack, bot: Bot
+    fake_slack: FakeSlack, bot: Bot
 ) -> None:
-    slack.revoked.add(SLACK_TOKEN)
-    with served(create_app(slack.bot_settings(dispatch_in_serve=False), bot=bot)) as base:
+    fake_slack.revoked.add(SLACK_TOKEN)
+    with served(create_app(fake_slack.bot_settings(dispatch_in_serve=False), bot=bot)) as base:
         status, body = wait_ready(base, lambda _, b: "not checked" not in str(b), 15)
     assert status == 503
     assert body["checks"]["slack"] == "fail: auth.test refused: invalid_auth"
@@ -291,7 +286,7 @@ def _end_each_while_idle(url: str) -> set[int]:
 
 
 def test_connections_a_restart_killed_fail_neither_a_request_nor_the_worker(
-    postgres: Throwaway, kb: KnowledgeBase, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+    postgres: Throwaway, kb: KnowledgeBase, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The pool still holds the connections a restart (or failover) killed: none may fail.
 
@@ -300,7 +295,7 @@ def test_connections_a_restart_killed_fail_neither_a_request_nor_the_worker(
     meet a dead connection without pool_pre_ping, and the event be refused or the claim fail.
     (A restart the worker noticed while the database was down has emptied the pool already.)
     """
-    settings = slack.bot_settings(dispatch_in_serve=False).model_copy(
+    settings = fake_slack.bot_settings(dispatch_in_serve=False).model_copy(
         update={"database_url": postgres.url}
     )
     bot = Bot(settings, kb=kb)
@@ -318,13 +313,13 @@ def test_connections_a_restart_killed_fail_neither_a_request_nor_the_worker(
                 return httpx.post(url, content=body, headers=headers, timeout=30).status_code
 
             assert dm(1) == 200
-            slack.wait_for(lambda calls: "D000001" in answered(calls))
+            fake_slack.wait_for(lambda calls: "D000001" in answered(calls))
             assert _end_each_while_idle(postgres.url), "the pool held nothing: nothing tested"
             caplog.clear()
             with caplog.at_level(logging.WARNING):
                 time.sleep(1.2)  # the inbox worker looks for work twice meanwhile
                 assert dm(2) == 200  # not a 5xx that Slack would have to resend
-                slack.wait_for(lambda calls: "D000002" in answered(calls))
+                fake_slack.wait_for(lambda calls: "D000002" in answered(calls))
             failed = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
             assert failed == []
     finally:

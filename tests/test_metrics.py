@@ -33,7 +33,7 @@ from bot.web import create_app
 from handlers import build_router
 from knowledge import KnowledgeBase
 from tests.conftest import _postgres_engine
-from tests.fakes.server import free_socket, http_client, running, served
+from tests.fakes.server import free_socket, http_client, served
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Limits
 from tests.fakes.webhook_receiver import FakeWebhook
 from tests.test_dispatch_e2e import notify
@@ -58,13 +58,8 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    yield from running(FakeTelegram())
-
-
 def test_messages_latency_and_handler_errors_are_counted(
-    fake: FakeTelegram, kb: KnowledgeBase, engine: Any
+    fake_telegram: FakeTelegram, kb: KnowledgeBase, engine: Any
 ) -> None:
     def broken(msg: Incoming, ctx: Context) -> Reply:
         raise RuntimeError("a handler bug")
@@ -72,7 +67,7 @@ def test_messages_latency_and_handler_errors_are_counted(
     router = build_router()
     router = dataclasses.replace(router, intents={**router.intents, "concept": broken})
     bot = Bot(Settings(database_url="sqlite://"), kb=kb, engine=engine, router=router)
-    settings = fake.bot_settings(
+    settings = fake_telegram.bot_settings(
         telegram_webhook_url="https://bot.example.org/telegram/webhook",
         telegram_webhook_secret=SECRET,
         dispatch_in_serve=False,
@@ -85,10 +80,15 @@ def test_messages_latency_and_handler_errors_are_counted(
             response = http_client.post(base + TELEGRAM_WEBHOOK, json=update, headers=headers)
             assert response.status_code == 200
 
-        post({"update_id": 1, **fake.message("who leads health?", user_id=31)})
-        post({"update_id": 2, **fake.message("/help", user_id=31)})
-        post({"update_id": 3, **fake.message("what is provider of last resort?", user_id=31)})
-        fake.wait_sent(31, 3)
+        post({"update_id": 1, **fake_telegram.message("who leads health?", user_id=31)})
+        post({"update_id": 2, **fake_telegram.message("/help", user_id=31)})
+        post(
+            {
+                "update_id": 3,
+                **fake_telegram.message("what is provider of last resort?", user_id=31),
+            }
+        )
+        fake_telegram.wait_sent(31, 3)
         post({"update_id": 4, "message": 7})  # stored, then answering it raises
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -121,8 +121,10 @@ def test_messages_latency_and_handler_errors_are_counted(
     assert value(after, "process_resident_memory_bytes") > 0
 
 
-def test_with_a_metrics_token_only_its_bearer_reads_metrics(fake: FakeTelegram, bot: Bot) -> None:
-    settings = fake.bot_settings(dispatch_in_serve=False, metrics_token="scrape-me-7f3a")
+def test_with_a_metrics_token_only_its_bearer_reads_metrics(
+    fake_telegram: FakeTelegram, bot: Bot
+) -> None:
+    settings = fake_telegram.bot_settings(dispatch_in_serve=False, metrics_token="scrape-me-7f3a")
     with served(create_app(settings, bot=bot)) as base:
         url = f"{base}/metrics"
         refused = httpx.get(url, timeout=10)
@@ -189,13 +191,15 @@ def _dispatch(env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def _metrics_env(db_url: str, fake: FakeTelegram, port: int, **extra: str) -> dict[str, str]:
+def _metrics_env(
+    db_url: str, fake_telegram: FakeTelegram, port: int, **extra: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))}
     return {
         **env,
         "CLUSTERBOT_DATABASE_URL": db_url,
         "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": fake.url,
+        "TELEGRAM_API_URL": fake_telegram.url,
         "CLUSTERBOT_METRICS_ADDRESS": f"127.0.0.1:{port}",
         "CLUSTERBOT_LOG_LEVEL": "WARNING",
         **extra,
@@ -221,14 +225,14 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 def test_a_dispatch_process_counts_every_outcome(
-    tmp_path: Path, migrated_db: Path, fake: FakeTelegram
+    tmp_path: Path, migrated_db: Path, fake_telegram: FakeTelegram
 ) -> None:
     hook = FakeWebhook(SECRET).start()
     db = tmp_path / "metrics.db"
     db.write_bytes(migrated_db.read_bytes())
     engine = make_engine(f"sqlite:///{db}")
-    fake.blocked.add(77)
-    fake.fail_429["sendMessage"] = [1]  # the first send is held back once
+    fake_telegram.blocked.add(77)
+    fake_telegram.fail_429["sendMessage"] = [1]  # the first send is held back once
     hook.script = [500, 500]  # a webhook fails twice: retried once, then dead
     notify(engine, ["telegram:1001", "telegram:5", "telegram:77"], tag="tg")
     notify(engine, [f"webhook:{hook.url}"], tag="hook")
@@ -239,7 +243,7 @@ def test_a_dispatch_process_counts_every_outcome(
     port = free_socket().getsockname()[1]
     env = _metrics_env(
         f"sqlite:///{db}",
-        fake,
+        fake_telegram,
         port,
         CLUSTERBOT_WEBHOOK_SECRET=SECRET,
         CLUSTERBOT_OUTBOX_BACKOFF_SECONDS="0.05",
@@ -298,7 +302,7 @@ def _all_counted(got: list[Samples], total: int) -> bool:
 
 
 @pytest.mark.postgres
-def test_two_dispatch_processes_each_count_their_own(fake: FakeTelegram) -> None:
+def test_two_dispatch_processes_each_count_their_own(fake_telegram: FakeTelegram) -> None:
     """Per-process registries: each process counts what it did; the sum is the whole."""
     total = 300
     raised = FakeTelegram(limits=Limits(per_second=5000, private_interval=0.0)).start()

@@ -258,36 +258,39 @@ def test_a_misspelt_lead_is_refused_with_a_suggestion(
     assert ("SD", "health", "WHOO") in [r[:3] for r in records(engine)]  # as written
 
 
-def test_a_co_lead_that_is_the_lead_again_is_refused(
-    tmp_path: Path, kb: KnowledgeBase, engine: Engine
+@pytest.mark.parametrize(
+    ("content", "errors"),
+    [
+        pytest.param(
+            "country,cluster,lead,co_lead\n"
+            "Niger,logistics,WFP,WFP\n"
+            "Chad,food security,WFP,PAM\n"  # WFP again, by its French name
+            "Mali,food security,WFP,FAO\n",
+            [
+                "line 2: co-lead 'WFP' is the lead again: a co-lead is a second organisation;"
+                " leave co_lead empty or name another",
+                "line 3: co-lead 'PAM' is the lead again: a co-lead is a second organisation;"
+                " leave co_lead empty or name another",
+            ],
+            id="co-lead-that-is-the-lead-again",
+        ),
+        pytest.param(
+            "country,cluster,lead\nAtlantis,health,WHOO\n",
+            ["line 2: unknown country 'Atlantis'"],
+            id="unknown-agency-beside-an-unknown-country",
+        ),
+    ],
+)
+def test_what_allowing_unknown_agencies_does_not_let_through_is_refused(
+    content: str, errors: list[str], tmp_path: Path, kb: KnowledgeBase, engine: Engine
 ) -> None:
+    # An unknown agency may be loaded as written; nothing else wrong with a line may.
     path = tmp_path / "x.csv"
-    path.write_text(
-        "country,cluster,lead,co_lead\n"
-        "Niger,logistics,WFP,WFP\n"
-        "Chad,food security,WFP,PAM\n"  # WFP again, by its French name
-        "Mali,food security,WFP,FAO\n",
-        encoding="utf-8",
-    )
+    path.write_text(content, encoding="utf-8")
     with pytest.raises(RecordsError) as err:
         import_file(path, kb, engine, allow_unknown_agency=True)
-    assert err.value.errors == [
-        "line 2: co-lead 'WFP' is the lead again: a co-lead is a second organisation;"
-        " leave co_lead empty or name another",
-        "line 3: co-lead 'PAM' is the lead again: a co-lead is a second organisation;"
-        " leave co_lead empty or name another",
-    ]
+    assert err.value.errors == errors
     assert records(engine) == []
-
-
-def test_an_unknown_agency_beside_another_problem_still_needs_fixing(
-    tmp_path: Path, kb: KnowledgeBase, engine: Engine
-) -> None:
-    path = tmp_path / "x.csv"
-    path.write_text("country,cluster,lead\nAtlantis,health,WHOO\n", encoding="utf-8")
-    with pytest.raises(RecordsError) as err:
-        import_file(path, kb, engine, allow_unknown_agency=True)
-    assert err.value.errors == ["line 2: unknown country 'Atlantis'"]
 
 
 @pytest.mark.parametrize(

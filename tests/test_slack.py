@@ -44,7 +44,7 @@ from bot.outbox import RetryLater, Undeliverable
 from bot.settings import Settings
 from bot.web import create_app
 from knowledge import KnowledgeBase
-from tests.fakes.server import eventually, http_client, running, served
+from tests.fakes.server import eventually, http_client, served
 from tests.fakes.slack_api import (
     APP_TOKEN,
     BOT_USER,
@@ -56,11 +56,6 @@ from tests.fakes.slack_api import (
 )
 
 _ids = itertools.count(1)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    yield from running(FakeSlack())
 
 
 def signed(
@@ -98,7 +93,7 @@ def post_signed(url: str, body: str) -> httpx.Response:
 class Slack:
     """Talk to the app as Slack does; read what it sent through the stand-in."""
 
-    fake: FakeSlack
+    fake_slack: FakeSlack
     url: str
 
     def post(self, body: str, ctype: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -122,15 +117,15 @@ class Slack:
                 "command": "/cluster",
                 "text": text,
                 "api_app_id": "A0001",
-                "response_url": self.fake.response_url(key),
+                "response_url": self.fake_slack.response_url(key),
                 "trigger_id": "1.2.3",
             }
         )
         response = self.post(body, "application/x-www-form-urlencoded")
         assert response.status_code == 200, response.text
-        self.fake.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
+        self.fake_slack.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
         time.sleep(0.05)  # a multi-message answer posts several times
-        return [c for c in self.fake.of("response") if c.params.get("key") == key]
+        return [c for c in self.fake_slack.of("response") if c.params.get("key") == key]
 
     def event(
         self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None
@@ -143,7 +138,7 @@ class Slack:
 
     def dm(self, text: str, user: str = "U0001", **kw: Any) -> str:
         """A direct message; returns the text of the answer."""
-        before = len(self.fake.of("chat.postMessage", "D0001"))
+        before = len(self.fake_slack.of("chat.postMessage", "D0001"))
         self.event(
             {
                 "type": "message",
@@ -155,7 +150,7 @@ class Slack:
             },
             **kw,
         )
-        return self.fake.wait_calls("chat.postMessage", before + 1, "D0001")[before].text
+        return self.fake_slack.wait_calls("chat.postMessage", before + 1, "D0001")[before].text
 
     def press(
         self,
@@ -176,7 +171,7 @@ class Slack:
             "trigger_id": "1.2.3",
             "container": {"type": "message", "is_ephemeral": ephemeral, "channel_id": channel},
             "channel": {"id": channel, "name": "general"},
-            "response_url": self.fake.response_url(key),
+            "response_url": self.fake_slack.response_url(key),
             "actions": [
                 {
                     "type": "button",
@@ -194,15 +189,15 @@ class Slack:
 
 
 @pytest.fixture
-def slack(fake: FakeSlack, bot: Bot) -> Iterator[Slack]:
-    with served(create_app(fake.bot_settings(), bot=bot)) as url:
-        yield Slack(fake, url)
+def slack(fake_slack: FakeSlack, bot: Bot) -> Iterator[Slack]:
+    with served(create_app(fake_slack.bot_settings(), bot=bot)) as url:
+        yield Slack(fake_slack, url)
 
 
-def test_stopping_the_app_ends_the_inbox_writer_s_thread(fake: FakeSlack, bot: Bot) -> None:
+def test_stopping_the_app_ends_the_inbox_writer_s_thread(fake_slack: FakeSlack, bot: Bot) -> None:
     before = set(threading.enumerate())
-    with served(create_app(fake.bot_settings(), bot=bot)) as url:
-        assert "UNICEF" in Slack(fake, url).dm("who leads WASH?")
+    with served(create_app(fake_slack.bot_settings(), bot=bot)) as url:
+        assert "UNICEF" in Slack(fake_slack, url).dm("who leads WASH?")
         writers = [
             t for t in set(threading.enumerate()) - before if t.name.startswith("inbox-writer")
         ]
@@ -226,14 +221,14 @@ def test_slash_command_answers_privately_and_share_posts_it_visibly(slack: Slack
     assert answer.params["text"]  # the notification fallback
     [(label, action_id, value)] = answer.buttons
     assert label == "Share in channel" and action_id == SHARE_ACTION
-    assert not slack.fake.of("chat.postMessage")  # nobody else saw it
+    assert not slack.fake_slack.of("chat.postMessage")  # nobody else saw it
 
     key = slack.press(SHARE_ACTION, value)
-    [shared] = slack.fake.wait_calls("chat.postMessage", 1, "C0001")
+    [shared] = slack.fake_slack.wait_calls("chat.postMessage", 1, "C0001")
     assert shared.text == answer.text
     assert not shared.buttons
-    slack.fake.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
-    [deleted] = [c for c in slack.fake.of("response") if c.params.get("key") == key]
+    slack.fake_slack.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
+    [deleted] = [c for c in slack.fake_slack.of("response") if c.params.get("key") == key]
     assert deleted.params.get("delete_original") is True
 
 
@@ -241,11 +236,11 @@ def test_a_share_press_runs_only_shareable_commands(slack: Slack, bot: Bot) -> N
     value = json.dumps({"q": "/subscribe Sudan health", "l": "en"})  # crafted, yet signed
     key = slack.press(SHARE_ACTION, value)
     slack.press(SHARE_ACTION, json.dumps({"q": "who leads WASH?", "l": "en"}))
-    [shared] = slack.fake.wait_calls("chat.postMessage", 1, "C0001")
+    [shared] = slack.fake_slack.wait_calls("chat.postMessage", 1, "C0001")
     assert "UNICEF" in shared.text
     time.sleep(0.3)  # the crafted press had its chance
-    assert len(slack.fake.of("chat.postMessage", "C0001")) == 1
-    assert not [c for c in slack.fake.of("response") if c.params.get("key") == key]
+    assert len(slack.fake_slack.of("chat.postMessage", "C0001")) == 1
+    assert not [c for c in slack.fake_slack.of("response") if c.params.get("key") == key]
     assert bot.engine is not None
     with Session(bot.engine) as session:
         assert not session.exec(select(Subscription)).all()  # nobody was subscribed
@@ -275,8 +270,8 @@ def test_subcommands_map_to_bot_commands_and_buttons_reach_the_router(slack: Sla
     assert SHARE_ACTION not in [b[1] for b in buttons]  # a step, not an answer to share
 
     key = slack.press("lang:fr", "lang:fr")
-    slack.fake.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
-    [chosen] = [c for c in slack.fake.of("response") if c.params.get("key") == key]
+    slack.fake_slack.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
+    [chosen] = [c for c in slack.fake_slack.of("response") if c.params.get("key") == key]
     assert chosen.params["response_type"] == "ephemeral"
     assert "Je répondrai en Français" in chosen.text
 
@@ -299,7 +294,7 @@ def test_app_mention_is_answered_in_its_thread(slack: Slack) -> None:
             "ts": "1700000000.000100",
         }
     )
-    [answer] = slack.fake.wait_calls("chat.postMessage", 1, "C0009")
+    [answer] = slack.fake_slack.wait_calls("chat.postMessage", 1, "C0009")
     assert answer.params["thread_ts"] == "1700000000.000100"
     assert "Shelter" in answer.text and "UNHCR" in answer.text
 
@@ -313,7 +308,7 @@ def test_app_mention_is_answered_in_its_thread(slack: Slack) -> None:
             "thread_ts": "1700000000.000100",
         }
     )
-    answers = slack.fake.wait_calls("chat.postMessage", 2, "C0009")
+    answers = slack.fake_slack.wait_calls("chat.postMessage", 2, "C0009")
     assert answers[1].params["thread_ts"] == "1700000000.000100"
 
 
@@ -321,7 +316,7 @@ def test_direct_messages_are_a_private_chat_and_bots_edits_and_self_are_ignored(
     slack: Slack,
 ) -> None:
     assert "UNICEF" in slack.dm("who leads WASH?")
-    assert slack.fake.of("chat.postMessage", "D0001")[0].params.get("thread_ts") is None
+    assert slack.fake_slack.of("chat.postMessage", "D0001")[0].params.get("thread_ts") is None
     ignored = [
         {"user": "U0001", "subtype": "message_changed"},
         {"user": "U0003", "bot_id": "B0009"},
@@ -341,7 +336,7 @@ def test_direct_messages_are_a_private_chat_and_bots_edits_and_self_are_ignored(
         )
     assert "UNHCR" in slack.dm("who leads shelter?")
     time.sleep(0.2)
-    assert len(slack.fake.of("chat.postMessage", "D0001")) == 2
+    assert len(slack.fake_slack.of("chat.postMessage", "D0001")) == 2
 
 
 def test_a_chinese_question_is_answered_in_chinese(slack: Slack) -> None:
@@ -350,7 +345,7 @@ def test_a_chinese_question_is_answered_in_chinese(slack: Slack) -> None:
 
 
 def test_the_slack_locale_is_a_hint_when_the_question_shows_no_language(slack: Slack) -> None:
-    slack.fake.locales["U0077"] = "fr-FR"
+    slack.fake_slack.locales["U0077"] = "fr-FR"
     [answer] = slack.command("help", user="U0077")
     assert "Posez" in answer.text or "Demandez" in answer.text or "cluster" in answer.text
     assert answer.buttons[0][0] == "Partager dans le canal"
@@ -362,11 +357,11 @@ def _echo(msg: Incoming, ctx: Context) -> Reply:
 
 
 @pytest.fixture
-def echoing(fake: FakeSlack, bot: Bot) -> Iterator[Slack]:
+def echoing(fake_slack: FakeSlack, bot: Bot) -> Iterator[Slack]:
     """The app with an /echo command that shows what the user typed."""
     bot.router.commands["echo"] = _echo
-    with served(create_app(fake.bot_settings(), bot=bot)) as url:
-        yield Slack(fake, url)
+    with served(create_app(fake_slack.bot_settings(), bot=bot)) as url:
+        yield Slack(fake_slack, url)
 
 
 def test_user_text_is_shown_never_pinged(echoing: Slack) -> None:
@@ -384,7 +379,7 @@ def test_user_text_is_shown_never_pinged(echoing: Slack) -> None:
 
 def test_formatting_links_and_overrides_a_user_typed_stay_text(echoing: Slack) -> None:
     echoing.dm("/echo *bold* _it_ ~s~ `code` snake_case http://evil.example \u202eevil")
-    [post] = echoing.fake.of("chat.postMessage", "D0001")
+    [post] = echoing.fake_slack.of("chat.postMessage", "D0001")
     [section] = [b for b in post.params["blocks"] if b["type"] == "section"]
     assert section["text"]["verbatim"] is True  # a bare URL or #channel is not linked
     text = section["text"]["text"]
@@ -395,13 +390,13 @@ def test_formatting_links_and_overrides_a_user_typed_stay_text(echoing: Slack) -
     assert "\u202e" not in text and "<http" not in text
 
 
-def test_a_long_answer_is_split_to_fit_slack(fake: FakeSlack, bot: Bot) -> None:
+def test_a_long_answer_is_split_to_fit_slack(fake_slack: FakeSlack, bot: Bot) -> None:
     def long_reply(msg: Incoming, ctx: Context) -> Reply:
         return Reply("help/unknown_command.j2", {"command": "<b>&" + " word" * 40000}, "en", "x")
 
     bot.router.commands["long"] = long_reply
-    with served(create_app(fake.bot_settings(), bot=bot)) as url:
-        slack = Slack(fake, url)
+    with served(create_app(fake_slack.bot_settings(), bot=bot)) as url:
+        slack = Slack(fake_slack, url)
         slack.event(
             {
                 "type": "message",
@@ -412,9 +407,9 @@ def test_a_long_answer_is_split_to_fit_slack(fake: FakeSlack, bot: Bot) -> None:
                 "ts": "5.5",
             }
         )
-        fake.wait_calls("chat.postMessage", 2, "D0001")
+        fake_slack.wait_calls("chat.postMessage", 2, "D0001")
         time.sleep(0.3)
-    posts = fake.of("chat.postMessage", "D0001")
+    posts = fake_slack.of("chat.postMessage", "D0001")
     assert len(posts) == 2  # 200000 characters: 67 sections, two messages
     for post in posts:
         blocks = post.params["blocks"]
@@ -426,9 +421,9 @@ def test_a_long_answer_is_split_to_fit_slack(fake: FakeSlack, bot: Bot) -> None:
 
 
 def test_the_home_tab_shows_a_guide_in_the_users_language(slack: Slack) -> None:
-    slack.fake.locales["U0005"] = "es-ES"
+    slack.fake_slack.locales["U0005"] = "es-ES"
     slack.event({"type": "app_home_opened", "user": "U0005", "channel": "D0005", "tab": "home"})
-    [view] = slack.fake.wait_calls("views.publish")
+    [view] = slack.fake_slack.wait_calls("views.publish")
     assert view.params["user_id"] == "U0005"
     text = Call("x", {"blocks": view.params["view"]["blocks"]}).text
     assert view.params["view"]["type"] == "home"
@@ -452,11 +447,11 @@ def test_forged_and_stale_requests_are_refused(slack: Slack) -> None:
     unsigned = http_client.post(slack.url + SLACK_EVENTS, content=body, headers=ctype)
     assert (forged.status_code, stale.status_code, unsigned.status_code) == (401, 401, 401)
     time.sleep(0.2)
-    assert not slack.fake.of("response") and not slack.fake.of("chat.postMessage")
+    assert not slack.fake_slack.of("response") and not slack.fake_slack.of("chat.postMessage")
 
 
 def test_retries_and_repeated_event_ids_are_answered_once_even_after_a_restart(
-    fake: FakeSlack, kb: KnowledgeBase, tmp_path: Path
+    fake_slack: FakeSlack, kb: KnowledgeBase, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'slack.db'}"
     event = {
@@ -467,26 +462,26 @@ def test_retries_and_repeated_event_ids_are_answered_once_even_after_a_restart(
         "ts": "9.1",
     }
     engine = make_engine(url)
-    app = create_app(fake.bot_settings(), bot=Bot(Settings(), kb=kb, engine=engine))
+    app = create_app(fake_slack.bot_settings(), bot=Bot(Settings(), kb=kb, engine=engine))
     with served(app) as base:
-        slack = Slack(fake, base)
+        slack = Slack(fake_slack, base)
         slack.event(event, event_id="EvONCE")
         slack.event(event, event_id="EvONCE", retry=1)
         slack.event(event, event_id="EvONCE")
-        fake.wait_calls("chat.postMessage", 1, "C0042")
+        fake_slack.wait_calls("chat.postMessage", 1, "C0042")
         time.sleep(0.3)
     engine.dispose()
     engine = make_engine(url)  # a new process on the same database
-    app = create_app(fake.bot_settings(), bot=Bot(Settings(), kb=kb, engine=engine))
+    app = create_app(fake_slack.bot_settings(), bot=Bot(Settings(), kb=kb, engine=engine))
     with served(app) as base:
-        Slack(fake, base).event(event, event_id="EvONCE", retry=2)
+        Slack(fake_slack, base).event(event, event_id="EvONCE", retry=2)
         time.sleep(0.3)
     engine.dispose()
-    assert len(fake.of("chat.postMessage", "C0042")) == 1
+    assert len(fake_slack.of("chat.postMessage", "C0042")) == 1
 
 
 def test_an_event_a_dead_process_stored_is_answered_after_a_restart(
-    fake: FakeSlack, bot: Bot, engine: Engine
+    fake_slack: FakeSlack, bot: Bot, engine: Engine
 ) -> None:
     event = {
         "type": "app_mention",
@@ -502,12 +497,12 @@ def test_an_event_a_dead_process_stored_is_answered_after_a_restart(
         session.connection().execute(
             update(InboxEvent).values(lease_until=utcnow() + timedelta(minutes=5))
         )
-    with served(create_app(fake.bot_settings(), bot=bot)) as url:
-        [answer] = fake.wait_calls("chat.postMessage", 1, "C0043")
+    with served(create_app(fake_slack.bot_settings(), bot=bot)) as url:
+        [answer] = fake_slack.wait_calls("chat.postMessage", 1, "C0043")
         assert answer.params["thread_ts"] == "9.2" and "UNICEF" in answer.text
-        Slack(fake, url).event(event, event_id="EvLOST", retry=3)  # Slack's late retry
+        Slack(fake_slack, url).event(event, event_id="EvLOST", retry=3)  # Slack's late retry
         time.sleep(0.3)
-    assert len(fake.of("chat.postMessage", "C0043")) == 1
+    assert len(fake_slack.of("chat.postMessage", "C0043")) == 1
     assert inbox.counts(engine) == {"pending": 0, "done": 1, "dead": 0}
 
 
@@ -545,21 +540,21 @@ def test_an_event_the_database_refuses_is_refused_so_slack_resends(
     with engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE inboxevent_away RENAME TO inboxevent")
     assert slack.post(body, "application/json").status_code == 200  # Slack's retry
-    [answer] = slack.fake.wait_calls("chat.postMessage", 1, "D0001")
+    [answer] = slack.fake_slack.wait_calls("chat.postMessage", 1, "D0001")
     assert "UNICEF" in answer.text
 
 
 def test_a_rate_limited_reply_is_retried(slack: Slack) -> None:
-    slack.fake.fail_429["chat.postMessage"] = [1]
+    slack.fake_slack.fail_429["chat.postMessage"] = [1]
     answer = slack.dm("who leads WASH?")
     assert "UNICEF" in answer
-    assert len(slack.fake.of("chat.postMessage:429")) == 1
+    assert len(slack.fake_slack.of("chat.postMessage:429")) == 1
 
 
 def test_a_refused_reply_is_logged_and_the_app_carries_on(
     slack: Slack, caplog: pytest.LogCaptureFixture
 ) -> None:
-    slack.fake.errors["C0404"] = "not_in_channel"
+    slack.fake_slack.errors["C0404"] = "not_in_channel"
     slack.event(
         {
             "type": "app_mention",
@@ -569,7 +564,7 @@ def test_a_refused_reply_is_logged_and_the_app_carries_on(
             "ts": "9.3",
         }
     )
-    slack.fake.wait_calls("chat.postMessage", 1, "C0404")
+    slack.fake_slack.wait_calls("chat.postMessage", 1, "C0404")
     assert "UNICEF" in slack.dm("who leads WASH?")
     # Chats are answered side by side: the DM's answer may come before the refusal is logged.
     eventually(
@@ -580,15 +575,17 @@ def test_a_refused_reply_is_logged_and_the_app_carries_on(
 # ---- Socket Mode and OAuth ---------------------------------------------------------------------
 
 
-def test_socket_mode_receives_events_and_acknowledges_them(fake: FakeSlack, bot: Bot) -> None:
-    settings = fake.bot_settings(slack_app_token=APP_TOKEN)
+def test_socket_mode_receives_events_and_acknowledges_them(
+    fake_slack: FakeSlack, bot: Bot
+) -> None:
+    settings = fake_slack.bot_settings(slack_app_token=APP_TOKEN)
     with served(create_app(settings, bot=bot)):
-        fake.wait_for(lambda calls: any(c.method == "apps.connections.open" for c in calls))
+        fake_slack.wait_for(lambda calls: any(c.method == "apps.connections.open" for c in calls))
         deadline = time.monotonic() + 10
-        while not fake.connected():
+        while not fake_slack.connected():
             assert time.monotonic() < deadline, "socket mode did not connect"
             time.sleep(0.02)
-        envelope = fake.push_envelope(
+        envelope = fake_slack.push_envelope(
             {
                 "token": "x",
                 "team_id": TEAM,
@@ -606,19 +603,23 @@ def test_socket_mode_receives_events_and_acknowledges_them(fake: FakeSlack, bot:
                 },
             }
         )
-        [answer] = fake.wait_calls("chat.postMessage", 1, "D0777")
-        fake.wait_for(lambda _: any(a.get("envelope_id") == envelope for a in fake.acks))
+        [answer] = fake_slack.wait_calls("chat.postMessage", 1, "D0777")
+        fake_slack.wait_for(
+            lambda _: any(a.get("envelope_id") == envelope for a in fake_slack.acks)
+        )
     assert "UNICEF" in answer.text
-    assert fake.of("apps.connections.open")[0].token == APP_TOKEN
+    assert fake_slack.of("apps.connections.open")[0].token == APP_TOKEN
 
 
-def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, bot: Bot) -> None:
+def test_oauth_install_stores_the_workspace_and_answers_there(
+    fake_slack: FakeSlack, bot: Bot
+) -> None:
     settings = Settings(
         database_url="sqlite://",
         slack_client_id="111.222",
         slack_client_secret="client-secret",
         slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
+        slack_api_url=fake_slack.api_url,
     )
     with served(create_app(settings, bot=bot)) as url:
         start = http_client.get(url + SLACK_INSTALL, follow_redirects=False)
@@ -633,7 +634,7 @@ def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, b
             f"{url}{SLACK_OAUTH_REDIRECT}?code=abc&state={state}", headers={"Cookie": cookie}
         )
         assert redirect.status_code == 200, redirect.text
-        assert fake.of("oauth.v2.access")[0].params["code"] == "abc"
+        assert fake_slack.of("oauth.v2.access")[0].params["code"] == "abc"
 
         # A replayed state is refused.
         again = http_client.get(
@@ -647,21 +648,25 @@ def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, b
             {**message, "text": "who leads WASH?", "ts": "8.8"}, "EvOAUTH", "T0002"
         )
         assert post_signed(url, question).status_code == 200
-        [answer] = fake.wait_calls("chat.postMessage", 1, "D0002")
+        [answer] = fake_slack.wait_calls("chat.postMessage", 1, "D0002")
         assert answer.token == "xoxb-installed" and "UNICEF" in answer.text
 
         # Uninstalled, the workspace is forgotten: a notice to it is undeliverable.
         sender = SlackSender(
-            bot.renderer, api_url=fake.api_url, installations=ThreadedInstallationStore(bot.engine)
+            bot.renderer,
+            api_url=fake_slack.api_url,
+            installations=ThreadedInstallationStore(bot.engine),
         )
         notice = Reply("help/lang_set.j2", {"native": "English", "code": "en"}, "en", "x")
         asyncio.run(sender.send("slack:T0002:C0001", notice))  # installed: sent
-        [sent] = fake.of("chat.postMessage", "C0001")
+        [sent] = fake_slack.of("chat.postMessage", "C0001")
         assert sent.token == "xoxb-installed"
         uninstalled = callback({"type": "app_uninstalled"}, "EvGONE", "T0002")
         assert post_signed(url, uninstalled).status_code == 200
     sender = SlackSender(
-        bot.renderer, api_url=fake.api_url, installations=ThreadedInstallationStore(bot.engine)
+        bot.renderer,
+        api_url=fake_slack.api_url,
+        installations=ThreadedInstallationStore(bot.engine),
     )
     with pytest.raises(Undeliverable, match="no installation for workspace T0002"):
         asyncio.run(sender.send("slack:T0002:C0001", notice))
@@ -671,30 +676,30 @@ def test_oauth_install_stores_the_workspace_and_answers_there(fake: FakeSlack, b
 
 
 def test_sender_delivers_and_reports_rate_limits_and_gone_channels(
-    fake: FakeSlack, bot: Bot
+    fake_slack: FakeSlack, bot: Bot
 ) -> None:
-    asyncio.run(_sender_checks(fake, bot))
+    asyncio.run(_sender_checks(fake_slack, bot))
 
 
-async def _sender_checks(fake: FakeSlack, bot: Bot) -> None:
-    sender = SlackSender(bot.renderer, token=TOKEN, api_url=fake.api_url)
+async def _sender_checks(fake_slack: FakeSlack, bot: Bot) -> None:
+    sender = SlackSender(bot.renderer, token=TOKEN, api_url=fake_slack.api_url)
     reply = Reply("help/lang_set.j2", {"native": "English", "code": "en"}, "en", "notification")
     assert sender.pace(f"slack:{TEAM}:C0001").min_interval >= 1.0
-    fake.enforce_pace = True  # Slack's one message a second per channel
+    fake_slack.enforce_pace = True  # Slack's one message a second per channel
     await sender.send(f"slack:{TEAM}:C0001", reply)
-    [sent] = fake.of("chat.postMessage", "C0001")
+    [sent] = fake_slack.of("chat.postMessage", "C0001")
     assert "English" in sent.text and sent.token == TOKEN
 
     with pytest.raises(RetryLater) as later:
         await sender.send(f"slack:{TEAM}:C0001", reply)  # within a second of the last one
     assert later.value.seconds == 1
 
-    fake.fail_429["chat.postMessage"] = [7]
+    fake_slack.fail_429["chat.postMessage"] = [7]
     with pytest.raises(RetryLater) as later:
         await sender.send(f"slack:{TEAM}:C0002", reply)
     assert later.value.seconds == 7
 
-    fake.fail_429["chat.postMessage"] = ["inf", "1e12", "-3", "nan", "soon"]
+    fake_slack.fail_429["chat.postMessage"] = ["inf", "1e12", "-3", "nan", "soon"]
     waits = []
     for _ in range(5):  # numbers from outside never meet a datetime unclamped
         with pytest.raises(RetryLater) as later:
@@ -702,7 +707,7 @@ async def _sender_checks(fake: FakeSlack, bot: Bot) -> None:
         waits.append(later.value.seconds)
     assert waits == [3600, 3600, 0, 1, 1]
 
-    fake.errors["C0003"] = "not_in_channel"
+    fake_slack.errors["C0003"] = "not_in_channel"
     with pytest.raises(Undeliverable, match="not_in_channel"):
         await sender.send(f"slack:{TEAM}:C0003", reply)
     with pytest.raises(Undeliverable):
@@ -733,18 +738,20 @@ def test_markup_becomes_mrkdwn_with_only_slacks_escaping() -> None:
     )
 
 
-def test_slack_and_telegram_run_side_by_side(fake: FakeSlack, bot: Bot) -> None:
+def test_slack_and_telegram_run_side_by_side(fake_slack: FakeSlack, bot: Bot) -> None:
     from tests.fakes.telegram_api import TOKEN as TG_TOKEN
     from tests.fakes.telegram_api import FakeTelegram
 
     telegram = FakeTelegram().start()
     try:
-        settings = fake.bot_settings(telegram_bot_token=TG_TOKEN, telegram_api_url=telegram.url)
+        settings = fake_slack.bot_settings(
+            telegram_bot_token=TG_TOKEN, telegram_api_url=telegram.url
+        )
         with served(create_app(settings, bot=bot)) as url:
             telegram.wait_for(lambda calls: any(c.method == "getUpdates" for c in calls))
             telegram.push(telegram.message("who leads WASH?", user_id=5))
             assert "UNICEF" in telegram.wait_sent(5)[0].text
-            assert "UNICEF" in Slack(fake, url).dm("who leads WASH?")
+            assert "UNICEF" in Slack(fake_slack, url).dm("who leads WASH?")
     finally:
         telegram.stop()
 
@@ -764,7 +771,9 @@ def test_slack_settings_use_slacks_own_names(monkeypatch: pytest.MonkeyPatch) ->
     assert Settings(database_url="sqlite://").slack_configured  # many workspaces via OAuth
 
 
-def test_requests_are_acknowledged_before_the_work_is_done(fake: FakeSlack, bot: Bot) -> None:
+def test_requests_are_acknowledged_before_the_work_is_done(
+    fake_slack: FakeSlack, bot: Bot
+) -> None:
     release = threading.Event()
 
     def slow(msg: Incoming, ctx: Context) -> Reply:
@@ -772,8 +781,8 @@ def test_requests_are_acknowledged_before_the_work_is_done(fake: FakeSlack, bot:
         return Reply("help/empty.j2", {}, "en", "x")
 
     bot.router.commands["slow"] = slow
-    with served(create_app(fake.bot_settings(), bot=bot)) as url:
-        slack = Slack(fake, url)
+    with served(create_app(fake_slack.bot_settings(), bot=bot)) as url:
+        slack = Slack(fake_slack, url)
         key = "slowcmd"
         body = urlencode(
             {
@@ -782,7 +791,7 @@ def test_requests_are_acknowledged_before_the_work_is_done(fake: FakeSlack, bot:
                 "user_id": "U0001",
                 "command": "/cluster",
                 "text": "slow",
-                "response_url": fake.response_url(key),
+                "response_url": fake_slack.response_url(key),
             }
         )
         acked = slack.post(body, "application/x-www-form-urlencoded")
@@ -796,10 +805,10 @@ def test_requests_are_acknowledged_before_the_work_is_done(fake: FakeSlack, bot:
             }
         )
         assert acked.status_code == 200 and mention.status_code == 200
-        assert not fake.of("response") and not fake.of("chat.postMessage", "C0050")
+        assert not fake_slack.of("response") and not fake_slack.of("chat.postMessage", "C0050")
         release.set()
-        fake.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
-        fake.wait_calls("chat.postMessage", 1, "C0050")
+        fake_slack.wait_for(lambda calls: any(c.params.get("key") == key for c in calls))
+        fake_slack.wait_calls("chat.postMessage", 1, "C0050")
 
 
 def test_commands_named_in_any_answer_are_shown_as_slack_users_type_them() -> None:
@@ -875,11 +884,11 @@ def test_junk_is_refused_with_one_log_line_and_no_traceback(
 
 
 def test_no_request_body_is_logged_at_info(
-    fake: FakeSlack, bot: Bot, caplog: pytest.LogCaptureFixture
+    fake_slack: FakeSlack, bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)  # before the app exists: loggers made with it log at INFO
-    with served(create_app(fake.bot_settings(), bot=bot)) as url:
-        slack = Slack(fake, url)
+    with served(create_app(fake_slack.bot_settings(), bot=bot)) as url:
+        slack = Slack(fake_slack, url)
         body = json.dumps({"type": "event_callback", "event": {"type": "message", "text": MARK}})
         response = http_client.post(
             slack.url + SLACK_EVENTS, content=body, headers={"Content-Type": "application/json"}
@@ -897,20 +906,20 @@ def test_no_request_body_is_logged_at_info(
 def _skip_to_the_letter(slack: Slack, send: Callable[[str], object]) -> list[Call]:
     """Skip every question (at most 40): the checklist ends with a summary and a draft letter."""
     for _ in range(40):
-        if slack.fake.of("files.completeUploadExternal"):
+        if slack.fake_slack.of("files.completeUploadExternal"):
             break
         send("skip")
-    return slack.fake.wait_calls("files.completeUploadExternal", 1)
+    return slack.fake_slack.wait_calls("files.completeUploadExternal", 1)
 
 
 def test_the_checklist_letter_is_uploaded_as_a_word_file(slack: Slack) -> None:
     slack.dm("/checklist")
     _skip_to_the_letter(slack, slack.dm)
-    [url] = slack.fake.of("files.getUploadURLExternal")
+    [url] = slack.fake_slack.of("files.getUploadURLExternal")
     assert url.params["filename"].endswith(".docx")
-    [done] = slack.fake.of("files.completeUploadExternal")
+    [done] = slack.fake_slack.of("files.completeUploadExternal")
     assert done.params["channel_id"] == "D0001"
-    [content] = slack.fake.uploads.values()
+    [content] = slack.fake_slack.uploads.values()
     letter = docx.Document(io.BytesIO(content))
     assert letter.paragraphs[0].text.startswith("DRAFT: Proposed cluster activation")
     assert any(
@@ -923,4 +932,4 @@ def test_a_letter_finished_in_a_slash_command_goes_to_the_private_chat(slack: Sl
     slack.command("checklist")
     [done] = _skip_to_the_letter(slack, slack.command)
     assert done.params["channel_id"] == "D0001"  # the asker's DM, never the channel C0001
-    assert slack.fake.of("conversations.open")[0].params["users"] == "U0001"
+    assert slack.fake_slack.of("conversations.open")[0].params["users"] == "U0001"

@@ -24,7 +24,7 @@ from bot.adapters.telegram.routes import SECRET_HEADER, TELEGRAM_WEBHOOK
 from bot.app import Bot
 from bot.core import Context, Incoming, Reply
 from bot.web import create_app
-from tests.fakes.server import eventually, free_socket, running, served
+from tests.fakes.server import eventually, free_socket, served
 from tests.fakes.telegram_api import BOT_USERNAME, TOKEN, FakeTelegram
 
 ROOT = Path(__file__).parent.parent
@@ -34,34 +34,29 @@ ALLOWED_TAGS = {"b", "i", "u", "s", "a", "code", "pre", "blockquote"}
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    yield from running(FakeTelegram())
+def polling(fake_telegram: FakeTelegram, bot: Bot) -> Iterator[FakeTelegram]:
+    """The bot polling the stand-in: push updates into `fake_telegram`, read what the bot sent."""
+    with served(create_app(fake_telegram.bot_settings(), bot=bot)):
+        fake_telegram.wait_for(lambda calls: any(c.method == "getUpdates" for c in calls))
+        yield fake_telegram
 
 
 @pytest.fixture
-def polling(fake: FakeTelegram, bot: Bot) -> Iterator[FakeTelegram]:
-    """The bot polling the stand-in: push updates into `fake`, read what the bot sent."""
-    with served(create_app(fake.bot_settings(), bot=bot)):
-        fake.wait_for(lambda calls: any(c.method == "getUpdates" for c in calls))
-        yield fake
-
-
-@pytest.fixture
-def webhook(fake: FakeTelegram, bot: Bot) -> Iterator[tuple[FakeTelegram, str]]:
+def webhook(fake_telegram: FakeTelegram, bot: Bot) -> Iterator[tuple[FakeTelegram, str]]:
     """The bot in webhook mode; yields the stand-in and the app's webhook URL."""
-    settings = fake.bot_settings(
+    settings = fake_telegram.bot_settings(
         telegram_webhook_url="https://bot.example.org/telegram/webhook",
         telegram_webhook_secret=SECRET,
     )
     with served(create_app(settings, bot=bot)) as url:
-        yield fake, url + TELEGRAM_WEBHOOK
+        yield fake_telegram, url + TELEGRAM_WEBHOOK
 
 
-def ask(fake: FakeTelegram, text: str, user_id: int = 42, **kw: object) -> str:
+def ask(fake_telegram: FakeTelegram, text: str, user_id: int = 42, **kw: object) -> str:
     """Send a private message and return the text of the first reply to it."""
-    before = len(fake.of("sendMessage", user_id))
-    fake.push(fake.message(text, user_id=user_id, **kw))  # type: ignore[arg-type]
-    return fake.wait_sent(user_id, before + 1)[before].text
+    before = len(fake_telegram.of("sendMessage", user_id))
+    fake_telegram.push(fake_telegram.message(text, user_id=user_id, **kw))  # type: ignore[arg-type]
+    return fake_telegram.wait_sent(user_id, before + 1)[before].text
 
 
 def assert_valid_html(text: str) -> None:
@@ -243,17 +238,17 @@ def test_bad_updates_are_skipped(polling: FakeTelegram) -> None:
     assert len(polling.of("sendMessage", 9)) == 1
 
 
-def test_a_long_reply_is_split_into_valid_messages(fake: FakeTelegram, bot: Bot) -> None:
+def test_a_long_reply_is_split_into_valid_messages(fake_telegram: FakeTelegram, bot: Bot) -> None:
     def long_reply(msg: Incoming, ctx: Context) -> Reply:
         # A real template, with a value far past Telegram's limit (handlers cap theirs).
         return Reply("help/unknown_command.j2", {"command": "<b>&" + " word" * 2000}, "en", "x")
 
     bot.router.commands["long"] = long_reply
-    with served(create_app(fake.bot_settings(), bot=bot)):
-        fake.push(fake.message("/long", user_id=12))
-        fake.wait_sent(12, 3)
+    with served(create_app(fake_telegram.bot_settings(), bot=bot)):
+        fake_telegram.push(fake_telegram.message("/long", user_id=12))
+        fake_telegram.wait_sent(12, 3)
         time.sleep(0.2)
-    chunks = [c.text for c in fake.of("sendMessage", 12)]
+    chunks = [c.text for c in fake_telegram.of("sendMessage", 12)]
     assert len(chunks) == 3
     for chunk in chunks:
         assert utf16_len(chunk) <= MAX_MESSAGE
@@ -297,16 +292,16 @@ def test_split_html_keeps_every_chunk_valid() -> None:
 def test_webhook_checks_the_secret_and_handles_updates(
     webhook: tuple[FakeTelegram, str],
 ) -> None:
-    fake, url = webhook
-    hook = fake.of("setWebhook")
+    fake_telegram, url = webhook
+    hook = fake_telegram.of("setWebhook")
     assert hook and hook[0].params["secret_token"] == SECRET
-    assert not fake.of("getUpdates")
-    wrong = fake.message("who leads WASH?", user_id=31)
+    assert not fake_telegram.of("getUpdates")
+    wrong = fake_telegram.message("who leads WASH?", user_id=31)
     with httpx.Client(timeout=10) as client:
         assert client.post(url, json={"update_id": 1, **wrong}).status_code == 403
         r = client.post(url, json={"update_id": 2, **wrong}, headers={SECRET_HEADER: "nope"})
         assert r.status_code == 403
-        right = fake.message("/lead health", user_id=32)
+        right = fake_telegram.message("/lead health", user_id=32)
         r = client.post(url, json={"update_id": 3, **right}, headers={SECRET_HEADER: SECRET})
         assert r.status_code == 200
         # Telegram resends an update whose 200 was lost: it is answered once.
@@ -315,17 +310,17 @@ def test_webhook_checks_the_secret_and_handles_updates(
         r = client.post(url, content=b"{not json", headers={SECRET_HEADER: SECRET})
         assert r.status_code == 400
         assert client.get(url.replace(TELEGRAM_WEBHOOK, "/healthz")).text == "ok"
-    assert "WHO" in fake.wait_sent(32, 1)[0].text
+    assert "WHO" in fake_telegram.wait_sent(32, 1)[0].text
     time.sleep(0.3)
-    assert not fake.of("sendMessage", 31)
-    assert len(fake.of("sendMessage", 32)) == 1
+    assert not fake_telegram.of("sendMessage", 31)
+    assert len(fake_telegram.of("sendMessage", 32)) == 1
 
 
 def test_an_update_the_database_refuses_is_refused_so_telegram_resends(
     webhook: tuple[FakeTelegram, str], engine: Engine
 ) -> None:
-    fake, url = webhook
-    update = {"update_id": 77, **fake.message("/lead health", user_id=33)}
+    fake_telegram, url = webhook
+    update = {"update_id": 77, **fake_telegram.message("/lead health", user_id=33)}
     with engine.begin() as conn:  # the inbox cannot be written: like a full or read-only disk
         conn.exec_driver_sql("ALTER TABLE inboxevent RENAME TO inboxevent_away")
     with httpx.Client(timeout=10) as client:
@@ -335,18 +330,18 @@ def test_an_update_the_database_refuses_is_refused_so_telegram_resends(
             conn.exec_driver_sql("ALTER TABLE inboxevent_away RENAME TO inboxevent")
         resent = client.post(url, json=update, headers={SECRET_HEADER: SECRET})
         assert resent.status_code == 200
-    assert "WHO" in fake.wait_sent(33, 1)[0].text
+    assert "WHO" in fake_telegram.wait_sent(33, 1)[0].text
 
 
 def test_two_pollers_on_one_token_stop_with_a_clear_message(
-    fake: FakeTelegram, tmp_path: Path
+    fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:
-    fake.conflict = True
+    fake_telegram.conflict = True
     port = free_socket().getsockname()[1]
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": fake.url,
+        "TELEGRAM_API_URL": fake_telegram.url,
         "CLUSTERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/bot.db",
     }
     env.pop("TELEGRAM_WEBHOOK_URL", None)
@@ -360,7 +355,7 @@ def test_two_pollers_on_one_token_stop_with_a_clear_message(
     )
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "409 Conflict" in proc.stderr and "another instance" in proc.stderr
-    assert len(fake.of("getUpdates")) <= 3  # stopped, not a retry loop
+    assert len(fake_telegram.of("getUpdates")) <= 3  # stopped, not a retry loop
 
 
 def test_only_group_admins_subscribe_the_group(polling: FakeTelegram) -> None:
