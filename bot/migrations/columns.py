@@ -36,6 +36,11 @@ def timestamp(name: str, *, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, UTCDateTime(), nullable=nullable)
 
 
+def day(name: str, *, nullable: bool = False) -> sa.Column[Any]:
+    """A calendar date, no time of day."""
+    return sa.Column(name, sa.Date(), nullable=nullable)
+
+
 def flag(name: str) -> sa.Column[Any]:
     """A yes/no that every row has."""
     return sa.Column(name, sa.Boolean(), nullable=False)
