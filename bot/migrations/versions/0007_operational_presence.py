@@ -1,35 +1,32 @@
 """operational presence: which organisations work in which cluster where (HDX HAPI 3W)"""
 
-import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+from bot.migrations.columns import day, id_key, number, string, timestamp
+from bot.migrations.tables import drop_table
+
+revision = "0007"
+down_revision = "0006"
 
 
 def upgrade() -> None:
-    op.create_table('presence',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('country', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
-    sa.Column('sector', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('sector_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('org_acronym', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('org_name', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-    sa.Column('org_type', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('areas', sa.Integer(), nullable=False),
-    sa.Column('reference_period_start', sa.Date(), nullable=True),
-    sa.Column('reference_period_end', sa.Date(), nullable=True),
-    sa.Column('origin', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-    sa.Column('loaded_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "presence",
+        id_key(),
+        string("country", 2),
+        string("sector", 40),
+        string("sector_code", 16),
+        string("org_acronym", 200),
+        string("org_name", 500),
+        string("org_type", 200),
+        number("areas"),
+        day("reference_period_start", nullable=True),
+        day("reference_period_end", nullable=True),
+        string("origin", 500),
+        timestamp("loaded_at"),
     )
-    with op.batch_alter_table('presence', schema=None) as batch_op:
-        batch_op.create_index('ix_presence_country_sector', ['country', 'sector'], unique=False)
+    op.create_index("ix_presence_country_sector", "presence", ["country", "sector"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('presence', schema=None) as batch_op:
-        batch_op.drop_index('ix_presence_country_sector')
-
-    op.drop_table('presence')
+    drop_table("presence", "ix_presence_country_sector")

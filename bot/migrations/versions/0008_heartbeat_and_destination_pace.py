@@ -1,39 +1,34 @@
 """heartbeat (a row per dispatcher, for /readyz) and destinationpace (per-destination pacing shared by dispatchers)"""
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+from bot.migrations.columns import string, timestamp
+from bot.migrations.tables import drop_table
+
+revision = "0008"
+down_revision = "0007"
 
 
 def upgrade() -> None:
-    op.create_table('destinationpace',
-    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
-    sa.Column('next_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('target')
+    op.create_table(
+        "destinationpace",
+        string("target", 1000),
+        timestamp("next_at"),
+        sa.PrimaryKeyConstraint("target"),
     )
-    with op.batch_alter_table('destinationpace', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_destinationpace_next_at'), ['next_at'], unique=False)
+    op.create_index(op.f("ix_destinationpace_next_at"), "destinationpace", ["next_at"])
 
-    op.create_table('heartbeat',
-    sa.Column('worker', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('beat_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('worker')
+    op.create_table(
+        "heartbeat",
+        string("worker", 100),
+        string("role", 20),
+        timestamp("beat_at"),
+        sa.PrimaryKeyConstraint("worker"),
     )
-    with op.batch_alter_table('heartbeat', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_heartbeat_role'), ['role'], unique=False)
-
+    op.create_index(op.f("ix_heartbeat_role"), "heartbeat", ["role"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('heartbeat', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_heartbeat_role'))
-
-    op.drop_table('heartbeat')
-    with op.batch_alter_table('destinationpace', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_destinationpace_next_at'))
-
-    op.drop_table('destinationpace')
+    drop_table("heartbeat", "ix_heartbeat_role")
+    drop_table("destinationpace", "ix_destinationpace_next_at")
