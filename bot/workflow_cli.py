@@ -271,10 +271,16 @@ def _after_move(
                 f"{proposal.status}. Next, the RC/HC: clusterbot proposals deactivate {pid} "
                 f"--cluster {cluster} --as IDENTITY"
             )
+        kept = verification.find(session, proposal.country, cluster)
+        records = (
+            f"its country record comes from elsewhere ({kept.source}), so it is kept"
+            if kept is not None
+            else "it is no longer in the country records"
+        )
         return (
-            f"#{pid}: {name} in {country} is deactivated, and its country record from this "
-            f"proposal is removed; the proposal's other clusters are unchanged (it stays "
-            f"{proposal.status}). clusterbot proposals show {pid} shows them."
+            f"#{pid}: {name} in {country} is deactivated, and {records}; the proposal's other "
+            f"clusters are unchanged (it stays {proposal.status}). clusterbot proposals show "
+            f"{pid} shows them."
         )
     if move == "submit":
         # Who is told is what the outbox holds, not who holds the role: an ERC with no chat

@@ -4,7 +4,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.core import Context, Incoming, Reply, Router, split_command
-from bot.domain import proposals, roles
+from bot.domain import proposals, roles, verification
 from bot.domain.conversation import last_subject
 from bot.domain.proposals import Refused
 from bot.models import ROLES, ChecklistRun, Proposal
@@ -345,6 +345,8 @@ def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Re
         pending.cluster,
     )
     assert proposal.id is not None
+    if pending.cluster:  # a move of one cluster: what it did to that cluster, not the proposal
+        return _cluster_moved(ctx, proposal, pending.cluster)
     kind = {"submit": "submitted", "return": "returned", "endorse": "endorsed"}.get(pending.move)
     told = proposals.told(ctx.session, proposal.id, kind) if kind else None
     return reply(
@@ -352,9 +354,32 @@ def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Re
         "proposals/moved.j2",
         id=proposal.id,
         status=proposal.status,
-        cluster=_cluster_name(ctx, pending.cluster),
         people_told=told.people if told else 0,
         partners_told=told.partners if told else 0,
+    )
+
+
+def _cluster_word(ctx: Context, cluster: str) -> str:
+    """The cluster as a move command reads it, one word: "wash", "early_recovery"."""
+    short = ctx.kb.text("en").sectors[cluster].short
+    return short.casefold() if " " not in short else cluster
+
+
+def _cluster_moved(ctx: Context, proposal: Proposal, cluster: str) -> Reply:
+    """One cluster's new state, and whether the country records still hold it, as they are."""
+    row = next(
+        c for c in proposals.clusters_of(ctx.session, proposal.id or 0) if c.cluster == cluster
+    )
+    record = verification.find(ctx.session, proposal.country, cluster)
+    return reply(
+        ctx,
+        "proposals/cluster_moved.j2",
+        id=proposal.id,
+        status=row.status,
+        cluster=_cluster_name(ctx, cluster),
+        cluster_word=_cluster_word(ctx, cluster),
+        country=country_name(ctx, proposal.country),
+        kept=record.source if record is not None else "",
     )
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot.core import Reply
 from bot.db import session_scope, upgrade
-from bot.domain import proposals, roles, subscriptions
+from bot.domain import proposals, roles, subscriptions, verification
 from bot.domain.proposals import MOVES, Refused
 from bot.models import (
     ROLES,
@@ -372,6 +372,37 @@ def test_a_cluster_move_refused_says_what_stands_in_the_way(chat: Chat) -> None:
     assert "Health in proposal #1 is active, so it cannot be moved" in chat("/deactivate 1 health")
     answer = chat("/plan 1 health hand over to the ministry by June")
     assert "plan the deactivation, Health in proposal #1 (Sudan)?\nNote: hand over" in answer
+
+
+def test_a_cluster_move_says_what_it_did_to_that_cluster(chat: Chat) -> None:
+    """Not the proposal's state again ("now: endorsed", partners told): the cluster's."""
+    _grant(chat, "admin")
+    chat("/propose Sudan health wash")
+    for move in ("submit", "forward", "endorse"):
+        chat(f"/{move} 1")
+        _press(chat, "Confirm")
+    chat("/plan 1 health hand over to the ministry by June")
+    planned = _press(chat, "Confirm")
+    assert "Done: Health in proposal #1 (Sudan) is now: deactivation planned." in planned
+    assert "stays active until the RC/HC deactivates it: /deactivate 1 health" in planned
+    chat("/deactivate 1 health")
+    done = _press(chat, "Confirm")
+    assert "Health in proposal #1 (Sudan) is now: deactivated." in done
+    assert "Health in Sudan is no longer in the country records." in done
+    for claim in ("endorsed", "partner", "proposer"):
+        assert claim not in planned + done, planned + done
+    assert "We hold no country record for Health in Sudan" in chat("who leads health in sudan")
+    # A record that came from elsewhere since (a later import) stays, and the reply says so.
+    with session_scope(chat.bot.engine) as session:  # type: ignore[arg-type]
+        record = verification.find(session, "SD", "wash")
+        assert record is not None
+        record.source = "OCHA Sudan contact list"
+        session.add(record)
+    chat("/plan 1 wash handover")
+    _press(chat, "Confirm")
+    chat("/deactivate 1 wash")
+    kept = _press(chat, "Confirm")
+    assert "does not come from this proposal (OCHA Sudan contact list), so it is kept" in kept
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

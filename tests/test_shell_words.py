@@ -149,7 +149,9 @@ def test_plan_deactivation_and_deactivate_say_different_true_things(
     )
     code, done, _ = sh(deactivate, capsys)
     assert code == 0 and done != planned
-    assert done.startswith("#1: Health in Sudan is deactivated, and its country record from")
+    assert done.startswith(
+        "#1: Health in Sudan is deactivated, and it is no longer in the country records;"
+    )
     assert "the proposal's other clusters are unchanged" in done
 
 
