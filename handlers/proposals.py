@@ -74,6 +74,24 @@ def _shown(ctx: Context, proposal: Proposal, template: str = "proposals/show.j2"
     return replace(reply(ctx, template, **data), choices=tuple(buttons))
 
 
+def _created(ctx: Context, proposal: Proposal) -> Reply:
+    """A new draft, with what may make it one too many: clusters active already, or proposed."""
+    assert proposal.id is not None
+    clusters = [c.cluster for c in proposals.clusters_of(ctx.session, proposal.id)]
+    rows = verification.records_of(ctx.session, proposal.country, clusters)
+    active = [
+        {"name": _cluster_name(ctx, c), "since": str(since), "lead": rows[c].lead}
+        for c in clusters
+        if c in rows and (since := rows[c].activated_on)
+    ]
+    others = [
+        {"id": other.id, "status": other.status, "cluster": _cluster_name(ctx, c)}
+        for other, c in proposals.also_proposing(ctx.session, proposal)
+    ]
+    shown = _shown(ctx, proposal, "proposals/created.j2")
+    return replace(shown, data={**shown.data, "active_already": active, "also_proposed": others})
+
+
 @router.command(
     "proposals", shareable=True, menu=N_("activation proposals and their status"), menu_at=70
 )
@@ -203,7 +221,7 @@ def propose(msg: Incoming, ctx: Context) -> Reply:
         created = proposals.create(ctx.session, ctx.kb, ctx.user, country, clusters)
     except Refused as exc:
         return _refused(ctx, exc)
-    return _shown(ctx, created, "proposals/created.j2")
+    return _created(ctx, created)
 
 
 @router.action(
@@ -260,7 +278,7 @@ def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
         )
     except Refused as exc:
         return _refused(ctx, exc)
-    return _shown(ctx, created, "proposals/created.j2")
+    return _created(ctx, created)
 
 
 def _move_command(msg: Incoming, ctx: Context, move: str, with_cluster: bool = False) -> Reply:

@@ -682,3 +682,19 @@ def test_a_checklist_s_shelter_lead_left_unanswered_is_not_guessed(
     assert hc.last is not None
     shown = hc(action=hc.last.choices[0].action)
     assert "depends on the kind of emergency" in shown and "No proposal was made" in shown
+
+
+def test_a_proposal_for_clusters_active_or_proposed_already_says_so(chat: Chat) -> None:
+    _grant(chat, "admin")
+    chat("/propose Chad health wash")
+    for move in ("submit", "forward", "endorse"):
+        chat(f"/{move} 1")
+        _press(chat, "Confirm")
+    again = chat("/propose Chad health nutrition")
+    assert "Draft proposal #2 created." in again
+    assert "already activated in Chad:\n• Health: activated on" in again, again
+    assert "Nutrition: activated" not in again and "Other proposals" not in again
+    twice = chat("/propose Chad nutrition")
+    assert "Other proposals under way for Chad already name these clusters:" in twice
+    assert "• Nutrition in proposal #2 (draft)" in twice and "already activated" not in twice
+    assert "Other proposals" not in chat("/propose Sudan nutrition")  # another country

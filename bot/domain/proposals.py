@@ -83,6 +83,7 @@ MOVES = {
         ),
     )
 }
+UNDER_WAY = (P.DRAFT, P.SUBMITTED, P.FORWARDED, P.RETURNED)  # proposals not yet decided
 LIVE = (P.ENDORSED, P.ANNOUNCED)  # proposals whose clusters are active and can be deactivated
 
 
@@ -562,6 +563,27 @@ def view(session: Session, kb: KnowledgeBase, proposal: Proposal, lang: str) -> 
 
 def _iso(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M UTC") if when else ""
+
+
+def also_proposing(session: Session, proposal: Proposal) -> list[tuple[Proposal, str]]:
+    """Other proposals still under way for this one's country, with each cluster they share.
+
+    Two drafts for Sudan Health side by side are likely one made twice: the creator is told.
+    """
+    assert proposal.id is not None
+    mine = [c.cluster for c in clusters_of(session, proposal.id)]
+    rows = session.exec(
+        select(Proposal, ProposalCluster)
+        .join(ProposalCluster, col(ProposalCluster.proposal_id) == Proposal.id)
+        .where(
+            Proposal.country == proposal.country,
+            Proposal.id != proposal.id,
+            col(Proposal.status).in_(UNDER_WAY),
+            col(ProposalCluster.cluster).in_(mine),
+        )
+        .order_by(col(Proposal.id))
+    ).all()
+    return [(p, c.cluster) for p, c in rows]
 
 
 def listing(session: Session, country: str | None = None) -> list[Proposal]:
