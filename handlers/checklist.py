@@ -650,8 +650,14 @@ def sentence(text: str, lang: str) -> str:
     return text
 
 
-def _arrangement(ctx: Context, cluster: str, lead: str) -> list[dict[str, Any]]:
-    """A cluster whose global lead depends on the emergency: each case, and which is proposed."""
+def _arrangement(
+    ctx: Context, cluster: str, lead: str, condition: str | None = None
+) -> list[dict[str, Any]]:
+    """A cluster whose global lead depends on the emergency: each case, and which is proposed.
+
+    With the kind of emergency known, only its own case is the one proposed: UNHCR proposed
+    for CCCM after a cyclone is not "the arrangement for conflict".
+    """
     words = ctx.kb.text(ctx.lang)
     leads = ctx.kb.sectors[cluster].leads
     if not any(x.when for x in leads):
@@ -662,7 +668,7 @@ def _arrangement(ctx: Context, cluster: str, lead: str) -> list[dict[str, Any]]:
             "role": x.role,
             "role_label": words.roles[x.role],
             "when": words.conditions[x.when] if x.when else "",
-            "proposed": x.agency == lead,
+            "proposed": x.agency == lead and condition in (None, x.when),
         }
         for x in leads
     ]
@@ -693,6 +699,7 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     chosen = a.clusters()
     steps = step_texts(ctx.kb, lang)
     clusters = []
+    condition = a.condition(ctx.kb)
     for c in chosen:
         v = verdict(a.stored, c)
         lead, colead = a.leads(ctx.kb, c)
@@ -711,9 +718,11 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
                 "gaps_sentence": sentence(a.note(gaps), lang),
                 "capacity_sentence": sentence(a.note(capacity), lang),
                 "lead": _organisation(ctx, lead) if lead else None,
-                "lead_differs": bool(lead) and lead not in global_leads(ctx.kb, c),
-                "global_leads": [agency_label(ctx, x) for x in sorted(global_leads(ctx.kb, c))],
-                "arrangement": _arrangement(ctx, c, lead),
+                "lead_differs": bool(lead) and lead not in global_leads(ctx.kb, c, condition),
+                "global_leads": [
+                    agency_label(ctx, x) for x in sorted(global_leads(ctx.kb, c, condition))
+                ],
+                "arrangement": _arrangement(ctx, c, lead, condition),
                 "colead": _organisation(ctx, colead) if colead else None,
             }
         )

@@ -355,9 +355,14 @@ def condition_of(kb: KnowledgeBase, text: str) -> str | None:
     return next(iter(named)) if len(named) == 1 else None
 
 
-def global_leads(kb: KnowledgeBase, cluster: str) -> set[str]:
-    """Every agency with a global leading part in `cluster`."""
-    return {lead.agency for lead in kb.sectors[cluster].leads}
+def global_leads(kb: KnowledgeBase, cluster: str, condition: str | None = None) -> set[str]:
+    """Every agency with a global leading part in `cluster`, in this kind of emergency if known.
+
+    In a cyclone UNHCR is no global lead of CCCM (IOM is): proposing it differs from the
+    arrangement, as proposing an NGO would.
+    """
+    leads = kb.sectors[cluster].leads
+    return {x.agency for x in leads if condition is None or x.when in (None, condition)}
 
 
 @dataclass(frozen=True, slots=True)

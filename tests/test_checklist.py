@@ -53,7 +53,7 @@ def test_full_walk_through_in_english(chat: Chat) -> None:
     assert "Health: the activation criteria are met" in summary
     assert "Shelter: the activation criteria are not met" in summary
     assert "ministry overwhelmed" in summary
-    assert "This differs from the global lead (IFRC, UNHCR)" in summary
+    assert "This differs from the global lead (UNHCR)" in summary
     assert "Proposed cluster activation, Sudan" in letter
     assert "### Health\n\nProposed lead: World Health Organization (WHO)." in letter
     # Shelter's criteria are not met: it is not proposed, and the letter says why.

@@ -142,6 +142,16 @@ def test_shelter_says_which_lead_applies_and_that_ifrc_convenes(chat: Chat) -> N
     )
 
 
+def test_the_other_emergency_s_lead_is_no_arrangement_proposed_here(chat: Chat) -> None:
+    """After floods, UNHCR for Shelter differs from the lead that applies (IFRC's convening)."""
+    lines = [*WALK, "none"]
+    lines[23] = "UNHCR"
+    letter = letter_of(chat, lines)
+    shelter = section(letter, "Proposed clusters and lead agencies").split("### Shelter", 1)[1]
+    assert "This is the arrangement proposed here" not in shelter.split("###")[0]
+    assert "[Explain why UNHCR is better placed than the global lead (IFRC).]" in shelter
+
+
 def test_a_lead_other_than_the_global_one_asks_for_the_reason(chat: Chat) -> None:
     lines = [*WALK, "none"]
     lines[21] = "IOM"
