@@ -333,7 +333,8 @@ def _classify(
     # What a post is paid, or how it is funded ("the coordinator's salary", "谁给协调员发工资"),
     # is in none of our passages: a line that names the post answers something else, and so
     # does a cluster's lead ("the health cluster coordinator's salary").
-    if "pay" in e.intents:
+    # How to reach a post (its phone number, its e-mail address) is in none either.
+    if "pay" in e.intents or "contact" in e.intents:
         return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
     if _the_cluster_word_alone(e, kb, lang):
         # "What is a cluster?" asks what it is; "clusters" alone, which there are.

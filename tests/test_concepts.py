@@ -432,10 +432,18 @@ def test_what_a_cluster_contains_is_not_the_letter_to_the_erc(chat: Chat, questi
         "what is the salary of the health cluster coordinator?",
         "卫生集群协调员的工资是多少",
         "who pays the cluster coordinator in Sudan?",
+        # How to reach a post is no lead question either, with a cluster and a country named.
+        "what's the phone number of the health cluster coordinator in yemen",
+        "quel est le numero de telephone du coordinateur du cluster sante au Tchad",
+        "me pasas el telefono del coordinador de salud en Haiti",
+        "苏丹卫生集群协调员的电话号码是多少",
+        "ما هو رقم هاتف منسق مجموعة الصحة في سوريا",
+        "email address of the wash cluster coordinator?",
     ],
 )
-def test_what_a_post_is_paid_is_not_known(chat: Chat, question: str) -> None:
-    # No passage holds salaries or how a post is funded: the line naming the post is no answer.
+def test_what_a_post_is_paid_or_how_to_reach_it_is_not_known(chat: Chat, question: str) -> None:
+    # No passage holds salaries, how a post is funded or its phone number: the line naming the
+    # post is no answer.
     chat(question)
     assert chat.last is not None and chat.last.intent == "unknown", chat.last
 
