@@ -259,11 +259,16 @@ def _classify(
     # "When should a cluster be activated?", "cuándo hay que activar": when activating is
     # justified, the criteria, rather than the procedure or who decides; when the question
     # says more than activating a cluster ("when does the ERC answer?") it asks that.
+    # "Why would a cluster be activated?", "pourquoi activer un cluster" ask what justifies it
+    # as well, when they name activating ("why do we have clusters?" asks what clusters are
+    # for; "why does the HC write to the ERC?" says more, and asks that).
+    reason = "when" in e.intents or ("why" in e.intents and _names_activating(e.rest, kb, langs))
+    besides = f"{_words(kb, langs, 'when')} {_words(kb, langs, 'why')}"
     if (
         best is not None
         and any(r.topic in _ACTIVATION or _procedure(r.topic, kb) for r in ranked)
-        and "when" in e.intents
-        and kb.ranker.titled(e.rest, _CRITERIA, langs, besides=_words(kb, langs, "when"))
+        and reason
+        and kb.ranker.titled(e.rest, _CRITERIA, langs, besides=besides)
     ):
         best = Ranked(_CRITERIA, "concept", best.score, best.confidence, best.matched)
         ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
@@ -582,6 +587,11 @@ def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
         if tokens and tokens == kb.activation_tokens[code]:
             return True
     return False
+
+
+def _names_activating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the words ranked say "activate" ("why activate a cluster?")."""
+    return any(set(kb.ranker.tokens(rest, code)) & kb.activation_tokens[code] for code in langs)
 
 
 def _one_condition(e: Entities) -> str | None:

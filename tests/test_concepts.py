@@ -395,6 +395,16 @@ def test_related_topics_never_name_the_topic_answered(chat: Chat) -> None:
         ("quand on active un cluster, que faut-il faire ?", "Les huit étapes"),
         # When a step happens is about the procedure, not the criteria.
         ("when does the ERC answer the letter", "The eight steps to activate clusters"),
+        # "Why" of activating asks what justifies it, as "when" does ...
+        ("why would a cluster be activated at all", "The criteria for activating a cluster"),
+        ("pourquoi activer un cluster", "Les critères d'activation d'un cluster"),
+        ("por que se activa un cluster", "Los criterios para activar un clúster"),
+        ("为什么要启动集群", "启动集群的标准"),
+        ("لماذا يتم تفعيل مجموعة", "معايير تفعيل المجموعة"),
+        # ... but not of clusters without activating, nor of a step.
+        ("why do we even have clusters", "What the cluster approach aims to achieve"),
+        ("pourquoi on a des clusters", "Les objectifs de l'approche cluster"),
+        ("why does the HC write to the ERC", "Activation procedure, step 5 of 8"),
     ],
 )
 def test_when_to_activate_is_the_criteria_and_when_beside_a_question_the_question(
