@@ -259,11 +259,16 @@ def _classify(
     # "When should a cluster be activated?", "cuándo hay que activar": when activating is
     # justified, the criteria, rather than the procedure or who decides; when the question
     # says more than activating a cluster ("when does the ERC answer?") it asks that.
+    # "Why would a cluster be activated?", "pourquoi activer un cluster" ask what justifies it
+    # as well, when they name activating ("why do we have clusters?" asks what clusters are
+    # for; "why does the HC write to the ERC?" says more, and asks that).
+    reason = "when" in e.intents or ("why" in e.intents and _names_activating(e.rest, kb, langs))
+    besides = f"{_words(kb, langs, 'when')} {_words(kb, langs, 'why')}"
     if (
         best is not None
         and any(r.topic in _ACTIVATION or _procedure(r.topic, kb) for r in ranked)
-        and "when" in e.intents
-        and kb.ranker.titled(e.rest, _CRITERIA, langs, besides=_words(kb, langs, "when"))
+        and reason
+        and kb.ranker.titled(e.rest, _CRITERIA, langs, besides=besides)
     ):
         best = Ranked(_CRITERIA, "concept", best.score, best.confidence, best.matched)
         ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
@@ -333,7 +338,8 @@ def _classify(
     # What a post is paid, or how it is funded ("the coordinator's salary", "谁给协调员发工资"),
     # is in none of our passages: a line that names the post answers something else, and so
     # does a cluster's lead ("the health cluster coordinator's salary").
-    if "pay" in e.intents:
+    # How to reach a post (its phone number, its e-mail address) is in none either.
+    if "pay" in e.intents or "contact" in e.intents:
         return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
     if _the_cluster_word_alone(e, kb, lang):
         # "What is a cluster?" asks what it is; "clusters" alone, which there are.
@@ -581,6 +587,11 @@ def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
         if tokens and tokens == kb.activation_tokens[code]:
             return True
     return False
+
+
+def _names_activating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the words ranked say "activate" ("why activate a cluster?")."""
+    return any(set(kb.ranker.tokens(rest, code)) & kb.activation_tokens[code] for code in langs)
 
 
 def _one_condition(e: Entities) -> str | None:

@@ -206,6 +206,18 @@ def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
         pytest.param("what is the salary of the health cluster coordinator?", id="pay-cluster-en"),
         pytest.param("卫生集群协调员的工资是多少", id="pay-cluster-zh"),
         pytest.param("who pays the cluster coordinator in Sudan?", id="pay-country-en"),
+        # How to reach a post is no lead question either, with a cluster and a country named.
+        pytest.param(
+            "what's the phone number of the health cluster coordinator in yemen", id="contact-en"
+        ),
+        pytest.param(
+            "quel est le numero de telephone du coordinateur du cluster sante au Tchad",
+            id="contact-fr",
+        ),
+        pytest.param("me pasas el telefono del coordinador de salud en Haiti", id="contact-es"),
+        pytest.param("苏丹卫生集群协调员的电话号码是多少", id="contact-zh"),
+        pytest.param("ما هو رقم هاتف منسق مجموعة الصحة في سوريا", id="contact-ar"),
+        pytest.param("email address of the wash cluster coordinator?", id="contact-email-en"),
         # A checklist's control word with no checklist open: "取消" shares a word with the
         # humanitarian reset, "back" with step 7, and neither is asked.
         pytest.param("cancel", id="control-cancel-en"),
@@ -418,6 +430,16 @@ def test_related_topics_never_name_the_topic_answered(chat: Chat) -> None:
         ("quand on active un cluster, que faut-il faire ?", "Les huit étapes"),
         # When a step happens is about the procedure, not the criteria.
         ("when does the ERC answer the letter", "The eight steps to activate clusters"),
+        # "Why" of activating asks what justifies it, as "when" does ...
+        ("why would a cluster be activated at all", "The criteria for activating a cluster"),
+        ("pourquoi activer un cluster", "Les critères d'activation d'un cluster"),
+        ("por que se activa un cluster", "Los criterios para activar un clúster"),
+        ("为什么要启动集群", "启动集群的标准"),
+        ("لماذا يتم تفعيل مجموعة", "معايير تفعيل المجموعة"),
+        # ... but not of clusters without activating, nor of a step.
+        ("why do we even have clusters", "What the cluster approach aims to achieve"),
+        ("pourquoi on a des clusters", "Les objectifs de l'approche cluster"),
+        ("why does the HC write to the ERC", "Activation procedure, step 5 of 8"),
     ],
 )
 def test_when_to_activate_is_the_criteria_and_when_beside_a_question_the_question(
