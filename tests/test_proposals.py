@@ -213,6 +213,15 @@ def _press(chat: Chat, label: str) -> str:
     return chat(action=action)
 
 
+def _moved(chat: Chat, number: int, *moves: str) -> str:
+    """Each move of proposal NUMBER asked for and confirmed, in turn: the last reply."""
+    shown = ""
+    for move in moves:
+        chat(f"/{move} {number}")
+        shown = _press(chat, "Confirm")
+    return shown
+
+
 @pytest.mark.parametrize(
     ("lines", "buttons", "expected"),
     [
@@ -354,9 +363,7 @@ def test_a_move_out_of_turn_says_what_can_be_done_and_a_repeat_that_it_is_done(
     assert "What it can be now: forward to the IASC Principals or return with feedback." in chat(
         "/endorse 1"
     )
-    for move in ("forward", "endorse"):
-        chat(f"/{move} 1")
-        _press(chat, "Confirm")
+    _moved(chat, 1, "forward", "endorse")
     again = chat("/endorse 1")
     assert "Proposal #1 is already endorsed" in again and "nothing was changed" in again, again
 
@@ -366,9 +373,7 @@ def test_a_cluster_move_refused_says_what_stands_in_the_way(chat: Chat) -> None:
     chat("/propose Sudan health")
     # A draft's clusters are not active: the proposal's own state is what stands in the way.
     assert "Proposal #1 is draft, so it cannot be moved that way" in chat("/plan 1 health a plan")
-    for move in ("submit", "forward", "endorse"):
-        chat(f"/{move} 1")
-        _press(chat, "Confirm")
+    _moved(chat, 1, "submit", "forward", "endorse")
     assert "Health in proposal #1 is active, so it cannot be moved" in chat("/deactivate 1 health")
     answer = chat("/plan 1 health hand over to the ministry by June")
     assert "plan the deactivation, Health in proposal #1 (Sudan)?\nNote: hand over" in answer
@@ -378,9 +383,7 @@ def test_a_cluster_move_says_what_it_did_to_that_cluster(chat: Chat) -> None:
     """Not the proposal's state again ("now: endorsed", partners told): the cluster's."""
     _grant(chat, "admin")
     chat("/propose Sudan health wash")
-    for move in ("submit", "forward", "endorse"):
-        chat(f"/{move} 1")
-        _press(chat, "Confirm")
+    _moved(chat, 1, "submit", "forward", "endorse")
     chat("/plan 1 health hand over to the ministry by June")
     planned = _press(chat, "Confirm")
     assert "Done: Health in proposal #1 (Sudan) is now: deactivation planned." in planned
@@ -687,9 +690,7 @@ def test_a_checklist_s_shelter_lead_left_unanswered_is_not_guessed(
 def test_a_proposal_for_clusters_active_or_proposed_already_says_so(chat: Chat) -> None:
     _grant(chat, "admin")
     chat("/propose Chad health wash")
-    for move in ("submit", "forward", "endorse"):
-        chat(f"/{move} 1")
-        _press(chat, "Confirm")
+    _moved(chat, 1, "submit", "forward", "endorse")
     again = chat("/propose Chad health nutrition")
     assert "Draft proposal #2 created." in again
     assert "already activated in Chad:\n• Health: activated on" in again, again
