@@ -116,9 +116,14 @@ _SAME = {
 
 
 def _only_answer_words(note: str, words: AnswerWords, group: str) -> bool:
-    """Whether a note only repeats the answer's own words ("no, todavía", "لا، ليس بعد")."""
+    """Whether a note only repeats the answer's own words ("no, todavía", "لا، ليس بعد").
+
+    Words that say nothing of the situation ("no actually", "yes please", "oui bien sûr") are
+    no note either: the letter would read "Actually." as a sentence of its own.
+    """
     rest = normalize(note)
-    own = {w for g in _SAME.get(group, (group,)) for w in words.groups.get(g, ())}
+    groups = (*_SAME.get(group, (group,)), "filler", "polite")
+    own = {w for g in groups for w in words.groups.get(g, ())}
     own |= {t for w in own for t in w.split()}
     for w in sorted(own, key=len, reverse=True):
         rest = re.sub(rf"(?<![^\W_]){re.escape(w)}(?![^\W_])", " ", rest)

@@ -787,6 +787,13 @@ def test_naming_one_co_lead_asks_for_the_other(chat: Chat) -> None:
         ("لا، ليس بعد", "not_yet"),
         ("yes, done", "done"),
         ("oui, c'est fait", "done"),
+        # Words that say nothing of the step are no note either ("Actually." in the letter).
+        ("no actually", "not_yet"),
+        ("done, i think", "done"),
+        ("oui bien sûr", "done"),
+        ("sí, claro", "done"),
+        ("是的，其实", "done"),
+        ("نعم بالتأكيد", "done"),
     ],
 )
 def test_a_note_that_only_repeats_the_answer_is_no_note(
