@@ -3,6 +3,7 @@
 import pytest
 
 from knowledge import LANGUAGES, KnowledgeBase, load
+from knowledge.checklist import condition_of
 from tests.conftest import Chat
 
 QUESTION = {
@@ -414,3 +415,39 @@ def test_globally_in_a_lead_question_asks_for_the_global_lead_not_the_levels(
     # "Globally" says which lead is asked: no passage on the two levels after the answer.
     chat(question)
     assert [r.data.get("topic") for r in chat.replies] == ["who_leads"], chat.replies
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("who leads shelter when gang violence displaces people", "In conflict-induced"),
+        ("shelter lead for insecurity and attacks on villages?", "In conflict-induced"),
+        ("cccm lead where armed groups attack", "In conflict-induced"),
+        ("who leads shelter after a tropical storm", "In natural disasters"),
+        ("who leads cccm after the landslide", "In natural disasters"),
+        ("who leads shelter after a volcano eruption", "In natural disasters"),
+        ("qui dirige les abris en cas de violence des gangs ?", "Lors de déplacements dus"),
+        ("qui dirige les abris après une tempête tropicale ?", "Lors de catastrophes"),
+        ("¿quién lidera alojamiento con inseguridad y ataques a aldeas?", "En desplazamientos"),
+        ("¿quién lidera alojamiento tras la erupción del volcán?", "En desastres naturales"),
+        ("帮派暴力时谁牵头住所集群", "冲突导致流离失所的情况下"),
+        ("山体滑坡后谁牵头住所集群", "自然灾害情况下"),
+        ("من يقود المأوى عند عنف العصابات؟", "في حالات النزوح الناجم عن النزاعات"),
+        ("من يقود المأوى بعد عاصفة استوائية؟", "في الكوارث الطبيعية"),
+    ],
+)
+def test_more_words_for_the_kind_of_emergency_decide_the_lead(
+    chat: Chat, question: str, kind: str
+) -> None:
+    assert chat(question).splitlines()[0].startswith(kind)
+
+
+def test_an_emergency_of_both_kinds_defaults_no_lead(kb: KnowledgeBase) -> None:
+    assert condition_of(kb, "gang violence after the tropical storm") is None
+    assert condition_of(kb, "gang violence in the capital") == "conflict"
+
+
+def test_a_refugee_influx_is_no_kind_of_cluster_emergency(kb: KnowledgeBase) -> None:
+    # Refugee responses are coordinated under UNHCR's own arrangements, not the cluster
+    # approach: a refugee influx says neither kind.
+    assert condition_of(kb, "a refugee influx from the neighbouring country") is None
