@@ -53,6 +53,8 @@ def _record(ctx: Context, row: CountryCluster) -> dict[str, Any]:
         else "",
         "lead": _as_named(ctx, row.lead),
         "co_lead": _as_named(ctx, row.co_lead),
+        "raw_lead": row.lead,
+        "raw_co_lead": row.co_lead,
         "coordinator": row.coordinator,
         "contact": row.contact,
         "activated_on": row.activated_on.isoformat() if row.activated_on else "",
@@ -129,7 +131,9 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         ctx,
         "leads/who_leads.j2",
         _sources(ctx.kb, sectors),
-        checks=_checks(ctx, sectors, u.agencies, u.condition),
+        checks=_checks(ctx, sectors, u.agencies, u.condition, countries),
+        # "in Darfur": a place we know no country by is said first, never dropped.
+        unknown_places=list(u.unknown_places),
         in_kind=_in_kind(ctx, sectors, u.condition) if not u.agencies else [],
         sectors=[sector_facts(ctx, s) for s in sectors],
         country=countries[0] if countries else None,
@@ -142,28 +146,56 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
 
 
 def _checks(
-    ctx: Context, sectors: list[str], agencies: tuple[str, ...], condition: str | None
+    ctx: Context,
+    sectors: list[str],
+    agencies: tuple[str, ...],
+    condition: str | None,
+    countries: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Yes or no for each agency and cluster named together ("is X a co-lead of Y?").
 
     When the question names a kind of emergency ("... in floods?"), a part the agency has
-    only in another kind is a no, with that other part said.
+    only in another kind is a no, with that other part said. When it names a country, the yes
+    or no is that country's, from our record there ("in_country"); where we hold none, that is
+    said ("no_record") before the global yes or no.
     """
     out = []
     for agency in agencies:
         for s in sectors:
             parts = [lead for lead in ctx.kb.sectors[s].leads if lead.agency == agency]
             fits = [lead for lead in parts if condition is None or lead.when in (None, condition)]
-            out.append(
-                {
-                    "agency": agency_label(ctx, agency),
-                    "sector": sector_label(ctx, s),
-                    "parts": [_lead(ctx, lead) for lead in fits],
-                    "elsewhere": [_lead(ctx, lead) for lead in parts if lead not in fits],
-                    "condition": ctx.kb.text(ctx.lang).conditions[condition] if condition else "",
-                }
-            )
+            glob: dict[str, Any] = {
+                "agency": agency_label(ctx, agency),
+                "sector": sector_label(ctx, s),
+                "parts": [_lead(ctx, lead) for lead in fits],
+                "elsewhere": [_lead(ctx, lead) for lead in parts if lead not in fits],
+                "condition": ctx.kb.text(ctx.lang).conditions[condition] if condition else "",
+            }
+            if not countries:
+                out.append(glob)
+            for country in countries:
+                record = country["records"].get(s)
+                if record is None:
+                    out.append({**glob, "country": country["name"], "no_record": True})
+                    continue
+                out.append(
+                    {
+                        **glob,
+                        "country": country["name"],
+                        "in_country": _part_on_record(ctx, agency, record),
+                        "record": record,
+                    }
+                )
     return out
+
+
+def _part_on_record(ctx: Context, agency: str, record: dict[str, Any]) -> str:
+    """The agency's part in a country record: "lead", "co_lead" or "" (none)."""
+    for part, key in (("lead", "raw_lead"), ("co_lead", "raw_co_lead")):
+        named = record[key]
+        if named and agency in ctx.kb.matcher.agencies_in(named):
+            return part
+    return ""
 
 
 def _in_kind(ctx: Context, sectors: list[str], condition: str | None) -> list[dict[str, Any]]:
@@ -256,7 +288,12 @@ def lead_command(msg: Incoming, ctx: Context) -> Reply:
         ctx.understanding = replace(u, intent="who_leads")
         answer = who_leads(msg, ctx)
         # What follows the cluster names a country: one we do not know is said, not dropped.
-        unknown = "" if u.country else ctx.kb.matcher.entities(msg.args).leftover[:60]
+        # ("/lead health in Darfur" has said it already, first.)
+        unknown = (
+            ""
+            if u.country or u.unknown_places
+            else ctx.kb.matcher.entities(msg.args).leftover[:60]
+        )
         return replace(answer, data={**answer.data, "unknown_country": unknown})
     # The words after /lead name a cluster: one we do not know ("/lead flying"), less the
     # country named with it ("/lead cash Sudan").

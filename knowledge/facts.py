@@ -110,6 +110,10 @@ class Language:
     part_words: Mapping[str, tuple[str, ...]]
     ordinals: tuple[tuple[str, ...], ...]
     last_words: tuple[str, ...]
+    # A place the question puts a cluster in ("in Darfur"): `before`, the words that put a
+    # place after them; `skip`, articles between ("in the ..."); `and`, what joins two places;
+    # `not_places`, words after them that name no place ("in English", "in future").
+    place_words: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +331,7 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         part_words=groups("part_words"),
         ordinals=tuple(_tuple(spellings) for spellings in raw.get("ordinals") or ()),
         last_words=_tuple(raw.get("last_words")),
+        place_words=groups("place_words"),
     )
 
 

@@ -71,6 +71,8 @@ class Understanding:
     country_choices: tuple[str, ...] = ()  # "Congo": the countries it may mean, none named
     # Every country named ("in Sudan and Chad"), `country` first; () when one or none.
     also_countries: tuple[str, ...] = ()
+    # Places the question puts a cluster in that we know no country by ("in Darfur"), as typed.
+    unknown_places: tuple[str, ...] = ()
 
     def subject(self) -> dict[str, Any]:
         """What a follow-up may build on, as JSON-able data (stored per person and chat).
@@ -141,7 +143,113 @@ def understand(
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs)
-    return _classify(e, lang, ranked, kb, langs, normalize(text))
+    u = _classify(e, lang, ranked, kb, langs, normalize(text))
+    if u.intent == "who_leads" and e.leftover:
+        places = _unknown_places(e, text, kb, langs)
+        return replace(u, unknown_places=places) if places else u
+    return u
+
+
+# At most this many places we do not know are named back, each this long at most.
+_PLACES, _PLACE_LENGTH = 3, 60
+
+
+def _unknown_places(
+    e: Entities, text: str, kb: KnowledgeBase, langs: list[str]
+) -> tuple[str, ...]:
+    """The places a lead question names that are no country we know ("in Darfur"), as typed.
+
+    A place is a run of left-over words right after a word that puts a place after it ("in",
+    "au", "en", "在", "في"; articles between, "and" to the next place). A run the question
+    already understands (a kind of emergency: "in a conflict"), that our texts know ("in
+    emergencies", "in the country") or that a language's `not_places` holds ("in English")
+    is no place.
+    """
+    words = [kb.text(code).place_words for code in langs]
+
+    def of(group: str) -> set[str]:
+        return {normalize(w) for pw in words for w in pw.get(group, ())}
+
+    before, skip, joins, not_places = of("before"), of("skip"), of("and"), of("not_places")
+    left = set(e.leftover.split())
+    runs = [
+        w
+        for w in e.leftover.split()
+        if _CJK.search(w)
+        and any(f"{b}{w}" in e.rest or f"{b}{w}" in text for b in before if _CJK.search(b))
+        and not any(n in w for n in not_places if _CJK.search(n))
+    ]
+    tokens = e.rest.split()
+    i = 0
+    while i < len(tokens):
+        i += 1
+        if tokens[i - 1] not in before:
+            continue
+        while True:  # one place, then the next after "and"
+            while i < len(tokens) and tokens[i] in skip:
+                i += 1
+            run = _left_run(tokens, i, left)
+            i += len(run)
+            name = " ".join(run)
+            if (
+                run
+                and not set(run) & (not_places | e.situation)
+                and not kb.ranker.knows(name, langs)
+            ):
+                runs.append(name)
+            if i >= len(tokens) or tokens[i] not in joins:
+                break
+            i += 1
+    between = joins | before | skip
+    typed = [p[:_PLACE_LENGTH] for r in dict.fromkeys(runs) for p in _as_typed(r, text, between)]
+    return tuple(typed[:_PLACES])
+
+
+def _left_run(tokens: list[str], i: int, left: set[str]) -> list[str]:
+    """The left-over words from `tokens[i]` on ("cox s bazar": a letter between two is one)."""
+    run: list[str] = []
+    while i < len(tokens) and (
+        _left(tokens[i], left)
+        or (run and len(tokens[i]) == 1 and i + 1 < len(tokens) and _left(tokens[i + 1], left))
+    ):
+        run.append(tokens[i])
+        i += 1
+    return run
+
+
+def _left(token: str, left: set[str]) -> bool:
+    """Whether a word of the question is left over ("البركان" is left as "بركان")."""
+    return token in left or (token.startswith("ال") and token[2:] in left)
+
+
+def _as_typed(name: str, text: str, between: set[str]) -> list[str]:
+    """`name` (normalised words) as the message wrote it ("cox s bazar": "Cox's Bazar").
+
+    Words the message parts with a comma or a word of `between` ("wakanda and atlantis", "au
+    Wakanda et en Atlantide") are as many places.
+    """
+    if _CJK.search(name):
+        return [name]
+    found = [(m.start(), m.end(), normalize(m.group())) for m in re.finditer(r"\w+", text)]
+    want = name.split()
+    for k in range(len(found)):
+        groups: list[list[tuple[int, int]]] = []
+        j, parted = 0, True
+        for begin, end, word in found[k:]:
+            if j == len(want):
+                break
+            if word == want[j]:
+                if parted or "," in text[groups[-1][-1][1] : begin]:
+                    groups.append([])
+                groups[-1].append((begin, end))
+                j, parted = j + 1, False
+            elif j and word in between:
+                parted = True
+            else:
+                break
+        if j == len(want):
+            return [text[g[0][0] : g[-1][1]] for g in groups]
+    return [name]
 
 
 # Where a clause ends: "after the letter, what does the ERC do?"

@@ -277,3 +277,91 @@ def test_the_records_of_congo_ask_which_one(chat: Chat, question: str, shown: st
     answer = chat(question)
     assert chat.last is not None and chat.last.intent == "country_clusters"
     assert shown in answer and "We hold no cluster records" not in answer, answer
+
+
+# A place the question puts a cluster in that is no country we know is said first, as typed,
+# never dropped; what we do know follows (the global lead, a known country's record).
+@pytest.mark.parametrize(
+    ("question", "first_line", "known"),
+    [
+        (
+            "who leads health in Darfur?",
+            'I know no country called "Darfur", so what follows is the global arrangement, '
+            "not a record for that place.",
+            "World Health Organization (WHO)",
+        ),
+        (
+            "who leads health in Wakanda?",
+            'I know no country called "Wakanda", so what follows',
+            "World Health Organization (WHO)",
+        ),
+        (
+            "who leads wash in Cox's Bazar",
+            'I know no country called "Cox\'s Bazar", so what follows',
+            "United Nations Children's Fund (UNICEF)",
+        ),
+        (
+            "who leads nutrition in sudan and wakanda",
+            'I know no country called "wakanda", so it is left out below',
+            "In Sudan, from our country records:",
+        ),
+        ("qui dirige la santé au Darfour ?", "Je ne connais aucun pays appelé « Darfour »", "OMS"),
+        ("¿quién lidera salud en Darfur?", "No conozco ningún país llamado «Darfur»", "OMS"),
+        ("在达尔富尔谁牵头卫生集群？", "我不知道有名为“达尔富尔”的国家", "WHO"),
+        ("من يقود الصحة في دارفور؟", "لا أعرف بلداً باسم «دارفور»", "WHO"),
+    ],
+)
+def test_a_place_we_do_not_know_is_said_first_then_what_we_know(
+    any_engine: Engine, kb: KnowledgeBase, question: str, first_line: str, known: str
+) -> None:
+    import_file(EXAMPLE, kb, any_engine)
+    answer = Chat(Bot(Settings(), kb=kb, engine=any_engine))(question)
+    assert answer.splitlines()[0].startswith(first_line), answer
+    assert known in answer
+
+
+def test_two_places_we_do_not_know_are_each_said(chat: Chat) -> None:
+    lines = chat("who leads health in wakanda and atlantis").splitlines()
+    assert lines[0].startswith('I know no country called "wakanda"')
+    assert lines[1].startswith('I know no country called "atlantis"')
+
+
+def test_a_place_we_do_not_know_stays_text(chat: Chat) -> None:
+    chat("who leads health in <b>Gotham</b> @here <@U123>")
+    html = chat.html()
+    assert "<b>Gotham" not in html and "&lt;" in html
+    assert "<@U123>" not in html
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who leads health in emergencies",
+        "who leads shelter in a conflict",
+        "who leads cccm in natural disasters",
+        "who leads health in the country",
+        "who leads health in english",
+        "who leads health in our country",
+        "who leads shelter in haiti",
+        "qui dirige le cluster abris en cas d'inondation ?",
+        "qui dirige la santé en situation d'urgence ?",
+        "¿quién lidera salud en emergencias?",
+        "¿quién lidera alojamiento en caso de conflicto?",
+        "在紧急情况下谁牵头卫生集群",
+        "在冲突中谁牵头住所集群",
+        "من يقود الصحة في حالات الطوارئ؟",
+        "من يقود المأوى في النزاع؟",
+    ],
+)
+def test_words_after_in_that_name_no_place_are_not_taken_for_one(
+    chat: Chat, question: str
+) -> None:
+    answer = chat(question)
+    for said in ("know no country", "aucun pays", "ningún país", "我不知道", "لا أعرف"):
+        assert said not in answer, answer
+
+
+def test_the_lead_command_says_an_unknown_place_once(chat: Chat) -> None:
+    answer = chat("/lead health in atlantis")
+    assert answer.count('I know no country called "atlantis"') == 1
+    assert 'I know no country called "atlantis"' in chat("/lead health atlantis")

@@ -1,8 +1,14 @@
 """Who leads what: every cluster in every language, nuances, reverse and country look-ups."""
 
-import pytest
+from pathlib import Path
 
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.app import Bot
+from bot.domain.records import import_file
 from knowledge import LANGUAGES, KnowledgeBase, load
+from knowledge.checklist import condition_of
 from tests.conftest import Chat
 
 QUESTION = {
@@ -414,3 +420,122 @@ def test_globally_in_a_lead_question_asks_for_the_global_lead_not_the_levels(
     # "Globally" says which lead is asked: no passage on the two levels after the answer.
     chat(question)
     assert [r.data.get("topic") for r in chat.replies] == ["who_leads"], chat.replies
+
+
+# A yes or no naming a country is that country's, from our record there, before anything
+# global (a busy reader takes the first word); a country we hold no record for is said so
+# first, then the global yes or no.
+_RECORDS = (
+    "country,cluster,lead,co_lead,coordinator,contact,activated_on,source\n"
+    "Haiti,shelter,IOM,,,,,test\n"
+    "South Sudan,cccm,IOM,NRC,,,,test\n"
+)
+
+
+@pytest.fixture
+def with_records(bot: Bot, kb: KnowledgeBase, engine: Engine, tmp_path: Path) -> Chat:
+    path = tmp_path / "records.csv"
+    path.write_text(_RECORDS, encoding="utf-8")
+    import_file(path, kb, engine)
+    return Chat(bot)
+
+
+@pytest.mark.parametrize(
+    ("question", "first_lines"),
+    [
+        (
+            "is UNHCR the shelter lead in haiti?",
+            ["No: in Haiti, the Shelter lead on record is IOM."],
+        ),
+        (
+            "does IOM lead shelter in Haiti?",
+            [
+                "Yes: in Haiti, International Organization for Migration (IOM) leads Shelter, "
+                "from our country record."
+            ],
+        ),
+        (
+            "is NRC a co-lead of cccm in south sudan",
+            [
+                "Yes: in South Sudan, Norwegian Refugee Council (NRC) is co-lead of Camp "
+                "Coordination and Camp Management, from our country record."
+            ],
+        ),
+        (
+            "is UNHCR the CCCM lead in South Sudan?",
+            [
+                "No: in South Sudan, the Camp Coordination and Camp Management lead on record is "
+                "IOM, with NRC as co-lead."
+            ],
+        ),
+        (
+            "does IOM lead shelter in Sudan?",
+            [
+                "We hold no country record for Shelter in Sudan, so this is the global answer:",
+                "No: globally, International Organization for Migration (IOM) has no lead role "
+                "in Shelter.",
+            ],
+        ),
+        (
+            "does IOM lead shelter in Haiti and Chad?",
+            [
+                "Yes: in Haiti, International Organization for Migration (IOM) leads Shelter, "
+                "from our country record.",
+                "We hold no country record for Shelter in Chad, so this is the global answer:",
+            ],
+        ),
+        ("l'OIM dirige-t-elle les abris en Haïti ?", ["Oui : pour Haïti, "]),
+        ("¿ACNUR lidera alojamiento en Haití?", ["No: en Haití, la agencia líder del clúster"]),
+        ("难民署在海地牵头住所集群吗？", ["不是：在海地，我们记录中的住所集群牵头机构是 IOM。"]),
+        ("هل تقود المنظمة الدولية للهجرة المأوى في هايتي؟", ["نعم: في هايتي، تقود"]),
+    ],
+)
+def test_a_yes_or_no_naming_a_country_answers_for_that_country_first(
+    with_records: Chat, question: str, first_lines: list[str]
+) -> None:
+    lines = with_records(question).splitlines()
+    for got, want in zip(lines, first_lines, strict=False):
+        assert got.startswith(want), lines[:3]
+    assert "globally" not in lines[0]  # the country's answer, never the global one first
+
+
+def test_the_global_arrangement_still_follows_a_countrys_yes_or_no(with_records: Chat) -> None:
+    answer = with_records("is UNHCR the shelter lead in haiti?")
+    assert "Global lead agencies:" in answer and "UNHCR" in answer
+    assert "In Haiti, from our country records:" in answer
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("who leads shelter when gang violence displaces people", "In conflict-induced"),
+        ("shelter lead for insecurity and attacks on villages?", "In conflict-induced"),
+        ("cccm lead where armed groups attack", "In conflict-induced"),
+        ("who leads shelter after a tropical storm", "In natural disasters"),
+        ("who leads cccm after the landslide", "In natural disasters"),
+        ("who leads shelter after a volcano eruption", "In natural disasters"),
+        ("qui dirige les abris en cas de violence des gangs ?", "Lors de déplacements dus"),
+        ("qui dirige les abris après une tempête tropicale ?", "Lors de catastrophes"),
+        ("¿quién lidera alojamiento con inseguridad y ataques a aldeas?", "En desplazamientos"),
+        ("¿quién lidera alojamiento tras la erupción del volcán?", "En desastres naturales"),
+        ("帮派暴力时谁牵头住所集群", "冲突导致流离失所的情况下"),
+        ("山体滑坡后谁牵头住所集群", "自然灾害情况下"),
+        ("من يقود المأوى عند عنف العصابات؟", "في حالات النزوح الناجم عن النزاعات"),
+        ("من يقود المأوى بعد عاصفة استوائية؟", "في الكوارث الطبيعية"),
+    ],
+)
+def test_more_words_for_the_kind_of_emergency_decide_the_lead(
+    chat: Chat, question: str, kind: str
+) -> None:
+    assert chat(question).splitlines()[0].startswith(kind)
+
+
+def test_an_emergency_of_both_kinds_defaults_no_lead(kb: KnowledgeBase) -> None:
+    assert condition_of(kb, "gang violence after the tropical storm") is None
+    assert condition_of(kb, "gang violence in the capital") == "conflict"
+
+
+def test_a_refugee_influx_is_no_kind_of_cluster_emergency(kb: KnowledgeBase) -> None:
+    # Refugee responses are coordinated under UNHCR's own arrangements, not the cluster
+    # approach: a refugee influx says neither kind.
+    assert condition_of(kb, "a refugee influx from the neighbouring country") is None
