@@ -258,7 +258,7 @@ def _keep_language(msg: Incoming, ctx: Context, run: "ChecklistRun | None" = Non
     # "no, IOM" opens with an answer word of the checklist's language: what follows it says
     # whether the language changed ("no, el ministerio puede" is Spanish; "IOM" is no language).
     if any(w and text.startswith(w + " ") for w in own):
-        _, _, rest = ctx.kb.checklist_words.opening(msg.text, tuple(ctx.kb.checklist_words.groups))
+        _, _, rest = ctx.kb.checklist_words.opening(msg.text, ctx.kb.checklist_words.answer_groups)
         if ctx.kb.matcher.language(rest) in {None, shown}:
             ctx.lang = str(shown)
 
@@ -411,7 +411,7 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     # answer, asked again, never a question to answer.
     words = ctx.kb.checklist_words
     answer_word = isinstance(parsed, Invalid) and (
-        parsed.answer_word or words.opening(text, tuple(words.groups))[0] is not None
+        parsed.answer_word or words.opening(text, words.answer_groups)[0] is not None
     )
     question = isinstance(parsed, Invalid) and not answer_word and u.intent in QUESTIONS
     if question or asked:

@@ -1209,11 +1209,16 @@ class Matcher:
 class AnswerWords:
     """Answer and control words of every language (yes, no, done, back …), normalised once."""
 
+    # Words said beside an answer ("please", "actually"), never an answer of their own: a
+    # message opening with one ("please, who leads health?") may well be a question.
+    BESIDE = ("polite", "filler")
+
     def __init__(self, kb: Facts) -> None:
         self.groups: dict[str, set[str]] = {}
         for lang in kb.languages.values():
             for group, words in lang.checklist_words.items():
                 self.groups.setdefault(group, set()).update(normalize(w) for w in words)
+        self.answer_groups = tuple(g for g in self.groups if g not in self.BESIDE)
 
     def only(self, text: str, groups: tuple[str, ...]) -> bool:
         """Whether `text` is nothing but one word of these groups ("yes", "无", "لا")."""

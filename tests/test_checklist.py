@@ -834,9 +834,30 @@ def test_no_todavia_prints_no_note_in_the_letter(chat: Chat, kb: KnowledgeBase) 
             "¿cuántas horas tiene el CSE?",
             "24 horas",
         ),
+        # A question opening with a word said beside answers ("please", "actually") is one.
+        (
+            ["/checklist", "Sudan", "fighting", "health", "yes", "yes", "yes", "done"],
+            "please how many hours does the ERC have",
+            "24 hours",
+        ),
+        (
+            ["/checklist", "Sudan", "fighting", "health", "yes", "yes", "yes", "done"],
+            "actually, how many hours does the ERC have",
+            "24 hours",
+        ),
+        (
+            ["/checklist", "Soudan", "des combats", "santé", "oui", "oui", "oui", "fait"],
+            "merci, combien d'heures a le CSU",
+            "24 heures",
+        ),
+        (
+            ["/checklist", "Sudán", "combates", "salud", "sí", "sí", "sí", "hecho"],
+            "por favor, cuántas horas tiene el CSE",
+            "24 horas",
+        ),
     ],
 )
-def test_a_question_naming_the_erc_by_its_own_acronym_is_answered_mid_checklist(
+def test_a_question_is_answered_mid_checklist(
     chat: Chat, lines: list[str], question: str, expected: str
 ) -> None:
     for line in lines:
@@ -875,7 +896,7 @@ def test_restart_asks_before_clearing_every_answer(
         ("en", "yes please, start over"),
         ("fr", "oui svp"),
         ("es", "sí, por favor"),
-        ("zh", "好的 重新开始"),
+        ("zh", "是的，请"),
         ("ar", "نعم من فضلك"),
     ],
 )
