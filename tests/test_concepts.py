@@ -238,6 +238,23 @@ def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "ETC: who leads telephone and data services",
+        "¿qué clúster provee teléfonos satelitales?",
+        "哪个集群负责提供电话和网络服务？",
+        "quel cluster fournit les téléphones satellites ?",
+    ],
+)
+def test_telephones_as_a_service_are_no_question_of_reaching_a_post(
+    chat: Chat, question: str
+) -> None:
+    # Emergency Telecommunications provides them: only a post's number is what we do not hold.
+    chat(question)
+    assert chat.last is not None and chat.last.intent != "unknown", chat.last
+
+
+@pytest.mark.parametrize(
     ("question", "lang", "topic"),
     [
         # An agency named without a lead word: the question is about the rest.
