@@ -277,11 +277,14 @@ def _after_move(
             if kept is not None
             else "it is no longer in the country records"
         )
-        return (
-            f"#{pid}: {name} in {country} is deactivated, and {records}; the proposal's other "
-            f"clusters are unchanged (it stays {proposal.status}). clusterbot proposals show "
-            f"{pid} shows them."
+        others = len(proposals.clusters_of(session, pid or 0)) - 1
+        rest = (
+            f"the proposal's other clusters are unchanged (it stays {proposal.status}). "
+            f"clusterbot proposals show {pid} shows them."
+            if others
+            else f"the proposal stays {proposal.status}."
         )
+        return f"#{pid}: {name} in {country} is deactivated, and {records}; {rest}"
     if move == "submit":
         # Who is told is what the outbox holds, not who holds the role: an ERC with no chat
         # identity the bot reaches (a terminal user) cannot be told.

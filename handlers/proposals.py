@@ -180,7 +180,12 @@ def _not_understood(ctx: Context, text: str) -> Refused | None:
         return Refused("unknown_words", words=unknown)
     if len(e.countries) > 1:
         return Refused("one_country", countries=[country_name(ctx, c) for c in e.countries])
-    aors = [s for s in e.sectors if ctx.kb.sectors[s].kind != "cluster"]
+    # An AoR named beside its own cluster ("protection, child protection") is that cluster.
+    aors = [
+        s
+        for s in e.sectors
+        if ctx.kb.sectors[s].kind != "cluster" and ctx.kb.sectors[s].parent not in e.sectors
+    ]
     if aors:
         parent = ctx.kb.sectors[aors[0]].parent or ""
         return Refused("aor", aor=aors[0], parent=parent)
@@ -385,9 +390,8 @@ def _cluster_word(ctx: Context, cluster: str) -> str:
 
 def _cluster_moved(ctx: Context, proposal: Proposal, cluster: str) -> Reply:
     """One cluster's new state, and whether the country records still hold it, as they are."""
-    row = next(
-        c for c in proposals.clusters_of(ctx.session, proposal.id or 0) if c.cluster == cluster
-    )
+    rows = proposals.clusters_of(ctx.session, proposal.id or 0)
+    row = next(c for c in rows if c.cluster == cluster)
     record = verification.find(ctx.session, proposal.country, cluster)
     return reply(
         ctx,
@@ -398,6 +402,7 @@ def _cluster_moved(ctx: Context, proposal: Proposal, cluster: str) -> Reply:
         cluster_word=_cluster_word(ctx, cluster),
         country=country_name(ctx, proposal.country),
         kept=record.source if record is not None else "",
+        others=len(rows) - 1,
     )
 
 

@@ -377,6 +377,11 @@ def test_a_cluster_move_refused_says_what_stands_in_the_way(chat: Chat) -> None:
     assert "Health in proposal #1 is active, so it cannot be moved" in chat("/deactivate 1 health")
     answer = chat("/plan 1 health hand over to the ministry by June")
     assert "plan the deactivation, Health in proposal #1 (Sudan)?\nNote: hand over" in answer
+    _press(chat, "Confirm")
+    chat("/deactivate 1 health")
+    done = _press(chat, "Confirm")
+    # Health was the proposal's one cluster: no "other clusters" to speak of.
+    assert "is now: deactivated" in done and "other clusters" not in done, done
 
 
 def test_a_cluster_move_says_what_it_did_to_that_cluster(chat: Chat) -> None:
@@ -392,6 +397,7 @@ def test_a_cluster_move_says_what_it_did_to_that_cluster(chat: Chat) -> None:
     done = _press(chat, "Confirm")
     assert "Health in proposal #1 (Sudan) is now: deactivated." in done
     assert "Health in Sudan is no longer in the country records." in done
+    assert "The proposal's other clusters are unchanged." in done  # WASH is still there
     for claim in ("endorsed", "partner", "proposer"):
         assert claim not in planned + done, planned + done
     assert "We hold no country record for Health in Sudan" in chat("who leads health in sudan")
@@ -554,6 +560,10 @@ def test_propose_makes_exactly_the_proposal_asked_for_or_none(chat: Chat) -> Non
         assert says in chat(text), text
     assert "#1 Sudan: Health, Shelter (draft)" in chat("/proposals")
     assert "#2" not in chat("/proposals")
+    # An AoR beside its own cluster is that cluster, as the checklist reads it.
+    assert "• Protection: Office of the UN High Commissioner" in chat(
+        "/propose Sudan protection, child protection"
+    )
 
 
 def test_a_lead_s_name_keeps_the_words_that_also_name_clusters(chat: Chat) -> None:

@@ -152,7 +152,7 @@ def test_plan_deactivation_and_deactivate_say_different_true_things(
     assert done.startswith(
         "#1: Health in Sudan is deactivated, and it is no longer in the country records;"
     )
-    assert "the proposal's other clusters are unchanged" in done
+    assert "the proposal's other clusters are unchanged" in done  # nutrition's
 
 
 @pytest.mark.parametrize(
