@@ -221,9 +221,9 @@ def _already_active(ctx: Context, run: "ChecklistRun") -> list[Reply]:
         return []
     rows = verification.records_of(ctx.session, str(code), clusters)
     active = [
-        {**sector_label(ctx, c), "lead": rows[c].lead, "since": str(since)}
+        {**sector_label(ctx, c), "lead": rows[c].lead, "since": str(rows[c].activated_on or "")}
         for c in clusters
-        if c in rows and (since := rows[c].activated_on)
+        if c in rows
     ]
     if not active:
         return []

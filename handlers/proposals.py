@@ -80,9 +80,13 @@ def _created(ctx: Context, proposal: Proposal) -> Reply:
     clusters = [c.cluster for c in proposals.clusters_of(ctx.session, proposal.id)]
     rows = verification.records_of(ctx.session, proposal.country, clusters)
     active = [
-        {"name": _cluster_name(ctx, c), "since": str(since), "lead": rows[c].lead}
+        {
+            "name": _cluster_name(ctx, c),
+            "since": str(rows[c].activated_on or ""),
+            "lead": rows[c].lead,
+        }
         for c in clusters
-        if c in rows and (since := rows[c].activated_on)
+        if c in rows
     ]
     others = [
         {"id": other.id, "status": other.status, "cluster": _cluster_name(ctx, c)}

@@ -709,3 +709,11 @@ def test_a_proposal_for_clusters_active_or_proposed_already_says_so(chat: Chat) 
     assert "Other proposals under way for Chad already name these clusters:" in twice
     assert "• Nutrition in proposal #2 (draft)" in twice and "already activated" not in twice
     assert "Other proposals" not in chat("/propose Sudan nutrition")  # another country
+    # A record with no activation date is an active cluster still.
+    with session_scope(chat.bot.engine) as session:  # type: ignore[arg-type]
+        record = verification.find(session, "TD", "wash")
+        assert record is not None
+        record.activated_on = None
+        session.add(record)
+    undated = chat("/propose Chad wash")
+    assert "• Water, Sanitation and Hygiene: lead UNICEF (the record gives no activation" in undated
