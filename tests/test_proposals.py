@@ -716,4 +716,6 @@ def test_a_proposal_for_clusters_active_or_proposed_already_says_so(chat: Chat) 
         record.activated_on = None
         session.add(record)
     undated = chat("/propose Chad wash")
-    assert "• Water, Sanitation and Hygiene: lead UNICEF (the record gives no activation" in undated
+    assert (
+        "• Water, Sanitation and Hygiene: lead UNICEF (the record gives no activation" in undated
+    )
