@@ -821,46 +821,30 @@ def test_no_todavia_prints_no_note_in_the_letter(chat: Chat, kb: KnowledgeBase) 
     assert letter.count("Nota de la lista de verificación") == 1, letter  # step 3's, kept
 
 
+# To the second activation step, where a question typed is answered and the step asked again.
+_TO_STEP_2 = {
+    "en": ["/checklist", "Sudan", "fighting", "health", "yes", "yes", "yes", "done"],
+    "fr": ["/checklist", "Soudan", "des combats", "santé", "oui", "oui", "oui", "fait"],
+    "es": ["/checklist", "Sudán", "combates", "salud", "sí", "sí", "sí", "hecho"],
+}
+
+
 @pytest.mark.parametrize(
-    ("lines", "question", "expected"),
+    ("lang", "question", "expected"),
     [
-        (
-            ["/checklist", "Soudan", "des combats", "santé", "oui", "oui", "oui", "fait"],
-            "combien d'heures a le CSU ?",
-            "24 heures",
-        ),
-        (
-            ["/checklist", "Sudán", "combates", "salud", "sí", "sí", "sí", "hecho"],
-            "¿cuántas horas tiene el CSE?",
-            "24 horas",
-        ),
+        ("fr", "combien d'heures a le CSU ?", "24 heures"),
+        ("es", "¿cuántas horas tiene el CSE?", "24 horas"),
         # A question opening with a word said beside answers ("please", "actually") is one.
-        (
-            ["/checklist", "Sudan", "fighting", "health", "yes", "yes", "yes", "done"],
-            "please how many hours does the ERC have",
-            "24 hours",
-        ),
-        (
-            ["/checklist", "Sudan", "fighting", "health", "yes", "yes", "yes", "done"],
-            "actually, how many hours does the ERC have",
-            "24 hours",
-        ),
-        (
-            ["/checklist", "Soudan", "des combats", "santé", "oui", "oui", "oui", "fait"],
-            "merci, combien d'heures a le CSU",
-            "24 heures",
-        ),
-        (
-            ["/checklist", "Sudán", "combates", "salud", "sí", "sí", "sí", "hecho"],
-            "por favor, cuántas horas tiene el CSE",
-            "24 horas",
-        ),
+        ("en", "please how many hours does the ERC have", "24 hours"),
+        ("en", "actually, how many hours does the ERC have", "24 hours"),
+        ("fr", "merci, combien d'heures a le CSU", "24 heures"),
+        ("es", "por favor, cuántas horas tiene el CSE", "24 horas"),
     ],
 )
 def test_a_question_is_answered_mid_checklist(
-    chat: Chat, lines: list[str], question: str, expected: str
+    chat: Chat, lang: str, question: str, expected: str
 ) -> None:
-    for line in lines:
+    for line in _TO_STEP_2[lang]:
         step = chat(line)
     assert " 2 " in step.splitlines()[1], step  # the second activation step
     answer = chat(question)
