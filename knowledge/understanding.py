@@ -788,6 +788,8 @@ def _pointed(
     """
     if previous.get("intent") != "who_leads" or not previous.get("sectors"):
         return None
+    if previous.get("between"):  # "that" is what was said just before, not over another one
+        return None
     pointing = "pointer" in e.intents or (lang == "zh" and text.rstrip("?？ ").endswith("吗"))
     if not (pointing and "lead" in e.intents and e.agencies) or e.sectors:
         return None
@@ -835,6 +837,8 @@ def _followup(
     # "Who else?", "¿alguien más?", "还有谁": more of what was asked, which the last answer
     # gave whole (every lead and co-lead we hold): that answer again, not a guess at others.
     if "others" in e.intents and not named and e.words <= _OTHERS_WORDS:
+        if previous.get("between"):  # more of the message just before, not of an older one
+            return None
         if intent == "country_clusters" and not previous.get("country"):
             return None
         if "cluster_word" in e.intents:  # "还有其他集群吗": other clusters, not other leads
