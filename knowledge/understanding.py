@@ -833,7 +833,9 @@ def _followup(
     # The kind of emergency ("and in conflict?") is what a lead depends on: the lead answer
     # states it for each kind, so it is the last question again.
     kind = "emergency" in e.intents and intent == "who_leads"
-    named = bool(e.sectors or e.agencies or e.countries)
+    # "Congo" names a country still to choose: the answer asks which, as for a whole question.
+    choices = () if e.countries else e.country_choices
+    named = bool(e.sectors or e.agencies or e.countries or choices)
     # "Who else?", "¿alguien más?", "还有谁": more of what was asked, which the last answer
     # gave whole (every lead and co-lead we hold): that answer again, not a guess at others.
     if "others" in e.intents and not named and e.words <= _OTHERS_WORDS:
@@ -854,13 +856,15 @@ def _followup(
     asked = [w for w in e.leftover.split() if not (kind and w in e.situation)]
     if not (named or kind) or asked:
         return None
-    if "followup" not in e.intents and e.words > 3:
+    # A message that is nothing but names ("the Republic of the Congo", the answer to "which
+    # country?") is elliptic however many words they take.
+    if "followup" not in e.intents and e.words > 3 and e.intents:
         return None
     sectors = tuple(previous.get("sectors") or ())
     agencies = tuple(previous.get("agencies") or ())
     country = previous.get("country")
-    if e.countries:
-        country = e.countries[0]
+    if e.countries or choices:
+        country = e.countries[0] if e.countries else None
     if e.sectors:
         sectors, agencies = e.sectors, ()
         intent = "who_leads"
@@ -872,7 +876,7 @@ def _followup(
         intent = "who_leads"
     if intent == "who_leads" and not sectors:
         intent = "agency_clusters" if agencies else "country_clusters"
-    if intent == "country_clusters" and not country:
+    if intent == "country_clusters" and not (country or choices):
         return None
     lang = _followed_language(previous, e, lang, own_words, switched)
     condition = _one_condition(e)
@@ -885,5 +889,6 @@ def _followup(
         country=country,
         condition=condition if intent == "who_leads" else None,
         also_countries=e.countries[1:],
+        country_choices=choices,
     )
     return replace(u, agencies=()) if intent == "country_clusters" else u

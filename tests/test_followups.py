@@ -253,6 +253,44 @@ FOLLOW_UPS: dict[str, tuple[str | tuple[str, ...], str, str, str, list[str]]] = 
         "zh",
         ["乍得", "世界卫生组织"],
     ),
+    # A name that fits several countries asks which, as in a whole question, and the answer
+    # (a name however long, a capital) completes it.
+    "which-congo-en": (
+        "who leads education in sudan?",
+        "and in congo?",
+        "who_leads",
+        "en",
+        ["Which country", "Democratic Republic of the Congo or Republic of the Congo"],
+    ),
+    "which-congo-answered-en": (
+        ("who leads education in sudan?", "and in congo?"),
+        "the Republic of the Congo",
+        "who_leads",
+        "en",
+        ["Education in Republic of the Congo"],
+    ),
+    "which-congo-answered-fr": (
+        ("qui dirige l'éducation au Soudan ?", "Et au Congo ?"),
+        "RDC",
+        "who_leads",
+        "fr",
+        ["Éducation (République démocratique du Congo)"],
+    ),
+    "which-congo-capital-es": (
+        ("¿quién lidera nutrición en Haití?", "¿y en el Congo?"),
+        "Brazzaville",
+        "who_leads",
+        "es",
+        ["República del Congo"],
+    ),
+    "which-congo-zh": ("苏丹的教育集群谁牵头", "那刚果呢", "who_leads", "zh", ["刚果共和国"]),
+    "which-congo-ar": (
+        "من يقود التعليم في السودان؟",
+        "وفي الكونغو؟",
+        "who_leads",
+        "ar",
+        ["جمهورية الكونغو الديمقراطية"],
+    ),
     # The language of the message in between goes on; the subject is the lead question's.
     "after-thanks-in-arabic": (
         ("who leads health in Sudan?", "شكرا"),
