@@ -853,8 +853,10 @@ def _followup(
             agencies=tuple(previous.get("agencies") or ()),
             country=previous.get("country"),
         )
+    # "And globally?", "全球呢？": the same question at the global level, without its country.
+    worldwide = "scope" in e.intents
     asked = [w for w in e.leftover.split() if not (kind and w in e.situation)]
-    if not (named or kind) or asked:
+    if not (named or kind or worldwide) or asked:
         return None
     # A message that is nothing but names ("the Republic of the Congo", the answer to "which
     # country?") is elliptic however many words they take.
@@ -865,6 +867,13 @@ def _followup(
     country = previous.get("country")
     if e.countries or choices:
         country = e.countries[0] if e.countries else None
+    if worldwide and not e.countries:
+        country = None
+        if intent == "country_clusters" and not e.sectors:
+            # A country's records "and globally?": the global clusters and their leads.
+            return Understanding(
+                "list_clusters", _followed_language(previous, e, lang, own_words, switched), 0.9
+            )
     if e.sectors:
         sectors, agencies = e.sectors, ()
         intent = "who_leads"

@@ -291,6 +291,47 @@ FOLLOW_UPS: dict[str, tuple[str | tuple[str, ...], str, str, str, list[str]]] = 
         "ar",
         ["جمهورية الكونغو الديمقراطية"],
     ),
+    # "And globally?": the same cluster's global lead, the country dropped.
+    "globally-en": ("who leads health in Sudan?", "and globally?", "who_leads", "en", ["WHO"]),
+    "globally-fr": (
+        "qui dirige la santé au Soudan ?",
+        "et au niveau mondial ?",
+        "who_leads",
+        "fr",
+        ["OMS"],
+    ),
+    "globally-es": (
+        "¿quién lidera salud en Sudán?",
+        "¿y a nivel mundial?",
+        "who_leads",
+        "es",
+        ["OMS"],
+    ),
+    "globally-zh": ("苏丹的卫生集群谁牵头", "全球呢？", "who_leads", "zh", ["世界卫生组织"]),
+    "globally-ar": (
+        "من يقود الصحة في السودان؟",
+        "وعالميا؟",
+        "who_leads",
+        "ar",
+        ["منظمة الصحة العالمية"],
+    ),
+    # A global word inside a name ("برنامج الأغذية العالمي", the World Food Programme) keeps
+    # the country.
+    "world-in-a-name-ar": (
+        "من يقود الصحة في السودان؟",
+        "وبرنامج الأغذية العالمي؟",
+        "who_leads",
+        "ar",
+        ["لا نملك سجلًا قُطريًا لمجموعة الصحة في السودان"],
+    ),
+    # A country's records, then "globally?": the global clusters.
+    "globally-after-records-en": (
+        "which clusters are active in Sudan?",
+        "and globally?",
+        "list_clusters",
+        "en",
+        ["Logistics"],
+    ),
     # The language of the message in between goes on; the subject is the lead question's.
     "after-thanks-in-arabic": (
         ("who leads health in Sudan?", "شكرا"),
@@ -315,6 +356,15 @@ def test_a_follow_up_asks_the_last_question_again_with_one_thing_swapped(
     assert (chat.last.intent, chat.last.lang) == (intent, lang), chat.last
     for text in must:
         assert text in answer, answer
+
+
+@pytest.mark.parametrize("key", [key for key in FOLLOW_UPS if key.startswith("globally")])
+def test_a_follow_up_on_the_global_level_drops_the_country(chat: Chat, key: str) -> None:
+    first, then, *_ = FOLLOW_UPS[key]
+    assert isinstance(first, str)
+    chat(first)
+    chat(then)
+    assert chat.last is not None and chat.last.data.get("country") is None, chat.last.data
 
 
 @pytest.mark.parametrize(
