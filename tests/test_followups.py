@@ -332,6 +332,22 @@ FOLLOW_UPS: dict[str, tuple[str | tuple[str, ...], str, str, str, list[str]]] = 
         "en",
         ["Logistics"],
     ),
+    # An agency's follow-up in a country: its clusters there, or that we hold none, then its
+    # global list (records: tests/test_country.py).
+    "agency-in-a-country-en": (
+        ("which clusters does UNICEF lead", "and WFP?"),
+        "and in Sudan?",
+        "agency_clusters",
+        "en",
+        ["We hold no country record of World Food Programme (WFP) leading", "Logistics"],
+    ),
+    "agency-in-a-country-ar": (
+        "ما هي المجموعات التي تقودها اليونيسف؟",
+        "وفي السودان؟",
+        "agency_clusters",
+        "ar",
+        ["لا نملك سجلًا قُطريًا يقود فيه", "السودان"],
+    ),
     # The language of the message in between goes on; the subject is the lead question's.
     "after-thanks-in-arabic": (
         ("who leads health in Sudan?", "شكرا"),
