@@ -531,6 +531,21 @@ def test_who_else_or_that_with_no_lead_question_just_before_follows_nothing(
     assert chat.last is not None and chat.last.intent != "who_leads", chat.last
 
 
+def test_the_same_lead_question_again_writes_nothing_and_is_the_last_message_again(
+    chat: Chat, engine: Engine
+) -> None:
+    chat("who leads health in Sudan?")
+    with Session(engine) as session:
+        written = session.exec(select(ConversationSubject)).one().updated_at
+    chat("who is in charge of health in Sudan?")  # the same subject: no write on the answer path
+    with Session(engine) as session:
+        assert session.exec(select(ConversationSubject)).one().updated_at == written
+    chat("thanks")
+    chat("who leads health in Sudan?")
+    chat("anyone else?")  # points at the lead question again, which was just asked
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+
+
 def test_a_lead_question_kept_across_messages_ends_fifteen_minutes_after_it_was_asked(
     chat: Chat, engine: Engine
 ) -> None:

@@ -63,6 +63,14 @@ def carried(
     at the message just before, not over another one.
     """
     if subject.get("intent"):
+        if (
+            previous
+            and previous.get("asked_at")
+            and all(previous.get(key) == value for key, value in subject.items())
+        ):
+            # The same lead question again: the row stays as it is (no write, as before the
+            # window was kept), but it is the last message again.
+            return {key: value for key, value in previous.items() if key != "between"}
         return {**subject, "asked_at": (now or utcnow()).isoformat()}
     if not previous or not previous.get("intent"):
         return subject
