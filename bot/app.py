@@ -16,7 +16,7 @@ from bot import adapters, metrics, outbox
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
 from bot.domain import proposals, roles, verification
-from bot.domain.conversation import keep, last_subject
+from bot.domain.conversation import carried, keep, last_subject
 from bot.models import User, utcnow
 from bot.render import Renderer, renderer_for
 from bot.settings import Settings
@@ -96,7 +96,8 @@ class Bot:
                 replies = self._replies(msg, ctx, command)
                 # The language kept is the reply's: a message that showed none answered in it.
                 if conversing:
-                    subject = {**ctx.understanding.subject(), "lang": ctx.lang}
+                    own = {**ctx.understanding.subject(), "lang": ctx.lang}
+                    subject = carried(previous, own)
                     if subject == previous:
                         subject = None
                 # Buttons answer in the language they were shown in (a write only then).

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from bot.core import Context, Incoming, Reply, Router
 from bot.domain import verification
+from bot.domain.records import lead_parts
 from bot.models import CountryCluster
 from handlers.common import N_, agency_label, country_name, known_topic, reply, sector_label
 from handlers.concepts import show_topic
@@ -223,8 +224,16 @@ def _in_kind(ctx: Context, sectors: list[str], condition: str | None) -> list[di
 
 @router.intent("agency_clusters")
 def agency_clusters(msg: Incoming, ctx: Context) -> Reply:
-    """The clusters and AoRs an agency has a part in leading globally."""
+    """The clusters and AoRs an agency has a part in leading globally, and in a country named.
+
+    In a country ("what does WFP lead in Sudan?", "and in Sudan?" after it), our records of
+    that country whose lead or co-lead names the agency come first, or a plain statement that
+    we hold none; the global list stays, since the country's arrangement may differ from it.
+    """
     u = ctx.understanding
+    code = u.country or ""
+    rows = ctx.session.exec(_COUNTRY_RECORDS, params={"country": code}).all() if code else []
+    co_lead = ctx.kb.text(ctx.lang).roles["co_lead"]
     agencies = []
     keys: list[str] = []
     for agency in u.agencies:
@@ -233,8 +242,31 @@ def agency_clusters(msg: Incoming, ctx: Context) -> Reply:
             parts.append({**sector_facts(ctx, sector.id), "part": _lead(ctx, lead)})
             keys += sector.sources
         keys += ctx.kb.agencies[agency].sources
-        agencies.append({**agency_label(ctx, agency), "sectors": parts})
-    return reply(ctx, "leads/agency_clusters.j2", tuple(keys), agencies=agencies)
+        here = [
+            {
+                **sector_label(ctx, r.cluster),
+                **_record(ctx, r),
+                "role_label": "" if _names(ctx, r.lead, agency) else co_lead,
+            }
+            for r in rows
+            if r.cluster in ctx.kb.sectors
+            and (_names(ctx, r.lead, agency) or _names(ctx, r.co_lead, agency))
+        ]
+        agencies.append({**agency_label(ctx, agency), "sectors": parts, "in_country": here})
+    return reply(
+        ctx,
+        "leads/agency_clusters.j2",
+        tuple(keys),
+        agencies=agencies,
+        country={"code": code, "name": country_name(ctx, code)} if code else None,
+        # "Congo" alone: our records are one country's, so the bot asks which is meant.
+        country_choices=[] if code else [country_name(ctx, c) for c in u.country_choices],
+    )
+
+
+def _names(ctx: Context, organisations: str, agency: str) -> bool:
+    """Whether a record's lead or co-lead, as written, names `agency` ("UNICEF / SC": UNICEF)."""
+    return any(ctx.kb.matcher.find_agency(part) == agency for part in lead_parts(organisations))
 
 
 @router.intent("list_clusters")

@@ -476,6 +476,8 @@ class Entities:
 
 # The intent of the words naming a kind of emergency ("and in conflict?").
 _EMERGENCY = "emergency"
+# The intent of the words naming the global level ("globally", "全球").
+_SCOPE = "scope"
 # Lists that are not the clusters' ("the mailing list"), and the list words they may hold.
 _OTHER_LIST = "other_list"
 _LISTS = frozenset({"list_clusters", "which_clusters"})
@@ -1120,12 +1122,24 @@ class Matcher:
         acronym_hits = [*self.acronyms.find_words(words), *spelt_hits]
         acronyms = _distinct(acronym_hits)
         found = (*sector_hits, *agency_hits, *country_hits, *unclear, *acronym_hits)
+        # A scope word inside a name ("World Food Programme", "منظمة الصحة العالمية") says no
+        # level; outside one ("and globally?") it says where, as "our country" does: no word
+        # of it is left over.
+        scope = [h for h in intent_hits if h.target == _SCOPE]
+        if scope:
+            inside = {i for h in found for i in range(h.start, h.start + len(h.phrase))}
+            if any(h.start in inside for h in scope):
+                scope = [h for h in scope if h.start not in inside]
+                intent_hits = [h for h in intent_hits if h.target != _SCOPE or h in scope]
+                intents = frozenset(h.target for h in intent_hits)
         # "Our country" says where, without a name: no word of it is left over or ranked.
         own_country = [h for h in intent_hits if h.target == "own_country"]
         # "What does ... do", "qué hace", "ماذا يفعل": how a question about a post is put, not
         # what it asks ("يفعل" is also a form of "activate", "hace" a word of other lines).
         role = [h for h in intent_hits if h.target == "role"]
-        known = {w for h in (*found, *own_country, *role, *post_hits) for w in h.phrase.split()}
+        known = {
+            w for h in (*found, *own_country, *role, *post_hits, *scope) for w in h.phrase.split()
+        }
         # Inside a run of Chinese, take out what was recognised; what remains is left over.
         cjk_known = sorted(
             {h.phrase for h in (*found, *intent_hits) if _CJK.search(h.phrase)}, key=len

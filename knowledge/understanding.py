@@ -896,6 +896,8 @@ def _pointed(
     """
     if previous.get("intent") != "who_leads" or not previous.get("sectors"):
         return None
+    if previous.get("between"):  # "that" is what was said just before, not over another one
+        return None
     pointing = "pointer" in e.intents or (lang == "zh" and text.rstrip("?？ ").endswith("吗"))
     if not (pointing and "lead" in e.intents and e.agencies) or e.sectors:
         return None
@@ -939,10 +941,14 @@ def _followup(
     # The kind of emergency ("and in conflict?") is what a lead depends on: the lead answer
     # states it for each kind, so it is the last question again.
     kind = "emergency" in e.intents and intent == "who_leads"
-    named = bool(e.sectors or e.agencies or e.countries)
+    # "Congo" names a country still to choose: the answer asks which, as for a whole question.
+    choices = () if e.countries else e.country_choices
+    named = bool(e.sectors or e.agencies or e.countries or choices)
     # "Who else?", "¿alguien más?", "还有谁": more of what was asked, which the last answer
     # gave whole (every lead and co-lead we hold): that answer again, not a guess at others.
     if "others" in e.intents and not named and e.words <= _OTHERS_WORDS:
+        if previous.get("between"):  # more of the message just before, not of an older one
+            return None
         if intent == "country_clusters" and not previous.get("country"):
             return None
         if "cluster_word" in e.intents:  # "还有其他集群吗": other clusters, not other leads
@@ -955,16 +961,27 @@ def _followup(
             agencies=tuple(previous.get("agencies") or ()),
             country=previous.get("country"),
         )
+    # "And globally?", "全球呢？": the same question at the global level, without its country.
+    worldwide = "scope" in e.intents
     asked = [w for w in e.leftover.split() if not (kind and w in e.situation)]
-    if not (named or kind) or asked:
+    if not (named or kind or worldwide) or asked:
         return None
-    if "followup" not in e.intents and e.words > 3:
+    # A message that is nothing but names ("the Republic of the Congo", the answer to "which
+    # country?") is elliptic however many words they take.
+    if "followup" not in e.intents and e.words > 3 and e.intents:
         return None
     sectors = tuple(previous.get("sectors") or ())
     agencies = tuple(previous.get("agencies") or ())
     country = previous.get("country")
-    if e.countries:
-        country = e.countries[0]
+    if e.countries or choices:
+        country = e.countries[0] if e.countries else None
+    if worldwide and not e.countries:
+        country = None
+        if intent == "country_clusters" and not e.sectors:
+            # A country's records "and globally?": the global clusters and their leads.
+            return Understanding(
+                "list_clusters", _followed_language(previous, e, lang, own_words, switched), 0.9
+            )
     if e.sectors:
         sectors, agencies = e.sectors, ()
         intent = "who_leads"
@@ -976,7 +993,7 @@ def _followup(
         intent = "who_leads"
     if intent == "who_leads" and not sectors:
         intent = "agency_clusters" if agencies else "country_clusters"
-    if intent == "country_clusters" and not country:
+    if intent == "country_clusters" and not (country or choices):
         return None
     lang = _followed_language(previous, e, lang, own_words, switched)
     condition = _one_condition(e)
@@ -989,5 +1006,6 @@ def _followup(
         country=country,
         condition=condition if intent == "who_leads" else None,
         also_countries=e.countries[1:],
+        country_choices=choices,
     )
     return replace(u, agencies=()) if intent == "country_clusters" else u

@@ -57,6 +57,43 @@ def test_a_records_agency_is_named_in_the_readers_language(
     assert "Logistique: PAM" in chad, chad
 
 
+# What an agency leads in a country: our records there whose lead or co-lead names it, first,
+# asked whole or as a follow-up; the global list stays below.
+@pytest.mark.parametrize(
+    ("turns", "must"),
+    [
+        (
+            ("which clusters does UNICEF lead", "and WFP?", "and in Sudan?"),
+            ["In Sudan, from our country records, World Food Programme (WFP) leads", "Logistics"],
+        ),
+        (
+            ("¿qué lidera el PMA en Chad?",),
+            ["En Chad, según nuestros registros", "Nutrición, colíder"],
+        ),
+        (("儿基会牵头哪些集群", "那在苏丹呢"), ["我们没有联合国儿童基金会", "营养"]),
+        (("what does UNHCR lead in Congo?",), ["Which country do you mean", "Protection"]),
+    ],
+)
+def test_what_an_agency_leads_in_a_country_is_read_from_its_records(
+    bot: Bot,
+    kb: KnowledgeBase,
+    engine: Engine,
+    tmp_path: Path,
+    turns: tuple[str, ...],
+    must: list[str],
+) -> None:
+    import_file(
+        write(tmp_path, "Sudan,logistics,WFP,,,,,test\nChad,nutrition,UNICEF,WFP,,,,test\n"),
+        kb,
+        engine,
+    )
+    chat = Chat(bot)
+    for turn in turns:
+        answer = chat(turn)
+    for text in must:
+        assert text in answer, answer
+
+
 def test_two_countries_named_get_a_record_line_each(any_engine: Engine, kb: KnowledgeBase) -> None:
     import_file(EXAMPLE, kb, any_engine)
     answer = Chat(Bot(Settings(), kb=kb, engine=any_engine))(

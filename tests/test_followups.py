@@ -1,6 +1,6 @@
 """Follow-ups: an elliptic message re-asks the last question with one thing swapped."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -9,9 +9,9 @@ from sqlmodel import Session, select
 from bot.models import ConversationSubject
 from tests.conftest import Chat
 
-# A follow-up re-asks the last question with one thing swapped: the question it becomes, the
-# language it is answered in, and what the answer must hold.
-FOLLOW_UPS: dict[str, tuple[str, str, str, str, list[str]]] = {
+# A follow-up re-asks the last question with one thing swapped: the question(s) before it, the
+# question it becomes, the language it is answered in, and what the answer must hold.
+FOLLOW_UPS: dict[str, tuple[str | tuple[str, ...], str, str, str, list[str]]] = {
     "country-en": (
         "who leads health in Sudan?",
         "and in Haiti?",
@@ -223,6 +223,139 @@ FOLLOW_UPS: dict[str, tuple[str, str, str, str, list[str]]] = {
         "ar",
         ["نعم"],
     ),
+    # Only a new lead question replaces the last one: a message in between (a concept
+    # question, thanks, a place we do not know) leaves it for the next follow-up.
+    "after-a-concept-en": (
+        ("who leads health in Sudan?", "what is POLR?"),
+        "and in Chad?",
+        "who_leads",
+        "en",
+        ["Chad", "World Health Organization"],
+    ),
+    "after-thanks-fr": (
+        ("qui dirige la logistique au Yémen ?", "merci"),
+        "et en Syrie ?",
+        "who_leads",
+        "fr",
+        ["Syrie", "PAM"],
+    ),
+    "after-an-unknown-place-es": (
+        ("¿quién lidera salud en Sudán?", "¿y en Atlántida?"),
+        "¿y en Chad?",
+        "who_leads",
+        "es",
+        ["Chad", "OMS"],
+    ),
+    "after-a-concept-zh": (
+        ("苏丹的卫生集群谁牵头", "POLR是什么"),
+        "那乍得呢",
+        "who_leads",
+        "zh",
+        ["乍得", "世界卫生组织"],
+    ),
+    # A name that fits several countries asks which, as in a whole question, and the answer
+    # (a name however long, a capital) completes it.
+    "which-congo-en": (
+        "who leads education in sudan?",
+        "and in congo?",
+        "who_leads",
+        "en",
+        ["Which country", "Democratic Republic of the Congo or Republic of the Congo"],
+    ),
+    "which-congo-answered-en": (
+        ("who leads education in sudan?", "and in congo?"),
+        "the Republic of the Congo",
+        "who_leads",
+        "en",
+        ["Education in Republic of the Congo"],
+    ),
+    "which-congo-answered-fr": (
+        ("qui dirige l'éducation au Soudan ?", "Et au Congo ?"),
+        "RDC",
+        "who_leads",
+        "fr",
+        ["Éducation (République démocratique du Congo)"],
+    ),
+    "which-congo-capital-es": (
+        ("¿quién lidera nutrición en Haití?", "¿y en el Congo?"),
+        "Brazzaville",
+        "who_leads",
+        "es",
+        ["República del Congo"],
+    ),
+    "which-congo-zh": ("苏丹的教育集群谁牵头", "那刚果呢", "who_leads", "zh", ["刚果共和国"]),
+    "which-congo-ar": (
+        "من يقود التعليم في السودان؟",
+        "وفي الكونغو؟",
+        "who_leads",
+        "ar",
+        ["جمهورية الكونغو الديمقراطية"],
+    ),
+    # "And globally?": the same cluster's global lead, the country dropped.
+    "globally-en": ("who leads health in Sudan?", "and globally?", "who_leads", "en", ["WHO"]),
+    "globally-fr": (
+        "qui dirige la santé au Soudan ?",
+        "et au niveau mondial ?",
+        "who_leads",
+        "fr",
+        ["OMS"],
+    ),
+    "globally-es": (
+        "¿quién lidera salud en Sudán?",
+        "¿y a nivel mundial?",
+        "who_leads",
+        "es",
+        ["OMS"],
+    ),
+    "globally-zh": ("苏丹的卫生集群谁牵头", "全球呢？", "who_leads", "zh", ["世界卫生组织"]),
+    "globally-ar": (
+        "من يقود الصحة في السودان؟",
+        "وعالميا؟",
+        "who_leads",
+        "ar",
+        ["منظمة الصحة العالمية"],
+    ),
+    # A global word inside a name ("برنامج الأغذية العالمي", the World Food Programme) keeps
+    # the country.
+    "world-in-a-name-ar": (
+        "من يقود الصحة في السودان؟",
+        "وبرنامج الأغذية العالمي؟",
+        "who_leads",
+        "ar",
+        ["لا نملك سجلًا قُطريًا لمجموعة الصحة في السودان"],
+    ),
+    # A country's records, then "globally?": the global clusters.
+    "globally-after-records-en": (
+        "which clusters are active in Sudan?",
+        "and globally?",
+        "list_clusters",
+        "en",
+        ["Logistics"],
+    ),
+    # An agency's follow-up in a country: its clusters there, or that we hold none, then its
+    # global list (records: tests/test_country.py).
+    "agency-in-a-country-en": (
+        ("which clusters does UNICEF lead", "and WFP?"),
+        "and in Sudan?",
+        "agency_clusters",
+        "en",
+        ["We hold no country record of World Food Programme (WFP) leading", "Logistics"],
+    ),
+    "agency-in-a-country-ar": (
+        "ما هي المجموعات التي تقودها اليونيسف؟",
+        "وفي السودان؟",
+        "agency_clusters",
+        "ar",
+        ["لا نملك سجلًا قُطريًا يقود فيه", "السودان"],
+    ),
+    # The language of the message in between goes on; the subject is the lead question's.
+    "after-thanks-in-arabic": (
+        ("who leads health in Sudan?", "شكرا"),
+        "وفي تشاد؟",
+        "who_leads",
+        "ar",
+        ["تشاد", "منظمة الصحة العالمية"],
+    ),
 }
 
 
@@ -230,14 +363,24 @@ FOLLOW_UPS: dict[str, tuple[str, str, str, str, list[str]]] = {
     ("first", "then", "intent", "lang", "must"), FOLLOW_UPS.values(), ids=FOLLOW_UPS.keys()
 )
 def test_a_follow_up_asks_the_last_question_again_with_one_thing_swapped(
-    chat: Chat, first: str, then: str, intent: str, lang: str, must: list[str]
+    chat: Chat, first: str | tuple[str, ...], then: str, intent: str, lang: str, must: list[str]
 ) -> None:
-    chat(first)
+    for before in (first,) if isinstance(first, str) else first:
+        chat(before)
     answer = chat(then)
     assert chat.last is not None
     assert (chat.last.intent, chat.last.lang) == (intent, lang), chat.last
     for text in must:
         assert text in answer, answer
+
+
+@pytest.mark.parametrize("key", [key for key in FOLLOW_UPS if key.startswith("globally")])
+def test_a_follow_up_on_the_global_level_drops_the_country(chat: Chat, key: str) -> None:
+    first, then, *_ = FOLLOW_UPS[key]
+    assert isinstance(first, str)
+    chat(first)
+    chat(then)
+    assert chat.last is not None and chat.last.data.get("country") is None, chat.last.data
 
 
 @pytest.mark.parametrize(
@@ -369,9 +512,53 @@ def test_other_clusters_after_a_lead_question_are_the_clusters(chat: Chat) -> No
     assert chat.last is not None and chat.last.intent == "list_clusters"
 
 
-def test_who_else_with_nothing_before_is_not_understood(chat: Chat) -> None:
-    chat("anyone else?")
-    assert chat.last is not None and chat.last.intent == "unknown"
+# "Who else?" and "that" point at the message just before: with no lead question there, or
+# another message between it and them, they follow nothing.
+@pytest.mark.parametrize(
+    ("before", "then"),
+    [
+        ((), "anyone else?"),
+        (("who leads health in Sudan?", "what is POLR?"), "anyone else?"),
+        (("who leads GBV?", "thanks"), "is UNFPA the lead for that?"),
+    ],
+)
+def test_who_else_or_that_with_no_lead_question_just_before_follows_nothing(
+    chat: Chat, before: tuple[str, ...], then: str
+) -> None:
+    for text in before:
+        chat(text)
+    chat(then)
+    assert chat.last is not None and chat.last.intent != "who_leads", chat.last
+
+
+def test_the_same_lead_question_again_writes_nothing_and_is_the_last_message_again(
+    chat: Chat, engine: Engine
+) -> None:
+    chat("who leads health in Sudan?")
+    with Session(engine) as session:
+        written = session.exec(select(ConversationSubject)).one().updated_at
+    chat("who is in charge of health in Sudan?")  # the same subject: no write on the answer path
+    with Session(engine) as session:
+        assert session.exec(select(ConversationSubject)).one().updated_at == written
+    chat("thanks")
+    chat("who leads health in Sudan?")
+    chat("anyone else?")  # points at the lead question again, which was just asked
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+
+
+def test_a_lead_question_kept_across_messages_ends_fifteen_minutes_after_it_was_asked(
+    chat: Chat, engine: Engine
+) -> None:
+    chat("who leads health in Sudan?")
+    chat("merci")  # another language: the row is written again, the lead question is not
+    with Session(engine) as session:
+        row = session.exec(select(ConversationSubject)).one()
+        asked = datetime.fromisoformat(row.subject["asked_at"]) - timedelta(minutes=16)
+        row.subject = {**row.subject, "asked_at": asked.isoformat()}
+        session.add(row)
+        session.commit()
+    chat("and in Haiti?")
+    assert chat.last is not None and chat.last.intent != "who_leads", chat.last
 
 
 @pytest.mark.parametrize(

@@ -40,9 +40,41 @@ def last_subject(
     else:
         found = conn.execute(_LAST, {"identity": identity, "chat": chat}).first()
         row = (found.subject, found.updated_at) if found else None
-    if row is None or (now or utcnow()) - _aware(row[1]) > FRESH_FOR:
+    now = now or utcnow()
+    if row is None or now - _aware(row[1]) > FRESH_FOR:
         return None
-    return dict(row[0])
+    subject = dict(row[0])
+    # A lead question kept across other messages counts from when it was asked (see `carried`).
+    asked = subject.get("asked_at")
+    if asked and now - _aware(datetime.fromisoformat(asked)) > FRESH_FOR:
+        return {"intent": "", "lang": subject.get("lang")}
+    return subject
+
+
+def carried(
+    previous: dict[str, Any] | None, subject: dict[str, Any], now: datetime | None = None
+) -> dict[str, Any]:
+    """The subject to keep after a message whose own subject is `subject`.
+
+    A lead question's own, with when it was asked. Any other message ("thanks", "what is
+    POLR?", a place we do not know) leaves the last lead question for a follow-up ("and in
+    Chad?") in the language of the message, for the rest of the 15 minutes the lead question
+    has, and marks it as no longer the last message (`between`): "who else?" and "that" point
+    at the message just before, not over another one.
+    """
+    if subject.get("intent"):
+        if (
+            previous
+            and previous.get("asked_at")
+            and all(previous.get(key) == value for key, value in subject.items())
+        ):
+            # The same lead question again: the row stays as it is (no write, as before the
+            # window was kept), but it is the last message again.
+            return {key: value for key, value in previous.items() if key != "between"}
+        return {**subject, "asked_at": (now or utcnow()).isoformat()}
+    if not previous or not previous.get("intent"):
+        return subject
+    return {**previous, "lang": subject.get("lang"), "between": True}
 
 
 def remember(session: Session, identity: str, chat: str, subject: dict[str, Any]) -> None:

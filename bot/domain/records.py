@@ -340,7 +340,7 @@ def _agencies(kb: KnowledgeBase) -> _Agencies:
     return _Agencies(names)
 
 
-def _parts(text: str) -> list[str]:
+def lead_parts(text: str) -> list[str]:
     """A lead as written: one agency, or several joined by / , ; + & 、."""
     for sep in ",;+&、":
         text = text.replace(sep, "/")
@@ -358,7 +358,7 @@ def _unknown_parts(agencies: _Agencies, column: str, text: str) -> list[tuple[st
     if not text or agencies.known(text):
         return []
     found: list[tuple[str, str | None]] = []
-    for part in _parts(text):
+    for part in lead_parts(text):
         if agencies.known(part):
             continue
         hint = agencies.suggest(part, SUGGEST_AT if column == "lead" else NEAR_MISS_AT)
@@ -417,7 +417,7 @@ def agency_as_recorded(kb: KnowledgeBase, text: str) -> str:
     How endorsed proposals write a record's agencies ("儿基会" is recorded as "UNICEF", which
     reads in every language); several agencies, or a name we do not know, stay as written.
     """
-    parts = _parts(text)
+    parts = lead_parts(text)
     if len(parts) != 1 or not _agencies(kb).known(parts[0]):
         return text
     found = kb.matcher.find_agency(parts[0])
