@@ -221,7 +221,9 @@ def test_a_one_shot_command_leaves_the_collector_as_it_found_it(
 
     frozen = gc.get_freeze_count()
     assert sh(["db", "upgrade"], capsys)[0] == 0
-    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    # Freezing would grow the count; a frozen object of an earlier test freed meanwhile may
+    # lower it by one or two, which is no freeze.
+    assert gc.isenabled() and gc.get_freeze_count() <= frozen
 
 
 TWICE = ["--country", "Sudan", "--country", "Chad"]
