@@ -193,8 +193,7 @@ def _checks(
 def _part_on_record(ctx: Context, agency: str, record: dict[str, Any]) -> str:
     """The agency's part in a country record: "lead", "co_lead" or "" (none)."""
     for part, key in (("lead", "raw_lead"), ("co_lead", "raw_co_lead")):
-        named = record[key]
-        if named and agency in ctx.kb.matcher.agencies_in(named):
+        if _names(ctx, record[key], agency):
             return part
     return ""
 

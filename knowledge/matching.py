@@ -1062,10 +1062,6 @@ class Matcher:
         hits = self.agencies.find(normalize(text), text)
         return _distinct(hits)[0] if hits else None
 
-    def agencies_in(self, text: str) -> tuple[str, ...]:
-        """Every agency that `text` names ("IOM / NRC": both), in order."""
-        return _distinct(self.agencies.find(normalize(text), text))
-
     def _wish_around(self, norm: str, places: list[Hit]) -> list[Hit]:
         """The wish hits of `norm` once its places, with the word placing them, are cut out."""
         cut = norm
