@@ -9,11 +9,19 @@ from typing import TYPE_CHECKING, Any
 from babel.dates import format_date
 
 from bot.core import Choice, Context, Incoming, Reply, Router, split_command
-from bot.domain import checklist_runs, verification
+from bot.domain import checklist_runs
 from bot.domain.checklist_runs import Stored
 from bot.domain.conversation import last_subject
 from bot.models import utcnow
-from handlers.common import N_, agency_label, choice, country_name, reply, sector_label
+from handlers.common import (
+    N_,
+    active_records,
+    agency_label,
+    choice,
+    country_name,
+    reply,
+    sector_label,
+)
 from knowledge.checklist import (
     ANSWER_GROUPS,
     MAX_TEXT,
@@ -219,12 +227,7 @@ def _already_active(ctx: Context, run: "ChecklistRun") -> list[Reply]:
     code, clusters = a.country().get("code"), a.clusters()
     if not code or not clusters:
         return []
-    rows = verification.records_of(ctx.session, str(code), clusters)
-    active = [
-        {**sector_label(ctx, c), "lead": rows[c].lead, "since": str(rows[c].activated_on or "")}
-        for c in clusters
-        if c in rows
-    ]
+    active = active_records(ctx, str(code), clusters)
     if not active:
         return []
     shown = reply(

@@ -3,6 +3,7 @@
 from typing import Any
 
 from bot.core import Choice, Context, Reply
+from bot.domain import verification
 from bot.render import translate
 from knowledge.matching import normalize
 
@@ -31,6 +32,19 @@ def sector_label(ctx: Context, sector: str) -> dict[str, str]:
     """A cluster's or AoR's name and short name in the user's language."""
     names = ctx.kb.text(ctx.lang).sectors[sector]
     return {"id": sector, "name": names.name, "short": names.short}
+
+
+def active_records(ctx: Context, country: str, clusters: list[str]) -> list[dict[str, str]]:
+    """The clusters our country records show active in `country`: name, lead, since when.
+
+    The checklist and /propose both warn of them before a cluster is proposed again.
+    """
+    rows = verification.records_of(ctx.session, country, clusters)
+    return [
+        {**sector_label(ctx, c), "lead": rows[c].lead, "since": str(rows[c].activated_on or "")}
+        for c in clusters
+        if c in rows
+    ]
 
 
 def country_name(ctx: Context, code: str) -> str:

@@ -11,6 +11,7 @@ from bot.models import ROLES, ChecklistRun, Proposal
 from bot.terms import MoveName
 from handlers.common import (
     N_,
+    active_records,
     agency_label,
     choice,
     country_name,
@@ -78,16 +79,7 @@ def _created(ctx: Context, proposal: Proposal) -> Reply:
     """A new draft, with what may make it one too many: clusters active already, or proposed."""
     assert proposal.id is not None
     clusters = [c.cluster for c in proposals.clusters_of(ctx.session, proposal.id)]
-    rows = verification.records_of(ctx.session, proposal.country, clusters)
-    active = [
-        {
-            "name": _cluster_name(ctx, c),
-            "since": str(rows[c].activated_on or ""),
-            "lead": rows[c].lead,
-        }
-        for c in clusters
-        if c in rows
-    ]
+    active = active_records(ctx, proposal.country, clusters)
     others = [
         {"id": other.id, "status": other.status, "cluster": _cluster_name(ctx, c)}
         for other, c in proposals.also_proposing(ctx.session, proposal)
