@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from bot.app import Bot
 from bot.core import Reply
 from bot.db import session_scope, upgrade
 from bot.domain import proposals, roles, subscriptions, verification
@@ -719,3 +720,28 @@ def test_a_proposal_for_clusters_active_or_proposed_already_says_so(chat: Chat) 
     assert (
         "• Water, Sanitation and Hygiene: lead UNICEF (the record gives no activation" in undated
     )
+
+
+@pytest.mark.parametrize(
+    ("lines", "lang", "said"),
+    [
+        (["/propose Sudan health", "1"], "en", "There is no choice 1 open"),
+        (["Qui dirige le cluster santé ?", "/propose Soudan santé", "1"], "fr", "pas de choix 1"),
+        (["谁牵头卫生集群？", "/propose", "3"], "zh", "没有可用的选项 3"),
+    ],
+)
+def test_a_number_after_a_refusal_says_no_choice_is_open(
+    bot: Bot, tmp_path: Path, lines: list[str], lang: str, said: str
+) -> None:
+    """A number is a button only while one is shown: a refusal shows none."""
+    import io
+    import json
+
+    from bot.adapters import terminal
+
+    out = io.StringIO()
+    terminal.chat(bot.handle_sync, bot.renderer, "nobody", lines, out, False, tmp_path, True)
+    *_, last = (json.loads(row) for row in out.getvalue().splitlines())
+    [answer] = last["replies"]
+    assert (answer["intent"], answer["lang"]) == ("no_choice", lang)
+    assert said in answer["text"] and answer["choices"] == []

@@ -102,6 +102,11 @@ def chat(
         if choices and picked.isdigit() and 1 <= int(picked) <= len(choices):
             action = choices[int(picked) - 1].action
         replies = handle(Incoming(identity, identity, text="" if action else line, action=action))
+        if picked.isdigit() and action is None and _not_understood(replies):
+            # A number that is no button shown now (a refusal has none): say so, not "I don't
+            # know". A number the bot does read (a checklist's answer) goes on as typed.
+            data = {"number": picked[:6], "count": len(choices)}
+            replies = [Reply("help/no_choice.j2", data, replies[0].lang, "no_choice")]
         choices = tuple(c for r in replies for c in r.choices)
         if as_json:
             out.write(json.dumps(_as_json(line, replies, renderer, files), ensure_ascii=False))
@@ -111,6 +116,10 @@ def chat(
         out.flush()
         answered += 1
     return answered
+
+
+def _not_understood(replies: list[Reply]) -> bool:
+    return len(replies) == 1 and replies[0].template == "help/not_understood.j2"
 
 
 def _as_text(replies: list[Reply], renderer: "Renderer", files: Path) -> str:
