@@ -327,9 +327,8 @@ def _chat(settings: Settings, user: str, as_json: bool = False) -> int:
     bot = _bot(settings)
     interactive = sys.stdin.isatty()
     files = settings.drafts_dir
-    render = bot.renderer.plain
     lines = typed_lines(Path.home() / ".clusterbot_history") if interactive else sys.stdin
-    chat(bot.handle_sync, render, user, lines, sys.stdout, interactive, files, as_json)
+    chat(bot.handle_sync, bot.renderer, user, lines, sys.stdout, interactive, files, as_json)
     return 0
 
 

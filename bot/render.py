@@ -2,7 +2,9 @@
 
 One escaping step: templates autoescape every value into a small HTML subset (<b>, <i>, <code>,
 <a>). Telegram takes that as it is; Slack and the terminal convert it; user text therefore never
-becomes markup, a link or a mention anywhere.
+becomes markup, a link or a mention anywhere. A reply that is also a Markdown file (the draft
+letter) is rendered once more for the file (`Renderer.document`), where the values its template
+marks `|typed` are made literal for Markdown too; in chat they read as typed.
 """
 
 import hashlib
@@ -25,6 +27,24 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALES = TEMPLATES / "locale"
 _TAG = re.compile(r"</?(?:b|i|u|s|code|pre|blockquote)>")
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
+# What Markdown would read as markup in a user's text; a backslash makes each one literal.
+_MARKDOWN = re.compile(r"([\\`*_~\[\]<>|])")
+_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])")
+# Set in the context of a render for a file: `|typed` values are then made literal Markdown.
+_AS_FILE = "as_markdown_file"
+
+
+def markdown_literal(text: str) -> str:
+    """User text as it stands in a Markdown file: shown, never applied ("*MSF*", "<b>")."""
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+@jinja2.pass_context
+def _typed(context: jinja2.runtime.Context, value: Any) -> str:
+    """A value the user typed: as it is in chat (each platform escapes it), literal in a file."""
+    text = str(value)
+    return markdown_literal(text) if context.get(_AS_FILE) else text
 
 
 def load_translations(lang: str, locales: Path = LOCALES) -> NullTranslations:
@@ -210,6 +230,7 @@ class Renderer:
             # What goes between two sentences: Chinese writes none after "。" or "："
             env.globals["gap"] = "" if lang == "zh" else " "
             env.globals["colon"] = "：" if lang == "zh" else ": "
+            env.filters["typed"] = _typed
             self.envs[lang] = env
 
     def html(self, reply: Reply) -> str:
@@ -221,6 +242,16 @@ class Renderer:
     def plain(self, reply: Reply) -> str:
         """The reply as plain text, for the terminal and JSON output."""
         return to_plain(self.html(reply))
+
+    def document(self, reply: Reply) -> str:
+        """A reply that is also a file (`reply.file_name`, Markdown) as the file's text.
+
+        The same text as in chat, but for what the user typed (the template's `|typed`
+        values): a Markdown viewer shows it as typed, never as markup.
+        """
+        env = self.envs.get(reply.lang) or self.envs["en"]
+        data = {**reply.data, _AS_FILE: True}
+        return to_plain(_tidy(env.get_template(reply.template).render(**data)))
 
 
 def _tidy(text: str) -> str:

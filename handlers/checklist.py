@@ -1,6 +1,5 @@
 """The guided activation checklist: one question at a time, saved with every answer."""
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
@@ -585,7 +584,7 @@ def _letter(ctx: Context, run: "ChecklistRun", data: dict[str, Any], with_others
     elif data["not_proposed"]:
         offer = (choice(ctx, N_("Mention the clusters not proposed"), f"letter:{run.id}:full"),)
         data = {**data, "not_proposed": []}
-    letter = reply(ctx, "checklist/draft_letter.j2", **_as_markdown(data))
+    letter = reply(ctx, "checklist/draft_letter.j2", **data)
     return replace(
         letter, intent="draft_letter", file_name=f"activation-draft-{run.id}.md", choices=offer
     )
@@ -599,42 +598,6 @@ def letter_button(msg: Incoming, ctx: Context) -> Reply:
     if pressed is None or run is None or run.identity != msg.identity or run.status != "done":
         return replace(reply(ctx, "checklist/stale.j2"), intent="checklist")
     return _letter(ctx, run, summary_data(ctx, run), with_others=pressed["which"] != "short")
-
-
-# What Markdown would read as markup in a user's text; a backslash makes each one literal.
-_MARKDOWN = re.compile(r"([\\`*_~\[\]<>|])")
-_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])")
-# The letter's values that come from what the user typed.
-_TYPED = ("country", "emergency_sentence", "change_sentence")
-_TYPED_CLUSTER = ("gaps_sentence", "capacity_sentence")
-
-
-def markdown_text(text: str) -> str:
-    """User text as it stands in a Markdown letter: shown, never applied ("*MSF*", "<b>")."""
-    text = _MARKDOWN.sub(r"\\\1", text)
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
-
-
-def _as_markdown(data: dict[str, Any]) -> dict[str, Any]:
-    """The letter's data with every typed value made literal for Markdown."""
-    out = {**data, **{k: markdown_text(str(data[k])) for k in _TYPED}}
-
-    def organisation(o: dict[str, str] | None) -> dict[str, str] | None:
-        if o is None:
-            return None
-        return {**o, "name": markdown_text(o["name"]), "acronym": markdown_text(o["acronym"])}
-
-    def cluster(c: dict[str, Any]) -> dict[str, Any]:
-        typed = {k: markdown_text(c[k]) for k in _TYPED_CLUSTER}
-        return {**c, **typed, "lead": organisation(c["lead"]), "colead": organisation(c["colead"])}
-
-    out["proposed"] = [cluster(c) for c in data["proposed"]]
-    out["not_proposed"] = [cluster(c) for c in data["not_proposed"]]
-    out["letter_steps"] = {
-        k: {**s, "note_sentence": markdown_text(s["note_sentence"])}
-        for k, s in data["letter_steps"].items()
-    }
-    return out
 
 
 _ENDS = (".", "!", "?", "…", "。", "！", "？", "؟")

@@ -75,6 +75,10 @@ def _shown(ctx: Context, proposal: Proposal, template: str = "proposals/show.j2"
     return replace(reply(ctx, template, **data), choices=tuple(buttons))
 
 
+# The other proposals a new draft's warning names (the oldest first); the rest are counted.
+OTHERS_SHOWN = 5
+
+
 def _created(ctx: Context, proposal: Proposal) -> Reply:
     """A new draft, with what may make it one too many: clusters active already, or proposed."""
     assert proposal.id is not None
@@ -85,7 +89,13 @@ def _created(ctx: Context, proposal: Proposal) -> Reply:
         for other, c in proposals.also_proposing(ctx.session, proposal)
     ]
     shown = _shown(ctx, proposal, "proposals/created.j2")
-    return replace(shown, data={**shown.data, "active_already": active, "also_proposed": others})
+    data = {
+        **shown.data,
+        "active_already": active,
+        "also_proposed": others[:OTHERS_SHOWN],
+        "also_more": len(others[OTHERS_SHOWN:]),
+    }
+    return replace(shown, data=data)
 
 
 @router.command(

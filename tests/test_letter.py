@@ -10,6 +10,8 @@ import docx
 import pytest
 
 from bot.adapters import terminal
+from bot.adapters.slack.mrkdwn import to_mrkdwn
+from bot.adapters.whatsapp.text import to_whatsapp
 from bot.app import Bot
 from bot.db import session_scope
 from bot.domain import roles
@@ -397,7 +399,7 @@ def test_the_terminal_saves_the_letter_as_markdown_and_word(
 ) -> None:
     out = io.StringIO()
     lines = lines_in(kb, lang)
-    terminal.chat(bot.handle_sync, bot.renderer.plain, "coordinator", lines, out, False, tmp_path)
+    terminal.chat(bot.handle_sync, bot.renderer, "coordinator", lines, out, False, tmp_path)
     word, md = sorted(tmp_path.glob("activation-draft-*"))
     assert (md.suffix, word.suffix) == (".md", ".docx")
     assert f"[{md.resolve()}]\n[{word.resolve()}]" in out.getvalue()
@@ -480,7 +482,7 @@ def test_what_the_user_typed_is_shown_in_the_letter_never_applied(
     }
     lines = [*(typed.get(i, line) for i, line in enumerate(WALK)), "none"]
     out = io.StringIO()
-    terminal.chat(bot.handle_sync, bot.renderer.plain, "coordinator", lines, out, False, tmp_path)
+    terminal.chat(bot.handle_sync, bot.renderer, "coordinator", lines, out, False, tmp_path)
     word, md = sorted(tmp_path.glob("activation-draft-*"))
     text = md.read_text(encoding="utf-8")
     # In the Markdown every mark the user typed is escaped: a viewer shows it as typed.
@@ -495,6 +497,31 @@ def test_what_the_user_typed_is_shown_in_the_letter_never_applied(
     assert situation.text == "<b>Darfur</b> *burning*, see [annex]."
     assert all(not r.bold and r.font.highlight_color is None for r in situation.runs)
     assert any(p.text.endswith("Proposed co-lead: *MSF*.") for p in paragraphs)
+    # In the chat the letter reads as typed: no Markdown escapes (the file has them).
+    shown = out.getvalue()
+    assert "<b>Darfur</b> *burning*, see [annex]." in shown
+    assert "# 1 priority: <!here> __now__." in shown and "Proposed co-lead: *MSF*." in shown
+    assert "\\<" not in shown and "\\*" not in shown
+
+
+def test_the_letter_in_chat_reads_as_typed_and_no_platform_applies_it(chat: Chat) -> None:
+    typed = {2: "<b>Darfur</b> *burning* <!here>", 22: "*MSF*"}
+    letter_of(chat, [*(typed.get(i, line) for i, line in enumerate(WALK)), "none"])
+    letter = chat.replies[1]
+    renderer = chat.bot.renderer
+    assert "<b>Darfur</b> *burning* <!here>." in renderer.plain(letter)
+    # Each platform escapes it its own way: Telegram's HTML, Slack's mrkdwn, WhatsApp's text.
+    telegram = renderer.html(letter)
+    assert "&lt;b&gt;Darfur&lt;/b&gt; *burning* &lt;!here&gt;." in telegram
+    assert "\\" not in telegram
+    slack = to_mrkdwn(telegram)
+    assert "&lt;b&gt;Darfur&lt;/b&gt; \u200b*\u200bburning\u200b*\u200b &lt;!here&gt;." in slack
+    assert "<!here>" not in slack and "\\" not in slack
+    whatsapp = to_whatsapp(telegram)
+    assert "<b>Darfur</b> \u200b*\u200bburning\u200b*\u200b <!here>." in whatsapp
+    assert "Proposed co-lead: \u200b*\u200bMSF\u200b*\u200b." in whatsapp
+    # The file alone has them, for a Markdown viewer.
+    assert "\\<b\\>Darfur\\</b\\> \\*burning\\* \\<!here\\>." in renderer.document(letter)
 
 
 def test_the_letter_tells_the_drafter_who_approves_now(chat: Chat) -> None:

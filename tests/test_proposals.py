@@ -3,6 +3,7 @@
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from bot.app import Bot
 from bot.core import Reply
 from bot.db import session_scope, upgrade
 from bot.domain import proposals, roles, subscriptions, verification
@@ -24,6 +26,7 @@ from bot.models import (
     User,
     utcnow,
 )
+from bot.render import translate
 from knowledge import KnowledgeBase
 from tests.conftest import Chat, _postgres_engine, sh
 from tests.test_checklist import CO_LED_WALK, EN_LINES, ZH_LINES
@@ -719,3 +722,48 @@ def test_a_proposal_for_clusters_active_or_proposed_already_says_so(chat: Chat) 
     assert (
         "• Water, Sanitation and Hygiene: lead UNICEF (the record gives no activation" in undated
     )
+
+
+@pytest.mark.parametrize(
+    ("lines", "lang", "said"),
+    [
+        (["/propose Sudan health", "1"], "en", "There is no choice 1 open"),
+        (["Qui dirige le cluster santé ?", "/propose Soudan santé", "1"], "fr", "pas de choix 1"),
+        (["谁牵头卫生集群？", "/propose", "3"], "zh", "没有可用的选项 3"),
+    ],
+)
+def test_a_number_after_a_refusal_says_no_choice_is_open(
+    bot: Bot, tmp_path: Path, lines: list[str], lang: str, said: str
+) -> None:
+    """A number is a button only while one is shown: a refusal shows none."""
+    import io
+    import json
+
+    from bot.adapters import terminal
+
+    out = io.StringIO()
+    terminal.chat(bot.handle_sync, bot.renderer, "nobody", lines, out, False, tmp_path, True)
+    *_, last = (json.loads(row) for row in out.getvalue().splitlines())
+    [answer] = last["replies"]
+    assert (answer["intent"], answer["lang"]) == ("no_choice", lang)
+    assert said in answer["text"] and answer["choices"] == []
+
+
+def test_the_warning_of_other_proposals_names_a_few_and_counts_the_rest(chat: Chat) -> None:
+    _grant(chat, "admin")
+    for _ in range(7):
+        chat("/propose Chad health")
+    eighth = chat("/propose Chad health")
+    assert "Draft proposal #8 created." in eighth
+    named = [line for line in eighth.splitlines() if "in proposal #" in line]
+    assert named == [f"• Health in proposal #{n} (draft)" for n in range(1, 6)], eighth
+    assert "• and 2 more: /proposals lists them all" in eighth
+    assert chat.last is not None
+    for lang in ("zh", "fr", "es", "ar"):
+        shown = chat.bot.renderer.plain(replace(chat.last, lang=lang))
+        assert (
+            translate(lang, "and %(count)d more: /proposals lists them all") % {"count": 2}
+            in shown
+        )
+        assert sum("#" in line for line in shown.splitlines() if line.startswith("• ")) == 5
+    assert "more:" not in chat("/propose Chad nutrition")  # nothing else proposes it

@@ -8,10 +8,13 @@ import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.core import Address, Choice, Incoming, Reply
 from bot.word import documents
+
+if TYPE_CHECKING:
+    from bot.render import Renderer
 
 PROMPT = "> "
 # A terminal user is someone to grant a role to, never someone to notify later.
@@ -54,13 +57,14 @@ def render_choices(choices: tuple[Choice, ...], start: int = 1) -> str:
     return "\n".join(f"  [{i}] {c.label}" for i, c in enumerate(choices, start))
 
 
-def _save(render: Callable[[Reply], str], reply: Reply, files: Path) -> list[Path]:
+def _save(renderer: "Renderer", reply: Reply, files: Path) -> list[Path]:
     """A reply that is also a file (a draft letter) is saved under `files`: .md and .docx."""
     if not reply.file_name:
         return []
     files.mkdir(parents=True, exist_ok=True)
     saved = []
-    for name, content in documents(render(reply), Path(reply.file_name).name, reply.lang).items():
+    text = renderer.document(reply)
+    for name, content in documents(text, Path(reply.file_name).name, reply.lang).items():
         path = files / name
         path.write_bytes(content)
         saved.append(path.resolve())
@@ -69,7 +73,7 @@ def _save(render: Callable[[Reply], str], reply: Reply, files: Path) -> list[Pat
 
 def chat(
     handle: Callable[[Incoming], list[Reply]],
-    render: Callable[[Reply], str],
+    renderer: "Renderer",
     user: str,
     lines: Iterable[str],
     out: TextIO,
@@ -98,23 +102,32 @@ def chat(
         if choices and picked.isdigit() and 1 <= int(picked) <= len(choices):
             action = choices[int(picked) - 1].action
         replies = handle(Incoming(identity, identity, text="" if action else line, action=action))
+        if picked.isdigit() and action is None and _not_understood(replies):
+            # A number that is no button shown now (a refusal has none): say so, not "I don't
+            # know". A number the bot does read (a checklist's answer) goes on as typed.
+            data = {"number": picked[:6], "count": len(choices)}
+            replies = [Reply("help/no_choice.j2", data, replies[0].lang, "no_choice")]
         choices = tuple(c for r in replies for c in r.choices)
         if as_json:
-            out.write(json.dumps(_as_json(line, replies, render, files), ensure_ascii=False))
+            out.write(json.dumps(_as_json(line, replies, renderer, files), ensure_ascii=False))
             out.write("\n")
         else:
-            out.write(_as_text(replies, render, files) + "\n\n")
+            out.write(_as_text(replies, renderer, files) + "\n\n")
         out.flush()
         answered += 1
     return answered
 
 
-def _as_text(replies: list[Reply], render: Callable[[Reply], str], files: Path) -> str:
+def _not_understood(replies: list[Reply]) -> bool:
+    return len(replies) == 1 and replies[0].template == "help/not_understood.j2"
+
+
+def _as_text(replies: list[Reply], renderer: "Renderer", files: Path) -> str:
     parts = []
     number = 1
     for reply in replies:
-        text = render(reply)
-        saved = _save(render, reply, files)
+        text = renderer.plain(reply)
+        saved = _save(renderer, reply, files)
         if saved:
             text += "\n\n" + "\n".join(f"[{path}]" for path in saved)
         if reply.choices:
@@ -124,15 +137,13 @@ def _as_text(replies: list[Reply], render: Callable[[Reply], str], files: Path) 
     return "\n\n".join(parts)
 
 
-def _as_json(
-    line: str, replies: list[Reply], render: Callable[[Reply], str], files: Path
-) -> dict[str, Any]:
+def _as_json(line: str, replies: list[Reply], renderer: "Renderer", files: Path) -> dict[str, Any]:
     rows = []
     for reply in replies:
-        saved = _save(render, reply, files)
+        saved = _save(renderer, reply, files)
         rows.append(
             {
-                "text": render(reply),
+                "text": renderer.plain(reply),
                 "lang": reply.lang,
                 "intent": reply.intent,
                 "topic": reply.data.get("topic"),

@@ -319,7 +319,7 @@ class SlackAdapter:
         """A reply that is also a file (a draft letter): its Word version, in the conversation."""
         # Building a .docx takes ~0.2 s: off the event loop.
         name, content = await asyncio.to_thread(
-            docx_file, self.renderer.plain(reply), reply.file_name, reply.lang
+            docx_file, self.renderer.document(reply), reply.file_name, reply.lang
         )
         try:
             await client.files_upload_v2(

@@ -159,7 +159,7 @@ async def deliver(
             # The text is the message above; the file is the Word version to edit.
             # Building a .docx takes ~0.2 s: off the event loop.
             name, content = await asyncio.to_thread(
-                docx_file, renderer.plain(reply), reply.file_name, reply.lang
+                docx_file, renderer.document(reply), reply.file_name, reply.lang
             )
             await bot.send_document(
                 chat_id, document=content, filename=name, message_thread_id=thread

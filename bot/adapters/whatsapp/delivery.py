@@ -89,7 +89,7 @@ async def _document(graph: Graph, renderer: Renderer, to: str, reply: Reply, cal
     """The draft letter's Word version, uploaded, then sent as a document."""
     # Building a .docx takes ~0.2 s: off the event loop.
     name, content = await asyncio.to_thread(
-        docx_file, renderer.plain(reply), reply.file_name, reply.lang
+        docx_file, renderer.document(reply), reply.file_name, reply.lang
     )
     mime = mimetypes.guess_type(name)[0] or DOCX
     media = await call(graph.upload, name, content, mime)
