@@ -639,7 +639,10 @@ def _post(e: Entities, kb: KnowledgeBase, lang: str | None, *, lead: bool, count
     words alone when no name is there; else nothing.
     """
     bodies = [a for a in e.agencies if a in kb.acronyms]
-    if e.sectors or country or len(bodies) < len(e.agencies):
+    # A post in a country ("who is the HC in Sudan?") is still the post: its topic says who
+    # holds it is not ours to know. A body or lead words there ask for our records instead.
+    in_records = country and (e.agencies or not e.acronyms)
+    if e.sectors or in_records or len(bodies) < len(e.agencies):
         return ""
     named = tuple(dict.fromkeys((*e.acronyms, *bodies)))
     if named:

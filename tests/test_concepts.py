@@ -139,6 +139,10 @@ def test_acronyms(chat: Chat) -> None:
         ("what does the HC do", "The ERC, the HC and the RC"),
         ("who is the ERC now", "The ERC, the HC and the RC"),
         ("who is the current ERC?", "The ERC, the HC and the RC"),
+        # In a country the post is still the post: we hold no one's name there either.
+        ("who is the HC in Sudan?", "The ERC, the HC and the RC"),
+        ("what does the RC do in Haiti", "The ERC, the HC and the RC"),
+        ("qui est le CH au Soudan ?", "le coordonnateur humanitaire et le coordonnateur résident"),
         ("que fait le CH ?", "le coordonnateur humanitaire et le coordonnateur résident"),
         ("qué hace el coordinador humanitario", "el Coordinador Humanitario y el Coordinador"),
         ("ERC是谁", "紧急救济协调员、人道主义协调员和驻地协调员"),
