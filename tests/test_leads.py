@@ -539,3 +539,20 @@ def test_a_refugee_influx_is_no_kind_of_cluster_emergency(kb: KnowledgeBase) -> 
     # Refugee responses are coordinated under UNHCR's own arrangements, not the cluster
     # approach: a refugee influx says neither kind.
     assert condition_of(kb, "a refugee influx from the neighbouring country") is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "WFP leads nutrition, correct?",
+        "el PMA lidera nutrición, ¿verdad?",
+        "c'est le PAM qui dirige la nutrition, c'est bien ça ?",
+    ],
+)
+def test_a_word_asking_to_confirm_adds_no_second_topic(chat: Chat, question: str) -> None:
+    # "correct?" asks to confirm the yes/no; it is no question about core function 4's
+    # "corrections", and the answer says only who leads.
+    answer = chat(question)
+    assert answer.startswith("No"), answer
+    assert [r.intent for r in chat.replies] == ["who_leads"], answer
+    assert not chat.last.data.get("related"), answer
