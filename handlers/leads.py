@@ -116,15 +116,12 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         if not (ctx.kb.sectors[s].parent and ctx.kb.sectors[s].parent in u.sectors)
     ]
     countries = []
+    contacts = []
     for code in (u.country, *u.also_countries) if u.country else ():
         rows = verification.records_of(ctx.session, code, sectors)
-        countries.append(
-            {
-                "code": code,
-                "name": country_name(ctx, code),
-                "records": {s: _record(ctx, rows[s]) for s in sectors if s in rows},
-            }
-        )
+        records = {s: _record(ctx, rows[s]) for s in sectors if s in rows}
+        contacts += [r["contact"] for r in records.values() if r.get("contact")]
+        countries.append({"code": code, "name": country_name(ctx, code), "records": records})
     if u.related and known_topic(ctx, u.related[0]):
         # The question asked more than who leads ("... or is it just a sector?").
         ctx.followups.append(show_topic(ctx, u.related[0]))
@@ -140,6 +137,8 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         country=countries[0] if countries else None,
         countries=countries,  # "in Sudan and Chad": our record in each
         own_country=u.own_country,
+        # Asked for a phone number: said when no record shown holds a contact.
+        no_contact=u.asks_contact and not contacts,
         # "Congo" alone: both are named, and neither record is shown as if it were meant.
         country_choices=[country_name(ctx, c) for c in u.country_choices],
         topic="who_leads",

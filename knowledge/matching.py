@@ -1053,8 +1053,14 @@ class Matcher:
         return f"{text!r} names more than one country: write {named}"
 
     def find_sector(self, text: str) -> str | None:
-        """The cluster or AoR that `text` names, if any."""
-        hits = self.sectors.find(normalize(text), text)
+        """The cluster or AoR that `text` names, if any.
+
+        `text` is a name on its own (a records field, a command's word), so an acronym in
+        lower case is that acronym ("etc"), where in a sentence it would be "et cetera".
+        """
+        hits = self.sectors.find(normalize(text), text) or self.sectors.find(
+            normalize(text), text.upper()
+        )
         return _distinct(hits)[0] if hits else None
 
     def find_agency(self, text: str) -> str | None:

@@ -73,6 +73,8 @@ class Understanding:
     also_countries: tuple[str, ...] = ()
     # Places the question puts a cluster in that we know no country by ("in Darfur"), as typed.
     unknown_places: tuple[str, ...] = ()
+    # "... and what is their phone number?": contact details asked beside a lead question.
+    asks_contact: bool = False
 
     def subject(self) -> dict[str, Any]:
         """What a follow-up may build on, as JSON-able data (stored per person and chat).
@@ -446,8 +448,11 @@ def _classify(
     # What a post is paid, or how it is funded ("the coordinator's salary", "谁给协调员发工资"),
     # is in none of our passages: a line that names the post answers something else, and so
     # does a cluster's lead ("the health cluster coordinator's salary").
-    # How to reach a post (its phone number, its e-mail address) is in none either.
-    if "pay" in e.intents or "contact" in e.intents:
+    # How to reach a post (its phone number, its e-mail address) is in none either, but a
+    # lead question beside it ("who leads ETC in Yemen and what is the phone number?") is
+    # answered, with a country record's contact when it holds one.
+    asks_contact = "contact" in e.intents and lead and bool(e.sectors)
+    if ("pay" in e.intents or "contact" in e.intents) and not asks_contact:
         return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
     if _the_cluster_word_alone(e, kb, lang):
         # "What is a cluster?" asks what it is; "clusters" alone, which there are.
@@ -564,6 +569,7 @@ def _classify(
             related=also,
             own_country=own,
             condition=_one_condition(e),
+            asks_contact=asks_contact,
         )
     # An agency named with no lead word ("is the Red Cross a member of clusters?") asks what
     # the rest of the question says, when the ranker is sure of it, even on one word; in a

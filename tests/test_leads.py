@@ -429,6 +429,8 @@ _RECORDS = (
     "country,cluster,lead,co_lead,coordinator,contact,activated_on,source\n"
     "Haiti,shelter,IOM,,,,,test\n"
     "South Sudan,cccm,IOM,NRC,,,,test\n"
+    # A cluster field may be its acronym in lower case ("etc" is no "et cetera" there).
+    "Yemen,etc,WFP,,,etc.yemen@example.org,,test\n"
 )
 
 
@@ -556,3 +558,26 @@ def test_a_word_asking_to_confirm_adds_no_second_topic(chat: Chat, question: str
     assert answer.startswith("No"), answer
     assert [r.intent for r in chat.replies] == ["who_leads"], answer
     assert not chat.last.data.get("related"), answer
+
+
+_NO_CONTACT = "Our records hold no contact details for this"
+
+
+def test_a_phone_number_asked_beside_a_lead_gets_the_lead_and_the_contact_we_hold(
+    with_records: Chat,
+) -> None:
+    # The lead half is answered; the number is the record's contact, or said to be unknown.
+    held = with_records("who leads ETC in Yemen and what is the telephone number?")
+    assert "WFP" in held and "Contact: etc.yemen@example.org" in held, held
+    assert _NO_CONTACT not in held, held
+    missing = with_records("who leads shelter in haiti and what's their phone number")
+    assert "Lead: IOM" in missing and _NO_CONTACT in missing, missing
+    assert "Nuestros registros no tienen datos de contacto" in with_records(
+        "¿quién lidera el ETC en Siria y cuál es el número de teléfono?"
+    )
+
+
+def test_a_phone_number_asked_alone_of_a_post_is_not_known(chat: Chat) -> None:
+    answer = chat("what is the phone number of the HC in Sudan?")
+    assert chat.last.intent == "unknown", answer
+    assert _NO_CONTACT not in chat("who leads ETC in Yemen?")
