@@ -448,10 +448,11 @@ def _classify(
     # What a post is paid, or how it is funded ("the coordinator's salary", "谁给协调员发工资"),
     # is in none of our passages: a line that names the post answers something else, and so
     # does a cluster's lead ("the health cluster coordinator's salary").
-    # How to reach a post (its phone number, its e-mail address) is in none either, but a
-    # lead question beside it ("who leads ETC in Yemen and what is the phone number?") is
-    # answered, with a country record's contact when it holds one.
-    asks_contact = "contact" in e.intents and lead and bool(e.sectors)
+    # How to reach a post (its phone number, its e-mail address) is in none either; of a
+    # cluster ("who leads ETC in Yemen and what is the phone number?", "the health cluster
+    # coordinator's phone number in Yemen") the lead is answered, with a country record's
+    # contact when it holds one, and the answer says when it holds none.
+    asks_contact = "contact" in e.intents and bool(e.sectors)
     if ("pay" in e.intents or "contact" in e.intents) and not asks_contact:
         return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
     if _the_cluster_word_alone(e, kb, lang):
@@ -554,12 +555,14 @@ def _classify(
     if e.sectors and country and "presence" in e.intents and not lead:
         # Who works there (operational presence): partners, answered apart from who leads.
         return found("presence", confidence, sectors=e.sectors)
-    if e.sectors and (lead or country or not telling):
+    if e.sectors and (lead or country or asks_contact or not telling):
         # A cluster in a country is a question about our record there ("is education
         # activated in Chad?"); what else it asks is answered after, when we know it.
         # "... après le séisme": an "after" that names the emergency asks for no step.
         after_the_emergency = "after" in e.intents and bool(e.conditions)
-        also = (best.topic,) if best is not None and sure and not after_the_emergency else ()
+        # What else it asks is a phone number when it asks for one: no passage holds that.
+        telling_more = best is not None and sure and not (after_the_emergency or asks_contact)
+        also = (best.topic,) if telling_more and best is not None else ()
         own = "own_country" in e.intents and country is None
         return found(
             "who_leads",

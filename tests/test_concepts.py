@@ -210,18 +210,6 @@ def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
         pytest.param("what is the salary of the health cluster coordinator?", id="pay-cluster-en"),
         pytest.param("卫生集群协调员的工资是多少", id="pay-cluster-zh"),
         pytest.param("who pays the cluster coordinator in Sudan?", id="pay-country-en"),
-        # How to reach a post is no lead question either, with a cluster and a country named.
-        pytest.param(
-            "what's the phone number of the health cluster coordinator in yemen", id="contact-en"
-        ),
-        pytest.param(
-            "quel est le numero de telephone du coordinateur du cluster sante au Tchad",
-            id="contact-fr",
-        ),
-        pytest.param("me pasas el telefono del coordinador de salud en Haiti", id="contact-es"),
-        pytest.param("苏丹卫生集群协调员的电话号码是多少", id="contact-zh"),
-        pytest.param("ما هو رقم هاتف منسق مجموعة الصحة في سوريا", id="contact-ar"),
-        pytest.param("email address of the wash cluster coordinator?", id="contact-email-en"),
         # A checklist's control word with no checklist open: "取消" shares a word with the
         # humanitarian reset, "back" with step 7, and neither is asked.
         pytest.param("cancel", id="control-cancel-en"),

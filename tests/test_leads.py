@@ -577,6 +577,32 @@ def test_a_phone_number_asked_beside_a_lead_gets_the_lead_and_the_contact_we_hol
     )
 
 
+@pytest.mark.parametrize(
+    ("question", "none_held"),
+    [
+        ("what's the phone number of the health cluster coordinator in yemen", _NO_CONTACT),
+        (
+            "quel est le numero de telephone du coordinateur du cluster sante au Tchad",
+            "Nos fiches ne contiennent aucune coordonnée",
+        ),
+        (
+            "me pasas el telefono del coordinador de salud en Haiti",
+            "Nuestros registros no tienen datos de contacto",
+        ),
+        ("苏丹卫生集群协调员的电话号码是多少", "我们的记录中没有这方面的联系方式"),
+        ("ما هو رقم هاتف منسق مجموعة الصحة في سوريا", "لا تتضمن سجلاتنا بيانات الاتصال"),
+        ("email address of the wash cluster coordinator?", _NO_CONTACT),
+    ],
+)
+def test_a_cluster_coordinators_phone_number_is_said_to_be_unknown_beside_the_lead(
+    chat: Chat, question: str, none_held: str
+) -> None:
+    # The lead is what we hold of the post; a number is never guessed, nor a passage added.
+    answer = chat(question)
+    assert [r.intent for r in chat.replies] == ["who_leads"], answer
+    assert none_held in answer, answer
+
+
 def test_a_phone_number_asked_alone_of_a_post_is_not_known(chat: Chat) -> None:
     answer = chat("what is the phone number of the HC in Sudan?")
     assert chat.last.intent == "unknown", answer
