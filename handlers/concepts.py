@@ -14,7 +14,11 @@ def explain(msg: Incoming, ctx: Context) -> Reply:
     """The passage or topic that answers the question, with the whole topic a button away."""
     topic = ctx.understanding.topic
     assert topic is not None
-    return show_topic(ctx, topic)
+    answer = show_topic(ctx, topic)
+    also = ctx.understanding.also_topic
+    if also and known_topic(ctx, also):
+        ctx.followups.append(show_topic(ctx, also))
+    return answer
 
 
 def show_topic(ctx: Context, topic: str) -> Reply:
@@ -90,7 +94,12 @@ def _acronyms(ctx: Context, which: tuple[str, ...], every_language: bool = False
         for a in which
     ]
     topic = f"acronym:{which[0]}" if len(which) == 1 else None
-    return reply(ctx, "concepts/acronyms.j2", ("S",), acronyms=acronyms, topic=topic)
+    answer = reply(ctx, "concepts/acronyms.j2", ("S",), acronyms=acronyms, topic=topic)
+    # "What does POLR stand for?": the topic it is the title of is a button away.
+    titled = ctx.kb.acronym_topics.get(which[0]) if len(which) == 1 else None
+    if titled is None:
+        return answer
+    return replace(answer, choices=(Choice(words.concepts[titled].title, f"topic:{titled}"),))
 
 
 @router.intent("acronym")

@@ -4,6 +4,7 @@ import hashlib
 import importlib.util
 import os
 import pickle
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -54,6 +55,22 @@ class KnowledgeBase(Facts):
         for c in self.languages:
             titles = [set(self.ranker.tokens(self.text(c).concepts[k].title, c)) for k in topics]
             out[c] = frozenset(set.intersection(*titles) - self.cluster_tokens[c])
+        return out
+
+    @cached_property
+    def acronym_topics(self) -> dict[str, str]:
+        """The topic each acronym is the title of ("POLR": provider of last resort).
+
+        Only where the acronym's words and the topic's English title are the same words, so
+        "what is POLR?" asks for the topic; "HC" names a post that a wider topic covers.
+        """
+        out = {}
+        for acronym, meaning in self.text("en").acronyms.items():
+            words = set(self.ranker.tokens(re.sub(r"\(.*?\)", " ", meaning), "en"))
+            for key in self.concepts:
+                title = set(self.ranker.tokens(self.text("en").concepts[key].title, "en"))
+                if words and words == title - set(self.ranker.tokens(acronym, "en")):
+                    out[acronym] = key
         return out
 
     @cached_property

@@ -19,6 +19,7 @@ from knowledge.matching import (
     after_who,
     asks_besides,
     normalize,
+    opens_a_question,
     without,
 )
 from knowledge.ranking import Ranked
@@ -75,6 +76,8 @@ class Understanding:
     unknown_places: tuple[str, ...] = ()
     # "... and what is their phone number?": contact details asked beside a lead question.
     asks_contact: bool = False
+    # A second question in the same message ("the criteria, and who decides?"): its topic.
+    also_topic: str | None = None
 
     def subject(self) -> dict[str, Any]:
         """What a follow-up may build on, as JSON-able data (stored per person and chat).
@@ -146,10 +149,79 @@ def understand(
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs)
     u = _classify(e, lang, ranked, kb, langs, normalize(text))
+    if u.intent in ("concept", "unknown"):
+        both = _two_questions(text, kb)
+        if both is not None:
+            return replace(both[0], lang=lang or both[0].lang, also_topic=both[1].topic)
     if u.intent == "who_leads" and e.leftover:
         places = _unknown_places(e, text, kb, langs)
         return replace(u, unknown_places=places) if places else u
     return u
+
+
+# Where a message may hold a second question: after a question mark or a comma, at "and"
+# ("et", "y", 还有, Arabic و joined to a question word), when what follows asks one.
+_SECOND_QUESTION = re.compile(
+    r"[?？؟;；,，、،]\s*(?:(?:and|et|y|e)\s+|و(?=من|ما|ماذا|متى|كيف|لماذا|هل|كم))?|"
+    r"\s+(?:and|et|y|e)\s+|还有|另外|以及|\s+و(?=من|ما|ماذا|متى|كيف|لماذا|هل|كم)"
+)
+# A Chinese clause asks with a question word anywhere in it ("集群怎么停用？").
+_CHINESE_ASKING = re.compile(r"什么|怎么|怎样|如何|谁|哪|吗|呢|多少|几|是否|为什么|为何")
+
+
+# A clause opening so says when or if, and asks nothing ("cuando se activa, ¿qué se hace?").
+_SUBORDINATE = re.compile(
+    r"\W*(?:when|whenever|if|once|after|before|while|quand|lorsque|si|une fois|après|avant|"
+    r"cuando|una vez|después|antes|mientras|عندما|إذا|اذا|لما|بعد|قبل)(?:\W|$)"
+    r"|\W*(?:如果|当|一旦)",
+    re.IGNORECASE,
+)
+
+
+def _two_questions(text: str, kb: KnowledgeBase) -> tuple[Understanding, Understanding] | None:
+    """Two questions on two topics in one message ("what are the criteria and who decides?").
+
+    Each clause is understood on its own, and both count only when each is a topic question
+    of another topic than the other: one topic ranked over the whole message answers neither
+    as well.
+    """
+    for m in _SECOND_QUESTION.finditer(text):
+        first, second = text[: m.start()].strip(), text[m.end() :].strip()
+        asked = first + m.group(0).strip()[:1]  # with its question mark, when it has one
+        if not first or _SUBORDINATE.match(first) or not _asks_again(asked, second):
+            continue
+        one, two = understand(first, kb), understand(second, kb)
+        if one.intent != "concept" or two.intent != "concept" or not (one.topic and two.topic):
+            continue
+        if _family(one.topic, kb) != _family(two.topic, kb):
+            return one, two
+    return None
+
+
+def _asks_again(first: str, second: str) -> bool:
+    """Whether `second` is a question of its own after `first`, not more of the same one.
+
+    A Chinese question need not open with its question word ("集群怎么停用？"), so both of
+    its clauses must hold one ("最后手段提供者是什么意思，集群怎么停用"); elsewhere the
+    second opens with one.
+    """
+    if _CJK.search(second[:1]):
+        return bool(_CHINESE_ASKING.search(first) and _CHINESE_ASKING.search(second))
+    # The first asks too, or names what it asks in a few words ("criteres d'activation"):
+    # "je suis nouvelle au bureau OCHA" says who asks.
+    first_asks = (
+        first.endswith(("?", "？", "؟"))
+        or opens_a_question(first)
+        or asks_besides(first, ())
+        or len(first.split()) <= 3
+    )
+    return first_asks and opens_a_question(second)
+
+
+def _family(topic: str, kb: KnowledgeBase) -> str:
+    """The topic a passage is a line of, or the topic itself."""
+    passage = kb.passages.get(topic)
+    return passage.concept if passage is not None else topic
 
 
 # At most this many places we do not know are named back, each this long at most.
@@ -490,6 +562,11 @@ def _classify(
         "acronym_question" in e.intents
         or not (e.leftover or e.sectors or lead or which or says_more)
     ):
+        # "What is POLR?" asks for the topic the acronym is the title of; "what does POLR
+        # stand for?" for its words.
+        titled = kb.acronym_topics.get(e.acronyms[0]) if len(e.acronyms) == 1 else None
+        if titled and "acronym_question" not in e.intents:
+            return found("concept", 0.9, topic=titled)
         return found("acronym", 0.9)
     words = e.leftover.split()
     # A name is one run of words ("the cash cluster"), not words picked out of a sentence;

@@ -160,6 +160,27 @@ def test_what_a_post_does_or_who_holds_it_is_the_posts_not_the_acronym(
     assert "Humanitarian Coordinator" in spelled and "The ERC, the HC and the RC" not in spelled
 
 
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("what is POLR?", "Provider of last resort"),
+        ("什么是POLR", "最后手段提供者"),
+        ("que es el CCPM", "Seguimiento del Desempeño de la Coordinación de Clústeres (CCPM)"),
+    ],
+)
+def test_what_an_acronym_is_gets_the_topic_it_is_the_title_of(
+    chat: Chat, question: str, title: str
+) -> None:
+    # "What is POLR?" wants what it is, not three words; "what does it stand for?" the words,
+    # with the topic one button away.
+    assert chat(question).splitlines()[0] == title
+    spelled = chat("what does POLR stand for")
+    assert spelled.startswith("• POLR: provider of last resort"), spelled
+    assert [c.label for c in chat.last.choices] == ["Provider of last resort"]
+    chat("what does HC stand for")  # no topic has the words as its title: no button
+    assert not chat.last.choices
+
+
 def test_an_acronym_typed_alone_is_expanded_in_every_language(chat: Chat) -> None:
     # "HRP = ?" shows no language: each reader finds the expansion in theirs.
     alone = chat("HRP = ?")
@@ -560,3 +581,53 @@ def test_a_how_long_or_by_when_word_asks_it_of_the_subject_named(
     # "How long" is a keyword of who decides (24 hours), "must be ready" of the lead's duty:
     # beside a subject of their own they ask its duration or deadline.
     assert understand(question, kb).topic in topics, question
+
+
+@pytest.mark.parametrize(
+    ("question", "titles"),
+    [
+        (
+            "what are the activation criteria and who decides?",
+            ["The criteria for activating a cluster", "Who decides to activate a cluster"],
+        ),
+        (
+            "c'est quoi le dernier recours ? et comment on desactive un cluster ?",
+            ["Prestataire de dernier recours", "Désactivation et transition"],
+        ),
+        ("启动标准是什么，谁来决定", ["启动集群的标准", "由谁决定启动集群"]),
+        ("ما هي معايير التفعيل ومن يقرر", ["معايير تفعيل المجموعة", "من يقرر تفعيل المجموعة"]),
+    ],
+)
+def test_two_questions_in_one_message_get_both_answers(
+    chat: Chat, question: str, titles: list[str]
+) -> None:
+    chat(question)
+    shown = [chat.bot.render_plain([r]).splitlines()[0] for r in chat.replies]
+    assert len(shown) == 2, shown
+    for got, want in zip(shown, titles, strict=True):
+        assert got.startswith(want), shown
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # A "when" clause asks nothing of its own; more of one question is no second one.
+        "cuando se activa un clúster, qué se hace primero",
+        "quienes participan en un cluster, solo agencias de la ONU?",
+        "本地NGO当共同牵头，要当最后手段提供者吗",
+        # Who asks is no question ("je suis nouvelle au bureau OCHA").
+        "Bonjour à tous, je suis nouvelle au bureau OCHA, comment fonctionne l'activation ?",
+    ],
+)
+def test_one_question_in_two_clauses_gets_one_answer(chat: Chat, question: str) -> None:
+    chat(question)
+    assert len(chat.replies) == 1, [r.template for r in chat.replies]
+
+
+@pytest.mark.parametrize(
+    "greeting", ["Bonjour à tous", "buenos dias a todos", "hi all", "مرحبا بالجميع"]
+)
+def test_a_greeting_to_everyone_is_a_greeting(chat: Chat, greeting: str) -> None:
+    # "à tous" is no word of a topic ("tous les ... ans"): the greeting gets the help.
+    chat(greeting)
+    assert chat.last is not None and chat.last.template == "help/help.j2", chat.last.template
