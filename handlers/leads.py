@@ -129,7 +129,7 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         ctx,
         "leads/who_leads.j2",
         _sources(ctx.kb, sectors),
-        checks=_checks(ctx, sectors, u.agencies, u.condition, countries),
+        checks=_checks(ctx, sectors, u.agencies, u.condition, countries, only=u.only),
         # "in Darfur": a place we know no country by is said first, never dropped.
         unknown_places=list(u.unknown_places),
         in_kind=_in_kind(ctx, sectors, u.condition) if not u.agencies else [],
@@ -137,8 +137,8 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         country=countries[0] if countries else None,
         countries=countries,  # "in Sudan and Chad": our record in each
         own_country=u.own_country,
-        # Asked for a phone number: said when no record shown holds a contact.
-        no_contact=u.asks_contact and not contacts,
+        # Facts we do not hold, each said so; a phone number only when no record shown holds one.
+        unheld=[k for k in u.unheld if not (k == "contact" and contacts)],
         # "Congo" alone: both are named, and neither record is shown as if it were meant.
         country_choices=[country_name(ctx, c) for c in u.country_choices],
         topic="who_leads",
@@ -151,8 +151,14 @@ def _checks(
     agencies: tuple[str, ...],
     condition: str | None,
     countries: list[dict[str, Any]],
+    *,
+    only: bool = False,
 ) -> list[dict[str, Any]]:
     """Yes or no for each agency and cluster named together ("is X a co-lead of Y?").
+
+    Asked whether the agency is the only lead ("is FAO the only FSC lead?"), a part shared with
+    other leads or co-leads is a no, naming every lead ("leads"); a country record with a lead
+    and a co-lead is a no as well.
 
     When the question names a kind of emergency ("... in floods?"), a part the agency has
     only in another kind is a no, with that other part said. When it names a country, the yes
@@ -165,6 +171,13 @@ def _checks(
             parts = [lead for lead in ctx.kb.sectors[s].leads if lead.agency == agency]
             fits = [lead for lead in parts if condition is None or lead.when in (None, condition)]
             glob: dict[str, Any] = {
+                # A convener is no lead (see the template): it is never "the only lead" either.
+                "only": only and any(lead.role != "convener" for lead in fits),
+                "leads": [
+                    _lead(ctx, lead)
+                    for lead in ctx.kb.sectors[s].leads
+                    if condition is None or lead.when in (None, condition)
+                ],
                 "agency": agency_label(ctx, agency),
                 "sector": sector_label(ctx, s),
                 "parts": [_lead(ctx, lead) for lead in fits],
@@ -178,11 +191,14 @@ def _checks(
                 if record is None:
                     out.append({**glob, "country": country["name"], "no_record": True})
                     continue
+                part = _part_on_record(ctx, agency, record)
+                shared = bool(record["raw_co_lead"]) and part in ("lead", "co_lead")
                 out.append(
                     {
                         **glob,
                         "country": country["name"],
-                        "in_country": _part_on_record(ctx, agency, record),
+                        # "The only lead" of a record with two: the record's lead and co-lead.
+                        "in_country": "" if only and shared else part,
                         "record": record,
                     }
                 )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from knowledge.base import KnowledgeBase
+from knowledge.facts import LANGUAGES
 from knowledge.matching import (
     _CJK,
     MAX_UNDERSTOOD,
@@ -74,8 +75,12 @@ class Understanding:
     also_countries: tuple[str, ...] = ()
     # Places the question puts a cluster in that we know no country by ("in Darfur"), as typed.
     unknown_places: tuple[str, ...] = ()
-    # "... and what is their phone number?": contact details asked beside a lead question.
-    asks_contact: bool = False
+    # Facts asked of a named cluster that we do not hold, said so beside its lead: "contact"
+    # ("... and what is their phone number?"), "budget", "count" (of partners or staff), "terms"
+    # (a post's pay or contract).
+    unheld: tuple[str, ...] = ()
+    # "Is FAO the only FSC lead?": a yes/no on whether the agency leads alone.
+    only: bool = False
     # A second question in the same message ("the criteria, and who decides?"): its topic.
     also_topic: str | None = None
 
@@ -417,6 +422,50 @@ def _done(clause: str, done: tuple[str, ...]) -> bool:
     return any(w in done for w in words[1:-1])
 
 
+# The word groups of facts we do not hold, and the kind of fact each asks (pay and a contract
+# are both a post's terms).
+_UNHELD = {
+    "contact": "contact",
+    "budget": "budget",
+    "count": "count",
+    "pay": "terms",
+    "contract": "terms",
+}
+_OF_A_POST = {"contact", "terms"}
+
+
+def _unheld(e: Entities) -> tuple[str, ...]:
+    """The kinds of fact we do not hold that the question asks for, in a fixed order."""
+    return tuple(dict.fromkeys(kind for group, kind in _UNHELD.items() if group in e.intents))
+
+
+def _asked_beside_a_lead(
+    best: Ranked, e: Entities, kb: KnowledgeBase, langs: list[str], lang: str | None
+) -> bool:
+    """Whether a lead question asks the passage the ranker is sure of as a second thing.
+
+    Two of the passage's words at least, beyond those the lead rule used: one word beside a
+    cluster ("who leads health in emergencies", "is education activated in Chad?")
+    says how or where the lead is asked, not what else. Lead and country words are gone from
+    the question already; a named cluster's own name in any language goes too, though the
+    matcher found it by a shorter alias ("مجموعة الاتصالات في حالات الطوارئ" is ETC's name).
+    """
+    own = {
+        w
+        for s in e.sectors
+        for other in LANGUAGES
+        for name in (kb.text(other).sectors[s].name, kb.text(other).sectors[s].short)
+        for w in normalize(name).split()
+    }
+    # A run of Chinese counts as one matched word, so one is enough when it is Chinese.
+    least = 1 if lang == "zh" else 2
+    rest = " ".join(w for w in e.rest.split() if w not in own)
+    if rest == e.rest:
+        return best.matched >= least
+    again = kb.ranker.rank(rest, langs, limit=8)
+    return any(r.topic == best.topic and r.matched >= least for r in again)
+
+
 def _classify(
     e: Entities,
     lang: str | None,
@@ -518,15 +567,18 @@ def _classify(
         topic = _CRITERIA if "when" in e.intents else _PROCEDURE
         return found("concept", 0.8, topic=topic, sectors=e.sectors)
     # What a post is paid, or how it is funded ("the coordinator's salary", "谁给协调员发工资"),
-    # is in none of our passages: a line that names the post answers something else, and so
-    # does a cluster's lead ("the health cluster coordinator's salary").
-    # How to reach a post (its phone number, its e-mail address) is in none either; of a
-    # cluster ("who leads ETC in Yemen and what is the phone number?", "the health cluster
-    # coordinator's phone number in Yemen") the lead is answered, with a country record's
-    # contact when it holds one, and the answer says when it holds none.
-    asks_contact = "contact" in e.intents and bool(e.sectors)
-    if ("pay" in e.intents or "contact" in e.intents) and not asks_contact:
+    # its contract, and how to reach it (its phone number, its e-mail address) are in none of
+    # our passages: a line that names the post answers something else. Of a named cluster
+    # ("who leads ETC in Yemen and what is the phone number?", "how long is the health cluster
+    # coordinator's contract?") the lead is answered, with a country record's contact when it
+    # holds one, and a line saying what we do not hold. So are a cluster's budget and a count
+    # of its partners or staff ("what's the budget of the health cluster", "卫生集群有多少个伙伴"),
+    # which no passage holds either; asked of no cluster, those words may be a passage's.
+    unheld = _unheld(e)
+    if set(unheld) & _OF_A_POST and not e.sectors:
         return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
+    if not e.sectors:
+        unheld = ()
     if _the_cluster_word_alone(e, kb, lang):
         # "What is a cluster?" asks what it is; "clusters" alone, which there are.
         if e.asks and (e.words >= 2 or lang == "zh"):
@@ -632,14 +684,18 @@ def _classify(
     if e.sectors and country and "presence" in e.intents and not lead:
         # Who works there (operational presence): partners, answered apart from who leads.
         return found("presence", confidence, sectors=e.sectors)
-    if e.sectors and (lead or country or asks_contact or not telling):
+    if e.sectors and (lead or country or unheld or not telling):
         # A cluster in a country is a question about our record there ("is education
         # activated in Chad?"); what else it asks is answered after, when we know it.
         # "... après le séisme": an "after" that names the emergency asks for no step.
         after_the_emergency = "after" in e.intents and bool(e.conditions)
-        # What else it asks is a phone number when it asks for one: no passage holds that.
-        telling_more = best is not None and sure and not (after_the_emergency or asks_contact)
-        also = (best.topic,) if telling_more and best is not None else ()
+        # What else it asks is a fact we do not hold when it asks for one: no passage holds that.
+        telling_more = best is not None and sure and not (after_the_emergency or unheld)
+        also = (
+            (best.topic,)
+            if telling_more and best is not None and _asked_beside_a_lead(best, e, kb, langs, lang)
+            else ()
+        )
         own = "own_country" in e.intents and country is None
         return found(
             "who_leads",
@@ -649,7 +705,9 @@ def _classify(
             related=also,
             own_country=own,
             condition=_one_condition(e),
-            asks_contact=asks_contact,
+            unheld=unheld,
+            # Of one agency: "X, or only Y?" asks about X beside another, not whether X is alone.
+            only="only" in e.intents and len(e.agencies) == 1,
         )
     # An agency named with no lead word ("is the Red Cross a member of clusters?") asks what
     # the rest of the question says, when the ranker is sure of it, even on one word; in a

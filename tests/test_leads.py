@@ -607,3 +607,97 @@ def test_a_phone_number_asked_alone_of_a_post_is_not_known(chat: Chat) -> None:
     answer = chat("what is the phone number of the HC in Sudan?")
     assert chat.last.intent == "unknown", answer
     assert _NO_CONTACT not in chat("who leads ETC in Yemen?")
+
+
+@pytest.mark.parametrize(
+    ("question", "lead", "none_held"),
+    [
+        ("what's the budget of the health cluster", "WHO", "no budget or funding figures"),
+        ("卫生集群的预算是多少", "WHO", "预算或资金数字"),
+        ("budget du cluster sante", "OMS", "aucun chiffre de budget"),
+        ("presupuesto del cluster de salud", "OMS", "cifras de presupuesto"),
+        ("how many partners does the health cluster have", "WHO", "no count"),
+        ("卫生集群有多少个伙伴", "WHO", "人数"),
+        ("combien de membres dans le cluster sante", "OMS", "aucun décompte"),
+        ("كم عدد الشركاء في مجموعة الحماية", "UNHCR", "أي عدد"),
+        (
+            "how long is the contract of the shelter cluster coordinator?",
+            "IFRC",
+            "terms of employment",
+        ),
+        ("what is the salary of the health cluster coordinator?", "WHO", "terms of employment"),
+        ("卫生集群协调员的工资是多少", "WHO", "聘用条件"),
+    ],
+)
+def test_a_fact_we_do_not_hold_of_a_named_cluster_is_said_unheld_beside_the_lead(
+    chat: Chat, question: str, lead: str, none_held: str
+) -> None:
+    # A budget, a count or a contract is in none of our passages: the lead is what we hold,
+    # the line says what we do not, and no passage that shares a word is added.
+    answer = chat(question)
+    assert [r.intent for r in chat.replies] == ["who_leads"], answer
+    assert lead in answer and none_held in answer, answer
+
+
+@pytest.mark.parametrize(
+    "question", ["how long is a cluster coordinator's contract", "集群协调员一般签几年合同"]
+)
+def test_a_posts_contract_asked_of_no_cluster_is_not_known(chat: Chat, question: str) -> None:
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown", answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who leads health in emergencies",
+        "qui dirige la santé dans les situations d'urgence",
+        "من يقود مجموعة الاتصالات في حالات الطوارئ",
+        "هل اليونيسف هي قائدة مجموعة wash؟",
+        "粮食安全集群和物流集群分别由谁牵头",
+        "when was the health cluster activated in sudan",
+        "is the education cluster activated in chad?",
+    ],
+)
+def test_a_lead_answer_gets_no_passage_on_the_words_of_its_own_question(
+    chat: Chat, question: str
+) -> None:
+    # The cluster's own name, "in emergencies", "activated" beside a country: words that say
+    # which lead or record is asked, not a second question.
+    answer = chat(question)
+    assert [r.intent for r in chat.replies] == ["who_leads"], answer
+    assert not chat.last.data.get("related"), answer
+
+
+def test_a_lead_question_that_asks_a_second_thing_still_gets_it(chat: Chat) -> None:
+    answer = chat("who leads wash in yemen and what are the activation criteria")
+    assert "UNICEF" in answer and "sharp deterioration" in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "starts", "names"),
+    [
+        ("is fao the only fsc lead?", "No", "WFP"),
+        ("is unicef the only lead for education?", "No", "Save the Children"),
+        ("la FAO est-elle le seul chef de file du cluster sécurité alimentaire ?", "Non", "PAM"),
+        ("unicef es el unico lider de educacion?", "No", "Save the Children"),
+        ("粮农组织是粮食安全集群唯一的牵头机构吗", "不是", "WFP"),
+        ("هل الفاو هي القائد الوحيد لمجموعة الأمن الغذائي؟", "لا", "WFP"),
+        ("is WHO the sole lead of the health cluster", "Yes", "the only lead"),
+        # A convener is no lead, alone or not.
+        ("is ifrc the only shelter lead in natural disasters?", "Not formally", "convener"),
+    ],
+)
+def test_whether_an_agency_is_the_only_lead_is_answered_from_all_its_leads(
+    chat: Chat, question: str, starts: str, names: str
+) -> None:
+    answer = chat(question)
+    assert answer.startswith(starts) and names in answer.split("\n")[0], answer
+
+
+def test_the_only_lead_in_a_country_is_answered_from_the_record(with_records: Chat) -> None:
+    # A record with a lead and a co-lead is a no, naming both; one with a lead alone, a yes.
+    shared = with_records("is IOM the only CCCM lead in South Sudan?")
+    assert shared.startswith("No: in South Sudan") and "NRC" in shared.split("\n")[0], shared
+    alone = with_records("is IOM the only shelter lead in Haiti?")
+    assert alone.startswith("Yes: in Haiti"), alone
