@@ -995,7 +995,16 @@ def _of_the_subject(
         for group in ("duration", "duty")
         for p in kb.text(code).intent_words.get(group, ())
     ]
-    subject = kb.ranker.rank(without(rest, words), langs, limit=4)
+    left = without(rest, words)
+    # "Combien de temps pour l'activation ?": activating as a whole takes the time of its
+    # decision (the ERC's 24 hours); its criteria and steps hold no duration of their own.
+    tokens = {c: set(kb.ranker.tokens(left, c)) for c in langs}
+    if any(tokens.values()) and all(
+        t <= kb.activation_tokens[c] | kb.cluster_tokens[c] for c, t in tokens.items()
+    ):
+        decision = Ranked("activation_decision", "concept", ranked[0].score, 1.0, 1)
+        return [decision, *(r for r in ranked if r.topic != decision.topic)]
+    subject = kb.ranker.rank(left, langs, limit=4)
     if not subject or _concept(subject[0], kb) == _concept(ranked[0], kb):
         return ranked
     about = subject[0]

@@ -572,6 +572,9 @@ def test_a_wish_to_activate_naming_a_country_and_a_cluster_starts_the_checklist(
         ("le plan de transition doit etre pret quand", {"transition_timing"}),
         # The ERC's 24 hours are still what "how long" asks of the forwarding.
         ("how long does the ERC have to forward the proposal", {"step_6", "activation_decision"}),
+        # Activating as a whole: its time is the decision's (24 hours), not its criteria's.
+        ("combien de temps pour l'activation", {"activation_decision"}),
+        ("启动要多久", {"activation_decision"}),
     ],
 )
 def test_a_how_long_or_by_when_word_asks_it_of_the_subject_named(
