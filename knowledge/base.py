@@ -14,6 +14,9 @@ from knowledge.facts import DATA_DIR, LANGUAGES, Facts, read_facts
 from knowledge.matching import AnswerWords, Matcher, normalize
 from knowledge.ranking import Ranker
 
+# The topic on closing clusters: its lines answer what a question naming deactivation asks.
+DEACTIVATION = "deactivation"
+
 
 @dataclass(frozen=True)
 class KnowledgeBase(Facts):
@@ -54,6 +57,19 @@ class KnowledgeBase(Facts):
         for c in self.languages:
             titles = [set(self.ranker.tokens(self.text(c).concepts[k].title, c)) for k in topics]
             out[c] = frozenset(set.intersection(*titles) - self.cluster_tokens[c])
+        return out
+
+    @cached_property
+    def deactivation_tokens(self) -> dict[str, frozenset[str]]:
+        """Per language, the ranker's token for deactivating ("close", "停用", "إغلاق").
+
+        It is the synonym group of the deactivation topic's title that is not activating's.
+        """
+        out = {}
+        for c in self.languages:
+            title = self.ranker.tokens(self.text(c).concepts[DEACTIVATION].title, c)
+            groups = {t for t in title if t.startswith("=")}
+            out[c] = frozenset(groups - self.activation_tokens[c])
         return out
 
     @cached_property

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Letters Arabic writes onto the next word: "for" (ل), "with" (ب), "so" (ف).
 _AR_PREFIXES = frozenset("لبف")
+# Spoken Arabic's present tense: "ب" before a verb's "ي", "ت" or "ن" (بيقرر, بتقرر, بنقرر).
+_AR_SPOKEN_PRESENT = frozenset({"بي", "بت", "بن"})
 _STEMMERS = {"en": "english", "fr": "french", "es": "spanish", "ar": "arabic"}
 # An unseen word is first read as the closest word we know (a typo: "critera" is "criteria"),
 # when it is this close (rapidfuzz ratio) and long enough for one slip to be a slip.
@@ -372,6 +374,17 @@ class Ranker:
                 and word not in canon
                 and word not in self.ar_words
                 and (word[1:] in self.ar_words or word[1:] in canon)
+            ):
+                word = word[1:]
+            # Spoken Arabic's present tense puts "ب" before the verb: "بيقرر" is "يقرر" (decides),
+            # "بيقفلوا" is "يقفلوا" (they close), when our texts or synonyms hold the verb.
+            if (
+                lang == "ar"
+                and word[:2] in _AR_SPOKEN_PRESENT
+                and len(word) > 4
+                and word not in canon
+                and word not in self.ar_words
+                and (word[1:] in canon or word[1:] in self.ar_words)
             ):
                 word = word[1:]
             if word in canon:

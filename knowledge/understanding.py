@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from knowledge.base import KnowledgeBase
+from knowledge.base import DEACTIVATION, KnowledgeBase
 from knowledge.matching import (
     _CJK,
     MAX_UNDERSTOOD,
@@ -141,6 +141,8 @@ def understand(
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
+    if ranked:
+        ranked = _of_deactivating(ranked, e.rest, kb, langs)
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
@@ -712,6 +714,26 @@ def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
 def _names_activating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
     """Whether the words ranked say "activate" ("why activate a cluster?")."""
     return any(set(kb.ranker.tokens(rest, code)) & kb.activation_tokens[code] for code in langs)
+
+
+def _of_deactivating(
+    ranked: list[Ranked], rest: str, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """A question naming deactivation first gets the deactivation line that answers it.
+
+    Deactivating is activating's opposite, and the activation lines hold the rest of such a
+    question as well ("who decides", the HC, the ERC, the government coordinating alone): the
+    word for closing a cluster says which of the two is asked.
+    """
+    if not any(set(kb.ranker.tokens(rest, c)) & kb.deactivation_tokens[c] for c in langs):
+        return ranked
+    if _concept(ranked[0], kb) == DEACTIVATION:
+        return ranked
+    pool = ranked + kb.ranker.rank(rest, langs, limit=16)
+    closing = next((r for r in pool if _concept(r, kb) == DEACTIVATION), None)
+    if closing is None:
+        return ranked
+    return [closing, *(r for r in ranked if r.topic != closing.topic)]
 
 
 def _one_condition(e: Entities) -> str | None:
