@@ -587,6 +587,13 @@ def _classify(
     rule_words = lead or which or e.intents & {"cluster_word", "list_clusters"}
     # A name that fits two countries ("Congo") is asked which one is meant: the records are
     # one country's.
+    # "When did Iraq close its clusters?" asks what a passage says of that country (its HCT
+    # closing them in 2022), not for our records there; of two lines that hold the question
+    # as well, the one naming the country.
+    if country and rule_words and best is not None and not e.sectors:
+        told = _naming(ranked, country, kb, langs)
+        if told is not None and (not telling or told.confidence >= best.confidence):
+            return answer(told)
     if (country or e.country_choices) and rule_words and not telling:
         return found("country_clusters", 0.9)
     if "help" in e.intents and (best is None or best.matched < 2):
@@ -734,6 +741,26 @@ def _of_deactivating(
     if closing is None:
         return ranked
     return [closing, *(r for r in ranked if r.topic != closing.topic)]
+
+
+def _naming(
+    ranked: list[Ranked], country: str, kb: KnowledgeBase, langs: list[str]
+) -> Ranked | None:
+    """The candidate we are sure of whose text names `country`, if one does."""
+    for r in ranked:
+        if r.confidence < CONFIDENT:
+            continue
+        for code in langs:
+            name = normalize(kb.matcher.country_name(country, code))
+            passage = kb.passages.get(r.topic)
+            text = (
+                kb.passage_text(passage, code)
+                if passage
+                else kb.text(code).concepts[r.topic].body
+            )
+            if name and name in normalize(text):
+                return r
+    return None
 
 
 def _one_condition(e: Entities) -> str | None:
