@@ -754,9 +754,7 @@ def _naming(
             name = normalize(kb.matcher.country_name(country, code))
             passage = kb.passages.get(r.topic)
             text = (
-                kb.passage_text(passage, code)
-                if passage
-                else kb.text(code).concepts[r.topic].body
+                kb.passage_text(passage, code) if passage else kb.text(code).concepts[r.topic].body
             )
             if name and name in normalize(text):
                 return r
