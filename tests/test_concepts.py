@@ -560,3 +560,36 @@ def test_a_how_long_or_by_when_word_asks_it_of_the_subject_named(
     # "How long" is a keyword of who decides (24 hours), "must be ready" of the lead's duty:
     # beside a subject of their own they ask its duration or deadline.
     assert understand(question, kb).topic in topics, question
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("who decides to deactivate a cluster, the ERC or the HC?", "reports it to the ERC"),
+        ("quien decide desactivar un cluster, el ERC o el HC?", "la comunica al ERC"),
+        (
+            "can we close the cluster once the government can coordinate on its own?",
+            "no longer hold",
+        ),
+        ("مين بيقرر يوقف الكلستر، ERC ولا HC؟", "العراق"),
+    ],
+)
+def test_deactivating_is_not_asked_as_activating(chat: Chat, question: str, phrase: str) -> None:
+    answer = chat(question)
+    assert phrase in answer, answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "when did iraq close its clusters",
+        "en Irak cuando cerraron los clusters",
+        "伊拉克的集群什么时候全关的",
+        "العراق قفل الكلسترات امتى",
+    ],
+)
+def test_a_country_named_in_a_passage_gets_the_passage(chat: Chat, question: str) -> None:
+    answer = chat(question)
+    assert "2022" in answer, answer
+    chat("which clusters are active in Iraq")
+    assert chat.last is not None and chat.last.intent == "country_clusters", chat.last
