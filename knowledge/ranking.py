@@ -157,6 +157,20 @@ class _Index:
             and self.titles.get(r.topic)
             and self.titles[r.topic] <= asked
         ]
+        # So is a line of such a topic, when it covers the question better than the first:
+        # "our local NGO co-leads, are we provider of last resort too?" names the NGO
+        # co-lead, and the line on it holds more of the question than the last-resort lines.
+        lines = [
+            r
+            for r in out
+            if r.kind == "passage"
+            and out[0].confidence < r.confidence
+            and self.titles.get(self.parent.get(r.topic, ""))
+            and self.titles[self.parent[r.topic]] <= asked
+        ]
+        if lines and not named:
+            top = lines[0]
+            out = [top, *(r for r in out if r is not top)]
         if named:
             top = max(named, key=lambda r: len(self.titles[r.topic]))
             out = [top, *(r for r in out if r is not top)]

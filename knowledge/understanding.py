@@ -143,6 +143,7 @@ def understand(
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
     if ranked:
         ranked = _of_deactivating(ranked, e.rest, kb, langs)
+        ranked = _two_questions(ranked, text, kb, langs)
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
@@ -741,6 +742,34 @@ def _of_deactivating(
     if closing is None:
         return ranked
     return [closing, *(r for r in ranked if r.topic != closing.topic)]
+
+
+_QUESTION_MARKS = re.compile(r"[?？؟]")
+
+
+def _two_questions(
+    ranked: list[Ranked], text: str, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """Two questions in one message that two lines of one topic answer get the topic.
+
+    "Can an NGO co-lead a cluster? Are we then provider of last resort?": the line on last
+    resort names the NGO co-lead as well and holds the whole message, but the first question
+    is the other line's.
+    """
+    parts = [p for p in _QUESTION_MARKS.split(text) if p.strip()]
+    first = ranked[0]
+    if len(parts) < 2 or first.kind != "passage":
+        return ranked
+    topic = kb.passages[first.topic].concept
+    for part in parts:
+        best = kb.ranker.rank(part, langs, limit=1)
+        if not best or best[0].confidence < CONFIDENT or best[0].topic == first.topic:
+            continue
+        passage = kb.passages.get(best[0].topic)
+        if passage is not None and passage.concept == topic:
+            whole = Ranked(topic, "concept", first.score, first.confidence, first.matched)
+            return [whole, *(r for r in ranked if r.topic != topic)]
+    return ranked
 
 
 def _naming(

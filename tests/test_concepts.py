@@ -593,3 +593,16 @@ def test_a_country_named_in_a_passage_gets_the_passage(chat: Chat, question: str
     assert "2022" in answer, answer
     chat("which clusters are active in Iraq")
     assert chat.last is not None and chat.last.intent == "country_clusters", chat.last
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("can an ngo co-lead a cluster? are we then provider of last resort?", "ngo_co_lead"),
+        ("我们本地NGO做了共同牵头 是不是也要当最后提供者", "ngo_polr"),
+        ("somos ONG colider, respondemos ante el HC igual que la agencia lider?", "ngo_polr"),
+    ],
+)
+def test_an_ngo_co_lead_asks_about_ngo_co_leads(chat: Chat, question: str, topic: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
