@@ -581,6 +581,18 @@ def _classify(
     # the rest of the question says, when the ranker is sure of it, even on one word; in a
     # long message that says more ("I'm new in the OCHA office, how are clusters activated?")
     # it is no question about the agency at all.
+    # "Refugees: clusters, or does UNHCR coordinate?" asks about a topic the rest of the
+    # question names by its title and whose text names the agency, not what the agency leads.
+    if (
+        e.agencies
+        and lead
+        and not which
+        and sure
+        and best is not None
+        and _title_word(e.rest, best, e, kb, langs)
+        and _names_agency(best, e, kb, langs)
+    ):
+        return answer(best)
     if e.agencies and (lead or which or (not sure and _length(words) <= NAME_WORDS)):
         return found("agency_clusters", confidence, agencies=e.agencies)
     if e.agencies and sure and best is not None:
@@ -770,6 +782,38 @@ def _two_questions(
             whole = Ranked(topic, "concept", first.score, first.confidence, first.matched)
             return [whole, *(r for r in ranked if r.topic != topic)]
     return ranked
+
+
+def _title_word(rest: str, r: Ranked, e: Entities, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether `rest` holds a word of its topic's title besides the cluster word and acronym.
+
+    "OCHA in the cluster approach" is not named by "is OCHA a lead?"; "Refugee responses" is by
+    "refugees: clusters, or UNHCR?" (the agency's full name holds "refugees": not taken out).
+    """
+    topic = _concept(r, kb)
+    for code in langs:
+        title = set(kb.ranker.tokens(kb.text(code).concepts[topic].title, code))
+        named = {a.casefold() for a in e.agencies}
+        for agency in e.agencies:
+            names = kb.text(code).agencies[agency]
+            named |= set(kb.ranker.tokens(names.short, code))
+        if set(kb.ranker.tokens(rest, code)) & (title - kb.cluster_tokens[code] - named):
+            return True
+    return False
+
+
+def _names_agency(r: Ranked, e: Entities, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the text of `r` names one of the agencies the question names."""
+    for code in langs:
+        passage = kb.passages.get(r.topic)
+        text = normalize(
+            kb.passage_text(passage, code) if passage else kb.text(code).concepts[r.topic].body
+        )
+        for agency in e.agencies:
+            names = kb.text(code).agencies[agency]
+            if any(normalize(n) in text for n in (names.short, names.name) if n):
+                return True
+    return False
 
 
 def _naming(

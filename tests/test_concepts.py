@@ -622,3 +622,19 @@ def test_a_slip_on_a_concept_word_is_read_as_the_word(
 ) -> None:
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("refugiados: se usan clusters o lo coordina ACNUR?", "refugee_coordination"),
+        ("OCHA在集群里到底干嘛的", "ocha_role"),
+    ],
+)
+def test_an_agency_beside_a_topic_it_is_named_in_asks_the_topic(
+    chat: Chat, question: str, topic: str
+) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic", "").startswith(topic), chat.last
+    chat("is OCHA the lead of any cluster")
+    assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last
