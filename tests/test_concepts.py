@@ -638,3 +638,16 @@ def test_an_agency_beside_a_topic_it_is_named_in_asks_the_topic(
     assert chat.last is not None and chat.last.data.get("topic", "").startswith(topic), chat.last
     chat("is OCHA the lead of any cluster")
     assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("الـ Scale-Up كم شهر بيطول", "scale_up"),
+        ("في الازمات الطويلة كل قديش بيراجعوا هيكل المجموعات", "architecture_review"),
+        ("ازاي بيقفلوا الكلستر لما الحكومة تقدر تنسق لوحدها", "deactivation_criteria"),
+    ],
+)
+def test_spoken_arabic_is_read(chat: Chat, question: str, topic: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic", "").startswith(topic), chat.last
