@@ -15,6 +15,9 @@ from knowledge.facts import DATA_DIR, LANGUAGES, Facts, read_facts
 from knowledge.matching import AnswerWords, Matcher, normalize
 from knowledge.ranking import Ranker
 
+# The topic on closing clusters: its lines answer what a question naming deactivation asks.
+DEACTIVATION = "deactivation"
+
 
 @dataclass(frozen=True)
 class KnowledgeBase(Facts):
@@ -71,6 +74,19 @@ class KnowledgeBase(Facts):
                 title = set(self.ranker.tokens(self.text("en").concepts[key].title, "en"))
                 if words and words == title - set(self.ranker.tokens(acronym, "en")):
                     out[acronym] = key
+        return out
+
+    @cached_property
+    def deactivation_tokens(self) -> dict[str, frozenset[str]]:
+        """Per language, the ranker's token for deactivating ("close", "停用", "إغلاق").
+
+        It is the synonym group of the deactivation topic's title that is not activating's.
+        """
+        out = {}
+        for c in self.languages:
+            title = self.ranker.tokens(self.text(c).concepts[DEACTIVATION].title, c)
+            groups = {t for t in title if t.startswith("=")}
+            out[c] = frozenset(groups - self.activation_tokens[c])
         return out
 
     @cached_property

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Letters Arabic writes onto the next word: "for" (ل), "with" (ب), "so" (ف).
 _AR_PREFIXES = frozenset("لبف")
+# Spoken Arabic's present tense: "ب" before a verb's "ي", "ت" or "ن" (بيقرر, بتقرر, بنقرر).
+_AR_SPOKEN_PRESENT = frozenset({"بي", "بت", "بن"})
 _STEMMERS = {"en": "english", "fr": "french", "es": "spanish", "ar": "arabic"}
 # An unseen word is first read as the closest word we know (a typo: "critera" is "criteria"),
 # when it is this close (rapidfuzz ratio) and long enough for one slip to be a slip.
@@ -64,6 +66,7 @@ class _Index:
         parents: dict[str, str],
         titles: dict[str, frozenset[str]],
         asked: dict[str, frozenset[str]],
+        spelled: dict[str, str] | None = None,
     ) -> None:
         import bm25s
 
@@ -82,7 +85,12 @@ class _Index:
         self.idf = {t: _idf(n, d) for t, d in df.items()}
         # A word we have never seen weighs as much as the rarest word we know.
         self.unseen = _idf(n, 1)
+        # A synonym's words as typed ("activation", "desactivación") are slipped on as often as
+        # other words, but become their group's token ("=activate") before stemming: a slip on
+        # one ("activaton") is read as that token.
+        self.spelled = {w: t for w, t in (spelled or {}).items() if t in self.idf}
         self.vocabulary = [t for t in self.idf if len(t) >= _TYPO_LENGTH - 1]
+        self.vocabulary += [w for w in self.spelled if w not in self.idf]
         self.parent = parents  # passage -> its topic
         self.titles = titles  # topic -> the tokens of its title
         # A topic's or passage's words that people ask it with (title, keywords, passage_words).
@@ -95,7 +103,7 @@ class _Index:
         best = process.extractOne(
             token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=_TYPO_RATIO
         )
-        return str(best[0]) if best else token
+        return self.spelled.get(str(best[0]), str(best[0])) if best else token
 
     # Kept on disk (knowledge.base), the BM25 part is a pickle of its own, read on the first
     # question that has words to rank: unpickling it imports bm25s and numpy (about 0.1 s of a
@@ -155,6 +163,20 @@ class _Index:
             and self.titles.get(r.topic)
             and self.titles[r.topic] <= asked
         ]
+        # So is a line of such a topic, when it covers the question better than the first:
+        # "our local NGO co-leads, are we provider of last resort too?" names the NGO
+        # co-lead, and the line on it holds more of the question than the last-resort lines.
+        lines = [
+            r
+            for r in out
+            if r.kind == "passage"
+            and out[0].confidence < r.confidence
+            and self.titles.get(self.parent.get(r.topic, ""))
+            and self.titles[self.parent[r.topic]] <= asked
+        ]
+        if lines and not named:
+            top = lines[0]
+            out = [top, *(r for r in out if r is not top)]
         if named:
             top = max(named, key=lambda r: len(self.titles[r.topic]))
             out = [top, *(r for r in out if r is not top)]
@@ -309,7 +331,10 @@ class Ranker:
                 tokens = self._stems(code, line, prose) + words
                 docs.append((pid, "passage", tokens))
             parents = {pid: p.concept for pid, p in facts.passages.items()}
-            self.indexes[code] = _Index(docs, parents, titles, asked)
+            spelled = {
+                w: c for w, c in canon.items() if len(w) >= _TYPO_LENGTH and not _CJK.search(w)
+            }
+            self.indexes[code] = _Index(docs, parents, titles, asked, spelled)
             self.acronyms[code] = frozenset(
                 t for a in facts.acronyms for t in self.tokens(a, code)
             )
@@ -374,6 +399,17 @@ class Ranker:
                 and (word[1:] in self.ar_words or word[1:] in canon)
             ):
                 word = word[1:]
+            # Spoken Arabic's present tense puts "ب" before the verb: "بيقرر" is "يقرر" (decides),
+            # "بيقفلوا" is "يقفلوا" (they close), when our texts or synonyms hold the verb.
+            if (
+                lang == "ar"
+                and word[:2] in _AR_SPOKEN_PRESENT
+                and len(word) > 4
+                and word not in canon
+                and word not in self.ar_words
+                and (word[1:] in canon or word[1:] in self.ar_words)
+            ):
+                word = word[1:]
             if word in canon:
                 tokens.append(canon[word])
             elif word not in stop and not word.isdigit():
@@ -383,6 +419,23 @@ class Ranker:
     def tokens(self, text: str, lang: str) -> list[str]:
         """The words of `text` as the index sees them: folded, without stop words, stemmed."""
         return self._stems(lang, normalize(text))
+
+    def _asked(self, text: str, lang: str, index: _Index) -> list[str]:
+        """The tokens of a question; a word whose stem we never saw is read as typed first.
+
+        A slip changes the stem ("proces" stems to "proce", far from "process"); the word as
+        typed is one letter from the word the stem was taken from.
+        """
+        if lang == "zh":
+            return self.tokens(text, lang)
+        out: list[str] = []
+        for word in normalize(text).split():
+            tokens = self._stems(lang, word)
+            if len(tokens) == 1 and tokens[0] not in index.idf:
+                fixed = index.corrected(word)
+                tokens = [fixed] if fixed in index.idf else tokens
+            out += tokens
+        return out
 
     def knows(self, text: str, langs: Iterable[str]) -> bool:
         """Whether most of `text` occurs in our passages (an unknown name does not).
@@ -426,7 +479,9 @@ class Ranker:
             if index is None:
                 continue
             known = self.acronyms.get(lang, frozenset())
-            tokens = [t for t in self.tokens(text, lang) if t in index.idf or t not in known]
+            tokens = [
+                t for t in self._asked(text, lang, index) if t in index.idf or t not in known
+            ]
             ranked = index.rank(tokens, limit)[:limit]
             if ranked and (not best or ranked[0].confidence > best[0].confidence):
                 best = ranked

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from knowledge.base import KnowledgeBase
+from knowledge.base import DEACTIVATION, KnowledgeBase
 from knowledge.facts import LANGUAGES
 from knowledge.matching import (
     _CJK,
@@ -149,6 +149,9 @@ def understand(
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
+    if ranked:
+        ranked = _of_deactivating(ranked, e.rest, kb, langs)
+        ranked = _two_lines_of_one_topic(ranked, text, kb, langs)
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
@@ -156,6 +159,11 @@ def understand(
     u = _classify(e, lang, ranked, kb, langs, normalize(text))
     if u.intent in ("concept", "unknown"):
         both = _two_questions(text, kb)
+        # A whole topic ranked over two questions that one of its lines answers holds both
+        # ("can an NGO co-lead? are we then provider of last resort?": the NGO co-lead topic).
+        if both is not None and u.topic in kb.concepts:
+            if any(q.topic != u.topic and _family(q.topic or "", kb) == u.topic for q in both):
+                both = None
         if both is not None:
             return replace(both[0], lang=lang or both[0].lang, also_topic=both[1].topic)
     if u.intent == "who_leads" and e.leftover:
@@ -713,6 +721,18 @@ def _classify(
     # the rest of the question says, when the ranker is sure of it, even on one word; in a
     # long message that says more ("I'm new in the OCHA office, how are clusters activated?")
     # it is no question about the agency at all.
+    # "Refugees: clusters, or does UNHCR coordinate?" asks about a topic the rest of the
+    # question names by its title and whose text names the agency, not what the agency leads.
+    if (
+        e.agencies
+        and lead
+        and not which
+        and sure
+        and best is not None
+        and _title_word(e.rest, best, e, kb, langs)
+        and _names_agency(best, e, kb, langs)
+    ):
+        return answer(best)
     if e.agencies and (lead or which or (not sure and _length(words) <= NAME_WORDS)):
         return found("agency_clusters", confidence, agencies=e.agencies)
     if e.agencies and sure and best is not None:
@@ -720,6 +740,13 @@ def _classify(
     rule_words = lead or which or e.intents & {"cluster_word", "list_clusters"}
     # A name that fits two countries ("Congo") is asked which one is meant: the records are
     # one country's.
+    # "When did Iraq close its clusters?" asks what a passage says of that country (its HCT
+    # closing them in 2022), not for our records there; of two lines that hold the question
+    # as well, the one naming the country.
+    if country and rule_words and best is not None and not e.sectors:
+        told = _naming(ranked, country, kb, langs)
+        if told is not None and (not telling or told.confidence >= best.confidence):
+            return answer(told)
     if (country or e.country_choices) and rule_words and not telling:
         return found("country_clusters", 0.9)
     if "help" in e.intents and (best is None or best.matched < 2):
@@ -847,6 +874,104 @@ def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
 def _names_activating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
     """Whether the words ranked say "activate" ("why activate a cluster?")."""
     return any(set(kb.ranker.tokens(rest, code)) & kb.activation_tokens[code] for code in langs)
+
+
+def _of_deactivating(
+    ranked: list[Ranked], rest: str, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """A question naming deactivation first gets the deactivation line that answers it.
+
+    Deactivating is activating's opposite, and the activation lines hold the rest of such a
+    question as well ("who decides", the HC, the ERC, the government coordinating alone): the
+    word for closing a cluster says which of the two is asked.
+    """
+    if not any(set(kb.ranker.tokens(rest, c)) & kb.deactivation_tokens[c] for c in langs):
+        return ranked
+    if _concept(ranked[0], kb) == DEACTIVATION:
+        return ranked
+    pool = ranked + kb.ranker.rank(rest, langs, limit=16)
+    closing = next((r for r in pool if _concept(r, kb) == DEACTIVATION), None)
+    if closing is None:
+        return ranked
+    return [closing, *(r for r in ranked if r.topic != closing.topic)]
+
+
+_QUESTION_MARKS = re.compile(r"[?？؟]")
+
+
+def _two_lines_of_one_topic(
+    ranked: list[Ranked], text: str, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """Two questions in one message that two lines of one topic answer get the topic.
+
+    "Can an NGO co-lead a cluster? Are we then provider of last resort?": the line on last
+    resort names the NGO co-lead as well and holds the whole message, but the first question
+    is the other line's.
+    """
+    parts = [p for p in _QUESTION_MARKS.split(text) if p.strip()]
+    first = ranked[0]
+    if len(parts) < 2 or first.kind != "passage":
+        return ranked
+    topic = kb.passages[first.topic].concept
+    for part in parts:
+        best = kb.ranker.rank(part, langs, limit=1)
+        if not best or best[0].confidence < CONFIDENT or best[0].topic == first.topic:
+            continue
+        passage = kb.passages.get(best[0].topic)
+        if passage is not None and passage.concept == topic:
+            whole = Ranked(topic, "concept", first.score, first.confidence, first.matched)
+            return [whole, *(r for r in ranked if r.topic != topic)]
+    return ranked
+
+
+def _title_word(rest: str, r: Ranked, e: Entities, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether `rest` holds a word of its topic's title besides the cluster word and acronym.
+
+    "OCHA in the cluster approach" is not named by "is OCHA a lead?"; "Refugee responses" is by
+    "refugees: clusters, or UNHCR?" (the agency's full name holds "refugees": not taken out).
+    """
+    topic = _concept(r, kb)
+    for code in langs:
+        title = set(kb.ranker.tokens(kb.text(code).concepts[topic].title, code))
+        named = {a.casefold() for a in e.agencies}
+        for agency in e.agencies:
+            names = kb.text(code).agencies[agency]
+            named |= set(kb.ranker.tokens(names.short, code))
+        if set(kb.ranker.tokens(rest, code)) & (title - kb.cluster_tokens[code] - named):
+            return True
+    return False
+
+
+def _names_agency(r: Ranked, e: Entities, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the text of `r` names one of the agencies the question names."""
+    for code in langs:
+        passage = kb.passages.get(r.topic)
+        text = normalize(
+            kb.passage_text(passage, code) if passage else kb.text(code).concepts[r.topic].body
+        )
+        for agency in e.agencies:
+            names = kb.text(code).agencies[agency]
+            if any(normalize(n) in text for n in (names.short, names.name) if n):
+                return True
+    return False
+
+
+def _naming(
+    ranked: list[Ranked], country: str, kb: KnowledgeBase, langs: list[str]
+) -> Ranked | None:
+    """The candidate we are sure of whose text names `country`, if one does."""
+    for r in ranked:
+        if r.confidence < CONFIDENT:
+            continue
+        for code in langs:
+            name = normalize(kb.matcher.country_name(country, code))
+            passage = kb.passages.get(r.topic)
+            text = (
+                kb.passage_text(passage, code) if passage else kb.text(code).concepts[r.topic].body
+            )
+            if name and name in normalize(text):
+                return r
+    return None
 
 
 def _one_condition(e: Entities) -> str | None:
