@@ -161,9 +161,12 @@ def understand(
         both = _two_questions(text, kb)
         # A whole topic ranked over two questions that one of its lines answers holds both
         # ("can an NGO co-lead? are we then provider of last resort?": the NGO co-lead topic).
-        if both is not None and u.topic in kb.concepts:
-            if any(q.topic != u.topic and _family(q.topic or "", kb) == u.topic for q in both):
-                both = None
+        if (
+            both is not None
+            and u.topic in kb.concepts
+            and any(q.topic != u.topic and _family(q.topic or "", kb) == u.topic for q in both)
+        ):
+            both = None
         if both is not None:
             return replace(both[0], lang=lang or both[0].lang, also_topic=both[1].topic)
     if u.intent == "who_leads" and e.leftover:

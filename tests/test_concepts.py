@@ -724,3 +724,11 @@ def test_an_agency_beside_a_topic_it_is_named_in_asks_the_topic(
 def test_spoken_arabic_is_read(chat: Chat, question: str, topic: str) -> None:
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic", "").startswith(topic), chat.last
+
+
+@pytest.mark.parametrize(
+    "question", ["cual es el procedimiento", "cuales son los pasos", "quelle est la procédure"]
+)
+def test_the_procedure_asked_alone_is_activating(kb: KnowledgeBase, question: str) -> None:
+    # Process words are activation's; only a word for closing makes them deactivation's.
+    assert understand(question, kb).topic == "activation_steps", question
