@@ -121,15 +121,19 @@ class Bot:
         return replies
 
     def _first_sight(self, session: Session, identity: str) -> User:
-        """Create a new user in a short transaction of its own, then read it in `session`.
+        """Create a new user in a short transaction of its own, then use it in `session`.
 
         Inside the handler's transaction the insert would hold SQLite's write lock for as long
-        as the handler runs, and the inbox could not store the events arriving meanwhile.
+        as the handler runs, and the inbox could not store the events arriving meanwhile. The
+        insert returns the row, so `session` reads it only when another message created it.
         """
         assert self.engine is not None
         with session_scope(self.engine) as own:
-            roles.user(own, identity)
-        return roles.user(session, identity)
+            new = roles.created(own, identity)
+        if new is None:
+            return roles.user(session, identity)
+        session.add(new)
+        return new
 
     def _replies(
         self, msg: Incoming, ctx: Context, command: tuple[str, str] | None

@@ -53,6 +53,22 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: li
     One statement, so two transactions creating the same row never fail: the second waits for
     the first and does nothing (a read-then-insert races on the unique key).
     """
+    # RETURNING says whether a row went in (rowcount is -1 when the driver returns rows).
+    key = next(iter(table.primary_key.columns))
+    return _insert_ignoring(session, table, values, keys, [key]) is not None
+
+
+def insert_new(session: Session, table: Any, values: dict[str, Any], keys: list[str]) -> Any:
+    """insert_ignore returning the row as stored (as a read gives it), or None when it was there.
+
+    Whoever inserts need not read the row back: one round trip instead of two.
+    """
+    return _insert_ignoring(session, table, values, keys, list(table.columns))
+
+
+def _insert_ignoring(
+    session: Session, table: Any, values: dict[str, Any], keys: list[str], returning: list[Any]
+) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -64,10 +80,7 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: li
         statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
     else:
         raise NotImplementedError(f"insert_ignore supports SQLite and PostgreSQL, not {dialect}")
-    # RETURNING says whether a row went in (rowcount is -1 when the driver returns rows).
-    key = next(iter(table.primary_key.columns))
-    result: Any = session.connection().execute(statement.returning(key), values)
-    return result.first() is not None
+    return session.connection().execute(statement.returning(*returning), values).first()
 
 
 class _Transaction(Protocol):
