@@ -77,9 +77,10 @@ class Bot:
                         # "/lang fr": a language code says the language ("en" is no Spanish "in").
                         understood = replace(understood, lang=code)
                 user = session.get(User, msg.identity)
+                new = False
                 if user is None:
                     session.commit()  # nothing to keep: gives the connection back meanwhile
-                    user = self._first_sight(session, msg.identity)
+                    user, new = self._first_sight(session, msg.identity)
                 lang = self._language(msg, understood, user, last)
                 ctx = Context(
                     session,
@@ -90,6 +91,7 @@ class Bot:
                     now=self.clock(),
                     record_max_age=timedelta(days=self.settings.record_max_age_days),
                     router=self.router,
+                    new_user=new,
                 )
                 if msg.action:
                     ctx.pressed = self.router.parse(msg.action)
@@ -120,8 +122,10 @@ class Bot:
                 log.exception("keeping the subject failed for %s", msg.identity)
         return replies
 
-    def _first_sight(self, session: Session, identity: str) -> User:
+    def _first_sight(self, session: Session, identity: str) -> tuple[User, bool]:
         """Create a new user in a short transaction of its own, then use it in `session`.
+
+        True with it when this message created it: nothing else of theirs can be stored yet.
 
         Inside the handler's transaction the insert would hold SQLite's write lock for as long
         as the handler runs, and the inbox could not store the events arriving meanwhile. The
@@ -131,9 +135,9 @@ class Bot:
         with session_scope(self.engine) as own:
             new = roles.created(own, identity)
         if new is None:
-            return roles.user(session, identity)
+            return roles.user(session, identity), False
         session.add(new)
-        return new
+        return new, True
 
     def _replies(
         self, msg: Incoming, ctx: Context, command: tuple[str, str] | None

@@ -305,6 +305,8 @@ def _given(msg: Incoming, ctx: Context) -> dict[str, Any]:
 @router.conversation
 def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | None:
     """Read a message as the answer to the open checklist's question, when it is one."""
+    if ctx.new_user:
+        return None  # created by this message: no checklist, open or finished (two look-ups)
     run = open_run(ctx, msg)
     if run is None and not msg.action:
         return _finished(msg, ctx)
