@@ -76,7 +76,7 @@ class Bot:
                     if code in self.kb.languages:
                         # "/lang fr": a language code says the language ("en" is no Spanish "in").
                         understood = replace(understood, lang=code)
-                user = session.get(User, msg.identity)
+                user = roles.find(session, msg.identity)
                 new = False
                 if user is None:
                     session.commit()  # nothing to keep: gives the connection back meanwhile
