@@ -9,13 +9,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot import adapters, metrics, outbox
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
-from bot.domain import proposals, roles, verification
+from bot.domain import checklist_runs, proposals, roles, verification
 from bot.domain.conversation import carried, keep, last_subject
 from bot.models import User, utcnow
 from bot.render import Renderer, renderer_for
@@ -24,6 +25,10 @@ from handlers import build_router
 from knowledge import KnowledgeBase, Understanding, load, understand
 
 log = logging.getLogger("clusterbot")
+# The message's user, and whether they have a checklist open in this chat, in one round trip
+# (most have none: the checklist's own look-up is spared). Built once: building a select cost
+# more than running it.
+_USER = select(User, checklist_runs.OPEN_HERE).where(col(User.identity) == bindparam("identity"))
 
 
 @dataclass
@@ -76,7 +81,8 @@ class Bot:
                     if code in self.kb.languages:
                         # "/lang fr": a language code says the language ("en" is no Spanish "in").
                         understood = replace(understood, lang=code)
-                user = roles.find(session, msg.identity)
+                found = session.execute(_USER, {"identity": msg.identity, "chat": msg.chat})
+                user, checklist = found.first() or (None, False)
                 new = False
                 if user is None:
                     session.commit()  # nothing to keep: gives the connection back meanwhile
@@ -92,6 +98,7 @@ class Bot:
                     record_max_age=timedelta(days=self.settings.record_max_age_days),
                     router=self.router,
                     new_user=new,
+                    checklist_open=checklist,
                 )
                 if msg.action:
                     ctx.pressed = self.router.parse(msg.action)

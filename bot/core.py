@@ -189,6 +189,8 @@ class Context:
     # The user was created by this very message: nothing else of theirs is stored yet (no
     # checklist to look for).
     new_user: bool = False
+    # False when the user is known to have no open (or paused) checklist in this chat.
+    checklist_open: bool = True
 
 
 Handler = Callable[[Incoming, Context], "Reply | list[Reply]"]

@@ -307,7 +307,7 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
     """Read a message as the answer to the open checklist's question, when it is one."""
     if ctx.new_user:
         return None  # created by this message: no checklist, open or finished (two look-ups)
-    run = open_run(ctx, msg)
+    run = open_run(ctx, msg) if ctx.checklist_open else None
     if run is None and not msg.action:
         return _finished(msg, ctx)
     if run is None or msg.action:

@@ -1,6 +1,5 @@
 """Who may do what: the roles people hold, and granting them."""
 
-from sqlalchemy import bindparam
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -40,15 +39,6 @@ def check_identity(identity: str) -> str:
             f"{identity!r} is not a {platform} identity; write it as {address.person_form}"
         )
     return identity
-
-
-# Built once: session.get builds its select on every call, and that cost more than running it.
-_BY_IDENTITY = select(User).where(col(User.identity) == bindparam("identity"))
-
-
-def find(session: Session, identity: str) -> User | None:
-    """The stored user with `identity`, if any: session.get for less, on every message."""
-    return session.exec(_BY_IDENTITY, params={"identity": identity}).first()
 
 
 def user(session: Session, identity: str) -> User:
