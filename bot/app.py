@@ -9,13 +9,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot import adapters, metrics, outbox
 from bot.core import Context, Handler, Incoming, Reply, Router, as_list, split_command
 from bot.db import make_engine, session_scope, upgrade
-from bot.domain import proposals, roles, verification
+from bot.domain import checklist_runs, proposals, roles, verification
 from bot.domain.conversation import carried, keep, last_subject
 from bot.models import User, utcnow
 from bot.render import Renderer, renderer_for
@@ -24,6 +25,10 @@ from handlers import build_router
 from knowledge import KnowledgeBase, Understanding, load, understand
 
 log = logging.getLogger("clusterbot")
+# The message's user, and whether they have a checklist open in this chat, in one round trip
+# (most have none: the checklist's own look-up is spared). Built once: building a select cost
+# more than running it.
+_USER = select(User, checklist_runs.OPEN_HERE).where(col(User.identity) == bindparam("identity"))
 
 
 @dataclass
@@ -76,10 +81,12 @@ class Bot:
                     if code in self.kb.languages:
                         # "/lang fr": a language code says the language ("en" is no Spanish "in").
                         understood = replace(understood, lang=code)
-                user = session.get(User, msg.identity)
+                found = session.execute(_USER, {"identity": msg.identity, "chat": msg.chat})
+                user, checklist = found.first() or (None, False)
+                new = False
                 if user is None:
                     session.commit()  # nothing to keep: gives the connection back meanwhile
-                    user = self._first_sight(session, msg.identity)
+                    user, new = self._first_sight(session, msg.identity)
                 lang = self._language(msg, understood, user, last)
                 ctx = Context(
                     session,
@@ -90,6 +97,8 @@ class Bot:
                     now=self.clock(),
                     record_max_age=timedelta(days=self.settings.record_max_age_days),
                     router=self.router,
+                    new_user=new,
+                    checklist_open=checklist,
                 )
                 if msg.action:
                     ctx.pressed = self.router.parse(msg.action)
@@ -120,16 +129,22 @@ class Bot:
                 log.exception("keeping the subject failed for %s", msg.identity)
         return replies
 
-    def _first_sight(self, session: Session, identity: str) -> User:
-        """Create a new user in a short transaction of its own, then read it in `session`.
+    def _first_sight(self, session: Session, identity: str) -> tuple[User, bool]:
+        """Create a new user in a short transaction of its own, then use it in `session`.
+
+        True with it when this message created it: nothing else of theirs can be stored yet.
 
         Inside the handler's transaction the insert would hold SQLite's write lock for as long
-        as the handler runs, and the inbox could not store the events arriving meanwhile.
+        as the handler runs, and the inbox could not store the events arriving meanwhile. The
+        insert returns the row, so `session` reads it only when another message created it.
         """
         assert self.engine is not None
         with session_scope(self.engine) as own:
-            roles.user(own, identity)
-        return roles.user(session, identity)
+            new = roles.created(own, identity)
+        if new is None:
+            return roles.user(session, identity), False
+        session.add(new)
+        return new, True
 
     def _replies(
         self, msg: Incoming, ctx: Context, command: tuple[str, str] | None

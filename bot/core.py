@@ -186,6 +186,11 @@ class Context:
     pressed: dict[str, str] | None = None
     # The router that chose the handler: what the bot can do, for answers about commands.
     router: "Router | None" = None
+    # The user was created by this very message: nothing else of theirs is stored yet (no
+    # checklist to look for).
+    new_user: bool = False
+    # False when the user is known to have no open (or paused) checklist in this chat.
+    checklist_open: bool = True
 
 
 Handler = Callable[[Incoming, Context], "Reply | list[Reply]"]

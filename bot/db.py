@@ -1,5 +1,6 @@
 """The database engine, sessions, and schema migrations (Alembic)."""
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,21 +54,47 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: li
     One statement, so two transactions creating the same row never fail: the second waits for
     the first and does nothing (a read-then-insert races on the unique key).
     """
+    # RETURNING says whether a row went in (rowcount is -1 when the driver returns rows).
+    key = next(iter(table.primary_key.columns)).name
+    return _insert_ignoring(session, table, values, keys, (key,)) is not None
+
+
+def insert_new(session: Session, table: Any, values: dict[str, Any], keys: list[str]) -> Any:
+    """insert_ignore returning the row as stored (as a read gives it), or None when it was there.
+
+    Whoever inserts need not read the row back: one round trip instead of two.
+    """
+    return _insert_ignoring(session, table, values, keys, tuple(table.columns.keys()))
+
+
+def _insert_ignoring(
+    session: Session,
+    table: Any,
+    values: dict[str, Any],
+    keys: list[str],
+    returning: tuple[str, ...],
+) -> Any:
     dialect = session.get_bind().dialect.name
+    statement = _insert_statement(dialect, table, tuple(keys), returning)
+    return session.connection().execute(statement, values).first()
+
+
+@functools.cache
+def _insert_statement(
+    dialect: str, table: Any, keys: tuple[str, ...], returning: tuple[str, ...]
+) -> Any:
+    """Built once per table: building the statement cost more than running it (inbox, users)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        statement: Any = pg_insert(table).on_conflict_do_nothing(index_elements=keys)
+        statement: Any = pg_insert(table).on_conflict_do_nothing(index_elements=list(keys))
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+        statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=list(keys))
     else:
         raise NotImplementedError(f"insert_ignore supports SQLite and PostgreSQL, not {dialect}")
-    # RETURNING says whether a row went in (rowcount is -1 when the driver returns rows).
-    key = next(iter(table.primary_key.columns))
-    result: Any = session.connection().execute(statement.returning(key), values)
-    return result.first() is not None
+    return statement.returning(*(table.c[name] for name in returning))
 
 
 class _Transaction(Protocol):

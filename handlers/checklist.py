@@ -305,7 +305,9 @@ def _given(msg: Incoming, ctx: Context) -> dict[str, Any]:
 @router.conversation
 def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | None:
     """Read a message as the answer to the open checklist's question, when it is one."""
-    run = open_run(ctx, msg)
+    if ctx.new_user:
+        return None  # created by this message: no checklist, open or finished (two look-ups)
+    run = open_run(ctx, msg) if ctx.checklist_open else None
     if run is None and not msg.action:
         return _finished(msg, ctx)
     if run is None or msg.action:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
 
 from bot.models import OPEN_STATES, ChecklistRun, utcnow
@@ -33,15 +34,20 @@ def answer_to(run: ChecklistRun, key: str) -> Stored | None:
     return Stored(entry.get("value"), bool(entry.get("skipped")))
 
 
+# Built once: building the select cost more than running it, on every message (see open_run).
+_HERE = (
+    col(ChecklistRun.identity) == bindparam("identity"),
+    col(ChecklistRun.chat) == bindparam("chat"),
+    col(ChecklistRun.status).in_(OPEN_STATES),
+)
+_OPEN = select(ChecklistRun).where(*_HERE)
+# Whether open_run would find one, as a column another select may carry (bot.app's).
+OPEN_HERE = exists().where(*_HERE)
+
+
 def open_run(session: Session, identity: str, chat: str) -> ChecklistRun | None:
     """A person's open or paused checklist in one chat, if any (at most one: an index)."""
-    return session.exec(
-        select(ChecklistRun).where(
-            ChecklistRun.identity == identity,
-            ChecklistRun.chat == chat,
-            col(ChecklistRun.status).in_(OPEN_STATES),
-        )
-    ).first()
+    return session.exec(_OPEN, params={"identity": identity, "chat": chat}).first()
 
 
 def get(session: Session, run_id: int) -> ChecklistRun | None:

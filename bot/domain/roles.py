@@ -1,9 +1,10 @@
 """Who may do what: the roles people hold, and granting them."""
 
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from bot.core import ADDRESSES
-from bot.db import insert_ignore
+from bot.db import insert_new
 from bot.models import ROLES, User, utcnow
 
 
@@ -48,12 +49,30 @@ def user(session: Session, identity: str) -> User:
     """
     found = session.get(User, identity)
     if found is None:
-        now = utcnow()
-        row = {"identity": identity, "role": "partner", "created_at": now, "updated_at": now}
-        insert_ignore(session, User.__table__, row, ["identity"])  # type: ignore[attr-defined]
-        found = session.get(User, identity)
-        assert found is not None
+        found = created(session, identity)
+        if found is None:
+            found = session.get(User, identity)
+            assert found is not None
+        else:
+            session.add(found)
     return found
+
+
+def created(session: Session, identity: str) -> User | None:
+    """A new user (a partner) inserted in `session`, detached; None when it was there already.
+
+    One INSERT ... ON CONFLICT DO NOTHING RETURNING: concurrent first sights never fail, and
+    the one that inserts has the row as a read would give it, without reading it back. The
+    caller adds it to the session it uses (no query: it is known to be stored).
+    """
+    now = utcnow()
+    row = {"identity": identity, "role": "partner", "created_at": now, "updated_at": now}
+    stored = insert_new(session, User.__table__, row, ["identity"])  # type: ignore[attr-defined]
+    if stored is None:
+        return None
+    new = User(**stored._mapping)
+    make_transient_to_detached(new)  # as if loaded: no pending changes, an identity key
+    return new
 
 
 def require(person: User, what: str, roles: tuple[str, ...]) -> None:
