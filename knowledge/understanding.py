@@ -138,6 +138,20 @@ def understand(
         pointed = _pointed(e, text, previous, lang or before)
         if pointed is not None:
             return pointed
+        # "And in Darfur?" after a lead question: the place is said to be no country we know,
+        # beside the global lead, as for a whole question; the next follow-up still follows.
+        nowhere = previous.get("intent") == "who_leads" and previous.get("sectors")
+        if nowhere and "followup" in e.intents and not (e.sectors or e.agencies or e.countries):
+            langs = [lang or before or "en"]
+            places = _unknown_places(e, text, kb, langs) if e.words <= _FOLLOWUP_WORDS else ()
+            if places:
+                return Understanding(
+                    "who_leads",
+                    _followed_language(previous, e, lang, own_words, switched),
+                    0.8,
+                    sectors=tuple(previous["sectors"]),
+                    unknown_places=places,
+                )
     langs = [lang] if lang else ["en", "fr", "es"]
     # "When" beside another question word joins two clauses ("what should we do when we
     # activate?", "¿qué hacer cuando queremos activar?"): the other word says what is asked.
@@ -240,6 +254,8 @@ def _family(topic: str, kb: KnowledgeBase) -> str:
     return passage.concept if passage is not None else topic
 
 
+# A follow-up naming a place is short: "and in Cox's Bazar?", "¿y en el norte de Darfur?".
+_FOLLOWUP_WORDS = 6
 # At most this many places we do not know are named back, each this long at most.
 _PLACES, _PLACE_LENGTH = 3, 60
 

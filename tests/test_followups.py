@@ -579,3 +579,27 @@ def test_which_clusters_an_agency_leads_after_a_lead_question_is_still_its_list(
     chat("who leads health in Sudan?")
     chat(then)
     assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last
+
+
+@pytest.mark.parametrize(
+    ("turns", "said"),
+    [
+        (
+            ("who leads health in drc", "and in cox's bazar?"),
+            'I know no country called "cox\'s bazar"',
+        ),
+        (
+            ("qui dirige la santé au Mali ?", "et au Darfour ?"),
+            "Je ne connais aucun pays appelé « Darfour »",
+        ),
+        (("苏丹的卫生集群谁牵头", "那在达尔富尔呢"), "我不知道有名为“达尔富尔”的国家"),
+    ],
+)
+def test_a_follow_up_to_a_place_we_do_not_know_says_so_with_the_global_lead(
+    chat: Chat, turns: tuple[str, str], said: str
+) -> None:
+    # As for a whole question: the place named back, never "I don't know" nor a record.
+    for turn in turns:
+        answer = chat(turn)
+    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    assert answer.startswith(said) and ("WHO" in answer or "OMS" in answer), answer
