@@ -706,7 +706,10 @@ def _classify(
     # So does a list word whose first word of substance is something else ("list the
     # responsibilities of a cluster lead agency"): the list is of that.
     listing = "list_clusters" in e.intents and e.listed != "other" and (e.says_cluster or not sure)
-    named = bool(e.sectors or e.agencies or country or which or listing)
+    # A post asked in a country ("苏丹的人道主义协调员是谁") is still the post: the country
+    # names no record of ours.
+    in_a_country = country and not (role and not lead)
+    named = bool(e.sectors or e.agencies or in_a_country or which or listing)
     telling = best is not None and sure and (best.matched >= 2 or not named)
     if e.sectors and country and "presence" in e.intents and not lead:
         # Who works there (operational presence): partners, answered apart from who leads.

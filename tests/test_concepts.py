@@ -141,6 +141,9 @@ def test_acronyms(chat: Chat) -> None:
         ("who is the current ERC?", "The ERC, the HC and the RC"),
         # In a country the post is still the post: we hold no one's name there either.
         ("who is the HC in Sudan?", "The ERC, the HC and the RC"),
+        # Named by its words, the post in a country is the post too.
+        ("who is the humanitarian coordinator in Sudan?", "The ERC, the HC and the RC"),
+        ("苏丹的人道主义协调员是谁", "紧急救济协调员、人道主义协调员和驻地协调员"),
         ("what does the RC do in Haiti", "The ERC, the HC and the RC"),
         ("qui est le CH au Soudan ?", "le coordonnateur humanitaire et le coordonnateur résident"),
         ("que fait le CH ?", "le coordonnateur humanitaire et le coordonnateur résident"),
