@@ -189,6 +189,8 @@ class PhraseIndex:
         self.common_words = common_words
         # Fuzzy candidates by word count: only Latin phrases of 5+ letters.
         self.fuzzy: dict[int, list[str]] = {}
+        # Words never read as a slip for one of our phrases (set by the Matcher).
+        self.unslipped: frozenset[str] = frozenset()
         if fuzzy:
             for norm in self.targets:
                 if len(norm) >= 5 and not _NO_BOUNDARY.search(norm):
@@ -338,6 +340,7 @@ class PhraseIndex:
         free = [
             j not in covered
             and w not in self.common_words
+            and w not in self.unslipped
             and bounded[j]
             and (w[0], len(w)) in shaped
             for j, w in enumerate(strings)
@@ -874,8 +877,18 @@ class Matcher:
         phrases = {p for index in (*named, self.intents) for p in index.targets}
         fuzzy = (self.sectors, self.agencies, self.countries)
         known = frozenset(_runs(phrases, max(max(i.fuzzy, default=0) for i in fuzzy)))
+        # A word people ask a topic with ("réfugiés") is no slip for a name in another language
+        # ("refugios", Spanish for shelters).
+        asked = frozenset(
+            w
+            for lang in langs
+            for text in lang.concepts.values()
+            for k in text.keywords
+            if " " not in (w := normalize(k))
+        )
         for index in fuzzy:
             index.known = known
+            index.unslipped = asked - set(index.targets)
 
     def _substance(self, text: str) -> str:
         """Normalised text without its stop words ("coordinador socorro emergencia")."""

@@ -735,3 +735,10 @@ def test_spoken_arabic_is_read(chat: Chat, question: str, topic: str) -> None:
 def test_the_procedure_asked_alone_is_activating(kb: KnowledgeBase, question: str) -> None:
     # Process words are activation's; only a word for closing makes them deactivation's.
     assert understand(question, kb).topic == "activation_steps", question
+
+
+def test_a_word_of_our_topics_is_no_slip_for_a_name_in_another_language(chat: Chat) -> None:
+    # "refugies" is French for refugees, one letter from Spanish "refugios" (shelters).
+    chat("qui coordonne les refugies")
+    assert chat.last is not None and chat.last.data.get("topic") == "refugee_coordination"
+    assert chat.last.intent == "concept", chat.last.intent
