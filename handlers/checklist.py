@@ -1,5 +1,6 @@
 """The guided activation checklist: one question at a time, saved with every answer."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
@@ -84,7 +85,7 @@ def _answer_text(ctx: Context, q: Question, stored: Stored | None) -> str:
         return ""
     value = stored.value
     if q.kind == "country":
-        return str(value.get("name", "")) if isinstance(value, dict) else ""
+        return _country_shown(ctx, value) if isinstance(value, dict) else ""
     if q.kind == "clusters":
         comma = {"zh": "、", "ar": "، "}.get(ctx.lang, ", ")
         return comma.join(sector_label(ctx, c)["name"] for c in value or [])
@@ -422,6 +423,10 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
             ctx.lang = str(u.lang)
         ctx.followups.append(ask(ctx, run, note="reminder"))
         return None
+    if isinstance(parsed, Invalid) and parsed.reason == "one_country":
+        # "Mali and Niger": one letter is for one country, asked between those named.
+        named = sorted(country_name(ctx, c) for c in ctx.kb.matcher.entities(text).countries)
+        return ask(ctx, run, note="country_unclear", unclear=named)
     if isinstance(parsed, Invalid):
         return ask(ctx, run, note=f"invalid_{parsed.reason}", detail=_detail(ctx, parsed, text))
     if q.kind == "country" and not parsed.value.get("code"):
@@ -441,6 +446,10 @@ def _detail(ctx: Context, parsed: Invalid, text: str) -> dict[str, Any]:
     """What a re-prompt says more: the AoR named and its cluster, or the length and limit."""
     if parsed.reason == "too_long":
         return {"length": len(text.strip()), "limit": MAX_TEXT}
+    if parsed.reason == "unknown_country":
+        # The matcher's near names ("Sudn": Sudan), as "did you mean", never taken for it.
+        near = ctx.kb.matcher.countries.suggest(normalize(text), limit=1)
+        return {"name": " ".join(text.split()), "hint": country_name(ctx, near[0]) if near else ""}
     if parsed.reason == "aor":
         aor = next(s for s in ctx.kb.matcher.entities(text).sectors if ctx.kb.sectors[s].parent)
         parent = str(ctx.kb.sectors[aor].parent)
@@ -647,14 +656,19 @@ def _organisation(ctx: Context, name: str) -> dict[str, str]:
     return {"name": name, "acronym": name}
 
 
+# A place as written in a letter's title: words and the marks between them ("Darfur, Sudan",
+# "Côte d'Ivoire (north)"); markup or a mention ("<b>", "<!here>", "*") is no part of a name.
+_PLACE = re.compile(r"^[^\W_][\w\s,.'’()/&-]*$")
+
+
 def _country_shown(ctx: Context, country: Mapping[str, Any]) -> str:
     """The country as typed, or by its name in the reply's language when that is all it says.
 
     "sudan" and "Soudan" are Sudan ("苏丹" in a Chinese letter); "Darfur, Sudan" stays as typed.
     """
     typed, code = " ".join(str(country.get("name", "")).split()), country.get("code")
-    if code and not ctx.kb.matcher.entities(typed).leftover:
-        return country_name(ctx, str(code))
+    if code and (not ctx.kb.matcher.entities(typed).leftover or not _PLACE.match(typed)):
+        return country_name(ctx, str(code))  # "<b>Sudan</b> <!here>" is Sudan in the letter
     return typed  # on one line: it stands in the letter's title and signature
 
 

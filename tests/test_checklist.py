@@ -609,10 +609,12 @@ def test_a_greeting_with_the_answer_is_the_answer(chat: Chat, country: str) -> N
 
 def test_the_country_and_what_happened_are_words_not_a_yes(chat: Chat) -> None:
     chat("I want to activate a cluster")
-    assert "Please name the country or the response" in chat("yes")
-    assert "Please name the country or the response" in chat("🙂")
-    assert "Please name the country or the response" in chat("hello")  # a greeting is no place
-    assert "what has happened" in chat("the Sahel floods response")
+    assert "Please name the country, or the response with its country" in chat("yes")
+    assert "Please name the country, or the response with its country" in chat("🙂")
+    assert "Please name the country, or the response with its country" in chat(
+        "hello"
+    )  # a greeting is no place
+    assert "what has happened" in chat("the Darfur response, Sudan")
     assert "Please say in a few words what has happened" in chat("ok")
     assert "Please say in a few words what has happened" in chat("thanks!")
     assert "Which clusters" in chat("hello, an earthquake hit the north")  # more than a hello
@@ -691,7 +693,8 @@ def test_a_question_typed_at_a_free_text_answer_is_answered_not_recorded(
     chat("Sudan")
     chat(question)
     assert chat.replies[-1].data["question"]["key"] == "emergency"  # nothing recorded
-    assert "Sudan" in chat("status") and question not in chat("status")
+    status = chat("status")  # the country in the status's language ("Sudán", "苏丹")
+    assert "✔ 1." in status and "▶ 2." in status and question not in status
 
 
 @pytest.mark.parametrize("text", ["No Thanks", "None For Now", "Yes Please"])
@@ -1011,3 +1014,36 @@ def test_a_known_organisation_among_other_words_is_asked_about_never_lost(chat: 
     assert "共同牵头" in answer or "co-lead" in answer, answer
     assert chat.last is not None and chat.last.data["note"] == "invalid_colead_name"
     assert "Co-lead for Health: IOM" in chat("没有，国际移民组织暂时")  # "no, IOM for now"
+
+
+@pytest.mark.parametrize(
+    ("typed", "reprompt"),
+    [
+        ("1", "Please name the country, or the response with its country"),
+        ("Sudn", 'I know no country called "Sudn". Did you mean Sudan?'),
+        ("the Sahel floods response", 'I know no country called "the Sahel floods response".'),
+        ("Mali and Niger", "Which country do you mean: Mali or Niger?"),
+    ],
+)
+def test_the_country_is_one_country_we_know_or_asked_again(
+    chat: Chat, typed: str, reprompt: str
+) -> None:
+    chat("/checklist")
+    answer = chat(typed)
+    assert reprompt in answer
+    assert "Question 1 of" in answer
+    assert "what has happened" in chat("Darfur, Sudan")
+
+
+def test_markup_typed_with_the_country_never_reaches_the_letter(chat: Chat) -> None:
+    chat("/checklist")
+    chat("<b>Sudan</b> <!here>")
+    assert "1. Country or response: Sudan\n" in chat("status")
+    lines = ["floods", "health", "yes", "yes", "yes", *["done"] * 8, "yes"]
+    for line in lines:
+        chat(line)
+    chat("none")
+    letter = chat.replies[1]
+    for text in (chat.bot.renderer.document(letter), chat.bot.renderer.plain(letter)):
+        assert text.startswith("# DRAFT: Proposed cluster activation, Sudan\n")
+        assert "<!here>" not in text and "<b>" not in text and "\\<" not in text
