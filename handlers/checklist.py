@@ -439,7 +439,25 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
         if words.opening(text, ("none", "no"))[0] is None:
             return ask(ctx, run, note="invalid_colead_is_lead")
         parsed = Answer("")
+    near = _near_agency(ctx, parsed.value) if q.kind in {"lead", "colead"} else None
+    if near:
+        return ask(ctx, run, note="invalid_near_agency", detail=near)
     return _record(ctx, run, q, _entry(parsed), text)
+
+
+def _near_agency(ctx: Context, name: Any) -> dict[str, str] | None:
+    """A lead or co-lead a slip away from an agency we know ("WHOO"): "did you mean WHO?".
+
+    The rule /propose and the records apply (`unknown_lead_parts`): any other organisation
+    ("Mercy Corps", a ministry) is taken as written, as the HCT may choose it.
+    """
+    # Here, not at the top: bot.domain.records (its header tables) stays off every start.
+    from bot.domain.records import unknown_lead_parts
+
+    if not name or name in ctx.kb.agencies:
+        return None
+    parts = unknown_lead_parts(ctx.kb, str(name), "")
+    return {"name": parts[0][1], "hint": parts[0][2] or ""} if parts else None
 
 
 def _detail(ctx: Context, parsed: Invalid, text: str) -> dict[str, Any]:

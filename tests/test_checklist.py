@@ -1047,3 +1047,16 @@ def test_markup_typed_with_the_country_never_reaches_the_letter(chat: Chat) -> N
     for text in (chat.bot.renderer.document(letter), chat.bot.renderer.plain(letter)):
         assert text.startswith("# DRAFT: Proposed cluster activation, Sudan\n")
         assert "<!here>" not in text and "<b>" not in text and "\\<" not in text
+
+
+def test_a_lead_a_slip_from_an_agency_we_know_is_asked_again(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    answer = chat("WHOO")  # as /propose mali health=WHOO: "Did you mean WHO?"
+    assert "WHOO is not an agency we know. Did you mean WHO?" in answer
+    assert "Which agency do you propose to lead Health?" in answer
+    assert "Lead for Health: Mercy Corps" in chat("Mercy Corps")  # an NGO is taken as written
+    assert "WHOO is not an agency we know" not in chat("none")
+    chat("UNHCR")  # Shelter's lead
+    assert "IFRCC is not an agency we know. Did you mean IFRC?" in chat("IFRCC")  # a co-lead too
