@@ -344,20 +344,26 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
     return answer(ctx, run, msg.text)
 
 
-def _finished(msg: Incoming, ctx: Context) -> Reply | None:
-    """A checklist word ("back", "restart", "status") after the person's checklist ended.
+def _finished(msg: Incoming, ctx: Context) -> Reply | list[Reply] | None:
+    """A checklist word ("status", "the letter", "back") with no checklist open.
 
-    A finished checklist's answers stay as its summary and letter have them: the person is
-    told so, and that /checklist starts a new one, rather than given a passage about "back".
+    A finished checklist's summary and letter are shown again ("status", "the letter"): after
+    a restart of the bot nothing is "above". Its answers stay as they were: the person is told
+    so, and that /checklist starts a new one. After a cancelled or expired one, or asked where
+    one stands with none ever started, the person is told none is open.
     """
     action = control(msg.text, ctx.kb.checklist_words)
     # "stop" and "pause" say nothing about the checklist once it is over.
     if action in {None, "pause"} or split_command(msg.text):
         return None
     run = checklist_runs.last_run(ctx.session, msg.identity, msg.chat)
-    if run is None or run.status != "done" or checklist_runs.idle_longer_than(run, EXPIRES_AFTER):
-        return None
+    if run is None and action not in {"status", "resume", "letter"}:
+        return None  # "next", "back" from someone who never started one: not ours to read
     _keep_language(msg, ctx)
+    if run is None or run.status != "done" or checklist_runs.idle_longer_than(run, EXPIRES_AFTER):
+        return replace(reply(ctx, "checklist/none_open.j2"), intent="checklist")
+    if action in {"status", "letter"}:
+        return _outcome(ctx, run)
     country = _country_shown(ctx, Answers(run.answers).country())
     shown = reply(ctx, "checklist/finished.j2", country=country, action=action)
     return replace(shown, intent="checklist")
@@ -508,8 +514,8 @@ def _control(ctx: Context, run: "ChecklistRun", action: str) -> Reply | list[Rep
         return ask(ctx, run, note="back")
     if action == "skip":
         return _record(ctx, run, qs[run.position], {"value": None, "skipped": True})
-    if action == "status":
-        return status(ctx, run)
+    if action in {"status", "letter"}:
+        return status(ctx, run)  # the letter comes with the summary, after the last question
     if action == "pause":
         checklist_runs.save(ctx.session, run, status="paused")
         return replace(reply(ctx, "checklist/paused.j2"), intent="checklist")
@@ -591,6 +597,11 @@ def checklist_button(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
 def finish(ctx: Context, run: "ChecklistRun") -> list[Reply]:
     """Close the checklist: a verdict per cluster, the summary, and the draft letter."""
     checklist_runs.save(ctx.session, run, status="done")
+    return _outcome(ctx, run)
+
+
+def _outcome(ctx: Context, run: "ChecklistRun") -> list[Reply]:
+    """A finished checklist's summary, with its proposal button, and its draft letter."""
     data = summary_data(ctx, run)
     # A proposal holds the clusters judged met: with none, there is nothing to offer.
     offer = (choice(ctx, N_("Create an activation proposal"), f"prop:chk:{run.id}"),)

@@ -16,7 +16,7 @@ from knowledge.matching import MAX_UNDERSTOOD, AnswerWords, normalize
 STEPS = 8
 YES_NO = ("yes", "no", "unsure")
 STEP_STATUS = ("done", "not_yet", "not_applicable")
-CONTROLS = ("back", "skip", "status", "pause", "resume", "restart", "cancel")
+CONTROLS = ("back", "skip", "status", "pause", "resume", "restart", "cancel", "letter")
 # One limit for every message, answer or question: what the bot reads at all.
 MAX_TEXT = MAX_UNDERSTOOD
 

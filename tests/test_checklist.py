@@ -940,10 +940,15 @@ def test_checklist_words_after_it_finished_say_how_to_change_it(
         chat(line)
     assert chat.replies[-1].intent == "draft_letter"
     words = kb.text(lang).checklist_words
-    for group in ("back", "restart", "status"):
+    for group in ("back", "restart", "resume"):
         answer = chat(words[group][0])
         assert "/checklist" in answer and chat.last.intent == "checklist", answer
         assert kb.matcher.country_name("SD", lang) in answer, answer
+        assert words["status"][0] in answer  # how to see the summary and letter again
+    # Its summary and letter again: nothing may be "above" (the bot may have restarted).
+    for group in ("status", "letter"):
+        chat(words[group][0])
+        assert [r.intent for r in chat.replies] == ["checklist_done", "draft_letter"]
     # "stop" or "pause" says nothing about a checklist that is over.
     chat(words["pause"][0])
     assert chat.last is not None and chat.last.intent != "checklist", chat.last
@@ -1060,3 +1065,27 @@ def test_a_lead_a_slip_from_an_agency_we_know_is_asked_again(chat: Chat) -> None
     assert "WHOO is not an agency we know" not in chat("none")
     chat("UNHCR")  # Shelter's lead
     assert "IFRCC is not an agency we know. Did you mean IFRC?" in chat("IFRCC")  # a co-lead too
+
+
+def test_after_a_checklist_ends_status_and_the_letter_are_answered(
+    kb: KnowledgeBase, engine: Engine
+) -> None:
+    chat = Chat(Bot(Settings(database_url="sqlite://"), kb=kb, engine=engine))
+    for text in ("status", "resume", "show the letter"):
+        assert "No activation checklist is open. Type /checklist" in chat(text), text
+    chat("/checklist")
+    chat("Sudan")
+    chat("cancel")
+    for text in ("status", "resume", "show the letter", "back"):
+        assert "No activation checklist is open. Type /checklist" in chat(text), text
+    walk(chat, [("/checklist", "Question 1"), *ENGLISH_WALK[1:]])
+    finish_steps_and_leads(chat)
+    # The bot restarts: the finished checklist's summary and letter are shown, not "above".
+    again = Chat(Bot(Settings(database_url="sqlite://"), kb=kb, engine=engine))
+    for text in ("show the letter", "status"):
+        answer = again(text)
+        assert [r.intent for r in again.replies] == ["checklist_done", "draft_letter"], text
+        assert "# DRAFT: Proposed cluster activation, Sudan" in answer
+        assert again.replies[1].file_name.endswith(".md")
+    answer = again("back")
+    assert "above" not in answer and 'type "status" to see its summary' in answer
