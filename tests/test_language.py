@@ -37,7 +37,7 @@ def test_reply_follows_the_question(chat: Chat, question: str, lang: str) -> Non
 
 def test_lang_preference_is_remembered_per_user(chat_as) -> None:  # type: ignore[no-untyped-def]
     alice, bob = chat_as("console:alice"), chat_as("console:bob")
-    assert "Français" in alice("/lang fr")
+    assert "en français" in alice("/lang fr")  # a language named in a sentence: no capital
     alice("WASH?")
     assert alice.last.lang == "fr"
     bob("WASH?")
