@@ -1,7 +1,7 @@
 """The guided activation checklist: one question at a time, saved with every answer."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -643,12 +643,17 @@ _ENDS = (".", "!", "?", "…", "。", "！", "？", "؟")
 LETTER_STEPS = (1, 2, 3, 4)
 
 
-def sentence(text: str, lang: str) -> str:
-    """A note as a whole sentence: capitalised, ending with a full stop in `lang`'s script."""
+def as_sentence(text: str, lang: str, as_typed: Callable[[str], bool] | None = None) -> str:
+    """A note as a whole sentence: capitalised, ending with a full stop in `lang`'s script.
+
+    A first word `as_typed` says to keep ("hct", "unicef": a name typed in lower case) keeps
+    the user's casing: capitalised it would read "Hct", a casing nobody wrote.
+    """
     text = " ".join(str(text or "").split()).strip(" ,;:-–—")
     if not text:
         return ""
-    text = text[:1].upper() + text[1:]
+    if not (as_typed and as_typed(text.split()[0])):
+        text = text[:1].upper() + text[1:]
     if not text.endswith(_ENDS):
         text += "。" if lang == "zh" else "."
     return text
@@ -705,6 +710,14 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     """Everything the summary and the letter say, from the stored answers."""
     a = Answers(run.answers)
     lang = ctx.lang
+
+    def sentence(text: str, lang: str) -> str:  # a note's first word naming an acronym we know
+        def named(word: str) -> bool:
+            e = ctx.kb.matcher.entities(word)
+            return bool(e.acronyms or e.agencies)
+
+        return as_sentence(text, lang, named)
+
     chosen = a.clusters()
     steps = step_texts(ctx.kb, lang)
     clusters = []
