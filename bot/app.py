@@ -188,6 +188,10 @@ class Bot:
         pressed = user.reply_lang if user and msg.action else None
         before = (subject or {}).get("lang")
         chosen = user.lang if user else None
+        # A command's words show no language ("/lang", "/help"): the language chosen holds
+        # there, however the last question was asked ("/lang fr", "who leads wash", "/lang").
+        if chosen and not msg.action and split_command(msg.text):
+            before = None
         for code in (msg.lang, u.lang, pressed, before, chosen, hint):
             if code and code in supported:
                 return code

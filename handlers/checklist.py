@@ -1,6 +1,7 @@
 """The guided activation checklist: one question at a time, saved with every answer."""
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -84,7 +85,7 @@ def _answer_text(ctx: Context, q: Question, stored: Stored | None) -> str:
         return ""
     value = stored.value
     if q.kind == "country":
-        return str(value.get("name", "")) if isinstance(value, dict) else ""
+        return _country_shown(ctx, value) if isinstance(value, dict) else ""
     if q.kind == "clusters":
         comma = {"zh": "、", "ar": "، "}.get(ctx.lang, ", ")
         return comma.join(sector_label(ctx, c)["name"] for c in value or [])
@@ -305,9 +306,8 @@ def _given(msg: Incoming, ctx: Context) -> dict[str, Any]:
 @router.conversation
 def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | None:
     """Read a message as the answer to the open checklist's question, when it is one."""
-    if ctx.new_user:
-        return None  # created by this message: no checklist, open or finished (two look-ups)
-    run = open_run(ctx, msg) if ctx.checklist_open else None
+    # A user created by this message has no checklist, open or finished: no look-up.
+    run = open_run(ctx, msg) if ctx.checklist_open and not ctx.new_user else None
     if run is None and not msg.action:
         return _finished(msg, ctx)
     if run is None or msg.action:
@@ -345,20 +345,26 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
     return answer(ctx, run, msg.text)
 
 
-def _finished(msg: Incoming, ctx: Context) -> Reply | None:
-    """A checklist word ("back", "restart", "status") after the person's checklist ended.
+def _finished(msg: Incoming, ctx: Context) -> Reply | list[Reply] | None:
+    """A checklist word ("status", "the letter", "back") with no checklist open.
 
-    A finished checklist's answers stay as its summary and letter have them: the person is
-    told so, and that /checklist starts a new one, rather than given a passage about "back".
+    A finished checklist's summary and letter are shown again ("status", "the letter"): after
+    a restart of the bot nothing is "above". Its answers stay as they were: the person is told
+    so, and that /checklist starts a new one. After a cancelled or expired one, or asked where
+    one stands with none ever started, the person is told none is open.
     """
     action = control(msg.text, ctx.kb.checklist_words)
     # "stop" and "pause" say nothing about the checklist once it is over.
     if action in {None, "pause"} or split_command(msg.text):
         return None
-    run = checklist_runs.last_run(ctx.session, msg.identity, msg.chat)
-    if run is None or run.status != "done" or checklist_runs.idle_longer_than(run, EXPIRES_AFTER):
-        return None
+    run = None if ctx.new_user else checklist_runs.last_run(ctx.session, msg.identity, msg.chat)
+    if run is None and action not in {"status", "resume", "letter"}:
+        return None  # "next", "back" from someone who never started one: not ours to read
     _keep_language(msg, ctx)
+    if run is None or run.status != "done" or checklist_runs.idle_longer_than(run, EXPIRES_AFTER):
+        return replace(reply(ctx, "checklist/none_open.j2"), intent="checklist")
+    if action in {"status", "letter"}:
+        return _outcome(ctx, run)
     country = _country_shown(ctx, Answers(run.answers).country())
     shown = reply(ctx, "checklist/finished.j2", country=country, action=action)
     return replace(shown, intent="checklist")
@@ -424,6 +430,10 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
             ctx.lang = str(u.lang)
         ctx.followups.append(ask(ctx, run, note="reminder"))
         return None
+    if isinstance(parsed, Invalid) and parsed.reason == "one_country":
+        # "Mali and Niger": one letter is for one country, asked between those named.
+        named = sorted(country_name(ctx, c) for c in ctx.kb.matcher.entities(text).countries)
+        return ask(ctx, run, note="country_unclear", unclear=named)
     if isinstance(parsed, Invalid):
         return ask(ctx, run, note=f"invalid_{parsed.reason}", detail=_detail(ctx, parsed, text))
     if q.kind == "country" and not parsed.value.get("code"):
@@ -436,13 +446,35 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
         if words.opening(text, ("none", "no"))[0] is None:
             return ask(ctx, run, note="invalid_colead_is_lead")
         parsed = Answer("")
+    near = _near_agency(ctx, parsed.value) if q.kind in {"lead", "colead"} else None
+    if near:
+        return ask(ctx, run, note="invalid_near_agency", detail=near)
     return _record(ctx, run, q, _entry(parsed), text)
+
+
+def _near_agency(ctx: Context, name: Any) -> dict[str, str] | None:
+    """A lead or co-lead a slip away from an agency we know ("WHOO"): "did you mean WHO?".
+
+    The rule /propose and the records apply (`unknown_lead_parts`): any other organisation
+    ("Mercy Corps", a ministry) is taken as written, as the HCT may choose it.
+    """
+    # Here, not at the top: bot.domain.records (its header tables) stays off every start.
+    from bot.domain.records import unknown_lead_parts
+
+    if not name or name in ctx.kb.agencies:
+        return None
+    parts = unknown_lead_parts(ctx.kb, str(name), "")
+    return {"name": parts[0][1], "hint": parts[0][2] or ""} if parts else None
 
 
 def _detail(ctx: Context, parsed: Invalid, text: str) -> dict[str, Any]:
     """What a re-prompt says more: the AoR named and its cluster, or the length and limit."""
     if parsed.reason == "too_long":
         return {"length": len(text.strip()), "limit": MAX_TEXT}
+    if parsed.reason == "unknown_country":
+        # The matcher's near names ("Sudn": Sudan), as "did you mean", never taken for it.
+        near = ctx.kb.matcher.countries.suggest(normalize(text), limit=1)
+        return {"name": " ".join(text.split()), "hint": country_name(ctx, near[0]) if near else ""}
     if parsed.reason == "aor":
         aor = next(s for s in ctx.kb.matcher.entities(text).sectors if ctx.kb.sectors[s].parent)
         parent = str(ctx.kb.sectors[aor].parent)
@@ -483,8 +515,8 @@ def _control(ctx: Context, run: "ChecklistRun", action: str) -> Reply | list[Rep
         return ask(ctx, run, note="back")
     if action == "skip":
         return _record(ctx, run, qs[run.position], {"value": None, "skipped": True})
-    if action == "status":
-        return status(ctx, run)
+    if action in {"status", "letter"}:
+        return status(ctx, run)  # the letter comes with the summary, after the last question
     if action == "pause":
         checklist_runs.save(ctx.session, run, status="paused")
         return replace(reply(ctx, "checklist/paused.j2"), intent="checklist")
@@ -566,6 +598,11 @@ def checklist_button(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
 def finish(ctx: Context, run: "ChecklistRun") -> list[Reply]:
     """Close the checklist: a verdict per cluster, the summary, and the draft letter."""
     checklist_runs.save(ctx.session, run, status="done")
+    return _outcome(ctx, run)
+
+
+def _outcome(ctx: Context, run: "ChecklistRun") -> list[Reply]:
+    """A finished checklist's summary, with its proposal button, and its draft letter."""
     data = summary_data(ctx, run)
     # A proposal holds the clusters judged met: with none, there is nothing to offer.
     offer = (choice(ctx, N_("Create an activation proposal"), f"prop:chk:{run.id}"),)
@@ -607,12 +644,17 @@ _ENDS = (".", "!", "?", "…", "。", "！", "？", "؟")
 LETTER_STEPS = (1, 2, 3, 4)
 
 
-def sentence(text: str, lang: str) -> str:
-    """A note as a whole sentence: capitalised, ending with a full stop in `lang`'s script."""
+def as_sentence(text: str, lang: str, as_typed: Callable[[str], bool] | None = None) -> str:
+    """A note as a whole sentence: capitalised, ending with a full stop in `lang`'s script.
+
+    A first word `as_typed` says to keep ("hct", "unicef": a name typed in lower case) keeps
+    the user's casing: capitalised it would read "Hct", a casing nobody wrote.
+    """
     text = " ".join(str(text or "").split()).strip(" ,;:-–—")
     if not text:
         return ""
-    text = text[:1].upper() + text[1:]
+    if not (as_typed and as_typed(text.split()[0])):
+        text = text[:1].upper() + text[1:]
     if not text.endswith(_ENDS):
         text += "。" if lang == "zh" else "."
     return text
@@ -649,14 +691,19 @@ def _organisation(ctx: Context, name: str) -> dict[str, str]:
     return {"name": name, "acronym": name}
 
 
+# A place as written in a letter's title: words and the marks between them ("Darfur, Sudan",
+# "Côte d'Ivoire (north)"); markup or a mention ("<b>", "<!here>", "*") is no part of a name.
+_PLACE = re.compile(r"^[^\W_][\w\s,.'’()/&-]*$")
+
+
 def _country_shown(ctx: Context, country: Mapping[str, Any]) -> str:
     """The country as typed, or by its name in the reply's language when that is all it says.
 
     "sudan" and "Soudan" are Sudan ("苏丹" in a Chinese letter); "Darfur, Sudan" stays as typed.
     """
     typed, code = " ".join(str(country.get("name", "")).split()), country.get("code")
-    if code and not ctx.kb.matcher.entities(typed).leftover:
-        return country_name(ctx, str(code))
+    if code and (not ctx.kb.matcher.entities(typed).leftover or not _PLACE.match(typed)):
+        return country_name(ctx, str(code))  # "<b>Sudan</b> <!here>" is Sudan in the letter
     return typed  # on one line: it stands in the letter's title and signature
 
 
@@ -664,6 +711,14 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     """Everything the summary and the letter say, from the stored answers."""
     a = Answers(run.answers)
     lang = ctx.lang
+
+    def sentence(text: str, lang: str) -> str:  # a note's first word naming an acronym we know
+        def named(word: str) -> bool:
+            e = ctx.kb.matcher.entities(word)
+            return bool(e.acronyms or e.agencies)
+
+        return as_sentence(text, lang, named)
+
     chosen = a.clusters()
     steps = step_texts(ctx.kb, lang)
     clusters = []

@@ -52,6 +52,17 @@ def country_name(ctx: Context, code: str) -> str:
     return str(ctx.kb.matcher.country_name(code, ctx.lang))
 
 
+def language_name(code: str) -> str:
+    """A language named in a sentence of its own (CLDR): "français", "español", "English".
+
+    The names the language menus show (Français) are labels; in running French or Spanish text
+    a language's name takes no capital ("Je répondrai en français").
+    """
+    from babel import Locale
+
+    return str(Locale.parse(code).get_language_name(code))
+
+
 def N_(message: str) -> str:  # the name pybabel looks for
     """Mark a button label for the catalogs; `choice` translates it when used."""
     return message

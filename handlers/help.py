@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from bot.core import Choice, Context, Incoming, Reply, Router
 from bot.domain.conversation import last_subject, remember
-from handlers.common import N_, reply, sector_label, topic_choices
+from handlers.common import N_, language_name, reply, sector_label, topic_choices
 from knowledge.matching import MAX_UNDERSTOOD
 
 router = Router()
@@ -85,7 +85,7 @@ def _choose(msg: Incoming, ctx: Context, code: str) -> Reply:
         # The conversation goes on in the language chosen, not in the last question's.
         last = last_subject(ctx.session, msg.identity, msg.chat) or {}
         remember(ctx.session, msg.identity, msg.chat, {**last, "lang": code})
-        return reply(ctx, "help/lang_set.j2", native=ctx.kb.languages[code].native, code=code)
+        return reply(ctx, "help/lang_set.j2", native=language_name(code), code=code)
     result = reply(
         ctx, "help/lang_choose.j2", asked=code[:20], languages=_languages(ctx), current=ctx.lang
     )

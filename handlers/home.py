@@ -4,7 +4,7 @@ from bot.core import Context, Incoming, Reply, Router
 from bot.domain import proposals
 from bot.domain import subscriptions as bot_subscriptions
 from handlers import subscriptions
-from handlers.common import reply
+from handlers.common import language_name, reply
 
 router = Router()
 
@@ -19,7 +19,7 @@ def home(msg: Incoming, ctx: Context) -> Reply:
     return reply(
         ctx,
         "help/home.j2",
-        native=ctx.kb.languages[ctx.lang].native,
+        native=language_name(ctx.lang),
         open_checklists=proposals.open_checklists(ctx.session, msg.identity),
         subscriptions=[subscriptions.view(ctx, s) for s in subs],
         activations=[proposals.view(ctx.session, ctx.kb, p, ctx.lang) for p in recent],

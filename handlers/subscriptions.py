@@ -5,7 +5,7 @@ from typing import Any
 from bot.core import Context, Incoming, Reply, Router
 from bot.domain import subscriptions
 from bot.models import Subscription
-from handlers.common import N_, country_name, reply, sector_label, unknown_words
+from handlers.common import N_, country_name, language_name, reply, sector_label, unknown_words
 
 router = Router()
 
@@ -54,7 +54,7 @@ def subscribe(msg: Incoming, ctx: Context) -> Reply:
         ctx.session, msg.chat, u.country, clusters, ctx.lang, created_by=msg.identity
     )
     # The same subscription asked for in another language: its notices change language.
-    relang = "" if new or langs.get(sub.id) == sub.lang else ctx.kb.languages[sub.lang].native
+    relang = "" if new or langs.get(sub.id) == sub.lang else language_name(sub.lang)
     return reply(ctx, "subscriptions/added.j2", new=new, relang=relang, **view(ctx, sub))
 
 

@@ -16,7 +16,7 @@ from knowledge.matching import MAX_UNDERSTOOD, AnswerWords, normalize
 STEPS = 8
 YES_NO = ("yes", "no", "unsure")
 STEP_STATUS = ("done", "not_yet", "not_applicable")
-CONTROLS = ("back", "skip", "status", "pause", "resume", "restart", "cancel")
+CONTROLS = ("back", "skip", "status", "pause", "resume", "restart", "cancel", "letter")
 # One limit for every message, answer or question: what the bot reads at all.
 MAX_TEXT = MAX_UNDERSTOOD
 
@@ -155,7 +155,16 @@ def parse(
         if not re.search(r"[^\W_]", text) or (other and not rest):
             return Invalid(q.kind, answer_word=bool(other))
     if q.kind == "country":
+        # The letter is from one country's RC/HC: the answer names one country we know
+        # ("Darfur, Sudan"), or a name that fits several ("Congo", asked between). Anything
+        # else ("1", "the Sahel response", "Mali and Niger") is asked again, never put in it.
+        if not re.search(r"[^\W\d_]", text):
+            return Invalid("country")
         code = kb.matcher.find_country(text)
+        if len(kb.matcher.entities(text).countries) > 1:
+            return Invalid("one_country")
+        if code is None and not kb.matcher.country_choices(text):
+            return Invalid("unknown_country")
         return Answer({"code": code, "name": text})
     if q.kind == "text":
         return Answer(text)

@@ -609,10 +609,12 @@ def test_a_greeting_with_the_answer_is_the_answer(chat: Chat, country: str) -> N
 
 def test_the_country_and_what_happened_are_words_not_a_yes(chat: Chat) -> None:
     chat("I want to activate a cluster")
-    assert "Please name the country or the response" in chat("yes")
-    assert "Please name the country or the response" in chat("🙂")
-    assert "Please name the country or the response" in chat("hello")  # a greeting is no place
-    assert "what has happened" in chat("the Sahel floods response")
+    assert "Please name the country, or the response with its country" in chat("yes")
+    assert "Please name the country, or the response with its country" in chat("🙂")
+    assert "Please name the country, or the response with its country" in chat(
+        "hello"
+    )  # a greeting is no place
+    assert "what has happened" in chat("the Darfur response, Sudan")
     assert "Please say in a few words what has happened" in chat("ok")
     assert "Please say in a few words what has happened" in chat("thanks!")
     assert "Which clusters" in chat("hello, an earthquake hit the north")  # more than a hello
@@ -691,7 +693,8 @@ def test_a_question_typed_at_a_free_text_answer_is_answered_not_recorded(
     chat("Sudan")
     chat(question)
     assert chat.replies[-1].data["question"]["key"] == "emergency"  # nothing recorded
-    assert "Sudan" in chat("status") and question not in chat("status")
+    status = chat("status")  # the country in the status's language ("Sudán", "苏丹")
+    assert "✔ 1." in status and "▶ 2." in status and question not in status
 
 
 @pytest.mark.parametrize("text", ["No Thanks", "None For Now", "Yes Please"])
@@ -937,10 +940,15 @@ def test_checklist_words_after_it_finished_say_how_to_change_it(
         chat(line)
     assert chat.replies[-1].intent == "draft_letter"
     words = kb.text(lang).checklist_words
-    for group in ("back", "restart", "status"):
+    for group in ("back", "restart", "resume"):
         answer = chat(words[group][0])
         assert "/checklist" in answer and chat.last.intent == "checklist", answer
         assert kb.matcher.country_name("SD", lang) in answer, answer
+        assert words["status"][0] in answer  # how to see the summary and letter again
+    # Its summary and letter again: nothing may be "above" (the bot may have restarted).
+    for group in ("status", "letter"):
+        chat(words[group][0])
+        assert [r.intent for r in chat.replies] == ["checklist_done", "draft_letter"]
     # "stop" or "pause" says nothing about a checklist that is over.
     chat(words["pause"][0])
     assert chat.last is not None and chat.last.intent != "checklist", chat.last
@@ -1011,3 +1019,73 @@ def test_a_known_organisation_among_other_words_is_asked_about_never_lost(chat: 
     assert "共同牵头" in answer or "co-lead" in answer, answer
     assert chat.last is not None and chat.last.data["note"] == "invalid_colead_name"
     assert "Co-lead for Health: IOM" in chat("没有，国际移民组织暂时")  # "no, IOM for now"
+
+
+@pytest.mark.parametrize(
+    ("typed", "reprompt"),
+    [
+        ("1", "Please name the country, or the response with its country"),
+        ("Sudn", 'I know no country called "Sudn". Did you mean Sudan?'),
+        ("the Sahel floods response", 'I know no country called "the Sahel floods response".'),
+        ("Mali and Niger", "Which country do you mean: Mali or Niger?"),
+    ],
+)
+def test_the_country_is_one_country_we_know_or_asked_again(
+    chat: Chat, typed: str, reprompt: str
+) -> None:
+    chat("/checklist")
+    answer = chat(typed)
+    assert reprompt in answer
+    assert "Question 1 of" in answer
+    assert "what has happened" in chat("Darfur, Sudan")
+
+
+def test_markup_typed_with_the_country_never_reaches_the_letter(chat: Chat) -> None:
+    chat("/checklist")
+    chat("<b>Sudan</b> <!here>")
+    assert "1. Country or response: Sudan\n" in chat("status")
+    lines = ["floods", "health", "yes", "yes", "yes", *["done"] * 8, "yes"]
+    for line in lines:
+        chat(line)
+    chat("none")
+    letter = chat.replies[1]
+    for text in (chat.bot.renderer.document(letter), chat.bot.renderer.plain(letter)):
+        assert text.startswith("# DRAFT: Proposed cluster activation, Sudan\n")
+        assert "<!here>" not in text and "<b>" not in text and "\\<" not in text
+
+
+def test_a_lead_a_slip_from_an_agency_we_know_is_asked_again(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+    answer = chat("WHOO")  # as /propose mali health=WHOO: "Did you mean WHO?"
+    assert "WHOO is not an agency we know. Did you mean WHO?" in answer
+    assert "Which agency do you propose to lead Health?" in answer
+    assert "Lead for Health: Mercy Corps" in chat("Mercy Corps")  # an NGO is taken as written
+    assert "WHOO is not an agency we know" not in chat("none")
+    chat("UNHCR")  # Shelter's lead
+    assert "IFRCC is not an agency we know. Did you mean IFRC?" in chat("IFRCC")  # a co-lead too
+
+
+def test_after_a_checklist_ends_status_and_the_letter_are_answered(
+    kb: KnowledgeBase, engine: Engine
+) -> None:
+    chat = Chat(Bot(Settings(database_url="sqlite://"), kb=kb, engine=engine))
+    for text in ("status", "resume", "show the letter"):
+        assert "No activation checklist is open. Type /checklist" in chat(text), text
+    chat("/checklist")
+    chat("Sudan")
+    chat("cancel")
+    for text in ("status", "resume", "show the letter", "back"):
+        assert "No activation checklist is open. Type /checklist" in chat(text), text
+    walk(chat, [("/checklist", "Question 1"), *ENGLISH_WALK[1:]])
+    finish_steps_and_leads(chat)
+    # The bot restarts: the finished checklist's summary and letter are shown, not "above".
+    again = Chat(Bot(Settings(database_url="sqlite://"), kb=kb, engine=engine))
+    for text in ("show the letter", "status"):
+        answer = again(text)
+        assert [r.intent for r in again.replies] == ["checklist_done", "draft_letter"], text
+        assert "# DRAFT: Proposed cluster activation, Sudan" in answer
+        assert again.replies[1].file_name.endswith(".md")
+    answer = again("back")
+    assert "above" not in answer and 'type "status" to see its summary' in answer

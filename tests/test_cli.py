@@ -77,7 +77,13 @@ def test_piped_chat_answers_each_line_in_order(tmp_path: Path) -> None:
     text = out.stdout
     # One reply per line, in order: French chosen, a French WASH answer, an English answer,
     # the language buttons as numbered choices, and "2" pressing the second one (中文).
-    marks = ["Français", "UNICEF", "World Health Organization (WHO)", "[2] 简体中文", "简体中文"]
+    marks = [
+        "en français",
+        "UNICEF",
+        "World Health Organization (WHO)",
+        "[2] 简体中文",
+        "简体中文",
+    ]
     positions = [text.index(marks[0])]
     for mark in marks[1:]:
         positions.append(text.index(mark, positions[-1] + 1))

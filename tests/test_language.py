@@ -37,7 +37,7 @@ def test_reply_follows_the_question(chat: Chat, question: str, lang: str) -> Non
 
 def test_lang_preference_is_remembered_per_user(chat_as) -> None:  # type: ignore[no-untyped-def]
     alice, bob = chat_as("console:alice"), chat_as("console:bob")
-    assert "Français" in alice("/lang fr")
+    assert "en français" in alice("/lang fr")  # a language named in a sentence: no capital
     alice("WASH?")
     assert alice.last.lang == "fr"
     bob("WASH?")
@@ -130,3 +130,10 @@ def test_a_follow_up_opened_with_an_inverted_mark_is_spanish(chat: Chat) -> None
     answer = chat("¿y en Venezuela?")  # the country's name is English too; "¿" is not
     assert chat.last is not None and chat.last.lang == "es", answer
     assert "Venezuela" in answer and "Salud" in answer
+
+
+def test_a_language_chosen_holds_after_a_question_in_another(chat_as) -> None:  # type: ignore[no-untyped-def]
+    alice = chat_as("console:alice")
+    alice("/lang fr")
+    assert alice("who leads wash").count("UNICEF") and alice.last.lang == "en"  # its own
+    assert "Votre langue actuelle : fr." in alice("/lang")  # the choice, not the last question's

@@ -102,7 +102,9 @@ def test_no_undone_step_is_claimed(chat: Chat) -> None:
     assert "I propose the activation of the clusters below, under the IASC procedure." in letter
     consulted = section(letter, "Consultations so far")
     assert "we have mapped the coordination mechanisms" in consulted  # step 1 done
-    assert "lead agencies were alerted" in consulted  # step 2 done
+    # Step 2 done, step 3 not: the HCT has not met, and no sentence says it did.
+    assert "lead agencies have been alerted, so that they can take part when the" in consulted
+    assert "Team met" not in consulted
     assert (
         "[Not done yet: consult the Humanitarian Country Team on which clusters to recommend"
         in consulted
@@ -489,7 +491,7 @@ def test_what_the_user_typed_is_shown_in_the_letter_never_applied(
     assert "\\<b\\>Darfur\\</b\\> \\*burning\\*, see \\[annex\\]." in text
     assert "# 1 priority: \\<!here\\> \\_\\_now\\_\\_." in text
     assert "Proposed co-lead: \\*MSF\\*." in text
-    assert text.startswith("# DRAFT: Proposed cluster activation, Darfur, # Sudan\n")
+    assert text.startswith("# DRAFT: Proposed cluster activation, Sudan\n")  # no "#" in it
     assert "<b>" not in text.replace("\\<b\\>", "")
     # The Word file holds the very characters typed, no bold, no highlight.
     paragraphs = [p for p in docx.Document(str(word)).paragraphs if p.text]
@@ -574,3 +576,15 @@ def test_what_the_user_said_with_unsure_is_in_the_letter(chat: Chat) -> None:
     situation = section(letter, "The situation")
     assert "Checklist note: The figures come tomorrow." in situation
     assert "Still to establish:" in letter and "Waiting for the ministry's assessment." in letter
+
+
+def test_a_note_keeps_the_casing_the_user_typed(chat: Chat) -> None:
+    lines = [*WALK, "none"]
+    lines[15] = "not yet: hct meeting planned 5 dec"
+    lines[6] = "yes - unicef is stretched"
+    letter = letter_of(chat, lines)
+    assert "Checklist note: hct meeting planned 5 dec." in letter
+    assert "humanitarian principles. unicef is stretched." in letter
+    assert "Hct" not in letter and "Unicef" not in letter
+    assert "The ministry is overwhelmed." not in letter  # replaced above
+    assert section(letter, "The situation").startswith("Wind and floods")  # a word: capitalised

@@ -749,6 +749,36 @@ def test_a_number_after_a_refusal_says_no_choice_is_open(
     assert said in answer["text"] and answer["choices"] == []
 
 
+def test_a_number_past_the_choices_leaves_them_open(bot: Bot, tmp_path: Path) -> None:
+    """ "4" of three choices is refused, and the three shown are still there to pick."""
+    import io
+    import json
+
+    from bot.adapters import terminal
+    from bot.core import Choice, Incoming, Reply
+
+    topics = ("cluster_approach", "aims", "provider_of_last_resort")
+    offer = Reply(
+        "checklist/none_open.j2",
+        {},
+        "en",
+        "x",
+        choices=tuple(Choice(t, f"topic:{t}") for t in topics),
+    )
+
+    def handle(msg: Incoming) -> list[Reply]:  # a reply with three topics, then the bot
+        return [offer] if msg.text == "offer" else bot.handle_sync(msg)
+
+    out = io.StringIO()
+    terminal.chat(handle, bot.renderer, "nobody", ["offer", "4", "3"], out, False, tmp_path, True)
+    _, refused, picked = (json.loads(row) for row in out.getvalue().splitlines())
+    assert (
+        "There is no choice 4: the last reply offered choices 1 to 3"
+        in (refused["replies"][0]["text"])
+    )
+    assert picked["replies"][0]["topic"] == "provider_of_last_resort"
+
+
 def test_the_warning_of_other_proposals_names_a_few_and_counts_the_rest(chat: Chat) -> None:
     _grant(chat, "admin")
     for _ in range(7):

@@ -68,7 +68,7 @@ def test_a_subscription_is_never_wider_than_what_was_asked(chat_as: Callable[...
     answer = admin("/subscribe Soudan santé", lang="en")
     assert answer == "This chat already has that subscription (#1)."
     answer = admin("/subscribe Soudan santé")
-    assert answer.endswith("ses notifications seront désormais en Français.")
+    assert answer.endswith("ses notifications seront désormais en français.")
     assert "aucun n'a été résilié" in admin("/unsubscribe 99", lang="fr")
     assert admin("/unsubscribe", lang="en") == "1 subscription ended."
     assert admin("/unsubscribe", lang="en") == "This chat has no subscriptions, so none was ended."

@@ -107,7 +107,8 @@ def chat(
             # know". A number the bot does read (a checklist's answer) goes on as typed.
             data = {"number": picked[:6], "count": len(choices)}
             replies = [Reply("help/no_choice.j2", data, replies[0].lang, "no_choice")]
-        choices = tuple(c for r in replies for c in r.choices)
+        else:  # the choices shown stay open: "4" of three, then "3", picks the third
+            choices = tuple(c for r in replies for c in r.choices)
         if as_json:
             out.write(json.dumps(_as_json(line, replies, renderer, files), ensure_ascii=False))
             out.write("\n")
