@@ -102,9 +102,13 @@ class Understanding:
 
 
 def understand(
-    text: str, kb: KnowledgeBase, previous: dict[str, Any] | None = None
+    text: str, kb: KnowledgeBase, previous: dict[str, Any] | None = None, *, whole: bool = True
 ) -> Understanding:
-    """Classify `text`; `previous` is the last question's subject, for follow-ups."""
+    """Classify `text`; `previous` is the last question's subject, for follow-ups.
+
+    `whole`: `text` is a message, which may hold two questions; a clause of one is not split
+    again (each split understands two clauses: nested, the work would double per comma).
+    """
     text = text.strip()
     if not text:
         return Understanding("empty", None, 1.0)
@@ -171,7 +175,7 @@ def understand(
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs)
     u = _classify(e, lang, ranked, kb, langs, normalize(text))
-    if u.intent in ("concept", "unknown"):
+    if whole and u.intent in ("concept", "unknown"):
         both = _two_questions(text, kb)
         # A whole topic ranked over two questions that one of its lines answers holds both
         # ("can an NGO co-lead? are we then provider of last resort?": the NGO co-lead topic).
@@ -195,6 +199,8 @@ _SECOND_QUESTION = re.compile(
     r"[?？؟;；,，、،]\s*(?:(?:and|et|y|e)\s+|و(?=من|ما|ماذا|متى|كيف|لماذا|هل|كم))?|"
     r"\s+(?:and|et|y|e)\s+|还有|另外|以及|\s+و(?=من|ما|ماذا|متى|كيف|لماذا|هل|كم)"
 )
+# The places a message is tried as two questions at, at most (each understands two clauses).
+_SPLITS = 3
 # A Chinese clause asks with a question word anywhere in it ("集群怎么停用？").
 _CHINESE_ASKING = re.compile(r"什么|怎么|怎样|如何|谁|哪|吗|呢|多少|几|是否|为什么|为何")
 
@@ -215,12 +221,16 @@ def _two_questions(text: str, kb: KnowledgeBase) -> tuple[Understanding, Underst
     of another topic than the other: one topic ranked over the whole message answers neither
     as well.
     """
+    tried = 0
     for m in _SECOND_QUESTION.finditer(text):
         first, second = text[: m.start()].strip(), text[m.end() :].strip()
         asked = first + m.group(0).strip()[:1]  # with its question mark, when it has one
         if not first or _SUBORDINATE.match(first) or not _asks_again(asked, second):
             continue
-        one, two = understand(first, kb), understand(second, kb)
+        tried += 1
+        if tried > _SPLITS:
+            return None
+        one, two = understand(first, kb, whole=False), understand(second, kb, whole=False)
         if one.intent != "concept" or two.intent != "concept" or not (one.topic and two.topic):
             continue
         if _family(one.topic, kb) != _family(two.topic, kb):

@@ -1,5 +1,7 @@
 """Broken and hostile input: a clear answer or a clean rejection, never a crash or markup."""
 
+from typing import Any
+
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -138,3 +140,23 @@ def test_a_nul_in_a_note_is_no_error(kb: KnowledgeBase, any_engine: Engine) -> N
     chat(action=chat.last.choices[0].action)  # confirmed: submitted
     chat("/return 1 needs\x00 more data")  # PostgreSQL refuses NUL in text columns
     assert chat.last is not None and chat.last.intent == "return"
+
+
+def test_a_message_of_many_clauses_is_understood_a_bounded_number_of_times(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each place a message may hold a second question understands two clauses; were the
+    # clauses split again, 20 commas would take minutes. A few places are tried, once each.
+    from knowledge import understanding
+
+    calls = []
+    real = understanding.understand
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(understanding, "understand", counted)
+    text = ", ".join(["what are the criteria"] * 8)
+    assert counted(text, kb).intent == "concept"
+    assert len(calls) <= 1 + 2 * understanding._SPLITS, len(calls)
