@@ -1076,6 +1076,11 @@ class Matcher:
         )
         return _distinct(hits)[0] if hits else None
 
+    def acronym_sector(self, word: str) -> str | None:
+        """The cluster whose acronym `word` is, in any case ("etc"), matched exactly, if any."""
+        hits = [h for h in self.sectors.find(normalize(word), word.upper()) if h.score == 1.0]
+        return hits[0].target if len(hits) == 1 else None
+
     def find_agency(self, text: str) -> str | None:
         """The agency that `text` names, if any."""
         hits = self.agencies.find(normalize(text), text)

@@ -120,7 +120,7 @@ def understand(
     # about no topic: the same "I don't know" in every language.
     if kb.checklist_words.only(text, _ANSWER_WORDS + _CONTROL_WORDS):
         return Understanding("unknown", lang, 0.0)
-    e = matcher.entities(text)
+    e = _plain_case(matcher.entities(text), text, kb)
     if previous:
         own_words = lang is not None and matcher.marked(text, lang)
         before = previous.get("lang")
@@ -142,6 +142,20 @@ def understand(
         pointed = _pointed(e, text, previous, lang or before)
         if pointed is not None:
             return pointed
+        # "And since when?", "depuis quand ?", "منذ متى؟" after a lead question ask since when
+        # it holds there: the lead answer again, whose record says when the cluster was
+        # activated (the ranker would answer with the approach's own start, 2005).
+        since = previous.get("intent") == "who_leads" and previous.get("sectors")
+        asks_since = "when" in e.intents and not (e.intents - _SINCE_INTENTS)
+        named = e.sectors or e.agencies or e.countries
+        if since and asks_since and not named and e.words <= _FOLLOWUP_WORDS - 2:
+            return Understanding(
+                "who_leads",
+                _followed_language(previous, e, lang, own_words, switched),
+                0.8,
+                sectors=tuple(previous["sectors"]),
+                country=previous.get("country"),
+            )
         # "And in Darfur?" after a lead question: the place is said to be no country we know,
         # beside the global lead, as for a whole question; the next follow-up still follows.
         nowhere = previous.get("intent") == "who_leads" and previous.get("sectors")
@@ -264,8 +278,27 @@ def _family(topic: str, kb: KnowledgeBase) -> str:
     return passage.concept if passage is not None else topic
 
 
+def _plain_case(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
+    """The names a message means where its case says nothing, read again in their case.
+
+    Typed all in capitals ("WHO LEADS WASH"), its opening "WHO" is the question word, not the
+    agency; "who leads etc" asks for the ETC, the one word left being its acronym in lower
+    case (in a sentence, "etc" alone is "et cetera").
+    """
+    if text.isupper() and "WHO" in e.agencies and normalize(text).split()[:1] == ["who"]:
+        return kb.matcher.entities(re.sub(r"WHO", "who", text, count=1))
+    word = e.leftover if "lead" in e.intents and not e.sectors else ""
+    if word and " " not in word and kb.matcher.acronym_sector(word) is not None:
+        return kb.matcher.entities(
+            re.sub(rf"\b{re.escape(word)}\b", word.upper(), text, flags=re.I)
+        )
+    return e
+
+
 # A follow-up naming a place is short: "and in Cox's Bazar?", "¿y en el norte de Darfur?".
 _FOLLOWUP_WORDS = 6
+# The intents of "and since when?", "when was it activated?" after a lead question.
+_SINCE_INTENTS = frozenset({"when", "followup", "pointer"})
 # At most this many places we do not know are named back, each this long at most.
 _PLACES, _PLACE_LENGTH = 3, 60
 

@@ -603,3 +603,17 @@ def test_a_follow_up_to_a_place_we_do_not_know_says_so_with_the_global_lead(
         answer = chat(turn)
     assert chat.last is not None and chat.last.intent == "who_leads", answer
     assert answer.startswith(said) and ("WHO" in answer or "OMS" in answer), answer
+
+
+@pytest.mark.parametrize(
+    "since", ["and since when?", "depuis quand ?", "منذ متى؟", "when was it activated?"]
+)
+def test_since_when_after_a_lead_question_asks_the_record_not_the_approach(
+    chat: Chat, since: str
+) -> None:
+    # The approach began in 2005; a cluster in Sudan did not: the record's date is the answer.
+    chat("who leads health in sudan")
+    answer = chat(since)
+    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    assert "2005" not in answer, answer
+    assert any(name in answer for name in ("Sudan", "Soudan", "السودان")), answer

@@ -701,3 +701,20 @@ def test_the_only_lead_in_a_country_is_answered_from_the_record(with_records: Ch
     assert shared.startswith("No: in South Sudan") and "NRC" in shared.split("\n")[0], shared
     alone = with_records("is IOM the only shelter lead in Haiti?")
     assert alone.startswith("Yes: in Haiti"), alone
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("WHO LEADS WASH", "United Nations Children's Fund (UNICEF)"),
+        ("who leads etc", "World Food Programme (WFP)"),
+        ("who leads the etc cluster", "World Food Programme (WFP)"),
+    ],
+)
+def test_a_name_whose_case_says_nothing_is_read_as_meant(
+    chat: Chat, question: str, lead: str
+) -> None:
+    # All in capitals, "WHO" opening the question asks who; "etc" after a lead word is ETC.
+    answer = chat(question)
+    assert [r.intent for r in chat.replies] == ["who_leads"], answer
+    assert lead in answer and not answer.startswith("No"), answer
