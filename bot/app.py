@@ -87,6 +87,8 @@ class Bot:
                 if user is None:
                     session.commit()  # nothing to keep: gives the connection back meanwhile
                     user, new = self._first_sight(session, msg.identity)
+                    # Created meanwhile by another message, which may have opened a checklist.
+                    checklist = not new
                 lang = self._language(msg, understood, user, last)
                 ctx = Context(
                     session,

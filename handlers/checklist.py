@@ -334,7 +334,7 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
             checklist_runs.save(ctx.session, run, status="open")
             return ask(ctx, run, note="resumed")
         words = ctx.kb.checklist_words
-        if msg.text.strip().isdigit() or words.opening(msg.text, ANSWER_GROUPS)[0]:
+        if msg.text.strip().isdecimal() or words.opening(msg.text, ANSWER_GROUPS)[0]:
             # An answer ("yes", "2") to a paused checklist: say it is paused, and how to go on.
             _keep_language(msg, ctx)
             return replace(reply(ctx, "checklist/paused.j2"), intent="checklist")

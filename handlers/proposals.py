@@ -34,7 +34,7 @@ def _number(text: str) -> tuple[int | None, str]:
     """`#12 rest` or `12 rest` -> (12, "rest")."""
     head, _, rest = text.partition(" ")
     head = head.lstrip("#")
-    return (int(head), rest.strip()) if head.isdigit() and len(head) < 10 else (None, text)
+    return (int(head), rest.strip()) if head.isdecimal() and len(head) < 10 else (None, text)
 
 
 def _cluster_name(ctx: Context, cluster: str) -> str:

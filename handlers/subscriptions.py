@@ -90,12 +90,14 @@ def unsubscribe(msg: Incoming, ctx: Context) -> Reply:
         return refused
     words = msg.args.lstrip("#")
     country = ctx.understanding.country
-    if words and not words.isdigit() and not country:
+    if words and not words.isdecimal() and not country:
         # Words that name no country (a typo, a cluster) must not end every subscription.
         return reply(ctx, "subscriptions/refused.j2", reason="usage")
     ended = 0
     for sub in subscriptions.for_target(ctx.session, msg.chat):
-        chosen = str(sub.id) == words if words.isdigit() else (not words or sub.country == country)
+        chosen = (
+            str(sub.id) == words if words.isdecimal() else (not words or sub.country == country)
+        )
         if chosen and subscriptions.remove(ctx.session, sub.id or 0, msg.chat):
             ended += 1
     return reply(ctx, "subscriptions/removed.j2", count=ended, asked=words)

@@ -197,7 +197,7 @@ def parse(
         # question's answer alone ("n/a", "لا ينطبق") names no organisation.
         reason = f"{q.kind}_name"
         button = "yes" if q.kind == "lead" else "none"
-        if text.isdigit():
+        if text.isdecimal():
             if _numbered(text, (button,)) is None:
                 return Invalid(reason, answer_word=True)
             if button == "yes":

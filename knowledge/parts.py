@@ -25,7 +25,7 @@ def _any(words: Iterable[str]) -> str:
 
 def _zh_number(text: str) -> int:
     """一 .. 十三 (and digits) as a number; 0 when it is none."""
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     if text.startswith("十"):
         text = "一" + text
@@ -85,7 +85,7 @@ class Parts:
                 if kind is None and groups.get("m"):
                     kind = next((k for w, k in self.kinds[code].items() if w in norm), None)
             else:
-                n = int(said) if said.isdigit() else self.numbers[code].get(said, 0)
+                n = int(said) if said.isdecimal() else self.numbers[code].get(said, 0)
             if kind is None or (n < 1 and n != _LAST):
                 continue  # "step 0" names no line
             pid = self.lines.get((kind, self.totals.get(kind, 0) if n == _LAST else n))

@@ -120,7 +120,14 @@ class _Index:
             bm25 = self.bm25 = pickle.loads(bm25)
         return bm25
 
-    def rank(self, query: list[str], limit: int) -> list[Ranked]:
+    def rank(
+        self, query: list[str], limit: int, asking: frozenset[str] = frozenset()
+    ) -> list[Ranked]:
+        """The best candidates for `query`, best first.
+
+        `asking`: the tokens of question words ("how"), which say what kind of answer is asked,
+        not which topic.
+        """
         query = [self.corrected(t) for t in query]
         if not query:
             return []
@@ -155,11 +162,17 @@ class _Index:
         # names is the one asked for ("c'est quoi l'approche cluster", not "what the cluster
         # approach aims to achieve").
         asked = set(query)
+
+        def substance(r: Ranked) -> float:
+            return sum(weights[t] for t in matched[r.topic] if t not in asking)
+
+        # ... or holds more of it than the best beside its question words ("how does the
+        # cluster approach work?": "how" is a word of how to deactivate, too).
         named = [
             r
             for r in out
             if r.kind == "concept"
-            and out[0].confidence <= r.confidence
+            and (out[0].confidence <= r.confidence or substance(r) > substance(out[0]))
             and self.titles.get(r.topic)
             and self.titles[r.topic] <= asked
         ]
@@ -416,6 +429,13 @@ class Ranker:
                 tokens.append(stemmer.stemWord(word) if stemmer else word)
         return tokens
 
+    def _asking(self, lang: str) -> frozenset[str]:
+        """The tokens of the question words in `lang` (worked out once)."""
+        cache: dict[str, frozenset[str]] = self.__dict__.setdefault("_asking_tokens", {})
+        if lang not in cache:
+            cache[lang] = frozenset(self.tokens(" ".join(QUESTION_WORDS), lang))
+        return cache[lang]
+
     def tokens(self, text: str, lang: str) -> list[str]:
         """The words of `text` as the index sees them: folded, without stop words, stemmed."""
         return self._stems(lang, normalize(text))
@@ -482,7 +502,7 @@ class Ranker:
             tokens = [
                 t for t in self._asked(text, lang, index) if t in index.idf or t not in known
             ]
-            ranked = index.rank(tokens, limit)[:limit]
+            ranked = index.rank(tokens, limit, self._asking(lang))[:limit]
             if ranked and (not best or ranked[0].confidence > best[0].confidence):
                 best = ranked
         # "Step 6", "la sixième étape": the line named by its number is what was asked.

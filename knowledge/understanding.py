@@ -215,6 +215,11 @@ _SECOND_QUESTION = re.compile(
 )
 # The places a message is tried as two questions at, at most (each understands two clauses).
 _SPLITS = 3
+# The question words of every language, which say that a clause asks, not what.
+_ASKING_WORDS = (
+    "how what who when why which where comment quoi qui quand pourquoi quel quelle como que "
+    "quien cuando por cual donde 怎么 如何 什么 谁 哪 为什么 كيف ما ماذا من متى لماذا"
+)
 # A Chinese clause asks with a question word anywhere in it ("集群怎么停用？").
 _CHINESE_ASKING = re.compile(r"什么|怎么|怎样|如何|谁|哪|吗|呢|多少|几|是否|为什么|为何")
 
@@ -247,9 +252,32 @@ def _two_questions(text: str, kb: KnowledgeBase) -> tuple[Understanding, Underst
         one, two = understand(first, kb, whole=False), understand(second, kb, whole=False)
         if one.intent != "concept" or two.intent != "concept" or not (one.topic and two.topic):
             continue
-        if _family(one.topic, kb) != _family(two.topic, kb):
+        apart = _family(one.topic, kb) != _family(two.topic, kb)
+        if apart and _names_its_topic(second, two, kb):
             return one, two
     return None
+
+
+def _names_its_topic(clause: str, u: Understanding, kb: KnowledgeBase) -> bool:
+    """Whether a second clause says what it asks, not only how ("and how does it work?").
+
+    A clause that points back ("it", "ça") asks about the first one's topic; one whose only
+    word beside its question words is in no title of its topic ("cómo funciona") ties with
+    every topic that says the word, and the ranker's pick among them is chance.
+    """
+    e = kb.matcher.entities(clause)
+    if "pointer" in e.intents:
+        return False
+    code = u.lang or "en"
+    ranker = kb.ranker
+    asking = set(ranker.tokens(" ".join(_ASKING_WORDS), code))
+    words = set(ranker.tokens(e.rest, code)) - asking - kb.cluster_tokens.get(code, frozenset())
+    index = ranker.indexes.get(code)
+    if not words or index is None:
+        return False
+    topic = u.topic or ""
+    title = index.titles.get(_family(topic, kb), frozenset())
+    return bool(words & title) or len(words) >= 2
 
 
 def _asks_again(first: str, second: str) -> bool:

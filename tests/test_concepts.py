@@ -742,3 +742,33 @@ def test_a_word_of_our_topics_is_no_slip_for_a_name_in_another_language(chat: Ch
     chat("qui coordonne les refugies")
     assert chat.last is not None and chat.last.data.get("topic") == "refugee_coordination"
     assert chat.last.intent == "concept", chat.last.intent
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how does the cluster approach work?",
+        "comment fonctionne l'approche cluster ?",
+        "¿cómo funciona el enfoque de clúster?",
+    ],
+)
+def test_how_a_topic_named_by_its_title_works_is_that_topic(
+    kb: KnowledgeBase, question: str
+) -> None:
+    # "How" is a word of how to deactivate too; the title the question names says more.
+    assert understand(question, kb).topic == "cluster_approach", question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is the cluster approach and how does it work?",
+        "who decides and how?",
+        "what is the humanitarian reset, and what does it change?",
+    ],
+)
+def test_a_second_clause_that_says_only_how_adds_no_topic(
+    kb: KnowledgeBase, question: str
+) -> None:
+    # "it", "how" alone: the second clause asks about the first's topic, or ties on chance.
+    assert understand(question, kb).also_topic is None, question

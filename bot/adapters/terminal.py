@@ -99,15 +99,17 @@ def chat(
             break
         action = None
         picked = line.strip()
-        if choices and picked.isdigit() and 1 <= int(picked) <= len(choices):
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if choices and picked.isdecimal() and 1 <= int(picked) <= len(choices):
             action = choices[int(picked) - 1].action
         replies = handle(Incoming(identity, identity, text="" if action else line, action=action))
-        if picked.isdigit() and action is None and _not_understood(replies):
+        if picked.isdecimal() and action is None and _not_understood(replies):
             # A number that is no button shown now (a refusal has none): say so, not "I don't
             # know". A number the bot does read (a checklist's answer) goes on as typed.
             data = {"number": picked[:6], "count": len(choices)}
+            # The choices shown stay open: "4" of three, then "3", picks the third.
             replies = [Reply("help/no_choice.j2", data, replies[0].lang, "no_choice")]
-        else:  # the choices shown stay open: "4" of three, then "3", picks the third
+        else:  # an answer: its own buttons, if any, are the choices now
             choices = tuple(c for r in replies for c in r.choices)
         if as_json:
             out.write(json.dumps(_as_json(line, replies, renderer, files), ensure_ascii=False))
