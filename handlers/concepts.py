@@ -21,9 +21,14 @@ def explain(msg: Incoming, ctx: Context) -> Reply:
     return answer
 
 
-def show_topic(ctx: Context, topic: str) -> Reply:
-    """One passage when it stands alone (a step, a function, a named fact), else its topic."""
+def show_topic(ctx: Context, topic: str, *, after_the_lead: bool = False) -> Reply:
+    """One passage when it stands alone (a step, a function, a named fact), else its topic.
+
+    `after_the_lead`: it follows the lead answer of the clusters named, so it says no more
+    how to ask who leads them.
+    """
     kb = ctx.kb
+    named = [] if after_the_lead else [sector_label(ctx, s) for s in ctx.understanding.sectors]
     if topic.startswith("acronym:"):
         return _acronyms(ctx, (topic.partition(":")[2],))
     passage = kb.passages.get(topic)
@@ -41,7 +46,7 @@ def show_topic(ctx: Context, topic: str) -> Reply:
             note=kb.passage_text(kb.passages[passage.note], ctx.lang) if passage.note else "",
             whole=topic_words.title,
             honest=concept.honest,
-            sectors=[sector_label(ctx, s) for s in ctx.understanding.sectors],
+            sectors=named,
         )
         return replace(r, choices=(Choice(topic_words.title, f"topic:{passage.concept}"),))
     key = passage.concept if passage is not None else topic
@@ -61,7 +66,7 @@ def show_topic(ctx: Context, topic: str) -> Reply:
         title=words.concepts[key].title,
         body=words.concepts[key].body.splitlines(),
         honest=concept.honest,
-        sectors=[sector_label(ctx, s) for s in ctx.understanding.sectors],
+        sectors=named,
         related=list(dict.fromkeys(topic_title(ctx, r) for r in related)),
     )
 

@@ -124,7 +124,7 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         countries.append({"code": code, "name": country_name(ctx, code), "records": records})
     if u.related and known_topic(ctx, u.related[0]):
         # The question asked more than who leads ("... or is it just a sector?").
-        ctx.followups.append(show_topic(ctx, u.related[0]))
+        ctx.followups.append(show_topic(ctx, u.related[0], after_the_lead=True))
     return reply(
         ctx,
         "leads/who_leads.j2",

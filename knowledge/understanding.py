@@ -7,6 +7,7 @@ topics offered. A follow-up ("and in Haiti?") re-asks the last question with one
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -189,8 +190,13 @@ def understand(
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs)
     u = _classify(e, lang, ranked, kb, langs, normalize(text))
+    if whole and u.intent == "who_leads" and not (u.related or u.unheld):
+        pair = _two_questions(text, kb, _a_lead_and_a_topic(kb))
+        if pair is not None:
+            asked = next(q.topic for q in pair if q.intent == "concept")
+            u = replace(u, related=(asked,) if asked else ())
     if whole and u.intent in ("concept", "unknown"):
-        both = _two_questions(text, kb)
+        both = _two_questions(text, kb, _two_topics(kb))
         # A whole topic ranked over two questions that one of its lines answers holds both
         # ("can an NGO co-lead? are we then provider of last resort?": the NGO co-lead topic).
         if (
@@ -233,12 +239,17 @@ _SUBORDINATE = re.compile(
 )
 
 
-def _two_questions(text: str, kb: KnowledgeBase) -> tuple[Understanding, Understanding] | None:
-    """Two questions on two topics in one message ("what are the criteria and who decides?").
+# A clause of a message, as typed, and as understood on its own.
+Clause = tuple[str, Understanding]
 
-    Each clause is understood on its own, and both count only when each is a topic question
-    of another topic than the other: one topic ranked over the whole message answers neither
-    as well.
+
+def _two_questions(
+    text: str, kb: KnowledgeBase, both: Callable[[Clause, Clause], bool]
+) -> tuple[Understanding, Understanding] | None:
+    """Two questions in one message ("what are the criteria and who decides?"), when `both`.
+
+    Each clause is understood on its own; `both` says whether the two clauses are questions
+    the message asks apart (two topics, or a lead and a topic).
     """
     tried = 0
     for m in _SECOND_QUESTION.finditer(text):
@@ -250,15 +261,40 @@ def _two_questions(text: str, kb: KnowledgeBase) -> tuple[Understanding, Underst
         if tried > _SPLITS:
             return None
         one, two = understand(first, kb, whole=False), understand(second, kb, whole=False)
-        if one.intent != "concept" or two.intent != "concept" or not (one.topic and two.topic):
-            continue
-        apart = _family(one.topic, kb) != _family(two.topic, kb)
-        if apart and _names_its_topic(second, two, kb):
+        if both((first, one), (second, two)):
             return one, two
     return None
 
 
-def _names_its_topic(clause: str, u: Understanding, kb: KnowledgeBase) -> bool:
+def _two_topics(kb: KnowledgeBase) -> Callable[[Clause, Clause], bool]:
+    """Both clauses ask a topic, of two topics apart, the second saying which."""
+
+    def both(a: Clause, b: Clause) -> bool:
+        (_, one), (second, two) = a, b
+        if one.intent != "concept" or two.intent != "concept" or not (one.topic and two.topic):
+            return False
+        apart = _family(one.topic, kb) != _family(two.topic, kb)
+        return apart and _names_its_topic(second, two, kb)
+
+    return both
+
+
+def _a_lead_and_a_topic(kb: KnowledgeBase) -> Callable[[Clause, Clause], bool]:
+    """One clause asks who leads, the other a topic it names ("what is POLR? who leads WASH?")."""
+
+    def both(a: Clause, b: Clause) -> bool:
+        topic = next((c for c in (a, b) if c[1].intent == "concept" and c[1].topic), None)
+        lead = next((c for c in (a, b) if c[1].intent == "who_leads"), None)
+        if topic is None or lead is None:
+            return False
+        return _names_its_topic(*topic, kb, asked_too=True)
+
+    return both
+
+
+def _names_its_topic(
+    clause: str, u: Understanding, kb: KnowledgeBase, *, asked_too: bool = False
+) -> bool:
     """Whether a second clause says what it asks, not only how ("and how does it work?").
 
     A clause that points back ("it", "ça") asks about the first one's topic; one whose only
@@ -277,6 +313,9 @@ def _names_its_topic(clause: str, u: Understanding, kb: KnowledgeBase) -> bool:
         return False
     topic = u.topic or ""
     title = index.titles.get(_family(topic, kb), frozenset())
+    # Beside a lead question, a word people ask the topic with names it too ("what is POLR?").
+    if asked_too:
+        title = title | index.asked.get(topic, frozenset())
     return bool(words & title) or len(words) >= 2
 
 

@@ -718,3 +718,23 @@ def test_a_name_whose_case_says_nothing_is_read_as_meant(
     answer = chat(question)
     assert [r.intent for r in chat.replies] == ["who_leads"], answer
     assert lead in answer and not answer.startswith("No"), answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is polr? who leads wash?",
+        "who leads wash? what is polr?",
+        "que es el polr y quien lidera logistica",
+        "ما هو POLR ومن يقود اللوجستيات؟",
+    ],
+)
+def test_a_lead_and_a_topic_in_one_message_get_both(chat: Chat, question: str) -> None:
+    # The lead first, then the topic the other clause asks, with no hint to ask the lead again.
+    answer = chat(question)
+    assert [r.template for r in chat.replies] == [
+        "leads/who_leads.j2",
+        "concepts/explain.j2",
+    ], answer
+    assert chat.replies[1].data["topic"] == "provider_of_last_resort", answer
+    assert "who leads" not in chat.bot.render_plain(chat.replies[1:]).split("\n", 1)[1], answer
