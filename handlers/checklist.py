@@ -712,12 +712,12 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     a = Answers(run.answers)
     lang = ctx.lang
 
-    def sentence(text: str, lang: str) -> str:  # a note's first word naming an acronym we know
-        def named(word: str) -> bool:
-            e = ctx.kb.matcher.entities(word)
-            return bool(e.acronyms or e.agencies)
+    def names_a_body(word: str) -> bool:  # "hct", "unicef": kept as the user typed it
+        e = ctx.kb.matcher.entities(word)
+        return bool(e.acronyms or e.agencies)
 
-        return as_sentence(text, lang, named)
+    def sentence(text: str) -> str:
+        return as_sentence(text, lang, names_a_body)
 
     chosen = a.clusters()
     steps = step_texts(ctx.kb, lang)
@@ -738,8 +738,8 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
                 "capacity": a.value(capacity) or "",
                 "gaps_note": a.note(gaps),
                 "capacity_note": a.note(capacity),
-                "gaps_sentence": sentence(a.note(gaps), lang),
-                "capacity_sentence": sentence(a.note(capacity), lang),
+                "gaps_sentence": sentence(a.note(gaps)),
+                "capacity_sentence": sentence(a.note(capacity)),
                 "lead": _organisation(ctx, lead) if lead else None,
                 "lead_differs": bool(lead) and lead not in global_leads(ctx.kb, c, condition),
                 "global_leads": [
@@ -756,7 +756,7 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
             "text": steps.get(n, ""),
             "status": a.value(f"step:{n}") or "",
             "note": a.note(f"step:{n}"),
-            "note_sentence": sentence(a.note(f"step:{n}"), lang),
+            "note_sentence": sentence(a.note(f"step:{n}")),
         }
         for n in range(1, STEPS + 1)
     ]
@@ -764,10 +764,10 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     return {
         "country": _country_shown(ctx, country),
         "emergency": a.value("emergency") or "",
-        "emergency_sentence": sentence(a.value("emergency") or "", lang),
+        "emergency_sentence": sentence(a.value("emergency") or ""),
         "change": a.value("change") or "",
         "change_note": a.note("change"),
-        "change_sentence": sentence(a.note("change"), lang),
+        "change_sentence": sentence(a.note("change")),
         "clusters": clusters,
         "proposed": [c for c in clusters if c["outcome"] == "met"],
         "not_proposed": [c for c in clusters if c["outcome"] != "met"],

@@ -67,12 +67,16 @@ class KnowledgeBase(Facts):
         Only where the acronym's words and the topic's English title are the same words, so
         "what is POLR?" asks for the topic; "HC" names a post that a wider topic covers.
         """
+        en = self.text("en")
+        titles = {
+            key: set(self.ranker.tokens(en.concepts[key].title, "en")) for key in self.concepts
+        }
         out = {}
-        for acronym, meaning in self.text("en").acronyms.items():
+        for acronym, meaning in en.acronyms.items():
             words = set(self.ranker.tokens(re.sub(r"\(.*?\)", " ", meaning), "en"))
-            for key in self.concepts:
-                title = set(self.ranker.tokens(self.text("en").concepts[key].title, "en"))
-                if words and words == title - set(self.ranker.tokens(acronym, "en")):
+            itself = set(self.ranker.tokens(acronym, "en"))
+            for key, title in titles.items():
+                if words and words == title - itself:
                     out[acronym] = key
         return out
 

@@ -1071,10 +1071,8 @@ class Matcher:
         `text` is a name on its own (a records field, a command's word), so an acronym in
         lower case is that acronym ("etc"), where in a sentence it would be "et cetera".
         """
-        hits = self.sectors.find(normalize(text), text) or self.sectors.find(
-            normalize(text), text.upper()
-        )
-        return _distinct(hits)[0] if hits else None
+        hits = self.sectors.find(normalize(text), text)
+        return _distinct(hits)[0] if hits else self.acronym_sector(text)
 
     def acronym_sector(self, word: str) -> str | None:
         """The cluster whose acronym `word` is, in any case ("etc"), matched exactly, if any."""

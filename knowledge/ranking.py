@@ -22,6 +22,9 @@ from knowledge.facts import Facts
 from knowledge.matching import QUESTION_WORDS, normalize, stop_words
 from knowledge.parts import Parts
 
+# The question words ("how"), as one text to tokenise.
+_QUESTION_TEXT = " ".join(sorted(QUESTION_WORDS))
+
 if TYPE_CHECKING:
     import bm25s
 
@@ -429,12 +432,13 @@ class Ranker:
                 tokens.append(stemmer.stemWord(word) if stemmer else word)
         return tokens
 
-    def _asking(self, lang: str) -> frozenset[str]:
-        """The tokens of the question words in `lang` (worked out once)."""
-        cache: dict[str, frozenset[str]] = self.__dict__.setdefault("_asking_tokens", {})
-        if lang not in cache:
-            cache[lang] = frozenset(self.tokens(" ".join(QUESTION_WORDS), lang))
-        return cache[lang]
+    def word_tokens(self, words: str, lang: str) -> frozenset[str]:
+        """The tokens of a fixed list of words (question words) in `lang`, worked out once."""
+        key = (words, lang)
+        cache: dict[tuple[str, str], frozenset[str]] = self.__dict__.setdefault("_words", {})
+        if key not in cache:
+            cache[key] = frozenset(self.tokens(words, lang))
+        return cache[key]
 
     def tokens(self, text: str, lang: str) -> list[str]:
         """The words of `text` as the index sees them: folded, without stop words, stemmed."""
@@ -502,7 +506,7 @@ class Ranker:
             tokens = [
                 t for t in self._asked(text, lang, index) if t in index.idf or t not in known
             ]
-            ranked = index.rank(tokens, limit, self._asking(lang))[:limit]
+            ranked = index.rank(tokens, limit, self.word_tokens(_QUESTION_TEXT, lang))[:limit]
             if ranked and (not best or ranked[0].confidence > best[0].confidence):
                 best = ranked
         # "Step 6", "la sixième étape": the line named by its number is what was asked.

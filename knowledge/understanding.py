@@ -143,34 +143,10 @@ def understand(
         pointed = _pointed(e, text, previous, lang or before)
         if pointed is not None:
             return pointed
-        # "And since when?", "depuis quand ?", "منذ متى؟" after a lead question ask since when
-        # it holds there: the lead answer again, whose record says when the cluster was
-        # activated (the ranker would answer with the approach's own start, 2005).
-        since = previous.get("intent") == "who_leads" and previous.get("sectors")
-        asks_since = "when" in e.intents and not (e.intents - _SINCE_INTENTS)
-        named = e.sectors or e.agencies or e.countries
-        if since and asks_since and not named and e.words <= _FOLLOWUP_WORDS - 2:
-            return Understanding(
-                "who_leads",
-                _followed_language(previous, e, lang, own_words, switched),
-                0.8,
-                sectors=tuple(previous["sectors"]),
-                country=previous.get("country"),
-            )
-        # "And in Darfur?" after a lead question: the place is said to be no country we know,
-        # beside the global lead, as for a whole question; the next follow-up still follows.
-        nowhere = previous.get("intent") == "who_leads" and previous.get("sectors")
-        if nowhere and "followup" in e.intents and not (e.sectors or e.agencies or e.countries):
-            langs = [lang or before or "en"]
-            places = _unknown_places(e, text, kb, langs) if e.words <= _FOLLOWUP_WORDS else ()
-            if places:
-                return Understanding(
-                    "who_leads",
-                    _followed_language(previous, e, lang, own_words, switched),
-                    0.8,
-                    sectors=tuple(previous["sectors"]),
-                    unknown_places=places,
-                )
+        lead_again = _lead_again(e, text, previous, kb, lang or before)
+        if lead_again is not None:
+            language = _followed_language(previous, e, lang, own_words, switched)
+            return replace(lead_again, lang=language)
     langs = [lang] if lang else ["en", "fr", "es"]
     # "When" beside another question word joins two clauses ("what should we do when we
     # activate?", "¿qué hacer cuando queremos activar?"): the other word says what is asked.
@@ -306,7 +282,7 @@ def _names_its_topic(
         return False
     code = u.lang or "en"
     ranker = kb.ranker
-    asking = set(ranker.tokens(" ".join(_ASKING_WORDS), code))
+    asking = ranker.word_tokens(_ASKING_WORDS, code)
     words = set(ranker.tokens(e.rest, code)) - asking - kb.cluster_tokens.get(code, frozenset())
     index = ranker.indexes.get(code)
     if not words or index is None:
@@ -360,6 +336,33 @@ def _plain_case(e: Entities, text: str, kb: KnowledgeBase) -> Entities:
             re.sub(rf"\b{re.escape(word)}\b", word.upper(), text, flags=re.I)
         )
     return e
+
+
+def _lead_again(
+    e: Entities, text: str, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """The last lead question again, for a follow-up that names no cluster, agency or country.
+
+    "And since when?", "depuis quand ?", "منذ متى؟" ask since when it holds there: the lead
+    answer, whose record says when the cluster was activated (the ranker would answer with
+    the approach's own start, 2005). "And in Darfur?" names a place we know no country by:
+    it is said so beside the global lead, as for a whole question, and the next follow-up
+    still follows the lead question.
+    """
+    sectors = tuple(previous.get("sectors") or ())
+    if previous.get("intent") != "who_leads" or not sectors:
+        return None
+    if e.sectors or e.agencies or e.countries or e.words > _FOLLOWUP_WORDS:
+        return None
+    since = "when" in e.intents and not (e.intents - _SINCE_INTENTS)
+    if since and e.words <= _FOLLOWUP_WORDS - 2:
+        return Understanding(
+            "who_leads", lang, 0.8, sectors=sectors, country=previous.get("country")
+        )
+    places = _unknown_places(e, text, kb, [lang or "en"]) if "followup" in e.intents else ()
+    if places:
+        return Understanding("who_leads", lang, 0.8, sectors=sectors, unknown_places=places)
+    return None
 
 
 # A follow-up naming a place is short: "and in Cox's Bazar?", "¿y en el norte de Darfur?".
@@ -1077,10 +1080,7 @@ def _title_word(rest: str, r: Ranked, e: Entities, kb: KnowledgeBase, langs: lis
 def _names_agency(r: Ranked, e: Entities, kb: KnowledgeBase, langs: list[str]) -> bool:
     """Whether the text of `r` names one of the agencies the question names."""
     for code in langs:
-        passage = kb.passages.get(r.topic)
-        text = normalize(
-            kb.passage_text(passage, code) if passage else kb.text(code).concepts[r.topic].body
-        )
+        text = normalize(_text_of(r.topic, kb, code))
         for agency in e.agencies:
             names = kb.text(code).agencies[agency]
             if any(normalize(n) in text for n in (names.short, names.name) if n):
@@ -1097,13 +1097,15 @@ def _naming(
             continue
         for code in langs:
             name = normalize(kb.matcher.country_name(country, code))
-            passage = kb.passages.get(r.topic)
-            text = (
-                kb.passage_text(passage, code) if passage else kb.text(code).concepts[r.topic].body
-            )
-            if name and name in normalize(text):
+            if name and name in normalize(_text_of(r.topic, kb, code)):
                 return r
     return None
+
+
+def _text_of(topic: str, kb: KnowledgeBase, code: str) -> str:
+    """What a passage or a whole topic says, in one language."""
+    passage = kb.passages.get(topic)
+    return kb.passage_text(passage, code) if passage else kb.text(code).concepts[topic].body
 
 
 def _one_condition(e: Entities) -> str | None:
@@ -1227,7 +1229,7 @@ def _procedure(topic: str, kb: KnowledgeBase) -> bool:
 
 
 def _concept(r: Ranked, kb: KnowledgeBase) -> str:
-    return kb.passages[r.topic].concept if r.kind == "passage" else r.topic
+    return _family(r.topic, kb)
 
 
 def _holds_a_figure(concept: str, kb: KnowledgeBase, lang: str) -> bool:
