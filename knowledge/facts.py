@@ -47,11 +47,16 @@ class Sector:
 
 @dataclass(frozen=True, slots=True)
 class Concept:
-    """Something the bot explains; `honest` answers say what we do not hold."""
+    """Something the bot explains; `honest` answers say what we do not hold.
+
+    `of_a_cluster`: one of its words beside a named cluster asks for it ("how do I join the
+    WASH cluster?"), where one word beside a cluster usually says how the lead is asked.
+    """
 
     id: str
     sources: tuple[str, ...]
     honest: bool = False
+    of_a_cluster: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,7 +437,7 @@ def read_facts(
         agencies={k: Agency(k, _tuple(v["sources"])) for k, v in facts["agencies"].items()},
         sectors=sectors,
         concepts={
-            k: Concept(k, _tuple(v["sources"]), bool(v.get("honest")))
+            k: Concept(k, _tuple(v["sources"]), bool(v.get("honest")), bool(v.get("of_a_cluster")))
             for k, v in facts["concepts"].items()
         },
         acronyms=_tuple(facts["acronyms"]),

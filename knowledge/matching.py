@@ -569,6 +569,10 @@ def stop_words(code: str, lang: Language) -> frozenset[str]:
     # bm25s's Chinese list holds words that carry meaning here (限制, 现在, 以后): only its
     # single characters are taken; longer Chinese stop words come from our own list.
     library = [w for w in lists.get(code, ()) if code != "zh" or len(w) == 1]
+    # Latin words in a Chinese or Arabic question are English ("没有准入的地方 provider of last
+    # resort 还要负责吗"): its "of" says no more there than in English.
+    if code in ("zh", "ar"):
+        library += stopwords.STOPWORDS_EN
     return frozenset(normalize(w) for w in (*library, *lang.stopwords)) - QUESTION_WORDS
 
 

@@ -169,6 +169,12 @@ class _Index:
         def substance(r: Ranked) -> float:
             return sum(weights[t] for t in matched[r.topic] if t not in asking)
 
+        # A candidate that holds only the question words ("comment", of "comment désactiver")
+        # is no answer to a question whose other words another candidate holds ("comment
+        # rejoindre le cluster wash").
+        if out and substance(out[0]) == 0:
+            out.sort(key=lambda r: substance(r) == 0)
+
         # ... or holds more of it than the best beside its question words ("how does the
         # cluster approach work?": "how" is a word of how to deactivate, too).
         named = [
@@ -374,6 +380,7 @@ class Ranker:
         canon = self.synonyms.get(lang, {})
         if lang == "zh":
             out: list[str] = []
+            zh_stop = self.stop.get("zh", frozenset()) if stop is None else stop
             # Synonyms first: a filler may be inside a name ("工作" in 人道主义国家工作队).
             for word, token in self.cjk_synonyms:
                 # In prose (`stop` holds the question words) "how" (如何) says nothing.
@@ -388,11 +395,11 @@ class Ranker:
                 elif _CJK.search(word):
                     # Characters and pairs of them; a pair that is or holds a stop word
                     # (什么, 的条) says nothing and would only dilute the confidence.
-                    zh_stop = self.stop.get("zh", frozenset()) if stop is None else stop
                     out += [c for c in word if c not in zh_stop]
                     pairs = (word[i : i + 2] for i in range(len(word) - 1))
                     out += [p for p in pairs if p not in zh_stop and not (set(p) & zh_stop)]
-                else:
+                elif word not in zh_stop:
+                    # A Latin word among Chinese is English: its "of" says nothing either.
                     out.append(word)
             return out
         stop = self.stop.get(lang, frozenset()) if stop is None else stop

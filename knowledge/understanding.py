@@ -823,20 +823,27 @@ def _classify(
     # names no record of ours.
     in_a_country = country and not (role and not lead)
     named = bool(e.sectors or e.agencies or in_a_country or which or listing)
-    telling = best is not None and sure and (best.matched >= 2 or not named)
+    # One word of a topic about clusters themselves ("comment rejoindre le cluster wash") asks
+    # it of the cluster named; of most topics one word beside a cluster says how the lead is
+    # asked ("in emergencies").
+    of_a_cluster = best is not None and sure and kb.concepts[_family(best.topic, kb)].of_a_cluster
+    telling = best is not None and sure and (best.matched >= 2 or not named or of_a_cluster)
     if e.sectors and country and "presence" in e.intents and not lead:
         # Who works there (operational presence): partners, answered apart from who leads.
         return found("presence", confidence, sectors=e.sectors)
-    if e.sectors and (lead or country or unheld or not telling):
+    if e.sectors and (lead or country or unheld or not telling or of_a_cluster):
         # A cluster in a country is a question about our record there ("is education
-        # activated in Chad?"); what else it asks is answered after, when we know it.
+        # activated in Chad?"); what else it asks is answered after, when we know it. So is
+        # a topic asked of the cluster ("how do I join WASH?": whose lead agency to ask).
         # "... après le séisme": an "after" that names the emergency asks for no step.
         after_the_emergency = "after" in e.intents and bool(e.conditions)
         # What else it asks is a fact we do not hold when it asks for one: no passage holds that.
         telling_more = best is not None and sure and not (after_the_emergency or unheld)
         also = (
             (best.topic,)
-            if telling_more and best is not None and _asked_beside_a_lead(best, e, kb, langs, lang)
+            if telling_more
+            and best is not None
+            and (of_a_cluster or _asked_beside_a_lead(best, e, kb, langs, lang))
             else ()
         )
         own = "own_country" in e.intents and country is None

@@ -772,3 +772,50 @@ def test_a_second_clause_that_says_only_how_adds_no_topic(
 ) -> None:
     # "it", "how" alone: the second clause asks about the first's topic, or ties on chance.
     assert understand(question, kb).also_topic is None, question
+
+
+@pytest.mark.parametrize(
+    ("question", "pointer"),
+    [
+        ("how do I get on the cluster mailing list", "ask the cluster coordinator there"),
+        ("comment devenir membre du cluster", "adressez-vous au coordonnateur du cluster"),
+        ("como unirse a un cluster", "pregunte al coordinador del clúster"),
+        ("怎么加入集群", "请询问当地的集群协调员"),
+        ("كيف ننضم للمجموعة", "اسأل منسق المجموعة هناك"),
+    ],
+)
+def test_how_to_join_says_we_hold_no_mailing_list_and_whom_to_ask(
+    chat: Chat, question: str, pointer: str
+) -> None:
+    # Field question 19: how to join is a country detail; the bot says so and where to ask.
+    assert pointer in chat(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "lead", "pointer"),
+    [
+        ("how do I join the WASH cluster", "UNICEF", "ask the cluster coordinator there"),
+        ("comment rejoindre le cluster wash", "UNICEF", "adressez-vous au coordonnateur"),
+        ("怎么加入WASH集群", "UNICEF", "请询问当地的集群协调员"),
+        ("كيف أنضم إلى مجموعة الصحة", "WHO", "اسأل منسق المجموعة هناك"),
+    ],
+)
+def test_joining_a_named_cluster_gets_its_lead_and_whom_to_ask(
+    chat: Chat, question: str, lead: str, pointer: str
+) -> None:
+    # One word of joining beside a cluster asks it of that cluster: the lead agency is whose
+    # office to ask, and the pointer follows.
+    answer = chat(question)
+    assert lead in answer and pointer in answer, answer
+    assert answer.index(lead) < answer.index(pointer), answer
+
+
+def test_a_candidate_holding_only_the_question_word_is_passed_over(kb: KnowledgeBase) -> None:
+    # "comment" is a word of "comment désactiver"; "rejoindre" is what is asked.
+    assert understand("comment rejoindre un cluster", kb).topic in ("joining", "joining.1")
+
+
+def test_english_stop_words_among_chinese_say_nothing(kb: KnowledgeBase) -> None:
+    # "of" in "provider of last resort" had weighed as an unknown word and left it unsure.
+    u = understand("没有准入的地方 provider of last resort 还要负责吗", kb)
+    assert u.topic in ("polr_limits", "provider_of_last_resort"), u
