@@ -45,7 +45,6 @@ def show_topic(ctx: Context, topic: str, *, after_the_lead: bool = False) -> Rep
             text=kb.passage_text(passage, ctx.lang),
             note=kb.passage_text(kb.passages[passage.note], ctx.lang) if passage.note else "",
             whole=topic_words.title,
-            honest=concept.honest,
             sectors=named,
         )
         return replace(r, choices=(Choice(topic_words.title, f"topic:{passage.concept}"),))
@@ -65,7 +64,6 @@ def show_topic(ctx: Context, topic: str, *, after_the_lead: bool = False) -> Rep
         topic=key,
         title=words.concepts[key].title,
         body=words.concepts[key].body.splitlines(),
-        honest=concept.honest,
         sectors=named,
         related=list(dict.fromkeys(topic_title(ctx, r) for r in related)),
     )

@@ -47,7 +47,7 @@ class Sector:
 
 @dataclass(frozen=True, slots=True)
 class Concept:
-    """Something the bot explains; `honest` answers say what we do not hold.
+    """Something the bot explains.
 
     `of_a_cluster`: one of its words beside a named cluster asks for it ("how do I join the
     WASH cluster?"), where one word beside a cluster usually says how the lead is asked.
@@ -55,7 +55,6 @@ class Concept:
 
     id: str
     sources: tuple[str, ...]
-    honest: bool = False
     of_a_cluster: bool = False
 
 
@@ -437,7 +436,7 @@ def read_facts(
         agencies={k: Agency(k, _tuple(v["sources"])) for k, v in facts["agencies"].items()},
         sectors=sectors,
         concepts={
-            k: Concept(k, _tuple(v["sources"]), bool(v.get("honest")), bool(v.get("of_a_cluster")))
+            k: Concept(k, _tuple(v["sources"]), bool(v.get("of_a_cluster")))
             for k, v in facts["concepts"].items()
         },
         acronyms=_tuple(facts["acronyms"]),
