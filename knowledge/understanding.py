@@ -45,7 +45,9 @@ _CONTROL_WORDS = ("back", "skip", "status", "pause", "resume", "restart", "cance
 _PROCEDURE = "activation_steps"
 # When activating is justified: what a "when" asks of activation as a whole.
 _CRITERIA = "activation_criteria"
-_ACTIVATION = frozenset({_PROCEDURE, "activation_decision"})
+# Who proposes and who decides: what a "who" asks of activation as a whole.
+_DECISION = "activation_decision"
+_ACTIVATION = frozenset({_PROCEDURE, _DECISION})
 # What a cluster is: the approach's own topic, which says it.
 _APPROACH = "cluster_approach"
 # Intent words that make a question on the cluster word ask for something else than what it is.
@@ -618,15 +620,17 @@ def _classify(
     best = ranked[0] if ranked else None
     # "¿Qué se necesita para activar un clúster?": activating a cluster, and nothing else, is
     # what is asked; the procedure answers it (who decides, the criteria and the letter each
-    # hold the word as well, and tie with it). "Who activates", "why activate" ask the others.
+    # hold the word as well, and tie with it). "Who activates" asks who decides; "why
+    # activate" what justifies it (the criteria, below).
     if (
         best is not None
         and _of_activation(best.topic, kb)
         and _activating_alone(e.rest, kb, langs)
-        and not _WHO_OR_WHY.search(norm)
+        and not _WHY.search(norm)
     ):
-        best = Ranked(_PROCEDURE, "concept", best.score, best.confidence, best.matched)
-        ranked = [best, *(r for r in ranked if r.topic != _PROCEDURE)]
+        topic = _DECISION if _WHO.search(norm) else _PROCEDURE
+        best = Ranked(topic, "concept", best.score, best.confidence, best.matched)
+        ranked = [best, *(r for r in ranked if r.topic != topic)]
     # "When should a cluster be activated?", "cuándo hay que activar": when activating is
     # justified, the criteria, rather than the procedure or who decides; when the question
     # says more than activating a cluster ("when does the ERC answer?") it asks that.
@@ -998,10 +1002,8 @@ def _of_activation(topic: str, kb: KnowledgeBase) -> bool:
 
 
 # "Who" and "why" in our five languages (folded): with them, activating alone is not asked.
-_WHO_OR_WHY = re.compile(
-    r"(?:^|\s)(?:who|why|qui|pourquoi|quien|quienes|por que|من|مين|لماذا|ليش)(?:\s|$)"
-    r"|谁|为什么|为何"
-)
+_WHO = re.compile(r"(?:^|\s)(?:who|qui|quien|quienes|من|مين)(?:\s|$)|谁")
+_WHY = re.compile(r"(?:^|\s)(?:why|pourquoi|por que|لماذا|ليش)(?:\s|$)|为什么|为何")
 
 
 def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
