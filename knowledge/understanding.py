@@ -174,7 +174,7 @@ def understand(
             asked = next(q.topic for q in pair if q.intent == "concept")
             u = replace(u, related=(asked,) if asked else ())
     if whole and u.intent in ("concept", "unknown"):
-        both = _two_questions(text, kb, _two_topics(kb))
+        both = _two_questions(text, kb, _two_topics(kb), listed=True)
         # A whole topic ranked over two questions that one of its lines answers holds both
         # ("can an NGO co-lead? are we then provider of last resort?": the NGO co-lead topic).
         if (
@@ -222,26 +222,52 @@ Clause = tuple[str, Understanding]
 
 
 def _two_questions(
-    text: str, kb: KnowledgeBase, both: Callable[[Clause, Clause], bool]
+    text: str, kb: KnowledgeBase, both: Callable[[Clause, Clause], bool], *, listed: bool = False
 ) -> tuple[Understanding, Understanding] | None:
     """Two questions in one message ("what are the criteria and who decides?"), when `both`.
 
     Each clause is understood on its own; `both` says whether the two clauses are questions
-    the message asks apart (two topics, or a lead and a topic).
+    the message asks apart (two topics, or a lead and a topic). `listed`: the second may be
+    a few words naming its topic by its title, asked by the first's question word ("what are
+    the criteria and the steps?").
     """
     tried = 0
     for m in _SECOND_QUESTION.finditer(text):
         first, second = text[: m.start()].strip(), text[m.end() :].strip()
         asked = first + m.group(0).strip()[:1]  # with its question mark, when it has one
-        if not first or _SUBORDINATE.match(first) or not _asks_again(asked, second):
+        if not first or _SUBORDINATE.match(first):
+            continue
+        named = listed and _named_after(asked, second)
+        if not (named or _asks_again(asked, second)):
             continue
         tried += 1
         if tried > _SPLITS:
             return None
         one, two = understand(first, kb, whole=False), understand(second, kb, whole=False)
-        if both((first, one), (second, two)):
+        if both((first, one), (second, two)) and not (named and not _titled(second, two, kb)):
             return one, two
     return None
+
+
+def _named_after(first: str, second: str) -> bool:
+    """Whether `second` is a few words after a question, asked by its question word."""
+    words = second.split()
+    return (
+        not _CJK.search(second)
+        and 0 < len(words) <= NAME_WORDS
+        and not opens_a_question(second)
+        and (opens_a_question(first) or first.endswith(("?", "？", "؟")))
+    )
+
+
+def _titled(clause: str, u: Understanding, kb: KnowledgeBase) -> bool:
+    """Whether a clause of a few words names its topic by a word of the topic's title."""
+    code = u.lang or "en"
+    index = kb.ranker.indexes.get(code)
+    if index is None or not u.topic:
+        return False
+    title = index.titles.get(_family(u.topic, kb), frozenset())
+    return bool(set(kb.ranker.tokens(clause, code)) & title)
 
 
 def _two_topics(kb: KnowledgeBase) -> Callable[[Clause, Clause], bool]:

@@ -601,6 +601,15 @@ def test_a_how_long_or_by_when_word_asks_it_of_the_subject_named(
         ),
         ("启动标准是什么，谁来决定", ["启动集群的标准", "由谁决定启动集群"]),
         ("ما هي معايير التفعيل ومن يقرر", ["معايير تفعيل المجموعة", "من يقرر تفعيل المجموعة"]),
+        # The second named by its title's word, asked by the first's question word.
+        (
+            "what are the criteria and steps",
+            ["The criteria for activating a cluster", "The eight steps to activate clusters"],
+        ),
+        (
+            "cuales son los criterios y los pasos",
+            ["Los criterios para activar un clúster", "Los ocho pasos para activar clústeres"],
+        ),
     ],
 )
 def test_two_questions_in_one_message_get_both_answers(
