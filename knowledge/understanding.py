@@ -185,10 +185,42 @@ def understand(
             both = None
         if both is not None:
             return replace(both[0], lang=lang or both[0].lang, also_topic=both[1].topic)
+    if whole and u.intent == "unknown":
+        ending = _after_a_preamble(text, kb)
+        if ending is not None:
+            return replace(ending, lang=lang or ending.lang)
     if u.intent == "who_leads" and e.leftover:
         places = _unknown_places(e, text, kb, langs)
         return replace(u, unknown_places=places) if places else u
     return u
+
+
+# Where a sentence or a clause ends, before the question a message comes to.
+_CLAUSE_END = re.compile(r"[:：.。!！;；,，、،]\s*")
+
+
+def _after_a_preamble(text: str, kb: KnowledgeBase) -> Understanding | None:
+    """The question a message ends with, after words on who asks and why.
+
+    "Sorry to bother, we are preparing a training for new staff: what exactly is the provider
+    of last resort?" Asked only of a message not understood whole: its other words had drowned
+    the question. The last two clauses that ask are tried, the last first.
+    """
+    tried = 0
+    for m in reversed(list(_CLAUSE_END.finditer(text.rstrip(" ?？؟!！.。")))):
+        clause = text[m.end() :].strip()
+        asks = (
+            _CHINESE_ASKING.search(clause) if _CJK.search(clause[:1]) else opens_a_question(clause)
+        )
+        if not clause or not asks:
+            continue
+        tried += 1
+        if tried > 2:
+            break
+        u = understand(clause, kb, whole=False)
+        if u.intent not in ("unknown", "empty"):
+            return u
+    return None
 
 
 # Where a message may hold a second question: after a question mark or a comma, at "and"
@@ -205,7 +237,7 @@ _ASKING_WORDS = (
     "quien cuando por cual donde 怎么 如何 什么 谁 哪 为什么 كيف ما ماذا من متى لماذا"
 )
 # A Chinese clause asks with a question word anywhere in it ("集群怎么停用？").
-_CHINESE_ASKING = re.compile(r"什么|怎么|怎样|如何|谁|哪|吗|呢|多少|几|是否|为什么|为何")
+_CHINESE_ASKING = re.compile(r"什么|啥|怎么|咋|怎样|如何|谁|哪|吗|呢|多少|几|是否|为什么|为何")
 
 
 # A clause opening so says when or if, and asks nothing ("cuando se activa, ¿qué se hace?").

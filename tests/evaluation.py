@@ -96,7 +96,9 @@ def grade(
     if case.get("any") and not any(_contains(text, s) for s in case["any"]):
         problems.append(f"has none of {case['any']}")
     problems += [f"says {s!r}" for s in case.get("not", ()) if _contains(text, s)]
-    if case["kind"] == "unknown":
+    # Nonsense names no agency; the help a greeting gets names some as examples, which is no
+    # claim about what was typed.
+    if case["kind"] == "unknown" and not topics & {"help", "greeting"}:
         problems += [f"names {a!r}" for a in _agency_names(kb, lang) if _contains(text, a)]
     question = " / ".join(case["turns"]) if "turns" in case else case["q"]
     got = str(reply.data.get("topic") or reply.intent)

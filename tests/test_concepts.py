@@ -664,6 +664,13 @@ def test_a_greeting_to_everyone_is_a_greeting(chat: Chat, greeting: str) -> None
     assert chat.last is not None and chat.last.template == "help/help.j2", chat.last.template
 
 
+@pytest.mark.parametrize("message", ["test", "just testing", "essai", "prueba", "测试一下", "تست"])
+def test_a_message_that_tests_the_bot_gets_the_help(chat: Chat, message: str) -> None:
+    # "Test" is a word of the Flagship Initiative, which "tests" area-based coordination.
+    chat(message)
+    assert chat.last is not None and chat.last.template == "help/help.j2", chat.last.template
+
+
 @pytest.mark.parametrize(
     "question",
     [
@@ -827,3 +834,35 @@ def test_english_stop_words_among_chinese_say_nothing(kb: KnowledgeBase) -> None
     # "of" in "provider of last resort" had weighed as an unknown word and left it unsure.
     u = understand("没有准入的地方 provider of last resort 还要负责吗", kb)
     assert u.topic in ("polr_limits", "provider_of_last_resort"), u
+
+
+@pytest.mark.parametrize(
+    ("question", "topics"),
+    [
+        (
+            "sorry to bother you, we are preparing a training for new staff, what exactly is"
+            " the provider of last resort?",
+            {"provider_of_last_resort", "polr_who"},
+        ),
+        (
+            "salut, on prépare une formation pour les nouveaux collègues : c'est quoi exactement"
+            " le prestataire de dernier recours ?",
+            {"provider_of_last_resort", "polr_who"},
+        ),
+        (
+            "buenas, estoy armando una presentacion para el equipo, cuales son las funciones"
+            " basicas de un cluster?",
+            {"core_functions"},
+        ),
+        ("我们下周要给新同事培训，先问一下：核心职能有哪些", {"core_functions"}),
+        (
+            "مرحبا، عم نحضر ورشة للشركاء: شو هي الوظائف الأساسية للمجموعة؟",
+            {"core_functions"},
+        ),
+    ],
+)
+def test_a_question_after_a_preamble_is_answered(
+    kb: KnowledgeBase, question: str, topics: set[str]
+) -> None:
+    # Who asks and why had drowned the question in words no topic holds.
+    assert understand(question, kb).topic in topics, question
