@@ -84,6 +84,9 @@ class Understanding:
     only: bool = False
     # A second question in the same message ("the criteria, and who decides?"): its topic.
     also_topic: str | None = None
+    # The parts of the last lead answer a follow-up asks for ("who is their co-lead?"):
+    # "co_lead", "coordinator", "contact", said first.
+    parts: tuple[str, ...] = ()
 
     def subject(self) -> dict[str, Any]:
         """What a follow-up may build on, as JSON-able data (stored per person and chat).
@@ -143,6 +146,10 @@ def understand(
         pointed = _pointed(e, text, previous, lang or before)
         if pointed is not None:
             return pointed
+        parts = _record_parts(e, text, previous, kb, lang or before)
+        if parts is not None:
+            language = _followed_language(previous, e, lang, own_words, switched)
+            return replace(parts, lang=language)
         lead_again = _lead_again(e, text, previous, kb, lang or before)
         if lead_again is not None:
             language = _followed_language(previous, e, lang, own_words, switched)
@@ -363,6 +370,62 @@ def _lead_again(
     if places:
         return Understanding("who_leads", lang, 0.8, sectors=sectors, unknown_places=places)
     return None
+
+
+# A part of the record asked for alone is this short at most ("qui est le co-chef de file ?").
+_PART_WORDS = 8
+# "Who" in our five languages (folded): "who is their co-lead?" asks for a name.
+_WHO = re.compile(r"(?:^|\s)(?:who|whos|qui|quien|quienes|من|مين)(?:\s|$)|谁")
+_CHINESE_WHAT = re.compile(r"什么|怎么|怎样|如何|哪|为什么|为何|多少|做啥|干嘛")
+
+
+def _record_parts(
+    e: Entities, text: str, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """The last lead question again, for a follow-up that asks one part of its answer.
+
+    "Who is their co-lead?", "¿y el colíder?", "协调员的电子邮件是什么" after a lead question
+    ask that part of our record there (or of the global arrangement), not the topic on NGO
+    co-leadership or coordinators; "what does a co-lead do?" still asks the topic.
+    """
+    sectors = tuple(previous.get("sectors") or ())
+    if previous.get("intent") != "who_leads" or not sectors:
+        return None
+    if e.sectors or e.agencies or e.countries or e.acronyms or e.words > _PART_WORDS:
+        return None
+    norm = normalize(text)
+    codes = [lang] if lang else list(kb.languages)
+    parts = [
+        part
+        for part in ("co_lead", "coordinator")
+        if any(_holds(norm, w) for c in codes for w in kb.text(c).record_words[part])
+    ]
+    # A name is asked ("who is...?") or nothing else is ("and the coordinator?"); "what does
+    # it do" asks the topic. Chinese asks anywhere in the sentence ("联合牵头机构做什么").
+    asks = opens_a_question(norm) or bool(_CJK.search(norm) and _CHINESE_WHAT.search(norm))
+    if parts and asks and not _WHO.search(norm):
+        parts = []
+    if "contact" in e.intents:
+        parts.append("contact")
+    if not parts:
+        return None
+    return Understanding(
+        "who_leads",
+        lang,
+        0.85,
+        sectors=sectors,
+        country=previous.get("country"),
+        parts=tuple(parts),
+        unheld=("contact",) if "contact" in parts else (),
+    )
+
+
+def _holds(norm: str, phrase: str) -> bool:
+    """Whether folded text holds a phrase: as words, or inside a run of Chinese."""
+    folded = normalize(phrase)
+    if _CJK.search(folded):
+        return folded in norm
+    return f" {folded} " in f" {norm} "
 
 
 # A follow-up naming a place is short: "and in Cox's Bazar?", "¿y en el norte de Darfur?".
