@@ -31,8 +31,8 @@ from knowledge.ranking import Ranked
 CONFIDENT = 0.4
 # The confidence a passage needs when it holds only one of the question's words.
 ALONE = 0.5
-# Intents whose subject a follow-up can swap one part of.
-FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters"})
+# Intents whose subject a follow-up can swap one part of ("presence": who works where).
+FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters", "presence"})
 # Languages written in Latin script, where a short message's words may not tell them apart.
 LATIN = ("en", "fr", "es")
 # A name we do not know is a cluster name only when it is short ("the cash cluster").
@@ -150,6 +150,10 @@ def understand(
         if parts is not None:
             language = _followed_language(previous, e, lang, own_words, switched)
             return replace(parts, lang=language)
+        works = _presence_again(e, previous, kb, lang or before)
+        if works is not None:
+            language = _followed_language(previous, e, lang, own_words, switched)
+            return replace(works, lang=language)
         lead_again = _lead_again(e, text, previous, kb, lang or before)
         if lead_again is not None:
             language = _followed_language(previous, e, lang, own_words, switched)
@@ -426,6 +430,38 @@ def _holds(norm: str, phrase: str) -> bool:
     if _CJK.search(folded):
         return folded in norm
     return f" {folded} " in f" {norm} "
+
+
+# Words beside "who works" that make it another question: who leads, which clusters, a list.
+_NOT_PRESENCE = frozenset(
+    {"lead", "cluster_word", "which_clusters", "list_clusters", "checklist", "wish", "help"}
+)
+
+
+def _presence_again(
+    e: Entities, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """Who works there, asked of the last question's cluster and country, or None.
+
+    "Which NGOs are there?", "¿qué ONG trabajan allí?" after "who works on WASH in Sudan?" or
+    "who leads health in Sudan?" name neither: they are the partners of that cluster there,
+    not a topic that mentions NGOs.
+    """
+    sectors, country = tuple(previous.get("sectors") or ()), previous.get("country")
+    if previous.get("intent") not in ("presence", "who_leads") or not (sectors and country):
+        return None
+    if "presence" not in e.intents or e.intents & _NOT_PRESENCE:
+        return None
+    if e.sectors or e.agencies or e.countries or e.words > _FOLLOWUP_WORDS:
+        return None
+    # Nothing asked beside who works, but "there" ("allí", "là-bas").
+    codes = [lang] if lang else list(kb.languages)
+    there = {
+        w for c in codes for p in kb.text(c).place_words["there"] for w in normalize(p).split()
+    }
+    if any(w not in there for w in e.leftover.split()):
+        return None
+    return Understanding("presence", lang, 0.85, sectors=sectors, country=country)
 
 
 # A follow-up naming a place is short: "and in Cox's Bazar?", "¿y en el norte de Darfur?".
@@ -1460,6 +1496,9 @@ def _followup(
     country = previous.get("country")
     if e.countries or choices:
         country = e.countries[0] if e.countries else None
+    if intent == "presence" and (e.agencies or worldwide or kind or choices):
+        # Who works where names no agency's part and no global level: asked anew.
+        return None
     if worldwide and not e.countries:
         country = None
         if intent == "country_clusters" and not e.sectors:
@@ -1469,7 +1508,7 @@ def _followup(
             )
     if e.sectors:
         sectors, agencies = e.sectors, ()
-        intent = "who_leads"
+        intent = "presence" if intent == "presence" else "who_leads"
     if e.agencies:
         agencies = e.agencies
         if not e.sectors and intent == "agency_clusters":
