@@ -48,6 +48,8 @@ _CRITERIA = "activation_criteria"
 _ACTIVATION = frozenset({_PROCEDURE, "activation_decision"})
 # What a cluster is: the approach's own topic, which says it.
 _APPROACH = "cluster_approach"
+# What every cluster does: asked of one cluster, beside its lead (we hold no sector's own duties).
+_FUNCTIONS = "core_functions"
 # Intent words that make a question on the cluster word ask for something else than what it is.
 _NOT_WHAT = frozenset({"lead", "which_clusters", "list_clusters", "presence", "help", "wish"})
 # A step the clause of an "after" names, at this share of the best candidate's confidence.
@@ -141,7 +143,8 @@ def understand(
         again = _followup(
             _named_in_capitals(e, text, kb), previous, lang, own_words, switched=switched
         )
-        if again is not None:
+        # "营养集群做什么" names a cluster in one run, as "营养呢" does, but asks what it does.
+        if again is not None and not _asks_what_it_does(e, normalize(text)):
             return again
         pointed = _pointed(e, text, previous, lang or before)
         if pointed is not None:
@@ -365,6 +368,16 @@ def _lead_again(
         return None
     if e.sectors or e.agencies or e.countries or e.words > _FOLLOWUP_WORDS:
         return None
+    # "What does it do?": what every cluster does, beside the lead.
+    if _asks_what_it_does(e, normalize(text)) and not (e.intents & {"lead"} or e.acronyms):
+        return Understanding(
+            "who_leads",
+            lang,
+            0.8,
+            sectors=sectors,
+            country=previous.get("country"),
+            related=(_FUNCTIONS,),
+        )
     since = "when" in e.intents and not (e.intents - _SINCE_INTENTS)
     if since and e.words <= _FOLLOWUP_WORDS - 2:
         return Understanding(
@@ -422,6 +435,23 @@ def _record_parts(
         parts=tuple(parts),
         unheld=("contact",) if "contact" in parts else (),
     )
+
+
+# "做什么", "干嘛": what a Chinese question asks something does, anywhere in the sentence.
+_CHINESE_DOES = re.compile(r"做什么|干什么|干嘛|做啥|干啥|有什么作用|起什么作用")
+
+
+def _asks_what_it_does(e: Entities, norm: str) -> bool:
+    """Whether the message asks what something does ("what does it do?", "qué hace"), not who.
+
+    The `role` words hold both ways of asking about a post ("what does", "who is"); a who
+    asks for a name, and one left over asks something else ("what does it cost?").
+    """
+    if e.leftover and not _CJK.search(e.leftover):
+        return False
+    if _CJK.search(norm) and _CHINESE_DOES.search(norm):
+        return True
+    return "role" in e.intents and not _WHO.search(norm)
 
 
 def _holds(norm: str, phrase: str) -> bool:
@@ -945,6 +975,9 @@ def _classify(
             and (of_a_cluster or _asked_beside_a_lead(best, e, kb, langs, lang))
             else ()
         )
+        # "What does the nutrition cluster do?": what every cluster does, beside its lead.
+        if not (also or lead or e.agencies) and _asks_what_it_does(e, norm):
+            also = (_FUNCTIONS,)
         own = "own_country" in e.intents and country is None
         return found(
             "who_leads",

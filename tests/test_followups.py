@@ -694,3 +694,25 @@ def test_what_a_co_lead_does_after_a_lead_question_is_still_the_topic(chat: Chat
     chat("who leads cccm in south sudan")
     answer = chat("what does a co-lead do?")
     assert chat.last is not None and chat.last.intent == "concept", answer
+
+
+@pytest.mark.parametrize(
+    ("turns", "functions"),
+    [
+        (
+            ("who leads health in sudan", "and nutrition?", "what does it do?"),
+            "six core functions",
+        ),
+        (("qui dirige la nutrition ?", "que fait-il ?"), "six fonctions essentielles"),
+        (("¿quién lidera nutrición?", "¿y qué hace?"), "seis funciones básicas"),
+        (("谁牵头营养集群", "它是做什么的"), "六项核心职能"),
+    ],
+)
+def test_what_it_does_after_a_lead_question_is_every_clusters_functions(
+    chat: Chat, turns: tuple[str, ...], functions: str
+) -> None:
+    # Never "I don't know", never duties made up for one sector: what every cluster does.
+    for turn in turns:
+        answer = chat(turn)
+    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    assert "UNICEF" in answer and functions in answer, answer
