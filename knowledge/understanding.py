@@ -368,6 +368,17 @@ def _lead_again(
         return None
     if e.sectors or e.agencies or e.countries or e.words > _FOLLOWUP_WORDS:
         return None
+    # "And in the country?", "et dans le pays ?": the lead in the last question's country, or
+    # which country is meant (as for "in our country"), not the two levels of the approach.
+    if "country_level" in e.intents:
+        codes = [lang] if lang else list(kb.languages)
+        phrases = [normalize(p) for c in codes for p in kb.text(c).intent_words["country_level"]]
+        level = {w for p in phrases for w in p.split()}
+        if all(w in level for w in normalize(e.leftover).split()):
+            country = previous.get("country")
+            return Understanding(
+                "who_leads", lang, 0.8, sectors=sectors, country=country, own_country=not country
+            )
     # "What does it do?": what every cluster does, beside the lead.
     if _asks_what_it_does(e, normalize(text)) and not (e.intents & {"lead"} or e.acronyms):
         return Understanding(

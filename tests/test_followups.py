@@ -716,3 +716,28 @@ def test_what_it_does_after_a_lead_question_is_every_clusters_functions(
         answer = chat(turn)
     assert chat.last is not None and chat.last.intent == "who_leads", answer
     assert "UNICEF" in answer and functions in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("turns", "said"),
+    [
+        (
+            ("who leads protection in south sudan", "and in the country?"),
+            "We hold no country record for Protection in South Sudan",
+        ),
+        (("who leads health", "and in the country?"), "Name the country to see our record"),
+        (("¿quién lidera salud?", "¿y en el país?"), "Nombre el país"),
+        (("qui dirige la santé au Tchad ?", "et dans le pays ?"), "Tchad"),
+        (("谁牵头卫生集群", "那在国家层面呢？"), "请说出国家名称"),
+        (("من يقود مجموعة الصحة؟", "وفي البلد؟"), "اذكر اسم البلد"),
+    ],
+)
+def test_the_country_level_after_a_lead_question_is_the_lead_there(
+    chat: Chat, turns: tuple[str, ...], said: str
+) -> None:
+    # Not the topic on the two levels of the approach: the lead in the country asked about, or
+    # which country is meant.
+    for turn in turns:
+        answer = chat(turn)
+    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    assert said in answer, answer
