@@ -402,6 +402,12 @@ def _lead_again(
 
 # A part of the record asked for alone is this short at most ("qui est le co-chef de file ?").
 _PART_WORDS = 8
+# The parts of a record a follow-up may ask for by name (`record_words`).
+_PARTS = ("co_lead", "coordinator")
+# Words that ask something else of the part named ("who pays the coordinator?").
+_ASKS_OTHERWISE = frozenset(
+    {"pay", "contract", "budget", "count", "why", "when", "duration", "after", "once", "compare"}
+)
 # "Who" in our five languages (folded): "who is their co-lead?" asks for a name.
 _WHO = re.compile(r"(?:^|\s)(?:who|whos|qui|quien|quienes|من|مين)(?:\s|$)|谁")
 _CHINESE_WHAT = re.compile(r"什么|怎么|怎样|如何|哪|为什么|为何|多少|做啥|干嘛")
@@ -423,15 +429,15 @@ def _record_parts(
         return None
     norm = normalize(text)
     codes = [lang] if lang else list(kb.languages)
-    parts = [
-        part
-        for part in ("co_lead", "coordinator")
-        if any(_holds(norm, w) for c in codes for w in kb.text(c).record_words[part])
-    ]
-    # A name is asked ("who is...?") or nothing else is ("and the coordinator?"); "what does
-    # it do" asks the topic. Chinese asks anywhere in the sentence ("联合牵头机构做什么").
-    asks = opens_a_question(norm) or bool(_CJK.search(norm) and _CHINESE_WHAT.search(norm))
-    if parts and asks and not _WHO.search(norm):
+    words = {part: [w for c in codes for w in kb.text(c).record_words[part]] for part in _PARTS}
+    parts = [part for part in _PARTS if any(_holds(norm, w) for w in words[part])]
+    # A name is asked ("who is...?") or nothing else is ("and the coordinator?", "what about
+    # the coordinator?"); "what does it do", "who pays the coordinator?" ask something else.
+    plain = without(norm, [p for c in codes for p in kb.text(c).intent_words["followup"]])
+    asks = opens_a_question(plain) or bool(_CJK.search(norm) and _CHINESE_WHAT.search(norm))
+    named = [normalize(w) for ws in words.values() for w in ws]
+    besides = [w for w in e.leftover.split() if not any(w in n.split() or w in n for n in named)]
+    if (asks and not _WHO.search(norm)) or besides or e.intents & _ASKS_OTHERWISE:
         parts = []
     if "contact" in e.intents:
         parts.append("contact")

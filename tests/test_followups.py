@@ -674,6 +674,8 @@ def records(kb: KnowledgeBase, engine: Engine, tmp_path: Path) -> None:
         ),
         (("who leads health in sudan", "协调员的电子邮件是什么"), "health@example.org。"),
         (("من يقود مجموعة الصحة في السودان؟", "من المنسق؟"), "SAMPLE health coordinator"),
+        (("who leads health in sudan", "what about the coordinator?"), "on record is SAMPLE"),
+        (("who leads health in sudan", "how can I contact them?"), "health@example.org."),
         # Not held: said so beside the lead, never guessed.
         (
             ("who leads wash in sudan", "what is their email"),
@@ -690,10 +692,23 @@ def test_a_follow_up_on_one_part_of_the_record_answers_that_part_first(
     assert said in answer, answer
 
 
-def test_what_a_co_lead_does_after_a_lead_question_is_still_the_topic(chat: Chat) -> None:
+@pytest.mark.parametrize(
+    "question", ["what does a co-lead do?", "and what does the co-lead do?", "联合牵头机构做什么"]
+)
+def test_what_a_co_lead_does_after_a_lead_question_is_still_the_topic(
+    chat: Chat, question: str
+) -> None:
     chat("who leads cccm in south sudan")
-    answer = chat("what does a co-lead do?")
+    answer = chat(question)
     assert chat.last is not None and chat.last.intent == "concept", answer
+
+
+def test_who_pays_the_coordinator_after_a_lead_question_is_no_part_of_the_record(
+    chat: Chat, records: None
+) -> None:
+    chat("who leads health in sudan")
+    answer = chat("who pays the coordinator?")
+    assert "SAMPLE health coordinator" not in answer, answer
 
 
 @pytest.mark.parametrize(
