@@ -139,6 +139,8 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         own_country=u.own_country,
         # Facts we do not hold, each said so; a phone number only when no record shown holds one.
         unheld=[k for k in u.unheld if not (k == "contact" and contacts)],
+        # "Who is their co-lead?" after a lead question: that part of the answer, first.
+        parts=list(u.parts),
         # "Congo" alone: both are named, and neither record is shown as if it were meant.
         country_choices=[country_name(ctx, c) for c in u.country_choices],
         topic="who_leads",

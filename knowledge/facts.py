@@ -118,6 +118,8 @@ class Language:
     # place after them; `skip`, articles between ("in the ..."); `and`, what joins two places;
     # `not_places`, words after them that name no place ("in English", "in future").
     place_words: Mapping[str, tuple[str, ...]]
+    # A part of a country record a follow-up asks for alone ("who is their co-lead?").
+    record_words: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +338,7 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         ordinals=tuple(_tuple(spellings) for spellings in raw.get("ordinals") or ()),
         last_words=_tuple(raw.get("last_words")),
         place_words=groups("place_words"),
+        record_words=groups("record_words"),
     )
 
 

@@ -31,8 +31,8 @@ from knowledge.ranking import Ranked
 CONFIDENT = 0.4
 # The confidence a passage needs when it holds only one of the question's words.
 ALONE = 0.5
-# Intents whose subject a follow-up can swap one part of.
-FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters"})
+# Intents whose subject a follow-up can swap one part of ("presence": who works where).
+FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters", "presence"})
 # Languages written in Latin script, where a short message's words may not tell them apart.
 LATIN = ("en", "fr", "es")
 # A name we do not know is a cluster name only when it is short ("the cash cluster").
@@ -50,6 +50,8 @@ _DECISION = "activation_decision"
 _ACTIVATION = frozenset({_PROCEDURE, _DECISION})
 # What a cluster is: the approach's own topic, which says it.
 _APPROACH = "cluster_approach"
+# What every cluster does: asked of one cluster, beside its lead (we hold no sector's own duties).
+_FUNCTIONS = "core_functions"
 # Intent words that make a question on the cluster word ask for something else than what it is.
 _NOT_WHAT = frozenset({"lead", "which_clusters", "list_clusters", "presence", "help", "wish"})
 # A step the clause of an "after" names, at this share of the best candidate's confidence.
@@ -86,6 +88,9 @@ class Understanding:
     only: bool = False
     # A second question in the same message ("the criteria, and who decides?"): its topic.
     also_topic: str | None = None
+    # The parts of the last lead answer a follow-up asks for ("who is their co-lead?"):
+    # "co_lead", "coordinator", "contact", said first.
+    parts: tuple[str, ...] = ()
 
     def subject(self) -> dict[str, Any]:
         """What a follow-up may build on, as JSON-able data (stored per person and chat).
@@ -140,11 +145,20 @@ def understand(
         again = _followup(
             _named_in_capitals(e, text, kb), previous, lang, own_words, switched=switched
         )
-        if again is not None:
+        # "营养集群做什么" names a cluster in one run, as "营养呢" does, but asks what it does.
+        if again is not None and not _asks_what_it_does(e, normalize(text)):
             return again
         pointed = _pointed(e, text, previous, lang or before)
         if pointed is not None:
             return pointed
+        parts = _record_parts(e, text, previous, kb, lang or before)
+        if parts is not None:
+            language = _followed_language(previous, e, lang, own_words, switched)
+            return replace(parts, lang=language)
+        works = _presence_again(e, previous, kb, lang or before)
+        if works is not None:
+            language = _followed_language(previous, e, lang, own_words, switched)
+            return replace(works, lang=language)
         lead_again = _lead_again(e, text, previous, kb, lang or before)
         if lead_again is not None:
             language = _followed_language(previous, e, lang, own_words, switched)
@@ -414,6 +428,27 @@ def _lead_again(
         return None
     if e.sectors or e.agencies or e.countries or e.words > _FOLLOWUP_WORDS:
         return None
+    # "And in the country?", "et dans le pays ?": the lead in the last question's country, or
+    # which country is meant (as for "in our country"), not the two levels of the approach.
+    if "country_level" in e.intents:
+        codes = [lang] if lang else list(kb.languages)
+        phrases = [normalize(p) for c in codes for p in kb.text(c).intent_words["country_level"]]
+        level = {w for p in phrases for w in p.split()}
+        if all(w in level for w in normalize(e.leftover).split()):
+            country = previous.get("country")
+            return Understanding(
+                "who_leads", lang, 0.8, sectors=sectors, country=country, own_country=not country
+            )
+    # "What does it do?": what every cluster does, beside the lead.
+    if _asks_what_it_does(e, normalize(text)) and not (e.intents & {"lead"} or e.acronyms):
+        return Understanding(
+            "who_leads",
+            lang,
+            0.8,
+            sectors=sectors,
+            country=previous.get("country"),
+            related=(_FUNCTIONS,),
+        )
     since = "when" in e.intents and not (e.intents - _SINCE_INTENTS)
     if since and e.words <= _FOLLOWUP_WORDS - 2:
         return Understanding(
@@ -423,6 +458,117 @@ def _lead_again(
     if places:
         return Understanding("who_leads", lang, 0.8, sectors=sectors, unknown_places=places)
     return None
+
+
+# A part of the record asked for alone is this short at most ("qui est le co-chef de file ?").
+_PART_WORDS = 8
+# The parts of a record a follow-up may ask for by name (`record_words`).
+_PARTS = ("co_lead", "coordinator")
+# Words that ask something else of the part named ("who pays the coordinator?").
+_ASKS_OTHERWISE = frozenset(
+    {"pay", "contract", "budget", "count", "why", "when", "duration", "after", "once", "compare"}
+)
+# "Who" in our five languages (folded): "who is their co-lead?" asks for a name.
+_WHO = re.compile(r"(?:^|\s)(?:who|whos|qui|quien|quienes|من|مين)(?:\s|$)|谁")
+_CHINESE_WHAT = re.compile(r"什么|怎么|怎样|如何|哪|为什么|为何|多少|做啥|干嘛")
+
+
+def _record_parts(
+    e: Entities, text: str, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """The last lead question again, for a follow-up that asks one part of its answer.
+
+    "Who is their co-lead?", "¿y el colíder?", "协调员的电子邮件是什么" after a lead question
+    ask that part of our record there (or of the global arrangement), not the topic on NGO
+    co-leadership or coordinators; "what does a co-lead do?" still asks the topic.
+    """
+    sectors = tuple(previous.get("sectors") or ())
+    if previous.get("intent") != "who_leads" or not sectors:
+        return None
+    if e.sectors or e.agencies or e.countries or e.acronyms or e.words > _PART_WORDS:
+        return None
+    norm = normalize(text)
+    codes = [lang] if lang else list(kb.languages)
+    words = {part: [w for c in codes for w in kb.text(c).record_words[part]] for part in _PARTS}
+    parts = [part for part in _PARTS if any(_holds(norm, w) for w in words[part])]
+    # A name is asked ("who is...?") or nothing else is ("and the coordinator?", "what about
+    # the coordinator?"); "what does it do", "who pays the coordinator?" ask something else.
+    plain = without(norm, [p for c in codes for p in kb.text(c).intent_words["followup"]])
+    asks = opens_a_question(plain) or bool(_CJK.search(norm) and _CHINESE_WHAT.search(norm))
+    named = [normalize(w) for ws in words.values() for w in ws]
+    besides = [w for w in e.leftover.split() if not any(w in n.split() or w in n for n in named)]
+    if (asks and not _WHO.search(norm)) or besides or e.intents & _ASKS_OTHERWISE:
+        parts = []
+    if "contact" in e.intents:
+        parts.append("contact")
+    if not parts:
+        return None
+    return Understanding(
+        "who_leads",
+        lang,
+        0.85,
+        sectors=sectors,
+        country=previous.get("country"),
+        parts=tuple(parts),
+        unheld=("contact",) if "contact" in parts else (),
+    )
+
+
+# "做什么", "干嘛": what a Chinese question asks something does, anywhere in the sentence.
+_CHINESE_DOES = re.compile(r"做什么|干什么|干嘛|做啥|干啥|有什么作用|起什么作用")
+
+
+def _asks_what_it_does(e: Entities, norm: str) -> bool:
+    """Whether the message asks what something does ("what does it do?", "qué hace"), not who.
+
+    The `role` words hold both ways of asking about a post ("what does", "who is"); a who
+    asks for a name, and one left over asks something else ("what does it cost?").
+    """
+    if e.leftover and not _CJK.search(e.leftover):
+        return False
+    if _CJK.search(norm) and _CHINESE_DOES.search(norm):
+        return True
+    return "role" in e.intents and not _WHO.search(norm)
+
+
+def _holds(norm: str, phrase: str) -> bool:
+    """Whether folded text holds a phrase: as words, or inside a run of Chinese."""
+    folded = normalize(phrase)
+    if _CJK.search(folded):
+        return folded in norm
+    return f" {folded} " in f" {norm} "
+
+
+# Words beside "who works" that make it another question: who leads, which clusters, a list.
+_NOT_PRESENCE = frozenset(
+    {"lead", "cluster_word", "which_clusters", "list_clusters", "checklist", "wish", "help"}
+)
+
+
+def _presence_again(
+    e: Entities, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """Who works there, asked of the last question's cluster and country, or None.
+
+    "Which NGOs are there?", "¿qué ONG trabajan allí?" after "who works on WASH in Sudan?" or
+    "who leads health in Sudan?" name neither: they are the partners of that cluster there,
+    not a topic that mentions NGOs.
+    """
+    sectors, country = tuple(previous.get("sectors") or ()), previous.get("country")
+    if previous.get("intent") not in ("presence", "who_leads") or not (sectors and country):
+        return None
+    if "presence" not in e.intents or e.intents & _NOT_PRESENCE:
+        return None
+    if e.sectors or e.agencies or e.countries or e.words > _FOLLOWUP_WORDS:
+        return None
+    # Nothing asked beside who works, but "there" ("allí", "là-bas").
+    codes = [lang] if lang else list(kb.languages)
+    there = {
+        w for c in codes for p in kb.text(c).place_words["there"] for w in normalize(p).split()
+    }
+    if any(w not in there for w in e.leftover.split()):
+        return None
+    return Understanding("presence", lang, 0.85, sectors=sectors, country=country)
 
 
 # A follow-up naming a place is short: "and in Cox's Bazar?", "¿y en el norte de Darfur?".
@@ -908,6 +1054,9 @@ def _classify(
             and (of_a_cluster or _asked_beside_a_lead(best, e, kb, langs, lang))
             else ()
         )
+        # "What does the nutrition cluster do?": what every cluster does, beside its lead.
+        if not (also or lead or e.agencies) and _asks_what_it_does(e, norm):
+            also = (_FUNCTIONS,)
         own = "own_country" in e.intents and country is None
         return found(
             "who_leads",
@@ -1457,6 +1606,9 @@ def _followup(
     country = previous.get("country")
     if e.countries or choices:
         country = e.countries[0] if e.countries else None
+    if intent == "presence" and (e.agencies or worldwide or kind or choices):
+        # Who works where names no agency's part and no global level: asked anew.
+        return None
     if worldwide and not e.countries:
         country = None
         if intent == "country_clusters" and not e.sectors:
@@ -1466,7 +1618,7 @@ def _followup(
             )
     if e.sectors:
         sectors, agencies = e.sectors, ()
-        intent = "who_leads"
+        intent = "presence" if intent == "presence" else "who_leads"
     if e.agencies:
         agencies = e.agencies
         if not e.sectors and intent == "agency_clusters":

@@ -1,12 +1,15 @@
 """Follow-ups: an elliptic message re-asks the last question with one thing swapped."""
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.domain.records import import_file
 from bot.models import ConversationSubject
+from knowledge import KnowledgeBase
 from tests.conftest import Chat
 
 # A follow-up re-asks the last question with one thing swapped: the question(s) before it, the
@@ -394,6 +397,9 @@ def test_a_follow_up_on_the_global_level_drops_the_country(chat: Chat, key: str)
         ),
         ("¿quién lidera alojamiento en desastres naturales?", "¿y en conflictos?", ["ACNUR"]),
         ("自然灾害中谁牵头住所集群？", "那冲突中呢？", ["联合国难民事务高级专员办事处"]),
+        # "在……情况下" ("in the case of ...") names the kind as well.
+        ("谁牵头住所集群", "冲突情况下呢", ["联合国难民事务高级专员办事处"]),
+        ("谁牵头CCCM", "自然灾害情况下呢", ["国际移民组织"]),
         ("مين بيقود CCCM بعد زلزال؟", "وفي حالة نزوح بسبب النزاع؟", ["مفوضية"]),
     ],
 )
@@ -617,3 +623,136 @@ def test_since_when_after_a_lead_question_asks_the_record_not_the_approach(
     assert chat.last is not None and chat.last.intent == "who_leads", answer
     assert "2005" not in answer, answer
     assert any(name in answer for name in ("Sudan", "Soudan", "السودان")), answer
+
+
+# Records the follow-ups below ask one part of: a co-lead, a coordinator and a contact, and a
+# record holding none of them.
+RECORDS = (
+    "country,cluster,lead,co_lead,coordinator,contact,activated_on,source\n"
+    "South Sudan,cccm,IOM,SAMPLE NGO co-lead,SAMPLE coordinator,cccm@example.org,,test\n"
+    "Sudan,health,WHO,,SAMPLE health coordinator,health@example.org,,test\n"
+    "Sudan,wash,UNICEF,Concern Worldwide,,,,test\n"
+)
+
+
+@pytest.fixture
+def records(kb: KnowledgeBase, engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "records.csv"
+    path.write_text(RECORDS, encoding="utf-8")
+    import_file(path, kb, engine)
+
+
+@pytest.mark.parametrize(
+    ("turns", "said"),
+    [
+        (
+            ("who leads cccm in south sudan", "who is their co-lead?"),
+            "In South Sudan, the co-lead of Camp Coordination and Camp Management on record "
+            "is SAMPLE NGO co-lead.",
+        ),
+        (("who leads cccm in south sudan", "¿y quién es el colíder?"), "SAMPLE NGO co-lead."),
+        (("who leads cccm in south sudan", "那联合牵头机构是谁？"), "联合牵头机构是 SAMPLE NGO"),
+        (("qui dirige le CCCM au Soudan du Sud ?", "qui est le co-chef de file ?"), "SAMPLE NGO"),
+        (("who leads wash in sudan", "who is their co-lead?"), "is Concern Worldwide."),
+        (
+            ("who leads health in sudan", "who is their co-lead?"),
+            "Our record for Health in Sudan names no co-lead: WHO leads it.",
+        ),
+        (
+            ("who leads nutrition in haiti", "who is their co-lead?"),
+            "We hold no country record for Nutrition in Haiti, so this is the global answer:\n"
+            "Globally, Nutrition has no co-lead.",
+        ),
+        (("who leads education", "who is their co-lead?"), "Globally, Education is co-led by"),
+        (
+            ("who leads health in sudan", "who is the coordinator?"),
+            "In Sudan, the coordinator of Health on record is SAMPLE health coordinator.",
+        ),
+        (
+            ("who leads health in sudan", "what is their email"),
+            "In Sudan, the contact for Health on record is health@example.org.",
+        ),
+        (("who leads health in sudan", "协调员的电子邮件是什么"), "health@example.org。"),
+        (("من يقود مجموعة الصحة في السودان؟", "من المنسق؟"), "SAMPLE health coordinator"),
+        (("who leads health in sudan", "what about the coordinator?"), "on record is SAMPLE"),
+        (("who leads health in sudan", "how can I contact them?"), "health@example.org."),
+        # Not held: said so beside the lead, never guessed.
+        (
+            ("who leads wash in sudan", "what is their email"),
+            "Our records hold no contact details for this",
+        ),
+    ],
+)
+def test_a_follow_up_on_one_part_of_the_record_answers_that_part_first(
+    chat: Chat, records: None, turns: tuple[str, ...], said: str
+) -> None:
+    for turn in turns:
+        answer = chat(turn)
+    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    assert said in answer, answer
+
+
+@pytest.mark.parametrize(
+    "question", ["what does a co-lead do?", "and what does the co-lead do?", "联合牵头机构做什么"]
+)
+def test_what_a_co_lead_does_after_a_lead_question_is_still_the_topic(
+    chat: Chat, question: str
+) -> None:
+    chat("who leads cccm in south sudan")
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "concept", answer
+
+
+def test_who_pays_the_coordinator_after_a_lead_question_is_no_part_of_the_record(
+    chat: Chat, records: None
+) -> None:
+    chat("who leads health in sudan")
+    answer = chat("who pays the coordinator?")
+    assert "SAMPLE health coordinator" not in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("turns", "functions"),
+    [
+        (
+            ("who leads health in sudan", "and nutrition?", "what does it do?"),
+            "six core functions",
+        ),
+        (("qui dirige la nutrition ?", "que fait-il ?"), "six fonctions essentielles"),
+        (("¿quién lidera nutrición?", "¿y qué hace?"), "seis funciones básicas"),
+        (("谁牵头营养集群", "它是做什么的"), "六项核心职能"),
+    ],
+)
+def test_what_it_does_after_a_lead_question_is_every_clusters_functions(
+    chat: Chat, turns: tuple[str, ...], functions: str
+) -> None:
+    # Never "I don't know", never duties made up for one sector: what every cluster does.
+    for turn in turns:
+        answer = chat(turn)
+    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    assert "UNICEF" in answer and functions in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("turns", "said"),
+    [
+        (
+            ("who leads protection in south sudan", "and in the country?"),
+            "We hold no country record for Protection in South Sudan",
+        ),
+        (("who leads health", "and in the country?"), "Name the country to see our record"),
+        (("¿quién lidera salud?", "¿y en el país?"), "Nombre el país"),
+        (("qui dirige la santé au Tchad ?", "et dans le pays ?"), "Tchad"),
+        (("谁牵头卫生集群", "那在国家层面呢？"), "请说出国家名称"),
+        (("من يقود مجموعة الصحة؟", "وفي البلد؟"), "اذكر اسم البلد"),
+    ],
+)
+def test_the_country_level_after_a_lead_question_is_the_lead_there(
+    chat: Chat, turns: tuple[str, ...], said: str
+) -> None:
+    # Not the topic on the two levels of the approach: the lead in the country asked about, or
+    # which country is meant.
+    for turn in turns:
+        answer = chat(turn)
+    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    assert said in answer, answer

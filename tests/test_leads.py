@@ -738,3 +738,24 @@ def test_a_lead_and_a_topic_in_one_message_get_both(chat: Chat, question: str) -
     ], answer
     assert chat.replies[1].data["topic"] == "provider_of_last_resort", answer
     assert "who leads" not in chat.bot.render_plain(chat.replies[1:]).split("\n", 1)[1], answer
+
+
+# What a cluster does, asked of one cluster: its lead, then the six core functions every
+# cluster serves (we hold no sector's own duties, and never make them up).
+@pytest.mark.parametrize(
+    ("question", "lead", "functions"),
+    [
+        ("what does the nutrition cluster do?", "UNICEF", "The six core functions of a cluster"),
+        ("que fait le cluster nutrition ?", "UNICEF", "Les six fonctions essentielles"),
+        ("¿qué hace el clúster de nutrición?", "UNICEF", "Las seis funciones básicas"),
+        ("营养集群做什么", "UNICEF", "集群的六项核心职能"),
+        ("ماذا تفعل مجموعة التغذية؟", "UNICEF", "الوظائف الأساسية الست"),
+    ],
+)
+def test_what_a_named_cluster_does_is_its_lead_and_every_clusters_functions(
+    chat: Chat, question: str, lead: str, functions: str
+) -> None:
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    assert lead in answer and functions in answer, answer
+    assert answer.index(lead) < answer.index(functions), answer

@@ -306,3 +306,35 @@ def test_import_and_answer_on_every_database(any_engine: Engine, kb: KnowledgeBa
     answer = chat("which NGOs are in the health cluster in Yemen?")
     assert "4 organisations work on Health in Yemen" in answer
     assert "Reference period: April 1, 2024 to June 30, 2024." in answer
+
+
+# A follow-up keeps who works where: a cluster or a country swapped, or "which NGOs are there?"
+# asked of the last question's cluster and country (after who works or who leads there).
+@pytest.mark.parametrize(
+    ("turns", "says"),
+    [
+        (
+            ("who works on WASH in Sudan?", "and health?"),
+            "1 organisation works on Health in Sudan",
+        ),
+        (
+            ("who works on health in Sudan?", "and in Yemen?"),
+            "4 organisations work on Health in Yemen",
+        ),
+        (
+            ("who works on WASH in Sudan?", "and health?", "which NGOs are there"),
+            "1 organisation works on Health in Sudan",
+        ),
+        (("who leads health in Yemen?", "which NGOs work there?"), "4 organisations work on"),
+        (("¿Quién trabaja en salud en Yemen?", "¿y en Sudán?"), "1 organización trabaja en Salud"),
+        (("qui dirige la santé au Yémen ?", "quelles ONG sont là-bas ?"), "4 organisations"),
+        (("苏丹的卫生集群谁牵头", "有哪些组织在那里工作"), "有 1 个组织在苏丹从事"),
+    ],
+)
+def test_a_follow_up_on_who_works_where_stays_who_works_where(
+    loaded: presence.LoadResult, chat: Chat, turns: tuple[str, ...], says: str
+) -> None:
+    for turn in turns:
+        answer = chat(turn)
+    assert chat.last is not None and chat.last.intent == "presence", answer
+    assert says in answer, answer
