@@ -32,6 +32,8 @@ CONFIDENT = 0.4
 # The confidence a passage needs when it holds only one of the question's words.
 ALONE = 0.5
 # Intents whose subject a follow-up can swap one part of ("presence": who works where).
+# "And the next one?", "y el siguiente paso?": at most so many words.
+_NEXT_WORDS = 4
 FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters", "presence"})
 # Languages written in Latin script, where a short message's words may not tell them apart.
 LATIN = ("en", "fr", "es")
@@ -99,7 +101,9 @@ class Understanding:
         for a next message that shows none ("HRP?"), so most questions change nothing.
         """
         if self.intent not in FOLLOWABLE:
-            return {"intent": "", "lang": self.lang}
+            # A numbered line ("step 5") is kept too, for "and the next one?".
+            line = {"line": self.topic} if self.intent == "concept" and self.topic else {}
+            return {"intent": "", "lang": self.lang, **line}
         return {
             "intent": self.intent,
             "lang": self.lang,
@@ -126,8 +130,10 @@ def understand(
         return Understanding("too_long", lang, 1.0)
     # A bare answer or control word ("yes", "无", "لا", "annuler") outside the checklist asks
     # about no topic: the same "I don't know" in every language.
+    # "Next" after a step is the step after it, though it is the checklist's "skip" too.
     if kb.checklist_words.only(text, _ANSWER_WORDS + _CONTROL_WORDS):
-        return Understanding("unknown", lang, 0.0)
+        following = _next_line(matcher.entities(text), previous or {}, kb, lang)
+        return following or Understanding("unknown", lang, 0.0)
     e = _plain_case(matcher.entities(text), text, kb)
     if previous:
         own_words = lang is not None and matcher.marked(text, lang)
@@ -151,6 +157,9 @@ def understand(
         pointed = _pointed(e, text, previous, lang or before)
         if pointed is not None:
             return pointed
+        following = _next_line(e, previous, kb, lang or before)
+        if following is not None:
+            return following
         parts = _record_parts(e, text, previous, kb, lang or before)
         if parts is not None:
             language = _followed_language(previous, e, lang, own_words, switched)
@@ -1546,6 +1555,22 @@ def _pointed(
         condition=_one_condition(e),
         also_countries=e.countries[1:],
     )
+
+
+def _next_line(
+    e: Entities, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """The line after the one last shown, for "and the next one?" after a step.
+
+    After the last line there is none: the whole list, which shows where it ends.
+    """
+    line = kb.passages.get(str(previous.get("line") or ""))
+    if line is None or not line.kind or "next_line" not in e.intents:
+        return None
+    if e.sectors or e.agencies or e.countries or e.words > _NEXT_WORDS:
+        return None
+    after = kb.ranker.parts.lines.get((line.kind, line.n + 1), line.concept)
+    return Understanding("concept", lang, 0.9, topic=after)
 
 
 def _followup(

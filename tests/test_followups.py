@@ -756,3 +756,31 @@ def test_the_country_level_after_a_lead_question_is_the_lead_there(
         answer = chat(turn)
     assert chat.last is not None and chat.last.intent == "who_leads", answer
     assert said in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "title"),
+    [
+        ("what is step 5 of the activation?", "and the next one?", "step 6 of 8"),
+        ("cual es el paso 6 de la activacion", "y el siguiente?", "paso 7 de 8"),
+        ("c'est quoi l'étape 3 de l'activation ?", "et la suivante ?", "étape 4 sur 8"),
+        ("第三步是什么", "下一步呢", "第 4 步"),
+        ("ما هي الخطوة الثانية", "والخطوة التالية؟", "الخطوة 3 من 8"),
+        ("what is the third core function", "next", "Core function 4 of 6"),
+    ],
+)
+def test_the_next_one_after_a_numbered_line_is_the_line_after_it(
+    chat: Chat, first: str, then: str, title: str
+) -> None:
+    chat(first)
+    assert title in chat(then).splitlines()[0]
+
+
+def test_the_next_one_after_the_last_step_is_the_whole_procedure(chat: Chat) -> None:
+    chat("what is step 8?")
+    assert chat("and the next one?").startswith("The eight steps to activate clusters")
+
+
+def test_the_next_one_after_a_lead_question_is_not_understood(chat: Chat) -> None:
+    chat("who leads wash?")
+    assert chat("and the next one?").startswith("I don't know that")
