@@ -333,9 +333,14 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
             _keep_language(msg, ctx)
             checklist_runs.save(ctx.session, run, status="open")
             return ask(ctx, run, note="resumed")
+        if action in {"status", "letter", "cancel"}:
+            # "At any point": where it stands, or cancelling it, need no resume first.
+            _keep_language(msg, ctx)
+            return _control(ctx, run, action)
         words = ctx.kb.checklist_words
-        if msg.text.strip().isdecimal() or words.opening(msg.text, ANSWER_GROUPS)[0]:
-            # An answer ("yes", "2") to a paused checklist: say it is paused, and how to go on.
+        if action or msg.text.strip().isdecimal() or words.opening(msg.text, ANSWER_GROUPS)[0]:
+            # An answer ("yes", "2") or a step ("back", "skip") to a paused checklist: say it
+            # is paused, and how to go on.
             _keep_language(msg, ctx)
             return replace(reply(ctx, "checklist/paused.j2"), intent="checklist")
         return None
@@ -566,6 +571,7 @@ def status(ctx: Context, run: "ChecklistRun") -> Reply:
         left=left,
         position=run.position + 1,
         colon=colon(ctx.lang),
+        paused=run.status == "paused",
     )
     return replace(r, intent="checklist")
 
