@@ -307,21 +307,30 @@ def unknown_agency(msg: Incoming, ctx: Context) -> Reply:
 
 @router.intent("country_clusters")
 def country_clusters(msg: Incoming, ctx: Context) -> Reply:
-    """Every cluster record we hold for one country."""
-    code = ctx.understanding.country or ""
+    """Every cluster record we hold for each country named ("in Mali and Sudan": both)."""
+    u = ctx.understanding
+    code = u.country or ""
     # "Congo" alone: our records are one country's, so the bot asks which is meant.
-    choices = [] if code else [country_name(ctx, c) for c in ctx.understanding.country_choices]
-    rows = ctx.session.exec(_COUNTRY_RECORDS, params={"country": code}).all() if code else []
-    records = [
-        {**sector_label(ctx, r.cluster), **_record(ctx, r)}
-        for r in rows
-        if r.cluster in ctx.kb.sectors
+    choices = [] if code else [country_name(ctx, c) for c in u.country_choices]
+    countries = [
+        {
+            "code": c,
+            "name": country_name(ctx, c),
+            "records": [
+                {**sector_label(ctx, r.cluster), **_record(ctx, r)}
+                for r in ctx.session.exec(_COUNTRY_RECORDS, params={"country": c}).all()
+                if r.cluster in ctx.kb.sectors
+            ],
+        }
+        for c in ((code, *u.also_countries) if code else ())
     ]
+    first = countries[0] if countries else {"code": "", "name": "", "records": []}
     return reply(
         ctx,
         "leads/country_clusters.j2",
-        country={"code": code, "name": country_name(ctx, code) if code else ""},
-        records=records,
+        country={"code": first["code"], "name": first["name"]},
+        records=first["records"],
+        countries=countries,
         country_choices=choices,
     )
 

@@ -57,6 +57,27 @@ def test_a_records_agency_is_named_in_the_readers_language(
     assert "Logistique: PAM" in chad, chad
 
 
+@pytest.mark.parametrize(
+    ("question", "none_for_mali", "sudan"),
+    [
+        ("which clusters are active in Mali and Sudan", "no cluster records for Mali", "Sudan ("),
+        ("quels clusters sont actifs au Mali et au Soudan ?", "(Mali)", "Soudan, d'après"),
+        ("马里和苏丹有哪些集群", "我们没有马里的集群记录", "我们关于苏丹的记录"),
+        ("ما هي المجموعات المفعلة في مالي والسودان", "مالي", "السودان"),
+    ],
+)
+def test_the_records_of_each_country_named(
+    bot: Bot, kb: KnowledgeBase, engine: Engine, question: str, none_for_mali: str, sudan: str
+) -> None:
+    # "in Mali and Sudan": each country is answered, the one we hold nothing for as well.
+    import_file(EXAMPLE, kb, engine)
+    chat = Chat(bot)
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "country_clusters", answer
+    assert none_for_mali in answer and sudan in answer, answer
+    assert "UNICEF" in answer.split(sudan, 1)[1], answer  # Sudan's nutrition record
+
+
 # What an agency leads in a country: our records there whose lead or co-lead names it, first,
 # asked whole or as a follow-up; the global list stays below.
 @pytest.mark.parametrize(
