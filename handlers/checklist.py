@@ -19,6 +19,7 @@ from handlers.common import (
     agency_label,
     choice,
     country_name,
+    near_country,
     reply,
     sector_label,
 )
@@ -478,8 +479,7 @@ def _detail(ctx: Context, parsed: Invalid, text: str) -> dict[str, Any]:
         return {"length": len(text.strip()), "limit": MAX_TEXT}
     if parsed.reason == "unknown_country":
         # The matcher's near names ("Sudn": Sudan), as "did you mean", never taken for it.
-        near = ctx.kb.matcher.countries.suggest(normalize(text), limit=1)
-        return {"name": " ".join(text.split()), "hint": country_name(ctx, near[0]) if near else ""}
+        return {"name": " ".join(text.split()), "hint": near_country(ctx, text)}
     if parsed.reason == "aor":
         aor = next(s for s in ctx.kb.matcher.entities(text).sectors if ctx.kb.sectors[s].parent)
         parent = str(ctx.kb.sectors[aor].parent)

@@ -52,6 +52,15 @@ def country_name(ctx: Context, code: str) -> str:
     return str(ctx.kb.matcher.country_name(code, ctx.lang))
 
 
+def near_country(ctx: Context, typed: str) -> str:
+    """The country a name we do not know is a slip away from ("Sudn": Sudan), named, or "".
+
+    For "did you mean": a slip too short to be read as the name is never taken for it.
+    """
+    near = ctx.kb.matcher.countries.suggest(normalize(typed), limit=1)
+    return country_name(ctx, near[0]) if near else ""
+
+
 def language_name(code: str) -> str:
     """A language named in a sentence of its own (CLDR): "français", "español", "English".
 

@@ -422,9 +422,19 @@ class PhraseIndex:
         for word in text.split():
             if len(word) < 4:
                 continue
-            for phrase, _, _ in process.extract(
+            # Two neighbouring letters swapped are one slip ("chda", "mlai"), as in `_closest`,
+            # and nearer than what fuzz.ratio finds ("mlai" is Mali before Malawi).
+            swapped = [
+                phrase
+                for phrase, _, _ in process.extract(
+                    word, list(self.targets), scorer=OSA.distance, limit=limit, score_cutoff=1
+                )
+                if sorted(phrase) == sorted(word)
+            ]
+            close = process.extract(
                 word, list(self.targets), scorer=fuzz.ratio, limit=limit, score_cutoff=80
-            ):
+            )
+            for phrase in swapped + [p for p, _, _ in close]:
                 seen.setdefault(self.targets[phrase], None)
         return list(seen)[:limit]
 

@@ -203,7 +203,8 @@ def understand(
         ending = _after_a_preamble(text, kb)
         if ending is not None:
             return replace(ending, lang=lang or ending.lang)
-    if u.intent == "who_leads" and e.leftover:
+    # The global list too is asked of a place ("which clusters are active in Sudn?").
+    if u.intent in ("who_leads", "list_clusters") and e.leftover:
         places = _unknown_places(e, text, kb, langs)
         return replace(u, unknown_places=places) if places else u
     return u

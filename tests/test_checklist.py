@@ -1067,6 +1067,7 @@ def test_a_known_organisation_among_other_words_is_asked_about_never_lost(chat: 
     [
         ("1", "Please name the country, or the response with its country"),
         ("Sudn", 'I know no country called "Sudn". Did you mean Sudan?'),
+        ("Chda", 'I know no country called "Chda". Did you mean Chad?'),  # two letters swapped
         ("the Sahel floods response", 'I know no country called "the Sahel floods response".'),
         ("Mali and Niger", "Which country do you mean: Mali or Niger?"),
     ],

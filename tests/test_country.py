@@ -378,6 +378,30 @@ def test_a_place_we_do_not_know_is_said_first_then_what_we_know(
     assert known in answer
 
 
+# A place a slip from a country's name, too short to be read as it ("sudn", "chda"), is said
+# as unknown, with the country it may be as a "did you mean", never taken for it.
+@pytest.mark.parametrize(
+    ("question", "first_line"),
+    [
+        ("who leads logisitcs in sudn", 'I know no country called "sudn", so what follows'),
+        ("who leads health in chda", 'I know no country called "chda"'),
+        ("which clusters are active in sudn", 'I know no country called "sudn"'),
+        ("qui dirige la santé au Mlai ?", "Je ne connais aucun pays appelé « Mlai »"),
+        ("¿quién lidera salud en Cahd?", "No conozco ningún país llamado «Cahd»"),
+        ("من يقود الصحة في سودن؟", "لا أعرف بلداً باسم «سودن»"),
+    ],
+)
+def test_a_place_a_slip_from_a_country_asks_whether_it_is_meant(
+    chat: Chat, question: str, first_line: str
+) -> None:
+    first = chat(question).splitlines()[0]
+    assert first.startswith(first_line), first
+    meant = {"sudn": "Sudan", "chda": "Chad", "Mlai": "Mali", "Cahd": "Chad", "سودن": "السودان"}
+    hint = next(v for k, v in meant.items() if k in question)
+    said = ("Did you mean", "Vouliez-vous dire", "¿Quiso decir", "هل تقصد")
+    assert any(f"{d} {hint}" in first for d in said), first
+
+
 def test_two_places_we_do_not_know_are_each_said(chat: Chat) -> None:
     lines = chat("who leads health in wakanda and atlantis").splitlines()
     assert lines[0].startswith('I know no country called "wakanda"')
