@@ -366,6 +366,9 @@ def test_the_records_of_congo_ask_which_one(chat: Chat, question: str, shown: st
         ("qui dirige la santé au Darfour ?", "Je ne connais aucun pays appelé « Darfour »", "OMS"),
         ("¿quién lidera salud en Darfur?", "No conozco ningún país llamado «Darfur»", "OMS"),
         ("在达尔富尔谁牵头卫生集群？", "我不知道有名为“达尔富尔”的国家", "WHO"),
+        # Before the cluster, with 的: a place as well.
+        ("达尔富尔的卫生集群谁牵头", "我不知道有名为“达尔富尔”的国家", "WHO"),
+        ("科克斯巴扎尔的营养集群由谁牵头", "我不知道有名为“科克斯巴扎尔”的国家", "UNICEF"),
         ("من يقود الصحة في دارفور؟", "لا أعرف بلداً باسم «دارفور»", "WHO"),
     ],
 )
@@ -431,6 +434,8 @@ def test_a_place_we_do_not_know_stays_text(chat: Chat) -> None:
         "¿quién lidera alojamiento en caso de conflicto?",
         "在紧急情况下谁牵头卫生集群",
         "在冲突中谁牵头住所集群",
+        "新成立的卫生集群谁牵头",  # what is before 的 is no place when our texts hold it
+        "正式的卫生集群牵头机构是谁",
         "من يقود الصحة في حالات الطوارئ؟",
         "من يقود المأوى في النزاع؟",
     ],
