@@ -50,18 +50,25 @@ def _simplified() -> Any:
 _FOLD_KEPT = 8192
 
 
+# Invisible format characters that sit inside a word, never between two: the joiners (ZWNJ
+# in Persian "می‌خواهم"), the word joiner, the byte-order mark, the soft hyphen. Folded to
+# nothing, as accents are, so the word is matched whole ("hea\xadlth" is health).
+_INSIDE_A_WORD = frozenset("\u200c\u200d\u2060\ufeff\xad")
+
+
 class _Fold(dict[int, str | None]):
     """What `normalize` makes of each character of decomposed text, for str.translate.
 
-    Accents and Arabic diacritics (Mn) go; punctuation, symbols, spaces and controls (P, S,
-    Z, C) other than "-" and "'" become spaces; the rest stays. Worked out the first time a
-    character is seen, not character by character in Python on every text folded.
+    Accents and Arabic diacritics (Mn) go, as do `_INSIDE_A_WORD`; punctuation, symbols,
+    spaces and controls (P, S, Z, C) other than "-" and "'" become spaces; the rest stays.
+    Worked out the first time a character is seen, not character by character in Python on
+    every text folded.
     """
 
     def __missing__(self, code: int) -> str | None:
         ch = chr(code)
         cat = unicodedata.category(ch)
-        if cat == "Mn":
+        if cat == "Mn" or ch in _INSIDE_A_WORD:
             folded = None
         elif cat[0] in "PSZC" and ch not in "-'":
             folded = " "
