@@ -93,8 +93,22 @@ def topic_title(ctx: Context, topic: str) -> str:
 
 
 def topic_choices(ctx: Context, topics: tuple[str, ...]) -> tuple[Choice, ...]:
-    """Buttons that show each topic."""
-    return tuple(Choice(topic_title(ctx, t), f"topic:{t}") for t in topics if known_topic(ctx, t))
+    """Buttons that show each topic, one button per topic.
+
+    A line of a topic offered with the topic itself is that topic's button, in the place of
+    the first of them (both bore the topic's title).
+    """
+    kb = ctx.kb
+    known = [t for t in topics if known_topic(ctx, t)]
+    family = {t: kb.passages[t].concept if t in kb.passages else t for t in known}
+    chosen: dict[str, str] = {}  # family -> the topic its button shows
+    for t in known:
+        if family[t] not in chosen or t == family[t]:
+            chosen[family[t]] = t
+    buttons: dict[str, Choice] = {}  # by title: two buttons never read the same
+    for t in chosen.values():
+        buttons.setdefault(topic_title(ctx, t), Choice(topic_title(ctx, t), f"topic:{t}"))
+    return tuple(buttons.values())
 
 
 def known_topic(ctx: Context, topic: str) -> bool:

@@ -938,7 +938,9 @@ def _classify(
     # which no passage holds either; asked of no cluster, those words may be a passage's.
     unheld = _unheld(e)
     if set(unheld) & _OF_A_POST and not e.sectors:
-        return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
+        # Said so, as of a cluster ("we hold no terms of employment"), not a plain "I don't know".
+        related = tuple(r.topic for r in ranked[:3])
+        return found("unknown", 0.0, related=related, unheld=unheld)
     if not e.sectors:
         unheld = ()
     if _the_cluster_word_alone(e, kb, lang):
