@@ -1003,7 +1003,8 @@ class Matcher:
         بيقود health cluster" is Arabic, "shelter cluster 谁牵头" Chinese).
         """
         cjk = len(_CJK.findall(text))
-        arabic = len(_ARABIC.findall(text))
+        # Letters only: Arabic punctuation and digits ("؟", "،", "٣") say no language.
+        arabic = sum(ch.isalpha() for ch in _ARABIC.findall(text))
         latin = len(_LATIN.findall(text))
         if cjk or arabic:
             names = re.findall(r"[A-Za-z\u00c0-\u024f]+", text)
