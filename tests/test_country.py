@@ -54,7 +54,7 @@ def test_a_records_agency_is_named_in_the_readers_language(
     assert "Chef de file : OMS" in answer, answer
     assert "Ministry of Health" in answer  # no agency we know: as it was written
     chad = Chat(bot)("quels clusters sont actifs au Tchad ?")
-    assert "Logistique: PAM" in chad, chad
+    assert "Logistique : PAM" in chad, chad  # French spaces its colon
 
 
 @pytest.mark.parametrize(
@@ -76,6 +76,24 @@ def test_the_records_of_each_country_named(
     assert chat.last is not None and chat.last.intent == "country_clusters", answer
     assert none_for_mali in answer and sudan in answer, answer
     assert "UNICEF" in answer.split(sudan, 1)[1], answer  # Sudan's nutrition record
+
+
+@pytest.mark.parametrize(
+    ("question", "shown", "not_shown"),
+    [
+        ("quels clusters sont actifs au Soudan ?", "• Santé : OMS", "Santé: OMS"),
+        ("苏丹有哪些集群", "• 卫生：WHO", "卫生: WHO"),
+        ("ما هي المجموعات المفعلة في السودان", "سجلاتنا عن السودان (مجموعتان):", "2 مجموعتان"),
+        ("which clusters are active in Sudan", "• Health: WHO", "Health : WHO"),
+    ],
+)
+def test_a_records_list_is_written_as_its_language_writes(
+    bot: Bot, kb: KnowledgeBase, engine: Engine, question: str, shown: str, not_shown: str
+) -> None:
+    # French spaces a colon, Chinese writes it full width, Arabic's dual needs no number.
+    import_file(EXAMPLE, kb, engine)
+    answer = Chat(bot)(question)
+    assert shown in answer and not_shown not in answer, answer
 
 
 # What an agency leads in a country: our records there whose lead or co-lead names it, first,
