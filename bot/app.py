@@ -78,7 +78,11 @@ class Bot:
                 if command:
                     understood = replace(understood, intent=command[0], confidence=1.0)
                     code = command[1].strip().casefold()
-                    if code in self.kb.languages:
+                    if command[0] not in self.router.commands:
+                        # "/lan fr", "/lan es": no command of ours, answered in the
+                        # conversation's language, not in one its words happen to name.
+                        understood = replace(understood, lang=None)
+                    elif code in self.kb.languages:
                         # "/lang fr": a language code says the language ("en" is no Spanish "in").
                         understood = replace(understood, lang=code)
                 found = session.execute(_USER, {"identity": msg.identity, "chat": msg.chat})

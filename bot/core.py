@@ -13,17 +13,20 @@ if TYPE_CHECKING:
     from knowledge import KnowledgeBase, Understanding
 
 
-# Control characters (but tab and newline), direction overrides and embeddings, zero-width
-# spaces and byte-order marks, and lone surrogates: never meant as text, refused by PostgreSQL
-# (NUL), or able to make shown text lie. (Joiners stay: emoji and scripts need them.)
+# Control characters (but tab and newline), direction overrides and embeddings, word joiners,
+# byte-order marks and soft hyphens, and lone surrogates: never meant as text, refused by
+# PostgreSQL (NUL), or able to make shown text lie. (Joiners stay: emoji and scripts need them;
+# the zero-width non-joiner is part of how Persian writes a word.)
 _UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u2060\ufeff\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
+# A zero-width space is a break between words, typed or pasted ("who\u200bleads\u200bhealth").
+_BREAKS = str.maketrans({"\u200b": " "})
 
 
 def clean_text(text: str) -> str:
     """Text from outside with control characters, direction overrides and lone surrogates gone."""
-    return _UNSAFE.sub("", text)
+    return _UNSAFE.sub("", text.translate(_BREAKS))
 
 
 @dataclass(frozen=True, slots=True)

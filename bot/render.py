@@ -229,7 +229,8 @@ class Renderer:
             env.globals.update(_direct_gettext(catalog))
             # What goes between two sentences: Chinese writes none after "。" or "："
             env.globals["gap"] = "" if lang == "zh" else " "
-            env.globals["colon"] = "：" if lang == "zh" else ": "
+            # A colon before what follows: French spaces it ("Santé : OMS"), Chinese is full width.
+            env.globals["colon"] = {"zh": "：", "fr": " : "}.get(lang, ": ")
             env.filters["typed"] = _typed
             self.envs[lang] = env
 

@@ -19,6 +19,7 @@ from handlers.common import (
     agency_label,
     choice,
     country_name,
+    near_country,
     reply,
     sector_label,
 )
@@ -333,9 +334,14 @@ def continue_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply] | Non
             _keep_language(msg, ctx)
             checklist_runs.save(ctx.session, run, status="open")
             return ask(ctx, run, note="resumed")
+        if action in {"status", "letter", "cancel"}:
+            # "At any point": where it stands, or cancelling it, need no resume first.
+            _keep_language(msg, ctx)
+            return _control(ctx, run, action)
         words = ctx.kb.checklist_words
-        if msg.text.strip().isdecimal() or words.opening(msg.text, ANSWER_GROUPS)[0]:
-            # An answer ("yes", "2") to a paused checklist: say it is paused, and how to go on.
+        if action or msg.text.strip().isdecimal() or words.opening(msg.text, ANSWER_GROUPS)[0]:
+            # An answer ("yes", "2") or a step ("back", "skip") to a paused checklist: say it
+            # is paused, and how to go on.
             _keep_language(msg, ctx)
             return replace(reply(ctx, "checklist/paused.j2"), intent="checklist")
         return None
@@ -473,8 +479,7 @@ def _detail(ctx: Context, parsed: Invalid, text: str) -> dict[str, Any]:
         return {"length": len(text.strip()), "limit": MAX_TEXT}
     if parsed.reason == "unknown_country":
         # The matcher's near names ("Sudn": Sudan), as "did you mean", never taken for it.
-        near = ctx.kb.matcher.countries.suggest(normalize(text), limit=1)
-        return {"name": " ".join(text.split()), "hint": country_name(ctx, near[0]) if near else ""}
+        return {"name": " ".join(text.split()), "hint": near_country(ctx, text)}
     if parsed.reason == "aor":
         aor = next(s for s in ctx.kb.matcher.entities(text).sectors if ctx.kb.sectors[s].parent)
         parent = str(ctx.kb.sectors[aor].parent)
@@ -566,6 +571,7 @@ def status(ctx: Context, run: "ChecklistRun") -> Reply:
         left=left,
         position=run.position + 1,
         colon=colon(ctx.lang),
+        paused=run.status == "paused",
     )
     return replace(r, intent="checklist")
 

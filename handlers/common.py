@@ -52,6 +52,15 @@ def country_name(ctx: Context, code: str) -> str:
     return str(ctx.kb.matcher.country_name(code, ctx.lang))
 
 
+def near_country(ctx: Context, typed: str) -> str:
+    """The country a name we do not know is a slip away from ("Sudn": Sudan), named, or "".
+
+    For "did you mean": a slip too short to be read as the name is never taken for it.
+    """
+    near = ctx.kb.matcher.countries.suggest(normalize(typed), limit=1)
+    return country_name(ctx, near[0]) if near else ""
+
+
 def language_name(code: str) -> str:
     """A language named in a sentence of its own (CLDR): "français", "español", "English".
 
@@ -84,8 +93,22 @@ def topic_title(ctx: Context, topic: str) -> str:
 
 
 def topic_choices(ctx: Context, topics: tuple[str, ...]) -> tuple[Choice, ...]:
-    """Buttons that show each topic."""
-    return tuple(Choice(topic_title(ctx, t), f"topic:{t}") for t in topics if known_topic(ctx, t))
+    """Buttons that show each topic, one button per topic.
+
+    A line of a topic offered with the topic itself is that topic's button, in the place of
+    the first of them (both bore the topic's title).
+    """
+    kb = ctx.kb
+    known = [t for t in topics if known_topic(ctx, t)]
+    family = {t: kb.passages[t].concept if t in kb.passages else t for t in known}
+    chosen: dict[str, str] = {}  # family -> the topic its button shows
+    for t in known:
+        if family[t] not in chosen or t == family[t]:
+            chosen[family[t]] = t
+    buttons: dict[str, Choice] = {}  # by title: two buttons never read the same
+    for t in chosen.values():
+        buttons.setdefault(topic_title(ctx, t), Choice(topic_title(ctx, t), f"topic:{t}"))
+    return tuple(buttons.values())
 
 
 def known_topic(ctx: Context, topic: str) -> bool:

@@ -41,6 +41,7 @@ def not_understood(msg: Incoming, ctx: Context) -> Reply:
         suggestions=[sector_label(ctx, s) for s in u.suggestions],
         clusters=clusters,
         nearest=bool(nearest),
+        unheld=list(u.unheld),  # "the coordinator's salary": what we hold none of, said so
     )
     return replace(result, choices=nearest)
 

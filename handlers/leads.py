@@ -13,7 +13,15 @@ from bot.core import Context, Incoming, Reply, Router
 from bot.domain import verification
 from bot.domain.records import lead_parts
 from bot.models import CountryCluster
-from handlers.common import N_, agency_label, country_name, known_topic, reply, sector_label
+from handlers.common import (
+    N_,
+    agency_label,
+    country_name,
+    known_topic,
+    near_country,
+    reply,
+    sector_label,
+)
 from handlers.concepts import show_topic
 from handlers.help import not_understood
 from knowledge import KnowledgeBase, Lead
@@ -130,8 +138,7 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         "leads/who_leads.j2",
         _sources(ctx.kb, sectors),
         checks=_checks(ctx, sectors, u.agencies, u.condition, countries, only=u.only),
-        # "in Darfur": a place we know no country by is said first, never dropped.
-        unknown_places=list(u.unknown_places),
+        unknown_places=_unknown_places(ctx),
         in_kind=_in_kind(ctx, sectors, u.condition) if not u.agencies else [],
         sectors=[sector_facts(ctx, s) for s in sectors],
         country=countries[0] if countries else None,
@@ -145,6 +152,14 @@ def who_leads(msg: Incoming, ctx: Context) -> Reply:
         country_choices=[country_name(ctx, c) for c in u.country_choices],
         topic="who_leads",
     )
+
+
+def _unknown_places(ctx: Context) -> list[dict[str, str]]:
+    """The places we know no country by ("in Darfur"), said first, never dropped.
+
+    One a slip from a country's name ("in Sudn") asks whether that country is meant.
+    """
+    return [{"name": p, "hint": near_country(ctx, p)} for p in ctx.understanding.unknown_places]
 
 
 def _checks(
@@ -289,7 +304,13 @@ def _names(ctx: Context, organisations: str, agency: str) -> bool:
 def list_clusters(msg: Incoming, ctx: Context) -> Reply:
     """The 11 global clusters and their lead agencies."""
     clusters = [sector_facts(ctx, c.id) for c in ctx.kb.clusters]
-    return reply(ctx, "leads/list_clusters.j2", ("S",), clusters=clusters)
+    return reply(
+        ctx,
+        "leads/list_clusters.j2",
+        ("S",),
+        clusters=clusters,
+        unknown_places=_unknown_places(ctx),  # "which clusters are active in Sudn?"
+    )
 
 
 @router.intent("unknown_agency")
@@ -307,21 +328,30 @@ def unknown_agency(msg: Incoming, ctx: Context) -> Reply:
 
 @router.intent("country_clusters")
 def country_clusters(msg: Incoming, ctx: Context) -> Reply:
-    """Every cluster record we hold for one country."""
-    code = ctx.understanding.country or ""
+    """Every cluster record we hold for each country named ("in Mali and Sudan": both)."""
+    u = ctx.understanding
+    code = u.country or ""
     # "Congo" alone: our records are one country's, so the bot asks which is meant.
-    choices = [] if code else [country_name(ctx, c) for c in ctx.understanding.country_choices]
-    rows = ctx.session.exec(_COUNTRY_RECORDS, params={"country": code}).all() if code else []
-    records = [
-        {**sector_label(ctx, r.cluster), **_record(ctx, r)}
-        for r in rows
-        if r.cluster in ctx.kb.sectors
+    choices = [] if code else [country_name(ctx, c) for c in u.country_choices]
+    countries = [
+        {
+            "code": c,
+            "name": country_name(ctx, c),
+            "records": [
+                {**sector_label(ctx, r.cluster), **_record(ctx, r)}
+                for r in ctx.session.exec(_COUNTRY_RECORDS, params={"country": c}).all()
+                if r.cluster in ctx.kb.sectors
+            ],
+        }
+        for c in ((code, *u.also_countries) if code else ())
     ]
+    first = countries[0] if countries else {"code": "", "name": "", "records": []}
     return reply(
         ctx,
         "leads/country_clusters.j2",
-        country={"code": code, "name": country_name(ctx, code) if code else ""},
-        records=records,
+        country={"code": first["code"], "name": first["name"]},
+        records=first["records"],
+        countries=countries,
         country_choices=choices,
     )
 
@@ -342,7 +372,8 @@ def lead_command(msg: Incoming, ctx: Context) -> Reply:
             if u.country or u.unknown_places
             else ctx.kb.matcher.entities(msg.args).leftover[:60]
         )
-        return replace(answer, data={**answer.data, "unknown_country": unknown})
+        hint = near_country(ctx, unknown) if unknown else ""
+        return replace(answer, data={**answer.data, "unknown_country": unknown, "hint": hint})
     # The words after /lead name a cluster: one we do not know ("/lead flying"), less the
     # country named with it ("/lead cash Sudan").
     words = [

@@ -50,18 +50,25 @@ def _simplified() -> Any:
 _FOLD_KEPT = 8192
 
 
+# Invisible format characters that sit inside a word, never between two: the joiners (ZWNJ
+# in Persian "می‌خواهم"), the word joiner, the byte-order mark, the soft hyphen. Folded to
+# nothing, as accents are, so the word is matched whole ("hea\xadlth" is health).
+_INSIDE_A_WORD = frozenset("\u200c\u200d\u2060\ufeff\xad")
+
+
 class _Fold(dict[int, str | None]):
     """What `normalize` makes of each character of decomposed text, for str.translate.
 
-    Accents and Arabic diacritics (Mn) go; punctuation, symbols, spaces and controls (P, S,
-    Z, C) other than "-" and "'" become spaces; the rest stays. Worked out the first time a
-    character is seen, not character by character in Python on every text folded.
+    Accents and Arabic diacritics (Mn) go, as do `_INSIDE_A_WORD`; punctuation, symbols,
+    spaces and controls (P, S, Z, C) other than "-" and "'" become spaces; the rest stays.
+    Worked out the first time a character is seen, not character by character in Python on
+    every text folded.
     """
 
     def __missing__(self, code: int) -> str | None:
         ch = chr(code)
         cat = unicodedata.category(ch)
-        if cat == "Mn":
+        if cat == "Mn" or ch in _INSIDE_A_WORD:
             folded = None
         elif cat[0] in "PSZC" and ch not in "-'":
             folded = " "
@@ -422,9 +429,19 @@ class PhraseIndex:
         for word in text.split():
             if len(word) < 4:
                 continue
-            for phrase, _, _ in process.extract(
+            # Two neighbouring letters swapped are one slip ("chda", "mlai"), as in `_closest`,
+            # and nearer than what fuzz.ratio finds ("mlai" is Mali before Malawi).
+            swapped = [
+                phrase
+                for phrase, _, _ in process.extract(
+                    word, list(self.targets), scorer=OSA.distance, limit=limit, score_cutoff=1
+                )
+                if sorted(phrase) == sorted(word)
+            ]
+            close = process.extract(
                 word, list(self.targets), scorer=fuzz.ratio, limit=limit, score_cutoff=80
-            ):
+            )
+            for phrase in swapped + [p for p, _, _ in close]:
                 seen.setdefault(self.targets[phrase], None)
         return list(seen)[:limit]
 
@@ -986,7 +1003,8 @@ class Matcher:
         بيقود health cluster" is Arabic, "shelter cluster 谁牵头" Chinese).
         """
         cjk = len(_CJK.findall(text))
-        arabic = len(_ARABIC.findall(text))
+        # Letters only: Arabic punctuation and digits ("؟", "،", "٣") say no language.
+        arabic = sum(ch.isalpha() for ch in _ARABIC.findall(text))
         latin = len(_LATIN.findall(text))
         if cjk or arabic:
             names = re.findall(r"[A-Za-z\u00c0-\u024f]+", text)

@@ -483,6 +483,18 @@ class Ranker:
                     return True
         return False
 
+    def pairs_unseen(self, text: str) -> bool:
+        """Whether no character pair of a Chinese run occurs in our passages.
+
+        A foreign name written in characters ("达尔富尔") shares single characters with our
+        texts, but hardly ever two in a row, as our own words do ("人道主义", "非正式").
+        """
+        index = self.indexes.get("zh")
+        pairs = [t for t in self.tokens(text, "zh") if len(t) == 2]
+        if index is None or not pairs:
+            return False
+        return not any(t in index.idf for t in pairs)
+
     def titled(self, text: str, topic: str, langs: Iterable[str], besides: str = "") -> bool:
         """Whether every word of `text` is in the title of `topic` or of the topic it is part of.
 

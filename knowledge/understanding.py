@@ -212,7 +212,8 @@ def understand(
         ending = _after_a_preamble(text, kb)
         if ending is not None:
             return replace(ending, lang=lang or ending.lang)
-    if u.intent == "who_leads" and e.leftover:
+    # The global list too is asked of a place ("which clusters are active in Sudn?").
+    if u.intent in ("who_leads", "list_clusters") and e.leftover:
         places = _unknown_places(e, text, kb, langs)
         return replace(u, unknown_places=places) if places else u
     return u
@@ -605,12 +606,25 @@ def _unknown_places(
         return {normalize(w) for pw in words for w in pw.get(group, ())}
 
     before, skip, joins, not_places = of("before"), of("skip"), of("and"), of("not_places")
+    # In Chinese a place may also come before the name it has, with a word such as 的
+    # ("达尔富尔的卫生集群"): what follows it in `e.rest` is that name, blanked out.
+    owning = {w for w in of("of") if _CJK.search(w)}
+    rest = f"{e.rest} "
     left = set(e.leftover.split())
     runs = [
         w
         for w in e.leftover.split()
         if _CJK.search(w)
-        and any(f"{b}{w}" in e.rest or f"{b}{w}" in text for b in before if _CJK.search(b))
+        and (
+            any(f"{b}{w}" in e.rest or f"{b}{w}" in text for b in before if _CJK.search(b))
+            or (
+                any(f"{w}{o} " in rest for o in owning)
+                # Two characters at least, and no word of our texts ("最新", "国际"), but for
+                # a longer run none of whose character pairs they hold ("达尔富尔").
+                and len(w) >= 2
+                and (not kb.ranker.knows(w, ["zh"]) or (len(w) >= 3 and kb.ranker.pairs_unseen(w)))
+            )
+        )
         and not any(n in w for n in not_places if _CJK.search(n))
     ]
     tokens = e.rest.split()
@@ -933,7 +947,9 @@ def _classify(
     # which no passage holds either; asked of no cluster, those words may be a passage's.
     unheld = _unheld(e)
     if set(unheld) & _OF_A_POST and not e.sectors:
-        return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
+        # Said so, as of a cluster ("we hold no terms of employment"), not a plain "I don't know".
+        related = tuple(r.topic for r in ranked[:3])
+        return found("unknown", 0.0, related=related, unheld=unheld)
     if not e.sectors:
         unheld = ()
     if _the_cluster_word_alone(e, kb, lang):

@@ -670,6 +670,47 @@ def test_an_answer_to_a_paused_checklist_says_it_is_paused(chat: Chat) -> None:
     assert "Criterion 1, Health" in chat("resume")
 
 
+@pytest.mark.parametrize(
+    ("opening", "country", "status", "letter", "paused"),
+    [
+        ("/checklist", "Sudan", "status", "the letter", "Checklist paused; your answers are kept"),
+        (
+            "nous voulons activer des clusters",
+            "Soudan",
+            "statut",
+            "la lettre",
+            "Liste de vérification en pause",
+        ),
+        ("我想启动集群", "苏丹", "状态", "信函", "核对清单已暂停"),
+    ],
+)
+def test_status_and_the_letter_work_while_paused_after_a_restart(
+    kb: KnowledgeBase,
+    tmp_path: Path,
+    opening: str,
+    country: str,
+    status: str,
+    letter: str,
+    paused: str,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'paused.db'}"
+    first = Chat(Bot(Settings(database_url=url), kb=kb))
+    first(opening)
+    first(country)
+    first("pause")
+    second = Chat(Bot(Settings(database_url=url), kb=kb))  # a new process on the same database
+    for word in (status, letter):
+        answer = second(word)
+        assert "✔ 1." in answer and "▶ 2." in answer, answer
+        assert paused in answer  # still paused: how to go on, not "type an answer"
+    second("back")  # a step needs the checklist resumed first
+    assert second.last is not None and second.last.template == "checklist/paused.j2"
+    second("cancel")
+    assert second.last.template == "checklist/cancelled.j2"
+    second(status)
+    assert second.last.template == "checklist/none_open.j2"
+
+
 @pytest.mark.parametrize(("opening", "stop"), [("/checklist", "stop"), ("我想启动集群", "停")])
 def test_a_bare_stop_pauses_and_is_never_the_country(chat: Chat, opening: str, stop: str) -> None:
     chat(opening)
@@ -1026,6 +1067,7 @@ def test_a_known_organisation_among_other_words_is_asked_about_never_lost(chat: 
     [
         ("1", "Please name the country, or the response with its country"),
         ("Sudn", 'I know no country called "Sudn". Did you mean Sudan?'),
+        ("Chda", 'I know no country called "Chda". Did you mean Chad?'),  # two letters swapped
         ("the Sahel floods response", 'I know no country called "the Sahel floods response".'),
         ("Mali and Niger", "Which country do you mean: Mali or Niger?"),
     ],

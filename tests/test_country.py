@@ -54,7 +54,46 @@ def test_a_records_agency_is_named_in_the_readers_language(
     assert "Chef de file : OMS" in answer, answer
     assert "Ministry of Health" in answer  # no agency we know: as it was written
     chad = Chat(bot)("quels clusters sont actifs au Tchad ?")
-    assert "Logistique: PAM" in chad, chad
+    assert "Logistique : PAM" in chad, chad  # French spaces its colon
+
+
+@pytest.mark.parametrize(
+    ("question", "none_for_mali", "sudan"),
+    [
+        ("which clusters are active in Mali and Sudan", "no cluster records for Mali", "Sudan ("),
+        ("quels clusters sont actifs au Mali et au Soudan ?", "(Mali)", "Soudan, d'après"),
+        ("马里和苏丹有哪些集群", "我们没有马里的集群记录", "我们关于苏丹的记录"),
+        ("ما هي المجموعات المفعلة في مالي والسودان", "مالي", "السودان"),
+    ],
+)
+def test_the_records_of_each_country_named(
+    bot: Bot, kb: KnowledgeBase, engine: Engine, question: str, none_for_mali: str, sudan: str
+) -> None:
+    # "in Mali and Sudan": each country is answered, the one we hold nothing for as well.
+    import_file(EXAMPLE, kb, engine)
+    chat = Chat(bot)
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "country_clusters", answer
+    assert none_for_mali in answer and sudan in answer, answer
+    assert "UNICEF" in answer.split(sudan, 1)[1], answer  # Sudan's nutrition record
+
+
+@pytest.mark.parametrize(
+    ("question", "shown", "not_shown"),
+    [
+        ("quels clusters sont actifs au Soudan ?", "• Santé : OMS", "Santé: OMS"),
+        ("苏丹有哪些集群", "• 卫生：WHO", "卫生: WHO"),
+        ("ما هي المجموعات المفعلة في السودان", "سجلاتنا عن السودان (مجموعتان):", "2 مجموعتان"),
+        ("which clusters are active in Sudan", "• Health: WHO", "Health : WHO"),
+    ],
+)
+def test_a_records_list_is_written_as_its_language_writes(
+    bot: Bot, kb: KnowledgeBase, engine: Engine, question: str, shown: str, not_shown: str
+) -> None:
+    # French spaces a colon, Chinese writes it full width, Arabic's dual needs no number.
+    import_file(EXAMPLE, kb, engine)
+    answer = Chat(bot)(question)
+    assert shown in answer and not_shown not in answer, answer
 
 
 # What an agency leads in a country: our records there whose lead or co-lead names it, first,
@@ -345,6 +384,9 @@ def test_the_records_of_congo_ask_which_one(chat: Chat, question: str, shown: st
         ("qui dirige la santé au Darfour ?", "Je ne connais aucun pays appelé « Darfour »", "OMS"),
         ("¿quién lidera salud en Darfur?", "No conozco ningún país llamado «Darfur»", "OMS"),
         ("在达尔富尔谁牵头卫生集群？", "我不知道有名为“达尔富尔”的国家", "WHO"),
+        # Before the cluster, with 的: a place as well.
+        ("达尔富尔的卫生集群谁牵头", "我不知道有名为“达尔富尔”的国家", "WHO"),
+        ("科克斯巴扎尔的营养集群由谁牵头", "我不知道有名为“科克斯巴扎尔”的国家", "UNICEF"),
         ("من يقود الصحة في دارفور؟", "لا أعرف بلداً باسم «دارفور»", "WHO"),
     ],
 )
@@ -355,6 +397,30 @@ def test_a_place_we_do_not_know_is_said_first_then_what_we_know(
     answer = Chat(Bot(Settings(), kb=kb, engine=any_engine))(question)
     assert answer.splitlines()[0].startswith(first_line), answer
     assert known in answer
+
+
+# A place a slip from a country's name, too short to be read as it ("sudn", "chda"), is said
+# as unknown, with the country it may be as a "did you mean", never taken for it.
+@pytest.mark.parametrize(
+    ("question", "first_line"),
+    [
+        ("who leads logisitcs in sudn", 'I know no country called "sudn", so what follows'),
+        ("who leads health in chda", 'I know no country called "chda"'),
+        ("which clusters are active in sudn", 'I know no country called "sudn"'),
+        ("qui dirige la santé au Mlai ?", "Je ne connais aucun pays appelé « Mlai »"),
+        ("¿quién lidera salud en Cahd?", "No conozco ningún país llamado «Cahd»"),
+        ("من يقود الصحة في سودن؟", "لا أعرف بلداً باسم «سودن»"),
+    ],
+)
+def test_a_place_a_slip_from_a_country_asks_whether_it_is_meant(
+    chat: Chat, question: str, first_line: str
+) -> None:
+    first = chat(question).splitlines()[0]
+    assert first.startswith(first_line), first
+    meant = {"sudn": "Sudan", "chda": "Chad", "Mlai": "Mali", "Cahd": "Chad", "سودن": "السودان"}
+    hint = next(v for k, v in meant.items() if k in question)
+    said = ("Did you mean", "Vouliez-vous dire", "¿Quiso decir", "هل تقصد")
+    assert any(f"{d} {hint}" in first for d in said), first
 
 
 def test_two_places_we_do_not_know_are_each_said(chat: Chat) -> None:
@@ -386,6 +452,8 @@ def test_a_place_we_do_not_know_stays_text(chat: Chat) -> None:
         "¿quién lidera alojamiento en caso de conflicto?",
         "在紧急情况下谁牵头卫生集群",
         "在冲突中谁牵头住所集群",
+        "新成立的卫生集群谁牵头",  # what is before 的 is no place when our texts hold it
+        "正式的卫生集群牵头机构是谁",
         "من يقود الصحة في حالات الطوارئ؟",
         "من يقود المأوى في النزاع؟",
     ],

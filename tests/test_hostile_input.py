@@ -47,6 +47,25 @@ def test_never_crashes_always_answers(chat: Chat, text: str) -> None:
     assert "49" not in answer  # templates never evaluate user text
 
 
+# Invisible characters pasted into a question: a zero-width space parts words, the others
+# (soft hyphen, word joiner, byte-order mark, the joiners) sit inside one.
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("who\u200bleads\u200bhealth", "World Health Organization (WHO)"),
+        ("who leads hea\u00adlth\ufeff", "World Health Organization (WHO)"),
+        ("qui\u200bdirige\u200bla\u200bsanté ?", "Organisation mondiale de la Santé (OMS)"),
+        ("\u2060¿quién lidera\u200bsalud?", "Organización Mundial de la Salud (OMS)"),
+        ("谁\u200b牵头\u200b卫生集群", "世界卫生组织"),
+        ("من\u200bيقود\u200bالصحة\u200c؟", "منظمة الصحة العالمية"),
+    ],
+)
+def test_invisible_characters_do_not_hide_the_question(chat: Chat, typed: str, said: str) -> None:
+    answer = chat(typed)
+    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    assert said in answer, answer
+
+
 @pytest.mark.parametrize("blank", ["   ", "\u200b", "\ufeff \u2060", "\x00\x01"])
 def test_empty_message_gets_a_nudge(chat: Chat, blank: str) -> None:
     assert "empty" in chat(blank)

@@ -105,6 +105,27 @@ def test_a_command_answers_in_the_language_of_the_conversation(chat: Chat) -> No
         assert chat.last is not None and chat.last.lang == "fr", command
 
 
+@pytest.mark.parametrize("question", ["who leads health?", "qui dirige le cluster santé ?"])
+@pytest.mark.parametrize("typed", ["/lan fr", "/lan es", "/lan ar", "/hlep zh"])
+def test_an_unknown_command_answers_in_the_conversations_language(
+    chat: Chat, question: str, typed: str
+) -> None:
+    # Not in the language its argument names or its words look like: it is no command of ours.
+    chat(question)
+    spoken = chat.last.lang if chat.last else None
+    answer = chat(typed)
+    assert chat.last is not None and chat.last.lang == spoken, answer
+    assert typed.split()[0] in answer
+
+
+@pytest.mark.parametrize("marks", ["؟", "،", "؟؟ ...", "٣؟"])
+def test_arabic_punctuation_alone_is_no_language(chat: Chat, marks: str) -> None:
+    chat("qui dirige le cluster santé ?")
+    chat(marks)
+    assert chat.last is not None and chat.last.lang == "fr"
+    assert "Désolé" in chat("...")  # still the conversation's language
+
+
 def test_the_language_chosen_is_the_conversations_from_then_on(chat: Chat) -> None:
     chat("qui dirige le cluster santé ?")
     assert "English" in chat("/lang en")

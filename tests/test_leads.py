@@ -640,6 +640,29 @@ def test_a_fact_we_do_not_hold_of_a_named_cluster_is_said_unheld_beside_the_lead
 
 
 @pytest.mark.parametrize(
+    ("question", "none_held", "closest"),
+    [
+        ("who pays the cluster coordinator?", "no terms of employment", "These topics come"),
+        ("what is the salary of a cluster coordinator", "no terms of employment", "These"),
+        ("集群协调员的工资是多少", "聘用条件", "以下主题最接近"),
+        ("qui paie le coordinateur du cluster ?", "conditions d'emploi", "Ces sujets"),
+        ("what is the phone number of the cluster coordinator", "no contact details", "These"),
+    ],
+)
+def test_a_posts_pay_asked_of_no_cluster_is_said_unheld_with_one_button_a_topic(
+    chat: Chat, question: str, none_held: str, closest: str
+) -> None:
+    # Not a plain "I don't know" followed by the cluster list: what we do not hold is said,
+    # and the line that offers the nearest topics comes last, right before their buttons.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown", answer
+    assert none_held in answer.splitlines()[1], answer
+    assert answer.rstrip().splitlines()[-1].startswith(closest), answer
+    labels = [c.label for c in chat.last.choices]
+    assert labels and len(labels) == len(set(labels)), labels  # a line and its topic: one
+
+
+@pytest.mark.parametrize(
     "question", ["how long is a cluster coordinator's contract", "集群协调员一般签几年合同"]
 )
 def test_a_posts_contract_asked_of_no_cluster_is_not_known(chat: Chat, question: str) -> None:

@@ -105,7 +105,7 @@ def test_loading_again_replaces_its_countries_only(
             [
                 "Yémen : 4 organisations travaillent dans le secteur Santé",
                 "Ce sont des partenaires, pas les chefs de file du cluster",
-                "• ONG nationale (1): Test Health Network (fixture) (THN)",
+                "• ONG nationale (1) : Test Health Network (fixture) (THN)",  # French spaces it
                 "Période de référence : du 1 avril 2024 au 30 juin 2024.",
             ],
         ),
