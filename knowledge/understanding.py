@@ -198,14 +198,17 @@ def understand(
             u = replace(u, related=(asked,) if asked else ())
     if whole and u.intent in ("concept", "unknown"):
         both = _two_questions(text, kb, _two_topics(kb), listed=True)
-        # A whole topic ranked over two questions that one of its lines answers holds both
-        # ("can an NGO co-lead? are we then provider of last resort?": the NGO co-lead topic).
+        # A topic ranked over two questions that one of its lines answers holds both ("can an
+        # NGO co-lead? are we then provider of last resort?": the NGO co-lead topic), whole
+        # when the message ranked one of its lines first (the other line answers the rest).
+        family = _family(u.topic or "", kb)
         if (
             both is not None
-            and u.topic in kb.concepts
-            and any(q.topic != u.topic and _family(q.topic or "", kb) == u.topic for q in both)
+            and family in kb.concepts
+            and any(q.topic != u.topic and _family(q.topic or "", kb) == family for q in both)
         ):
             both = None
+            u = replace(u, topic=family)
         if both is not None:
             return replace(both[0], lang=lang or both[0].lang, also_topic=both[1].topic)
     if whole and u.intent == "unknown":

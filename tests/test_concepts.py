@@ -691,6 +691,12 @@ def test_a_country_named_in_a_passage_gets_the_passage(chat: Chat, question: str
     ("question", "topic"),
     [
         ("can an ngo co-lead a cluster? are we then provider of last resort?", "ngo_co_lead"),
+        # Two clauses, one a line of the topic the message ranks a line of first: the topic.
+        ("can our national NGO co-lead and are we then provider of last resort", "ngo_co_lead"),
+        (
+            "une ONG nationale peut co-diriger, et est-on alors prestataire de dernier recours ?",
+            "ngo_co_lead",
+        ),
         ("我们本地NGO做了共同牵头 是不是也要当最后提供者", "ngo_polr"),
         ("somos ONG colider, respondemos ante el HC igual que la agencia lider?", "ngo_polr"),
     ],
