@@ -872,3 +872,18 @@ def test_a_question_after_a_preamble_is_answered(
 ) -> None:
     # Who asks and why had drowned the question in words no topic holds.
     assert understand(question, kb).topic in topics, question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who coordinates in a refugee situation?",
+        "qui coordonne dans une situation de réfugiés ?",
+        "难民情况下谁来协调",
+    ],
+)
+def test_a_refugee_situation_asks_about_refugee_responses(
+    kb: KnowledgeBase, question: str
+) -> None:
+    # "Situation" is how people put it; unseen, it had left the refugee topic unsure.
+    assert understand(question, kb).topic == "refugee_coordination", question
