@@ -542,11 +542,6 @@ def _answered(run: "ChecklistRun") -> int:
     return sum(1 for a in stored if a is not None and not a.skipped)
 
 
-def colon(lang: str) -> str:
-    """A colon before what follows it: French spaces it ("Santé : ..."), Chinese is full width."""
-    return {"zh": "：", "fr": " : "}.get(lang, ": ")
-
-
 def status(ctx: Context, run: "ChecklistRun") -> Reply:
     """Where the user is, what is answered, and what is left."""
     qs = questions(run.answers)
@@ -570,7 +565,6 @@ def status(ctx: Context, run: "ChecklistRun") -> Reply:
         items=items,
         left=left,
         position=run.position + 1,
-        colon=colon(ctx.lang),
         paused=run.status == "paused",
     )
     return replace(r, intent="checklist")
@@ -779,7 +773,6 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
         "not_proposed": [c for c in clusters if c["outcome"] != "met"],
         "steps": step_rows,
         "letter_steps": {str(s["number"]): s for s in step_rows if s["number"] in LETTER_STEPS},
-        "colon": colon(lang),
         # Who approves changed in late 2021 by one source: the drafter checks the route.
         "approver_note": ctx.kb.passage_text(ctx.kb.passages["approver_update"], lang),
         "date": today.isoformat(),

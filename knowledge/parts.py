@@ -65,6 +65,10 @@ class Parts:
                 rf"|(?P<n2>{ordinal})\s+(?P<p2>{part}))(?!\S)"
             )
 
+    def names_a_part(self, word: str) -> bool:
+        """Whether a word names a kind of numbered line in some language ("step", "étape")."""
+        return any(word in kinds for kinds in self.kinds.values())
+
     def line(self, text: str, langs: Iterable[str]) -> str | None:
         """The passage id of the numbered line `text` names, or None."""
         norm = normalize(text)

@@ -34,6 +34,7 @@ ALONE = 0.5
 # Intents whose subject a follow-up can swap one part of ("presence": who works where).
 # "And the next one?", "y el siguiente paso?": at most so many words.
 _NEXT_WORDS = 4
+_NEXT_ONLY = frozenset({"next_line", "followup"})
 FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters", "presence"})
 # Languages written in Latin script, where a short message's words may not tell them apart.
 LATIN = ("en", "fr", "es")
@@ -512,7 +513,11 @@ def _record_parts(
     besides = [w for w in e.leftover.split() if not any(w in n.split() or w in n for n in named)]
     if (asks and not _WHO.search(norm)) or besides or e.intents & _ASKS_OTHERWISE:
         parts = []
-    if "contact" in e.intents:
+    # A contact of someone else ("phone number of the minister?") is no part of our record.
+    contact = {
+        w for c in codes for p in kb.text(c).intent_words["contact"] for w in normalize(p).split()
+    }
+    if "contact" in e.intents and all(w in contact for w in besides):
         parts.append("contact")
     if not parts:
         return None
@@ -1236,8 +1241,8 @@ def _of_activation(topic: str, kb: KnowledgeBase) -> bool:
     return (passage.concept if passage else topic) in _ACTIVATION_TOPICS
 
 
-# "Who" and "why" in our five languages (folded): with them, activating alone is not asked.
-_WHO = re.compile(r"(?:^|\s)(?:who|qui|quien|quienes|من|مين)(?:\s|$)|谁")
+# "Why" in our five languages (folded): with it (or "who", `_WHO`), activating alone is not
+# asked.
 _WHY = re.compile(r"(?:^|\s)(?:why|pourquoi|por que|لماذا|ليش)(?:\s|$)|为什么|为何")
 
 
@@ -1587,6 +1592,11 @@ def _next_line(
     if line is None or not line.kind or "next_line" not in e.intents:
         return None
     if e.sectors or e.agencies or e.countries or e.words > _NEXT_WORDS:
+        return None
+    # Only the next line is asked: "next week?", "who is next?", "下一个问题" ask something else.
+    if e.intents - _NEXT_ONLY or any(
+        not kb.ranker.parts.names_a_part(w) for w in e.leftover.split()
+    ):
         return None
     after = kb.ranker.parts.lines.get((line.kind, line.n + 1), line.concept)
     return Understanding("concept", lang, 0.9, topic=after)

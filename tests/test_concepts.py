@@ -887,3 +887,19 @@ def test_a_refugee_situation_asks_about_refugee_responses(
 ) -> None:
     # "Situation" is how people put it; unseen, it had left the refugee topic unsure.
     assert understand(question, kb).topic == "refugee_coordination", question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is your email?",
+        "I want to register a complaint",
+        "can you subscribe me to alerts?",
+        "the next cluster meeting",
+    ],
+)
+def test_joining_is_not_what_an_email_or_a_registration_asks(
+    kb: KnowledgeBase, question: str
+) -> None:
+    # Only joining a cluster or its list asks how to join; the bot's /subscribe is another thing.
+    assert understand(question, kb).topic not in ("joining", "joining.1"), question

@@ -709,6 +709,7 @@ def test_who_pays_the_coordinator_after_a_lead_question_is_no_part_of_the_record
     chat("who leads health in sudan")
     answer = chat("who pays the coordinator?")
     assert "SAMPLE health coordinator" not in answer, answer
+    assert "no terms of employment" in answer, answer  # a post's pay: not ours to know
 
 
 @pytest.mark.parametrize(
@@ -784,3 +785,22 @@ def test_the_next_one_after_the_last_step_is_the_whole_procedure(chat: Chat) -> 
 def test_the_next_one_after_a_lead_question_is_not_understood(chat: Chat) -> None:
     chat("who leads wash?")
     assert chat("and the next one?").startswith("I don't know that")
+
+
+def test_a_contact_of_someone_else_is_no_part_of_the_record(chat: Chat, records: None) -> None:
+    chat("who leads health in sudan")
+    answer = chat("phone number of the minister?")
+    assert "health@example.org" not in answer, answer
+
+
+@pytest.mark.parametrize("then", ["next week?", "who is next?", "下一个问题"])
+def test_next_beside_other_words_is_no_next_step(chat: Chat, then: str) -> None:
+    chat("what is step 3 of the activation?")
+    assert "step 4 of 8" not in chat(then)
+
+
+def test_the_coordinator_in_a_country_we_hold_no_record_for_says_so(chat: Chat) -> None:
+    chat("who leads WASH in Yemen")
+    assert "our records name none for Water, Sanitation and Hygiene in Yemen" in chat(
+        "and the coordinator?"
+    )
