@@ -872,3 +872,28 @@ def test_a_question_after_a_preamble_is_answered(
 ) -> None:
     # Who asks and why had drowned the question in words no topic holds.
     assert understand(question, kb).topic in topics, question
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        (
+            "does the lead have to run the coordination meetings",
+            "suitable coordination mechanisms",
+        ),
+        ("is the CLA in charge of working with the government", "national and local authorities"),
+        (
+            "el lider del cluster organiza las reuniones de coordinacion?",
+            "mecanismos de coordinación adecuados",
+        ),
+        ("le chef de file doit impliquer les communautes", "participatives et communautaires"),
+        ("牵头机构要和政府协调吗", "与国家和地方当局"),
+        ("هل الوكالة الرائدة لازم تطبق المعايير", "تطبيق المعايير"),
+    ],
+)
+def test_a_duty_in_everyday_words_gets_its_responsibility_line(
+    chat: Chat, question: str, line: str
+) -> None:
+    # People name a lead's duty by what they do ("meetings", "work with the government",
+    # "involve communities"), words the line's own text lacks: each line's passage_words.
+    assert line in chat(question), question
