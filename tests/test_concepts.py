@@ -897,3 +897,23 @@ def test_a_duty_in_everyday_words_gets_its_responsibility_line(
     # People name a lead's duty by what they do ("meetings", "work with the government",
     # "involve communities"), words the line's own text lacks: each line's passage_words.
     assert line in chat(question), question
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        ("la chef de file doit elle s occuper de la formation", "renforcement des capacités"),
+        (
+            "le chef de file doit renforcer les capacites des partenaires locaux",
+            "Responsabilité 12 sur 13",
+        ),
+        ("هل لازم الوكالة الرائدة تهتم بالتدريب", "التدريب وبناء القدرات"),
+        ("هل الوكالة الرائدة مسؤولة عن التأهب للطوارئ", "المسؤولية 7 من 13"),
+    ],
+)
+def test_the_lead_named_beside_a_shared_duty_gets_its_own_line(
+    chat: Chat, question: str, line: str
+) -> None:
+    # Advocacy, preparedness and training are core functions and cautions too: the lead
+    # agency named beside them is what says the lead's line is asked.
+    assert line in chat(question), question
