@@ -917,3 +917,24 @@ def test_the_lead_named_beside_a_shared_duty_gets_its_own_line(
     # Advocacy, preparedness and training are core functions and cautions too: the lead
     # agency named beside them is what says the lead's line is asked.
     assert line in chat(question), question
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "our hct is thinking of activating the nutrition cluster, what happens next",
+            "The eight steps to activate clusters",
+        ),
+        (
+            "CH ici, nous voulons proposer l activation du cluster abris, quelles sont les etapes",
+            "Liste de vérification d'activation",
+        ),
+    ],
+)
+def test_a_wish_to_propose_activating_is_a_wish_to_activate(
+    chat: Chat, question: str, expected: str
+) -> None:
+    # "Thinking of activating", "proposer l'activation": the HC's wish, said the way an HC
+    # says it, is not a question on who proposes nor on the cluster's lead.
+    assert expected in chat(question), question
