@@ -938,3 +938,23 @@ def test_a_wish_to_propose_activating_is_a_wish_to_activate(
     # "Thinking of activating", "proposer l'activation": the HC's wish, said the way an HC
     # says it, is not a question on who proposes nor on the cluster's lead.
     assert expected in chat(question), question
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        (
+            "does the lead agency do capacity building for local partners",
+            "Responsibility 12 of 13",
+        ),
+        ("is fundraising part of what the lead agency does", "Responsibility 11 of 13"),
+        ("im the new IMO and nobody told me how clusters get activated", "eight steps"),
+    ],
+)
+def test_the_lead_beside_training_or_funding_and_a_preamble_in_english(
+    chat: Chat, question: str, line: str
+) -> None:
+    # Capacity building is a caution of activation and being "part of" asks membership too:
+    # the lead agency named beside them asks its line. Who asks ("the new IMO, nobody told
+    # me") is no part of what is asked.
+    assert line in chat(question), question
