@@ -903,3 +903,89 @@ def test_joining_is_not_what_an_email_or_a_registration_asks(
 ) -> None:
     # Only joining a cluster or its list asks how to join; the bot's /subscribe is another thing.
     assert understand(question, kb).topic not in ("joining", "joining.1"), question
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        (
+            "does the lead have to run the coordination meetings",
+            "suitable coordination mechanisms",
+        ),
+        ("is the CLA in charge of working with the government", "national and local authorities"),
+        (
+            "el lider del cluster organiza las reuniones de coordinacion?",
+            "mecanismos de coordinación adecuados",
+        ),
+        ("le chef de file doit impliquer les communautes", "participatives et communautaires"),
+        ("牵头机构要和政府协调吗", "与国家和地方当局"),
+        ("هل الوكالة الرائدة لازم تطبق المعايير", "تطبيق المعايير"),
+    ],
+)
+def test_a_duty_in_everyday_words_gets_its_responsibility_line(
+    chat: Chat, question: str, line: str
+) -> None:
+    # People name a lead's duty by what they do ("meetings", "work with the government",
+    # "involve communities"), words the line's own text lacks: each line's passage_words.
+    assert line in chat(question), question
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        ("la chef de file doit elle s occuper de la formation", "renforcement des capacités"),
+        (
+            "le chef de file doit renforcer les capacites des partenaires locaux",
+            "Responsabilité 12 sur 13",
+        ),
+        ("هل لازم الوكالة الرائدة تهتم بالتدريب", "التدريب وبناء القدرات"),
+        ("هل الوكالة الرائدة مسؤولة عن التأهب للطوارئ", "المسؤولية 7 من 13"),
+    ],
+)
+def test_the_lead_named_beside_a_shared_duty_gets_its_own_line(
+    chat: Chat, question: str, line: str
+) -> None:
+    # Advocacy, preparedness and training are core functions and cautions too: the lead
+    # agency named beside them is what says the lead's line is asked.
+    assert line in chat(question), question
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "our hct is thinking of activating the nutrition cluster, what happens next",
+            "The eight steps to activate clusters",
+        ),
+        (
+            "CH ici, nous voulons proposer l activation du cluster abris, quelles sont les etapes",
+            "Liste de vérification d'activation",
+        ),
+    ],
+)
+def test_a_wish_to_propose_activating_is_a_wish_to_activate(
+    chat: Chat, question: str, expected: str
+) -> None:
+    # "Thinking of activating", "proposer l'activation": the HC's wish, said the way an HC
+    # says it, is not a question on who proposes nor on the cluster's lead.
+    assert expected in chat(question), question
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        (
+            "does the lead agency do capacity building for local partners",
+            "Responsibility 12 of 13",
+        ),
+        ("is fundraising part of what the lead agency does", "Responsibility 11 of 13"),
+        ("im the new IMO and nobody told me how clusters get activated", "eight steps"),
+    ],
+)
+def test_the_lead_beside_training_or_funding_and_a_preamble_in_english(
+    chat: Chat, question: str, line: str
+) -> None:
+    # Capacity building is a caution of activation and being "part of" asks membership too:
+    # the lead agency named beside them asks its line. Who asks ("the new IMO, nobody told
+    # me") is no part of what is asked.
+    assert line in chat(question), question

@@ -240,6 +240,22 @@ def test_a_list_of_the_clusters_with_their_leads_is_the_list(chat: Chat, questio
     assert chat.last is not None and chat.last.intent == "list_clusters", chat.last
 
 
+@pytest.mark.parametrize(
+    ("question", "heading"),
+    [
+        ("give me all the global cluster leads", "11 global clusters"),
+        ("都有啥集群", "11 个全球集群"),
+        ("شو هي المجموعات", "المجموعات العالمية الـ11"),
+    ],
+)
+def test_the_list_asked_in_everyday_words_is_the_list(
+    chat: Chat, question: str, heading: str
+) -> None:
+    # "All the leads", colloquial 啥 and dialect شو ask for the list as the list words do.
+    answer = chat(question)
+    assert heading in answer and "WFP" in answer, answer
+
+
 def test_lead_command(chat: Chat) -> None:
     answer = chat("/lead wash Sudan")
     assert (
