@@ -822,15 +822,13 @@ def _classify(
         and words
         and _length(words) <= NAME_WORDS
         and not (e.sectors or e.agencies or country)
-        and _one_run(e, kb)
+        and _one_run(e, kb, gaps=True)
         and not kb.ranker.knows(e.leftover, langs)
     ):
-        return found("unknown_agency", 0.9, unknown_name=e.leftover[:60])
-    # "Does MSF lead any cluster?", "¿MSF lidera algún clúster?": a name that leads a cluster
-    # named after it is an agency's too (in English, French and Spanish, which put the one who
-    # leads first; Arabic puts the verb first, and "الوكالة الرائدة للمجموعة" is "lead agency").
-    latin = lang in LATIN or lang is None
-    by_name = lead and latin and not (e.sectors or e.agencies)
+        return found("unknown_agency", 0.9, unknown_name=_as_named(e, kb)[:60])
+    # "Does MSF lead any cluster?", "¿MSF lidera algún clúster?", "what does MSF lead?": a name
+    # before a lead word, asked of what it leads, is an agency's too.
+    by_name = lead and not (e.sectors or e.agencies)
     subject = _leading(words, norm, kb, langs) if by_name else ""
     # "Who normally leads a cluster?": the word after "who" is no name (see `short`).
     if subject and not kb.ranker.knows(subject, langs) and not after_who(norm, subject):
@@ -943,28 +941,72 @@ def _classify(
 
 
 def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -> str:
-    """The name left over that a lead word follows, with a cluster word after it, or "".
+    """The name left over that a lead word follows, asked of what it leads, or "".
 
-    "msf lidera algun cluster": "msf". A cluster's name stands after the lead word ("who leads
-    the cash cluster") or before the cluster word ("the cash cluster lead"), never so.
+    "msf lidera algun cluster", "what does msf lead", "اطباء بلا حدود شو بتقود": the name (a
+    "what" may follow it), then a lead word with a cluster word after it or, when the message
+    asks what, nothing left over. A cluster's name stands after the
+    lead word ("who leads the cash cluster") or the cluster word ("cluster tourism lead"), and
+    "who" asks for its lead ("who is the cash lead").
     """
     if not words or _CJK.search(words[0]):
         return ""
     text = norm.split()
-    if words[0] not in text:
+    latin = not _ARABIC.search(norm)
+    if words[0] not in text or _WHO.search(norm):
+        return ""
+    clusters = kb.matcher.cluster_words
+    at = text.index(words[0])
+    if any(w in clusters for w in text[:at]):
         return ""
     leads = sorted((p for code in langs for p in kb.lead_phrases[code]), key=len, reverse=True)
-    at = text.index(words[0])
-    for end in range(at + 1, min(len(text), at + NAME_WORDS + 1)):
-        if text[end - 1] not in words:
-            return ""
-        after = " ".join(text[end:])
+    firsts = {p.split()[0] for p in leads}
+    # The name's words, one everyday word between two of them ("medicos sin fronteras").
+    end = at + 1
+    while end < len(text) and (
+        text[end] in words
+        or (
+            text[end] in kb.matcher.common_words
+            and text[end] not in firsts
+            and text[end + 1 : end + 2] in ([w] for w in words)
+        )
+    ):
+        end += 1
+    if end - at > NAME_WORDS:
+        return ""
+    for verb in range(end, min(len(text), end + 2)):
+        after = " ".join(text[verb:])
         lead = next((p for p in leads if f"{after} ".startswith(f"{p} ")), None)
         if lead is not None:
             later = after[len(lead) :].split()
-            named = any(w in kb.matcher.cluster_words for w in later)
+            # Arabic puts the verb first: a name before "قائد مشارك للكلاستر" is no subject.
+            named = (latin and verb == end and any(w in clusters for w in later)) or (
+                _WHAT.search(norm) is not None and not set(later) & set(words)
+            )
             return " ".join(text[at:end]) if named else ""
+        if not _WHAT.fullmatch(text[verb]):  # "اطباء بلا حدود شو بتقود": "what" between
+            return ""
     return ""
+
+
+# "Who" and "what" in our five languages (folded): who asks for a lead, what for what is led.
+_WHO = re.compile(r"(?:^|\s)(?:who|whos|qui|quien|quienes|من|مين)(?:\s|$)")
+_WHAT = re.compile(r"(?:^|\s)(?:what|whats|quoi|que|quel|quels|quelle|ما|ماذا|شو|ايش|وش)(?:\s|$)")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+
+
+def _as_named(e: Entities, kb: KnowledgeBase) -> str:
+    """The name left over as the message says it, with the everyday words inside it.
+
+    "y medicos sin fronteras que cluster lidera": "medicos sin fronteras", not "medicos fronteras".
+    """
+    words, name = normalize(e.rest).split(), e.leftover.split()
+    if _CJK.search(e.leftover) or name[0] not in words:
+        return e.leftover
+    at = words.index(name[0])
+    end = next((i for i in range(len(words) - 1, at, -1) if words[i] == name[-1]), at)
+    span = words[at : end + 1]
+    return " ".join(span) if len(span) <= len(name) * 2 else e.leftover
 
 
 def _lead_inside(norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:

@@ -167,6 +167,11 @@ def test_ocha_leads_no_cluster(chat: Chat) -> None:
         ("does MSF co-lead any cluster", "UNHCR"),
         ("MSF dirige-t-il un cluster ?", "HCR"),
         ("¿MSF lidera algún clúster?", "ACNUR"),
+        # Or asked what it leads, the "what" before or after the name, or "what ... as cluster".
+        ("what does msf lead", "UNHCR"),
+        ("اطباء بلا حدود شو بتقود", "UNHCR"),
+        ("et msf ils dirigent quoi comme cluster", "HCR"),
+        ("y medicos sin fronteras que cluster lidera", "ACNUR"),
     ],
 )
 def test_an_agency_we_do_not_hold_is_said_so_with_the_global_leads(
@@ -177,6 +182,11 @@ def test_an_agency_we_do_not_hold_is_said_so_with_the_global_leads(
     assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
     assert lead in answer, answer
     assert any(wfp in answer for wfp in ("WFP", "PAM", "PMA")), answer
+
+
+def test_an_agency_we_do_not_hold_is_named_as_typed(chat: Chat) -> None:
+    # The everyday word inside its name stays ("sin"), though it is no word of the name.
+    assert "medicos sin fronteras" in chat("y medicos sin fronteras que cluster lidera")
 
 
 def test_unknown_cluster_never_names_an_agency(chat: Chat, kb: KnowledgeBase) -> None:
@@ -197,6 +207,10 @@ def test_unknown_cluster_never_names_an_agency(chat: Chat, kb: KnowledgeBase) ->
         "who leads the cash and voucher cluster",
         "quien lidera el cluster de dinero en efectivo",
         "and who leads the security cluster?",
+        # A name before the lead word that "who" asks about, or after a cluster word.
+        "who is the cash lead",
+        "cluster tourism lead",
+        "cluster tourisme c'est qui le lead",
     ]:
         answer = chat(question)
         assert chat.last is not None and chat.last.intent in {"unknown_cluster", "unknown"}, (
