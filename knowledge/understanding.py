@@ -166,7 +166,7 @@ def understand(
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
-        ranked = _after_step(text, ranked, kb, langs)
+        ranked = _after_step(text, ranked, kb, langs, e.situation)
     u = _classify(e, lang, ranked, kb, langs, normalize(text))
     if whole and u.intent == "who_leads" and not (u.related or u.unheld):
         pair = _two_questions(text, kb, _a_lead_and_a_topic(kb))
@@ -504,18 +504,26 @@ _CLAUSE_END = re.compile(r"[,，、;；:：?？؟.。!！]")
 
 
 def _after_step(
-    text: str, ranked: list[Ranked], kb: KnowledgeBase, langs: list[str]
+    text: str,
+    ranked: list[Ranked],
+    kb: KnowledgeBase,
+    langs: list[str],
+    situation: frozenset[str] = frozenset(),
 ) -> list[Ranked]:
     """The step after the one a clause names ("what happens after the ERC gets the letter?").
 
     The clause runs from "after" to the end of its phrase (in Chinese, from the start of the
     phrase to 之后). When it names a step of the procedure and the rest of the question asks
-    nothing that something else answers, the next step is the answer.
+    nothing that something else answers, the next step is the answer. A clause that opens
+    with the emergency (`situation`: "after the earthquake", "بعد الزلزال") names no step.
     """
     clause = _after_clause(text, kb)
     if clause is None:
         return ranked
     start, end, body = clause
+    opening = normalize(body).split()[:2]
+    if any(w in situation or w.removeprefix("ال") in situation for w in opening):
+        return ranked
     # The clause names a step when one of its nearest passages is a step about as sure as the
     # best ("after the RC/HC writes to the ERC" is step 5 as much as who proposes). Its "after"
     # word is left out: it is a word of other steps ("après l'approbation", step 8).
@@ -789,6 +797,18 @@ def _classify(
         titled = kb.acronym_topics.get(e.acronyms[0]) if len(e.acronyms) == 1 else None
         if titled and "acronym_question" not in e.intents:
             return found("concept", 0.9, topic=titled)
+        # "What does POLR mean in practice if there is no money?" asks what its topic says of
+        # the rest, when the ranker is sure of the rest there; "what does HRP mean?", the words.
+        if titled and e.leftover:
+            others = without(e.rest, [a.casefold() for a in e.acronyms])
+            there = [
+                r
+                for r in kb.ranker.rank(others, langs, limit=4)
+                if _family(r.topic, kb) == titled
+                and r.confidence >= (CONFIDENT if r.matched >= 2 else ALONE)
+            ]
+            if there:
+                return answer(there[0])
         return found("acronym", 0.9)
     words = e.leftover.split()
     # A name is one run of words ("the cash cluster"), not words picked out of a sentence;
@@ -867,13 +887,16 @@ def _classify(
         after_the_emergency = "after" in e.intents and bool(e.conditions)
         # What else it asks is a fact we do not hold when it asks for one: no passage holds that.
         telling_more = best is not None and sure and not (after_the_emergency or unheld)
-        also = (
-            (best.topic,)
-            if telling_more
-            and best is not None
-            and (of_a_cluster or _asked_beside_a_lead(best, e, kb, langs, lang))
-            else ()
-        )
+        # Someone else named leading ("the government wants to co-lead WASH") asks whether it may.
+        also = () if after_the_emergency or unheld else _another_leading(e, norm, kb, langs)
+        if not also:
+            also = (
+                (best.topic,)
+                if telling_more
+                and best is not None
+                and (of_a_cluster or _asked_beside_a_lead(best, e, kb, langs, lang))
+                else ()
+            )
         own = "own_country" in e.intents and country is None
         return found(
             "who_leads",
@@ -989,8 +1012,7 @@ def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -
     return ""
 
 
-# "Who" and "what" in our five languages (folded): who asks for a lead, what for what is led.
-_WHO = re.compile(r"(?:^|\s)(?:who|whos|qui|quien|quienes|من|مين)(?:\s|$)")
+# "What" in our languages (folded): what is led, where "who" (`_WHO`) asks for a lead.
 _WHAT = re.compile(r"(?:^|\s)(?:what|whats|quoi|que|quel|quels|quelle|ما|ماذا|شو|ايش|وش)(?:\s|$)")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 
@@ -1007,6 +1029,30 @@ def _as_named(e: Entities, kb: KnowledgeBase) -> str:
     end = next((i for i in range(len(words) - 1, at, -1) if words[i] == name[-1]), at)
     span = words[at : end + 1]
     return " ".join(span) if len(span) <= len(name) * 2 else e.leftover
+
+
+def _another_leading(
+    e: Entities, norm: str, kb: KnowledgeBase, langs: list[str]
+) -> tuple[str, ...]:
+    """The topic a lead question asks of someone it names leading, or ().
+
+    "The government wants to co-lead the WASH cluster, is that allowed?", "can an NGO co-lead
+    the WASH cluster?": a word left over before the lead word, not "who", asks whether it may
+    lead; the ranker, given the lead word again, is sure of what answers it on two words.
+    """
+    text, left = norm.split(), set(e.leftover.split())
+    left |= {a.casefold() for a in e.acronyms if kb.matcher.acronym_sector(a) is None}
+    if e.agencies or _WHO.search(norm) or not left:
+        return ()
+    leads = [p.split() for code in langs for p in kb.lead_phrases[code] if not _CJK.search(p)]
+    at = next((i for i in range(len(text)) for p in leads if text[i : i + len(p)] == p), len(text))
+    if not left & set(text[:at]):
+        return ()
+    verb = next((" ".join(p) for p in leads if text[at : at + len(p)] == p), "")
+    best = kb.ranker.rank(f"{e.rest} {verb}", langs, limit=1)
+    if best and best[0].matched >= 2 and best[0].confidence >= CONFIDENT:
+        return (best[0].topic,)
+    return ()
 
 
 def _lead_inside(norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:
@@ -1070,7 +1116,7 @@ def _of_activation(topic: str, kb: KnowledgeBase) -> bool:
 
 
 # "Who" and "why" in our five languages (folded): with them, activating alone is not asked.
-_WHO = re.compile(r"(?:^|\s)(?:who|qui|quien|quienes|من|مين)(?:\s|$)|谁")
+_WHO = re.compile(r"(?:^|\s)(?:who|whos|qui|quien|quienes|و?من|و?مين)(?:\s|$)|谁")
 _WHY = re.compile(r"(?:^|\s)(?:why|pourquoi|por que|لماذا|ليش)(?:\s|$)|为什么|为何")
 
 

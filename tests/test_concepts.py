@@ -184,6 +184,26 @@ def test_what_an_acronym_is_gets_the_topic_it_is_the_title_of(
     assert not chat.last.choices
 
 
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        (
+            "what does POLR mean in practice if there is no money",
+            "it depends on access, security and the availability of funding",
+        ),
+        ("NGO算不算HCT成员", "某个 HCT 由哪些成员组成"),
+    ],
+)
+def test_an_acronym_in_a_question_that_says_more_is_no_expansion(
+    chat: Chat, question: str, line: str
+) -> None:
+    # What the rest asks of the acronym's topic ("if there is no money"), or whether one is
+    # a member of it ("算不算", "does it count as": how it is asked), not the acronym's words.
+    answer = chat(question)
+    assert line in answer, answer
+    assert chat.last is not None and chat.last.intent != "acronym", answer
+
+
 def test_an_acronym_typed_alone_is_expanded_in_every_language(chat: Chat) -> None:
     # "HRP = ?" shows no language: each reader finds the expansion in theirs.
     alone = chat("HRP = ?")

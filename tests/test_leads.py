@@ -379,6 +379,9 @@ def test_a_bare_yes_or_no_asks_about_no_topic(chat: Chat, word: str) -> None:
         "qui dirige la santé après le séisme",
         "qui dirige le cluster abris apres un seisme",
         "quién lidera alojamiento después del terremoto",
+        # "Manages" asks who leads too; the step rule reads no step into "after the earthquake".
+        "after the earthquake who manages the camps CCCM",
+        "بعد الزلزال مين يدير المخيمات CCCM",
     ],
 )
 def test_after_the_emergency_asks_for_no_step(chat: Chat, question: str) -> None:
@@ -752,3 +755,27 @@ def test_a_lead_and_a_topic_in_one_message_get_both(chat: Chat, question: str) -
     ], answer
     assert chat.replies[1].data["topic"] == "provider_of_last_resort", answer
     assert "who leads" not in chat.bot.render_plain(chat.replies[1:]).split("\n", 1)[1], answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lead", "line"),
+    [
+        (
+            "the government wants to co-lead the wash cluster, is that allowed",
+            "UNICEF",
+            "How a government co-chairs a cluster in practice is agreed in each country",
+        ),
+        (
+            "el gobierno quiere colidera el cluster de wash, se puede?",
+            "UNICEF",
+            "La forma en que un gobierno copreside un clúster en la práctica se acuerda",
+        ),
+        ("can an ngo co-lead the wash cluster", "UNICEF", "NGOs, including national NGOs, can"),
+    ],
+)
+def test_someone_else_leading_a_cluster_gets_whether_it_may(
+    chat: Chat, question: str, lead: str, line: str
+) -> None:
+    # The lead, then what our topics say of that one leading: not the lead alone.
+    answer = chat(question)
+    assert lead in answer and line in answer, answer
