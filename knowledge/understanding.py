@@ -499,8 +499,14 @@ def _as_typed(name: str, text: str, between: set[str]) -> list[str]:
     return [name]
 
 
-# Where a clause ends: "after the letter, what does the ERC do?"
-_CLAUSE_END = re.compile(r"[,，、;；:：?？؟.。!！]")
+# Where a clause ends: "after the letter, what does the ERC do?", or where a question opens
+# without a comma ("after the letter goes to the erc how long until ..."); words that are
+# also "that" or "from" (que, qui, من) open no question so.
+_CLAUSE_END = re.compile(
+    r"[,，、;；:：?？؟.。!！]|\b(?:how|what|who|which|combien|comment|cuanto|cuanta|cuantos|"
+    r"cuantas|cuánto|cuánta|cuántos|cuántas|cómo|quién|quien|كم|كيف|متى|ماذا|مين)\b",
+    re.IGNORECASE,
+)
 
 
 def _after_step(

@@ -401,6 +401,21 @@ def test_the_step_after_the_one_named(chat: Chat, question: str, topic: str) -> 
     assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "after the letter goes to the erc how long until the principals get it",
+        "después de que la carta llega al ERC cuánto tarda en llegar a los principales",
+        "une fois que le CH a envoyé la lettre combien de temps a l'ERC",
+    ],
+)
+def test_a_question_word_ends_the_after_clause(chat: Chat, question: str) -> None:
+    # "How long" opens what is asked, no comma before it: the ERC's 24 hours, not step 7.
+    answer = chat(question)
+    assert "24" in answer, answer
+    assert chat.last is not None and chat.last.data.get("topic") == "step_6", answer
+
+
 def test_once_before_a_state_is_no_step_done(chat: Chat) -> None:
     # "Once a cluster is activated" names no step done: the question is about accountability.
     chat("once a cluster is activated, who are cluster leads accountable to?")
