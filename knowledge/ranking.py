@@ -288,6 +288,9 @@ class Ranker:
         self.stop: dict[str, frozenset[str]] = {}
         self.synonyms: dict[str, dict[str, str]] = {}
         self.cjk_synonyms: list[tuple[str, str]] = []
+        # Synonyms of two words or more ("switched on"), longest first, and every group's token.
+        self.phrases: dict[str, list[tuple[str, str]]] = {}
+        self.canon_tokens: dict[str, frozenset[str]] = {}
         # The Chinese fillers of our knowledge files (请问, 一下), taken out inside the text.
         self.cjk_fillers = (
             sorted(
@@ -312,6 +315,10 @@ class Ranker:
                 for word in words:
                     canon.setdefault(word, f"={words[0]}")
             self.synonyms[code] = canon
+            self.phrases[code] = sorted(
+                ((w, c) for w, c in canon.items() if " " in w), key=lambda wc: -len(wc[0])
+            )
+            self.canon_tokens[code] = frozenset(canon.values())
             if code == "zh":
                 # Chinese has no spaces: its synonyms are found inside the text, longest first.
                 self.cjk_synonyms = sorted(
@@ -404,8 +411,13 @@ class Ranker:
             return out
         stop = self.stop.get(lang, frozenset()) if stop is None else stop
         stemmer = self.stemmers.get(lang)
+        norm = self._joined(lang, norm)
+        grouped = self.canon_tokens.get(lang, frozenset())
         tokens = []
         for word in norm.split():
+            if word in grouped:
+                tokens.append(word)
+                continue
             # Arabic writes "and" (و) onto the next word: "وبدي" is "and" + "بدي" (I want).
             if lang == "ar" and word[:1] == "و" and len(word) > 3 and word not in canon:
                 word = word[1:] if word[1:] in stop or word[1:] in canon else word
@@ -451,6 +463,13 @@ class Ranker:
         """The words of `text` as the index sees them: folded, without stop words, stemmed."""
         return self._stems(lang, normalize(text))
 
+    def _joined(self, lang: str, norm: str) -> str:
+        """`norm` with each synonym of two words ("switched on", "phase out") as its token."""
+        for phrase, token in self.phrases.get(lang, ()):
+            if f" {phrase} " in f" {norm} ":
+                norm = f" {norm} ".replace(f" {phrase} ", f" {token} ").strip()
+        return norm
+
     def _asked(self, text: str, lang: str, index: _Index) -> list[str]:
         """The tokens of a question; a word whose stem we never saw is read as typed first.
 
@@ -460,7 +479,7 @@ class Ranker:
         if lang == "zh":
             return self.tokens(text, lang)
         out: list[str] = []
-        for word in normalize(text).split():
+        for word in self._joined(lang, normalize(text)).split():
             tokens = self._stems(lang, word)
             if len(tokens) == 1 and tokens[0] not in index.idf:
                 fixed = index.corrected(word)

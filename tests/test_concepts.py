@@ -416,6 +416,22 @@ def test_a_question_word_ends_the_after_clause(chat: Chat, question: str) -> Non
     assert chat.last is not None and chat.last.data.get("topic") == "step_6", answer
 
 
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        (
+            "if the iasc declares a scale-up are clusters switched on automatically",
+            "a Scale-Up does not by itself activate any cluster",
+        ),
+        ("when are clusters switched off", "Deactivation and transition"),
+    ],
+)
+def test_a_synonym_of_two_words_is_that_word(chat: Chat, question: str, line: str) -> None:
+    # "Switched on" is activating, "switched off" deactivating (a synonym group's phrase).
+    answer = chat(question)
+    assert line in answer, answer
+
+
 def test_once_before_a_state_is_no_step_done(chat: Chat) -> None:
     # "Once a cluster is activated" names no step done: the question is about accountability.
     chat("once a cluster is activated, who are cluster leads accountable to?")
