@@ -982,7 +982,7 @@ def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -
         return ""
     text = norm.split()
     latin = not _ARABIC.search(norm)
-    if words[0] not in text or _WHO.search(norm):
+    if words[0] not in text or _asks_who(text):
         return ""
     clusters = kb.matcher.cluster_words
     at = text.index(words[0])
@@ -1023,6 +1023,18 @@ _WHAT = re.compile(r"(?:^|\s)(?:what|whats|quoi|que|quel|quels|quelle|ما|ما�
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 
 
+def _asks_who(words: list[str]) -> bool:
+    """Whether a message (its words) asks "who".
+
+    Arabic من is also "of" and "from" ("أوكسفام شو بتقود من الكتل"): it asks only first, or
+    with "and" written onto it ("ما هو POLR ومن يقود اللوجستيات؟").
+    """
+    return bool(words) and (
+        words[0] in ("من", "مين")
+        or any(w in ("ومن", "ومين") or _WHO.fullmatch(w) for w in words if w not in ("من", "مين"))
+    )
+
+
 def _as_named(e: Entities, kb: KnowledgeBase) -> str:
     """The name left over as the message says it, with the everyday words inside it.
 
@@ -1048,7 +1060,7 @@ def _another_leading(
     """
     text, left = norm.split(), set(e.leftover.split())
     left |= {a.casefold() for a in e.acronyms if kb.matcher.acronym_sector(a) is None}
-    if e.agencies or _WHO.search(norm) or not left:
+    if e.agencies or _asks_who(text) or not left:
         return ()
     leads = [p.split() for code in langs for p in kb.lead_phrases[code] if not _CJK.search(p)]
     at = next((i for i in range(len(text)) for p in leads if text[i : i + len(p)] == p), len(text))

@@ -716,6 +716,22 @@ def test_a_greeting_to_everyone_is_a_greeting(chat: Chat, greeting: str) -> None
 
 
 @pytest.mark.parametrize(
+    ("greeting", "example"),
+    [
+        ("how are you", "who leads WASH?"),
+        ("comment ça va ?", "qui dirige"),
+        ("hola, cómo estás", "quién lidera"),
+        ("你好吗", "谁牵头"),
+        ("كيف حالك يا بوت", "من يقود"),
+    ],
+)
+def test_how_are_you_is_a_greeting(chat: Chat, greeting: str, example: str) -> None:
+    # Asking after the bot is small talk, not a topic that shares "how" or "you" (the help,
+    # with its examples, not the coordination roles).
+    assert example in chat(greeting)
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "when did iraq close its clusters",

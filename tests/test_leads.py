@@ -172,6 +172,8 @@ def test_ocha_leads_no_cluster(chat: Chat) -> None:
         ("اطباء بلا حدود شو بتقود", "UNHCR"),
         ("et msf ils dirigent quoi comme cluster", "HCR"),
         ("y medicos sin fronteras que cluster lidera", "ACNUR"),
+        # Arabic من there is "of" ("what does Oxfam lead of the clusters"); كتلة is a cluster.
+        ("أوكسفام شو بتقود من الكتل", "UNHCR"),
     ],
 )
 def test_an_agency_we_do_not_hold_is_said_so_with_the_global_leads(
@@ -182,6 +184,14 @@ def test_an_agency_we_do_not_hold_is_said_so_with_the_global_leads(
     assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
     assert lead in answer, answer
     assert any(wfp in answer for wfp in ("WFP", "PAM", "PMA")), answer
+
+
+@pytest.mark.parametrize(
+    "question", ["شو الكتل المفعلة في اليمن", "ما هي المجموعات المفعلة في اليمن"]
+)
+def test_arabic_kutla_is_a_cluster_word(chat: Chat, question: str) -> None:
+    # كتلة / الكتل say cluster as مجموعة does: a country's records, not "I don't know".
+    assert "لا نملك سجلات مجموعات عن اليمن" in chat(question)
 
 
 def test_an_agency_we_do_not_hold_is_named_as_typed(chat: Chat) -> None:
