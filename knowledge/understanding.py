@@ -932,6 +932,19 @@ def _classify(
         and _names_agency(best, e, kb, langs)
     ):
         return answer(best)
+    # "Who is the head of OCHA?", "qui dirige OCHA ?" ask who heads the body, not what it
+    # leads: the line our topics hold on it (the ERC heads OCHA), or that we do not know.
+    asks_who = _asks_who(norm.split()) or "谁" in norm
+    if e.agencies and lead and asks_who and not (which or e.sectors or e.says_cluster or words):
+        heads = _lead_words(norm, kb, langs)
+        saying = [
+            r
+            for r in kb.ranker.rank(f"{e.rest} {heads}", langs, limit=4)
+            if r.matched >= 2 and r.confidence >= CONFIDENT and _names_agency(r, e, kb, langs)
+        ]
+        if saying:
+            return answer(saying[0])
+        return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
     if e.agencies and (lead or which or (not sure and _length(words) <= NAME_WORDS)):
         return found("agency_clusters", confidence, agencies=e.agencies)
     if e.agencies and sure and best is not None:
@@ -1071,6 +1084,16 @@ def _another_leading(
     if best and best[0].matched >= 2 and best[0].confidence >= CONFIDENT:
         return (best[0].topic,)
     return ()
+
+
+def _lead_words(norm: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """The lead words `norm` holds ("head", "dirige", "领导" inside a run), as one text."""
+    return " ".join(
+        p
+        for code in langs
+        for p in kb.lead_phrases[code]
+        if (p in norm if _CJK.search(p) else f" {p} " in f" {norm} ")
+    )
 
 
 def _lead_inside(norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:

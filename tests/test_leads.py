@@ -156,6 +156,29 @@ def test_ocha_leads_no_cluster(chat: Chat) -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        ("who is the head of OCHA", "Humanitarian Affairs and heads OCHA"),
+        ("qui dirige OCHA ?", "aux affaires humanitaires et dirige OCHA"),
+        ("quién dirige OCHA", "Asuntos Humanitarios de la ONU y dirige OCHA"),
+        ("谁领导OCHA", "同时领导 OCHA"),
+    ],
+)
+def test_who_heads_ocha_is_the_erc(chat: Chat, question: str, line: str) -> None:
+    # Who heads the body, not what it leads: the line that says the ERC heads OCHA.
+    answer = chat(question)
+    assert line in answer, answer
+    assert "not a global lead" not in answer, answer
+
+
+def test_who_heads_an_agency_is_not_what_it_leads(chat: Chat) -> None:
+    # Who heads UNICEF is in none of our topics: "I don't know", not its clusters.
+    answer = chat("who is the head of UNICEF")
+    assert chat.last is not None and chat.last.intent == "unknown", answer
+    assert "Education" not in answer.split("The global clusters are")[0], answer
+
+
+@pytest.mark.parametrize(
     ("question", "lead"),
     [
         ("which clusters does MSF lead", "UNHCR"),
