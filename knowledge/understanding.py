@@ -959,6 +959,17 @@ def _classify(
         told = _naming(ranked, country, kb, langs)
         if told is not None and (not telling or told.confidence >= best.confidence):
             return answer(told)
+    # "Which clusters are in this year's HRP for Sudan?": an acronym people ask a topic by says
+    # what is asked is that topic (where a plan's clusters are listed), not our records.
+    if (
+        country
+        and rule_words
+        and sure
+        and best is not None
+        and not e.sectors
+        and any(_asked_by(a, best.topic, kb, langs) for a in e.acronyms)
+    ):
+        return answer(best)
     if (country or e.country_choices) and rule_words and not telling:
         return found("country_clusters", 0.9)
     if "help" in e.intents and (best is None or best.matched < 2):
@@ -1084,6 +1095,20 @@ def _another_leading(
     if best and best[0].matched >= 2 and best[0].confidence >= CONFIDENT:
         return (best[0].topic,)
     return ()
+
+
+def _asked_by(word: str, topic: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether `word` is one people ask `topic` (or the topic it is a line of) with."""
+    for code in langs:
+        index = kb.ranker.indexes.get(code)
+        tokens = set(kb.ranker.tokens(word, code))
+        if index is not None and tokens:
+            asked = index.asked.get(topic, frozenset()) | index.asked.get(
+                _family(topic, kb), frozenset()
+            )
+            if tokens <= asked:
+                return True
+    return False
 
 
 def _lead_words(norm: str, kb: KnowledgeBase, langs: list[str]) -> str:

@@ -432,6 +432,32 @@ def test_a_synonym_of_two_words_is_that_word(chat: Chat, question: str, line: st
     assert line in answer, answer
 
 
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        (
+            "which clusters are in this years HRP for sudan",
+            "Which clusters are in a country's response plan (HRP or HNRP)",
+        ),
+        (
+            "quels clusters sont dans le HRP du soudan cette année",
+            "Les clusters inclus dans le plan de réponse d'un pays (HRP ou HNRP)",
+        ),
+        (
+            "qué clústeres están en el HRP de Sudán",
+            "Qué clústeres forman parte del plan de respuesta de un país (HRP o HNRP)",
+        ),
+    ],
+)
+def test_a_plans_clusters_in_a_country_are_the_plans_topic(
+    chat: Chat, question: str, line: str
+) -> None:
+    # The clusters of a country's HRP are a fact we do not hold: the topic says where they are
+    # listed, not our activation records for the country.
+    answer = chat(question)
+    assert line in answer, answer
+
+
 def test_once_before_a_state_is_no_step_done(chat: Chat) -> None:
     # "Once a cluster is activated" names no step done: the question is about accountability.
     chat("once a cluster is activated, who are cluster leads accountable to?")
