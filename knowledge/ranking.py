@@ -201,9 +201,28 @@ class _Index:
             out = [top, *(r for r in out if r is not top)]
         if named:
             top = max(named, key=lambda r: len(self.titles[r.topic]))
+
+            # Unless a line holds the title's words and more of the question, among them a word
+            # of its own topic's title (a Chinese pair, not one character: 项 of 项目 is no
+            # 六项), and is surer: "NGO联合牵头的话也要当最后手段提供者吗" is the NGO co-lead's
+            # last-resort line.
+            def says_more(r: Ranked) -> bool:
+                extra = matched[r.topic] - matched[top.topic]
+                own = self.titles.get(self.parent.get(r.topic, ""), frozenset())
+                return matched[r.topic] > matched[top.topic] and any(
+                    not _CJK.fullmatch(t) for t in extra & own
+                )
+
+            more = [
+                r
+                for r in out
+                if r.kind == "passage" and r.confidence > top.confidence and says_more(r)
+            ]
+            if more:
+                top = max(more, key=lambda r: r.confidence)
             out = [top, *(r for r in out if r is not top)]
             # "What is the provider of last resort?" names the topic and asks nothing more.
-            if matched[top.topic] <= self.titles[top.topic]:
+            if not more and matched[top.topic] <= self.titles[top.topic]:
                 return out
         share = {t: w / total for t, w in weights.items()}
         return _whole_first(out, matched, self.parent, share, weights)

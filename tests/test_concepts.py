@@ -458,6 +458,21 @@ def test_a_plans_clusters_in_a_country_are_the_plans_topic(
     assert line in answer, answer
 
 
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        # A line holding the named title's words and its own topic's title's, and surer.
+        ("NGO联合牵头的话也要当最后手段提供者吗", "作为共同牵头方的非政府组织并不承担"),
+        ("NGO当联合牵头也算最后手段提供者吗", "作为共同牵头方的非政府组织并不承担"),
+    ],
+)
+def test_the_line_that_holds_more_of_the_question_answers(
+    chat: Chat, question: str, line: str
+) -> None:
+    answer = chat(question)
+    assert line in answer, answer
+
+
 def test_once_before_a_state_is_no_step_done(chat: Chat) -> None:
     # "Once a cluster is activated" names no step done: the question is about accountability.
     chat("once a cluster is activated, who are cluster leads accountable to?")
