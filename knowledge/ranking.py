@@ -201,9 +201,28 @@ class _Index:
             out = [top, *(r for r in out if r is not top)]
         if named:
             top = max(named, key=lambda r: len(self.titles[r.topic]))
+
+            # Unless a line holds the title's words and more of the question, among them a word
+            # of its own topic's title (a Chinese pair, not one character: 项 of 项目 is no
+            # 六项), and is surer: "NGO联合牵头的话也要当最后手段提供者吗" is the NGO co-lead's
+            # last-resort line.
+            def says_more(r: Ranked) -> bool:
+                extra = matched[r.topic] - matched[top.topic]
+                own = self.titles.get(self.parent.get(r.topic, ""), frozenset())
+                return matched[r.topic] > matched[top.topic] and any(
+                    not _CJK.fullmatch(t) for t in extra & own
+                )
+
+            more = [
+                r
+                for r in out
+                if r.kind == "passage" and r.confidence > top.confidence and says_more(r)
+            ]
+            if more:
+                top = max(more, key=lambda r: r.confidence)
             out = [top, *(r for r in out if r is not top)]
             # "What is the provider of last resort?" names the topic and asks nothing more.
-            if matched[top.topic] <= self.titles[top.topic]:
+            if not more and matched[top.topic] <= self.titles[top.topic]:
                 return out
         share = {t: w / total for t, w in weights.items()}
         return _whole_first(out, matched, self.parent, share, weights)
@@ -288,6 +307,9 @@ class Ranker:
         self.stop: dict[str, frozenset[str]] = {}
         self.synonyms: dict[str, dict[str, str]] = {}
         self.cjk_synonyms: list[tuple[str, str]] = []
+        # Synonyms of two words or more ("switched on"), longest first, and every group's token.
+        self.phrases: dict[str, list[tuple[str, str]]] = {}
+        self.canon_tokens: dict[str, frozenset[str]] = {}
         # The Chinese fillers of our knowledge files (请问, 一下), taken out inside the text.
         self.cjk_fillers = (
             sorted(
@@ -312,6 +334,10 @@ class Ranker:
                 for word in words:
                     canon.setdefault(word, f"={words[0]}")
             self.synonyms[code] = canon
+            self.phrases[code] = sorted(
+                ((w, c) for w, c in canon.items() if " " in w), key=lambda wc: -len(wc[0])
+            )
+            self.canon_tokens[code] = frozenset(canon.values())
             if code == "zh":
                 # Chinese has no spaces: its synonyms are found inside the text, longest first.
                 self.cjk_synonyms = sorted(
@@ -404,8 +430,13 @@ class Ranker:
             return out
         stop = self.stop.get(lang, frozenset()) if stop is None else stop
         stemmer = self.stemmers.get(lang)
+        norm = self._joined(lang, norm)
+        grouped = self.canon_tokens.get(lang, frozenset())
         tokens = []
         for word in norm.split():
+            if word in grouped:
+                tokens.append(word)
+                continue
             # Arabic writes "and" (و) onto the next word: "وبدي" is "and" + "بدي" (I want).
             if lang == "ar" and word[:1] == "و" and len(word) > 3 and word not in canon:
                 word = word[1:] if word[1:] in stop or word[1:] in canon else word
@@ -451,6 +482,13 @@ class Ranker:
         """The words of `text` as the index sees them: folded, without stop words, stemmed."""
         return self._stems(lang, normalize(text))
 
+    def _joined(self, lang: str, norm: str) -> str:
+        """`norm` with each synonym of two words ("switched on", "phase out") as its token."""
+        for phrase, token in self.phrases.get(lang, ()):
+            if f" {phrase} " in f" {norm} ":
+                norm = f" {norm} ".replace(f" {phrase} ", f" {token} ").strip()
+        return norm
+
     def _asked(self, text: str, lang: str, index: _Index) -> list[str]:
         """The tokens of a question; a word whose stem we never saw is read as typed first.
 
@@ -460,7 +498,7 @@ class Ranker:
         if lang == "zh":
             return self.tokens(text, lang)
         out: list[str] = []
-        for word in normalize(text).split():
+        for word in self._joined(lang, normalize(text)).split():
             tokens = self._stems(lang, word)
             if len(tokens) == 1 and tokens[0] not in index.idf:
                 fixed = index.corrected(word)

@@ -190,7 +190,7 @@ def understand(
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
-        ranked = _after_step(text, ranked, kb, langs)
+        ranked = _after_step(text, ranked, kb, langs, e.situation)
     u = _classify(e, lang, ranked, kb, langs, normalize(text))
     if whole and u.intent == "who_leads" and not (u.related or u.unheld):
         pair = _two_questions(text, kb, _a_lead_and_a_topic(kb))
@@ -224,7 +224,7 @@ def understand(
 
 
 # Where a sentence or a clause ends, before the question a message comes to.
-_CLAUSE_END = re.compile(r"[:：.。!！;；,，、،]\s*")
+_PREAMBLE_END = re.compile(r"[:：.。!！;；,，、،]\s*")
 
 
 def _after_a_preamble(text: str, kb: KnowledgeBase) -> Understanding | None:
@@ -235,7 +235,7 @@ def _after_a_preamble(text: str, kb: KnowledgeBase) -> Understanding | None:
     the question. The last two clauses that ask are tried, the last first.
     """
     tried = 0
-    for m in reversed(list(_CLAUSE_END.finditer(text.rstrip(" ?？؟!！.。")))):
+    for m in reversed(list(_PREAMBLE_END.finditer(text.rstrip(" ?？؟!！.。")))):
         clause = text[m.end() :].strip()
         asks = (
             _CHINESE_ASKING.search(clause) if _CJK.search(clause[:1]) else opens_a_question(clause)
@@ -483,7 +483,7 @@ _ASKS_OTHERWISE = frozenset(
     {"pay", "contract", "budget", "count", "why", "when", "duration", "after", "once", "compare"}
 )
 # "Who" in our five languages (folded): "who is their co-lead?" asks for a name.
-_WHO = re.compile(r"(?:^|\s)(?:who|whos|qui|quien|quienes|من|مين)(?:\s|$)|谁")
+_WHO = re.compile(r"(?:^|\s)(?:who|whos|qui|quien|quienes|و?من|و?مين)(?:\s|$)|谁")
 _CHINESE_WHAT = re.compile(r"什么|怎么|怎样|如何|哪|为什么|为何|多少|做啥|干嘛")
 
 
@@ -708,23 +708,37 @@ def _as_typed(name: str, text: str, between: set[str]) -> list[str]:
     return [name]
 
 
-# Where a clause ends: "after the letter, what does the ERC do?"
-_CLAUSE_END = re.compile(r"[,，、;；:：?？؟.。!！]")
+# Where a clause ends: "after the letter, what does the ERC do?", or where a question opens
+# without a comma ("after the letter goes to the erc how long until ..."); words that are
+# also "that" or "from" (que, qui, من) open no question so.
+_CLAUSE_END = re.compile(
+    r"[,，、;；:：?？؟.。!！]|\b(?:how|what|who|which|combien|comment|cuanto|cuanta|cuantos|"
+    r"cuantas|cuánto|cuánta|cuántos|cuántas|cómo|quién|quien|كم|كيف|متى|ماذا|مين)\b",
+    re.IGNORECASE,
+)
 
 
 def _after_step(
-    text: str, ranked: list[Ranked], kb: KnowledgeBase, langs: list[str]
+    text: str,
+    ranked: list[Ranked],
+    kb: KnowledgeBase,
+    langs: list[str],
+    situation: frozenset[str] = frozenset(),
 ) -> list[Ranked]:
     """The step after the one a clause names ("what happens after the ERC gets the letter?").
 
     The clause runs from "after" to the end of its phrase (in Chinese, from the start of the
     phrase to 之后). When it names a step of the procedure and the rest of the question asks
-    nothing that something else answers, the next step is the answer.
+    nothing that something else answers, the next step is the answer. A clause that opens
+    with the emergency (`situation`: "after the earthquake", "بعد الزلزال") names no step.
     """
     clause = _after_clause(text, kb)
     if clause is None:
         return ranked
     start, end, body = clause
+    opening = normalize(body).split()[:2]
+    if any(w in situation or w.removeprefix("ال") in situation for w in opening):
+        return ranked
     # The clause names a step when one of its nearest passages is a step about as sure as the
     # best ("after the RC/HC writes to the ERC" is step 5 as much as who proposes). Its "after"
     # word is left out: it is a word of other steps ("après l'approbation", step 8).
@@ -1000,6 +1014,18 @@ def _classify(
         titled = kb.acronym_topics.get(e.acronyms[0]) if len(e.acronyms) == 1 else None
         if titled and "acronym_question" not in e.intents:
             return found("concept", 0.9, topic=titled)
+        # "What does POLR mean in practice if there is no money?" asks what its topic says of
+        # the rest, when the ranker is sure of the rest there; "what does HRP mean?", the words.
+        if titled and e.leftover:
+            others = without(e.rest, [a.casefold() for a in e.acronyms])
+            there = [
+                r
+                for r in kb.ranker.rank(others, langs, limit=8)
+                # The acronym names the topic already: one word of the rest is enough for a line.
+                if _family(r.topic, kb) == titled and r.confidence >= CONFIDENT
+            ]
+            if there:
+                return answer(there[0])
         return found("acronym", 0.9)
     words = e.leftover.split()
     # A name is one run of words ("the cash cluster"), not words picked out of a sentence;
@@ -1033,15 +1059,13 @@ def _classify(
         and words
         and _length(words) <= NAME_WORDS
         and not (e.sectors or e.agencies or country)
-        and _one_run(e, kb)
+        and _one_run(e, kb, gaps=True)
         and not kb.ranker.knows(e.leftover, langs)
     ):
-        return found("unknown_agency", 0.9, unknown_name=e.leftover[:60])
-    # "Does MSF lead any cluster?", "¿MSF lidera algún clúster?": a name that leads a cluster
-    # named after it is an agency's too (in English, French and Spanish, which put the one who
-    # leads first; Arabic puts the verb first, and "الوكالة الرائدة للمجموعة" is "lead agency").
-    latin = lang in LATIN or lang is None
-    by_name = lead and latin and not (e.sectors or e.agencies)
+        return found("unknown_agency", 0.9, unknown_name=_as_named(e, kb)[:60])
+    # "Does MSF lead any cluster?", "¿MSF lidera algún clúster?", "what does MSF lead?": a name
+    # before a lead word, asked of what it leads, is an agency's too.
+    by_name = lead and not (e.sectors or e.agencies)
     subject = _leading(words, norm, kb, langs) if by_name else ""
     # "Who normally leads a cluster?": the word after "who" is no name (see `short`).
     if subject and not kb.ranker.knows(subject, langs) and not after_who(norm, subject):
@@ -1080,13 +1104,16 @@ def _classify(
         after_the_emergency = "after" in e.intents and bool(e.conditions)
         # What else it asks is a fact we do not hold when it asks for one: no passage holds that.
         telling_more = best is not None and sure and not (after_the_emergency or unheld)
-        also = (
-            (best.topic,)
-            if telling_more
-            and best is not None
-            and (of_a_cluster or _asked_beside_a_lead(best, e, kb, langs, lang))
-            else ()
-        )
+        # Someone else named leading ("the government wants to co-lead WASH") asks whether it may.
+        also = () if after_the_emergency or unheld else _another_leading(e, norm, kb, langs)
+        if not also:
+            also = (
+                (best.topic,)
+                if telling_more
+                and best is not None
+                and (of_a_cluster or _asked_beside_a_lead(best, e, kb, langs, lang))
+                else ()
+            )
         # "What does the nutrition cluster do?": what every cluster does, beside its lead.
         if not (also or lead or e.agencies) and _asks_what_it_does(e, norm):
             also = (_FUNCTIONS,)
@@ -1119,6 +1146,19 @@ def _classify(
         and _names_agency(best, e, kb, langs)
     ):
         return answer(best)
+    # "Who is the head of OCHA?", "qui dirige OCHA ?" ask who heads the body, not what it
+    # leads: the line our topics hold on it (the ERC heads OCHA), or that we do not know.
+    asks_who = _asks_who(norm.split()) or "谁" in norm
+    if e.agencies and lead and asks_who and not (which or e.sectors or e.says_cluster or words):
+        heads = _lead_words(norm, kb, langs)
+        saying = [
+            r
+            for r in kb.ranker.rank(f"{e.rest} {heads}", langs, limit=4)
+            if r.matched >= 2 and r.confidence >= CONFIDENT and _names_agency(r, e, kb, langs)
+        ]
+        if saying:
+            return answer(saying[0])
+        return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
     if e.agencies and (lead or which or (not sure and _length(words) <= NAME_WORDS)):
         return found("agency_clusters", confidence, agencies=e.agencies)
     if e.agencies and sure and best is not None:
@@ -1133,6 +1173,17 @@ def _classify(
         told = _naming(ranked, country, kb, langs)
         if told is not None and (not telling or told.confidence >= best.confidence):
             return answer(told)
+    # "Which clusters are in this year's HRP for Sudan?": an acronym people ask a topic by says
+    # what is asked is that topic (where a plan's clusters are listed), not our records.
+    if (
+        country
+        and rule_words
+        and sure
+        and best is not None
+        and not e.sectors
+        and any(_asked_by(a, best.topic, kb, langs) for a in e.acronyms)
+    ):
+        return answer(best)
     if (country or e.country_choices) and rule_words and not telling:
         return found("country_clusters", 0.9)
     if "help" in e.intents and (best is None or best.matched < 2):
@@ -1157,28 +1208,131 @@ def _classify(
 
 
 def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -> str:
-    """The name left over that a lead word follows, with a cluster word after it, or "".
+    """The name left over that a lead word follows, asked of what it leads, or "".
 
-    "msf lidera algun cluster": "msf". A cluster's name stands after the lead word ("who leads
-    the cash cluster") or before the cluster word ("the cash cluster lead"), never so.
+    "msf lidera algun cluster", "what does msf lead", "اطباء بلا حدود شو بتقود": the name (a
+    "what" may follow it), then a lead word with a cluster word after it or, when the message
+    asks what, nothing left over. A cluster's name stands after the
+    lead word ("who leads the cash cluster") or the cluster word ("cluster tourism lead"), and
+    "who" asks for its lead ("who is the cash lead").
     """
     if not words or _CJK.search(words[0]):
         return ""
     text = norm.split()
-    if words[0] not in text:
+    latin = not _ARABIC.search(norm)
+    if words[0] not in text or _asks_who(text):
+        return ""
+    clusters = kb.matcher.cluster_words
+    at = text.index(words[0])
+    if any(w in clusters for w in text[:at]):
         return ""
     leads = sorted((p for code in langs for p in kb.lead_phrases[code]), key=len, reverse=True)
-    at = text.index(words[0])
-    for end in range(at + 1, min(len(text), at + NAME_WORDS + 1)):
-        if text[end - 1] not in words:
-            return ""
-        after = " ".join(text[end:])
+    firsts = {p.split()[0] for p in leads}
+    # The name's words, one everyday word between two of them ("medicos sin fronteras").
+    end = at + 1
+    while end < len(text) and (
+        text[end] in words
+        or (
+            text[end] in kb.matcher.common_words
+            and text[end] not in firsts
+            and text[end + 1 : end + 2] in ([w] for w in words)
+        )
+    ):
+        end += 1
+    if end - at > NAME_WORDS:
+        return ""
+    for verb in range(end, min(len(text), end + 2)):
+        after = " ".join(text[verb:])
         lead = next((p for p in leads if f"{after} ".startswith(f"{p} ")), None)
         if lead is not None:
             later = after[len(lead) :].split()
-            named = any(w in kb.matcher.cluster_words for w in later)
+            # Arabic puts the verb first: a name before "قائد مشارك للكلاستر" is no subject.
+            named = (latin and verb == end and any(w in clusters for w in later)) or (
+                _WHAT.search(norm) is not None and not set(later) & set(words)
+            )
             return " ".join(text[at:end]) if named else ""
+        if not _WHAT.fullmatch(text[verb]):  # "اطباء بلا حدود شو بتقود": "what" between
+            return ""
     return ""
+
+
+# "What" in our languages (folded): what is led, where "who" (`_WHO`) asks for a lead.
+_WHAT = re.compile(r"(?:^|\s)(?:what|whats|quoi|que|quel|quels|quelle|ما|ماذا|شو|ايش|وش)(?:\s|$)")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+
+
+def _asks_who(words: list[str]) -> bool:
+    """Whether a message (its words) asks "who".
+
+    Arabic من is also "of" and "from" ("أوكسفام شو بتقود من الكتل"): it asks only first, or
+    with "and" written onto it ("ما هو POLR ومن يقود اللوجستيات؟").
+    """
+    return bool(words) and (
+        words[0] in ("من", "مين")
+        or any(w in ("ومن", "ومين") or _WHO.fullmatch(w) for w in words if w not in ("من", "مين"))
+    )
+
+
+def _as_named(e: Entities, kb: KnowledgeBase) -> str:
+    """The name left over as the message says it, with the everyday words inside it.
+
+    "y medicos sin fronteras que cluster lidera": "medicos sin fronteras", not "medicos fronteras".
+    """
+    words, name = normalize(e.rest).split(), e.leftover.split()
+    if _CJK.search(e.leftover) or name[0] not in words:
+        return e.leftover
+    at = words.index(name[0])
+    end = next((i for i in range(len(words) - 1, at, -1) if words[i] == name[-1]), at)
+    span = words[at : end + 1]
+    return " ".join(span) if len(span) <= len(name) * 2 else e.leftover
+
+
+def _another_leading(
+    e: Entities, norm: str, kb: KnowledgeBase, langs: list[str]
+) -> tuple[str, ...]:
+    """The topic a lead question asks of someone it names leading, or ().
+
+    "The government wants to co-lead the WASH cluster, is that allowed?", "can an NGO co-lead
+    the WASH cluster?": a word left over before the lead word, not "who", asks whether it may
+    lead; the ranker, given the lead word again, is sure of what answers it on two words.
+    """
+    text, left = norm.split(), set(e.leftover.split())
+    left |= {a.casefold() for a in e.acronyms if kb.matcher.acronym_sector(a) is None}
+    if e.agencies or _asks_who(text) or not left:
+        return ()
+    leads = [p.split() for code in langs for p in kb.lead_phrases[code] if not _CJK.search(p)]
+    at = next((i for i in range(len(text)) for p in leads if text[i : i + len(p)] == p), len(text))
+    if not left & set(text[:at]):
+        return ()
+    verb = next((" ".join(p) for p in leads if text[at : at + len(p)] == p), "")
+    best = kb.ranker.rank(f"{e.rest} {verb}", langs, limit=1)
+    if best and best[0].matched >= 2 and best[0].confidence >= CONFIDENT:
+        return (best[0].topic,)
+    return ()
+
+
+def _asked_by(word: str, topic: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether `word` is one people ask `topic` (or the topic it is a line of) with."""
+    for code in langs:
+        index = kb.ranker.indexes.get(code)
+        tokens = set(kb.ranker.tokens(word, code))
+        if index is not None and tokens:
+            asked = index.asked.get(topic, frozenset()) | index.asked.get(
+                _family(topic, kb), frozenset()
+            )
+            if tokens <= asked:
+                return True
+    return False
+
+
+def _lead_words(norm: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """The lead words `norm` holds ("head", "dirige", "领导" inside a run), as one text."""
+    return " ".join(
+        p
+        for code in langs
+        for p in kb.lead_phrases[code]
+        if (p in norm if _CJK.search(p) else f" {p} " in f" {norm} ")
+    )
 
 
 def _lead_inside(norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:

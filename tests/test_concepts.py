@@ -184,6 +184,26 @@ def test_what_an_acronym_is_gets_the_topic_it_is_the_title_of(
     assert not chat.last.choices
 
 
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        (
+            "what does POLR mean in practice if there is no money",
+            "it depends on access, security and the availability of funding",
+        ),
+        ("NGO算不算HCT成员", "某个 HCT 由哪些成员组成"),
+    ],
+)
+def test_an_acronym_in_a_question_that_says_more_is_no_expansion(
+    chat: Chat, question: str, line: str
+) -> None:
+    # What the rest asks of the acronym's topic ("if there is no money"), or whether one is
+    # a member of it ("算不算", "does it count as": how it is asked), not the acronym's words.
+    answer = chat(question)
+    assert line in answer, answer
+    assert chat.last is not None and chat.last.intent != "acronym", answer
+
+
 def test_an_acronym_typed_alone_is_expanded_in_every_language(chat: Chat) -> None:
     # "HRP = ?" shows no language: each reader finds the expansion in theirs.
     alone = chat("HRP = ?")
@@ -379,6 +399,78 @@ def test_the_question_behind_the_words_around_it(
 def test_the_step_after_the_one_named(chat: Chat, question: str, topic: str) -> None:
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "after the letter goes to the erc how long until the principals get it",
+        "después de que la carta llega al ERC cuánto tarda en llegar a los principales",
+        "une fois que le CH a envoyé la lettre combien de temps a l'ERC",
+    ],
+)
+def test_a_question_word_ends_the_after_clause(chat: Chat, question: str) -> None:
+    # "How long" opens what is asked, no comma before it: the ERC's 24 hours, not step 7.
+    answer = chat(question)
+    assert "24" in answer, answer
+    assert chat.last is not None and chat.last.data.get("topic") == "step_6", answer
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        (
+            "if the iasc declares a scale-up are clusters switched on automatically",
+            "a Scale-Up does not by itself activate any cluster",
+        ),
+        ("when are clusters switched off", "Deactivation and transition"),
+    ],
+)
+def test_a_synonym_of_two_words_is_that_word(chat: Chat, question: str, line: str) -> None:
+    # "Switched on" is activating, "switched off" deactivating (a synonym group's phrase).
+    answer = chat(question)
+    assert line in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        (
+            "which clusters are in this years HRP for sudan",
+            "Which clusters are in a country's response plan (HRP or HNRP)",
+        ),
+        (
+            "quels clusters sont dans le HRP du soudan cette année",
+            "Les clusters inclus dans le plan de réponse d'un pays (HRP ou HNRP)",
+        ),
+        (
+            "qué clústeres están en el HRP de Sudán",
+            "Qué clústeres forman parte del plan de respuesta de un país (HRP o HNRP)",
+        ),
+    ],
+)
+def test_a_plans_clusters_in_a_country_are_the_plans_topic(
+    chat: Chat, question: str, line: str
+) -> None:
+    # The clusters of a country's HRP are a fact we do not hold: the topic says where they are
+    # listed, not our activation records for the country.
+    answer = chat(question)
+    assert line in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        # A line holding the named title's words and its own topic's title's, and surer.
+        ("NGO联合牵头的话也要当最后手段提供者吗", "作为共同牵头方的非政府组织并不承担"),
+        ("NGO当联合牵头也算最后手段提供者吗", "作为共同牵头方的非政府组织并不承担"),
+    ],
+)
+def test_the_line_that_holds_more_of_the_question_answers(
+    chat: Chat, question: str, line: str
+) -> None:
+    answer = chat(question)
+    assert line in answer, answer
 
 
 def test_once_before_a_state_is_no_step_done(chat: Chat) -> None:
@@ -669,6 +761,22 @@ def test_a_message_that_tests_the_bot_gets_the_help(chat: Chat, message: str) ->
     # "Test" is a word of the Flagship Initiative, which "tests" area-based coordination.
     chat(message)
     assert chat.last is not None and chat.last.template == "help/help.j2", chat.last.template
+
+
+@pytest.mark.parametrize(
+    ("greeting", "example"),
+    [
+        ("how are you", "who leads WASH?"),
+        ("comment ça va ?", "qui dirige"),
+        ("hola, cómo estás", "quién lidera"),
+        ("你好吗", "谁牵头"),
+        ("كيف حالك يا بوت", "من يقود"),
+    ],
+)
+def test_how_are_you_is_a_greeting(chat: Chat, greeting: str, example: str) -> None:
+    # Asking after the bot is small talk, not a topic that shares "how" or "you" (the help,
+    # with its examples, not the coordination roles).
+    assert example in chat(greeting)
 
 
 @pytest.mark.parametrize(

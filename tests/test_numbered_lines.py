@@ -27,6 +27,10 @@ NAMED = [
     ("核心职能的第四项", "function_4"),
     ("ما هي الخطوة السادسة", "step_6"),
     ("الخطوة 6", "step_6"),
+    # "The first thing we do" is the procedure's first step.
+    ("whats the very first thing we do when we think about activating", "step_1"),
+    ("quelle est la première chose à faire pour activer un cluster", "step_1"),
+    ("cual es la primera cosa que hay que hacer para activar", "step_1"),
 ]
 
 
