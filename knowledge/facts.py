@@ -174,7 +174,13 @@ class Facts:
     def passage_text(self, passage: Passage, lang: str) -> str:
         """The passage's line in `lang`, without its list number."""
         line = self.text(lang).concepts[passage.concept].body.splitlines()[passage.line]
-        return NUMBERED.sub("", line, count=1).strip() if passage.n else line.strip()
+        if not passage.n:
+            return line.strip()
+        # Shown alone, an item of a list that runs on ("12. training and capacity building;")
+        # is a sentence of its own: "Training and capacity building."
+        item = NUMBERED.sub("", line, count=1).strip()
+        item = _RUNS_ON.sub("。" if item.endswith("；") else ".", item)
+        return item[:1].upper() + item[1:]
 
     def passage_title(self, passage: Passage, lang: str) -> str:
         """A numbered line's title ("Step 5 of 8 …"); the concept's title otherwise."""
@@ -186,6 +192,8 @@ class Facts:
 
 # "1. ", "2) ", "3、" at the start of a line: a numbered item of a list.
 NUMBERED = re.compile(r"^\s*(\d+)[.)、．]\s*")
+# The end of a list item the next item goes on from (";", "；", "؛").
+_RUNS_ON = re.compile(r"\s*[;；؛]$")
 # A line that only introduces the list below it ("The approach has four aims:").
 _INTRO = re.compile(r"[:：]\s*$")
 

@@ -87,3 +87,20 @@ def test_a_line_naming_who_approves_carries_the_note_on_the_edg(chat: Chat, ques
 
 def test_a_line_that_names_no_approver_has_no_such_note(chat: Chat) -> None:
     assert "EDG" not in chat("step 5")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("what is responsibility 12 of a cluster lead", "\nTraining and capacity building.\n"),
+        ("quelle est la responsabilité 12 du chef de file", "\nLa formation et le renforcement"),
+        ("牵头机构的第12项职责是什么", "\n培训与能力建设。\n"),
+        ("ما هي المسؤولية 12 للوكالة الرائدة", "\nالتدريب وبناء القدرات.\n"),
+    ],
+)
+def test_an_item_of_a_list_that_runs_on_is_said_as_a_sentence(
+    chat: Chat, question: str, sentence: str
+) -> None:
+    # The duties are one sentence in their topic ("12. training and capacity building;"):
+    # alone, the item starts with a capital and ends with a full stop, not a semicolon.
+    assert sentence in chat(question), question
