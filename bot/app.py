@@ -59,6 +59,15 @@ class Bot:
             gc.collect()
         gc.freeze()
 
+    def close(self) -> None:
+        """Close the database connections: SQLite folds its write-ahead log back into the file.
+
+        A process left without this keeps its `.db-wal` beside the file (nothing is lost, but a
+        copy of the file alone then lacks the last answers).
+        """
+        if self.engine is not None:
+            self.engine.dispose()
+
     def handle_sync(self, msg: Incoming) -> list[Reply]:
         """Understand and answer one message inside one database transaction."""
         assert self.engine is not None

@@ -9,7 +9,7 @@ import gc
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -328,17 +328,31 @@ def _chat(settings: Settings, user: str, as_json: bool = False) -> int:
     interactive = sys.stdin.isatty()
     files = settings.drafts_dir
     lines = typed_lines(Path.home() / ".clusterbot_history") if interactive else sys.stdin
-    chat(bot.handle_sync, bot.renderer, user, lines, sys.stdout, interactive, files, as_json)
+    try:
+        chat(bot.handle_sync, bot.renderer, user, lines, sys.stdout, interactive, files, as_json)
+    finally:
+        bot.close()
     return 0
 
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.core import Incoming
-
     bot = _bot(settings)
     forced = None if args.lang == "auto" else args.lang
     batch = args.question == ["-"]
     questions = sys.stdin if batch else [" ".join(args.question)]
+    try:
+        _answer_each(bot, questions, forced, args.json, batch)
+    finally:
+        bot.close()
+    return 0
+
+
+def _answer_each(
+    bot: "Bot", questions: Iterable[str], forced: str | None, as_json: bool, batch: bool
+) -> None:
+    """Print the answer to each question, as text or as one JSON row each."""
+    from bot.core import Incoming
+
     for line in questions:
         question = line.rstrip("\r\n")
         replies = bot.handle_sync(
@@ -346,7 +360,7 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
         )
         text = bot.render_plain(replies)
         reply = replies[0]
-        if args.json:
+        if as_json:
             row = {
                 "question": question,
                 "text": text,
@@ -359,7 +373,6 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
             print(json.dumps(row, ensure_ascii=False), flush=batch)
         else:
             print(text + ("\n" if batch else ""), flush=batch)
-    return 0
 
 
 def _serve(settings: Settings, host: str, port: int) -> int:

@@ -97,6 +97,15 @@ def test_chat_remembers_language_across_processes(tmp_path: Path) -> None:
     assert "联合国儿童基金会" in out.stdout
 
 
+@pytest.mark.parametrize("args", [["chat", "--user", "li"], ["ask", "--json", "-"]])
+def test_a_command_leaves_the_database_whole_in_its_file(tmp_path: Path, args: list[str]) -> None:
+    # Its connections closed, SQLite folds the write-ahead log back: the file alone, copied
+    # or backed up, holds every answer kept, and no -wal or -shm is left beside it.
+    out = run(args, tmp_path, stdin="who leads wash\n")
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in tmp_path.glob("cli.db*")) == ["cli.db"]
+
+
 def test_import_clusters_reports_bad_rows(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(
