@@ -978,9 +978,11 @@ def _classify(
     if not e.sectors:
         unheld = ()
     if _the_cluster_word_alone(e, kb, lang):
-        # "What is a cluster?" asks what it is; "clusters" alone, which there are.
+        # "What is a cluster?" asks what it is; "clusters" alone, which there are; "what does
+        # a cluster do?", "集群是做什么的", what every cluster does: its core functions.
         if e.asks and (e.words >= 2 or lang == "zh"):
-            return found("concept", 0.9, topic=_APPROACH)
+            does = _asks_what_it_does(e, norm)
+            return found("concept", 0.9, topic=_FUNCTIONS if does else _APPROACH)
         return found("list_clusters", 0.85)
     # An acronym among everyday words asks what it stands for ("HRP = ?", "what's the HRP"),
     # unless a passage holds more of the question than the acronym ("cuánto tarda el ERC").
