@@ -1735,6 +1735,14 @@ def _duty_of_the_subject(
     if not (lead or cluster):
         return None
     family = _LEAD_DUTIES if lead else _FUNCTIONS
+    # Already the subject's, and sure ("what is the first responsibility of a cluster lead?").
+    first = ranked[0] if ranked else None
+    if (
+        first is not None
+        and _family(first.topic, kb) == family
+        and first.confidence >= (CONFIDENT if first.matched >= 2 else ALONE)
+    ):
+        return ranked, _without_duties(e, duties)
     words = [
         *phrases["lead"],
         *duties,
@@ -1745,14 +1753,19 @@ def _duty_of_the_subject(
     # The rest naming another topic by its whole title asks that topic ("does the lead have to
     # be provider of last resort?"), not a line of the lead's that names it.
     if asked and _whole_title_in(asked[0], left, kb, langs):
-        return None
+        named = asked[0]
+        return [named, *(r for r in ranked if r.topic != named.topic)], e
+    # Of the cluster, and of the lead beside a post or body it names ("does the lead have to
+    # write to the ERC?": the step) or asking who ("who must the lead report to?"), the line
+    # must hold the rest as well as the best does.
+    tie = not lead or bool(e.acronyms) or bool(_WHO.search(norm))
     mine = next(
         (
             r
             for r in asked
             if _family(r.topic, kb) == family
             and r.confidence >= (CONFIDENT if r.matched >= 2 else ALONE)
-            and (lead or r.confidence >= asked[0].confidence)
+            and (not tie or r.confidence >= asked[0].confidence)
         ),
         None,
     )
@@ -1779,9 +1792,12 @@ def _duty_of_the_subject(
                 max(r.matched, mine.matched),
             )
     rest = [r for r in ranked if r.topic != mine.topic]
-    # A duty noun asked of the lead is no name ("las obligaciones del líder de clúster").
-    leftover = without(e.leftover, duties)
-    return [mine, *rest], e if leftover else replace(e, leftover="")
+    return [mine, *rest], _without_duties(e, duties)
+
+
+def _without_duties(e: Entities, duties: list[str]) -> Entities:
+    """A duty noun asked of the lead is no name ("las obligaciones del líder de clúster")."""
+    return e if without(e.leftover, duties) else replace(e, leftover="")
 
 
 def _names_the_title(mine: Ranked, other: Ranked, kb: KnowledgeBase, langs: list[str]) -> bool:
