@@ -120,6 +120,8 @@ class Language:
     place_words: Mapping[str, tuple[str, ...]]
     # A part of a country record a follow-up asks for alone ("who is their co-lead?").
     record_words: Mapping[str, tuple[str, ...]]
+    # Who a question asks a duty of ("does the lead agency have to ...?"): `lead`, the lead.
+    subject_words: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +349,7 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         last_words=_tuple(raw.get("last_words")),
         place_words=groups("place_words"),
         record_words=groups("record_words"),
+        subject_words=groups("subject_words"),
     )
 
 

@@ -189,6 +189,9 @@ def understand(
         ranked = _two_lines_of_one_topic(ranked, text, kb, langs)
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
+    duty = _duty_of_the_subject(ranked, e, kb, langs, normalize(text))
+    if duty is not None:
+        ranked, e = duty
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs, e.situation)
     u = _classify(e, lang, ranked, kb, langs, normalize(text))
@@ -975,9 +978,11 @@ def _classify(
     if not e.sectors:
         unheld = ()
     if _the_cluster_word_alone(e, kb, lang):
-        # "What is a cluster?" asks what it is; "clusters" alone, which there are.
+        # "What is a cluster?" asks what it is; "clusters" alone, which there are; "what does
+        # a cluster do?", "集群是做什么的", what every cluster does: its core functions.
         if e.asks and (e.words >= 2 or lang == "zh"):
-            return found("concept", 0.9, topic=_APPROACH)
+            does = _asks_what_it_does(e, norm)
+            return found("concept", 0.9, topic=_FUNCTIONS if does else _APPROACH)
         return found("list_clusters", 0.85)
     # An acronym among everyday words asks what it stands for ("HRP = ?", "what's the HRP"),
     # unless a passage holds more of the question than the acronym ("cuánto tarda el ERC").
@@ -1683,6 +1688,139 @@ def _of_the_subject(
     mine = max((r for r in (*ranked, about) if _concept(r, kb) == concept), key=lambda r: r.score)
     best = replace(mine, confidence=max(mine.confidence, about.confidence))
     return [best, *(r for r in ranked if r.topic != mine.topic)]
+
+
+# Whose duties answer a question asking what someone must do, by its subject: the lead's
+# (its responsibilities), or, when the subject is the cluster itself, the core functions.
+_LEAD_DUTIES = "lead_responsibilities"
+
+
+def _duty_of_the_subject(
+    ranked: list[Ranked], e: Entities, kb: KnowledgeBase, langs: list[str], norm: str
+) -> tuple[list[Ranked], Entities] | None:
+    """The ranking with the subject's duty first, when a question asks what the subject must do.
+
+    "Does the lead agency have to coordinate with the government?", "le chef de file doit-il
+    faire du plaidoyer ?": the lead (`subject_words.lead`) is who the duty is asked of, and its
+    line on the thing named answers, not a topic that merely shares the word (the government's
+    role, the advocacy function). Ranked without the subject's and the duty's words, the rest
+    names the thing; the lead's first line the rest is sure of comes first, unless the rest
+    names another topic by its whole title ("does the lead have to be provider of last resort
+    with no funding?" asks that topic). Its duties asked as such ("what are the lead's
+    obligations?") and no line named: all of them.
+    "Does the cluster have to do monitoring?" asks it of the cluster: its core function, when
+    it holds the rest as well as the best ("what must be done to activate a cluster" holds
+    the cluster as its object, and the procedure holds more of it).
+    A co-lead or a coordinator is another subject; a named cluster or agency, a lead question.
+    """
+    if e.sectors or e.agencies or e.countries:
+        return None
+    phrases = {
+        group: [p for c in langs for p in kb.text(c).subject_words.get(group, ())]
+        for group in ("lead", "duties")
+    }
+    duties = [p for p in phrases["duties"] if _holds(norm, p)]
+    if not ("duty" in e.intents or duties):
+        return None
+    others = [w for c in langs for w in kb.text(c).record_words.get("co_lead", ())]
+    if any(_holds(norm, w) for w in others):
+        return None
+    lead = any(_holds(norm, p) for p in phrases["lead"])
+    coordinator = [w for c in langs for w in kb.text(c).record_words.get("coordinator", ())]
+    cluster = (
+        "duty" in e.intents
+        and "cluster_word" in e.intents
+        and not any(_holds(norm, w) for w in coordinator)
+    )
+    if not (lead or cluster):
+        return None
+    family = _LEAD_DUTIES if lead else _FUNCTIONS
+    # Already the subject's, and sure ("what is the first responsibility of a cluster lead?").
+    first = ranked[0] if ranked else None
+    if (
+        first is not None
+        and _family(first.topic, kb) == family
+        and first.confidence >= (CONFIDENT if first.matched >= 2 else ALONE)
+    ):
+        return ranked, _without_duties(e, duties)
+    words = [
+        *phrases["lead"],
+        *duties,
+        *(p for c in langs for g in ("duty", "cluster_word") for p in kb.text(c).intent_words[g]),
+    ]
+    left = without(e.rest, words)
+    asked = kb.ranker.rank(left, langs, limit=8) if left else []
+    # The rest naming another topic by its whole title asks that topic ("does the lead have to
+    # be provider of last resort?"), not a line of the lead's that names it.
+    if asked and _whole_title_in(asked[0], left, kb, langs):
+        named = asked[0]
+        return [named, *(r for r in ranked if r.topic != named.topic)], e
+    # Of the cluster, and of the lead beside a post or body it names ("does the lead have to
+    # write to the ERC?": the step) or asking who ("who must the lead report to?"), the line
+    # must hold the rest as well as the best does.
+    tie = not lead or bool(e.acronyms) or bool(_WHO.search(norm))
+    mine = next(
+        (
+            r
+            for r in asked
+            if _family(r.topic, kb) == family
+            and r.confidence >= (CONFIDENT if r.matched >= 2 else ALONE)
+            and (not tie or r.confidence >= asked[0].confidence)
+        ),
+        None,
+    )
+    if mine is None and not (lead and duties):
+        return None
+    # A line people ask by another topic's title ("proveedor de último recurso" of the lead's
+    # last line) points to that topic, which says more of it: when it holds more of the rest
+    # ("... even with no funding?"), it answers.
+    if mine is not None and _names_the_title(mine, asked[0], kb, langs):
+        return None
+    if mine is None:
+        # The whole, said by the subject and its duties: a line it is not sure of would
+        # answer what was not asked.
+        score = max((r.score for r in ranked[:1]), default=1.0)
+        mine = Ranked(family, "concept", score, 1.0, 2)
+    # Ranked on the whole question too, it is as sure as it was there, at least.
+    for r in ranked:
+        if r.topic == mine.topic:
+            mine = Ranked(
+                r.topic,
+                r.kind,
+                max(r.score, mine.score),
+                max(r.confidence, mine.confidence),
+                max(r.matched, mine.matched),
+            )
+    rest = [r for r in ranked if r.topic != mine.topic]
+    return [mine, *rest], _without_duties(e, duties)
+
+
+def _without_duties(e: Entities, duties: list[str]) -> Entities:
+    """A duty noun asked of the lead is no name ("las obligaciones del líder de clúster")."""
+    return e if without(e.leftover, duties) else replace(e, leftover="")
+
+
+def _names_the_title(mine: Ranked, other: Ranked, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the words `mine` is asked with hold the whole title of `other`'s topic, another."""
+    family = _family(other.topic, kb)
+    if family == _family(mine.topic, kb) or other.confidence <= mine.confidence:
+        return False
+    for code in langs:
+        index = kb.ranker.indexes.get(code)
+        title = index.titles.get(family, frozenset()) if index else frozenset()
+        if index and title and title <= index.asked.get(mine.topic, frozenset()):
+            return True
+    return False
+
+
+def _whole_title_in(r: Ranked, rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether `rest` holds every word of the title of `r`'s topic ("provider of last resort")."""
+    for code in langs:
+        index = kb.ranker.indexes.get(code)
+        title = index.titles.get(_family(r.topic, kb), frozenset()) if index else frozenset()
+        if title and title <= set(kb.ranker.tokens(rest, code)):
+            return True
+    return False
 
 
 def _followed_language(
