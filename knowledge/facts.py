@@ -120,6 +120,11 @@ class Language:
     place_words: Mapping[str, tuple[str, ...]]
     # A part of a country record a follow-up asks for alone ("who is their co-lead?").
     record_words: Mapping[str, tuple[str, ...]]
+    # How a name says it is an organisation's ("World Vision", "منظمة ..."): `markers`, the
+    # words that say so; `links`, the words inside such a name ("Action against Hunger").
+    organisation_words: Mapping[str, tuple[str, ...]]
+    # The government named as who leads, or whose role is asked: `names`, `roles`, `ngo`.
+    government_words: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +344,8 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         last_words=_tuple(raw.get("last_words")),
         place_words=groups("place_words"),
         record_words=groups("record_words"),
+        organisation_words=groups("organisation_words"),
+        government_words=groups("government_words"),
     )
 
 

@@ -191,7 +191,11 @@ def understand(
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs, e.situation)
-    u = _classify(e, lang, ranked, kb, langs, normalize(text))
+    u = _classify(e, lang, ranked, kb, langs, normalize(text), text)
+    if (
+        u.intent in _GOVERNMENT_OVERRIDES or _instead_of_government(u, kb, langs)
+    ) and _government_asked(e, normalize(text), kb, langs):
+        u = _as_government(u, ranked, kb)
     if whole and u.intent == "who_leads" and not (u.related or u.unheld):
         pair = _two_questions(text, kb, _a_lead_and_a_topic(kb))
         if pair is not None:
@@ -221,6 +225,97 @@ def understand(
         places = _unknown_places(e, text, kb, langs)
         return replace(u, unknown_places=places) if places else u
     return u
+
+
+# The topic on the government's part, and the answers a question on it may have been given
+# instead (no topic, a name we do not know).
+_GOVERNMENT = "government_role"
+_GOVERNMENT_OVERRIDES = frozenset({"unknown", "unknown_cluster"})
+# The government before a lead word by this many words at most ("el gobierno nacional puede
+# co-liderar"); a role word this near the government ("el rol del gobierno").
+_SUBJECT_WORDS, _ROLE_WORDS = 4, 3
+
+
+def _government_asked(e: Entities, norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the government is who the question has leading, or whose role it asks.
+
+    "El gobierno nacional puede co-liderar el cluster?", "le gouvernement peut-il coprésider
+    un cluster ?", "هل تقدر الحكومة تقود مجموعة", "ما دور الحكومة": the government leading, as
+    the subject of a lead or co-lead word (Arabic also puts it right after the verb), or the
+    part it plays; not one who leads coordinating with it ("el líder tiene que coordinar con el
+    gobierno"), nor "who" asked ("the ministry asked who leads"), nor a question on NGOs.
+    """
+    groups = [kb.text(code).government_words for code in langs]
+    names = [normalize(w) for g in groups for w in g["names"]]
+    if not any(_holds(norm, n) for n in names):
+        return False
+    if any(_holds(norm, w) for g in groups for w in g["ngo"]):
+        return False
+    leading = [p for code in langs for p in kb.lead_phrases[code]]
+    leading += [normalize(w) for code in langs for w in kb.text(code).record_words["co_lead"]]
+    roles = [normalize(w) for g in groups for w in g["roles"]]
+    if _CJK.search(norm):
+        at = min((norm.find(n) for n in names if n in norm), default=-1)
+        lead_at = [norm.find(p) for p in leading if _CJK.search(p) and p in norm]
+        return not _WHO.search(norm) and (
+            any(i > at for i in lead_at) or any(r in norm[at:] for r in roles)
+        )
+    tokens = norm.split()
+
+    def starts(phrases: list[str]) -> list[int]:
+        cut = [p.split() for p in phrases if p]
+        return [i for i in range(len(tokens)) for p in cut if tokens[i : i + len(p)] == p]
+
+    government, leads, parts = starts(names), starts(leading), starts(roles)
+    arabic = _ARABIC.search(norm) is not None
+    for g in government:
+        for i in leads:
+            between = tokens[g:i]
+            if 0 < i - g <= _SUBJECT_WORDS and not any(_WHO.fullmatch(w) for w in between):
+                return True
+            if arabic and g - i == 1:  # "هل يمكن أن تقود الحكومة"
+                return True
+        if any(abs(g - r) <= _ROLE_WORDS for r in parts):
+            return True
+    return False
+
+
+def _instead_of_government(u: Understanding, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether a topic answers a question on the government's part only by sharing its words.
+
+    A topic whose text never names the government (NGOs co-leading, who makes up a cluster,
+    OCHA's part) says nothing of it; the approach as a whole names it among everything else.
+    One that does (a cluster handed over to the government) may be what is asked.
+    """
+    family = _family(u.topic or "", kb)
+    if u.intent != "concept" or family == _GOVERNMENT:
+        return False
+    if family == _APPROACH:
+        return True
+    for code in langs:
+        concept = kb.text(code).concepts.get(family)
+        if concept is None:
+            continue
+        said = normalize(f"{concept.title} {concept.body} {' '.join(concept.keywords)}")
+        if any(_holds(said, w) for w in kb.text(code).government_words["names"]):
+            return False
+    return True
+
+
+def _as_government(u: Understanding, ranked: list[Ranked], kb: KnowledgeBase) -> Understanding:
+    """The answer on the government's part: the whole topic, or its line the ranker put first."""
+    first = ranked[0].topic if ranked else ""
+    line = first if _family(first, kb) == _GOVERNMENT else _GOVERNMENT
+    related = tuple(r.topic for r in ranked if _family(r.topic, kb) != _GOVERNMENT)[:2]
+    return replace(
+        u,
+        intent="concept",
+        confidence=max(u.confidence, CONFIDENT),
+        topic=line,
+        related=related,
+        unknown_name="",
+        suggestions=(),
+    )
 
 
 # Where a sentence or a clause ends, before the question a message comes to.
@@ -589,6 +684,8 @@ def _presence_again(
     return Understanding("presence", lang, 0.85, sectors=sectors, country=country)
 
 
+# The words that make a message a follow-up of the last question: "and ...?", "still ...?".
+_FOLLOWING = frozenset({"followup", "still"})
 # A follow-up naming a place is short: "and in Cox's Bazar?", "¿y en el norte de Darfur?".
 _FOLLOWUP_WORDS = 6
 # The intents of "and since when?", "when was it activated?" after a lead question.
@@ -864,6 +961,7 @@ def _classify(
     kb: KnowledgeBase,
     langs: list[str],
     norm: str,
+    text: str = "",
 ) -> Understanding:
     country = e.countries[0] if e.countries else None
     best = ranked[0] if ranked else None
@@ -1063,6 +1161,11 @@ def _classify(
         and not kb.ranker.knows(e.leftover, langs)
     ):
         return found("unknown_agency", 0.9, unknown_name=_as_named(e, kb)[:60])
+    # "Vision mundial lidera algún clúster?", "منظمة العمل ضد الجوع بتقود ايه": a name said as an
+    # organisation's, asked of what it leads, is an agency's we do not hold, however long.
+    organisation = _organisation(e, text or norm, norm, kb, langs) if lead or which else ""
+    if organisation:
+        return found("unknown_agency", 0.9, unknown_name=organisation[:60])
     # "Does MSF lead any cluster?", "¿MSF lidera algún clúster?", "what does MSF lead?": a name
     # before a lead word, asked of what it leads, is an agency's too.
     by_name = lead and not (e.sectors or e.agencies)
@@ -1256,8 +1359,97 @@ def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -
     return ""
 
 
+# An organisation's name holds this many words of its own at most, beside its marker words.
+_ORGANISATION_WORDS = 4
+# Chinese asking what ("负责啥", "牵头什么") or which ("哪个集群").
+_CHINESE_WHAT_LEADS = re.compile(r"什么|啥|哪")
+
+
+def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """The name of an organisation we do not hold that a lead question asks about, or "".
+
+    "Vision mundial lidera algún clúster?", "accion contra el hambre que cluster lidera",
+    "منظمة العمل ضد الجوع بتقود ايه", "世界宣明会在集群里负责啥": a run of words left over that
+    holds a word saying it is an organisation's (`organisation_words`: "mundial", "منظمة", a
+    closing 会) and one of its own, the words of a name between ("contra el"), asked what or
+    which it leads, not who leads it. A message naming a cluster, an agency or a country asks
+    something else, and marker words alone ("international organisations") are no name.
+    Returned as typed.
+    """
+    if e.sectors or e.agencies or e.countries or e.country_choices or not e.leftover:
+        return ""
+    if _WHO.search(norm) or _asks_who(norm.split()):
+        return ""
+    groups = [kb.text(code).organisation_words for code in langs]
+    markers = {normalize(w) for g in groups for w in g["markers"]}
+    # "Can an NGO like World Vision co-lead?" asks who may lead, of an example.
+    if any(_holds(norm, w) for g in groups for group in ("like", "may") for w in g[group]):
+        return ""
+    if _CJK.search(e.leftover):
+        run = e.leftover
+        chinese = {m for m in markers if _CJK.search(m)}
+        named = (
+            " " not in run
+            and len(run) >= 3
+            and any(m in run and m != run for m in chinese)
+            and not _CHINESE_WHAT_LEADS.search(run)
+        )
+        asks = "which_clusters" in e.intents or _CHINESE_WHAT_LEADS.search(norm)
+        return run if named and asks else ""
+    asks = bool(e.intents & {"which_clusters", "cluster_word"}) or _WHAT.search(norm)
+    if not asks:
+        return ""
+    links = {normalize(w) for g in groups for w in g["links"]}
+    # Lead words ("co-lider": "co" left over) and words of a kind ("una ONG local") name none.
+    leads = {w for code in langs for p in kb.lead_phrases[code] for w in p.split()}
+    leads |= {
+        w
+        for code in langs
+        for p in kb.text(code).record_words["co_lead"]
+        for w in normalize(p).split()
+    }
+    kinds = {normalize(w) for g in groups for w in g["kinds"]}
+    left = set(e.leftover.split()) - leads - kinds - kb.matcher.cluster_words
+    tokens = norm.split()
+    i = 0
+    while i < len(tokens):
+        if tokens[i] not in left | markers:
+            i += 1
+            continue
+        end = i + 1
+        while end < len(tokens):
+            if tokens[end] in left | markers:
+                end += 1
+            elif tokens[end] in links and any(
+                t in left | markers for t in tokens[end + 1 : end + 3]
+            ):
+                end += 1 + (tokens[end + 1] in links)
+            else:
+                break
+        span = tokens[i:end]
+        own = [t for t in span if t in left and t not in markers]
+        if own and any(t in markers for t in span) and len(own) <= _ORGANISATION_WORDS:
+            return _typed_span(span, text)
+        i = end
+    return ""
+
+
+def _typed_span(span: list[str], text: str) -> str:
+    """Folded words of a message as the message wrote them.
+
+    "منظمه عمل ضد جوع" is "منظمة العمل ضد الجوع"; words not found side by side stay folded.
+    """
+    found = [(m.start(), m.end(), normalize(m.group())) for m in re.finditer(r"\w+", text)]
+    for k in range(len(found) - len(span) + 1):
+        if [w for _, _, w in found[k : k + len(span)]] == span:
+            return text[found[k][0] : found[k + len(span) - 1][1]]
+    return " ".join(span)
+
+
 # "What" in our languages (folded): what is led, where "who" (`_WHO`) asks for a lead.
-_WHAT = re.compile(r"(?:^|\s)(?:what|whats|quoi|que|quel|quels|quelle|ما|ماذا|شو|ايش|وش)(?:\s|$)")
+_WHAT = re.compile(
+    r"(?:^|\s)(?:what|whats|quoi|que|quel|quels|quelle|ما|ماذا|شو|ايش|وش|ايه)(?:\s|$)"
+)
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 
 
@@ -1716,7 +1908,10 @@ def _pointed(
         return None
     if previous.get("between"):  # "that" is what was said just before, not over another one
         return None
-    pointing = "pointer" in e.intents or (lang == "zh" and text.rstrip("?？ ").endswith("吗"))
+    # "Is OCHA still the lead?" points as "for that" does: "still" is said of what was said.
+    pointing = bool(e.intents & {"pointer", "still"}) or (
+        lang == "zh" and text.rstrip("?？ ").endswith("吗")
+    )
     if not (pointing and "lead" in e.intents and e.agencies) or e.sectors:
         return None
     # "Which clusters does it lead?", "UNICEF在苏丹牵头很多集群吗" ask for the agency's list,
@@ -1806,8 +2001,9 @@ def _followup(
     if not (named or kind or worldwide) or asked:
         return None
     # A message that is nothing but names ("the Republic of the Congo", the answer to "which
-    # country?") is elliptic however many words they take.
-    if "followup" not in e.intents and e.words > 3 and e.intents:
+    # country?") is elliptic however many words they take. "Is it still OCHA?", "¿sigue siendo
+    # OCHA?" ask the name again of the last subject: "still" follows up as "and" does.
+    if not e.intents & _FOLLOWING and e.words > 3 and e.intents:
         return None
     sectors = tuple(previous.get("sectors") or ())
     agencies = tuple(previous.get("agencies") or ())
