@@ -196,6 +196,17 @@ def understand(
         u.intent in _GOVERNMENT_OVERRIDES or _instead_of_government(u, kb, langs)
     ) and _government_asked(e, normalize(text), kb, langs):
         u = _as_government(u, ranked, kb)
+    # "Les autorités peuvent-elles diriger le cluster santé ?": the cluster's lead, then what
+    # our topics say of the government leading (as of anyone else, `_another_leading`).
+    if (
+        u.intent == "who_leads"
+        and u.related
+        and _instead_of_government(replace(u, intent="concept", topic=u.related[0]), kb, langs)
+        and _government_asked(e, normalize(text), kb, langs)
+    ):
+        lines = kb.ranker.rank(e.rest, langs, limit=8)
+        line = next((r.topic for r in lines if _family(r.topic, kb) == _GOVERNMENT), _GOVERNMENT)
+        u = replace(u, related=(line,))
     if whole and u.intent == "who_leads" and not (u.related or u.unheld):
         pair = _two_questions(text, kb, _a_lead_and_a_topic(kb))
         if pair is not None:
@@ -228,9 +239,10 @@ def understand(
 
 
 # The topic on the government's part, and the answers a question on it may have been given
-# instead (no topic, a name we do not know).
+# instead: no topic, a name we do not know ("can the host government lead a cluster?": no
+# agency), a cluster's lead ("les autorités peuvent-elles diriger le cluster santé ?").
 _GOVERNMENT = "government_role"
-_GOVERNMENT_OVERRIDES = frozenset({"unknown", "unknown_cluster"})
+_GOVERNMENT_OVERRIDES = frozenset({"unknown", "unknown_cluster", "unknown_agency"})
 # The government before a lead word by this many words at most ("el gobierno nacional puede
 # co-liderar"); a role word this near the government ("el rol del gobierno").
 _SUBJECT_WORDS, _ROLE_WORDS = 4, 3
@@ -605,7 +617,15 @@ def _record_parts(
     plain = without(norm, [p for c in codes for p in kb.text(c).intent_words["followup"]])
     asks = opens_a_question(plain) or bool(_CJK.search(norm) and _CHINESE_WHAT.search(norm))
     named = [normalize(w) for ws in words.values() for w in ws]
-    besides = [w for w in e.leftover.split() if not any(w in n.split() or w in n for n in named)]
+    # "¿Y quién es el colíder allí?": "there" is the last question's place, nothing else asked.
+    there = {
+        w for c in codes for p in kb.text(c).place_words["there"] for w in normalize(p).split()
+    }
+    besides = [
+        w
+        for w in e.leftover.split()
+        if w not in there and not any(w in n.split() or w in n for n in named)
+    ]
     if (asks and not _WHO.search(norm)) or besides or e.intents & _ASKS_OTHERWISE:
         parts = []
     # A contact of someone else ("phone number of the minister?") is no part of our record.
@@ -1381,7 +1401,9 @@ def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: l
     if _WHO.search(norm) or _asks_who(norm.split()):
         return ""
     groups = [kb.text(code).organisation_words for code in langs]
-    markers = {normalize(w) for g in groups for w in g["markers"]}
+    # Names are often said in English whatever the language ("World Relief lidera algo?").
+    named_in = [kb.text(code).organisation_words for code in dict.fromkeys([*langs, "en"])]
+    markers = {normalize(w) for g in named_in for w in g["markers"]}
     # "Can an NGO like World Vision co-lead?" asks who may lead, of an example.
     if any(_holds(norm, w) for g in groups for group in ("like", "may") for w in g[group]):
         return ""
@@ -1396,10 +1418,11 @@ def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: l
         )
         asks = "which_clusters" in e.intents or _CHINESE_WHAT_LEADS.search(norm)
         return run if named and asks else ""
+    # "Does X lead anything", "X lidera algo": words that ask what, beside the question words.
     asks = bool(e.intents & {"which_clusters", "cluster_word"}) or _WHAT.search(norm)
-    if not asks:
+    if not (asks or any(_holds(norm, w) for g in groups for w in g["asks"])):
         return ""
-    links = {normalize(w) for g in groups for w in g["links"]}
+    links = {normalize(w) for g in named_in for w in g["links"]}
     # Lead words ("co-lider": "co" left over) and words of a kind ("una ONG local") name none.
     leads = {w for code in langs for p in kb.lead_phrases[code] for w in p.split()}
     leads |= {
@@ -1427,8 +1450,11 @@ def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: l
             else:
                 break
         span = tokens[i:end]
+        # A word of its own beside a marker ("vision mundial"), or two markers left over, as a
+        # name's are ("World Relief"), not marker words the question is put in.
         own = [t for t in span if t in left and t not in markers]
-        if own and any(t in markers for t in span) and len(own) <= _ORGANISATION_WORDS:
+        a_name = bool(own) or len([t for t in span if t in left]) >= 2
+        if a_name and any(t in markers for t in span) and len(own) <= _ORGANISATION_WORDS:
             return _typed_span(span, text)
         i = end
     return ""

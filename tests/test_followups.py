@@ -404,6 +404,11 @@ def test_a_follow_up_on_the_global_level_drops_the_country(chat: Chat, key: str)
         # "And" written onto a word ("وبعد", "and after"), a plural ("الزلازل", "earthquakes").
         ("مين يقود المأوى وقت النزاع", "وبعد الزلزال؟", ["IFRC"]),
         ("من يقود إدارة المخيمات في النزاعات", "وفي الزلازل؟", ["IOM"]),
+        # "In case of" before the kind ("en caso de terremoto", "وفي حالة زلزال").
+        ("who leads cccm in conflict", "and in case of an earthquake?", ["IOM"]),
+        ("quién lidera cccm en conflicto", "¿y en caso de terremoto?", ["OIM"]),
+        ("qui dirige le cccm en cas de conflit", "et en cas d'inondations ?", ["OIM"]),
+        ("مين بيقود CCCM وقت النزاع", "وفي حالة زلزال؟", ["IOM"]),
     ],
 )
 def test_a_follow_up_on_the_kind_of_emergency_asks_the_lead_again(
@@ -820,6 +825,8 @@ def test_the_coordinator_in_a_country_we_hold_no_record_for_says_so(chat: Chat) 
         ("مين يقود التعليم", "وشو عن الشريك بالقيادة؟", "Save the Children"),
         ("مين يقود التعليم", "ومين يقود معها؟", "Save the Children"),
         ("教育集群谁牵头", "谁和它一起牵头", "Save the Children"),
+        # "There" is the last question's country, nothing else asked.
+        ("quien lidera salud en Sudan", "y quien es el colider alli?", "Sudán"),
     ],
 )
 def test_who_co_leads_said_as_a_verb_asks_the_last_clusters_co_lead(

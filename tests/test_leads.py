@@ -205,6 +205,11 @@ def test_who_heads_an_agency_is_not_what_it_leads(chat: Chat) -> None:
         ("世界宣明会在集群里负责啥", "UNHCR"),
         ("عايز اعرف منظمة العمل ضد الجوع بتقود ايه", "UNHCR"),
         ("شو بتقود منظمة الرؤية العالمية", "UNHCR"),
+        # Asked with "anything", "algo"; two marker words left over ("World Relief"), in
+        # English whatever the language.
+        ("does the international rescue committee co-lead anything", "UNHCR"),
+        ("what cluster is world relief in charge of", "UNHCR"),
+        ("world relief lidera algo?", "ACNUR"),
     ],
 )
 def test_an_agency_we_do_not_hold_is_said_so_with_the_global_leads(
@@ -892,6 +897,12 @@ def test_what_a_named_cluster_does_is_its_lead_and_every_clusters_functions(
             "La forma en que un gobierno copreside un clúster en la práctica se acuerda",
         ),
         ("can an ngo co-lead the wash cluster", "UNICEF", "NGOs, including national NGOs, can"),
+        # The government named as who leads: its topic, not who makes up a cluster.
+        (
+            "les autorités peuvent-elles diriger le cluster santé ?",
+            "OMS",
+            "La manière dont un gouvernement copréside concrètement un cluster",
+        ),
     ],
 )
 def test_someone_else_leading_a_cluster_gets_whether_it_may(
