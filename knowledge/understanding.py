@@ -606,7 +606,8 @@ def _record_parts(
     sectors = tuple(previous.get("sectors") or ())
     if previous.get("intent") != "who_leads" or not sectors:
         return None
-    if e.sectors or e.agencies or e.countries or e.acronyms or e.words > _PART_WORDS:
+    # A country may be named ("and who co-leads it in Yemen?"): that part of our record there.
+    if e.sectors or e.agencies or e.acronyms or e.country_choices or e.words > _PART_WORDS:
         return None
     norm = normalize(text)
     codes = [lang] if lang else list(kb.languages)
@@ -641,7 +642,8 @@ def _record_parts(
         lang,
         0.85,
         sectors=sectors,
-        country=previous.get("country"),
+        country=e.countries[0] if e.countries else previous.get("country"),
+        also_countries=e.countries[1:],
         parts=tuple(parts),
         unheld=("contact",) if "contact" in parts else (),
     )

@@ -871,3 +871,27 @@ def test_a_third_turn_keeps_the_cluster_of_the_first(chat: Chat) -> None:
     answer = chat("y en Sudan?")
     assert chat.last is not None and chat.last.intent == "who_leads", chat.last
     assert "Educación" in answer and "Sudán" in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "must"),
+    [
+        ("who leads food security", "and who co-leads it in Yemen?", ["Yemen", "FAO"]),
+        (
+            "quien lidera educacion",
+            "y quien la colidera en Sudán?",
+            ["Sudán", "Save the Children"],
+        ),
+        ("教育集群谁牵头", "在苏丹联合牵头的是谁", ["苏丹", "Save the Children"]),
+    ],
+)
+def test_the_co_lead_asked_in_a_country_keeps_the_cluster(
+    chat: Chat, first: str, then: str, must: list[str]
+) -> None:
+    # "And who co-leads it in Yemen?": the last cluster's co-lead there, not Yemen's records.
+    chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    assert chat.last.data.get("parts") == ["co_lead"], chat.last.data
+    for text in must:
+        assert text in answer, answer
