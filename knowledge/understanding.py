@@ -191,6 +191,9 @@ def understand(
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs, e.situation)
+    other = _another_organisation(e, text, kb, langs)
+    if other:
+        return Understanding("unknown_agency", lang, 0.9, unknown_name=other[:60])
     u = _classify(e, lang, ranked, kb, langs, normalize(text), text)
     if (
         u.intent in _GOVERNMENT_OVERRIDES or _instead_of_government(u, kb, langs)
@@ -1459,6 +1462,23 @@ def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: l
         if a_name and any(t in markers for t in span) and len(own) <= _ORGANISATION_WORDS:
             return _typed_span(span, text)
         i = end
+    return ""
+
+
+def _another_organisation(e: Entities, text: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """An organisation whose name holds one of our agencies', asked what it leads, or "".
+
+    "What does the International Committee of the Red Cross lead?", "红十字国际委员会牵头什么
+    集群": "Red Cross" names the IFRC, but the ICRC is another body, which leads no cluster
+    (`organisation_words.others`); named as typed.
+    """
+    if not (e.agencies and e.intents & {"lead", "which_clusters"}) or e.sectors:
+        return ""
+    norm = normalize(text)
+    codes = dict.fromkeys([*langs, "en"])
+    for phrase in (normalize(p) for c in codes for p in kb.text(c).organisation_words["others"]):
+        if _holds(norm, phrase):
+            return phrase if _CJK.search(phrase) else _typed_span(phrase.split(), text)
     return ""
 
 

@@ -230,6 +230,28 @@ def test_arabic_kutla_is_a_cluster_word(chat: Chat, question: str) -> None:
     assert "لا نملك سجلات مجموعات عن اليمن" in chat(question)
 
 
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        (
+            "what does the international committee of the red cross lead",
+            "international committee of the red cross",
+        ),
+        (
+            "quel cluster dirige le comité international de la croix-rouge",
+            "comité international de la croix-rouge",
+        ),
+        ("红十字国际委员会牵头什么集群", "红十字国际委员会"),
+        ("اللجنة الدولية للصليب الأحمر بتقود أي مجموعة", "اللجنة الدولية للصليب الأحمر"),
+    ],
+)
+def test_the_icrc_is_not_read_as_the_ifrc(chat: Chat, question: str, name: str) -> None:
+    # "Red Cross" names the IFRC; the ICRC, whose name holds it, leads no cluster.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
+    assert name in answer, answer
+
+
 def test_an_agency_we_do_not_hold_is_named_as_typed(chat: Chat) -> None:
     # The everyday word inside its name stays ("sin"), though it is no word of the name.
     assert "medicos sin fronteras" in chat("y medicos sin fronteras que cluster lidera")
