@@ -122,6 +122,11 @@ class Language:
     record_words: Mapping[str, tuple[str, ...]]
     # Who a question asks a duty of ("does the lead agency have to ...?"): `lead`, the lead.
     subject_words: Mapping[str, tuple[str, ...]]
+    # How a name says it is an organisation's ("World Vision", "منظمة ..."): `markers`, the
+    # words that say so; `links`, the words inside such a name ("Action against Hunger").
+    organisation_words: Mapping[str, tuple[str, ...]]
+    # The government named as who leads, or whose role is asked: `names`, `roles`, `ngo`.
+    government_words: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +355,8 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         place_words=groups("place_words"),
         record_words=groups("record_words"),
         subject_words=groups("subject_words"),
+        organisation_words=groups("organisation_words"),
+        government_words=groups("government_words"),
     )
 
 

@@ -1188,8 +1188,9 @@ class Matcher:
         for w in norm.split():
             if w in self.common_words or w in known or w.isdigit():
                 continue
-            if w[0] in "وف" and w[1:] in known:
-                continue  # "وحماية": "and" written onto a name we found
+            # "وحماية", "وبعد": "and" written onto a name we found, or onto a common word.
+            if w[0] in "وف" and (w[1:] in known or (len(w) > 2 and w[1:] in self.common_words)):
+                continue
             if _CJK.search(w):
                 for phrase in (*cjk_known, *self._cjk_stop_in(w)):
                     w = w.replace(phrase, " ")

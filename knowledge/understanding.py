@@ -194,7 +194,25 @@ def understand(
         ranked, e = duty
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs, e.situation)
-    u = _classify(e, lang, ranked, kb, langs, normalize(text))
+    other = _another_organisation(e, text, kb, langs)
+    if other:
+        return Understanding("unknown_agency", lang, 0.9, unknown_name=other[:60])
+    u = _classify(e, lang, ranked, kb, langs, normalize(text), text)
+    if (
+        u.intent in _GOVERNMENT_OVERRIDES or _instead_of_government(u, kb, langs)
+    ) and _government_asked(e, normalize(text), kb, langs):
+        u = _as_government(u, ranked, kb)
+    # "Les autorités peuvent-elles diriger le cluster santé ?": the cluster's lead, then what
+    # our topics say of the government leading (as of anyone else, `_another_leading`).
+    if (
+        u.intent == "who_leads"
+        and u.related
+        and _instead_of_government(replace(u, intent="concept", topic=u.related[0]), kb, langs)
+        and _government_asked(e, normalize(text), kb, langs)
+    ):
+        lines = kb.ranker.rank(e.rest, langs, limit=8)
+        line = next((r.topic for r in lines if _family(r.topic, kb) == _GOVERNMENT), _GOVERNMENT)
+        u = replace(u, related=(line,))
     if whole and u.intent == "who_leads" and not (u.related or u.unheld):
         pair = _two_questions(text, kb, _a_lead_and_a_topic(kb))
         if pair is not None:
@@ -224,6 +242,98 @@ def understand(
         places = _unknown_places(e, text, kb, langs)
         return replace(u, unknown_places=places) if places else u
     return u
+
+
+# The topic on the government's part, and the answers a question on it may have been given
+# instead: no topic, a name we do not know ("can the host government lead a cluster?": no
+# agency), a cluster's lead ("les autorités peuvent-elles diriger le cluster santé ?").
+_GOVERNMENT = "government_role"
+_GOVERNMENT_OVERRIDES = frozenset({"unknown", "unknown_cluster", "unknown_agency"})
+# The government before a lead word by this many words at most ("el gobierno nacional puede
+# co-liderar"); a role word this near the government ("el rol del gobierno").
+_SUBJECT_WORDS, _ROLE_WORDS = 4, 3
+
+
+def _government_asked(e: Entities, norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the government is who the question has leading, or whose role it asks.
+
+    "El gobierno nacional puede co-liderar el cluster?", "le gouvernement peut-il coprésider
+    un cluster ?", "هل تقدر الحكومة تقود مجموعة", "ما دور الحكومة": the government leading, as
+    the subject of a lead or co-lead word (Arabic also puts it right after the verb), or the
+    part it plays; not one who leads coordinating with it ("el líder tiene que coordinar con el
+    gobierno"), nor "who" asked ("the ministry asked who leads"), nor a question on NGOs.
+    """
+    groups = [kb.text(code).government_words for code in langs]
+    names = [normalize(w) for g in groups for w in g["names"]]
+    if not any(_holds(norm, n) for n in names):
+        return False
+    if any(_holds(norm, w) for g in groups for w in g["ngo"]):
+        return False
+    leading = [p for code in langs for p in kb.lead_phrases[code]]
+    leading += [normalize(w) for code in langs for w in kb.text(code).record_words["co_lead"]]
+    roles = [normalize(w) for g in groups for w in g["roles"]]
+    if _CJK.search(norm):
+        at = min((norm.find(n) for n in names if n in norm), default=-1)
+        lead_at = [norm.find(p) for p in leading if _CJK.search(p) and p in norm]
+        return not _WHO.search(norm) and (
+            any(i > at for i in lead_at) or any(r in norm[at:] for r in roles)
+        )
+    tokens = norm.split()
+
+    def starts(phrases: list[str]) -> list[int]:
+        cut = [p.split() for p in phrases if p]
+        return [i for i in range(len(tokens)) for p in cut if tokens[i : i + len(p)] == p]
+
+    government, leads, parts = starts(names), starts(leading), starts(roles)
+    arabic = _ARABIC.search(norm) is not None
+    for g in government:
+        for i in leads:
+            between = tokens[g:i]
+            if 0 < i - g <= _SUBJECT_WORDS and not any(_WHO.fullmatch(w) for w in between):
+                return True
+            if arabic and g - i == 1:  # "هل يمكن أن تقود الحكومة"
+                return True
+        if any(abs(g - r) <= _ROLE_WORDS for r in parts):
+            return True
+    return False
+
+
+def _instead_of_government(u: Understanding, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether a topic answers a question on the government's part only by sharing its words.
+
+    A topic whose text never names the government (NGOs co-leading, who makes up a cluster,
+    OCHA's part) says nothing of it; the approach as a whole names it among everything else.
+    One that does (a cluster handed over to the government) may be what is asked.
+    """
+    family = _family(u.topic or "", kb)
+    if u.intent != "concept" or family == _GOVERNMENT:
+        return False
+    if family == _APPROACH:
+        return True
+    for code in langs:
+        concept = kb.text(code).concepts.get(family)
+        if concept is None:
+            continue
+        said = normalize(f"{concept.title} {concept.body} {' '.join(concept.keywords)}")
+        if any(_holds(said, w) for w in kb.text(code).government_words["names"]):
+            return False
+    return True
+
+
+def _as_government(u: Understanding, ranked: list[Ranked], kb: KnowledgeBase) -> Understanding:
+    """The answer on the government's part: the whole topic, or its line the ranker put first."""
+    first = ranked[0].topic if ranked else ""
+    line = first if _family(first, kb) == _GOVERNMENT else _GOVERNMENT
+    related = tuple(r.topic for r in ranked if _family(r.topic, kb) != _GOVERNMENT)[:2]
+    return replace(
+        u,
+        intent="concept",
+        confidence=max(u.confidence, CONFIDENT),
+        topic=line,
+        related=related,
+        unknown_name="",
+        suggestions=(),
+    )
 
 
 # Where a sentence or a clause ends, before the question a message comes to.
@@ -502,7 +612,8 @@ def _record_parts(
     sectors = tuple(previous.get("sectors") or ())
     if previous.get("intent") != "who_leads" or not sectors:
         return None
-    if e.sectors or e.agencies or e.countries or e.acronyms or e.words > _PART_WORDS:
+    # A country may be named ("and who co-leads it in Yemen?"): that part of our record there.
+    if e.sectors or e.agencies or e.acronyms or e.country_choices or e.words > _PART_WORDS:
         return None
     norm = normalize(text)
     codes = [lang] if lang else list(kb.languages)
@@ -513,7 +624,15 @@ def _record_parts(
     plain = without(norm, [p for c in codes for p in kb.text(c).intent_words["followup"]])
     asks = opens_a_question(plain) or bool(_CJK.search(norm) and _CHINESE_WHAT.search(norm))
     named = [normalize(w) for ws in words.values() for w in ws]
-    besides = [w for w in e.leftover.split() if not any(w in n.split() or w in n for n in named)]
+    # "¿Y quién es el colíder allí?": "there" is the last question's place, nothing else asked.
+    there = {
+        w for c in codes for p in kb.text(c).place_words["there"] for w in normalize(p).split()
+    }
+    besides = [
+        w
+        for w in e.leftover.split()
+        if w not in there and not any(w in n.split() or w in n for n in named)
+    ]
     if (asks and not _WHO.search(norm)) or besides or e.intents & _ASKS_OTHERWISE:
         parts = []
     # A contact of someone else ("phone number of the minister?") is no part of our record.
@@ -529,7 +648,8 @@ def _record_parts(
         lang,
         0.85,
         sectors=sectors,
-        country=previous.get("country"),
+        country=e.countries[0] if e.countries else previous.get("country"),
+        also_countries=e.countries[1:],
         parts=tuple(parts),
         unheld=("contact",) if "contact" in parts else (),
     )
@@ -592,6 +712,8 @@ def _presence_again(
     return Understanding("presence", lang, 0.85, sectors=sectors, country=country)
 
 
+# The words that make a message a follow-up of the last question: "and ...?", "still ...?".
+_FOLLOWING = frozenset({"followup", "still"})
 # A follow-up naming a place is short: "and in Cox's Bazar?", "¿y en el norte de Darfur?".
 _FOLLOWUP_WORDS = 6
 # The intents of "and since when?", "when was it activated?" after a lead question.
@@ -867,6 +989,7 @@ def _classify(
     kb: KnowledgeBase,
     langs: list[str],
     norm: str,
+    text: str = "",
 ) -> Understanding:
     country = e.countries[0] if e.countries else None
     best = ranked[0] if ranked else None
@@ -1068,6 +1191,11 @@ def _classify(
         and not kb.ranker.knows(e.leftover, langs)
     ):
         return found("unknown_agency", 0.9, unknown_name=_as_named(e, kb)[:60])
+    # "Vision mundial lidera algún clúster?", "منظمة العمل ضد الجوع بتقود ايه": a name said as an
+    # organisation's, asked of what it leads, is an agency's we do not hold, however long.
+    organisation = _organisation(e, text or norm, norm, kb, langs) if lead or which else ""
+    if organisation:
+        return found("unknown_agency", 0.9, unknown_name=organisation[:60])
     # "Does MSF lead any cluster?", "¿MSF lidera algún clúster?", "what does MSF lead?": a name
     # before a lead word, asked of what it leads, is an agency's too.
     by_name = lead and not (e.sectors or e.agencies)
@@ -1261,8 +1389,120 @@ def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -
     return ""
 
 
+# An organisation's name holds this many words of its own at most, beside its marker words.
+_ORGANISATION_WORDS = 4
+# Chinese asking what ("负责啥", "牵头什么") or which ("哪个集群").
+_CHINESE_WHAT_LEADS = re.compile(r"什么|啥|哪")
+
+
+def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """The name of an organisation we do not hold that a lead question asks about, or "".
+
+    "Vision mundial lidera algún clúster?", "accion contra el hambre que cluster lidera",
+    "منظمة العمل ضد الجوع بتقود ايه", "世界宣明会在集群里负责啥": a run of words left over that
+    holds a word saying it is an organisation's (`organisation_words`: "mundial", "منظمة", a
+    closing 会) and one of its own, the words of a name between ("contra el"), asked what or
+    which it leads, not who leads it. A message naming a cluster, an agency or a country asks
+    something else, and marker words alone ("international organisations") are no name.
+    Returned as typed.
+    """
+    if e.sectors or e.agencies or e.countries or e.country_choices or not e.leftover:
+        return ""
+    if _WHO.search(norm) or _asks_who(norm.split()):
+        return ""
+    groups = [kb.text(code).organisation_words for code in langs]
+    # Names are often said in English whatever the language ("World Relief lidera algo?").
+    named_in = [kb.text(code).organisation_words for code in dict.fromkeys([*langs, "en"])]
+    markers = {normalize(w) for g in named_in for w in g["markers"]}
+    # "Can an NGO like World Vision co-lead?" asks who may lead, of an example.
+    if any(_holds(norm, w) for g in groups for group in ("like", "may") for w in g[group]):
+        return ""
+    if _CJK.search(e.leftover):
+        run = e.leftover
+        chinese = {m for m in markers if _CJK.search(m)}
+        named = (
+            " " not in run
+            and len(run) >= 3
+            and any(m in run and m != run for m in chinese)
+            and not _CHINESE_WHAT_LEADS.search(run)
+        )
+        asks = "which_clusters" in e.intents or _CHINESE_WHAT_LEADS.search(norm)
+        return run if named and asks else ""
+    # "Does X lead anything", "X lidera algo": words that ask what, beside the question words.
+    asks = bool(e.intents & {"which_clusters", "cluster_word"}) or _WHAT.search(norm)
+    if not (asks or any(_holds(norm, w) for g in groups for w in g["asks"])):
+        return ""
+    links = {normalize(w) for g in named_in for w in g["links"]}
+    # Lead words ("co-lider": "co" left over) and words of a kind ("una ONG local") name none.
+    leads = {w for code in langs for p in kb.lead_phrases[code] for w in p.split()}
+    leads |= {
+        w
+        for code in langs
+        for p in kb.text(code).record_words["co_lead"]
+        for w in normalize(p).split()
+    }
+    kinds = {normalize(w) for g in groups for w in g["kinds"]}
+    left = set(e.leftover.split()) - leads - kinds - kb.matcher.cluster_words
+    tokens = norm.split()
+    i = 0
+    while i < len(tokens):
+        if tokens[i] not in left | markers:
+            i += 1
+            continue
+        end = i + 1
+        while end < len(tokens):
+            if tokens[end] in left | markers:
+                end += 1
+            elif tokens[end] in links and any(
+                t in left | markers for t in tokens[end + 1 : end + 3]
+            ):
+                end += 1 + (tokens[end + 1] in links)
+            else:
+                break
+        span = tokens[i:end]
+        # A word of its own beside a marker ("vision mundial"), or two markers left over, as a
+        # name's are ("World Relief"), not marker words the question is put in.
+        own = [t for t in span if t in left and t not in markers]
+        a_name = bool(own) or len([t for t in span if t in left]) >= 2
+        if a_name and any(t in markers for t in span) and len(own) <= _ORGANISATION_WORDS:
+            return _typed_span(span, text)
+        i = end
+    return ""
+
+
+def _another_organisation(e: Entities, text: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """An organisation whose name holds one of our agencies', asked what it leads, or "".
+
+    "What does the International Committee of the Red Cross lead?", "红十字国际委员会牵头什么
+    集群": "Red Cross" names the IFRC, but the ICRC is another body, which leads no cluster
+    (`organisation_words.others`); named as typed.
+    """
+    if not (e.agencies and e.intents & {"lead", "which_clusters"}) or e.sectors:
+        return ""
+    norm = normalize(text)
+    codes = dict.fromkeys([*langs, "en"])
+    for phrase in (normalize(p) for c in codes for p in kb.text(c).organisation_words["others"]):
+        if _holds(norm, phrase):
+            return phrase if _CJK.search(phrase) else _typed_span(phrase.split(), text)
+    return ""
+
+
+def _typed_span(span: list[str], text: str) -> str:
+    """Folded words of a message as the message wrote them.
+
+    "منظمه عمل ضد جوع" is "منظمة العمل ضد الجوع"; words not found side by side stay folded.
+    """
+    found = [(m.start(), m.end(), normalize(m.group())) for m in re.finditer(r"\w+", text)]
+    for k in range(len(found) - len(span) + 1):
+        if [w for _, _, w in found[k : k + len(span)]] == span:
+            return text[found[k][0] : found[k + len(span) - 1][1]]
+    return " ".join(span)
+
+
 # "What" in our languages (folded): what is led, where "who" (`_WHO`) asks for a lead.
-_WHAT = re.compile(r"(?:^|\s)(?:what|whats|quoi|que|quel|quels|quelle|ما|ماذا|شو|ايش|وش)(?:\s|$)")
+_WHAT = re.compile(
+    r"(?:^|\s)(?:what|whats|quoi|que|quel|quels|quelle|ما|ماذا|شو|ايش|وش|ايه)(?:\s|$)"
+)
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 
 
@@ -1854,7 +2094,10 @@ def _pointed(
         return None
     if previous.get("between"):  # "that" is what was said just before, not over another one
         return None
-    pointing = "pointer" in e.intents or (lang == "zh" and text.rstrip("?？ ").endswith("吗"))
+    # "Is OCHA still the lead?" points as "for that" does: "still" is said of what was said.
+    pointing = bool(e.intents & {"pointer", "still"}) or (
+        lang == "zh" and text.rstrip("?？ ").endswith("吗")
+    )
     if not (pointing and "lead" in e.intents and e.agencies) or e.sectors:
         return None
     # "Which clusters does it lead?", "UNICEF在苏丹牵头很多集群吗" ask for the agency's list,
@@ -1944,8 +2187,9 @@ def _followup(
     if not (named or kind or worldwide) or asked:
         return None
     # A message that is nothing but names ("the Republic of the Congo", the answer to "which
-    # country?") is elliptic however many words they take.
-    if "followup" not in e.intents and e.words > 3 and e.intents:
+    # country?") is elliptic however many words they take. "Is it still OCHA?", "¿sigue siendo
+    # OCHA?" ask the name again of the last subject: "still" follows up as "and" does.
+    if not e.intents & _FOLLOWING and e.words > 3 and e.intents:
         return None
     sectors = tuple(previous.get("sectors") or ())
     agencies = tuple(previous.get("agencies") or ())

@@ -1097,3 +1097,35 @@ def test_the_lead_beside_training_or_funding_and_a_preamble_in_english(
     # the lead agency named beside them asks its line. Who asks ("the new IMO, nobody told
     # me") is no part of what is asked.
     assert line in chat(question), question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "el gobierno nacional puede co-liderar el cluster junto con la agencia lider?",
+        "el ministerio puede liderar el cluster junto con la agencia?",
+        "le gouvernement peut-il coprésider un cluster ?",
+        "les autorités nationales peuvent-elles codiriger un cluster ?",
+        "هل تقدر الحكومة تقود مجموعة",
+        "هل يمكن أن تقود الحكومة مجموعة؟",
+        "ما دور الحكومة في نظام المجموعات",
+        "how do clusters work closely with the government?",
+        # Not an agency we do not hold.
+        "can the host government lead a cluster",
+    ],
+)
+def test_the_government_leading_or_its_part_is_the_governments_topic(
+    chat: Chat, question: str
+) -> None:
+    # The government as who leads or co-leads, or whose part is asked: not NGOs co-leading,
+    # who makes up a cluster, the approach as a whole, or a cluster of an unknown name.
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "concept", chat.last
+    assert str(chat.last.data.get("topic")).startswith("government_role"), chat.last
+
+
+def test_the_government_taking_over_stays_a_question_on_deactivation(chat: Chat) -> None:
+    # The government coordinating is what closing a cluster waits for: that topic answers.
+    chat("ازاي بيقفلوا الكلستر لما الحكومة تقدر تنسق لوحدها")
+    assert chat.last is not None and chat.last.data.get("topic") != "government_role", chat.last
+    assert str(chat.last.data.get("topic")).startswith("deactivation"), chat.last

@@ -401,6 +401,14 @@ def test_a_follow_up_on_the_global_level_drops_the_country(chat: Chat, key: str)
         ("谁牵头住所集群", "冲突情况下呢", ["联合国难民事务高级专员办事处"]),
         ("谁牵头CCCM", "自然灾害情况下呢", ["国际移民组织"]),
         ("مين بيقود CCCM بعد زلزال؟", "وفي حالة نزوح بسبب النزاع؟", ["مفوضية"]),
+        # "And" written onto a word ("وبعد", "and after"), a plural ("الزلازل", "earthquakes").
+        ("مين يقود المأوى وقت النزاع", "وبعد الزلزال؟", ["IFRC"]),
+        ("من يقود إدارة المخيمات في النزاعات", "وفي الزلازل؟", ["IOM"]),
+        # "In case of" before the kind ("en caso de terremoto", "وفي حالة زلزال").
+        ("who leads cccm in conflict", "and in case of an earthquake?", ["IOM"]),
+        ("quién lidera cccm en conflicto", "¿y en caso de terremoto?", ["OIM"]),
+        ("qui dirige le cccm en cas de conflit", "et en cas d'inondations ?", ["OIM"]),
+        ("مين بيقود CCCM وقت النزاع", "وفي حالة زلزال؟", ["IOM"]),
     ],
 )
 def test_a_follow_up_on_the_kind_of_emergency_asks_the_lead_again(
@@ -804,3 +812,86 @@ def test_the_coordinator_in_a_country_we_hold_no_record_for_says_so(chat: Chat) 
     assert "our records name none for Water, Sanitation and Hygiene in Yemen" in chat(
         "and the coordinator?"
     )
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "must"),
+    [
+        ("who leads education?", "who co-chairs it?", "Save the Children"),
+        ("qui pilote le cluster education", "et qui co-dirige ?", "Save the Children"),
+        ("qui dirige le cluster éducation", "qui le copilote ?", "Save the Children"),
+        ("quien lidera vivienda tierra y propiedad", "y quien la co-lidera?", "ONU-Hábitat"),
+        ("quién lidera seguridad alimentaria", "¿y quién la colidera?", "FAO"),
+        ("مين يقود التعليم", "وشو عن الشريك بالقيادة؟", "Save the Children"),
+        ("مين يقود التعليم", "ومين يقود معها؟", "Save the Children"),
+        ("教育集群谁牵头", "谁和它一起牵头", "Save the Children"),
+        # "There" is the last question's country, nothing else asked.
+        ("quien lidera salud en Sudan", "y quien es el colider alli?", "Sudán"),
+    ],
+)
+def test_who_co_leads_said_as_a_verb_asks_the_last_clusters_co_lead(
+    chat: Chat, first: str, then: str, must: str
+) -> None:
+    # "Et qui co-dirige ?", "¿y quién la colidera?", "ومين يقود معها؟" ask the co-lead of the
+    # cluster just asked about, as "and the co-lead?" does: not a topic on co-leading.
+    chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    assert chat.last.data.get("parts") == ["co_lead"], chat.last.data
+    assert must in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "lead"),
+    [
+        ("who leads the emergency telecommunications cluster", "is it still OCHA?", "WFP"),
+        ("who leads logistics", "is OCHA still the lead?", "WFP"),
+        ("qui dirige les télécommunications d'urgence", "c'est toujours OCHA ?", "PAM"),
+        ("quien lidera telecomunicaciones de emergencia", "sigue siendo OCHA?", "PMA"),
+        ("مين يقود الاتصالات في حالات الطوارئ", "لسا أوتشا؟", "WFP"),
+        ("谁牵头应急通信", "还是OCHA吗", "WFP"),
+    ],
+)
+def test_is_it_still_x_asks_x_of_the_last_cluster(
+    chat: Chat, first: str, then: str, lead: str
+) -> None:
+    # "Still" follows up as "and" does: the name asked of the cluster in conversation, which
+    # keeps its lead and says the agency named has no part in it.
+    chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    assert lead in answer, answer
+    assert "OCHA" in answer, answer
+
+
+def test_a_third_turn_keeps_the_cluster_of_the_first(chat: Chat) -> None:
+    # Lead, then co-lead, then another country: still the first question's cluster.
+    chat("quien lidera educacion")
+    chat("y quien la colidera?")
+    answer = chat("y en Sudan?")
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    assert "Educación" in answer and "Sudán" in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "must"),
+    [
+        ("who leads food security", "and who co-leads it in Yemen?", ["Yemen", "FAO"]),
+        (
+            "quien lidera educacion",
+            "y quien la colidera en Sudán?",
+            ["Sudán", "Save the Children"],
+        ),
+        ("教育集群谁牵头", "在苏丹联合牵头的是谁", ["苏丹", "Save the Children"]),
+    ],
+)
+def test_the_co_lead_asked_in_a_country_keeps_the_cluster(
+    chat: Chat, first: str, then: str, must: list[str]
+) -> None:
+    # "And who co-leads it in Yemen?": the last cluster's co-lead there, not Yemen's records.
+    chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    assert chat.last.data.get("parts") == ["co_lead"], chat.last.data
+    for text in must:
+        assert text in answer, answer

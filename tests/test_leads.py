@@ -197,6 +197,19 @@ def test_who_heads_an_agency_is_not_what_it_leads(chat: Chat) -> None:
         ("y medicos sin fronteras que cluster lidera", "ACNUR"),
         # Arabic من there is "of" ("what does Oxfam lead of the clusters"); كتلة is a cluster.
         ("أوكسفام شو بتقود من الكتل", "UNHCR"),
+        # A name said as an organisation's ("mundial", "contra el", "منظمة", a closing 会),
+        # however many words it takes.
+        ("vision mundial lidera algun cluster?", "ACNUR"),
+        ("accion contra el hambre que cluster lidera", "ACNUR"),
+        ("le comité international de secours dirige quoi comme cluster", "HCR"),
+        ("世界宣明会在集群里负责啥", "UNHCR"),
+        ("عايز اعرف منظمة العمل ضد الجوع بتقود ايه", "UNHCR"),
+        ("شو بتقود منظمة الرؤية العالمية", "UNHCR"),
+        # Asked with "anything", "algo"; two marker words left over ("World Relief"), in
+        # English whatever the language.
+        ("does the international rescue committee co-lead anything", "UNHCR"),
+        ("what cluster is world relief in charge of", "UNHCR"),
+        ("world relief lidera algo?", "ACNUR"),
     ],
 )
 def test_an_agency_we_do_not_hold_is_said_so_with_the_global_leads(
@@ -217,9 +230,51 @@ def test_arabic_kutla_is_a_cluster_word(chat: Chat, question: str) -> None:
     assert "لا نملك سجلات مجموعات عن اليمن" in chat(question)
 
 
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        (
+            "what does the international committee of the red cross lead",
+            "international committee of the red cross",
+        ),
+        (
+            "quel cluster dirige le comité international de la croix-rouge",
+            "comité international de la croix-rouge",
+        ),
+        ("红十字国际委员会牵头什么集群", "红十字国际委员会"),
+        ("اللجنة الدولية للصليب الأحمر بتقود أي مجموعة", "اللجنة الدولية للصليب الأحمر"),
+    ],
+)
+def test_the_icrc_is_not_read_as_the_ifrc(chat: Chat, question: str, name: str) -> None:
+    # "Red Cross" names the IFRC; the ICRC, whose name holds it, leads no cluster.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
+    assert name in answer, answer
+
+
 def test_an_agency_we_do_not_hold_is_named_as_typed(chat: Chat) -> None:
     # The everyday word inside its name stays ("sin"), though it is no word of the name.
     assert "medicos sin fronteras" in chat("y medicos sin fronteras que cluster lidera")
+    # Arabic as written, not folded ("منظمة العمل ضد الجوع", not "منظمه عمل ضد جوع").
+    assert "منظمة العمل ضد الجوع" in chat("عايز اعرف منظمة العمل ضد الجوع بتقود ايه")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # An example of a kind ("like World Vision"), or whether one may lead.
+        "can an international NGO like World Vision co-lead a cluster?",
+        "somos una ong nacional, podemos co-liderar un cluster",
+        "la ong co-lider tiene la misma responsabilidad que la agencia lider ante el CH?",
+        # Who leads a cluster of a name we do not know.
+        "which organisation leads the tourism cluster",
+    ],
+)
+def test_organisation_words_do_not_make_every_question_an_unknown_agency(
+    chat: Chat, question: str
+) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.intent != "unknown_agency", chat.last
 
 
 def test_unknown_cluster_never_names_an_agency(chat: Chat, kb: KnowledgeBase) -> None:
@@ -864,6 +919,12 @@ def test_what_a_named_cluster_does_is_its_lead_and_every_clusters_functions(
             "La forma en que un gobierno copreside un clúster en la práctica se acuerda",
         ),
         ("can an ngo co-lead the wash cluster", "UNICEF", "NGOs, including national NGOs, can"),
+        # The government named as who leads: its topic, not who makes up a cluster.
+        (
+            "les autorités peuvent-elles diriger le cluster santé ?",
+            "OMS",
+            "La manière dont un gouvernement copréside concrètement un cluster",
+        ),
     ],
 )
 def test_someone_else_leading_a_cluster_gets_whether_it_may(
