@@ -187,6 +187,7 @@ def understand(
     if ranked:
         ranked = _of_deactivating(ranked, e.rest, kb, langs)
         ranked = _two_lines_of_one_topic(ranked, text, kb, langs)
+        ranked = _by_its_actors(ranked, e, text, kb, langs)
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
@@ -1432,6 +1433,84 @@ def _of_deactivating(
     if closing is None:
         return ranked
     return [closing, *(r for r in ranked if r.topic != closing.topic)]
+
+
+def _roles_named(norm: str, kb: KnowledgeBase, code: str) -> tuple[list[tuple[str, bool]], bool]:
+    """The procedure's roles a question names, and whether it asks to whom.
+
+    Each role with whether a step is done to it ("to the ERC", "al equipo humanitario",
+    "告诉RC/HC").
+    """
+    roles, to, to_whom = kb.step_role_words[code]
+    text = f" {norm} "
+    named: list[tuple[int, str, bool]] = []
+    for word, role in roles:
+        inside = code == "zh" and bool(_CJK.search(word))
+        needle = word if inside else f" {word} "
+        while (i := text.find(needle)) >= 0:
+            at = i if inside else i + 1
+            before = text[:at].rstrip()
+            done_to = any(
+                before.endswith(t) if _CJK.search(t) else f" {before}".endswith(f" {t}")
+                for t in to
+            )
+            named.append((at, role, done_to))
+            text = text[:at] + "#" * len(word) + text[at + len(word) :]
+    whom = any((w in text) if _CJK.search(w) else (f" {w} " in text) for w in to_whom) or (
+        norm.split()[-1:] != [] and norm.split()[-1] in to and not _CJK.search(norm)
+    )
+    return [(role, done_to) for _, role, done_to in sorted(named)], whom
+
+
+def _by_its_actors(
+    ranked: list[Ranked], e: Entities, text: str, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """The step done by the roles the question names as doing it, to those it names as done to.
+
+    "Who does the ERC send the proposal on to?" names the ERC doing the step: the ERC's step
+    (it forwards to the Principals), not the one whose words it shares (the RC/HC writes to
+    the ERC); "who tells the RC/HC in writing?" asks of a step done to the RC/HC. A question
+    whose best answer is no step is of one only when it names someone a step is done to, or
+    asks to whom ("协调员的信要寄给谁", to whom the coordinator's letter goes).
+    """
+    if not ranked:
+        return ranked
+    norm = normalize(text)
+    named: list[tuple[str, bool]] = []
+    whom = False
+    for code in langs:
+        named, whom = _roles_named(norm, kb, code)
+        if named:
+            break
+    if not named:
+        return ranked
+
+    def fits(topic: str) -> bool:
+        p = kb.passages.get(topic)
+        return (
+            p is not None
+            and bool(p.by or p.to)
+            and all(role in (p.to if to else p.by) for role, to in named)
+        )
+
+    first = ranked[0]
+    step = kb.passages.get(first.topic)
+    if fits(first.topic):
+        return ranked
+    pool = ranked
+    # A step, or the whole procedure that two of its lines made first: any step may answer.
+    if (step is not None and (step.by or step.to)) or first.topic == _PROCEDURE:
+        seen = {r.topic for r in ranked}
+        pool = ranked + [r for r in kb.ranker.rank(e.rest, langs, limit=16) if r.topic not in seen]
+    elif not ((whom or any(to for _, to in named)) and (whom or _WHO.search(norm))):
+        return ranked
+    chosen = next(
+        (r for r in pool if fits(r.topic) and r.confidence >= _AS_SURE * first.confidence),
+        None,
+    )
+    if chosen is None:
+        return ranked
+    return [chosen, *(r for r in ranked if r.topic != chosen.topic)]
 
 
 _QUESTION_MARKS = re.compile(r"[?？؟]")
