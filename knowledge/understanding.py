@@ -954,12 +954,29 @@ def _classify(
     if wish and not (lead and (e.sectors or e.agencies)):
         if not e.asks:
             return found("start_checklist", 0.9, sectors=e.sectors)
-        asked = _asked_beside_a_wish(e, kb, langs)
+        asked = _asked_beside_a_wish(e, norm, kb, langs)
         if asked is not None:
             return answer(asked, sectors=e.sectors)
         # "When do we need to activate a cluster?" asks when it is justified: the criteria.
         topic = _CRITERIA if "when" in e.intents else _PROCEDURE
         return found("concept", 0.8, topic=topic, sectors=e.sectors)
+    # "We need a logistics cluster here, how do we get one?": a cluster needed, asked how, is a
+    # wish to activate it, unless the rest says more of something else.
+    if (
+        "need" in e.intents
+        and e.sectors
+        and not (lead or which or "negation" in e.intents)
+        and (_HOW.search(norm) or _CHINESE_HOW.search(norm))
+        and not (
+            best is not None and sure and best.matched >= 2 and not _of_activation(best.topic, kb)
+        )
+    ):
+        return found("concept", 0.8, topic=_PROCEDURE, sectors=e.sectors)
+    # "I'm new in the OCHA office, how are clusters activated?", "我是新来的信息管理官员
+    # 集群咋启动的": one clause asks how clusters are activated and nothing more; what the
+    # others say (who asks, whom they brief) is no question of its own.
+    if not (lead and (e.sectors or e.agencies)) and _how_to_activate(norm, kb, langs):
+        return found("concept", 0.8, topic=_PROCEDURE, sectors=e.sectors)
     # What a post is paid, or how it is funded ("the coordinator's salary", "谁给协调员发工资"),
     # its contract, and how to reach it (its phone number, its e-mail address) are in none of
     # our passages: a line that names the post answers something else. Of a named cluster
@@ -1410,6 +1427,49 @@ def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
     return False
 
 
+# "How" in our languages (folded), opening what a clause asks; Chinese puts it before the verb.
+_HOW = re.compile(r"(?:^|\s)(?:how|comment|como|كيف|ازاي|إزاي)(?:\s|$)")
+_CHINESE_HOW = re.compile(r"怎么样|怎么|怎样|如何|咋")
+# Where a clause ends: a mark, or, in Chinese, a space between two runs.
+_CLAUSE_MARK = re.compile(
+    r"[:：.。!！;；,，、،?？؟]|\s+-\s+|(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])"
+)
+
+
+def _how_to_activate(norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether one clause asks how clusters are activated, and nothing more.
+
+    "Cómo se activan los clústeres", "集群咋启动的", "how do we activate a cluster": the words
+    from "how" on (in Chinese, the clause without it) say activating and a cluster's name or
+    the cluster word at most.
+    """
+    for clause in _CLAUSE_MARK.split(norm):
+        if _CJK.search(clause):
+            how = _CHINESE_HOW.search(clause)
+            tail = _CHINESE_HOW.sub(" ", clause) if how else ""
+        else:
+            how = _HOW.search(clause)
+            tail = clause[how.end() :] if how else ""
+        if how and tail.strip() and _activating_only(kb.matcher.entities(tail).rest, kb, langs):
+            return True
+    return False
+
+
+def _activating_only(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the words say activating, with at most the words people ask the procedure by.
+
+    "Como se activan los clusters en un pais": its keywords name activating in a country.
+    """
+    for code in langs:
+        tokens = set(kb.ranker.tokens(rest, code)) - kb.cluster_tokens[code]
+        index = kb.ranker.indexes.get(code)
+        procedure = index.asked.get(_PROCEDURE, frozenset()) if index else frozenset()
+        activating = kb.activation_tokens[code]
+        if tokens & activating and tokens <= activating | procedure:
+            return True
+    return False
+
+
 def _names_activating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
     """Whether the words ranked say "activate" ("why activate a cluster?")."""
     return any(set(kb.ranker.tokens(rest, code)) & kb.activation_tokens[code] for code in langs)
@@ -1595,7 +1655,18 @@ def _one_condition(e: Entities) -> str | None:
     return next(iter(e.conditions)) if len(e.conditions) == 1 else None
 
 
-def _asked_beside_a_wish(e: Entities, kb: KnowledgeBase, langs: list[str]) -> Ranked | None:
+# A question word before a wish to activate: the words before it ask ("what are the criteria
+# if we want to activate?").
+_ASKING_BEFORE = re.compile(
+    r"(?:^|\s)(?:what|how|who|when|why|which|quoi|qui|quand|pourquoi|comment|quel|quelle|que|"
+    r"como|quien|cuando|cual|por que|ما|ماذا|كيف|من|متي|لماذا|شو)(?:\s|$)"
+    r"|什么|怎么|如何|谁|哪|为什么|啥|咋"
+)
+
+
+def _asked_beside_a_wish(
+    e: Entities, text: str, kb: KnowledgeBase, langs: list[str]
+) -> Ranked | None:
     """The topic a question beside a wish to activate names, or None for the procedure.
 
     What it asks beside "how" and "cluster" decides, when it names a topic by two words or
@@ -1603,6 +1674,19 @@ def _asked_beside_a_wish(e: Entities, kb: KnowledgeBase, langs: list[str]) -> Ra
     """
     plain = {*QUESTION_WORDS, *kb.matcher.cluster_words}
     asked = [w for w in e.rest.split() if w not in plain]
+    # What comes before the wish and asks nothing says who asks ("HC here - we want to
+    # propose activating logistics, what do I have to do?"), not what.
+    norm = normalize(text)
+    wishes = sorted(
+        {normalize(p) for c in langs for p in kb.text(c).intent_words.get("wish", ())},
+        key=len,
+        reverse=True,
+    )
+    at = next(((norm.find(w), w) for w in wishes if w and norm.find(w) > 0), None)
+    if at is not None:
+        before, after = norm[: at[0]], set(norm[at[0] + len(at[1]) :].split())
+        if not (opens_a_question(before) or _ASKING_BEFORE.search(before)):
+            asked = [w for w in asked if w in after]
     ranked = kb.ranker.rank(" ".join(asked), langs, limit=3) if asked else []
     if not ranked or ranked[0].confidence < (CONFIDENT if ranked[0].matched >= 2 else ALONE):
         return None
