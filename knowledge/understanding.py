@@ -188,6 +188,7 @@ def understand(
         ranked = _of_deactivating(ranked, e.rest, kb, langs)
         ranked = _two_lines_of_one_topic(ranked, text, kb, langs)
         ranked = _by_its_actors(ranked, e, text, kb, langs)
+        ranked = _of_activating(ranked, e, kb, langs)
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
@@ -897,6 +898,16 @@ def _classify(
     ):
         best = Ranked(_CRITERIA, "concept", best.score, best.confidence, best.matched)
         ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
+    # "On what grounds can the HC recommend activating a cluster?", "HC根据什么建议启动集群":
+    # the grounds of activating are the criteria, whoever the question says proposes it.
+    if (
+        best is not None
+        and "grounds" in e.intents
+        and _names_activating(e.rest, kb, langs)
+        and not _names_deactivating(e.rest, kb, langs)
+    ):
+        best = Ranked(_CRITERIA, "concept", best.score, max(best.confidence, CONFIDENT), 2)
+        ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
     # One word of a passage is enough only when it is most of the question: "weather today"
     # shares "day" with a passage, which makes it no question about that passage.
     sure = best is not None and best.confidence >= (CONFIDENT if best.matched >= 2 else ALONE)
@@ -1473,6 +1484,67 @@ def _activating_only(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
 def _names_activating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
     """Whether the words ranked say "activate" ("why activate a cluster?")."""
     return any(set(kb.ranker.tokens(rest, code)) & kb.activation_tokens[code] for code in langs)
+
+
+# A criterion holding two of the question's words at this share of the best's confidence
+# answers a question that names activating better than another topic's line.
+_OF_ACTIVATING = 0.6
+
+
+def _of_activating(
+    ranked: list[Ranked], e: Entities, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """A question naming activating, or a cluster needed, gets the criterion it asks of.
+
+    "Does national capacity matter for activating clusters?", "do we even need a cluster if
+    the govt can handle it": the lines on the government's role hold the rest as well, but
+    the question is whether to activate (the second criterion). Deactivating named, or a
+    line of the activation topics first already, leaves the order as it is.
+    """
+    if not ranked or _of_activation(ranked[0].topic, kb) or _procedure(ranked[0].topic, kb):
+        return ranked
+    # A whole topic first is named by its title; a line first that holds every word of the
+    # question is its answer ("que rol tiene el gobierno cuando se activan clusters").
+    if ranked[0].kind == "concept" or ranked[0].confidence >= 1.0:
+        return ranked
+    needing = "need" in e.intents and e.says_cluster
+    if not (needing or _names_activating(e.rest, kb, langs)):
+        return ranked
+    if _names_deactivating(e.rest, kb, langs):
+        return ranked
+    first = ranked[0]
+    seen = {r.topic for r in ranked}
+    pool = ranked + [r for r in kb.ranker.rank(e.rest, langs, limit=8) if r.topic not in seen]
+
+    def asked_by(topic: str) -> bool:
+        # The words people ask the criterion by ("national capacity", "cope"), besides activating.
+        for code in langs:
+            index = kb.ranker.indexes.get(code)
+            words = set(kb.ranker.tokens(e.rest, code)) - kb.activation_tokens[code]
+            if index is not None and words & index.asked.get(topic, frozenset()):
+                return True
+        return False
+
+    chosen = next(
+        (
+            r
+            for r in pool
+            if (p := kb.passages.get(r.topic)) is not None
+            and p.kind == "criterion"
+            and r.matched >= 2
+            and r.confidence >= max(CONFIDENT, _OF_ACTIVATING * first.confidence)
+            and asked_by(r.topic)
+        ),
+        None,
+    )
+    if chosen is None:
+        return ranked
+    return [chosen, *(r for r in ranked if r.topic != chosen.topic)]
+
+
+def _names_deactivating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the words ranked say "deactivate" ("close the cluster")."""
+    return any(set(kb.ranker.tokens(rest, c)) & kb.deactivation_tokens[c] for c in langs)
 
 
 def _of_deactivating(
