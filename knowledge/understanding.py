@@ -189,6 +189,7 @@ def understand(
         ranked = _two_lines_of_one_topic(ranked, text, kb, langs)
         ranked = _by_its_actors(ranked, e, text, kb, langs)
         ranked = _of_activating(ranked, e, kb, langs)
+        ranked = _handed_over(ranked, e, text, kb, langs)
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if e.intents & {"after", "once"}:
@@ -1540,6 +1541,40 @@ def _of_activating(
     if chosen is None:
         return ranked
     return [chosen, *(r for r in ranked if r.topic != chosen.topic)]
+
+
+# Chinese "itself" ("政府能自己协调了"): the government doing it alone, as "only" says elsewhere.
+_ITSELF = re.compile(r"自己|自行|独立")
+
+
+def _handed_over(
+    ranked: list[Ranked], e: Entities, text: str, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """The government coordinating alone now, asked of the clusters: when they close.
+
+    "政府能自己协调了，集群怎么办", "the government can coordinate on its own now, what happens
+    to the clusters?": the line on closing a cluster once national structures can take over,
+    not the government's role at large. Activating or needing a cluster named asks the
+    opposite (the second criterion, `_of_activating`).
+    """
+    if not ranked or _concept(ranked[0], kb) == DEACTIVATION or not e.says_cluster:
+        return ranked
+    norm = normalize(text)
+    alone = "only" in e.intents or bool(_ITSELF.search(norm))
+    if not alone or "need" in e.intents or _names_activating(e.rest, kb, langs):
+        return ranked
+    if not any(
+        role == "authorities" for code in langs for role, _ in _roles_named(norm, kb, code)[0]
+    ):
+        return ranked
+    seen = {r.topic for r in ranked}
+    pool = ranked + [r for r in kb.ranker.rank(e.rest, langs, limit=8) if r.topic not in seen]
+    closing = next(
+        (r for r in pool if _concept(r, kb) == DEACTIVATION and r.confidence >= CONFIDENT), None
+    )
+    if closing is None:
+        return ranked
+    return [closing, *(r for r in ranked if r.topic != closing.topic)]
 
 
 def _names_deactivating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
