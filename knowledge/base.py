@@ -102,6 +102,29 @@ class KnowledgeBase(Facts):
         }
 
     @cached_property
+    def step_role_words(
+        self,
+    ) -> dict[str, tuple[tuple[tuple[str, str], ...], frozenset[str], tuple[str, ...]]]:
+        """Per language, the words of the procedure's roles, folded, each with its role.
+
+        Longest first; then the words before the one a step is done to, and those asking
+        for that one.
+        """
+        out = {}
+        for c in self.languages:
+            words = self.text(c).step_roles
+            named = {
+                (normalize(w), role)
+                for role, ws in words.items()
+                if role not in ("to", "to_whom")
+                for w in ws
+            }
+            roles = tuple(sorted(named, key=lambda wr: (-len(wr[0]), wr)))
+            to = frozenset(normalize(w) for w in words.get("to", ()))
+            out[c] = (roles, to, tuple(normalize(w) for w in words.get("to_whom", ())))
+        return out
+
+    @cached_property
     def checklist_words(self) -> AnswerWords:
         """Answer and control words of every language, for the activation checklist."""
         return AnswerWords(self)

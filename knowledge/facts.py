@@ -127,6 +127,9 @@ class Language:
     organisation_words: Mapping[str, tuple[str, ...]]
     # The government named as who leads, or whose role is asked: `names`, `roles`, `ngo`.
     government_words: Mapping[str, tuple[str, ...]]
+    # The words for who does a step of the procedure ("rc_hc", "erc": the roles of facts.yaml)
+    # and, as `to`, the words before the one a step is done to ("to the", "al", "给").
+    step_roles: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,10 @@ class Passage:
     n: int = 0
     total: int = 0
     note: str = ""  # the id of a passage always shown after this one (who approves, today)
+    # Who does a step and to whom (roles of `step_roles` in each language file): "who does
+    # the ERC send it on to" is the ERC's step, not the one that writes to the ERC.
+    by: tuple[str, ...] = ()
+    to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -242,6 +249,12 @@ def _passages(facts: dict[str, Any], en: dict[str, Any], gaps: list[str]) -> dic
                 gaps.append(f"facts.yaml: passages: the note {note} of {pid} names no passage")
                 continue
             out[pid] = replace(out[pid], note=str(note))
+        for pid, roles in (spec.get("roles") or {}).items():
+            if pid not in out:
+                gaps.append(f"facts.yaml: passages: the roles of {pid} name no passage")
+                continue
+            by, to = _tuple((roles or {}).get("by")), _tuple((roles or {}).get("to"))
+            out[pid] = replace(out[pid], by=by, to=to)
     return out
 
 
@@ -357,6 +370,7 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         subject_words=groups("subject_words"),
         organisation_words=groups("organisation_words"),
         government_words=groups("government_words"),
+        step_roles=groups("step_roles"),
     )
 
 
@@ -410,6 +424,13 @@ def read_facts(
         raw = facts["_en"] if code == "en" else _read(path)
         langs[code] = _language(code, raw, facts, gaps)
     passages = _passages(facts, facts["_en"], gaps)
+    roles = set((facts["_en"].get("step_roles") or {}).keys())
+    gaps.extend(
+        f"facts.yaml: passages: {p.id} names the role {r!r}, which en.yaml's step_roles lacks"
+        for p in passages.values()
+        for r in (*p.by, *p.to)
+        if r not in roles
+    )
     for code, lang in langs.items():
         for key, text in lang.concepts.items():
             want = len(langs["en"].concepts[key].body.splitlines()) if "en" in langs else 0

@@ -603,8 +603,10 @@ QUESTION_WORDS = frozenset({"how", "comment", "como", "怎么", "如何", "怎�
 _ASKING = QUESTION_WORDS | {"what", "define", "explain", "describe", "什么", "啥", "ماذا"}
 # Words that ask only where a clause opens with them: "..., que tenemos que hacer" asks, "ya
 # que hubo un terremoto" ("since there was") does not.
+# Spoken French asks with "quoi" at a clause's end as well ("on commence par quoi ?").
 _ASKING_FIRST = re.compile(
     r"(?:^|[,;:¿¡.!?，،؛]\s*)(?:qu[eé]|qu['’]est-ce|quoi|cu[aá]l(?:es)?|ما|شو)(?:\s|$)"
+    r"|\squoi\W*(?:[,;.!?]|$)"
 )
 
 

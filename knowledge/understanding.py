@@ -187,6 +187,9 @@ def understand(
     if ranked:
         ranked = _of_deactivating(ranked, e.rest, kb, langs)
         ranked = _two_lines_of_one_topic(ranked, text, kb, langs)
+        ranked = _by_its_actors(ranked, e, text, kb, langs)
+        ranked = _of_activating(ranked, e, kb, langs)
+        ranked = _handed_over(ranked, e, text, kb, langs)
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     duty = _duty_of_the_subject(ranked, e, kb, langs, normalize(text))
@@ -1022,6 +1025,16 @@ def _classify(
     ):
         best = Ranked(_CRITERIA, "concept", best.score, best.confidence, best.matched)
         ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
+    # "On what grounds can the HC recommend activating a cluster?", "HC根据什么建议启动集群":
+    # the grounds of activating are the criteria, whoever the question says proposes it.
+    if (
+        best is not None
+        and "grounds" in e.intents
+        and _names_activating(e.rest, kb, langs)
+        and not _names_deactivating(e.rest, kb, langs)
+    ):
+        best = Ranked(_CRITERIA, "concept", best.score, max(best.confidence, CONFIDENT), 2)
+        ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
     # One word of a passage is enough only when it is most of the question: "weather today"
     # shares "day" with a passage, which makes it no question about that passage.
     sure = best is not None and best.confidence >= (CONFIDENT if best.matched >= 2 else ALONE)
@@ -1079,12 +1092,29 @@ def _classify(
     if wish and not (lead and (e.sectors or e.agencies)):
         if not e.asks:
             return found("start_checklist", 0.9, sectors=e.sectors)
-        asked = _asked_beside_a_wish(e, kb, langs)
+        asked = _asked_beside_a_wish(e, norm, kb, langs)
         if asked is not None:
             return answer(asked, sectors=e.sectors)
         # "When do we need to activate a cluster?" asks when it is justified: the criteria.
         topic = _CRITERIA if "when" in e.intents else _PROCEDURE
         return found("concept", 0.8, topic=topic, sectors=e.sectors)
+    # "We need a logistics cluster here, how do we get one?": a cluster needed, asked how, is a
+    # wish to activate it, unless the rest says more of something else.
+    if (
+        "need" in e.intents
+        and e.sectors
+        and not (lead or which or "negation" in e.intents)
+        and (_HOW.search(norm) or _CHINESE_HOW.search(norm))
+        and not (
+            best is not None and sure and best.matched >= 2 and not _of_activation(best.topic, kb)
+        )
+    ):
+        return found("concept", 0.8, topic=_PROCEDURE, sectors=e.sectors)
+    # "I'm new in the OCHA office, how are clusters activated?", "我是新来的信息管理官员
+    # 集群咋启动的": one clause asks how clusters are activated and nothing more; what the
+    # others say (who asks, whom they brief) is no question of its own.
+    if not (lead and (e.sectors or e.agencies)) and _how_to_activate(norm, kb, langs):
+        return found("concept", 0.8, topic=_PROCEDURE, sectors=e.sectors)
     # What a post is paid, or how it is funded ("the coordinator's salary", "谁给协调员发工资"),
     # its contract, and how to reach it (its phone number, its e-mail address) are in none of
     # our passages: a line that names the post answers something else. Of a named cluster
@@ -1654,9 +1684,147 @@ def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
     return False
 
 
+# "How" in our languages (folded), opening what a clause asks; Chinese puts it before the verb.
+_HOW = re.compile(r"(?:^|\s)(?:how|comment|como|كيف|ازاي|إزاي)(?:\s|$)")
+_CHINESE_HOW = re.compile(r"怎么样|怎么|怎样|如何|咋")
+# Where a clause ends: a mark, or, in Chinese, a space between two runs.
+_CLAUSE_MARK = re.compile(
+    r"[:：.。!！;；,，、،?？؟]|\s+-\s+|(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])"
+)
+
+
+def _how_to_activate(norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether one clause asks how clusters are activated, and nothing more.
+
+    "Cómo se activan los clústeres", "集群咋启动的", "how do we activate a cluster": the words
+    from "how" on (in Chinese, the clause without it) say activating and a cluster's name or
+    the cluster word at most.
+    """
+    for clause in _CLAUSE_MARK.split(norm):
+        if _CJK.search(clause):
+            how = _CHINESE_HOW.search(clause)
+            tail = _CHINESE_HOW.sub(" ", clause) if how else ""
+        else:
+            how = _HOW.search(clause)
+            tail = clause[how.end() :] if how else ""
+        if how and tail.strip() and _activating_only(kb.matcher.entities(tail).rest, kb, langs):
+            return True
+    return False
+
+
+def _activating_only(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the words say activating, with at most the words people ask the procedure by.
+
+    "Como se activan los clusters en un pais": its keywords name activating in a country.
+    """
+    for code in langs:
+        tokens = set(kb.ranker.tokens(rest, code)) - kb.cluster_tokens[code]
+        index = kb.ranker.indexes.get(code)
+        procedure = index.asked.get(_PROCEDURE, frozenset()) if index else frozenset()
+        activating = kb.activation_tokens[code]
+        if tokens & activating and tokens <= activating | procedure:
+            return True
+    return False
+
+
 def _names_activating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
     """Whether the words ranked say "activate" ("why activate a cluster?")."""
     return any(set(kb.ranker.tokens(rest, code)) & kb.activation_tokens[code] for code in langs)
+
+
+# A criterion holding two of the question's words at this share of the best's confidence
+# answers a question that names activating better than another topic's line.
+_OF_ACTIVATING = 0.6
+
+
+def _of_activating(
+    ranked: list[Ranked], e: Entities, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """A question naming activating, or a cluster needed, gets the criterion it asks of.
+
+    "Does national capacity matter for activating clusters?", "do we even need a cluster if
+    the govt can handle it": the lines on the government's role hold the rest as well, but
+    the question is whether to activate (the second criterion). Deactivating named, or a
+    line of the activation topics first already, leaves the order as it is.
+    """
+    if not ranked or _of_activation(ranked[0].topic, kb) or _procedure(ranked[0].topic, kb):
+        return ranked
+    # A whole topic first is named by its title; a line first that holds every word of the
+    # question is its answer ("que rol tiene el gobierno cuando se activan clusters").
+    if ranked[0].kind == "concept" or ranked[0].confidence >= 1.0:
+        return ranked
+    needing = "need" in e.intents and e.says_cluster
+    if not (needing or _names_activating(e.rest, kb, langs)):
+        return ranked
+    if _names_deactivating(e.rest, kb, langs):
+        return ranked
+    first = ranked[0]
+    seen = {r.topic for r in ranked}
+    pool = ranked + [r for r in kb.ranker.rank(e.rest, langs, limit=8) if r.topic not in seen]
+
+    def asked_by(topic: str) -> bool:
+        # The words people ask the criterion by ("national capacity", "cope"), besides activating.
+        for code in langs:
+            index = kb.ranker.indexes.get(code)
+            words = set(kb.ranker.tokens(e.rest, code)) - kb.activation_tokens[code]
+            if index is not None and words & index.asked.get(topic, frozenset()):
+                return True
+        return False
+
+    chosen = next(
+        (
+            r
+            for r in pool
+            if (p := kb.passages.get(r.topic)) is not None
+            and p.kind == "criterion"
+            and r.matched >= 2
+            and r.confidence >= max(CONFIDENT, _OF_ACTIVATING * first.confidence)
+            and asked_by(r.topic)
+        ),
+        None,
+    )
+    if chosen is None:
+        return ranked
+    return [chosen, *(r for r in ranked if r.topic != chosen.topic)]
+
+
+# Chinese "itself" ("政府能自己协调了"): the government doing it alone, as "only" says elsewhere.
+_ITSELF = re.compile(r"自己|自行|独立")
+
+
+def _handed_over(
+    ranked: list[Ranked], e: Entities, text: str, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """The government coordinating alone now, asked of the clusters: when they close.
+
+    "政府能自己协调了，集群怎么办", "the government can coordinate on its own now, what happens
+    to the clusters?": the line on closing a cluster once national structures can take over,
+    not the government's role at large. Activating or needing a cluster named asks the
+    opposite (the second criterion, `_of_activating`).
+    """
+    if not ranked or _concept(ranked[0], kb) == DEACTIVATION or not e.says_cluster:
+        return ranked
+    norm = normalize(text)
+    alone = "only" in e.intents or bool(_ITSELF.search(norm))
+    if not alone or "need" in e.intents or _names_activating(e.rest, kb, langs):
+        return ranked
+    if not any(
+        role == "authorities" for code in langs for role, _ in _roles_named(norm, kb, code)[0]
+    ):
+        return ranked
+    seen = {r.topic for r in ranked}
+    pool = ranked + [r for r in kb.ranker.rank(e.rest, langs, limit=8) if r.topic not in seen]
+    closing = next(
+        (r for r in pool if _concept(r, kb) == DEACTIVATION and r.confidence >= CONFIDENT), None
+    )
+    if closing is None:
+        return ranked
+    return [closing, *(r for r in ranked if r.topic != closing.topic)]
+
+
+def _names_deactivating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the words ranked say "deactivate" ("close the cluster")."""
+    return any(set(kb.ranker.tokens(rest, c)) & kb.deactivation_tokens[c] for c in langs)
 
 
 def _of_deactivating(
@@ -1677,6 +1845,84 @@ def _of_deactivating(
     if closing is None:
         return ranked
     return [closing, *(r for r in ranked if r.topic != closing.topic)]
+
+
+def _roles_named(norm: str, kb: KnowledgeBase, code: str) -> tuple[list[tuple[str, bool]], bool]:
+    """The procedure's roles a question names, and whether it asks to whom.
+
+    Each role with whether a step is done to it ("to the ERC", "al equipo humanitario",
+    "告诉RC/HC").
+    """
+    roles, to, to_whom = kb.step_role_words[code]
+    text = f" {norm} "
+    named: list[tuple[int, str, bool]] = []
+    for word, role in roles:
+        inside = code == "zh" and bool(_CJK.search(word))
+        needle = word if inside else f" {word} "
+        while (i := text.find(needle)) >= 0:
+            at = i if inside else i + 1
+            before = text[:at].rstrip()
+            done_to = any(
+                before.endswith(t) if _CJK.search(t) else f" {before}".endswith(f" {t}")
+                for t in to
+            )
+            named.append((at, role, done_to))
+            text = text[:at] + "#" * len(word) + text[at + len(word) :]
+    whom = any((w in text) if _CJK.search(w) else (f" {w} " in text) for w in to_whom) or (
+        norm.split()[-1:] != [] and norm.split()[-1] in to and not _CJK.search(norm)
+    )
+    return [(role, done_to) for _, role, done_to in sorted(named)], whom
+
+
+def _by_its_actors(
+    ranked: list[Ranked], e: Entities, text: str, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """The step done by the roles the question names as doing it, to those it names as done to.
+
+    "Who does the ERC send the proposal on to?" names the ERC doing the step: the ERC's step
+    (it forwards to the Principals), not the one whose words it shares (the RC/HC writes to
+    the ERC); "who tells the RC/HC in writing?" asks of a step done to the RC/HC. A question
+    whose best answer is no step is of one only when it names someone a step is done to, or
+    asks to whom ("协调员的信要寄给谁", to whom the coordinator's letter goes).
+    """
+    if not ranked:
+        return ranked
+    norm = normalize(text)
+    named: list[tuple[str, bool]] = []
+    whom = False
+    for code in langs:
+        named, whom = _roles_named(norm, kb, code)
+        if named:
+            break
+    if not named:
+        return ranked
+
+    def fits(topic: str) -> bool:
+        p = kb.passages.get(topic)
+        return (
+            p is not None
+            and bool(p.by or p.to)
+            and all(role in (p.to if to else p.by) for role, to in named)
+        )
+
+    first = ranked[0]
+    step = kb.passages.get(first.topic)
+    if fits(first.topic):
+        return ranked
+    pool = ranked
+    # A step, or the whole procedure that two of its lines made first: any step may answer.
+    if (step is not None and (step.by or step.to)) or first.topic == _PROCEDURE:
+        seen = {r.topic for r in ranked}
+        pool = ranked + [r for r in kb.ranker.rank(e.rest, langs, limit=16) if r.topic not in seen]
+    elif not ((whom or any(to for _, to in named)) and (whom or _WHO.search(norm))):
+        return ranked
+    chosen = next(
+        (r for r in pool if fits(r.topic) and r.confidence >= _AS_SURE * first.confidence),
+        None,
+    )
+    if chosen is None:
+        return ranked
+    return [chosen, *(r for r in ranked if r.topic != chosen.topic)]
 
 
 _QUESTION_MARKS = re.compile(r"[?？؟]")
@@ -1761,7 +2007,18 @@ def _one_condition(e: Entities) -> str | None:
     return next(iter(e.conditions)) if len(e.conditions) == 1 else None
 
 
-def _asked_beside_a_wish(e: Entities, kb: KnowledgeBase, langs: list[str]) -> Ranked | None:
+# A question word before a wish to activate: the words before it ask ("what are the criteria
+# if we want to activate?").
+_ASKING_BEFORE = re.compile(
+    r"(?:^|\s)(?:what|how|who|when|why|which|quoi|qui|quand|pourquoi|comment|quel|quelle|que|"
+    r"como|quien|cuando|cual|por que|ما|ماذا|كيف|من|متي|لماذا|شو)(?:\s|$)"
+    r"|什么|怎么|如何|谁|哪|为什么|啥|咋"
+)
+
+
+def _asked_beside_a_wish(
+    e: Entities, text: str, kb: KnowledgeBase, langs: list[str]
+) -> Ranked | None:
     """The topic a question beside a wish to activate names, or None for the procedure.
 
     What it asks beside "how" and "cluster" decides, when it names a topic by two words or
@@ -1769,6 +2026,19 @@ def _asked_beside_a_wish(e: Entities, kb: KnowledgeBase, langs: list[str]) -> Ra
     """
     plain = {*QUESTION_WORDS, *kb.matcher.cluster_words}
     asked = [w for w in e.rest.split() if w not in plain]
+    # What comes before the wish and asks nothing says who asks ("HC here - we want to
+    # propose activating logistics, what do I have to do?"), not what.
+    norm = normalize(text)
+    wishes = sorted(
+        {normalize(p) for c in langs for p in kb.text(c).intent_words.get("wish", ())},
+        key=len,
+        reverse=True,
+    )
+    at = next(((norm.find(w), w) for w in wishes if w and norm.find(w) > 0), None)
+    if at is not None:
+        before, after = norm[: at[0]], set(norm[at[0] + len(at[1]) :].split())
+        if not (opens_a_question(before) or _ASKING_BEFORE.search(before)):
+            asked = [w for w in asked if w in after]
     ranked = kb.ranker.rank(" ".join(asked), langs, limit=3) if asked else []
     if not ranked or ranked[0].confidence < (CONFIDENT if ranked[0].matched >= 2 else ALONE):
         return None
