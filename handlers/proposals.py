@@ -357,6 +357,28 @@ def _confirm(
     return replace(r, choices=buttons)
 
 
+@router.conversation
+def typed_confirmation(msg: Incoming, ctx: Context) -> Reply | None:
+    """A typed "yes" or "no" (in any language) to "Please confirm": Confirm or Cancel pressed.
+
+    Only a message that is nothing but that answer ("yes please", "non", "ايوه"), and only
+    for the person's newest move held within the hour; anything else goes on as usual.
+    """
+    if msg.action or ctx.new_user or split_command(msg.text):
+        return None
+    words = ctx.kb.checklist_words
+    group, _, rest = words.opening(msg.text, ("yes", "no"))
+    if group is None or (rest and not words.made_of(rest, (group, "polite", "filler"))):
+        return None
+    pending = proposals.last_held(ctx.session, msg.identity)
+    if pending is None or pending.id is None:
+        return None
+    try:
+        return _decide(msg, ctx, pending.id, group == "yes")
+    except Refused as exc:
+        return _refused(ctx, exc)
+
+
 def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Reply:
     """Carry out (or drop) a move the same person asked for within the last day."""
     pending = proposals.take_held(ctx.session, pending_id, msg.identity)
