@@ -272,6 +272,10 @@ def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
     for c in a.clusters():
         if verdict(a.stored, c).outcome != "met":
             continue  # as in the draft letter: only clusters whose criteria are met
+        if a.undecided(f"lead:{c}"):
+            # "not sure", "tbd": the letter keeps a place for the lead; the proposal would
+            # otherwise hold the global one, which nobody chose.
+            return _refused(ctx, Refused("lead_undecided", cluster=c))
         clusters[c] = a.leads(ctx.kb, c)  # as the letter says
     if not clusters:
         return _refused(ctx, Refused("none_met"))

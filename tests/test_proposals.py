@@ -822,3 +822,18 @@ def test_a_typed_yes_or_no_confirms_or_cancels_the_move_asked(
     answer = hc(yes)
     assert "#1" in answer and hc.last is not None and hc.last.data.get("status") == "submitted"
     assert hc.last.intent != "fallback"
+
+
+def test_a_checklist_lead_left_undecided_makes_no_proposal_with_the_global_one(
+    chat_as: Callable[..., Chat], kb: KnowledgeBase
+) -> None:
+    from tests.test_letter import lines_in
+
+    hc = _chat_with_role(chat_as, "telegram:10", "hc")
+    lines = lines_in(kb, "en")
+    lines[22] = "tbd"  # Health's lead: not decided yet
+    for line in lines:
+        hc(line)
+    answer = _press(hc, "Create an activation proposal")
+    assert "leaves the lead of Health not decided yet" in answer
+    assert "No proposal was made" in answer and "Draft proposal" not in answer
