@@ -39,6 +39,7 @@ from knowledge.checklist import (
     global_leads,
     parse,
     questions,
+    request,
     step_texts,
     verdict,
 )
@@ -92,8 +93,12 @@ def _answer_text(ctx: Context, q: Question, stored: Stored | None) -> str:
         return comma.join(sector_label(ctx, c)["name"] for c in value or [])
     if q.kind in {"yes_no", "step"}:
         return _label(ctx, str(value))
+    if q.kind in {"lead", "colead"} and stored.undecided:
+        return _label(ctx, "unsure")  # "not sure", "tbd": no organisation named yet
     if q.kind in {"lead", "colead"} and value in ctx.kb.agencies:
         return agency_label(ctx, str(value))["acronym"]
+    if q.kind == "colead" and not value:
+        return _label(ctx, "none")  # "none", "no need": answered, with no co-lead
     return str(value or "")
 
 
@@ -301,7 +306,35 @@ def _given(msg: Incoming, ctx: Context) -> dict[str, Any]:
     clusters = [s for s in u.sectors if ctx.kb.sectors[s].kind == "cluster"]
     if clusters:
         given["clusters"] = clusters
+    situation = _situation(ctx, msg.text)
+    if situation:
+        given["emergency"] = situation
     return given
+
+
+# Where a message's clauses part: a mark then a space ("300,000" is one number), a Chinese
+# or Arabic mark, or a dash between spaces.
+_CLAUSES = re.compile(r"(?<=[,;:.!?])\s+|(?<=[，。；：！？،؛])|\s[-–—]\s")
+
+
+def _situation(ctx: Context, text: str) -> str:
+    """What happened, as the opening message tells it beside the request.
+
+    "we need to activate the cccm cluster in Sudan, fighting in El Fasher has displaced
+    300,000 people": the clauses naming a kind of emergency or a number, and not the request
+    itself. "" when none does: the question is asked.
+    """
+    if len(text) > MAX_TEXT:
+        return ""
+    told = []
+    for clause in _CLAUSES.split(text):
+        clause = clause.strip(" ,;:.!?，。；：！？،؛")
+        named = ctx.kb.matcher.entities(clause) if clause else None
+        if named is None or named.intents & {"checklist", "wish"}:
+            continue  # the request ("we need to activate the cccm cluster in Sudan")
+        if named.conditions or re.search(r"\d", clause):
+            told.append(clause)
+    return {"zh": "，", "ar": "، "}.get(ctx.lang, ", ").join(told)
 
 
 @router.conversation
@@ -359,16 +392,24 @@ def _finished(msg: Incoming, ctx: Context) -> Reply | list[Reply] | None:
     so, and that /checklist starts a new one. After a cancelled or expired one, or asked where
     one stands with none ever started, the person is told none is open.
     """
-    action = control(msg.text, ctx.kb.checklist_words)
+    words = ctx.kb.checklist_words
+    asked = request(msg.text, words)  # "and the letter?" asks for the letter
+    action = control(asked, words)
+    why = asked in words.groups.get("why", ())  # "why is it unclear?"
     # "stop" and "pause" say nothing about the checklist once it is over.
-    if action in {None, "pause"} or split_command(msg.text):
+    if (action in {None, "pause"} and not why) or split_command(msg.text):
         return None
     run = None if ctx.new_user else checklist_runs.last_run(ctx.session, msg.identity, msg.chat)
+    if why and (run is None or run.status != "done"):
+        return None  # no verdict to explain: asked as any question
     if run is None and action not in {"status", "resume", "letter"}:
         return None  # "next", "back" from someone who never started one: not ours to read
     _keep_language(msg, ctx)
     if run is None or run.status != "done" or checklist_runs.idle_longer_than(run, EXPIRES_AFTER):
         return replace(reply(ctx, "checklist/none_open.j2"), intent="checklist")
+    if why:
+        shown = reply(ctx, "checklist/why.j2", **summary_data(ctx, run))
+        return replace(shown, intent="checklist")
     if action in {"status", "letter"}:
         return _outcome(ctx, run)
     country = _country_shown(ctx, Answers(run.answers).country())
@@ -418,7 +459,7 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     u = ctx.understanding
     # A free-text answer (the country, what happened) takes anything, so a question typed
     # there is told by its question mark or by the word it opens with ("who leads health").
-    free = q.kind in {"country", "text"} and opens_a_question(text)
+    free = q.kind in {"country", "text", "clusters", "lead", "colead"} and opens_a_question(text)
     asked = u.intent in QUESTIONS and (text.rstrip().endswith(("?", "？", "؟")) or free)
     parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words, _condition(ctx, run, q))
     if q.kind in {"country", "text"} and _only_courtesy(ctx, text):
@@ -510,7 +551,8 @@ def _same_agency(run: "ChecklistRun", q: Question, co_lead: Any) -> bool:
 
 
 def _entry(parsed: Answer) -> dict[str, Any]:
-    return {"value": parsed.value, "note": parsed.note}
+    entry = {"value": parsed.value, "note": parsed.note}
+    return {**entry, "undecided": True} if parsed.undecided else entry
 
 
 def _control(ctx: Context, run: "ChecklistRun", action: str) -> Reply | list[Reply]:
@@ -707,6 +749,29 @@ def _country_shown(ctx: Context, country: Mapping[str, Any]) -> str:
     return typed  # on one line: it stands in the letter's title and signature
 
 
+# From this step on, a step done means the activation was already asked of the ERC.
+REQUESTED_FROM_STEP = 6
+
+
+def _step_warnings(step_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the steps' answers say against each other, for a warning line above the letter.
+
+    A step done while an earlier one is not (n/a aside) is out of order; a step from
+    REQUESTED_FROM_STEP on done means the activation has already been requested.
+    """
+    status = {s["number"]: s["status"] for s in step_rows}
+    open_steps = [n for n, st in status.items() if st not in {"done", "not_applicable"}]
+    first_open = min(open_steps, default=0)
+    done_after = [n for n, st in status.items() if st == "done" and first_open and n > first_open]
+    requested = [n for n, st in status.items() if st == "done" and n >= REQUESTED_FROM_STEP]
+    return {
+        "step_out_of_order": {"later": min(done_after), "earlier": first_open}
+        if done_after
+        else None,
+        "step_requested": min(requested, default=0),
+    }
+
+
 def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     """Everything the summary and the letter say, from the stored answers."""
     a = Answers(run.answers)
@@ -734,6 +799,8 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
                 "criterion1": v.criterion1,
                 "criterion2": v.criterion2,
                 "missing": list(v.missing),
+                # The criteria answered "no": why the verdict is "not met".
+                "answered_no": [k for k in ("change", gaps, capacity) if a.value(k) == "no"],
                 "gaps": a.value(gaps) or "",
                 "capacity": a.value(capacity) or "",
                 "gaps_note": a.note(gaps),
@@ -747,6 +814,10 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
                 ],
                 "arrangement": _arrangement(ctx, c, lead, condition),
                 "colead": _organisation(ctx, colead) if colead else None,
+                # "not sure", "tbd": a place to fill in, never a name the user did not give.
+                "lead_undecided": a.undecided(f"lead:{c}"),
+                "colead_undecided": a.undecided(f"colead:{c}"),
+                "colead_note": a.note(f"colead:{c}") if colead else "",
             }
         )
     country = a.country()
@@ -762,6 +833,7 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     ]
     today = utcnow().date()
     return {
+        **_step_warnings(step_rows),
         "country": _country_shown(ctx, country),
         "emergency": a.value("emergency") or "",
         "emergency_sentence": sentence(a.value("emergency") or ""),

@@ -272,6 +272,10 @@ def _from_checklist(ctx: Context, run: ChecklistRun) -> Reply:
     for c in a.clusters():
         if verdict(a.stored, c).outcome != "met":
             continue  # as in the draft letter: only clusters whose criteria are met
+        if a.undecided(f"lead:{c}"):
+            # "not sure", "tbd": the letter keeps a place for the lead; the proposal would
+            # otherwise hold the global one, which nobody chose.
+            return _refused(ctx, Refused("lead_undecided", cluster=c))
         clusters[c] = a.leads(ctx.kb, c)  # as the letter says
     if not clusters:
         return _refused(ctx, Refused("none_met"))
@@ -355,6 +359,28 @@ def _confirm(
         choice(ctx, N_("Cancel"), f"prop:no:{pending.id}"),
     )
     return replace(r, choices=buttons)
+
+
+@router.conversation
+def typed_confirmation(msg: Incoming, ctx: Context) -> Reply | None:
+    """A typed "yes" or "no" (in any language) to "Please confirm": Confirm or Cancel pressed.
+
+    Only a message that is nothing but that answer ("yes please", "non", "ايوه"), and only
+    for the person's newest move held within the hour; anything else goes on as usual.
+    """
+    if msg.action or ctx.new_user or split_command(msg.text):
+        return None
+    words = ctx.kb.checklist_words
+    group, _, rest = words.opening(msg.text, ("yes", "no"))
+    if group is None or (rest and not words.made_of(rest, (group, "polite", "filler"))):
+        return None
+    pending = proposals.last_held(ctx.session, msg.identity)
+    if pending is None or pending.id is None:
+        return None
+    try:
+        return _decide(msg, ctx, pending.id, group == "yes")
+    except Refused as exc:
+        return _refused(ctx, exc)
 
 
 def _decide(msg: Incoming, ctx: Context, pending_id: int, confirmed: bool) -> Reply:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.base import KnowledgeBase
-from knowledge.matching import MAX_UNDERSTOOD, AnswerWords, normalize
+from knowledge.matching import MAX_UNDERSTOOD, AnswerWords, normalize, opens_a_question
 
 STEPS = 8
 YES_NO = ("yes", "no", "unsure")
@@ -37,6 +37,8 @@ class Answer:
 
     value: Any
     note: str = ""
+    # "not sure", "tbd" to a lead or co-lead: no name yet, a placeholder in the letter.
+    undecided: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +96,22 @@ def _word_answer(text: str, words: AnswerWords, groups: tuple[str, ...]) -> tupl
     The longest answer word of any question decides: "لا ينطبق" and "no aplica" are "n/a",
     not "no" with a note. An answer of another question gives ("", "").
     """
-    group, _, note = words.opening(text, ANSWER_GROUPS)
+    group, gap, note = words.opening(text, ANSWER_GROUPS)
+    if group is not None and note and _filler_opening(text, gap, note, words):
+        # "嗯，不是": the sound is filler before the answer itself, not a "yes".
+        group, _, note = words.opening(note, ANSWER_GROUPS)
     if group is None:
         return None, ""
     if group not in groups:
         return "", ""
     return group, "" if _only_answer_words(note, words, group) else note
+
+
+def _filler_opening(text: str, gap: str, rest: str, words: AnswerWords) -> bool:
+    """Whether the answer word opening `text` is also a filler, and an answer word follows it."""
+    head = normalize(text[: len(text) - len(rest)].rstrip(gap + " "))
+    filler = head in words.groups.get("filler", ())
+    return filler and words.opening(rest, ANSWER_GROUPS)[0] is not None
 
 
 # The answer words that say the same as a group's ("no todavía" is "todavía no", "yes, done"
@@ -128,6 +140,25 @@ def _only_answer_words(note: str, words: AnswerWords, group: str) -> bool:
     for w in sorted(own, key=len, reverse=True):
         rest = re.sub(rf"(?<![^\W_]){re.escape(w)}(?![^\W_])", " ", rest)
     return bool(note.strip()) and not re.search(r"[^\W_]", rest)
+
+
+# What closes a short Chinese request ("那信函呢": and the letter?).
+_ZH_CLOSING = "呢吗啊呀吧"
+
+
+def request(text: str, words: AnswerWords) -> str:
+    """A short follow-up as the request it makes, folded: "and the letter?" is "the letter".
+
+    The words that lead into it ("and", "so", "那") and a Chinese closing particle go.
+    """
+    group, _, rest = words.opening(text, ("lead_in",))
+    norm = normalize(rest if group and rest else text)
+    if " " not in norm and re.match(r"[\u4e00-\u9fff]", norm):
+        # "那信函呢": Chinese writes no space after "那", nor before "呢".
+        heads = (w for w in words.groups.get("lead_in", ()) if norm.startswith(w))
+        head = max(heads, key=len, default="")
+        norm = norm[len(head) :].rstrip(_ZH_CLOSING) or norm
+    return norm
 
 
 def control(text: str, words: AnswerWords) -> str | None:
@@ -169,6 +200,8 @@ def parse(
     if q.kind == "text":
         return Answer(text)
     if q.kind == "clusters":
+        if opens_a_question(text):
+            return Invalid("clusters_question")  # "who leads health": asked, not chosen
         sectors = kb.matcher.entities(text).sectors
         # An Area of Responsibility is no cluster: clusters are activated, so its cluster is
         # asked for (as /propose does), never the AoR dropped without a word.
@@ -206,8 +239,23 @@ def parse(
         other, _, rest = words.opening(text, ANSWER_GROUPS)
         if q.kind == "colead" and other == "not_applicable" and not rest:
             return Answer("")  # "n/a" to "any co-lead?": there is none
+        if other in {"unsure", "not_yet"} and words.made_of(rest, _UNDECIDED_REST):
+            # "not sure yet", "tbd", "还没定": no organisation yet; the letter keeps a place.
+            return Answer("", undecided=True)
         if other in {"unsure", *STEP_STATUS} and not rest:
             return Invalid(reason, answer_word=True)
+        if (
+            words.made_of(text, ("as_global", "polite", "filler"))
+            and words.opening(text, ("as_global",))[0]
+        ):
+            # "same as global": the global arrangement, as "yes" keeps it.
+            if q.kind == "lead":
+                return Answer(default_lead(kb, q.cluster or "", condition))
+            return Answer(default_colead(kb, q.cluster or "", condition))
+        if _not_a_name(kb, text, words):
+            # "who leads shelter in conflict", "can an NGO co-lead?": a question or a
+            # sentence, never an organisation's name in the letter.
+            return Invalid(f"{q.kind}_question")
     if q.kind == "lead":
         group, named = _opening(text, kb, words, ("none", "yes", "no"))
         agency = kb.matcher.find_agency(named) if named else None
@@ -221,7 +269,7 @@ def parse(
                 return Invalid("lead_name")  # "no, IOM is not the lead": asked again
             named = name or named
         named = named if group else text
-        return Answer(agency or kb.matcher.find_agency(named) or named)
+        return Answer(agency or _agency_or_typed(kb, named))
     if q.kind == "colead":
         group, named = _opening(text, kb, words, ("none", "no", "yes"))
         # "no, IOM" to "any co-lead?" answers with the organisation: "no" then says "not
@@ -244,8 +292,34 @@ def parse(
         if group == "yes" and not (named and _names_organisation(kb, named)):
             return Invalid("colead_name", answer_word=True)  # "yes" or "yes please": who?
         named = named if group else text
-        return Answer(kb.matcher.find_agency(named) or named)
+        if named:
+            name, rest = _name_first(kb, named)  # "NRC for now": NRC, and for how long
+            if name and rest and _only_interim(kb, rest):
+                return Answer(kb.matcher.find_agency(name) or name, rest)
+        return Answer(_agency_or_typed(kb, named))
     raise ValueError(f"unknown question kind {q.kind}")
+
+
+# What may follow "not sure" or "not yet" in an undecided lead ("not sure yet", "pas encore").
+_UNDECIDED_REST = ("unsure", "not_yet", "filler", "polite")
+# A name is a few words: an answer of more, in lower case, is a sentence about something.
+_NAME_WORDS = 10
+_QUESTION_MARKS = ("?", "？", "؟")
+
+
+def _not_a_name(kb: KnowledgeBase, text: str, words: AnswerWords) -> bool:
+    """Whether a lead or co-lead answer is a question or a sentence rather than a name.
+
+    A question ends with a question mark or opens with a question word; a sentence is more
+    words than a name holds, not written as one. An agency we know is a name however asked
+    ("IOM?"), and a name we do not hold ("Sudanese Red Crescent") is still a name.
+    """
+    bare = text.rstrip("".join(_QUESTION_MARKS) + " ")
+    if bare and (just_agency(kb, bare) or words.opening(bare, ANSWER_GROUPS)[0]):
+        return False  # "IOM?", "ما في" (none): a name, or an answer word opening the reply
+    if text.endswith(_QUESTION_MARKS) or opens_a_question(text):
+        return True
+    return len(text.split()) > _NAME_WORDS and not _proper_name(text)
 
 
 # Words a name of an organisation may hold uncapitalised ("Ministry of Health", "la FICR").
@@ -277,6 +351,18 @@ def _opening(
     ):
         return None, ""
     return group, rest
+
+
+def _agency_or_typed(kb: KnowledgeBase, named: str) -> str:
+    """The agency we know that `named` is, or the name as typed.
+
+    "Sudanese Red Crescent" is a national society, not the IFRC its last words name: a name
+    written as one that holds more than an agency we know stays as written.
+    """
+    agency = kb.matcher.find_agency(named)
+    if agency and _proper_name(named) and not just_agency(kb, named):
+        return named
+    return agency or named
 
 
 def just_agency(kb: KnowledgeBase, text: str) -> bool:
@@ -413,6 +499,10 @@ class Answers:
         """The note given with an answer ("yes, 40,000 displaced" -> "40,000 displaced")."""
         return str(self.entry(key).get("note", ""))
 
+    def undecided(self, key: str) -> bool:
+        """Whether a lead or co-lead was answered "not sure" or "tbd": none named yet."""
+        return bool(self.entry(key).get("undecided"))
+
     def clusters(self) -> list[str]:
         """The clusters chosen for the checklist, in the order given."""
         return list(self.value("clusters") or [])
@@ -435,6 +525,8 @@ class Answers:
         say it, a lead not answered is "": not chosen, as /propose refuses to guess it.
         """
         condition = self.condition(kb)
+        if self.undecided(f"lead:{cluster}"):
+            return "", self.text(f"colead:{cluster}")  # the letter keeps a place for it
         if not self.text(f"lead:{cluster}") and global_arrangement(kb, cluster, condition) is None:
             return "", self.text(f"colead:{cluster}")
         lead = self.text(f"lead:{cluster}") or default_lead(kb, cluster, condition)

@@ -1269,13 +1269,17 @@ class AnswerWords:
     # Words said beside an answer ("please", "actually"), never an answer of their own: a
     # message opening with one ("please, who leads health?") may well be a question.
     BESIDE = ("polite", "filler")
+    # Words read only where they are asked for: "the global lead" names no answer of its own
+    # elsewhere ("global lead for health?" is a question), nor do "and" or "why is it unclear".
+    READ_APART = ("as_global", "lead_in", "why")
 
     def __init__(self, kb: Facts) -> None:
         self.groups: dict[str, set[str]] = {}
         for lang in kb.languages.values():
             for group, words in lang.checklist_words.items():
                 self.groups.setdefault(group, set()).update(normalize(w) for w in words)
-        self.answer_groups = tuple(g for g in self.groups if g not in self.BESIDE)
+        apart = self.BESIDE + self.READ_APART
+        self.answer_groups = tuple(g for g in self.groups if g not in apart)
 
     def only(self, text: str, groups: tuple[str, ...]) -> bool:
         """Whether `text` is nothing but one word of these groups ("yes", "无", "لا")."""

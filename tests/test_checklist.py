@@ -558,7 +558,7 @@ def test_a_lead_is_never_an_answer_word_or_a_button_number(chat: Chat) -> None:
     for _ in range(8):
         chat("done")
     assert "Which organisation do you propose instead?" in chat("n/a")  # Health needs a lead
-    assert "Which organisation do you propose instead?" in chat("not sure")
+    assert "Which organisation do you propose instead?" in chat("done")
     assert "Which organisation do you propose instead?" in chat("2")  # no second button
     assert "Lead for Health: WHO (noted" in chat("1")  # the "Yes" button, typed
     assert "Co-lead for Health: None (noted" in chat("n/a")  # no co-lead
@@ -1131,3 +1131,235 @@ def test_after_a_checklist_ends_status_and_the_letter_are_answered(
         assert again.replies[1].file_name.endswith(".md")
     answer = again("back")
     assert "above" not in answer and 'type "status" to see its summary' in answer
+
+
+def _to_health_lead(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK)
+    for _ in range(8):
+        chat("done")
+
+
+def _asked(chat: Chat) -> str:
+    """The key of the checklist question the last reply asks."""
+    return str(chat.replies[-1].data["question"]["key"])
+
+
+def test_a_question_at_the_lead_or_co_lead_is_answered_never_taken_as_a_name(chat: Chat) -> None:
+    _to_health_lead(chat)
+    answer = chat("who leads shelter in conflict")
+    assert "UNHCR" in answer and "Back to your activation checklist" in answer
+    assert _asked(chat) == "lead:health"
+    # A question the bot cannot answer is still no name: what is wanted is said again.
+    answer = chat("is the ministry better placed than them?")
+    assert _asked(chat) == "lead:health" and "Lead for Health:" not in answer
+    assert "Lead for Health: Unsure (noted" in chat("tbd")
+    answer = chat("can an NGO co-lead")
+    assert "NGO" in answer and _asked(chat) == "colead:health"
+    assert "Co-lead for Health: None (noted" in chat("nah")
+    assert "Lead for Shelter: UNHCR (noted" in chat("same as global")  # conflict: UNHCR
+    answer = chat("dunno")
+    summary, letter = answer.split("# DRAFT", 1)
+    assert "Proposed lead: not decided yet" in summary
+    assert "[Name the proposed lead once it is agreed.]" in letter
+    for typed in ("who leads", "tbd", "NGO co-lead", "nah", "dunno", "differs from the global"):
+        assert typed not in answer, typed
+
+
+def test_a_sentence_is_no_name_but_a_name_we_do_not_hold_is_kept(chat: Chat) -> None:
+    _to_health_lead(chat)
+    chat("i think we should wait for the hct to meet next week before we decide on this")
+    assert _asked(chat) == "lead:health"
+    # A national society is no IFRC, though its name ends as the IFRC's names do.
+    assert "Lead for Health: Sudanese Red Crescent (noted" in chat("Sudanese Red Crescent")
+    assert "Co-lead for Health: Mercy Corps (noted" in chat("Mercy Corps")
+
+
+UNDECIDED_WORDS = {
+    # lang: (undecided lead, no co-lead, the global lead)
+    "en": ("not sure yet", "not needed", "same as global"),
+    "fr": ("je ne sais pas", "pas besoin", "comme au niveau mondial"),
+    "es": ("no sé", "no hace falta", "igual que el global"),
+    "zh": ("不确定", "不用", "和全球一样"),
+    "ar": ("مش متأكد", "مش لازم", "نفس العالمي"),
+}
+LEAD_PLACEHOLDER = {
+    "en": "[Name the proposed lead once it is agreed.]",
+    "fr": "[Indiquez le chef de file proposé une fois qu'il est convenu.]",
+    "es": "[Indique la agencia líder propuesta cuando se haya acordado.]",
+    "zh": "[商定后请填写提议的牵头机构。]",
+    "ar": "[اذكر الوكالة الرائدة المقترحة بعد الاتفاق عليها.]",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(UNDECIDED_WORDS))
+def test_not_sure_no_need_and_same_as_global_in_each_language(
+    chat: Chat, kb: KnowledgeBase, lang: str
+) -> None:
+    from tests.test_letter import lines_in
+
+    undecided, no_need, as_global = UNDECIDED_WORDS[lang]
+    lines = lines_in(kb, lang)
+    lines[22], lines[23], lines[24] = undecided, no_need, as_global  # Health, then Shelter
+    for line in lines:
+        chat(line)
+    letter = chat.bot.renderer.plain(chat.replies[1])
+    assert LEAD_PLACEHOLDER[lang] in letter
+    for typed in (undecided, no_need, as_global):
+        assert typed not in letter, typed
+    clusters = {c["id"]: c for c in chat.replies[0].data["clusters"]}
+    assert clusters["health"]["lead"] is None and clusters["health"]["colead"] is None
+    # Floods: the global arrangement for natural disasters, IFRC, and no "differs" warning.
+    assert clusters["shelter"]["lead"]["id"] == "IFRC" and not clusters["shelter"]["lead_differs"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed"),
+    [
+        ("ar", {5: "ايوه", 6: "أكيد", 8: "لأ", 13: "مش متأكد", 17: "لسه"}),
+        ("ar", {5: "اه", 6: "ايوا", 13: "مو متأكد", 17: "مو بعد"}),
+        ("ar", {17: "لا لسه"}),
+        ("en", {5: "yup", 8: "nah", 13: "dunno"}),
+        ("fr", {5: "ouep", 8: "nan", 13: "chais pas"}),
+        ("es", {5: "simón", 8: "nel", 13: "ni idea"}),
+        ("zh", {5: "嗯", 8: "不是的", 13: "不太确定", 17: "还没呢"}),
+    ],
+)
+def test_everyday_and_dialect_answers_mean_what_the_plain_words_do(
+    chat_as, kb: KnowledgeBase, lang: str, typed: dict[int, str]
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_letter import lines_in
+
+    plain, everyday = chat_as("console:plain"), chat_as("console:everyday")
+    lines = lines_in(kb, lang)
+    for i, line in enumerate(lines):
+        plain(line)
+        everyday(typed.get(i, line))
+        note = str(everyday.replies[-1].data.get("note", ""))
+        assert not note.startswith("invalid"), (typed.get(i, line), note)
+    assert everyday.bot.renderer.plain(everyday.replies[0]) == plain.bot.renderer.plain(
+        plain.replies[0]
+    )
+
+
+def test_a_filler_sound_before_an_answer_is_no_yes(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:4])
+    assert "Criterion 1, 健康" not in chat("嗯，不是")  # "um, no": a no, in Chinese
+    assert chat.last is not None and chat.last.data["question"]["key"] == "gaps:health"
+    assert "否" in chat("status")  # Criterion 1: no
+
+
+@pytest.mark.parametrize(
+    ("lang", "letter", "why"),
+    [
+        ("en", "and the letter?", "why is it unclear?"),
+        ("fr", "et la lettre ?", "pourquoi est-ce incertain ?"),
+        ("es", "¿y la carta?", "¿por qué no está claro?"),
+        ("zh", "那信函呢？", "为什么不清楚？"),
+        ("ar", "والرسالة؟", "لماذا غير واضح؟"),
+    ],
+)
+def test_after_a_checklist_the_letter_and_why_a_verdict_is_unclear(
+    chat: Chat, kb: KnowledgeBase, lang: str, letter: str, why: str
+) -> None:
+    from tests.test_letter import walk_in
+
+    walk_in(chat, kb, lang)
+    chat(letter)
+    assert [r.intent for r in chat.replies] == ["checklist_done", "draft_letter"]
+    answer = chat(why)
+    assert chat.last is not None and chat.last.template == "checklist/why.j2"
+    wash, shelter = (kb.text(lang).sectors[s].name for s in ("wash", "shelter"))
+    assert wash in answer and shelter in answer  # WASH unclear, Shelter not met
+    if lang == "en":
+        assert (
+            "is unclear because these answers were unsure, skipped or not given: "
+            "Criterion 2: national capacity for Water, Sanitation and Hygiene" in answer
+        )
+        assert "not met because these were answered no: Criterion 2: national capacity for"
+        assert "Shelter" in answer.split("answered no:", 1)[1]
+
+
+def test_a_question_at_the_clusters_prompt_is_not_the_choice(chat: Chat) -> None:
+    walk(chat, ENGLISH_WALK[:3])
+    answer = chat("who leads health")
+    assert "WHO" in answer and _asked(chat) == "clusters"
+    for question in ("what about health and shelter", "should we include health", "why health"):
+        answer = chat(question)
+        assert "Criterion 1" not in answer and _asked(chat) == "clusters", question
+    assert "Criterion 1" in chat("health and shelter")
+
+
+@pytest.mark.parametrize(
+    ("opening", "given"),
+    [
+        (
+            "we need to activate the cccm cluster in Sudan, fighting in El Fasher has displaced "
+            "300,000 people",
+            "From your message: Sudan; fighting in El Fasher has displaced 300,000 people; "
+            "Camp Coordination and Camp Management",
+        ),
+        (
+            "nous voulons activer le cluster santé au Tchad, les inondations ont déplacé "
+            "40 000 personnes",
+            "D'après votre message : Tchad ; les inondations ont déplacé 40 000 personnes ; Santé",
+        ),
+    ],
+)
+def test_what_happened_in_the_opening_message_is_not_asked_again(
+    chat: Chat, opening: str, given: str
+) -> None:
+    answer = chat(opening)
+    assert given in answer
+    assert _asked(chat) == "change"
+
+
+def test_status_shows_a_co_lead_answered_none_and_the_summary_its_for_now(chat: Chat) -> None:
+    _to_health_lead(chat)
+    chat("yes")
+    chat("none")
+    assert "✔ 18. Co-lead for Health: None" in chat("status")
+    chat("IOM")
+    answer = chat("NRC for now")
+    assert "co-lead: Norwegian Refugee Council (NRC) (for now)" in answer
+    assert "Proposed co-lead" not in answer  # Shelter, not proposed, has no section
+
+
+@pytest.mark.parametrize(
+    ("steps", "warnings"),
+    [
+        (["done"] * 4 + ["not yet"] * 4, []),
+        (["done"] * 4 + ["n/a", "not yet", "not yet", "not yet"], []),
+        (
+            ["done"] * 4 + ["skip", "done", "not yet", "not yet"],
+            ["Step 6 is marked done while step 5 is not", "Step 6 is marked done: the activation"],
+        ),
+        (["done"] * 8, ["Step 6 is marked done: the activation has then already been requested"]),
+        (["not yet", "done"] + ["not yet"] * 6, ["Step 2 is marked done while step 1 is not"]),
+    ],
+)
+def test_steps_answered_against_each_other_are_warned_of(
+    chat: Chat, steps: list[str], warnings: list[str]
+) -> None:
+    walk(chat, ENGLISH_WALK)
+    for step in steps:
+        chat(step)
+    chat("yes")
+    chat("none")
+    chat("IOM")
+    answer = chat("NRC")
+    summary, letter = answer.split("# DRAFT", 1)
+    for warning in warnings:
+        assert f"⚠ {warning}" in summary and f"[⚠ {warning}" in letter
+    if not warnings:
+        assert "⚠ Step" not in answer
+
+
+def test_the_spanish_checklist_names_the_rc_hc_and_the_erc_as_its_steps_do(
+    chat: Chat, kb: KnowledgeBase
+) -> None:
+    from tests.test_letter import walk_in
+
+    texts = walk_in(chat, kb, "es")
+    summary = chat.bot.renderer.plain(chat.replies[0])
+    assert "borrador de carta del RC/HC al ERC" in summary
+    assert not any("CR/CH" in t or " CSE" in t for t in texts)

@@ -797,3 +797,43 @@ def test_the_warning_of_other_proposals_names_a_few_and_counts_the_rest(chat: Ch
         )
         assert sum("#" in line for line in shown.splitlines() if line.startswith("• ")) == 5
     assert "more:" not in chat("/propose Chad nutrition")  # nothing else proposes it
+
+
+@pytest.mark.parametrize(
+    ("yes", "no", "cancelled"),
+    [
+        ("yes", "no", "Cancelled; nothing was changed."),
+        ("oui", "non", "Annulé"),
+        ("sí", "no, gracias", "Cancelad"),
+        ("是的", "不", "已取消"),
+        ("ايوه", "لا", "أُلغي"),
+    ],
+)
+def test_a_typed_yes_or_no_confirms_or_cancels_the_move_asked(
+    chat_as: Callable[..., Chat], yes: str, no: str, cancelled: str
+) -> None:
+    hc = _chat_with_role(chat_as, "telegram:10", "hc")
+    other = _chat_with_role(chat_as, "telegram:11", "hc")
+    hc("/propose Sudan health")
+    hc("/submit 1 ready")
+    assert cancelled in hc(no)
+    hc("/submit 1 ready")
+    assert "submitted to the ERC" not in other(yes)  # someone else's "yes" confirms nothing
+    answer = hc(yes)
+    assert "#1" in answer and hc.last is not None and hc.last.data.get("status") == "submitted"
+    assert hc.last.intent != "fallback"
+
+
+def test_a_checklist_lead_left_undecided_makes_no_proposal_with_the_global_one(
+    chat_as: Callable[..., Chat], kb: KnowledgeBase
+) -> None:
+    from tests.test_letter import lines_in
+
+    hc = _chat_with_role(chat_as, "telegram:10", "hc")
+    lines = lines_in(kb, "en")
+    lines[22] = "tbd"  # Health's lead: not decided yet
+    for line in lines:
+        hc(line)
+    answer = _press(hc, "Create an activation proposal")
+    assert "leaves the lead of Health not decided yet" in answer
+    assert "No proposal was made" in answer and "Draft proposal" not in answer

@@ -24,6 +24,8 @@ class Stored:
 
     value: Any
     skipped: bool
+    # A lead or co-lead answered "not sure" or "tbd": none named yet.
+    undecided: bool = False
 
 
 def answer_to(run: ChecklistRun, key: str) -> Stored | None:
@@ -31,7 +33,7 @@ def answer_to(run: ChecklistRun, key: str) -> Stored | None:
     entry = Answers(run.answers).entry(key)
     if not entry:
         return None
-    return Stored(entry.get("value"), bool(entry.get("skipped")))
+    return Stored(entry.get("value"), bool(entry.get("skipped")), bool(entry.get("undecided")))
 
 
 # Built once: building the select cost more than running it, on every message (see open_run).

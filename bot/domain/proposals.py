@@ -686,6 +686,20 @@ def take_held(session: Session, pending_id: int, identity: str) -> PendingMove |
     return pending
 
 
+# A typed "yes" confirms only a move asked for this recently: the button stays good longer.
+CONFIRM_TYPED_WITHIN = timedelta(hours=1)
+
+
+def last_held(session: Session, identity: str) -> PendingMove | None:
+    """The newest move `identity` asked for within CONFIRM_TYPED_WITHIN, still held."""
+    since = utcnow() - CONFIRM_TYPED_WITHIN
+    return session.exec(
+        select(PendingMove)
+        .where(PendingMove.identity == identity, col(PendingMove.created_at) >= since)
+        .order_by(col(PendingMove.id).desc())
+    ).first()
+
+
 def made_from(session: Session, checklist_id: int | None) -> Proposal | None:
     """The proposal a finished checklist made, if it made one (one checklist, one proposal)."""
     return session.exec(select(Proposal).where(Proposal.checklist_id == checklist_id)).first()
