@@ -26,8 +26,9 @@ _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _NO_BOUNDARY = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u0600-\u06ff]")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 # Arabic attaches "the" (ال) and "and/with/for/as" (و ف ب ل ك) to words: fold them away so that
-# "بالسودان" finds "السودان", while "القطري" (national) does not find "قطر" (Qatar).
-_AR_CLITIC = re.compile(r"(?<!\S)(?:[وفبك]?ال|لل)(?=\S\S)")
+# "بالسودان" finds "السودان", while "القطري" (national) does not find "قطر" (Qatar); "and"
+# comes before "with"/"for" ("وبالسودان", "وللصحة"), never "as" (so "وكالات" stays whole).
+_AR_CLITIC = re.compile(r"(?<!\S)(?:[وفبك]?ال|و?بال|[وف]?لل)(?=\S\S)")
 MAX_UNDERSTOOD = 1000
 # Letters and marks that only one of the Latin-script languages uses.
 _MARKS = {"es": "¿¡ñáíóú", "fr": "çœèêëàâîïôûù"}
