@@ -57,6 +57,9 @@ _APPROACH = "cluster_approach"
 _FUNCTIONS = "core_functions"
 # Intent words that make a question on the cluster word ask for something else than what it is.
 _NOT_WHAT = frozenset({"lead", "which_clusters", "list_clusters", "presence", "help", "wish"})
+# The words beside an acronym, at most, for a message to ask what the acronym stands for when
+# nothing else answers it.
+_BESIDE_AN_ACRONYM = NAME_WORDS
 # A step the clause of an "after" names, at this share of the best candidate's confidence.
 _AS_SURE = 0.8
 
@@ -953,7 +956,7 @@ def _classify(
     if wish and not (lead and (e.sectors or e.agencies)):
         if not e.asks:
             return found("start_checklist", 0.9, sectors=e.sectors)
-        asked = _asked_beside_a_wish(e, kb, langs)
+        asked = _asked_beside_a_wish(e, kb, langs, norm)
         if asked is not None:
             return answer(asked, sectors=e.sectors)
         # "When do we need to activate a cluster?" asks when it is justified: the criteria.
@@ -1202,7 +1205,10 @@ def _classify(
         return found("greeting", 0.9)
     if "help" in e.intents:
         return found("help", 0.9)
-    if e.acronyms:
+    # An acronym answers what it stands for when the message is little else ("HRP pls",
+    # "the HCT here"); beside more words it is a word of what they ask ("HCT asked me how we
+    # activate a cluster, where do we start"), which is no question about its words.
+    if e.acronyms and _length(e.leftover.split()) <= _BESIDE_AN_ACRONYM:
         return found("acronym", 0.9)
     return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
 
@@ -1516,7 +1522,9 @@ def _one_condition(e: Entities) -> str | None:
     return next(iter(e.conditions)) if len(e.conditions) == 1 else None
 
 
-def _asked_beside_a_wish(e: Entities, kb: KnowledgeBase, langs: list[str]) -> Ranked | None:
+def _asked_beside_a_wish(
+    e: Entities, kb: KnowledgeBase, langs: list[str], norm: str
+) -> Ranked | None:
     """The topic a question beside a wish to activate names, or None for the procedure.
 
     What it asks beside "how" and "cluster" decides, when it names a topic by two words or
@@ -1528,7 +1536,21 @@ def _asked_beside_a_wish(e: Entities, kb: KnowledgeBase, langs: list[str]) -> Ra
     if not ranked or ranked[0].confidence < (CONFIDENT if ranked[0].matched >= 2 else ALONE):
         return None
     best = ranked[0]
-    if best.matched >= 2 or any(kb.ranker.titled(w, best.topic, langs) for w in asked):
+    # An acronym before the wish names who wishes ("HC here - we want to activate logistics,
+    # what do I have to do?"), not a topic the question is about ("..., who is the HC?").
+    wishes = [normalize(p) for code in langs for p in kb.text(code).intent_words["wish"]]
+    said = f" {norm} "
+    start = min(
+        (i for p in wishes if (i := said.find(p if _CJK.search(p) else f" {p} ")) >= 0),
+        default=len(said),
+    )
+    before = set()
+    for acronym in e.acronyms:
+        at = re.search(rf"(?<![^\W\d_]){re.escape(acronym.casefold())}(?![^\W\d_])", said)
+        if at is not None and at.start() < start:
+            before.add(acronym.casefold())
+    named = [w for w in asked if w not in before]
+    if best.matched >= 2 or any(kb.ranker.titled(w, best.topic, langs) for w in named):
         return best
     return None
 
