@@ -173,6 +173,8 @@ def test_a_language_chosen_holds_after_a_question_in_another(chat_as) -> None:  
         ("عايز قايمة بكل الكتل العالمية", "التعليم"),
         # "Who holds" (منو ماسك) a cluster leads it.
         ("منو ماسك كتلة الصحة؟", "منظمة الصحة العالمية"),
+        # "Look again at" (نعيد النظر) is a review: within 3 months of a sudden-onset crisis.
+        ("إمتى لازم يعيدوا النظر في الكتل بعد الإعصار؟", "في غضون 3 أشهر"),
         # "Who's the ERC" (منو الـ ERC): the post.
         ("منو الـ ERC؟", "منسق الإغاثة في حالات الطوارئ ومنسق الشؤون الإنسانية"),
     ],
