@@ -192,3 +192,15 @@ def test_spoken_arabic_and_with_a_country_follows_up(chat: Chat) -> None:
     chat("مين ماسك كتلة المياه والصرف الصحي بلبنان")
     answer = chat("وبالسودان؟")
     assert "السودان" in answer and "UNICEF" in answer, answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["بدنا نفعل مجموعة، شلون", "نريد تفعيل مجموعة ازاي", "نحتاج تفعيل مجموعة، ايش الخطوات"],
+)
+def test_a_wish_to_activate_asked_how_in_spoken_arabic_gets_the_procedure(
+    chat: Chat, question: str
+) -> None:
+    # "شلون", "إزاي" (how), "إيش" (what) ask as "كيف" does: the steps, not the checklist.
+    answer = chat(question)
+    assert "الخطوات الثماني لتفعيل المجموعات" in answer, answer
