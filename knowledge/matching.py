@@ -26,8 +26,9 @@ _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _NO_BOUNDARY = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u0600-\u06ff]")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 # Arabic attaches "the" (ال) and "and/with/for/as" (و ف ب ل ك) to words: fold them away so that
-# "بالسودان" finds "السودان", while "القطري" (national) does not find "قطر" (Qatar).
-_AR_CLITIC = re.compile(r"(?<!\S)(?:[وفبك]?ال|لل)(?=\S\S)")
+# "بالسودان" finds "السودان", while "القطري" (national) does not find "قطر" (Qatar); "and"
+# comes before "with"/"for" ("وبالسودان", "وللصحة"), never "as" (so "وكالات" stays whole).
+_AR_CLITIC = re.compile(r"(?<!\S)(?:[وفبك]?ال|و?بال|[وف]?لل)(?=\S\S)")
 MAX_UNDERSTOOD = 1000
 # Letters and marks that only one of the Latin-script languages uses.
 _MARKS = {"es": "¿¡ñáíóú", "fr": "çœèêëàâîïôûù"}
@@ -601,6 +602,9 @@ QUESTION_WORDS = frozenset({"how", "comment", "como", "怎么", "如何", "怎�
 
 # Words that make a message a question without asking "how": "我们要启动WASH集群，要走什么流程".
 _ASKING = QUESTION_WORDS | {"what", "define", "explain", "describe", "什么", "啥", "ماذا"}
+# Spoken Arabic's question words, folded ("شلون", "إزاي" how; "وش", "إيش" what; "منو" who;
+# "إمتى" when; "ليش" why; "وين", "فين" where; "قديش" how much), none of them another word.
+_ASKING |= {"شلون", "اشلون", "ازاي", "وش", "ايش", "منو", "امتي", "ليش", "وين", "فين", "قديش"}
 # Words that ask only where a clause opens with them: "..., que tenemos que hacer" asks, "ya
 # que hubo un terremoto" ("since there was") does not.
 # Spoken French asks with "quoi" at a clause's end as well ("on commence par quoi ?").
@@ -616,7 +620,8 @@ _OPENS_A_QUESTION = re.compile(
     r"^\W*(?:who|what|whats|how|which|when|why|where|is|are|does|do|can|could|should|"
     r"qui|que|quoi|quel|quelle|quels|quelles|comment|quand|pourquoi|où|est-ce|"
     r"qui[eé]n|qu[eé]|c[oó]mo|cu[aá]l|cu[aá]les|cu[aá]ndo|por qu[eé]|d[oó]nde|"
-    r"من|مين|ما|ماذا|كيف|هل|لماذا|متى|أين|شو)(?:\W|$)",
+    r"من|مين|ما|ماذا|كيف|هل|لماذا|متى|أين|شو|"
+    r"منو|شلون|اشلون|ازاي|إزاي|وش|ايش|إيش|إمتى|امتى|ليش|ليه|وين|فين|قديش)(?:\W|$)",
     re.IGNORECASE,
 )
 

@@ -464,6 +464,10 @@ class Ranker:
                 and (word[1:] in canon or word[1:] in self.ar_words)
             ):
                 word = word[1:]
+            # In prose (`stop` holds the question words) "how" says nothing, though a synonym
+            # group gives it its spoken forms ("كيف", "شلون", "إزاي").
+            if word in QUESTION_WORDS and word in stop:
+                continue
             if word in canon:
                 tokens.append(canon[word])
             elif word not in stop and not word.isdigit():

@@ -57,6 +57,9 @@ _APPROACH = "cluster_approach"
 _FUNCTIONS = "core_functions"
 # Intent words that make a question on the cluster word ask for something else than what it is.
 _NOT_WHAT = frozenset({"lead", "which_clusters", "list_clusters", "presence", "help", "wish"})
+# The words beside an acronym, at most, for a message to ask what the acronym stands for when
+# nothing else answers it.
+_BESIDE_AN_ACRONYM = NAME_WORDS
 # A step the clause of an "after" names, at this share of the best candidate's confidence.
 _AS_SURE = 0.8
 
@@ -181,6 +184,7 @@ def understand(
     # décide ?" asks who decides, not when activating is justified).
     if "when" in e.intents and asks_besides(text, whens):
         e = replace(e, intents=e.intents - {"when"}, rest=without(e.rest, whens))
+    e = _without_examples(e, langs, kb)
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
@@ -337,6 +341,51 @@ def _as_government(u: Understanding, ranked: list[Ranked], kb: KnowledgeBase) ->
         unknown_name="",
         suggestions=(),
     )
+
+
+def _without_examples(e: Entities, langs: list[str], kb: KnowledgeBase) -> Entities:
+    """The question without a name it gives as an example ("like World Vision").
+
+    "Can an international NGO like World Vision co-lead a cluster?" asks what any NGO may do:
+    the words of a name we do not hold, after `organisation_words.like`, say nothing of it.
+    A word that also asks ("como") is no such word.
+    """
+    likes = {
+        tuple(normalize(p).split())
+        for code in langs
+        for p in kb.text(code).organisation_words.get("like", ())
+        if not _CJK.search(p) and normalize(p) not in QUESTION_WORDS
+    }
+    tokens = e.rest.split()
+    if not e.leftover or not set(tokens) & {p[0] for p in likes}:
+        return e
+    # The words of a lead phrase are not the name's ("like World Vision co-lead": "co").
+    leads = {w for code in langs for p in kb.lead_phrases[code] for w in p.split()}
+    leads |= {
+        w
+        for code in langs
+        for p in kb.text(code).record_words["co_lead"]
+        for w in normalize(p).split()
+    }
+    left = set(e.leftover.split()) - leads
+    kept: list[str] = []
+    dropped: set[str] = set()
+    i = 0
+    while i < len(tokens):
+        like = next((p for p in likes if tuple(tokens[i : i + len(p)]) == p), None)
+        end = i + len(like) if like else i
+        while like and end < len(tokens) and tokens[end] in left:
+            end += 1
+        if like and end > i + len(like):
+            dropped.update(tokens[i + len(like) : end])
+            i = end
+            continue
+        kept.append(tokens[i])
+        i += 1
+    if not dropped:
+        return e
+    leftover = " ".join(w for w in e.leftover.split() if w not in dropped)
+    return replace(e, rest=" ".join(kept), leftover=leftover)
 
 
 # Where a sentence or a clause ends, before the question a message comes to.
@@ -1365,7 +1414,10 @@ def _classify(
         return found("greeting", 0.9)
     if "help" in e.intents:
         return found("help", 0.9)
-    if e.acronyms:
+    # An acronym answers what it stands for when the message is little else ("HRP pls",
+    # "the HCT here"); beside more words it is a word of what they ask ("HCT asked me how we
+    # activate a cluster, where do we start"), which is no question about its words.
+    if e.acronyms and _length(e.leftover.split()) <= _BESIDE_AN_ACRONYM:
         return found("acronym", 0.9)
     return found("unknown", 0.0, related=tuple(r.topic for r in ranked[:3]))
 
@@ -2043,7 +2095,21 @@ def _asked_beside_a_wish(
     if not ranked or ranked[0].confidence < (CONFIDENT if ranked[0].matched >= 2 else ALONE):
         return None
     best = ranked[0]
-    if best.matched >= 2 or any(kb.ranker.titled(w, best.topic, langs) for w in asked):
+    # An acronym before the wish names who wishes ("HC here - we want to activate logistics,
+    # what do I have to do?"), not a topic the question is about ("..., who is the HC?").
+    wishes = [normalize(p) for code in langs for p in kb.text(code).intent_words["wish"]]
+    said = f" {norm} "
+    start = min(
+        (i for p in wishes if (i := said.find(p if _CJK.search(p) else f" {p} ")) >= 0),
+        default=len(said),
+    )
+    before = set()
+    for acronym in e.acronyms:
+        at = re.search(rf"(?<![^\W\d_]){re.escape(acronym.casefold())}(?![^\W\d_])", said)
+        if at is not None and at.start() < start:
+            before.add(acronym.casefold())
+    named = [w for w in asked if w not in before]
+    if best.matched >= 2 or any(kb.ranker.titled(w, best.topic, langs) for w in named):
         return best
     return None
 

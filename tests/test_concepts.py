@@ -204,6 +204,42 @@ def test_an_acronym_in_a_question_that_says_more_is_no_expansion(
     assert chat.last is not None and chat.last.intent != "acronym", answer
 
 
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        # Who asks, before a wish to activate: the procedure, not who the HC is.
+        (
+            "HC here - we want to propose activating logistics and ETC, what do I have to do?",
+            "The eight steps to activate clusters",
+        ),
+        # An actor of a step, asked in spoken Arabic with "للـ"/"الـ": the step.
+        ("قديش بياخد الـ ERC وقت ليبعت الاقتراح لمدراء IASC", "في غضون 24 ساعة"),
+        (
+            "الرسالة اللي بتروح للـ ERC بخصوص الكتل، مين بيبعتها وإيه اللي فيها؟",
+            "يكتب المنسق المقيم",
+        ),
+    ],
+)
+def test_an_acronym_leading_a_question_about_something_else_is_a_word_of_it(
+    chat: Chat, question: str, line: str
+) -> None:
+    answer = chat(question)
+    assert line in answer, answer
+    assert chat.last is not None and chat.last.intent != "acronym", answer
+
+
+def test_an_acronym_in_a_long_message_nothing_answers_is_not_expanded(chat: Chat) -> None:
+    # Beside many words the acronym is no question about its words: no expansion, said so.
+    long = "morning all, HCT asked me to find out how we activate a cluster here. where do we start and what comes after"
+    answer = chat(long)
+    assert chat.last is not None and chat.last.intent != "acronym", answer
+    # Asked after a wish, the post is still what is asked; alone, the acronym is expanded.
+    assert "The ERC, the HC and the RC" in chat(
+        "we want to activate the health cluster, who is the HC?"
+    )
+    assert "Humanitarian Country Team" in chat("HCT?")
+
+
 def test_an_acronym_typed_alone_is_expanded_in_every_language(chat: Chat) -> None:
     # "HRP = ?" shows no language: each reader finds the expansion in theirs.
     alone = chat("HRP = ?")

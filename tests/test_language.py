@@ -158,3 +158,47 @@ def test_a_language_chosen_holds_after_a_question_in_another(chat_as) -> None:  
     alice("/lang fr")
     assert alice("who leads wash").count("UNICEF") and alice.last.lang == "en"  # its own
     assert "Votre langue actuelle : fr." in alice("/lang")  # the choice, not the last question's
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        # Iraqi/Gulf "how" (شلون), "what" (وش), and "activate" (نشغل); the Levantine cluster (كتلة).
+        ("شلون نشغل الكتلة؟ وش الإجراءات من البداية للنهاية", "الخطوات الثماني لتفعيل المجموعات"),
+        # Egyptian "how" (إزاي) and a spoken present tense (بنشغل).
+        ("إزاي بنشغل الكلستر في البلد؟ إيه الخطوات بالترتيب", "الخطوات الثماني لتفعيل المجموعات"),
+        # "I want a list with all" (عايز قايمة بكل).
+        ("عايز قايمة بكل الكتل العالمية", "التعليم"),
+        # "Who holds" (منو ماسك) a cluster leads it.
+        ("منو ماسك كتلة الصحة؟", "منظمة الصحة العالمية"),
+        # "Look again at" (نعيد النظر) is a review: within 3 months of a sudden-onset crisis.
+        ("إمتى لازم يعيدوا النظر في الكتل بعد الإعصار؟", "في غضون 3 أشهر"),
+        # "Who's the ERC" (منو الـ ERC): the post.
+        ("منو الـ ERC؟", "منسق الإغاثة في حالات الطوارئ ومنسق الشؤون الإنسانية"),
+    ],
+)
+def test_spoken_arabic_asks_as_the_standard_language_does(
+    chat: Chat, question: str, line: str
+) -> None:
+    answer = chat(question)
+    assert line in answer, answer
+    assert chat.last is not None and chat.last.intent not in ("unknown", "acronym"), answer
+
+
+def test_spoken_arabic_and_with_a_country_follows_up(chat: Chat) -> None:
+    # "وبالسودان؟": "and" and "in" written onto "the Sudan".
+    chat("مين ماسك كتلة المياه والصرف الصحي بلبنان")
+    answer = chat("وبالسودان؟")
+    assert "السودان" in answer and "UNICEF" in answer, answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["بدنا نفعل مجموعة، شلون", "نريد تفعيل مجموعة ازاي", "نحتاج تفعيل مجموعة، ايش الخطوات"],
+)
+def test_a_wish_to_activate_asked_how_in_spoken_arabic_gets_the_procedure(
+    chat: Chat, question: str
+) -> None:
+    # "شلون", "إزاي" (how), "إيش" (what) ask as "كيف" does: the steps, not the checklist.
+    answer = chat(question)
+    assert "الخطوات الثماني لتفعيل المجموعات" in answer, answer
