@@ -151,6 +151,8 @@ class Facts:
     caps_only: frozenset[str]
     languages: Mapping[str, Language]
     passages: Mapping[str, Passage]
+    # "Why?" of a subject (a concept or passage id): the one whose text says why (`reasons`).
+    reasons: Mapping[str, str]
 
     @property
     def clusters(self) -> list[Sector]:
@@ -392,6 +394,12 @@ def read_facts(
         raw = facts["_en"] if code == "en" else _read(path)
         langs[code] = _language(code, raw, facts, gaps)
     passages = _passages(facts, facts["_en"], gaps)
+    reasons = {str(k): str(v) for k, v in (facts.get("reasons") or {}).items()}
+    gaps.extend(
+        f"facts.yaml: reasons.{key} names an unknown topic"
+        for key, value in reasons.items()
+        if not all(t in passages or t in facts["concepts"] for t in (key, value))
+    )
     for code, lang in langs.items():
         for key, text in lang.concepts.items():
             want = len(langs["en"].concepts[key].body.splitlines()) if "en" in langs else 0
@@ -446,4 +454,5 @@ def read_facts(
         caps_only=frozenset(str(w).casefold() for w in facts.get("caps_only") or ()),
         languages=langs,
         passages=passages,
+        reasons=reasons,
     )
