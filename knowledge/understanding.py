@@ -1827,7 +1827,7 @@ def _next_line(
 
 # A follow-up on the last topic ("who decides that?", "y quién lo decide?") has so many words
 # at most; one of at most `_ELLIPTIC_WORDS` needs no word pointing at it ("qui décide ?").
-_WITHIN_WORDS = 7
+_WITHIN_WORDS = 9
 _ELLIPTIC_WORDS = 3
 # Candidates looked through for one of the last topic's lines.
 _WITHIN_LIMIT = 12
@@ -1876,7 +1876,13 @@ def _within_the_topic(
     ranked = kb.ranker.rank(e.rest, langs, limit=_WITHIN_LIMIT)
     if not ranked:
         return None
-    mine = [r for r in ranked if _family(r.topic, kb) == family]
+    # The topic's lines, the one holding most of the question's words first, then the best
+    # scored (within one question the scores compare).
+    mine = sorted(
+        (r for r in ranked if _family(r.topic, kb) == family),
+        key=lambda r: (r.matched, r.score),
+        reverse=True,
+    )
     # "How long after?": of the topic's lines, the one that holds a time.
     if "duration" in e.intents:
         timed = [
@@ -1890,23 +1896,35 @@ def _within_the_topic(
     left = without(e.rest, asking)
     named = kb.ranker.rank(left, langs, limit=_WITHIN_LIMIT)
     other = _family(named[0].topic, kb) if named else family
+    # "Who decides?" names deciding, not activating: of another subject, activation's topics
+    # are named only by the word for activating.
+    if other in _ACTIVATION_TOPICS and not any(
+        set(kb.ranker.tokens(left, c)) & kb.activation_tokens[c] for c in langs
+    ):
+        other = family
     if other != family and named[0].confidence >= CONFIDENT:
-        # Another topic named ("and to deactivate?", "does that apply to NGO co-leads?"): the
-        # line of it that names the last topic too, or that topic as asked alone.
+        # Another topic named ("does that apply to NGO co-leads?"): its line that names the
+        # last topic (an NGO co-lead is no provider of last resort), or that topic as asked
+        # alone.
         strong = named[0].matched >= 2 or (
             not that and kb.ranker.titled(left, named[0].topic, langs)
         )
-        if strong:
-            title = kb.text(langs[0]).concepts[family].title
-            both = kb.ranker.rank(f"{e.rest} {title}", langs, limit=_WITHIN_LIMIT)
-            first = next((r for r in both if _family(r.topic, kb) != family), None)
-            if (
-                first is not None
-                and _family(first.topic, kb) == other
-                and first.topic in kb.passages
-            ):
-                return Understanding("concept", lang, 0.8, topic=first.topic)
-            return None
+        if not strong:
+            return None if not mine else Understanding("concept", lang, 0.8, topic=mine[0].topic)
+        title = kb.text(langs[0]).concepts[family].title
+        of_it = kb.ranker.rank(title, langs, limit=_WITHIN_LIMIT)
+        first = next(
+            (
+                r
+                for r in of_it
+                if _family(r.topic, kb) == other
+                and r.topic in kb.passages
+                and r.confidence >= CONFIDENT
+                and r.matched >= 2
+            ),
+            None,
+        )
+        return Understanding("concept", lang, 0.8, topic=first.topic) if first else None
     if mine:
         return Understanding("concept", lang, 0.8, topic=mine[0].topic)
     # Nothing of the topic's lines in its words: the topic whole, when the question points at it.
