@@ -1859,6 +1859,10 @@ def _within_the_topic(
     line = str(previous.get("line") or "")
     if not line or e.sectors or e.agencies or e.countries or "acronym_question" in e.intents:
         return None
+    # A lead word after a lead question kept from before ("and who co-leads?") asks the lead
+    # follow-ups, not the topic shown since.
+    if previous.get("intent") and "lead" in e.intents:
+        return None
     family = _family(line, kb)
     # Activating is one subject of three topics (its criteria, steps and decision): the
     # ranker's own answer already takes the one asked ("the criteria" then "who decides?").

@@ -155,7 +155,13 @@ def test_an_agency_named_alone_after_a_lead_question_is_still_a_yes_or_no(chat: 
 
 
 @pytest.mark.parametrize(
-    "asked", ["what happens after the ERC gets it", "what happens after the ERC receives it"]
+    "asked", ["what happens after the ERC gets it", "and after the erc got the letter?"]
 )
 def test_after_the_erc_gets_the_letter_is_step_6(chat: Chat, asked: str) -> None:
     assert "step 6 of 8" in chat(asked).splitlines()[0]
+
+
+def test_a_lead_word_after_a_topic_still_follows_the_lead_question(chat: Chat) -> None:
+    chat("who leads education")
+    chat("what is provider of last resort")
+    assert "Save the Children" in chat("and who co-leads?")
