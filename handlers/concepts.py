@@ -57,16 +57,37 @@ def show_topic(ctx: Context, topic: str, *, after_the_lead: bool = False) -> Rep
         for r in ctx.understanding.related
         if known_topic(ctx, r) and (kb.passages[r].concept if r in kb.passages else r) != key
     ]
+    # "Step 9" of eight: which number was asked, of which list, and how many lines it has.
+    parts = kb.ranker.parts
+    kind = next((k for k, c in parts.concepts.items() if c == key), "")
+    beyond = ctx.understanding.beyond if kind else 0
     return reply(
         ctx,
         "concepts/explain.j2",
         concept.sources,
         topic=key,
+        beyond=beyond,
+        kind=kind,
+        total=parts.totals.get(kind, 0),
         title=words.concepts[key].title,
         body=words.concepts[key].body.splitlines(),
         sectors=named,
         related=list(dict.fromkeys(topic_title(ctx, r) for r in related)),
     )
+
+
+@router.intent("no_reason")
+def no_reason(msg: Incoming, ctx: Context) -> Reply:
+    """No reason held for the topic or line asked why of: said so, the topic a button away."""
+    kb = ctx.kb
+    topic = ctx.understanding.topic
+    assert topic is not None
+    passage = kb.passages.get(topic)
+    key = passage.concept if passage is not None else topic
+    title = kb.passage_title(passage, ctx.lang) if passage is not None else ""
+    words = kb.text(ctx.lang).concepts[key]
+    r = reply(ctx, "concepts/no_reason.j2", topic=topic, title=title or words.title)
+    return replace(r, choices=(Choice(words.title, f"topic:{key}"),))
 
 
 @router.action("topic", r"topic:(?P<topic>.*)")

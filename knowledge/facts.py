@@ -165,6 +165,8 @@ class Facts:
     caps_only: frozenset[str]
     languages: Mapping[str, Language]
     passages: Mapping[str, Passage]
+    # "Why?" of a subject (a concept or passage id): the one whose text says why (`reasons`).
+    reasons: Mapping[str, str]
 
     @property
     def clusters(self) -> list[Sector]:
@@ -431,6 +433,12 @@ def read_facts(
         for r in (*p.by, *p.to)
         if r not in roles
     )
+    reasons = {str(k): str(v) for k, v in (facts.get("reasons") or {}).items()}
+    gaps.extend(
+        f"facts.yaml: reasons.{key} names an unknown topic"
+        for key, value in reasons.items()
+        if not all(t in passages or t in facts["concepts"] for t in (key, value))
+    )
     for code, lang in langs.items():
         for key, text in lang.concepts.items():
             want = len(langs["en"].concepts[key].body.splitlines()) if "en" in langs else 0
@@ -485,4 +493,5 @@ def read_facts(
         caps_only=frozenset(str(w).casefold() for w in facts.get("caps_only") or ()),
         languages=langs,
         passages=passages,
+        reasons=reasons,
     )

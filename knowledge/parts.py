@@ -41,6 +41,7 @@ class Parts:
     def __init__(self, facts: Facts) -> None:
         self.lines = {(p.kind, p.n): pid for pid, p in facts.passages.items() if p.kind}
         self.totals = {p.kind: p.total for p in facts.passages.values() if p.kind}
+        self.concepts = {p.kind: p.concept for p in facts.passages.values() if p.kind}
         self.kinds: dict[str, dict[str, str]] = {}
         self.numbers: dict[str, dict[str, int]] = {}
         self.patterns: dict[str, re.Pattern[str]] = {}
@@ -69,8 +70,11 @@ class Parts:
         """Whether a word names a kind of numbered line in some language ("step", "étape")."""
         return any(word in kinds for kinds in self.kinds.values())
 
-    def line(self, text: str, langs: Iterable[str]) -> str | None:
-        """The passage id of the numbered line `text` names, or None."""
+    def named(self, text: str, langs: Iterable[str]) -> tuple[str, int] | None:
+        """The kind and number of the numbered line `text` names, or None.
+
+        The number is `_LAST` for the last line; a line past the end is named too ("step 9").
+        """
         norm = normalize(text)
         for code in langs:
             pattern = self.patterns.get(code)
@@ -90,9 +94,22 @@ class Parts:
                     kind = next((k for w, k in self.kinds[code].items() if w in norm), None)
             else:
                 n = int(said) if said.isdecimal() else self.numbers[code].get(said, 0)
-            if kind is None or (n < 1 and n != _LAST):
+            if kind is None or (n < 1 and n != _LAST) or kind not in self.totals:
                 continue  # "step 0" names no line
-            pid = self.lines.get((kind, self.totals.get(kind, 0) if n == _LAST else n))
-            if pid is not None:
-                return pid
+            return kind, n
         return None
+
+    def line(self, text: str, langs: Iterable[str]) -> str | None:
+        """The passage id of the numbered line `text` names, or None."""
+        named = self.named(text, langs)
+        if named is None:
+            return None
+        kind, n = named
+        return self.lines.get((kind, self.totals[kind] if n == _LAST else n))
+
+    def beyond(self, text: str, langs: Iterable[str]) -> tuple[str, int] | None:
+        """The kind and number of a line `text` names past its list's end ("step 9" of 8)."""
+        named = self.named(text, langs)
+        if named is None or named[1] <= self.totals[named[0]]:
+            return None
+        return named

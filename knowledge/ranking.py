@@ -575,4 +575,13 @@ class Ranker:
         if line is not None:
             score = best[0].score if best else 1.0
             best = [Ranked(line, "passage", score, 1.0, 2), *(r for r in best if r.topic != line)]
+        # "Step 9" of eight: the whole list, which says where it ends.
+        beyond = self.parts.beyond(text, langs) if line is None else None
+        if beyond is not None:
+            whole = self.parts.concepts[beyond[0]]
+            score = best[0].score if best else 1.0
+            best = [
+                Ranked(whole, "concept", score, 1.0, 2),
+                *(r for r in best if r.topic != whole),
+            ]
         return best[:limit]

@@ -33,8 +33,15 @@ CONFIDENT = 0.4
 ALONE = 0.5
 # Intents whose subject a follow-up can swap one part of ("presence": who works where).
 # "And the next one?", "y el siguiente paso?": at most so many words.
-_NEXT_WORDS = 4
-_NEXT_ONLY = frozenset({"next_line", "followup"})
+_NEXT_WORDS = 6
+# Words that move from the line last shown ("next", "the one before", "and after that?").
+_LINE_MOVES = frozenset({"next_line", "previous_line", "after"})
+_NEXT_ONLY = frozenset({*_LINE_MOVES, "followup", "pointer"})
+# The answers whose topic a follow-up ("why?", "and the next one?") builds on.
+_LINE_KEPT = frozenset({"concept", "no_reason"})
+# "Why?", "but why is that?", "¿y eso por qué?": at most so many words.
+_WHY_WORDS = 5
+_WHY_ONLY = frozenset({"why", "followup", "pointer"})
 FOLLOWABLE = frozenset({"who_leads", "agency_clusters", "country_clusters", "presence"})
 # Languages written in Latin script, where a short message's words may not tell them apart.
 LATIN = ("en", "fr", "es")
@@ -92,6 +99,8 @@ class Understanding:
     unheld: tuple[str, ...] = ()
     # "Is FAO the only FSC lead?": a yes/no on whether the agency leads alone.
     only: bool = False
+    # "Step 9" of eight: the number asked past the end of the list `topic` is (0: none).
+    beyond: int = 0
     # A second question in the same message ("the criteria, and who decides?"): its topic.
     also_topic: str | None = None
     # The parts of the last lead answer a follow-up asks for ("who is their co-lead?"):
@@ -106,7 +115,7 @@ class Understanding:
         """
         if self.intent not in FOLLOWABLE:
             # A numbered line ("step 5") is kept too, for "and the next one?".
-            line = {"line": self.topic} if self.intent == "concept" and self.topic else {}
+            line = {"line": self.topic} if self.intent in _LINE_KEPT and self.topic else {}
             return {"intent": "", "lang": self.lang, **line}
         return {
             "intent": self.intent,
@@ -156,14 +165,24 @@ def understand(
             _named_in_capitals(e, text, kb), previous, lang, own_words, switched=switched
         )
         # "营养集群做什么" names a cluster in one run, as "营养呢" does, but asks what it does.
-        if again is not None and not _asks_what_it_does(e, normalize(text)):
+        if (
+            again is not None
+            and not _asks_what_it_does(e, normalize(text))
+            and not _asks_what_it_is(e, text, kb, lang or before)
+        ):
             return again
         pointed = _pointed(e, text, previous, lang or before)
         if pointed is not None:
             return pointed
-        following = _next_line(e, previous, kb, lang or before)
+        following = _next_line(e, previous, kb, lang or before, text)
         if following is not None:
             return following
+        reason = _why_again(e, previous, kb, lang or before)
+        if reason is not None:
+            return reason
+        within = _within_the_topic(e, text, previous, kb, lang or before)
+        if within is not None:
+            return within
         parts = _record_parts(e, text, previous, kb, lang or before)
         if parts is not None:
             language = _followed_language(previous, e, lang, own_words, switched)
@@ -205,6 +224,7 @@ def understand(
     if other:
         return Understanding("unknown_agency", lang, 0.9, unknown_name=other[:60])
     u = _classify(e, lang, ranked, kb, langs, normalize(text), text)
+    u = _past_the_end(u, text, kb, langs)
     if (
         u.intent in _GOVERNMENT_OVERRIDES or _instead_of_government(u, kb, langs)
     ) and _government_asked(e, normalize(text), kb, langs):
@@ -722,6 +742,23 @@ def _asks_what_it_does(e: Entities, norm: str) -> bool:
     if _CJK.search(norm) and _CHINESE_DOES.search(norm):
         return True
     return "role" in e.intents and not _WHO.search(norm)
+
+
+def _asks_what_it_is(e: Entities, text: str, kb: KnowledgeBase, lang: str | None) -> bool:
+    """Whether a message asks what an acronym it names is ("que significa OCHA", "OCHA是什么").
+
+    After a lead question it is still the acronym, never a yes/no on the acronym's agency
+    for the last cluster; "and OCHA?", "what about OCHA?" swap the agency in.
+    """
+    if not e.acronyms or e.intents & {"lead", "which_clusters", "list_clusters"}:
+        return False
+    if "acronym_question" in e.intents:
+        return True
+    codes = [lang] if lang else list(kb.languages)
+    plain = without(
+        normalize(text), [p for c in codes for p in kb.text(c).intent_words["followup"]]
+    )
+    return bool(_WHAT.search(plain) or _CHINESE_WHAT.search(plain))
 
 
 def _holds(norm: str, phrase: str) -> bool:
@@ -1245,6 +1282,8 @@ def _classify(
         and _length(words) <= NAME_WORDS
         and not _CJK.fullmatch(e.leftover)
         and not after_who(norm, e.leftover)
+        # "集群牵头机构的第五项职责": a numbered line (五项), not a cluster's name.
+        and kb.ranker.parts.named(norm, langs) is None
     )
     # "Who leads the security cluster?" asks for the lead of a cluster of that name: one word
     # that our passages hold ("security") does not make it a question about a passage, unless
@@ -2452,25 +2491,197 @@ def _pointed(
     )
 
 
-def _next_line(
-    e: Entities, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
-) -> Understanding | None:
-    """The line after the one last shown, for "and the next one?" after a step.
+def _past_the_end(
+    u: Understanding, text: str, kb: KnowledgeBase, langs: list[str]
+) -> Understanding:
+    """The whole list, with the number asked, for a line past its end ("step 9", "第九步")."""
+    if u.intent != "concept" or not u.topic:
+        return u
+    past = kb.ranker.parts.beyond(text, langs)
+    if past is None or kb.ranker.parts.concepts[past[0]] != _family(u.topic, kb):
+        return u
+    return replace(u, topic=kb.ranker.parts.concepts[past[0]], beyond=past[1])
 
-    After the last line there is none: the whole list, which shows where it ends.
+
+def _next_line(
+    e: Entities, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None, text: str = ""
+) -> Understanding | None:
+    """The line after (or before) the one last shown, for "and the next one?" after a step.
+
+    "And after that?", "y después?", "然后呢" ask for the next line too; "and the previous
+    one?", "上一步呢" for the one before. Past either end there is none: the whole list, which
+    shows where it ends.
     """
     line = kb.passages.get(str(previous.get("line") or ""))
-    if line is None or not line.kind or "next_line" not in e.intents:
+    moves = e.intents & _LINE_MOVES
+    if line is None or not line.kind or not moves:
         return None
     if e.sectors or e.agencies or e.countries or e.words > _NEXT_WORDS:
         return None
+    langs = [lang] if lang else list(kb.languages)
+    # "And after step 5?" names its own line: the ranker's.
+    if text and kb.ranker.parts.named(text, langs) is not None:
+        return None
     # Only the next line is asked: "next week?", "who is next?", "下一个问题" ask something else.
+    said = {
+        w
+        for c in langs
+        for m in moves
+        for p in kb.text(c).intent_words.get(m, ())
+        for w in normalize(p).split()
+    }
     if e.intents - _NEXT_ONLY or any(
-        not kb.ranker.parts.names_a_part(w) for w in e.leftover.split()
+        not (kb.ranker.parts.names_a_part(w) or w in said or w.removeprefix("و") in said)
+        for w in e.leftover.split()
     ):
         return None
-    after = kb.ranker.parts.lines.get((line.kind, line.n + 1), line.concept)
-    return Understanding("concept", lang, 0.9, topic=after)
+    back = "previous_line" in moves and "next_line" not in moves
+    n = line.n - 1 if back else line.n + 1
+    return Understanding(
+        "concept", lang, 0.9, topic=kb.ranker.parts.lines.get((line.kind, n), line.concept)
+    )
+
+
+# A follow-up on the last topic ("who decides that?", "y quién lo decide?") has so many words
+# at most; one of at most `_ELLIPTIC_WORDS` needs no word pointing at it ("qui décide ?").
+_WITHIN_WORDS = 9
+_ELLIPTIC_WORDS = 3
+# Candidates looked through for one of the last topic's lines.
+_WITHIN_LIMIT = 12
+# Words pointing at the subject in conversation, normalised ("that", "lo", "ça", "那", "ذلك").
+_THAT = re.compile(
+    r"(?:^|\s)(?:that|this|it|then|if|ca|cela|ceci|si|eso|esto|ello|lo|ذلك|هذا|هذه|هيك|ده|دا"
+    r"|لو|اذا|واذا|ولو)(?:\s|$)|那|这|它|如果|要是|万一"
+)
+# The words that ask of a subject without naming one: a question of only these and pointing
+# words ("how long after that?") names no other topic.
+_ASKING_GROUPS = ("duration", "duty", "when", "why", "followup", "after", "pointer", "negation")
+
+
+def _within_the_topic(
+    e: Entities, text: str, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """A short question on the last topic, answered by one of its lines, or None.
+
+    "When is a cluster deactivated?" then "who decides that?" asks who decides the
+    deactivation (the HC with the HCT), not the activation; "what if there's no money?" after
+    provider of last resort asks its limits. Such a follow-up names no topic of its own: it
+    points at the last one ("that", "lo"), opens with a follow-up word, or is a few words
+    only. Its own words are ranked, and the best of the last topic's lines answers it; a
+    question that names another topic ("does that apply to NGO co-leads?") gets the line of
+    that topic that names the last one (an NGO co-lead is not provider of last resort).
+    Activation's topics are left to the ranker, the steps to their own follow-ups ("and the
+    next one?", "after ...").
+    """
+    line = str(previous.get("line") or "")
+    if not line or e.sectors or e.agencies or e.countries or "acronym_question" in e.intents:
+        return None
+    # A lead word after a lead question kept from before ("and who co-leads?") asks the lead
+    # follow-ups, not the topic shown since.
+    if previous.get("intent") and "lead" in e.intents:
+        return None
+    family = _family(line, kb)
+    # Activating is one subject of three topics (its criteria, steps and decision): the
+    # ranker's own answer already takes the one asked ("the criteria" then "who decides?").
+    if family not in kb.concepts or family in _ACTIVATION_TOPICS or e.words > _WITHIN_WORDS:
+        return None
+    langs = [lang] if lang else list(kb.languages)
+    norm = normalize(text)
+    if kb.ranker.parts.named(norm, langs) is not None:
+        return None
+    # "That", "lo", "那": the question is of the last subject, whatever its verb names
+    # ("y quién lo decide?" names deciding, which the activation topic is titled by).
+    that = bool(_THAT.search(norm)) or "pointer" in e.intents
+    if not (that or "followup" in e.intents or e.words <= _ELLIPTIC_WORDS):
+        return None
+    ranked = kb.ranker.rank(e.rest, langs, limit=_WITHIN_LIMIT)
+    if not ranked:
+        return None
+    # The topic's lines, the one holding most of the question's words first, then the best
+    # scored (within one question the scores compare).
+    mine = sorted(
+        (r for r in ranked if _family(r.topic, kb) == family),
+        key=lambda r: (r.matched, r.score),
+        reverse=True,
+    )
+    # "How long after?": of the topic's lines, the one that holds a time.
+    if "duration" in e.intents:
+        timed = [
+            r
+            for r in mine
+            if r.topic in kb.passages
+            and any(c.isdigit() for c in kb.passage_text(kb.passages[r.topic], langs[0]))
+        ]
+        mine = timed or mine
+    asking = [p for c in langs for g in _ASKING_GROUPS for p in kb.text(c).intent_words.get(g, ())]
+    left = without(e.rest, asking)
+    named = kb.ranker.rank(left, langs, limit=_WITHIN_LIMIT)
+    other = _family(named[0].topic, kb) if named else family
+    # "Who decides?" names deciding, not activating: of another subject, activation's topics
+    # are named only by the word for activating.
+    if other in _ACTIVATION_TOPICS and not any(
+        set(kb.ranker.tokens(left, c)) & kb.activation_tokens[c] for c in langs
+    ):
+        other = family
+    if other != family and named[0].confidence >= CONFIDENT:
+        # Another topic named ("does that apply to NGO co-leads?"): its line that names the
+        # last topic (an NGO co-lead is no provider of last resort), or that topic as asked
+        # alone.
+        strong = named[0].matched >= 2 or (
+            not that and kb.ranker.titled(left, named[0].topic, langs)
+        )
+        if not strong:
+            return None if not mine else Understanding("concept", lang, 0.8, topic=mine[0].topic)
+        title = kb.text(langs[0]).concepts[family].title
+        of_it = kb.ranker.rank(title, langs, limit=_WITHIN_LIMIT)
+        first = next(
+            (
+                r
+                for r in of_it
+                if _family(r.topic, kb) == other
+                and r.topic in kb.passages
+                and r.confidence >= CONFIDENT
+                and r.matched >= 2
+            ),
+            None,
+        )
+        return Understanding("concept", lang, 0.8, topic=first.topic) if first else None
+    if mine:
+        return Understanding("concept", lang, 0.8, topic=mine[0].topic)
+    # Nothing of the topic's lines in its words: the topic whole, when the question points at it.
+    return Understanding("concept", lang, 0.8, topic=family) if that else None
+
+
+def _why_again(
+    e: Entities, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """The passage that says why, for "why?" after a topic or a line, or that none does.
+
+    Only where our text gives the reason (`reasons` in facts.yaml: the global CLAs are alerted
+    "so that they can take part"); of any other subject the answer says we hold no reason,
+    and guesses none (never the aims or the whole procedure again).
+    """
+    line = str(previous.get("line") or "")
+    if not line or "why" not in e.intents or e.intents - _WHY_ONLY:
+        return None
+    if e.sectors or e.agencies or e.countries or e.acronyms or e.words > _WHY_WORDS:
+        return None
+    langs = [lang] if lang else list(kb.languages)
+    said = {
+        w
+        for c in langs
+        for group in _WHY_ONLY
+        for p in kb.text(c).intent_words.get(group, ())
+        for w in normalize(p).split()
+    }
+    if any(w not in said and w.removeprefix("و") not in said for w in e.leftover.split()):
+        return None
+    # An unnamed line ("scale_up.2") was shown as its whole topic: the topic's reason.
+    subject = _family(line, kb) if "." in line else line
+    reason = kb.reasons.get(subject)
+    if reason is None:
+        return Understanding("no_reason", lang, 0.9, topic=subject)
+    return Understanding("concept", lang, 0.9, topic=reason)
 
 
 def _followup(

@@ -74,7 +74,11 @@ def carried(
         return {**subject, "asked_at": (now or utcnow()).isoformat()}
     if not previous or not previous.get("intent"):
         return subject
-    return {**previous, "lang": subject.get("lang"), "between": True}
+    # The line shown just now ("step 3") is kept beside it, for "and the next one?"; an older
+    # one is not.
+    kept = {key: value for key, value in previous.items() if key != "line"}
+    line = {"line": subject["line"]} if subject.get("line") else {}
+    return {**kept, "lang": subject.get("lang"), "between": True, **line}
 
 
 def remember(session: Session, identity: str, chat: str, subject: dict[str, Any]) -> None:

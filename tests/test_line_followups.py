@@ -1,0 +1,167 @@
+"""Follow-ups on a numbered line or a topic: the line before or after, a line past the end,
+"why?", who/when/what-if of "that", and an acronym asked after a lead question."""
+
+import pytest
+
+from tests.conftest import Chat
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "title"),
+    [
+        ("what is step 3 of the activation?", "and the previous one?", "step 2 of 8"),
+        ("what is step 3 of the activation?", "what about the next step?", "step 4 of 8"),
+        ("what is step 3 of the activation?", "and after that?", "step 4 of 8"),
+        ("cual es el paso 3", "y despues?", "paso 4 de 8"),
+        ("cual es el paso 3", "y el anterior?", "paso 2 de 8"),
+        ("quelle est l'étape 3", "et l'étape d'avant ?", "étape 2 sur 8"),
+        ("quelle est l'étape 3", "et après ?", "étape 4 sur 8"),
+        ("第三步是什么", "上一步呢", "第 2 步"),
+        ("第三步是什么", "然后呢", "第 4 步"),
+        ("ما هي الخطوة 3", "والخطوة السابقة؟", "الخطوة 2 من 8"),
+        ("ما هي الخطوة 3", "وبعدين", "الخطوة 4 من 8"),
+        ("what is the third core function", "previous", "Core function 2 of 6"),
+    ],
+)
+def test_the_line_before_or_after_the_one_shown(
+    chat: Chat, first: str, then: str, title: str
+) -> None:
+    chat(first)
+    assert title in chat(then).splitlines()[0]
+
+
+def test_the_one_before_the_first_step_is_the_whole_procedure(chat: Chat) -> None:
+    chat("what is step 1?")
+    assert chat("and the previous one?").startswith("The eight steps to activate clusters")
+
+
+def test_a_step_after_a_lead_question_is_still_followed(chat: Chat) -> None:
+    chat("who leads wash?")
+    chat("what is step 3 of the activation?")
+    assert "step 4 of 8" in chat("next?").splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "said"),
+    [
+        ("what is step 3", "step 9", "There is no step 9: the procedure has 8 steps."),
+        ("what is step 3", "and step 9?", "There is no step 9"),
+        ("", "第九步", "没有第 9 步：启动程序共有 8 步。"),
+        ("", "what is core function 7", "There is no core function 7: a cluster has 6"),
+        ("", "what is responsibility 14", "There is no responsibility 14"),
+        ("", "la etapa 12", "No hay paso 12: el procedimiento tiene 8 pasos."),
+    ],
+)
+def test_a_line_past_the_end_says_how_many_there_are(
+    chat: Chat, first: str, then: str, said: str
+) -> None:
+    if first:
+        chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent == "concept", answer
+    assert answer.startswith(said), answer
+
+
+def test_a_chinese_ordinal_of_a_responsibility_is_its_line(chat: Chat) -> None:
+    answer = chat("集群牵头机构的第五项职责是什么")
+    assert "第 5 项（共 13 项）" in answer, answer
+    assert "五项" not in answer.splitlines()[0], answer
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "said"),
+    [
+        ("what is step 2 of the activation?", "why?", "so that they can take part"),
+        ("what is provider of last resort", "¿por qué?", "brechas críticas"),
+        (
+            "une ONG co-lead est elle fournisseur de dernier recours ?",
+            "pourquoi ?",
+            "ne reprend ni la redevabilité",
+        ),
+        ("when is a cluster deactivated?", "why?", "no longer hold"),
+    ],
+)
+def test_why_gets_the_passage_that_says_why(chat: Chat, first: str, then: str, said: str) -> None:
+    chat(first)
+    assert said in chat(then)
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "said"),
+    [
+        ("what is step 3 of the activation?", "why?", "My knowledge base does not say why"),
+        ("第三步是什么", "为什么", "我的知识库没有说明原因"),
+        ("ما هي الخطوة 3", "ليش؟", "قاعدة معارفي لا تذكر السبب"),
+        ("what are the core functions of a cluster", "why?", "does not say why"),
+    ],
+)
+def test_why_of_a_subject_without_a_reason_says_so(
+    chat: Chat, first: str, then: str, said: str
+) -> None:
+    chat(first)
+    answer = chat(then)
+    assert said in answer, answer
+    # Neither the aims nor the whole procedure again.
+    assert "four aims" not in answer and "The eight steps" not in answer.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "said", "never"),
+    [
+        ("when is a cluster deactivated", "who decides that?", "HC agrees", "Principals"),
+        ("when is a cluster deactivated", "y quien lo decide?", "HC acuerda", "Principals"),
+        ("quand un cluster est-il désactivé ?", "et qui le décide ?", "CH convient", "Principals"),
+        ("what is provider of last resort", "what if there's no money?", "has limits", "HRP"),
+        (
+            "what is provider of last resort",
+            "does that apply to NGO co-leads?",
+            "nor its duty as provider of last resort",
+            "can co-lead or co-coordinate",
+        ),
+        ("que es la transicion de un cluster", "cuanto tiempo despues?", "90", "24 horas"),
+    ],
+)
+def test_a_short_follow_up_asks_of_the_last_topic(
+    chat: Chat, first: str, then: str, said: str, never: str
+) -> None:
+    chat(first)
+    answer = chat(then)
+    assert said in answer, answer
+    assert never not in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("lead", "asked", "meaning"),
+    [
+        ("quien lidera WASH", "que significa OCHA", "Oficina de las Naciones Unidas"),
+        ("who leads WASH", "what is OCHA", "UN Office for the Coordination"),
+        ("谁牵头WASH", "OCHA是什么意思", "联合国人道主义事务协调厅"),
+        ("مين يقود WASH", "شو يعني OCHA", "مكتب الأمم المتحدة لتنسيق الشؤون الإنسانية"),
+        ("qui dirige le cluster WASH", "OCHA c'est quoi", "Bureau de la coordination"),
+    ],
+)
+def test_an_acronym_asked_after_a_lead_question_is_the_acronym(
+    chat: Chat, lead: str, asked: str, meaning: str
+) -> None:
+    chat(lead)
+    answer = chat(asked)
+    assert chat.last is not None and chat.last.intent == "acronym", answer
+    assert meaning in answer, answer
+
+
+def test_an_agency_named_alone_after_a_lead_question_is_still_a_yes_or_no(chat: Chat) -> None:
+    chat("who leads WASH")
+    assert chat("what about OCHA?").startswith("No:")
+
+
+@pytest.mark.parametrize(
+    "asked", ["what happens after the ERC gets it", "and after the erc got the letter?"]
+)
+def test_after_the_erc_gets_the_letter_is_step_6(chat: Chat, asked: str) -> None:
+    assert "step 6 of 8" in chat(asked).splitlines()[0]
+
+
+def test_a_lead_word_after_a_topic_still_follows_the_lead_question(chat: Chat) -> None:
+    chat("who leads education")
+    chat("what is provider of last resort")
+    assert "Save the Children" in chat("and who co-leads?")
