@@ -2126,28 +2126,22 @@ def _asked_beside_a_wish(
         reverse=True,
     )
     at = next(((norm.find(w), w) for w in wishes if w and norm.find(w) > 0), None)
-    if at is not None:
-        before, after = norm[: at[0]], set(norm[at[0] + len(at[1]) :].split())
-        if not (opens_a_question(before) or _ASKING_BEFORE.search(before)):
-            asked = [w for w in asked if w in after]
+    before = norm[: at[0]] if at is not None else ""
+    if at is not None and not (opens_a_question(before) or _ASKING_BEFORE.search(before)):
+        after = set(norm[at[0] + len(at[1]) :].split())
+        asked = [w for w in asked if w in after]
     ranked = kb.ranker.rank(" ".join(asked), langs, limit=3) if asked else []
     if not ranked or ranked[0].confidence < (CONFIDENT if ranked[0].matched >= 2 else ALONE):
         return None
     best = ranked[0]
-    # An acronym before the wish names who wishes ("HC here - we want to activate logistics,
-    # what do I have to do?"), not a topic the question is about ("..., who is the HC?").
-    wishes = [normalize(p) for code in langs for p in kb.text(code).intent_words["wish"]]
-    said = f" {norm} "
-    start = min(
-        (i for p in wishes if (i := said.find(p if _CJK.search(p) else f" {p} ")) >= 0),
-        default=len(said),
-    )
-    before = set()
-    for acronym in e.acronyms:
-        at = re.search(rf"(?<![^\W\d_]){re.escape(acronym.casefold())}(?![^\W\d_])", said)
-        if at is not None and at.start() < start:
-            before.add(acronym.casefold())
-    named = [w for w in asked if w not in before]
+    # Even where the words before the wish ask, an acronym among them names who wishes ("what
+    # should the HC do if we want to activate?"), not the topic ("..., who is the HC?").
+    acronyms = {a.casefold() for a in e.acronyms}
+    named = [
+        w
+        for w in asked
+        if not (w in acronyms and re.search(rf"(?<![^\W\d_]){re.escape(w)}(?![^\W\d_])", before))
+    ]
     if best.matched >= 2 or any(kb.ranker.titled(w, best.topic, langs) for w in named):
         return best
     return None
