@@ -1165,3 +1165,19 @@ def test_the_government_taking_over_stays_a_question_on_deactivation(chat: Chat)
     chat("ازاي بيقفلوا الكلستر لما الحكومة تقدر تنسق لوحدها")
     assert chat.last is not None and chat.last.data.get("topic") != "government_role", chat.last
     assert str(chat.last.data.get("topic")).startswith("deactivation"), chat.last
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("can an international NGO like World Vision co-lead a cluster?", "ngo_can_co_lead"),
+        ("is an NGO co-lead such as Mercy Corps also provider of last resort", "ngo_polr"),
+    ],
+)
+def test_a_name_given_as_an_example_says_nothing_of_the_question(
+    chat: Chat, question: str, topic: str
+) -> None:
+    # "Like World Vision" names one NGO to make the question concrete: what any NGO may do is
+    # asked, and the name's words weigh nothing in what is ranked.
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, question

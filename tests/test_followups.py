@@ -671,7 +671,13 @@ def records(kb: KnowledgeBase, engine: Engine, tmp_path: Path) -> None:
             "We hold no country record for Nutrition in Haiti, so this is the global answer:\n"
             "Globally, Nutrition has no co-lead.",
         ),
-        (("who leads education", "who is their co-lead?"), "Globally, Education is co-led by"),
+        (
+            ("who leads education", "who is their co-lead?"),
+            "co-led by United Nations Children's Fund (UNICEF) and Save the Children.",
+        ),
+        (("qui dirige l'éducation", "et qui co-dirige ?"), "(UNICEF) et Save the Children."),
+        (("谁牵头教育集群", "联合牵头的是谁？"), "(UNICEF)和救助儿童会"),
+        (("مين يقود التعليم", "ومين يشاركها بالقيادة؟"), "(UNICEF) ومنظمة إنقاذ الطفولة"),
         (
             ("who leads health in sudan", "who is the coordinator?"),
             "In Sudan, the coordinator of Health on record is SAMPLE health coordinator.",
