@@ -264,6 +264,8 @@ def understand(
         ending = _after_a_preamble(text, kb)
         if ending is not None:
             return replace(ending, lang=lang or ending.lang)
+        if _names_the_procedure(text, kb, langs):
+            return Understanding("concept", lang, ALONE, topic=_PROCEDURE)
     # The global list too is asked of a place ("which clusters are active in Sudn?").
     if u.intent in ("who_leads", "list_clusters") and e.leftover:
         places = _unknown_places(e, text, kb, langs)
@@ -1816,6 +1818,21 @@ def _activating_only(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
         if tokens & activating and tokens <= activating | procedure:
             return True
     return False
+
+
+def _names_the_procedure(text: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether a message names the procedure of activating by its noun and the activation word.
+
+    "The formal procedure for cluster activation", "el trámite para activar un clúster",
+    "إجراءات تفعيل المجموعات". Asked of a message not understood otherwise: its other words
+    (who asks, whom they brief, what happened) had drowned the two that say what it wants.
+    """
+    norm = normalize(text)
+    return any(
+        set(kb.ranker.tokens(text, code)) & kb.activation_tokens[code]
+        and any(_holds(norm, p) for p in kb.text(code).procedure_words)
+        for code in langs
+    )
 
 
 def _names_activating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:

@@ -1181,3 +1181,20 @@ def test_a_name_given_as_an_example_says_nothing_of_the_question(
     # asked, and the name's words weigh nothing in what is ranked.
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == topic, question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I need to brief the RC tomorrow on the formal procedure for cluster activation, can you"
+        " summarise it",
+        "necesito explicarle al CR mañana como es el tramite para activar un cluster",
+        "人道协调员问我启动集群的正式程序，能总结一下吗",
+        "الوضع يسوء والمنسق الإنساني يسأل عن إجراءات تفعيل المجموعات، ممكن تشرح لي الخطوات؟",
+    ],
+)
+def test_the_procedure_named_in_a_long_message_is_the_procedure(chat: Chat, question: str) -> None:
+    # Who asks, whom they brief and what happened drown the question's words; its noun for the
+    # procedure beside activating still says what is wanted: the eight steps, not "I don't know".
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == "activation_steps", question
