@@ -459,9 +459,13 @@ def answer(ctx: Context, run: "ChecklistRun", text: str) -> Reply | list[Reply] 
     u = ctx.understanding
     # A free-text answer (the country, what happened) takes anything, so a question typed
     # there is told by its question mark or by the word it opens with ("who leads health").
-    free = q.kind in {"country", "text", "clusters", "lead", "colead"} and opens_a_question(text)
-    asked = u.intent in QUESTIONS and (text.rstrip().endswith(("?", "？", "؟")) or free)
     parsed = parse(q, text, ctx.kb, ctx.kb.checklist_words, _condition(ctx, run, q))
+    # A lead or co-lead that parses as one is no question ("como a nivel global": as globally).
+    a_name = q.kind in {"lead", "colead"} and not isinstance(parsed, Invalid)
+    free = q.kind in {"country", "text", "clusters", "lead", "colead"} and opens_a_question(text)
+    asked = (
+        u.intent in QUESTIONS and (text.rstrip().endswith(("?", "？", "؟")) or free) and not a_name
+    )
     if q.kind in {"country", "text"} and _only_courtesy(ctx, text):
         parsed = Invalid(q.kind)  # "hello", "thanks": no country, no account of what happened
     # An answer word of another question ("none" to a step, "done" to a criterion) is a wrong
@@ -749,8 +753,9 @@ def _country_shown(ctx: Context, country: Mapping[str, Any]) -> str:
     return typed  # on one line: it stands in the letter's title and signature
 
 
-# From this step on, a step done means the activation was already asked of the ERC.
-REQUESTED_FROM_STEP = 6
+# From this step on, a step done means the activation was already asked of the ERC (step 5
+# is the RC/HC's letter to the ERC, the one the checklist drafts).
+REQUESTED_FROM_STEP = 5
 
 
 def _step_warnings(step_rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -317,7 +317,9 @@ def _not_a_name(kb: KnowledgeBase, text: str, words: AnswerWords) -> bool:
     bare = text.rstrip("".join(_QUESTION_MARKS) + " ")
     if bare and (just_agency(kb, bare) or words.opening(bare, ANSWER_GROUPS)[0]):
         return False  # "IOM?", "ما في" (none): a name, or an answer word opening the reply
-    if text.endswith(_QUESTION_MARKS) or opens_a_question(text):
+    # "WHO together with the Ministry of Health" opens with a name in capitals, not "who".
+    opens = opens_a_question(text) and not text.split()[0].isupper()
+    if text.endswith(_QUESTION_MARKS) or opens:
         return True
     return len(text.split()) > _NAME_WORDS and not _proper_name(text)
 
@@ -357,12 +359,28 @@ def _agency_or_typed(kb: KnowledgeBase, named: str) -> str:
     """The agency we know that `named` is, or the name as typed.
 
     "Sudanese Red Crescent" is a national society, not the IFRC its last words name: a name
-    written as one that holds more than an agency we know stays as written.
+    written as one that holds more than an agency we know stays as written. So does one in a
+    script without capitals that names a country as well ("苏丹红新月会": Sudan's, not the
+    IFRC), and a body our texts say is not the agency its words name ("Comité international
+    de la Croix-Rouge").
     """
     agency = kb.matcher.find_agency(named)
-    if agency and _proper_name(named) and not just_agency(kb, named):
+    if not agency:
         return named
-    return agency or named
+    caseless = not any(c.isupper() or c.islower() for c in named)
+    if caseless and kb.matcher.entities(named).countries:
+        return named
+    if just_agency(kb, named):
+        return agency
+    folded = normalize(named)
+    others = (
+        normalize(p)
+        for code in kb.languages
+        for p in kb.text(code).organisation_words.get("others", ())
+    )
+    if _proper_name(named) or caseless or any(o in folded for o in others):
+        return named
+    return agency
 
 
 def just_agency(kb: KnowledgeBase, text: str) -> bool:

@@ -1174,11 +1174,35 @@ def test_a_sentence_is_no_name_but_a_name_we_do_not_hold_is_kept(chat: Chat) -> 
     assert "Co-lead for Health: Mercy Corps (noted" in chat("Mercy Corps")
 
 
+@pytest.mark.parametrize(
+    ("lead", "kept"),
+    [
+        # No capitals to tell a name: a country's society, not the IFRC its words end with.
+        ("الهلال الأحمر السوداني", "الهلال الأحمر السوداني"),
+        # A name in capitals opening the answer is no "who": the agency, not a question.
+        ("WHO together with the Ministry of Health", "WHO"),
+    ],
+)
+def test_a_lead_is_kept_as_typed_or_as_the_agency_it_names(
+    chat: Chat, lead: str, kept: str
+) -> None:
+    _to_health_lead(chat)
+    assert f"Lead for Health: {kept} (noted" in chat(lead), lead
+
+
+def test_a_national_society_in_chinese_is_never_recorded_as_the_ifrc(chat: Chat) -> None:
+    # "苏丹红新月会" (Sudan's Red Crescent) is asked about, as a slip would be, never taken as
+    # the IFRC the last characters name.
+    _to_health_lead(chat)
+    answer = chat("苏丹红新月会")
+    assert "Lead for Health: IFRC" not in answer and _asked(chat) == "lead:health", answer
+
+
 UNDECIDED_WORDS = {
     # lang: (undecided lead, no co-lead, the global lead)
     "en": ("not sure yet", "not needed", "same as global"),
     "fr": ("je ne sais pas", "pas besoin", "comme au niveau mondial"),
-    "es": ("no sé", "no hace falta", "igual que el global"),
+    "es": ("no sé", "no hace falta", "como a nivel global"),
     "zh": ("不确定", "不用", "和全球一样"),
     "ar": ("مش متأكد", "مش لازم", "نفس العالمي"),
 }
@@ -1333,7 +1357,9 @@ def test_status_shows_a_co_lead_answered_none_and_the_summary_its_for_now(chat: 
             ["done"] * 4 + ["skip", "done", "not yet", "not yet"],
             ["Step 6 is marked done while step 5 is not", "Step 6 is marked done: the activation"],
         ),
-        (["done"] * 8, ["Step 6 is marked done: the activation has then already been requested"]),
+        (["done"] * 8, ["Step 5 is marked done: the activation has then already been requested"]),
+        # Step 5 is the letter to the ERC itself: done, it was already sent.
+        (["done"] * 5 + ["not yet"] * 3, ["Step 5 is marked done: the activation has then"]),
         (["not yet", "done"] + ["not yet"] * 6, ["Step 2 is marked done while step 1 is not"]),
     ],
 )
