@@ -961,6 +961,9 @@ def test_how_to_join_says_we_hold_no_mailing_list_and_whom_to_ask(
     [
         ("how do I join the WASH cluster", "UNICEF", "ask the cluster coordinator there"),
         ("comment rejoindre le cluster wash", "UNICEF", "adressez-vous au coordonnateur"),
+        # The verb as people conjugate it: "je rejoins", "me uno" (two stop words alone).
+        ("comment je rejoins le cluster wash", "UNICEF", "adressez-vous au coordonnateur"),
+        ("como me uno al cluster de salud", "OMS", "pregunte al coordinador del clúster"),
         ("怎么加入WASH集群", "UNICEF", "请询问当地的集群协调员"),
         ("كيف أنضم إلى مجموعة الصحة", "WHO", "اسأل منسق المجموعة هناك"),
     ],
