@@ -444,6 +444,8 @@ def test_a_place_we_do_not_know_stays_text(chat: Chat) -> None:
         "who leads cccm in natural disasters",
         "who leads health in the country",
         "who leads health in english",
+        "cccm lead in conflict idp situation",  # a situation or a context is no place
+        "quien lidera cccm en situacion de desplazamiento",
         "who leads health in our country",
         "who leads shelter in haiti",
         "qui dirige le cluster abris en cas d'inondation ?",
