@@ -40,6 +40,7 @@ from knowledge.checklist import (
     parse,
     questions,
     request,
+    situation_told,
     step_texts,
     verdict,
 )
@@ -312,29 +313,9 @@ def _given(msg: Incoming, ctx: Context) -> dict[str, Any]:
     return given
 
 
-# Where a message's clauses part: a mark then a space ("300,000" is one number), a Chinese
-# or Arabic mark, or a dash between spaces.
-_CLAUSES = re.compile(r"(?<=[,;:.!?])\s+|(?<=[，。；：！？،؛])|\s[-–—]\s")
-
-
 def _situation(ctx: Context, text: str) -> str:
-    """What happened, as the opening message tells it beside the request.
-
-    "we need to activate the cccm cluster in Sudan, fighting in El Fasher has displaced
-    300,000 people": the clauses naming a kind of emergency or a number, and not the request
-    itself. "" when none does: the question is asked.
-    """
-    if len(text) > MAX_TEXT:
-        return ""
-    told = []
-    for clause in _CLAUSES.split(text):
-        clause = clause.strip(" ,;:.!?，。；：！？،؛")
-        named = ctx.kb.matcher.entities(clause) if clause else None
-        if named is None or named.intents & {"checklist", "wish"}:
-            continue  # the request ("we need to activate the cccm cluster in Sudan")
-        if named.conditions or re.search(r"\d", clause):
-            told.append(clause)
-    return {"zh": "，", "ar": "، "}.get(ctx.lang, ", ").join(told)
+    """What happened, as the opening message tells it beside the request, in one line."""
+    return {"zh": "，", "ar": "، "}.get(ctx.lang, ", ").join(situation_told(text, ctx.kb))
 
 
 @router.conversation

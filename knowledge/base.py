@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from knowledge.facts import DATA_DIR, LANGUAGES, Facts, read_facts
-from knowledge.matching import AnswerWords, Matcher, normalize
+from knowledge.matching import _CJK, QUESTION_WORDS, AnswerWords, Matcher, normalize
 from knowledge.ranking import Ranker
 
 # The topic on closing clusters: its lines answer what a question naming deactivation asks.
@@ -98,6 +98,35 @@ class KnowledgeBase(Facts):
         """Per language, its lead words folded as messages are ("dirige", "lidera")."""
         return {
             c: tuple(normalize(p) for p in self.text(c).intent_words["lead"])
+            for c in self.languages
+        }
+
+    @cached_property
+    def lead_word_parts(self) -> dict[str, frozenset[str]]:
+        """Per language, every word of its lead and co-lead phrases ("co" of "co-lead").
+
+        None of them is a word of a name ("World Vision co-lead": "co" is not Vision's).
+        """
+        return {
+            c: frozenset(w for p in self.lead_phrases[c] for w in p.split())
+            | frozenset(
+                w for p in self.text(c).record_words["co_lead"] for w in normalize(p).split()
+            )
+            for c in self.languages
+        }
+
+    @cached_property
+    def example_words(self) -> dict[str, frozenset[tuple[str, ...]]]:
+        """Per language, the words giving a name as an example ("like", "such as"), folded.
+
+        As word tuples; none in Chinese, nor one that also asks how ("como").
+        """
+        return {
+            c: frozenset(
+                tuple(normalize(p).split())
+                for p in self.text(c).organisation_words.get("like", ())
+                if not _CJK.search(p) and normalize(p) not in QUESTION_WORDS
+            )
             for c in self.languages
         }
 

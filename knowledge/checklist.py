@@ -161,6 +161,31 @@ def request(text: str, words: AnswerWords) -> str:
     return norm
 
 
+# Where a message's clauses part: a mark then a space ("300,000" is one number), a Chinese
+# or Arabic mark, or a dash between spaces.
+_CLAUSES = re.compile(r"(?<=[,;:.!?])\s+|(?<=[，。；：！？،؛])|\s[-–—]\s")
+
+
+def situation_told(text: str, kb: KnowledgeBase) -> list[str]:
+    """What happened, as the opening message tells it beside the request.
+
+    "we need to activate the cccm cluster in Sudan, fighting in El Fasher has displaced
+    300,000 people": the clauses naming a kind of emergency or a number, and not the request
+    itself. None when none does: the question is asked.
+    """
+    if len(text) > MAX_TEXT:
+        return []
+    told = []
+    for clause in _CLAUSES.split(text):
+        clause = clause.strip(" ,;:.!?，。；：！？،؛")
+        named = kb.matcher.entities(clause) if clause else None
+        if named is None or named.intents & {"checklist", "wish"}:
+            continue  # the request ("we need to activate the cccm cluster in Sudan")
+        if named.conditions or re.search(r"\d", clause):
+            told.append(clause)
+    return told
+
+
 def control(text: str, words: AnswerWords) -> str | None:
     """A checklist command (back, skip, status, ...) when the whole message is one."""
     norm = normalize(text)

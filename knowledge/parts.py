@@ -99,17 +99,15 @@ class Parts:
             return kind, n
         return None
 
-    def line(self, text: str, langs: Iterable[str]) -> str | None:
-        """The passage id of the numbered line `text` names, or None."""
-        named = self.named(text, langs)
-        if named is None:
-            return None
-        kind, n = named
+    def line_of(self, kind: str, n: int) -> str | None:
+        """The passage id of line `n` of a list (`_LAST`: its last), or None past its end."""
         return self.lines.get((kind, self.totals[kind] if n == _LAST else n))
 
     def beyond(self, text: str, langs: Iterable[str]) -> tuple[str, int] | None:
         """The kind and number of a line `text` names past its list's end ("step 9" of 8)."""
         named = self.named(text, langs)
-        if named is None or named[1] <= self.totals[named[0]]:
-            return None
-        return named
+        return named if named and self.past_the_end(*named) else None
+
+    def past_the_end(self, kind: str, n: int) -> bool:
+        """Whether line `n` is past the end of its list ("step 9" of 8)."""
+        return n > self.totals[kind]

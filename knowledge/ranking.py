@@ -570,18 +570,14 @@ class Ranker:
             ranked = index.rank(tokens, limit, self.word_tokens(_QUESTION_TEXT, lang))[:limit]
             if ranked and (not best or ranked[0].confidence > best[0].confidence):
                 best = ranked
-        # "Step 6", "la sixième étape": the line named by its number is what was asked.
-        line = self.parts.line(text, langs)
-        if line is not None:
-            score = best[0].score if best else 1.0
-            best = [Ranked(line, "passage", score, 1.0, 2), *(r for r in best if r.topic != line)]
-        # "Step 9" of eight: the whole list, which says where it ends.
-        beyond = self.parts.beyond(text, langs) if line is None else None
-        if beyond is not None:
-            whole = self.parts.concepts[beyond[0]]
-            score = best[0].score if best else 1.0
-            best = [
-                Ranked(whole, "concept", score, 1.0, 2),
-                *(r for r in best if r.topic != whole),
-            ]
+        # "Step 6", "la sixième étape": the line named by its number is what was asked; "step 9"
+        # of eight, the whole list, which says where it ends.
+        named = self.parts.named(text, langs)
+        if named is not None:
+            line = self.parts.line_of(*named)
+            whole = self.parts.concepts[named[0]] if self.parts.past_the_end(*named) else None
+            topic, kind = (line, "passage") if line else (whole, "concept")
+            if topic is not None:
+                score = best[0].score if best else 1.0
+                best = [Ranked(topic, kind, score, 1.0, 2), *(r for r in best if r.topic != topic)]
         return best[:limit]

@@ -370,25 +370,13 @@ def _without_examples(e: Entities, langs: list[str], kb: KnowledgeBase) -> Entit
 
     "Can an international NGO like World Vision co-lead a cluster?" asks what any NGO may do:
     the words of a name we do not hold, after `organisation_words.like`, say nothing of it.
-    A word that also asks ("como") is no such word.
+    A word that also asks ("como") is no such word (`KnowledgeBase.example_words`).
     """
-    likes = {
-        tuple(normalize(p).split())
-        for code in langs
-        for p in kb.text(code).organisation_words.get("like", ())
-        if not _CJK.search(p) and normalize(p) not in QUESTION_WORDS
-    }
+    likes = {p for code in langs for p in kb.example_words[code]}
     tokens = e.rest.split()
     if not e.leftover or not set(tokens) & {p[0] for p in likes}:
         return e
-    # The words of a lead phrase are not the name's ("like World Vision co-lead": "co").
-    leads = {w for code in langs for p in kb.lead_phrases[code] for w in p.split()}
-    leads |= {
-        w
-        for code in langs
-        for p in kb.text(code).record_words["co_lead"]
-        for w in normalize(p).split()
-    }
+    leads = {w for code in langs for w in kb.lead_word_parts[code]}
     left = set(e.leftover.split()) - leads
     kept: list[str] = []
     dropped: set[str] = set()
@@ -1557,13 +1545,7 @@ def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: l
         return ""
     links = {normalize(w) for g in named_in for w in g["links"]}
     # Lead words ("co-lider": "co" left over) and words of a kind ("una ONG local") name none.
-    leads = {w for code in langs for p in kb.lead_phrases[code] for w in p.split()}
-    leads |= {
-        w
-        for code in langs
-        for p in kb.text(code).record_words["co_lead"]
-        for w in normalize(p).split()
-    }
+    leads = {w for code in langs for w in kb.lead_word_parts[code]}
     kinds = {normalize(w) for g in groups for w in g["kinds"]}
     left = set(e.leftover.split()) - leads - kinds - kb.matcher.cluster_words
     tokens = norm.split()
@@ -1944,7 +1926,7 @@ def _of_deactivating(
     question as well ("who decides", the HC, the ERC, the government coordinating alone): the
     word for closing a cluster says which of the two is asked.
     """
-    if not any(set(kb.ranker.tokens(rest, c)) & kb.deactivation_tokens[c] for c in langs):
+    if not _names_deactivating(rest, kb, langs):
         return ranked
     if _concept(ranked[0], kb) == DEACTIVATION:
         return ranked
