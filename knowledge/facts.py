@@ -116,6 +116,7 @@ class Language:
     last_words: tuple[str, ...]
     # Nouns naming the activation procedure ("the formal procedure", "el trámite", "إجراءات").
     procedure_words: tuple[str, ...]
+    country_level_words: tuple[str, ...]  # the country level named by its word alone
     # A place the question puts a cluster in ("in Darfur"): `before`, the words that put a
     # place after them; `skip`, articles between ("in the ..."); `and`, what joins two places;
     # `not_places`, words after them that name no place ("in English", "in future").
@@ -370,6 +371,7 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         ordinals=tuple(_tuple(spellings) for spellings in raw.get("ordinals") or ()),
         last_words=_tuple(raw.get("last_words")),
         procedure_words=_tuple(raw.get("procedure_words")),
+        country_level_words=_tuple(raw.get("country_level_words")),
         place_words=groups("place_words"),
         record_words=groups("record_words"),
         subject_words=groups("subject_words"),

@@ -132,8 +132,18 @@ class Words:
         self.cjk, self.bounded = _scripts(norm, self.strings)
         # Capitals-only names are looked for in the message as typed.
         self.capitals = re.findall(r"[A-Za-z][A-Za-z0-9]*", original) if original else []
-        # Whether any word may carry an Arabic "and"/"so" that an index takes off (_unclitic).
-        self.clitics = any(len(w) > 3 and w[0] in "وف" for w in self.strings)
+        # Whether any word may carry an Arabic "and"/"so" or a spoken present's "b-" that an
+        # index takes off (_unclitic).
+        self.clitics = any(len(w) > 3 and _unclitic_letter(w) for w in self.strings)
+
+
+def _unclitic_letter(word: str) -> bool:
+    """Whether `word` opens with a letter Arabic writes onto words.
+
+    "And"/"so" (و, ف), or the "b-" of the spoken present before a verb's own first letter
+    (بي, بت, بن).
+    """
+    return word[0] in "وف" or (word[0] == "ب" and word[1] in "يتن")
 
 
 def _scripts(norm: str, strings: list[str]) -> tuple[list[bool], list[bool]]:
@@ -298,16 +308,18 @@ class PhraseIndex:
         return 0
 
     def _unclitic(self, words: list[tuple[int, str]]) -> list[tuple[int, str]]:
-        """Arabic "and"/"so" (و, ف) written onto a word: "وحماية" is "and" + "حماية".
+        """Arabic "and"/"so" (و, ف), or a spoken present's "b-", written onto a word.
+
+        "وحماية" is "and" + "حماية"; "بيشاركه" is the spoken form of "يشاركه" (he shares it).
 
         Taken off only where the word itself starts no phrase and what remains does, so
-        "وكالة" (agency) stays as it is.
+        "وكالة" (agency) and "بيت" (house) stay as they are.
         """
         out = []
         for offset, w in words:
             if (
                 len(w) > 3
-                and w[0] in "وف"
+                and _unclitic_letter(w)
                 and _ARABIC.match(w)
                 and w not in self.first_words
                 and w[1:] in self.first_words

@@ -677,9 +677,10 @@ def _record_parts(
     # A country may be named ("and who co-leads it in Yemen?"): that part of our record there.
     if e.sectors or e.agencies or e.acronyms or e.country_choices or e.words > _PART_WORDS:
         return None
-    norm = normalize(text)
     codes = [lang] if lang else list(kb.languages)
     words = {part: [w for c in codes for w in kb.text(c).record_words[part]] for part in _PARTS}
+    firsts = {normalize(w).split()[0] for ws in words.values() for w in ws}
+    norm = _and_off(normalize(text), firsts)
     parts = [part for part in _PARTS if any(_holds(norm, w) for w in words[part])]
     # A name is asked ("who is...?") or nothing else is ("and the coordinator?", "what about
     # the coordinator?"); "what does it do", "who pays the coordinator?" ask something else.
@@ -692,7 +693,7 @@ def _record_parts(
     }
     besides = [
         w
-        for w in e.leftover.split()
+        for w in _and_off(e.leftover, firsts).split()
         if w not in there and not any(w in n.split() or w in n for n in named)
     ]
     if (asks and not _WHO.search(norm)) or besides or e.intents & _ASKS_OTHERWISE:
@@ -714,6 +715,17 @@ def _record_parts(
         also_countries=e.countries[1:],
         parts=tuple(parts),
         unheld=("contact",) if "contact" in parts else (),
+    )
+
+
+def _and_off(norm: str, firsts: set[str]) -> str:
+    """Arabic "and" (و) taken off a word that, without it, starts a phrase looked for.
+
+    "وبيشاركها بالقيادة" is "and" + "بيشاركها بالقيادة".
+    """
+    return " ".join(
+        w[1:] if w.startswith("و") and w not in firsts and w[1:] in firsts else w
+        for w in norm.split()
     )
 
 
@@ -1206,6 +1218,9 @@ def _classify(
         return found("unknown", 0.0, related=related, unheld=unheld)
     if not e.sectors:
         unheld = ()
+    level = _accountable_at(e, ranked, sure, kb, langs, norm)
+    if level:
+        return found("concept", 0.9, topic=level, sectors=e.sectors)
     if _the_cluster_word_alone(e, kb, lang):
         # "What is a cluster?" asks what it is; "clusters" alone, which there are; "what does
         # a cluster do?", "集群是做什么的", what every cluster does: its core functions.
@@ -2041,6 +2056,68 @@ def _two_lines_of_one_topic(
             whole = Ranked(topic, "concept", first.score, first.confidence, first.matched)
             return [whole, *(r for r in ranked if r.topic != topic)]
     return ranked
+
+
+# Who answers to whom, at each level.
+_LEVELS = "levels"
+_GLOBAL_LEVEL = "accountability_global"
+_COUNTRY_LEVEL = "accountability"
+_HC_LEVEL = "hc_accountability"
+
+
+def _accountable_at(
+    e: Entities, ranked: list[Ranked], sure: bool, kb: KnowledgeBase, langs: list[str], norm: str
+) -> str:
+    """To whom a cluster lead answers, at the level asked: the line, or both levels, or "".
+
+    "Who do cluster leads report to?", "who does the health cluster lead answer to?" ask
+    accountability, not who leads (nor of a cluster named "report"). A level named answers
+    with its line; a question that names none gets both (global leads to the ERC, country
+    leads to the HC), whichever line shares more of its other words. A passage the ranker is
+    sure of on two words elsewhere that the question asks beside ("is an NGO co-lead
+    accountable to the HC?") answers instead, as the HC's own line does when no cluster is.
+    """
+    # An agency named ("is Save the Children accountable to the HC as co-lead?") is what is
+    # asked about: the rules on it answer.
+    if "accountable" not in e.intents or not ("lead" in e.intents or e.says_cluster) or e.agencies:
+        return ""
+    best = ranked[0] if sure and ranked else None
+    if (
+        best is not None
+        and best.matched >= 2
+        and _family(best.topic, kb) != _LEVELS
+        and _asked_besides_accountability(best, e, kb, langs)
+    ):
+        return ""
+    # "人道主义协调员向谁负责" asks the HC's own line ("负责" is a lead word too); a cluster
+    # named, or a cluster word, makes a lead the one asked of.
+    if best is not None and best.topic == _HC_LEVEL and not (e.sectors or e.says_cluster):
+        return ""
+    if "scope" in e.intents:
+        return _GLOBAL_LEVEL
+    country_words = (p for code in langs for p in kb.text(code).country_level_words)
+    if "country_level" in e.intents or e.countries or any(_holds(norm, p) for p in country_words):
+        return _COUNTRY_LEVEL
+    return _LEVELS
+
+
+def _asked_besides_accountability(
+    best: Ranked, e: Entities, kb: KnowledgeBase, langs: list[str]
+) -> bool:
+    """Whether the passage is what the question asks beside its lead and accountability words.
+
+    "Is an NGO co-lead accountable to the HC?" still asks of the NGO co-lead once its lead,
+    cluster and accountability words are gone; "to whom are cluster lead agencies
+    accountable?" asks nothing more.
+    """
+    said = [
+        p
+        for code in langs
+        for group in ("lead", "cluster_word", "accountable")
+        for p in kb.text(code).intent_words[group]
+    ]
+    again = kb.ranker.rank(without(e.rest, said), langs, limit=3)
+    return any(r.topic == best.topic and r.matched >= 2 for r in again)
 
 
 def _title_word(rest: str, r: Ranked, e: Entities, kb: KnowledgeBase, langs: list[str]) -> bool:

@@ -1201,3 +1201,27 @@ def test_the_procedure_named_in_a_long_message_is_the_procedure(chat: Chat, ques
     # procedure beside activating still says what is wanted: the eight steps, not "I don't know".
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == "activation_steps", question
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("who do cluster leads report to", "levels"),
+        ("who does the health cluster lead report to", "levels"),
+        ("à qui rendent compte les chefs de file des clusters ?", "levels"),
+        ("集群牵头机构向谁汇报", "levels"),
+        ("الجهة الرائدة للمجموعة مسؤولة أمام مين؟", "levels"),
+        ("who are global cluster leads accountable to", "accountability_global"),
+        ("who are country cluster leads accountable to", "accountability"),
+        ("is an NGO co-lead accountable to the HC", "ngo_polr"),
+    ],
+)
+def test_to_whom_a_lead_answers_is_told_at_the_level_asked(
+    chat: Chat, question: str, topic: str
+) -> None:
+    # "Report to" asks accountability, not who leads nor of a cluster called "report"; with no
+    # level named both are told (global leads to the ERC, country leads to the HC).
+    text = chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, (question, text)
+    if topic == "levels":
+        assert "ERC" in text and ("HC" in text or "CH" in text), text

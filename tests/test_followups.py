@@ -901,3 +901,23 @@ def test_the_co_lead_asked_in_a_country_keeps_the_cluster(
     assert chat.last.data.get("parts") == ["co_lead"], chat.last.data
     for text in must:
         assert text in answer, answer
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ("بيشاركه في القيادة مين لمجموعة التعليم",),
+        ("مين بيقود مجموعة التعليم؟", "وبيشاركها بالقيادة مين؟"),
+    ],
+)
+def test_spoken_arabic_asks_the_co_lead_with_its_present_and_its_and(
+    chat: Chat, turns: tuple[str, ...]
+) -> None:
+    # "بيشاركه" is the spoken present of "يشاركه" (shares it), "و" the "and" written onto it: a
+    # question for the co-lead, not about who takes part in a cluster.
+    for turn in turns:
+        text = chat(turn)
+    assert chat.last is not None and chat.last.intent == "who_leads", text
+    assert "Save the Children" in text and all(
+        r.data.get("topic") != "membership" for r in chat.replies
+    )
