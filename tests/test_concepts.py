@@ -120,8 +120,7 @@ CONCEPTS_ASKED = {
 @pytest.mark.parametrize("lang", CONCEPTS_ASKED)
 def test_concepts_in_other_languages(chat: Chat, lang: str) -> None:
     question, phrase = CONCEPTS_ASKED[lang]
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "concept"
+    answer = chat.ask(question, intent="concept")
     assert chat.last.lang == lang
     assert phrase in answer
 
@@ -300,8 +299,7 @@ def test_unknown_question_is_honest_with_suggestions(chat: Chat) -> None:
     ],
 )
 def test_a_question_off_our_topics_is_not_answered_with_one(chat: Chat, question: str) -> None:
-    chat(question)
-    assert chat.last is not None and chat.last.intent == "unknown", chat.last
+    chat.ask(question, intent="unknown")
 
 
 @pytest.mark.parametrize(
@@ -541,8 +539,7 @@ def test_a_list_of_something_else_is_not_the_list_of_clusters(
     ["list all clusters", "quels sont les clusters mondiaux et leurs chefs de file", "clusters"],
 )
 def test_a_list_of_clusters_is_still_the_list(chat: Chat, question: str) -> None:
-    chat(question)
-    assert chat.last is not None and chat.last.intent == "list_clusters", chat.last
+    chat.ask(question, intent="list_clusters")
 
 
 def test_a_word_of_our_topics_is_never_an_unknown_cluster_name(chat: Chat) -> None:
@@ -827,8 +824,7 @@ def test_how_are_you_is_a_greeting(chat: Chat, greeting: str, example: str) -> N
 def test_a_country_named_in_a_passage_gets_the_passage(chat: Chat, question: str) -> None:
     answer = chat(question)
     assert "2022" in answer, answer
-    chat("which clusters are active in Iraq")
-    assert chat.last is not None and chat.last.intent == "country_clusters", chat.last
+    chat.ask("which clusters are active in Iraq", intent="country_clusters")
 
 
 @pytest.mark.parametrize(
@@ -877,8 +873,7 @@ def test_an_agency_beside_a_topic_it_is_named_in_asks_the_topic(
 ) -> None:
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic", "").startswith(topic), chat.last
-    chat("is OCHA the lead of any cluster")
-    assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last
+    chat.ask("is OCHA the lead of any cluster", intent="agency_clusters")
 
 
 @pytest.mark.parametrize(
@@ -1158,8 +1153,7 @@ def test_the_government_leading_or_its_part_is_the_governments_topic(
 ) -> None:
     # The government as who leads or co-leads, or whose part is asked: not NGOs co-leading,
     # who makes up a cluster, the approach as a whole, or a cluster of an unknown name.
-    chat(question)
-    assert chat.last is not None and chat.last.intent == "concept", chat.last
+    chat.ask(question, intent="concept")
     assert str(chat.last.data.get("topic")).startswith("government_role"), chat.last
 
 

@@ -72,8 +72,7 @@ def test_the_records_of_each_country_named(
     # "in Mali and Sudan": each country is answered, the one we hold nothing for as well.
     import_file(EXAMPLE, kb, engine)
     chat = Chat(bot)
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "country_clusters", answer
+    answer = chat.ask(question, intent="country_clusters")
     assert none_for_mali in answer and sudan in answer, answer
     assert "UNICEF" in answer.split(sudan, 1)[1], answer  # Sudan's nutrition record
 
@@ -350,8 +349,7 @@ def test_record_text_is_shown_not_interpreted(
 )
 def test_the_records_of_congo_ask_which_one(chat: Chat, question: str, shown: str) -> None:
     # Our records are one country's: "Congo" alone shows neither's, and asks which is meant.
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "country_clusters"
+    answer = chat.ask(question, intent="country_clusters")
     assert shown in answer and "We hold no cluster records" not in answer, answer
 
 

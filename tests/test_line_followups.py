@@ -57,8 +57,7 @@ def test_a_line_past_the_end_says_how_many_there_are(
 ) -> None:
     if first:
         chat(first)
-    answer = chat(then)
-    assert chat.last is not None and chat.last.intent == "concept", answer
+    answer = chat.ask(then, intent="concept")
     assert answer.startswith(said), answer
 
 
@@ -143,9 +142,7 @@ def test_a_short_follow_up_asks_of_the_last_topic(
 def test_an_acronym_asked_after_a_lead_question_is_the_acronym(
     chat: Chat, lead: str, asked: str, meaning: str
 ) -> None:
-    chat(lead)
-    answer = chat(asked)
-    assert chat.last is not None and chat.last.intent == "acronym", answer
+    answer = chat.ask(lead, asked, intent="acronym")
     assert meaning in answer, answer
 
 
