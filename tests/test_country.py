@@ -126,8 +126,7 @@ def test_what_an_agency_leads_in_a_country_is_read_from_its_records(
         engine,
     )
     chat = Chat(bot)
-    for turn in turns:
-        answer = chat(turn)
+    answer = chat.ask(*turns)
     for text in must:
         assert text in answer, answer
 

@@ -435,8 +435,7 @@ def test_a_kind_of_emergency_is_no_cluster_of_its_own(chat: Chat) -> None:
 
 
 def test_a_self_contained_question_inherits_nothing(chat: Chat) -> None:
-    chat("who leads health in Sudan?")
-    answer = chat("who leads logistics?")
+    answer = chat.ask("who leads health in Sudan?", "who leads logistics?")
     assert "Sudan" not in answer and "WFP" in answer
 
 
@@ -707,8 +706,7 @@ def test_what_a_co_lead_does_after_a_lead_question_is_still_the_topic(
 def test_who_pays_the_coordinator_after_a_lead_question_is_no_part_of_the_record(
     chat: Chat, records: None
 ) -> None:
-    chat("who leads health in sudan")
-    answer = chat("who pays the coordinator?")
+    answer = chat.ask("who leads health in sudan", "who pays the coordinator?")
     assert "SAMPLE health coordinator" not in answer, answer
     assert "no terms of employment" in answer, answer  # a post's pay: not ours to know
 
@@ -756,44 +754,18 @@ def test_the_country_level_after_a_lead_question_is_the_lead_there(
     assert said in answer, answer
 
 
-@pytest.mark.parametrize(
-    ("first", "then", "title"),
-    [
-        ("what is step 5 of the activation?", "and the next one?", "step 6 of 8"),
-        ("cual es el paso 6 de la activacion", "y el siguiente?", "paso 7 de 8"),
-        ("c'est quoi l'étape 3 de l'activation ?", "et la suivante ?", "étape 4 sur 8"),
-        ("第三步是什么", "下一步呢", "第 4 步"),
-        ("ما هي الخطوة الثانية", "والخطوة التالية؟", "الخطوة 3 من 8"),
-        ("what is the third core function", "next", "Core function 4 of 6"),
-    ],
-)
-def test_the_next_one_after_a_numbered_line_is_the_line_after_it(
-    chat: Chat, first: str, then: str, title: str
-) -> None:
-    chat(first)
-    assert title in chat(then).splitlines()[0]
-
-
-def test_the_next_one_after_the_last_step_is_the_whole_procedure(chat: Chat) -> None:
-    chat("what is step 8?")
-    assert chat("and the next one?").startswith("The eight steps to activate clusters")
-
-
 def test_the_next_one_after_a_lead_question_is_not_understood(chat: Chat) -> None:
-    chat("who leads wash?")
-    assert chat("and the next one?").startswith("I don't know that")
+    assert chat.ask("who leads wash?", "and the next one?").startswith("I don't know that")
 
 
 def test_a_contact_of_someone_else_is_no_part_of_the_record(chat: Chat, records: None) -> None:
-    chat("who leads health in sudan")
-    answer = chat("phone number of the minister?")
+    answer = chat.ask("who leads health in sudan", "phone number of the minister?")
     assert "health@example.org" not in answer, answer
 
 
 @pytest.mark.parametrize("then", ["next week?", "who is next?", "下一个问题"])
 def test_next_beside_other_words_is_no_next_step(chat: Chat, then: str) -> None:
-    chat("what is step 3 of the activation?")
-    assert "step 4 of 8" not in chat(then)
+    assert "step 4 of 8" not in chat.ask("what is step 3 of the activation?", then)
 
 
 def test_the_coordinator_in_a_country_we_hold_no_record_for_says_so(chat: Chat) -> None:
