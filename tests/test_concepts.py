@@ -191,21 +191,7 @@ def test_what_an_acronym_is_gets_the_topic_it_is_the_title_of(
             "it depends on access, security and the availability of funding",
         ),
         ("NGO算不算HCT成员", "某个 HCT 由哪些成员组成"),
-    ],
-)
-def test_an_acronym_in_a_question_that_says_more_is_no_expansion(
-    chat: Chat, question: str, line: str
-) -> None:
-    # What the rest asks of the acronym's topic ("if there is no money"), or whether one is
-    # a member of it ("算不算", "does it count as": how it is asked), not the acronym's words.
-    answer = chat(question)
-    assert line in answer, answer
-    assert chat.last is not None and chat.last.intent != "acronym", answer
-
-
-@pytest.mark.parametrize(
-    ("question", "line"),
-    [
+        # An acronym leading a question about something else is a word of it.
         # Who asks, before a wish to activate: the procedure, not who the HC is.
         (
             "HC here - we want to propose activating logistics and ETC, what do I have to do?",
@@ -219,9 +205,12 @@ def test_an_acronym_in_a_question_that_says_more_is_no_expansion(
         ),
     ],
 )
-def test_an_acronym_leading_a_question_about_something_else_is_a_word_of_it(
+def test_an_acronym_in_a_question_that_says_more_is_no_expansion(
     chat: Chat, question: str, line: str
 ) -> None:
+    # What the rest asks of the acronym's topic ("if there is no money"), whether one is a
+    # member of it ("算不算", "does it count as": how it is asked), or what it does in a
+    # question about something else: not the acronym's words.
     answer = chat(question)
     assert line in answer, answer
     assert chat.last is not None and chat.last.intent != "acronym", answer
