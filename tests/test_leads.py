@@ -100,8 +100,7 @@ def test_protection_lists_its_areas_of_responsibility(chat: Chat) -> None:
 )
 def test_an_aor_named_by_its_words_is_the_acronym(chat: Chat, question: str) -> None:
     # "Area of responsibility" spelt out is the AoR, as "AoR" is: not a passage on responsibilities.
-    chat(question)
-    assert chat.last is not None and chat.last.intent == "acronym", chat.last
+    chat.ask(question, intent="acronym")
 
 
 def test_an_aor_alone_names_its_cluster(chat: Chat) -> None:
@@ -125,8 +124,7 @@ def test_an_aor_alone_names_its_cluster(chat: Chat) -> None:
 def test_clusters_an_agency_leads(
     chat: Chat, kb: KnowledgeBase, question: str, lang: str, clusters: list[str] | None
 ) -> None:
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "agency_clusters"
+    answer = chat.ask(question, intent="agency_clusters")
     assert chat.last.lang == lang
     agency = chat.last.data["agencies"][0]["id"]
     expected = clusters or [
@@ -173,8 +171,7 @@ def test_who_heads_ocha_is_the_erc(chat: Chat, question: str, line: str) -> None
 
 def test_who_heads_an_agency_is_not_what_it_leads(chat: Chat) -> None:
     # Who heads UNICEF is in none of our topics: "I don't know", not its clusters.
-    answer = chat("who is the head of UNICEF")
-    assert chat.last is not None and chat.last.intent == "unknown", answer
+    answer = chat.ask("who is the head of UNICEF", intent="unknown")
     assert "Education" not in answer.split("The global clusters are")[0], answer
 
 
@@ -216,8 +213,7 @@ def test_an_agency_we_do_not_hold_is_said_so_with_the_global_leads(
     chat: Chat, question: str, lead: str
 ) -> None:
     # What an agency leads, asked of one we do not hold: no cluster of that name, no guess.
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
+    answer = chat.ask(question, intent="unknown_agency")
     assert lead in answer, answer
     assert any(wfp in answer for wfp in ("WFP", "PAM", "PMA")), answer
 
@@ -247,8 +243,7 @@ def test_arabic_kutla_is_a_cluster_word(chat: Chat, question: str) -> None:
 )
 def test_the_icrc_is_not_read_as_the_ifrc(chat: Chat, question: str, name: str) -> None:
     # "Red Cross" names the IFRC; the ICRC, whose name holds it, leads no cluster.
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
+    answer = chat.ask(question, intent="unknown_agency")
     assert name in answer, answer
 
 
@@ -338,8 +333,7 @@ def test_list_of_clusters(chat: Chat, kb: KnowledgeBase) -> None:
     ],
 )
 def test_a_list_of_the_clusters_with_their_leads_is_the_list(chat: Chat, question: str) -> None:
-    chat(question)
-    assert chat.last is not None and chat.last.intent == "list_clusters", chat.last
+    chat.ask(question, intent="list_clusters")
 
 
 @pytest.mark.parametrize(
@@ -473,8 +467,7 @@ def test_words_picked_out_of_a_sentence_are_no_cluster_name(chat: Chat) -> None:
 )
 def test_a_bare_yes_or_no_asks_about_no_topic(chat: Chat, word: str) -> None:
     # A passage that opens with "Yes:", or holds "non" ("non-cluster"), is no answer to it.
-    chat(word)
-    assert chat.last is not None and chat.last.intent == "unknown"
+    chat.ask(word, intent="unknown")
 
 
 @pytest.mark.parametrize(
@@ -775,8 +768,7 @@ def test_a_posts_pay_asked_of_no_cluster_is_said_unheld_with_one_button_a_topic(
 ) -> None:
     # Not a plain "I don't know" followed by the cluster list: what we do not hold is said,
     # and the line that offers the nearest topics comes last, right before their buttons.
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "unknown", answer
+    answer = chat.ask(question, intent="unknown")
     assert none_held in answer.splitlines()[1], answer
     assert answer.rstrip().splitlines()[-1].startswith(closest), answer
     labels = [c.label for c in chat.last.choices]
@@ -787,8 +779,7 @@ def test_a_posts_pay_asked_of_no_cluster_is_said_unheld_with_one_button_a_topic(
     "question", ["how long is a cluster coordinator's contract", "集群协调员一般签几年合同"]
 )
 def test_a_posts_contract_asked_of_no_cluster_is_not_known(chat: Chat, question: str) -> None:
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "unknown", answer
+    chat.ask(question, intent="unknown")
 
 
 @pytest.mark.parametrize(
@@ -899,8 +890,7 @@ def test_a_lead_and_a_topic_in_one_message_get_both(chat: Chat, question: str) -
 def test_what_a_named_cluster_does_is_its_lead_and_every_clusters_functions(
     chat: Chat, question: str, lead: str, functions: str
 ) -> None:
-    answer = chat(question)
-    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    answer = chat.ask(question, intent="who_leads")
     assert lead in answer and functions in answer, answer
     assert answer.index(lead) < answer.index(functions), answer
 

@@ -21,24 +21,33 @@ from tests.conftest import Chat
         ("ما هي الخطوة 3", "والخطوة السابقة؟", "الخطوة 2 من 8"),
         ("ما هي الخطوة 3", "وبعدين", "الخطوة 4 من 8"),
         ("what is the third core function", "previous", "Core function 2 of 6"),
+        ("what is step 5 of the activation?", "and the next one?", "step 6 of 8"),
+        ("cual es el paso 6 de la activacion", "y el siguiente?", "paso 7 de 8"),
+        ("c'est quoi l'étape 3 de l'activation ?", "et la suivante ?", "étape 4 sur 8"),
+        ("第三步是什么", "下一步呢", "第 4 步"),
+        ("ما هي الخطوة الثانية", "والخطوة التالية؟", "الخطوة 3 من 8"),
+        ("what is the third core function", "next", "Core function 4 of 6"),
     ],
 )
 def test_the_line_before_or_after_the_one_shown(
     chat: Chat, first: str, then: str, title: str
 ) -> None:
-    chat(first)
-    assert title in chat(then).splitlines()[0]
+    assert title in chat.ask(first, then).splitlines()[0]
 
 
-def test_the_one_before_the_first_step_is_the_whole_procedure(chat: Chat) -> None:
-    chat("what is step 1?")
-    assert chat("and the previous one?").startswith("The eight steps to activate clusters")
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [("what is step 1?", "and the previous one?"), ("what is step 8?", "and the next one?")],
+)
+def test_the_one_before_the_first_step_or_after_the_last_is_the_whole_procedure(
+    chat: Chat, first: str, then: str
+) -> None:
+    assert chat.ask(first, then).startswith("The eight steps to activate clusters")
 
 
 def test_a_step_after_a_lead_question_is_still_followed(chat: Chat) -> None:
-    chat("who leads wash?")
-    chat("what is step 3 of the activation?")
-    assert "step 4 of 8" in chat("next?").splitlines()[0]
+    answer = chat.ask("who leads wash?", "what is step 3 of the activation?", "next?")
+    assert "step 4 of 8" in answer.splitlines()[0]
 
 
 @pytest.mark.parametrize(
@@ -57,8 +66,7 @@ def test_a_line_past_the_end_says_how_many_there_are(
 ) -> None:
     if first:
         chat(first)
-    answer = chat(then)
-    assert chat.last is not None and chat.last.intent == "concept", answer
+    answer = chat.ask(then, intent="concept")
     assert answer.startswith(said), answer
 
 
@@ -82,8 +90,7 @@ def test_a_chinese_ordinal_of_a_responsibility_is_its_line(chat: Chat) -> None:
     ],
 )
 def test_why_gets_the_passage_that_says_why(chat: Chat, first: str, then: str, said: str) -> None:
-    chat(first)
-    assert said in chat(then)
+    assert said in chat.ask(first, then)
 
 
 @pytest.mark.parametrize(
@@ -98,8 +105,7 @@ def test_why_gets_the_passage_that_says_why(chat: Chat, first: str, then: str, s
 def test_why_of_a_subject_without_a_reason_says_so(
     chat: Chat, first: str, then: str, said: str
 ) -> None:
-    chat(first)
-    answer = chat(then)
+    answer = chat.ask(first, then)
     assert said in answer, answer
     # Neither the aims nor the whole procedure again.
     assert "four aims" not in answer and "The eight steps" not in answer.splitlines()[0]
@@ -124,8 +130,7 @@ def test_why_of_a_subject_without_a_reason_says_so(
 def test_a_short_follow_up_asks_of_the_last_topic(
     chat: Chat, first: str, then: str, said: str, never: str
 ) -> None:
-    chat(first)
-    answer = chat(then)
+    answer = chat.ask(first, then)
     assert said in answer, answer
     assert never not in answer, answer
 
@@ -143,15 +148,12 @@ def test_a_short_follow_up_asks_of_the_last_topic(
 def test_an_acronym_asked_after_a_lead_question_is_the_acronym(
     chat: Chat, lead: str, asked: str, meaning: str
 ) -> None:
-    chat(lead)
-    answer = chat(asked)
-    assert chat.last is not None and chat.last.intent == "acronym", answer
+    answer = chat.ask(lead, asked, intent="acronym")
     assert meaning in answer, answer
 
 
 def test_an_agency_named_alone_after_a_lead_question_is_still_a_yes_or_no(chat: Chat) -> None:
-    chat("who leads WASH")
-    assert chat("what about OCHA?").startswith("No:")
+    assert chat.ask("who leads WASH", "what about OCHA?").startswith("No:")
 
 
 @pytest.mark.parametrize(

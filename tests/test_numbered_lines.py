@@ -41,8 +41,7 @@ def test_a_numbered_line_is_answered_by_itself(chat: Chat, question: str, line: 
 
 
 def test_a_follow_up_names_the_next_step(chat: Chat) -> None:
-    chat("what is step 5 of activation")
-    assert "24 hours" in chat("and step 6?")
+    assert "24 hours" in chat.ask("what is step 5 of activation", "and step 6?")
 
 
 @pytest.mark.parametrize(
