@@ -62,6 +62,8 @@ _ACTIVATION = frozenset({_PROCEDURE, _DECISION})
 _APPROACH = "cluster_approach"
 # What every cluster does: asked of one cluster, beside its lead (we hold no sector's own duties).
 _FUNCTIONS = "core_functions"
+_JOINING = "joining"
+_MEMBERSHIP = "cluster_approach"
 # Intent words that make a question on the cluster word ask for something else than what it is.
 _NOT_WHAT = frozenset({"lead", "which_clusters", "list_clusters", "presence", "help", "wish"})
 # The words beside an acronym, at most, for a message to ask what the acronym stands for when
@@ -1349,6 +1351,26 @@ def _classify(
     # asked ("in emergencies").
     of_a_cluster = best is not None and sure and kb.concepts[_family(best.topic, kb)].of_a_cluster
     telling = best is not None and sure and (best.matched >= 2 or not named or of_a_cluster)
+    # "We're a small NGO just registered, how do we join the nutrition cluster in Yemen?": a
+    # cluster joined is asked whom to ask (its lead, there), whoever says they are ("NGO" is
+    # no question of who works there).
+    # Asked how: "can a local NGO join the health cluster?" asks who may be a member.
+    # A lead word beside it ("we're a women-led CSO") changes nothing: the lead is answered.
+    joining = "join" in e.intents and not which and _asks_how(norm)
+    if joining and e.sectors:
+        return found("who_leads", confidence, sectors=e.sectors, related=(_JOINING,))
+    # Of clusters in general, unless the rest says more of another topic than of membership.
+    if (
+        joining
+        and not lead
+        and not (
+            best is not None
+            and sure
+            and best.matched >= 2
+            and _family(best.topic, kb) not in {_JOINING, _MEMBERSHIP}
+        )
+    ):
+        return found("concept", 0.8, topic=_JOINING)
     if e.sectors and country and "presence" in e.intents and not lead:
         # Who works there (operational presence): partners, answered apart from who leads.
         return found("presence", confidence, sectors=e.sectors)
@@ -1777,6 +1799,13 @@ def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
 # "How" in our languages (folded), opening what a clause asks; Chinese puts it before the verb.
 _HOW = re.compile(r"(?:^|\s)(?:how|comment|como|كيف|ازاي|إزاي)(?:\s|$)")
 _CHINESE_HOW = re.compile(r"怎么样|怎么|怎样|如何|咋")
+
+
+def _asks_how(norm: str) -> bool:
+    """Whether a question asks how ("how do we...", "comment", "كيف", "怎么")."""
+    return bool(_HOW.search(norm) or _CHINESE_HOW.search(norm))
+
+
 # Where a clause ends: a mark, or, in Chinese, a space between two runs.
 _CLAUSE_MARK = re.compile(
     r"[:：.。!！;；,，、،?？؟]|\s+-\s+|(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])"

@@ -923,3 +923,20 @@ def test_someone_else_leading_a_cluster_gets_whether_it_may(
     # The lead, then what our topics say of that one leading: not the lead alone.
     answer = chat(question)
     assert lead in answer and line in answer, answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "we're a small NGO just registered, how do we join the nutrition cluster in Yemen",
+        "hi, we're a women-led CSO in Sudan, how can we join the protection cluster?",
+        "on est une ONG locale, comment rejoindre le cluster protection au Mali ?",
+        "我们是个小NGO，想加入也门的卫生集群，该怎么弄",
+    ],
+)
+def test_joining_a_cluster_is_answered_whoever_says_they_ask(chat: Chat, question: str) -> None:
+    # Who asks ("a small NGO", "women-led") is no question of who works there or who leads: the
+    # cluster's lead, and whom to ask about joining it.
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "who_leads", question
+    assert [r.data.get("topic") for r in chat.replies[1:]] == ["joining"], chat.replies
