@@ -720,6 +720,13 @@ def _record_parts(
     )
 
 
+def _co_lead_asked(norm: str, kb: KnowledgeBase, lang: str | None) -> tuple[str, ...]:
+    """("co_lead",) when a question uses a word for the co-lead (`record_words`), else ()."""
+    codes = [lang] if lang else list(kb.languages)
+    asked = any(_holds(norm, w) for c in codes for w in kb.text(c).record_words["co_lead"])
+    return ("co_lead",) if asked else ()
+
+
 def _and_off(norm: str, firsts: set[str]) -> str:
     """Arabic "and" (و) taken off a word that, without it, starts a phrase looked for.
 
@@ -1402,6 +1409,9 @@ def _classify(
             sectors=e.sectors,
             agencies=e.agencies,
             related=also,
+            # "Who co-leads health?" is told whether there is a co-lead ("Globally, Health has
+            # no co-lead"), as the same follow-up is; of an agency it is a yes or no.
+            parts=() if e.agencies else _co_lead_asked(norm, kb, lang),
             own_country=own,
             condition=_one_condition(e),
             unheld=unheld,

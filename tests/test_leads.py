@@ -940,3 +940,18 @@ def test_joining_a_cluster_is_answered_whoever_says_they_ask(chat: Chat, questio
     chat(question)
     assert chat.last is not None and chat.last.intent == "who_leads", question
     assert [r.data.get("topic") for r in chat.replies[1:]] == ["joining"], chat.replies
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("who co-leads health", "Globally, Health has no co-lead."),
+        ("qui co-dirige le cluster santé ?", "le cluster Santé n'a pas de co-chef de file"),
+        ("who co-leads education", "Education is co-led by"),
+    ],
+)
+def test_the_co_lead_asked_outright_is_told_even_when_there_is_none(
+    chat: Chat, question: str, said: str
+) -> None:
+    # Asked first, as after a lead answer: whether the cluster has a co-lead, not the lead alone.
+    assert said in chat(question)
