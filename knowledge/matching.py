@@ -504,6 +504,8 @@ _OTHER_LIST = "other_list"
 _LISTS = frozenset({"list_clusters", "which_clusters"})
 # Intent words that, beside a list word, ask for nothing else than the clusters.
 _LIST_FILLERS = frozenset({"lead", "cluster_word", "scope", "list_clusters", "which_clusters"})
+# The words saying someone asked the asker ("the HC asked me", "el HC me pidió", "HC让我").
+_ASKER = "asker"
 # Intent words the lead rules answer; what a question says beside them goes to the ranker.
 _RULE_WORDS = frozenset({"lead", "followup"})
 # Words the rules always answer, whatever else the message holds.
@@ -519,6 +521,31 @@ _LIST_WORDS = frozenset(
         "wish",
     }
 )
+
+
+def _beside_an_asker(norm: str, askers: list[Hit], posts: Iterable[Hit]) -> list[Hit]:
+    """The posts a message names as who asked the asker ("the HC asked me", "طلب مني المنسق").
+
+    A post right before the asking words, or right after them (Arabic puts the verb first),
+    one word between at most ("the HC also asked me"), says who wants to know, not what.
+    """
+    if not askers:
+        return []
+    near = []
+    for post in posts:
+        starts = [post.start] if post.start >= 0 else _found_at(norm, post.phrase)
+        for start, a in ((s, a) for s in starts for a in askers):
+            end, a_end = start + len(post.phrase), a.start + len(a.phrase)
+            gap = norm[end : a.start] if end <= a.start else norm[a_end:start]
+            if a.start >= 0 and len(gap.split()) <= 1 and (end <= a.start or start >= a_end):
+                near.append(post)
+                break
+    return near
+
+
+def _found_at(norm: str, phrase: str) -> list[int]:
+    """Where a word typed in capitals ("HC") stands in the folded message."""
+    return [m.start() for m in re.finditer(rf"(?<!\w){re.escape(phrase.casefold())}(?!\w)", norm)]
 
 
 def _blank(norm: str, hits: Iterable[Hit]) -> str:
@@ -1184,8 +1211,13 @@ class Matcher:
         # "What does ... do", "qué hace", "ماذا يفعل": how a question about a post is put, not
         # what it asks ("يفعل" is also a form of "activate", "hace" a word of other lines).
         role = [h for h in intent_hits if h.target == "role"]
+        # "The HC asked me ...": who asks, and the post asking through the asker, ask nothing.
+        asker = [h for h in intent_hits if h.target == _ASKER]
+        asking_posts = _beside_an_asker(norm, asker, (*acronym_hits, *post_hits))
         known = {
-            w for h in (*found, *own_country, *role, *post_hits, *scope) for w in h.phrase.split()
+            w
+            for h in (*found, *own_country, *role, *post_hits, *scope, *asker)
+            for w in h.phrase.split()
         }
         # Inside a run of Chinese, take out what was recognised; what remains is left over.
         cjk_known = sorted(
@@ -1231,6 +1263,8 @@ class Matcher:
             *(h for h in intent_hits if sector_hits and "lead" in intents and h.target == "scope"),
             # "In the end, who approves?" asks who approves, not for the last step.
             *(h for h in intent_hits if h.target == "aside"),
+            *asker,
+            *asking_posts,
             # "Who else?" asks for more of the last answer, not about one who steps in.
             *(h for h in intent_hits if h.target == "others"),
             *role,
@@ -1240,7 +1274,7 @@ class Matcher:
         # A body one of our acronyms names ("OCHA", "أوتشا") stays, as that acronym: what it
         # does is a topic of its own, and its name in one language is no word of the question.
         bodies = [h.target.casefold() for h in agency_hits if h.target in self.kb.acronyms]
-        posts = [h.target.casefold() for h in (*post_hits, *spelt_hits)]
+        posts = [h.target.casefold() for h in (*post_hits, *spelt_hits) if h not in asking_posts]
         rest = " ".join((_blank(norm, masked), *dict.fromkeys((*bodies, *posts))))
         return Entities(
             sectors=_distinct(sector_hits),

@@ -240,6 +240,9 @@ def understand(
         lines = kb.ranker.rank(e.rest, langs, limit=8)
         line = next((r.topic for r in lines if _family(r.topic, kb) == _GOVERNMENT), _GOVERNMENT)
         u = replace(u, related=(line,))
+    whole_procedure = _whole_procedure_named(u, e, ranked, text, kb, langs)
+    if whole_procedure is not None:
+        return whole_procedure
     if whole and u.intent == "who_leads" and not (u.related or u.unheld):
         pair = _two_questions(text, kb, _a_lead_and_a_topic(kb))
         if pair is not None:
@@ -470,7 +473,7 @@ def _two_questions(
     for m in _SECOND_QUESTION.finditer(text):
         first, second = text[: m.start()].strip(), text[m.end() :].strip()
         asked = first + m.group(0).strip()[:1]  # with its question mark, when it has one
-        if not first or _SUBORDINATE.match(first):
+        if not first or _SUBORDINATE.match(first) or _only_how_far(first, kb):
             continue
         named = listed and _named_after(asked, second)
         if not (named or _asks_again(asked, second)):
@@ -482,6 +485,17 @@ def _two_questions(
         if both((first, one), (second, two)) and not (named and not _titled(second, two, kb)):
             return one, two
     return None
+
+
+def _only_how_far(clause: str, kb: KnowledgeBase) -> bool:
+    """Whether a clause is only a procedure's span ("from start to finish", "من البداية للنهاية").
+
+    It says how much of what the next clause asks is wanted, and asks nothing of its own.
+    """
+    norm = normalize(clause)
+    return any(
+        norm == normalize(p) for code in kb.languages for p in kb.text(code).procedure_words
+    )
 
 
 def _named_after(first: str, second: str) -> bool:
@@ -1184,6 +1198,8 @@ def _classify(
         and not (
             best is not None and sure and best.matched >= 2 and not _of_activation(best.topic, kb)
         )
+        # "بدنا ننضم لمجموعة الصحة، كيف نعمل؟": joining it is what is wanted, not activating it.
+        and not (best is not None and sure and kb.concepts[_family(best.topic, kb)].of_a_cluster)
     ):
         return found("concept", 0.8, topic=_PROCEDURE, sectors=e.sectors)
     # "I'm new in the OCHA office, how are clusters activated?", "我是新来的信息管理官员
@@ -1815,6 +1831,117 @@ def _names_the_procedure(text: str, kb: KnowledgeBase, langs: list[str]) -> bool
         and any(_holds(norm, p) for p in kb.text(code).procedure_words)
         for code in langs
     )
+
+
+# The candidates among which the ranker's view of activating is looked for.
+_NEAREST = 4
+
+
+def _whole_procedure_named(
+    u: Understanding,
+    e: Entities,
+    ranked: list[Ranked],
+    text: str,
+    kb: KnowledgeBase,
+    langs: list[str],
+) -> Understanding | None:
+    """The whole procedure, named in a longer message that another topic took, or none.
+
+    "What is the formal route to get the IASC to activate clusters", "من البداية للنهاية،
+    كيف يتم تفعيل المجموعات؟", "we are a new HCT member and want to understand the sequence
+    from proposal to endorsement": a noun for the procedure (`procedure_words`) with activating
+    named, or with an activation topic among the nearest candidates, asks for the procedure,
+    unless a word people ask the first or another near candidate by is in the message besides
+    those ("the government's role in the activation process"). A line of activating stays
+    when the message says anything more ("who signs in the process?"); "por dónde empiezo"
+    alone asks where the whole begins. A span of it (`_procedure_span`) asks for it whole.
+    """
+    if u.intent not in ("concept", "unknown") or u.beyond or u.topic == _PROCEDURE:
+        return None
+    line = bool(u.topic) and (_of_activation(u.topic or "", kb) or _procedure(u.topic or "", kb))
+    norm = normalize(text)
+    for code in langs:
+        held = [p for p in kb.text(code).procedure_words if _holds(norm, normalize(p))]
+        span = "" if "duration" in e.intents else _procedure_span(norm, kb, code)
+        if not (held or span):
+            continue
+        tokens = set(kb.ranker.tokens(e.rest, code))
+        activating = bool(span or tokens & kb.activation_tokens[code]) or any(
+            _of_activation(r.topic, kb) for r in ranked[:_NEAREST]
+        )
+        if not activating:
+            continue
+        said = {t for p in (*held, span, *QUESTION_WORDS) for t in kb.ranker.tokens(p, code)}
+        beside = tokens - said - kb.activation_tokens[code] - kb.cluster_tokens[code]
+        others = {t for t in (u.topic, *(r.topic for r in ranked[:_NEAREST])) if t}
+        asked = _asked_of({t for t in others if not _procedure(t, kb)}, kb, code)
+        if not span and ((line and beside) or beside & asked):
+            continue
+        related = tuple(t for t in (u.topic, *u.related) if t and t != _PROCEDURE)[:2]
+        return replace(
+            u,
+            intent="concept",
+            confidence=max(u.confidence, ALONE),
+            topic=_PROCEDURE,
+            related=related,
+            also_topic=None,
+        )
+    return None
+
+
+def _asked_of(topics: set[str], kb: KnowledgeBase, code: str) -> set[str]:
+    """The tokens people ask these topics, or the topics their lines belong to, by."""
+    index = kb.ranker.indexes.get(code)
+    if index is None:
+        return set()
+    return {
+        t
+        for topic in topics
+        for key in (topic, _family(topic, kb))
+        for t in index.asked.get(key, frozenset())
+    }
+
+
+# The words of each end of a span of the procedure, at most ("from the ERC's approval").
+_END_WORDS = 3
+# The characters of each end of a Chinese span ("从提议到批准").
+_CJK_END = 6
+
+
+def _procedure_span(norm: str, kb: KnowledgeBase, code: str) -> str:
+    """The span of the procedure a message names, both its ends stages of activating, or "".
+
+    "From proposal to endorsement", "desde la propuesta hasta la aprobación", "从提议到批准",
+    "من الاقتراح إلى الموافقة": each end, ranked alone, is a line or a topic of activating
+    (`procedure_spans` of each language file: the word before each end).
+    """
+    tokens = norm.split()
+    for opening, closing in (p for p in kb.text(code).procedure_spans if len(p) == 2):
+        if _CJK.search(opening):
+            for m in re.finditer(rf"{opening}(.{{1,{_CJK_END}}}?){closing}", norm):
+                after = norm[m.end() : m.end() + _CJK_END]
+                ends = (after[:k] for k in range(2, len(after) + 1))
+                end = next((x for x in ends if _a_stage(x, kb, code)), "")
+                if end and _a_stage(m.group(1), kb, code):
+                    return m.group(0) + end
+            continue
+        for i in (i for i, t in enumerate(tokens) if t == normalize(opening)):
+            for j in range(i + 2, min(len(tokens), i + 2 + _END_WORDS)):
+                before, after_it = tokens[i + 1 : j], tokens[j + 1 : j + 1 + _END_WORDS]
+                if (
+                    tokens[j] == normalize(closing)
+                    and after_it
+                    and _a_stage(" ".join(before), kb, code)
+                    and _a_stage(" ".join(after_it), kb, code)
+                ):
+                    return " ".join(tokens[i : j + 1 + len(after_it)])
+    return ""
+
+
+def _a_stage(words: str, kb: KnowledgeBase, code: str) -> bool:
+    """Whether words ranked alone ("the proposal", "批准") are a line or a topic of activating."""
+    first = kb.ranker.rank(words, [code], limit=1)
+    return bool(first) and (_of_activation(first[0].topic, kb) or _procedure(first[0].topic, kb))
 
 
 def _names_activating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:

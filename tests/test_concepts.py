@@ -1201,3 +1201,41 @@ def test_the_procedure_named_in_a_long_message_is_the_procedure(chat: Chat, ques
     # procedure beside activating still says what is wanted: the eight steps, not "I don't know".
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == "activation_steps", question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # A post that asked the asker is who wants to know, not what is asked.
+        "the HC asked me what the procedure is",
+        "el HC me pidió averiguar cómo se activa un clúster, por dónde empiezo",
+        # A noun for the procedure beside activating, whatever body the message names.
+        "what is the formal route to get the IASC to activate clusters",
+        # A span from one stage of activating to another is the whole procedure.
+        "We are a new HCT member and want to understand the sequence from proposal to endorsement",
+        "从提议到批准要经过什么",
+        "من البداية للنهاية، كيف يتم تفعيل المجموعات؟",
+    ],
+)
+def test_the_whole_procedure_asked_around_other_words_is_the_procedure(
+    chat: Chat, question: str
+) -> None:
+    # A post, a body or "from start to finish" took the question to another topic; the message
+    # asks for the eight steps, once, with no second answer on the words of its span.
+    chat(question)
+    assert [r.data.get("topic") for r in chat.replies] == ["activation_steps"], question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "nos unimos al cluster de proteccion, como se hace",
+        "on veut rejoindre le cluster abris, comment on fait ?",
+        "بدنا ننضم لمجموعة الصحة، كيف نعمل؟",
+    ],
+)
+def test_joining_then_how_it_is_done_is_joining_not_activating(chat: Chat, question: str) -> None:
+    # "How is it done" asks how to do what the message names: joining, whose lead to ask.
+    chat(question)
+    topics = [r.data.get("topic") for r in chat.replies]
+    assert "joining" in topics and "activation_steps" not in topics, question
