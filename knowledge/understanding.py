@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from knowledge.base import DEACTIVATION, KnowledgeBase
-from knowledge.facts import LANGUAGES
+from knowledge.facts import LANGUAGES, Passage
 from knowledge.matching import (
     _CJK,
     MAX_UNDERSTOOD,
@@ -201,6 +201,8 @@ def understand(
     whens = [p for code in langs for p in kb.text(code).intent_words.get("when", ())]
     # Its "when" is then no word of what is asked either ("quand on active un cluster, qui
     # décide ?" asks who decides, not when activating is justified).
+    # "What does the ERC do when it receives the letter?" may name a step done, as "after" does.
+    joined_by_when = "when" in e.intents
     if "when" in e.intents and asks_besides(text, whens):
         e = replace(e, intents=e.intents - {"when"}, rest=without(e.rest, whens))
     e = _without_examples(e, langs, kb)
@@ -218,7 +220,7 @@ def understand(
     duty = _duty_of_the_subject(ranked, e, kb, langs, normalize(text))
     if duty is not None:
         ranked, e = duty
-    if e.intents & {"after", "once"}:
+    if e.intents & {"after", "once"} or joined_by_when:
         ranked = _after_step(text, ranked, kb, langs, e.situation)
     other = _another_organisation(e, text, kb, langs)
     if other:
@@ -967,7 +969,24 @@ def _after_step(
         if r.confidence >= max(CONFIDENT, _AS_SURE * candidates[0].confidence)
         and getattr(kb.passages.get(r.topic), "kind", "") == "step"
     ]
+    # "After the ERC gets the letter", "après que l'ERC a reçu la lettre": the step done to
+    # the one who receives, whose words the receiver's own next step shares.
+    # Its receiver may be named before the clause ("what does the ERC do when it receives it").
+    received = _received_step(body, kb, langs, text[:start])
+    if received is not None:
+        best = candidates[0] if candidates else Ranked(received, "passage", 1.0, 1.0, 2)
+        sure = max(best.confidence, CONFIDENT)
+        named = [Ranked(received, "passage", best.score, sure, max(best.matched, 2))]
     step = kb.passages[named[0].topic] if named else None
+    # "Once the principals have signed off, who tells the partners?": the one step the rest's
+    # roles fit (told to the partners), whichever step the clause names, if any.
+    fitting = _the_step_of(f"{text[:start]} {text[end:]}", kb, langs)
+    if fitting is not None and (step is None or fitting != f"step_{step.n + 1}"):
+        best = ranked[0] if ranked else Ranked(fitting, "passage", 1.0, CONFIDENT, 2)
+        return [
+            Ranked(fitting, "passage", best.score, max(best.confidence, CONFIDENT), 2),
+            *(r for r in ranked if r.topic != fitting),
+        ]
     if step is None or step.n >= step.total:
         return ranked
     following = f"step_{step.n + 1}"
@@ -978,7 +997,7 @@ def _after_step(
     # RC/HC do?": the RC/HC's next move is step 8, whoever else the RC/HC is named in).
     also_next = any(
         r.topic == following and r.confidence >= _AS_SURE * rest[0].confidence for r in rest
-    )
+    ) or _done_by(f"{text[:start]} {text[end:]}", kb.passages[following], kb, langs)
     if answered and rest[0].topic != following and not also_next:
         # What the rest asks comes first ("after step 3, what is step 5?": step 5).
         return [rest[0], *(r for r in ranked if r.topic != rest[0].topic)]
@@ -999,7 +1018,12 @@ def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int, str] | None:
     folded = text.lower()
     for lang in kb.languages:
         words = kb.text(lang).intent_words
-        once = words.get("once", ())
+        # "When" opens such a clause only when it names who received what a step sent
+        # ("cuando el ERC recibe la carta"): "when should a cluster be activated?" names none.
+        whens = tuple(
+            w for w in words.get("when", ()) if len(w.split()) == 1 and not _CJK.search(w)
+        )
+        once = (*words.get("once", ()), *whens)
         for marker in (*words.get("after", ()), *once):
             at = folded.find(marker)
             if at < 0:
@@ -1014,9 +1038,103 @@ def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int, str] | None:
                 continue  # inside another word
             stop = _CLAUSE_END.search(text, end)
             close = stop.start() if stop else len(text)
-            if marker in once and not _done(folded[end:close], words.get("done", ())):
+            if marker in once and not (
+                (marker not in whens and _done(folded[end:close], words.get("done", ())))
+                or _received_step(text[end:close], kb, [lang], text[:at]) is not None
+            ):
                 continue
             return at, close, text[end:close]
+    return None
+
+
+def _the_step_of(words: str, kb: KnowledgeBase, langs: list[str]) -> str | None:
+    """The one step whose doer some words ask for, done to the roles they name, if one.
+
+    "Who tells the partners": asked with "who" ("combien de temps a l'ERC" asks how long).
+    """
+    norm = normalize(words)
+    if not _WHO.search(norm):
+        return None
+    for code in langs:
+        named, _ = _roles_named(norm, kb, code)
+        if not named:
+            continue
+        steps = [
+            p.id
+            for p in kb.passages.values()
+            if p.kind == "step" and all(role in (p.to if to else p.by) for role, to in named)
+        ]
+        return steps[0] if len(steps) == 1 else None
+    return None
+
+
+def _done_by(words: str, step: Passage, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the roles some words name doing something are all the step's own doers.
+
+    "ماذا يفعل ERC عندما يستلم الرسالة": what the ERC does next is the ERC's next step.
+    """
+    norm = normalize(words)
+    for code in langs:
+        named, whom = _roles_named(norm, kb, code)
+        if named:
+            return not whom and all(not to and role in step.by for role, to in named)
+    return False
+
+
+# The words a clause may open with before its receiving word ("when it receives").
+_RECEIVER_GAP = 2
+
+
+def _received_step(
+    clause: str, kb: KnowledgeBase, langs: list[str], before: str = ""
+) -> str | None:
+    """The step a clause says is done by naming who received it ("the ERC gets it"), or None.
+
+    `before`: the words before the clause, where its receiver may be named.
+
+    A role with a `step_roles.receives` word right after it ("el ERC recibe", "ERC收到") or
+    right before it (Arabic puts the verb first: "يستلم ERC") is the one a step is done to:
+    the step done to it, by the other roles the clause names, and the one the clause's words
+    rank first among several ("once the HC receives the confirmation").
+    """
+    norm = f" {normalize(clause)} "
+    opening = normalize(clause).split()[:_RECEIVER_GAP]
+    for code in langs:
+        receives = [normalize(w) for w in kb.text(code).step_roles.get("receives", ())]
+        roles, _, _ = kb.step_role_words[code]
+        got, others = set(), set()
+        for word, role in roles:
+            inside = code == "zh" and bool(_CJK.search(word))
+            needle = word if inside else f" {word} "
+            at = norm.find(needle)
+            if at < 0:
+                continue
+            next_words, last_words = norm[at + len(needle) :].lstrip(), norm[:at].rstrip()
+            gap = "" if inside else " "
+            if any(
+                f"{next_words} ".startswith(f"{r}{gap}") or f" {last_words}".endswith(f"{gap}{r}")
+                for r in receives
+            ):
+                got.add(role)
+            else:
+                others.add(role)
+            norm = norm.replace(word, "#" * len(word))
+        # "What does the ERC do when it receives it?": the clause opens on receiving, and its
+        # receiver is the role named last before it.
+        if not got and before and any(w in receives for w in opening):
+            last = _roles_named(normalize(before), kb, code)[0][-1:]
+            got = {role for role, _ in last}
+        if not got:
+            continue
+        steps = [
+            p.id
+            for p in kb.passages.values()
+            if p.kind == "step" and got <= set(p.to) and others - got <= set(p.by)
+        ]
+        if not steps:
+            continue
+        order = [r.topic for r in kb.ranker.rank(clause, [code], limit=16)]
+        return min(steps, key=lambda s: (order.index(s) if s in order else len(order), s))
     return None
 
 

@@ -1239,3 +1239,20 @@ def test_joining_then_how_it_is_done_is_joining_not_activating(chat: Chat, quest
     chat(question)
     topics = [r.data.get("topic") for r in chat.replies]
     assert "joining" in topics and "activation_steps" not in topics, question
+
+
+@pytest.mark.parametrize(
+    ("question", "step"),
+    [
+        ("what happens once the ERC gets it", "step_6"),
+        ("que se passe-t-il après que l'ERC a reçu la lettre", "step_6"),
+        ("qué hace el ERC cuando recibe la carta del HC", "step_6"),
+        ("ماذا يفعل ERC عندما يستلم الرسالة", "step_6"),
+        ("once the principals have signed off, who tells the partners", "step_8"),
+    ],
+)
+def test_a_step_asked_by_what_follows_its_receipt(chat: Chat, question: str, step: str) -> None:
+    # Who receives names the step done to them (the RC/HC writes to the ERC): the next step
+    # answers, not the receiver's own line the words share; what the rest asks of whom wins.
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == step, question
