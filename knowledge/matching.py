@@ -10,7 +10,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -493,6 +493,9 @@ class Entities:
     # What a list word lists: "clusters" ("list the clusters"), "other" (a thing it names
     # first: "list the responsibilities of a cluster lead"), or "" (nothing: "list please").
     listed: str = ""
+    # The name of an organisation we do not hold that holds a cluster's word, as typed
+    # ("International Medical Corps", "Shelter Box"): it names no cluster.
+    organisation: str = ""
 
 
 # The intent of the words naming a kind of emergency ("and in conflict?").
@@ -1147,6 +1150,99 @@ class Matcher:
             cut = re.sub(rf"[在于到为给]?{re.escape(h.phrase)}", "", cut)
         return [h for h in self.intents.find(cut) if h.target == "wish"]
 
+    @cached_property
+    def organisation_markers(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The words saying a name is an organisation's ("corps"), and those joining its words.
+
+        Of every language (names are often said in English), folded; no cluster word.
+        """
+        groups = [lang.organisation_words for lang in self.kb.languages.values()]
+        markers = {normalize(w) for g in groups for w in g.get("markers", ())}
+        links = {normalize(w) for g in groups for w in g.get("links", ())}
+        return frozenset(markers - self.cluster_words), frozenset(links)
+
+    @cached_property
+    def topic_words(self) -> frozenset[str]:
+        """Every word of our topics and intents in every language, folded: no name's we lack.
+
+        "Protection Activated", "Logistics Capacity", "Shelter Coordination" are our words
+        typed with capitals; "Box", "Mission" and "Hungry" are in none of our texts.
+        """
+        words: set[str] = set()
+        for lang in self.kb.languages.values():
+            for c in lang.concepts.values():
+                words.update(normalize(f"{c.title} {c.body} {' '.join(c.keywords)}").split())
+            for ws in (*lang.passage_words.values(), *lang.intent_words.values()):
+                words.update(w for p in ws for w in normalize(p).split())
+        return frozenset(words)
+
+    def _name_around(
+        self, hit: Hit, norm: str, original: str, held: set[str]
+    ) -> tuple[int, int] | None:
+        """The words (first, past the last) of an organisation's name a cluster's word is in.
+
+        "International Medical Corps" (a word saying so on both sides), or a name typed with
+        capitals whose next word is no word of ours ("Shelter Box", "Food for the Hungry",
+        "Water Mission"): not "Health Cluster", "Protection In Sudan" or "WASH and Health".
+        `held`: the names of agencies and countries found exactly, which are no such word.
+        """
+        if hit.start < 0 or _CJK.search(norm):
+            return None
+        markers, links = self.organisation_markers
+        tokens = norm.split()
+        i = len(norm[: hit.start].split())
+        end = i + len(hit.phrase.split())
+        after = end
+        while after < len(tokens) and tokens[after] in links and after - end < 2:
+            after += 1
+        if after >= len(tokens):
+            return None
+        following = tokens[after]
+        typed = self._typed_capitals(original, len(tokens))
+
+        def a_name_word(k: int) -> bool:
+            word = tokens[k]
+            return (
+                typed is not None
+                and typed[k]
+                and word not in self.common_words
+                and word not in self.cluster_words
+                and word not in self.topic_words
+                and not any(word in n.split() for n in held)
+            )
+
+        both = i > 0 and tokens[i - 1] in markers and following in markers
+        if not (both or (typed is not None and typed[i] and a_name_word(after))):
+            return None
+        first, last = i, after + 1
+        while first > 0 and (tokens[first - 1] in markers or a_name_word(first - 1)):
+            first -= 1
+        while last < len(tokens) and (tokens[last] in markers or a_name_word(last)):
+            last += 1
+        return first, last
+
+    @staticmethod
+    def _typed_words(span: tuple[int, int], norm: str, original: str) -> str:
+        """The words of a span of the folded message as typed, where they fold one for one."""
+        typed = original.split()
+        if len(typed) == len(norm.split()):
+            return " ".join(typed[span[0] : span[1]]).strip("?!.,;:¿¡")
+        return " ".join(norm.split()[span[0] : span[1]])
+
+    @staticmethod
+    def _typed_capitals(original: str, count: int) -> list[bool] | None:
+        """Per folded word, whether it was typed as a name is ("Mission", not "WASH" or "in").
+
+        None when the typed words do not fold one for one into the message's words.
+        """
+        flags: list[bool] = []
+        for word in original.split():
+            folded = normalize(word).split()
+            bare = word.lstrip("¿¡\"'(«“‘")
+            title = len(folded) == 1 and bare[:1].isupper() and not bare.isupper()
+            flags += [title] * len(folded)
+        return flags if len(flags) == count else None
+
     def entities(self, text: str) -> Entities:
         """Everything the matcher recognises in one message."""
         norm = normalize(text)
@@ -1165,6 +1261,21 @@ class Matcher:
             for h in self.countries.find_words(words)
             if h.phrase not in {s.phrase for s in sector_hits}
         ]
+        # "International Medical Corps", "Water Mission": a cluster's word inside the name of an
+        # organisation we do not hold names no cluster (the name is left over, as any is).
+        held = {h.phrase for h in (*agency_hits, *country_hits) if h.score == 1.0}
+        spans = {h: self._name_around(h, norm, original, held) for h in sector_hits}
+        named = [span for span in spans.values() if span is not None]
+        sector_hits = [h for h, span in spans.items() if span is None]
+        organisation = self._typed_words(named[0], norm, original) if named else ""
+        if named:
+            # "Food for the Hungry" is no slip for Hungary: a country's words inside the name.
+            inside_name = {k for a, b in named for k in range(a, b)}
+            country_hits = [
+                h
+                for h in country_hits
+                if h.start < 0 or len(norm[: h.start].split()) not in inside_name
+            ]
         # A name that fits several countries counts only where no country is named.
         unclear = [] if country_hits else self.ambiguous_countries.find_words(words)[:1]
         # No intent phrase is capitals-only: the capitals in `words` change nothing here.
@@ -1299,6 +1410,7 @@ class Matcher:
             says_cluster="cluster_word" in intents
             or any(self._holds_cluster(h.phrase) for h in intent_hits),
             listed=listed,
+            organisation=organisation,
         )
 
 

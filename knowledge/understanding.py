@@ -222,7 +222,9 @@ def understand(
         ranked, e = duty
     if e.intents & {"after", "once"} or joined_by_when:
         ranked = _after_step(text, ranked, kb, langs, e.situation)
-    other = _another_organisation(e, text, kb, langs)
+    other = _another_organisation(e, text, kb, langs) or _an_organisation_with_a_cluster_word(
+        e, text
+    )
     if other:
         return Understanding("unknown_agency", lang, 0.9, unknown_name=other[:60])
     u = _classify(e, lang, ranked, kb, langs, normalize(text), text)
@@ -1724,6 +1726,19 @@ def _another_organisation(e: Entities, text: str, kb: KnowledgeBase, langs: list
         if _holds(norm, phrase):
             return phrase if _CJK.search(phrase) else _typed_span(phrase.split(), text)
     return ""
+
+
+def _an_organisation_with_a_cluster_word(e: Entities, text: str) -> str:
+    """An organisation we do not hold whose name holds a cluster's word, asked of, or "".
+
+    "What does International Medical Corps lead?", "Shelter Box", "does Water Mission lead
+    a cluster?": the matcher read the name as no cluster (`Entities.organisation`); asked
+    what it leads, or named alone, it is an agency we do not hold, never a cluster's lead.
+    """
+    if not e.organisation or e.sectors or e.agencies:
+        return ""
+    alone = normalize(text) == normalize(e.organisation)
+    return e.organisation if alone or e.intents & {"lead", "which_clusters"} else ""
 
 
 def _typed_span(span: list[str], text: str) -> str:

@@ -933,3 +933,22 @@ def test_someone_else_leading_a_cluster_gets_whether_it_may(
     # The lead, then what our topics say of that one leading: not the lead alone.
     answer = chat(question)
     assert lead in answer and line in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("what does International Medical Corps lead", "International Medical Corps"),
+        ("Shelter Box", "Shelter Box"),
+        ("¿Water Mission lidera algún clúster?", "Water Mission"),
+        ("what clusters does Food for the Hungry lead", "Food for the Hungry"),
+    ],
+)
+def test_an_organisation_named_with_a_cluster_word_is_one_we_do_not_hold(
+    chat: Chat, question: str, name: str
+) -> None:
+    # "Medical", "shelter", "water", "food" inside an organisation's name name no cluster (nor
+    # "Hungry" Hungary): the answer says we hold no agency of that name, never a cluster's lead.
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_agency", question
+    assert chat.last.data.get("name") == name, chat.last.data
