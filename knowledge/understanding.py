@@ -2905,6 +2905,10 @@ def _within_the_topic(
     return Understanding("concept", lang, 0.8, topic=family) if that else None
 
 
+# The answers naming who leads what, after which "why?" asks why that agency leads.
+_LEAD_ANSWERS = frozenset({"who_leads", "agency_clusters"})
+
+
 def _why_again(
     e: Entities, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
 ) -> Understanding | None:
@@ -2915,7 +2919,12 @@ def _why_again(
     and guesses none (never the aims or the whole procedure again).
     """
     line = str(previous.get("line") or "")
-    if not line or "why" not in e.intents or e.intents - _WHY_ONLY:
+    # "Who leads health?" then "why?": the lead is a fact of ours; why that agency leads,
+    # none of our texts says (`reasons` holds no lead), so the answer says so of that lead.
+    led = previous.get("intent") in _LEAD_ANSWERS and (
+        previous.get("sectors") or previous.get("agencies")
+    )
+    if not (line or led) or "why" not in e.intents or e.intents - _WHY_ONLY:
         return None
     if e.sectors or e.agencies or e.countries or e.acronyms or e.words > _WHY_WORDS:
         return None
@@ -2929,6 +2938,14 @@ def _why_again(
     }
     if any(w not in said and w.removeprefix("و") not in said for w in e.leftover.split()):
         return None
+    if not line:
+        return Understanding(
+            "no_reason",
+            lang,
+            0.9,
+            sectors=tuple(previous.get("sectors") or ()),
+            agencies=tuple(previous.get("agencies") or ()),
+        )
     # An unnamed line ("scale_up.2") was shown as its whole topic: the topic's reason.
     subject = _family(line, kb) if "." in line else line
     reason = kb.reasons.get(subject)
