@@ -217,6 +217,8 @@ def understand(
         ranked = _handed_over(ranked, e, text, kb, langs)
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
+    if "still" in e.intents and ranked:
+        ranked = _still_the_approver(ranked, e, kb, langs)
     duty = _duty_of_the_subject(ranked, e, kb, langs, normalize(text))
     if duty is not None:
         ranked, e = duty
@@ -1219,6 +1221,13 @@ def _classify(
         topic = _DECISION if _WHO.search(norm) else _PROCEDURE
         best = Ranked(topic, "concept", best.score, best.confidence, best.matched)
         ranked = [best, *(r for r in ranked if r.topic != topic)]
+    # "Who is put in charge of a cluster when it's set up?", "qui est désigné chef de file
+    # quand un cluster est activé ?": who comes to lead an activated cluster, none named, is
+    # who proposes and who endorses the leads, not one step's words or a sector's.
+    at_activation = best is not None and _leads_at_activation(e, norm, kb, langs)
+    if at_activation and best is not None and best.topic != _DECISION:
+        best = Ranked(_DECISION, "concept", best.score, max(best.confidence, CONFIDENT), 2)
+        ranked = [best, *(r for r in ranked if r.topic != _DECISION)]
     # "When should a cluster be activated?", "cuándo hay que activar": when activating is
     # justified, the criteria, rather than the procedure or who decides; when the question
     # says more than activating a cluster ("when does the ERC answer?") it asks that.
@@ -1359,7 +1368,7 @@ def _classify(
     # agency), or by lead words alone ("what does the lead agency do?", "qué hace la agencia
     # líder"); an acronym that is also a body's name ("who is OCHA?") names it as well.
     role = "role" in e.intents and "acronym_question" not in e.intents
-    if role and (best is not None or e.acronyms or e.agencies):
+    if role and not at_activation and (best is not None or e.acronyms or e.agencies):
         post = _post(e, kb, lang, lead=lead, country=country)
         # The question's own candidates, or, when the acronym is all it says ("what does the
         # CLA do?"), those of the acronym's words; lead words are in many passages: more of them
@@ -1897,6 +1906,60 @@ def _of_activation(topic: str, kb: KnowledgeBase) -> bool:
 # "Why" in our five languages (folded): with it (or "who", `_WHO`), activating alone is not
 # asked.
 _WHY = re.compile(r"(?:^|\s)(?:why|pourquoi|por que|لماذا|ليش)(?:\s|$)|为什么|为何")
+
+
+# The note on who approves today (the EDG since late 2021, per one handbook).
+_APPROVER_NOW = "approver_update"
+# The approvers of activation, then and now, as acronyms (their titles are read as them too).
+_APPROVERS = frozenset({"ERC", "EDG"})
+
+
+def _still_the_approver(
+    ranked: list[Ranked], e: Entities, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """Whether the approver is still the one it was, asked of activating: the note on who approves.
+
+    "La activación la decide todavía el ERC o ahora el EDG", "c'est toujours l'ERC qui décide ?":
+    a `still` word asks what changed, and the note on the approver says it, when the question
+    shares its words (the whole procedure holds them all, the note among them).
+    """
+    first = ranked[0]
+    # A step shown with the note already ("does the ERC still have 24 hours?": step 6) stays.
+    shown = getattr(kb.passages.get(first.topic), "note", "") == _APPROVER_NOW
+    if first.topic == _APPROVER_NOW or shown:
+        return ranked
+    if not (_of_activation(first.topic, kb) or _procedure(first.topic, kb)):
+        return ranked
+    # Of an approver named ("still the ERC", "或者EDG"), not of activating at all ("should we
+    # still activate?" asks whether to).
+    if not set(e.acronyms) & _APPROVERS:
+        return ranked
+    pool = {r.topic: r for r in kb.ranker.rank(e.rest, langs, limit=8)}
+    note = pool.get(_APPROVER_NOW) or pool.get("activation_decision.3")
+    if note is None or note.matched < 2:
+        return ranked
+    chosen = Ranked(_APPROVER_NOW, "passage", first.score, max(note.confidence, CONFIDENT), 2)
+    return [chosen, *(r for r in ranked if r.topic != _APPROVER_NOW)]
+
+
+# The words, besides leading, activating and the cluster word, of "who is put in charge of a
+# cluster when it is set up" ("put", "queda", "désigné").
+_BESIDE_LEADING = 1
+
+
+def _leads_at_activation(e: Entities, norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether a "who" asks who leads a cluster once activated, naming no cluster or agency."""
+    if "lead" not in e.intents or e.sectors or e.agencies or e.countries or not _WHO.search(norm):
+        return False
+    for code in langs:
+        tokens = set(kb.ranker.tokens(e.rest, code)) - kb.cluster_tokens[code]
+        words = kb.text(code).intent_words["lead"]
+        leading = {t for w in words for t in kb.ranker.tokens(w, code)}
+        activating = tokens & kb.activation_tokens[code]
+        besides = tokens - activating - leading
+        if activating and tokens & leading and len(besides) <= _BESIDE_LEADING:
+            return True
+    return False
 
 
 def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:

@@ -1256,3 +1256,24 @@ def test_a_step_asked_by_what_follows_its_receipt(chat: Chat, question: str, ste
     # answers, not the receiver's own line the words share; what the rest asks of whom wins.
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == step, question
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # "Still ... or now ..." of who approves: the note on who approves today.
+        ("la activación la decide todavía el ERC o ahora el EDG", "approver_update"),
+        (
+            "c'est toujours l'ERC qui décide de l'activation ou maintenant l'EDG ?",
+            "approver_update",
+        ),
+        # Who comes to lead a cluster once activated, none named: who proposes and endorses.
+        ("who is put in charge of a cluster when it's set up", "activation_decision"),
+        ("qui est désigné chef de file quand un cluster est activé", "activation_decision"),
+        # What a post is responsible for is the post's topic.
+        ("ERC负责什么", "coordination_roles"),
+    ],
+)
+def test_who_decides_and_who_leads_at_activation(chat: Chat, question: str, topic: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, question
