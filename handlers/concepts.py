@@ -78,10 +78,19 @@ def show_topic(ctx: Context, topic: str, *, after_the_lead: bool = False) -> Rep
 
 @router.intent("no_reason")
 def no_reason(msg: Incoming, ctx: Context) -> Reply:
-    """No reason held for the topic or line asked why of: said so, the topic a button away."""
+    """No reason held for the topic or line asked why of: said so, the topic a button away.
+
+    After a lead answer ("who leads health?", "why?") it is said of the clusters or agencies
+    named, with no button: no topic of ours holds why an agency leads.
+    """
     kb = ctx.kb
-    topic = ctx.understanding.topic
-    assert topic is not None
+    u = ctx.understanding
+    topic = u.topic
+    if topic is None:
+        agencies = kb.text(ctx.lang).agencies
+        named = [sector_label(ctx, s)["name"] for s in u.sectors]
+        named += [agencies[a].short for a in u.agencies]
+        return reply(ctx, "concepts/no_reason.j2", topic="", title=", ".join(named))
     passage = kb.passages.get(topic)
     key = passage.concept if passage is not None else topic
     title = kb.passage_title(passage, ctx.lang) if passage is not None else ""

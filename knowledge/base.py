@@ -145,7 +145,7 @@ class KnowledgeBase(Facts):
             named = {
                 (normalize(w), role)
                 for role, ws in words.items()
-                if role not in ("to", "to_whom")
+                if role not in ("to", "to_whom", "receives")
                 for w in ws
             }
             roles = tuple(sorted(named, key=lambda wr: (-len(wr[0]), wr)))

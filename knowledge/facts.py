@@ -116,6 +116,9 @@ class Language:
     last_words: tuple[str, ...]
     # Nouns naming the activation procedure ("the formal procedure", "el trámite", "إجراءات").
     procedure_words: tuple[str, ...]
+    # The words opening and closing a span of it ("from the proposal to the endorsement"):
+    # a span whose two ends are each a stage of activating names the whole procedure.
+    procedure_spans: tuple[tuple[str, ...], ...]
     country_level_words: tuple[str, ...]  # the country level named by its word alone
     # A place the question puts a cluster in ("in Darfur"): `before`, the words that put a
     # place after them; `skip`, articles between ("in the ..."); `and`, what joins two places;
@@ -371,6 +374,7 @@ def _language(code: str, raw: dict[str, Any], facts: dict[str, Any], gaps: list[
         ordinals=tuple(_tuple(spellings) for spellings in raw.get("ordinals") or ()),
         last_words=_tuple(raw.get("last_words")),
         procedure_words=_tuple(raw.get("procedure_words")),
+        procedure_spans=tuple(_tuple(pair) for pair in raw.get("procedure_spans") or ()),
         country_level_words=_tuple(raw.get("country_level_words")),
         place_words=groups("place_words"),
         record_words=groups("record_words"),

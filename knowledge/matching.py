@@ -10,7 +10,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -505,6 +505,9 @@ class Entities:
     # What a list word lists: "clusters" ("list the clusters"), "other" (a thing it names
     # first: "list the responsibilities of a cluster lead"), or "" (nothing: "list please").
     listed: str = ""
+    # The name of an organisation we do not hold that holds a cluster's word, as typed
+    # ("International Medical Corps", "Shelter Box"): it names no cluster.
+    organisation: str = ""
 
 
 # The intent of the words naming a kind of emergency ("and in conflict?").
@@ -516,6 +519,8 @@ _OTHER_LIST = "other_list"
 _LISTS = frozenset({"list_clusters", "which_clusters"})
 # Intent words that, beside a list word, ask for nothing else than the clusters.
 _LIST_FILLERS = frozenset({"lead", "cluster_word", "scope", "list_clusters", "which_clusters"})
+# The words saying someone asked the asker ("the HC asked me", "el HC me pidió", "HC让我").
+_ASKER = "asker"
 # Intent words the lead rules answer; what a question says beside them goes to the ranker.
 _RULE_WORDS = frozenset({"lead", "followup"})
 # Words the rules always answer, whatever else the message holds.
@@ -531,6 +536,31 @@ _LIST_WORDS = frozenset(
         "wish",
     }
 )
+
+
+def _beside_an_asker(norm: str, askers: list[Hit], posts: Iterable[Hit]) -> list[Hit]:
+    """The posts a message names as who asked the asker ("the HC asked me", "طلب مني المنسق").
+
+    A post right before the asking words, or right after them (Arabic puts the verb first),
+    one word between at most ("the HC also asked me"), says who wants to know, not what.
+    """
+    if not askers:
+        return []
+    near = []
+    for post in posts:
+        starts = [post.start] if post.start >= 0 else _found_at(norm, post.phrase)
+        for start, a in ((s, a) for s in starts for a in askers):
+            end, a_end = start + len(post.phrase), a.start + len(a.phrase)
+            gap = norm[end : a.start] if end <= a.start else norm[a_end:start]
+            if a.start >= 0 and len(gap.split()) <= 1 and (end <= a.start or start >= a_end):
+                near.append(post)
+                break
+    return near
+
+
+def _found_at(norm: str, phrase: str) -> list[int]:
+    """Where a word typed in capitals ("HC") stands in the folded message."""
+    return [m.start() for m in re.finditer(rf"(?<!\w){re.escape(phrase.casefold())}(?!\w)", norm)]
 
 
 def _blank(norm: str, hits: Iterable[Hit]) -> str:
@@ -1132,6 +1162,99 @@ class Matcher:
             cut = re.sub(rf"[在于到为给]?{re.escape(h.phrase)}", "", cut)
         return [h for h in self.intents.find(cut) if h.target == "wish"]
 
+    @cached_property
+    def organisation_markers(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The words saying a name is an organisation's ("corps"), and those joining its words.
+
+        Of every language (names are often said in English), folded; no cluster word.
+        """
+        groups = [lang.organisation_words for lang in self.kb.languages.values()]
+        markers = {normalize(w) for g in groups for w in g.get("markers", ())}
+        links = {normalize(w) for g in groups for w in g.get("links", ())}
+        return frozenset(markers - self.cluster_words), frozenset(links)
+
+    @cached_property
+    def topic_words(self) -> frozenset[str]:
+        """Every word of our topics and intents in every language, folded: no name's we lack.
+
+        "Protection Activated", "Logistics Capacity", "Shelter Coordination" are our words
+        typed with capitals; "Box", "Mission" and "Hungry" are in none of our texts.
+        """
+        words: set[str] = set()
+        for lang in self.kb.languages.values():
+            for c in lang.concepts.values():
+                words.update(normalize(f"{c.title} {c.body} {' '.join(c.keywords)}").split())
+            for ws in (*lang.passage_words.values(), *lang.intent_words.values()):
+                words.update(w for p in ws for w in normalize(p).split())
+        return frozenset(words)
+
+    def _name_around(
+        self, hit: Hit, norm: str, original: str, held: set[str]
+    ) -> tuple[int, int] | None:
+        """The words (first, past the last) of an organisation's name a cluster's word is in.
+
+        "International Medical Corps" (a word saying so on both sides), or a name typed with
+        capitals whose next word is no word of ours ("Shelter Box", "Food for the Hungry",
+        "Water Mission"): not "Health Cluster", "Protection In Sudan" or "WASH and Health".
+        `held`: the names of agencies and countries found exactly, which are no such word.
+        """
+        if hit.start < 0 or _CJK.search(norm):
+            return None
+        markers, links = self.organisation_markers
+        tokens = norm.split()
+        i = len(norm[: hit.start].split())
+        end = i + len(hit.phrase.split())
+        after = end
+        while after < len(tokens) and tokens[after] in links and after - end < 2:
+            after += 1
+        if after >= len(tokens):
+            return None
+        following = tokens[after]
+        typed = self._typed_capitals(original, len(tokens))
+
+        def a_name_word(k: int) -> bool:
+            word = tokens[k]
+            return (
+                typed is not None
+                and typed[k]
+                and word not in self.common_words
+                and word not in self.cluster_words
+                and word not in self.topic_words
+                and not any(word in n.split() for n in held)
+            )
+
+        both = i > 0 and tokens[i - 1] in markers and following in markers
+        if not (both or (typed is not None and typed[i] and a_name_word(after))):
+            return None
+        first, last = i, after + 1
+        while first > 0 and (tokens[first - 1] in markers or a_name_word(first - 1)):
+            first -= 1
+        while last < len(tokens) and (tokens[last] in markers or a_name_word(last)):
+            last += 1
+        return first, last
+
+    @staticmethod
+    def _typed_words(span: tuple[int, int], norm: str, original: str) -> str:
+        """The words of a span of the folded message as typed, where they fold one for one."""
+        typed = original.split()
+        if len(typed) == len(norm.split()):
+            return " ".join(typed[span[0] : span[1]]).strip("?!.,;:¿¡")
+        return " ".join(norm.split()[span[0] : span[1]])
+
+    @staticmethod
+    def _typed_capitals(original: str, count: int) -> list[bool] | None:
+        """Per folded word, whether it was typed as a name is ("Mission", not "WASH" or "in").
+
+        None when the typed words do not fold one for one into the message's words.
+        """
+        flags: list[bool] = []
+        for word in original.split():
+            folded = normalize(word).split()
+            bare = word.lstrip("¿¡\"'(«“‘")
+            title = len(folded) == 1 and bare[:1].isupper() and not bare.isupper()
+            flags += [title] * len(folded)
+        return flags if len(flags) == count else None
+
     def entities(self, text: str) -> Entities:
         """Everything the matcher recognises in one message."""
         norm = normalize(text)
@@ -1150,6 +1273,21 @@ class Matcher:
             for h in self.countries.find_words(words)
             if h.phrase not in {s.phrase for s in sector_hits}
         ]
+        # "International Medical Corps", "Water Mission": a cluster's word inside the name of an
+        # organisation we do not hold names no cluster (the name is left over, as any is).
+        held = {h.phrase for h in (*agency_hits, *country_hits) if h.score == 1.0}
+        spans = {h: self._name_around(h, norm, original, held) for h in sector_hits}
+        named = [span for span in spans.values() if span is not None]
+        sector_hits = [h for h, span in spans.items() if span is None]
+        organisation = self._typed_words(named[0], norm, original) if named else ""
+        if named:
+            # "Food for the Hungry" is no slip for Hungary: a country's words inside the name.
+            inside_name = {k for a, b in named for k in range(a, b)}
+            country_hits = [
+                h
+                for h in country_hits
+                if h.start < 0 or len(norm[: h.start].split()) not in inside_name
+            ]
         # A name that fits several countries counts only where no country is named.
         unclear = [] if country_hits else self.ambiguous_countries.find_words(words)[:1]
         # No intent phrase is capitals-only: the capitals in `words` change nothing here.
@@ -1196,8 +1334,13 @@ class Matcher:
         # "What does ... do", "qué hace", "ماذا يفعل": how a question about a post is put, not
         # what it asks ("يفعل" is also a form of "activate", "hace" a word of other lines).
         role = [h for h in intent_hits if h.target == "role"]
+        # "The HC asked me ...": who asks, and the post asking through the asker, ask nothing.
+        asker = [h for h in intent_hits if h.target == _ASKER]
+        asking_posts = _beside_an_asker(norm, asker, (*acronym_hits, *post_hits))
         known = {
-            w for h in (*found, *own_country, *role, *post_hits, *scope) for w in h.phrase.split()
+            w
+            for h in (*found, *own_country, *role, *post_hits, *scope, *asker)
+            for w in h.phrase.split()
         }
         # Inside a run of Chinese, take out what was recognised; what remains is left over.
         cjk_known = sorted(
@@ -1243,6 +1386,8 @@ class Matcher:
             *(h for h in intent_hits if sector_hits and "lead" in intents and h.target == "scope"),
             # "In the end, who approves?" asks who approves, not for the last step.
             *(h for h in intent_hits if h.target == "aside"),
+            *asker,
+            *asking_posts,
             # "Who else?" asks for more of the last answer, not about one who steps in.
             *(h for h in intent_hits if h.target == "others"),
             *role,
@@ -1252,7 +1397,7 @@ class Matcher:
         # A body one of our acronyms names ("OCHA", "أوتشا") stays, as that acronym: what it
         # does is a topic of its own, and its name in one language is no word of the question.
         bodies = [h.target.casefold() for h in agency_hits if h.target in self.kb.acronyms]
-        posts = [h.target.casefold() for h in (*post_hits, *spelt_hits)]
+        posts = [h.target.casefold() for h in (*post_hits, *spelt_hits) if h not in asking_posts]
         rest = " ".join((_blank(norm, masked), *dict.fromkeys((*bodies, *posts))))
         return Entities(
             sectors=_distinct(sector_hits),
@@ -1277,6 +1422,7 @@ class Matcher:
             says_cluster="cluster_word" in intents
             or any(self._holds_cluster(h.phrase) for h in intent_hits),
             listed=listed,
+            organisation=organisation,
         )
 
 

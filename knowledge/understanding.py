@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from knowledge.base import DEACTIVATION, KnowledgeBase
-from knowledge.facts import LANGUAGES
+from knowledge.facts import LANGUAGES, Passage
 from knowledge.matching import (
     _CJK,
     MAX_UNDERSTOOD,
@@ -203,6 +203,8 @@ def understand(
     whens = [p for code in langs for p in kb.text(code).intent_words.get("when", ())]
     # Its "when" is then no word of what is asked either ("quand on active un cluster, qui
     # décide ?" asks who decides, not when activating is justified).
+    # "What does the ERC do when it receives the letter?" may name a step done, as "after" does.
+    joined_by_when = "when" in e.intents
     if "when" in e.intents and asks_besides(text, whens):
         e = replace(e, intents=e.intents - {"when"}, rest=without(e.rest, whens))
     e = _without_examples(e, langs, kb)
@@ -217,12 +219,16 @@ def understand(
         ranked = _handed_over(ranked, e, text, kb, langs)
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
+    if "still" in e.intents and ranked:
+        ranked = _still_the_approver(ranked, e, kb, langs)
     duty = _duty_of_the_subject(ranked, e, kb, langs, normalize(text))
     if duty is not None:
         ranked, e = duty
-    if e.intents & {"after", "once"}:
+    if e.intents & {"after", "once"} or joined_by_when:
         ranked = _after_step(text, ranked, kb, langs, e.situation)
-    other = _another_organisation(e, text, kb, langs)
+    other = _another_organisation(e, text, kb, langs) or _an_organisation_with_a_cluster_word(
+        e, text
+    )
     if other:
         return Understanding("unknown_agency", lang, 0.9, unknown_name=other[:60])
     u = _classify(e, lang, ranked, kb, langs, normalize(text), text)
@@ -242,6 +248,9 @@ def understand(
         lines = kb.ranker.rank(e.rest, langs, limit=8)
         line = next((r.topic for r in lines if _family(r.topic, kb) == _GOVERNMENT), _GOVERNMENT)
         u = replace(u, related=(line,))
+    whole_procedure = _whole_procedure_named(u, e, ranked, text, kb, langs)
+    if whole_procedure is not None:
+        return whole_procedure
     if whole and u.intent == "who_leads" and not (u.related or u.unheld):
         pair = _two_questions(text, kb, _a_lead_and_a_topic(kb))
         if pair is not None:
@@ -472,7 +481,7 @@ def _two_questions(
     for m in _SECOND_QUESTION.finditer(text):
         first, second = text[: m.start()].strip(), text[m.end() :].strip()
         asked = first + m.group(0).strip()[:1]  # with its question mark, when it has one
-        if not first or _SUBORDINATE.match(first):
+        if not first or _SUBORDINATE.match(first) or _only_how_far(first, kb):
             continue
         named = listed and _named_after(asked, second)
         if not (named or _asks_again(asked, second)):
@@ -484,6 +493,17 @@ def _two_questions(
         if both((first, one), (second, two)) and not (named and not _titled(second, two, kb)):
             return one, two
     return None
+
+
+def _only_how_far(clause: str, kb: KnowledgeBase) -> bool:
+    """Whether a clause is only a procedure's span ("from start to finish", "من البداية للنهاية").
+
+    It says how much of what the next clause asks is wanted, and asks nothing of its own.
+    """
+    norm = normalize(clause)
+    return any(
+        norm == normalize(p) for code in kb.languages for p in kb.text(code).procedure_words
+    )
 
 
 def _named_after(first: str, second: str) -> bool:
@@ -974,7 +994,24 @@ def _after_step(
         if r.confidence >= max(CONFIDENT, _AS_SURE * candidates[0].confidence)
         and getattr(kb.passages.get(r.topic), "kind", "") == "step"
     ]
+    # "After the ERC gets the letter", "après que l'ERC a reçu la lettre": the step done to
+    # the one who receives, whose words the receiver's own next step shares.
+    # Its receiver may be named before the clause ("what does the ERC do when it receives it").
+    received = _received_step(body, kb, langs, text[:start])
+    if received is not None:
+        best = candidates[0] if candidates else Ranked(received, "passage", 1.0, 1.0, 2)
+        sure = max(best.confidence, CONFIDENT)
+        named = [Ranked(received, "passage", best.score, sure, max(best.matched, 2))]
     step = kb.passages[named[0].topic] if named else None
+    # "Once the principals have signed off, who tells the partners?": the one step the rest's
+    # roles fit (told to the partners), whichever step the clause names, if any.
+    fitting = _the_step_of(f"{text[:start]} {text[end:]}", kb, langs)
+    if fitting is not None and (step is None or fitting != f"step_{step.n + 1}"):
+        best = ranked[0] if ranked else Ranked(fitting, "passage", 1.0, CONFIDENT, 2)
+        return [
+            Ranked(fitting, "passage", best.score, max(best.confidence, CONFIDENT), 2),
+            *(r for r in ranked if r.topic != fitting),
+        ]
     if step is None or step.n >= step.total:
         return ranked
     following = f"step_{step.n + 1}"
@@ -985,7 +1022,7 @@ def _after_step(
     # RC/HC do?": the RC/HC's next move is step 8, whoever else the RC/HC is named in).
     also_next = any(
         r.topic == following and r.confidence >= _AS_SURE * rest[0].confidence for r in rest
-    )
+    ) or _done_by(f"{text[:start]} {text[end:]}", kb.passages[following], kb, langs)
     if answered and rest[0].topic != following and not also_next:
         # What the rest asks comes first ("after step 3, what is step 5?": step 5).
         return [rest[0], *(r for r in ranked if r.topic != rest[0].topic)]
@@ -1006,7 +1043,12 @@ def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int, str] | None:
     folded = text.lower()
     for lang in kb.languages:
         words = kb.text(lang).intent_words
-        once = words.get("once", ())
+        # "When" opens such a clause only when it names who received what a step sent
+        # ("cuando el ERC recibe la carta"): "when should a cluster be activated?" names none.
+        whens = tuple(
+            w for w in words.get("when", ()) if len(w.split()) == 1 and not _CJK.search(w)
+        )
+        once = (*words.get("once", ()), *whens)
         for marker in (*words.get("after", ()), *once):
             at = folded.find(marker)
             if at < 0:
@@ -1021,9 +1063,103 @@ def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int, str] | None:
                 continue  # inside another word
             stop = _CLAUSE_END.search(text, end)
             close = stop.start() if stop else len(text)
-            if marker in once and not _done(folded[end:close], words.get("done", ())):
+            if marker in once and not (
+                (marker not in whens and _done(folded[end:close], words.get("done", ())))
+                or _received_step(text[end:close], kb, [lang], text[:at]) is not None
+            ):
                 continue
             return at, close, text[end:close]
+    return None
+
+
+def _the_step_of(words: str, kb: KnowledgeBase, langs: list[str]) -> str | None:
+    """The one step whose doer some words ask for, done to the roles they name, if one.
+
+    "Who tells the partners": asked with "who" ("combien de temps a l'ERC" asks how long).
+    """
+    norm = normalize(words)
+    if not _WHO.search(norm):
+        return None
+    for code in langs:
+        named, _ = _roles_named(norm, kb, code)
+        if not named:
+            continue
+        steps = [
+            p.id
+            for p in kb.passages.values()
+            if p.kind == "step" and all(role in (p.to if to else p.by) for role, to in named)
+        ]
+        return steps[0] if len(steps) == 1 else None
+    return None
+
+
+def _done_by(words: str, step: Passage, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the roles some words name doing something are all the step's own doers.
+
+    "ماذا يفعل ERC عندما يستلم الرسالة": what the ERC does next is the ERC's next step.
+    """
+    norm = normalize(words)
+    for code in langs:
+        named, whom = _roles_named(norm, kb, code)
+        if named:
+            return not whom and all(not to and role in step.by for role, to in named)
+    return False
+
+
+# The words a clause may open with before its receiving word ("when it receives").
+_RECEIVER_GAP = 2
+
+
+def _received_step(
+    clause: str, kb: KnowledgeBase, langs: list[str], before: str = ""
+) -> str | None:
+    """The step a clause says is done by naming who received it ("the ERC gets it"), or None.
+
+    `before`: the words before the clause, where its receiver may be named.
+
+    A role with a `step_roles.receives` word right after it ("el ERC recibe", "ERC收到") or
+    right before it (Arabic puts the verb first: "يستلم ERC") is the one a step is done to:
+    the step done to it, by the other roles the clause names, and the one the clause's words
+    rank first among several ("once the HC receives the confirmation").
+    """
+    norm = f" {normalize(clause)} "
+    opening = normalize(clause).split()[:_RECEIVER_GAP]
+    for code in langs:
+        receives = [normalize(w) for w in kb.text(code).step_roles.get("receives", ())]
+        roles, _, _ = kb.step_role_words[code]
+        got, others = set(), set()
+        for word, role in roles:
+            inside = code == "zh" and bool(_CJK.search(word))
+            needle = word if inside else f" {word} "
+            at = norm.find(needle)
+            if at < 0:
+                continue
+            next_words, last_words = norm[at + len(needle) :].lstrip(), norm[:at].rstrip()
+            gap = "" if inside else " "
+            if any(
+                f"{next_words} ".startswith(f"{r}{gap}") or f" {last_words}".endswith(f"{gap}{r}")
+                for r in receives
+            ):
+                got.add(role)
+            else:
+                others.add(role)
+            norm = norm.replace(word, "#" * len(word))
+        # "What does the ERC do when it receives it?": the clause opens on receiving, and its
+        # receiver is the role named last before it.
+        if not got and before and any(w in receives for w in opening):
+            last = _roles_named(normalize(before), kb, code)[0][-1:]
+            got = {role for role, _ in last}
+        if not got:
+            continue
+        steps = [
+            p.id
+            for p in kb.passages.values()
+            if p.kind == "step" and got <= set(p.to) and others - got <= set(p.by)
+        ]
+        if not steps:
+            continue
+        order = [r.topic for r in kb.ranker.rank(clause, [code], limit=16)]
+        return min(steps, key=lambda s: (order.index(s) if s in order else len(order), s))
     return None
 
 
@@ -1106,6 +1242,13 @@ def _classify(
         topic = _DECISION if _WHO.search(norm) else _PROCEDURE
         best = Ranked(topic, "concept", best.score, best.confidence, best.matched)
         ranked = [best, *(r for r in ranked if r.topic != topic)]
+    # "Who is put in charge of a cluster when it's set up?", "qui est désigné chef de file
+    # quand un cluster est activé ?": who comes to lead an activated cluster, none named, is
+    # who proposes and who endorses the leads, not one step's words or a sector's.
+    at_activation = best is not None and _leads_at_activation(e, norm, kb, langs)
+    if at_activation and best is not None and best.topic != _DECISION:
+        best = Ranked(_DECISION, "concept", best.score, max(best.confidence, CONFIDENT), 2)
+        ranked = [best, *(r for r in ranked if r.topic != _DECISION)]
     # "When should a cluster be activated?", "cuándo hay que activar": when activating is
     # justified, the criteria, rather than the procedure or who decides; when the question
     # says more than activating a cluster ("when does the ERC answer?") it asks that.
@@ -1205,6 +1348,8 @@ def _classify(
         and not (
             best is not None and sure and best.matched >= 2 and not _of_activation(best.topic, kb)
         )
+        # "بدنا ننضم لمجموعة الصحة، كيف نعمل؟": joining it is what is wanted, not activating it.
+        and not (best is not None and sure and kb.concepts[_family(best.topic, kb)].of_a_cluster)
     ):
         return found("concept", 0.8, topic=_PROCEDURE, sectors=e.sectors)
     # "I'm new in the OCHA office, how are clusters activated?", "我是新来的信息管理官员
@@ -1247,7 +1392,7 @@ def _classify(
     # agency), or by lead words alone ("what does the lead agency do?", "qué hace la agencia
     # líder"); an acronym that is also a body's name ("who is OCHA?") names it as well.
     role = "role" in e.intents and "acronym_question" not in e.intents
-    if role and (best is not None or e.acronyms or e.agencies):
+    if role and not at_activation and (best is not None or e.acronyms or e.agencies):
         post = _post(e, kb, lang, lead=lead, country=country)
         # The question's own candidates, or, when the acronym is all it says ("what does the
         # CLA do?"), those of the acronym's words; lead words are in many passages: more of them
@@ -1639,6 +1784,19 @@ def _another_organisation(e: Entities, text: str, kb: KnowledgeBase, langs: list
     return ""
 
 
+def _an_organisation_with_a_cluster_word(e: Entities, text: str) -> str:
+    """An organisation we do not hold whose name holds a cluster's word, asked of, or "".
+
+    "What does International Medical Corps lead?", "Shelter Box", "does Water Mission lead
+    a cluster?": the matcher read the name as no cluster (`Entities.organisation`); asked
+    what it leads, or named alone, it is an agency we do not hold, never a cluster's lead.
+    """
+    if not e.organisation or e.sectors or e.agencies:
+        return ""
+    alone = normalize(text) == normalize(e.organisation)
+    return e.organisation if alone or e.intents & {"lead", "which_clusters"} else ""
+
+
 def _typed_span(span: list[str], text: str) -> str:
     """Folded words of a message as the message wrote them.
 
@@ -1797,6 +1955,60 @@ def _of_activation(topic: str, kb: KnowledgeBase) -> bool:
 _WHY = re.compile(r"(?:^|\s)(?:why|pourquoi|por que|لماذا|ليش)(?:\s|$)|为什么|为何")
 
 
+# The note on who approves today (the EDG since late 2021, per one handbook).
+_APPROVER_NOW = "approver_update"
+# The approvers of activation, then and now, as acronyms (their titles are read as them too).
+_APPROVERS = frozenset({"ERC", "EDG"})
+
+
+def _still_the_approver(
+    ranked: list[Ranked], e: Entities, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """Whether the approver is still the one it was, asked of activating: the note on who approves.
+
+    "La activación la decide todavía el ERC o ahora el EDG", "c'est toujours l'ERC qui décide ?":
+    a `still` word asks what changed, and the note on the approver says it, when the question
+    shares its words (the whole procedure holds them all, the note among them).
+    """
+    first = ranked[0]
+    # A step shown with the note already ("does the ERC still have 24 hours?": step 6) stays.
+    shown = getattr(kb.passages.get(first.topic), "note", "") == _APPROVER_NOW
+    if first.topic == _APPROVER_NOW or shown:
+        return ranked
+    if not (_of_activation(first.topic, kb) or _procedure(first.topic, kb)):
+        return ranked
+    # Of an approver named ("still the ERC", "或者EDG"), not of activating at all ("should we
+    # still activate?" asks whether to).
+    if not set(e.acronyms) & _APPROVERS:
+        return ranked
+    pool = {r.topic: r for r in kb.ranker.rank(e.rest, langs, limit=8)}
+    note = pool.get(_APPROVER_NOW) or pool.get("activation_decision.3")
+    if note is None or note.matched < 2:
+        return ranked
+    chosen = Ranked(_APPROVER_NOW, "passage", first.score, max(note.confidence, CONFIDENT), 2)
+    return [chosen, *(r for r in ranked if r.topic != _APPROVER_NOW)]
+
+
+# The words, besides leading, activating and the cluster word, of "who is put in charge of a
+# cluster when it is set up" ("put", "queda", "désigné").
+_BESIDE_LEADING = 1
+
+
+def _leads_at_activation(e: Entities, norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether a "who" asks who leads a cluster once activated, naming no cluster or agency."""
+    if "lead" not in e.intents or e.sectors or e.agencies or e.countries or not _WHO.search(norm):
+        return False
+    for code in langs:
+        tokens = set(kb.ranker.tokens(e.rest, code)) - kb.cluster_tokens[code]
+        words = kb.text(code).intent_words["lead"]
+        leading = {t for w in words for t in kb.ranker.tokens(w, code)}
+        activating = tokens & kb.activation_tokens[code]
+        besides = tokens - activating - leading
+        if activating and tokens & leading and len(besides) <= _BESIDE_LEADING:
+            return True
+    return False
+
+
 def _activating_alone(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
     """Whether the words ranked say "activate (a cluster)" and nothing more."""
     for code in langs:
@@ -1869,6 +2081,117 @@ def _names_the_procedure(text: str, kb: KnowledgeBase, langs: list[str]) -> bool
         and any(_holds(norm, p) for p in kb.text(code).procedure_words)
         for code in langs
     )
+
+
+# The candidates among which the ranker's view of activating is looked for.
+_NEAREST = 4
+
+
+def _whole_procedure_named(
+    u: Understanding,
+    e: Entities,
+    ranked: list[Ranked],
+    text: str,
+    kb: KnowledgeBase,
+    langs: list[str],
+) -> Understanding | None:
+    """The whole procedure, named in a longer message that another topic took, or none.
+
+    "What is the formal route to get the IASC to activate clusters", "من البداية للنهاية،
+    كيف يتم تفعيل المجموعات؟", "we are a new HCT member and want to understand the sequence
+    from proposal to endorsement": a noun for the procedure (`procedure_words`) with activating
+    named, or with an activation topic among the nearest candidates, asks for the procedure,
+    unless a word people ask the first or another near candidate by is in the message besides
+    those ("the government's role in the activation process"). A line of activating stays
+    when the message says anything more ("who signs in the process?"); "por dónde empiezo"
+    alone asks where the whole begins. A span of it (`_procedure_span`) asks for it whole.
+    """
+    if u.intent not in ("concept", "unknown") or u.beyond or u.topic == _PROCEDURE:
+        return None
+    line = bool(u.topic) and (_of_activation(u.topic or "", kb) or _procedure(u.topic or "", kb))
+    norm = normalize(text)
+    for code in langs:
+        held = [p for p in kb.text(code).procedure_words if _holds(norm, normalize(p))]
+        span = "" if "duration" in e.intents else _procedure_span(norm, kb, code)
+        if not (held or span):
+            continue
+        tokens = set(kb.ranker.tokens(e.rest, code))
+        activating = bool(span or tokens & kb.activation_tokens[code]) or any(
+            _of_activation(r.topic, kb) for r in ranked[:_NEAREST]
+        )
+        if not activating:
+            continue
+        said = {t for p in (*held, span, *QUESTION_WORDS) for t in kb.ranker.tokens(p, code)}
+        beside = tokens - said - kb.activation_tokens[code] - kb.cluster_tokens[code]
+        others = {t for t in (u.topic, *(r.topic for r in ranked[:_NEAREST])) if t}
+        asked = _asked_of({t for t in others if not _procedure(t, kb)}, kb, code)
+        if not span and ((line and beside) or beside & asked):
+            continue
+        related = tuple(t for t in (u.topic, *u.related) if t and t != _PROCEDURE)[:2]
+        return replace(
+            u,
+            intent="concept",
+            confidence=max(u.confidence, ALONE),
+            topic=_PROCEDURE,
+            related=related,
+            also_topic=None,
+        )
+    return None
+
+
+def _asked_of(topics: set[str], kb: KnowledgeBase, code: str) -> set[str]:
+    """The tokens people ask these topics, or the topics their lines belong to, by."""
+    index = kb.ranker.indexes.get(code)
+    if index is None:
+        return set()
+    return {
+        t
+        for topic in topics
+        for key in (topic, _family(topic, kb))
+        for t in index.asked.get(key, frozenset())
+    }
+
+
+# The words of each end of a span of the procedure, at most ("from the ERC's approval").
+_END_WORDS = 3
+# The characters of each end of a Chinese span ("从提议到批准").
+_CJK_END = 6
+
+
+def _procedure_span(norm: str, kb: KnowledgeBase, code: str) -> str:
+    """The span of the procedure a message names, both its ends stages of activating, or "".
+
+    "From proposal to endorsement", "desde la propuesta hasta la aprobación", "从提议到批准",
+    "من الاقتراح إلى الموافقة": each end, ranked alone, is a line or a topic of activating
+    (`procedure_spans` of each language file: the word before each end).
+    """
+    tokens = norm.split()
+    for opening, closing in (p for p in kb.text(code).procedure_spans if len(p) == 2):
+        if _CJK.search(opening):
+            for m in re.finditer(rf"{opening}(.{{1,{_CJK_END}}}?){closing}", norm):
+                after = norm[m.end() : m.end() + _CJK_END]
+                ends = (after[:k] for k in range(2, len(after) + 1))
+                end = next((x for x in ends if _a_stage(x, kb, code)), "")
+                if end and _a_stage(m.group(1), kb, code):
+                    return m.group(0) + end
+            continue
+        for i in (i for i, t in enumerate(tokens) if t == normalize(opening)):
+            for j in range(i + 2, min(len(tokens), i + 2 + _END_WORDS)):
+                before, after_it = tokens[i + 1 : j], tokens[j + 1 : j + 1 + _END_WORDS]
+                if (
+                    tokens[j] == normalize(closing)
+                    and after_it
+                    and _a_stage(" ".join(before), kb, code)
+                    and _a_stage(" ".join(after_it), kb, code)
+                ):
+                    return " ".join(tokens[i : j + 1 + len(after_it)])
+    return ""
+
+
+def _a_stage(words: str, kb: KnowledgeBase, code: str) -> bool:
+    """Whether words ranked alone ("the proposal", "批准") are a line or a topic of activating."""
+    first = kb.ranker.rank(words, [code], limit=1)
+    return bool(first) and (_of_activation(first[0].topic, kb) or _procedure(first[0].topic, kb))
 
 
 def _names_activating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:
@@ -2760,6 +3083,10 @@ def _within_the_topic(
     return Understanding("concept", lang, 0.8, topic=family) if that else None
 
 
+# The answers naming who leads what, after which "why?" asks why that agency leads.
+_LEAD_ANSWERS = frozenset({"who_leads", "agency_clusters"})
+
+
 def _why_again(
     e: Entities, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
 ) -> Understanding | None:
@@ -2770,7 +3097,12 @@ def _why_again(
     and guesses none (never the aims or the whole procedure again).
     """
     line = str(previous.get("line") or "")
-    if not line or "why" not in e.intents or e.intents - _WHY_ONLY:
+    # "Who leads health?" then "why?": the lead is a fact of ours; why that agency leads,
+    # none of our texts says (`reasons` holds no lead), so the answer says so of that lead.
+    led = previous.get("intent") in _LEAD_ANSWERS and (
+        previous.get("sectors") or previous.get("agencies")
+    )
+    if not (line or led) or "why" not in e.intents or e.intents - _WHY_ONLY:
         return None
     if e.sectors or e.agencies or e.countries or e.acronyms or e.words > _WHY_WORDS:
         return None
@@ -2784,6 +3116,14 @@ def _why_again(
     }
     if any(w not in said and w.removeprefix("و") not in said for w in e.leftover.split()):
         return None
+    if not line:
+        return Understanding(
+            "no_reason",
+            lang,
+            0.9,
+            sectors=tuple(previous.get("sectors") or ()),
+            agencies=tuple(previous.get("agencies") or ()),
+        )
     # An unnamed line ("scale_up.2") was shown as its whole topic: the topic's reason.
     subject = _family(line, kb) if "." in line else line
     reason = kb.reasons.get(subject)

@@ -1200,3 +1200,79 @@ def test_to_whom_a_lead_answers_is_told_at_the_level_asked(
     assert chat.last is not None and chat.last.data.get("topic") == topic, (question, text)
     if topic == "levels":
         assert "ERC" in text and ("HC" in text or "CH" in text), text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # A post that asked the asker is who wants to know, not what is asked.
+        "the HC asked me what the procedure is",
+        "el HC me pidió averiguar cómo se activa un clúster, por dónde empiezo",
+        # A noun for the procedure beside activating, whatever body the message names.
+        "what is the formal route to get the IASC to activate clusters",
+        # A span from one stage of activating to another is the whole procedure.
+        "We are a new HCT member and want to understand the sequence from proposal to endorsement",
+        "从提议到批准要经过什么",
+        "من البداية للنهاية، كيف يتم تفعيل المجموعات؟",
+    ],
+)
+def test_the_whole_procedure_asked_around_other_words_is_the_procedure(
+    chat: Chat, question: str
+) -> None:
+    # A post, a body or "from start to finish" took the question to another topic; the message
+    # asks for the eight steps, once, with no second answer on the words of its span.
+    chat(question)
+    assert [r.data.get("topic") for r in chat.replies] == ["activation_steps"], question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "nos unimos al cluster de proteccion, como se hace",
+        "on veut rejoindre le cluster abris, comment on fait ?",
+        "بدنا ننضم لمجموعة الصحة، كيف نعمل؟",
+    ],
+)
+def test_joining_then_how_it_is_done_is_joining_not_activating(chat: Chat, question: str) -> None:
+    # "How is it done" asks how to do what the message names: joining, whose lead to ask.
+    chat(question)
+    topics = [r.data.get("topic") for r in chat.replies]
+    assert "joining" in topics and "activation_steps" not in topics, question
+
+
+@pytest.mark.parametrize(
+    ("question", "step"),
+    [
+        ("what happens once the ERC gets it", "step_6"),
+        ("que se passe-t-il après que l'ERC a reçu la lettre", "step_6"),
+        ("qué hace el ERC cuando recibe la carta del HC", "step_6"),
+        ("ماذا يفعل ERC عندما يستلم الرسالة", "step_6"),
+        ("once the principals have signed off, who tells the partners", "step_8"),
+    ],
+)
+def test_a_step_asked_by_what_follows_its_receipt(chat: Chat, question: str, step: str) -> None:
+    # Who receives names the step done to them (the RC/HC writes to the ERC): the next step
+    # answers, not the receiver's own line the words share; what the rest asks of whom wins.
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == step, question
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # "Still ... or now ..." of who approves: the note on who approves today.
+        ("la activación la decide todavía el ERC o ahora el EDG", "approver_update"),
+        (
+            "c'est toujours l'ERC qui décide de l'activation ou maintenant l'EDG ?",
+            "approver_update",
+        ),
+        # Who comes to lead a cluster once activated, none named: who proposes and endorses.
+        ("who is put in charge of a cluster when it's set up", "activation_decision"),
+        ("qui est désigné chef de file quand un cluster est activé", "activation_decision"),
+        # What a post is responsible for is the post's topic.
+        ("ERC负责什么", "coordination_roles"),
+    ],
+)
+def test_who_decides_and_who_leads_at_activation(chat: Chat, question: str, topic: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, question

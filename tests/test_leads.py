@@ -955,3 +955,22 @@ def test_the_co_lead_asked_outright_is_told_even_when_there_is_none(
 ) -> None:
     # Asked first, as after a lead answer: whether the cluster has a co-lead, not the lead alone.
     assert said in chat(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("what does International Medical Corps lead", "International Medical Corps"),
+        ("Shelter Box", "Shelter Box"),
+        ("¿Water Mission lidera algún clúster?", "Water Mission"),
+        ("what clusters does Food for the Hungry lead", "Food for the Hungry"),
+    ],
+)
+def test_an_organisation_named_with_a_cluster_word_is_one_we_do_not_hold(
+    chat: Chat, question: str, name: str
+) -> None:
+    # "Medical", "shelter", "water", "food" inside an organisation's name name no cluster (nor
+    # "Hungry" Hungary): the answer says we hold no agency of that name, never a cluster's lead.
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_agency", question
+    assert chat.last.data.get("name") == name, chat.last.data

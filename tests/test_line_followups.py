@@ -167,3 +167,25 @@ def test_a_lead_word_after_a_topic_still_follows_the_lead_question(chat: Chat) -
     chat("who leads education")
     chat("what is provider of last resort")
     assert "Save the Children" in chat("and who co-leads?")
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "said", "named"),
+    [
+        ("who leads health", "why?", "does not say why", "Health"),
+        ("what does UNICEF lead?", "why?", "does not say why", "UNICEF"),
+        ("quién lidera la protección", "¿por qué?", "no dice por qué", "Protección"),
+        ("谁牵头卫生集群", "为什么", "没有说明原因", "卫生"),
+        ("مين بيقود الصحة", "ليش؟", "لا تذكر السبب", "الصحة"),
+    ],
+)
+def test_why_after_a_lead_answer_says_we_hold_no_reason(
+    chat: Chat, first: str, then: str, said: str, named: str
+) -> None:
+    # Who leads is a fact of ours; why that agency leads is in none of our texts: said so, of
+    # that lead, with no topic offered as if it were the reason (the aims are not one).
+    chat(first)
+    answer = chat(then)
+    assert chat.last is not None and chat.last.intent == "no_reason", answer
+    assert said in answer and named in answer, answer
+    assert "four aims" not in answer and not chat.last.choices, answer
