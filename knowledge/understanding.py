@@ -35,7 +35,7 @@ ALONE = 0.5
 # "And the next one?", "y el siguiente paso?": at most so many words.
 _NEXT_WORDS = 6
 # Words that move from the line last shown ("next", "the one before", "and after that?").
-_LINE_MOVES = frozenset({"next_line", "previous_line", "after"})
+_LINE_MOVES = frozenset({"next_line", "previous_line", "after", "before"})
 _NEXT_ONLY = frozenset({*_LINE_MOVES, "followup", "pointer"})
 # The answers whose topic a follow-up ("why?", "and the next one?") builds on.
 _LINE_KEPT = frozenset({"concept", "no_reason"})
@@ -69,6 +69,10 @@ _NOT_WHAT = frozenset({"lead", "which_clusters", "list_clusters", "presence", "h
 _BESIDE_AN_ACRONYM = NAME_WORDS
 # A step the clause of an "after" names, at this share of the best candidate's confidence.
 _AS_SURE = 0.8
+# The words that ask the line after (before) one a clause names: "after step 5", "第三步之后
+# 是什么" (its 之后 is read as the longer "之后是什么"), "what comes before step 5".
+_AFTER = frozenset({"after", "once", "next_line"})
+_BEFORE = frozenset({"before", "previous_line"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +181,8 @@ def understand(
         following = _next_line(e, previous, kb, lang or before, text)
         if following is not None:
             return following
+        if _only_a_move(e, text, kb, lang or before):  # no line to move from
+            return Understanding("unknown", lang, 0.0)
         reason = _why_again(e, previous, kb, lang or before)
         if reason is not None:
             return reason
@@ -195,6 +201,8 @@ def understand(
         if lead_again is not None:
             language = _followed_language(previous, e, lang, own_words, switched)
             return replace(lead_again, lang=language)
+    if not previous and _only_a_move(e, text, kb, lang):
+        return Understanding("unknown", lang, 0.0)
     langs = [lang] if lang else ["en", "fr", "es"]
     # "When" beside another question word joins two clauses ("what should we do when we
     # activate?", "¿qué hacer cuando queremos activar?"): the other word says what is asked.
@@ -218,8 +226,9 @@ def understand(
     duty = _duty_of_the_subject(ranked, e, kb, langs, normalize(text))
     if duty is not None:
         ranked, e = duty
-    if e.intents & {"after", "once"}:
-        ranked = _after_step(text, ranked, kb, langs, e.situation)
+    if e.intents & (_AFTER | _BEFORE):
+        back = not e.intents & _AFTER
+        ranked = _after_step(text, ranked, kb, langs, e.situation, back=back)
     other = _another_organisation(e, text, kb, langs)
     if other:
         return Understanding("unknown_agency", lang, 0.9, unknown_name=other[:60])
@@ -928,6 +937,8 @@ def _after_step(
     kb: KnowledgeBase,
     langs: list[str],
     situation: frozenset[str] = frozenset(),
+    *,
+    back: bool = False,
 ) -> list[Ranked]:
     """The step after the one a clause names ("what happens after the ERC gets the letter?").
 
@@ -935,8 +946,11 @@ def _after_step(
     phrase to 之后). When it names a step of the procedure and the rest of the question asks
     nothing that something else answers, the next step is the answer. A clause that opens
     with the emergency (`situation`: "after the earthquake", "بعد الزلزال") names no step.
+    `back`: the clause is a "before" one ("which step is before the ERC letter?", "第五步之前"),
+    and the step before is the answer. Any numbered line goes so ("the function after
+    monitoring"); past either end of its list there is none: the whole list, which shows it.
     """
-    clause = _after_clause(text, kb)
+    clause = _after_clause(text, kb, "before" if back else "after")
     if clause is None:
         return ranked
     start, end, body = clause
@@ -947,18 +961,29 @@ def _after_step(
     # best ("after the RC/HC writes to the ERC" is step 5 as much as who proposes). Its "after"
     # word is left out: it is a word of other steps ("après l'approbation", step 8).
     candidates = kb.ranker.rank(body, langs, limit=3)
+    # A step, unless the clause names another line by its number ("before function 3") or the
+    # question asks another kind ("what is the function after monitoring?").
+    numbered = kb.ranker.parts.named(body, langs)
+    asked = _part_asked(f"{text[:start]} {text[end:]}", kb, langs)
+    kind = asked or (numbered[0] if numbered else "step")
     named = [
         r
         for r in candidates
         if r.confidence >= max(CONFIDENT, _AS_SURE * candidates[0].confidence)
-        and getattr(kb.passages.get(r.topic), "kind", "") == "step"
+        and getattr(kb.passages.get(r.topic), "kind", "") == kind
     ]
     step = kb.passages[named[0].topic] if named else None
-    if step is None or step.n >= step.total:
+    if step is None:
         return ranked
-    following = f"step_{step.n + 1}"
+    following = _beside_line(step, kb, back=back)
+    # "Before the HCT meeting, who alerts the global CLAs?" is step 2's own "before the
+    # UNCT/HCT meets", not the step before the meeting it names.
+    if numbered is None and _its_own_clause(body, step, kb, langs, "before" if back else "after"):
+        following = named[0].topic
     # "After the HCT consultation, who writes the letter?" asks what the rest says.
-    rest = kb.ranker.rank(f"{text[:start]} {text[end:]}", langs, limit=8)
+    rest = kb.ranker.rank(
+        _beside_a_move(f"{text[:start]} {text[end:]}", kb, langs), langs, limit=8
+    )
     answered = rest and rest[0].matched >= 2 and rest[0].confidence >= CONFIDENT
     # Unless the next step answers it about as well ("after the ERC confirms, what does the
     # RC/HC do?": the RC/HC's next move is step 8, whoever else the RC/HC is named in).
@@ -969,24 +994,82 @@ def _after_step(
         # What the rest asks comes first ("after step 3, what is step 5?": step 5).
         return [rest[0], *(r for r in ranked if r.topic != rest[0].topic)]
     first = named[0]
+    kind = "passage" if following in kb.passages else "concept"
     return [
-        Ranked(following, "passage", first.score, first.confidence, first.matched),
+        Ranked(following, kind, first.score, first.confidence, first.matched),
         *(r for r in ranked if r.topic != following),
     ]
 
 
-def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int, str] | None:
+def _beside_a_move(text: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """`text` without the words of a move and of a list ("qué paso sigue": nothing else asked)."""
+    moving = [
+        p
+        for c in langs
+        for p in (
+            *(w for g in _LINE_MOVES for w in kb.text(c).intent_words.get(g, ())),
+            *(w for words in kb.text(c).part_words.values() for w in words),
+        )
+    ]
+    return without(normalize(text), moving)
+
+
+def _part_asked(text: str, kb: KnowledgeBase, langs: list[str]) -> str | None:
+    """The kind of numbered line `text` asks for ("which step", "哪一步", "la fonction")."""
+    norm = normalize(text)
+    for code in langs:
+        for word, kind in kb.ranker.parts.kinds.get(code, {}).items():
+            if (word in norm) if _CJK.search(word) else (f" {word} " in f" {norm} "):
+                return kind
+    return None
+
+
+def _its_own_clause(body: str, line: Any, kb: KnowledgeBase, langs: list[str], group: str) -> bool:
+    """Whether a clause is the line's own, so the line itself is asked, not the one beside it.
+
+    Most of its words are in the clause the same word opens (closes) in the line's text:
+    "before the HCT meeting" is step 2's "before the UNCT/HCT meets".
+    """
+    for code in langs:
+        own = _after_clause(kb.passage_text(line, code), kb, group)
+        asked = set(kb.ranker.tokens(body, code))
+        if not (own and asked):
+            continue
+        theirs = kb.ranker.tokens(own[2], code)
+        # A word's stem may differ from another form's ("reunion", "reúna": "reun"): the same
+        # first four letters are the same word here.
+        alike = [a for a in asked if any(a == t or _same_stem(a, t) for t in theirs)]
+        if 2 * len(alike) >= len(asked):
+            return True
+    return False
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """Two stems of one word ("reunion", "reun"): the same first four letters at least."""
+    return len(a) >= 4 and len(b) >= 4 and a[:4] == b[:4]
+
+
+def _beside_line(line: Any, kb: KnowledgeBase, *, back: bool = False) -> str:
+    """The line after (`back`: before) a numbered line; past either end, its whole list."""
+    n = line.n - 1 if back else line.n + 1
+    return kb.ranker.parts.lines.get((line.kind, n), line.concept)
+
+
+def _after_clause(
+    text: str, kb: KnowledgeBase, group: str = "after"
+) -> tuple[int, int, str] | None:
     """Where the clause an "after" word opens (in Chinese, closes) is, and its words without it.
 
     A "once" word ("once", "as soon as") opens such a clause only when an actor and a done
     action follow it ("once the HC has sent the letter"); "once a cluster is activated, who
-    answers to the HC?" names a state, not a step done.
+    answers to the HC?" names a state, not a step done. `group`: "before" finds the clause a
+    "before" word opens (closes) the same way.
     """
     folded = text.lower()
     for lang in kb.languages:
         words = kb.text(lang).intent_words
-        once = words.get("once", ())
-        for marker in (*words.get("after", ()), *once):
+        once = words.get("once", ()) if group == "after" else ()
+        for marker in (*words.get(group, ()), *once):
             at = folded.find(marker)
             if at < 0:
                 continue
@@ -2506,16 +2589,42 @@ def _next_line(
     shows where it ends.
     """
     line = kb.passages.get(str(previous.get("line") or ""))
-    moves = e.intents & _LINE_MOVES
+    moves = _line_moves(e, kb, lang, text)
     if line is None or not line.kind or not moves:
         return None
-    if e.sectors or e.agencies or e.countries or e.words > _NEXT_WORDS:
-        return None
+    back = not moves & {"next_line", "after"}
+    return Understanding("concept", lang, 0.9, topic=_beside_line(line, kb, back=back))
+
+
+def _only_a_move(e: Entities, text: str, kb: KnowledgeBase, lang: str | None) -> bool:
+    """Whether a message is a move from a line and nothing else ("et avant ?", "上一步呢").
+
+    With no line shown to move from, it asks nothing we know: not whichever line holds the
+    word "avant" or "قبل". Every word of it is a move's, a follow-up's or a stop word.
+    """
+    moves = _line_moves(e, kb, lang, text)
+    if not moves or e.acronyms:
+        return False
     langs = [lang] if lang else list(kb.languages)
-    # "And after step 5?" names its own line: the ranker's.
+    said = [p for c in langs for g in _NEXT_ONLY for p in kb.text(c).intent_words.get(g, ())]
+    left = without(normalize(text), said)
+    return not any(kb.ranker.tokens(left, c) for c in langs)
+
+
+def _line_moves(
+    e: Entities, kb: KnowledgeBase, lang: str | None, text: str = ""
+) -> frozenset[str]:
+    """The moves ("next_line", "before"...) a message asks and nothing else, or none.
+
+    "And the next one?", "et avant ?", "上一步呢" move from the line last shown; "next week?",
+    "who is next?", "下一个问题" and "and after step 5?" (a line of its own) ask something else.
+    """
+    moves = e.intents & _LINE_MOVES
+    if not moves or e.sectors or e.agencies or e.countries or e.words > _NEXT_WORDS:
+        return frozenset()
+    langs = [lang] if lang else list(kb.languages)
     if text and kb.ranker.parts.named(text, langs) is not None:
-        return None
-    # Only the next line is asked: "next week?", "who is next?", "下一个问题" ask something else.
+        return frozenset()
     said = {
         w
         for c in langs
@@ -2527,12 +2636,8 @@ def _next_line(
         not (kb.ranker.parts.names_a_part(w) or w in said or w.removeprefix("و") in said)
         for w in e.leftover.split()
     ):
-        return None
-    back = "previous_line" in moves and "next_line" not in moves
-    n = line.n - 1 if back else line.n + 1
-    return Understanding(
-        "concept", lang, 0.9, topic=kb.ranker.parts.lines.get((line.kind, n), line.concept)
-    )
+        return frozenset()
+    return moves
 
 
 # A follow-up on the last topic ("who decides that?", "y quién lo decide?") has so many words

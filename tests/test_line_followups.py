@@ -165,3 +165,62 @@ def test_a_lead_word_after_a_topic_still_follows_the_lead_question(chat: Chat) -
     chat("who leads education")
     chat("what is provider of last resort")
     assert "Save the Children" in chat("and who co-leads?")
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # A line named by its number, and the word that asks the one before or after it.
+        ("what comes before step 5", "step_4"),
+        ("quelle étape précède l'étape 4 ?", "step_3"),
+        ("¿qué paso viene antes del paso 3?", "step_2"),
+        ("第五步之前是哪一步", "step_4"),
+        ("第三步之后是什么", "step_4"),
+        ("ما الخطوة التي تسبق الخطوة الخامسة", "step_4"),
+        ("qué paso sigue después del paso 7", "step_8"),
+        # A step named by what is done in it.
+        ("which step is before the ERC letter", "step_4"),
+        ("what comes before the HC consults the HCT on the choice of lead agencies", "step_3"),
+        # Another list, when the question says which.
+        ("which core function comes after monitoring and evaluating performance?", "function_5"),
+        # Past either end: the whole list.
+        ("what comes after step 8", "activation_steps"),
+        # "Before the HCT meeting" is step 2's own "before the UNCT/HCT meets".
+        ("antes de la reunion del HCT hay que avisar a alguien", "step_2"),
+    ],
+)
+def test_the_line_before_or_after_the_one_a_question_names(
+    chat: Chat, question: str, topic: str
+) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "title"),
+    [
+        ("what is step 5", "before?", "step 4 of 8"),
+        ("quelle est l'étape 6 ?", "et avant ?", "étape 5 sur 8"),
+        ("¿cuál es el paso 4?", "¿y antes?", "paso 3 de 8"),
+        ("ما هي الخطوة الرابعة؟", "وقبلها؟", "الخطوة 3 من 8"),
+    ],
+)
+def test_before_alone_is_the_line_before(chat: Chat, first: str, then: str, title: str) -> None:
+    chat(first)
+    assert title in chat(then).splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("", "et avant ?"),
+        ("", "上一步呢"),
+        ("what is POLR?", "and the one before?"),
+        ("ما هو مقدم الملاذ الأخير؟", "واللي قبلها؟"),
+    ],
+)
+def test_a_move_with_no_line_to_move_from_is_not_known(chat: Chat, first: str, then: str) -> None:
+    if first:
+        chat(first)
+    chat(then)
+    assert chat.last is not None and chat.last.intent == "unknown", chat.last
