@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from knowledge.base import DEACTIVATION, KnowledgeBase
-from knowledge.facts import LANGUAGES
+from knowledge.facts import LANGUAGES, Passage
 from knowledge.matching import (
     _CJK,
     MAX_UNDERSTOOD,
@@ -1024,7 +1024,9 @@ def _part_asked(text: str, kb: KnowledgeBase, langs: list[str]) -> str | None:
     return None
 
 
-def _its_own_clause(body: str, line: Any, kb: KnowledgeBase, langs: list[str], group: str) -> bool:
+def _its_own_clause(
+    body: str, line: Passage, kb: KnowledgeBase, langs: list[str], group: str
+) -> bool:
     """Whether a clause is the line's own, so the line itself is asked, not the one beside it.
 
     Most of its words are in the clause the same word opens (closes) in the line's text:
@@ -1049,7 +1051,7 @@ def _same_stem(a: str, b: str) -> bool:
     return len(a) >= 4 and len(b) >= 4 and a[:4] == b[:4]
 
 
-def _beside_line(line: Any, kb: KnowledgeBase, *, back: bool = False) -> str:
+def _beside_line(line: Passage, kb: KnowledgeBase, *, back: bool = False) -> str:
     """The line after (`back`: before) a numbered line; past either end, its whole list."""
     n = line.n - 1 if back else line.n + 1
     return kb.ranker.parts.lines.get((line.kind, n), line.concept)
