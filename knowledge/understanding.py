@@ -183,6 +183,9 @@ def understand(
             return following
         if _only_a_move(e, text, kb, lang or before):  # no line to move from
             return Understanding("unknown", lang, 0.0)
+        doer = _who_does_the_line(e, text, previous, kb, lang or before)
+        if doer is not None:
+            return doer
         reason = _why_again(e, previous, kb, lang or before)
         if reason is not None:
             return reason
@@ -2611,6 +2614,35 @@ def _only_a_move(e: Entities, text: str, kb: KnowledgeBase, lang: str | None) ->
     said = [p for c in langs for g in _NEXT_ONLY for p in kb.text(c).intent_words.get(g, ())]
     left = without(normalize(text), said)
     return not any(kb.ranker.tokens(left, c) for c in langs)
+
+
+def _who_does_the_line(
+    e: Entities, text: str, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """The step last shown again, for "who does it?", "qui la fait ?", "谁来做", or None.
+
+    The step's own line says who does it (the `roles` of facts.yaml are the same facts):
+    not whichever topic holds the word "do" ("fait", 做), nor the whole procedure.
+    """
+    line = kb.passages.get(str(previous.get("line") or ""))
+    if line is None or not line.by or "does_it" not in e.intents:
+        return None
+    if e.sectors or e.agencies or e.countries or e.words > _NEXT_WORDS:
+        return None
+    norm = normalize(text)
+    if not _WHO.search(norm):
+        return None
+    langs = [lang] if lang else list(kb.languages)
+    asking = [
+        p
+        for c in langs
+        for g in ("does_it", "pointer", "followup")
+        for p in kb.text(c).intent_words.get(g, ())
+    ]
+    left = _WHO.sub(" ", without(norm, asking))
+    if any(kb.ranker.tokens(left, c) for c in langs):
+        return None
+    return Understanding("concept", lang, 0.9, topic=line.id)
 
 
 def _line_moves(

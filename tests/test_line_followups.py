@@ -224,3 +224,21 @@ def test_a_move_with_no_line_to_move_from_is_not_known(chat: Chat, first: str, t
         chat(first)
     chat(then)
     assert chat.last is not None and chat.last.intent == "unknown", chat.last
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "title"),
+    [
+        ("what is step 5", "who does it?", "step 5 of 8"),
+        ("quelle est l'étape 6 ?", "qui la fait ?", "étape 6 sur 8"),
+        ("¿cuál es el paso 6?", "quien lo hace?", "paso 6 de 8"),
+        ("第六步是什么", "谁来做", "第 6 步"),
+        ("ما هي الخطوة السادسة؟", "مين بيعملها؟", "الخطوة 6 من 8"),
+    ],
+)
+def test_who_does_it_after_a_step_is_that_step(
+    chat: Chat, first: str, then: str, title: str
+) -> None:
+    # The step's own line says who does it: not the core functions, nor the whole procedure.
+    chat(first)
+    assert title in chat(then).splitlines()[0]
