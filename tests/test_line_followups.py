@@ -242,3 +242,20 @@ def test_who_does_it_after_a_step_is_that_step(
     # The step's own line says who does it: not the core functions, nor the whole procedure.
     chat(first)
     assert title in chat(then).splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # Dialect spellings of the ordinals (ث written ت), and آخر before its noun.
+        ("الخطوة التانية", "step_2"),
+        ("الخطوة التالتة", "step_3"),
+        ("مين بيعمل الخطوة التامنة", "step_8"),
+        ("ما هي آخر خطوة في التفعيل", "step_8"),
+        # "We stop" (نوقف) is deactivating.
+        ("امتى نوقف تفعيل الكلاستر", "deactivation_criteria"),
+    ],
+)
+def test_arabic_dialect_lines_and_deactivating(chat: Chat, question: str, topic: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
