@@ -186,6 +186,9 @@ def understand(
         doer = _who_does_the_line(e, text, previous, kb, lang or before)
         if doer is not None:
             return doer
+        nth = _nth_of_the_list(e, text, previous, kb, lang or before)
+        if nth is not None:
+            return nth
         reason = _why_again(e, previous, kb, lang or before)
         if reason is not None:
             return reason
@@ -2643,6 +2646,46 @@ def _who_does_the_line(
     if any(kb.ranker.tokens(left, c) for c in langs):
         return None
     return Understanding("concept", lang, 0.9, topic=line.id)
+
+
+def _nth_of_the_list(
+    e: Entities, text: str, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """Line n of the list last shown, for "and the fifth?", "et la cinquième ?", "والخامسة؟".
+
+    After the core functions (or one of them) an ordinal alone asks that function, not the
+    step of that number whose words hold it; past the list's end, the whole list.
+    """
+    line = str(previous.get("line") or "")
+    parts = kb.ranker.parts
+    passage = kb.passages.get(line)
+    lists = {concept: kind for kind, concept in parts.concepts.items()}
+    kind = passage.kind if passage is not None and passage.kind else lists.get(line)
+    if not kind or e.sectors or e.agencies or e.countries or e.words > _NEXT_WORDS:
+        return None
+    langs = [lang] if lang else list(kb.languages)
+    if parts.named(text, langs) is not None:  # "and step 5?" names its own list
+        return None
+    asking = [
+        p
+        for c in langs
+        for g in ("followup", "pointer")
+        for p in kb.text(c).intent_words.get(g, ())
+    ]
+    ordinals = {w: n for c in langs for w, n in parts.numbers.get(c, {}).items()}
+    words = [
+        w if w in ordinals else w.removeprefix("و")
+        for w in without(normalize(text), asking).split()
+    ]
+    said = {ordinals[w] for w in words if w in ordinals}
+    left = " ".join(w for w in words if w not in ordinals)
+    if len(said) != 1 or any(kb.ranker.tokens(left, c) for c in langs):
+        return None
+    n = said.pop()
+    topic = parts.line_of(kind, n)
+    if topic is None:
+        return Understanding("concept", lang, 0.9, topic=parts.concepts[kind], beyond=n)
+    return Understanding("concept", lang, 0.9, topic=topic)
 
 
 def _line_moves(

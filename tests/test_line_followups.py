@@ -259,3 +259,22 @@ def test_who_does_it_after_a_step_is_that_step(
 def test_arabic_dialect_lines_and_deactivating(chat: Chat, question: str, topic: str) -> None:
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "title"),
+    [
+        ("quelles sont les fonctions essentielles d'un cluster", "et la cinquième ?", "5 sur 6"),
+        ("what are the core functions of a cluster", "and the fifth one?", "Core function 5 of 6"),
+        ("what are the core functions of a cluster", "and the seventh?", "There is no core"),
+        ("ما هي الوظائف الأساسية للمجموعة؟", "والتالتة؟", "3"),
+    ],
+)
+def test_an_ordinal_alone_asks_that_line_of_the_list_shown(
+    chat: Chat, first: str, then: str, title: str
+) -> None:
+    # Not the step of that number, whose words hold the ordinal ("cinquième étape").
+    chat(first)
+    answer = chat(then)
+    assert title in answer.splitlines()[0], answer
+    assert chat.last is not None and "step" not in str(chat.last.data.get("topic")), chat.last
