@@ -2725,7 +2725,7 @@ _ELLIPTIC_WORDS = 3
 _WITHIN_LIMIT = 12
 # Words pointing at the subject in conversation, normalised ("that", "lo", "ça", "那", "ذلك").
 _THAT = re.compile(
-    r"(?:^|\s)(?:that|this|it|then|if|ca|cela|ceci|si|eso|esto|ello|lo|ذلك|هذا|هذه|هيك|ده|دا"
+    r"(?:^|\s)(?:that|this|it|its|then|if|ca|cela|ceci|si|eso|esto|ello|lo|ذلك|هذا|هذه|هيك|ده|دا"
     r"|لو|اذا|واذا|ولو)(?:\s|$)|那|这|它|如果|要是|万一"
 )
 # The words that ask of a subject without naming one: a question of only these and pointing

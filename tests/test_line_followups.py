@@ -278,3 +278,17 @@ def test_an_ordinal_alone_asks_that_line_of_the_list_shown(
     answer = chat(then)
     assert title in answer.splitlines()[0], answer
     assert chat.last is not None and "step" not in str(chat.last.data.get("topic")), chat.last
+
+
+def test_its_points_at_the_topic_shown(chat: Chat) -> None:
+    chat("what is provider of last resort?")
+    chat("what are its limits?")
+    assert chat.last is not None and chat.last.data.get("topic") == "polr_limits", chat.last
+
+
+@pytest.mark.parametrize(("then", "lead"), [("WASH也一样吗", "UNICEF"), ("卫生也一样吗", "WHO")])
+def test_the_same_of_another_cluster_is_its_lead_alone(chat: Chat, then: str, lead: str) -> None:
+    # "也一样吗" asks the lead question again of the cluster named, and nothing else.
+    chat("谁牵头营养集群")
+    answer = chat(then)
+    assert lead in answer and "停用" not in answer, answer
