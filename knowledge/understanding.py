@@ -1008,15 +1008,13 @@ def _after_step(
 
 
 def _beside_a_move(text: str, kb: KnowledgeBase, langs: list[str]) -> str:
-    """`text` without the words of a move and of a list ("qué paso sigue": nothing else asked)."""
-    moving = [
-        p
-        for c in langs
-        for p in (
-            *(w for g in _LINE_MOVES for w in kb.text(c).intent_words.get(g, ())),
-            *(w for words in kb.text(c).part_words.values() for w in words),
-        )
-    ]
+    """`text` without the words of a move and of a list ("qué paso sigue" asks nothing else).
+
+    A list's word beside its number stays: "after step 3, what is step 5?" asks step 5.
+    """
+    moving = [p for c in langs for g in _LINE_MOVES for p in kb.text(c).intent_words.get(g, ())]
+    if kb.ranker.parts.named(text, langs) is None:
+        moving += [w for c in langs for ws in kb.text(c).part_words.values() for w in ws]
     return without(normalize(text), moving)
 
 
