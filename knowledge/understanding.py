@@ -35,7 +35,7 @@ ALONE = 0.5
 # "And the next one?", "y el siguiente paso?": at most so many words.
 _NEXT_WORDS = 6
 # Words that move from the line last shown ("next", "the one before", "and after that?").
-_LINE_MOVES = frozenset({"next_line", "previous_line", "after"})
+_LINE_MOVES = frozenset({"next_line", "previous_line", "after", "before"})
 _NEXT_ONLY = frozenset({*_LINE_MOVES, "followup", "pointer"})
 # The answers whose topic a follow-up ("why?", "and the next one?") builds on.
 _LINE_KEPT = frozenset({"concept", "no_reason"})
@@ -71,6 +71,10 @@ _NOT_WHAT = frozenset({"lead", "which_clusters", "list_clusters", "presence", "h
 _BESIDE_AN_ACRONYM = NAME_WORDS
 # A step the clause of an "after" names, at this share of the best candidate's confidence.
 _AS_SURE = 0.8
+# The words that ask the line after (before) one a clause names: "after step 5", "第三步之后
+# 是什么" (its 之后 is read as the longer "之后是什么"), "what comes before step 5".
+_AFTER = frozenset({"after", "once", "next_line"})
+_BEFORE = frozenset({"before", "previous_line"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +183,14 @@ def understand(
         following = _next_line(e, previous, kb, lang or before, text)
         if following is not None:
             return following
+        if _only_a_move(e, text, kb, lang or before):  # no line to move from
+            return Understanding("unknown", lang, 0.0)
+        doer = _who_does_the_line(e, text, previous, kb, lang or before)
+        if doer is not None:
+            return doer
+        nth = _nth_of_the_list(e, text, previous, kb, lang or before)
+        if nth is not None:
+            return nth
         reason = _why_again(e, previous, kb, lang or before)
         if reason is not None:
             return reason
@@ -197,6 +209,8 @@ def understand(
         if lead_again is not None:
             language = _followed_language(previous, e, lang, own_words, switched)
             return replace(lead_again, lang=language)
+    if not previous and _only_a_move(e, text, kb, lang):
+        return Understanding("unknown", lang, 0.0)
     langs = [lang] if lang else ["en", "fr", "es"]
     # "When" beside another question word joins two clauses ("what should we do when we
     # activate?", "¿qué hacer cuando queremos activar?"): the other word says what is asked.
@@ -224,8 +238,9 @@ def understand(
     duty = _duty_of_the_subject(ranked, e, kb, langs, normalize(text))
     if duty is not None:
         ranked, e = duty
-    if e.intents & {"after", "once"} or joined_by_when:
-        ranked = _after_step(text, ranked, kb, langs, e.situation)
+    if e.intents & (_AFTER | _BEFORE) or joined_by_when:
+        back = not (e.intents & _AFTER or joined_by_when)
+        ranked = _after_step(text, ranked, kb, langs, e.situation, back=back)
     other = _another_organisation(e, text, kb, langs) or _an_organisation_with_a_cluster_word(
         e, text
     )
@@ -969,6 +984,8 @@ def _after_step(
     kb: KnowledgeBase,
     langs: list[str],
     situation: frozenset[str] = frozenset(),
+    *,
+    back: bool = False,
 ) -> list[Ranked]:
     """The step after the one a clause names ("what happens after the ERC gets the letter?").
 
@@ -976,8 +993,11 @@ def _after_step(
     phrase to 之后). When it names a step of the procedure and the rest of the question asks
     nothing that something else answers, the next step is the answer. A clause that opens
     with the emergency (`situation`: "after the earthquake", "بعد الزلزال") names no step.
+    `back`: the clause is a "before" one ("which step is before the ERC letter?", "第五步之前"),
+    and the step before is the answer. Any numbered line goes so ("the function after
+    monitoring"); past either end of its list there is none: the whole list, which shows it.
     """
-    clause = _after_clause(text, kb)
+    clause = _after_clause(text, kb, "before" if back else "after")
     if clause is None:
         return ranked
     start, end, body = clause
@@ -988,11 +1008,16 @@ def _after_step(
     # best ("after the RC/HC writes to the ERC" is step 5 as much as who proposes). Its "after"
     # word is left out: it is a word of other steps ("après l'approbation", step 8).
     candidates = kb.ranker.rank(body, langs, limit=3)
+    # A step, unless the clause names another line by its number ("before function 3") or the
+    # question asks another kind ("what is the function after monitoring?").
+    numbered = kb.ranker.parts.named(body, langs)
+    asked = _part_asked(f"{text[:start]} {text[end:]}", kb, langs)
+    kind = asked or (numbered[0] if numbered else "step")
     named = [
         r
         for r in candidates
         if r.confidence >= max(CONFIDENT, _AS_SURE * candidates[0].confidence)
-        and getattr(kb.passages.get(r.topic), "kind", "") == "step"
+        and getattr(kb.passages.get(r.topic), "kind", "") == kind
     ]
     # "After the ERC gets the letter", "après que l'ERC a reçu la lettre": the step done to
     # the one who receives, whose words the receiver's own next step shares.
@@ -1005,51 +1030,124 @@ def _after_step(
     step = kb.passages[named[0].topic] if named else None
     # "Once the principals have signed off, who tells the partners?": the one step the rest's
     # roles fit (told to the partners), whichever step the clause names, if any.
-    fitting = _the_step_of(f"{text[:start]} {text[end:]}", kb, langs)
-    if fitting is not None and (step is None or fitting != f"step_{step.n + 1}"):
+    fitting = (
+        _the_step_of(f"{text[:start]} {text[end:]}", kb, langs)
+        if not back and kind == "step"
+        else None
+    )
+    if fitting is not None and (step is None or fitting != _beside_line(step, kb)):
         best = ranked[0] if ranked else Ranked(fitting, "passage", 1.0, CONFIDENT, 2)
         return [
             Ranked(fitting, "passage", best.score, max(best.confidence, CONFIDENT), 2),
             *(r for r in ranked if r.topic != fitting),
         ]
-    if step is None or step.n >= step.total:
+    if step is None:
         return ranked
-    following = f"step_{step.n + 1}"
+    following = _beside_line(step, kb, back=back)
+    # "Before the HCT meeting, who alerts the global CLAs?" is step 2's own "before the
+    # UNCT/HCT meets", not the step before the meeting it names.
+    if numbered is None and _its_own_clause(body, step, kb, langs, "before" if back else "after"):
+        following = named[0].topic
     # "After the HCT consultation, who writes the letter?" asks what the rest says.
-    rest = kb.ranker.rank(f"{text[:start]} {text[end:]}", langs, limit=8)
+    rest = kb.ranker.rank(
+        _beside_a_move(f"{text[:start]} {text[end:]}", kb, langs), langs, limit=8
+    )
     answered = rest and rest[0].matched >= 2 and rest[0].confidence >= CONFIDENT
     # Unless the next step answers it about as well ("after the ERC confirms, what does the
     # RC/HC do?": the RC/HC's next move is step 8, whoever else the RC/HC is named in).
     also_next = any(
         r.topic == following and r.confidence >= _AS_SURE * rest[0].confidence for r in rest
-    ) or _done_by(f"{text[:start]} {text[end:]}", kb.passages[following], kb, langs)
+    ) or (
+        following in kb.passages
+        and _done_by(f"{text[:start]} {text[end:]}", kb.passages[following], kb, langs)
+    )
     if answered and rest[0].topic != following and not also_next:
         # What the rest asks comes first ("after step 3, what is step 5?": step 5).
         return [rest[0], *(r for r in ranked if r.topic != rest[0].topic)]
     first = named[0]
+    kind = "passage" if following in kb.passages else "concept"
     return [
-        Ranked(following, "passage", first.score, first.confidence, first.matched),
+        Ranked(following, kind, first.score, first.confidence, first.matched),
         *(r for r in ranked if r.topic != following),
     ]
 
 
-def _after_clause(text: str, kb: KnowledgeBase) -> tuple[int, int, str] | None:
+def _beside_a_move(text: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """`text` without the words of a move and of a list ("qué paso sigue" asks nothing else).
+
+    A list's word beside its number stays: "after step 3, what is step 5?" asks step 5.
+    """
+    moving = [p for c in langs for g in _LINE_MOVES for p in kb.text(c).intent_words.get(g, ())]
+    if kb.ranker.parts.named(text, langs) is None:
+        moving += [w for c in langs for ws in kb.text(c).part_words.values() for w in ws]
+    return without(normalize(text), moving)
+
+
+def _part_asked(text: str, kb: KnowledgeBase, langs: list[str]) -> str | None:
+    """The kind of numbered line `text` asks for ("which step", "哪一步", "la fonction")."""
+    norm = normalize(text)
+    for code in langs:
+        for word, kind in kb.ranker.parts.kinds.get(code, {}).items():
+            if (word in norm) if _CJK.search(word) else (f" {word} " in f" {norm} "):
+                return kind
+    return None
+
+
+def _its_own_clause(
+    body: str, line: Passage, kb: KnowledgeBase, langs: list[str], group: str
+) -> bool:
+    """Whether a clause is the line's own, so the line itself is asked, not the one beside it.
+
+    Most of its words are in the clause the same word opens (closes) in the line's text:
+    "before the HCT meeting" is step 2's "before the UNCT/HCT meets".
+    """
+    for code in langs:
+        own = _after_clause(kb.passage_text(line, code), kb, group)
+        asked = set(kb.ranker.tokens(body, code))
+        if not (own and asked):
+            continue
+        theirs = kb.ranker.tokens(own[2], code)
+        # A word's stem may differ from another form's ("reunion", "reúna": "reun"): the same
+        # first four letters are the same word here.
+        alike = [a for a in asked if any(a == t or _same_stem(a, t) for t in theirs)]
+        if 2 * len(alike) >= len(asked):
+            return True
+    return False
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """Two stems of one word ("reunion", "reun"): the same first four letters at least."""
+    return len(a) >= 4 and len(b) >= 4 and a[:4] == b[:4]
+
+
+def _beside_line(line: Passage, kb: KnowledgeBase, *, back: bool = False) -> str:
+    """The line after (`back`: before) a numbered line; past either end, its whole list."""
+    n = line.n - 1 if back else line.n + 1
+    return kb.ranker.parts.lines.get((line.kind, n), line.concept)
+
+
+def _after_clause(
+    text: str, kb: KnowledgeBase, group: str = "after"
+) -> tuple[int, int, str] | None:
     """Where the clause an "after" word opens (in Chinese, closes) is, and its words without it.
 
     A "once" word ("once", "as soon as") opens such a clause only when an actor and a done
     action follow it ("once the HC has sent the letter"); "once a cluster is activated, who
-    answers to the HC?" names a state, not a step done.
+    answers to the HC?" names a state, not a step done. `group`: "before" finds the clause a
+    "before" word opens (closes) the same way.
     """
     folded = text.lower()
     for lang in kb.languages:
         words = kb.text(lang).intent_words
         # "When" opens such a clause only when it names who received what a step sent
         # ("cuando el ERC recibe la carta"): "when should a cluster be activated?" names none.
-        whens = tuple(
-            w for w in words.get("when", ()) if len(w.split()) == 1 and not _CJK.search(w)
+        whens = (
+            tuple(w for w in words.get("when", ()) if len(w.split()) == 1 and not _CJK.search(w))
+            if group == "after"
+            else ()
         )
-        once = (*words.get("once", ()), *whens)
-        for marker in (*words.get("after", ()), *once):
+        once = (*words.get("once", ()), *whens) if group == "after" else ()
+        for marker in (*words.get(group, ()), *once):
             at = folded.find(marker)
             if at < 0:
                 continue
@@ -2944,16 +3042,111 @@ def _next_line(
     shows where it ends.
     """
     line = kb.passages.get(str(previous.get("line") or ""))
-    moves = e.intents & _LINE_MOVES
+    moves = _line_moves(e, kb, lang, text)
     if line is None or not line.kind or not moves:
+        return None
+    back = not moves & {"next_line", "after"}
+    return Understanding("concept", lang, 0.9, topic=_beside_line(line, kb, back=back))
+
+
+def _only_a_move(e: Entities, text: str, kb: KnowledgeBase, lang: str | None) -> bool:
+    """Whether a message is a move from a line and nothing else ("et avant ?", "上一步呢").
+
+    With no line shown to move from, it asks nothing we know: not whichever line holds the
+    word "avant" or "قبل". Every word of it is a move's, a follow-up's or a stop word.
+    """
+    moves = _line_moves(e, kb, lang, text)
+    if not moves or e.acronyms:
+        return False
+    langs = [lang] if lang else list(kb.languages)
+    said = [p for c in langs for g in _NEXT_ONLY for p in kb.text(c).intent_words.get(g, ())]
+    left = without(normalize(text), said)
+    return not any(kb.ranker.tokens(left, c) for c in langs)
+
+
+def _who_does_the_line(
+    e: Entities, text: str, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """The step last shown again, for "who does it?", "qui la fait ?", "谁来做", or None.
+
+    The step's own line says who does it (the `roles` of facts.yaml are the same facts):
+    not whichever topic holds the word "do" ("fait", 做), nor the whole procedure.
+    """
+    line = kb.passages.get(str(previous.get("line") or ""))
+    if line is None or not line.by or "does_it" not in e.intents:
         return None
     if e.sectors or e.agencies or e.countries or e.words > _NEXT_WORDS:
         return None
-    langs = [lang] if lang else list(kb.languages)
-    # "And after step 5?" names its own line: the ranker's.
-    if text and kb.ranker.parts.named(text, langs) is not None:
+    norm = normalize(text)
+    if not _WHO.search(norm):
         return None
-    # Only the next line is asked: "next week?", "who is next?", "下一个问题" ask something else.
+    langs = [lang] if lang else list(kb.languages)
+    asking = [
+        p
+        for c in langs
+        for g in ("does_it", "pointer", "followup")
+        for p in kb.text(c).intent_words.get(g, ())
+    ]
+    left = _WHO.sub(" ", without(norm, asking))
+    if any(kb.ranker.tokens(left, c) for c in langs):
+        return None
+    return Understanding("concept", lang, 0.9, topic=line.id)
+
+
+def _nth_of_the_list(
+    e: Entities, text: str, previous: dict[str, Any], kb: KnowledgeBase, lang: str | None
+) -> Understanding | None:
+    """Line n of the list last shown, for "and the fifth?", "et la cinquième ?", "والخامسة؟".
+
+    After the core functions (or one of them) an ordinal alone asks that function, not the
+    step of that number whose words hold it; past the list's end, the whole list.
+    """
+    line = str(previous.get("line") or "")
+    parts = kb.ranker.parts
+    passage = kb.passages.get(line)
+    lists = {concept: kind for kind, concept in parts.concepts.items()}
+    kind = passage.kind if passage is not None and passage.kind else lists.get(line)
+    if not kind or e.sectors or e.agencies or e.countries or e.words > _NEXT_WORDS:
+        return None
+    langs = [lang] if lang else list(kb.languages)
+    if parts.named(text, langs) is not None:  # "and step 5?" names its own list
+        return None
+    asking = [
+        p
+        for c in langs
+        for g in ("followup", "pointer")
+        for p in kb.text(c).intent_words.get(g, ())
+    ]
+    ordinals = {w: n for c in langs for w, n in parts.numbers.get(c, {}).items()}
+    words = [
+        w if w in ordinals else w.removeprefix("و")
+        for w in without(normalize(text), asking).split()
+    ]
+    said = {ordinals[w] for w in words if w in ordinals}
+    left = " ".join(w for w in words if w not in ordinals)
+    if len(said) != 1 or any(kb.ranker.tokens(left, c) for c in langs):
+        return None
+    n = said.pop()
+    topic = parts.line_of(kind, n)
+    if topic is None:
+        return Understanding("concept", lang, 0.9, topic=parts.concepts[kind], beyond=n)
+    return Understanding("concept", lang, 0.9, topic=topic)
+
+
+def _line_moves(
+    e: Entities, kb: KnowledgeBase, lang: str | None, text: str = ""
+) -> frozenset[str]:
+    """The moves ("next_line", "before"...) a message asks and nothing else, or none.
+
+    "And the next one?", "et avant ?", "上一步呢" move from the line last shown; "next week?",
+    "who is next?", "下一个问题" and "and after step 5?" (a line of its own) ask something else.
+    """
+    moves = e.intents & _LINE_MOVES
+    if not moves or e.sectors or e.agencies or e.countries or e.words > _NEXT_WORDS:
+        return frozenset()
+    langs = [lang] if lang else list(kb.languages)
+    if text and kb.ranker.parts.named(text, langs) is not None:
+        return frozenset()
     said = {
         w
         for c in langs
@@ -2965,12 +3158,8 @@ def _next_line(
         not (kb.ranker.parts.names_a_part(w) or w in said or w.removeprefix("و") in said)
         for w in e.leftover.split()
     ):
-        return None
-    back = "previous_line" in moves and "next_line" not in moves
-    n = line.n - 1 if back else line.n + 1
-    return Understanding(
-        "concept", lang, 0.9, topic=kb.ranker.parts.lines.get((line.kind, n), line.concept)
-    )
+        return frozenset()
+    return moves
 
 
 # A follow-up on the last topic ("who decides that?", "y quién lo decide?") has so many words
@@ -2981,7 +3170,7 @@ _ELLIPTIC_WORDS = 3
 _WITHIN_LIMIT = 12
 # Words pointing at the subject in conversation, normalised ("that", "lo", "ça", "那", "ذلك").
 _THAT = re.compile(
-    r"(?:^|\s)(?:that|this|it|then|if|ca|cela|ceci|si|eso|esto|ello|lo|ذلك|هذا|هذه|هيك|ده|دا"
+    r"(?:^|\s)(?:that|this|it|its|then|if|ca|cela|ceci|si|eso|esto|ello|lo|ذلك|هذا|هذه|هيك|ده|دا"
     r"|لو|اذا|واذا|ولو)(?:\s|$)|那|这|它|如果|要是|万一"
 )
 # The words that ask of a subject without naming one: a question of only these and pointing

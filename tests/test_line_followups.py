@@ -189,3 +189,130 @@ def test_why_after_a_lead_answer_says_we_hold_no_reason(
     assert chat.last is not None and chat.last.intent == "no_reason", answer
     assert said in answer and named in answer, answer
     assert "four aims" not in answer and not chat.last.choices, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # A line named by its number, and the word that asks the one before or after it.
+        ("what comes before step 5", "step_4"),
+        ("quelle étape précède l'étape 4 ?", "step_3"),
+        ("¿qué paso viene antes del paso 3?", "step_2"),
+        ("第五步之前是哪一步", "step_4"),
+        ("第三步之后是什么", "step_4"),
+        ("ما الخطوة التي تسبق الخطوة الخامسة", "step_4"),
+        ("qué paso sigue después del paso 7", "step_8"),
+        # A step named by what is done in it.
+        ("which step is before the ERC letter", "step_4"),
+        ("what comes before the HC consults the HCT on the choice of lead agencies", "step_3"),
+        # Another list, when the question says which.
+        ("which core function comes after monitoring and evaluating performance?", "function_5"),
+        # Past either end: the whole list.
+        ("what comes after step 8", "activation_steps"),
+        # "Before the HCT meeting" is step 2's own "before the UNCT/HCT meets".
+        ("antes de la reunion del HCT hay que avisar a alguien", "step_2"),
+    ],
+)
+def test_the_line_before_or_after_the_one_a_question_names(
+    chat: Chat, question: str, topic: str
+) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "title"),
+    [
+        ("what is step 5", "before?", "step 4 of 8"),
+        ("quelle est l'étape 6 ?", "et avant ?", "étape 5 sur 8"),
+        ("¿cuál es el paso 4?", "¿y antes?", "paso 3 de 8"),
+        ("ما هي الخطوة الرابعة؟", "وقبلها؟", "الخطوة 3 من 8"),
+    ],
+)
+def test_before_alone_is_the_line_before(chat: Chat, first: str, then: str, title: str) -> None:
+    chat(first)
+    assert title in chat(then).splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("", "et avant ?"),
+        ("", "上一步呢"),
+        ("what is POLR?", "and the one before?"),
+        ("ما هو مقدم الملاذ الأخير؟", "واللي قبلها؟"),
+    ],
+)
+def test_a_move_with_no_line_to_move_from_is_not_known(chat: Chat, first: str, then: str) -> None:
+    if first:
+        chat(first)
+    chat(then)
+    assert chat.last is not None and chat.last.intent == "unknown", chat.last
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "title"),
+    [
+        ("what is step 5", "who does it?", "step 5 of 8"),
+        ("quelle est l'étape 6 ?", "qui la fait ?", "étape 6 sur 8"),
+        ("¿cuál es el paso 6?", "quien lo hace?", "paso 6 de 8"),
+        ("第六步是什么", "谁来做", "第 6 步"),
+        ("ما هي الخطوة السادسة؟", "مين بيعملها؟", "الخطوة 6 من 8"),
+    ],
+)
+def test_who_does_it_after_a_step_is_that_step(
+    chat: Chat, first: str, then: str, title: str
+) -> None:
+    # The step's own line says who does it: not the core functions, nor the whole procedure.
+    chat(first)
+    assert title in chat(then).splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # Dialect spellings of the ordinals (ث written ت), and آخر before its noun.
+        ("الخطوة التانية", "step_2"),
+        ("الخطوة التالتة", "step_3"),
+        ("مين بيعمل الخطوة التامنة", "step_8"),
+        ("ما هي آخر خطوة في التفعيل", "step_8"),
+        # "We stop" (نوقف) is deactivating.
+        ("امتى نوقف تفعيل الكلاستر", "deactivation_criteria"),
+    ],
+)
+def test_arabic_dialect_lines_and_deactivating(chat: Chat, question: str, topic: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == topic, chat.last
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "title"),
+    [
+        ("quelles sont les fonctions essentielles d'un cluster", "et la cinquième ?", "5 sur 6"),
+        ("what are the core functions of a cluster", "and the fifth one?", "Core function 5 of 6"),
+        ("what are the core functions of a cluster", "and the seventh?", "There is no core"),
+        ("ما هي الوظائف الأساسية للمجموعة؟", "والتالتة؟", "3"),
+    ],
+)
+def test_an_ordinal_alone_asks_that_line_of_the_list_shown(
+    chat: Chat, first: str, then: str, title: str
+) -> None:
+    # Not the step of that number, whose words hold the ordinal ("cinquième étape").
+    chat(first)
+    answer = chat(then)
+    assert title in answer.splitlines()[0], answer
+    assert chat.last is not None and "step" not in str(chat.last.data.get("topic")), chat.last
+
+
+def test_its_points_at_the_topic_shown(chat: Chat) -> None:
+    chat("what is provider of last resort?")
+    chat("what are its limits?")
+    assert chat.last is not None and chat.last.data.get("topic") == "polr_limits", chat.last
+
+
+@pytest.mark.parametrize(("then", "lead"), [("WASH也一样吗", "UNICEF"), ("卫生也一样吗", "WHO")])
+def test_the_same_of_another_cluster_is_its_lead_alone(chat: Chat, then: str, lead: str) -> None:
+    # "也一样吗" asks the lead question again of the cluster named, and nothing else.
+    chat("谁牵头营养集群")
+    answer = chat(then)
+    assert lead in answer and "停用" not in answer, answer
