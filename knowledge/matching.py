@@ -761,6 +761,17 @@ class Matcher:
             normalize(p) for p, group in intent_phrases if " " not in p and group != _EMERGENCY
         )
         self.common_words = common
+        # Lead phrases of several words that say what someone does ("a cargo de", "in charge
+        # of"), not those naming who leads ("lead agency", "الوكالة الرائدة", "co-lead").
+        naming = {
+            normalize(p)
+            for lang in langs
+            for group in (lang.subject_words, lang.record_words)
+            for ps in group.values()
+            for p in ps
+        }
+        several = {normalize(p) for p, group in intent_phrases if group == "lead"}
+        self.lead_verbs = frozenset(p for p in several if " " in p) - naming
         self.cluster_words = frozenset(
             normalize(p) for p, group in intent_phrases if group == "cluster_word"
         )
@@ -1184,8 +1195,13 @@ class Matcher:
         # "What does ... do", "qué hace", "ماذا يفعل": how a question about a post is put, not
         # what it asks ("يفعل" is also a form of "activate", "hace" a word of other lines).
         role = [h for h in intent_hits if h.target == "role"]
+        # A lead phrase of several words ("a cargo de", "in charge of") is no name either, as
+        # a one-word lead word is not: "cargo" would split "a cargo del clúster de energía".
+        leading = [h for h in intent_hits if h.target == "lead" and h.phrase in self.lead_verbs]
         known = {
-            w for h in (*found, *own_country, *role, *post_hits, *scope) for w in h.phrase.split()
+            w
+            for h in (*found, *own_country, *role, *post_hits, *scope, *leading)
+            for w in h.phrase.split()
         }
         # Inside a run of Chinese, take out what was recognised; what remains is left over.
         cjk_known = sorted(

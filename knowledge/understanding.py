@@ -1310,7 +1310,11 @@ def _classify(
     subject = _leading(words, norm, kb, langs) if by_name else ""
     # "Who normally leads a cluster?": the word after "who" is no name (see `short`).
     if subject and not kb.ranker.knows(subject, langs) and not after_who(norm, subject):
-        return found("unknown_agency", 0.9, unknown_name=subject[:60])
+        return found("unknown_agency", 0.9, unknown_name=_name_as_typed(subject, text)[:60])
+    # "¿Qué lidera el CICR?", "que dirige le CICR ?": "what" and a lead word, then the name.
+    led = _led_after_what(e, norm, kb, langs) if by_name else ""
+    if led:
+        return found("unknown_agency", 0.9, unknown_name=_name_as_typed(led, text)[:60])
     if unknown_name and not (e.sectors or e.agencies):
         return found(
             "unknown_cluster",
@@ -1500,6 +1504,56 @@ def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -
     return ""
 
 
+def _led_after_what(e: Entities, norm: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """The name a "what" and a lead word come before, asked what it leads, or "".
+
+    Spanish, French and Arabic may put the verb first: "qué lidera el CICR", "que dirige le
+    CICR ?", "ما الذي تقوده أوكسفام": only "what" and everyday words before the lead word,
+    then one short run of words of a name our passages do not hold, and no word for cluster
+    ("qué agencia lidera el clúster X" asks for a cluster's lead).
+    """
+    words = e.leftover.split()
+    if not words or _CJK.search(e.leftover) or "cluster_word" in e.intents:
+        return ""
+    if _length(words) > NAME_WORDS or not _one_run(e, kb, gaps=True):
+        return ""
+    tokens = norm.split()
+    if _asks_who(tokens) or words[0] not in tokens:
+        return ""
+    leads = [p.split() for code in langs for p in kb.lead_phrases[code] if not _CJK.search(p)]
+    at = next(
+        (i for i in range(len(tokens)) for p in leads if tokens[i : i + len(p)] == p), len(tokens)
+    )
+    before = tokens[:at]
+    name_at = tokens.index(words[0])
+    if name_at <= at or not any(_WHAT.fullmatch(w) for w in before):
+        return ""
+    if any(w not in kb.matcher.common_words for w in before):
+        return ""
+    name = _as_named(e, kb)
+    return "" if kb.ranker.knows(name, langs) else name
+
+
+def _name_as_typed(name: str, text: str) -> str:
+    """A name left over (folded words) as the message wrote it, with its capitals beside it.
+
+    "what does UN Women lead": "un" is an everyday word of French and Spanish, but typed in
+    capitals beside the name it is part of it ("UN Women", not "women").
+    """
+    if _CJK.search(name) or not text:
+        return name
+    typed = _typed_span(name.split(), text)
+    at = text.find(typed)
+    if at < 0:
+        return typed
+    start, end = at, at + len(typed)
+    while m := re.search(r"\b([A-Z]{2,})\W{1,2}$", text[:start]):
+        start = m.start(1)
+    while m := re.match(r"^\W{1,2}([A-Z]{2,})\b", text[end:]):
+        end += m.end(1)
+    return text[start:end]
+
+
 # An organisation's name holds this many words of its own at most, beside its marker words.
 _ORGANISATION_WORDS = 4
 # Chinese asking what ("负责啥", "牵头什么") or which ("哪个集群").
@@ -1529,7 +1583,7 @@ def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: l
     if any(_holds(norm, w) for g in groups for group in ("like", "may") for w in g[group]):
         return ""
     if _CJK.search(e.leftover):
-        run = e.leftover
+        run, typed = _with_its_acronym(e.leftover, text)
         chinese = {m for m in markers if _CJK.search(m)}
         named = (
             " " not in run
@@ -1538,7 +1592,7 @@ def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: l
             and not _CHINESE_WHAT_LEADS.search(run)
         )
         asks = "which_clusters" in e.intents or _CHINESE_WHAT_LEADS.search(norm)
-        return run if named and asks else ""
+        return typed if named and asks else ""
     # "Does X lead anything", "X lidera algo": words that ask what, beside the question words.
     asks = bool(e.intents & {"which_clusters", "cluster_word"}) or _WHAT.search(norm)
     if not (asks or any(_holds(norm, w) for g in groups for w in g["asks"])):
@@ -1573,6 +1627,18 @@ def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: l
             return _typed_span(span, text)
         i = end
     return ""
+
+
+def _with_its_acronym(run: str, text: str) -> tuple[str, str]:
+    """A Chinese name left over without its acronym in brackets, and the name as typed.
+
+    "国际关怀协会（CARE）牵头哪个集群": the name is 国际关怀协会, and named back with its "CARE".
+    """
+    chinese, _, latin = run.partition(" ")
+    bracketed = re.search(r"[（(]\s*([A-Za-z][\w&.\- ]*?)\s*[）)]", text)
+    if latin and _CJK.search(chinese) and bracketed and normalize(bracketed.group(1)) == latin:
+        return chinese, f"{chinese}（{bracketed.group(1)}）"
+    return run, run
 
 
 def _another_organisation(e: Entities, text: str, kb: KnowledgeBase, langs: list[str]) -> str:

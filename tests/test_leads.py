@@ -933,3 +933,42 @@ def test_someone_else_leading_a_cluster_gets_whether_it_may(
     # The lead, then what our topics say of that one leading: not the lead alone.
     answer = chat(question)
     assert lead in answer and line in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        # The verb first, then the name: "what leads the ICRC" is what the ICRC leads.
+        ("qué lidera el CICR", "CICR"),
+        ("que dirige le CICR ?", "CICR"),
+        ("شو بتقود أوكسفام", "أوكسفام"),
+        ("ما الذي تقوده اللجنة الدولية للصليب الأحمر", "اللجنة الدولية للصليب الأحمر"),
+        # Capitals beside the name are part of it, though "un" is an everyday word.
+        ("what does UN Women lead", "UN Women"),
+        # A Chinese name with its acronym in brackets.
+        ("国际关怀协会（CARE）牵头哪个集群", "国际关怀协会（CARE）"),
+    ],
+)
+def test_what_an_agency_we_do_not_hold_leads_names_it_whole(
+    chat: Chat, question: str, name: str
+) -> None:
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
+    assert f"{name}" in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("¿qué agencia está a cargo del clúster de energía?", '"energia"'),
+        ("who is in charge of the tourism cluster?", '"tourism"'),
+        ("qui est en charge du cluster énergie ?", "« energie »"),
+    ],
+)
+def test_a_lead_phrase_of_several_words_leaves_the_cluster_name_whole(
+    chat: Chat, question: str, name: str
+) -> None:
+    # "a cargo de", "in charge of": no word of them is part of the cluster's name.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_cluster", chat.last
+    assert name in answer and "OCHA" not in answer, answer
