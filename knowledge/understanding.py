@@ -220,7 +220,7 @@ def understand(
         ranked, e = duty
     if e.intents & {"after", "once"}:
         ranked = _after_step(text, ranked, kb, langs, e.situation)
-    other = _another_organisation(e, text, kb, langs)
+    other = _another_organisation(e, text, kb, langs) or _national_society(e, text, kb, langs)
     if other:
         return Understanding("unknown_agency", lang, 0.9, unknown_name=other[:60])
     u = _classify(e, lang, ranked, kb, langs, normalize(text), text)
@@ -1655,6 +1655,47 @@ def _another_organisation(e: Entities, text: str, kb: KnowledgeBase, langs: list
     for phrase in (normalize(p) for c in codes for p in kb.text(c).organisation_words["others"]):
         if _holds(norm, phrase):
             return phrase if _CJK.search(phrase) else _typed_span(phrase.split(), text)
+    return ""
+
+
+def _national_society(e: Entities, text: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """A national Red Cross or Red Crescent society asked what it leads, as typed, or "".
+
+    "Which clusters does the Kenya Red Cross lead?", "que clusters lidera la Cruz Roja
+    Colombiana", "الهلال الأحمر المصري بيقود ايه", "肯尼亚红十字会牵头什么": "Red Cross" names
+    the IFRC, but with a country or a word of its own beside it (`organisation_words.societies`)
+    it is a national society, a body of its own.
+    """
+    if not (e.agencies and e.intents & {"lead", "which_clusters"}) or e.sectors:
+        return ""
+    norm = normalize(text)
+    codes = dict.fromkeys([*langs, "en"])
+    societies = {normalize(p) for c in codes for p in kb.text(c).organisation_words["societies"]}
+    if _CJK.search(norm):
+        for code in e.countries:
+            country = normalize(kb.matcher.country_name(code, "zh"))
+            for society in sorted(societies, key=len, reverse=True):
+                if f"{country}{society}" in norm:
+                    return f"{country}{society}"
+        return ""
+    tokens, left = norm.split(), set(e.leftover.split())
+    markers = {normalize(w) for c in codes for w in kb.text(c).organisation_words["markers"]}
+    leads = {w for code in langs for w in kb.lead_word_parts[code]}  # "co" of "co-lead"
+    own = left - markers - leads - kb.matcher.cluster_words
+
+    def national(word: str) -> bool:
+        # A country by its name: "la" would be Laos's code.
+        return word in own or (len(word) > 2 and kb.matcher.find_country(word) is not None)
+
+    for society in (s.split() for s in societies):
+        for i in range(len(tokens) - len(society) + 1):
+            if tokens[i : i + len(society)] != society:
+                continue
+            start, end = i, i + len(society)
+            start -= start > 0 and national(tokens[start - 1])
+            end += end < len(tokens) and national(tokens[end])
+            if (start, end) != (i, i + len(society)):
+                return _typed_span(tokens[start:end], text)
     return ""
 
 

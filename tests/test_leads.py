@@ -972,3 +972,32 @@ def test_a_lead_phrase_of_several_words_leaves_the_cluster_name_whole(
     answer = chat(question)
     assert chat.last is not None and chat.last.intent == "unknown_cluster", chat.last
     assert name in answer and "OCHA" not in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("which clusters does the Kenya Red Cross lead", "Kenya Red Cross"),
+        ("Does the Norwegian Red Cross lead anything?", "Norwegian Red Cross"),
+        ("que clusters lidera la Cruz Roja Colombiana", "Cruz Roja Colombiana"),
+        ("la Croix-Rouge française dirige quel cluster ?", "Croix-Rouge française"),
+        ("الهلال الأحمر المصري بيقود ايه", "الهلال الأحمر المصري"),
+        ("肯尼亚红十字会牵头哪些集群", "肯尼亚红十字会"),
+    ],
+)
+def test_a_national_red_cross_society_is_not_the_ifrc(
+    chat: Chat, question: str, name: str
+) -> None:
+    # "Red Cross" beside a country or a word of its own is a national society, not the IFRC.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
+    assert name in answer, answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["does the red cross lead anything", "la cruz roja lidera algun cluster", "红十字会牵头什么"],
+)
+def test_the_red_cross_alone_is_still_the_ifrc(chat: Chat, question: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last
