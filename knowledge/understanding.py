@@ -1687,14 +1687,14 @@ def _national_society(e: Entities, text: str, kb: KnowledgeBase, langs: list[str
         # A country by its name: "la" would be Laos's code.
         return word in own or (len(word) > 2 and kb.matcher.find_country(word) is not None)
 
-    for society in (s.split() for s in societies):
-        for i in range(len(tokens) - len(society) + 1):
-            if tokens[i : i + len(society)] != society:
+    for named in (s.split() for s in societies):
+        for i in range(len(tokens) - len(named) + 1):
+            if tokens[i : i + len(named)] != named:
                 continue
-            start, end = i, i + len(society)
+            start, end = i, i + len(named)
             start -= start > 0 and national(tokens[start - 1])
             end += end < len(tokens) and national(tokens[end])
-            if (start, end) != (i, i + len(society)):
+            if (start, end) != (i, i + len(named)):
                 return _typed_span(tokens[start:end], text)
     return ""
 
