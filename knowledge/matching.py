@@ -826,13 +826,15 @@ class Matcher:
         )
         # A language's own acronym, given in brackets where ours is spelt out ("Coordonnateur
         # des secours d'urgence (CSU ; ...)"), is ours: "que veut dire CSU ?" asks about ERC.
-        # Typed in capitals only, as an ordinary word may be spelt the same.
+        # Typed in capitals only, as an ordinary word may be spelt the same. Another of our
+        # acronyms in brackets is that one ("机构间常设委员会（IASC）应急主任小组": the EDG is the
+        # IASC's group, and "IASC" still the IASC).
         local = [
             (found, a)
             for lang in langs
             for a, spelt in lang.acronyms.items()
             for found in re.findall(r"[(（]([A-Za-z]{2,5})\b", spelt)
-            if sum(c.isupper() for c in found) >= 2 and found != a
+            if sum(c.isupper() for c in found) >= 2 and found not in (a, *kb.acronyms)
         ]
         self.acronyms = PhraseIndex(
             [(a, a) for a in kb.acronyms] + local,

@@ -204,6 +204,7 @@ def understand(
     if "when" in e.intents and asks_besides(text, whens):
         e = replace(e, intents=e.intents - {"when"}, rest=without(e.rest, whens))
     e = _without_examples(e, langs, kb)
+    e = _spelt_acronym(e, text, kb, langs)
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
@@ -271,6 +272,50 @@ def understand(
         places = _unknown_places(e, text, kb, langs)
         return replace(u, unknown_places=places) if places else u
     return u
+
+
+def _spelt_acronym(e: Entities, text: str, kb: KnowledgeBase, langs: list[str]) -> Entities:
+    """`e` with an acronym's whole name, when that is all the message names, read as the acronym.
+
+    "What is the Inter-Agency Standing Committee?", "¿qué es el Comité Permanente entre
+    Organismos?", "机构间常设委员会是什么": the IASC, as if typed, not the step whose text holds
+    its words. The longest name wins ("... (IASC) 应急主任小组" is the EDG); a name of one word,
+    a cluster's, an agency's, a post's or a topic's title (read so already) is left alone.
+    """
+    if e.sectors or e.agencies:
+        return e
+    norm = normalize(text)
+    fillers = kb.matcher.post_fillers
+    posts = set(kb.matcher.posts.targets.values())
+    words = [w for w in norm.split() if w not in fillers]
+    left = e.leftover.split()
+    found: list[tuple[int, str, str]] = []
+    for code in dict.fromkeys([*langs, "en"]):
+        for acronym, spelt in kb.text(code).acronyms.items():
+            name = normalize(re.sub(r"\(.*?\)|（.*?）", " ", spelt))
+            if _CJK.search(name):
+                name = name.replace(" ", "")
+                held = len(name) >= 4 and name in norm and all(w in name for w in left)
+            else:
+                own = [w for w in name.split() if w not in fillers]
+                held = len(own) >= 2 and any(
+                    words[i : i + len(own)] == own for i in range(len(words))
+                )
+                held = held and all(w in own for w in left)
+            # A topic's title ("provider of last resort") and a name holding a lead or
+            # cluster word ("cluster lead agency", a post) are read so already.
+            titled = acronym in kb.acronym_topics or acronym in posts
+            if held and not titled and not kb.matcher.intents.find(name):
+                found.append((len(name), acronym, name))
+    if not found:
+        return e
+    _, acronym, name = max(found)
+    if _CJK.search(name):
+        rest = normalize(e.rest).replace(name, " ")
+    else:
+        named = set(name.split())
+        rest = " ".join(w for w in normalize(e.rest).split() if w not in named)
+    return replace(e, acronyms=(acronym,), leftover="", rest=f"{rest} {acronym.casefold()}")
 
 
 # The topic on the government's part, and the answers a question on it may have been given

@@ -1201,3 +1201,22 @@ def test_the_procedure_named_in_a_long_message_is_the_procedure(chat: Chat, ques
     # procedure beside activating still says what is wanted: the eight steps, not "I don't know".
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == "activation_steps", question
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        # "IASC" in brackets in the EDG's Chinese name is the IASC, not the EDG's own acronym.
+        ("what is the IASC", "Inter-Agency Standing Committee"),
+        ("IASC是什么", "机构间常设委员会"),
+        # The whole name, in any language, is the acronym as if typed.
+        ("what is the Inter-Agency Standing Committee", "IASC"),
+        ("¿qué es el Comité Permanente entre Organismos?", "IASC"),
+        ("机构间常设委员会是什么", "IASC"),
+        ("ما هي اللجنة الدائمة المشتركة بين الوكالات", "IASC"),
+    ],
+)
+def test_the_iasc_by_acronym_or_name_is_the_iasc(chat: Chat, question: str, words: str) -> None:
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "acronym", chat.last
+    assert words in answer and "EDG" not in answer, answer
