@@ -731,6 +731,24 @@ def _marker_words(
     return vocabulary
 
 
+# "In" and "for" (ب, ل), with "and" before them, written onto a name without the article:
+# "بلبنان" is "in Lebanon" as "في لبنان" is (with the article, `_AR_CLITIC` folds them).
+_AR_PREPOSITIONS = ("ب", "ل", "وب", "ول")
+
+
+def _with_arabic_prepositions(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Arabic country names of `pairs` that take no article, a preposition written onto them."""
+    return [
+        (f"{p}{name}", code)
+        for name, code in pairs
+        if _ARABIC_LETTER.match(name) and not name.startswith("ال")
+        for p in _AR_PREPOSITIONS
+    ]
+
+
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
+
+
 class Matcher:
     """Indexes built once over every language, so a message in any of them is understood."""
 
@@ -882,6 +900,7 @@ class Matcher:
             for code, aliases in lang.country_aliases.items()
             for alias in aliases
         ]
+        country_pairs += _with_arabic_prepositions(country_pairs)
         # "Congo" alone is Spanish CLDR's name for one Congo, and what people call either.
         ambiguous = {
             normalize(name): codes

@@ -1001,3 +1001,20 @@ def test_a_national_red_cross_society_is_not_the_ifrc(
 def test_the_red_cross_alone_is_still_the_ifrc(chat: Chat, question: str) -> None:
     chat(question)
     assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last
+
+
+@pytest.mark.parametrize(
+    ("question", "country"),
+    [
+        ("بلبنان، مين عم يقود مجموعة الأمن الغذائي؟", "لبنان"),
+        ("مين بيقود الصحة بسوريا؟", "سوريا"),
+        ("بمصر مين ماسك التعليم", "مصر"),
+    ],
+)
+def test_a_country_with_an_arabic_preposition_on_it_is_that_country(
+    chat: Chat, question: str, country: str
+) -> None:
+    # "بلبنان" is "في لبنان": the answer says what we hold for that country, not the global lead.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    assert country in answer, answer
