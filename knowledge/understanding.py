@@ -274,6 +274,16 @@ def understand(
     return u
 
 
+def _what_it_means(e: Entities) -> bool:
+    """Whether an acronym with a topic of its own is asked what it means, and nothing more.
+
+    "What does CCPM mean?", "CCPM是什么意思": its topic, which spells it out and says what it
+    is, rather than its words alone (more words, "... in practice if there is no money?", ask
+    what the topic says of them).
+    """
+    return not e.leftover and not e.sectors and not e.agencies
+
+
 def _spelt_acronym(e: Entities, text: str, kb: KnowledgeBase, langs: list[str]) -> Entities:
     """`e` with an acronym's whole name, when that is all the message names, read as the acronym.
 
@@ -1291,7 +1301,7 @@ def _classify(
         # "What is POLR?" asks for the topic the acronym is the title of; "what does POLR
         # stand for?" for its words.
         titled = kb.acronym_topics.get(e.acronyms[0]) if len(e.acronyms) == 1 else None
-        if titled and "acronym_question" not in e.intents:
+        if titled and ("acronym_question" not in e.intents or _what_it_means(e)):
             return found("concept", 0.9, topic=titled)
         # "What does POLR mean in practice if there is no money?" asks what its topic says of
         # the rest, when the ranker is sure of the rest there; "what does HRP mean?", the words.

@@ -1220,3 +1220,12 @@ def test_the_iasc_by_acronym_or_name_is_the_iasc(chat: Chat, question: str, word
     answer = chat(question)
     assert chat.last is not None and chat.last.intent == "acronym", chat.last
     assert words in answer and "EDG" not in answer, answer
+
+
+@pytest.mark.parametrize("question", ["CCPM是什么意思", "what does CCPM mean?", "شو معنى CCPM؟"])
+def test_an_acronym_with_a_topic_asked_what_it_means_gets_the_topic(
+    chat: Chat, question: str
+) -> None:
+    # Its topic spells it out and says what it is: not the expansion alone.
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == "ccpm", chat.last
