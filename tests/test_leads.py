@@ -1018,3 +1018,22 @@ def test_a_country_with_an_arabic_preposition_on_it_is_that_country(
     answer = chat(question)
     assert chat.last is not None and chat.last.intent == "who_leads", chat.last
     assert country in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "other"),
+    [
+        (
+            "en educación, además de UNICEF, ¿hay otra organización que co-lidere a nivel global?",
+            "Save the Children",
+        ),
+        ("¿hay alguna agencia que colidere seguridad alimentaria con el PMA?", "FAO"),
+    ],
+)
+def test_a_spanish_lead_word_in_the_subjunctive_asks_for_the_lead(
+    chat: Chat, question: str, other: str
+) -> None:
+    # "que co-lidere": a lead word as "lidera" is, so the cluster's leads answer.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    assert other in answer, answer
