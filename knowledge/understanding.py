@@ -1395,6 +1395,8 @@ def _classify(
     # asked ("in emergencies").
     of_a_cluster = best is not None and sure and kb.concepts[_family(best.topic, kb)].of_a_cluster
     telling = best is not None and sure and (best.matched >= 2 or not named or of_a_cluster)
+    if _besides_what_it_leads(e, text, norm, kb, langs):
+        return found("agency_clusters", confidence, agencies=e.agencies)
     if e.sectors and country and "presence" in e.intents and not lead:
         # Who works there (operational presence): partners, answered apart from who leads.
         return found("presence", confidence, sectors=e.sectors)
@@ -1559,6 +1561,35 @@ def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -
         if not _WHAT.fullmatch(text[verb]):  # "اطباء بلا حدود شو بتقود": "what" between
             return ""
     return ""
+
+
+def _besides_what_it_leads(
+    e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: list[str]
+) -> bool:
+    """Whether a cluster the agency leads is named as what it leads besides ("à part la ...").
+
+    "Le HCR il est lead de quoi, à part la protection ?", "besides protection, what does UNHCR
+    lead?": everything it leads, not the cluster's lead. "Besides UNICEF, who co-leads
+    education?" names the agency as the one set aside: the cluster's leads answer.
+    """
+    if not (e.agencies and e.sectors and "besides" in e.intents):
+        return False
+    if "lead" not in e.intents and not _lead_inside(norm, kb, langs):
+        return False
+    if len(e.agencies) != 1 or _asks_who(norm.split()) or _WHO.search(norm):
+        return False
+    led = {s.id for s, _ in kb.clusters_led_by(e.agencies[0])}
+    return set(e.sectors) <= led and not _set_aside_agency(text, kb, langs)
+
+
+def _set_aside_agency(text: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether what a "besides" word sets aside, up to the clause's end, names an agency."""
+    phrases = [normalize(p) for code in langs for p in kb.text(code).intent_words["besides"]]
+    for clause in (normalize(c) for c in re.split(r"[,，、،;；?？؟.。]", text)):
+        at = next((clause.find(p) + len(p) for p in phrases if p in clause), -1)
+        if at >= 0:
+            return kb.matcher.find_agency(clause[at:]) is not None
+    return False
 
 
 def _led_after_what(e: Entities, norm: str, kb: KnowledgeBase, langs: list[str]) -> str:

@@ -1037,3 +1037,25 @@ def test_a_spanish_lead_word_in_the_subjunctive_asks_for_the_lead(
     answer = chat(question)
     assert chat.last is not None and chat.last.intent == "who_leads", chat.last
     assert other in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "also"),
+    [
+        ("le HCR il est lead de quoi en fait, à part la protection ?", "CCCM"),
+        ("besides protection, what does UNHCR lead?", "CCCM"),
+        ("除了保护，难民署还牵头什么？", "CCCM"),
+        ("بخلاف الحماية، شو بتقود المفوضية؟", "CCCM"),
+    ],
+)
+def test_a_cluster_set_aside_asks_what_else_the_agency_leads(
+    chat: Chat, question: str, also: str
+) -> None:
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last
+    assert also in answer, answer
+
+
+def test_an_agency_set_aside_still_asks_for_the_clusters_leads(chat: Chat) -> None:
+    chat("besides UNICEF, who co-leads education?")
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
