@@ -281,9 +281,8 @@ def _what_it_means(e: Entities) -> bool:
     is, rather than its words alone (more words, "... in practice if there is no money?", ask
     what the topic says of them).
     """
-    # "que veut dire CCPM": "dire" is left over, but the ranker sees nothing but the acronym.
-    alone = set(e.rest.split()) <= {a.casefold() for a in e.acronyms}
-    return (alone or not e.leftover) and not e.sectors and not e.agencies
+    # "What does POLR stand for?" ("stand" left over) still asks for the words.
+    return not e.leftover and not e.sectors and not e.agencies
 
 
 def _spelt_acronym(e: Entities, text: str, kb: KnowledgeBase, langs: list[str]) -> Entities:
