@@ -773,6 +773,24 @@ def _marker_words(
     return vocabulary
 
 
+# "In" and "for" (ب, ل), with "and" before them, written onto a name without the article:
+# "بلبنان" is "in Lebanon" as "في لبنان" is (with the article, `_AR_CLITIC` folds them).
+_AR_PREPOSITIONS = ("ب", "ل", "وب", "ول")
+
+
+def _with_arabic_prepositions(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Arabic country names of `pairs` that take no article, a preposition written onto them."""
+    return [
+        (f"{p}{name}", code)
+        for name, code in pairs
+        if _ARABIC_LETTER.match(name) and not name.startswith("ال")
+        for p in _AR_PREPOSITIONS
+    ]
+
+
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
+
+
 class Matcher:
     """Indexes built once over every language, so a message in any of them is understood."""
 
@@ -803,6 +821,17 @@ class Matcher:
             normalize(p) for p, group in intent_phrases if " " not in p and group != _EMERGENCY
         )
         self.common_words = common
+        # Lead phrases of several words that say what someone does ("a cargo de", "in charge
+        # of"), not those naming who leads ("lead agency", "الوكالة الرائدة", "co-lead").
+        naming = {
+            normalize(p)
+            for lang in langs
+            for group in (lang.subject_words, lang.record_words)
+            for ps in group.values()
+            for p in ps
+        }
+        several = {normalize(p) for p, group in intent_phrases if group == "lead"}
+        self.lead_verbs = frozenset(p for p in several if " " in p) - naming
         self.cluster_words = frozenset(
             normalize(p) for p, group in intent_phrases if group == "cluster_word"
         )
@@ -857,13 +886,15 @@ class Matcher:
         )
         # A language's own acronym, given in brackets where ours is spelt out ("Coordonnateur
         # des secours d'urgence (CSU ; ...)"), is ours: "que veut dire CSU ?" asks about ERC.
-        # Typed in capitals only, as an ordinary word may be spelt the same.
+        # Typed in capitals only, as an ordinary word may be spelt the same. Another of our
+        # acronyms in brackets is that one ("机构间常设委员会（IASC）应急主任小组": the EDG is the
+        # IASC's group, and "IASC" still the IASC).
         local = [
             (found, a)
             for lang in langs
             for a, spelt in lang.acronyms.items()
             for found in re.findall(r"[(（]([A-Za-z]{2,5})\b", spelt)
-            if sum(c.isupper() for c in found) >= 2 and found != a
+            if sum(c.isupper() for c in found) >= 2 and found not in (a, *kb.acronyms)
         ]
         self.acronyms = PhraseIndex(
             [(a, a) for a in kb.acronyms] + local,
@@ -911,6 +942,7 @@ class Matcher:
             for code, aliases in lang.country_aliases.items()
             for alias in aliases
         ]
+        country_pairs += _with_arabic_prepositions(country_pairs)
         # "Congo" alone is Spanish CLDR's name for one Congo, and what people call either.
         ambiguous = {
             normalize(name): codes
@@ -1337,9 +1369,12 @@ class Matcher:
         # "The HC asked me ...": who asks, and the post asking through the asker, ask nothing.
         asker = [h for h in intent_hits if h.target == _ASKER]
         asking_posts = _beside_an_asker(norm, asker, (*acronym_hits, *post_hits))
+        # A lead phrase of several words ("a cargo de", "in charge of") is no name either, as
+        # a one-word lead word is not: "cargo" would split "a cargo del clúster de energía".
+        leading = [h for h in intent_hits if h.target == "lead" and h.phrase in self.lead_verbs]
         known = {
             w
-            for h in (*found, *own_country, *role, *post_hits, *scope, *asker)
+            for h in (*found, *own_country, *role, *post_hits, *scope, *asker, *leading)
             for w in h.phrase.split()
         }
         # Inside a run of Chinese, take out what was recognised; what remains is left over.

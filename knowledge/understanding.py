@@ -222,6 +222,7 @@ def understand(
     if "when" in e.intents and asks_besides(text, whens):
         e = replace(e, intents=e.intents - {"when"}, rest=without(e.rest, whens))
     e = _without_examples(e, langs, kb)
+    e = _spelt_acronym(e, text, kb, langs)
     # The ranker sees what the question asks beside the names and lead words, so "what does
     # UNHCR lead?" is a lead question and "is our NGO co-lead accountable to the HC?" is not.
     ranked = kb.ranker.rank(e.rest, langs, limit=4)
@@ -241,8 +242,10 @@ def understand(
     if e.intents & (_AFTER | _BEFORE) or joined_by_when:
         back = not (e.intents & _AFTER or joined_by_when)
         ranked = _after_step(text, ranked, kb, langs, e.situation, back=back)
-    other = _another_organisation(e, text, kb, langs) or _an_organisation_with_a_cluster_word(
-        e, text
+    other = (
+        _another_organisation(e, text, kb, langs)
+        or _an_organisation_with_a_cluster_word(e, text)
+        or _national_society(e, text, kb, langs)
     )
     if other:
         return Understanding("unknown_agency", lang, 0.9, unknown_name=other[:60])
@@ -297,6 +300,61 @@ def understand(
         places = _unknown_places(e, text, kb, langs)
         return replace(u, unknown_places=places) if places else u
     return u
+
+
+def _what_it_means(e: Entities) -> bool:
+    """Whether an acronym with a topic of its own is asked what it means, and nothing more.
+
+    "What does CCPM mean?", "CCPM是什么意思": its topic, which spells it out and says what it
+    is, rather than its words alone (more words, "... in practice if there is no money?", ask
+    what the topic says of them).
+    """
+    # "What does POLR stand for?" ("stand" left over) still asks for the words.
+    return not e.leftover and not e.sectors and not e.agencies
+
+
+def _spelt_acronym(e: Entities, text: str, kb: KnowledgeBase, langs: list[str]) -> Entities:
+    """`e` with an acronym's whole name, when that is all the message names, read as the acronym.
+
+    "What is the Inter-Agency Standing Committee?", "¿qué es el Comité Permanente entre
+    Organismos?", "机构间常设委员会是什么": the IASC, as if typed, not the step whose text holds
+    its words. The longest name wins ("... (IASC) 应急主任小组" is the EDG); a name of one word,
+    a cluster's, an agency's, a post's or a topic's title (read so already) is left alone.
+    """
+    if e.sectors or e.agencies:
+        return e
+    norm = normalize(text)
+    fillers = kb.matcher.post_fillers
+    posts = set(kb.matcher.posts.targets.values())
+    words = [w for w in norm.split() if w not in fillers]
+    left = e.leftover.split()
+    found: list[tuple[int, str, str]] = []
+    for code in dict.fromkeys([*langs, "en"]):
+        for acronym, spelt in kb.text(code).acronyms.items():
+            name = normalize(re.sub(r"\(.*?\)|（.*?）", " ", spelt))
+            if _CJK.search(name):
+                name = name.replace(" ", "")
+                held = len(name) >= 4 and name in norm and all(w in name for w in left)
+            else:
+                own = [w for w in name.split() if w not in fillers]
+                held = len(own) >= 2 and any(
+                    words[i : i + len(own)] == own for i in range(len(words))
+                )
+                held = held and all(w in own for w in left)
+            # A topic's title ("provider of last resort") and a name holding a lead or
+            # cluster word ("cluster lead agency", a post) are read so already.
+            titled = acronym in kb.acronym_topics or acronym in posts
+            if held and not titled and not kb.matcher.intents.find(name):
+                found.append((len(name), acronym, name))
+    if not found:
+        return e
+    _, acronym, name = max(found)
+    if _CJK.search(name):
+        rest = normalize(e.rest).replace(name, " ")
+    else:
+        named = set(name.split())
+        rest = " ".join(w for w in normalize(e.rest).split() if w not in named)
+    return replace(e, acronyms=(acronym,), leftover="", rest=f"{rest} {acronym.casefold()}")
 
 
 # The topic on the government's part, and the answers a question on it may have been given
@@ -1513,7 +1571,7 @@ def _classify(
         # "What is POLR?" asks for the topic the acronym is the title of; "what does POLR
         # stand for?" for its words.
         titled = kb.acronym_topics.get(e.acronyms[0]) if len(e.acronyms) == 1 else None
-        if titled and "acronym_question" not in e.intents:
+        if titled and ("acronym_question" not in e.intents or _what_it_means(e)):
             return found("concept", 0.9, topic=titled)
         # "What does POLR mean in practice if there is no money?" asks what its topic says of
         # the rest, when the ranker is sure of the rest there; "what does HRP mean?", the words.
@@ -1577,7 +1635,11 @@ def _classify(
     subject = _leading(words, norm, kb, langs) if by_name else ""
     # "Who normally leads a cluster?": the word after "who" is no name (see `short`).
     if subject and not kb.ranker.knows(subject, langs) and not after_who(norm, subject):
-        return found("unknown_agency", 0.9, unknown_name=subject[:60])
+        return found("unknown_agency", 0.9, unknown_name=_name_as_typed(subject, text)[:60])
+    # "¿Qué lidera el CICR?", "que dirige le CICR ?": "what" and a lead word, then the name.
+    led = _led_after_what(e, norm, kb, langs) if by_name else ""
+    if led:
+        return found("unknown_agency", 0.9, unknown_name=_name_as_typed(led, text)[:60])
     if unknown_name and not (e.sectors or e.agencies):
         return found(
             "unknown_cluster",
@@ -1601,6 +1663,8 @@ def _classify(
     # asked ("in emergencies").
     of_a_cluster = best is not None and sure and kb.concepts[_family(best.topic, kb)].of_a_cluster
     telling = best is not None and sure and (best.matched >= 2 or not named or of_a_cluster)
+    if _besides_what_it_leads(e, text, norm, kb, langs):
+        return found("agency_clusters", confidence, agencies=e.agencies)
     # "We're a small NGO just registered, how do we join the nutrition cluster in Yemen?": a
     # cluster joined is asked whom to ask (its lead, there), whoever says they are ("NGO" is
     # no question of who works there).
@@ -1790,6 +1854,85 @@ def _leading(words: list[str], norm: str, kb: KnowledgeBase, langs: list[str]) -
     return ""
 
 
+def _besides_what_it_leads(
+    e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: list[str]
+) -> bool:
+    """Whether a cluster the agency leads is named as what it leads besides ("à part la ...").
+
+    "Le HCR il est lead de quoi, à part la protection ?", "besides protection, what does UNHCR
+    lead?": everything it leads, not the cluster's lead. "Besides UNICEF, who co-leads
+    education?" names the agency as the one set aside: the cluster's leads answer.
+    """
+    if not (e.agencies and e.sectors and "besides" in e.intents):
+        return False
+    if "lead" not in e.intents and not _lead_inside(norm, kb, langs):
+        return False
+    if len(e.agencies) != 1 or _asks_who(norm.split()) or _WHO.search(norm):
+        return False
+    led = {s.id for s, _ in kb.clusters_led_by(e.agencies[0])}
+    return set(e.sectors) <= led and not _set_aside_agency(text, kb, langs)
+
+
+def _set_aside_agency(text: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether what a "besides" word sets aside, up to the clause's end, names an agency."""
+    phrases = [normalize(p) for code in langs for p in kb.text(code).intent_words["besides"]]
+    for clause in (normalize(c) for c in re.split(r"[,，、،;；?？؟.。]", text)):
+        at = next((clause.find(p) + len(p) for p in phrases if p in clause), -1)
+        if at >= 0:
+            return kb.matcher.find_agency(clause[at:]) is not None
+    return False
+
+
+def _led_after_what(e: Entities, norm: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """The name a "what" and a lead word come before, asked what it leads, or "".
+
+    Spanish, French and Arabic may put the verb first: "qué lidera el CICR", "que dirige le
+    CICR ?", "ما الذي تقوده أوكسفام": only "what" and everyday words before the lead word,
+    then one short run of words of a name our passages do not hold, and no word for cluster
+    ("qué agencia lidera el clúster X" asks for a cluster's lead).
+    """
+    words = e.leftover.split()
+    if not words or _CJK.search(e.leftover) or "cluster_word" in e.intents:
+        return ""
+    if _length(words) > NAME_WORDS or not _one_run(e, kb, gaps=True):
+        return ""
+    tokens = norm.split()
+    if _asks_who(tokens) or words[0] not in tokens:
+        return ""
+    leads = [p.split() for code in langs for p in kb.lead_phrases[code] if not _CJK.search(p)]
+    at = next(
+        (i for i in range(len(tokens)) for p in leads if tokens[i : i + len(p)] == p), len(tokens)
+    )
+    before = tokens[:at]
+    name_at = tokens.index(words[0])
+    if name_at <= at or not any(_WHAT.fullmatch(w) for w in before):
+        return ""
+    if any(w not in kb.matcher.common_words for w in before):
+        return ""
+    name = _as_named(e, kb)
+    return "" if kb.ranker.knows(name, langs) else name
+
+
+def _name_as_typed(name: str, text: str) -> str:
+    """A name left over (folded words) as the message wrote it, with its capitals beside it.
+
+    "what does UN Women lead": "un" is an everyday word of French and Spanish, but typed in
+    capitals beside the name it is part of it ("UN Women", not "women").
+    """
+    if _CJK.search(name) or not text:
+        return name
+    typed = _typed_span(name.split(), text)
+    at = text.find(typed)
+    if at < 0:
+        return typed
+    start, end = at, at + len(typed)
+    while m := re.search(r"\b([A-Z]{2,})\W{1,2}$", text[:start]):
+        start = m.start(1)
+    while m := re.match(r"^\W{1,2}([A-Z]{2,})\b", text[end:]):
+        end += m.end(1)
+    return text[start:end]
+
+
 # An organisation's name holds this many words of its own at most, beside its marker words.
 _ORGANISATION_WORDS = 4
 # Chinese asking what ("负责啥", "牵头什么") or which ("哪个集群").
@@ -1819,7 +1962,7 @@ def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: l
     if any(_holds(norm, w) for g in groups for group in ("like", "may") for w in g[group]):
         return ""
     if _CJK.search(e.leftover):
-        run = e.leftover
+        run, typed = _with_its_acronym(e.leftover, text)
         chinese = {m for m in markers if _CJK.search(m)}
         named = (
             " " not in run
@@ -1828,7 +1971,7 @@ def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: l
             and not _CHINESE_WHAT_LEADS.search(run)
         )
         asks = "which_clusters" in e.intents or _CHINESE_WHAT_LEADS.search(norm)
-        return run if named and asks else ""
+        return typed if named and asks else ""
     # "Does X lead anything", "X lidera algo": words that ask what, beside the question words.
     asks = bool(e.intents & {"which_clusters", "cluster_word"}) or _WHAT.search(norm)
     if not (asks or any(_holds(norm, w) for g in groups for w in g["asks"])):
@@ -1865,6 +2008,18 @@ def _organisation(e: Entities, text: str, norm: str, kb: KnowledgeBase, langs: l
     return ""
 
 
+def _with_its_acronym(run: str, text: str) -> tuple[str, str]:
+    """A Chinese name left over without its acronym in brackets, and the name as typed.
+
+    "国际关怀协会（CARE）牵头哪个集群": the name is 国际关怀协会, and named back with its "CARE".
+    """
+    chinese, _, latin = run.partition(" ")
+    bracketed = re.search(r"[（(]\s*([A-Za-z][\w&.\- ]*?)\s*[）)]", text)
+    if latin and _CJK.search(chinese) and bracketed and normalize(bracketed.group(1)) == latin:
+        return chinese, f"{chinese}（{bracketed.group(1)}）"
+    return run, run
+
+
 def _another_organisation(e: Entities, text: str, kb: KnowledgeBase, langs: list[str]) -> str:
     """An organisation whose name holds one of our agencies', asked what it leads, or "".
 
@@ -1893,6 +2048,47 @@ def _an_organisation_with_a_cluster_word(e: Entities, text: str) -> str:
         return ""
     alone = normalize(text) == normalize(e.organisation)
     return e.organisation if alone or e.intents & {"lead", "which_clusters"} else ""
+
+
+def _national_society(e: Entities, text: str, kb: KnowledgeBase, langs: list[str]) -> str:
+    """A national Red Cross or Red Crescent society asked what it leads, as typed, or "".
+
+    "Which clusters does the Kenya Red Cross lead?", "que clusters lidera la Cruz Roja
+    Colombiana", "الهلال الأحمر المصري بيقود ايه", "肯尼亚红十字会牵头什么": "Red Cross" names
+    the IFRC, but with a country or a word of its own beside it (`organisation_words.societies`)
+    it is a national society, a body of its own.
+    """
+    if not (e.agencies and e.intents & {"lead", "which_clusters"}) or e.sectors:
+        return ""
+    norm = normalize(text)
+    codes = dict.fromkeys([*langs, "en"])
+    societies = {normalize(p) for c in codes for p in kb.text(c).organisation_words["societies"]}
+    if _CJK.search(norm):
+        for code in e.countries:
+            country = normalize(kb.matcher.country_name(code, "zh"))
+            for society in sorted(societies, key=len, reverse=True):
+                if f"{country}{society}" in norm:
+                    return f"{country}{society}"
+        return ""
+    tokens, left = norm.split(), set(e.leftover.split())
+    markers = {normalize(w) for c in codes for w in kb.text(c).organisation_words["markers"]}
+    leads = {w for code in langs for w in kb.lead_word_parts[code]}  # "co" of "co-lead"
+    own = left - markers - leads - kb.matcher.cluster_words
+
+    def national(word: str) -> bool:
+        # A country by its name: "la" would be Laos's code.
+        return word in own or (len(word) > 2 and kb.matcher.find_country(word) is not None)
+
+    for named in (s.split() for s in societies):
+        for i in range(len(tokens) - len(named) + 1):
+            if tokens[i : i + len(named)] != named:
+                continue
+            start, end = i, i + len(named)
+            start -= start > 0 and national(tokens[start - 1])
+            end += end < len(tokens) and national(tokens[end])
+            if (start, end) != (i, i + len(named)):
+                return _typed_span(tokens[start:end], text)
+    return ""
 
 
 def _typed_span(span: list[str], text: str) -> str:

@@ -1276,3 +1276,31 @@ def test_a_step_asked_by_what_follows_its_receipt(chat: Chat, question: str, ste
 def test_who_decides_and_who_leads_at_activation(chat: Chat, question: str, topic: str) -> None:
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == topic, question
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        # "IASC" in brackets in the EDG's Chinese name is the IASC, not the EDG's own acronym.
+        ("what is the IASC", "Inter-Agency Standing Committee"),
+        ("IASC是什么", "机构间常设委员会"),
+        # The whole name, in any language, is the acronym as if typed.
+        ("what is the Inter-Agency Standing Committee", "IASC"),
+        ("¿qué es el Comité Permanente entre Organismos?", "IASC"),
+        ("机构间常设委员会是什么", "IASC"),
+        ("ما هي اللجنة الدائمة المشتركة بين الوكالات", "IASC"),
+    ],
+)
+def test_the_iasc_by_acronym_or_name_is_the_iasc(chat: Chat, question: str, words: str) -> None:
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "acronym", chat.last
+    assert words in answer and "EDG" not in answer, answer
+
+
+@pytest.mark.parametrize("question", ["CCPM是什么意思", "what does CCPM mean?", "شو معنى CCPM؟"])
+def test_an_acronym_with_a_topic_asked_what_it_means_gets_the_topic(
+    chat: Chat, question: str
+) -> None:
+    # Its topic spells it out and says what it is: not the expansion alone.
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == "ccpm", chat.last

@@ -974,3 +974,129 @@ def test_an_organisation_named_with_a_cluster_word_is_one_we_do_not_hold(
     chat(question)
     assert chat.last is not None and chat.last.intent == "unknown_agency", question
     assert chat.last.data.get("name") == name, chat.last.data
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        # The verb first, then the name: "what leads the ICRC" is what the ICRC leads.
+        ("qué lidera el CICR", "CICR"),
+        ("que dirige le CICR ?", "CICR"),
+        ("شو بتقود أوكسفام", "أوكسفام"),
+        ("ما الذي تقوده اللجنة الدولية للصليب الأحمر", "اللجنة الدولية للصليب الأحمر"),
+        # Capitals beside the name are part of it, though "un" is an everyday word.
+        ("what does UN Women lead", "UN Women"),
+        # A Chinese name with its acronym in brackets.
+        ("国际关怀协会（CARE）牵头哪个集群", "国际关怀协会（CARE）"),
+    ],
+)
+def test_what_an_agency_we_do_not_hold_leads_names_it_whole(
+    chat: Chat, question: str, name: str
+) -> None:
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
+    assert f"{name}" in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("¿qué agencia está a cargo del clúster de energía?", '"energia"'),
+        ("who is in charge of the tourism cluster?", '"tourism"'),
+        ("qui est en charge du cluster énergie ?", "« energie »"),
+    ],
+)
+def test_a_lead_phrase_of_several_words_leaves_the_cluster_name_whole(
+    chat: Chat, question: str, name: str
+) -> None:
+    # "a cargo de", "in charge of": no word of them is part of the cluster's name.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_cluster", chat.last
+    assert name in answer and "OCHA" not in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("which clusters does the Kenya Red Cross lead", "Kenya Red Cross"),
+        ("Does the Norwegian Red Cross lead anything?", "Norwegian Red Cross"),
+        ("que clusters lidera la Cruz Roja Colombiana", "Cruz Roja Colombiana"),
+        ("la Croix-Rouge française dirige quel cluster ?", "Croix-Rouge française"),
+        ("الهلال الأحمر المصري بيقود ايه", "الهلال الأحمر المصري"),
+        ("肯尼亚红十字会牵头哪些集群", "肯尼亚红十字会"),
+    ],
+)
+def test_a_national_red_cross_society_is_not_the_ifrc(
+    chat: Chat, question: str, name: str
+) -> None:
+    # "Red Cross" beside a country or a word of its own is a national society, not the IFRC.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "unknown_agency", chat.last
+    assert name in answer, answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["does the red cross lead anything", "la cruz roja lidera algun cluster", "红十字会牵头什么"],
+)
+def test_the_red_cross_alone_is_still_the_ifrc(chat: Chat, question: str) -> None:
+    chat(question)
+    assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last
+
+
+@pytest.mark.parametrize(
+    ("question", "country"),
+    [
+        ("بلبنان، مين عم يقود مجموعة الأمن الغذائي؟", "لبنان"),
+        ("مين بيقود الصحة بسوريا؟", "سوريا"),
+        ("بمصر مين ماسك التعليم", "مصر"),
+    ],
+)
+def test_a_country_with_an_arabic_preposition_on_it_is_that_country(
+    chat: Chat, question: str, country: str
+) -> None:
+    # "بلبنان" is "في لبنان": the answer says what we hold for that country, not the global lead.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    assert country in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "other"),
+    [
+        (
+            "en educación, además de UNICEF, ¿hay otra organización que co-lidere a nivel global?",
+            "Save the Children",
+        ),
+        ("¿hay alguna agencia que colidere seguridad alimentaria con el PMA?", "FAO"),
+    ],
+)
+def test_a_spanish_lead_word_in_the_subjunctive_asks_for_the_lead(
+    chat: Chat, question: str, other: str
+) -> None:
+    # "que co-lidere": a lead word as "lidera" is, so the cluster's leads answer.
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+    assert other in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "also"),
+    [
+        ("le HCR il est lead de quoi en fait, à part la protection ?", "CCCM"),
+        ("besides protection, what does UNHCR lead?", "CCCM"),
+        ("除了保护，难民署还牵头什么？", "CCCM"),
+        ("بخلاف الحماية، شو بتقود المفوضية؟", "CCCM"),
+    ],
+)
+def test_a_cluster_set_aside_asks_what_else_the_agency_leads(
+    chat: Chat, question: str, also: str
+) -> None:
+    answer = chat(question)
+    assert chat.last is not None and chat.last.intent == "agency_clusters", chat.last
+    assert also in answer, answer
+
+
+def test_an_agency_set_aside_still_asks_for_the_clusters_leads(chat: Chat) -> None:
+    chat("besides UNICEF, who co-leads education?")
+    assert chat.last is not None and chat.last.intent == "who_leads", chat.last
