@@ -575,7 +575,13 @@ def _asks_again(first: str, second: str) -> bool:
         or asks_besides(first, ())
         or len(first.split()) <= 3
     )
-    return first_asks and opens_a_question(second)
+    # Two sentences each with its question mark are two questions, however the second opens
+    # ("شو معايير التفعيل؟ وخلال قديش ساعة الـ ERC بيحول المقترح؟").
+    marked = first.endswith(_MARKS) and second.rstrip().endswith(_MARKS)
+    return first_asks and (opens_a_question(second) or marked)
+
+
+_MARKS = ("?", "？", "؟")
 
 
 def _family(topic: str, kb: KnowledgeBase) -> str:
@@ -1101,6 +1107,7 @@ def _classify(
     ):
         best = Ranked(_CRITERIA, "concept", best.score, best.confidence, best.matched)
         ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
+    grounds_asked = False
     # "On what grounds can the HC recommend activating a cluster?", "HC根据什么建议启动集群":
     # the grounds of activating are the criteria, whoever the question says proposes it.
     if (
@@ -1108,8 +1115,11 @@ def _classify(
         and "grounds" in e.intents
         and _names_activating(e.rest, kb, langs)
         and not _names_deactivating(e.rest, kb, langs)
+        # "启动集群的第二条标准是什么": one criterion named by its number is that line.
+        and kb.ranker.parts.named(norm, langs) is None
     ):
         best = Ranked(_CRITERIA, "concept", best.score, max(best.confidence, CONFIDENT), 2)
+        grounds_asked = True
         ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
     # One word of a passage is enough only when it is most of the question: "weather today"
     # shares "day" with a passage, which makes it no question about that passage.
@@ -1334,6 +1344,11 @@ def _classify(
     # asked ("in emergencies").
     of_a_cluster = best is not None and sure and kb.concepts[_family(best.topic, kb)].of_a_cluster
     telling = best is not None and sure and (best.matched >= 2 or not named or of_a_cluster)
+    # "En RDC on se demande si le cluster protection doit être activé, quels sont les
+    # critères ?": the grounds of activating a cluster named in a country, with no lead word,
+    # ask the criteria, not its lead.
+    if grounds_asked and best is not None and not lead:
+        return answer(best, sectors=e.sectors)
     if e.sectors and country and "presence" in e.intents and not lead:
         # Who works there (operational presence): partners, answered apart from who leads.
         return found("presence", confidence, sectors=e.sectors)

@@ -1201,3 +1201,30 @@ def test_the_procedure_named_in_a_long_message_is_the_procedure(chat: Chat, ques
     # procedure beside activating still says what is wanted: the eight steps, not "I don't know".
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == "activation_steps", question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "under what conditions can the HC recommend activating a cluster",
+        "la situation s'est brusquement dégradée, ça suffit pour activer un cluster ?",
+        "estamos en Honduras tras el huracán y el gobierno no da abasto, ¿cuáles son los"
+        " criterios para activar los clusters?",
+        "احنا في لبنان والحكومة مش قادرة تغطي الاحتياجات بعد الحرب، ايش شروط تفعيل الكلاسترات؟",
+        "情况突然恶化了，这样够启动集群吗？",
+    ],
+)
+def test_conditions_or_enough_of_activating_ask_the_criteria(chat: Chat, question: str) -> None:
+    # "Under what conditions", "is that enough", "what are the criteria" after a situation
+    # told: the criteria of activating, both of them, not the one the situation fits, not the
+    # step where they are weighed and never the criteria for closing a cluster.
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == "activation_criteria", question
+
+
+def test_criteria_of_activating_a_cluster_in_a_country_are_not_its_lead(chat: Chat) -> None:
+    chat(
+        "Bonjour à tous, dans le cadre de la réponse en RDC on se demande si le cluster"
+        " protection doit être activé, quels sont les critères ?"
+    )
+    assert chat.last is not None and chat.last.data.get("topic") == "activation_criteria"
