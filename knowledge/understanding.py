@@ -232,6 +232,7 @@ def understand(
         ranked = _by_its_actors(ranked, e, text, kb, langs)
         ranked = _of_activating(ranked, e, kb, langs)
         ranked = _handed_over(ranked, e, text, kb, langs)
+        ranked = _the_procedure_by_its_name(ranked, text, kb, langs)
     if "duration" in e.intents and ranked:
         ranked = _of_the_subject(ranked, e.rest, kb, langs)
     if "still" in e.intents and ranked:
@@ -289,12 +290,12 @@ def understand(
             u = replace(u, topic=family)
         if both is not None:
             return replace(both[0], lang=lang or both[0].lang, also_topic=both[1].topic)
-    if whole and u.intent == "unknown":
-        ending = _after_a_preamble(text, kb)
+    if whole and u.intent in ("unknown", "acronym"):
+        ending = _after_a_preamble(text, kb, topics=u.intent == "acronym")
         if ending is not None:
             return replace(ending, lang=lang or ending.lang)
-        if _names_the_procedure(text, kb, langs):
-            return Understanding("concept", lang, ALONE, topic=_PROCEDURE)
+    if whole and u.intent == "unknown" and _names_the_procedure(text, kb, langs):
+        return Understanding("concept", lang, ALONE, topic=_PROCEDURE)
     # The global list too is asked of a place ("which clusters are active in Sudn?").
     if u.intent in ("who_leads", "list_clusters") and e.leftover:
         places = _unknown_places(e, text, kb, langs)
@@ -482,30 +483,48 @@ def _without_examples(e: Entities, langs: list[str], kb: KnowledgeBase) -> Entit
     return replace(e, rest=" ".join(kept), leftover=leftover)
 
 
-# Where a sentence or a clause ends, before the question a message comes to.
-_PREAMBLE_END = re.compile(r"[:：.。!！;；,，、،]\s*")
+# Where a sentence or a clause ends, before the question a message comes to; or, with no mark,
+# where a question opens inside a sentence ("... with the HCT tomorrow what exactly is POLR?").
+_PREAMBLE_END = re.compile(
+    r"[:：.。!！;；,，、،…]\s*|\s(?=(?:what|how|which|why|where)\s+(?:exactly\s+|really\s+)?"
+    r"(?:is|are|was|does|do|did|can|should|would|happens)\s)",
+    re.IGNORECASE,
+)
+# Where a question a message opens with ends, before what the asker needs it for ("what are
+# the 6 core functions again? need them for a training slide").
+_QUESTION_END = re.compile(r"[?？؟:：.。!！;；,，、،…]")
 
 
-def _after_a_preamble(text: str, kb: KnowledgeBase) -> Understanding | None:
-    """The question a message ends with, after words on who asks and why.
+def _after_a_preamble(
+    text: str, kb: KnowledgeBase, *, topics: bool = False
+) -> Understanding | None:
+    """The question a message ends with, after words on who asks and why, or opens with.
 
     "Sorry to bother, we are preparing a training for new staff: what exactly is the provider
     of last resort?" Asked only of a message not understood whole: its other words had drowned
-    the question. The last two clauses that ask are tried, the last first.
+    the question. The last two clauses that ask are tried, the last first; then the first
+    clause, when it asks, before what the asker needs the answer for ("集群的核心职能有哪几个，
+    我要写进培训PPT里"). `topics`: only a topic answers (the whole message was read as an
+    acronym of its preamble, "I have a meeting with the HCT tomorrow, what is POLR?").
     """
     tried = 0
-    for m in reversed(list(_PREAMBLE_END.finditer(text.rstrip(" ?？؟!！.。")))):
-        clause = text[m.end() :].strip()
+    clauses = [
+        text[m.end() :].strip()
+        for m in reversed(list(_PREAMBLE_END.finditer(text.rstrip(" ?？؟!！.。"))))
+    ]
+    first = _QUESTION_END.search(text.rstrip(" ?？؟!！.。"))
+    opening = [text[: first.start()].strip()] if first else []
+    for clause in [*clauses, *opening]:
         asks = (
             _CHINESE_ASKING.search(clause) if _CJK.search(clause[:1]) else opens_a_question(clause)
         )
         if not clause or not asks:
             continue
         tried += 1
-        if tried > 2:
+        if tried > 3:
             break
         u = understand(clause, kb, whole=False)
-        if u.intent not in ("unknown", "empty"):
+        if u.intent == "concept" or (not topics and u.intent not in ("unknown", "empty")):
             return u
     return None
 
@@ -670,7 +689,13 @@ def _asks_again(first: str, second: str) -> bool:
         or asks_besides(first, ())
         or len(first.split()) <= 3
     )
-    return first_asks and opens_a_question(second)
+    # Two sentences each with its question mark are two questions, however the second opens
+    # ("شو معايير التفعيل؟ وخلال قديش ساعة الـ ERC بيحول المقترح؟").
+    marked = first.endswith(_MARKS) and second.rstrip().endswith(_MARKS)
+    return first_asks and (opens_a_question(second) or marked)
+
+
+_MARKS = ("?", "？", "؟")
 
 
 def _family(topic: str, kb: KnowledgeBase) -> str:
@@ -1421,6 +1446,7 @@ def _classify(
     ):
         best = Ranked(_CRITERIA, "concept", best.score, best.confidence, best.matched)
         ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
+    grounds_asked = False
     # "On what grounds can the HC recommend activating a cluster?", "HC根据什么建议启动集群":
     # the grounds of activating are the criteria, whoever the question says proposes it.
     if (
@@ -1428,8 +1454,11 @@ def _classify(
         and "grounds" in e.intents
         and _names_activating(e.rest, kb, langs)
         and not _names_deactivating(e.rest, kb, langs)
+        # "启动集群的第二条标准是什么": one criterion named by its number is that line.
+        and kb.ranker.parts.named(norm, langs) is None
     ):
         best = Ranked(_CRITERIA, "concept", best.score, max(best.confidence, CONFIDENT), 2)
+        grounds_asked = True
         ranked = [best, *(r for r in ranked if r.topic != _CRITERIA)]
     # One word of a passage is enough only when it is most of the question: "weather today"
     # shares "day" with a passage, which makes it no question about that passage.
@@ -1685,6 +1714,11 @@ def _classify(
         )
     ):
         return found("concept", 0.8, topic=_JOINING)
+    # "En RDC on se demande si le cluster protection doit être activé, quels sont les
+    # critères ?": the grounds of activating a cluster named in a country, with no lead word,
+    # ask the criteria, not its lead.
+    if grounds_asked and best is not None and not lead:
+        return answer(best, sectors=e.sectors)
     if e.sectors and country and "presence" in e.intents and not lead:
         # Who works there (operational presence): partners, answered apart from who leads.
         return found("presence", confidence, sectors=e.sectors)
@@ -2486,6 +2520,26 @@ def _a_stage(words: str, kb: KnowledgeBase, code: str) -> bool:
     """Whether words ranked alone ("the proposal", "批准") are a line or a topic of activating."""
     first = kb.ranker.rank(words, [code], limit=1)
     return bool(first) and (_of_activation(first[0].topic, kb) or _procedure(first[0].topic, kb))
+
+
+def _the_procedure_by_its_name(
+    ranked: list[Ranked], text: str, kb: KnowledgeBase, langs: list[str]
+) -> list[Ranked]:
+    """The procedure first, over another topic's line, when the message names it by its noun.
+
+    "I need to brief the RC tomorrow on the formal procedure for cluster activation, can you
+    summarise it": a line that mentions "the activation procedure" in passing (the HCT's)
+    holds the words as well, but what is wanted is the procedure. Only when the procedure is
+    among the candidates, and the first is of no activation topic.
+    """
+    first = ranked[0]
+    if _of_activation(first.topic, kb) or _procedure(first.topic, kb) or first.kind == "concept":
+        return ranked
+    steps = next((r for r in ranked if r.topic == _PROCEDURE), None)
+    if steps is None or not _names_the_procedure(text, kb, langs):
+        return ranked
+    steps = replace(steps, confidence=max(steps.confidence, first.confidence))
+    return [steps, *(r for r in ranked if r.topic != _PROCEDURE)]
 
 
 def _names_activating(rest: str, kb: KnowledgeBase, langs: list[str]) -> bool:

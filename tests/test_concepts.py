@@ -1304,3 +1304,72 @@ def test_an_acronym_with_a_topic_asked_what_it_means_gets_the_topic(
     # Its topic spells it out and says what it is: not the expansion alone.
     chat(question)
     assert chat.last is not None and chat.last.data.get("topic") == "ccpm", chat.last
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "under what conditions can the HC recommend activating a cluster",
+        "la situation s'est brusquement dégradée, ça suffit pour activer un cluster ?",
+        "estamos en Honduras tras el huracán y el gobierno no da abasto, ¿cuáles son los"
+        " criterios para activar los clusters?",
+        "احنا في لبنان والحكومة مش قادرة تغطي الاحتياجات بعد الحرب، ايش شروط تفعيل الكلاسترات؟",
+        "情况突然恶化了，这样够启动集群吗？",
+    ],
+)
+def test_conditions_or_enough_of_activating_ask_the_criteria(chat: Chat, question: str) -> None:
+    # "Under what conditions", "is that enough", "what are the criteria" after a situation
+    # told: the criteria of activating, both of them, not the one the situation fits, not the
+    # step where they are weighed and never the criteria for closing a cluster.
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == "activation_criteria", question
+
+
+def test_criteria_of_activating_a_cluster_in_a_country_are_not_its_lead(chat: Chat) -> None:
+    chat(
+        "Bonjour à tous, dans le cadre de la réponse en RDC on se demande si le cluster"
+        " protection doit être activé, quels sont les critères ?"
+    )
+    assert chat.last is not None and chat.last.data.get("topic") == "activation_criteria"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        (
+            "Sorry for the basic question but I have a meeting with the HCT tomorrow what exactly"
+            " is the provider of last resort and does it mean the lead agency has to pay for"
+            " everything?",
+            "polr_limits",
+        ),
+        (
+            "j'ai une réunion avec le HCT demain : c'est quoi le fournisseur de dernier recours ?",
+            None,
+        ),
+    ],
+)
+def test_an_acronym_in_the_preamble_is_not_what_is_asked(
+    chat: Chat, question: str, topic: str | None
+) -> None:
+    # The acronym says whom the asker meets; the question after it is what is asked.
+    chat(question)
+    assert chat.last is not None and chat.last.intent != "acronym", question
+    got = str(chat.last.data.get("topic"))
+    assert got == topic if topic else got.startswith(("provider_of_last_resort", "polr")), got
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what are the 6 core functions again? need them for a training slide tomorrow",
+        "集群的核心职能有哪几个，我要写进培训PPT里",
+        "j'anime un atelier demain, tu peux me résumer les grandes fonctions d'un cluster ?",
+        "para un taller con socios locales, ¿me resumes qué hace un clúster, sus funciones"
+        " centrales?",
+        "عايز أعرف الوظايف الأساسية للكلستر، عندي ورشة بكرة",
+    ],
+)
+def test_the_task_a_question_is_for_says_nothing_of_it(chat: Chat, question: str) -> None:
+    # A slide, a workshop tomorrow: what the answer is for, not what is asked.
+    chat(question)
+    assert chat.last is not None and chat.last.data.get("topic") == "core_functions", question
