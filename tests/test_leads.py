@@ -952,3 +952,10 @@ def test_an_organisation_named_with_a_cluster_word_is_one_we_do_not_hold(
     chat(question)
     assert chat.last is not None and chat.last.intent == "unknown_agency", question
     assert chat.last.data.get("name") == name, chat.last.data
+
+
+def test_cluster_names_typed_in_capitals_side_by_side_stay_clusters(chat: Chat) -> None:
+    # "Shelter, Water, Sanitation": each is a cluster's name, no organisation called "Shelter Water".
+    answer = chat("Who leads Health, Shelter, Water, Sanitation and Hygiene?")
+    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    assert all(name in answer for name in ("(WHO)", "(IFRC)", "(UNICEF)")), answer
