@@ -1228,7 +1228,8 @@ class Matcher:
         "International Medical Corps" (a word saying so on both sides), or a name typed with
         capitals whose next word is no word of ours ("Shelter Box", "Food for the Hungry",
         "Water Mission"): not "Health Cluster", "Protection In Sudan" or "WASH and Health".
-        `held`: the names of agencies and countries found exactly, which are no such word.
+        `held`: the names of clusters, and of agencies and countries found exactly, which are
+        no such word.
         """
         if hit.start < 0 or _CJK.search(norm):
             return None
@@ -1307,7 +1308,9 @@ class Matcher:
         ]
         # "International Medical Corps", "Water Mission": a cluster's word inside the name of an
         # organisation we do not hold names no cluster (the name is left over, as any is).
+        # "Health, Shelter, WASH": another cluster's name is no word of an organisation's.
         held = {h.phrase for h in (*agency_hits, *country_hits) if h.score == 1.0}
+        held |= {h.phrase for h in sector_hits}
         spans = {h: self._name_around(h, norm, original, held) for h in sector_hits}
         named = [span for span in spans.values() if span is not None]
         sector_hits = [h for h, span in spans.items() if span is None]

@@ -1100,3 +1100,10 @@ def test_a_cluster_set_aside_asks_what_else_the_agency_leads(
 def test_an_agency_set_aside_still_asks_for_the_clusters_leads(chat: Chat) -> None:
     chat("besides UNICEF, who co-leads education?")
     assert chat.last is not None and chat.last.intent == "who_leads", chat.last
+
+
+def test_cluster_names_typed_in_capitals_side_by_side_stay_clusters(chat: Chat) -> None:
+    # "Shelter, Water, Sanitation": each is a cluster's name, no organisation called "Shelter Water".
+    answer = chat("Who leads Health, Shelter, Water, Sanitation and Hygiene?")
+    assert chat.last is not None and chat.last.intent == "who_leads", answer
+    assert all(name in answer for name in ("(WHO)", "(IFRC)", "(UNICEF)")), answer
