@@ -2772,6 +2772,7 @@ _LEVELS = "levels"
 _GLOBAL_LEVEL = "accountability_global"
 _COUNTRY_LEVEL = "accountability"
 _HC_LEVEL = "hc_accountability"
+_HC = "HC"
 
 
 def _accountable_at(
@@ -2788,7 +2789,13 @@ def _accountable_at(
     """
     # An agency named ("is Save the Children accountable to the HC as co-lead?") is what is
     # asked about: the rules on it answer.
-    if "accountable" not in e.intents or not ("lead" in e.intents or e.says_cluster) or e.agencies:
+    if "accountable" not in e.intents or e.agencies:
+        return ""
+    # "And the HC, who does he report to?", "et le HC, il rend des comptes à qui ?": the HC
+    # named before the words for answering to someone is who is asked of.
+    if _the_hc_answers(norm, kb, langs):
+        return _HC_LEVEL
+    if not ("lead" in e.intents or e.says_cluster):
         return ""
     best = ranked[0] if sure and ranked else None
     if (
@@ -2808,6 +2815,23 @@ def _accountable_at(
     if "country_level" in e.intents or e.countries or any(_holds(norm, p) for p in country_words):
         return _COUNTRY_LEVEL
     return _LEVELS
+
+
+def _the_hc_answers(norm: str, kb: KnowledgeBase, langs: list[str]) -> bool:
+    """Whether the HC, by its acronym or its title, is named before the accountability words."""
+    for code in langs:
+        asked = [
+            f" {normalize(p)} " in f" {norm} " and f" {norm} ".index(f" {normalize(p)} ")
+            for p in kb.text(code).intent_words["accountable"]
+        ]
+        at = min((a for a in asked if a is not False), default=None)
+        if at is None:
+            continue
+        names = ("hc", "ch", normalize(kb.text(code).acronyms[_HC].split(" (")[0]))
+        before = f" {norm} "[: at + 1]
+        if any(f" {n} " in before for n in names):
+            return True
+    return False
 
 
 def _asked_besides_accountability(

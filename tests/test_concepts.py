@@ -1189,6 +1189,10 @@ def test_the_procedure_named_in_a_long_message_is_the_procedure(chat: Chat, ques
         ("who are global cluster leads accountable to", "accountability_global"),
         ("who are country cluster leads accountable to", "accountability"),
         ("is an NGO co-lead accountable to the HC", "ngo_polr"),
+        # The HC named before the words for answering to someone is who is asked of.
+        ("and the HC, who does he report to?", "hc_accountability"),
+        ("y el HC, ¿ante quién rinde cuentas?", "hc_accountability"),
+        ("are cluster leads accountable to the HC?", "levels"),
     ],
 )
 def test_to_whom_a_lead_answers_is_told_at_the_level_asked(
