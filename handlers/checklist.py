@@ -213,13 +213,15 @@ def _record(
 def _kept_colead(
     ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any], text: str
 ) -> dict[str, str | None]:
-    """The co-lead "yes" to a co-led cluster's lead keeps: both global co-leads are kept.
+    """The co-lead a lead answer keeps: the one it names, or both global co-leads on "yes".
 
     "yes" (or its button) keeps the lead and the co-lead of Education or Food Security, and
     the co-lead question is passed over; naming an agency ("WFP", "yes, WFP") keeps that one
     alone and the co-lead is asked. A co-lead kept so goes when the lead is answered again.
     """
     key = f"colead:{q.cluster}"
+    if entry.get("colead"):
+        return {key: entry["colead"]}  # "UNICEF, with Oxfam as co-lead": Oxfam is kept
     condition = Answers(run.answers).condition(ctx.kb)
     lead = default_lead(ctx.kb, q.cluster or "", condition)
     colead = default_colead(ctx.kb, q.cluster or "", condition)
@@ -536,7 +538,9 @@ def _same_agency(run: "ChecklistRun", q: Question, co_lead: Any) -> bool:
 
 
 def _entry(parsed: Answer) -> dict[str, Any]:
-    entry = {"value": parsed.value, "note": parsed.note}
+    entry: dict[str, Any] = {"value": parsed.value, "note": parsed.note}
+    if parsed.colead:
+        entry["colead"] = parsed.colead  # kept as the co-lead's answer too (`_kept_colead`)
     return {**entry, "undecided": True} if parsed.undecided else entry
 
 

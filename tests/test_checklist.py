@@ -1389,3 +1389,35 @@ def test_the_spanish_checklist_names_the_rc_hc_and_the_erc_as_its_steps_do(
     summary = chat.bot.renderer.plain(chat.replies[0])
     assert "borrador de carta del RC/HC al ERC" in summary
     assert not any("CR/CH" in t or " CSE" in t for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "lead", "colead"),
+    [
+        ("UNICEF, with Oxfam as co-lead", "UNICEF", "Oxfam"),
+        ("UNICEF with WHO as co-lead", "UNICEF", "WHO"),
+        ("UNICEF co-led by Save the Children", "UNICEF", "Save the Children"),
+        ("UNICEF avec Oxfam comme co-chef de file", "UNICEF", "Oxfam"),
+        ("UNICEF con Oxfam como colíder", "UNICEF", "Oxfam"),
+        ("儿基会牵头，乐施会共同牵头", "UNICEF", "乐施会"),
+        ("اليونيسف مع أوكسفام كقائد مشارك", "UNICEF", "أوكسفام"),
+    ],
+)
+def test_a_co_lead_named_in_the_lead_answer_is_kept_never_dropped(
+    chat: Chat, typed: str, lead: str, colead: str
+) -> None:
+    _to_health_lead(chat)
+    chat(typed)
+    # Both are kept, the co-lead question is passed over, and the letter names both.
+    assert _asked(chat) == "lead:shelter", chat.replies[-1].data
+    chat("IOM")
+    chat("none")
+    health = {c["id"]: c for c in chat.replies[0].data["clusters"]}["health"]
+    assert (health["lead"]["acronym"], health["colead"]["acronym"]) == (lead, colead)
+
+
+def test_a_co_lead_named_without_a_lead_is_asked_about(chat: Chat) -> None:
+    _to_health_lead(chat)
+    answer = chat("Oxfam co-lead")
+    assert "could not tell which organisation leads" in answer and _asked(chat) == "lead:health"
+    assert "Lead for Health: UNICEF; co-lead: Oxfam (noted" in chat("UNICEF, Oxfam as co-lead")
