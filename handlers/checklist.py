@@ -738,6 +738,18 @@ def _country_shown(ctx: Context, country: Mapping[str, Any]) -> str:
     return typed  # on one line: it stands in the letter's title and signature
 
 
+def _letter_country(ctx: Context, country: Mapping[str, Any]) -> str:
+    """The country the letter is from, by its name in the letter's language; else as shown."""
+    code = country.get("code")
+    return country_name(ctx, str(code)) if code else _country_shown(ctx, country)
+
+
+def _response_told(ctx: Context, country: Mapping[str, Any]) -> str:
+    """The country answer when it names more than the country ("Darfur, Sudan"), else ""."""
+    shown = _country_shown(ctx, country)
+    return shown if shown != _letter_country(ctx, country) else ""
+
+
 # From this step on, a step done means the activation was already asked of the ERC (step 5
 # is the RC/HC's letter to the ERC, the one the checklist drafts).
 REQUESTED_FROM_STEP = 5
@@ -825,6 +837,11 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     return {
         **_step_warnings(step_rows),
         "country": _country_shown(ctx, country),
+        # The letter is from one country's RC/HC: its title, From and signature name the
+        # country; the answer, when it says more ("Mozambique, cyclone response in Sofala"),
+        # stands with the situation.
+        "letter_country": _letter_country(ctx, country),
+        "response": _response_told(ctx, country),
         "emergency": a.value("emergency") or "",
         "emergency_sentence": sentence(a.value("emergency") or ""),
         "change": a.value("change") or "",

@@ -588,3 +588,27 @@ def test_a_note_keeps_the_casing_the_user_typed(chat: Chat) -> None:
     assert "Hct" not in letter and "Unicef" not in letter
     assert "The ministry is overwhelmed." not in letter  # replaced above
     assert section(letter, "The situation").startswith("Wind and floods")  # a word: capitalised
+
+
+@pytest.mark.parametrize(
+    ("typed", "lang", "country"),
+    [
+        ("Mozambique, cyclone response in Sofala", "en", "Mozambique"),
+        ("Darfur, Sudan", "en", "Sudan"),
+        ("السودان - دارفور", "ar", "السودان"),
+    ],
+)
+def test_the_letter_is_from_the_country_and_the_rest_stands_with_the_situation(
+    chat: Chat, kb: KnowledgeBase, typed: str, lang: str, country: str
+) -> None:
+    lines = lines_in(kb, lang)
+    lines[1] = typed
+    for line in lines:
+        chat(line)
+    letter = chat.bot.renderer.plain(chat.replies[1])
+    head, _, rest = letter.partition("\n\n")
+    for line in (head.splitlines()[0], *rest.splitlines()[:4], letter.splitlines()[-2]):
+        assert typed not in line, line
+    assert letter.count(country) >= 4, letter  # the title, From, Subject and the signature
+    situation = letter.split("\n## ", 2)[1]
+    assert typed in situation  # what it says more is kept, with the situation
