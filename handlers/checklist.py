@@ -257,6 +257,8 @@ def _keep_language(msg: Incoming, ctx: Context, run: "ChecklistRun | None" = Non
     shown = ctx.user.reply_lang
     if msg.lang or shown not in ctx.kb.languages:
         return
+    if run is not None and _first_language_shown(msg, ctx, run):
+        return
     if run is not None and run.status == "open" and _current(run).kind in NAMES:
         ctx.lang = str(shown)
         return
@@ -275,6 +277,35 @@ def _keep_language(msg: Incoming, ctx: Context, run: "ChecklistRun | None" = Non
             ctx.lang = str(shown)
 
 
+def _first_language_shown(msg: Incoming, ctx: Context, run: "ChecklistRun") -> bool:
+    """Whether this message is the first to show the language of a checklist started with none.
+
+    "/checklist" alone, with nothing said before, shows no language: its first question is in
+    ours. The first answer that shows one sets it, a name too ("السودان - دارفور", "苏丹", or
+    "Soudan", a country's name in one language only).
+    """
+    if not checklist_runs.language_untold(run):
+        return False
+    told = ctx.understanding.lang
+    if told is None and run.status == "open" and _current(run).kind == "country":
+        told = _country_language(ctx, msg.text)
+    if told not in ctx.kb.languages:
+        return False
+    ctx.lang = str(told)
+    checklist_runs.drop_language_untold(ctx.session, run)
+    return True
+
+
+def _country_language(ctx: Context, text: str) -> str | None:
+    """The one language whose name of the country `text` is ("Tchad": French), if only one."""
+    code = ctx.kb.matcher.find_country(text)
+    if code is None:
+        return None
+    typed = normalize(text)
+    named = [c for c in ctx.kb.languages if normalize(ctx.kb.matcher.country_name(code, c)) == typed]
+    return named[0] if len(named) == 1 else None
+
+
 @router.command("checklist", menu=N_("Activation checklist"), menu_at=50)
 @router.command("activate", "activation")  # what a coordinator types when looking for it
 @router.intent("start_checklist")
@@ -285,12 +316,16 @@ def start_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
         _keep_language(msg, ctx)
         checklist_runs.save(ctx.session, run, status="open")
         return ask(ctx, run, note="resumed")
+    untold = False
     if not (msg.lang or ctx.understanding.lang or ctx.user.lang):
         # "/checklist" shows no language: it goes on in the conversation's.
         before = (last_subject(ctx.session, msg.identity, msg.chat) or {}).get("lang")
         ctx.lang = str(before) if before in ctx.kb.languages else ctx.lang
+        untold = before not in ctx.kb.languages
     given = _given(msg, ctx)
     run = checklist_runs.start(ctx.session, msg.identity, msg.chat, given)
+    if untold:
+        checklist_runs.mark_language_untold(ctx.session, run)
     return [
         *_already_active(ctx, run),
         ask(ctx, run, intro=True, note="prefilled" if given else ""),

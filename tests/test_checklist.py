@@ -1421,3 +1421,28 @@ def test_a_co_lead_named_without_a_lead_is_asked_about(chat: Chat) -> None:
     answer = chat("Oxfam co-lead")
     assert "could not tell which organisation leads" in answer and _asked(chat) == "lead:health"
     assert "Lead for Health: UNICEF; co-lead: Oxfam (noted" in chat("UNICEF, Oxfam as co-lead")
+
+
+@pytest.mark.parametrize(
+    ("lines", "lang"),
+    [
+        (["/checklist", "السودان - دارفور"], "ar"),
+        (["/checklist", "苏丹"], "zh"),
+        (["/checklist", "Tchad"], "fr"),  # Chad's name in French alone
+        (["/checklist", "Soudan, inondations au Darfour"], "fr"),
+        # Started in a language, a name goes on in it.
+        (["je veux activer un cluster", "Mozambique, cyclone response in Sofala"], "fr"),
+        (["quiero activar un clúster", "السودان"], "es"),
+        # A name in no one language shows none: ours, until an answer shows one.
+        (["/checklist", "Burkina Faso"], "en"),
+        (["/checklist", "Burkina Faso", "les routes sont coupées"], "fr"),
+    ],
+)
+def test_the_checklist_speaks_the_first_language_shown_from_the_first_question(
+    chat: Chat, lines: list[str], lang: str
+) -> None:
+    for line in lines:
+        chat(line)
+    assert [r.lang for r in chat.replies] == [lang], lines
+    chat("yes" if lang == "en" else "back")
+    assert chat.last is not None and chat.last.lang == lang  # and it holds
