@@ -37,6 +37,7 @@ from knowledge.checklist import (
     default_colead,
     default_lead,
     global_leads,
+    names_in,
     parse,
     questions,
     request,
@@ -184,13 +185,15 @@ def _recorded(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, Any] 
     shown = _answer_text(ctx, q, checklist_runs.answer_to(run, q.key)) or _label(ctx, "none")
     colead = Question(f"colead:{q.cluster}", "colead", cluster=q.cluster)
     kept = q.kind == "lead" and Answers(run.answers).entry(colead.key).get("kept")
+    colead_shown = (
+        _answer_text(ctx, colead, checklist_runs.answer_to(run, colead.key)) if kept else ""
+    )
     return {
         "key": q.key,
         "cluster": sector_label(ctx, q.cluster)["name"],
         "answer": shown,
-        "colead": _answer_text(ctx, colead, checklist_runs.answer_to(run, colead.key))
-        if kept
-        else "",
+        "colead_count": len(names_in(ctx.kb, colead_shown)) or 1,
+        "colead": colead_shown,
     }
 
 
@@ -302,7 +305,9 @@ def _country_language(ctx: Context, text: str) -> str | None:
     if code is None:
         return None
     typed = normalize(text)
-    named = [c for c in ctx.kb.languages if normalize(ctx.kb.matcher.country_name(code, c)) == typed]
+    named = [
+        c for c in ctx.kb.languages if normalize(ctx.kb.matcher.country_name(code, c)) == typed
+    ]
     return named[0] if len(named) == 1 else None
 
 
@@ -532,8 +537,12 @@ def _near_agency(ctx: Context, name: Any) -> dict[str, str] | None:
 
     if not name or name in ctx.kb.agencies:
         return None
-    parts = unknown_lead_parts(ctx.kb, str(name), "")
-    return {"name": parts[0][1], "hint": parts[0][2] or ""} if parts else None
+    # Each organisation named on its own: "Oxfam y Save the Children" misspells neither.
+    for one in names_in(ctx.kb, str(name)):
+        parts = unknown_lead_parts(ctx.kb, one, "")
+        if parts:
+            return {"name": parts[0][1], "hint": parts[0][2] or ""}
+    return None
 
 
 def _detail(ctx: Context, parsed: Invalid, text: str) -> dict[str, Any]:
@@ -752,9 +761,11 @@ def _arrangement(
 
 def _organisation(ctx: Context, name: str) -> dict[str, str]:
     """A lead or co-lead: an agency we know by its names, any other by the name given."""
+    # "Oxfam and Save the Children" are two: the letter says "co-leads".
+    count = len(names_in(ctx.kb, name)) or 1
     if name in ctx.kb.agencies:
-        return agency_label(ctx, name)
-    return {"name": name, "acronym": name}
+        return {**agency_label(ctx, name), "count": count}
+    return {"name": name, "acronym": name, "count": count}
 
 
 # A place as written in a letter's title: words and the marks between them ("Darfur, Sudan",

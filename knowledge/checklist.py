@@ -331,7 +331,11 @@ def parse(
 
 
 def _lead_and_colead(
-    q: Question, together: "NamedTogether", kb: KnowledgeBase, words: AnswerWords, condition: str | None
+    q: Question,
+    together: "NamedTogether",
+    kb: KnowledgeBase,
+    words: AnswerWords,
+    condition: str | None,
 ) -> Answer | Invalid:
     """Both names of "UNICEF, with Oxfam as co-lead", each read as its own answer would be.
 
@@ -722,3 +726,19 @@ def _strip_ends(pattern: re.Pattern[str], text: str) -> str:
     if closing:
         text = text[: closing[-1].start()].strip(_PARTING)
     return text
+
+
+def names_in(kb: KnowledgeBase, typed: str) -> list[str]:
+    """The organisations one lead or co-lead answer names ("Oxfam and Save the Children": two).
+
+    An agency we know is one, however its name reads ("Food and Agriculture Organization");
+    otherwise the parts between commas and "and" words are several when each is a name.
+    """
+    if not typed or typed in kb.agencies or just_agency(kb, typed):
+        return [typed] if typed else []
+    ands = _phrase_pattern(_words_of(kb, "and"))
+    pattern = r"[,;、،，；]" + (f"|{ands.pattern}" if ands else "")
+    parts = [p.strip(_PARTING) for p in re.split(pattern, typed, flags=re.I)]
+    caseless = not any(c.isupper() or c.islower() for c in typed)
+    named = all(p and (caseless or _names_organisation(kb, p)) for p in parts)
+    return parts if len(parts) > 1 and named else [typed]

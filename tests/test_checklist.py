@@ -1,6 +1,7 @@
 """The activation checklist: walk-throughs, controls, persistence, many users, the verdict."""
 
 import random
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -1446,3 +1447,26 @@ def test_the_checklist_speaks_the_first_language_shown_from_the_first_question(
     assert [r.lang for r in chat.replies] == [lang], lines
     chat("yes" if lang == "en" else "back")
     assert chat.last is not None and chat.last.lang == lang  # and it holds
+
+
+# The ERC is named one way in each language, by the checklist's questions (the steps' text),
+# its summary and the letter alike: another name is what must not appear.
+ERC_NAMED = {
+    "fr": ("à l'ERC", re.compile(r"\bCSU\b")),
+    "es": ("al ERC", re.compile(r"\bCSE\b")),
+    "zh": ("紧急救济协调员", re.compile(r"(?<!（)ERC")),
+    "ar": ("منسق الإغاثة في حالات الطوارئ", re.compile(r"(?<!\()ERC")),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(ERC_NAMED))
+def test_the_erc_has_one_name_throughout_each_language(
+    chat: Chat, kb: KnowledgeBase, lang: str
+) -> None:
+    from tests.test_letter import walk_in
+
+    texts = walk_in(chat, kb, lang)
+    name, other = ERC_NAMED[lang]
+    assert name in chat.bot.renderer.plain(chat.replies[0])  # the summary
+    for line, text in enumerate(texts):
+        assert not other.search(text), (line, text)
