@@ -37,6 +37,7 @@ from knowledge.checklist import (
     default_colead,
     default_lead,
     global_leads,
+    names_in,
     parse,
     questions,
     request,
@@ -184,13 +185,15 @@ def _recorded(ctx: Context, run: "ChecklistRun", q: Question) -> dict[str, Any] 
     shown = _answer_text(ctx, q, checklist_runs.answer_to(run, q.key)) or _label(ctx, "none")
     colead = Question(f"colead:{q.cluster}", "colead", cluster=q.cluster)
     kept = q.kind == "lead" and Answers(run.answers).entry(colead.key).get("kept")
+    colead_shown = (
+        _answer_text(ctx, colead, checklist_runs.answer_to(run, colead.key)) if kept else ""
+    )
     return {
         "key": q.key,
         "cluster": sector_label(ctx, q.cluster)["name"],
         "answer": shown,
-        "colead": _answer_text(ctx, colead, checklist_runs.answer_to(run, colead.key))
-        if kept
-        else "",
+        "colead_count": len(names_in(ctx.kb, colead_shown)) or 1,
+        "colead": colead_shown,
     }
 
 
@@ -213,13 +216,15 @@ def _record(
 def _kept_colead(
     ctx: Context, run: "ChecklistRun", q: Question, entry: dict[str, Any], text: str
 ) -> dict[str, str | None]:
-    """The co-lead "yes" to a co-led cluster's lead keeps: both global co-leads are kept.
+    """The co-lead a lead answer keeps: the one it names, or both global co-leads on "yes".
 
     "yes" (or its button) keeps the lead and the co-lead of Education or Food Security, and
     the co-lead question is passed over; naming an agency ("WFP", "yes, WFP") keeps that one
     alone and the co-lead is asked. A co-lead kept so goes when the lead is answered again.
     """
     key = f"colead:{q.cluster}"
+    if entry.get("colead"):
+        return {key: entry["colead"]}  # "UNICEF, with Oxfam as co-lead": Oxfam is kept
     condition = Answers(run.answers).condition(ctx.kb)
     lead = default_lead(ctx.kb, q.cluster or "", condition)
     colead = default_colead(ctx.kb, q.cluster or "", condition)
@@ -255,6 +260,8 @@ def _keep_language(msg: Incoming, ctx: Context, run: "ChecklistRun | None" = Non
     shown = ctx.user.reply_lang
     if msg.lang or shown not in ctx.kb.languages:
         return
+    if run is not None and _first_language_shown(msg, ctx, run):
+        return
     if run is not None and run.status == "open" and _current(run).kind in NAMES:
         ctx.lang = str(shown)
         return
@@ -273,6 +280,37 @@ def _keep_language(msg: Incoming, ctx: Context, run: "ChecklistRun | None" = Non
             ctx.lang = str(shown)
 
 
+def _first_language_shown(msg: Incoming, ctx: Context, run: "ChecklistRun") -> bool:
+    """Whether this message is the first to show the language of a checklist started with none.
+
+    "/checklist" alone, with nothing said before, shows no language: its first question is in
+    ours. The first answer that shows one sets it, a name too ("السودان - دارفور", "苏丹", or
+    "Soudan", a country's name in one language only).
+    """
+    if not checklist_runs.language_untold(run):
+        return False
+    told = ctx.understanding.lang
+    if told is None and run.status == "open" and _current(run).kind == "country":
+        told = _country_language(ctx, msg.text)
+    if told not in ctx.kb.languages:
+        return False
+    ctx.lang = str(told)
+    checklist_runs.drop_language_untold(ctx.session, run)
+    return True
+
+
+def _country_language(ctx: Context, text: str) -> str | None:
+    """The one language whose name of the country `text` is ("Tchad": French), if only one."""
+    code = ctx.kb.matcher.find_country(text)
+    if code is None:
+        return None
+    typed = normalize(text)
+    named = [
+        c for c in ctx.kb.languages if normalize(ctx.kb.matcher.country_name(code, c)) == typed
+    ]
+    return named[0] if len(named) == 1 else None
+
+
 @router.command("checklist", menu=N_("Activation checklist"), menu_at=50)
 @router.command("activate", "activation")  # what a coordinator types when looking for it
 @router.intent("start_checklist")
@@ -283,12 +321,16 @@ def start_checklist(msg: Incoming, ctx: Context) -> Reply | list[Reply]:
         _keep_language(msg, ctx)
         checklist_runs.save(ctx.session, run, status="open")
         return ask(ctx, run, note="resumed")
+    untold = False
     if not (msg.lang or ctx.understanding.lang or ctx.user.lang):
         # "/checklist" shows no language: it goes on in the conversation's.
         before = (last_subject(ctx.session, msg.identity, msg.chat) or {}).get("lang")
         ctx.lang = str(before) if before in ctx.kb.languages else ctx.lang
+        untold = before not in ctx.kb.languages
     given = _given(msg, ctx)
     run = checklist_runs.start(ctx.session, msg.identity, msg.chat, given)
+    if untold:
+        checklist_runs.mark_language_untold(ctx.session, run)
     return [
         *_already_active(ctx, run),
         ask(ctx, run, intro=True, note="prefilled" if given else ""),
@@ -495,8 +537,12 @@ def _near_agency(ctx: Context, name: Any) -> dict[str, str] | None:
 
     if not name or name in ctx.kb.agencies:
         return None
-    parts = unknown_lead_parts(ctx.kb, str(name), "")
-    return {"name": parts[0][1], "hint": parts[0][2] or ""} if parts else None
+    # Each organisation named on its own: "Oxfam y Save the Children" misspells neither.
+    for one in names_in(ctx.kb, str(name)):
+        parts = unknown_lead_parts(ctx.kb, one, "")
+        if parts:
+            return {"name": parts[0][1], "hint": parts[0][2] or ""}
+    return None
 
 
 def _detail(ctx: Context, parsed: Invalid, text: str) -> dict[str, Any]:
@@ -536,7 +582,9 @@ def _same_agency(run: "ChecklistRun", q: Question, co_lead: Any) -> bool:
 
 
 def _entry(parsed: Answer) -> dict[str, Any]:
-    entry = {"value": parsed.value, "note": parsed.note}
+    entry: dict[str, Any] = {"value": parsed.value, "note": parsed.note}
+    if parsed.colead:
+        entry["colead"] = parsed.colead  # kept as the co-lead's answer too (`_kept_colead`)
     return {**entry, "undecided": True} if parsed.undecided else entry
 
 
@@ -711,11 +759,13 @@ def _arrangement(
     ]
 
 
-def _organisation(ctx: Context, name: str) -> dict[str, str]:
+def _organisation(ctx: Context, name: str) -> dict[str, str | int]:
     """A lead or co-lead: an agency we know by its names, any other by the name given."""
+    # "Oxfam and Save the Children" are two: the letter says "co-leads".
+    count = len(names_in(ctx.kb, name)) or 1
     if name in ctx.kb.agencies:
-        return agency_label(ctx, name)
-    return {"name": name, "acronym": name}
+        return {**agency_label(ctx, name), "count": count}
+    return {"name": name, "acronym": name, "count": count}
 
 
 # A place as written in a letter's title: words and the marks between them ("Darfur, Sudan",
@@ -732,6 +782,18 @@ def _country_shown(ctx: Context, country: Mapping[str, Any]) -> str:
     if code and (not ctx.kb.matcher.entities(typed).leftover or not _PLACE.match(typed)):
         return country_name(ctx, str(code))  # "<b>Sudan</b> <!here>" is Sudan in the letter
     return typed  # on one line: it stands in the letter's title and signature
+
+
+def _letter_country(ctx: Context, country: Mapping[str, Any]) -> str:
+    """The country the letter is from, by its name in the letter's language; else as shown."""
+    code = country.get("code")
+    return country_name(ctx, str(code)) if code else _country_shown(ctx, country)
+
+
+def _response_told(ctx: Context, country: Mapping[str, Any]) -> str:
+    """The country answer when it names more than the country ("Darfur, Sudan"), else ""."""
+    shown = _country_shown(ctx, country)
+    return shown if shown != _letter_country(ctx, country) else ""
 
 
 # From this step on, a step done means the activation was already asked of the ERC (step 5
@@ -821,6 +883,11 @@ def summary_data(ctx: Context, run: "ChecklistRun") -> dict[str, Any]:
     return {
         **_step_warnings(step_rows),
         "country": _country_shown(ctx, country),
+        # The letter is from one country's RC/HC: its title, From and signature name the
+        # country; the answer, when it says more ("Mozambique, cyclone response in Sofala"),
+        # stands with the situation.
+        "letter_country": _letter_country(ctx, country),
+        "response": _response_told(ctx, country),
         "emergency": a.value("emergency") or "",
         "emergency_sentence": sentence(a.value("emergency") or ""),
         "change": a.value("change") or "",

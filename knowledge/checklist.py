@@ -39,6 +39,8 @@ class Answer:
     note: str = ""
     # "not sure", "tbd" to a lead or co-lead: no name yet, a placeholder in the letter.
     undecided: bool = False
+    # The co-lead a lead answer names too ("UNICEF, with Oxfam as co-lead"): Oxfam.
+    colead: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +283,9 @@ def parse(
             # "who leads shelter in conflict", "can an NGO co-lead?": a question or a
             # sentence, never an organisation's name in the letter.
             return Invalid(f"{q.kind}_question")
+    together = named_together(kb, text) if q.kind == "lead" else None
+    if together is not None:
+        return _lead_and_colead(q, together, kb, words, condition)
     if q.kind == "lead":
         group, named = _opening(text, kb, words, ("none", "yes", "no"))
         agency = kb.matcher.find_agency(named) if named else None
@@ -323,6 +328,30 @@ def parse(
                 return Answer(kb.matcher.find_agency(name) or name, rest)
         return Answer(_agency_or_typed(kb, named))
     raise ValueError(f"unknown question kind {q.kind}")
+
+
+def _lead_and_colead(
+    q: Question,
+    together: "NamedTogether",
+    kb: KnowledgeBase,
+    words: AnswerWords,
+    condition: str | None,
+) -> Answer | Invalid:
+    """Both names of "UNICEF, with Oxfam as co-lead", each read as its own answer would be.
+
+    Either not a name, or the co-lead the lead itself: which is meant is asked, never one name
+    kept and the other dropped.
+    """
+    lead = parse(q, together.lead, kb, words, condition) if together.lead else None
+    colead_q = Question(f"colead:{q.cluster}", "colead", cluster=q.cluster)
+    colead = parse(colead_q, together.colead, kb, words) if together.colead else None
+    if not (isinstance(lead, Answer) and isinstance(colead, Answer)):
+        return Invalid("lead_and_colead")
+    if not lead.value or not colead.value or lead.undecided or colead.undecided:
+        return Invalid("lead_and_colead")
+    if str(lead.value).casefold() == str(colead.value).casefold():
+        return Invalid("lead_and_colead")
+    return Answer(lead.value, colead=str(colead.value))
 
 
 # What may follow "not sure" or "not yet" in an undecided lead ("not sure yet", "pas encore").
@@ -607,3 +636,109 @@ def verdict(answers: Mapping[str, Any], cluster: str) -> Verdict:
         if outcome == "unclear"
     )
     return Verdict(cluster, _combine(c1, capacity), c1, capacity, missing)
+
+
+@dataclass(frozen=True, slots=True)
+class NamedTogether:
+    """A lead answer that names the co-lead too: both as typed ("" where one is not a name)."""
+
+    lead: str
+    colead: str
+
+
+def _phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
+    """One pattern for every phrase, longest first, bounded by non-letters where a word ends.
+
+    Chinese writes no space between words, so a phrase in it is found inside a run too.
+    """
+    parts = []
+    for p in sorted(set(phrases), key=len, reverse=True):
+        head = "" if _CJK_CHAR.match(p[:1]) else r"(?<![^\W_])"
+        tail = "" if _CJK_CHAR.match(p[-1:]) else r"(?![^\W_])"
+        parts.append(f"{head}{re.escape(p)}{tail}")
+    return re.compile("|".join(parts), re.I) if parts else None
+
+
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_PARTING = " ,;:.-–—、，；：。،؛"
+
+
+def _words_of(kb: KnowledgeBase, *keys: str) -> list[str]:
+    """The phrases of `organisation_words` (or `record_words`: "record:co_lead"), all languages."""
+    out: list[str] = []
+    for code in kb.languages:
+        t = kb.text(code)
+        for key in keys:
+            table, _, name = key.rpartition(":")
+            source = t.record_words if table == "record" else t.organisation_words
+            out += source.get(name, ())
+    return out
+
+
+def named_together(kb: KnowledgeBase, text: str) -> NamedTogether | None:
+    """The lead and the co-lead one lead answer names ("UNICEF, with Oxfam as co-lead"), if so.
+
+    The co-lead is the name just after its mark ("co-led by Oxfam", "co-lead Oxfam"), or else
+    just before it, back to a comma or a "with" ("Oxfam as co-lead"), or to an "and" when the
+    answer holds no comma or "with" ("UNICEF and Oxfam co-lead"); the lead is what comes before.
+    None when no co-lead is named: the answer is read as one name. A part that is no name is
+    "": the caller asks rather than keep one name and drop the other.
+    """
+    marks = _phrase_pattern(_words_of(kb, "record:co_lead", "co_lead_marks"))
+    mark = marks.search(text) if marks else None
+    if mark is None:
+        return None
+    before, after = text[: mark.start()], text[mark.end() :]
+    joins = _phrase_pattern(_words_of(kb, "with"))
+    ands = _phrase_pattern(_words_of(kb, "and"))
+    after = after.strip(_PARTING)
+    # What follows the mark, up to the next comma or "with", names the co-lead.
+    after_head = re.split(r"[,;،，；]", after, maxsplit=1)[0]
+    if after_head.strip(_PARTING):
+        colead, lead = after_head, before
+    else:
+        parted = [m for p in (joins,) if p for m in p.finditer(before)]
+        parted += list(re.finditer(r"[,;،，；]", before))
+        if not parted and ands:
+            parted = list(ands.finditer(before))
+        if not parted:
+            return NamedTogether("", before.strip(_PARTING))  # "Oxfam co-lead": which lead?
+        cut = max(parted, key=lambda m: m.start())
+        lead, colead = before[: cut.start()], before[cut.end() :]
+    lead = lead.strip(_PARTING)
+    # "UNICEF as lead, with": the lead's own words and the joining word go.
+    for pattern in (joins, _phrase_pattern(_words_of(kb, "lead_marks")), joins):
+        if pattern:
+            lead = _strip_ends(pattern, lead)
+    colead = colead.strip(_PARTING)
+    if joins:
+        colead = _strip_ends(joins, colead)
+    return NamedTogether(lead, colead)
+
+
+def _strip_ends(pattern: re.Pattern[str], text: str) -> str:
+    """`text` without the phrase of `pattern` it opens or ends with ("UNICEF as lead")."""
+    text = text.strip(_PARTING)
+    opening = pattern.match(text)
+    if opening:
+        text = text[opening.end() :].strip(_PARTING)
+    closing = [m for m in pattern.finditer(text) if m.end() == len(text)]
+    if closing:
+        text = text[: closing[-1].start()].strip(_PARTING)
+    return text
+
+
+def names_in(kb: KnowledgeBase, typed: str) -> list[str]:
+    """The organisations one lead or co-lead answer names ("Oxfam and Save the Children": two).
+
+    An agency we know is one, however its name reads ("Food and Agriculture Organization");
+    otherwise the parts between commas and "and" words are several when each is a name.
+    """
+    if not typed or typed in kb.agencies or just_agency(kb, typed):
+        return [typed] if typed else []
+    ands = _phrase_pattern(_words_of(kb, "and"))
+    pattern = r"[,;、،，；]" + (f"|{ands.pattern}" if ands else "")
+    parts = [p.strip(_PARTING) for p in re.split(pattern, typed, flags=re.I)]
+    caseless = not any(c.isupper() or c.islower() for c in typed)
+    named = all(p and (caseless or _names_organisation(kb, p)) for p in parts)
+    return parts if len(parts) > 1 and named else [typed]

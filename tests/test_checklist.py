@@ -1,6 +1,7 @@
 """The activation checklist: walk-throughs, controls, persistence, many users, the verdict."""
 
 import random
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -1385,3 +1386,83 @@ def test_the_spanish_checklist_names_the_rc_hc_and_the_erc_as_its_steps_do(
     summary = chat.bot.renderer.plain(chat.replies[0])
     assert "borrador de carta del RC/HC al ERC" in summary
     assert not any("CR/CH" in t or " CSE" in t for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "lead", "colead"),
+    [
+        ("UNICEF, with Oxfam as co-lead", "UNICEF", "Oxfam"),
+        ("UNICEF with WHO as co-lead", "UNICEF", "WHO"),
+        ("UNICEF co-led by Save the Children", "UNICEF", "Save the Children"),
+        ("UNICEF avec Oxfam comme co-chef de file", "UNICEF", "Oxfam"),
+        ("UNICEF con Oxfam como colíder", "UNICEF", "Oxfam"),
+        ("儿基会牵头，乐施会共同牵头", "UNICEF", "乐施会"),
+        ("اليونيسف مع أوكسفام كقائد مشارك", "UNICEF", "أوكسفام"),
+    ],
+)
+def test_a_co_lead_named_in_the_lead_answer_is_kept_never_dropped(
+    chat: Chat, typed: str, lead: str, colead: str
+) -> None:
+    _to_health_lead(chat)
+    chat(typed)
+    # Both are kept, the co-lead question is passed over, and the letter names both.
+    assert _asked(chat) == "lead:shelter", chat.replies[-1].data
+    chat("IOM")
+    chat("none")
+    health = {c["id"]: c for c in chat.replies[0].data["clusters"]}["health"]
+    assert (health["lead"]["acronym"], health["colead"]["acronym"]) == (lead, colead)
+
+
+def test_a_co_lead_named_without_a_lead_is_asked_about(chat: Chat) -> None:
+    _to_health_lead(chat)
+    answer = chat("Oxfam co-lead")
+    assert "could not tell which organisation leads" in answer and _asked(chat) == "lead:health"
+    assert "Lead for Health: UNICEF; co-lead: Oxfam (noted" in chat("UNICEF, Oxfam as co-lead")
+
+
+@pytest.mark.parametrize(
+    ("lines", "lang"),
+    [
+        (["/checklist", "السودان - دارفور"], "ar"),
+        (["/checklist", "苏丹"], "zh"),
+        (["/checklist", "Tchad"], "fr"),  # Chad's name in French alone
+        (["/checklist", "Soudan, inondations au Darfour"], "fr"),
+        # Started in a language, a name goes on in it.
+        (["je veux activer un cluster", "Mozambique, cyclone response in Sofala"], "fr"),
+        (["quiero activar un clúster", "السودان"], "es"),
+        # A name in no one language shows none: ours, until an answer shows one.
+        (["/checklist", "Burkina Faso"], "en"),
+        (["/checklist", "Burkina Faso", "les routes sont coupées"], "fr"),
+    ],
+)
+def test_the_checklist_speaks_the_first_language_shown_from_the_first_question(
+    chat: Chat, lines: list[str], lang: str
+) -> None:
+    for line in lines:
+        chat(line)
+    assert [r.lang for r in chat.replies] == [lang], lines
+    chat("yes" if lang == "en" else "back")
+    assert chat.last is not None and chat.last.lang == lang  # and it holds
+
+
+# The ERC is named one way in each language, by the checklist's questions (the steps' text),
+# its summary and the letter alike: another name is what must not appear.
+ERC_NAMED = {
+    "fr": ("à l'ERC", re.compile(r"\bCSU\b")),
+    "es": ("al ERC", re.compile(r"\bCSE\b")),
+    "zh": ("紧急救济协调员", re.compile(r"(?<!（)ERC")),
+    "ar": ("منسق الإغاثة في حالات الطوارئ", re.compile(r"(?<!\()ERC")),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(ERC_NAMED))
+def test_the_erc_has_one_name_throughout_each_language(
+    chat: Chat, kb: KnowledgeBase, lang: str
+) -> None:
+    from tests.test_letter import walk_in
+
+    texts = walk_in(chat, kb, lang)
+    name, other = ERC_NAMED[lang]
+    assert name in chat.bot.renderer.plain(chat.replies[0])  # the summary
+    for line, text in enumerate(texts):
+        assert not other.search(text), (line, text)

@@ -588,3 +588,70 @@ def test_a_note_keeps_the_casing_the_user_typed(chat: Chat) -> None:
     assert "Hct" not in letter and "Unicef" not in letter
     assert "The ministry is overwhelmed." not in letter  # replaced above
     assert section(letter, "The situation").startswith("Wind and floods")  # a word: capitalised
+
+
+@pytest.mark.parametrize(
+    ("typed", "lang", "country"),
+    [
+        ("Mozambique, cyclone response in Sofala", "en", "Mozambique"),
+        ("Darfur, Sudan", "en", "Sudan"),
+        ("السودان - دارفور", "ar", "السودان"),
+    ],
+)
+def test_the_letter_is_from_the_country_and_the_rest_stands_with_the_situation(
+    chat: Chat, kb: KnowledgeBase, typed: str, lang: str, country: str
+) -> None:
+    lines = lines_in(kb, lang)
+    lines[1] = typed
+    for line in lines:
+        chat(line)
+    letter = chat.bot.renderer.plain(chat.replies[1])
+    head, _, rest = letter.partition("\n\n")
+    for line in (head.splitlines()[0], *rest.splitlines()[:4], letter.splitlines()[-2]):
+        assert typed not in line, line
+    assert letter.count(country) >= 4, letter  # the title, From, Subject and the signature
+    situation = letter.split("\n## ", 2)[1]
+    assert typed in situation  # what it says more is kept, with the situation
+
+
+# Two co-leads named in one answer, and the label the letter and the summary give them.
+TWO_CO_LEADS = {
+    "en": (
+        "Oxfam and Save the Children",
+        "Proposed co-leads: Oxfam and Save the Children.",
+        "co-leads:",
+    ),
+    "fr": (
+        "Oxfam et Save the Children",
+        "Co-chefs de file proposés : Oxfam et Save the Children.",
+        "co-chefs de file :",
+    ),
+    "es": (
+        "Oxfam y Save the Children",
+        "Colíderes propuestos: Oxfam y Save the Children.",
+        "colíderes:",
+    ),
+    "zh": ("乐施会和救助儿童会", "拟议联合牵头机构：乐施会和救助儿童会。", "联合牵头机构："),
+    "ar": (
+        "أوكسفام و أطباء بلا حدود",
+        "الجهتان المشاركتان في القيادة المقترحتان: أوكسفام و أطباء بلا حدود.",
+        "الجهتان المشاركتان في القيادة:",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(TWO_CO_LEADS))
+def test_several_co_leads_have_a_plural_label_and_one_a_singular(
+    chat: Chat, kb: KnowledgeBase, lang: str
+) -> None:
+    typed, in_letter, in_summary = TWO_CO_LEADS[lang]
+    lines = lines_in(kb, lang)
+    assert lines[-5] == kb.text(lang).checklist_words["none"][0]  # Health's co-lead
+    lines[-5] = typed
+    for line in lines:
+        chat(line)
+    summary, letter = (chat.bot.renderer.plain(r) for r in chat.replies)
+    assert in_letter in letter, letter
+    assert f"{in_summary}" in summary
+    single = chat.bot.renderer.plain(chat.replies[1]).split(in_letter)[1]
+    assert "Proposed co-leads" not in single  # one co-lead elsewhere keeps the singular

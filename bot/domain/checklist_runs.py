@@ -151,6 +151,28 @@ def drop_restart(session: Session, run: ChecklistRun) -> None:
         save(session, run, answers=answers)
 
 
+# Where a run keeps that it was started with no language shown ("/checklist" alone): the first
+# answer that shows one sets it, even a name ("السودان", "Soudan").
+LANGUAGE_UNTOLD = "language_untold"
+
+
+def mark_language_untold(session: Session, run: ChecklistRun) -> None:
+    """Keep that nothing the person wrote has shown the checklist's language yet."""
+    save(session, run, answers={**run.answers, LANGUAGE_UNTOLD: utcnow().isoformat()})
+
+
+def language_untold(run: ChecklistRun) -> bool:
+    """Whether the run still waits for a message that shows its language."""
+    return LANGUAGE_UNTOLD in run.answers
+
+
+def drop_language_untold(session: Session, run: ChecklistRun) -> None:
+    """A message showed the language: it is the checklist's from now on."""
+    if language_untold(run):
+        answers = {k: v for k, v in run.answers.items() if k != LANGUAGE_UNTOLD}
+        save(session, run, answers=answers)
+
+
 def last_run(session: Session, identity: str, chat: str) -> ChecklistRun | None:
     """A person's newest checklist in one chat, whatever its state."""
     return session.exec(
