@@ -130,13 +130,24 @@ def idle_longer_than(run: ChecklistRun, after: timedelta) -> bool:
     return utcnow() - updated > after
 
 
+def _flag(session: Session, run: ChecklistRun, flag: str) -> None:
+    """Keep a mark in the run's answers (a string key, which no question's answer is)."""
+    save(session, run, answers={**run.answers, flag: utcnow().isoformat()})
+
+
+def _unflag(session: Session, run: ChecklistRun, flag: str) -> None:
+    """Take a mark out of the run's answers, if it is there."""
+    if flag in run.answers:
+        save(session, run, answers={k: v for k, v in run.answers.items() if k != flag})
+
+
 # Where a run keeps a "restart?" not yet answered (a string: no question's answer is one).
 RESTART_ASKED = "restart_asked"
 
 
 def ask_restart(session: Session, run: ChecklistRun) -> None:
     """Keep that the person was asked whether to clear every answer and start again."""
-    save(session, run, answers={**run.answers, RESTART_ASKED: utcnow().isoformat()})
+    _flag(session, run, RESTART_ASKED)
 
 
 def restart_asked(run: ChecklistRun) -> bool:
@@ -146,9 +157,7 @@ def restart_asked(run: ChecklistRun) -> bool:
 
 def drop_restart(session: Session, run: ChecklistRun) -> None:
     """Forget the "restart?" asked: answered, or passed over by another message."""
-    if restart_asked(run):
-        answers = {k: v for k, v in run.answers.items() if k != RESTART_ASKED}
-        save(session, run, answers=answers)
+    _unflag(session, run, RESTART_ASKED)
 
 
 # Where a run keeps that it was started with no language shown ("/checklist" alone): the first
@@ -158,7 +167,7 @@ LANGUAGE_UNTOLD = "language_untold"
 
 def mark_language_untold(session: Session, run: ChecklistRun) -> None:
     """Keep that nothing the person wrote has shown the checklist's language yet."""
-    save(session, run, answers={**run.answers, LANGUAGE_UNTOLD: utcnow().isoformat()})
+    _flag(session, run, LANGUAGE_UNTOLD)
 
 
 def language_untold(run: ChecklistRun) -> bool:
@@ -168,9 +177,7 @@ def language_untold(run: ChecklistRun) -> bool:
 
 def drop_language_untold(session: Session, run: ChecklistRun) -> None:
     """A message showed the language: it is the checklist's from now on."""
-    if language_untold(run):
-        answers = {k: v for k, v in run.answers.items() if k != LANGUAGE_UNTOLD}
-        save(session, run, answers=answers)
+    _unflag(session, run, LANGUAGE_UNTOLD)
 
 
 def last_run(session: Session, identity: str, chat: str) -> ChecklistRun | None:
