@@ -2783,7 +2783,7 @@ def _accountable_at(
     "Who do cluster leads report to?", "who does the health cluster lead answer to?" ask
     accountability, not who leads (nor of a cluster named "report"). A level named answers
     with its line; a question that names none gets both (global leads to the ERC, country
-    leads to the HC), whichever line shares more of its other words. A passage the ranker is
+    leads to the HC). A passage the ranker is
     sure of on two words elsewhere that the question asks beside ("is an NGO co-lead
     accountable to the HC?") answers instead, as the HC's own line does when no cluster is.
     """
@@ -2792,8 +2792,9 @@ def _accountable_at(
     if "accountable" not in e.intents or e.agencies:
         return ""
     # "And the HC, who does he report to?", "et le HC, il rend des comptes à qui ?": the HC
-    # named before the words for answering to someone is who is asked of.
-    if _the_hc_answers(norm, kb, langs):
+    # named before the words for answering to someone is who is asked of ("the HC asked me
+    # who cluster leads report to" names who asks).
+    if "asker" not in e.intents and _the_hc_answers(norm, kb, langs):
         return _HC_LEVEL
     if not ("lead" in e.intents or e.says_cluster):
         return ""

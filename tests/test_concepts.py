@@ -1193,6 +1193,7 @@ def test_the_procedure_named_in_a_long_message_is_the_procedure(chat: Chat, ques
         ("and the HC, who does he report to?", "hc_accountability"),
         ("y el HC, ¿ante quién rinde cuentas?", "hc_accountability"),
         ("are cluster leads accountable to the HC?", "levels"),
+        ("the HC asked me who cluster leads report to", "levels"),
     ],
 )
 def test_to_whom_a_lead_answers_is_told_at_the_level_asked(
